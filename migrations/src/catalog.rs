@@ -1,0 +1,17 @@
+use sea_orm_migration::prelude::*;
+
+mod m0001_control_plane;
+
+/// The control-plane catalog.
+pub struct CatalogMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for CatalogMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_control_plane::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "catalog_migrations".into_iden()
+    }
+}

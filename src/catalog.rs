@@ -1,0 +1,7 @@
+//! The control plane: tenants and their lifecycle, branding, the platform
+//! audit log, and host resolution.
+
+pub mod audit;
+pub mod branding;
+pub mod resolve;
+pub mod tenants;

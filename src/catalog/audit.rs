@@ -1,0 +1,56 @@
+use crate::entities::catalog::platform_audit;
+use crate::error::Result;
+use crate::tenancy::{Engine, TenantId};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use serde::Serialize;
+
+/// Appends an entry to the platform audit log.
+pub async fn record(
+    engine: &Engine,
+    actor: &str,
+    action: &str,
+    tenant: Option<TenantId>,
+    detail: &str,
+) -> Result<()> {
+    platform_audit::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        at: Set(chrono::Utc::now()),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        tenant: Set(tenant.map(TenantId::uuid)),
+        detail: Set(detail.to_owned()),
+    }
+    .insert(engine.catalog())
+    .await?;
+    tracing::info!(actor, action, tenant = ?tenant.map(|t| t.to_string()), "platform audit");
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub action: String,
+    pub tenant: Option<uuid::Uuid>,
+    pub detail: String,
+}
+
+/// The most recent entries, newest first.
+pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<AuditEntry>> {
+    let rows = platform_audit::Entity::find()
+        .order_by_desc(platform_audit::Column::At)
+        .order_by_desc(platform_audit::Column::Id)
+        .limit(limit)
+        .all(engine.catalog())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            tenant: r.tenant,
+            detail: r.detail,
+        })
+        .collect())
+}

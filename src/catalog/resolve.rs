@@ -1,0 +1,76 @@
+//! Host → tenant. Fails closed: anything that is not exactly the console host
+//! or a live tenant's subdomain of the base domain resolves to nothing.
+
+use crate::entities::catalog::{tenant, tenant_branding};
+use crate::error::Result;
+use crate::tenancy::{Engine, RequestScope, Slug, TenantRecord, TenantState};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+/// Strips an optional port and lowercases; `None` for anything malformed.
+pub fn normalise_host(raw: &str) -> Option<String> {
+    let host = raw.trim().trim_end_matches('.');
+    let host = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        Some(_) => return None,
+        None => host,
+    };
+    if host.is_empty() || host.len() > 253 {
+        return None;
+    }
+    Some(host.to_ascii_lowercase())
+}
+
+/// The scope a host (already normalised) belongs to, if any.
+pub async fn by_host(engine: &Engine, host: &str) -> Result<Option<RequestScope>> {
+    let settings = engine.settings();
+    if host == settings.console_host() {
+        return Ok(Some(RequestScope::Console));
+    }
+    let Some(label) = host.strip_suffix(&format!(".{}", settings.base_domain)) else {
+        return Ok(None);
+    };
+    if label.contains('.') {
+        return Ok(None);
+    }
+    by_slug(engine, label).await
+}
+
+/// A live (active or suspended) tenant by slug.
+pub async fn by_slug(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {
+    let Ok(slug) = Slug::parse(raw_slug) else {
+        return Ok(None);
+    };
+    Ok(load_record(engine, &slug)
+        .await?
+        .filter(|t| matches!(t.state, TenantState::Active | TenantState::Suspended))
+        .map(|t| RequestScope::Tenant(engine.ctx(t))))
+}
+
+/// A tenant's catalog record by slug, in any state.
+pub async fn load_record(engine: &Engine, slug: &Slug) -> Result<Option<TenantRecord>> {
+    let Some(t) = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(engine.catalog())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let branding = tenant_branding::Entity::find_by_id(t.id)
+        .one(engine.catalog())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("tenant {} has no branding row", t.id))?;
+    Ok(Some(TenantRecord::from_models(t, branding)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_host;
+
+    #[test]
+    fn host_normalisation_strips_port_and_case_and_refuses_junk() {
+        assert_eq!(normalise_host("Acme.LocalHost:3000").as_deref(), Some("acme.localhost"));
+        assert_eq!(normalise_host("acme.localhost.").as_deref(), Some("acme.localhost"));
+        assert_eq!(normalise_host("acme.localhost:x"), None);
+        assert_eq!(normalise_host(""), None);
+    }
+}

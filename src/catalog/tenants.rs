@@ -1,0 +1,263 @@
+//! Tenant lifecycle: create (pending → active), suspend, resume, delete (kept
+//! for a grace period, then purged). Every transition is in the platform audit.
+
+use super::{audit, branding, resolve};
+use crate::entities::catalog::{tenant, tenant_branding};
+use crate::error::{violated_unique_constraint, Error, Result};
+use crate::identity::members::{self, NewMember};
+use crate::tenancy::{Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use serde::Serialize;
+
+/// Input for a new tenant and its first owner.
+#[derive(Debug, Clone, Default)]
+pub struct NewTenant {
+    pub slug: String,
+    pub name: String,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+/// A tenant as callers see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantSummary {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+    pub state: TenantState,
+    pub placement: Placement,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn summary(t: tenant::Model) -> Result<TenantSummary> {
+    Ok(TenantSummary {
+        id: TenantId::from_uuid(t.id),
+        state: TenantState::parse(&t.state).ok_or_else(|| anyhow::anyhow!("bad state {:?}", t.state))?,
+        placement: Placement::parse(&t.placement)
+            .ok_or_else(|| anyhow::anyhow!("bad placement {:?}", t.placement))?,
+        slug: t.slug,
+        name: t.name,
+        created_at: t.created_at,
+        deleted_at: t.deleted_at,
+    })
+}
+
+fn parse_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    if name.chars().count() > 100 {
+        return Err(Error::invalid("name", "must be at most 100 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a tenant, its storage, its default branding and its first owner.
+/// All input is validated before anything is written; if provisioning fails
+/// part-way, what was written is removed again.
+pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<TenantSummary> {
+    let slug = Slug::parse(&input.slug)?;
+    let name = parse_name(&input.name)?;
+    let owner = NewMember::parse(&input.admin_email, "", &input.admin_password, "owner")
+        .map_err(|e| rename_field(e, "admin_"))?;
+    if resolve::load_record(engine, &slug).await?.is_some() {
+        return Err(Error::conflict("slug", "this slug is already taken"));
+    }
+    let id = TenantId::new();
+    let placement = engine.default_placement();
+    let now = chrono::Utc::now();
+    let txn = engine.catalog().begin().await?;
+    tenant::ActiveModel {
+        id: Set(id.uuid()),
+        slug: Set(slug.to_string()),
+        name: Set(name.clone()),
+        state: Set(TenantState::Pending.as_str().into()),
+        placement: Set(placement.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        suspended_at: Set(None),
+        deleted_at: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match violated_unique_constraint(&e).as_deref() {
+        Some("tenants_slug_key") => Error::conflict("slug", "this slug is already taken"),
+        _ => e.into(),
+    })?;
+    branding::default_for(id, &name).insert(&txn).await?;
+    txn.commit().await?;
+
+    if let Err(e) = provision(engine, &slug, owner).await {
+        tracing::error!(tenant_id = %id, error = ?e, "provisioning failed; rolling back");
+        rollback_creation(engine, &slug).await;
+        return Err(e);
+    }
+    let record = set_state(engine, &slug, TenantState::Active).await?;
+    audit::record(engine, actor, "tenant.created", Some(id), &format!("slug={slug} placement={}", placement.as_str())).await?;
+    Ok(record)
+}
+
+async fn provision(engine: &Engine, slug: &Slug, owner: NewMember) -> Result<()> {
+    let record = resolve::load_record(engine, slug).await?.ok_or(Error::NotFound)?;
+    engine.provision(record.id, record.placement).await?;
+    let db = engine.ctx(record).db().await?;
+    members::create(&db, owner).await?;
+    db.commit().await?;
+    Ok(())
+}
+
+async fn rollback_creation(engine: &Engine, slug: &Slug) {
+    let Ok(Some(record)) = resolve::load_record(engine, slug).await else {
+        return;
+    };
+    if let Err(e) = engine.purge(&record).await {
+        tracing::error!(tenant_id = %record.id, error = ?e, "rollback: purge failed");
+    }
+    if let Err(e) = tenant::Entity::delete_by_id(record.id.uuid()).exec(engine.catalog()).await {
+        tracing::error!(tenant_id = %record.id, error = ?e, "rollback: catalog delete failed");
+    }
+}
+
+fn rename_field(err: Error, prefix: &'static str) -> Error {
+    let renamed = |field: &'static str| match (prefix, field) {
+        ("admin_", "email") => "admin_email",
+        ("admin_", "password") => "admin_password",
+        (_, other) => other,
+    };
+    match err {
+        Error::Invalid(mut f) => {
+            f.field = renamed(f.field);
+            Error::Invalid(f)
+        }
+        other => other,
+    }
+}
+
+/// Tenants (not deleted, unless `state` asks for deleted ones) whose slug or
+/// name contains `query`, newest first.
+pub async fn list(engine: &Engine, query: &str, state: Option<TenantState>) -> Result<Vec<TenantSummary>> {
+    let mut select = tenant::Entity::find().order_by_desc(tenant::Column::CreatedAt);
+    select = match state {
+        Some(state) => select.filter(tenant::Column::State.eq(state.as_str())),
+        None => select.filter(tenant::Column::State.ne(TenantState::Deleted.as_str())),
+    };
+    let query = query.trim().to_lowercase();
+    if !query.is_empty() {
+        select = select.filter(
+            Condition::any()
+                .add(tenant::Column::Slug.contains(&query))
+                .add(tenant::Column::Name.contains(&query)),
+        );
+    }
+    select.all(engine.catalog()).await?.into_iter().map(summary).collect()
+}
+
+pub async fn get(engine: &Engine, raw_slug: &str) -> Result<(TenantSummary, tenant_branding::Model)> {
+    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
+    let t = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let b = tenant_branding::Entity::find_by_id(t.id)
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((summary(t)?, b))
+}
+
+pub async fn suspend(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSummary> {
+    transition(engine, slug, &[TenantState::Active], TenantState::Suspended, actor, "tenant.suspended").await
+}
+
+pub async fn resume(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSummary> {
+    transition(engine, slug, &[TenantState::Suspended], TenantState::Active, actor, "tenant.resumed").await
+}
+
+/// Soft-deletes: the tenant disappears from its host at once; its data is kept
+/// for the grace period. `confirm` must repeat the slug.
+pub async fn delete(engine: &Engine, slug: &str, confirm: &str, actor: &str) -> Result<TenantSummary> {
+    if confirm.trim() != slug {
+        return Err(Error::invalid("confirm", "type the tenant's slug to confirm deletion"));
+    }
+    transition(
+        engine,
+        slug,
+        &[TenantState::Active, TenantState::Suspended],
+        TenantState::Deleted,
+        actor,
+        "tenant.deleted",
+    )
+    .await
+}
+
+async fn transition(
+    engine: &Engine,
+    raw_slug: &str,
+    from: &[TenantState],
+    to: TenantState,
+    actor: &str,
+    action: &str,
+) -> Result<TenantSummary> {
+    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
+    let current = resolve::load_record(engine, &slug).await?.ok_or(Error::NotFound)?;
+    if current.state == TenantState::Deleted {
+        return Err(Error::NotFound);
+    }
+    if !from.contains(&current.state) {
+        return Err(Error::invalid(
+            "state",
+            format!("a {} tenant cannot become {}", current.state.as_str(), to.as_str()),
+        ));
+    }
+    let updated = set_state(engine, &slug, to).await?;
+    audit::record(engine, actor, action, Some(current.id), &format!("slug={slug}")).await?;
+    Ok(updated)
+}
+
+async fn set_state(engine: &Engine, slug: &Slug, state: TenantState) -> Result<TenantSummary> {
+    let t = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let now = chrono::Utc::now();
+    let mut row = t.into_active_model();
+    row.state = Set(state.as_str().into());
+    row.updated_at = Set(now);
+    match state {
+        TenantState::Suspended => row.suspended_at = Set(Some(now)),
+        TenantState::Active => row.suspended_at = Set(None),
+        TenantState::Deleted => row.deleted_at = Set(Some(now)),
+        TenantState::Pending => {}
+    }
+    summary(row.update(engine.catalog()).await?)
+}
+
+/// Hard-deletes tenants whose grace period has ended: their tenant-plane rows
+/// (or file), then their catalog rows. Returns how many were purged.
+pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(engine.settings().deleted_grace_days));
+    let expired = tenant::Entity::find()
+        .filter(tenant::Column::State.eq(TenantState::Deleted.as_str()))
+        .filter(tenant::Column::DeletedAt.lte(cutoff))
+        .all(engine.catalog())
+        .await?;
+    let mut purged = 0;
+    for t in expired {
+        let Ok(slug) = Slug::parse(&t.slug) else { continue };
+        let Some(record): Option<TenantRecord> = resolve::load_record(engine, &slug).await? else {
+            continue;
+        };
+        engine.purge(&record).await?;
+        tenant::Entity::delete_by_id(t.id).exec(engine.catalog()).await?;
+        audit::record(engine, actor, "tenant.purged", Some(record.id), &format!("slug={slug}")).await?;
+        purged += 1;
+    }
+    Ok(purged)
+}

@@ -1,0 +1,173 @@
+//! One typed settings struct, read from defaults, then an optional TOML file
+//! (`tenantry.toml`, or the path in `TENANTRY_CONFIG`), then the environment
+//! (`TENANTRY_*`, plus the conventional `DATABASE_URL`). Database URLs are
+//! secrets: they may carry passwords, so they never print.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines, for development.
+    Pretty,
+    /// One JSON object per line, for production.
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Runtime database. Unset: SQLite files under `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// Owner role's database URL, used only for migrations (Postgres). Unset:
+    /// `database_url`.
+    pub owner_database_url: Option<SecretString>,
+    /// Tenants live at `<slug>.<base_domain>`.
+    pub base_domain: String,
+    /// The superadmin console's host. Unset: `admin.<base_domain>`.
+    pub console_host: Option<String>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Peers whose `X-Forwarded-Host` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Also resolve tenants from a `/t/<slug>` path prefix on the base host.
+    pub path_prefix_routing: bool,
+    /// Days a deleted tenant's data is kept before it is purged.
+    pub deleted_grace_days: u32,
+    /// Upper bound on open per-tenant SQLite pools (least recently used are closed).
+    pub max_tenant_pools: usize,
+    /// Serve cookies as `Secure` with the `__Host-` prefix (set when behind https).
+    pub secure_cookies: bool,
+    pub log_format: LogFormat,
+    /// Where the compiled site (pkg/, favicon) is served from.
+    pub site_root: PathBuf,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    base_domain: &'static str,
+    listen: &'static str,
+    data_dir: &'static str,
+    trusted_proxies: Vec<IpAddr>,
+    path_prefix_routing: bool,
+    deleted_grace_days: u32,
+    max_tenant_pools: usize,
+    secure_cookies: bool,
+    log_format: LogFormat,
+    site_root: &'static str,
+}
+
+const DEFAULTS: fn() -> Defaults = || Defaults {
+    base_domain: "localhost",
+    listen: "127.0.0.1:3000",
+    data_dir: "data",
+    trusted_proxies: Vec::new(),
+    path_prefix_routing: false,
+    deleted_grace_days: 30,
+    max_tenant_pools: 64,
+    secure_cookies: false,
+    log_format: LogFormat::Pretty,
+    site_root: "target/site",
+};
+
+/// Which database engine the settings select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Settings {
+    /// Defaults, then the file, then the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let file = std::env::var("TENANTRY_CONFIG").unwrap_or_else(|_| "tenantry.toml".into());
+        Self::from_figment(
+            Figment::from(Serialized::defaults(DEFAULTS()))
+                .merge(Toml::file(file))
+                .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+                .merge(Env::prefixed("TENANTRY_").split("__")),
+        )
+    }
+
+    /// Defaults overridden by the given key/values only (tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(DEFAULTS()));
+        for (key, value) in pairs {
+            figment = figment.merge((*key, *value));
+        }
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> anyhow::Result<Self> {
+        let mut settings: Settings = figment.extract()?;
+        settings.base_domain = settings.base_domain.trim().to_ascii_lowercase();
+        if settings.base_domain.is_empty() {
+            anyhow::bail!("base_domain: must not be empty");
+        }
+        if let Some(host) = &settings.console_host {
+            settings.console_host = Some(host.trim().to_ascii_lowercase());
+        }
+        Ok(settings)
+    }
+
+    pub fn console_host(&self) -> String {
+        self.console_host
+            .clone()
+            .unwrap_or_else(|| format!("admin.{}", self.base_domain))
+    }
+
+    /// The runtime database URL (SQLite catalog file by default).
+    pub fn runtime_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}/catalog.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+
+    /// The owner's URL, for migrations.
+    pub fn owner_url(&self) -> String {
+        match &self.owner_database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => self.runtime_url(),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.runtime_url().starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// Directory of the per-tenant SQLite files.
+    pub fn tenant_files_dir(&self) -> PathBuf {
+        self.data_dir.join("tenants")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_select_sqlite_under_data_and_admin_console() {
+        let s = Settings::from_pairs(&[]).expect("defaults load");
+        assert_eq!(s.backend(), Backend::Sqlite);
+        assert_eq!(s.runtime_url(), "sqlite://data/catalog.db?mode=rwc");
+        assert_eq!(s.console_host(), "admin.localhost");
+        assert!(s.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn database_url_never_appears_in_debug_output() {
+        let s = Settings::from_pairs(&[("database_url", "postgres://app:hunter2@db/x")])
+            .expect("loads");
+        assert_eq!(s.backend(), Backend::Postgres);
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,5 @@
+pub mod platform_admin;
+pub mod platform_audit;
+pub mod session;
+pub mod tenant;
+pub mod tenant_branding;

@@ -1,0 +1,145 @@
+//! Error policy: every service returns [`Error`]. The variants other than
+//! [`Error::Unexpected`] carry only messages that are safe to show to the
+//! caller; `Unexpected` keeps the cause chain for the logs and is shown to the
+//! caller as a generic failure. Another tenant's row is always
+//! [`Error::NotFound`], never a permission error, so that its existence is not
+//! revealed. Constraint violations are mapped by constraint name, never by
+//! matching message text.
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// A rejected input: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("{}: {}", .0.field, .0.message)]
+    Invalid(FieldError),
+    #[error("{}: {}", .0.field, .0.message)]
+    Conflict(FieldError),
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("this organisation is suspended")]
+    Suspended,
+    #[error("unexpected error")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid(FieldError::new(field, message))
+    }
+
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict(FieldError::new(field, message))
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A stable machine-readable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound => "not_found",
+            Error::Invalid(_) => "invalid",
+            Error::Conflict(_) => "conflict",
+            Error::Unauthenticated => "unauthenticated",
+            Error::Forbidden { code, .. } => code,
+            Error::Suspended => "tenant_suspended",
+            Error::Unexpected(_) => "internal",
+        }
+    }
+
+    /// The HTTP status that goes with the error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::NotFound => 404,
+            Error::Invalid(_) => 422,
+            Error::Conflict(_) => 409,
+            Error::Unauthenticated => 401,
+            Error::Forbidden { .. } | Error::Suspended => 403,
+            Error::Unexpected(_) => 500,
+        }
+    }
+
+    /// The field the error is about, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid(f) | Error::Conflict(f) => Some(f.field),
+            _ => None,
+        }
+    }
+
+    /// The message that may be shown to the caller (never internals).
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Unexpected(_) => "something went wrong; please try again".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        Error::Unexpected(err.into())
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(err: anyhow::Error) -> Self {
+        Error::Unexpected(err)
+    }
+}
+
+/// The name of the unique constraint an insert or update violated, if that is
+/// what happened. Postgres reports the name; SQLite reports the columns, so the
+/// SQLite message's column list is mapped back to our constraint names.
+pub fn violated_unique_constraint(err: &DbErr) -> Option<String> {
+    if !matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        return None;
+    }
+    let source = match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    let db_error = source.as_database_error()?;
+    if let Some(name) = db_error.constraint() {
+        return Some(name.to_owned());
+    }
+    // SQLite: "UNIQUE constraint failed: users.tenant_id, users.email"
+    let columns = db_error.message().rsplit(": ").next()?.to_owned();
+    SQLITE_UNIQUE_COLUMNS
+        .iter()
+        .find(|(cols, _)| *cols == columns)
+        .map(|(_, name)| (*name).to_owned())
+}
+
+/// SQLite names no constraint in its error, only the columns; this maps them.
+const SQLITE_UNIQUE_COLUMNS: &[(&str, &str)] = &[
+    ("tenants.slug", "tenants_slug_key"),
+    ("platform_admins.email", "platform_admins_email_key"),
+    ("users.tenant_id, users.email", "users_email_key"),
+];

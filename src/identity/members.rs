@@ -1,0 +1,181 @@
+//! Tenant users and their memberships. Every function works on a `TenantDb`,
+//! so it only ever sees the bound tenant's people.
+
+use super::{password, Email, Role};
+use crate::entities::tenant::{membership, user};
+use crate::error::{violated_unique_constraint, Error, Result};
+use crate::tenancy::{TenantCtx, TenantDb};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new member, validated.
+pub struct NewMember {
+    pub email: Email,
+    pub display_name: String,
+    pub password: String,
+    pub role: Role,
+}
+
+impl NewMember {
+    /// Validates raw input, naming the first field that is wrong.
+    pub fn parse(email: &str, display_name: &str, password: &str, role: &str) -> Result<Self> {
+        let email = Email::parse("email", email)?;
+        let display_name = display_name.trim();
+        if display_name.chars().count() > 100 {
+            return Err(Error::invalid("display_name", "must be at most 100 characters"));
+        }
+        password::check_policy("password", password)?;
+        let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
+        let display_name = if display_name.is_empty() {
+            email.as_str().split('@').next().unwrap_or_default().to_owned()
+        } else {
+            display_name.to_owned()
+        };
+        Ok(Self {
+            email,
+            display_name,
+            password: password.to_owned(),
+            role,
+        })
+    }
+}
+
+/// Creates a user with a membership in the bound tenant.
+pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
+    let hash = password::hash_blocking(new.password).await?;
+    let now = chrono::Utc::now();
+    let user = db
+        .insert(user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(new.email.as_str().to_owned()),
+            display_name: Set(new.display_name),
+            password_hash: Set(hash),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| match violated_unique_constraint(&e).as_deref() {
+            Some("users_email_key") => Error::conflict("email", "a member with this email already exists"),
+            _ => e.into(),
+        })?;
+    db.insert(membership::ActiveModel {
+        user_id: Set(user.id),
+        role: Set(new.role.as_str().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .await?;
+    Ok(to_member(user, new.role))
+}
+
+/// Checks a password sign-in on the tenant. Every failure is the same
+/// `Unauthenticated`, in about the same time, whether or not the account exists.
+pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) -> Result<Member> {
+    let db = ctx.db().await?;
+    let found = match Email::parse("email", email) {
+        Ok(email) => user::Entity::find()
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(&db)
+            .await?,
+        Err(_) => None,
+    };
+    let stored = found.as_ref().map(|u| u.password_hash.clone());
+    if !password::verify_blocking(password_attempt.to_owned(), stored).await {
+        return Err(Error::Unauthenticated);
+    }
+    let user = found.ok_or(Error::Unauthenticated)?;
+    let member = find(&db, user.id).await?.ok_or(Error::Unauthenticated)?;
+    db.commit().await?;
+    Ok(member)
+}
+
+/// A member by user id, if they still belong to the tenant.
+pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
+    let Some(user) = user::Entity::find().filter(user::Column::Id.eq(user_id)).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(m) = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let role = Role::parse(&m.role).ok_or_else(|| anyhow::anyhow!("unknown role {:?}", m.role))?;
+    Ok(Some(to_member(user, role)))
+}
+
+pub async fn list(db: &TenantDb) -> Result<Vec<Member>> {
+    let users = user::Entity::find().order_by_asc(user::Column::CreatedAt).all(db).await?;
+    let roles = membership::Entity::find().all(db).await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| {
+            let role = roles.iter().find(|m| m.user_id == u.id)?;
+            Some(to_member(u, Role::parse(&role.role)?))
+        })
+        .collect())
+}
+
+/// Changes a member's role; the last owner cannot be demoted.
+pub async fn change_role(db: &TenantDb, user_id: Uuid, role: &str) -> Result<Member> {
+    let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
+    let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+    if current.role == Role::Owner && role != Role::Owner {
+        ensure_another_owner(db, user_id).await?;
+    }
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Role, role.as_str().into())
+        .filter(membership::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(Member { role, ..current })
+}
+
+/// Removes a member; the last owner cannot be removed.
+pub async fn remove(db: &TenantDb, user_id: Uuid) -> Result<()> {
+    let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+    if current.role == Role::Owner {
+        ensure_another_owner(db, user_id).await?;
+    }
+    user::Entity::delete_many().filter(user::Column::Id.eq(user_id)).exec(db).await?;
+    Ok(())
+}
+
+/// Refuses when `user_id` is the only owner. On Postgres the owners' rows are
+/// locked so that two concurrent demotions cannot both pass.
+async fn ensure_another_owner(db: &TenantDb, user_id: Uuid) -> Result<()> {
+    let mut owners = membership::Entity::find()
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .filter(membership::Column::UserId.ne(user_id));
+    if db.get_database_backend() == DbBackend::Postgres {
+        owners = owners.lock_exclusive();
+    }
+    if owners.count(db).await? == 0 {
+        return Err(Error::invalid("role", "the last owner cannot be removed or demoted"));
+    }
+    Ok(())
+}
+
+fn to_member(u: user::Model, role: Role) -> Member {
+    Member {
+        id: u.id,
+        email: u.email,
+        display_name: u.display_name,
+        role,
+        created_at: u.created_at,
+    }
+}

@@ -1,0 +1,15 @@
+//! Tenantry core: everything server-side that is not HTTP. The browser build
+//! never compiles this crate.
+
+pub mod catalog;
+pub mod config;
+pub mod entities;
+pub mod error;
+pub mod identity;
+pub mod platform;
+pub mod product;
+pub mod session;
+pub mod tenancy;
+
+pub use error::{Error, FieldError, Result};
+pub use tenancy::Engine;

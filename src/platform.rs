@@ -1,0 +1,82 @@
+//! Start-up chores shared by the binary and the tests: the development
+//! bootstrap (first superadmin and a demo tenant) and periodic maintenance.
+
+use crate::catalog::tenants::{self, NewTenant};
+use crate::identity::admins;
+use crate::session::CatalogSessionStore;
+use crate::tenancy::Engine;
+use rand::distributions::{Alphanumeric, DistString};
+use std::path::Path;
+
+/// What the development bootstrap created or found.
+pub struct DevCredentials {
+    pub text: String,
+}
+
+/// Handle to the platform's engine (kept as a named type for call sites that
+/// want "the platform" rather than "the engine").
+pub type Platform = Engine;
+
+/// On an empty catalog: creates `admin@localhost` and a `demo` tenant with
+/// random passwords, and writes them to `<data_dir>/dev-credentials.txt`
+/// (mode 0600). On later runs, reads that file back. Development only.
+pub async fn bootstrap_dev(engine: &Engine) -> crate::Result<DevCredentials> {
+    let file = engine.settings().data_dir.join("dev-credentials.txt");
+    if admins::count(engine).await? > 0 {
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| "(superadmin already exists; credentials file not found)".into());
+        return Ok(DevCredentials { text });
+    }
+    let admin_password = random_password();
+    let demo_password = random_password();
+    admins::create(engine, "admin@localhost", &admin_password, "bootstrap").await?;
+    if tenants::get(engine, "demo").await.is_err() {
+        tenants::create(
+            engine,
+            NewTenant {
+                slug: "demo".into(),
+                name: "Demo Company".into(),
+                admin_email: "owner@demo.localhost".into(),
+                admin_password: demo_password.clone(),
+            },
+            "bootstrap",
+        )
+        .await?;
+    }
+    let text = format!(
+        "superadmin: admin@localhost / {admin_password}\ndemo tenant owner: owner@demo.localhost / {demo_password}\n"
+    );
+    write_private(&file, &text).map_err(anyhow::Error::from)?;
+    Ok(DevCredentials { text })
+}
+
+fn random_password() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// Runs forever: purges tenants past their grace period and expired sessions.
+pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match tenants::purge_expired(&engine, "maintenance").await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "purged deleted tenants past their grace period"),
+            Err(e) => tracing::error!(error = ?e, "purge failed"),
+        }
+        if let Err(e) = store.delete_expired().await {
+            tracing::error!(error = ?e, "session cleanup failed");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Sessions: a tower-sessions store in the catalog database, and the typed
+//! view of what we keep in a session. A session is bound to the scope (the
+//! console, or one tenant) it was signed in on; on any other host it reads as
+//! anonymous, even if someone carries the cookie there by hand.
+
+use crate::entities::catalog::session as row;
+use crate::tenancy::{Engine, RequestScope};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+const AUTH_KEY: &str = "auth";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionAuth {
+    /// [`RequestScope::session_key`] of the host it was created on.
+    scope: String,
+    subject: Uuid,
+}
+
+/// Signs `subject` in on this scope, with a fresh session id (no fixation).
+pub async fn sign_in(session: &Session, scope: &RequestScope, subject: Uuid) -> anyhow::Result<()> {
+    session.cycle_id().await?;
+    session
+        .insert(
+            AUTH_KEY,
+            SessionAuth {
+                scope: scope.session_key(),
+                subject,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Who is signed in on this scope, if anyone.
+pub async fn subject(session: &Session, scope: &RequestScope) -> Option<Uuid> {
+    let auth: SessionAuth = session.get(AUTH_KEY).await.ok().flatten()?;
+    (auth.scope == scope.session_key()).then_some(auth.subject)
+}
+
+pub async fn sign_out(session: &Session) -> anyhow::Result<()> {
+    session.flush().await?;
+    Ok(())
+}
+
+/// Session records as JSON rows in the catalog's `sessions` table.
+#[derive(Clone)]
+pub struct CatalogSessionStore {
+    engine: Engine,
+}
+
+impl std::fmt::Debug for CatalogSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CatalogSessionStore")
+    }
+}
+
+impl CatalogSessionStore {
+    pub fn new(engine: Engine) -> Self {
+        Self { engine }
+    }
+
+    /// Deletes expired sessions; returns how many.
+    pub async fn delete_expired(&self) -> crate::Result<u64> {
+        let res = row::Entity::delete_many()
+            .filter(row::Column::ExpiresAt.lt(chrono::Utc::now()))
+            .exec(self.engine.catalog())
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    fn to_row(record: &Record) -> session_store::Result<row::ActiveModel> {
+        let data = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expires = chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+            .ok_or_else(|| session_store::Error::Encode("expiry out of range".into()))?;
+        Ok(row::ActiveModel {
+            id: Set(record.id.to_string()),
+            data: Set(data),
+            expires_at: Set(expires),
+        })
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for CatalogSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Retry with a new id on the (astronomically unlikely) collision.
+        for _ in 0..4 {
+            let inserted = row::Entity::insert(Self::to_row(record)?)
+                .on_conflict(OnConflict::column(row::Column::Id).do_nothing().to_owned())
+                .exec_without_returning(self.engine.catalog())
+                .await
+                .map_err(backend)?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+        Err(backend("could not allocate a session id"))
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        row::Entity::insert(Self::to_row(record)?)
+            .on_conflict(
+                OnConflict::column(row::Column::Id)
+                    .update_columns([row::Column::Data, row::Column::ExpiresAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(self.engine.catalog())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let found = row::Entity::find_by_id(id.to_string())
+            .filter(row::Column::ExpiresAt.gt(chrono::Utc::now()))
+            .one(self.engine.catalog())
+            .await
+            .map_err(backend)?;
+        found
+            .map(|r| serde_json::from_str(&r.data).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        row::Entity::delete_by_id(id.to_string())
+            .exec(self.engine.catalog())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

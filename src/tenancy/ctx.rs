@@ -1,0 +1,113 @@
+use super::{Engine, Placement, Slug, TenantDb, TenantId, TenantState};
+use crate::entities::catalog::{tenant, tenant_branding};
+use crate::error::{Error, Result};
+
+/// A tenant as the gateway resolved it from the catalog.
+#[derive(Debug, Clone)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub slug: Slug,
+    pub name: String,
+    pub state: TenantState,
+    pub placement: Placement,
+    pub branding: tenant_branding::Model,
+}
+
+impl TenantRecord {
+    pub(crate) fn from_models(t: tenant::Model, branding: tenant_branding::Model) -> Result<Self> {
+        let state = TenantState::parse(&t.state)
+            .ok_or_else(|| anyhow::anyhow!("tenant {} has unknown state {:?}", t.id, t.state))?;
+        let placement = Placement::parse(&t.placement).ok_or_else(|| {
+            anyhow::anyhow!("tenant {} has unknown placement {:?}", t.id, t.placement)
+        })?;
+        Ok(Self {
+            id: TenantId::from_uuid(t.id),
+            slug: Slug::parse(&t.slug).map_err(|_| anyhow::anyhow!("stored slug invalid"))?,
+            name: t.name,
+            state,
+            placement,
+            branding,
+        })
+    }
+}
+
+/// The tenant a request is running inside. Only the engine makes one, and the
+/// only way from it to tenant data is [`TenantCtx::db`].
+#[derive(Clone)]
+pub struct TenantCtx {
+    tenant: TenantRecord,
+    engine: Engine,
+}
+
+impl std::fmt::Debug for TenantCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantCtx").field("tenant", &self.tenant.id).finish()
+    }
+}
+
+impl TenantCtx {
+    pub(crate) fn new(tenant: TenantRecord, engine: Engine) -> Self {
+        Self { tenant, engine }
+    }
+
+    pub fn tenant(&self) -> &TenantRecord {
+        &self.tenant
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn id(&self) -> TenantId {
+        self.tenant.id
+    }
+
+    /// A transaction bound to this tenant. Commit it to keep writes.
+    pub async fn db(&self) -> Result<TenantDb> {
+        self.engine.begin(&self.tenant).await
+    }
+
+    /// Like [`TenantCtx::db`], but refused while the tenant is not active.
+    pub async fn db_for_write(&self) -> Result<TenantDb> {
+        match self.tenant.state {
+            TenantState::Active => self.db().await,
+            TenantState::Suspended => Err(Error::Suspended),
+            TenantState::Pending | TenantState::Deleted => Err(Error::NotFound),
+        }
+    }
+}
+
+/// What the gateway resolved a request's host to.
+#[derive(Debug, Clone)]
+pub enum RequestScope {
+    /// The superadmin console host.
+    Console,
+    /// A tenant's host.
+    Tenant(TenantCtx),
+}
+
+impl RequestScope {
+    /// The tenant, or a 404 when the request is not on a tenant host.
+    pub fn tenant(&self) -> Result<&TenantCtx> {
+        match self {
+            RequestScope::Tenant(ctx) => Ok(ctx),
+            RequestScope::Console => Err(Error::NotFound),
+        }
+    }
+
+    /// Ok on the console host, else a 404.
+    pub fn console(&self) -> Result<()> {
+        match self {
+            RequestScope::Console => Ok(()),
+            RequestScope::Tenant(_) => Err(Error::NotFound),
+        }
+    }
+
+    /// The session scope key: sessions are valid only where they were made.
+    pub fn session_key(&self) -> String {
+        match self {
+            RequestScope::Console => "console".into(),
+            RequestScope::Tenant(ctx) => format!("tenant:{}", ctx.id()),
+        }
+    }
+}

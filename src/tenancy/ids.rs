@@ -1,0 +1,157 @@
+use crate::error::Error;
+use serde::Serialize;
+use std::fmt;
+use uuid::Uuid;
+
+/// A tenant's public id (UUIDv7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TenantId(Uuid);
+
+impl TenantId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+    pub fn uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl Default for TenantId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Hostname labels the platform keeps for itself.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "admin", "www", "api", "app", "console", "mail", "static", "assets", "status", "help",
+    "support", "docs", "t", "root", "system", "platform", "login", "auth", "billing",
+];
+
+/// A tenant's slug: its subdomain label. 3–40 characters, lowercase letters,
+/// digits and inner hyphens, not reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let slug = raw.trim();
+        let field = "slug";
+        if slug.len() < 3 || slug.len() > 40 {
+            return Err(Error::invalid(field, "must be 3 to 40 characters long"));
+        }
+        if !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(Error::invalid(
+                field,
+                "may contain only lowercase letters, digits and hyphens",
+            ));
+        }
+        if slug.starts_with('-') || slug.ends_with('-') || slug.contains("--") {
+            return Err(Error::invalid(
+                field,
+                "must start and end with a letter or digit, with no double hyphens",
+            ));
+        }
+        if RESERVED_SLUGS.contains(&slug) {
+            return Err(Error::invalid(field, format!("\"{slug}\" is reserved")));
+        }
+        Ok(Self(slug.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a tenant's tenant-plane rows live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Shared Postgres tables behind row-level security.
+    Pool,
+    /// A database of its own (a SQLite file in the embedded default).
+    Database,
+}
+
+impl Placement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::Pool => "pool",
+            Placement::Database => "database",
+        }
+    }
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pool" => Some(Placement::Pool),
+            "database" => Some(Placement::Database),
+            _ => None,
+        }
+    }
+}
+
+/// Lifecycle: pending → active → suspended ⇄ active → deleted (→ purged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantState {
+    Pending,
+    Active,
+    Suspended,
+    Deleted,
+}
+
+impl TenantState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantState::Pending => "pending",
+            TenantState::Active => "active",
+            TenantState::Suspended => "suspended",
+            TenantState::Deleted => "deleted",
+        }
+    }
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pending" => Some(TenantState::Pending),
+            "active" => Some(TenantState::Active),
+            "suspended" => Some(TenantState::Suspended),
+            "deleted" => Some(TenantState::Deleted),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_accepts_lowercase_labels_with_inner_hyphens() {
+        assert_eq!(Slug::parse("acme-corp").map(|s| s.0).ok(), Some("acme-corp".into()));
+        assert!(Slug::parse("a1b").is_ok());
+    }
+
+    #[test]
+    fn slug_rejects_reserved_short_long_and_malformed_values() {
+        for bad in ["admin", "www", "api", "ab", "Acme", "-acme", "acme-", "ac--me", "ac me", &"a".repeat(41)] {
+            let err = Slug::parse(bad).expect_err(bad);
+            assert_eq!(err.field(), Some("slug"), "{bad}");
+        }
+    }
+}
