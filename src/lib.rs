@@ -12,4 +12,5 @@ pub mod session;
 pub mod tenancy;
 
 pub use error::{Error, FieldError, Result};
+pub use config::Settings;
 pub use tenancy::Engine;

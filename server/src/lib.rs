@@ -1,1 +1,8 @@
+//! The `tenantry` binary's library: the gateway (tenant resolution, CSRF,
+//! sessions, request logging), the JSON API, the router, and the CLI.
 
+pub mod api;
+pub mod cli;
+pub mod gateway;
+pub mod router;
+pub mod telemetry;

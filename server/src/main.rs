@@ -1,1 +1,75 @@
-fn main(){}
+use clap::Parser;
+use std::net::SocketAddr;
+use tenantry::config::Backend;
+use tenantry::session::CatalogSessionStore;
+use tenantry::tenancy::{audit, Engine};
+use tenantry::Settings;
+use tenantry_server::cli::{self, Cli, Command};
+use tenantry_server::{router, telemetry};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    let result = match command {
+        Command::Serve => serve(settings).await,
+        other => cli::run(settings, other).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // SQLite (or an explicit owner URL) can migrate on start; a Postgres
+    // runtime role cannot run DDL, so there `tenantry migrate` runs first.
+    if settings.backend() == Backend::Sqlite || settings.owner_database_url.is_some() {
+        Engine::migrate(&settings).await?;
+    }
+    let engine = Engine::connect(&settings).await?;
+    let findings = audit::run(&engine).await?;
+    if !findings.is_empty() {
+        for f in &findings {
+            tracing::error!(subject = %f.subject, problem = %f.problem, "isolation audit finding");
+        }
+        anyhow::bail!("refusing to serve: the isolation audit has {} finding(s)", findings.len());
+    }
+    if std::env::var("TENANTRY_DEV_BOOTSTRAP").is_ok_and(|v| v == "1") {
+        print_dev_banner(&engine).await?;
+    }
+    tokio::spawn(tenantry::platform::maintenance_loop(engine.clone(), CatalogSessionStore::new(engine.clone())));
+    let app = router::build(engine, router::leptos_options(&settings));
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    tracing::info!(addr = %settings.listen, "listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn print_dev_banner(engine: &Engine) -> anyhow::Result<()> {
+    let creds = tenantry::platform::bootstrap_dev(engine).await?;
+    let s = engine.settings();
+    let port = s.listen.port();
+    println!("\n  Tenantry is running (embedded SQLite under {}/)", s.data_dir.display());
+    println!("  console:     http://{}:{port}/console", s.console_host());
+    println!("  demo tenant: http://demo.{}:{port}/", s.base_domain);
+    for line in creds.text.lines() {
+        println!("  {line}");
+    }
+    println!();
+    Ok(())
+}

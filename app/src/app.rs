@@ -1,0 +1,104 @@
+use crate::dto::PageCtx;
+use crate::error::AppError;
+use crate::pages::{console, tenant};
+use crate::components::NotFound;
+use crate::server_fns::{page_context, AdminLogin, Logout, TenantLogin};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Who is looking at which host, and the actions that change it. Provided to
+/// every page.
+#[derive(Clone, Copy)]
+pub struct SessionCtx {
+    pub page: Resource<Result<PageCtx, AppError>>,
+    pub admin_login: ServerAction<AdminLogin>,
+    pub tenant_login: ServerAction<TenantLogin>,
+    pub logout: ServerAction<Logout>,
+    /// Bumped after a change that alters the page context (e.g. branding).
+    pub refresh: RwSignal<u32>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let admin_login = ServerAction::<AdminLogin>::new();
+    let tenant_login = ServerAction::<TenantLogin>::new();
+    let logout = ServerAction::<Logout>::new();
+    let refresh = RwSignal::new(0u32);
+    let page = Resource::new_blocking(
+        move || {
+            (
+                admin_login.version().get(),
+                tenant_login.version().get(),
+                logout.version().get(),
+                refresh.get(),
+            )
+        },
+        |_| page_context(),
+    );
+    provide_context(SessionCtx {
+        page,
+        admin_login,
+        tenant_login,
+        logout,
+        refresh,
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/app.css" />
+        <Link rel="icon" href="/favicon.ico" />
+        <Suspense>{move || Suspend::new(async move { page.await.ok().map(|ctx| view! { <Theme ctx /> }) })}</Suspense>
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/console") view=console::home::ConsoleHome />
+                <Route path=path!("/console/login") view=console::login::ConsoleLogin />
+                <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant />
+                <Route path=path!("/console/audit") view=console::audit::ConsoleAudit />
+                <Route path=path!("/") view=tenant::projects::ProjectsPage />
+                <Route path=path!("/login") view=tenant::login::TenantLoginPage />
+                <Route path=path!("/projects/:id") view=tenant::project::ProjectPage />
+                <Route path=path!("/admin") view=tenant::members::MembersPage />
+                <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The document title and the brand colours as CSS variables, which the
+/// Tailwind theme's `brand` and `accent` colours read. Colours are validated
+/// `#rrggbb` values, so they are safe inside the style element.
+#[component]
+fn Theme(ctx: PageCtx) -> impl IntoView {
+    match ctx.branding() {
+        Some(b) => {
+            let css = format!(":root{{--brand-primary:{};--brand-accent:{};}}", b.primary_color, b.accent_color);
+            let title = b.display_name.clone();
+            view! {
+                <Title text=title />
+                <Style>{css}</Style>
+            }
+            .into_any()
+        }
+        None => view! { <Title text="Tenantry console" /> }.into_any(),
+    }
+}

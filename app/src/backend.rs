@@ -1,0 +1,129 @@
+//! Server-only glue between server functions and the core crate: reads the
+//! request's scope and session, checks who is asking, calls the core, and turns
+//! core results into DTOs and core errors into [`AppError`]s (setting the HTTP
+//! status to match).
+
+pub mod console;
+pub mod members;
+pub mod product;
+pub mod session;
+
+use crate::dto::{BrandingDto, Viewer};
+use crate::error::AppError;
+use axum::Extension;
+use http::StatusCode;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use tenantry::entities::catalog::tenant_branding;
+use tenantry::identity::admins::Admin;
+use tenantry::identity::members::{self as member_svc, Member};
+use tenantry::tenancy::{Engine, RequestScope, TenantCtx};
+use tenantry::Error;
+use tower_sessions::Session;
+
+/// Converts a core error for the browser and sets the response status.
+pub fn fail(err: Error) -> AppError {
+    if let Error::Unexpected(cause) = &err {
+        tracing::error!(error = ?cause, "server function failed");
+    }
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    let (message, field) = match &err {
+        Error::Invalid(f) | Error::Conflict(f) => (f.message.clone(), Some(f.field.to_owned())),
+        other => (other.public_message(), None),
+    };
+    AppError {
+        code: err.code().to_owned(),
+        message,
+        field,
+    }
+}
+
+pub async fn scope() -> Result<RequestScope, AppError> {
+    leptos_axum::extract::<Extension<RequestScope>>()
+        .await
+        .map(|Extension(scope)| scope)
+        .map_err(|_| fail(Error::NotFound))
+}
+
+pub async fn engine() -> Result<Engine, AppError> {
+    leptos_axum::extract::<Extension<Engine>>()
+        .await
+        .map(|Extension(engine)| engine)
+        .map_err(|_| fail(Error::Unexpected(anyhow::anyhow!("engine missing from request"))))
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| fail(Error::Unexpected(anyhow::anyhow!("session layer missing"))))
+}
+
+/// The signed-in superadmin on the console host.
+pub async fn admin() -> Result<(Engine, Admin), AppError> {
+    let scope = scope().await?;
+    scope.console().map_err(fail)?;
+    let engine = engine().await?;
+    let subject = tenantry::session::subject(&session().await?, &scope).await;
+    let admin = match subject {
+        Some(id) => tenantry::identity::admins::find(&engine, id).await.map_err(fail)?,
+        None => None,
+    };
+    admin.map(|a| (engine, a)).ok_or_else(|| fail(Error::Unauthenticated))
+}
+
+/// The tenant of this host (any state).
+pub async fn tenant() -> Result<TenantCtx, AppError> {
+    scope().await?.tenant().cloned().map_err(fail)
+}
+
+/// The signed-in member of this host's tenant.
+pub async fn member() -> Result<(TenantCtx, Member), AppError> {
+    let scope = scope().await?;
+    let ctx = scope.tenant().cloned().map_err(fail)?;
+    let Some(subject) = tenantry::session::subject(&session().await?, &scope).await else {
+        return Err(fail(Error::Unauthenticated));
+    };
+    let db = ctx.db().await.map_err(fail)?;
+    let member = member_svc::find(&db, subject).await.map_err(fail)?;
+    member.map(|m| (ctx, m)).ok_or_else(|| fail(Error::Unauthenticated))
+}
+
+/// The signed-in member, who must be an owner or admin.
+pub async fn tenant_admin() -> Result<(TenantCtx, Member), AppError> {
+    let (ctx, m) = member().await?;
+    if !m.role.can_administer() {
+        return Err(fail(Error::forbidden("forbidden", "only owners and admins can do this")));
+    }
+    Ok((ctx, m))
+}
+
+pub fn viewer_of_member(m: &Member) -> Viewer {
+    Viewer {
+        id: m.id.to_string(),
+        email: m.email.clone(),
+        display_name: m.display_name.clone(),
+        role: m.role.as_str().to_owned(),
+    }
+}
+
+pub fn branding_dto(b: &tenant_branding::Model) -> BrandingDto {
+    BrandingDto {
+        display_name: b.display_name.clone(),
+        primary_color: b.primary_color.clone(),
+        accent_color: b.accent_color.clone(),
+        logo_url: b.logo_url.clone(),
+        login_text: b.login_text.clone(),
+    }
+}
+
+/// Ids arrive as strings; anything that is not a UUID cannot be a row of this
+/// tenant, so it is a 404 like any other missing row.
+pub fn parse_id(raw: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| fail(Error::NotFound))
+}
+
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}

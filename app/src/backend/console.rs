@@ -1,0 +1,94 @@
+use super::{admin, branding_dto, fail, timestamp};
+use crate::dto::{AuditRow, TenantDetail, TenantRow};
+use crate::error::AppError;
+use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
+use tenantry::catalog::audit;
+use tenantry::tenancy::TenantState;
+use tenantry::Error;
+
+fn row(t: TenantSummary) -> TenantRow {
+    TenantRow {
+        id: t.id.to_string(),
+        slug: t.slug,
+        name: t.name,
+        state: t.state.as_str().to_owned(),
+        placement: t.placement.as_str().to_owned(),
+        created_at: timestamp(t.created_at),
+        deleted_at: t.deleted_at.map(timestamp),
+    }
+}
+
+fn actor(email: &str) -> String {
+    format!("superadmin:{email}")
+}
+
+pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>, AppError> {
+    let (engine, _) = admin().await?;
+    let state = match state.trim() {
+        "" | "all" => None,
+        s => Some(TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?),
+    };
+    let list = tenants::list(&engine, &query, state).await.map_err(fail)?;
+    Ok(list.into_iter().map(row).collect())
+}
+
+pub async fn create_tenant(
+    slug: String,
+    name: String,
+    admin_email: String,
+    admin_password: String,
+) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    let input = NewTenant {
+        slug,
+        name,
+        admin_email,
+        admin_password,
+    };
+    let created = tenants::create(&engine, input, &actor(&who.email)).await.map_err(fail)?;
+    Ok(row(created))
+}
+
+pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
+    let (engine, _) = admin().await?;
+    let (summary, branding) = tenants::get(&engine, &slug).await.map_err(fail)?;
+    let settings = engine.settings();
+    let url = format!("http://{}.{}:{}", summary.slug, settings.base_domain, settings.listen.port());
+    Ok(TenantDetail {
+        tenant: row(summary),
+        branding: branding_dto(&branding),
+        url,
+    })
+}
+
+pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    tenants::suspend(&engine, &slug, &actor(&who.email)).await.map(row).map_err(fail)
+}
+
+pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    tenants::resume(&engine, &slug, &actor(&who.email)).await.map(row).map_err(fail)
+}
+
+pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await.map_err(fail)?;
+    leptos_axum::redirect("/console");
+    Ok(row(deleted))
+}
+
+pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
+    let (engine, _) = admin().await?;
+    let entries = audit::recent(&engine, 200).await.map_err(fail)?;
+    Ok(entries
+        .into_iter()
+        .map(|e| AuditRow {
+            at: timestamp(e.at),
+            actor: e.actor,
+            action: e.action,
+            tenant: e.tenant.map(|t| t.to_string()),
+            detail: e.detail,
+        })
+        .collect())
+}

@@ -1,0 +1,61 @@
+use super::product::in_tenant;
+use super::{branding_dto, fail, parse_id, tenant_admin};
+use crate::dto::{BrandingDto, MemberDto};
+use crate::error::AppError;
+use tenantry::catalog::branding::{self, BrandingInput};
+use tenantry::identity::members::{self, Member, NewMember};
+
+fn member_dto(m: Member) -> MemberDto {
+    MemberDto {
+        id: m.id.to_string(),
+        email: m.email,
+        display_name: m.display_name,
+        role: m.role.as_str().to_owned(),
+    }
+}
+
+pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
+    let (ctx, _) = tenant_admin().await?;
+    let list = in_tenant(&ctx, false, async |db| members::list(db).await).await?;
+    Ok(list.into_iter().map(member_dto).collect())
+}
+
+pub async fn add_member(email: String, display_name: String, password: String, role: String) -> Result<MemberDto, AppError> {
+    let (ctx, _) = tenant_admin().await?;
+    let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
+    in_tenant(&ctx, true, async |db| members::create(db, new).await).await.map(member_dto)
+}
+
+pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
+    let (ctx, _) = tenant_admin().await?;
+    let id = parse_id(&user_id)?;
+    in_tenant(&ctx, true, async |db| members::change_role(db, id, &role).await).await.map(member_dto)
+}
+
+pub async fn remove_member(user_id: String) -> Result<(), AppError> {
+    let (ctx, _) = tenant_admin().await?;
+    let id = parse_id(&user_id)?;
+    in_tenant(&ctx, true, async |db| members::remove(db, id).await).await
+}
+
+pub async fn save_branding(
+    display_name: String,
+    primary_color: String,
+    accent_color: String,
+    logo_url: String,
+    login_text: String,
+) -> Result<BrandingDto, AppError> {
+    let (ctx, who) = tenant_admin().await?;
+    if ctx.tenant().state != tenantry::tenancy::TenantState::Active {
+        return Err(fail(tenantry::Error::Suspended));
+    }
+    let input = BrandingInput {
+        display_name,
+        primary_color,
+        accent_color,
+        logo_url,
+        login_text,
+    };
+    let saved = branding::update(&ctx, input, &format!("member:{}", who.email)).await.map_err(fail)?;
+    Ok(branding_dto(&saved))
+}

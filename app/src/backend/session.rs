@@ -1,0 +1,86 @@
+use super::{branding_dto, fail, scope, session, viewer_of_member};
+use crate::dto::{HostKind, PageCtx, Viewer};
+use crate::error::AppError;
+use tenantry::identity::{admins, members};
+use tenantry::tenancy::{RequestScope, TenantState};
+use tenantry::Error;
+
+pub async fn page_context() -> Result<PageCtx, AppError> {
+    let scope = scope().await?;
+    let session = session().await?;
+    let subject = tenantry::session::subject(&session, &scope).await;
+    match &scope {
+        RequestScope::Console => {
+            let engine = super::engine().await?;
+            let viewer = match subject {
+                Some(id) => admins::find(&engine, id).await.map_err(fail)?.map(|a| Viewer {
+                    id: a.id.to_string(),
+                    display_name: a.email.clone(),
+                    email: a.email,
+                    role: "superadmin".into(),
+                }),
+                None => None,
+            };
+            Ok(PageCtx {
+                host: HostKind::Console,
+                viewer,
+            })
+        }
+        RequestScope::Tenant(ctx) => {
+            let tenant = ctx.tenant();
+            let viewer = match subject {
+                Some(id) => {
+                    let db = ctx.db().await.map_err(fail)?;
+                    members::find(&db, id).await.map_err(fail)?.as_ref().map(viewer_of_member)
+                }
+                None => None,
+            };
+            Ok(PageCtx {
+                host: HostKind::Tenant {
+                    slug: tenant.slug.to_string(),
+                    suspended: tenant.state == TenantState::Suspended,
+                    branding: branding_dto(&tenant.branding),
+                },
+                viewer,
+            })
+        }
+    }
+}
+
+pub async fn admin_login(email: String, password: String) -> Result<(), AppError> {
+    let scope = scope().await?;
+    scope.console().map_err(fail)?;
+    let engine = super::engine().await?;
+    let admin = admins::authenticate(&engine, &email, &password).await.map_err(fail)?;
+    tenantry::session::sign_in(&session().await?, &scope, admin.id)
+        .await
+        .map_err(|e| fail(Error::Unexpected(e)))?;
+    leptos_axum::redirect("/console");
+    Ok(())
+}
+
+pub async fn tenant_login(email: String, password: String) -> Result<(), AppError> {
+    let scope = scope().await?;
+    let ctx = scope.tenant().map_err(fail)?;
+    if ctx.tenant().state != TenantState::Active {
+        return Err(fail(Error::Suspended));
+    }
+    let member = members::authenticate(ctx, &email, &password).await.map_err(fail)?;
+    tenantry::session::sign_in(&session().await?, &scope, member.id)
+        .await
+        .map_err(|e| fail(Error::Unexpected(e)))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+pub async fn logout() -> Result<(), AppError> {
+    let scope = scope().await?;
+    tenantry::session::sign_out(&session().await?)
+        .await
+        .map_err(|e| fail(Error::Unexpected(e)))?;
+    leptos_axum::redirect(match scope {
+        RequestScope::Console => "/console/login",
+        RequestScope::Tenant(_) => "/login",
+    });
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Building blocks shared by the pages.
+
+use crate::app::SessionCtx;
+use crate::dto::{BrandingDto, HostKind, PageCtx, Viewer};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+
+pub const BUTTON: &str = "rounded bg-brand px-3 py-1.5 text-sm font-medium text-white hover:opacity-90";
+pub const BUTTON_QUIET: &str = "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-100";
+pub const BUTTON_DANGER: &str = "rounded bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700";
+pub const INPUT: &str = "mt-1 block w-full rounded border border-slate-300 px-2 py-1.5 text-sm aria-[invalid=true]:border-red-600";
+pub const CARD: &str = "rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="mx-auto max-w-md p-10 text-center">
+            <h1 class="text-2xl font-semibold">"Page not found"</h1>
+            <p class="mt-2 text-slate-600">"There is nothing here."</p>
+        </main>
+    }
+}
+
+/// The error of the last submission, as a line above the form.
+#[component]
+pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            let field = e.field.clone().unwrap_or_default();
+            view! {
+                <p role="alert" class="mb-3 rounded bg-red-50 px-3 py-2 text-sm text-red-700" data-field=field>
+                    {e.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// A labelled input that marks itself invalid when the error is about it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(optional, into)] placeholder: String,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.for_field(name));
+    view! {
+        <label class="block text-sm">
+            <span class="font-medium text-slate-700">{label}</span>
+            <input
+                class=INPUT
+                type=kind
+                name=name
+                value=value
+                placeholder=placeholder
+                aria-invalid=move || message().map(|_| "true")
+            />
+            {move || message().map(|m| view! { <span class="text-xs text-red-700" data-error-for=name>{m}</span> })}
+        </label>
+    }
+}
+
+/// Error of an action's last result.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}
+
+fn page_error(e: AppError) -> AnyView {
+    view! {
+        <main class="mx-auto max-w-md p-10 text-center">
+            <p role="alert" class="text-red-700">{e.to_string()}</p>
+        </main>
+    }
+    .into_any()
+}
+
+/// Frame of every tenant page: resolves the page context, shows the suspended
+/// page or asks for sign-in as needed, then the branded header and the page.
+#[component]
+pub fn TenantShell(
+    #[prop(optional)] public: bool,
+    #[prop(optional)] admin_only: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    view! {
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let ctx = match session.page.await {
+                        Ok(ctx) => ctx,
+                        Err(e) => return page_error(e),
+                    };
+                    let PageCtx { host, viewer } = ctx.clone();
+                    match host {
+                        HostKind::Console => view! { <NotFound /> }.into_any(),
+                        HostKind::Tenant { suspended: true, branding, .. } => {
+                            view! { <Suspended branding /> }.into_any()
+                        }
+                        HostKind::Tenant { branding, .. } => {
+                            if !public && viewer.is_none() {
+                                return view! { <Redirect path="/login" /> }.into_any();
+                            }
+                            if admin_only && !ctx.is_admin() {
+                                return page_error(AppError::new("forbidden", "only owners and admins can see this page"));
+                            }
+                            view! {
+                                <TenantHeader branding viewer />
+                                <main class="mx-auto max-w-4xl p-6">{children()}</main>
+                            }
+                            .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Suspended(branding: BrandingDto) -> impl IntoView {
+    view! {
+        <main class="mx-auto max-w-lg p-10 text-center" data-testid="suspended">
+            <div class="mb-6 text-2xl font-semibold text-brand">{branding.display_name}</div>
+            <h1 class="text-xl font-semibold">"This workspace is suspended"</h1>
+            <p class="mt-2 text-slate-600">"Sign-in and changes are unavailable. Please contact your administrator."</p>
+        </main>
+    }
+}
+
+#[component]
+fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    let is_admin = viewer.as_ref().is_some_and(|v| v.role == "owner" || v.role == "admin");
+    view! {
+        <header class="bg-brand text-white" data-testid="tenant-header">
+            <div class="mx-auto flex max-w-4xl items-center gap-4 px-6 py-3">
+                {branding.logo_url.map(|src| view! { <img src=src alt="" class="h-8 w-8 rounded bg-white object-contain" /> })}
+                <A href="/" attr:class="text-lg font-semibold">{branding.display_name}</A>
+                <nav class="ml-auto flex items-center gap-4 text-sm">
+                    {viewer
+                        .map(|v| {
+                            view! {
+                                <A href="/">"Projects"</A>
+                                {is_admin.then(|| view! {
+                                    <A href="/admin">"Members"</A>
+                                    <A href="/admin/branding">"Branding"</A>
+                                })}
+                                <span class="rounded bg-accent px-2 py-0.5" data-testid="viewer">{v.email}</span>
+                                <ActionForm action=session.logout>
+                                    <button type="submit" class="underline">"Sign out"</button>
+                                </ActionForm>
+                            }
+                        })}
+                </nav>
+            </div>
+        </header>
+    }
+}
+
+/// Frame of every console page: signed-in superadmins only.
+#[component]
+pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    view! {
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let ctx = match session.page.await {
+                        Ok(ctx) => ctx,
+                        Err(e) => return page_error(e),
+                    };
+                    if ctx.host != HostKind::Console {
+                        return view! { <NotFound /> }.into_any();
+                    }
+                    if !public && ctx.viewer.is_none() {
+                        return view! { <Redirect path="/console/login" /> }.into_any();
+                    }
+                    let viewer = ctx.viewer.clone();
+                    view! {
+                        <header class="bg-slate-900 text-white">
+                            <div class="mx-auto flex max-w-5xl items-center gap-4 px-6 py-3">
+                                <A href="/console" attr:class="text-lg font-semibold">"Tenantry console"</A>
+                                <nav class="ml-auto flex items-center gap-4 text-sm">
+                                    {viewer.map(|v| view! {
+                                        <A href="/console">"Tenants"</A>
+                                        <A href="/console/audit">"Audit log"</A>
+                                        <span data-testid="viewer">{v.email}</span>
+                                        <ActionForm action=session.logout>
+                                            <button type="submit" class="underline">"Sign out"</button>
+                                        </ActionForm>
+                                    })}
+                                </nav>
+                            </div>
+                        </header>
+                        <main class="mx-auto max-w-5xl p-6">{children()}</main>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -1,0 +1,104 @@
+//! Plain data shared with the browser. Built from core models on the server;
+//! entities never cross this line.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BrandingDto {
+    pub display_name: String,
+    pub primary_color: String,
+    pub accent_color: String,
+    pub logo_url: Option<String>,
+    pub login_text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HostKind {
+    Console,
+    Tenant { slug: String, suspended: bool, branding: BrandingDto },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// "superadmin" on the console; the member's role on a tenant.
+    pub role: String,
+}
+
+/// What every page needs to know about where it is and who is looking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageCtx {
+    pub host: HostKind,
+    pub viewer: Option<Viewer>,
+}
+
+impl PageCtx {
+    pub fn branding(&self) -> Option<&BrandingDto> {
+        match &self.host {
+            HostKind::Tenant { branding, .. } => Some(branding),
+            HostKind::Console => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|v| v.role == "owner" || v.role == "admin")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantRow {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub state: String,
+    pub placement: String,
+    pub created_at: String,
+    pub deleted_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantDetail {
+    pub tenant: TenantRow,
+    pub branding: BrandingDto,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub tenant: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectDto {
+    pub id: String,
+    pub name: String,
+    pub task_count: u64,
+    pub done_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDto {
+    pub id: String,
+    pub title: String,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub project: ProjectDto,
+    pub tasks: Vec<TaskDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberDto {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+}

@@ -1,0 +1,4 @@
+pub mod audit;
+pub mod home;
+pub mod login;
+pub mod tenant;

@@ -1,0 +1,91 @@
+use crate::components::{action_error, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD};
+use crate::dto::TenantDetail;
+use crate::server_fns::{get_tenant, DeleteTenant, ResumeTenant, SuspendTenant};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ConsoleTenant() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let suspend = ServerAction::<SuspendTenant>::new();
+    let resume = ServerAction::<ResumeTenant>::new();
+    let delete = ServerAction::<DeleteTenant>::new();
+    let detail = Resource::new(
+        move || (slug(), suspend.version().get(), resume.version().get()),
+        |(slug, _, _)| get_tenant(slug),
+    );
+    let error = Signal::derive(move || {
+        action_error(suspend).get().or(action_error(resume).get()).or(action_error(delete).get())
+    });
+    view! {
+        <ConsoleShell>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <Detail d suspend resume delete error /> }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </ConsoleShell>
+    }
+}
+
+#[component]
+fn Detail(
+    d: TenantDetail,
+    suspend: ServerAction<SuspendTenant>,
+    resume: ServerAction<ResumeTenant>,
+    delete: ServerAction<DeleteTenant>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let t = d.tenant;
+    let (slug_suspend, slug_resume, slug_delete) = (t.slug.clone(), t.slug.clone(), t.slug.clone());
+    let state = t.state.clone();
+    view! {
+        <section class=CARD>
+            <h1 class="text-xl font-semibold">{t.name.clone()}</h1>
+            <dl class="mt-4 grid grid-cols-2 gap-2 text-sm">
+                <dt class="text-slate-500">"Slug"</dt><dd>{t.slug.clone()}</dd>
+                <dt class="text-slate-500">"Id"</dt><dd class="font-mono">{t.id.clone()}</dd>
+                <dt class="text-slate-500">"State"</dt><dd data-testid="tenant-state">{t.state.clone()}</dd>
+                <dt class="text-slate-500">"Placement"</dt><dd>{t.placement.clone()}</dd>
+                <dt class="text-slate-500">"Created"</dt><dd>{t.created_at.clone()}</dd>
+                <dt class="text-slate-500">"URL"</dt><dd><a class="text-indigo-700 underline" href=d.url.clone()>{d.url.clone()}</a></dd>
+                <dt class="text-slate-500">"Colours"</dt>
+                <dd class="flex gap-2">
+                    <span class="inline-block h-5 w-10 rounded" style:background-color=d.branding.primary_color.clone()></span>
+                    <span class="inline-block h-5 w-10 rounded" style:background-color=d.branding.accent_color.clone()></span>
+                </dd>
+            </dl>
+        </section>
+        <section class=format!("{CARD} mt-6")>
+            <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
+            <FormError error />
+            <div class="flex flex-wrap items-end gap-4">
+                {(state == "active").then(move || view! {
+                    <ActionForm action=suspend>
+                        <input type="hidden" name="slug" value=slug_suspend />
+                        <button type="submit" class=BUTTON_QUIET>"Suspend"</button>
+                    </ActionForm>
+                })}
+                {(state == "suspended").then(move || view! {
+                    <ActionForm action=resume>
+                        <input type="hidden" name="slug" value=slug_resume />
+                        <button type="submit" class=BUTTON>"Resume"</button>
+                    </ActionForm>
+                })}
+                {(state != "deleted").then(move || view! {
+                    <ActionForm action=delete>
+                        <input type="hidden" name="slug" value=slug_delete />
+                        <div class="flex items-end gap-2">
+                            <Field label="Type the slug to delete" name="confirm" error />
+                            <button type="submit" class=BUTTON_DANGER>"Delete tenant"</button>
+                        </div>
+                    </ActionForm>
+                })}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,5 @@
+pub mod branding;
+pub mod login;
+pub mod members;
+pub mod project;
+pub mod projects;

@@ -1,0 +1,138 @@
+use crate::components::{action_error, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT};
+use crate::dto::{ProjectPage as ProjectData, TaskDto};
+use crate::error::AppError;
+use crate::server_fns::{get_project, CreateTask, DeleteProject, DeleteTask, RenameProject, RenameTask, SetTaskDone};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[derive(Clone, Copy)]
+struct TaskActions {
+    done: ServerAction<SetTaskDone>,
+    rename: ServerAction<RenameTask>,
+    delete: ServerAction<DeleteTask>,
+}
+
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let rename = ServerAction::<RenameProject>::new();
+    let delete = ServerAction::<DeleteProject>::new();
+    let create_task = ServerAction::<CreateTask>::new();
+    let tasks = TaskActions {
+        done: ServerAction::new(),
+        rename: ServerAction::new(),
+        delete: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                id(),
+                rename.version().get(),
+                create_task.version().get(),
+                tasks.done.version().get(),
+                tasks.rename.version().get(),
+                tasks.delete.version().get(),
+            )
+        },
+        |(id, ..)| get_project(id),
+    );
+    let error = Signal::derive(move || {
+        [
+            action_error(rename).get(),
+            action_error(delete).get(),
+            action_error(create_task).get(),
+            action_error(tasks.done).get(),
+            action_error(tasks.rename).get(),
+            action_error(tasks.delete).get(),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    });
+    view! {
+        <TenantShell>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(page) => view! { <Project page rename delete create_task tasks error /> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-red-700">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </TenantShell>
+    }
+}
+
+#[component]
+fn Project(
+    page: ProjectData,
+    rename: ServerAction<RenameProject>,
+    delete: ServerAction<DeleteProject>,
+    create_task: ServerAction<CreateTask>,
+    tasks: TaskActions,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let p = page.project;
+    let (id_rename, id_delete, id_task) = (p.id.clone(), p.id.clone(), p.id.clone());
+    let name = p.name.clone();
+    view! {
+        <section class=CARD>
+            <h1 class="text-xl font-semibold" data-testid="project-name">{p.name.clone()}</h1>
+            <p class="text-sm text-slate-500">{format!("{}/{} tasks done", p.done_count, p.task_count)}</p>
+            <FormError error />
+            <div class="mt-4 flex flex-wrap items-end gap-4">
+                <ActionForm action=rename>
+                    <input type="hidden" name="id" value=id_rename />
+                    <div class="flex items-end gap-2">
+                        <Field label="Rename project" name="name" value=name error />
+                        <button type="submit" class=BUTTON_QUIET>"Rename"</button>
+                    </div>
+                </ActionForm>
+                <ActionForm action=delete>
+                    <input type="hidden" name="id" value=id_delete />
+                    <button type="submit" class=BUTTON_DANGER>"Delete project"</button>
+                </ActionForm>
+            </div>
+        </section>
+        <section class=format!("{CARD} mt-6")>
+            <h2 class="mb-3 text-lg font-semibold">"Tasks"</h2>
+            <ul class="divide-y" data-testid="task-list">
+                {page.tasks.into_iter().map(|t| view! { <TaskRow t tasks /> }).collect_view()}
+            </ul>
+            <ActionForm action=create_task>
+                <input type="hidden" name="project_id" value=id_task />
+                <div class="mt-4 flex items-end gap-2">
+                    <Field label="New task" name="title" error />
+                    <button type="submit" class=BUTTON>"Add task"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TaskRow(t: TaskDto, tasks: TaskActions) -> impl IntoView {
+    let next = if t.done { "false" } else { "true" };
+    let label = if t.done { "Reopen" } else { "Complete" };
+    let (id_rename, id_done, id_delete) = (t.id.clone(), t.id.clone(), t.id.clone());
+    let title = t.title.clone();
+    view! {
+        <li class="flex items-center gap-3 py-2" data-done=t.done.to_string()>
+            <span class=if t.done { "flex-1 line-through text-slate-400" } else { "flex-1" }>{t.title.clone()}</span>
+            <ActionForm action=tasks.rename>
+                <input type="hidden" name="task_id" value=id_rename />
+                <input class=INPUT name="title" value=title aria-label="Task title" />
+            </ActionForm>
+            <ActionForm action=tasks.done>
+                <input type="hidden" name="task_id" value=id_done />
+                <input type="hidden" name="done" value=next />
+                <button type="submit" class=BUTTON_QUIET>{label}</button>
+            </ActionForm>
+            <ActionForm action=tasks.delete>
+                <input type="hidden" name="task_id" value=id_delete />
+                <button type="submit" class="text-sm text-red-700 underline">"Delete"</button>
+            </ActionForm>
+        </li>
+    }
+}

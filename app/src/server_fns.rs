@@ -1,0 +1,151 @@
+//! Every server function of the application. Each body is one call into the
+//! server-only `backend`; the attack suite enumerates these at run time from
+//! the registry, so a new one is covered without edits.
+
+use crate::dto::*;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::backend;
+
+#[server]
+pub async fn page_context() -> Result<PageCtx, AppError> {
+    backend::session::page_context().await
+}
+
+#[server]
+pub async fn admin_login(email: String, password: String) -> Result<(), AppError> {
+    backend::session::admin_login(email, password).await
+}
+
+#[server]
+pub async fn tenant_login(email: String, password: String) -> Result<(), AppError> {
+    backend::session::tenant_login(email, password).await
+}
+
+#[server]
+pub async fn logout() -> Result<(), AppError> {
+    backend::session::logout().await
+}
+
+#[server]
+pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>, AppError> {
+    backend::console::list_tenants(query, state).await
+}
+
+#[server]
+pub async fn create_tenant(
+    slug: String,
+    name: String,
+    admin_email: String,
+    admin_password: String,
+) -> Result<TenantRow, AppError> {
+    backend::console::create_tenant(slug, name, admin_email, admin_password).await
+}
+
+#[server]
+pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
+    backend::console::get_tenant(slug).await
+}
+
+#[server]
+pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
+    backend::console::suspend_tenant(slug).await
+}
+
+#[server]
+pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
+    backend::console::resume_tenant(slug).await
+}
+
+#[server]
+pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
+    backend::console::delete_tenant(slug, confirm).await
+}
+
+#[server]
+pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
+    backend::console::list_audit().await
+}
+
+#[server]
+pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {
+    backend::product::list_projects().await
+}
+
+#[server]
+pub async fn create_project(name: String) -> Result<ProjectDto, AppError> {
+    backend::product::create_project(name).await
+}
+
+#[server]
+pub async fn rename_project(id: String, name: String) -> Result<ProjectDto, AppError> {
+    backend::product::rename_project(id, name).await
+}
+
+#[server]
+pub async fn delete_project(id: String) -> Result<(), AppError> {
+    backend::product::delete_project(id).await
+}
+
+#[server]
+pub async fn get_project(id: String) -> Result<ProjectPage, AppError> {
+    backend::product::get_project(id).await
+}
+
+#[server]
+pub async fn create_task(project_id: String, title: String) -> Result<TaskDto, AppError> {
+    backend::product::create_task(project_id, title).await
+}
+
+#[server]
+pub async fn set_task_done(task_id: String, done: bool) -> Result<TaskDto, AppError> {
+    backend::product::set_task_done(task_id, done).await
+}
+
+#[server]
+pub async fn rename_task(task_id: String, title: String) -> Result<TaskDto, AppError> {
+    backend::product::rename_task(task_id, title).await
+}
+
+#[server]
+pub async fn delete_task(task_id: String) -> Result<(), AppError> {
+    backend::product::delete_task(task_id).await
+}
+
+#[server]
+pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
+    backend::members::list_members().await
+}
+
+#[server]
+pub async fn add_member(
+    email: String,
+    display_name: String,
+    password: String,
+    role: String,
+) -> Result<MemberDto, AppError> {
+    backend::members::add_member(email, display_name, password, role).await
+}
+
+#[server]
+pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
+    backend::members::change_role(user_id, role).await
+}
+
+#[server]
+pub async fn remove_member(user_id: String) -> Result<(), AppError> {
+    backend::members::remove_member(user_id).await
+}
+
+#[server]
+pub async fn save_branding(
+    display_name: String,
+    primary_color: String,
+    accent_color: String,
+    logo_url: String,
+    login_text: String,
+) -> Result<BrandingDto, AppError> {
+    backend::members::save_branding(display_name, primary_color, accent_color, logo_url, login_text).await
+}

@@ -1,0 +1,49 @@
+//! Request bodies and callers. Bodies are parsed by hand from JSON so that a
+//! bad one yields the specific field and reason, never a parser's internals.
+
+use super::error::ApiError;
+use axum::body::Bytes;
+use axum::Extension;
+use serde_json::{Map, Value};
+use tenantry::identity::members::{self, Member};
+use tenantry::tenancy::{RequestScope, TenantCtx};
+use tenantry::Error;
+use tower_sessions::Session;
+
+pub struct JsonObject(Map<String, Value>);
+
+impl JsonObject {
+    pub fn parse(bytes: &Bytes) -> Result<Self, ApiError> {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            _ => Err(Error::invalid("body", "must be a JSON object").into()),
+        }
+    }
+
+    /// A required string field.
+    pub fn string(&self, field: &'static str) -> Result<String, ApiError> {
+        match self.0.get(field) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            None | Some(Value::Null) => Err(Error::invalid(field, "is required").into()),
+            Some(_) => Err(Error::invalid(field, "must be a string").into()),
+        }
+    }
+}
+
+/// The tenant of this host and the signed-in member; 401 without a session
+/// valid for this tenant.
+pub async fn member(
+    Extension(scope): &Extension<RequestScope>,
+    session: &Session,
+) -> Result<(TenantCtx, Member), ApiError> {
+    let ctx = scope.tenant()?.clone();
+    let subject = tenantry::session::subject(session, scope).await.ok_or(Error::Unauthenticated)?;
+    let db = ctx.db().await?;
+    let member = members::find(&db, subject).await?.ok_or(Error::Unauthenticated)?;
+    Ok((ctx, member))
+}
+
+/// Ids in paths: anything that is not a UUID is simply not found.
+pub fn parse_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| Error::NotFound.into())
+}

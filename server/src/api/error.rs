@@ -1,0 +1,35 @@
+//! API errors are JSON: `{"error": {"code", "message", "field"?}}`, with the
+//! status from the core error. Unexpected errors are logged with their cause
+//! and shown only as a generic message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+pub struct ApiError(pub tenantry::Error);
+
+impl From<tenantry::Error> for ApiError {
+    fn from(e: tenantry::Error) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_error(&self.0)
+    }
+}
+
+pub fn json_error(err: &tenantry::Error) -> Response {
+    if let tenantry::Error::Unexpected(cause) = err {
+        tracing::error!(error = ?cause, "request failed");
+    }
+    let mut body = json!({ "code": err.code(), "message": err.public_message() });
+    if let (tenantry::Error::Invalid(f) | tenantry::Error::Conflict(f), Some(obj)) = (err, body.as_object_mut()) {
+        obj.insert("field".into(), json!(f.field));
+        obj.insert("message".into(), json!(f.message));
+    }
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(json!({ "error": body }))).into_response()
+}

@@ -1,0 +1,29 @@
+use super::body::JsonObject;
+use super::error::ApiError;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::json;
+use tenantry::identity::members;
+use tenantry::tenancy::{RequestScope, TenantState};
+use tenantry::Error;
+use tower_sessions::Session;
+
+/// `POST /api/v1/session` `{email, password}` → a session cookie.
+pub async fn sign_in(
+    Extension(scope): Extension<RequestScope>,
+    session: Session,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let ctx = scope.tenant()?;
+    if ctx.tenant().state != TenantState::Active {
+        return Err(Error::Suspended.into());
+    }
+    let body = JsonObject::parse(&body)?;
+    let email = body.string("email")?;
+    let password = body.string("password")?;
+    let member = members::authenticate(ctx, &email, &password).await?;
+    tenantry::session::sign_in(&session, &scope, member.id).await.map_err(Error::Unexpected)?;
+    Ok((StatusCode::OK, Json(json!({ "user": member }))).into_response())
+}

@@ -1,0 +1,159 @@
+//! Resolves the tenant before anything else, and fails closed: a host that is
+//! neither the console nor a live tenant gets the same neutral 404 as a path
+//! that does not exist. Forwarded headers are believed only from configured
+//! trusted proxies.
+
+use crate::api::error::json_error;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use leptos::server_fn::ServerFn;
+use std::net::SocketAddr;
+use tenantry::catalog::resolve::{self, normalise_host};
+use tenantry::tenancy::{Engine, RequestScope, TenantState};
+use tenantry_app::server_fns::PageContext;
+use tracing::Instrument;
+
+/// The host the request was addressed to, after trusted-proxy handling.
+#[derive(Debug, Clone)]
+pub struct EffectiveHost(pub String);
+
+pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Not found</title></head><body><h1>Not found</h1><p>There is nothing here.</p></body></html>";
+
+pub fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Html(NOT_FOUND_PAGE)).into_response()
+}
+
+pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        tenant_id = tracing::field::Empty,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    async move {
+        let started = std::time::Instant::now();
+        let mut response = resolve_and_run(&engine, &mut req, next).await;
+        if let Ok(value) = request_id.parse() {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Response {
+    let Some(host) = effective_host(engine, req) else {
+        return not_found();
+    };
+    let mut scope = match resolve::by_host(engine, &host).await {
+        Ok(scope) => scope,
+        Err(e) => {
+            tracing::error!(error = ?e, "tenant resolution failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+        }
+    };
+    if scope.is_none() && engine.settings().path_prefix_routing && host == engine.settings().base_domain {
+        match strip_tenant_prefix(req.uri()) {
+            Some((slug, rest)) => {
+                scope = resolve::by_slug(engine, &slug).await.unwrap_or(None);
+                *req.uri_mut() = rest;
+            }
+            None => return not_found(),
+        }
+    }
+    let Some(scope) = scope else {
+        return not_found();
+    };
+    let path = req.uri().path().to_owned();
+    match &scope {
+        RequestScope::Console => {
+            if path == "/" {
+                return Redirect::to("/console").into_response();
+            }
+        }
+        RequestScope::Tenant(ctx) => {
+            tracing::Span::current().record("tenant_id", tracing::field::display(ctx.id()));
+            if path == "/console" || path.starts_with("/console/") {
+                return not_found();
+            }
+            if ctx.tenant().state == TenantState::Suspended && is_refused_while_suspended(&path) {
+                return json_error(&tenantry::Error::Suspended);
+            }
+        }
+    }
+    req.extensions_mut().insert(scope);
+    req.extensions_mut().insert(engine.clone());
+    req.extensions_mut().insert(EffectiveHost(host));
+    next.run(std::mem::replace(req, Request::new(Body::empty()))).await
+}
+
+/// A suspended tenant keeps its pages (which show the suspended notice) but
+/// its API and every server function except the page context are refused.
+fn is_refused_while_suspended(path: &str) -> bool {
+    path.starts_with("/api/") && path != PageContext::PATH
+}
+
+/// `/t/<slug>/rest` → (`slug`, `/rest`).
+fn strip_tenant_prefix(uri: &Uri) -> Option<(String, Uri)> {
+    let rest = uri.path().strip_prefix("/t/")?;
+    let (slug, tail) = match rest.split_once('/') {
+        Some((slug, tail)) => (slug, format!("/{tail}")),
+        None => (rest, "/".to_owned()),
+    };
+    let with_query = match uri.query() {
+        Some(q) => format!("{tail}?{q}"),
+        None => tail,
+    };
+    Some((slug.to_owned(), with_query.parse().ok()?))
+}
+
+fn effective_host(engine: &Engine, req: &Request) -> Option<String> {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let trusted = peer.is_some_and(|ip| engine.settings().trusted_proxies.contains(&ip));
+    let headers = req.headers();
+    let forwarded = if trusted { forwarded_host(headers) } else { None };
+    let raw = forwarded
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))?;
+    normalise_host(&raw)
+}
+
+fn forwarded_host(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get("x-forwarded-host").and_then(|v| v.to_str().ok()) {
+        return v.split(',').next().map(|h| h.trim().to_owned());
+    }
+    let forwarded = headers.get(header::FORWARDED)?.to_str().ok()?;
+    let first = forwarded.split(',').next()?;
+    first.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        key.eq_ignore_ascii_case("host").then(|| value.trim_matches('"').to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_prefix_is_stripped_with_its_query() {
+        let uri: Uri = "/t/acme/projects/1?x=2".parse().expect("uri");
+        let (slug, rest) = strip_tenant_prefix(&uri).expect("prefix");
+        assert_eq!(slug, "acme");
+        assert_eq!(rest.to_string(), "/projects/1?x=2");
+    }
+
+    #[test]
+    fn forwarded_header_host_is_read() {
+        let mut h = HeaderMap::new();
+        h.insert(header::FORWARDED, "for=1.2.3.4;host=\"b.localhost\";proto=http".parse().expect("hv"));
+        assert_eq!(forwarded_host(&h).as_deref(), Some("b.localhost"));
+    }
+}

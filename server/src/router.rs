@@ -1,0 +1,60 @@
+//! The one axum router: health checks on any host; everything else behind the
+//! gateway (resolution → origin check → session), then the Leptos pages,
+//! server functions, the JSON API, and static files.
+
+use crate::{api, gateway};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, handle_server_fns, LeptosRoutes};
+use tenantry::tenancy::Engine;
+use tenantry::Settings;
+use tenantry_app::{shell, App};
+
+/// Leptos options from our settings (`cargo leptos` exports `LEPTOS_SITE_ROOT`
+/// when it builds the site somewhere else, and that wins).
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| settings.site_root.display().to_string());
+    LeptosOptions::builder()
+        .output_name("app")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+pub fn build(engine: Engine, options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let scoped = Router::new()
+        .leptos_routes(&options, routes, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .route("/api/{*fn_name}", get(handle_server_fns).post(handle_server_fns))
+        .merge(api::router())
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options)
+        .layer(gateway::session::layer(&engine))
+        .layer(middleware::from_fn(gateway::csrf::layer))
+        .layer(middleware::from_fn_with_state(engine.clone(), gateway::resolve::layer));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(engine)
+        .merge(scoped)
+}
+
+async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
+    match engine.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::error!(error = ?e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
