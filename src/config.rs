@@ -38,6 +38,8 @@ pub struct Settings {
     pub path_prefix_routing: bool,
     /// Days a deleted tenant's data is kept before it is purged.
     pub deleted_grace_days: u32,
+    /// Connections in the catalog / pooled-tenant connection pool.
+    pub pool_size: u32,
     /// Upper bound on open per-tenant SQLite pools (least recently used are closed).
     pub max_tenant_pools: usize,
     /// Serve cookies as `Secure` with the `__Host-` prefix (set when behind https).
@@ -56,6 +58,7 @@ struct Defaults {
     path_prefix_routing: bool,
     deleted_grace_days: u32,
     max_tenant_pools: usize,
+    pool_size: u32,
     secure_cookies: bool,
     log_format: LogFormat,
     site_root: &'static str,
@@ -69,6 +72,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     path_prefix_routing: false,
     deleted_grace_days: 30,
     max_tenant_pools: 64,
+    pool_size: 16,
     secure_cookies: false,
     log_format: LogFormat::Pretty,
     site_root: "target/site",
@@ -97,7 +101,8 @@ impl Settings {
     pub fn from_pairs(pairs: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(DEFAULTS()));
         for (key, value) in pairs {
-            figment = figment.merge((*key, *value));
+            let value: figment::value::Value = value.parse().unwrap_or_else(|e| match e {});
+            figment = figment.merge((*key, value));
         }
         Self::from_figment(figment)
     }

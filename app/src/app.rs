@@ -6,7 +6,7 @@ use crate::server_fns::{page_context, AdminLogin, Logout, TenantLogin};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -70,15 +70,15 @@ pub fn App() -> impl IntoView {
         <Suspense>{move || Suspend::new(async move { page.await.ok().map(|ctx| view! { <Theme ctx /> }) })}</Suspense>
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/console") view=console::home::ConsoleHome />
-                <Route path=path!("/console/login") view=console::login::ConsoleLogin />
-                <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant />
-                <Route path=path!("/console/audit") view=console::audit::ConsoleAudit />
-                <Route path=path!("/") view=tenant::projects::ProjectsPage />
-                <Route path=path!("/login") view=tenant::login::TenantLoginPage />
-                <Route path=path!("/projects/:id") view=tenant::project::ProjectPage />
-                <Route path=path!("/admin") view=tenant::members::MembersPage />
-                <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage />
+                <Route path=path!("/console") view=console::home::ConsoleHome ssr=SsrMode::Async />
+                <Route path=path!("/console/login") view=console::login::ConsoleLogin ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant ssr=SsrMode::Async />
+                <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
+                <Route path=path!("/") view=tenant::projects::ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=tenant::login::TenantLoginPage ssr=SsrMode::Async />
+                <Route path=path!("/projects/:id") view=tenant::project::ProjectPage ssr=SsrMode::Async />
+                <Route path=path!("/admin") view=tenant::members::MembersPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

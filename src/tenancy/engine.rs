@@ -31,7 +31,7 @@ impl Engine {
                 Some(TenantFiles::new(settings.tenant_files_dir(), settings.max_tenant_pools))
             }
         };
-        let catalog = connect_catalog(&settings.runtime_url(), settings.backend()).await?;
+        let catalog = connect_catalog(&settings.runtime_url(), settings.backend(), settings.pool_size).await?;
         Ok(Self(Arc::new(Inner {
             catalog,
             tenant_files,
@@ -45,10 +45,10 @@ impl Engine {
     pub async fn migrate(settings: &Settings) -> Result<()> {
         match settings.backend() {
             Backend::Postgres => {
-                let owner = connect_catalog(&settings.owner_url(), Backend::Postgres).await?;
+                let owner = connect_catalog(&settings.owner_url(), Backend::Postgres, 2).await?;
                 CatalogMigrator::up(&owner, None).await?;
                 TenantMigrator::up(&owner, None).await?;
-                let runtime = connect_catalog(&settings.runtime_url(), Backend::Postgres).await?;
+                let runtime = connect_catalog(&settings.runtime_url(), Backend::Postgres, 1).await?;
                 let runtime_role = postgres::current_role(&runtime).await?;
                 let owner_role = postgres::current_role(&owner).await?;
                 if runtime_role != owner_role {
@@ -59,7 +59,7 @@ impl Engine {
             }
             Backend::Sqlite => {
                 std::fs::create_dir_all(&settings.data_dir).map_err(anyhow::Error::from)?;
-                let catalog = connect_catalog(&settings.runtime_url(), Backend::Sqlite).await?;
+                let catalog = connect_catalog(&settings.runtime_url(), Backend::Sqlite, 1).await?;
                 CatalogMigrator::up(&catalog, None).await?;
                 catalog.close().await?;
                 let files = TenantFiles::new(settings.tenant_files_dir(), 1);
@@ -165,12 +165,12 @@ impl Engine {
     }
 }
 
-async fn connect_catalog(url: &str, backend: Backend) -> Result<DatabaseConnection> {
+async fn connect_catalog(url: &str, backend: Backend, size: u32) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(match backend {
-            Backend::Postgres => 16,
-            Backend::Sqlite => 4,
+            Backend::Postgres => size.max(1),
+            Backend::Sqlite => size.clamp(1, 4),
         })
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))

@@ -1,1 +1,13 @@
-fn main(){}
+//! Integration tests, in-process through the real router, against SQLite files
+//! and a real PostgreSQL (a fresh database per test, cloned from a template
+//! migrated once per run). Scenarios that hold on both backends are written
+//! once and instantiated for each by `on_both_backends!`.
+
+mod harness;
+
+mod api;
+mod attack;
+mod cli;
+mod isolation;
+mod lifecycle;
+mod pages;

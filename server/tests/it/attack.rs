@@ -1,0 +1,184 @@
+//! The cross-tenant attack suite. It is generated from the API route table and
+//! the server-function registry, so a new route or function is attacked
+//! without editing this file. Tenant A's owner, signed in on A's host, aims
+//! every one of them at tenant B's ids; B must be untouched and nothing of B's
+//! may appear in any answer.
+
+use crate::harness::{Client, TestApp};
+use crate::on_both_backends;
+use axum::http::StatusCode;
+use serde_json::json;
+use tenantry::identity::members;
+use tenantry::product::{projects, tasks};
+use tenantry::tenancy::TenantCtx;
+
+on_both_backends!(
+    every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged,
+    every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged,
+    tenant_a_session_cookie_is_anonymous_on_tenant_b_host,
+    forwarded_host_from_an_untrusted_peer_is_ignored,
+);
+
+/// B's data, as B itself sees it.
+struct Victim {
+    ctx: TenantCtx,
+    project_id: String,
+    task_id: String,
+    member_id: String,
+    secrets: Vec<String>,
+}
+
+async fn victim(app: &TestApp) -> Victim {
+    let ctx = app.tenant("bravo").await;
+    let db = ctx.db().await.expect("db");
+    let project = projects::create(&db, "Bravo secret plan").await.expect("project");
+    let task = tasks::create(&db, project.id, "Bravo secret task").await.expect("task");
+    let member = members::list(&db).await.expect("members").remove(0);
+    db.commit().await.expect("commit");
+    Victim {
+        ctx,
+        project_id: project.id.to_string(),
+        task_id: task.id.to_string(),
+        member_id: member.id.to_string(),
+        secrets: vec![
+            project.id.to_string(),
+            task.id.to_string(),
+            member.id.to_string(),
+            "Bravo secret".into(),
+        ],
+    }
+}
+
+/// Everything of B's that an attack could change.
+async fn snapshot(app: &TestApp, v: &Victim) -> String {
+    let db = v.ctx.db().await.expect("db");
+    let projects = projects::list(&db).await.expect("projects");
+    let tasks = tasks::list(&db, projects[0].id).await.expect("tasks");
+    let members = members::list(&db).await.expect("members");
+    let (tenant, branding) = tenantry::catalog::tenants::get(&app.engine, "bravo").await.expect("tenant");
+    format!("{projects:?}{tasks:?}{members:?}{:?}{branding:?}", tenant.state)
+}
+
+fn assert_no_leak(v: &Victim, what: &str, body: &str) {
+    for secret in &v.secrets {
+        assert!(!body.contains(secret.as_str()), "{what} leaked {secret}: {body}");
+    }
+}
+
+async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged(app: TestApp) {
+    app.tenant("alpha").await;
+    let v = victim(&app).await;
+    let before = snapshot(&app, &v).await;
+    let mut a = app.owner_client("alpha").await;
+    let body = json!({"name": "pwned", "title": "pwned", "email": "owner@bravo.test", "password": crate::harness::PASSWORD});
+    let routes = tenantry_server::api::table();
+    assert!(routes.len() >= 8, "route table is populated");
+    for route in routes {
+        let path = route.path.replace("{id}", &v.project_id);
+        let res = a.json_request(route.method, &path, body.clone()).await;
+        let what = format!("{} {}", route.method, route.path);
+        if route.path.contains("{id}") {
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{what}: {}", res.text);
+            assert_eq!(res.json()["error"]["code"], "not_found", "{what}");
+        } else {
+            // No B id to aim at: signing in with B's credentials on A's host
+            // fails, listing and creating stay inside A.
+            assert!(res.status.is_success() || res.status == StatusCode::UNAUTHORIZED, "{what}: {}", res.status);
+        }
+        assert_no_leak(&v, &what, &res.text);
+        assert_eq!(snapshot(&app, &v).await, before, "{what} changed tenant B");
+        if route.path == "/api/v1/session" {
+            a = app.owner_client("alpha").await;
+        }
+    }
+}
+
+/// Every form field any server function takes, filled with B's ids and
+/// plausible values, so each function gets what it needs to try its worst.
+fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", v.project_id.clone()),
+        ("project_id", v.project_id.clone()),
+        ("task_id", v.task_id.clone()),
+        ("user_id", v.member_id.clone()),
+        ("slug", "bravo".into()),
+        ("confirm", "bravo".into()),
+        ("name", "pwned".into()),
+        ("title", "pwned".into()),
+        ("email", "owner@bravo.test".into()),
+        ("password", crate::harness::PASSWORD.into()),
+        ("display_name", "pwned".into()),
+        ("role", "member".into()),
+        ("done", "true".into()),
+        ("query", "".into()),
+        ("state", "".into()),
+        ("admin_email", "x@pwned.test".into()),
+        ("admin_password", crate::harness::PASSWORD.into()),
+        ("primary_color", "#000000".into()),
+        ("accent_color", "#000000".into()),
+        ("logo_url", "".into()),
+        ("login_text", "".into()),
+    ]
+}
+
+/// Functions that take one of B's ids must answer exactly 404.
+const ID_TAKING: &[&str] = &[
+    "rename_project", "delete_project", "get_project", "create_task", "set_task_done", "rename_task",
+    "delete_task", "change_role", "remove_member",
+];
+
+async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(app: TestApp) {
+    app.tenant("alpha").await;
+    let v = victim(&app).await;
+    let before = snapshot(&app, &v).await;
+    let form = attack_form(&v);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut paths: Vec<(String, String)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (path.to_owned(), method.to_string()))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 20, "all server functions are registered: {paths:?}");
+    for (path, method) in paths {
+        if path.contains("logout") {
+            continue; // would end A's session; it touches no tenant data
+        }
+        let mut a: Client = app.owner_client("alpha").await;
+        let res = if method == "GET" { a.get(&path).await } else { a.post_form(&path, &form).await };
+        assert!(!res.status.is_server_error(), "{path}: {} {}", res.status, res.text);
+        assert_no_leak(&v, &path, &res.text);
+        assert_eq!(snapshot(&app, &v).await, before, "{path} changed tenant B");
+        if ID_TAKING.iter().any(|name| path.contains(&format!("/{name}"))) {
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.text);
+        }
+        let mut anon = app.client("alpha.localhost");
+        let res = anon.post_form(&path, &form).await;
+        assert_no_leak(&v, &format!("anonymous {path}"), &res.text);
+    }
+}
+
+async fn tenant_a_session_cookie_is_anonymous_on_tenant_b_host(app: TestApp) {
+    app.tenant("alpha").await;
+    let v = victim(&app).await;
+    let a = app.owner_client("alpha").await;
+    let mut carried = a.on_host("bravo.localhost");
+    let res = carried.get("/api/v1/projects").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.text);
+    assert_no_leak(&v, "carried cookie", &res.text);
+    let res = carried.get(&format!("/api/v1/projects/{}", v.project_id)).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn forwarded_host_from_an_untrusted_peer_is_ignored(app: TestApp) {
+    app.tenant("alpha").await;
+    let v = victim(&app).await;
+    let mut a = app.owner_client("alpha").await;
+    for (name, value) in [("x-forwarded-host", "bravo.localhost"), ("forwarded", "host=bravo.localhost")] {
+        let req = axum::http::Request::get("/api/v1/projects")
+            .header(name, value)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let res = a.send(req).await;
+        assert_eq!(res.status, StatusCode::OK, "still tenant A: {}", res.text);
+        assert_no_leak(&v, name, &res.text);
+    }
+}

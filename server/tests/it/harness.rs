@@ -1,0 +1,356 @@
+//! Test apps and an HTTP client that speaks to the router in-process.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use std::sync::OnceLock;
+use tenantry::catalog::tenants::{self, NewTenant};
+use tenantry::identity::admins;
+use tenantry::tenancy::{Engine, TenantCtx};
+use tenantry::Settings;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Instantiates an async scenario `fn(TestApp)` once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        pub mod on_sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::harness::TestApp::sqlite().await).await
+            })*
+        }
+        pub mod on_postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::harness::TestApp::postgres().await).await
+            })*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub engine: Engine,
+    pub settings: Settings,
+    _dir: tempfile::TempDir,
+    pub pg_database: Option<String>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::sqlite_with(&[]).await
+    }
+
+    pub async fn sqlite_with(extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data").display().to_string();
+        let mut pairs = vec![("data_dir", data.as_str())];
+        pairs.extend_from_slice(extra);
+        let settings = Settings::from_pairs(&pairs).expect("settings");
+        Engine::migrate(&settings).await.expect("migrate sqlite");
+        Self::start(settings, dir, None).await
+    }
+
+    pub async fn postgres() -> Self {
+        Self::postgres_with(&[]).await
+    }
+
+    pub async fn postgres_with(extra: &[(&str, &str)]) -> Self {
+        let name = fresh_pg_database();
+        let runtime = pg_url("tenantry_app", &name);
+        let owner = pg_url("tenantry_owner", &name);
+        let mut pairs = vec![("database_url", runtime.as_str()), ("owner_database_url", owner.as_str())];
+        pairs.extend_from_slice(extra);
+        let settings = Settings::from_pairs(&pairs).expect("settings");
+        Self::start(settings, tempfile::tempdir().expect("temp dir"), Some(name)).await
+    }
+
+    async fn start(settings: Settings, dir: tempfile::TempDir, pg_database: Option<String>) -> Self {
+        let engine = Engine::connect(&settings).await.expect("engine connects");
+        let router = tenantry_server::router::build(engine.clone(), tenantry_server::router::leptos_options(&settings));
+        Self {
+            router,
+            engine,
+            settings,
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg_database.is_some()
+    }
+
+    /// Creates an active tenant whose owner is `owner@<slug>.test`.
+    pub async fn tenant(&self, slug: &str) -> TenantCtx {
+        tenants::create(
+            &self.engine,
+            NewTenant {
+                slug: slug.into(),
+                name: format!("{slug} Inc"),
+                admin_email: format!("owner@{slug}.test"),
+                admin_password: PASSWORD.into(),
+            },
+            "test",
+        )
+        .await
+        .expect("tenant created");
+        self.ctx(slug).await
+    }
+
+    pub async fn ctx(&self, slug: &str) -> TenantCtx {
+        match tenantry::catalog::resolve::by_slug(&self.engine, slug).await.expect("resolve") {
+            Some(tenantry::tenancy::RequestScope::Tenant(ctx)) => ctx,
+            _ => panic!("tenant {slug} does not resolve"),
+        }
+    }
+
+    pub async fn superadmin(&self) -> Client {
+        admins::create(&self.engine, "root@platform.test", PASSWORD, "test")
+            .await
+            .expect("admin created");
+        let mut client = self.client("admin.localhost");
+        let res = client.server_fn::<tenantry_app::server_fns::AdminLogin>(&[("email", "root@platform.test"), ("password", PASSWORD)]).await;
+        assert!(res.status.is_success(), "admin login: {} {}", res.status, res.text);
+        client
+    }
+
+    /// A client on `<slug>.localhost` signed in as the tenant's owner.
+    pub async fn owner_client(&self, slug: &str) -> Client {
+        let mut client = self.client(&format!("{slug}.localhost"));
+        let res = client
+            .post_json("/api/v1/session", serde_json::json!({"email": format!("owner@{slug}.test"), "password": PASSWORD}))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "sign-in on {slug}: {}", res.text);
+        client
+    }
+
+    pub fn client(&self, host: &str) -> Client {
+        Client {
+            router: self.router.clone(),
+            host: host.to_owned(),
+            cookie: None,
+        }
+    }
+}
+
+pub struct Client {
+    router: Router,
+    pub host: String,
+    pub cookie: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+impl Client {
+    /// The same cookie jar, pointed at another host.
+    pub fn on_host(&self, host: &str) -> Client {
+        Client {
+            router: self.router.clone(),
+            host: host.to_owned(),
+            cookie: self.cookie.clone(),
+        }
+    }
+
+    pub async fn send(&mut self, mut req: Request<Body>) -> Reply {
+        let headers = req.headers_mut();
+        if !headers.contains_key(header::HOST) {
+            headers.insert(header::HOST, self.host.parse().expect("host header"));
+        }
+        if let Some(cookie) = &self.cookie {
+            headers.insert(header::COOKIE, cookie.parse().expect("cookie header"));
+        }
+        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        if let Some(set) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().to_owned();
+            self.cookie = if set.contains("Max-Age=0") { None } else { Some(pair) };
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!("http://{}", self.host)
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        // As a browser does: pages answer redirects with a real 302 only then.
+        let req = Request::get(path).header(header::ACCEPT, "text/html,application/json");
+        self.send(req.body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: serde_json::Value) -> Reply {
+        self.json_request("POST", path, body).await
+    }
+
+    pub async fn json_request(&mut self, method: &str, path: &str, body: serde_json::Value) -> Reply {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, self.origin())
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn raw(&mut self, method: &str, path: &str, content_type: &str, body: &str) -> Reply {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ORIGIN, self.origin())
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Calls a server function the way `fetch` from the hydrated page does.
+    pub async fn server_fn<F: leptos::server_fn::ServerFn>(&mut self, form: &[(&str, &str)]) -> Reply {
+        self.post_form(F::PATH, form).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::ORIGIN, self.origin())
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// ---- Postgres: a template migrated once per run, a fresh clone per test ----
+
+const TEMPLATE: &str = "tenantry_test_template";
+
+fn pg_host() -> String {
+    std::env::var("TENANTRY_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1:5432".into())
+}
+
+pub fn pg_url(role: &str, database: &str) -> String {
+    format!("postgres://{role}@{}/{database}", pg_host())
+}
+
+fn admin_url() -> String {
+    std::env::var("TENANTRY_PG_ADMIN_URL").unwrap_or_else(|_| format!("postgres://postgres@{}/postgres", pg_host()))
+}
+
+/// Runs `sql` as the superuser on the maintenance database.
+pub async fn pg_admin(sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(admin_url())
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required for these tests ({}): {e}. Run scripts/pg-setup.", admin_url()));
+    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = db.close().await;
+}
+
+fn fresh_pg_database() -> String {
+    static TEMPLATE_READY: OnceLock<()> = OnceLock::new();
+    TEMPLATE_READY.get_or_init(|| {
+        // Its own thread and runtime: the pools it opens must not outlive it.
+        std::thread::spawn(|| {
+            tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+                pg_admin(&format!("DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")).await;
+                drop_leftover_test_databases().await;
+                pg_admin(&format!("CREATE DATABASE {TEMPLATE} OWNER tenantry_owner")).await;
+                let settings = Settings::from_pairs(&[
+                    ("database_url", pg_url("tenantry_app", TEMPLATE).as_str()),
+                    ("owner_database_url", pg_url("tenantry_owner", TEMPLATE).as_str()),
+                ])
+                .expect("settings");
+                Engine::migrate(&settings).await.expect("template migrates");
+            })
+        })
+        .join()
+        .expect("template thread");
+    });
+    let name = format!("tenantry_t_{}", uuid::Uuid::new_v4().simple());
+    std::thread::spawn({
+        let name = name.clone();
+        move || {
+            tokio::runtime::Runtime::new()
+                .expect("runtime")
+                .block_on(pg_admin(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER tenantry_owner")))
+        }
+    })
+    .join()
+    .expect("clone thread");
+    name
+}
+
+async fn drop_leftover_test_databases() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = sea_orm::Database::connect(admin_url()).await.expect("admin connects");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT datname::text AS name FROM pg_database WHERE datname LIKE 'tenantry\\_t\\_%'",
+        ))
+        .await
+        .expect("list databases");
+    for row in rows {
+        let name: String = row.try_get("", "name").expect("name");
+        let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    }
+    let _ = db.close().await;
+}
+
+impl TestApp {
+    /// A client signed in on `<slug>.localhost` as `email`.
+    pub async fn owner_client_as(&self, slug: &str, email: &str) -> Client {
+        let mut client = self.client(&format!("{slug}.localhost"));
+        let res = client.post_json("/api/v1/session", serde_json::json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(res.status, StatusCode::OK, "sign-in as {email}: {}", res.text);
+        client
+    }
+
+    /// Another engine on the same database with some settings changed.
+    pub async fn with_settings(&self, pairs: &[(&str, &str)]) -> Engine {
+        let data = self.settings.data_dir.display().to_string();
+        let mut all: Vec<(&str, String)> = vec![("data_dir", data)];
+        if let Some(url) = &self.settings.database_url {
+            all.push(("database_url", secrecy::ExposeSecret::expose_secret(url).to_owned()));
+        }
+        let mut borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        borrowed.extend_from_slice(pairs);
+        Engine::connect(&Settings::from_pairs(&borrowed).expect("settings")).await.expect("engine")
+    }
+}
