@@ -92,7 +92,11 @@ impl Settings {
         Self::from_figment(
             Figment::from(Serialized::defaults(DEFAULTS()))
                 .merge(Toml::file(file))
-                .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+                .merge(
+                    Env::raw()
+                        .only(&["DATABASE_URL"])
+                        .map(|_| "database_url".into()),
+                )
                 .merge(Env::prefixed("TENANTRY_").split("__")),
         )
     }

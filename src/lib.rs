@@ -11,6 +11,6 @@ pub mod product;
 pub mod session;
 pub mod tenancy;
 
-pub use error::{Error, FieldError, Result};
 pub use config::Settings;
+pub use error::{Error, FieldError, Result};
 pub use tenancy::Engine;

@@ -75,7 +75,8 @@ impl CatalogSessionStore {
     }
 
     fn to_row(record: &Record) -> session_store::Result<row::ActiveModel> {
-        let data = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let expires = chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
             .ok_or_else(|| session_store::Error::Encode("expiry out of range".into()))?;
         Ok(row::ActiveModel {
@@ -128,7 +129,10 @@ impl SessionStore for CatalogSessionStore {
             .await
             .map_err(backend)?;
         found
-            .map(|r| serde_json::from_str(&r.data).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .map(|r| {
+                serde_json::from_str(&r.data)
+                    .map_err(|e| session_store::Error::Decode(e.to_string()))
+            })
             .transpose()
     }
 

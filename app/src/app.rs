@@ -1,7 +1,7 @@
+use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
 use crate::pages::{console, tenant};
-use crate::components::NotFound;
 use crate::server_fns::{page_context, AdminLogin, Logout, TenantLogin};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
@@ -56,6 +56,13 @@ pub fn App() -> impl IntoView {
         },
         |_| page_context(),
     );
+    // Marks the document once the browser has hydrated it (end-to-end tests
+    // wait for this before using client-side behaviour).
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     provide_context(SessionCtx {
         page,
         admin_login,
@@ -91,7 +98,10 @@ pub fn App() -> impl IntoView {
 fn Theme(ctx: PageCtx) -> impl IntoView {
     match ctx.branding() {
         Some(b) => {
-            let css = format!(":root{{--brand-primary:{};--brand-accent:{};}}", b.primary_color, b.accent_color);
+            let css = format!(
+                ":root{{--brand-primary:{};--brand-accent:{};}}",
+                b.primary_color, b.accent_color
+            );
             let title = b.display_name.clone();
             view! {
                 <Title text=title />

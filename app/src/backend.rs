@@ -30,7 +30,9 @@ pub fn fail(err: Error) -> AppError {
     // render the page decides its own status (e.g. a redirect to sign-in).
     let rendering_page = use_context::<leptos_router::location::RequestUrl>().is_some();
     if let (Some(response), false) = (use_context::<ResponseOptions>(), rendering_page) {
-        response.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        response.set_status(
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
     }
     let (message, field) = match &err {
         Error::Invalid(f) | Error::Conflict(f) => (f.message.clone(), Some(f.field.to_owned())),
@@ -54,7 +56,11 @@ pub async fn engine() -> Result<Engine, AppError> {
     leptos_axum::extract::<Extension<Engine>>()
         .await
         .map(|Extension(engine)| engine)
-        .map_err(|_| fail(Error::Unexpected(anyhow::anyhow!("engine missing from request"))))
+        .map_err(|_| {
+            fail(Error::Unexpected(anyhow::anyhow!(
+                "engine missing from request"
+            )))
+        })
 }
 
 pub async fn session() -> Result<Session, AppError> {
@@ -70,10 +76,14 @@ pub async fn admin() -> Result<(Engine, Admin), AppError> {
     let engine = engine().await?;
     let subject = tenantry::session::subject(&session().await?, &scope).await;
     let admin = match subject {
-        Some(id) => tenantry::identity::admins::find(&engine, id).await.map_err(fail)?,
+        Some(id) => tenantry::identity::admins::find(&engine, id)
+            .await
+            .map_err(fail)?,
         None => None,
     };
-    admin.map(|a| (engine, a)).ok_or_else(|| fail(Error::Unauthenticated))
+    admin
+        .map(|a| (engine, a))
+        .ok_or_else(|| fail(Error::Unauthenticated))
 }
 
 /// The tenant of this host (any state).
@@ -90,14 +100,19 @@ pub async fn member() -> Result<(TenantCtx, Member), AppError> {
     };
     let db = ctx.db().await.map_err(fail)?;
     let member = member_svc::find(&db, subject).await.map_err(fail)?;
-    member.map(|m| (ctx, m)).ok_or_else(|| fail(Error::Unauthenticated))
+    member
+        .map(|m| (ctx, m))
+        .ok_or_else(|| fail(Error::Unauthenticated))
 }
 
 /// The signed-in member, who must be an owner or admin.
 pub async fn tenant_admin() -> Result<(TenantCtx, Member), AppError> {
     let (ctx, m) = member().await?;
     if !m.role.can_administer() {
-        return Err(fail(Error::forbidden("forbidden", "only owners and admins can do this")));
+        return Err(fail(Error::forbidden(
+            "forbidden",
+            "only owners and admins can do this",
+        )));
     }
     Ok((ctx, m))
 }

@@ -6,9 +6,12 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
-pub const BUTTON: &str = "rounded bg-brand px-3 py-1.5 text-sm font-medium text-white hover:opacity-90";
-pub const BUTTON_QUIET: &str = "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-100";
-pub const BUTTON_DANGER: &str = "rounded bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700";
+pub const BUTTON: &str =
+    "rounded bg-brand px-3 py-1.5 text-sm font-medium text-white hover:opacity-90";
+pub const BUTTON_QUIET: &str =
+    "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-100";
+pub const BUTTON_DANGER: &str =
+    "rounded bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700";
 pub const INPUT: &str = "mt-1 block w-full rounded border border-slate-300 px-2 py-1.5 text-sm aria-[invalid=true]:border-red-600";
 pub const CARD: &str = "rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
 
@@ -144,7 +147,9 @@ fn Suspended(branding: BrandingDto) -> impl IntoView {
 #[component]
 fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView {
     let session = expect_context::<SessionCtx>();
-    let is_admin = viewer.as_ref().is_some_and(|v| v.role == "owner" || v.role == "admin");
+    let is_admin = viewer
+        .as_ref()
+        .is_some_and(|v| v.role == "owner" || v.role == "admin");
     view! {
         <header class="bg-brand text-white" data-testid="tenant-header">
             <div class="mx-auto flex max-w-4xl items-center gap-4 px-6 py-3">

@@ -15,7 +15,11 @@ pub struct BrandingDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum HostKind {
     Console,
-    Tenant { slug: String, suspended: bool, branding: BrandingDto },
+    Tenant {
+        slug: String,
+        suspended: bool,
+        branding: BrandingDto,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +47,9 @@ impl PageCtx {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.viewer.as_ref().is_some_and(|v| v.role == "owner" || v.role == "admin")
+        self.viewer
+            .as_ref()
+            .is_some_and(|v| v.role == "owner" || v.role == "admin")
     }
 }
 

@@ -51,9 +51,10 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
                 AppError::new("invalid", "the request was malformed")
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                AppError::new("network", "could not reach the server; check your connection")
-            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(
+                "network",
+                "could not reach the server; check your connection",
+            ),
             _ => AppError::new("internal", "something went wrong; please try again"),
         }
     }

@@ -147,5 +147,12 @@ pub async fn save_branding(
     logo_url: String,
     login_text: String,
 ) -> Result<BrandingDto, AppError> {
-    backend::members::save_branding(display_name, primary_color, accent_color, logo_url, login_text).await
+    backend::members::save_branding(
+        display_name,
+        primary_color,
+        accent_color,
+        logo_url,
+        login_text,
+    )
+    .await
 }

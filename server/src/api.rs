@@ -32,10 +32,30 @@ pub fn table() -> Vec<ApiRoute> {
         route("GET", "/api/v1/projects", true, get(projects::list)),
         route("POST", "/api/v1/projects", true, post(projects::create)),
         route("GET", "/api/v1/projects/{id}", true, get(projects::show)),
-        route("PATCH", "/api/v1/projects/{id}", true, patch(projects::rename)),
-        route("DELETE", "/api/v1/projects/{id}", true, delete(projects::remove)),
-        route("GET", "/api/v1/projects/{id}/tasks", true, get(projects::list_tasks)),
-        route("POST", "/api/v1/projects/{id}/tasks", true, post(projects::create_task)),
+        route(
+            "PATCH",
+            "/api/v1/projects/{id}",
+            true,
+            patch(projects::rename),
+        ),
+        route(
+            "DELETE",
+            "/api/v1/projects/{id}",
+            true,
+            delete(projects::remove),
+        ),
+        route(
+            "GET",
+            "/api/v1/projects/{id}/tasks",
+            true,
+            get(projects::list_tasks),
+        ),
+        route(
+            "POST",
+            "/api/v1/projects/{id}/tasks",
+            true,
+            post(projects::create_task),
+        ),
     ]
 }
 

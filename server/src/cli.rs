@@ -10,7 +10,10 @@ use tenantry::Settings;
 use tokio::io::AsyncBufReadExt;
 
 #[derive(Parser)]
-#[command(name = "tenantry", about = "Tenantry: the multi-tenant SaaS platform server")]
+#[command(
+    name = "tenantry",
+    about = "Tenantry: the multi-tenant SaaS platform server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -64,10 +67,16 @@ pub enum TenantCommand {
         #[arg(long)]
         state: Option<String>,
     },
-    Suspend { slug: String },
-    Resume { slug: String },
+    Suspend {
+        slug: String,
+    },
+    Resume {
+        slug: String,
+    },
     /// Soft-delete (kept for the grace period, then purged).
-    Delete { slug: String },
+    Delete {
+        slug: String,
+    },
 }
 
 const CLI_ACTOR: &str = "cli";
@@ -113,7 +122,9 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
         } => {
             let engine = Engine::connect(&settings).await.map_err(report)?;
             let password = read_password().await?;
-            let admin = admins::create(&engine, &email, &password, CLI_ACTOR).await.map_err(report)?;
+            let admin = admins::create(&engine, &email, &password, CLI_ACTOR)
+                .await
+                .map_err(report)?;
             println!("{}", serde_json::to_string(&admin)?);
         }
         Command::Tenant { command } => tenant(settings, command).await?,
@@ -124,7 +135,11 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
 async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()> {
     let engine = Engine::connect(&settings).await.map_err(report)?;
     match command {
-        TenantCommand::Create { slug, name, admin_email } => {
+        TenantCommand::Create {
+            slug,
+            name,
+            admin_email,
+        } => {
             let admin_password = read_password().await?;
             let input = NewTenant {
                 slug,
@@ -132,33 +147,50 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 admin_email,
                 admin_password,
             };
-            let created = tenants::create(&engine, input, CLI_ACTOR).await.map_err(report)?;
+            let created = tenants::create(&engine, input, CLI_ACTOR)
+                .await
+                .map_err(report)?;
             println!("{}", serde_json::to_string(&created)?);
         }
         TenantCommand::List { json, state } => {
             let state = match state.as_deref() {
                 None => None,
-                Some(s) => Some(TenantState::parse(s).ok_or_else(|| anyhow::anyhow!("state: unknown state {s:?}"))?),
+                Some(s) => Some(
+                    TenantState::parse(s)
+                        .ok_or_else(|| anyhow::anyhow!("state: unknown state {s:?}"))?,
+                ),
             };
             let list = tenants::list(&engine, "", state).await.map_err(report)?;
             if json {
                 println!("{}", serde_json::to_string(&list)?);
             } else {
                 for t in list {
-                    println!("{}\t{}\t{}\t{}", t.slug, t.state.as_str(), t.placement.as_str(), t.name);
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        t.slug,
+                        t.state.as_str(),
+                        t.placement.as_str(),
+                        t.name
+                    );
                 }
             }
         }
         TenantCommand::Suspend { slug } => {
-            let t = tenants::suspend(&engine, &slug, CLI_ACTOR).await.map_err(report)?;
+            let t = tenants::suspend(&engine, &slug, CLI_ACTOR)
+                .await
+                .map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
         }
         TenantCommand::Resume { slug } => {
-            let t = tenants::resume(&engine, &slug, CLI_ACTOR).await.map_err(report)?;
+            let t = tenants::resume(&engine, &slug, CLI_ACTOR)
+                .await
+                .map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
         }
         TenantCommand::Delete { slug } => {
-            let t = tenants::delete(&engine, &slug, &slug, CLI_ACTOR).await.map_err(report)?;
+            let t = tenants::delete(&engine, &slug, &slug, CLI_ACTOR)
+                .await
+                .map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
         }
     }

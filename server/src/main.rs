@@ -43,20 +43,29 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         for f in &findings {
             tracing::error!(subject = %f.subject, problem = %f.problem, "isolation audit finding");
         }
-        anyhow::bail!("refusing to serve: the isolation audit has {} finding(s)", findings.len());
+        anyhow::bail!(
+            "refusing to serve: the isolation audit has {} finding(s)",
+            findings.len()
+        );
     }
     if std::env::var("TENANTRY_DEV_BOOTSTRAP").is_ok_and(|v| v == "1") {
         print_dev_banner(&engine).await?;
     }
-    tokio::spawn(tenantry::platform::maintenance_loop(engine.clone(), CatalogSessionStore::new(engine.clone())));
+    tokio::spawn(tenantry::platform::maintenance_loop(
+        engine.clone(),
+        CatalogSessionStore::new(engine.clone()),
+    ));
     let app = router::build(engine, router::leptos_options(&settings));
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(addr = %settings.listen, "listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -64,7 +73,10 @@ async fn print_dev_banner(engine: &Engine) -> anyhow::Result<()> {
     let creds = tenantry::platform::bootstrap_dev(engine).await?;
     let s = engine.settings();
     let port = s.listen.port();
-    println!("\n  Tenantry is running (embedded SQLite under {}/)", s.data_dir.display());
+    println!(
+        "\n  Tenantry is running (embedded SQLite under {}/)",
+        s.data_dir.display()
+    );
     println!("  console:     http://{}:{port}/console", s.console_host());
     println!("  demo tenant: http://demo.{}:{port}/", s.base_domain);
     for line in creds.text.lines() {

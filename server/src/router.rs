@@ -18,7 +18,8 @@ use tenantry_app::{shell, App};
 /// Leptos options from our settings (`cargo leptos` exports `LEPTOS_SITE_ROOT`
 /// when it builds the site somewhere else, and that wins).
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
-    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| settings.site_root.display().to_string());
+    let site_root = std::env::var("LEPTOS_SITE_ROOT")
+        .unwrap_or_else(|_| settings.site_root.display().to_string());
     LeptosOptions::builder()
         .output_name("app")
         .site_root(site_root)
@@ -35,13 +36,19 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .route("/api/{*fn_name}", get(handle_server_fns).post(handle_server_fns))
+        .route(
+            "/api/{*fn_name}",
+            get(handle_server_fns).post(handle_server_fns),
+        )
         .merge(api::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(gateway::session::layer(&engine))
         .layer(middleware::from_fn(gateway::csrf::layer))
-        .layer(middleware::from_fn_with_state(engine.clone(), gateway::resolve::layer));
+        .layer(middleware::from_fn_with_state(
+            engine.clone(),
+            gateway::resolve::layer,
+        ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -46,26 +46,42 @@ fn parse_logo(raw: &str) -> Result<Option<String>> {
     if url.is_empty() {
         return Ok(None);
     }
-    let scheme_ok = url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/');
-    let safe = !url.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '(' | ')'));
+    let scheme_ok =
+        url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/');
+    let safe = !url
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '(' | ')'));
     if !scheme_ok || !safe || url.len() > 500 {
-        return Err(Error::invalid("logo_url", "must be an http(s) URL or a path, at most 500 characters"));
+        return Err(Error::invalid(
+            "logo_url",
+            "must be an http(s) URL or a path, at most 500 characters",
+        ));
     }
     Ok(Some(url.to_owned()))
 }
 
 /// Saves the tenant's branding; nothing is written if any field is invalid.
-pub async fn update(ctx: &TenantCtx, input: BrandingInput, actor: &str) -> Result<tenant_branding::Model> {
+pub async fn update(
+    ctx: &TenantCtx,
+    input: BrandingInput,
+    actor: &str,
+) -> Result<tenant_branding::Model> {
     let display_name = input.display_name.trim().to_owned();
     if display_name.is_empty() || display_name.chars().count() > 100 {
-        return Err(Error::invalid("display_name", "must be 1 to 100 characters"));
+        return Err(Error::invalid(
+            "display_name",
+            "must be 1 to 100 characters",
+        ));
     }
     let primary = parse_color("primary_color", &input.primary_color)?;
     let accent = parse_color("accent_color", &input.accent_color)?;
     let logo = parse_logo(&input.logo_url)?;
     let login_text = input.login_text.trim().to_owned();
     if login_text.chars().count() > 500 {
-        return Err(Error::invalid("login_text", "must be at most 500 characters"));
+        return Err(Error::invalid(
+            "login_text",
+            "must be at most 500 characters",
+        ));
     }
     let engine = ctx.engine();
     let mut row = ctx.tenant().branding.clone().into_active_model();
@@ -79,4 +95,3 @@ pub async fn update(ctx: &TenantCtx, input: BrandingInput, actor: &str) -> Resul
     super::audit::record(engine, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
     Ok(saved)
 }
-

@@ -68,8 +68,14 @@ mod tests {
 
     #[test]
     fn host_normalisation_strips_port_and_case_and_refuses_junk() {
-        assert_eq!(normalise_host("Acme.LocalHost:3000").as_deref(), Some("acme.localhost"));
-        assert_eq!(normalise_host("acme.localhost.").as_deref(), Some("acme.localhost"));
+        assert_eq!(
+            normalise_host("Acme.LocalHost:3000").as_deref(),
+            Some("acme.localhost")
+        );
+        assert_eq!(
+            normalise_host("acme.localhost.").as_deref(),
+            Some("acme.localhost")
+        );
         assert_eq!(normalise_host("acme.localhost:x"), None);
         assert_eq!(normalise_host(""), None);
     }

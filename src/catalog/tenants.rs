@@ -7,8 +7,8 @@ use crate::error::{violated_unique_constraint, Error, Result};
 use crate::identity::members::{self, NewMember};
 use crate::tenancy::{Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -36,7 +36,8 @@ pub struct TenantSummary {
 fn summary(t: tenant::Model) -> Result<TenantSummary> {
     Ok(TenantSummary {
         id: TenantId::from_uuid(t.id),
-        state: TenantState::parse(&t.state).ok_or_else(|| anyhow::anyhow!("bad state {:?}", t.state))?,
+        state: TenantState::parse(&t.state)
+            .ok_or_else(|| anyhow::anyhow!("bad state {:?}", t.state))?,
         placement: Placement::parse(&t.placement)
             .ok_or_else(|| anyhow::anyhow!("bad placement {:?}", t.placement))?,
         slug: t.slug,
@@ -98,12 +99,21 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         return Err(e);
     }
     let record = set_state(engine, &slug, TenantState::Active).await?;
-    audit::record(engine, actor, "tenant.created", Some(id), &format!("slug={slug} placement={}", placement.as_str())).await?;
+    audit::record(
+        engine,
+        actor,
+        "tenant.created",
+        Some(id),
+        &format!("slug={slug} placement={}", placement.as_str()),
+    )
+    .await?;
     Ok(record)
 }
 
 async fn provision(engine: &Engine, slug: &Slug, owner: NewMember) -> Result<()> {
-    let record = resolve::load_record(engine, slug).await?.ok_or(Error::NotFound)?;
+    let record = resolve::load_record(engine, slug)
+        .await?
+        .ok_or(Error::NotFound)?;
     engine.provision(record.id, record.placement).await?;
     let db = engine.ctx(record).db().await?;
     members::create(&db, owner).await?;
@@ -118,7 +128,10 @@ async fn rollback_creation(engine: &Engine, slug: &Slug) {
     if let Err(e) = engine.purge(&record).await {
         tracing::error!(tenant_id = %record.id, error = ?e, "rollback: purge failed");
     }
-    if let Err(e) = tenant::Entity::delete_by_id(record.id.uuid()).exec(engine.catalog()).await {
+    if let Err(e) = tenant::Entity::delete_by_id(record.id.uuid())
+        .exec(engine.catalog())
+        .await
+    {
         tracing::error!(tenant_id = %record.id, error = ?e, "rollback: catalog delete failed");
     }
 }
@@ -140,7 +153,11 @@ fn rename_field(err: Error, prefix: &'static str) -> Error {
 
 /// Tenants (not deleted, unless `state` asks for deleted ones) whose slug or
 /// name contains `query`, newest first.
-pub async fn list(engine: &Engine, query: &str, state: Option<TenantState>) -> Result<Vec<TenantSummary>> {
+pub async fn list(
+    engine: &Engine,
+    query: &str,
+    state: Option<TenantState>,
+) -> Result<Vec<TenantSummary>> {
     let mut select = tenant::Entity::find().order_by_desc(tenant::Column::CreatedAt);
     select = match state {
         Some(state) => select.filter(tenant::Column::State.eq(state.as_str())),
@@ -154,10 +171,18 @@ pub async fn list(engine: &Engine, query: &str, state: Option<TenantState>) -> R
                 .add(tenant::Column::Name.contains(&query)),
         );
     }
-    select.all(engine.catalog()).await?.into_iter().map(summary).collect()
+    select
+        .all(engine.catalog())
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect()
 }
 
-pub async fn get(engine: &Engine, raw_slug: &str) -> Result<(TenantSummary, tenant_branding::Model)> {
+pub async fn get(
+    engine: &Engine,
+    raw_slug: &str,
+) -> Result<(TenantSummary, tenant_branding::Model)> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
     let t = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
@@ -172,18 +197,42 @@ pub async fn get(engine: &Engine, raw_slug: &str) -> Result<(TenantSummary, tena
 }
 
 pub async fn suspend(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSummary> {
-    transition(engine, slug, &[TenantState::Active], TenantState::Suspended, actor, "tenant.suspended").await
+    transition(
+        engine,
+        slug,
+        &[TenantState::Active],
+        TenantState::Suspended,
+        actor,
+        "tenant.suspended",
+    )
+    .await
 }
 
 pub async fn resume(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSummary> {
-    transition(engine, slug, &[TenantState::Suspended], TenantState::Active, actor, "tenant.resumed").await
+    transition(
+        engine,
+        slug,
+        &[TenantState::Suspended],
+        TenantState::Active,
+        actor,
+        "tenant.resumed",
+    )
+    .await
 }
 
 /// Soft-deletes: the tenant disappears from its host at once; its data is kept
 /// for the grace period. `confirm` must repeat the slug.
-pub async fn delete(engine: &Engine, slug: &str, confirm: &str, actor: &str) -> Result<TenantSummary> {
+pub async fn delete(
+    engine: &Engine,
+    slug: &str,
+    confirm: &str,
+    actor: &str,
+) -> Result<TenantSummary> {
     if confirm.trim() != slug {
-        return Err(Error::invalid("confirm", "type the tenant's slug to confirm deletion"));
+        return Err(Error::invalid(
+            "confirm",
+            "type the tenant's slug to confirm deletion",
+        ));
     }
     transition(
         engine,
@@ -205,18 +254,31 @@ async fn transition(
     action: &str,
 ) -> Result<TenantSummary> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let current = resolve::load_record(engine, &slug).await?.ok_or(Error::NotFound)?;
+    let current = resolve::load_record(engine, &slug)
+        .await?
+        .ok_or(Error::NotFound)?;
     if current.state == TenantState::Deleted {
         return Err(Error::NotFound);
     }
     if !from.contains(&current.state) {
         return Err(Error::invalid(
             "state",
-            format!("a {} tenant cannot become {}", current.state.as_str(), to.as_str()),
+            format!(
+                "a {} tenant cannot become {}",
+                current.state.as_str(),
+                to.as_str()
+            ),
         ));
     }
     let updated = set_state(engine, &slug, to).await?;
-    audit::record(engine, actor, action, Some(current.id), &format!("slug={slug}")).await?;
+    audit::record(
+        engine,
+        actor,
+        action,
+        Some(current.id),
+        &format!("slug={slug}"),
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -242,7 +304,8 @@ async fn set_state(engine: &Engine, slug: &Slug, state: TenantState) -> Result<T
 /// Hard-deletes tenants whose grace period has ended: their tenant-plane rows
 /// (or file), then their catalog rows. Returns how many were purged.
 pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
-    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(engine.settings().deleted_grace_days));
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::days(i64::from(engine.settings().deleted_grace_days));
     let expired = tenant::Entity::find()
         .filter(tenant::Column::State.eq(TenantState::Deleted.as_str()))
         .filter(tenant::Column::DeletedAt.lte(cutoff))
@@ -250,13 +313,24 @@ pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
         .await?;
     let mut purged = 0;
     for t in expired {
-        let Ok(slug) = Slug::parse(&t.slug) else { continue };
+        let Ok(slug) = Slug::parse(&t.slug) else {
+            continue;
+        };
         let Some(record): Option<TenantRecord> = resolve::load_record(engine, &slug).await? else {
             continue;
         };
         engine.purge(&record).await?;
-        tenant::Entity::delete_by_id(t.id).exec(engine.catalog()).await?;
-        audit::record(engine, actor, "tenant.purged", Some(record.id), &format!("slug={slug}")).await?;
+        tenant::Entity::delete_by_id(t.id)
+            .exec(engine.catalog())
+            .await?;
+        audit::record(
+            engine,
+            actor,
+            "tenant.purged",
+            Some(record.id),
+            &format!("slug={slug}"),
+        )
+        .await?;
         purged += 1;
     }
     Ok(purged)

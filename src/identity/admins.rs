@@ -14,7 +14,12 @@ pub struct Admin {
     pub email: String,
 }
 
-pub async fn create(engine: &Engine, email: &str, password_raw: &str, actor: &str) -> Result<Admin> {
+pub async fn create(
+    engine: &Engine,
+    email: &str,
+    password_raw: &str,
+    actor: &str,
+) -> Result<Admin> {
     let email = Email::parse("email", email)?;
     password::check_policy("password", password_raw)?;
     let hash = password::hash_blocking(password_raw.to_owned()).await?;
@@ -27,10 +32,19 @@ pub async fn create(engine: &Engine, email: &str, password_raw: &str, actor: &st
     .insert(engine.catalog())
     .await
     .map_err(|e| match violated_unique_constraint(&e).as_deref() {
-        Some("platform_admins_email_key") => Error::conflict("email", "an admin with this email already exists"),
+        Some("platform_admins_email_key") => {
+            Error::conflict("email", "an admin with this email already exists")
+        }
         _ => e.into(),
     })?;
-    audit::record(engine, actor, "admin.created", None, &format!("email={}", row.email)).await?;
+    audit::record(
+        engine,
+        actor,
+        "admin.created",
+        None,
+        &format!("email={}", row.email),
+    )
+    .await?;
     Ok(Admin {
         id: row.id,
         email: row.email,
@@ -40,10 +54,12 @@ pub async fn create(engine: &Engine, email: &str, password_raw: &str, actor: &st
 /// Generic `Unauthenticated` on any failure, in about the same time.
 pub async fn authenticate(engine: &Engine, email: &str, password_attempt: &str) -> Result<Admin> {
     let found = match Email::parse("email", email) {
-        Ok(email) => platform_admin::Entity::find()
-            .filter(platform_admin::Column::Email.eq(email.as_str()))
-            .one(engine.catalog())
-            .await?,
+        Ok(email) => {
+            platform_admin::Entity::find()
+                .filter(platform_admin::Column::Email.eq(email.as_str()))
+                .one(engine.catalog())
+                .await?
+        }
         Err(_) => None,
     };
     let stored = found.as_ref().map(|a| a.password_hash.clone());
@@ -61,9 +77,14 @@ pub async fn find(engine: &Engine, id: Uuid) -> Result<Option<Admin>> {
     Ok(platform_admin::Entity::find_by_id(id)
         .one(engine.catalog())
         .await?
-        .map(|a| Admin { id: a.id, email: a.email }))
+        .map(|a| Admin {
+            id: a.id,
+            email: a.email,
+        }))
 }
 
 pub async fn count(engine: &Engine) -> Result<u64> {
-    Ok(platform_admin::Entity::find().count(engine.catalog()).await?)
+    Ok(platform_admin::Entity::find()
+        .count(engine.catalog())
+        .await?)
 }

@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn email_without_at_or_with_spaces_is_rejected_with_the_field_name() {
         for bad in ["", "ada", "ada@", "@x.io", "a b@x.io", "a@b@c"] {
-            assert_eq!(Email::parse("admin_email", bad).expect_err(bad).field(), Some("admin_email"));
+            assert_eq!(
+                Email::parse("admin_email", bad).expect_err(bad).field(),
+                Some("admin_email")
+            );
         }
     }
 }

@@ -35,12 +35,21 @@ impl NewMember {
         let email = Email::parse("email", email)?;
         let display_name = display_name.trim();
         if display_name.chars().count() > 100 {
-            return Err(Error::invalid("display_name", "must be at most 100 characters"));
+            return Err(Error::invalid(
+                "display_name",
+                "must be at most 100 characters",
+            ));
         }
         password::check_policy("password", password)?;
-        let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
+        let role = Role::parse(role)
+            .ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
         let display_name = if display_name.is_empty() {
-            email.as_str().split('@').next().unwrap_or_default().to_owned()
+            email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
         } else {
             display_name.to_owned()
         };
@@ -68,7 +77,9 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
         })
         .await
         .map_err(|e| match violated_unique_constraint(&e).as_deref() {
-            Some("users_email_key") => Error::conflict("email", "a member with this email already exists"),
+            Some("users_email_key") => {
+                Error::conflict("email", "a member with this email already exists")
+            }
             _ => e.into(),
         })?;
     db.insert(membership::ActiveModel {
@@ -86,10 +97,12 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
 pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) -> Result<Member> {
     let db = ctx.db().await?;
     let found = match Email::parse("email", email) {
-        Ok(email) => user::Entity::find()
-            .filter(user::Column::Email.eq(email.as_str()))
-            .one(&db)
-            .await?,
+        Ok(email) => {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(email.as_str()))
+                .one(&db)
+                .await?
+        }
         Err(_) => None,
     };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
@@ -104,7 +117,11 @@ pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) 
 
 /// A member by user id, if they still belong to the tenant.
 pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
-    let Some(user) = user::Entity::find().filter(user::Column::Id.eq(user_id)).one(db).await? else {
+    let Some(user) = user::Entity::find()
+        .filter(user::Column::Id.eq(user_id))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let Some(m) = membership::Entity::find()
@@ -119,7 +136,10 @@ pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
 }
 
 pub async fn list(db: &TenantDb) -> Result<Vec<Member>> {
-    let users = user::Entity::find().order_by_asc(user::Column::CreatedAt).all(db).await?;
+    let users = user::Entity::find()
+        .order_by_asc(user::Column::CreatedAt)
+        .all(db)
+        .await?;
     let roles = membership::Entity::find().all(db).await?;
     Ok(users
         .into_iter()
@@ -132,7 +152,8 @@ pub async fn list(db: &TenantDb) -> Result<Vec<Member>> {
 
 /// Changes a member's role; the last owner cannot be demoted.
 pub async fn change_role(db: &TenantDb, user_id: Uuid, role: &str) -> Result<Member> {
-    let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
+    let role = Role::parse(role)
+        .ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
     let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
     if current.role == Role::Owner && role != Role::Owner {
         ensure_another_owner(db, user_id).await?;
@@ -151,7 +172,10 @@ pub async fn remove(db: &TenantDb, user_id: Uuid) -> Result<()> {
     if current.role == Role::Owner {
         ensure_another_owner(db, user_id).await?;
     }
-    user::Entity::delete_many().filter(user::Column::Id.eq(user_id)).exec(db).await?;
+    user::Entity::delete_many()
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -165,7 +189,10 @@ async fn ensure_another_owner(db: &TenantDb, user_id: Uuid) -> Result<()> {
         owners = owners.lock_exclusive();
     }
     if owners.count(db).await? == 0 {
-        return Err(Error::invalid("role", "the last owner cannot be removed or demoted"));
+        return Err(Error::invalid(
+            "role",
+            "the last owner cannot be removed or demoted",
+        ));
     }
     Ok(())
 }

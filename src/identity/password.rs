@@ -1,7 +1,9 @@
 //! Argon2id password hashes and the password policy.
 
 use crate::error::Error;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use std::sync::OnceLock;
 
@@ -12,10 +14,16 @@ pub const MAX_LEN: usize = 128;
 pub fn check_policy(field: &'static str, password: &str) -> Result<(), Error> {
     let chars = password.chars().count();
     if chars < MIN_LEN {
-        return Err(Error::invalid(field, format!("must be at least {MIN_LEN} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at least {MIN_LEN} characters"),
+        ));
     }
     if chars > MAX_LEN {
-        return Err(Error::invalid(field, format!("must be at most {MAX_LEN} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -33,7 +41,11 @@ pub fn hash(password: &str) -> Result<String, Error> {
 /// Verifies against a stored hash; a malformed hash verifies as false.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -78,7 +90,12 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused_with_the_field() {
-        assert_eq!(check_policy("password", "short").expect_err("short").field(), Some("password"));
+        assert_eq!(
+            check_policy("password", "short")
+                .expect_err("short")
+                .field(),
+            Some("password")
+        );
         assert!(check_policy("password", "long enough pw").is_ok());
     }
 }

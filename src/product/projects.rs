@@ -1,7 +1,10 @@
 use crate::entities::tenant::{project, task};
 use crate::error::{Error, Result};
 use crate::tenancy::TenantDb;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, ActiveModelTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -50,7 +53,10 @@ pub async fn list(db: &TenantDb) -> Result<Vec<Project>> {
 
 pub async fn get(db: &TenantDb, id: Uuid) -> Result<Project> {
     let p = find_model(db, id).await?;
-    let task_count = task::Entity::find().filter(task::Column::ProjectId.eq(id)).count(db).await?;
+    let task_count = task::Entity::find()
+        .filter(task::Column::ProjectId.eq(id))
+        .count(db)
+        .await?;
     let done_count = task::Entity::find()
         .filter(task::Column::ProjectId.eq(id))
         .filter(task::Column::Done.eq(true))
@@ -104,7 +110,10 @@ pub async fn rename(db: &TenantDb, id: Uuid, name: &str) -> Result<Project> {
 }
 
 pub async fn delete(db: &TenantDb, id: Uuid) -> Result<()> {
-    let result = project::Entity::delete_many().filter(project::Column::Id.eq(id)).exec(db).await?;
+    let result = project::Entity::delete_many()
+        .filter(project::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     if result.rows_affected == 0 {
         return Err(Error::NotFound);
     }

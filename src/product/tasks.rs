@@ -2,7 +2,9 @@ use super::projects;
 use crate::entities::tenant::task;
 use crate::error::{Error, Result};
 use crate::tenancy::TenantDb;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -73,7 +75,12 @@ async fn find_model(db: &TenantDb, id: Uuid) -> Result<task::Model> {
 }
 
 /// Changes the title and/or the done flag.
-pub async fn update(db: &TenantDb, id: Uuid, title: Option<&str>, done: Option<bool>) -> Result<Task> {
+pub async fn update(
+    db: &TenantDb,
+    id: Uuid,
+    title: Option<&str>,
+    done: Option<bool>,
+) -> Result<Task> {
     let mut row = find_model(db, id).await?.into_active_model();
     if let Some(title) = title {
         row.title = Set(parse_title(title)?);
@@ -85,7 +92,10 @@ pub async fn update(db: &TenantDb, id: Uuid, title: Option<&str>, done: Option<b
 }
 
 pub async fn delete(db: &TenantDb, id: Uuid) -> Result<()> {
-    let result = task::Entity::delete_many().filter(task::Column::Id.eq(id)).exec(db).await?;
+    let result = task::Entity::delete_many()
+        .filter(task::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     if result.rows_affected == 0 {
         return Err(Error::NotFound);
     }

@@ -74,7 +74,8 @@ pub async fn run(engine: &Engine) -> Result<Vec<Finding>> {
             let cmd: String = p.try_get("", "cmd").unwrap_or_default();
             let using: Option<String> = p.try_get("", "using_clause").unwrap_or(None);
             let check: Option<String> = p.try_get("", "check_clause").unwrap_or(None);
-            let binds = |c: &Option<String>| c.as_deref().is_some_and(|c| c.contains("app.tenant_id"));
+            let binds =
+                |c: &Option<String>| c.as_deref().is_some_and(|c| c.contains("app.tenant_id"));
             cmd == "ALL" && binds(&using) && binds(&check)
         });
         if !complete {

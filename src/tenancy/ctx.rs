@@ -41,7 +41,9 @@ pub struct TenantCtx {
 
 impl std::fmt::Debug for TenantCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantCtx").field("tenant", &self.tenant.id).finish()
+        f.debug_struct("TenantCtx")
+            .field("tenant", &self.tenant.id)
+            .finish()
     }
 }
 

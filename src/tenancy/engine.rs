@@ -2,7 +2,9 @@ use super::sqlite::TenantFiles;
 use super::{postgres, Placement, TenantCtx, TenantDb, TenantId, TenantRecord};
 use crate::config::{Backend, Settings};
 use crate::error::Result;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,10 +30,18 @@ impl Engine {
             Backend::Postgres => None,
             Backend::Sqlite => {
                 std::fs::create_dir_all(&settings.data_dir).map_err(anyhow::Error::from)?;
-                Some(TenantFiles::new(settings.tenant_files_dir(), settings.max_tenant_pools))
+                Some(TenantFiles::new(
+                    settings.tenant_files_dir(),
+                    settings.max_tenant_pools,
+                ))
             }
         };
-        let catalog = connect_catalog(&settings.runtime_url(), settings.backend(), settings.pool_size).await?;
+        let catalog = connect_catalog(
+            &settings.runtime_url(),
+            settings.backend(),
+            settings.pool_size,
+        )
+        .await?;
         Ok(Self(Arc::new(Inner {
             catalog,
             tenant_files,
@@ -48,7 +58,8 @@ impl Engine {
                 let owner = connect_catalog(&settings.owner_url(), Backend::Postgres, 2).await?;
                 CatalogMigrator::up(&owner, None).await?;
                 TenantMigrator::up(&owner, None).await?;
-                let runtime = connect_catalog(&settings.runtime_url(), Backend::Postgres, 1).await?;
+                let runtime =
+                    connect_catalog(&settings.runtime_url(), Backend::Postgres, 1).await?;
                 let runtime_role = postgres::current_role(&runtime).await?;
                 let owner_role = postgres::current_role(&owner).await?;
                 if runtime_role != owner_role {
@@ -138,7 +149,8 @@ impl Engine {
             _ => {
                 let db = self.begin(tenant).await?;
                 for table in tenantry_migrations::TENANT_TABLES.iter().rev() {
-                    db.execute_unprepared(&format!("DELETE FROM {table}")).await?;
+                    db.execute_unprepared(&format!("DELETE FROM {table}"))
+                        .await?;
                 }
                 db.commit().await?;
             }

@@ -143,13 +143,27 @@ mod tests {
 
     #[test]
     fn slug_accepts_lowercase_labels_with_inner_hyphens() {
-        assert_eq!(Slug::parse("acme-corp").map(|s| s.0).ok(), Some("acme-corp".into()));
+        assert_eq!(
+            Slug::parse("acme-corp").map(|s| s.0).ok(),
+            Some("acme-corp".into())
+        );
         assert!(Slug::parse("a1b").is_ok());
     }
 
     #[test]
     fn slug_rejects_reserved_short_long_and_malformed_values() {
-        for bad in ["admin", "www", "api", "ab", "Acme", "-acme", "acme-", "ac--me", "ac me", &"a".repeat(41)] {
+        for bad in [
+            "admin",
+            "www",
+            "api",
+            "ab",
+            "Acme",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "ac me",
+            &"a".repeat(41),
+        ] {
             let err = Slug::parse(bad).expect_err(bad);
             assert_eq!(err.field(), Some("slug"), "{bad}");
         }

@@ -6,7 +6,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// Binds the tenant for the rest of the transaction only (`is_local = true`),
 /// so a pooled connection never carries a tenant to its next borrower.
-pub(super) async fn bind_tenant<C: ConnectionTrait>(conn: &C, tenant: TenantId) -> Result<(), DbErr> {
+pub(super) async fn bind_tenant<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+) -> Result<(), DbErr> {
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT set_config('app.tenant_id', $1, true)",
@@ -19,7 +22,10 @@ pub(super) async fn bind_tenant<C: ConnectionTrait>(conn: &C, tenant: TenantId) 
 /// The role name of the connection's user.
 pub(super) async fn current_role(conn: &DatabaseConnection) -> Result<String, DbErr> {
     let row = conn
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT current_user::text AS r"))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_user::text AS r",
+        ))
         .await?
         .ok_or_else(|| DbErr::Custom("current_user returned no row".into()))?;
     row.try_get("", "r")
@@ -27,7 +33,10 @@ pub(super) async fn current_role(conn: &DatabaseConnection) -> Result<String, Db
 
 /// Gives the runtime role exactly what the application needs on the tables
 /// the owner created: no TRUNCATE, no DDL, no ownership.
-pub(super) async fn grant_runtime_role(owner: &DatabaseConnection, runtime_role: &str) -> Result<(), DbErr> {
+pub(super) async fn grant_runtime_role(
+    owner: &DatabaseConnection,
+    runtime_role: &str,
+) -> Result<(), DbErr> {
     let role = quote_ident(runtime_role);
     for sql in [
         format!("GRANT USAGE ON SCHEMA public TO {role}"),

@@ -41,7 +41,11 @@ impl TenantFiles {
         }
         let pool = connect(&self.path(tenant), "rw").await?;
         if open.len() >= self.max_open {
-            if let Some(oldest) = open.iter().min_by_key(|(_, (_, used))| *used).map(|(id, _)| *id) {
+            if let Some(oldest) = open
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(id, _)| *id)
+            {
                 if let Some((evicted, _)) = open.remove(&oldest) {
                     // Requests still holding a clone finish first; close waits.
                     tokio::spawn(async move { evicted.close().await });

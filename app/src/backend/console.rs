@@ -1,8 +1,8 @@
 use super::{admin, branding_dto, fail, timestamp};
 use crate::dto::{AuditRow, TenantDetail, TenantRow};
 use crate::error::AppError;
-use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
 use tenantry::catalog::audit;
+use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
 use tenantry::tenancy::TenantState;
 use tenantry::Error;
 
@@ -26,7 +26,9 @@ pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>
     let (engine, _) = admin().await?;
     let state = match state.trim() {
         "" | "all" => None,
-        s => Some(TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?),
+        s => Some(
+            TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?,
+        ),
     };
     let list = tenants::list(&engine, &query, state).await.map_err(fail)?;
     Ok(list.into_iter().map(row).collect())
@@ -45,7 +47,9 @@ pub async fn create_tenant(
         admin_email,
         admin_password,
     };
-    let created = tenants::create(&engine, input, &actor(&who.email)).await.map_err(fail)?;
+    let created = tenants::create(&engine, input, &actor(&who.email))
+        .await
+        .map_err(fail)?;
     Ok(row(created))
 }
 
@@ -53,7 +57,12 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     let (engine, _) = admin().await?;
     let (summary, branding) = tenants::get(&engine, &slug).await.map_err(fail)?;
     let settings = engine.settings();
-    let url = format!("http://{}.{}:{}", summary.slug, settings.base_domain, settings.listen.port());
+    let url = format!(
+        "http://{}.{}:{}",
+        summary.slug,
+        settings.base_domain,
+        settings.listen.port()
+    );
     Ok(TenantDetail {
         tenant: row(summary),
         branding: branding_dto(&branding),
@@ -63,17 +72,25 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
 
 pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
-    tenants::suspend(&engine, &slug, &actor(&who.email)).await.map(row).map_err(fail)
+    tenants::suspend(&engine, &slug, &actor(&who.email))
+        .await
+        .map(row)
+        .map_err(fail)
 }
 
 pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
-    tenants::resume(&engine, &slug, &actor(&who.email)).await.map(row).map_err(fail)
+    tenants::resume(&engine, &slug, &actor(&who.email))
+        .await
+        .map(row)
+        .map_err(fail)
 }
 
 pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
-    let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await.map_err(fail)?;
+    let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email))
+        .await
+        .map_err(fail)?;
     leptos_axum::redirect("/console");
     Ok(row(deleted))
 }

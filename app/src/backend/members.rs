@@ -20,16 +20,27 @@ pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
     Ok(list.into_iter().map(member_dto).collect())
 }
 
-pub async fn add_member(email: String, display_name: String, password: String, role: String) -> Result<MemberDto, AppError> {
+pub async fn add_member(
+    email: String,
+    display_name: String,
+    password: String,
+    role: String,
+) -> Result<MemberDto, AppError> {
     let (ctx, _) = tenant_admin().await?;
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
-    in_tenant(&ctx, true, async |db| members::create(db, new).await).await.map(member_dto)
+    in_tenant(&ctx, true, async |db| members::create(db, new).await)
+        .await
+        .map(member_dto)
 }
 
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
     let (ctx, _) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    in_tenant(&ctx, true, async |db| members::change_role(db, id, &role).await).await.map(member_dto)
+    in_tenant(&ctx, true, async |db| {
+        members::change_role(db, id, &role).await
+    })
+    .await
+    .map(member_dto)
 }
 
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
@@ -56,6 +67,8 @@ pub async fn save_branding(
         logo_url,
         login_text,
     };
-    let saved = branding::update(&ctx, input, &format!("member:{}", who.email)).await.map_err(fail)?;
+    let saved = branding::update(&ctx, input, &format!("member:{}", who.email))
+        .await
+        .map_err(fail)?;
     Ok(branding_dto(&saved))
 }

@@ -43,23 +43,34 @@ pub async fn in_tenant<T, F>(ctx: &TenantCtx, writes: bool, work: F) -> Result<T
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
-    let db = if writes { ctx.db_for_write().await } else { ctx.db().await }.map_err(fail)?;
+    let db = if writes {
+        ctx.db_for_write().await
+    } else {
+        ctx.db().await
+    }
+    .map_err(fail)?;
     let out = work(&db).await.map_err(fail)?;
     db.commit().await.map_err(|e| fail(e.into()))?;
     Ok(out)
 }
 
 pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {
-    read(async |db| projects::list(db).await).await.map(|v| v.into_iter().map(project_dto).collect())
+    read(async |db| projects::list(db).await)
+        .await
+        .map(|v| v.into_iter().map(project_dto).collect())
 }
 
 pub async fn create_project(name: String) -> Result<ProjectDto, AppError> {
-    write(async |db| projects::create(db, &name).await).await.map(project_dto)
+    write(async |db| projects::create(db, &name).await)
+        .await
+        .map(project_dto)
 }
 
 pub async fn rename_project(id: String, name: String) -> Result<ProjectDto, AppError> {
     let id = parse_id(&id)?;
-    write(async |db| projects::rename(db, id, &name).await).await.map(project_dto)
+    write(async |db| projects::rename(db, id, &name).await)
+        .await
+        .map(project_dto)
 }
 
 pub async fn delete_project(id: String) -> Result<(), AppError> {
@@ -84,17 +95,23 @@ pub async fn get_project(id: String) -> Result<ProjectPage, AppError> {
 
 pub async fn create_task(project_id: String, title: String) -> Result<TaskDto, AppError> {
     let project_id = parse_id(&project_id)?;
-    write(async |db| tasks::create(db, project_id, &title).await).await.map(task_dto)
+    write(async |db| tasks::create(db, project_id, &title).await)
+        .await
+        .map(task_dto)
 }
 
 pub async fn set_task_done(task_id: String, done: bool) -> Result<TaskDto, AppError> {
     let id = parse_id(&task_id)?;
-    write(async |db| tasks::update(db, id, None, Some(done)).await).await.map(task_dto)
+    write(async |db| tasks::update(db, id, None, Some(done)).await)
+        .await
+        .map(task_dto)
 }
 
 pub async fn rename_task(task_id: String, title: String) -> Result<TaskDto, AppError> {
     let id = parse_id(&task_id)?;
-    write(async |db| tasks::update(db, id, Some(&title), None).await).await.map(task_dto)
+    write(async |db| tasks::update(db, id, Some(&title), None).await)
+        .await
+        .map(task_dto)
 }
 
 pub async fn delete_task(task_id: String) -> Result<(), AppError> {

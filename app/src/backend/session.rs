@@ -13,12 +13,15 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
         RequestScope::Console => {
             let engine = super::engine().await?;
             let viewer = match subject {
-                Some(id) => admins::find(&engine, id).await.map_err(fail)?.map(|a| Viewer {
-                    id: a.id.to_string(),
-                    display_name: a.email.clone(),
-                    email: a.email,
-                    role: "superadmin".into(),
-                }),
+                Some(id) => admins::find(&engine, id)
+                    .await
+                    .map_err(fail)?
+                    .map(|a| Viewer {
+                        id: a.id.to_string(),
+                        display_name: a.email.clone(),
+                        email: a.email,
+                        role: "superadmin".into(),
+                    }),
                 None => None,
             };
             Ok(PageCtx {
@@ -31,7 +34,11 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             let viewer = match subject {
                 Some(id) => {
                     let db = ctx.db().await.map_err(fail)?;
-                    members::find(&db, id).await.map_err(fail)?.as_ref().map(viewer_of_member)
+                    members::find(&db, id)
+                        .await
+                        .map_err(fail)?
+                        .as_ref()
+                        .map(viewer_of_member)
                 }
                 None => None,
             };
@@ -51,7 +58,9 @@ pub async fn admin_login(email: String, password: String) -> Result<(), AppError
     let scope = scope().await?;
     scope.console().map_err(fail)?;
     let engine = super::engine().await?;
-    let admin = admins::authenticate(&engine, &email, &password).await.map_err(fail)?;
+    let admin = admins::authenticate(&engine, &email, &password)
+        .await
+        .map_err(fail)?;
     tenantry::session::sign_in(&session().await?, &scope, admin.id)
         .await
         .map_err(|e| fail(Error::Unexpected(e)))?;
@@ -65,7 +74,9 @@ pub async fn tenant_login(email: String, password: String) -> Result<(), AppErro
     if ctx.tenant().state != TenantState::Active {
         return Err(fail(Error::Suspended));
     }
-    let member = members::authenticate(ctx, &email, &password).await.map_err(fail)?;
+    let member = members::authenticate(ctx, &email, &password)
+        .await
+        .map_err(fail)?;
     tenantry::session::sign_in(&session().await?, &scope, member.id)
         .await
         .map_err(|e| fail(Error::Unexpected(e)))?;

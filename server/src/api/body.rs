@@ -37,9 +37,13 @@ pub async fn member(
     session: &Session,
 ) -> Result<(TenantCtx, Member), ApiError> {
     let ctx = scope.tenant()?.clone();
-    let subject = tenantry::session::subject(session, scope).await.ok_or(Error::Unauthenticated)?;
+    let subject = tenantry::session::subject(session, scope)
+        .await
+        .ok_or(Error::Unauthenticated)?;
     let db = ctx.db().await?;
-    let member = members::find(&db, subject).await?.ok_or(Error::Unauthenticated)?;
+    let member = members::find(&db, subject)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     Ok((ctx, member))
 }
 

@@ -26,7 +26,9 @@ pub fn json_error(err: &tenantry::Error) -> Response {
         tracing::error!(error = ?cause, "request failed");
     }
     let mut body = json!({ "code": err.code(), "message": err.public_message() });
-    if let (tenantry::Error::Invalid(f) | tenantry::Error::Conflict(f), Some(obj)) = (err, body.as_object_mut()) {
+    if let (tenantry::Error::Invalid(f) | tenantry::Error::Conflict(f), Some(obj)) =
+        (err, body.as_object_mut())
+    {
         obj.insert("field".into(), json!(f.field));
         obj.insert("message".into(), json!(f.message));
     }

@@ -24,6 +24,8 @@ pub async fn sign_in(
     let email = body.string("email")?;
     let password = body.string("password")?;
     let member = members::authenticate(ctx, &email, &password).await?;
-    tenantry::session::sign_in(&session, &scope, member.id).await.map_err(Error::Unexpected)?;
+    tenantry::session::sign_in(&session, &scope, member.id)
+        .await
+        .map_err(Error::Unexpected)?;
     Ok((StatusCode::OK, Json(json!({ "user": member }))).into_response())
 }

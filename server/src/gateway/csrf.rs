@@ -13,7 +13,11 @@ pub async fn layer(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let host = req.extensions().get::<EffectiveHost>().map(|h| h.0.clone()).unwrap_or_default();
+    let host = req
+        .extensions()
+        .get::<EffectiveHost>()
+        .map(|h| h.0.clone())
+        .unwrap_or_default();
     let headers = req.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
@@ -43,7 +47,10 @@ mod tests {
 
     #[test]
     fn origin_host_drops_scheme_and_port() {
-        assert_eq!(origin_host("http://Acme.localhost:3000").as_deref(), Some("acme.localhost"));
+        assert_eq!(
+            origin_host("http://Acme.localhost:3000").as_deref(),
+            Some("acme.localhost")
+        );
         assert_eq!(origin_host("null"), None);
     }
 }

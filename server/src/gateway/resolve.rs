@@ -42,7 +42,11 @@ pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -
         if let Ok(value) = request_id.parse() {
             response.headers_mut().insert("x-request-id", value);
         }
-        tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
         response
     }
     .instrument(span)
@@ -60,7 +64,10 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
         }
     };
-    if scope.is_none() && engine.settings().path_prefix_routing && host == engine.settings().base_domain {
+    if scope.is_none()
+        && engine.settings().path_prefix_routing
+        && host == engine.settings().base_domain
+    {
         match strip_tenant_prefix(req.uri()) {
             Some((slug, rest)) => {
                 scope = resolve::by_slug(engine, &slug).await.unwrap_or(None);
@@ -92,7 +99,8 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     req.extensions_mut().insert(scope);
     req.extensions_mut().insert(engine.clone());
     req.extensions_mut().insert(EffectiveHost(host));
-    next.run(std::mem::replace(req, Request::new(Body::empty()))).await
+    next.run(std::mem::replace(req, Request::new(Body::empty())))
+        .await
 }
 
 /// A suspended tenant keeps its pages (which show the suspended notice) but
@@ -116,25 +124,41 @@ fn strip_tenant_prefix(uri: &Uri) -> Option<(String, Uri)> {
 }
 
 fn effective_host(engine: &Engine, req: &Request) -> Option<String> {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let trusted = peer.is_some_and(|ip| engine.settings().trusted_proxies.contains(&ip));
     let headers = req.headers();
-    let forwarded = if trusted { forwarded_host(headers) } else { None };
+    let forwarded = if trusted {
+        forwarded_host(headers)
+    } else {
+        None
+    };
     let raw = forwarded
-        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
         .or_else(|| req.uri().authority().map(|a| a.to_string()))?;
     normalise_host(&raw)
 }
 
 fn forwarded_host(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get("x-forwarded-host").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get("x-forwarded-host")
+        .and_then(|v| v.to_str().ok())
+    {
         return v.split(',').next().map(|h| h.trim().to_owned());
     }
     let forwarded = headers.get(header::FORWARDED)?.to_str().ok()?;
     let first = forwarded.split(',').next()?;
     first.split(';').find_map(|pair| {
         let (key, value) = pair.trim().split_once('=')?;
-        key.eq_ignore_ascii_case("host").then(|| value.trim_matches('"').to_owned())
+        key.eq_ignore_ascii_case("host")
+            .then(|| value.trim_matches('"').to_owned())
     })
 }
 
@@ -153,7 +177,12 @@ mod tests {
     #[test]
     fn forwarded_header_host_is_read() {
         let mut h = HeaderMap::new();
-        h.insert(header::FORWARDED, "for=1.2.3.4;host=\"b.localhost\";proto=http".parse().expect("hv"));
+        h.insert(
+            header::FORWARDED,
+            "for=1.2.3.4;host=\"b.localhost\";proto=http"
+                .parse()
+                .expect("hv"),
+        );
         assert_eq!(forwarded_host(&h).as_deref(), Some("b.localhost"));
     }
 }

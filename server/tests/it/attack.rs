@@ -31,8 +31,12 @@ struct Victim {
 async fn victim(app: &TestApp) -> Victim {
     let ctx = app.tenant("bravo").await;
     let db = ctx.db().await.expect("db");
-    let project = projects::create(&db, "Bravo secret plan").await.expect("project");
-    let task = tasks::create(&db, project.id, "Bravo secret task").await.expect("task");
+    let project = projects::create(&db, "Bravo secret plan")
+        .await
+        .expect("project");
+    let task = tasks::create(&db, project.id, "Bravo secret task")
+        .await
+        .expect("task");
     let member = members::list(&db).await.expect("members").remove(0);
     db.commit().await.expect("commit");
     Victim {
@@ -55,13 +59,21 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let projects = projects::list(&db).await.expect("projects");
     let tasks = tasks::list(&db, projects[0].id).await.expect("tasks");
     let members = members::list(&db).await.expect("members");
-    let (tenant, branding) = tenantry::catalog::tenants::get(&app.engine, "bravo").await.expect("tenant");
-    format!("{projects:?}{tasks:?}{members:?}{:?}{branding:?}", tenant.state)
+    let (tenant, branding) = tenantry::catalog::tenants::get(&app.engine, "bravo")
+        .await
+        .expect("tenant");
+    format!(
+        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}",
+        tenant.state
+    )
 }
 
 fn assert_no_leak(v: &Victim, what: &str, body: &str) {
     for secret in &v.secrets {
-        assert!(!body.contains(secret.as_str()), "{what} leaked {secret}: {body}");
+        assert!(
+            !body.contains(secret.as_str()),
+            "{what} leaked {secret}: {body}"
+        );
     }
 }
 
@@ -83,7 +95,11 @@ async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged(app
         } else {
             // No B id to aim at: signing in with B's credentials on A's host
             // fails, listing and creating stay inside A.
-            assert!(res.status.is_success() || res.status == StatusCode::UNAUTHORIZED, "{what}: {}", res.status);
+            assert!(
+                res.status.is_success() || res.status == StatusCode::UNAUTHORIZED,
+                "{what}: {}",
+                res.status
+            );
         }
         assert_no_leak(&v, &what, &res.text);
         assert_eq!(snapshot(&app, &v).await, before, "{what} changed tenant B");
@@ -123,11 +139,20 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
 
 /// Functions that take one of B's ids must answer exactly 404.
 const ID_TAKING: &[&str] = &[
-    "rename_project", "delete_project", "get_project", "create_task", "set_task_done", "rename_task",
-    "delete_task", "change_role", "remove_member",
+    "rename_project",
+    "delete_project",
+    "get_project",
+    "create_task",
+    "set_task_done",
+    "rename_task",
+    "delete_task",
+    "change_role",
+    "remove_member",
 ];
 
-async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(app: TestApp) {
+async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(
+    app: TestApp,
+) {
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
@@ -137,17 +162,32 @@ async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unch
         .map(|(path, method)| (path.to_owned(), method.to_string()))
         .collect();
     paths.sort();
-    assert!(paths.len() >= 20, "all server functions are registered: {paths:?}");
+    assert!(
+        paths.len() >= 20,
+        "all server functions are registered: {paths:?}"
+    );
     for (path, method) in paths {
         if path.contains("logout") {
             continue; // would end A's session; it touches no tenant data
         }
         let mut a: Client = app.owner_client("alpha").await;
-        let res = if method == "GET" { a.get(&path).await } else { a.post_form(&path, &form).await };
-        assert!(!res.status.is_server_error(), "{path}: {} {}", res.status, res.text);
+        let res = if method == "GET" {
+            a.get(&path).await
+        } else {
+            a.post_form(&path, &form).await
+        };
+        assert!(
+            !res.status.is_server_error(),
+            "{path}: {} {}",
+            res.status,
+            res.text
+        );
         assert_no_leak(&v, &path, &res.text);
         assert_eq!(snapshot(&app, &v).await, before, "{path} changed tenant B");
-        if ID_TAKING.iter().any(|name| path.contains(&format!("/{name}"))) {
+        if ID_TAKING
+            .iter()
+            .any(|name| path.contains(&format!("/{name}")))
+        {
             assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.text);
         }
         let mut anon = app.client("alpha.localhost");
@@ -164,7 +204,9 @@ async fn tenant_a_session_cookie_is_anonymous_on_tenant_b_host(app: TestApp) {
     let res = carried.get("/api/v1/projects").await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.text);
     assert_no_leak(&v, "carried cookie", &res.text);
-    let res = carried.get(&format!("/api/v1/projects/{}", v.project_id)).await;
+    let res = carried
+        .get(&format!("/api/v1/projects/{}", v.project_id))
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -172,7 +214,10 @@ async fn forwarded_host_from_an_untrusted_peer_is_ignored(app: TestApp) {
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let mut a = app.owner_client("alpha").await;
-    for (name, value) in [("x-forwarded-host", "bravo.localhost"), ("forwarded", "host=bravo.localhost")] {
+    for (name, value) in [
+        ("x-forwarded-host", "bravo.localhost"),
+        ("forwarded", "host=bravo.localhost"),
+    ] {
         let req = axum::http::Request::get("/api/v1/projects")
             .header(name, value)
             .body(axum::body::Body::empty())

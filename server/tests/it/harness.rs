@@ -63,15 +63,25 @@ impl TestApp {
         let name = fresh_pg_database();
         let runtime = pg_url("tenantry_app", &name);
         let owner = pg_url("tenantry_owner", &name);
-        let mut pairs = vec![("database_url", runtime.as_str()), ("owner_database_url", owner.as_str())];
+        let mut pairs = vec![
+            ("database_url", runtime.as_str()),
+            ("owner_database_url", owner.as_str()),
+        ];
         pairs.extend_from_slice(extra);
         let settings = Settings::from_pairs(&pairs).expect("settings");
         Self::start(settings, tempfile::tempdir().expect("temp dir"), Some(name)).await
     }
 
-    async fn start(settings: Settings, dir: tempfile::TempDir, pg_database: Option<String>) -> Self {
+    async fn start(
+        settings: Settings,
+        dir: tempfile::TempDir,
+        pg_database: Option<String>,
+    ) -> Self {
         let engine = Engine::connect(&settings).await.expect("engine connects");
-        let router = tenantry_server::router::build(engine.clone(), tenantry_server::router::leptos_options(&settings));
+        let router = tenantry_server::router::build(
+            engine.clone(),
+            tenantry_server::router::leptos_options(&settings),
+        );
         Self {
             router,
             engine,
@@ -103,7 +113,10 @@ impl TestApp {
     }
 
     pub async fn ctx(&self, slug: &str) -> TenantCtx {
-        match tenantry::catalog::resolve::by_slug(&self.engine, slug).await.expect("resolve") {
+        match tenantry::catalog::resolve::by_slug(&self.engine, slug)
+            .await
+            .expect("resolve")
+        {
             Some(tenantry::tenancy::RequestScope::Tenant(ctx)) => ctx,
             _ => panic!("tenant {slug} does not resolve"),
         }
@@ -114,8 +127,18 @@ impl TestApp {
             .await
             .expect("admin created");
         let mut client = self.client("admin.localhost");
-        let res = client.server_fn::<tenantry_app::server_fns::AdminLogin>(&[("email", "root@platform.test"), ("password", PASSWORD)]).await;
-        assert!(res.status.is_success(), "admin login: {} {}", res.status, res.text);
+        let res = client
+            .server_fn::<tenantry_app::server_fns::AdminLogin>(&[
+                ("email", "root@platform.test"),
+                ("password", PASSWORD),
+            ])
+            .await;
+        assert!(
+            res.status.is_success(),
+            "admin login: {} {}",
+            res.status,
+            res.text
+        );
         client
     }
 
@@ -123,9 +146,17 @@ impl TestApp {
     pub async fn owner_client(&self, slug: &str) -> Client {
         let mut client = self.client(&format!("{slug}.localhost"));
         let res = client
-            .post_json("/api/v1/session", serde_json::json!({"email": format!("owner@{slug}.test"), "password": PASSWORD}))
+            .post_json(
+                "/api/v1/session",
+                serde_json::json!({"email": format!("owner@{slug}.test"), "password": PASSWORD}),
+            )
             .await;
-        assert_eq!(res.status, StatusCode::OK, "sign-in on {slug}: {}", res.text);
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "sign-in on {slug}: {}",
+            res.text
+        );
         client
     }
 
@@ -175,10 +206,23 @@ impl Client {
         if let Some(cookie) = &self.cookie {
             headers.insert(header::COOKIE, cookie.parse().expect("cookie header"));
         }
-        let res = self.router.clone().oneshot(req).await.expect("router answers");
-        if let Some(set) = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        if let Some(set) = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+        {
             let pair = set.split(';').next().unwrap_or_default().to_owned();
-            self.cookie = if set.contains("Max-Age=0") { None } else { Some(pair) };
+            self.cookie = if set.contains("Max-Age=0") {
+                None
+            } else {
+                Some(pair)
+            };
         }
         let status = res.status();
         let headers = res.headers().clone();
@@ -204,7 +248,12 @@ impl Client {
         self.json_request("POST", path, body).await
     }
 
-    pub async fn json_request(&mut self, method: &str, path: &str, body: serde_json::Value) -> Reply {
+    pub async fn json_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Reply {
         let req = Request::builder()
             .method(method)
             .uri(path)
@@ -227,7 +276,10 @@ impl Client {
     }
 
     /// Calls a server function the way `fetch` from the hydrated page does.
-    pub async fn server_fn<F: leptos::server_fn::ServerFn>(&mut self, form: &[(&str, &str)]) -> Reply {
+    pub async fn server_fn<F: leptos::server_fn::ServerFn>(
+        &mut self,
+        form: &[(&str, &str)],
+    ) -> Reply {
         self.post_form(F::PATH, form).await
     }
 
@@ -250,7 +302,9 @@ impl Client {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -269,7 +323,8 @@ pub fn pg_url(role: &str, database: &str) -> String {
 }
 
 fn admin_url() -> String {
-    std::env::var("TENANTRY_PG_ADMIN_URL").unwrap_or_else(|_| format!("postgres://postgres@{}/postgres", pg_host()))
+    std::env::var("TENANTRY_PG_ADMIN_URL")
+        .unwrap_or_else(|_| format!("postgres://postgres@{}/postgres", pg_host()))
 }
 
 /// Runs `sql` as the superuser on the maintenance database.
@@ -277,8 +332,15 @@ pub async fn pg_admin(sql: &str) {
     use sea_orm::ConnectionTrait;
     let db = sea_orm::Database::connect(admin_url())
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is required for these tests ({}): {e}. Run scripts/pg-setup.", admin_url()));
-    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for these tests ({}): {e}. Run scripts/pg-setup.",
+                admin_url()
+            )
+        });
+    db.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let _ = db.close().await;
 }
 
@@ -287,17 +349,22 @@ fn fresh_pg_database() -> String {
     TEMPLATE_READY.get_or_init(|| {
         // Its own thread and runtime: the pools it opens must not outlive it.
         std::thread::spawn(|| {
-            tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-                pg_admin(&format!("DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")).await;
-                drop_leftover_test_databases().await;
-                pg_admin(&format!("CREATE DATABASE {TEMPLATE} OWNER tenantry_owner")).await;
-                let settings = Settings::from_pairs(&[
-                    ("database_url", pg_url("tenantry_app", TEMPLATE).as_str()),
-                    ("owner_database_url", pg_url("tenantry_owner", TEMPLATE).as_str()),
-                ])
-                .expect("settings");
-                Engine::migrate(&settings).await.expect("template migrates");
-            })
+            tokio::runtime::Runtime::new()
+                .expect("runtime")
+                .block_on(async {
+                    pg_admin(&format!("DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")).await;
+                    drop_leftover_test_databases().await;
+                    pg_admin(&format!("CREATE DATABASE {TEMPLATE} OWNER tenantry_owner")).await;
+                    let settings = Settings::from_pairs(&[
+                        ("database_url", pg_url("tenantry_app", TEMPLATE).as_str()),
+                        (
+                            "owner_database_url",
+                            pg_url("tenantry_owner", TEMPLATE).as_str(),
+                        ),
+                    ])
+                    .expect("settings");
+                    Engine::migrate(&settings).await.expect("template migrates");
+                })
         })
         .join()
         .expect("template thread");
@@ -308,7 +375,9 @@ fn fresh_pg_database() -> String {
         move || {
             tokio::runtime::Runtime::new()
                 .expect("runtime")
-                .block_on(pg_admin(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER tenantry_owner")))
+                .block_on(pg_admin(&format!(
+                    "CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER tenantry_owner"
+                )))
         }
     })
     .join()
@@ -318,7 +387,9 @@ fn fresh_pg_database() -> String {
 
 async fn drop_leftover_test_databases() {
     use sea_orm::{ConnectionTrait, Statement};
-    let db = sea_orm::Database::connect(admin_url()).await.expect("admin connects");
+    let db = sea_orm::Database::connect(admin_url())
+        .await
+        .expect("admin connects");
     let rows = db
         .query_all_raw(Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -328,7 +399,9 @@ async fn drop_leftover_test_databases() {
         .expect("list databases");
     for row in rows {
         let name: String = row.try_get("", "name").expect("name");
-        let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        let _ = db
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
     }
     let _ = db.close().await;
 }
@@ -337,8 +410,18 @@ impl TestApp {
     /// A client signed in on `<slug>.localhost` as `email`.
     pub async fn owner_client_as(&self, slug: &str, email: &str) -> Client {
         let mut client = self.client(&format!("{slug}.localhost"));
-        let res = client.post_json("/api/v1/session", serde_json::json!({"email": email, "password": PASSWORD})).await;
-        assert_eq!(res.status, StatusCode::OK, "sign-in as {email}: {}", res.text);
+        let res = client
+            .post_json(
+                "/api/v1/session",
+                serde_json::json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "sign-in as {email}: {}",
+            res.text
+        );
         client
     }
 
@@ -347,10 +430,15 @@ impl TestApp {
         let data = self.settings.data_dir.display().to_string();
         let mut all: Vec<(&str, String)> = vec![("data_dir", data)];
         if let Some(url) = &self.settings.database_url {
-            all.push(("database_url", secrecy::ExposeSecret::expose_secret(url).to_owned()));
+            all.push((
+                "database_url",
+                secrecy::ExposeSecret::expose_secret(url).to_owned(),
+            ));
         }
         let mut borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
         borrowed.extend_from_slice(pairs);
-        Engine::connect(&Settings::from_pairs(&borrowed).expect("settings")).await.expect("engine")
+        Engine::connect(&Settings::from_pairs(&borrowed).expect("settings"))
+            .await
+            .expect("engine")
     }
 }

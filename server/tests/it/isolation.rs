@@ -24,15 +24,30 @@ async fn pooled_connection_used_by_a_tenant_then_without_one_returns_no_rows() {
     projects::create(&db, "Alpha plan").await.expect("create");
     assert_eq!(count(&db, "SELECT count(*) AS n FROM projects").await, 1);
     db.commit().await.expect("commit");
-    let raw = app.engine.unscoped("test", "prove the pool carries no tenant").await.expect("unscoped");
-    assert_eq!(count(&raw, "SELECT count(*) AS n FROM projects").await, 0, "no tenant bound ⇒ no rows");
+    let raw = app
+        .engine
+        .unscoped("test", "prove the pool carries no tenant")
+        .await
+        .expect("unscoped");
+    assert_eq!(
+        count(&raw, "SELECT count(*) AS n FROM projects").await,
+        0,
+        "no tenant bound ⇒ no rows"
+    );
     assert_eq!(count(&raw, "SELECT count(*) AS n FROM users").await, 0);
     let setting = raw
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT coalesce(current_setting('app.tenant_id', true), '') AS t"))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT coalesce(current_setting('app.tenant_id', true), '') AS t",
+        ))
         .await
         .expect("query")
         .expect("row");
-    assert_eq!(setting.try_get::<String>("", "t").expect("t"), "", "tenant did not leak past COMMIT");
+    assert_eq!(
+        setting.try_get::<String>("", "t").expect("t"),
+        "",
+        "tenant did not leak past COMMIT"
+    );
 }
 
 #[tokio::test]
@@ -40,14 +55,24 @@ async fn inserts_without_a_tenant_or_for_another_tenant_are_refused() {
     let app = TestApp::postgres().await;
     let a = app.tenant("alpha").await;
     let b = app.tenant("bravo").await;
-    let raw = app.engine.unscoped("test", "attempt an unbound insert").await.expect("unscoped");
+    let raw = app
+        .engine
+        .unscoped("test", "attempt an unbound insert")
+        .await
+        .expect("unscoped");
     let insert = |tenant: String| {
         format!("INSERT INTO projects (tenant_id, id, name, created_at, updated_at) VALUES ('{tenant}', gen_random_uuid(), 'x', now(), now())")
     };
-    let err = raw.execute_unprepared(&insert(a.id().to_string())).await.expect_err("unbound insert refused");
+    let err = raw
+        .execute_unprepared(&insert(a.id().to_string()))
+        .await
+        .expect_err("unbound insert refused");
     assert!(err.to_string().contains("row-level security"), "{err}");
     let db = a.db().await.expect("db");
-    let err = db.execute_unprepared(&insert(b.id().to_string())).await.expect_err("foreign stamp refused");
+    let err = db
+        .execute_unprepared(&insert(b.id().to_string()))
+        .await
+        .expect_err("foreign stamp refused");
     assert!(err.to_string().contains("row-level security"), "{err}");
 }
 
@@ -57,8 +82,15 @@ async fn runtime_role_cannot_truncate_or_read_across_tenants() {
     let a = app.tenant("alpha").await;
     app.tenant("bravo").await;
     let db = a.db().await.expect("db");
-    assert_eq!(count(&db, "SELECT count(*) AS n FROM users").await, 1, "only A's owner is visible");
-    let err = db.execute_unprepared("TRUNCATE projects").await.expect_err("truncate refused");
+    assert_eq!(
+        count(&db, "SELECT count(*) AS n FROM users").await,
+        1,
+        "only A's owner is visible"
+    );
+    let err = db
+        .execute_unprepared("TRUNCATE projects")
+        .await
+        .expect_err("truncate refused");
     assert!(err.to_string().contains("permission denied"), "{err}");
 }
 
@@ -73,14 +105,21 @@ async fn self_audit_is_clean_on_a_migrated_database() {
 async fn self_audit_catches_a_tenant_table_without_force_or_a_policy_clause() {
     let app = TestApp::postgres().await;
     let database = app.pg_database.clone().expect("pg");
-    let owner = Database::connect(pg_url("tenantry_owner", &database)).await.expect("owner");
+    let owner = Database::connect(pg_url("tenantry_owner", &database))
+        .await
+        .expect("owner");
     let run = |sql: &'static str| {
         let owner = owner.clone();
         async move { owner.execute_unprepared(sql).await.expect(sql) }
     };
     run("CREATE TABLE notes (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id))").await;
     run("GRANT SELECT, INSERT ON notes TO tenantry_app").await;
-    let problems = |f: Vec<audit::Finding>| f.into_iter().filter(|f| f.subject == "table notes").map(|f| f.problem).collect::<Vec<_>>();
+    let problems = |f: Vec<audit::Finding>| {
+        f.into_iter()
+            .filter(|f| f.subject == "table notes")
+            .map(|f| f.problem)
+            .collect::<Vec<_>>()
+    };
     let found = problems(audit::run(&app.engine).await.expect("audit"));
     assert!(found.iter().any(|p| p.contains("not enabled")), "{found:?}");
     assert!(found.iter().any(|p| p.contains("not forced")), "{found:?}");
@@ -89,9 +128,18 @@ async fn self_audit_catches_a_tenant_table_without_force_or_a_policy_clause() {
     run("ALTER TABLE notes ENABLE ROW LEVEL SECURITY").await;
     run("CREATE POLICY only_using ON notes FOR ALL USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)").await;
     let found = problems(audit::run(&app.engine).await.expect("audit"));
-    assert!(!found.iter().any(|p| p.contains("not enabled")), "{found:?}");
-    assert!(found.iter().any(|p| p.contains("not forced")), "FORCE missing is caught: {found:?}");
-    assert!(found.iter().any(|p| p.contains("no policy")), "missing WITH CHECK is caught: {found:?}");
+    assert!(
+        !found.iter().any(|p| p.contains("not enabled")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.contains("not forced")),
+        "FORCE missing is caught: {found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.contains("no policy")),
+        "missing WITH CHECK is caught: {found:?}"
+    );
 
     run("ALTER TABLE notes FORCE ROW LEVEL SECURITY").await;
     run("DROP POLICY only_using ON notes").await;
@@ -111,11 +159,24 @@ async fn sqlite_tenants_live_in_files_of_their_own() {
     let db = b.db().await.expect("db");
     projects::create(&db, "Bravo plan").await.expect("create");
     db.commit().await.expect("commit");
-    let file = app.settings.tenant_files_dir().join(format!("{}.db", a.id()));
+    let file = app
+        .settings
+        .tenant_files_dir()
+        .join(format!("{}.db", a.id()));
     assert!(file.exists());
-    let raw = Database::connect(format!("sqlite://{}?mode=ro", file.display())).await.expect("open A's file");
-    assert_eq!(count(&raw, "SELECT count(*) AS n FROM projects").await, 0, "B's project is not in A's file");
-    assert_eq!(count(&raw, "SELECT count(*) AS n FROM users").await, 1, "only A's owner");
+    let raw = Database::connect(format!("sqlite://{}?mode=ro", file.display()))
+        .await
+        .expect("open A's file");
+    assert_eq!(
+        count(&raw, "SELECT count(*) AS n FROM projects").await,
+        0,
+        "B's project is not in A's file"
+    );
+    assert_eq!(
+        count(&raw, "SELECT count(*) AS n FROM users").await,
+        1,
+        "only A's owner"
+    );
 }
 
 #[tokio::test]
@@ -139,11 +200,21 @@ fn application_code_never_mentions_tenant_id() {
         let mut stack = vec![root.join(dir)];
         while let Some(path) = stack.pop() {
             if path.is_dir() {
-                stack.extend(std::fs::read_dir(&path).expect("dir").map(|e| e.expect("entry").path()));
-            } else if std::fs::read_to_string(&path).expect("file").contains("tenant_id") {
+                stack.extend(
+                    std::fs::read_dir(&path)
+                        .expect("dir")
+                        .map(|e| e.expect("entry").path()),
+                );
+            } else if std::fs::read_to_string(&path)
+                .expect("file")
+                .contains("tenant_id")
+            {
                 offenders.push(path.display().to_string());
             }
         }
     }
-    assert!(offenders.is_empty(), "tenant_id written by hand in {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "tenant_id written by hand in {offenders:?}"
+    );
 }

@@ -3,7 +3,9 @@ use crate::on_both_backends;
 use axum::http::StatusCode;
 use serde_json::json;
 use tenantry::catalog::tenants;
-use tenantry_app::server_fns::{CreateTenant, DeleteTenant, ListAudit, ListTenants, ResumeTenant, SuspendTenant};
+use tenantry_app::server_fns::{
+    CreateTenant, DeleteTenant, ListAudit, ListTenants, ResumeTenant, SuspendTenant,
+};
 
 on_both_backends!(
     console_tenant_creation_gives_field_errors_and_writes_nothing_on_bad_input,
@@ -16,19 +18,42 @@ on_both_backends!(
 async fn console_tenant_creation_gives_field_errors_and_writes_nothing_on_bad_input(app: TestApp) {
     let mut admin = app.superadmin().await;
     app.tenant("taken").await;
-    let valid = [("slug", "acme"), ("name", "Acme"), ("admin_email", "a@acme.test"), ("admin_password", PASSWORD)];
+    let valid = [
+        ("slug", "acme"),
+        ("name", "Acme"),
+        ("admin_email", "a@acme.test"),
+        ("admin_password", PASSWORD),
+    ];
     let cases: [(&str, &str, &str, StatusCode); 8] = [
         ("slug", "admin", "slug", StatusCode::UNPROCESSABLE_ENTITY),
         ("slug", "ab", "slug", StatusCode::UNPROCESSABLE_ENTITY),
         ("slug", "Bad_Slug", "slug", StatusCode::UNPROCESSABLE_ENTITY),
         ("slug", "taken", "slug", StatusCode::CONFLICT),
         ("name", "  ", "name", StatusCode::UNPROCESSABLE_ENTITY),
-        ("admin_email", "not-an-email", "admin_email", StatusCode::UNPROCESSABLE_ENTITY),
-        ("admin_password", "short", "admin_password", StatusCode::UNPROCESSABLE_ENTITY),
-        ("name", &"n".repeat(101), "name", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "admin_email",
+            "not-an-email",
+            "admin_email",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "admin_password",
+            "short",
+            "admin_password",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "name",
+            &"n".repeat(101),
+            "name",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ];
     for (key, value, field, status) in cases {
-        let form: Vec<(&str, &str)> = valid.iter().map(|(k, v)| if *k == key { (*k, value) } else { (*k, *v) }).collect();
+        let form: Vec<(&str, &str)> = valid
+            .iter()
+            .map(|(k, v)| if *k == key { (*k, value) } else { (*k, *v) })
+            .collect();
         let res = admin.server_fn::<CreateTenant>(&form).await;
         assert_eq!(res.status, status, "{key}={value}: {}", res.text);
         assert_eq!(res.json()["field"], field, "{key}={value}");
@@ -36,14 +61,23 @@ async fn console_tenant_creation_gives_field_errors_and_writes_nothing_on_bad_in
     let all = tenants::list(&app.engine, "", None).await.expect("list");
     assert_eq!(all.len(), 1, "only the pre-existing tenant exists");
     let files = app.settings.tenant_files_dir().read_dir().map(|d| {
-        d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "db"))).count()
+        d.filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "db"))
+        })
+        .count()
     });
-    assert!(files.unwrap_or(0) <= 1, "no tenant file was provisioned for rejected input");
+    assert!(
+        files.unwrap_or(0) <= 1,
+        "no tenant file was provisioned for rejected input"
+    );
 
     let res = admin.server_fn::<CreateTenant>(&valid).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.json()["state"], "active");
-    let listed = admin.server_fn::<ListTenants>(&[("query", "acm"), ("state", "")]).await;
+    let listed = admin
+        .server_fn::<ListTenants>(&[("query", "acm"), ("state", "")])
+        .await;
     assert_eq!(listed.json().as_array().expect("array").len(), 1);
     app.owner_client_as("acme", "a@acme.test").await;
 }
@@ -52,23 +86,50 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
     let mut admin = app.superadmin().await;
     app.tenant("acme").await;
     let mut owner = app.owner_client("acme").await;
-    assert_eq!(admin.server_fn::<SuspendTenant>(&[("slug", "acme")]).await.status, StatusCode::OK);
+    assert_eq!(
+        admin
+            .server_fn::<SuspendTenant>(&[("slug", "acme")])
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     let res = owner.get("/api/v1/projects").await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(res.json()["error"]["code"], "tenant_suspended");
-    let res = owner.post_json("/api/v1/projects", json!({"name": "x"})).await;
+    let res = owner
+        .post_json("/api/v1/projects", json!({"name": "x"}))
+        .await;
     assert_eq!(res.json()["error"]["code"], "tenant_suspended");
     let mut anon = app.client("acme.localhost");
-    let res = anon.post_json("/api/v1/session", json!({"email": "owner@acme.test", "password": PASSWORD})).await;
+    let res = anon
+        .post_json(
+            "/api/v1/session",
+            json!({"email": "owner@acme.test", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    let res = anon.server_fn::<tenantry_app::server_fns::TenantLogin>(&[("email", "owner@acme.test"), ("password", PASSWORD)]).await;
+    let res = anon
+        .server_fn::<tenantry_app::server_fns::TenantLogin>(&[
+            ("email", "owner@acme.test"),
+            ("password", PASSWORD),
+        ])
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let page = anon.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("This workspace is suspended"), "suspended page shown");
+    assert!(
+        page.text.contains("This workspace is suspended"),
+        "suspended page shown"
+    );
 
-    assert_eq!(admin.server_fn::<ResumeTenant>(&[("slug", "acme")]).await.status, StatusCode::OK);
+    assert_eq!(
+        admin
+            .server_fn::<ResumeTenant>(&[("slug", "acme")])
+            .await
+            .status,
+        StatusCode::OK
+    );
     assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::OK);
 }
 
@@ -76,46 +137,111 @@ async fn deleted_tenant_leaves_its_host_at_once_and_is_purged_after_the_grace_pe
     let mut admin = app.superadmin().await;
     let ctx = app.tenant("acme").await;
     let mut owner = app.owner_client("acme").await;
-    owner.post_json("/api/v1/projects", json!({"name": "Doomed"})).await;
+    owner
+        .post_json("/api/v1/projects", json!({"name": "Doomed"}))
+        .await;
 
-    let res = admin.server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acm")]).await;
+    let res = admin
+        .server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acm")])
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json()["field"], "confirm");
-    assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::OK, "not deleted yet");
+    assert_eq!(
+        owner.get("/api/v1/projects").await.status,
+        StatusCode::OK,
+        "not deleted yet"
+    );
 
-    let res = admin.server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acme")]).await;
+    let res = admin
+        .server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acme")])
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        owner.get("/api/v1/projects").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(owner.get("/login").await.status, StatusCode::NOT_FOUND);
 
     // Kept during the grace period: its rows still exist.
-    assert_eq!(tenants::purge_expired(&app.engine, "test").await.expect("purge"), 0);
+    assert_eq!(
+        tenants::purge_expired(&app.engine, "test")
+            .await
+            .expect("purge"),
+        0
+    );
     let db = ctx.db().await.expect("db");
-    assert_eq!(tenantry::product::projects::list(&db).await.expect("list").len(), 1);
+    assert_eq!(
+        tenantry::product::projects::list(&db)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
     drop(db);
 
     let zero_grace = app.with_settings(&[("deleted_grace_days", "0")]).await;
-    assert_eq!(tenants::purge_expired(&zero_grace, "test").await.expect("purge"), 1);
-    assert!(tenants::get(&app.engine, "acme").await.is_err(), "catalog row gone");
+    assert_eq!(
+        tenants::purge_expired(&zero_grace, "test")
+            .await
+            .expect("purge"),
+        1
+    );
+    assert!(
+        tenants::get(&app.engine, "acme").await.is_err(),
+        "catalog row gone"
+    );
     if !app.is_postgres() {
-        assert!(!app.settings.tenant_files_dir().join(format!("{}.db", ctx.id())).exists(), "file removed");
+        assert!(
+            !app.settings
+                .tenant_files_dir()
+                .join(format!("{}.db", ctx.id()))
+                .exists(),
+            "file removed"
+        );
     } else {
         let db = ctx.db().await.expect("db");
-        assert!(tenantry::product::projects::list(&db).await.expect("list").is_empty(), "rows removed");
+        assert!(
+            tenantry::product::projects::list(&db)
+                .await
+                .expect("list")
+                .is_empty(),
+            "rows removed"
+        );
     }
 }
 
 async fn console_actions_are_in_the_platform_audit_log(app: TestApp) {
     let mut admin = app.superadmin().await;
-    let form = [("slug", "acme"), ("name", "Acme"), ("admin_email", "a@acme.test"), ("admin_password", PASSWORD)];
+    let form = [
+        ("slug", "acme"),
+        ("name", "Acme"),
+        ("admin_email", "a@acme.test"),
+        ("admin_password", PASSWORD),
+    ];
     admin.server_fn::<CreateTenant>(&form).await;
     admin.server_fn::<SuspendTenant>(&[("slug", "acme")]).await;
     admin.server_fn::<ResumeTenant>(&[("slug", "acme")]).await;
-    admin.server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acme")]).await;
+    admin
+        .server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acme")])
+        .await;
     let audit = admin.server_fn::<ListAudit>(&[]).await;
-    let actions: Vec<String> = audit.json().as_array().expect("array").iter().map(|e| e["action"].as_str().unwrap_or_default().to_owned()).collect();
-    for expected in ["tenant.created", "tenant.suspended", "tenant.resumed", "tenant.deleted"] {
-        assert!(actions.iter().any(|a| a == expected), "{expected} in {actions:?}");
+    let actions: Vec<String> = audit
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for expected in [
+        "tenant.created",
+        "tenant.suspended",
+        "tenant.resumed",
+        "tenant.deleted",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} in {actions:?}"
+        );
     }
     assert!(audit.text.contains("superadmin:root@platform.test"));
 }
@@ -123,15 +249,35 @@ async fn console_actions_are_in_the_platform_audit_log(app: TestApp) {
 async fn console_functions_need_a_superadmin_session_made_on_the_console(app: TestApp) {
     app.tenant("acme").await;
     let mut anon = app.client("admin.localhost");
-    let res = anon.server_fn::<ListTenants>(&[("query", ""), ("state", "")]).await;
+    let res = anon
+        .server_fn::<ListTenants>(&[("query", ""), ("state", "")])
+        .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     let owner = app.owner_client("acme").await;
     let mut carried = owner.on_host("admin.localhost");
-    let res = carried.server_fn::<ListTenants>(&[("query", ""), ("state", "")]).await;
-    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "a tenant session is anonymous on the console");
+    let res = carried
+        .server_fn::<ListTenants>(&[("query", ""), ("state", "")])
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNAUTHORIZED,
+        "a tenant session is anonymous on the console"
+    );
     let mut admin = app.superadmin().await;
     let mut on_tenant = admin.on_host("acme.localhost");
-    let res = on_tenant.server_fn::<SuspendTenant>(&[("slug", "acme")]).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND, "console functions do not exist on tenant hosts");
-    assert_eq!(admin.server_fn::<ListTenants>(&[("query", ""), ("state", "")]).await.status, StatusCode::OK);
+    let res = on_tenant
+        .server_fn::<SuspendTenant>(&[("slug", "acme")])
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::NOT_FOUND,
+        "console functions do not exist on tenant hosts"
+    );
+    assert_eq!(
+        admin
+            .server_fn::<ListTenants>(&[("query", ""), ("state", "")])
+            .await
+            .status,
+        StatusCode::OK
+    );
 }

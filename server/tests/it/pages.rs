@@ -15,10 +15,20 @@ on_both_backends!(
 
 async fn unknown_hosts_and_slugs_get_a_neutral_404(app: TestApp) {
     app.tenant("acme").await;
-    for host in ["nope.localhost", "evil.example.com", "a.b.localhost", "localhost", "ADMIN.localhost.evil"] {
+    for host in [
+        "nope.localhost",
+        "evil.example.com",
+        "a.b.localhost",
+        "localhost",
+        "ADMIN.localhost.evil",
+    ] {
         let res = app.client(host).get("/").await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{host}");
-        assert_eq!(res.text, tenantry_server::gateway::resolve::NOT_FOUND_PAGE, "{host}");
+        assert_eq!(
+            res.text,
+            tenantry_server::gateway::resolve::NOT_FOUND_PAGE,
+            "{host}"
+        );
     }
     let res = app.client("acme.localhost").get("/no/such/page").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
@@ -30,7 +40,10 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.text.contains("<title>acme Inc</title>"), "{}", res.text);
     assert!(res.text.contains("--brand-primary:#4f46e5"));
-    assert!(!res.text.to_lowercase().contains("tenantry"), "platform name on a tenant page");
+    assert!(
+        !res.text.to_lowercase().contains("tenantry"),
+        "platform name on a tenant page"
+    );
     let mut owner = app.owner_client("acme").await;
     let saved = owner
         .server_fn::<tenantry_app::server_fns::SaveBranding>(&[
@@ -43,7 +56,10 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let res = app.client("acme.localhost").get("/login").await;
-    assert!(res.text.contains("--brand-primary:#ff0000"), "saved colours on the next load");
+    assert!(
+        res.text.contains("--brand-primary:#ff0000"),
+        "saved colours on the next load"
+    );
     assert!(res.text.contains("Acme Rockets") && res.text.contains("Welcome, rocketeers"));
     let bad = owner
         .server_fn::<tenantry_app::server_fns::SaveBranding>(&[
@@ -57,7 +73,10 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["field"], "primary_color");
     let res = app.client("acme.localhost").get("/login").await;
-    assert!(res.text.contains("Acme Rockets"), "nothing written on bad input");
+    assert!(
+        res.text.contains("Acme Rockets"),
+        "nothing written on bad input"
+    );
 }
 
 async fn console_root_redirects_and_console_paths_do_not_exist_on_tenant_hosts(app: TestApp) {
@@ -74,7 +93,10 @@ async fn console_root_redirects_and_console_paths_do_not_exist_on_tenant_hosts(a
 
 async fn health_endpoints_answer_on_any_host(app: TestApp) {
     for host in ["anything.example", "admin.localhost"] {
-        assert_eq!(app.client(host).get("/healthz").await.status, StatusCode::OK);
+        assert_eq!(
+            app.client(host).get("/healthz").await.status,
+            StatusCode::OK
+        );
         let ready = app.client(host).get("/readyz").await;
         assert_eq!(ready.status, StatusCode::OK);
         assert_eq!(ready.text, "ready");
@@ -101,7 +123,11 @@ async fn cross_origin_state_changes_are_refused(app: TestApp) {
         .expect("request");
     assert_eq!(owner.send(req).await.status, StatusCode::FORBIDDEN);
     let list = owner.get("/api/v1/projects").await;
-    assert_eq!(list.json()["projects"].as_array().expect("array").len(), 0, "nothing written");
+    assert_eq!(
+        list.json()["projects"].as_array().expect("array").len(),
+        0,
+        "nothing written"
+    );
 }
 
 async fn session_cookie_is_host_only_httponly_lax_and_rotates_at_sign_in(app: TestApp) {
@@ -109,9 +135,15 @@ async fn session_cookie_is_host_only_httponly_lax_and_rotates_at_sign_in(app: Te
     let mut c = app.client("acme.localhost");
     let body = json!({"email": "owner@acme.test", "password": crate::harness::PASSWORD});
     let res = c.post_json("/api/v1/session", body.clone()).await;
-    let set = res.headers[header::SET_COOKIE].to_str().expect("ascii").to_owned();
+    let set = res.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert!(set.starts_with("sid="), "{set}");
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     assert!(!set.to_lowercase().contains("domain="), "host-only: {set}");
     let first = c.cookie.clone().expect("cookie");
     c.post_json("/api/v1/session", body).await;
@@ -119,7 +151,11 @@ async fn session_cookie_is_host_only_httponly_lax_and_rotates_at_sign_in(app: Te
     assert_ne!(first, second, "session id rotated at sign-in");
     let mut stale = app.client("acme.localhost");
     stale.cookie = Some(first);
-    assert_eq!(stale.get("/api/v1/projects").await.status, StatusCode::UNAUTHORIZED, "old id is dead");
+    assert_eq!(
+        stale.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED,
+        "old id is dead"
+    );
 }
 
 async fn signed_out_visitors_are_sent_to_sign_in(app: TestApp) {

@@ -1,4 +1,6 @@
-use crate::components::{action_error, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD};
+use crate::components::{
+    action_error, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
+};
 use crate::dto::TenantDetail;
 use crate::server_fns::{get_tenant, DeleteTenant, ResumeTenant, SuspendTenant};
 use leptos::prelude::*;
@@ -16,7 +18,10 @@ pub fn ConsoleTenant() -> impl IntoView {
         |(slug, _, _)| get_tenant(slug),
     );
     let error = Signal::derive(move || {
-        action_error(suspend).get().or(action_error(resume).get()).or(action_error(delete).get())
+        action_error(suspend)
+            .get()
+            .or(action_error(resume).get())
+            .or(action_error(delete).get())
     });
     view! {
         <ConsoleShell>

@@ -14,7 +14,13 @@ pub fn BrandingPage() -> impl IntoView {
             session.refresh.update(|n| *n += 1);
         }
     });
-    let branding = move || session.page.get().and_then(|r| r.ok()).and_then(|c| c.branding().cloned());
+    let branding = move || {
+        session
+            .page
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|c| c.branding().cloned())
+    };
     view! {
         <TenantShell admin_only=true>
             {move || branding().map(|b| view! { <Editor b save /> })}
@@ -28,7 +34,8 @@ fn Editor(b: BrandingDto, save: ServerAction<SaveBranding>) -> impl IntoView {
     let name = RwSignal::new(b.display_name.clone());
     let primary = RwSignal::new(b.primary_color.clone());
     let accent = RwSignal::new(b.accent_color.clone());
-    let field_error = move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|_| "true");
+    let field_error =
+        move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|_| "true");
     view! {
         <div class="grid gap-6 md:grid-cols-2">
             <section class=CARD>

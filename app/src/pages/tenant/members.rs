@@ -1,4 +1,6 @@
-use crate::components::{action_error, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT};
+use crate::components::{
+    action_error, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
+};
 use crate::dto::MemberDto;
 use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember};
 use leptos::prelude::*;
@@ -11,11 +13,18 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let members = Resource::new(
-        move || (add.version().get(), change.version().get(), remove.version().get()),
+        move || {
+            (
+                add.version().get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
         |_| list_members(),
     );
     let add_error = action_error(add);
-    let row_error = Signal::derive(move || action_error(change).get().or(action_error(remove).get()));
+    let row_error =
+        Signal::derive(move || action_error(change).get().or(action_error(remove).get()));
     view! {
         <TenantShell admin_only=true>
             <div class="grid gap-6 md:grid-cols-3">
@@ -57,7 +66,11 @@ pub fn MembersPage() -> impl IntoView {
 }
 
 #[component]
-fn MemberTable(list: Vec<MemberDto>, change: ServerAction<ChangeRole>, remove: ServerAction<RemoveMember>) -> impl IntoView {
+fn MemberTable(
+    list: Vec<MemberDto>,
+    change: ServerAction<ChangeRole>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
     view! {
         <table class="w-full text-left text-sm" data-testid="member-table">
             <thead><tr class="border-b text-slate-500"><th class="py-2">"Email"</th><th>"Name"</th><th>"Role"</th><th></th></tr></thead>

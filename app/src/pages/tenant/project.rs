@@ -1,7 +1,11 @@
-use crate::components::{action_error, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT};
+use crate::components::{
+    action_error, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
+};
 use crate::dto::{ProjectPage as ProjectData, TaskDto};
 use crate::error::AppError;
-use crate::server_fns::{get_project, CreateTask, DeleteProject, DeleteTask, RenameProject, RenameTask, SetTaskDone};
+use crate::server_fns::{
+    get_project, CreateTask, DeleteProject, DeleteTask, RenameProject, RenameTask, SetTaskDone,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 

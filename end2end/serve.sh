@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Starts a fresh Tenantry server for the end-to-end tests, with one superadmin
+# (root@e2e.test). Usage: end2end/serve.sh sqlite|postgres PORT
+set -euo pipefail
+backend=$1 port=$2
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${TENANTRY_BIN:-${CARGO_TARGET_DIR:-$here/../target}/debug/tenantry}
+[ -x "$bin" ] || { echo "serve.sh: server binary not found at $bin (run cargo leptos build)" >&2; exit 1; }
+export TENANTRY_LISTEN=127.0.0.1:$port
+export TENANTRY_SITE_ROOT=$here/../target/site
+export LEPTOS_SITE_ROOT=$TENANTRY_SITE_ROOT
+case $backend in
+  sqlite)
+    export TENANTRY_DATA_DIR=${TMPDIR:-/tmp}/tenantry-e2e-$port
+    rm -rf "$TENANTRY_DATA_DIR"
+    "$bin" migrate >/dev/null
+    ;;
+  postgres)
+    host=${TENANTRY_TEST_PG_HOST:-127.0.0.1:5432}
+    db=tenantry_e2e_$port
+    admin=${TENANTRY_PG_ADMIN_URL:-postgres://postgres@$host/postgres}
+    psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER tenantry_owner" >/dev/null
+    export TENANTRY_DATABASE_URL=postgres://tenantry_app@$host/$db
+    TENANTRY_OWNER_DATABASE_URL=postgres://tenantry_owner@$host/$db "$bin" migrate >/dev/null
+    ;;
+  *) echo "serve.sh: unknown backend $backend" >&2; exit 2 ;;
+esac
+echo "correct horse battery" | "$bin" admin create --email root@e2e.test >/dev/null
+export TENANTRY_LOG=${TENANTRY_LOG:-warn}
+exec "$bin" serve

@@ -1,0 +1,127 @@
+import { test, expect, Page, BrowserContext } from "@playwright/test";
+
+const PASSWORD = "correct horse battery";
+
+function port(): string {
+  return new URL(test.info().project.use.baseURL!).port;
+}
+
+function hostUrl(host: string, path: string): string {
+  return `http://${host}.localhost:${port()}${path}`;
+}
+
+/**
+ * Collects console errors and uncaught exceptions. The browser also logs the
+ * 422 answer to a deliberately invalid form as a failed resource; that one is
+ * the validation working, so it is the only message let through.
+ */
+function watchErrors(page: Page, errors: string[]) {
+  page.on("console", (m) => {
+    const expectedValidation = m.text().includes("status of 422");
+    if (m.type() === "error" && !expectedValidation) errors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.message}`));
+}
+
+async function hydrated(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, url: string, email: string) {
+  await page.goto(url);
+  await hydrated(page);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("viewer")).toHaveText(email);
+}
+
+async function newPage(context: BrowserContext, errors: string[]) {
+  const page = await context.newPage();
+  watchErrors(page, errors);
+  return page;
+}
+
+test("superadmin creates tenants that stay isolated, branded and suspendable", async ({ browser }) => {
+  const errors: string[] = [];
+  const admin = await newPage(await browser.newContext(), errors);
+
+  await signIn(admin, hostUrl("admin", "/console/login"), "root@e2e.test");
+  await expect(admin).toHaveURL(/\/console$/);
+
+  for (const [slug, name] of [["acme", "Acme Corp"], ["globex", "Globex"]]) {
+    await admin.getByLabel("Slug", { exact: true }).fill(slug);
+    await admin.getByLabel("Name", { exact: true }).fill(name);
+    await admin.getByLabel("First admin's email").fill(`owner@${slug}.test`);
+    await admin.getByLabel("First admin's password").fill(PASSWORD);
+    await admin.getByRole("button", { name: "Create tenant" }).click();
+    await expect(admin.getByRole("status")).toContainText(`Created ${slug}`);
+    await expect(admin.getByTestId("tenant-table").locator(`tr[data-slug="${slug}"]`)).toBeVisible();
+  }
+
+  // A bad slug gets a specific error on the field and creates nothing.
+  await admin.getByLabel("Slug", { exact: true }).fill("admin");
+  await admin.getByRole("button", { name: "Create tenant" }).click();
+  await expect(admin.getByRole("alert")).toContainText("reserved");
+  await expect(admin.getByTestId("tenant-table").locator("tbody tr")).toHaveCount(2);
+
+  const acme = await newPage(await browser.newContext(), errors);
+  await signIn(acme, hostUrl("acme", "/login"), "owner@acme.test");
+  await expect(acme.getByTestId("tenant-header")).toContainText("Acme Corp");
+  await expect(acme).toHaveTitle("Acme Corp");
+  await acme.getByLabel("Project name").fill("Rocket sled");
+  await acme.getByRole("button", { name: "Create project" }).click();
+  await expect(acme.getByTestId("project-list")).toContainText("Rocket sled");
+
+  const globex = await newPage(await browser.newContext(), errors);
+  await signIn(globex, hostUrl("globex", "/login"), "owner@globex.test");
+  await expect(globex.getByTestId("tenant-header")).toContainText("Globex");
+  await expect(globex.getByText("No projects yet.")).toBeVisible();
+  await expect(globex.locator("body")).not.toContainText("Rocket sled");
+  // Nothing on a tenant's pages names the platform.
+  await expect(globex.locator("html")).not.toContainText(/tenantry/i);
+
+  // Tasks inside acme's project: create and complete.
+  await acme.getByRole("link", { name: "Rocket sled" }).click();
+  await expect(acme.getByTestId("project-name")).toHaveText("Rocket sled");
+  await hydrated(acme);
+  await acme.getByLabel("New task").fill("Attach rockets");
+  await acme.getByRole("button", { name: "Add task" }).click();
+  await expect(acme.getByTestId("task-list")).toContainText("Attach rockets");
+  await acme.getByRole("button", { name: "Complete" }).click();
+  await expect(acme.getByTestId("task-list").locator('li[data-done="true"]')).toHaveCount(1);
+
+  // Branding: live preview, then the saved colour themes every page.
+  await acme.goto(hostUrl("acme", "/admin/branding"));
+  await hydrated(acme);
+  await acme.getByLabel("Primary colour").fill("#ff0000");
+  await expect(acme.getByTestId("branding-preview").locator("div").first()).toHaveCSS("background-color", "rgb(255, 0, 0)");
+  await acme.getByRole("button", { name: "Save branding" }).click();
+  await expect(acme.getByRole("status")).toContainText("Saved");
+  await acme.goto(hostUrl("acme", "/"));
+  await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(255, 0, 0)");
+  await globex.reload();
+  await expect(globex.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(79, 70, 229)");
+
+  // Suspending globex shows its branded suspended page.
+  await admin.goto(hostUrl("admin", "/console/tenants/globex"));
+  await hydrated(admin);
+  await admin.getByRole("button", { name: "Suspend" }).click();
+  await expect(admin.getByTestId("tenant-state")).toHaveText("suspended");
+  await globex.reload();
+  await expect(globex.getByTestId("suspended")).toContainText("This workspace is suspended");
+  await expect(globex.getByTestId("suspended")).toContainText("Globex");
+
+  // The audit log shows what the superadmin did.
+  await admin.goto(hostUrl("admin", "/console/audit"));
+  await expect(admin.getByTestId("audit-table")).toContainText("tenant.suspended");
+
+  expect(errors, errors.join("\n")).toEqual([]);
+});
+
+test("unknown tenant hosts get a neutral 404", async ({ page }) => {
+  const res = await page.goto(hostUrl("no-such-tenant", "/"));
+  expect(res?.status()).toBe(404);
+  await expect(page.locator("body")).toContainText("Not found");
+  await expect(page.locator("html")).not.toContainText(/tenantry/i);
+});

@@ -1,0 +1,11 @@
+# Shared build environment for scripts/dev and scripts/test (sourced).
+# One target directory outside the checkout, reused between runs and clones,
+# and the same flags and LEPTOS_* variables cargo-leptos uses for its builds,
+# so that `cargo test` and `cargo clippy` reuse what `cargo leptos build`
+# compiled instead of building the world a second time.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tenantry/target}
+export RUSTFLAGS="--cfg erase_components"
+export LEPTOS_OUTPUT_NAME=app LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=app \
+  LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
+export PATH="$HOME/.cargo/bin:$PATH"
