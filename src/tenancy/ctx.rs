@@ -35,7 +35,7 @@ impl TenantRecord {
 /// only way from it to tenant data is [`TenantCtx::db`].
 #[derive(Clone)]
 pub struct TenantCtx {
-    tenant: TenantRecord,
+    tenant: std::sync::Arc<TenantRecord>,
     engine: Engine,
 }
 
@@ -49,7 +49,10 @@ impl std::fmt::Debug for TenantCtx {
 
 impl TenantCtx {
     pub(crate) fn new(tenant: TenantRecord, engine: Engine) -> Self {
-        Self { tenant, engine }
+        Self {
+            tenant: std::sync::Arc::new(tenant),
+            engine,
+        }
     }
 
     pub fn tenant(&self) -> &TenantRecord {

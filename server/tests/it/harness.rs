@@ -442,3 +442,21 @@ impl TestApp {
             .expect("engine")
     }
 }
+
+impl TestApp {
+    /// The same database, served by a router built with some settings changed.
+    pub async fn with_router_settings(self, pairs: &[(&str, &str)]) -> TestApp {
+        let engine = self.with_settings(pairs).await;
+        let settings = engine.settings().clone();
+        let router = tenantry_server::router::build(
+            engine.clone(),
+            tenantry_server::router::leptos_options(&settings),
+        );
+        TestApp {
+            router,
+            engine,
+            settings,
+            ..self
+        }
+    }
+}

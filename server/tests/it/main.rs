@@ -10,4 +10,5 @@ mod attack;
 mod cli;
 mod isolation;
 mod lifecycle;
+mod members;
 mod pages;

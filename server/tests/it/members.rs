@@ -1,0 +1,171 @@
+use crate::harness::{TestApp, PASSWORD};
+use crate::on_both_backends;
+use axum::http::StatusCode;
+use tenantry_app::server_fns::{AddMember, ChangeRole, ListMembers, RemoveMember};
+
+on_both_backends!(
+    admins_manage_members_and_the_last_owner_stays,
+    members_without_admin_role_cannot_manage_members,
+    path_prefix_routing_resolves_tenants_on_the_base_host,
+);
+
+fn member_id(list: &serde_json::Value, email: &str) -> String {
+    list.as_array()
+        .expect("array")
+        .iter()
+        .find(|m| m["email"] == email)
+        .and_then(|m| m["id"].as_str())
+        .expect("member listed")
+        .to_owned()
+}
+
+async fn admins_manage_members_and_the_last_owner_stays(app: TestApp) {
+    app.tenant("acme").await;
+    let mut owner = app.owner_client("acme").await;
+    let add = |email: &'static str, role: &'static str| {
+        [
+            ("email", email),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", role),
+        ]
+    };
+    let res = owner
+        .server_fn::<AddMember>(&add("ada@acme.test", "member"))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json()["display_name"], "ada");
+    let dup = owner
+        .server_fn::<AddMember>(&add("ADA@acme.test", "member"))
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert_eq!(dup.json()["field"], "email");
+    let bad_role = owner
+        .server_fn::<AddMember>(&add("bob@acme.test", "god"))
+        .await;
+    assert_eq!(bad_role.json()["field"], "role");
+    let short = owner
+        .server_fn::<AddMember>(&[
+            ("email", "bob@acme.test"),
+            ("display_name", ""),
+            ("password", "short"),
+            ("role", "member"),
+        ])
+        .await;
+    assert_eq!(short.json()["field"], "password");
+
+    let list = owner.server_fn::<ListMembers>(&[]).await.json();
+    assert_eq!(
+        list.as_array().expect("array").len(),
+        2,
+        "rejected adds wrote nothing"
+    );
+    let owner_id = member_id(&list, "owner@acme.test");
+    let ada_id = member_id(&list, "ada@acme.test");
+
+    let demote = owner
+        .server_fn::<ChangeRole>(&[("user_id", &owner_id), ("role", "member")])
+        .await;
+    assert_eq!(
+        demote.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "last owner cannot be demoted"
+    );
+    assert!(demote.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("last owner"));
+    let remove = owner
+        .server_fn::<RemoveMember>(&[("user_id", &owner_id)])
+        .await;
+    assert_eq!(
+        remove.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "last owner cannot be removed"
+    );
+
+    let promote = owner
+        .server_fn::<ChangeRole>(&[("user_id", &ada_id), ("role", "owner")])
+        .await;
+    assert_eq!(promote.json()["role"], "owner");
+    let demote = owner
+        .server_fn::<ChangeRole>(&[("user_id", &owner_id), ("role", "admin")])
+        .await;
+    assert_eq!(
+        demote.status,
+        StatusCode::OK,
+        "another owner exists now: {}",
+        demote.text
+    );
+
+    let mut ada = app.owner_client_as("acme", "ada@acme.test").await;
+    let removed = ada
+        .server_fn::<RemoveMember>(&[("user_id", &owner_id)])
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    let list = ada.server_fn::<ListMembers>(&[]).await.json();
+    assert_eq!(list.as_array().expect("array").len(), 1);
+    assert_eq!(
+        owner.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED,
+        "a removed member's session is dead"
+    );
+}
+
+async fn members_without_admin_role_cannot_manage_members(app: TestApp) {
+    app.tenant("acme").await;
+    let mut owner = app.owner_client("acme").await;
+    owner
+        .server_fn::<AddMember>(&[
+            ("email", "m@acme.test"),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", "member"),
+        ])
+        .await;
+    let mut member = app.owner_client_as("acme", "m@acme.test").await;
+    let res = member.server_fn::<ListMembers>(&[]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = member
+        .server_fn::<AddMember>(&[
+            ("email", "x@acme.test"),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", "owner"),
+        ])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        member.get("/api/v1/projects").await.status,
+        StatusCode::OK,
+        "members use the product"
+    );
+}
+
+async fn path_prefix_routing_resolves_tenants_on_the_base_host(app: TestApp) {
+    let app = app
+        .with_router_settings(&[("path_prefix_routing", "true")])
+        .await;
+    app.tenant("acme").await;
+    let mut c = app.client("localhost");
+    let res = c
+        .post_json(
+            "/t/acme/api/v1/session",
+            serde_json::json!({"email": "owner@acme.test", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(
+        c.get("/t/acme/api/v1/projects").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get("/t/nope/api/v1/projects").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get("/api/v1/projects").await.status,
+        StatusCode::NOT_FOUND,
+        "the bare base host is no tenant"
+    );
+}
