@@ -14,6 +14,7 @@ use leptos_axum::{generate_route_list, handle_server_fns, LeptosRoutes};
 use tenantry::tenancy::Engine;
 use tenantry::Settings;
 use tenantry_app::{shell, App};
+use tower::Layer;
 
 /// Leptos options from our settings (`cargo leptos` exports `LEPTOS_SITE_ROOT`
 /// when it builds the site somewhere else, and that wins).
@@ -44,16 +45,16 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(gateway::session::layer(&engine))
-        .layer(middleware::from_fn(gateway::csrf::layer))
-        .layer(middleware::from_fn_with_state(
-            engine.clone(),
-            gateway::resolve::layer,
-        ));
+        .layer(middleware::from_fn(gateway::csrf::layer));
+    // Resolution wraps the router as a whole (not its routes) because it may
+    // rewrite the path (`/t/<slug>/…`) before routing happens.
+    let resolved =
+        middleware::from_fn_with_state(engine.clone(), gateway::resolve::layer).layer(scoped);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(engine)
-        .merge(scoped)
+        .fallback_service(resolved)
 }
 
 async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
