@@ -2,7 +2,7 @@ use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
 use crate::pages::{console, tenant};
-use crate::server_fns::{page_context, AdminLogin, Logout, TenantLogin};
+use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -31,8 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct SessionCtx {
     pub page: Resource<Result<PageCtx, AppError>>,
-    pub admin_login: ServerAction<AdminLogin>,
-    pub tenant_login: ServerAction<TenantLogin>,
+    pub sign_in: ServerAction<SignIn>,
     pub logout: ServerAction<Logout>,
     /// Bumped after a change that alters the page context (e.g. branding).
     pub refresh: RwSignal<u32>,
@@ -41,15 +40,13 @@ pub struct SessionCtx {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let admin_login = ServerAction::<AdminLogin>::new();
-    let tenant_login = ServerAction::<TenantLogin>::new();
+    let sign_in = ServerAction::<SignIn>::new();
     let logout = ServerAction::<Logout>::new();
     let refresh = RwSignal::new(0u32);
     let page = Resource::new_blocking(
         move || {
             (
-                admin_login.version().get(),
-                tenant_login.version().get(),
+                sign_in.version().get(),
                 logout.version().get(),
                 refresh.get(),
             )
@@ -65,8 +62,7 @@ pub fn App() -> impl IntoView {
     });
     provide_context(SessionCtx {
         page,
-        admin_login,
-        tenant_login,
+        sign_in,
         logout,
         refresh,
     });

@@ -89,48 +89,63 @@ fn page_error(e: AppError) -> AnyView {
     .into_any()
 }
 
-/// Frame of every tenant page: resolves the page context, shows the suspended
-/// page or asks for sign-in as needed, then the branded header and the page.
+/// Awaits the page context, then renders what `frame` makes of it.
+fn with_page_ctx<F>(frame: F) -> impl IntoView
+where
+    F: Fn(PageCtx) -> AnyView + Clone + Send + Sync + 'static,
+{
+    let session = expect_context::<SessionCtx>();
+    view! {
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
+            {move || {
+                let frame = frame.clone();
+                Suspend::new(async move {
+                    match session.page.await {
+                        Ok(ctx) => frame(ctx),
+                        Err(e) => page_error(e),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Frame of every tenant page: shows the suspended page or asks for sign-in as
+/// needed, then the branded header and the page.
 #[component]
 pub fn TenantShell(
     #[prop(optional)] public: bool,
     #[prop(optional)] admin_only: bool,
     children: ChildrenFn,
 ) -> impl IntoView {
-    let session = expect_context::<SessionCtx>();
-    view! {
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    let ctx = match session.page.await {
-                        Ok(ctx) => ctx,
-                        Err(e) => return page_error(e),
-                    };
-                    let PageCtx { host, viewer } = ctx.clone();
-                    match host {
-                        HostKind::Console => view! { <NotFound /> }.into_any(),
-                        HostKind::Tenant { suspended: true, branding, .. } => {
-                            view! { <Suspended branding /> }.into_any()
-                        }
-                        HostKind::Tenant { branding, .. } => {
-                            if !public && viewer.is_none() {
-                                return view! { <Redirect path="/login" /> }.into_any();
-                            }
-                            if admin_only && !ctx.is_admin() {
-                                return page_error(AppError::new("forbidden", "only owners and admins can see this page"));
-                            }
-                            view! {
-                                <TenantHeader branding viewer />
-                                <main class="mx-auto max-w-4xl p-6">{children()}</main>
-                            }
-                            .into_any()
-                        }
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    with_page_ctx(move |ctx: PageCtx| {
+        let is_admin = ctx.is_admin();
+        let PageCtx { host, viewer } = ctx;
+        match host {
+            HostKind::Console => view! { <NotFound /> }.into_any(),
+            HostKind::Tenant {
+                suspended: true,
+                branding,
+                ..
+            } => view! { <Suspended branding /> }.into_any(),
+            HostKind::Tenant { branding, .. } => {
+                if !public && viewer.is_none() {
+                    return view! { <Redirect path="/login" /> }.into_any();
+                }
+                if admin_only && !is_admin {
+                    return page_error(AppError::new(
+                        "forbidden",
+                        "only owners and admins can see this page",
+                    ));
+                }
+                view! {
+                    <TenantHeader branding viewer />
+                    <main class="mx-auto max-w-4xl p-6">{children()}</main>
+                }
+                .into_any()
+            }
+        }
+    })
 }
 
 #[component]
@@ -180,43 +195,50 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
 #[component]
 pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> impl IntoView {
     let session = expect_context::<SessionCtx>();
+    with_page_ctx(move |ctx: PageCtx| {
+        if ctx.host != HostKind::Console {
+            return view! { <NotFound /> }.into_any();
+        }
+        if !public && ctx.viewer.is_none() {
+            return view! { <Redirect path="/console/login" /> }.into_any();
+        }
+        view! {
+            <header class="bg-slate-900 text-white">
+                <div class="mx-auto flex max-w-5xl items-center gap-4 px-6 py-3">
+                    <A href="/console" attr:class="text-lg font-semibold">"Tenantry console"</A>
+                    <nav class="ml-auto flex items-center gap-4 text-sm">
+                        {ctx.viewer.map(|v| view! {
+                            <A href="/console">"Tenants"</A>
+                            <A href="/console/audit">"Audit log"</A>
+                            <span data-testid="viewer">{v.email}</span>
+                            <ActionForm action=session.logout>
+                                <button type="submit" class="underline">"Sign out"</button>
+                            </ActionForm>
+                        })}
+                    </nav>
+                </div>
+            </header>
+            <main class="mx-auto max-w-5xl p-6">{children()}</main>
+        }
+        .into_any()
+    })
+}
+
+/// The sign-in form, the same on the console and on tenant hosts (the server
+/// function signs in whoever this host is for).
+#[component]
+pub fn SignInForm(title: &'static str) -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    let error = action_error(session.sign_in);
     view! {
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    let ctx = match session.page.await {
-                        Ok(ctx) => ctx,
-                        Err(e) => return page_error(e),
-                    };
-                    if ctx.host != HostKind::Console {
-                        return view! { <NotFound /> }.into_any();
-                    }
-                    if !public && ctx.viewer.is_none() {
-                        return view! { <Redirect path="/console/login" /> }.into_any();
-                    }
-                    let viewer = ctx.viewer.clone();
-                    view! {
-                        <header class="bg-slate-900 text-white">
-                            <div class="mx-auto flex max-w-5xl items-center gap-4 px-6 py-3">
-                                <A href="/console" attr:class="text-lg font-semibold">"Tenantry console"</A>
-                                <nav class="ml-auto flex items-center gap-4 text-sm">
-                                    {viewer.map(|v| view! {
-                                        <A href="/console">"Tenants"</A>
-                                        <A href="/console/audit">"Audit log"</A>
-                                        <span data-testid="viewer">{v.email}</span>
-                                        <ActionForm action=session.logout>
-                                            <button type="submit" class="underline">"Sign out"</button>
-                                        </ActionForm>
-                                    })}
-                                </nav>
-                            </div>
-                        </header>
-                        <main class="mx-auto max-w-5xl p-6">{children()}</main>
-                    }
-                    .into_any()
-                })
-            }}
-        </Suspense>
+        <h1 class="mb-2 text-xl font-semibold">{title}</h1>
+        <FormError error />
+        <ActionForm action=session.sign_in>
+            <div class="space-y-3">
+                <Field label="Email" name="email" kind="email" error />
+                <Field label="Password" name="password" kind="password" error />
+                <button type="submit" class=BUTTON>"Sign in"</button>
+            </div>
+        </ActionForm>
     }
 }

@@ -15,13 +15,8 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
 }
 
 #[server]
-pub async fn admin_login(email: String, password: String) -> Result<(), AppError> {
-    backend::session::admin_login(email, password).await
-}
-
-#[server]
-pub async fn tenant_login(email: String, password: String) -> Result<(), AppError> {
-    backend::session::tenant_login(email, password).await
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    backend::session::sign_in(email, password).await
 }
 
 #[server]

@@ -54,33 +54,32 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
     }
 }
 
-pub async fn admin_login(email: String, password: String) -> Result<(), AppError> {
+/// Signs in on whichever host this is: a superadmin on the console, a member
+/// on a tenant's host (refused while the tenant is suspended).
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let scope = scope().await?;
-    scope.console().map_err(fail)?;
-    let engine = super::engine().await?;
-    let admin = admins::authenticate(&engine, &email, &password)
-        .await
-        .map_err(fail)?;
-    tenantry::session::sign_in(&session().await?, &scope, admin.id)
+    let (subject, home) = match &scope {
+        RequestScope::Console => {
+            let engine = super::engine().await?;
+            let admin = admins::authenticate(&engine, &email, &password)
+                .await
+                .map_err(fail)?;
+            (admin.id, "/console")
+        }
+        RequestScope::Tenant(ctx) => {
+            if ctx.tenant().state != TenantState::Active {
+                return Err(fail(Error::Suspended));
+            }
+            let member = members::authenticate(ctx, &email, &password)
+                .await
+                .map_err(fail)?;
+            (member.id, "/")
+        }
+    };
+    tenantry::session::sign_in(&session().await?, &scope, subject)
         .await
         .map_err(|e| fail(Error::Unexpected(e)))?;
-    leptos_axum::redirect("/console");
-    Ok(())
-}
-
-pub async fn tenant_login(email: String, password: String) -> Result<(), AppError> {
-    let scope = scope().await?;
-    let ctx = scope.tenant().map_err(fail)?;
-    if ctx.tenant().state != TenantState::Active {
-        return Err(fail(Error::Suspended));
-    }
-    let member = members::authenticate(ctx, &email, &password)
-        .await
-        .map_err(fail)?;
-    tenantry::session::sign_in(&session().await?, &scope, member.id)
-        .await
-        .map_err(|e| fail(Error::Unexpected(e)))?;
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(home);
     Ok(())
 }
 

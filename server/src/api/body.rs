@@ -13,19 +13,19 @@ use tower_sessions::Session;
 pub struct JsonObject(Map<String, Value>);
 
 impl JsonObject {
-    pub fn parse(bytes: &Bytes) -> Result<Self, ApiError> {
+    pub fn parse(bytes: &Bytes) -> tenantry::Result<Self> {
         match serde_json::from_slice::<Value>(bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
-            _ => Err(Error::invalid("body", "must be a JSON object").into()),
+            _ => Err(Error::invalid("body", "must be a JSON object")),
         }
     }
 
     /// A required string field.
-    pub fn string(&self, field: &'static str) -> Result<String, ApiError> {
+    pub fn string(&self, field: &'static str) -> tenantry::Result<String> {
         match self.0.get(field) {
             Some(Value::String(s)) => Ok(s.clone()),
-            None | Some(Value::Null) => Err(Error::invalid(field, "is required").into()),
-            Some(_) => Err(Error::invalid(field, "must be a string").into()),
+            None | Some(Value::Null) => Err(Error::invalid(field, "is required")),
+            Some(_) => Err(Error::invalid(field, "must be a string")),
         }
     }
 }
@@ -48,6 +48,6 @@ pub async fn member(
 }
 
 /// Ids in paths: anything that is not a UUID is simply not found.
-pub fn parse_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| Error::NotFound.into())
+pub fn parse_id(raw: &str) -> tenantry::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw).map_err(|_| Error::NotFound)
 }

@@ -5,14 +5,15 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::json;
+use serde::Serialize;
 use tenantry::product::{projects, tasks};
 use tenantry::tenancy::{RequestScope, TenantDb};
 use tower_sessions::Session;
 
 type Scope = Extension<RequestScope>;
 
-/// Runs `work` in the caller's tenant and commits.
+/// Runs `work` in the signed-in member's tenant and commits. Writes are
+/// refused while the tenant is not active.
 async fn in_tenant<T, F>(
     scope: &Scope,
     session: &Session,
@@ -33,18 +34,23 @@ where
     Ok(out)
 }
 
+/// `{ key: value }` with the given status.
+fn reply(status: StatusCode, key: &str, value: impl Serialize) -> Result<Response, ApiError> {
+    let body = serde_json::to_value(value).map_err(|e| tenantry::Error::Unexpected(e.into()))?;
+    Ok((status, Json(serde_json::json!({ key: body }))).into_response())
+}
+
 pub async fn list(scope: Scope, session: Session) -> Result<Response, ApiError> {
     let list = in_tenant(&scope, &session, false, async |db| projects::list(db).await).await?;
-    Ok(Json(json!({ "projects": list })).into_response())
+    reply(StatusCode::OK, "projects", list)
 }
 
 pub async fn create(scope: Scope, session: Session, body: Bytes) -> Result<Response, ApiError> {
-    let (ctx, _) = member(&scope, &session).await?;
-    let name = JsonObject::parse(&body)?.string("name")?;
-    let db = ctx.db_for_write().await?;
-    let project = projects::create(&db, &name).await?;
-    db.commit().await.map_err(tenantry::Error::from)?;
-    Ok((StatusCode::CREATED, Json(json!({ "project": project }))).into_response())
+    let project = in_tenant(&scope, &session, true, async |db| {
+        projects::create(db, &JsonObject::parse(&body)?.string("name")?).await
+    })
+    .await?;
+    reply(StatusCode::CREATED, "project", project)
 }
 
 pub async fn show(
@@ -52,12 +58,11 @@ pub async fn show(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     let project = in_tenant(&scope, &session, false, async |db| {
-        projects::get(db, id).await
+        projects::get(db, parse_id(&id)?).await
     })
     .await?;
-    Ok(Json(json!({ "project": project })).into_response())
+    reply(StatusCode::OK, "project", project)
 }
 
 pub async fn rename(
@@ -66,13 +71,12 @@ pub async fn rename(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
-    let name = JsonObject::parse(&body)?.string("name")?;
     let project = in_tenant(&scope, &session, true, async |db| {
-        projects::rename(db, id, &name).await
+        let name = JsonObject::parse(&body)?.string("name")?;
+        projects::rename(db, parse_id(&id)?, &name).await
     })
     .await?;
-    Ok(Json(json!({ "project": project })).into_response())
+    reply(StatusCode::OK, "project", project)
 }
 
 pub async fn remove(
@@ -80,9 +84,8 @@ pub async fn remove(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     in_tenant(&scope, &session, true, async |db| {
-        projects::delete(db, id).await
+        projects::delete(db, parse_id(&id)?).await
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -93,12 +96,11 @@ pub async fn list_tasks(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     let list = in_tenant(&scope, &session, false, async |db| {
-        tasks::list(db, id).await
+        tasks::list(db, parse_id(&id)?).await
     })
     .await?;
-    Ok(Json(json!({ "tasks": list })).into_response())
+    reply(StatusCode::OK, "tasks", list)
 }
 
 pub async fn create_task(
@@ -107,11 +109,10 @@ pub async fn create_task(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
-    let title = JsonObject::parse(&body)?.string("title")?;
     let task = in_tenant(&scope, &session, true, async |db| {
-        tasks::create(db, id, &title).await
+        let title = JsonObject::parse(&body)?.string("title")?;
+        tasks::create(db, parse_id(&id)?, &title).await
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "task": task }))).into_response())
+    reply(StatusCode::CREATED, "task", task)
 }

@@ -128,7 +128,7 @@ impl TestApp {
             .expect("admin created");
         let mut client = self.client("admin.localhost");
         let res = client
-            .server_fn::<tenantry_app::server_fns::AdminLogin>(&[
+            .server_fn::<tenantry_app::server_fns::SignIn>(&[
                 ("email", "root@platform.test"),
                 ("password", PASSWORD),
             ])

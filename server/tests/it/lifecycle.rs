@@ -110,7 +110,7 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let res = anon
-        .server_fn::<tenantry_app::server_fns::TenantLogin>(&[
+        .server_fn::<tenantry_app::server_fns::SignIn>(&[
             ("email", "owner@acme.test"),
             ("password", PASSWORD),
         ])
