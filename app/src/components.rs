@@ -161,7 +161,6 @@ fn Suspended(branding: BrandingDto) -> impl IntoView {
 
 #[component]
 fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView {
-    let session = expect_context::<SessionCtx>();
     let is_admin = viewer
         .as_ref()
         .is_some_and(|v| v.role == "owner" || v.role == "admin");
@@ -179,10 +178,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin">"Members"</A>
                                     <A href="/admin/branding">"Branding"</A>
                                 })}
-                                <span class="rounded bg-accent px-2 py-0.5" data-testid="viewer">{v.email}</span>
-                                <ActionForm action=session.logout>
-                                    <button type="submit" class="underline">"Sign out"</button>
-                                </ActionForm>
+                                <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
                         })}
                 </nav>
@@ -191,10 +187,21 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
     }
 }
 
+/// Who is signed in, and the sign-out button.
+#[component]
+fn SignedInAs(email: String, class: &'static str) -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    view! {
+        <span class=class data-testid="viewer">{email}</span>
+        <ActionForm action=session.logout>
+            <button type="submit" class="underline">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
 /// Frame of every console page: signed-in superadmins only.
 #[component]
 pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> impl IntoView {
-    let session = expect_context::<SessionCtx>();
     with_page_ctx(move |ctx: PageCtx| {
         if ctx.host != HostKind::Console {
             return view! { <NotFound /> }.into_any();
@@ -210,10 +217,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                         {ctx.viewer.map(|v| view! {
                             <A href="/console">"Tenants"</A>
                             <A href="/console/audit">"Audit log"</A>
-                            <span data-testid="viewer">{v.email}</span>
-                            <ActionForm action=session.logout>
-                                <button type="submit" class="underline">"Sign out"</button>
-                            </ActionForm>
+                            <SignedInAs email=v.email class="" />
                         })}
                     </nav>
                 </div>
