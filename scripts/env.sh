@@ -8,4 +8,8 @@ export RUSTFLAGS="--cfg erase_components"
 export LEPTOS_OUTPUT_NAME=app LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
   LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=app \
   LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
+# Server-function URLs carry a hash of this key (by default the crate's
+# absolute path): a fixed key keeps the browser and server builds agreeing
+# even when several checkouts share the target directory.
+export SERVER_FN_OVERRIDE_KEY=tenantry
 export PATH="$HOME/.cargo/bin:$PATH"
