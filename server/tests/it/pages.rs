@@ -11,6 +11,7 @@ on_both_backends!(
     cross_origin_state_changes_are_refused,
     session_cookie_is_host_only_httponly_lax_and_rotates_at_sign_in,
     signed_out_visitors_are_sent_to_sign_in,
+    sign_out_ends_the_session_on_tenant_hosts_and_the_console,
 );
 
 async fn unknown_hosts_and_slugs_get_a_neutral_404(app: TestApp) {
@@ -166,4 +167,22 @@ async fn signed_out_visitors_are_sent_to_sign_in(app: TestApp) {
     let res = app.client("admin.localhost").get("/console").await;
     assert_eq!(res.status, StatusCode::FOUND);
     assert_eq!(res.headers[header::LOCATION], "/console/login");
+}
+
+async fn sign_out_ends_the_session_on_tenant_hosts_and_the_console(app: TestApp) {
+    use tenantry_app::server_fns::{ListTenants, Logout};
+    app.tenant("acme").await;
+    let mut owner = app.owner_client("acme").await;
+    let stolen = owner.cookie.clone();
+    assert_eq!(owner.server_fn::<Logout>(&[]).await.status, StatusCode::OK);
+    assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::UNAUTHORIZED);
+    let mut replay = app.client("acme.localhost");
+    replay.cookie = stolen;
+    assert_eq!(replay.get("/api/v1/projects").await.status, StatusCode::UNAUTHORIZED, "the old cookie is dead");
+
+    let mut admin = app.superadmin().await;
+    let list = [("query", ""), ("state", "")];
+    assert_eq!(admin.server_fn::<ListTenants>(&list).await.status, StatusCode::OK);
+    admin.server_fn::<Logout>(&[]).await;
+    assert_eq!(admin.server_fn::<ListTenants>(&list).await.status, StatusCode::UNAUTHORIZED);
 }
