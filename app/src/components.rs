@@ -246,3 +246,19 @@ pub fn SignInForm(title: &'static str) -> impl IntoView {
         </ActionForm>
     }
 }
+
+/// A form reference that clears its form after each successful submission
+/// of `action` (the list beside it already shows the new row).
+pub fn cleared_on_success<I, O>(action: ServerAction<I>) -> NodeRef<leptos::html::Form>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(element)) = (action.value().get(), form.get_untracked()) {
+            element.reset();
+        }
+    });
+    form
+}

@@ -72,6 +72,7 @@ test("superadmin creates tenants that stay isolated, branded and suspendable", a
   await acme.getByLabel("Project name").fill("Rocket sled");
   await acme.getByRole("button", { name: "Create project" }).click();
   await expect(acme.getByTestId("project-list")).toContainText("Rocket sled");
+  await expect(acme.getByLabel("Project name")).toHaveValue("");
 
   const globex = await newPage(await browser.newContext(), errors);
   await signIn(globex, hostUrl("globex", "/login"), "owner@globex.test");

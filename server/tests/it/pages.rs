@@ -175,14 +175,27 @@ async fn sign_out_ends_the_session_on_tenant_hosts_and_the_console(app: TestApp)
     let mut owner = app.owner_client("acme").await;
     let stolen = owner.cookie.clone();
     assert_eq!(owner.server_fn::<Logout>(&[]).await.status, StatusCode::OK);
-    assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        owner.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let mut replay = app.client("acme.localhost");
     replay.cookie = stolen;
-    assert_eq!(replay.get("/api/v1/projects").await.status, StatusCode::UNAUTHORIZED, "the old cookie is dead");
+    assert_eq!(
+        replay.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the old cookie is dead"
+    );
 
     let mut admin = app.superadmin().await;
     let list = [("query", ""), ("state", "")];
-    assert_eq!(admin.server_fn::<ListTenants>(&list).await.status, StatusCode::OK);
+    assert_eq!(
+        admin.server_fn::<ListTenants>(&list).await.status,
+        StatusCode::OK
+    );
     admin.server_fn::<Logout>(&[]).await;
-    assert_eq!(admin.server_fn::<ListTenants>(&list).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        admin.server_fn::<ListTenants>(&list).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -1,4 +1,6 @@
-use crate::components::{action_error, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT};
+use crate::components::{
+    action_error, cleared_on_success, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT,
+};
 use crate::dto::TenantRow;
 use crate::server_fns::{list_tenants, CreateTenant};
 use leptos::prelude::*;
@@ -16,6 +18,7 @@ pub fn ConsoleHome() -> impl IntoView {
         |(q, state, _)| list_tenants(q, state),
     );
     let error = action_error(create);
+    let form = cleared_on_success(create);
     view! {
         <ConsoleShell>
             <div class="grid gap-6 md:grid-cols-3">
@@ -50,7 +53,7 @@ pub fn ConsoleHome() -> impl IntoView {
                             "Created " <A href=format!("/console/tenants/{}", t.slug)>{t.slug.clone()}</A>
                         </p>
                     })}
-                    <ActionForm action=create>
+                    <ActionForm action=create node_ref=form>
                         <div class="space-y-3">
                             <Field label="Slug" name="slug" placeholder="acme" error />
                             <Field label="Name" name="name" placeholder="Acme Corporation" error />

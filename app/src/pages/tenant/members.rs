@@ -1,5 +1,6 @@
 use crate::components::{
-    action_error, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
+    action_error, cleared_on_success, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD,
+    INPUT,
 };
 use crate::dto::MemberDto;
 use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember};
@@ -23,6 +24,7 @@ pub fn MembersPage() -> impl IntoView {
         |_| list_members(),
     );
     let add_error = action_error(add);
+    let add_form = cleared_on_success(add);
     let row_error =
         Signal::derive(move || action_error(change).get().or(action_error(remove).get()));
     view! {
@@ -43,7 +45,7 @@ pub fn MembersPage() -> impl IntoView {
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"Add member"</h2>
                     <FormError error=add_error />
-                    <ActionForm action=add>
+                    <ActionForm action=add node_ref=add_form>
                         <div class="space-y-3">
                             <Field label="Email" name="email" kind="email" error=add_error />
                             <Field label="Display name" name="display_name" error=add_error />

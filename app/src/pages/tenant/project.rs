@@ -1,5 +1,6 @@
 use crate::components::{
-    action_error, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
+    action_error, cleared_on_success, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER,
+    BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::{ProjectPage as ProjectData, TaskDto};
 use crate::error::AppError;
@@ -78,6 +79,7 @@ fn Project(
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let p = page.project;
+    let task_form = cleared_on_success(create_task);
     let (id_rename, id_delete, id_task) = (p.id.clone(), p.id.clone(), p.id.clone());
     let name = p.name.clone();
     view! {
@@ -104,7 +106,7 @@ fn Project(
             <ul class="divide-y" data-testid="task-list">
                 {page.tasks.into_iter().map(|t| view! { <TaskRow t tasks /> }).collect_view()}
             </ul>
-            <ActionForm action=create_task>
+            <ActionForm action=create_task node_ref=task_form>
                 <input type="hidden" name="project_id" value=id_task />
                 <div class="mt-4 flex items-end gap-2">
                     <Field label="New task" name="title" error />

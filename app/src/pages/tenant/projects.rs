@@ -1,4 +1,6 @@
-use crate::components::{action_error, Field, FormError, TenantShell, BUTTON, CARD};
+use crate::components::{
+    action_error, cleared_on_success, Field, FormError, TenantShell, BUTTON, CARD,
+};
 use crate::dto::ProjectDto;
 use crate::server_fns::{list_projects, CreateProject};
 use leptos::prelude::*;
@@ -9,6 +11,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     let projects = Resource::new(move || create.version().get(), |_| list_projects());
     let error = action_error(create);
+    let form = cleared_on_success(create);
     view! {
         <TenantShell>
             <div class="grid gap-6 md:grid-cols-3">
@@ -26,7 +29,7 @@ pub fn ProjectsPage() -> impl IntoView {
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"New project"</h2>
                     <FormError error />
-                    <ActionForm action=create>
+                    <ActionForm action=create node_ref=form>
                         <div class="space-y-3">
                             <Field label="Project name" name="name" error />
                             <button type="submit" class=BUTTON>"Create project"</button>
