@@ -95,6 +95,10 @@ pub async fn tenant() -> Result<TenantCtx, AppError> {
 pub async fn member() -> Result<(TenantCtx, Member), AppError> {
     let scope = scope().await?;
     let ctx = scope.tenant().cloned().map_err(fail)?;
+    // Fail closed: a suspended tenant's data is not served, reads included.
+    if ctx.tenant().state != tenantry::tenancy::TenantState::Active {
+        return Err(fail(Error::Suspended));
+    }
     let Some(subject) = tenantry::session::subject(&session().await?, &scope).await else {
         return Err(fail(Error::Unauthenticated));
     };

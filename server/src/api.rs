@@ -64,4 +64,29 @@ pub fn router() -> Router<LeptosOptions> {
     table()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .route_layer(axum::middleware::from_fn(require_json))
+}
+
+/// Bodies must be declared JSON: an HTML form cannot send that content type
+/// across origins without a preflight, which keeps the API out of reach of
+/// form-based CSRF even where no `Origin` header is sent.
+async fn require_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, Method};
+    let has_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if has_body && !is_json {
+        return error::unsupported_media_type();
+    }
+    next.run(req).await
 }

@@ -7,8 +7,8 @@ use crate::error::{violated_unique_constraint, Error, Result};
 use crate::identity::members::{self, NewMember};
 use crate::tenancy::{Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -98,15 +98,20 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         rollback_creation(engine, &slug).await;
         return Err(e);
     }
-    let record = set_state(engine, &slug, TenantState::Active).await?;
-    audit::record(
-        engine,
-        actor,
-        "tenant.created",
-        Some(id),
-        &format!("slug={slug} placement={}", placement.as_str()),
-    )
-    .await?;
+    let record = match set_state(engine, &slug, &[TenantState::Pending], TenantState::Active).await
+    {
+        Ok(record) => record,
+        Err(e) => {
+            tracing::error!(tenant_id = %id, error = ?e, "activation failed; rolling back");
+            rollback_creation(engine, &slug).await;
+            return Err(e);
+        }
+    };
+    // The tenant exists now: an audit failure must not make the caller retry.
+    let detail = format!("slug={slug} placement={}", placement.as_str());
+    if let Err(e) = audit::record(engine, actor, "tenant.created", Some(id), &detail).await {
+        tracing::error!(tenant_id = %id, error = ?e, "audit entry for tenant creation failed");
+    }
     Ok(record)
 }
 
@@ -237,7 +242,11 @@ pub async fn delete(
     transition(
         engine,
         slug,
-        &[TenantState::Active, TenantState::Suspended],
+        &[
+            TenantState::Active,
+            TenantState::Suspended,
+            TenantState::Pending,
+        ],
         TenantState::Deleted,
         actor,
         "tenant.deleted",
@@ -270,7 +279,7 @@ async fn transition(
             ),
         ));
     }
-    let updated = set_state(engine, &slug, to).await?;
+    let updated = set_state(engine, &slug, from, to).await?;
     audit::record(
         engine,
         actor,
@@ -282,23 +291,49 @@ async fn transition(
     Ok(updated)
 }
 
-async fn set_state(engine: &Engine, slug: &Slug, state: TenantState) -> Result<TenantSummary> {
+/// Moves the tenant to `state` only if it is still in one of `from`: the
+/// check and the write are one statement, so two concurrent transitions
+/// cannot both apply (a deleted tenant is never brought back by a late
+/// suspend).
+async fn set_state(
+    engine: &Engine,
+    slug: &Slug,
+    from: &[TenantState],
+    state: TenantState,
+) -> Result<TenantSummary> {
+    let now = chrono::Utc::now();
+    let mut update = tenant::Entity::update_many()
+        .col_expr(tenant::Column::State, state.as_str().into())
+        .col_expr(tenant::Column::UpdatedAt, now.into());
+    update = match state {
+        TenantState::Suspended => update.col_expr(tenant::Column::SuspendedAt, Some(now).into()),
+        TenantState::Active => update.col_expr(
+            tenant::Column::SuspendedAt,
+            Option::<chrono::DateTime<chrono::Utc>>::None.into(),
+        ),
+        TenantState::Deleted => update.col_expr(tenant::Column::DeletedAt, Some(now).into()),
+        TenantState::Pending => update,
+    };
+    let result = update
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .filter(tenant::Column::State.is_in(from.iter().map(|s| s.as_str())))
+        .exec(engine.catalog())
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::invalid(
+            "state",
+            format!(
+                "the tenant is no longer in a state that can become {}",
+                state.as_str()
+            ),
+        ));
+    }
     let t = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .one(engine.catalog())
         .await?
         .ok_or(Error::NotFound)?;
-    let now = chrono::Utc::now();
-    let mut row = t.into_active_model();
-    row.state = Set(state.as_str().into());
-    row.updated_at = Set(now);
-    match state {
-        TenantState::Suspended => row.suspended_at = Set(Some(now)),
-        TenantState::Active => row.suspended_at = Set(None),
-        TenantState::Deleted => row.deleted_at = Set(Some(now)),
-        TenantState::Pending => {}
-    }
-    summary(row.update(engine.catalog()).await?)
+    summary(t)
 }
 
 /// Hard-deletes tenants whose grace period has ended: their tenant-plane rows
@@ -311,27 +346,34 @@ pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
         .filter(tenant::Column::DeletedAt.lte(cutoff))
         .all(engine.catalog())
         .await?;
+    // One tenant that fails to purge must not hold back the others: log it
+    // and go on; it is retried on the next round.
     let mut purged = 0;
     for t in expired {
-        let Ok(slug) = Slug::parse(&t.slug) else {
-            continue;
-        };
-        let Some(record): Option<TenantRecord> = resolve::load_record(engine, &slug).await? else {
-            continue;
-        };
-        engine.purge(&record).await?;
-        tenant::Entity::delete_by_id(t.id)
-            .exec(engine.catalog())
-            .await?;
-        audit::record(
-            engine,
-            actor,
-            "tenant.purged",
-            Some(record.id),
-            &format!("slug={slug}"),
-        )
-        .await?;
-        purged += 1;
+        match purge_one(engine, &t, actor).await {
+            Ok(()) => purged += 1,
+            Err(e) => tracing::error!(tenant_id = %t.id, error = ?e, "purge failed; will retry"),
+        }
     }
     Ok(purged)
+}
+
+async fn purge_one(engine: &Engine, t: &tenant::Model, actor: &str) -> Result<()> {
+    let slug =
+        Slug::parse(&t.slug).map_err(|_| anyhow::anyhow!("stored slug {:?} invalid", t.slug))?;
+    let record: TenantRecord = resolve::load_record(engine, &slug)
+        .await?
+        .ok_or(Error::NotFound)?;
+    engine.purge(&record).await?;
+    tenant::Entity::delete_by_id(t.id)
+        .exec(engine.catalog())
+        .await?;
+    audit::record(
+        engine,
+        actor,
+        "tenant.purged",
+        Some(record.id),
+        &format!("slug={slug}"),
+    )
+    .await
 }

@@ -150,11 +150,38 @@ pub async fn list(db: &TenantDb) -> Result<Vec<Member>> {
         .collect())
 }
 
-/// Changes a member's role; the last owner cannot be demoted.
-pub async fn change_role(db: &TenantDb, user_id: Uuid, role: &str) -> Result<Member> {
+/// Only owners make, unmake or remove owners: an admin may manage admins and
+/// members, never take a tenant over from its owners.
+pub fn ensure_may_manage(actor: Role, target: Option<Role>, granted: Option<Role>) -> Result<()> {
+    if !actor.can_administer() {
+        return Err(Error::forbidden(
+            "forbidden",
+            "only owners and admins can manage members",
+        ));
+    }
+    let touches_owner = target == Some(Role::Owner) || granted == Some(Role::Owner);
+    if touches_owner && actor != Role::Owner {
+        return Err(Error::forbidden(
+            "forbidden",
+            "only owners can grant, change or remove the owner role",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds a member on behalf of `actor`.
+pub async fn add(db: &TenantDb, actor: Role, new: NewMember) -> Result<Member> {
+    ensure_may_manage(actor, None, Some(new.role))?;
+    create(db, new).await
+}
+
+/// Changes a member's role on behalf of `actor`; the last owner cannot be
+/// demoted.
+pub async fn change_role(db: &TenantDb, actor: Role, user_id: Uuid, role: &str) -> Result<Member> {
     let role = Role::parse(role)
         .ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
     let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+    ensure_may_manage(actor, Some(current.role), Some(role))?;
     if current.role == Role::Owner && role != Role::Owner {
         ensure_another_owner(db, user_id).await?;
     }
@@ -166,9 +193,10 @@ pub async fn change_role(db: &TenantDb, user_id: Uuid, role: &str) -> Result<Mem
     Ok(Member { role, ..current })
 }
 
-/// Removes a member; the last owner cannot be removed.
-pub async fn remove(db: &TenantDb, user_id: Uuid) -> Result<()> {
+/// Removes a member on behalf of `actor`; the last owner cannot be removed.
+pub async fn remove(db: &TenantDb, actor: Role, user_id: Uuid) -> Result<()> {
     let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+    ensure_may_manage(actor, Some(current.role), None)?;
     if current.role == Role::Owner {
         ensure_another_owner(db, user_id).await?;
     }
@@ -204,5 +232,22 @@ fn to_member(u: user::Model, role: Role) -> Member {
         display_name: u.display_name,
         role,
         created_at: u.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_manage_admins_and_members_but_never_owners() {
+        assert!(ensure_may_manage(Role::Admin, Some(Role::Member), Some(Role::Admin)).is_ok());
+        assert!(ensure_may_manage(Role::Admin, Some(Role::Admin), None).is_ok());
+        assert!(ensure_may_manage(Role::Admin, Some(Role::Admin), Some(Role::Owner)).is_err());
+        assert!(ensure_may_manage(Role::Admin, Some(Role::Owner), Some(Role::Member)).is_err());
+        assert!(ensure_may_manage(Role::Admin, Some(Role::Owner), None).is_err());
+        assert!(ensure_may_manage(Role::Admin, None, Some(Role::Owner)).is_err());
+        assert!(ensure_may_manage(Role::Owner, Some(Role::Owner), Some(Role::Member)).is_ok());
+        assert!(ensure_may_manage(Role::Member, Some(Role::Member), None).is_err());
     }
 }

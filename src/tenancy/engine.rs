@@ -187,9 +187,67 @@ async fn connect_catalog(url: &str, backend: Backend, size: u32) -> Result<Datab
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let conn = Database::connect(options).await?;
+    let conn = Database::connect(options)
+        .await
+        .map_err(|e| connect_error(e, url))?;
     if backend == Backend::Sqlite {
         conn.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
     Ok(conn)
+}
+
+/// A connection failure that never repeats the URL's credentials: SeaORM puts
+/// the whole connection string in some of its errors.
+fn connect_error(err: sea_orm::DbErr, url: &str) -> crate::Error {
+    let message = err.to_string();
+    let credentials = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .map(|(creds, _)| creds);
+    let leaks =
+        message.contains(url) || credentials.is_some_and(|c| !c.is_empty() && message.contains(c));
+    let detail = if leaks {
+        "the database URL is invalid".to_owned()
+    } else {
+        message
+    };
+    anyhow::anyhow!(
+        "cannot connect to the database at {}: {detail}",
+        redacted(url)
+    )
+    .into()
+}
+
+/// `scheme://user:secret@host/db?opts` → `scheme://host/db`.
+fn redacted(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or_default();
+    match without_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let location = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://{location}")
+        }
+        None => "(unparseable URL)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_errors_never_repeat_credentials() {
+        assert_eq!(
+            redacted("postgres://app:s3cret@db:5432/x?password=p"),
+            "postgres://db:5432/x"
+        );
+        let err = sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            "The connection string 'postgres://app:pa#ss@db/x' cannot be parsed".into(),
+        ));
+        let shown = format!(
+            "{:#}",
+            anyhow::Error::from(connect_error(err, "postgres://app:pa#ss@db/x"))
+        );
+        assert!(!shown.contains("pa#ss"), "{shown}");
+        assert!(shown.contains("postgres://db/x"), "{shown}");
+    }
 }

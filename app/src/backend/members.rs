@@ -26,27 +26,32 @@ pub async fn add_member(
     password: String,
     role: String,
 ) -> Result<MemberDto, AppError> {
-    let (ctx, _) = tenant_admin().await?;
+    let (ctx, actor) = tenant_admin().await?;
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
-    in_tenant(&ctx, true, async |db| members::create(db, new).await)
-        .await
-        .map(member_dto)
+    in_tenant(&ctx, true, async |db| {
+        members::add(db, actor.role, new).await
+    })
+    .await
+    .map(member_dto)
 }
 
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
-    let (ctx, _) = tenant_admin().await?;
+    let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
     in_tenant(&ctx, true, async |db| {
-        members::change_role(db, id, &role).await
+        members::change_role(db, actor.role, id, &role).await
     })
     .await
     .map(member_dto)
 }
 
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
-    let (ctx, _) = tenant_admin().await?;
+    let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    in_tenant(&ctx, true, async |db| members::remove(db, id).await).await
+    in_tenant(&ctx, true, async |db| {
+        members::remove(db, actor.role, id).await
+    })
+    .await
 }
 
 pub async fn save_branding(

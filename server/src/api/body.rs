@@ -37,6 +37,9 @@ pub async fn member(
     session: &Session,
 ) -> Result<(TenantCtx, Member), ApiError> {
     let ctx = scope.tenant()?.clone();
+    if ctx.tenant().state != tenantry::tenancy::TenantState::Active {
+        return Err(Error::Suspended.into());
+    }
     let subject = tenantry::session::subject(session, scope)
         .await
         .ok_or(Error::Unauthenticated)?;

@@ -35,3 +35,13 @@ pub fn json_error(err: &tenantry::Error) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(json!({ "error": body }))).into_response()
 }
+
+/// 415 for a body that is not declared `application/json`.
+pub fn unsupported_media_type() -> Response {
+    let body = json!({ "error": {
+        "code": "unsupported_media_type",
+        "message": "send the body as application/json",
+        "field": "content-type",
+    }});
+    (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response()
+}

@@ -13,12 +13,17 @@ use leptos::server_fn::ServerFn;
 use std::net::SocketAddr;
 use tenantry::catalog::resolve::{self, normalise_host};
 use tenantry::tenancy::{Engine, RequestScope, TenantState};
-use tenantry_app::server_fns::PageContext;
+use tenantry_app::server_fns::{Logout, PageContext};
 use tracing::Instrument;
 
 /// The host the request was addressed to, after trusted-proxy handling.
 #[derive(Debug, Clone)]
-pub struct EffectiveHost(pub String);
+pub struct EffectiveHost {
+    /// Normalised host name (lowercase, no port): what resolution uses.
+    pub name: String,
+    /// Host and port as addressed (lowercase): what an `Origin` must match.
+    pub authority: String,
+}
 
 pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <title>Not found</title></head><body><h1>Not found</h1><p>There is nothing here.</p></body></html>";
@@ -54,7 +59,11 @@ pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -
 }
 
 async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Response {
-    let Some(host) = effective_host(engine, req) else {
+    let Some(EffectiveHost {
+        name: host,
+        authority,
+    }) = effective_host(engine, req)
+    else {
         return not_found();
     };
     let mut scope = match resolve::by_host(engine, &host).await {
@@ -98,15 +107,19 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     }
     req.extensions_mut().insert(scope);
     req.extensions_mut().insert(engine.clone());
-    req.extensions_mut().insert(EffectiveHost(host));
+    req.extensions_mut().insert(EffectiveHost {
+        name: host,
+        authority,
+    });
     next.run(std::mem::replace(req, Request::new(Body::empty())))
         .await
 }
 
 /// A suspended tenant keeps its pages (which show the suspended notice) but
-/// its API and every server function except the page context are refused.
+/// its API and every server function except the page context and sign-out
+/// are refused.
 fn is_refused_while_suspended(path: &str) -> bool {
-    path.starts_with("/api/") && path != PageContext::PATH
+    path.starts_with("/api/") && path != PageContext::PATH && path != Logout::PATH
 }
 
 /// `/t/<slug>/rest` → (`slug`, `/rest`).
@@ -123,7 +136,7 @@ fn strip_tenant_prefix(uri: &Uri) -> Option<(String, Uri)> {
     Some((slug.to_owned(), with_query.parse().ok()?))
 }
 
-fn effective_host(engine: &Engine, req: &Request) -> Option<String> {
+fn effective_host(engine: &Engine, req: &Request) -> Option<EffectiveHost> {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -143,7 +156,10 @@ fn effective_host(engine: &Engine, req: &Request) -> Option<String> {
                 .map(str::to_owned)
         })
         .or_else(|| req.uri().authority().map(|a| a.to_string()))?;
-    normalise_host(&raw)
+    Some(EffectiveHost {
+        name: normalise_host(&raw)?,
+        authority: raw.trim().trim_end_matches('.').to_ascii_lowercase(),
+    })
 }
 
 fn forwarded_host(headers: &HeaderMap) -> Option<String> {

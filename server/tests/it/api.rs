@@ -92,6 +92,16 @@ async fn api_bad_input_names_the_field_and_writes_nothing(app: TestApp) {
         assert_eq!(err["field"], field, "{body}");
         assert_eq!(err["message"], reason, "{body}");
     }
+    let res = c
+        .raw(
+            "POST",
+            "/api/v1/projects",
+            "text/plain",
+            r#"{"name": "via a form"}"#,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(res.json()["error"]["field"], "content-type");
     let long = "x".repeat(121);
     let res = c
         .post_json("/api/v1/projects", json!({ "name": long }))

@@ -123,6 +123,15 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
         "suspended page shown"
     );
 
+    let res = owner
+        .server_fn::<tenantry_app::server_fns::ListProjects>(&[])
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "no reads while suspended"
+    );
+
     assert_eq!(
         admin
             .server_fn::<ResumeTenant>(&[("slug", "acme")])
@@ -131,6 +140,10 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
         StatusCode::OK
     );
     assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::OK);
+    let signed_out = owner
+        .server_fn::<tenantry_app::server_fns::Logout>(&[])
+        .await;
+    assert_eq!(signed_out.status, StatusCode::OK);
 }
 
 async fn deleted_tenant_leaves_its_host_at_once_and_is_purged_after_the_grace_period(app: TestApp) {

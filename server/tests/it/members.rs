@@ -6,6 +6,7 @@ use tenantry_app::server_fns::{AddMember, ChangeRole, ListMembers, RemoveMember}
 on_both_backends!(
     admins_manage_members_and_the_last_owner_stays,
     members_without_admin_role_cannot_manage_members,
+    admins_cannot_take_the_owner_role_or_touch_owners,
     path_prefix_routing_resolves_tenants_on_the_base_host,
 );
 
@@ -167,5 +168,74 @@ async fn path_prefix_routing_resolves_tenants_on_the_base_host(app: TestApp) {
         c.get("/api/v1/projects").await.status,
         StatusCode::NOT_FOUND,
         "the bare base host is no tenant"
+    );
+}
+
+async fn admins_cannot_take_the_owner_role_or_touch_owners(app: TestApp) {
+    app.tenant("acme").await;
+    let mut owner = app.owner_client("acme").await;
+    owner
+        .server_fn::<AddMember>(&[
+            ("email", "adm@acme.test"),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", "admin"),
+        ])
+        .await;
+    let list = owner.server_fn::<ListMembers>(&[]).await.json();
+    let owner_id = member_id(&list, "owner@acme.test");
+    let admin_id = member_id(&list, "adm@acme.test");
+    let mut admin = app.owner_client_as("acme", "adm@acme.test").await;
+    for (what, res) in [
+        (
+            "self-promotion",
+            admin
+                .server_fn::<ChangeRole>(&[("user_id", &admin_id), ("role", "owner")])
+                .await,
+        ),
+        (
+            "demoting the owner",
+            admin
+                .server_fn::<ChangeRole>(&[("user_id", &owner_id), ("role", "member")])
+                .await,
+        ),
+        (
+            "removing the owner",
+            admin
+                .server_fn::<RemoveMember>(&[("user_id", &owner_id)])
+                .await,
+        ),
+        (
+            "adding an owner",
+            admin
+                .server_fn::<AddMember>(&[
+                    ("email", "x@acme.test"),
+                    ("display_name", ""),
+                    ("password", PASSWORD),
+                    ("role", "owner"),
+                ])
+                .await,
+        ),
+    ] {
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}: {}", res.text);
+    }
+    let ok = admin
+        .server_fn::<AddMember>(&[
+            ("email", "m@acme.test"),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", "member"),
+        ])
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "admins still add members");
+    let roles = owner.server_fn::<ListMembers>(&[]).await.json();
+    assert_eq!(
+        roles
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|m| m["role"] == "owner")
+            .count(),
+        1
     );
 }
