@@ -10,6 +10,23 @@ on_both_backends!(
     path_prefix_routing_resolves_tenants_on_the_base_host,
 );
 
+/// Adds a member with the test password through the server function.
+trait AddMemberExt {
+    async fn add_member(&mut self, email: &str, role: &str) -> crate::harness::Reply;
+}
+
+impl AddMemberExt for crate::harness::Client {
+    async fn add_member(&mut self, email: &str, role: &str) -> crate::harness::Reply {
+        let form = [
+            ("email", email),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", role),
+        ];
+        self.server_fn::<AddMember>(&form).await
+    }
+}
+
 fn member_id(list: &serde_json::Value, email: &str) -> String {
     list.as_array()
         .expect("array")
@@ -116,25 +133,11 @@ async fn admins_manage_members_and_the_last_owner_stays(app: TestApp) {
 async fn members_without_admin_role_cannot_manage_members(app: TestApp) {
     app.tenant("acme").await;
     let mut owner = app.owner_client("acme").await;
-    owner
-        .server_fn::<AddMember>(&[
-            ("email", "m@acme.test"),
-            ("display_name", ""),
-            ("password", PASSWORD),
-            ("role", "member"),
-        ])
-        .await;
+    owner.add_member("m@acme.test", "member").await;
     let mut member = app.owner_client_as("acme", "m@acme.test").await;
     let res = member.server_fn::<ListMembers>(&[]).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    let res = member
-        .server_fn::<AddMember>(&[
-            ("email", "x@acme.test"),
-            ("display_name", ""),
-            ("password", PASSWORD),
-            ("role", "owner"),
-        ])
-        .await;
+    let res = member.add_member("x@acme.test", "owner").await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(
         member.get("/api/v1/projects").await.status,
@@ -174,14 +177,7 @@ async fn path_prefix_routing_resolves_tenants_on_the_base_host(app: TestApp) {
 async fn admins_cannot_take_the_owner_role_or_touch_owners(app: TestApp) {
     app.tenant("acme").await;
     let mut owner = app.owner_client("acme").await;
-    owner
-        .server_fn::<AddMember>(&[
-            ("email", "adm@acme.test"),
-            ("display_name", ""),
-            ("password", PASSWORD),
-            ("role", "admin"),
-        ])
-        .await;
+    owner.add_member("adm@acme.test", "admin").await;
     let list = owner.server_fn::<ListMembers>(&[]).await.json();
     let owner_id = member_id(&list, "owner@acme.test");
     let admin_id = member_id(&list, "adm@acme.test");
@@ -207,26 +203,12 @@ async fn admins_cannot_take_the_owner_role_or_touch_owners(app: TestApp) {
         ),
         (
             "adding an owner",
-            admin
-                .server_fn::<AddMember>(&[
-                    ("email", "x@acme.test"),
-                    ("display_name", ""),
-                    ("password", PASSWORD),
-                    ("role", "owner"),
-                ])
-                .await,
+            admin.add_member("x@acme.test", "owner").await,
         ),
     ] {
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}: {}", res.text);
     }
-    let ok = admin
-        .server_fn::<AddMember>(&[
-            ("email", "m@acme.test"),
-            ("display_name", ""),
-            ("password", PASSWORD),
-            ("role", "member"),
-        ])
-        .await;
+    let ok = admin.add_member("m@acme.test", "member").await;
     assert_eq!(ok.status, StatusCode::OK, "admins still add members");
     let roles = owner.server_fn::<ListMembers>(&[]).await.json();
     assert_eq!(

@@ -1,5 +1,5 @@
 use crate::components::{
-    action_error, cleared_on_success, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT,
+    action_error, cleared_on_success, loaded, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT,
 };
 use crate::dto::TenantRow;
 use crate::server_fns::{list_tenants, CreateTenant};
@@ -36,14 +36,7 @@ pub fn ConsoleHome() -> impl IntoView {
                             <button type="submit" class=BUTTON>"Filter"</button>
                         </div>
                     </Form>
-                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match tenants.await {
-                                Ok(rows) => view! { <TenantTable rows /> }.into_any(),
-                                Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    {loaded(tenants, move |rows| view! { <TenantTable rows /> })}
                 </section>
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"Create tenant"</h2>

@@ -1,5 +1,5 @@
 use crate::components::{
-    action_error, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
+    action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
 use crate::dto::TenantDetail;
 use crate::server_fns::{get_tenant, DeleteTenant, ResumeTenant, SuspendTenant};
@@ -25,14 +25,7 @@ pub fn ConsoleTenant() -> impl IntoView {
     });
     view! {
         <ConsoleShell>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <Detail d suspend resume delete error /> }.into_any(),
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(detail, move |d| view! { <Detail d suspend resume delete error /> })}
         </ConsoleShell>
     }
 }

@@ -1,6 +1,6 @@
 use crate::components::{
-    action_error, cleared_on_success, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD,
-    INPUT,
+    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET,
+    CARD, INPUT,
 };
 use crate::dto::MemberDto;
 use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember};
@@ -33,14 +33,7 @@ pub fn MembersPage() -> impl IntoView {
                 <section class=format!("{CARD} md:col-span-2")>
                     <h1 class="mb-4 text-xl font-semibold">"Members"</h1>
                     <FormError error=row_error />
-                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match members.await {
-                                Ok(list) => view! { <MemberTable list change remove /> }.into_any(),
-                                Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    {loaded(members, move |list| view! { <MemberTable list change remove /> })}
                 </section>
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"Add member"</h2>

@@ -1,5 +1,5 @@
 use crate::components::{
-    action_error, cleared_on_success, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER,
+    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER,
     BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::{ProjectPage as ProjectData, TaskDto};
@@ -57,14 +57,7 @@ pub fn ProjectPage() -> impl IntoView {
     });
     view! {
         <TenantShell>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(page) => view! { <Project page rename delete create_task tasks error /> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="text-red-700">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(data, move |page| view! { <Project page rename delete create_task tasks error /> })}
         </TenantShell>
     }
 }

@@ -1,5 +1,5 @@
 use crate::components::{
-    action_error, cleared_on_success, Field, FormError, TenantShell, BUTTON, CARD,
+    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, CARD,
 };
 use crate::dto::ProjectDto;
 use crate::server_fns::{list_projects, CreateProject};
@@ -17,14 +17,7 @@ pub fn ProjectsPage() -> impl IntoView {
             <div class="grid gap-6 md:grid-cols-3">
                 <section class=format!("{CARD} md:col-span-2")>
                     <h1 class="mb-4 text-xl font-semibold">"Projects"</h1>
-                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match projects.await {
-                                Ok(list) => view! { <ProjectList list /> }.into_any(),
-                                Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    {loaded(projects, move |list| view! { <ProjectList list /> })}
                 </section>
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"New project"</h2>
