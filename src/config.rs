@@ -74,7 +74,8 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     max_tenant_pools: 64,
     pool_size: 16,
     secure_cookies: false,
-    log_format: LogFormat::Pretty,
+    // Production default; `scripts/dev` asks for readable lines.
+    log_format: LogFormat::Json,
     site_root: "target/site",
 };
 

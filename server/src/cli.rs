@@ -4,6 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tenantry::catalog::tenants::{self, NewTenant};
+use tenantry::config::Backend;
 use tenantry::identity::admins;
 use tenantry::tenancy::{audit, Engine, TenantState};
 use tenantry::Settings;
@@ -81,6 +82,15 @@ pub enum TenantCommand {
 
 const CLI_ACTOR: &str = "cli";
 
+/// Connects as the runtime role. The embedded default (SQLite) migrates
+/// first, as `serve` does, so every command works on a fresh `data/`.
+async fn connect(settings: &Settings) -> anyhow::Result<Engine> {
+    if settings.backend() == Backend::Sqlite {
+        Engine::migrate(settings).await.map_err(report)?;
+    }
+    Engine::connect(settings).await.map_err(report)
+}
+
 async fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     tokio::io::BufReader::new(tokio::io::stdin())
@@ -106,7 +116,7 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::AuditIsolation => {
-            let engine = Engine::connect(&settings).await.map_err(report)?;
+            let engine = connect(&settings).await?;
             let findings = audit::run(&engine).await.map_err(report)?;
             if findings.is_empty() {
                 println!("isolation audit: no findings");
@@ -120,7 +130,7 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create { email },
         } => {
-            let engine = Engine::connect(&settings).await.map_err(report)?;
+            let engine = connect(&settings).await?;
             let password = read_password().await?;
             let admin = admins::create(&engine, &email, &password, CLI_ACTOR)
                 .await
@@ -133,7 +143,7 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
 }
 
 async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()> {
-    let engine = Engine::connect(&settings).await.map_err(report)?;
+    let engine = connect(&settings).await?;
     match command {
         TenantCommand::Create {
             slug,

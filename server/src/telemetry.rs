@@ -15,7 +15,7 @@ pub fn init(format: LogFormat) {
     let _ = match format {
         LogFormat::Json => builder
             .json()
-            .with_current_span(true)
+            .with_current_span(false)
             .with_span_list(true)
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),

@@ -41,7 +41,7 @@ fn cli_creates_lists_suspends_and_deletes_tenants_and_rejects_bad_input() {
         "TENANTRY_DATA_DIR",
         dir.path().join("data").display().to_string(),
     )];
-    assert!(tenantry(&env, &["migrate"], "").ok);
+    // No explicit `migrate`: on the embedded default every command migrates.
 
     let created = tenantry(
         &env,
@@ -171,4 +171,71 @@ fn audit_isolation_fails_when_the_runtime_role_is_a_superuser() {
         "{}",
         serve.stderr
     );
+}
+
+#[test]
+fn served_requests_log_json_lines_with_request_id_and_tenant_id() {
+    use std::io::{BufRead, Read};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data").display().to_string();
+    let env = [("TENANTRY_DATA_DIR", data.clone())];
+    let created = tenantry(
+        &env,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let tenant_id = serde_json::from_str::<serde_json::Value>(created.stdout.trim()).expect("JSON")
+        ["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tenantry"))
+        .env("TENANTRY_DATA_DIR", &data)
+        .env("TENANTRY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TENANTRY_LOG_FORMAT", "json")
+        .env("TENANTRY_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut stream = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        })
+        .expect("server listens");
+    stream
+        .write_all(b"GET /login HTTP/1.1\r\nHost: acme.localhost\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    server.kill().expect("stop server");
+    let lines: Vec<serde_json::Value> =
+        std::io::BufReader::new(server.stderr.take().expect("stderr"))
+            .lines()
+            .map(|l| serde_json::from_str(&l.expect("line")).expect("every log line is JSON"))
+            .collect();
+    let request_line = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "request")
+        .expect("a request log line");
+    let span = &request_line["spans"][0];
+    assert_eq!(span["tenant_id"], tenant_id.as_str());
+    assert_eq!(span["path"], "/login");
+    assert!(span["request_id"].as_str().is_some_and(|id| id.len() == 36));
 }
