@@ -225,6 +225,7 @@ fn served_requests_log_json_lines_with_request_id_and_tenant_id() {
     stream.read_to_string(&mut response).expect("response");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     server.kill().expect("stop server");
+    server.wait().expect("server exits");
     let lines: Vec<serde_json::Value> =
         std::io::BufReader::new(server.stderr.take().expect("stderr"))
             .lines()
