@@ -141,13 +141,17 @@ fn cli_creates_lists_suspends_and_deletes_tenants_and_rejects_bad_input() {
     assert!(admin.ok, "{}", admin.stderr);
     assert!(!admin.stdout.contains(PASSWORD), "password never printed");
     let weak = tenantry(&env, &["admin", "create", "--email", "r2@x.test"], "weak\n");
-    assert!(!weak.ok && weak.stderr.contains("password"));
+    assert!(
+        !weak.ok && weak.stderr.contains("password: must be at least"),
+        "{}",
+        weak.stderr
+    );
     assert!(tenantry(&env, &["audit-isolation"], "").ok);
 }
 
 #[test]
 fn audit_isolation_fails_when_the_runtime_role_is_a_superuser() {
-    // Runs against the shared test template as the superuser: a finding, so
+    // Runs against the maintenance database as the superuser: a finding, so
     // the command (and the server's start-up) must refuse.
     let url = std::env::var("TENANTRY_PG_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());

@@ -186,7 +186,11 @@ async fn sqlite_tenant_pools_are_bounded() {
         let ctx = app.tenant(slug).await;
         ctx.db().await.expect("db").commit().await.expect("commit");
     }
-    assert!(app.engine.open_tenant_pools().await <= 2);
+    assert_eq!(
+        app.engine.open_tenant_pools().await,
+        2,
+        "three tenants used, two pools kept"
+    );
     let first = app.ctx("t-one").await;
     let db = first.db().await.expect("an evicted tenant reopens");
     assert_eq!(projects::list(&db).await.expect("list").len(), 0);
