@@ -95,6 +95,7 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
 /// Checks a password sign-in on the tenant. Every failure is the same
 /// `Unauthenticated`, in about the same time, whether or not the account exists.
 pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) -> Result<Member> {
+    ctx.ensure_active()?;
     let db = ctx.db().await?;
     let found = match Email::parse("email", email) {
         Ok(email) => {
@@ -113,6 +114,16 @@ pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) 
     let member = find(&db, user.id).await?.ok_or(Error::Unauthenticated)?;
     db.commit().await?;
     Ok(member)
+}
+
+/// The member a session names on this tenant: `Unauthenticated` without one
+/// (or once they were removed), `Suspended` while the tenant is suspended.
+pub async fn signed_in(ctx: &TenantCtx, subject: Option<Uuid>) -> Result<Member> {
+    ctx.ensure_active()?;
+    let subject = subject.ok_or(Error::Unauthenticated)?;
+    ctx.run(false, async |db| find(db, subject).await)
+        .await?
+        .ok_or(Error::Unauthenticated)
 }
 
 /// A member by user id, if they still belong to the tenant.

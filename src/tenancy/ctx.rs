@@ -72,13 +72,36 @@ impl TenantCtx {
         self.engine.begin(&self.tenant).await
     }
 
-    /// Like [`TenantCtx::db`], but refused while the tenant is not active.
-    pub async fn db_for_write(&self) -> Result<TenantDb> {
+    /// Ok while the tenant is active: a suspended tenant serves no data and
+    /// signs nobody in.
+    pub fn ensure_active(&self) -> Result<()> {
         match self.tenant.state {
-            TenantState::Active => self.db().await,
+            TenantState::Active => Ok(()),
             TenantState::Suspended => Err(Error::Suspended),
             TenantState::Pending | TenantState::Deleted => Err(Error::NotFound),
         }
+    }
+
+    /// Like [`TenantCtx::db`], but refused while the tenant is not active.
+    pub async fn db_for_write(&self) -> Result<TenantDb> {
+        self.ensure_active()?;
+        self.db().await
+    }
+
+    /// Runs `work` in one transaction of this tenant and commits it; with
+    /// `writes`, refused while the tenant is not active.
+    pub async fn run<T, F>(&self, writes: bool, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&TenantDb) -> Result<T>,
+    {
+        let db = if writes {
+            self.db_for_write().await?
+        } else {
+            self.db().await?
+        };
+        let out = work(&db).await?;
+        db.commit().await?;
+        Ok(out)
     }
 }
 

@@ -1,4 +1,3 @@
-use super::product::in_tenant;
 use super::{branding_dto, fail, parse_id, tenant_admin};
 use crate::dto::{BrandingDto, MemberDto};
 use crate::error::AppError;
@@ -16,7 +15,10 @@ fn member_dto(m: Member) -> MemberDto {
 
 pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
     let (ctx, _) = tenant_admin().await?;
-    let list = in_tenant(&ctx, false, async |db| members::list(db).await).await?;
+    let list = ctx
+        .run(false, async |db| members::list(db).await)
+        .await
+        .map_err(fail)?;
     Ok(list.into_iter().map(member_dto).collect())
 }
 
@@ -28,30 +30,29 @@ pub async fn add_member(
 ) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
-    in_tenant(&ctx, true, async |db| {
-        members::add(db, actor.role, new).await
-    })
-    .await
-    .map(member_dto)
+    ctx.run(true, async |db| members::add(db, actor.role, new).await)
+        .await
+        .map(member_dto)
+        .map_err(fail)
 }
 
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    in_tenant(&ctx, true, async |db| {
+    ctx.run(true, async |db| {
         members::change_role(db, actor.role, id, &role).await
     })
     .await
     .map(member_dto)
+    .map_err(fail)
 }
 
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    in_tenant(&ctx, true, async |db| {
-        members::remove(db, actor.role, id).await
-    })
-    .await
+    ctx.run(true, async |db| members::remove(db, actor.role, id).await)
+        .await
+        .map_err(fail)
 }
 
 pub async fn save_branding(
@@ -62,9 +63,6 @@ pub async fn save_branding(
     login_text: String,
 ) -> Result<BrandingDto, AppError> {
     let (ctx, who) = tenant_admin().await?;
-    if ctx.tenant().state != tenantry::tenancy::TenantState::Active {
-        return Err(fail(tenantry::Error::Suspended));
-    }
     let input = BrandingInput {
         display_name,
         primary_color,

@@ -3,7 +3,7 @@ use crate::dto::{ProjectDto, ProjectPage, TaskDto};
 use crate::error::AppError;
 use tenantry::product::projects::{self, Project};
 use tenantry::product::tasks::{self, Task};
-use tenantry::tenancy::{TenantCtx, TenantDb};
+use tenantry::tenancy::TenantDb;
 
 fn project_dto(p: Project) -> ProjectDto {
     ProjectDto {
@@ -22,36 +22,27 @@ fn task_dto(t: Task) -> TaskDto {
     }
 }
 
-/// Runs a write inside the member's tenant and commits it.
-async fn write<T, F>(work: F) -> Result<T, AppError>
+/// Runs `work` in the signed-in member's tenant and commits it.
+async fn as_member<T, F>(writes: bool, work: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
     let (ctx, _) = member().await?;
-    in_tenant(&ctx, true, work).await
+    ctx.run(writes, work).await.map_err(fail)
+}
+
+async fn write<T, F>(work: F) -> Result<T, AppError>
+where
+    F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
+{
+    as_member(true, work).await
 }
 
 async fn read<T, F>(work: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
-    let (ctx, _) = member().await?;
-    in_tenant(&ctx, false, work).await
-}
-
-pub async fn in_tenant<T, F>(ctx: &TenantCtx, writes: bool, work: F) -> Result<T, AppError>
-where
-    F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
-{
-    let db = if writes {
-        ctx.db_for_write().await
-    } else {
-        ctx.db().await
-    }
-    .map_err(fail)?;
-    let out = work(&db).await.map_err(fail)?;
-    db.commit().await.map_err(|e| fail(e.into()))?;
-    Ok(out)
+    as_member(false, work).await
 }
 
 pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {

@@ -67,9 +67,6 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             (admin.id, "/console")
         }
         RequestScope::Tenant(ctx) => {
-            if ctx.tenant().state != TenantState::Active {
-                return Err(fail(Error::Suspended));
-            }
             let member = members::authenticate(ctx, &email, &password)
                 .await
                 .map_err(fail)?;

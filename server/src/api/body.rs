@@ -37,16 +37,8 @@ pub async fn member(
     session: &Session,
 ) -> Result<(TenantCtx, Member), ApiError> {
     let ctx = scope.tenant()?.clone();
-    if ctx.tenant().state != tenantry::tenancy::TenantState::Active {
-        return Err(Error::Suspended.into());
-    }
-    let subject = tenantry::session::subject(session, scope)
-        .await
-        .ok_or(Error::Unauthenticated)?;
-    let db = ctx.db().await?;
-    let member = members::find(&db, subject)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let subject = tenantry::session::subject(session, scope).await;
+    let member = members::signed_in(&ctx, subject).await?;
     Ok((ctx, member))
 }
 

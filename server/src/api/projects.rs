@@ -12,8 +12,7 @@ use tower_sessions::Session;
 
 type Scope = Extension<RequestScope>;
 
-/// Runs `work` in the signed-in member's tenant and commits. Writes are
-/// refused while the tenant is not active.
+/// Runs `work` in the signed-in member's tenant and commits it.
 async fn in_tenant<T, F>(
     scope: &Scope,
     session: &Session,
@@ -24,14 +23,7 @@ where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
     let (ctx, _) = member(scope, session).await?;
-    let db = if writes {
-        ctx.db_for_write().await?
-    } else {
-        ctx.db().await?
-    };
-    let out = work(&db).await?;
-    db.commit().await.map_err(tenantry::Error::from)?;
-    Ok(out)
+    Ok(ctx.run(writes, work).await?)
 }
 
 /// `{ key: value }` with the given status.

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 use tenantry::identity::members;
-use tenantry::tenancy::{RequestScope, TenantState};
+use tenantry::tenancy::RequestScope;
 use tenantry::Error;
 use tower_sessions::Session;
 
@@ -17,9 +17,6 @@ pub async fn sign_in(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let ctx = scope.tenant()?;
-    if ctx.tenant().state != TenantState::Active {
-        return Err(Error::Suspended.into());
-    }
     let body = JsonObject::parse(&body)?;
     let email = body.string("email")?;
     let password = body.string("password")?;
