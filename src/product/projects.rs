@@ -1,11 +1,13 @@
 use crate::entities::tenant::{project, task};
 use crate::error::{Error, Result};
 use crate::tenancy::TenantDb;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,42 +35,46 @@ pub async fn list(db: &TenantDb) -> Result<Vec<Project>> {
         .order_by_desc(project::Column::CreatedAt)
         .all(db)
         .await?;
-    let tasks = task::Entity::find().all(db).await?;
+    let counts = task_counts(db, None).await?;
     Ok(projects
         .into_iter()
-        .map(|p| {
-            let of_project = tasks.iter().filter(|t| t.project_id == p.id);
-            let task_count = of_project.clone().count() as u64;
-            let done_count = of_project.filter(|t| t.done).count() as u64;
-            Project {
-                id: p.id,
-                name: p.name,
-                task_count,
-                done_count,
-                created_at: p.created_at,
-            }
-        })
+        .map(|p| with_counts(p, &counts))
         .collect())
 }
 
 pub async fn get(db: &TenantDb, id: Uuid) -> Result<Project> {
     let p = find_model(db, id).await?;
-    let task_count = task::Entity::find()
-        .filter(task::Column::ProjectId.eq(id))
-        .count(db)
-        .await?;
-    let done_count = task::Entity::find()
-        .filter(task::Column::ProjectId.eq(id))
-        .filter(task::Column::Done.eq(true))
-        .count(db)
-        .await?;
-    Ok(Project {
+    let counts = task_counts(db, Some(id)).await?;
+    Ok(with_counts(p, &counts))
+}
+
+/// Tasks and done tasks per project, counted by the database in one query.
+async fn task_counts(db: &TenantDb, project: Option<Uuid>) -> Result<HashMap<Uuid, (u64, u64)>> {
+    let mut query = task::Entity::find()
+        .select_only()
+        .column(task::Column::ProjectId)
+        .column_as(task::Column::Id.count(), "total")
+        .column_as(Expr::cust("SUM(CASE WHEN done THEN 1 ELSE 0 END)"), "done")
+        .group_by(task::Column::ProjectId);
+    if let Some(id) = project {
+        query = query.filter(task::Column::ProjectId.eq(id));
+    }
+    let rows: Vec<(Uuid, i64, i64)> = query.into_tuple().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, total, done)| (id, (total.max(0) as u64, done.max(0) as u64)))
+        .collect())
+}
+
+fn with_counts(p: project::Model, counts: &HashMap<Uuid, (u64, u64)>) -> Project {
+    let (task_count, done_count) = counts.get(&p.id).copied().unwrap_or_default();
+    Project {
         id: p.id,
         name: p.name,
         task_count,
         done_count,
         created_at: p.created_at,
-    })
+    }
 }
 
 pub(crate) async fn find_model(db: &TenantDb, id: Uuid) -> Result<project::Model> {
