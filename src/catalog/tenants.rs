@@ -98,8 +98,12 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         rollback_creation(engine, &slug).await;
         return Err(e);
     }
-    let record = match set_state(engine, &slug, &[TenantState::Pending], TenantState::Active).await
-    {
+    let activated = set_state(engine, &slug, &[TenantState::Pending], TenantState::Active)
+        .await
+        .and_then(|t| {
+            t.ok_or_else(|| anyhow::anyhow!("tenant left pending before activation").into())
+        });
+    let record = match activated {
         Ok(record) => record,
         Err(e) => {
             tracing::error!(tenant_id = %id, error = ?e, "activation failed; rolling back");
@@ -263,44 +267,47 @@ async fn transition(
     action: &str,
 ) -> Result<TenantSummary> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let current = resolve::load_record(engine, &slug)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if current.state == TenantState::Deleted {
-        return Err(Error::NotFound);
-    }
-    if !from.contains(&current.state) {
-        return Err(Error::invalid(
-            "state",
-            format!(
-                "a {} tenant cannot become {}",
-                current.state.as_str(),
-                to.as_str()
-            ),
-        ));
-    }
-    let updated = set_state(engine, &slug, from, to).await?;
+    let Some(updated) = set_state(engine, &slug, from, to).await? else {
+        return Err(refusal(engine, &slug, to).await?);
+    };
     audit::record(
         engine,
         actor,
         action,
-        Some(current.id),
+        Some(updated.id),
         &format!("slug={slug}"),
     )
     .await?;
     Ok(updated)
 }
 
-/// Moves the tenant to `state` only if it is still in one of `from`: the
-/// check and the write are one statement, so two concurrent transitions
-/// cannot both apply (a deleted tenant is never brought back by a late
-/// suspend).
+/// Why a transition did not apply: a missing or deleted tenant is not found;
+/// any other state names itself.
+async fn refusal(engine: &Engine, slug: &Slug, to: TenantState) -> Result<Error> {
+    let current = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(engine.catalog())
+        .await?
+        .and_then(|t| TenantState::parse(&t.state));
+    Ok(match current {
+        None | Some(TenantState::Deleted) => Error::NotFound,
+        Some(state) => Error::invalid(
+            "state",
+            format!("a {} tenant cannot become {}", state.as_str(), to.as_str()),
+        ),
+    })
+}
+
+/// Moves the tenant to `state` only if it is in one of `from`, and returns
+/// it; `None` when it was not. The check and the write are one statement, so
+/// two concurrent transitions cannot both apply (a deleted tenant is never
+/// brought back by a late suspend).
 async fn set_state(
     engine: &Engine,
     slug: &Slug,
     from: &[TenantState],
     state: TenantState,
-) -> Result<TenantSummary> {
+) -> Result<Option<TenantSummary>> {
     let now = chrono::Utc::now();
     let mut update = tenant::Entity::update_many()
         .col_expr(tenant::Column::State, state.as_str().into())
@@ -320,20 +327,14 @@ async fn set_state(
         .exec(engine.catalog())
         .await?;
     if result.rows_affected == 0 {
-        return Err(Error::invalid(
-            "state",
-            format!(
-                "the tenant is no longer in a state that can become {}",
-                state.as_str()
-            ),
-        ));
+        return Ok(None);
     }
     let t = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .one(engine.catalog())
         .await?
         .ok_or(Error::NotFound)?;
-    summary(t)
+    summary(t).map(Some)
 }
 
 /// Hard-deletes tenants whose grace period has ended: their tenant-plane rows

@@ -66,9 +66,7 @@ impl TenantFiles {
 
     /// Closes the tenant's pool and removes its file.
     pub(super) async fn remove(&self, tenant: TenantId) -> Result<(), DbErr> {
-        if let Some((pool, _)) = self.open.lock().await.remove(&tenant) {
-            pool.close().await?;
-        }
+        self.remove_from_cache(tenant).await?;
         for suffix in ["", "-wal", "-shm"] {
             let path = PathBuf::from(format!("{}{suffix}", self.path(tenant).display()));
             match std::fs::remove_file(&path) {
