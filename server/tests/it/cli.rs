@@ -34,6 +34,21 @@ fn tenantry(envs: &[(&str, String)], args: &[&str], stdin: &str) -> Run {
     }
 }
 
+/// `tenant create` for `acme`, owner `a@acme.test`, password from stdin.
+fn create_acme(env: &[(&str, String)]) -> Run {
+    let args = [
+        "tenant",
+        "create",
+        "--slug",
+        "acme",
+        "--name",
+        "Acme",
+        "--admin-email",
+        "a@acme.test",
+    ];
+    tenantry(env, &args, &format!("{PASSWORD}\n"))
+}
+
 #[test]
 fn cli_creates_lists_suspends_and_deletes_tenants_and_rejects_bad_input() {
     let dir = tempfile::tempdir().expect("dir");
@@ -43,20 +58,7 @@ fn cli_creates_lists_suspends_and_deletes_tenants_and_rejects_bad_input() {
     )];
     // No explicit `migrate`: on the embedded default every command migrates.
 
-    let created = tenantry(
-        &env,
-        &[
-            "tenant",
-            "create",
-            "--slug",
-            "acme",
-            "--name",
-            "Acme",
-            "--admin-email",
-            "a@acme.test",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    let created = create_acme(&env);
     assert!(created.ok, "{}", created.stderr);
     let json: serde_json::Value = serde_json::from_str(created.stdout.trim()).expect("JSON");
     assert_eq!(json["slug"], "acme");
@@ -183,20 +185,7 @@ fn served_requests_log_json_lines_with_request_id_and_tenant_id() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data").display().to_string();
     let env = [("TENANTRY_DATA_DIR", data.clone())];
-    let created = tenantry(
-        &env,
-        &[
-            "tenant",
-            "create",
-            "--slug",
-            "acme",
-            "--name",
-            "Acme",
-            "--admin-email",
-            "a@acme.test",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    let created = create_acme(&env);
     let tenant_id = serde_json::from_str::<serde_json::Value>(created.stdout.trim()).expect("JSON")
         ["id"]
         .as_str()
