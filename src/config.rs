@@ -40,8 +40,24 @@ pub struct Settings {
     pub deleted_grace_days: u32,
     /// Connections in the catalog / pooled-tenant connection pool.
     pub pool_size: u32,
-    /// Upper bound on open per-tenant SQLite pools (least recently used are closed).
+    /// Upper bound on open per-tenant pools: SQLite files, or Postgres
+    /// `database` placements (least recently used idle ones are closed).
     pub max_tenant_pools: usize,
+    /// Total connections the per-tenant Postgres databases may hold, across all
+    /// their pools. A burst beyond it waits; it never exceeds it.
+    pub tenant_connections: u32,
+    /// Connections in one tenant database's pool.
+    pub tenant_database_pool_size: u32,
+    /// Name prefix of the databases of `database`-placed tenants.
+    pub tenant_database_prefix: String,
+    /// The migrated database new `database` tenants are copied from. Unset:
+    /// `<catalog database>_template`.
+    pub tenant_template_database: Option<String>,
+    /// Placement of new tenants on Postgres (`pool`, `schema`, `database`).
+    pub default_placement: String,
+    /// Fleet migrations: tenants migrated at once, and the first (canary) batch.
+    pub migrate_concurrency: usize,
+    pub migrate_canary: usize,
     /// Serve cookies as `Secure` with the `__Host-` prefix (set when behind https).
     pub secure_cookies: bool,
     pub log_format: LogFormat,
@@ -58,6 +74,12 @@ struct Defaults {
     path_prefix_routing: bool,
     deleted_grace_days: u32,
     max_tenant_pools: usize,
+    tenant_connections: u32,
+    tenant_database_pool_size: u32,
+    tenant_database_prefix: &'static str,
+    default_placement: &'static str,
+    migrate_concurrency: usize,
+    migrate_canary: usize,
     pool_size: u32,
     secure_cookies: bool,
     log_format: LogFormat,
@@ -72,6 +94,12 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     path_prefix_routing: false,
     deleted_grace_days: 30,
     max_tenant_pools: 64,
+    tenant_connections: 32,
+    tenant_database_pool_size: 2,
+    tenant_database_prefix: "tenantry_db_",
+    default_placement: "pool",
+    migrate_concurrency: 4,
+    migrate_canary: 1,
     pool_size: 16,
     secure_cookies: false,
     // Production default; `scripts/dev` asks for readable lines.
@@ -118,6 +146,15 @@ impl Settings {
         if settings.base_domain.is_empty() {
             anyhow::bail!("base_domain: must not be empty");
         }
+        crate::tenancy::Placement::parse_field(&settings.default_placement, "default_placement")?;
+        if settings.tenant_connections < settings.tenant_database_pool_size.max(1) {
+            anyhow::bail!("tenant_connections: must be at least tenant_database_pool_size");
+        }
+        if !valid_identifier_prefix(&settings.tenant_database_prefix) {
+            anyhow::bail!(
+                "tenant_database_prefix: lowercase letters, digits and underscores, at most 28"
+            );
+        }
         if let Some(host) = &settings.console_host {
             settings.console_host = Some(host.trim().to_ascii_lowercase());
         }
@@ -154,9 +191,63 @@ impl Settings {
         }
     }
 
+    /// The runtime URL pointed at another database on the same server.
+    pub fn runtime_url_for(&self, database: &str) -> String {
+        with_database(&self.runtime_url(), database)
+    }
+
+    /// The owner URL pointed at another database on the same server.
+    pub fn owner_url_for(&self, database: &str) -> String {
+        with_database(&self.owner_url(), database)
+    }
+
+    /// The catalog's database name (Postgres).
+    pub fn catalog_database(&self) -> String {
+        database_name(&self.runtime_url())
+    }
+
+    pub fn template_database(&self) -> String {
+        self.tenant_template_database
+            .clone()
+            .unwrap_or_else(|| format!("{}_template", self.catalog_database()))
+    }
+
     /// Directory of the per-tenant SQLite files.
     pub fn tenant_files_dir(&self) -> PathBuf {
         self.data_dir.join("tenants")
+    }
+}
+
+fn valid_identifier_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix.len() <= 28
+        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `scheme://auth@host/db?opts` → the `db` part.
+fn database_name(url: &str) -> String {
+    let path = url.split('?').next().unwrap_or_default();
+    let after_host = path.split_once("://").map_or(path, |(_, rest)| rest);
+    after_host
+        .split_once('/')
+        .map(|(_, db)| db.to_owned())
+        .unwrap_or_default()
+}
+
+/// The same URL (credentials, host, options) with another database.
+fn with_database(url: &str, database: &str) -> String {
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url, None),
+    };
+    let (scheme, rest) = path.split_once("://").unwrap_or(("", path));
+    let server = rest.split_once('/').map_or(rest, |(server, _)| server);
+    match query {
+        Some(query) => format!("{scheme}://{server}/{database}?{query}"),
+        None => format!("{scheme}://{server}/{database}"),
     }
 }
 
@@ -171,6 +262,23 @@ mod tests {
         assert_eq!(s.runtime_url(), "sqlite://data/catalog.db?mode=rwc");
         assert_eq!(s.console_host(), "admin.localhost");
         assert!(s.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn tenant_database_urls_keep_credentials_host_and_options() {
+        let s = Settings::from_pairs(&[(
+            "database_url",
+            "postgres://app:pw@db:5432/main?sslmode=disable",
+        )])
+        .expect("loads");
+        assert_eq!(s.catalog_database(), "main");
+        assert_eq!(s.template_database(), "main_template");
+        assert_eq!(
+            s.runtime_url_for("tenantry_db_1"),
+            "postgres://app:pw@db:5432/tenantry_db_1?sslmode=disable"
+        );
+        assert!(Settings::from_pairs(&[("default_placement", "cluster")]).is_err());
+        assert!(Settings::from_pairs(&[("tenant_database_prefix", "Bad-Prefix")]).is_err());
     }
 
     #[test]

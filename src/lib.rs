@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod failpoint;
 pub mod identity;
 pub mod platform;
 pub mod product;

@@ -38,6 +38,7 @@ pub async fn bootstrap_dev(engine: &Engine) -> crate::Result<DevCredentials> {
                 name: "Demo Company".into(),
                 admin_email: "owner@demo.localhost".into(),
                 admin_password: demo_password.clone(),
+                placement: String::new(),
             },
             "bootstrap",
         )

@@ -3,12 +3,18 @@
 //! - Application code reaches tenant-plane data only through a [`TenantDb`]:
 //!   a transaction bound to one tenant, obtained from a [`TenantCtx`]. The raw
 //!   connections are private to this module.
-//! - Postgres (`pool` placement): the tenant is bound per transaction with
-//!   `set_config('app.tenant_id', $1, true)`; row-level security (ENABLEd and
-//!   FORCEd, USING + WITH CHECK) filters reads and refuses foreign writes. No
-//!   tenant bound means no rows and no writes.
+//! - Postgres: every transaction binds its tenant with one statement,
+//!   `public.tenantry_enter`, which sets `app.tenant_id` and the placement's
+//!   `search_path` transaction-locally. Row-level security (ENABLEd and FORCEd,
+//!   USING + WITH CHECK) then filters reads and refuses foreign writes in every
+//!   placement: `pool` (shared tables), `schema` (a schema per tenant: the
+//!   search path is a second wall) and `database` (a database per tenant,
+//!   reached through a bounded per-tenant pool). No tenant bound means no rows
+//!   and no writes.
 //! - SQLite (`database` placement): each tenant has its own file; the file is
 //!   the wall.
+//! - Tenants move between placements online ([`moves`]); tenant-plane
+//!   migrations reach every placement ([`fleet`]).
 //! - Inserts are stamped with the tenant by [`TenantDb::insert`].
 //! - Platform-wide access goes through [`Engine::unscoped`], which is loud
 //!   (a warning log line and a platform audit entry) and greppable.
@@ -16,7 +22,10 @@
 pub mod audit;
 mod ctx;
 mod engine;
+pub mod fleet;
 mod ids;
+pub mod moves;
+mod pools;
 mod postgres;
 mod sqlite;
 mod tenant_db;

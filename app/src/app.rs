@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/login") view=console::login::ConsoleLogin ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
+                <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
                 <Route path=path!("/") view=tenant::projects::ProjectsPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=tenant::login::TenantLoginPage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=tenant::project::ProjectPage ssr=SsrMode::Async />

@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod members;
+pub mod placements;
 pub mod product;
 pub mod session;
 

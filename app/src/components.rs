@@ -216,6 +216,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                     <nav class="ml-auto flex items-center gap-4 text-sm">
                         {ctx.viewer.map(|v| view! {
                             <A href="/console">"Tenants"</A>
+                            <A href="/console/fleet">"Fleet"</A>
                             <A href="/console/audit">"Audit log"</A>
                             <SignedInAs email=v.email class="" />
                         })}

@@ -60,8 +60,40 @@ pub struct TenantRow {
     pub name: String,
     pub state: String,
     pub placement: String,
+    /// The schema or database name of a `schema` / `database` placement.
+    pub location: Option<String>,
     pub created_at: String,
     pub deleted_at: Option<String>,
+}
+
+/// A tenant's move between placements, as far as it got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoveDto {
+    pub from: String,
+    pub to: String,
+    pub step: String,
+    pub rows_total: i64,
+    pub rows_copied: i64,
+    pub freeze_ms: Option<i64>,
+    pub error: Option<String>,
+    pub finished: bool,
+}
+
+/// The tenant-plane version of every unit of the fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetDto {
+    pub latest: String,
+    pub rows: Vec<FleetRowDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetRowDto {
+    pub unit: String,
+    pub slug: Option<String>,
+    pub placement: Option<String>,
+    pub version: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Leptos application: pages, components and server functions. Server
 //! function bodies are one call into `backend` (server-only), which calls the
 //! core crate; the browser build compiles none of that.

@@ -35,13 +35,36 @@ pub async fn create_tenant(
     name: String,
     admin_email: String,
     admin_password: String,
+    /// Empty or absent: the deployment's default.
+    placement: Option<String>,
 ) -> Result<TenantRow, AppError> {
-    backend::console::create_tenant(slug, name, admin_email, admin_password).await
+    let placement = placement.unwrap_or_default();
+    backend::console::create_tenant(slug, name, admin_email, admin_password, placement).await
 }
 
 #[server]
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     backend::console::get_tenant(slug).await
+}
+
+#[server]
+pub async fn move_tenant(slug: String, to: String) -> Result<MoveDto, AppError> {
+    backend::placements::move_tenant(slug, to).await
+}
+
+#[server]
+pub async fn move_status(slug: String) -> Result<Option<MoveDto>, AppError> {
+    backend::placements::move_status(slug).await
+}
+
+#[server]
+pub async fn rollback_move(slug: String) -> Result<MoveDto, AppError> {
+    backend::placements::rollback_move(slug).await
+}
+
+#[server]
+pub async fn fleet_status() -> Result<FleetDto, AppError> {
+    backend::placements::fleet_status().await
 }
 
 #[server]

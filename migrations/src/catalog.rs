@@ -1,6 +1,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_control_plane;
+mod m0002_placements;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -8,7 +9,10 @@ pub struct CatalogMigrator;
 #[async_trait::async_trait]
 impl MigratorTrait for CatalogMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_control_plane::Migration)]
+        vec![
+            Box::new(m0001_control_plane::Migration),
+            Box::new(m0002_placements::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -1,20 +1,24 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_identity_and_projects;
+mod m0002_placement_fences;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
 /// still audited.
 pub const TENANT_TABLES: &[&str] = &["users", "memberships", "projects", "tasks"];
 
-/// The tenant plane: applied once to the shared Postgres database (pool
-/// placement) or to each tenant's SQLite file (database placement).
+/// The tenant plane: applied to the shared Postgres tables (pool placement),
+/// to each tenant schema and database, and to each tenant's SQLite file.
 pub struct TenantMigrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for TenantMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_identity_and_projects::Migration)]
+        vec![
+            Box::new(m0001_identity_and_projects::Migration),
+            Box::new(m0002_placement_fences::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

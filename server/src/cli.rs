@@ -6,7 +6,10 @@ use clap::{Parser, Subcommand};
 use tenantry::catalog::tenants::{self, NewTenant};
 use tenantry::config::Backend;
 use tenantry::identity::admins;
-use tenantry::tenancy::{audit, Engine, TenantState};
+use tenantry::tenancy::{audit, fleet, moves, Engine, Placement, TenantState};
+use tenantry_migrations::TenantMigrator;
+
+mod progress;
 use tenantry::Settings;
 use tokio::io::AsyncBufReadExt;
 
@@ -24,8 +27,17 @@ pub struct Cli {
 pub enum Command {
     /// Serve HTTP (the default).
     Serve,
-    /// Run pending migrations (as the owner role on Postgres).
-    Migrate,
+    /// Run pending migrations fleet-wide (as the owner role on Postgres): the
+    /// catalog, the shared pool and templates, then every tenant schema,
+    /// database or file in canary batches. Resumes where a failed run stopped.
+    Migrate {
+        /// Tenants migrated at once (default: `migrate_concurrency`).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Size of the first (canary) batch (default: `migrate_canary`).
+        #[arg(long)]
+        canary: Option<usize>,
+    },
     /// Platform superadmins.
     Admin {
         #[command(subcommand)]
@@ -59,6 +71,20 @@ pub enum TenantCommand {
         name: String,
         #[arg(long)]
         admin_email: String,
+        /// pool, schema or database (default: `default_placement`).
+        #[arg(long, default_value = "")]
+        placement: String,
+    },
+    /// Move a tenant to another placement while it keeps serving. Re-run the
+    /// same command to resume a move that was interrupted.
+    Move {
+        slug: String,
+        /// pool, schema or database.
+        #[arg(long, required_unless_present = "rollback")]
+        to: Option<String>,
+        /// Abandon an interrupted move that has not switched yet.
+        #[arg(long, conflicts_with = "to")]
+        rollback: bool,
     },
     /// List live tenants.
     List {
@@ -111,9 +137,22 @@ fn report(err: tenantry::Error) -> anyhow::Error {
 pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve => unreachable!("handled by main"),
-        Command::Migrate => {
-            Engine::migrate(&settings).await.map_err(report)?;
-            println!("migrations applied");
+        Command::Migrate {
+            concurrency,
+            canary,
+        } => {
+            let mut options = fleet::FleetOptions::from_settings(&settings);
+            options.concurrency = concurrency.unwrap_or(options.concurrency).max(1);
+            options.canary = canary.unwrap_or(options.canary).max(1);
+            let bar = progress::Bar::new("migrating tenants");
+            let report = fleet::migrate_all::<TenantMigrator>(&settings, &options, &bar)
+                .await
+                .map_err(report)?;
+            bar.finish();
+            println!(
+                "migrations applied: version {}, {} tenant unit(s) migrated, {} already current",
+                report.version, report.migrated, report.current
+            );
         }
         Command::AuditIsolation => {
             let engine = connect(&settings).await?;
@@ -149,6 +188,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             slug,
             name,
             admin_email,
+            placement,
         } => {
             let admin_password = read_password().await?;
             let input = NewTenant {
@@ -156,6 +196,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 name,
                 admin_email,
                 admin_password,
+                placement,
             };
             let created = tenants::create(&engine, input, CLI_ACTOR)
                 .await
@@ -202,6 +243,24 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 .await
                 .map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
+        }
+        TenantCommand::Move { slug, to, rollback } => {
+            let status = match (rollback, to) {
+                (true, _) => moves::rollback(&engine, &slug, CLI_ACTOR).await,
+                (false, to) => {
+                    let to = Placement::parse_field(to.as_deref().unwrap_or_default(), "to")
+                        .map_err(report)?;
+                    let id = moves::plan(&engine, &slug, to, CLI_ACTOR)
+                        .await
+                        .map_err(report)?;
+                    let watcher = progress::watch_move(engine.clone(), id);
+                    let outcome = moves::run(&engine, id).await;
+                    watcher.abort();
+                    outcome
+                }
+            }
+            .map_err(report)?;
+            println!("{}", serde_json::to_string(&status)?);
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use crate::entities::catalog::{tenant, tenant_branding};
 use crate::error::Result;
-use crate::tenancy::{Engine, RequestScope, Slug, TenantRecord, TenantState};
+use crate::tenancy::{Engine, RequestScope, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Strips an optional port and lowercases; `None` for anything malformed.
@@ -48,11 +48,26 @@ pub async fn by_slug(engine: &Engine, raw_slug: &str) -> Result<Option<RequestSc
 
 /// A tenant's catalog record by slug, in any state.
 pub async fn load_record(engine: &Engine, slug: &Slug) -> Result<Option<TenantRecord>> {
-    let Some(t) = tenant::Entity::find()
+    let found = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .one(engine.catalog())
-        .await?
-    else {
+        .await?;
+    with_branding(engine, found).await
+}
+
+/// A tenant's catalog record by id, in any state.
+pub async fn load_record_by_id(engine: &Engine, id: TenantId) -> Result<Option<TenantRecord>> {
+    let found = tenant::Entity::find_by_id(id.uuid())
+        .one(engine.catalog())
+        .await?;
+    with_branding(engine, found).await
+}
+
+async fn with_branding(
+    engine: &Engine,
+    found: Option<tenant::Model>,
+) -> Result<Option<TenantRecord>> {
+    let Some(t) = found else {
         return Ok(None);
     };
     let branding = tenant_branding::Entity::find_by_id(t.id)

@@ -5,7 +5,7 @@ use super::{audit, branding, resolve};
 use crate::entities::catalog::{tenant, tenant_branding};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::identity::members::{self, NewMember};
-use crate::tenancy::{Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
+use crate::tenancy::{fleet, Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -19,6 +19,8 @@ pub struct NewTenant {
     pub name: String,
     pub admin_email: String,
     pub admin_password: String,
+    /// `pool`, `schema` or `database`; empty for the deployment's default.
+    pub placement: String,
 }
 
 /// A tenant as callers see it.
@@ -29,6 +31,7 @@ pub struct TenantSummary {
     pub name: String,
     pub state: TenantState,
     pub placement: Placement,
+    pub location: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -42,6 +45,7 @@ fn summary(t: tenant::Model) -> Result<TenantSummary> {
             .ok_or_else(|| anyhow::anyhow!("bad placement {:?}", t.placement))?,
         slug: t.slug,
         name: t.name,
+        location: t.location,
         created_at: t.created_at,
         deleted_at: t.deleted_at,
     })
@@ -66,11 +70,12 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
     let name = parse_name(&input.name)?;
     let owner = NewMember::parse(&input.admin_email, "", &input.admin_password, "owner")
         .map_err(|e| rename_field(e, "admin_"))?;
+    let placement = parse_placement(engine, &input.placement).await?;
     if resolve::load_record(engine, &slug).await?.is_some() {
         return Err(Error::conflict("slug", "this slug is already taken"));
     }
     let id = TenantId::new();
-    let placement = engine.default_placement();
+    let location = engine.location_for(id, placement);
     let now = chrono::Utc::now();
     let txn = engine.catalog().begin().await?;
     tenant::ActiveModel {
@@ -79,6 +84,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         name: Set(name.clone()),
         state: Set(TenantState::Pending.as_str().into()),
         placement: Set(placement.as_str().into()),
+        location: Set(location),
         created_at: Set(now),
         updated_at: Set(now),
         suspended_at: Set(None),
@@ -123,11 +129,40 @@ async fn provision(engine: &Engine, slug: &Slug, owner: NewMember) -> Result<()>
     let record = resolve::load_record(engine, slug)
         .await?
         .ok_or(Error::NotFound)?;
-    engine.provision(record.id, record.placement).await?;
+    let location = record.location.clone();
+    engine
+        .provision(record.id, record.placement, location.as_deref())
+        .await?;
+    fleet::record_provisioned(
+        engine.catalog(),
+        record.id,
+        record.placement,
+        location.as_deref(),
+    )
+    .await?;
     let db = engine.ctx(record).db().await?;
     members::create(&db, owner).await?;
     db.commit().await?;
     Ok(())
+}
+
+/// The requested placement, checked against what this deployment can hold
+/// before anything is written.
+async fn parse_placement(engine: &Engine, raw: &str) -> Result<Placement> {
+    if raw.trim().is_empty() {
+        return Ok(engine.default_placement());
+    }
+    let placement = Placement::parse_field(raw, "placement")?;
+    if !engine.supports(placement) {
+        return Err(Error::invalid(
+            "placement",
+            "only database (one SQLite file per tenant) is available on the embedded SQLite backend",
+        ));
+    }
+    if placement != Placement::Pool && engine.backend() == crate::config::Backend::Postgres {
+        engine.owner_for_ddl().await?;
+    }
+    Ok(placement)
 }
 
 async fn rollback_creation(engine: &Engine, slug: &Slug) {

@@ -96,7 +96,7 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
 /// `Unauthenticated`, in about the same time, whether or not the account exists.
 pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) -> Result<Member> {
     ctx.ensure_active()?;
-    let db = ctx.db().await?;
+    let db = ctx.read().await?;
     let found = match Email::parse("email", email) {
         Ok(email) => {
             user::Entity::find()

@@ -10,6 +10,9 @@ pub struct TenantRecord {
     pub name: String,
     pub state: TenantState,
     pub placement: Placement,
+    /// The schema or database name of a `schema` / `database` placement on
+    /// Postgres.
+    pub location: Option<String>,
     pub branding: tenant_branding::Model,
 }
 
@@ -26,6 +29,7 @@ impl TenantRecord {
             name: t.name,
             state,
             placement,
+            location: t.location,
             branding,
         })
     }
@@ -67,9 +71,17 @@ impl TenantCtx {
         self.tenant.id
     }
 
-    /// A transaction bound to this tenant. Commit it to keep writes.
+    /// A read-write transaction bound to this tenant. Commit it to keep
+    /// writes. While the tenant moves between placements, it waits for the
+    /// short write freeze to end.
     pub async fn db(&self) -> Result<TenantDb> {
-        self.engine.begin(&self.tenant).await
+        self.engine.begin(&self.tenant, true).await
+    }
+
+    /// A read-only transaction bound to this tenant (on Postgres the database
+    /// refuses writes in it). Never blocked by a move's write freeze.
+    pub async fn read(&self) -> Result<TenantDb> {
+        self.engine.begin(&self.tenant, false).await
     }
 
     /// Ok while the tenant is active: a suspended tenant serves no data and
@@ -97,7 +109,7 @@ impl TenantCtx {
         let db = if writes {
             self.db_for_write().await?
         } else {
-            self.db().await?
+            self.read().await?
         };
         let out = work(&db).await?;
         db.commit().await?;

@@ -1,14 +1,16 @@
+use super::pools::PoolCache;
 use super::sqlite::TenantFiles;
-use super::{postgres, Placement, TenantCtx, TenantDb, TenantId, TenantRecord};
+use super::{fleet, postgres, Placement, TenantCtx, TenantDb, TenantId, TenantRecord};
 use crate::config::{Backend, Settings};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use std::time::Duration;
-use tenantry_migrations::{sea_orm_migration, CatalogMigrator, TenantMigrator};
+use tenantry_migrations::sea_orm_migration::MigratorTrait;
+use tenantry_migrations::TenantMigrator;
+use tokio::sync::OnceCell;
 
 /// The isolation engine: owns the connections and hands out [`TenantDb`]s.
 /// Cheap to clone.
@@ -16,27 +18,38 @@ use tenantry_migrations::{sea_orm_migration, CatalogMigrator, TenantMigrator};
 pub struct Engine(Arc<Inner>);
 
 struct Inner {
-    /// The control-plane catalog. On Postgres the pooled tenant plane lives in
-    /// the same database, behind row-level security.
+    /// The control-plane catalog. On Postgres the `pool` and `schema`
+    /// placements live in the same database, behind row-level security.
     catalog: DatabaseConnection,
+    /// SQLite: one file per tenant.
     tenant_files: Option<TenantFiles>,
+    /// Postgres: one pool per `database`-placed tenant.
+    tenant_databases: Option<PoolCache>,
+    /// The owner role, for DDL (provisioning, moves); connected on first use.
+    owner: OnceCell<DatabaseConnection>,
     settings: Settings,
 }
 
 impl Engine {
     /// Connects as the runtime role.
     pub async fn connect(settings: &Settings) -> Result<Self> {
-        let tenant_files = match settings.backend() {
-            Backend::Postgres => None,
+        let (tenant_files, tenant_databases) = match settings.backend() {
+            Backend::Postgres => {
+                let pools = PoolCache::new(
+                    settings.tenant_connections,
+                    settings.tenant_database_pool_size,
+                    settings.max_tenant_pools,
+                );
+                (None, Some(pools))
+            }
             Backend::Sqlite => {
                 std::fs::create_dir_all(&settings.data_dir).map_err(anyhow::Error::from)?;
-                Some(TenantFiles::new(
-                    settings.tenant_files_dir(),
-                    settings.max_tenant_pools,
-                ))
+                let files =
+                    TenantFiles::new(settings.tenant_files_dir(), settings.max_tenant_pools);
+                (Some(files), None)
             }
         };
-        let catalog = connect_catalog(
+        let catalog = connect_pool(
             &settings.runtime_url(),
             settings.backend(),
             settings.pool_size,
@@ -45,43 +58,22 @@ impl Engine {
         Ok(Self(Arc::new(Inner {
             catalog,
             tenant_files,
+            tenant_databases,
+            owner: OnceCell::new(),
             settings: settings.clone(),
         })))
     }
 
-    /// Runs every pending migration as the owner role: the catalog, the shared
-    /// tenant plane (Postgres) or every tenant file (SQLite), then grants the
-    /// runtime role its privileges.
+    /// Runs every pending migration as the owner role, fleet-wide (see
+    /// [`fleet`]), without progress output.
     pub async fn migrate(settings: &Settings) -> Result<()> {
-        match settings.backend() {
-            Backend::Postgres => {
-                let owner = connect_catalog(&settings.owner_url(), Backend::Postgres, 2).await?;
-                CatalogMigrator::up(&owner, None).await?;
-                TenantMigrator::up(&owner, None).await?;
-                let runtime =
-                    connect_catalog(&settings.runtime_url(), Backend::Postgres, 1).await?;
-                let runtime_role = postgres::current_role(&runtime).await?;
-                let owner_role = postgres::current_role(&owner).await?;
-                if runtime_role != owner_role {
-                    postgres::grant_runtime_role(&owner, &runtime_role).await?;
-                }
-                runtime.close().await?;
-                owner.close().await?;
-            }
-            Backend::Sqlite => {
-                std::fs::create_dir_all(&settings.data_dir).map_err(anyhow::Error::from)?;
-                let catalog = connect_catalog(&settings.runtime_url(), Backend::Sqlite, 1).await?;
-                CatalogMigrator::up(&catalog, None).await?;
-                catalog.close().await?;
-                let files = TenantFiles::new(settings.tenant_files_dir(), 1);
-                for tenant in files.existing() {
-                    let pool = files.pool(tenant).await?;
-                    TenantMigrator::up(&pool, None).await?;
-                    files.remove_from_cache(tenant).await?;
-                }
-            }
-        }
-        Ok(())
+        fleet::migrate_all::<tenantry_migrations::TenantMigrator>(
+            settings,
+            &fleet::FleetOptions::from_settings(settings),
+            &fleet::Quiet,
+        )
+        .await
+        .map(|_| ())
     }
 
     pub fn settings(&self) -> &Settings {
@@ -92,11 +84,31 @@ impl Engine {
         self.0.settings.backend()
     }
 
-    /// The placement new tenants get on this deployment.
+    /// The placement new tenants get on this deployment unless told otherwise.
     pub fn default_placement(&self) -> Placement {
         match self.backend() {
-            Backend::Postgres => Placement::Pool,
+            Backend::Postgres => {
+                Placement::parse(&self.0.settings.default_placement).unwrap_or(Placement::Pool)
+            }
             Backend::Sqlite => Placement::Database,
+        }
+    }
+
+    /// Whether this deployment can hold a tenant in `placement`.
+    pub fn supports(&self, placement: Placement) -> bool {
+        match self.backend() {
+            Backend::Postgres => true,
+            Backend::Sqlite => placement == Placement::Database,
+        }
+    }
+
+    /// The schema or database name a tenant gets in `placement`.
+    pub(crate) fn location_for(&self, tenant: TenantId, placement: Placement) -> Option<String> {
+        match self.backend() {
+            Backend::Postgres => {
+                placement.location_for(tenant, &self.0.settings.tenant_database_prefix)
+            }
+            Backend::Sqlite => None,
         }
     }
 
@@ -107,20 +119,70 @@ impl Engine {
         &self.0.catalog
     }
 
+    /// The owner role's connection to the catalog database (Postgres).
+    pub(crate) async fn owner(&self) -> Result<&DatabaseConnection> {
+        self.0
+            .owner
+            .get_or_try_init(|| async {
+                connect_pool(&self.0.settings.owner_url(), Backend::Postgres, 4).await
+            })
+            .await
+    }
+
     pub(crate) fn ctx(&self, tenant: TenantRecord) -> TenantCtx {
         TenantCtx::new(tenant, self.clone())
     }
 
-    pub(super) async fn begin(&self, tenant: &TenantRecord) -> Result<TenantDb> {
-        match (tenant.placement, &self.0.tenant_files) {
-            (Placement::Pool, None) => {
-                let txn = self.0.catalog.begin().await?;
-                postgres::bind_tenant(&txn, tenant.id).await?;
-                Ok(TenantDb::new(txn, tenant.id))
+    /// A transaction bound to `tenant`. If it fails because the tenant moved
+    /// since the request resolved it, it is retried once on the new placement.
+    pub(super) async fn begin(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {
+        match self.begin_at(tenant, writes).await {
+            Ok(db) => Ok(db),
+            Err(first) if self.backend() == Backend::Postgres => {
+                let fresh = crate::catalog::resolve::load_record_by_id(self, tenant.id).await?;
+                match fresh {
+                    Some(fresh)
+                        if (fresh.placement, &fresh.location)
+                            != (tenant.placement, &tenant.location) =>
+                    {
+                        tracing::info!(tenant_id = %tenant.id, "tenant moved; retrying on its new placement");
+                        self.begin_at(&fresh, writes).await
+                    }
+                    _ => Err(first),
+                }
             }
-            (Placement::Database, Some(files)) => {
-                let pool = files.pool(tenant.id).await?;
-                Ok(TenantDb::new(pool.begin().await?, tenant.id))
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn begin_at(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {
+        let location = || {
+            tenant
+                .location
+                .as_deref()
+                .ok_or_else(|| Error::from(anyhow::anyhow!("tenant {} has no location", tenant.id)))
+        };
+        match (tenant.placement, self.backend()) {
+            (Placement::Pool, Backend::Postgres) => {
+                let txn = self.0.catalog.begin().await?;
+                postgres::enter(&txn, tenant.id, "public", writes).await?;
+                Ok(TenantDb::new(txn, tenant.id, None))
+            }
+            (Placement::Schema, Backend::Postgres) => {
+                let txn = self.0.catalog.begin().await?;
+                postgres::enter(&txn, tenant.id, location()?, writes).await?;
+                Ok(TenantDb::new(txn, tenant.id, None))
+            }
+            (Placement::Database, Backend::Postgres) => {
+                let database = location()?;
+                let (pool, lease) = self.tenant_database(database).await?;
+                let txn = pool.begin().await?;
+                postgres::enter(&txn, tenant.id, "public", writes).await?;
+                Ok(TenantDb::new(txn, tenant.id, Some(lease)))
+            }
+            (Placement::Database, Backend::Sqlite) => {
+                let (pool, lease) = self.files()?.pool(tenant.id).await?;
+                Ok(TenantDb::new(pool.begin().await?, tenant.id, Some(lease)))
             }
             (placement, _) => Err(anyhow::anyhow!(
                 "tenant {} has placement {placement:?}, which this deployment does not serve",
@@ -130,28 +192,111 @@ impl Engine {
         }
     }
 
-    /// Makes room for a new tenant's rows in its placement.
-    pub(crate) async fn provision(&self, tenant: TenantId, placement: Placement) -> Result<()> {
-        if let (Placement::Database, Some(files)) = (placement, &self.0.tenant_files) {
-            let pool = files.create(tenant).await?;
-            TenantMigrator::up(&pool, None).await?;
-            pool.close().await?;
+    async fn tenant_database(
+        &self,
+        database: &str,
+    ) -> Result<(DatabaseConnection, super::pools::Lease)> {
+        let pools = self
+            .0
+            .tenant_databases
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no tenant databases on this backend"))?;
+        Ok(pools
+            .get(database, &self.0.settings.runtime_url_for(database))
+            .await?)
+    }
+
+    fn files(&self) -> Result<&TenantFiles> {
+        Ok(self
+            .0
+            .tenant_files
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no tenant files on this backend"))?)
+    }
+
+    /// Makes room for a new tenant's rows in its placement: a SQLite file, a
+    /// schema cloned from the template schema, or a database copied from the
+    /// template database. Idempotent: a leftover from an earlier attempt is
+    /// replaced.
+    pub(crate) async fn provision(
+        &self,
+        tenant: TenantId,
+        placement: Placement,
+        location: Option<&str>,
+    ) -> Result<()> {
+        let need_location = || {
+            location.ok_or_else(|| Error::from(anyhow::anyhow!("{placement:?} needs a location")))
+        };
+        match (placement, self.backend()) {
+            (Placement::Pool, Backend::Postgres) => Ok(()),
+            (Placement::Schema, Backend::Postgres) => {
+                let runtime_role = postgres::current_role(self.catalog()).await?;
+                let owner = self.owner_for_ddl().await?;
+                postgres::clone_template_schema(owner, need_location()?, &runtime_role).await?;
+                Ok(())
+            }
+            (Placement::Database, Backend::Postgres) => {
+                let database = need_location()?;
+                let owner = self.owner_for_ddl().await?;
+                self.drop_tenant_database(database).await?;
+                postgres::create_database_from_template(
+                    owner,
+                    database,
+                    &self.0.settings.template_database(),
+                )
+                .await?;
+                Ok(())
+            }
+            (Placement::Database, Backend::Sqlite) => {
+                let files = self.files()?;
+                files.remove(tenant).await?;
+                let pool = files.create(tenant).await?;
+                TenantMigrator::up(&pool, None).await?;
+                pool.close().await?;
+                Ok(())
+            }
+            (placement, _) => Err(Error::invalid(
+                "placement",
+                format!("{} is not available on this deployment", placement.as_str()),
+            )),
         }
+    }
+
+    /// The owner connection, with a clear error when the deployment runs
+    /// without one (schema and database placements need DDL).
+    pub(crate) async fn owner_for_ddl(&self) -> Result<&DatabaseConnection> {
+        if self.0.settings.owner_database_url.is_none() {
+            return Err(Error::invalid(
+                "placement",
+                "schema and database placements need the owner role: set TENANTRY_OWNER_DATABASE_URL",
+            ));
+        }
+        self.owner().await
+    }
+
+    pub(crate) async fn drop_tenant_database(&self, database: &str) -> Result<()> {
+        if let Some(pools) = &self.0.tenant_databases {
+            pools.close(database).await?;
+        }
+        postgres::drop_database(self.owner_for_ddl().await?, database).await?;
         Ok(())
     }
 
-    /// Removes a tenant's rows for good. On the pool this runs inside the
-    /// tenant's own bound transaction, so the deletes cannot reach another
-    /// tenant's rows.
+    /// Removes a tenant's rows for good: its file, schema or database, or, on
+    /// the pool, its rows, deleted inside its own bound transaction so that the
+    /// deletes cannot reach another tenant's rows.
     pub(crate) async fn purge(&self, tenant: &TenantRecord) -> Result<()> {
-        match (tenant.placement, &self.0.tenant_files) {
-            (Placement::Database, Some(files)) => files.remove(tenant.id).await?,
+        match (tenant.placement, self.backend(), tenant.location.as_deref()) {
+            (Placement::Database, Backend::Sqlite, _) => self.files()?.remove(tenant.id).await?,
+            (Placement::Schema, Backend::Postgres, Some(schema)) => {
+                postgres::drop_schema(self.owner_for_ddl().await?, schema).await?
+            }
+            (Placement::Database, Backend::Postgres, Some(database)) => {
+                self.drop_tenant_database(database).await?
+            }
             _ => {
-                let db = self.begin(tenant).await?;
-                for table in tenantry_migrations::TENANT_TABLES.iter().rev() {
-                    db.execute_unprepared(&format!("DELETE FROM {table}"))
-                        .await?;
-                }
+                let db = self.begin_at(tenant, true).await?;
+                delete_tenant_rows(&db).await?;
                 db.commit().await?;
             }
         }
@@ -164,10 +309,27 @@ impl Engine {
         Ok(())
     }
 
-    /// Number of open per-tenant pools (SQLite).
+    /// Number of open per-tenant pools (SQLite files or tenant databases).
     pub async fn open_tenant_pools(&self) -> usize {
-        match &self.0.tenant_files {
-            Some(files) => files.open_count().await,
+        match (&self.0.tenant_files, &self.0.tenant_databases) {
+            (Some(files), _) => files.open_count().await,
+            (_, Some(pools)) => pools.open_count().await,
+            _ => 0,
+        }
+    }
+
+    /// Connections reserved by open tenant-database pools (never more than
+    /// `tenant_connections`).
+    pub fn reserved_tenant_connections(&self) -> usize {
+        self.0.tenant_databases.as_ref().map_or(0, |p| {
+            p.reserved_connections(self.0.settings.tenant_connections)
+        })
+    }
+
+    /// Closes tenant-database pools that fail a ping.
+    pub async fn check_tenant_pools(&self) -> usize {
+        match &self.0.tenant_databases {
+            Some(pools) => pools.check_health().await,
             None => 0,
         }
     }
@@ -177,7 +339,21 @@ impl Engine {
     }
 }
 
-async fn connect_catalog(url: &str, backend: Backend, size: u32) -> Result<DatabaseConnection> {
+/// Deletes every tenant-plane row the transaction's tenant can see, children
+/// first.
+pub(super) async fn delete_tenant_rows<C: ConnectionTrait>(db: &C) -> Result<()> {
+    for table in tenantry_migrations::TENANT_TABLES.iter().rev() {
+        db.execute_unprepared(&format!("DELETE FROM {table}"))
+            .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn connect_pool(
+    url: &str,
+    backend: Backend,
+    size: u32,
+) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(match backend {

@@ -2,27 +2,25 @@
 //! Pools are opened lazily and bounded; the least recently used is closed when
 //! the bound is reached.
 
+use super::pools::{Lease, PoolCache};
 use super::TenantId;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::Mutex;
 
 pub(super) struct TenantFiles {
     dir: PathBuf,
-    max_open: usize,
-    open: Mutex<HashMap<TenantId, (DatabaseConnection, u64)>>,
-    clock: AtomicU64,
+    /// One connection per file: SQLite allows one writer at a time, and a
+    /// single connection serialises a tenant's transactions instead of failing
+    /// them with `SQLITE_BUSY`.
+    pools: PoolCache,
 }
 
 impl TenantFiles {
     pub(super) fn new(dir: PathBuf, max_open: usize) -> Self {
+        let max_open = max_open.max(1);
         Self {
             dir,
-            max_open: max_open.max(1),
-            open: Mutex::new(HashMap::new()),
-            clock: AtomicU64::new(0),
+            pools: PoolCache::new(max_open as u32, 1, max_open),
         }
     }
 
@@ -32,28 +30,12 @@ impl TenantFiles {
 
     /// The tenant's pool, opening the file if needed. The file must exist:
     /// only [`TenantFiles::create`] makes one.
-    pub(super) async fn pool(&self, tenant: TenantId) -> Result<DatabaseConnection, DbErr> {
-        let now = self.clock.fetch_add(1, Ordering::Relaxed);
-        let mut open = self.open.lock().await;
-        if let Some((pool, used)) = open.get_mut(&tenant) {
-            *used = now;
-            return Ok(pool.clone());
-        }
-        let pool = connect(&self.path(tenant), "rw").await?;
-        if open.len() >= self.max_open {
-            if let Some(oldest) = open
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(id, _)| *id)
-            {
-                if let Some((evicted, _)) = open.remove(&oldest) {
-                    // Requests still holding a clone finish first; close waits.
-                    tokio::spawn(async move { evicted.close().await });
-                }
-            }
-        }
-        open.insert(tenant, (pool.clone(), now));
-        Ok(pool)
+    pub(super) async fn pool(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(DatabaseConnection, Lease), DbErr> {
+        let url = format!("sqlite://{}?mode=rw", self.path(tenant).display());
+        self.pools.get(&tenant.to_string(), &url).await
     }
 
     /// Creates the tenant's file (WAL mode) and returns a connection to it.
@@ -80,35 +62,14 @@ impl TenantFiles {
 
     /// Closes the tenant's pool, keeping its file.
     pub(super) async fn remove_from_cache(&self, tenant: TenantId) -> Result<(), DbErr> {
-        if let Some((pool, _)) = self.open.lock().await.remove(&tenant) {
-            pool.close().await?;
-        }
-        Ok(())
+        self.pools.close(&tenant.to_string()).await
     }
 
     pub(super) async fn open_count(&self) -> usize {
-        self.open.lock().await.len()
-    }
-
-    /// Every tenant file on disk (for fleet migrations).
-    pub(super) fn existing(&self) -> Vec<TenantId> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let id = name.strip_suffix(".db")?;
-                uuid::Uuid::parse_str(id).ok().map(TenantId::from_uuid)
-            })
-            .collect()
+        self.pools.open_count().await
     }
 }
 
-/// One connection per tenant file: SQLite allows one writer at a time, and a
-/// single connection serialises a tenant's transactions instead of failing
-/// them with `SQLITE_BUSY`.
 async fn connect(path: &std::path::Path, mode: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(format!("sqlite://{}?mode={mode}", path.display()));
     options

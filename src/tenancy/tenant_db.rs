@@ -1,3 +1,4 @@
+use super::pools::Lease;
 use super::TenantId;
 use crate::entities::tenant::TenantOwned;
 use sea_orm::{
@@ -11,13 +12,20 @@ use sea_orm::{
 /// statement inside the tenant. Dropped without [`TenantDb::commit`], it rolls
 /// back.
 pub struct TenantDb {
+    // Declared first so it ends (rolls back) before the lease is returned.
     txn: DatabaseTransaction,
     tenant_id: TenantId,
+    /// Keeps a per-tenant pool open while the transaction runs.
+    _lease: Option<Lease>,
 }
 
 impl TenantDb {
-    pub(super) fn new(txn: DatabaseTransaction, tenant_id: TenantId) -> Self {
-        Self { txn, tenant_id }
+    pub(super) fn new(txn: DatabaseTransaction, tenant_id: TenantId, lease: Option<Lease>) -> Self {
+        Self {
+            txn,
+            tenant_id,
+            _lease: lease,
+        }
     }
 
     pub fn tenant_id(&self) -> TenantId {

@@ -13,12 +13,13 @@ fn row(t: TenantSummary) -> TenantRow {
         name: t.name,
         state: t.state.as_str().to_owned(),
         placement: t.placement.as_str().to_owned(),
+        location: t.location,
         created_at: timestamp(t.created_at),
         deleted_at: t.deleted_at.map(timestamp),
     }
 }
 
-fn actor(email: &str) -> String {
+pub(super) fn actor(email: &str) -> String {
     format!("superadmin:{email}")
 }
 
@@ -39,6 +40,7 @@ pub async fn create_tenant(
     name: String,
     admin_email: String,
     admin_password: String,
+    placement: String,
 ) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     let input = NewTenant {
@@ -46,6 +48,7 @@ pub async fn create_tenant(
         name,
         admin_email,
         admin_password,
+        placement,
     };
     let created = tenants::create(&engine, input, &actor(&who.email))
         .await

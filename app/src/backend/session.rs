@@ -33,7 +33,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             let tenant = ctx.tenant();
             let viewer = match subject {
                 Some(id) => {
-                    let db = ctx.db().await.map_err(fail)?;
+                    let db = ctx.read().await.map_err(fail)?;
                     members::find(&db, id)
                         .await
                         .map_err(fail)?

@@ -77,7 +77,9 @@ fn assert_no_leak(v: &Victim, what: &str, body: &str) {
     }
 }
 
-async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged(app: TestApp) {
+pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged(
+    app: TestApp,
+) {
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
@@ -120,6 +122,7 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("user_id", v.member_id.clone()),
         ("slug", "bravo".into()),
         ("confirm", "bravo".into()),
+        ("to", "database".into()),
         ("name", "pwned".into()),
         ("title", "pwned".into()),
         ("email", "owner@bravo.test".into()),
@@ -151,7 +154,7 @@ const ID_TAKING: &[&str] = &[
     "remove_member",
 ];
 
-async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(
+pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(
     app: TestApp,
 ) {
     app.tenant("alpha").await;

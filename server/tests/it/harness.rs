@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use std::sync::OnceLock;
 use tenantry::catalog::tenants::{self, NewTenant};
 use tenantry::identity::admins;
-use tenantry::tenancy::{Engine, TenantCtx};
+use tenantry::tenancy::{Engine, Placement, TenantCtx};
 use tenantry::Settings;
 use tower::ServiceExt;
 
@@ -29,6 +29,15 @@ macro_rules! on_both_backends {
                 super::$scenario($crate::harness::TestApp::postgres().await).await
             })*
         }
+        /// Postgres with tenants spread over the placements: the first
+        /// tenant a scenario creates lives in a schema, the second in a
+        /// database of its own, the third in the shared pool.
+        pub mod on_mixed_placements {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::harness::TestApp::postgres_mixed().await).await
+            })*
+        }
     };
 }
 
@@ -38,6 +47,9 @@ pub struct TestApp {
     pub settings: Settings,
     _dir: tempfile::TempDir,
     pub pg_database: Option<String>,
+    /// Placements handed to the tenants [`TestApp::tenant`] creates, in turn;
+    /// empty for the deployment default.
+    placements: std::sync::Mutex<std::collections::VecDeque<Placement>>,
 }
 
 impl TestApp {
@@ -59,6 +71,24 @@ impl TestApp {
         Self::postgres_with(&[]).await
     }
 
+    /// Postgres, with the tenants this app creates placed in `cycle`, in turn.
+    pub async fn postgres_placed(cycle: &[Placement]) -> Self {
+        let app = Self::postgres().await;
+        app.placements_cycle(cycle);
+        app
+    }
+
+    /// Places the tenants [`TestApp::tenant`] creates from now on in `cycle`.
+    pub fn placements_cycle(&self, cycle: &[Placement]) {
+        let mut placements = self.placements.lock().expect("lock");
+        placements.clear();
+        placements.extend(cycle.iter().copied());
+    }
+
+    pub async fn postgres_mixed() -> Self {
+        Self::postgres_placed(&[Placement::Schema, Placement::Database, Placement::Pool]).await
+    }
+
     pub async fn postgres_with(extra: &[(&str, &str)]) -> Self {
         let name = fresh_pg_database();
         let runtime = pg_url("tenantry_app", &name);
@@ -66,6 +96,7 @@ impl TestApp {
         let mut pairs = vec![
             ("database_url", runtime.as_str()),
             ("owner_database_url", owner.as_str()),
+            ("tenant_database_prefix", TENANT_DB_PREFIX),
         ];
         pairs.extend_from_slice(extra);
         let settings = Settings::from_pairs(&pairs).expect("settings");
@@ -88,6 +119,19 @@ impl TestApp {
             settings,
             _dir: dir,
             pg_database,
+            placements: Default::default(),
+        }
+    }
+
+    /// The next placement of the cycle (rotating), or the default.
+    fn next_placement(&self) -> String {
+        let mut cycle = self.placements.lock().expect("lock");
+        match cycle.pop_front() {
+            Some(p) => {
+                cycle.push_back(p);
+                p.as_str().to_owned()
+            }
+            None => String::new(),
         }
     }
 
@@ -104,6 +148,7 @@ impl TestApp {
                 name: format!("{slug} Inc"),
                 admin_email: format!("owner@{slug}.test"),
                 admin_password: PASSWORD.into(),
+                placement: self.next_placement(),
             },
             "test",
         )
@@ -313,6 +358,12 @@ pub fn urlencode(s: &str) -> String {
 // ---- Postgres: a template migrated once per run, a fresh clone per test ----
 
 const TEMPLATE: &str = "tenantry_test_template";
+/// The template database `database` placements are copied from, made by
+/// migrating [`TEMPLATE`]; each test gets a copy, so a test that migrates its
+/// own cannot disturb the others.
+const TENANT_TEMPLATE: &str = "tenantry_test_template_template";
+/// Tenant databases of tests match the leftover pattern below.
+pub const TENANT_DB_PREFIX: &str = "tenantry_t_db_";
 
 fn pg_host() -> String {
     std::env::var("TENANTRY_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1:5432".into())
@@ -322,12 +373,24 @@ pub fn pg_url(role: &str, database: &str) -> String {
     format!("postgres://{role}@{}/{database}", pg_host())
 }
 
-fn admin_url() -> String {
+pub fn admin_url() -> String {
     std::env::var("TENANTRY_PG_ADMIN_URL")
         .unwrap_or_else(|_| format!("postgres://postgres@{}/postgres", pg_host()))
 }
 
 /// Runs `sql` as the superuser on the maintenance database.
+/// Runs `sql` as the superuser in one database.
+pub async fn pg_admin_in(database: &str, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(pg_url("postgres", database))
+        .await
+        .expect("admin connects");
+    db.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = db.close().await;
+}
+
 pub async fn pg_admin(sql: &str) {
     use sea_orm::ConnectionTrait;
     let db = sea_orm::Database::connect(admin_url())
@@ -353,6 +416,10 @@ fn fresh_pg_database() -> String {
                 .expect("runtime")
                 .block_on(async {
                     pg_admin(&format!("DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")).await;
+                    pg_admin(&format!(
+                        "DROP DATABASE IF EXISTS {TENANT_TEMPLATE} WITH (FORCE)"
+                    ))
+                    .await;
                     drop_leftover_test_databases().await;
                     pg_admin(&format!("CREATE DATABASE {TEMPLATE} OWNER tenantry_owner")).await;
                     let settings = Settings::from_pairs(&[
@@ -375,9 +442,16 @@ fn fresh_pg_database() -> String {
         move || {
             tokio::runtime::Runtime::new()
                 .expect("runtime")
-                .block_on(pg_admin(&format!(
-                    "CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER tenantry_owner"
-                )))
+                .block_on(async {
+                    pg_admin(&format!(
+                        "CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER tenantry_owner"
+                    ))
+                    .await;
+                    pg_admin(&format!(
+                        "CREATE DATABASE {name}_template TEMPLATE {TENANT_TEMPLATE} OWNER tenantry_owner"
+                    ))
+                    .await;
+                })
         }
     })
     .join()
@@ -429,12 +503,19 @@ impl TestApp {
     pub async fn with_settings(&self, pairs: &[(&str, &str)]) -> Engine {
         let data = self.settings.data_dir.display().to_string();
         let mut all: Vec<(&str, String)> = vec![("data_dir", data)];
-        if let Some(url) = &self.settings.database_url {
-            all.push((
-                "database_url",
-                secrecy::ExposeSecret::expose_secret(url).to_owned(),
-            ));
+        let urls = [
+            ("database_url", &self.settings.database_url),
+            ("owner_database_url", &self.settings.owner_database_url),
+        ];
+        for (key, url) in urls {
+            if let Some(url) = url {
+                all.push((key, secrecy::ExposeSecret::expose_secret(url).to_owned()));
+            }
         }
+        all.push((
+            "tenant_database_prefix",
+            self.settings.tenant_database_prefix.clone(),
+        ));
         let mut borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
         borrowed.extend_from_slice(pairs);
         Engine::connect(&Settings::from_pairs(&borrowed).expect("settings"))

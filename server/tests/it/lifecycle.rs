@@ -3,6 +3,7 @@ use crate::on_both_backends;
 use axum::http::StatusCode;
 use serde_json::json;
 use tenantry::catalog::tenants;
+use tenantry::tenancy::Placement;
 use tenantry_app::server_fns::{
     CreateTenant, DeleteTenant, ListAudit, ListTenants, ResumeTenant, SuspendTenant,
 };
@@ -214,14 +215,23 @@ async fn deleted_tenant_leaves_its_host_at_once_and_is_purged_after_the_grace_pe
             "file removed"
         );
     } else {
-        let db = ctx.db().await.expect("db");
-        assert!(
-            tenantry::product::projects::list(&db)
-                .await
-                .expect("list")
-                .is_empty(),
-            "rows removed"
-        );
+        match ctx.tenant().placement {
+            Placement::Pool => {
+                let db = ctx.db().await.expect("db");
+                assert!(
+                    tenantry::product::projects::list(&db)
+                        .await
+                        .expect("list")
+                        .is_empty(),
+                    "rows removed"
+                );
+            }
+            // Its own schema or database is gone, and with it every row.
+            Placement::Schema | Placement::Database => assert!(
+                !crate::placements::storage_exists(&app, ctx.tenant()).await,
+                "storage dropped"
+            ),
+        }
     }
 }
 

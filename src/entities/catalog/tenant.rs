@@ -9,6 +9,7 @@ pub struct Model {
     pub name: String,
     pub state: String,
     pub placement: String,
+    pub location: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub suspended_at: Option<DateTimeUtc>,

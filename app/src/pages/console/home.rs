@@ -52,12 +52,34 @@ pub fn ConsoleHome() -> impl IntoView {
                             <Field label="Name" name="name" placeholder="Acme Corporation" error />
                             <Field label="First admin's email" name="admin_email" kind="email" error />
                             <Field label="First admin's password" name="admin_password" kind="password" error />
-                            <button type="submit" class=BUTTON>"Create tenant"</button>
+                            <PlacementSelect />
+                            <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Create tenant"</button>
+                            {move || create.pending().get().then(|| view! {
+                                <p class="text-sm text-slate-600" role="status" data-testid="provisioning">
+                                    "Provisioning the tenant's storage…"
+                                </p>
+                            })}
                         </div>
                     </ActionForm>
                 </section>
             </div>
         </ConsoleShell>
+    }
+}
+
+/// Where the new tenant's rows will live, with what each choice is for.
+#[component]
+fn PlacementSelect() -> impl IntoView {
+    view! {
+        <label class="block text-sm">
+            <span class="text-slate-700">"Placement"</span>
+            <select class=INPUT name="placement">
+                <option value="">"Deployment default"</option>
+                <option value="pool">"pool — shared tables behind row-level security (most tenants)"</option>
+                <option value="schema">"schema — a schema of its own (mid tier)"</option>
+                <option value="database">"database — a database of its own (premium, compliance)"</option>
+            </select>
+        </label>
     }
 }
 
@@ -88,7 +110,7 @@ fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
                             <td class="py-2"><A href=href attr:class="text-indigo-700 underline">{slug}</A></td>
                             <td>{t.name}</td>
                             <td>{t.state}</td>
-                            <td>{t.placement}</td>
+                            <td data-testid="tenant-placement">{t.placement}</td>
                             <td>{t.created_at}</td>
                         </tr>
                     }})

@@ -1,3 +1,4 @@
+use super::placement::Placement;
 use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
@@ -13,9 +14,17 @@ pub fn ConsoleTenant() -> impl IntoView {
     let suspend = ServerAction::<SuspendTenant>::new();
     let resume = ServerAction::<ResumeTenant>::new();
     let delete = ServerAction::<DeleteTenant>::new();
+    let moved = RwSignal::new(0u32);
     let detail = Resource::new(
-        move || (slug(), suspend.version().get(), resume.version().get()),
-        |(slug, _, _)| get_tenant(slug),
+        move || {
+            (
+                slug(),
+                suspend.version().get(),
+                resume.version().get(),
+                moved.get(),
+            )
+        },
+        |(slug, _, _, _)| get_tenant(slug),
     );
     let error = Signal::derive(move || {
         action_error(suspend)
@@ -25,7 +34,7 @@ pub fn ConsoleTenant() -> impl IntoView {
     });
     view! {
         <ConsoleShell>
-            {loaded(detail, move |d| view! { <Detail d suspend resume delete error /> })}
+            {loaded(detail, move |d| view! { <Detail d suspend resume delete error moved /> })}
         </ConsoleShell>
     }
 }
@@ -37,6 +46,7 @@ fn Detail(
     resume: ServerAction<ResumeTenant>,
     delete: ServerAction<DeleteTenant>,
     error: Signal<Option<crate::error::AppError>>,
+    moved: RwSignal<u32>,
 ) -> impl IntoView {
     let t = d.tenant;
     let (slug_suspend, slug_resume, slug_delete) = (t.slug.clone(), t.slug.clone(), t.slug.clone());
@@ -48,7 +58,11 @@ fn Detail(
                 <dt class="text-slate-500">"Slug"</dt><dd>{t.slug.clone()}</dd>
                 <dt class="text-slate-500">"Id"</dt><dd class="font-mono">{t.id.clone()}</dd>
                 <dt class="text-slate-500">"State"</dt><dd data-testid="tenant-state">{t.state.clone()}</dd>
-                <dt class="text-slate-500">"Placement"</dt><dd>{t.placement.clone()}</dd>
+                <dt class="text-slate-500">"Placement"</dt>
+                <dd data-testid="tenant-placement">
+                    {t.placement.clone()}
+                    {t.location.clone().map(|l| view! { <span class="ml-2 font-mono text-xs text-slate-500">{l}</span> })}
+                </dd>
                 <dt class="text-slate-500">"Created"</dt><dd>{t.created_at.clone()}</dd>
                 <dt class="text-slate-500">"URL"</dt><dd><a class="text-indigo-700 underline" href=d.url.clone()>{d.url.clone()}</a></dd>
                 <dt class="text-slate-500">"Colours"</dt>
@@ -58,6 +72,7 @@ fn Detail(
                 </dd>
             </dl>
         </section>
+        <Placement slug=t.slug.clone() placement=t.placement.clone() moved />
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
             <FormError error />
