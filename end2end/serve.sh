@@ -19,9 +19,17 @@ case $backend in
     host=${TENANTRY_TEST_PG_HOST:-127.0.0.1:5432}
     db=tenantry_e2e_$port
     admin=${TENANTRY_PG_ADMIN_URL:-postgres://postgres@$host/postgres}
-    psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER tenantry_owner" >/dev/null
+    export TENANTRY_TENANT_DATABASE_PREFIX=${db}_db_
+    # The catalog, its template database and tenant databases of earlier runs.
+    for old in $(psql "$admin" -qAtc "SELECT datname FROM pg_database WHERE starts_with(datname, '$db')"); do
+      psql "$admin" -qc "DROP DATABASE IF EXISTS \"$old\" WITH (FORCE)" >/dev/null
+    done
+    psql "$admin" -qc "CREATE DATABASE $db OWNER tenantry_owner" >/dev/null
     export TENANTRY_DATABASE_URL=postgres://tenantry_app@$host/$db
-    TENANTRY_OWNER_DATABASE_URL=postgres://tenantry_owner@$host/$db "$bin" migrate >/dev/null
+    # The server keeps the owner URL: schema and database placements and
+    # moves are DDL.
+    export TENANTRY_OWNER_DATABASE_URL=postgres://tenantry_owner@$host/$db
+    "$bin" migrate >/dev/null
     ;;
   *) echo "serve.sh: unknown backend $backend" >&2; exit 2 ;;
 esac

@@ -68,9 +68,23 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Runs forever: purges tenants past their grace period and expired sessions.
 pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    // Every minute: tenant-database pools are health-checked; every hour: purge
+    // and session clean-up.
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes = 0u64;
     loop {
         tick.tick().await;
+        let closed = engine.check_tenant_pools().await;
+        if closed > 0 {
+            tracing::warn!(
+                closed,
+                "closed tenant-database pools that failed their health check"
+            );
+        }
+        minutes += 1;
+        if minutes % 60 != 1 {
+            continue;
+        }
         match tenants::purge_expired(&engine, "maintenance").await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "purged deleted tenants past their grace period"),

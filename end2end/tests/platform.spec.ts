@@ -126,3 +126,45 @@ test("unknown tenant hosts get a neutral 404", async ({ page }) => {
   await expect(page.locator("body")).toContainText("Not found");
   await expect(page.locator("html")).not.toContainText(/tenantry/i);
 });
+
+test("a schema tenant moves to a database of its own from the console while it keeps its data", async ({ browser }) => {
+  test.skip(test.info().project.name !== "postgres", "schema and database placements need PostgreSQL");
+  const errors: string[] = [];
+  const admin = await newPage(await browser.newContext(), errors);
+  await signIn(admin, hostUrl("admin", "/console/login"), "root@e2e.test");
+
+  await admin.getByLabel("Slug", { exact: true }).fill("initech");
+  await admin.getByLabel("Name", { exact: true }).fill("Initech");
+  await admin.getByLabel("First admin's email").fill("owner@initech.test");
+  await admin.getByLabel("First admin's password").fill(PASSWORD);
+  await admin.getByLabel("Placement").selectOption("schema");
+  await admin.getByRole("button", { name: "Create tenant" }).click();
+  await expect(admin.getByRole("status")).toContainText("Created initech");
+  const row = admin.getByTestId("tenant-table").locator('tr[data-slug="initech"]');
+  await expect(row.getByTestId("tenant-placement")).toHaveText("schema");
+
+  const tenant = await newPage(await browser.newContext(), errors);
+  await signIn(tenant, hostUrl("initech", "/login"), "owner@initech.test");
+  await tenant.getByLabel("Project name").fill("Stapler");
+  await tenant.getByRole("button", { name: "Create project" }).click();
+  await expect(tenant.getByTestId("project-list")).toContainText("Stapler");
+
+  await admin.goto(hostUrl("admin", "/console/tenants/initech"));
+  await hydrated(admin);
+  await expect(admin.getByTestId("tenant-placement")).toContainText("schema");
+  await admin.getByLabel("Move to").selectOption("database");
+  await admin.getByRole("button", { name: "Move tenant" }).click();
+  await expect(admin.getByTestId("move-progress")).toHaveAttribute("data-step", "done", { timeout: 30_000 });
+  await expect(admin.getByTestId("move-progress")).toContainText("writes paused");
+  await expect(admin.getByTestId("tenant-placement")).toContainText("database");
+
+  // Same tenant, same data, now from its own database.
+  await tenant.reload();
+  await expect(tenant.getByTestId("project-list")).toContainText("Stapler");
+
+  await admin.getByRole("link", { name: "Fleet" }).click();
+  const unit = admin.getByTestId("fleet-table").locator('tr[data-unit^="database:"]');
+  await expect(unit).toContainText("initech");
+  await expect(unit).toContainText("ok");
+  expect(errors).toEqual([]);
+});

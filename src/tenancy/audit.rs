@@ -2,7 +2,8 @@
 //! Postgres, which refuses to serve on any finding). It checks the database as
 //! it is, not as the migrations meant it to be:
 //!
-//! - every table with a `tenant_id` column has row-level security ENABLEd and
+//! - every table with a `tenant_id` column, in every schema (the pool, the
+//!   template, each tenant schema), has row-level security ENABLEd and
 //!   FORCEd, and a policy for all commands with both USING and WITH CHECK that
 //!   reads `app.tenant_id`;
 //! - the runtime role is not a superuser, has NOBYPASSRLS, owns no table, is
@@ -31,22 +32,25 @@ pub async fn run(engine: &Engine) -> Result<Vec<Finding>> {
     let tables = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT c.relname::text AS name, c.relrowsecurity AS enabled,
+            "SELECT n.nspname::text AS schema, c.relname::text AS name, c.relrowsecurity AS enabled,
                     c.relforcerowsecurity AS forced, pg_get_userbyid(c.relowner)::text AS owner,
                     has_table_privilege(current_user, c.oid, 'TRUNCATE') AS can_truncate,
                     pg_has_role(current_user, c.relowner, 'MEMBER') AS owner_member
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema()
+             WHERE c.relkind IN ('r', 'p')
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND left(n.nspname, 3) <> 'pg_'
                AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
                            AND a.attname = 'tenant_id' AND NOT a.attisdropped)
-             ORDER BY 1",
+             ORDER BY 1, 2",
         ))
         .await?;
     for row in tables {
+        let schema: String = row.try_get("", "schema")?;
         let name: String = row.try_get("", "name")?;
         let mut flag = |problem: &str| {
             findings.push(Finding {
-                subject: format!("table {name}"),
+                subject: format!("table {schema}.{name}"),
                 problem: problem.into(),
             })
         };
@@ -66,8 +70,8 @@ pub async fn run(engine: &Engine) -> Result<Vec<Finding>> {
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT cmd::text AS cmd, qual::text AS using_clause, with_check::text AS check_clause
-                 FROM pg_policies WHERE schemaname = current_schema() AND tablename = $1",
-                [name.clone().into()],
+                 FROM pg_policies WHERE schemaname = $1 AND tablename = $2",
+                [schema.clone().into(), name.clone().into()],
             ))
             .await?;
         let complete = policies.iter().any(|p| {

@@ -572,7 +572,12 @@ impl<'a> Mover<'a> {
     /// The write freeze: lock out writers, sync the last changes, verify,
     /// switch the catalog and fence the source.
     async fn freeze_and_switch(&self) -> Result<()> {
+        // Recorded before the lock: while it is held, writers waiting on it
+        // may occupy the runtime pool, so the freeze uses owner connections only.
+        self.step("frozen").await?;
         let frozen = self.from.begin(self.tenant, false).await?;
+        // New writers queue from the moment the lock is requested.
+        let started = Instant::now();
         frozen
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -580,8 +585,6 @@ impl<'a> Mover<'a> {
                 [self.tenant.uuid().into()],
             ))
             .await?;
-        let started = Instant::now();
-        self.step("frozen").await?;
         self.sync(Some(&frozen)).await?;
         self.verify(&frozen).await?;
         failpoint::hit("move:frozen");

@@ -60,7 +60,8 @@ async fn migrated(app: &TestApp, slug: &str) -> bool {
         &database,
         &format!(
             "SELECT count(*)::bigint FROM information_schema.columns
-             WHERE table_schema = '{schema}' AND table_name = 'projects' AND column_name = 'archived'"
+             WHERE table_schema = '{schema}' AND table_name = 'projects' AND column_name = 'archived'
+               AND data_type = 'boolean'"
         ),
     )
     .await

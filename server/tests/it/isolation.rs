@@ -116,7 +116,7 @@ async fn self_audit_catches_a_tenant_table_without_force_or_a_policy_clause() {
     run("GRANT SELECT, INSERT ON notes TO tenantry_app").await;
     let problems = |f: Vec<audit::Finding>| {
         f.into_iter()
-            .filter(|f| f.subject == "table notes")
+            .filter(|f| f.subject == "table public.notes")
             .map(|f| f.problem)
             .collect::<Vec<_>>()
     };

@@ -55,7 +55,7 @@ pub fn ConsoleHome() -> impl IntoView {
                             <PlacementSelect />
                             <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Create tenant"</button>
                             {move || create.pending().get().then(|| view! {
-                                <p class="text-sm text-slate-600" role="status" data-testid="provisioning">
+                                <p class="text-sm text-slate-600" aria-live="polite" data-testid="provisioning">
                                     "Provisioning the tenant's storage…"
                                 </p>
                             })}
