@@ -75,7 +75,7 @@ impl fleet::Progress for Bar {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let total = self.total.load(Ordering::Relaxed).max(1);
         let tenth = (total / 10).max(1);
-        if self.tty || done % tenth == 0 || done == total || !ok {
+        if self.tty || done.is_multiple_of(tenth) || done == total || !ok {
             self.draw();
         }
     }

@@ -233,3 +233,88 @@ fn served_requests_log_json_lines_with_request_id_and_tenant_id() {
     assert_eq!(span["path"], "/login");
     assert!(span["request_id"].as_str().is_some_and(|id| id.len() == 36));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_creates_tenants_in_a_chosen_placement_and_migrates_the_fleet_with_progress() {
+    let app = crate::harness::TestApp::postgres().await;
+    let db = app.pg_database.clone().expect("postgres");
+    let env = [
+        (
+            "TENANTRY_DATABASE_URL",
+            crate::harness::pg_url("tenantry_app", &db),
+        ),
+        (
+            "TENANTRY_OWNER_DATABASE_URL",
+            crate::harness::pg_url("tenantry_owner", &db),
+        ),
+        (
+            "TENANTRY_TENANT_DATABASE_PREFIX",
+            crate::harness::TENANT_DB_PREFIX.to_owned(),
+        ),
+    ];
+    let mut args = vec!["tenant", "create", "--slug", "acme", "--name", "Acme"];
+    args.extend(["--admin-email", "a@acme.test", "--placement", "schema"]);
+    let created = tenantry(&env, &args, &format!("{PASSWORD}\n"));
+    assert!(created.ok, "{}", created.stderr);
+    assert!(
+        created.stdout.contains(r#""placement":"schema""#),
+        "{}",
+        created.stdout
+    );
+    let bad = tenantry(
+        &env,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "beta",
+            "--name",
+            "Beta",
+            "--admin-email",
+            "b@beta.test",
+            "--placement",
+            "cluster",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        !bad.ok && bad.stderr.contains("placement"),
+        "{}",
+        bad.stderr
+    );
+
+    let migrated = tenantry(
+        &env,
+        &["migrate", "--canary", "1", "--concurrency", "2"],
+        "",
+    );
+    assert!(migrated.ok, "{}", migrated.stderr);
+    assert!(
+        migrated.stderr.contains("migrating tenants"),
+        "{}",
+        migrated.stderr
+    );
+    assert!(
+        migrated.stdout.contains("migrations applied"),
+        "{}",
+        migrated.stdout
+    );
+    assert!(
+        migrated.stdout.contains("1 already current"),
+        "{}",
+        migrated.stdout
+    );
+
+    let moved = tenantry(&env, &["tenant", "move", "acme", "--to", "pool"], "");
+    assert!(moved.ok, "{}", moved.stderr);
+    assert!(
+        moved.stdout.contains(r#""step":"done""#),
+        "{}",
+        moved.stdout
+    );
+    assert!(
+        moved.stderr.contains("move schema -> pool"),
+        "progress: {}",
+        moved.stderr
+    );
+}
