@@ -473,6 +473,14 @@ impl<'a> Mover<'a> {
         self.engine
             .provision(self.tenant, self.to.placement, self.to.location.as_deref())
             .await?;
+        // A copy of the current template: the new unit is at the latest version.
+        fleet::record_provisioned(
+            self.engine.catalog(),
+            self.tenant,
+            self.to.placement,
+            self.to.location.as_deref(),
+        )
+        .await?;
         if self.to.placement == Placement::Pool {
             let txn = self.to.begin(self.tenant, false).await?;
             delete_tenant_rows(&txn).await?;
