@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use tenantry::catalog::tenants::{self, NewTenant};
 use tenantry::tenancy::{fleet, moves, Engine, Placement};
 use tenantry::Settings;
-use tenantry_migrations::sea_orm_migration::prelude::*;
-use tenantry_migrations::TenantMigrator;
+use tenantry_migrations::rehearsal::NextRelease;
 
 const DB: &str = "tenantry_bench";
 const PREFIX: &str = "tenantry_bench_db_";
@@ -135,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
         canary: 1,
     };
     let started = Instant::now();
-    let migrated = fleet::migrate_all::<BenchRelease>(&settings, &options, &fleet::Quiet).await?;
+    let migrated = fleet::migrate_all::<NextRelease>(&settings, &options, &fleet::Quiet).await?;
     let took = started.elapsed();
     println!(
         "provisioned {} schema tenants in {:.1} s; migrated {} units in {:.1} s ({:.1} ms/tenant, concurrency 4)",
@@ -338,38 +337,4 @@ fn percentiles(times: &mut [f64]) -> (f64, f64) {
     times.sort_by(f64::total_cmp);
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.99))
-}
-
-/// The tenant plane plus one additive migration, as a release would ship it.
-struct BenchRelease;
-struct AddColumn;
-
-impl MigrationName for AddColumn {
-    fn name(&self) -> &str {
-        "m9001_bench_projects_archived"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for AddColumn {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("ALTER TABLE projects ADD COLUMN archived boolean NULL")
-            .await
-            .map(|_| ())
-    }
-}
-
-#[async_trait::async_trait]
-impl MigratorTrait for BenchRelease {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = TenantMigrator::migrations();
-        all.push(Box::new(AddColumn));
-        all
-    }
-
-    fn migration_table_name() -> DynIden {
-        TenantMigrator::migration_table_name()
-    }
 }

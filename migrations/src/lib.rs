@@ -11,6 +11,7 @@
 //! tenant's rows can move between placements unchanged.
 
 mod catalog;
+pub mod rehearsal;
 mod sql;
 mod tenant_plane;
 

@@ -484,11 +484,11 @@ impl<'a> Mover<'a> {
         if self.to.placement == Placement::Pool {
             let txn = self.to.begin(self.tenant, false).await?;
             delete_tenant_rows(&txn).await?;
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            tenant_statement(
+                &txn,
                 "DELETE FROM public.tenant_fences WHERE tenant = $1",
-                [self.tenant.uuid().into()],
-            ))
+                self.tenant,
+            )
             .await?;
             txn.commit().await?;
         }
@@ -586,13 +586,7 @@ impl<'a> Mover<'a> {
         let frozen = self.from.begin(self.tenant, false).await?;
         // New writers queue from the moment the lock is requested.
         let started = Instant::now();
-        frozen
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock(1, hashtext($1::text))",
-                [self.tenant.uuid().into()],
-            ))
-            .await?;
+        tenant_statement(&frozen, WRITER_LOCK, self.tenant).await?;
         self.sync(Some(&frozen)).await?;
         self.verify(&frozen).await?;
         failpoint::hit("move:frozen");
@@ -641,12 +635,7 @@ impl<'a> Mover<'a> {
     async fn remove_side(&self, side: &Side, barrier: bool) -> Result<()> {
         if barrier {
             let txn = side.begin(self.tenant, false).await?;
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock(2, hashtext($1::text))",
-                [self.tenant.uuid().into()],
-            ))
-            .await?;
+            tenant_statement(&txn, READER_BARRIER, self.tenant).await?;
             txn.commit().await?;
         }
         match (side.placement, side.location.as_deref()) {
@@ -726,9 +715,26 @@ async fn switch_catalog<C: ConnectionTrait>(
 /// Marks the tenant as gone from this side (`tenant_fences` in the bound
 /// schema).
 async fn fence(txn: &DatabaseTransaction, tenant: TenantId) -> Result<()> {
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    tenant_statement(
+        txn,
         "INSERT INTO tenant_fences (tenant, moved_at) VALUES ($1, now()) ON CONFLICT (tenant) DO NOTHING",
+        tenant,
+    )
+    .await
+}
+
+/// The tenant's writer lock, taken exclusively for the write freeze (writers
+/// hold it shared, see `tenantry_enter`).
+const WRITER_LOCK: &str = "SELECT pg_advisory_xact_lock(1, hashtext($1::text))";
+/// The readers' lock, taken exclusively and released at once: returns when
+/// every read that began before has ended.
+const READER_BARRIER: &str = "SELECT pg_advisory_xact_lock(2, hashtext($1::text))";
+
+/// Runs a statement whose one parameter is the tenant id.
+async fn tenant_statement<C: ConnectionTrait>(conn: &C, sql: &str, tenant: TenantId) -> Result<()> {
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
         [tenant.uuid().into()],
     ))
     .await?;

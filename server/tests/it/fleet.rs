@@ -8,44 +8,7 @@ use crate::placements::pg_number_in;
 use axum::http::StatusCode;
 use serde_json::json;
 use tenantry::tenancy::{fleet, Placement};
-use tenantry_migrations::sea_orm_migration::prelude::*;
-use tenantry_migrations::TenantMigrator;
-
-/// The product's tenant plane plus one additive migration, as a release
-/// would ship it.
-struct NextRelease;
-
-struct AddArchived;
-
-impl MigrationName for AddArchived {
-    fn name(&self) -> &str {
-        "m9001_projects_archived"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for AddArchived {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("ALTER TABLE projects ADD COLUMN archived boolean NULL")
-            .await
-            .map(|_| ())
-    }
-}
-
-#[async_trait::async_trait]
-impl MigratorTrait for NextRelease {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = TenantMigrator::migrations();
-        all.push(Box::new(AddArchived));
-        all
-    }
-
-    fn migration_table_name() -> DynIden {
-        TenantMigrator::migration_table_name()
-    }
-}
+use tenantry_migrations::rehearsal::NextRelease;
 
 /// Whether a tenant's projects table has the new column.
 async fn migrated(app: &TestApp, slug: &str) -> bool {
@@ -112,7 +75,7 @@ async fn a_fleet_migration_runs_in_canary_batches_stops_on_a_failure_and_resumes
     let (latest, entries) = fleet::status(&app.engine).await.expect("status");
     assert_eq!(
         latest,
-        tenantry::tenancy::fleet::latest_version::<TenantMigrator>()
+        tenantry::tenancy::fleet::latest_version::<tenantry_migrations::TenantMigrator>()
     );
     let failed = entries
         .iter()

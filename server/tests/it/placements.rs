@@ -11,17 +11,7 @@ use tenantry_migrations::sea_orm_migration::MigratorTrait;
 
 /// A number from the server, asked as the superuser.
 pub async fn pg_number(sql: &str) -> i64 {
-    let db = sea_orm::Database::connect(admin_url())
-        .await
-        .expect("admin");
-    let row = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .expect("a row");
-    let n: i64 = row.try_get_by_index(0).expect("bigint");
-    let _ = db.close().await;
-    n
+    pg_number_in("postgres", sql).await
 }
 
 /// Whether a tenant's own schema or database still exists.
