@@ -3,7 +3,7 @@
 //! bounded per-tenant pools.
 
 use crate::attack;
-use crate::harness::{admin_url, pg_url, TestApp};
+use crate::harness::{pg_url, TestApp};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tenantry::product::projects;
 use tenantry::tenancy::{Placement, TenantRecord};
@@ -254,6 +254,12 @@ async fn a_burst_over_many_database_tenants_waits_for_connections_and_never_exce
     }
     assert!(peak <= 2, "{peak} connections to tenant databases");
     assert!(app.engine.open_tenant_pools().await <= 2);
-    // Health check: idle pools all answer.
+    // Health check: idle pools all answer; a pool whose database went away
+    // is closed (the next request would reopen it, or fail clearly).
     assert_eq!(app.engine.check_tenant_pools().await, 0);
+    let db = tenants[0].read().await.expect("read");
+    db.commit().await.expect("commit");
+    let gone = tenants[0].tenant().location.clone().expect("database");
+    crate::harness::pg_admin(&format!("DROP DATABASE {gone} WITH (FORCE)")).await;
+    assert_eq!(app.engine.check_tenant_pools().await, 1);
 }
