@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod branding;
+pub mod cache;
 pub mod resolve;
 pub mod tenants;

@@ -2,6 +2,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_control_plane;
 mod m0002_placements;
+mod m0003_tenant_notify;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -12,6 +13,7 @@ impl MigratorTrait for CatalogMigrator {
         vec![
             Box::new(m0001_control_plane::Migration),
             Box::new(m0002_placements::Migration),
+            Box::new(m0003_tenant_notify::Migration),
         ]
     }
 

@@ -92,6 +92,7 @@ pub async fn update(
     row.login_text = Set((!login_text.is_empty()).then_some(login_text));
     row.updated_at = Set(chrono::Utc::now());
     let saved = row.update(engine.catalog()).await?;
+    engine.tenant_changed(ctx.id());
     super::audit::record(engine, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
     Ok(saved)
 }

@@ -35,15 +35,43 @@ pub async fn by_host(engine: &Engine, host: &str) -> Result<Option<RequestScope>
     by_slug(engine, label).await
 }
 
-/// A live (active or suspended) tenant by slug.
+/// A live (active or suspended) tenant by slug, from the in-memory tenant map
+/// when it holds the tenant (see [`super::cache`]), else from the catalog.
 pub async fn by_slug(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {
+    let Ok(slug) = Slug::parse(raw_slug) else {
+        return Ok(None);
+    };
+    let cache = engine.tenant_cache();
+    let record = match cache.get(slug.as_str()) {
+        Some(record) => record,
+        None => {
+            let generation = cache.generation();
+            let Some(record) = load_record(engine, &slug).await? else {
+                return Ok(None);
+            };
+            let record = std::sync::Arc::new(record);
+            cache.put(record.clone(), generation);
+            record
+        }
+    };
+    Ok(live_scope(engine, record))
+}
+
+/// The request scope of an active or suspended tenant; nothing otherwise.
+fn live_scope(engine: &Engine, record: std::sync::Arc<TenantRecord>) -> Option<RequestScope> {
+    let live = matches!(record.state, TenantState::Active | TenantState::Suspended);
+    live.then(|| RequestScope::Tenant(engine.ctx_shared(record)))
+}
+
+/// Like [`by_slug`], but always read from the catalog, bypassing the map
+/// (operators' tools and tests that must see a change made elsewhere at once).
+pub async fn by_slug_uncached(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {
     let Ok(slug) = Slug::parse(raw_slug) else {
         return Ok(None);
     };
     Ok(load_record(engine, &slug)
         .await?
-        .filter(|t| matches!(t.state, TenantState::Active | TenantState::Suspended))
-        .map(|t| RequestScope::Tenant(engine.ctx(t))))
+        .and_then(|record| live_scope(engine, std::sync::Arc::new(record))))
 }
 
 /// A tenant's catalog record by slug, in any state.

@@ -172,6 +172,7 @@ async fn rollback_creation(engine: &Engine, slug: &Slug) {
     if let Err(e) = engine.purge(&record).await {
         tracing::error!(tenant_id = %record.id, error = ?e, "rollback: purge failed");
     }
+    engine.tenant_changed(record.id);
     if let Err(e) = tenant::Entity::delete_by_id(record.id.uuid())
         .exec(engine.catalog())
         .await
@@ -369,6 +370,7 @@ async fn set_state(
         .one(engine.catalog())
         .await?
         .ok_or(Error::NotFound)?;
+    engine.tenant_changed(TenantId::from_uuid(t.id));
     summary(t).map(Some)
 }
 
@@ -404,6 +406,7 @@ async fn purge_one(engine: &Engine, t: &tenant::Model, actor: &str) -> Result<()
     tenant::Entity::delete_by_id(t.id)
         .exec(engine.catalog())
         .await?;
+    engine.tenant_changed(record.id);
     audit::record(
         engine,
         actor,

@@ -52,11 +52,8 @@ impl std::fmt::Debug for TenantCtx {
 }
 
 impl TenantCtx {
-    pub(crate) fn new(tenant: TenantRecord, engine: Engine) -> Self {
-        Self {
-            tenant: std::sync::Arc::new(tenant),
-            engine,
-        }
+    pub(crate) fn new(tenant: std::sync::Arc<TenantRecord>, engine: Engine) -> Self {
+        Self { tenant, engine }
     }
 
     pub fn tenant(&self) -> &TenantRecord {

@@ -27,6 +27,8 @@ struct Inner {
     tenant_databases: Option<PoolCache>,
     /// The owner role, for DDL (provisioning, moves); connected on first use.
     owner: OnceCell<DatabaseConnection>,
+    /// Host resolution without a catalog query per request.
+    tenant_cache: Arc<crate::catalog::cache::TenantCache>,
     settings: Settings,
 }
 
@@ -55,11 +57,18 @@ impl Engine {
             settings.pool_size,
         )
         .await?;
+        let tenant_cache = match settings.backend() {
+            Backend::Postgres => {
+                crate::catalog::cache::TenantCache::listening(settings.runtime_url())
+            }
+            Backend::Sqlite => crate::catalog::cache::TenantCache::with_ttl(Duration::from_secs(1)),
+        };
         Ok(Self(Arc::new(Inner {
             catalog,
             tenant_files,
             tenant_databases,
             owner: OnceCell::new(),
+            tenant_cache,
             settings: settings.clone(),
         })))
     }
@@ -130,7 +139,21 @@ impl Engine {
     }
 
     pub(crate) fn ctx(&self, tenant: TenantRecord) -> TenantCtx {
+        self.ctx_shared(Arc::new(tenant))
+    }
+
+    pub(crate) fn ctx_shared(&self, tenant: Arc<TenantRecord>) -> TenantCtx {
         TenantCtx::new(tenant, self.clone())
+    }
+
+    /// The in-memory tenant map used by host resolution.
+    pub fn tenant_cache(&self) -> &crate::catalog::cache::TenantCache {
+        &self.0.tenant_cache
+    }
+
+    /// Evicts a tenant from the map after a catalog write that changed it.
+    pub(crate) fn tenant_changed(&self, tenant: TenantId) {
+        self.0.tenant_cache.forget(tenant.uuid());
     }
 
     /// A transaction bound to `tenant`. If it fails because the tenant moved
@@ -139,6 +162,7 @@ impl Engine {
         match self.begin_at(tenant, writes).await {
             Ok(db) => Ok(db),
             Err(first) if self.backend() == Backend::Postgres => {
+                self.tenant_changed(tenant.id);
                 let fresh = crate::catalog::resolve::load_record_by_id(self, tenant.id).await?;
                 match fresh {
                     Some(fresh)

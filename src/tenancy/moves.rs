@@ -604,6 +604,7 @@ impl<'a> Mover<'a> {
             fence(&frozen, self.tenant).await?;
             frozen.commit().await?;
         }
+        self.engine.tenant_changed(self.tenant);
         let freeze_ms = started.elapsed().as_millis() as i64;
         tracing::info!(tenant_id = %self.tenant, freeze_ms, "tenant switched placement");
         set(self.engine, self.m.id, |m| {

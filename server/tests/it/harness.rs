@@ -158,7 +158,7 @@ impl TestApp {
     }
 
     pub async fn ctx(&self, slug: &str) -> TenantCtx {
-        match tenantry::catalog::resolve::by_slug(&self.engine, slug)
+        match tenantry::catalog::resolve::by_slug_uncached(&self.engine, slug)
             .await
             .expect("resolve")
         {

@@ -15,3 +15,4 @@ mod members;
 mod moves;
 mod pages;
 mod placements;
+mod tenant_map;

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""The benchmark driver behind bench/run (standard library only).
+
+Pairs, each side measured in the same run, alternating A B A B ...:
+  a  A: a bare axum handler returning a product page's bytes (bench peer /static)
+     B: that page rendered by the server: tenant resolved, session checked, SSR
+  b  A: a tenant's project list, one raw sqlx statement, no RLS (peer /raw)
+     B: the same list through the core: TenantDb + SeaORM + RLS (peer /engine)
+  c  A: the request of b/B spread over 10 tenants; B: over 10,000 and 100,000
+  d  provisioning a pool tenant through the core (peer /provision), p99
+  f  server memory per tenant touched (peer RSS growth over pair c / tenants)
+
+For every side: throughput of a closed loop (wrk), CPU per request (server and
+PostgreSQL CPU time from /proc over requests), and p50/p99 latency at a fixed,
+paced rate of half the pair's lower peak (not a saturating loop).
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+PG_HOST = os.environ.get("TENANTRY_TEST_PG_HOST", "127.0.0.1:5432")
+ADMIN = os.environ.get("TENANTRY_PG_ADMIN_URL", f"postgres://postgres@{PG_HOST}/postgres")
+DB = "tenantry_bench_http"
+SERVER_PORT, PEER_PORT = 3301, 3302
+PASSWORD = "bench password 1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def psql(sql, db="postgres"):
+    url = ADMIN.rsplit("/", 1)[0] + "/" + db
+    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def load_dataset(tenants, projects_per_tenant):
+    """Deterministic: tenant g is slug t<g:06>, id md5('tenantry-bench-<g>')."""
+    for name in psql(f"SELECT datname FROM pg_database WHERE starts_with(datname, '{DB}')").split():
+        psql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    psql(f"CREATE DATABASE {DB} OWNER tenantry_owner")
+    env = server_env()
+    subprocess.run([BIN["tenantry"], "migrate"], env=env, check=True, capture_output=True)
+    # As the superuser: bulk rows skip row-level security, which is the point
+    # of loading fast; the server and the peer read them as the runtime role.
+    psql(f"""
+      INSERT INTO tenants (id, slug, name, state, placement, created_at, updated_at)
+        SELECT md5('tenantry-bench-' || g)::uuid, 't' || lpad(g::text, 6, '0'),
+               'Tenant ' || g, 'active', 'pool', now(), now()
+        FROM generate_series(0, {tenants - 1}) g;
+      INSERT INTO tenant_branding (tenant, display_name, primary_color, accent_color, updated_at)
+        SELECT id, name, '#4f46e5', '#0ea5e9', now() FROM tenants;
+      INSERT INTO projects (tenant_id, id, name, created_at, updated_at)
+        SELECT t.id, md5(t.slug || '-' || k)::uuid, 'Project ' || k,
+               timestamp '2026-01-01' + k * interval '1 minute', now()
+        FROM tenants t, generate_series(1, {projects_per_tenant}) k;
+      ANALYZE;
+    """, DB)
+    # The tenant the page pair signs in to: created the normal way.
+    subprocess.run([BIN["tenantry"], "tenant", "create", "--slug", "bench", "--name", "Bench",
+                    "--admin-email", "owner@bench.test"], env=env, input=PASSWORD + "\n",
+                   check=True, capture_output=True, text=True)
+    psql(f"""
+      INSERT INTO projects (tenant_id, id, name, created_at, updated_at)
+        SELECT t.id, md5('bench-' || k)::uuid, 'Project ' || k,
+               timestamp '2026-01-01' + k * interval '1 minute', now()
+        FROM tenants t, generate_series(1, {projects_per_tenant}) k WHERE t.slug = 'bench';
+    """, DB)
+
+
+def server_env():
+    env = dict(os.environ)
+    env.update({
+        "TENANTRY_DATABASE_URL": f"postgres://tenantry_app@{PG_HOST}/{DB}",
+        "TENANTRY_OWNER_DATABASE_URL": f"postgres://tenantry_owner@{PG_HOST}/{DB}",
+        "TENANTRY_TENANT_DATABASE_PREFIX": f"{DB}_db_",
+        "TENANTRY_LOG": "warn",
+        "TENANTRY_POOL_SIZE": "16",
+    })
+    return env
+
+
+def wait_healthy(port):
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz" if port == SERVER_PORT
+                                   else f"http://127.0.0.1:{port}/rss", timeout=1)
+            return
+        except Exception:
+            time.sleep(0.1)
+    sys.exit(f"bench: nothing answers on port {port}")
+
+
+def start(cmd, env):
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def sign_in():
+    """A session cookie for the bench tenant's owner, and its page's HTML."""
+    host = f"bench.localhost:{SERVER_PORT}"
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{SERVER_PORT}/api/v1/session", method="POST",
+        data=json.dumps({"email": "owner@bench.test", "password": PASSWORD}).encode(),
+        headers={"Host": host, "Origin": f"http://{host}", "Content-Type": "application/json"})
+    res = urllib.request.urlopen(req)
+    cookie = res.headers["Set-Cookie"].split(";", 1)[0]
+    page = urllib.request.urlopen(urllib.request.Request(
+        f"http://127.0.0.1:{SERVER_PORT}/", headers={"Host": host, "Cookie": cookie}))
+    html = page.read().decode()
+    if "Project 1" not in html:
+        sys.exit("bench: the signed-in page does not list the projects")
+    return host, cookie, html
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def postgres_pids():
+    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+LUA = """
+local paths = {{ {paths} }}
+local headers = {{ {headers} }}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local path = paths[math.random(#paths)]
+  path = path:gsub("{{n}}", string.format("%06d", math.random(0, {spread})))
+  path = path:gsub("{{u}}", tostring(counter) .. "x" .. tostring(math.random(1, 1000000000)))
+  return wrk.format({method}, path, headers)
+end
+{delay_fn}
+"""
+
+
+def wrk(side, seconds, connections, rate=None):
+    """Runs wrk against one side; returns rps, latencies (ms) and CPU/request."""
+    delay = ""
+    if rate:
+        # Each connection waits so that all together send `rate` per second.
+        delay = f"delay = function() return {1000.0 * connections / rate:.3f} end"
+    headers = ", ".join(f'["{k}"] = "{v}"' for k, v in side.get("headers", {}).items())
+    script = LUA.format(paths=", ".join(f'"{p}"' for p in side["paths"]), headers=headers,
+                        spread=side.get("spread", 0), method=f'"{side.get("method", "GET")}"',
+                        delay_fn=delay)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    pids = side["pids"] + postgres_pids()
+    before = cpu_ticks(pids)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name,
+                          f"http://127.0.0.1:{side['port']}"], capture_output=True, text=True).stdout
+    used = cpu_ticks(pids) - before
+    os.unlink(f.name)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"bench: {side['name']} answered errors:\n{out}")
+    lat = {}
+    for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        lat[pct] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return {
+        "rps": requests / seconds,
+        "p50_ms": lat.get("50"), "p99_ms": lat.get("99"),
+        "cpu_ms_per_req": (used / CLK_TCK * 1000.0) / max(requests, 1),
+    }
+
+
+def measure_pair(name, sides, rounds, seconds):
+    """Peak (closed loop) for every side, alternating; then latency at a paced
+    rate of half the lowest peak, alternating again."""
+    peak = {s["name"]: [] for s in sides}
+    for _ in range(rounds):
+        for side in sides:
+            r = wrk(side, seconds, 32)
+            peak[side["name"]].append(r)
+    lowest = min(statistics.median(x["rps"] for x in runs) for runs in peak.values())
+    rate = max(lowest / 2, 10)
+    paced = {s["name"]: [] for s in sides}
+    for _ in range(rounds):
+        for side in sides:
+            paced[side["name"]].append(wrk(side, seconds, 16, rate=rate))
+    result = {"pair": name, "paced_rate": round(rate), "sides": {}}
+    for side in sides:
+        n = side["name"]
+        result["sides"][n] = {
+            "label": side["label"],
+            "rps": statistics.median(r["rps"] for r in peak[n]),
+            "cpu_ms_per_req": statistics.median(r["cpu_ms_per_req"] for r in peak[n]),
+            "p50_ms": statistics.median(r["p50_ms"] for r in paced[n]),
+            "p99_ms": statistics.median(r["p99_ms"] for r in paced[n]),
+            "rounds": len(peak[n]),
+        }
+    return result
+
+
+def rss_kb():
+    return int(urllib.request.urlopen(f"http://127.0.0.1:{PEER_PORT}/rss").read() or 0)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    BIN["tenantry"] = os.path.join(args.bin_dir, "tenantry")
+    BIN["peer"] = os.path.join(args.bin_dir, "tenantry-bench-peer")
+    rounds, seconds = (1, 2) if args.quick else (3, 10)
+    sizes = [10, 1_000] if args.quick else [10, 10_000, 100_000]
+    projects = 5
+    print(f"bench: loading {sizes[-1]:,} tenants x {projects} projects", flush=True)
+    load_dataset(sizes[-1], projects)
+
+    env = server_env()
+    env["TENANTRY_LISTEN"] = f"127.0.0.1:{SERVER_PORT}"
+    env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
+    server = start([BIN["tenantry"], "serve"], env)
+    wait_healthy(SERVER_PORT)
+    host, cookie, html = sign_in()
+    html_file = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
+    html_file.write(html)
+    html_file.close()
+    peer_env = dict(env, BENCH_HTML=html_file.name, BENCH_LISTEN=f"127.0.0.1:{PEER_PORT}",
+                    BENCH_RAW_URL=ADMIN.rsplit("/", 1)[0] + "/" + DB)
+    peer = start([BIN["peer"]], peer_env)
+    wait_healthy(PEER_PORT)
+
+    try:
+        s, p = [server.pid], [peer.pid]
+        results = []
+        results.append(measure_pair("a", [
+            {"name": "A", "label": "bare axum, same HTML bytes", "port": PEER_PORT, "pids": p,
+             "paths": ["/static"]},
+            {"name": "B", "label": "tenant SSR page, session checked", "port": SERVER_PORT, "pids": s,
+             "paths": ["/"], "headers": {"Host": host, "Cookie": cookie}},
+        ], rounds, seconds))
+        results.append(measure_pair("b", [
+            {"name": "A", "label": "raw sqlx, one statement, no RLS", "port": PEER_PORT, "pids": p,
+             "paths": ["/raw/bench"]},
+            {"name": "B", "label": "TenantDb + SeaORM + RLS", "port": PEER_PORT, "pids": p,
+             "paths": ["/engine/bench"]},
+        ], rounds, seconds))
+        rss_before = rss_kb()
+        c_sides = []
+        for i, n in enumerate(sizes):
+            # wrk's Lua fills {n} with a zero-padded tenant number below n.
+            c_sides.append({"name": "A" if i == 0 else f"B{n}", "label": f"{n:,} tenants",
+                            "port": PEER_PORT, "pids": p, "paths": ["/engine/t{n}"],
+                            "spread": n - 1})
+        results.append(measure_pair("c", c_sides, rounds, seconds))
+        rss_after = rss_kb()
+        provision = wrk({"name": "d", "port": PEER_PORT, "pids": p, "method": "POST",
+                         "paths": ["/provision/pv{u}"]}, seconds, 2)
+        touched = sizes[-1]
+        summary = {
+            "machine": machine(),
+            "quick": args.quick,
+            "pairs": results,
+            "d_provision": {"p50_ms": provision["p50_ms"], "p99_ms": provision["p99_ms"],
+                            "rps": provision["rps"]},
+            "f_memory": {"rss_growth_kb": rss_after - rss_before, "tenants": touched,
+                         "kb_per_tenant": (rss_after - rss_before) / touched},
+        }
+    finally:
+        for proc in (peer, server):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+        os.unlink(html_file.name)
+    report(summary)
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpus": os.cpu_count(), "cpu": cpu,
+            "postgres": psql("SHOW server_version"), "date": time.strftime("%Y-%m-%d")}
+
+
+def report(summary):
+    rows = []
+    for pair in summary["pairs"]:
+        a = pair["sides"]["A"]
+        for name, side in pair["sides"].items():
+            ratio = "" if name == "A" else f"{side['rps'] / a['rps']:.2f}x"
+            p99 = "" if name == "A" else f"{side['p99_ms'] / a['p99_ms']:.2f}x"
+            rows.append((pair["pair"], name, side["label"], f"{side['rps']:,.0f}", ratio,
+                         f"{side['cpu_ms_per_req']:.3f}", f"{side['p50_ms']:.2f}", f"{side['p99_ms']:.2f}",
+                         p99, str(pair["paced_rate"])))
+    head = ("pair", "side", "what", "rps", "B/A rps", "CPU ms/req", "p50 ms", "p99 ms", "B/A p99", "paced at")
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(v).ljust(w) for v, w in zip(r, widths)) + " |"
+    print(line(head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+    d, f = summary["d_provision"], summary["f_memory"]
+    print(f"d: provisioning a pool tenant: p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms")
+    print(f"f: server memory per tenant touched: {f['kb_per_tenant']:.3f} KB "
+          f"({f['rss_growth_kb']} KB over {f['tenants']:,} tenants)")
+    m = summary["machine"]
+    print(f"machine: {m['cpus']} CPUs, {m['cpu']}, PostgreSQL {m['postgres']}, {m['date']}")
+    os.makedirs("target/bench", exist_ok=True)
+    with open("target/bench/results.json", "w") as out:
+        json.dump(summary, out, indent=2)
+    print("wrote target/bench/results.json")
+
+
+BIN = {}
+
+if __name__ == "__main__":
+    main()

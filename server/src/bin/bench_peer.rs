@@ -1,0 +1,157 @@
+//! The benchmark's baselines and probes, served beside the real server by
+//! `bench/run` (never deployed):
+//!
+//! - `GET /static` — the bytes of a product page, from a file: baseline A of
+//!   pair a (a bare axum handler);
+//! - `GET /raw/{slug}` — a tenant's project list with one raw sqlx statement,
+//!   as a role that bypasses row-level security: baseline A of pair b;
+//! - `GET /engine/{slug}` — the same list through the product: the tenant
+//!   resolved by the core, a `TenantDb` read transaction, SeaORM, RLS: B of
+//!   pair b, and the request of pair c;
+//! - `POST /provision/{slug}` — a pool tenant created through the core: pair d.
+//!
+//! Settings come from the environment like the server's (`TENANTRY_*`), plus
+//! `BENCH_LISTEN`, `BENCH_HTML` (a file) and `BENCH_RAW_URL` (a superuser URL).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sea_orm::sqlx::{self, PgPool, Row};
+use std::sync::Arc;
+use tenantry::catalog::{resolve, tenants};
+use tenantry::tenancy::{Engine, RequestScope};
+use tenantry::Settings;
+
+#[derive(Clone)]
+struct Peer {
+    html: Arc<String>,
+    raw: PgPool,
+    engine: Engine,
+}
+
+#[derive(serde::Serialize)]
+struct ProjectRow {
+    id: uuid::Uuid,
+    name: String,
+    created_at: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let engine = Engine::connect(&settings).await?;
+    let html = std::fs::read_to_string(std::env::var("BENCH_HTML")?)?;
+    let raw = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(settings.pool_size)
+        .connect(&std::env::var("BENCH_RAW_URL")?)
+        .await?;
+    let peer = Peer {
+        html: Arc::new(html),
+        raw,
+        engine,
+    };
+    let app = Router::new()
+        .route("/static", get(static_page))
+        .route("/raw/{slug}", get(raw_list))
+        .route("/engine/{slug}", get(engine_list))
+        .route("/provision/{slug}", post(provision))
+        .route("/rss", get(rss))
+        .with_state(peer);
+    let listen = std::env::var("BENCH_LISTEN").unwrap_or_else(|_| "127.0.0.1:3201".into());
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+async fn static_page(State(peer): State<Peer>) -> Html<String> {
+    Html(peer.html.as_str().to_owned())
+}
+
+/// One statement, no transaction, no tenant binding: the hand-rolled floor.
+async fn raw_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+    let rows = sqlx::query(
+        "SELECT p.id, p.name, p.created_at::text AS created_at FROM projects p
+         JOIN tenants t ON t.id = p.tenant_id
+         WHERE t.slug = $1 ORDER BY p.created_at",
+    )
+    .bind(&slug)
+    .fetch_all(&peer.raw)
+    .await;
+    match rows {
+        Ok(rows) => Json(
+            rows.iter()
+                .map(|r| ProjectRow {
+                    id: r.get("id"),
+                    name: r.get("name"),
+                    created_at: r.get("created_at"),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The product's path: resolve, bind, list through SeaORM under RLS.
+async fn engine_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+    let listed = async {
+        let Some(RequestScope::Tenant(ctx)) = resolve::by_slug(&peer.engine, &slug).await? else {
+            return Err(tenantry::Error::NotFound);
+        };
+        ctx.run(false, async |db| {
+            tenantry::product::projects::list(db).await
+        })
+        .await
+    }
+    .await;
+    match listed {
+        Ok(projects) => Json(
+            projects
+                .into_iter()
+                .map(|p| ProjectRow {
+                    id: p.id,
+                    name: p.name,
+                    created_at: p.created_at.to_rfc3339(),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => (
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+async fn provision(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+    let input = tenants::NewTenant {
+        slug: slug.clone(),
+        name: slug.clone(),
+        admin_email: format!("owner@{slug}.bench"),
+        admin_password: "bench password 1".into(),
+        placement: "pool".into(),
+    };
+    match tenants::create(&peer.engine, input, "bench").await {
+        Ok(_) => StatusCode::CREATED.into_response(),
+        Err(e) => (
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// The process's resident memory in KB (pair f).
+async fn rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,186 @@
+//! The in-memory tenant map: host resolution without a catalog query per
+//! request.
+//!
+//! Staleness is bounded and fails closed:
+//! - every catalog write of this process evicts the tenant at once;
+//! - on Postgres a trigger on `tenants` and `tenant_branding` sends
+//!   `NOTIFY tenantry_tenants` with the tenant id, and every instance listens
+//!   and evicts. While the listener is not connected the map is bypassed
+//!   (every lookup goes to the catalog) and it is cleared on reconnect;
+//! - on SQLite (one process, but the CLI may change tenants beside it)
+//!   entries expire after a second.
+
+use crate::tenancy::TenantRecord;
+use sea_orm::sqlx::postgres::PgListener;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+const CHANNEL: &str = "tenantry_tenants";
+
+pub struct TenantCache {
+    entries: RwLock<Entries>,
+    /// Whether cached entries may be served (Postgres: the listener is up).
+    live: AtomicBool,
+    /// How long an entry may be served without an invalidation channel.
+    ttl: Option<Duration>,
+    /// Bumped by every eviction: a lookup that raced with one does not store
+    /// what it read.
+    generation: std::sync::atomic::AtomicU64,
+    /// Dropped with the cache, which stops its listener.
+    _stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_slug: HashMap<String, (Arc<TenantRecord>, Instant)>,
+    slug_of: HashMap<uuid::Uuid, String>,
+}
+
+impl TenantCache {
+    /// For SQLite: entries expire after `ttl`.
+    pub(crate) fn with_ttl(ttl: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            entries: RwLock::default(),
+            live: AtomicBool::new(true),
+            ttl: Some(ttl),
+            generation: Default::default(),
+            _stop: None,
+        })
+    }
+
+    /// For Postgres: served only while the listener for `url` is connected.
+    pub(crate) fn listening(url: String) -> Arc<Self> {
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let cache = Arc::new(Self {
+            entries: RwLock::default(),
+            live: AtomicBool::new(false),
+            ttl: None,
+            generation: Default::default(),
+            _stop: Some(stop),
+        });
+        tokio::spawn(listen(Arc::downgrade(&cache), url, stopped));
+        cache
+    }
+
+    pub(crate) fn get(&self, slug: &str) -> Option<Arc<TenantRecord>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let (record, at) = entries.by_slug.get(slug)?;
+        match self.ttl {
+            Some(ttl) if at.elapsed() > ttl => None,
+            _ => Some(record.clone()),
+        }
+    }
+
+    /// Read before loading a record from the catalog, passed to [`put`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a record loaded when the cache was at `generation`, unless an
+    /// eviction happened since (the record may predate that change).
+    pub(crate) fn put(&self, record: Arc<TenantRecord>, generation: u64) {
+        if !self.live.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        let slug = record.slug.to_string();
+        entries.slug_of.insert(record.id.uuid(), slug.clone());
+        entries.by_slug.insert(slug, (record, Instant::now()));
+    }
+
+    /// Drops a tenant's entry (it changed).
+    pub(crate) fn forget(&self, tenant: uuid::Uuid) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Some(slug) = entries.slug_of.remove(&tenant) {
+            entries.by_slug.remove(&slug);
+        }
+    }
+
+    fn clear(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *entries = Entries::default();
+    }
+
+    /// Tenants currently held.
+    pub fn len(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_slug
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Keeps a listener connected while the cache exists; evicts on every
+/// notification. Any failure makes the cache bypassed until reconnected.
+async fn listen(
+    cache: Weak<TenantCache>,
+    url: String,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        let connected = async {
+            let mut listener = PgListener::connect(&url).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        let connected = tokio::select! {
+            _ = &mut stopped => return,
+            connected = connected => connected,
+        };
+        let mut listener = match connected {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "tenant cache listener cannot connect; resolving from the catalog");
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        // Whatever changed while nobody listened is unknown: start empty.
+        match cache.upgrade() {
+            Some(cache) => {
+                cache.clear();
+                cache.live.store(true, Ordering::Release);
+            }
+            None => return,
+        }
+        loop {
+            let next = tokio::select! {
+                _ = &mut stopped => return,
+                next = listener.try_recv() => next,
+            };
+            let Some(cache) = cache.upgrade() else {
+                return;
+            };
+            match next {
+                Ok(Some(note)) => match uuid::Uuid::parse_str(note.payload()) {
+                    Ok(tenant) => cache.forget(tenant),
+                    Err(_) => cache.clear(),
+                },
+                Ok(None) | Err(_) => {
+                    // Disconnected: notifications may have been missed.
+                    cache.live.store(false, Ordering::Release);
+                    cache.clear();
+                    tracing::warn!("tenant cache listener disconnected; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
