@@ -94,11 +94,17 @@ pub async fn tenant() -> Result<TenantCtx, AppError> {
 
 /// The signed-in member of this host's tenant.
 pub async fn member() -> Result<(TenantCtx, Member), AppError> {
+    let (ctx, subject) = member_subject().await?;
+    let member = member_svc::signed_in(&ctx, subject).await.map_err(fail)?;
+    Ok((ctx, member))
+}
+
+/// The tenant of this host and who its session names (not yet checked).
+pub async fn member_subject() -> Result<(TenantCtx, Option<uuid::Uuid>), AppError> {
     let scope = scope().await?;
     let ctx = scope.tenant().cloned().map_err(fail)?;
     let subject = tenantry::session::subject(&session().await?, &scope).await;
-    let member = member_svc::signed_in(&ctx, subject).await.map_err(fail)?;
-    Ok((ctx, member))
+    Ok((ctx, subject))
 }
 
 /// The signed-in member, who must be an owner or admin.

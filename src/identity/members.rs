@@ -119,11 +119,28 @@ pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) 
 /// The member a session names on this tenant: `Unauthenticated` without one
 /// (or once they were removed), `Suspended` while the tenant is suspended.
 pub async fn signed_in(ctx: &TenantCtx, subject: Option<Uuid>) -> Result<Member> {
+    run_as(ctx, subject, false, async |_, member| Ok(member.clone())).await
+}
+
+/// Runs `work` as the member a session names, in one transaction of the
+/// tenant that also looks the member up (one transaction per request, not
+/// two). Fails like [`signed_in`]; with `writes`, also while not active.
+pub async fn run_as<T, F>(
+    ctx: &TenantCtx,
+    subject: Option<Uuid>,
+    writes: bool,
+    work: F,
+) -> Result<T>
+where
+    F: AsyncFnOnce(&TenantDb, &Member) -> Result<T>,
+{
     ctx.ensure_active()?;
     let subject = subject.ok_or(Error::Unauthenticated)?;
-    ctx.run(false, async |db| find(db, subject).await)
-        .await?
-        .ok_or(Error::Unauthenticated)
+    ctx.run(writes, async |db| {
+        let member = find(db, subject).await?.ok_or(Error::Unauthenticated)?;
+        work(db, &member).await
+    })
+    .await
 }
 
 /// A member by user id, if they still belong to the tenant.

@@ -188,21 +188,21 @@ impl Engine {
         };
         match (tenant.placement, self.backend()) {
             (Placement::Pool, Backend::Postgres) => {
-                let txn = self.0.catalog.begin().await?;
-                postgres::enter(&txn, tenant.id, "public", writes).await?;
-                Ok(TenantDb::new(txn, tenant.id, None))
+                let pool = self.0.catalog.get_postgres_connection_pool();
+                Ok(TenantDb::begin_postgres(pool, tenant.id, "public", writes, None).await?)
             }
             (Placement::Schema, Backend::Postgres) => {
-                let txn = self.0.catalog.begin().await?;
-                postgres::enter(&txn, tenant.id, location()?, writes).await?;
-                Ok(TenantDb::new(txn, tenant.id, None))
+                let pool = self.0.catalog.get_postgres_connection_pool();
+                Ok(TenantDb::begin_postgres(pool, tenant.id, location()?, writes, None).await?)
             }
             (Placement::Database, Backend::Postgres) => {
                 let database = location()?;
                 let (pool, lease) = self.tenant_database(database).await?;
-                let txn = pool.begin().await?;
-                postgres::enter(&txn, tenant.id, "public", writes).await?;
-                Ok(TenantDb::new(txn, tenant.id, Some(lease)))
+                let pool = pool.get_postgres_connection_pool();
+                Ok(
+                    TenantDb::begin_postgres(pool, tenant.id, "public", writes, Some(lease))
+                        .await?,
+                )
             }
             (Placement::Database, Backend::Sqlite) => {
                 let (pool, lease) = self.files()?.pool(tenant.id).await?;

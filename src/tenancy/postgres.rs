@@ -1,7 +1,6 @@
-//! Postgres specifics: binding a tenant to a transaction, and the grants the
-//! runtime role gets after migrations.
+//! Postgres specifics: grants, identifiers, and the DDL of schema and
+//! database placements (cloning templates, dropping).
 
-use super::TenantId;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
 /// The role name of the connection's user.
@@ -25,29 +24,17 @@ pub(super) async fn grant_runtime_role(
     grant_schema(owner, "public", runtime_role).await
 }
 
+/// A SQL string literal.
+pub(super) fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
 pub(super) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The schema that `schema` placements are cloned from.
 pub(super) const TEMPLATE_SCHEMA: &str = "tenant_template";
-
-/// Binds the tenant, its schema, and the move lock in one statement (see the
-/// `tenantry_enter` function in the tenant-plane migrations).
-pub(super) async fn enter<C: ConnectionTrait>(
-    conn: &C,
-    tenant: TenantId,
-    schema: &str,
-    writes: bool,
-) -> Result<(), DbErr> {
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT public.tenantry_enter($1::uuid, $2, $3)",
-        [tenant.uuid().into(), schema.into(), writes.into()],
-    ))
-    .await
-    .map(|_| ())
-}
 
 /// Grants the runtime role what it needs in one schema. Bookkeeping tables
 /// (fences, migration history) are read-only to it.

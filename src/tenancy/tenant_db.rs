@@ -1,10 +1,13 @@
 use super::pools::Lease;
 use super::TenantId;
 use crate::entities::tenant::TenantOwned;
+use sea_orm::sqlx::{self, pool::PoolConnection};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, ExecResult, IntoActiveModel, QueryResult, Statement, TransactionTrait,
+    EntityTrait, ExecResult, IntoActiveModel, QueryResult, Statement,
 };
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::Mutex;
 
 /// A database transaction bound to exactly one tenant. It implements SeaORM's
 /// `ConnectionTrait`, so entities are queried with it as usual
@@ -13,19 +16,95 @@ use sea_orm::{
 /// back.
 pub struct TenantDb {
     // Declared first so it ends (rolls back) before the lease is returned.
-    txn: DatabaseTransaction,
+    txn: Txn,
     tenant_id: TenantId,
+    writes: bool,
     /// Keeps a per-tenant pool open while the transaction runs.
     _lease: Option<Lease>,
+}
+
+enum Txn {
+    /// SQLite: SeaORM's transaction on the tenant's file.
+    Sea(DatabaseTransaction),
+    /// Postgres: a pooled connection in a transaction begun together with the
+    /// tenant binding, in one round trip (SeaORM cannot issue a custom
+    /// `BEGIN`).
+    Pg(Mutex<OpenPg>),
+}
+
+/// A pooled connection inside a transaction it began. Unless committed, it is
+/// rolled back in the background before the pool sees it again (or closed if
+/// that fails), so no other request can ever find it inside a transaction.
+struct OpenPg(Option<PoolConnection<sqlx::Postgres>>);
+
+impl OpenPg {
+    fn conn(&mut self) -> Result<&mut sqlx::PgConnection, DbErr> {
+        self.0
+            .as_deref_mut()
+            .ok_or_else(|| DbErr::Custom("tenant transaction already ended".into()))
+    }
+}
+
+impl Drop for OpenPg {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
+                        conn.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
+    }
 }
 
 impl TenantDb {
     pub(super) fn new(txn: DatabaseTransaction, tenant_id: TenantId, lease: Option<Lease>) -> Self {
         Self {
-            txn,
+            txn: Txn::Sea(txn),
             tenant_id,
+            writes: true,
             _lease: lease,
         }
+    }
+
+    /// Begins on `pool` with `BEGIN; SELECT public.tenantry_enter(…)` as one
+    /// simple query: one round trip instead of two.
+    pub(super) async fn begin_postgres(
+        pool: &sqlx::PgPool,
+        tenant_id: TenantId,
+        schema: &str,
+        writes: bool,
+        lease: Option<Lease>,
+    ) -> Result<Self, DbErr> {
+        let begin = format!(
+            "BEGIN; SELECT public.tenantry_enter('{}'::uuid, {}, {writes})",
+            tenant_id.uuid(),
+            super::postgres::quote_literal(schema)
+        );
+        let mut conn = pool.acquire().await.map_err(exec_err)?;
+        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
+            .execute(&mut *conn)
+            .await
+        {
+            // A refused binding (a fenced tenant) leaves the transaction
+            // aborted: end it here, or drop the connection.
+            if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
+                conn.close_on_drop();
+            }
+            return Err(exec_err(e));
+        }
+        Ok(Self {
+            txn: Txn::Pg(Mutex::new(OpenPg(Some(conn)))),
+            tenant_id,
+            writes,
+            _lease: lease,
+        })
     }
 
     pub fn tenant_id(&self) -> TenantId {
@@ -42,35 +121,107 @@ impl TenantDb {
         row.insert(self).await
     }
 
+    /// Ends the transaction keeping its writes. A read-only Postgres
+    /// transaction has none: it is simply released, and the `ROLLBACK` sqlx
+    /// queues goes out with the connection's next use instead of costing a
+    /// round trip now.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
-    }
-
-    /// A savepoint inside this tenant's transaction.
-    pub async fn savepoint(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.txn.begin().await
+        match self.txn {
+            Txn::Sea(txn) => txn.commit().await,
+            Txn::Pg(_) if !self.writes => Ok(()),
+            Txn::Pg(txn) => {
+                let mut open = txn.into_inner();
+                let Some(mut conn) = open.0.take() else {
+                    return Err(DbErr::Custom("tenant transaction already ended".into()));
+                };
+                let committed = sqlx::raw_sql("COMMIT").execute(&mut *conn).await;
+                if committed.is_err() {
+                    conn.close_on_drop();
+                }
+                committed.map(|_| ()).map_err(exec_err)
+            }
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl ConnectionTrait for TenantDb {
     fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
+        match &self.txn {
+            Txn::Sea(txn) => txn.get_database_backend(),
+            Txn::Pg(_) => DbBackend::Postgres,
+        }
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        match &self.txn {
+            Txn::Sea(txn) => txn.execute_raw(stmt).await,
+            Txn::Pg(txn) => {
+                let mut open = txn.lock().await;
+                bound(&stmt)
+                    .execute(open.conn()?)
+                    .await
+                    .map(ExecResult::from)
+                    .map_err(exec_err)
+            }
+        }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        match &self.txn {
+            Txn::Sea(txn) => txn.execute_unprepared(sql).await,
+            Txn::Pg(txn) => {
+                let mut open = txn.lock().await;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(open.conn()?)
+                    .await
+                    .map(ExecResult::from)
+                    .map_err(exec_err)
+            }
+        }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
+        match &self.txn {
+            Txn::Sea(txn) => txn.query_one_raw(stmt).await,
+            Txn::Pg(txn) => {
+                let mut open = txn.lock().await;
+                bound(&stmt)
+                    .fetch_optional(open.conn()?)
+                    .await
+                    .map(|row| row.map(QueryResult::from))
+                    .map_err(query_err)
+            }
+        }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
+        match &self.txn {
+            Txn::Sea(txn) => txn.query_all_raw(stmt).await,
+            Txn::Pg(txn) => {
+                let mut open = txn.lock().await;
+                bound(&stmt)
+                    .fetch_all(open.conn()?)
+                    .await
+                    .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+                    .map_err(query_err)
+            }
+        }
     }
+}
+
+/// sqlx errors in the shape SeaORM gives them, so that constraint names and
+/// `DbErr::sql_err` read the same on every path.
+fn exec_err(err: sqlx::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(err.into()))
+}
+
+fn query_err(err: sqlx::Error) -> DbErr {
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into()))
+}
+
+/// A SeaORM statement as a sqlx query with its values bound.
+fn bound(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
+    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }

@@ -1,4 +1,4 @@
-use super::{fail, member, parse_id};
+use super::{fail, member_subject, parse_id};
 use crate::dto::{ProjectDto, ProjectPage, TaskDto};
 use crate::error::AppError;
 use tenantry::product::projects::{self, Project};
@@ -27,8 +27,10 @@ async fn as_member<T, F>(writes: bool, work: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
-    let (ctx, _) = member().await?;
-    ctx.run(writes, work).await.map_err(fail)
+    let (ctx, subject) = member_subject().await?;
+    tenantry::identity::members::run_as(&ctx, subject, writes, async |db, _| work(db).await)
+        .await
+        .map_err(fail)
 }
 
 async fn write<T, F>(work: F) -> Result<T, AppError>

@@ -1,4 +1,4 @@
-use super::body::{member, parse_id, JsonObject};
+use super::body::{parse_id, JsonObject};
 use super::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -22,8 +22,11 @@ async fn in_tenant<T, F>(
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
-    let (ctx, _) = member(scope, session).await?;
-    Ok(ctx.run(writes, work).await?)
+    let ctx = scope.tenant()?;
+    let subject = tenantry::session::subject(session, scope).await;
+    let run =
+        tenantry::identity::members::run_as(ctx, subject, writes, async |db, _| work(db).await);
+    Ok(run.await?)
 }
 
 /// `{ key: value }` with the given status.
