@@ -35,6 +35,8 @@ struct Peer {
 struct ProjectRow {
     id: uuid::Uuid,
     name: String,
+    task_count: i64,
+    done_count: i64,
     created_at: String,
 }
 
@@ -71,10 +73,15 @@ async fn static_page(State(peer): State<Peer>) -> Html<String> {
 
 /// One statement, no transaction, no tenant binding: the hand-rolled floor.
 async fn raw_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+    // The product's list statement, with the tenant filtered by hand instead
+    // of by row-level security (the superuser bypasses it).
     let rows = sqlx::query(
-        "SELECT p.id, p.name, p.created_at::text AS created_at FROM projects p
-         JOIN tenants t ON t.id = p.tenant_id
-         WHERE t.slug = $1 ORDER BY p.created_at",
+        "SELECT p.id, p.name, p.created_at, COUNT(t.id) AS task_count,
+                COALESCE(SUM(CASE WHEN t.done THEN 1 ELSE 0 END), 0) AS done_count
+         FROM projects p JOIN tenants x ON x.id = p.tenant_id
+         LEFT JOIN tasks t ON t.tenant_id = p.tenant_id AND t.project_id = p.id
+         WHERE x.slug = $1
+         GROUP BY p.id, p.name, p.created_at ORDER BY p.created_at DESC",
     )
     .bind(&slug)
     .fetch_all(&peer.raw)
@@ -85,7 +92,11 @@ async fn raw_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Respons
                 .map(|r| ProjectRow {
                     id: r.get("id"),
                     name: r.get("name"),
-                    created_at: r.get("created_at"),
+                    task_count: r.get("task_count"),
+                    done_count: r.get("done_count"),
+                    created_at: r
+                        .get::<chrono::DateTime<chrono::Utc>, _>("created_at")
+                        .to_rfc3339(),
                 })
                 .collect::<Vec<_>>(),
         )
@@ -113,6 +124,8 @@ async fn engine_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Resp
                 .map(|p| ProjectRow {
                     id: p.id,
                     name: p.name,
+                    task_count: p.task_count as i64,
+                    done_count: p.done_count as i64,
                     created_at: p.created_at.to_rfc3339(),
                 })
                 .collect::<Vec<_>>(),
