@@ -171,12 +171,12 @@ def wrk(side, seconds, connections, rate=None, tolerate_errors=False):
                         delay_fn=delay)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    pids = side["pids"] + postgres_pids()
-    before = cpu_ticks(pids)
+    pg = postgres_pids()
+    before, pg_before = cpu_ticks(side["pids"]), cpu_ticks(pg)
     run = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name,
                           f"http://127.0.0.1:{side['port']}"], capture_output=True, text=True)
     out = run.stdout
-    used = cpu_ticks(pids) - before
+    used, pg_used = cpu_ticks(side["pids"]) - before, cpu_ticks(pg) - pg_before
     os.unlink(f.name)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -190,7 +190,9 @@ def wrk(side, seconds, connections, rate=None, tolerate_errors=False):
         "first_error": run.stderr.strip() if errors else None,
         "rps": requests / seconds,
         "p50_ms": lat.get("50"), "p99_ms": lat.get("99"),
-        "cpu_ms_per_req": (used / CLK_TCK * 1000.0) / max(requests, 1),
+        "cpu_ms_per_req": ((used + pg_used) / CLK_TCK * 1000.0) / max(requests, 1),
+        "server_cpu_ms_per_req": (used / CLK_TCK * 1000.0) / max(requests, 1),
+        "pg_cpu_ms_per_req": (pg_used / CLK_TCK * 1000.0) / max(requests, 1),
     }
 
 
@@ -215,6 +217,8 @@ def measure_pair(name, sides, rounds, seconds):
             "label": side["label"],
             "rps": statistics.median(r["rps"] for r in peak[n]),
             "cpu_ms_per_req": statistics.median(r["cpu_ms_per_req"] for r in peak[n]),
+            "server_cpu_ms_per_req": statistics.median(r["server_cpu_ms_per_req"] for r in peak[n]),
+            "pg_cpu_ms_per_req": statistics.median(r["pg_cpu_ms_per_req"] for r in peak[n]),
             "p50_ms": statistics.median(r["p50_ms"] for r in paced[n]),
             "p99_ms": statistics.median(r["p99_ms"] for r in paced[n]),
             "rounds": len(peak[n]),
@@ -316,10 +320,12 @@ def report(summary):
         for name, side in pair["sides"].items():
             ratio = "" if name == "A" else f"{side['rps'] / a['rps']:.2f}x"
             p99 = "" if name == "A" else f"{side['p99_ms'] / a['p99_ms']:.2f}x"
+            cpu = f"{side['cpu_ms_per_req']:.3f} ({side['server_cpu_ms_per_req']:.3f} + {side['pg_cpu_ms_per_req']:.3f})"
             rows.append((pair["pair"], name, side["label"], f"{side['rps']:,.0f}", ratio,
-                         f"{side['cpu_ms_per_req']:.3f}", f"{side['p50_ms']:.2f}", f"{side['p99_ms']:.2f}",
+                         cpu, f"{side['p50_ms']:.2f}", f"{side['p99_ms']:.2f}",
                          p99, str(pair["paced_rate"])))
-    head = ("pair", "side", "what", "rps", "B/A rps", "CPU ms/req", "p50 ms", "p99 ms", "B/A p99", "paced at")
+    head = ("pair", "side", "what", "rps", "B/A rps", "CPU ms/req (server + PG)", "p50 ms", "p99 ms",
+            "B/A p99", "paced at")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(str(v).ljust(w) for v, w in zip(r, widths)) + " |"
     print(line(head))
