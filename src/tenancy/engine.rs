@@ -187,13 +187,13 @@ impl Engine {
                 .ok_or_else(|| Error::from(anyhow::anyhow!("tenant {} has no location", tenant.id)))
         };
         match (tenant.placement, self.backend()) {
-            (Placement::Pool, Backend::Postgres) => {
+            (Placement::Pool | Placement::Schema, Backend::Postgres) => {
+                let schema = match tenant.placement {
+                    Placement::Schema => location()?,
+                    _ => "public",
+                };
                 let pool = self.0.catalog.get_postgres_connection_pool();
-                Ok(TenantDb::begin_postgres(pool, tenant.id, "public", writes, None).await?)
-            }
-            (Placement::Schema, Backend::Postgres) => {
-                let pool = self.0.catalog.get_postgres_connection_pool();
-                Ok(TenantDb::begin_postgres(pool, tenant.id, location()?, writes, None).await?)
+                Ok(TenantDb::begin_postgres(pool, tenant.id, schema, writes, None).await?)
             }
             (Placement::Database, Backend::Postgres) => {
                 let database = location()?;

@@ -20,7 +20,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tenantry_migrations::sea_orm_migration::MigratorTrait;
 use tenantry_migrations::CatalogMigrator;
@@ -98,19 +98,20 @@ pub async fn migrate_all<M: MigratorTrait>(
         }
     };
     CatalogMigrator::up(&catalog, None).await?;
+    let grant_to = runtime_grantee(settings, &catalog).await?;
     if settings.backend() == Backend::Postgres {
-        migrate_shared_units::<M>(settings, &catalog, &version).await?;
+        migrate_shared_units::<M>(settings, &catalog, &version, grant_to.as_deref()).await?;
     }
     let units = tenant_units(settings, &catalog).await?;
     let done = current_units(&catalog, &version).await?;
     let (current, pending): (Vec<Unit>, Vec<Unit>) =
-        units.into_iter().partition(|u| done.contains_key(&u.key));
+        units.into_iter().partition(|u| done.contains(&u.key));
     progress.planned(pending.len(), current.len());
     let ctx = Arc::new(RunCtx {
         settings: settings.clone(),
         catalog: catalog.clone(),
         version: version.clone(),
-        runtime_role: runtime_role(settings).await?,
+        grant_to,
     });
     let mut migrated = 0;
     let mut rest = pending.as_slice();
@@ -145,18 +146,23 @@ struct RunCtx {
     settings: Settings,
     catalog: DatabaseConnection,
     version: String,
-    runtime_role: Option<String>,
+    /// The runtime role, to be granted the tables migrations create.
+    grant_to: Option<String>,
 }
 
-/// The runtime role's name (Postgres), to grant it the new tables.
-async fn runtime_role(settings: &Settings) -> Result<Option<String>> {
+/// The runtime role, when it is not the owner itself (Postgres), asked once
+/// per run.
+async fn runtime_grantee(
+    settings: &Settings,
+    owner: &DatabaseConnection,
+) -> Result<Option<String>> {
     if settings.backend() != Backend::Postgres {
         return Ok(None);
     }
     let runtime = connect_pool(&settings.runtime_url(), Backend::Postgres, 1).await?;
     let role = postgres::current_role(&runtime).await?;
     runtime.close().await?;
-    Ok(Some(role))
+    Ok((role != postgres::current_role(owner).await?).then_some(role))
 }
 
 /// The pool (`public`), the template schema and the template database.
@@ -164,9 +170,8 @@ async fn migrate_shared_units<M: MigratorTrait>(
     settings: &Settings,
     owner: &DatabaseConnection,
     version: &str,
+    grant_to: Option<&str>,
 ) -> Result<()> {
-    let runtime_role = runtime_role(settings).await?.unwrap_or_default();
-    let owner_role = postgres::current_role(owner).await?;
     migrate_schema::<M>(owner, "public").await?;
     owner
         .execute_unprepared(&format!(
@@ -175,9 +180,9 @@ async fn migrate_shared_units<M: MigratorTrait>(
         ))
         .await?;
     migrate_schema::<M>(owner, postgres::TEMPLATE_SCHEMA).await?;
-    if runtime_role != owner_role {
-        postgres::grant_runtime_role(owner, &runtime_role).await?;
-        postgres::grant_schema(owner, postgres::TEMPLATE_SCHEMA, &runtime_role).await?;
+    if let Some(role) = grant_to {
+        postgres::grant_runtime_role(owner, role).await?;
+        postgres::grant_schema(owner, postgres::TEMPLATE_SCHEMA, role).await?;
     }
     record(owner, "pool", None, version, Ok(())).await?;
     record(owner, "template:schema", None, version, Ok(())).await?;
@@ -189,7 +194,6 @@ async fn migrate_shared_units<M: MigratorTrait>(
     };
     match created {
         Ok(()) => {
-            let grant_to = (runtime_role != owner_role).then_some(runtime_role.as_str());
             migrate_database::<M>(settings, &template, grant_to).await?;
             record(owner, "template:database", None, version, Ok(())).await?;
         }
@@ -272,13 +276,13 @@ async fn tenant_units(settings: &Settings, catalog: &DatabaseConnection) -> Resu
 }
 
 /// Units already at `version`.
-async fn current_units(catalog: &DatabaseConnection, version: &str) -> Result<HashMap<String, ()>> {
+async fn current_units(catalog: &DatabaseConnection, version: &str) -> Result<HashSet<String>> {
     Ok(fleet_unit::Entity::find()
         .all(catalog)
         .await?
         .into_iter()
         .filter(|u| u.status == "ok" && u.version == version)
-        .map(|u| (u.unit, ()))
+        .map(|u| u.unit)
         .collect())
 }
 
@@ -331,18 +335,14 @@ async fn run_batch<M: MigratorTrait>(
 async fn migrate_unit<M: MigratorTrait>(ctx: &RunCtx, unit: &Unit) -> Result<()> {
     match &unit.target {
         Target::Schema(schema) => {
-            let owner = &ctx.catalog;
-            migrate_schema::<M>(owner, schema).await?;
-            if let Some(role) = &ctx.runtime_role {
-                if role != &postgres::current_role(owner).await? {
-                    postgres::grant_schema(owner, schema, role).await?;
-                }
+            migrate_schema::<M>(&ctx.catalog, schema).await?;
+            if let Some(role) = &ctx.grant_to {
+                postgres::grant_schema(&ctx.catalog, schema, role).await?;
             }
             Ok(())
         }
         Target::Database(database) => {
-            let grant_to = ctx.runtime_role.as_deref();
-            migrate_database::<M>(&ctx.settings, database, grant_to).await
+            migrate_database::<M>(&ctx.settings, database, ctx.grant_to.as_deref()).await
         }
         Target::File(tenant) => {
             let files = TenantFiles::new(ctx.settings.tenant_files_dir(), 1);

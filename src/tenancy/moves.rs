@@ -508,7 +508,7 @@ impl<'a> Mover<'a> {
         for table in TENANT_TABLES {
             let rows = row_json(&source, table, None).await?;
             for chunk in rows.chunks(BATCH) {
-                insert_rows(&target, table, chunk, None).await?;
+                insert_rows(&target, table, chunk, "").await?;
                 copied += chunk.len() as i64;
                 set(self.engine, self.m.id, |m| m.rows_copied = Set(copied)).await?;
             }
@@ -569,8 +569,9 @@ impl<'a> Mover<'a> {
                 continue;
             }
             let rows = row_json(source, table, Some((keys, upserts))).await?;
+            let conflict = upsert_clause(&target, table, keys).await?;
             for chunk in rows.chunks(BATCH) {
-                insert_rows(&target, table, chunk, Some(keys)).await?;
+                insert_rows(&target, table, chunk, &conflict).await?;
             }
         }
         target.commit().await?;
@@ -849,28 +850,8 @@ async fn insert_rows<C: ConnectionTrait>(
     conn: &C,
     table: &str,
     rows: &[String],
-    upsert_on: Option<&[String]>,
+    conflict: &str,
 ) -> Result<()> {
-    let conflict = match upsert_on {
-        None => String::new(),
-        Some(keys) => {
-            let columns = columns(conn, table).await?;
-            let updates: Vec<String> = columns
-                .iter()
-                .filter(|c| !keys.contains(c))
-                .map(|c| format!("{0} = EXCLUDED.{0}", postgres::quote_ident(c)))
-                .collect();
-            let key_list: Vec<String> = keys.iter().map(|k| postgres::quote_ident(k)).collect();
-            match updates.is_empty() {
-                true => format!(" ON CONFLICT ({}) DO NOTHING", key_list.join(", ")),
-                false => format!(
-                    " ON CONFLICT ({}) DO UPDATE SET {}",
-                    key_list.join(", "),
-                    updates.join(", ")
-                ),
-            }
-        }
-    };
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!("INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json){conflict}"),
@@ -878,6 +859,29 @@ async fn insert_rows<C: ConnectionTrait>(
     ))
     .await?;
     Ok(())
+}
+
+/// ` ON CONFLICT (keys) DO UPDATE SET …`: rows already there are overwritten.
+async fn upsert_clause<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    keys: &[String],
+) -> Result<String> {
+    let updates: Vec<String> = columns(conn, table)
+        .await?
+        .iter()
+        .filter(|c| !keys.contains(c))
+        .map(|c| format!("{0} = EXCLUDED.{0}", postgres::quote_ident(c)))
+        .collect();
+    let key_list: Vec<String> = keys.iter().map(|k| postgres::quote_ident(k)).collect();
+    Ok(match updates.is_empty() {
+        true => format!(" ON CONFLICT ({}) DO NOTHING", key_list.join(", ")),
+        false => format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            key_list.join(", "),
+            updates.join(", ")
+        ),
+    })
 }
 
 async fn delete_rows<C: ConnectionTrait>(

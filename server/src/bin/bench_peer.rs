@@ -131,11 +131,7 @@ async fn engine_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Resp
                 .collect::<Vec<_>>(),
         )
         .into_response(),
-        Err(e) => (
-            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            e.to_string(),
-        )
-            .into_response(),
+        Err(e) => refused(e),
     }
 }
 
@@ -149,12 +145,14 @@ async fn provision(State(peer): State<Peer>, Path(slug): Path<String>) -> Respon
     };
     match tenants::create(&peer.engine, input, "bench").await {
         Ok(_) => StatusCode::CREATED.into_response(),
-        Err(e) => (
-            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            e.to_string(),
-        )
-            .into_response(),
+        Err(e) => refused(e),
     }
+}
+
+/// A core error as its status and message (the bench shows the first one).
+fn refused(e: tenantry::Error) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, e.to_string()).into_response()
 }
 
 /// The process's resident memory in KB (pair f).
