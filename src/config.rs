@@ -61,6 +61,24 @@ pub struct Settings {
     /// Serve cookies as `Secure` with the `__Host-` prefix (set when behind https).
     pub secure_cookies: bool,
     pub log_format: LogFormat,
+    /// Webhooks may target http URLs and private addresses (development and
+    /// tests only: in production an endpoint must not reach the internal
+    /// network).
+    pub webhook_allow_insecure_targets: bool,
+    /// Seconds one webhook attempt may take.
+    pub webhook_timeout_secs: u64,
+    /// Attempts before a delivery is marked failed (a resend starts over).
+    pub webhook_max_attempts: u32,
+    /// First retry delay; it doubles per attempt, up to an hour.
+    pub webhook_retry_base_ms: u64,
+    /// How often the dispatcher looks for events committed by other
+    /// processes and for due retries.
+    pub webhook_poll_ms: u64,
+    /// Hours a rotated-out webhook secret keeps signing beside the new one.
+    pub webhook_secret_overlap_hours: u32,
+    /// Bearer token of the platform API on the console host (a secret). Unset:
+    /// that API answers 404.
+    pub platform_api_token: Option<SecretString>,
     /// Where the compiled site (pkg/, favicon) is served from.
     pub site_root: PathBuf,
 }
@@ -83,6 +101,12 @@ struct Defaults {
     pool_size: u32,
     secure_cookies: bool,
     log_format: LogFormat,
+    webhook_allow_insecure_targets: bool,
+    webhook_timeout_secs: u64,
+    webhook_max_attempts: u32,
+    webhook_retry_base_ms: u64,
+    webhook_poll_ms: u64,
+    webhook_secret_overlap_hours: u32,
     site_root: &'static str,
 }
 
@@ -104,6 +128,12 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     secure_cookies: false,
     // Production default; `scripts/dev` asks for readable lines.
     log_format: LogFormat::Json,
+    webhook_allow_insecure_targets: false,
+    webhook_timeout_secs: 10,
+    webhook_max_attempts: 12,
+    webhook_retry_base_ms: 5_000,
+    webhook_poll_ms: 1_000,
+    webhook_secret_overlap_hours: 24,
     site_root: "target/site",
 };
 

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod failpoint;
 pub mod identity;
 pub mod platform;

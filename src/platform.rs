@@ -39,6 +39,7 @@ pub async fn bootstrap_dev(engine: &Engine) -> crate::Result<DevCredentials> {
                 admin_email: "owner@demo.localhost".into(),
                 admin_password: demo_password.clone(),
                 placement: String::new(),
+                pending: false,
             },
             "bootstrap",
         )
@@ -94,4 +95,22 @@ pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
             tracing::error!(error = ?e, "session cleanup failed");
         }
     }
+}
+
+/// Whether `presented` is the platform API token. Both sides are hashed
+/// first and compared in constant time, so neither the token's length nor
+/// its prefix leaks through timing. No token configured: nothing matches.
+pub fn platform_token_matches(settings: &crate::Settings, presented: &str) -> bool {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let Some(token) = &settings.platform_api_token else {
+        return false;
+    };
+    let expected = Sha256::digest(token.expose_secret().as_bytes());
+    let given = Sha256::digest(presented.as_bytes());
+    let difference = expected
+        .iter()
+        .zip(given.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    !token.expose_secret().is_empty() && difference == 0
 }

@@ -1,7 +1,7 @@
 use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
-use crate::pages::{console, tenant};
+use crate::pages::{console, tenant, webhooks};
 use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
@@ -78,11 +78,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
                 <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
+                <Route path=path!("/console/webhooks") view=webhooks::ConsoleWebhooks ssr=SsrMode::Async />
                 <Route path=path!("/") view=tenant::projects::ProjectsPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=tenant::login::TenantLoginPage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=tenant::project::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=tenant::members::MembersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/webhooks") view=webhooks::TenantWebhooks ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -8,6 +8,7 @@ pub mod members;
 pub mod placements;
 pub mod product;
 pub mod session;
+pub mod webhooks;
 
 use crate::dto::{BrandingDto, Viewer};
 use crate::error::AppError;

@@ -177,6 +177,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                 {is_admin.then(|| view! {
                                     <A href="/admin">"Members"</A>
                                     <A href="/admin/branding">"Branding"</A>
+                                    <A href="/admin/webhooks">"Webhooks"</A>
                                 })}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
@@ -217,6 +218,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                         {ctx.viewer.map(|v| view! {
                             <A href="/console">"Tenants"</A>
                             <A href="/console/fleet">"Fleet"</A>
+                            <A href="/console/webhooks">"Webhooks"</A>
                             <A href="/console/audit">"Audit log"</A>
                             <SignedInAs email=v.email class="" />
                         })}

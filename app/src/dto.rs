@@ -140,3 +140,41 @@ pub struct MemberDto {
     pub display_name: String,
     pub role: String,
 }
+
+/// A webhook endpoint as its owner sees it (the secret only as a hint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDto {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub secret_hint: String,
+    /// While a rotation overlaps: until when the previous secret still signs.
+    pub previous_secret_until: Option<String>,
+    pub created_at: String,
+}
+
+/// An endpoint with its signing secret, shown once after creation or rotation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookSecretDto {
+    pub endpoint: WebhookDto,
+    pub secret: String,
+}
+
+/// One line of an endpoint's delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryDto {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub tenant_slug: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub last_response: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+}

@@ -1,5 +1,6 @@
 //! Pages: the superadmin console (console host, under `/console`) and the
-//! tenant's own pages (tenant hosts).
+//! tenant's own pages (tenant hosts), and the pages both share.
 
 pub mod console;
 pub mod tenant;
+pub mod webhooks;

@@ -37,9 +37,18 @@ pub async fn create_tenant(
     admin_password: String,
     /// Empty or absent: the deployment's default.
     placement: Option<String>,
+    /// A checkbox: present to provision ahead and leave the tenant pending.
+    pending: Option<String>,
 ) -> Result<TenantRow, AppError> {
     let placement = placement.unwrap_or_default();
-    backend::console::create_tenant(slug, name, admin_email, admin_password, placement).await
+    let pending = pending.is_some_and(|v| !v.is_empty() && v != "false");
+    backend::console::create_tenant(slug, name, admin_email, admin_password, placement, pending)
+        .await
+}
+
+#[server]
+pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
+    backend::console::activate_tenant(slug).await
 }
 
 #[server]
@@ -173,4 +182,46 @@ pub async fn save_branding(
         login_text,
     )
     .await
+}
+
+#[server]
+pub async fn list_webhooks() -> Result<Vec<WebhookDto>, AppError> {
+    backend::webhooks::list_webhooks().await
+}
+
+#[server]
+pub async fn create_webhook(
+    url: String,
+    description: String,
+    events: String,
+) -> Result<WebhookSecretDto, AppError> {
+    backend::webhooks::create_webhook(url, description, events).await
+}
+
+#[server]
+pub async fn rotate_webhook_secret(endpoint_id: String) -> Result<WebhookSecretDto, AppError> {
+    backend::webhooks::rotate_webhook_secret(endpoint_id).await
+}
+
+#[server]
+pub async fn set_webhook_enabled(
+    endpoint_id: String,
+    enabled: bool,
+) -> Result<WebhookDto, AppError> {
+    backend::webhooks::set_webhook_enabled(endpoint_id, enabled).await
+}
+
+#[server]
+pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
+    backend::webhooks::remove_webhook(endpoint_id).await
+}
+
+#[server]
+pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>, AppError> {
+    backend::webhooks::webhook_deliveries(endpoint_id).await
+}
+
+#[server]
+pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
+    backend::webhooks::resend_delivery(delivery_id).await
 }

@@ -3,6 +3,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_control_plane;
 mod m0002_placements;
 mod m0003_tenant_notify;
+mod m0004_lifecycle_events;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0001_control_plane::Migration),
             Box::new(m0002_placements::Migration),
             Box::new(m0003_tenant_notify::Migration),
+            Box::new(m0004_lifecycle_events::Migration),
         ]
     }
 

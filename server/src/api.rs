@@ -70,7 +70,7 @@ pub fn router() -> Router<LeptosOptions> {
 /// Bodies must be declared JSON: an HTML form cannot send that content type
 /// across origins without a preflight, which keeps the API out of reach of
 /// form-based CSRF even where no `Origin` header is sent.
-async fn require_json(
+pub(crate) async fn require_json(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {

@@ -74,6 +74,13 @@ pub enum TenantCommand {
         /// pool, schema or database (default: `default_placement`).
         #[arg(long, default_value = "")]
         placement: String,
+        /// Provision it but leave it pending (see `tenant activate`).
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Make a pending tenant live.
+    Activate {
+        slug: String,
     },
     /// Move a tenant to another placement while it keeps serving. Re-run the
     /// same command to resume a move that was interrupted.
@@ -189,6 +196,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             name,
             admin_email,
             placement,
+            pending,
         } => {
             let admin_password = read_password().await?;
             let input = NewTenant {
@@ -197,6 +205,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 admin_email,
                 admin_password,
                 placement,
+                pending,
             };
             let created = tenants::create(&engine, input, CLI_ACTOR)
                 .await
@@ -225,6 +234,12 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                     );
                 }
             }
+        }
+        TenantCommand::Activate { slug } => {
+            let t = tenants::activate(&engine, &slug, CLI_ACTOR)
+                .await
+                .map_err(report)?;
+            println!("{}", serde_json::to_string(&t)?);
         }
         TenantCommand::Suspend { slug } => {
             let t = tenants::suspend(&engine, &slug, CLI_ACTOR)

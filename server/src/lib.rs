@@ -1,8 +1,10 @@
 //! The `tenantry` binary's library: the gateway (tenant resolution, CSRF,
-//! sessions, request logging), the JSON API, the router, and the CLI.
+//! sessions, request logging), the JSON API, the platform API, the router,
+//! and the CLI.
 
 pub mod api;
 pub mod cli;
 pub mod gateway;
+pub mod platform_api;
 pub mod router;
 pub mod telemetry;

@@ -51,6 +51,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if std::env::var("TENANTRY_DEV_BOOTSTRAP").is_ok_and(|v| v == "1") {
         print_dev_banner(&engine).await?;
     }
+    tokio::spawn(tenantry::events::dispatch::run(engine.clone()));
     tokio::spawn(tenantry::platform::maintenance_loop(
         engine.clone(),
         CatalogSessionStore::new(engine.clone()),

@@ -2,7 +2,7 @@
 //! gateway (resolution → origin check → session), then the Leptos pages,
 //! server functions, the JSON API, and static files.
 
-use crate::{api, gateway};
+use crate::{api, gateway, platform_api};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -42,6 +42,7 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
             get(handle_server_fns).post(handle_server_fns),
         )
         .merge(api::router())
+        .merge(platform_api::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(gateway::session::layer(&engine))

@@ -1,12 +1,24 @@
 use crate::entities::catalog::platform_audit;
 use crate::error::Result;
 use crate::tenancy::{Engine, TenantId};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
 /// Appends an entry to the platform audit log.
 pub async fn record(
     engine: &Engine,
+    actor: &str,
+    action: &str,
+    tenant: Option<TenantId>,
+    detail: &str,
+) -> Result<()> {
+    record_in(engine.catalog(), actor, action, tenant, detail).await
+}
+
+/// Appends an entry on `conn`: the transaction making the change, so that
+/// the entry exists exactly when the change does.
+pub async fn record_in(
+    conn: &impl ConnectionTrait,
     actor: &str,
     action: &str,
     tenant: Option<TenantId>,
@@ -20,7 +32,7 @@ pub async fn record(
         tenant: Set(tenant.map(TenantId::uuid)),
         detail: Set(detail.to_owned()),
     }
-    .insert(engine.catalog())
+    .insert(conn)
     .await?;
     tracing::info!(actor, action, tenant = ?tenant.map(|t| t.to_string()), "platform audit");
     Ok(())

@@ -3,8 +3,9 @@
 
 use crate::entities::catalog::tenant_branding;
 use crate::error::{Error, Result};
+use crate::events::{outbox, EventKind};
 use crate::tenancy::{TenantCtx, TenantId};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 
 pub const DEFAULT_PRIMARY: &str = "#4f46e5";
 pub const DEFAULT_ACCENT: &str = "#0ea5e9";
@@ -91,8 +92,27 @@ pub async fn update(
     row.logo_url = Set(logo);
     row.login_text = Set((!login_text.is_empty()).then_some(login_text));
     row.updated_at = Set(chrono::Utc::now());
-    let saved = row.update(engine.catalog()).await?;
+    let txn = engine.catalog().begin().await?;
+    let saved = row.update(&txn).await?;
+    super::audit::record_in(&txn, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
+    let data = serde_json::json!({
+        "display_name": saved.display_name,
+        "primary_color": saved.primary_color,
+        "accent_color": saved.accent_color,
+        "logo_url": saved.logo_url,
+    });
+    let slug = ctx.tenant().slug.as_str();
+    outbox::append(
+        &txn,
+        ctx.id(),
+        slug,
+        EventKind::BrandingChanged,
+        actor,
+        data,
+    )
+    .await?;
+    txn.commit().await?;
     engine.tenant_changed(ctx.id());
-    super::audit::record(engine, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
+    engine.events().wake();
     Ok(saved)
 }

@@ -1,16 +1,20 @@
 //! Tenant lifecycle: create (pending → active), suspend, resume, delete (kept
-//! for a grace period, then purged). Every transition is in the platform audit.
+//! for a grace period, then purged). Every transition writes its platform
+//! audit entry and its lifecycle event (the outbox, see [`crate::events`]) in
+//! the same transaction as the change.
 
 use super::{audit, branding, resolve};
 use crate::entities::catalog::{tenant, tenant_branding};
 use crate::error::{violated_unique_constraint, Error, Result};
+use crate::events::{outbox, EventKind};
 use crate::identity::members::{self, NewMember};
 use crate::tenancy::{fleet, Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde::Serialize;
+use serde_json::json;
 
 /// Input for a new tenant and its first owner.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +25,9 @@ pub struct NewTenant {
     pub admin_password: String,
     /// `pool`, `schema` or `database`; empty for the deployment's default.
     pub placement: String,
+    /// Provision ahead and leave it `pending`, to be activated (instantly) on
+    /// signup with [`activate`].
+    pub pending: bool,
 }
 
 /// A tenant as callers see it.
@@ -104,25 +111,58 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         rollback_creation(engine, &slug).await;
         return Err(e);
     }
-    let activated = set_state(engine, &slug, &[TenantState::Pending], TenantState::Active)
-        .await
-        .and_then(|t| {
-            t.ok_or_else(|| anyhow::anyhow!("tenant left pending before activation").into())
-        });
-    let record = match activated {
-        Ok(record) => record,
+    match complete_creation(engine, &slug, id, placement, input.pending, actor).await {
+        Ok(record) => {
+            engine.tenant_changed(id);
+            engine.events().wake();
+            Ok(record)
+        }
         Err(e) => {
             tracing::error!(tenant_id = %id, error = ?e, "activation failed; rolling back");
             rollback_creation(engine, &slug).await;
-            return Err(e);
+            Err(e)
         }
-    };
-    // The tenant exists now: an audit failure must not make the caller retry.
-    let detail = format!("slug={slug} placement={}", placement.as_str());
-    if let Err(e) = audit::record(engine, actor, "tenant.created", Some(id), &detail).await {
-        tracing::error!(tenant_id = %id, error = ?e, "audit entry for tenant creation failed");
     }
+}
+
+/// The provisioned tenant becomes visible: activated unless it was asked to
+/// stay pending, with its audit entry and `tenant.created` (and
+/// `tenant.activated`) events, in one transaction.
+async fn complete_creation(
+    engine: &Engine,
+    slug: &Slug,
+    id: TenantId,
+    placement: Placement,
+    pending: bool,
+    actor: &str,
+) -> Result<TenantSummary> {
+    let txn = engine.catalog().begin().await?;
+    let record = if pending {
+        find_in(&txn, slug).await?
+    } else {
+        set_state(&txn, slug, &[TenantState::Pending], TenantState::Active)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("tenant left pending before activation"))?
+    };
+    let detail = format!("slug={slug} placement={}", placement.as_str());
+    audit::record_in(&txn, actor, "tenant.created", Some(id), &detail).await?;
+    let data = json!({ "name": record.name, "placement": placement.as_str(), "state": record.state.as_str() });
+    outbox::append(&txn, id, slug.as_str(), EventKind::Created, actor, data).await?;
+    if !pending {
+        let data = json!({ "state": TenantState::Active.as_str() });
+        outbox::append(&txn, id, slug.as_str(), EventKind::Activated, actor, data).await?;
+    }
+    txn.commit().await?;
     Ok(record)
+}
+
+async fn find_in(conn: &impl ConnectionTrait, slug: &Slug) -> Result<TenantSummary> {
+    let t = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    summary(t)
 }
 
 async fn provision(engine: &Engine, slug: &Slug, owner: NewMember) -> Result<()> {
@@ -241,6 +281,20 @@ pub async fn get(
     Ok((summary(t)?, b))
 }
 
+/// A tenant provisioned ahead (`pending`) goes live: one statement, so it is
+/// instant whatever its placement.
+pub async fn activate(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSummary> {
+    transition(
+        engine,
+        slug,
+        &[TenantState::Pending],
+        TenantState::Active,
+        actor,
+        EventKind::Activated,
+    )
+    .await
+}
+
 pub async fn suspend(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSummary> {
     transition(
         engine,
@@ -248,7 +302,7 @@ pub async fn suspend(engine: &Engine, slug: &str, actor: &str) -> Result<TenantS
         &[TenantState::Active],
         TenantState::Suspended,
         actor,
-        "tenant.suspended",
+        EventKind::Suspended,
     )
     .await
 }
@@ -260,7 +314,7 @@ pub async fn resume(engine: &Engine, slug: &str, actor: &str) -> Result<TenantSu
         &[TenantState::Suspended],
         TenantState::Active,
         actor,
-        "tenant.resumed",
+        EventKind::Resumed,
     )
     .await
 }
@@ -289,7 +343,7 @@ pub async fn delete(
         ],
         TenantState::Deleted,
         actor,
-        "tenant.deleted",
+        EventKind::Deleted,
     )
     .await
 }
@@ -300,20 +354,21 @@ async fn transition(
     from: &[TenantState],
     to: TenantState,
     actor: &str,
-    action: &str,
+    kind: EventKind,
 ) -> Result<TenantSummary> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let Some(updated) = set_state(engine, &slug, from, to).await? else {
+    let txn = engine.catalog().begin().await?;
+    let Some(updated) = set_state(&txn, &slug, from, to).await? else {
+        drop(txn);
         return Err(refusal(engine, &slug, to).await?);
     };
-    audit::record(
-        engine,
-        actor,
-        action,
-        Some(updated.id),
-        &format!("slug={slug}"),
-    )
-    .await?;
+    let detail = format!("slug={slug}");
+    audit::record_in(&txn, actor, kind.as_str(), Some(updated.id), &detail).await?;
+    let data = json!({ "state": to.as_str() });
+    outbox::append(&txn, updated.id, slug.as_str(), kind, actor, data).await?;
+    txn.commit().await?;
+    engine.tenant_changed(updated.id);
+    engine.events().wake();
     Ok(updated)
 }
 
@@ -339,7 +394,7 @@ async fn refusal(engine: &Engine, slug: &Slug, to: TenantState) -> Result<Error>
 /// two concurrent transitions cannot both apply (a deleted tenant is never
 /// brought back by a late suspend).
 async fn set_state(
-    engine: &Engine,
+    conn: &impl ConnectionTrait,
     slug: &Slug,
     from: &[TenantState],
     state: TenantState,
@@ -360,18 +415,12 @@ async fn set_state(
     let result = update
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .filter(tenant::Column::State.is_in(from.iter().map(|s| s.as_str())))
-        .exec(engine.catalog())
+        .exec(conn)
         .await?;
     if result.rows_affected == 0 {
         return Ok(None);
     }
-    let t = tenant::Entity::find()
-        .filter(tenant::Column::Slug.eq(slug.as_str()))
-        .one(engine.catalog())
-        .await?
-        .ok_or(Error::NotFound)?;
-    engine.tenant_changed(TenantId::from_uuid(t.id));
-    summary(t).map(Some)
+    find_in(conn, slug).await.map(Some)
 }
 
 /// Hard-deletes tenants whose grace period has ended: their tenant-plane rows
@@ -403,16 +452,22 @@ async fn purge_one(engine: &Engine, t: &tenant::Model, actor: &str) -> Result<()
         .await?
         .ok_or(Error::NotFound)?;
     engine.purge(&record).await?;
-    tenant::Entity::delete_by_id(t.id)
-        .exec(engine.catalog())
-        .await?;
-    engine.tenant_changed(record.id);
-    audit::record(
-        engine,
+    let txn = engine.catalog().begin().await?;
+    tenant::Entity::delete_by_id(t.id).exec(&txn).await?;
+    let detail = format!("slug={slug}");
+    audit::record_in(&txn, actor, "tenant.purged", Some(record.id), &detail).await?;
+    let data = json!({ "state": "purged" });
+    outbox::append(
+        &txn,
+        record.id,
+        slug.as_str(),
+        EventKind::Purged,
         actor,
-        "tenant.purged",
-        Some(record.id),
-        &format!("slug={slug}"),
+        data,
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    engine.tenant_changed(record.id);
+    engine.events().wake();
+    Ok(())
 }

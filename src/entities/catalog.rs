@@ -1,7 +1,10 @@
 pub mod fleet_unit;
+pub mod lifecycle_event;
 pub mod platform_admin;
 pub mod platform_audit;
 pub mod session;
 pub mod tenant;
 pub mod tenant_branding;
 pub mod tenant_move;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

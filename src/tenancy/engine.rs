@@ -29,6 +29,8 @@ struct Inner {
     owner: OnceCell<DatabaseConnection>,
     /// Host resolution without a catalog query per request.
     tenant_cache: Arc<crate::catalog::cache::TenantCache>,
+    /// Lifecycle event subscribers and the dispatcher's wake-up.
+    events: crate::events::Bus,
     settings: Settings,
 }
 
@@ -69,6 +71,7 @@ impl Engine {
             tenant_databases,
             owner: OnceCell::new(),
             tenant_cache,
+            events: crate::events::Bus::default(),
             settings: settings.clone(),
         })))
     }
@@ -144,6 +147,11 @@ impl Engine {
 
     pub(crate) fn ctx_shared(&self, tenant: Arc<TenantRecord>) -> TenantCtx {
         TenantCtx::new(tenant, self.clone())
+    }
+
+    /// Lifecycle event subscribers; see [`crate::events`].
+    pub fn events(&self) -> &crate::events::Bus {
+        &self.0.events
     }
 
     /// The in-memory tenant map used by host resolution.

@@ -41,6 +41,7 @@ pub async fn create_tenant(
     admin_email: String,
     admin_password: String,
     placement: String,
+    pending: bool,
 ) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     let input = NewTenant {
@@ -49,6 +50,7 @@ pub async fn create_tenant(
         admin_email,
         admin_password,
         placement,
+        pending,
     };
     let created = tenants::create(&engine, input, &actor(&who.email))
         .await
@@ -71,6 +73,14 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
         branding: branding_dto(&branding),
         url,
     })
+}
+
+pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    tenants::activate(&engine, &slug, &actor(&who.email))
+        .await
+        .map(row)
+        .map_err(fail)
 }
 
 pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {

@@ -28,6 +28,24 @@ impl JsonObject {
             Some(_) => Err(Error::invalid(field, "must be a string")),
         }
     }
+
+    /// An optional string field: absent or null is empty.
+    pub fn optional_string(&self, field: &'static str) -> tenantry::Result<String> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(Error::invalid(field, "must be a string")),
+        }
+    }
+
+    /// An optional boolean field: absent or null is false.
+    pub fn flag(&self, field: &'static str) -> tenantry::Result<bool> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(Error::invalid(field, "must be true or false")),
+        }
+    }
 }
 
 /// The tenant of this host and the signed-in member; 401 without a session

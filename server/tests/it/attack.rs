@@ -8,9 +8,14 @@ use crate::harness::{Client, TestApp};
 use crate::on_both_backends;
 use axum::http::StatusCode;
 use serde_json::json;
+use tenantry::events::{delivery, endpoints, Owner};
 use tenantry::identity::members;
 use tenantry::product::{projects, tasks};
 use tenantry::tenancy::TenantCtx;
+
+fn parse_uuid(raw: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(raw).expect("uuid")
+}
 
 on_both_backends!(
     every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged,
@@ -25,6 +30,8 @@ struct Victim {
     project_id: String,
     task_id: String,
     member_id: String,
+    endpoint_id: String,
+    delivery_id: String,
     secrets: Vec<String>,
 }
 
@@ -39,16 +46,42 @@ async fn victim(app: &TestApp) -> Victim {
         .expect("task");
     let member = members::list(&db).await.expect("members").remove(0);
     db.commit().await.expect("commit");
+    // A webhook endpoint of B's, with a delivery in its log.
+    let endpoint = endpoints::create(
+        &app.engine,
+        Owner::of(&ctx),
+        "https://bravo-secret.example/hook",
+        "Bravo secret hook",
+        "*",
+        "test",
+    )
+    .await
+    .expect("endpoint");
+    tenantry::events::dispatch::dispatch_pending(&app.engine)
+        .await
+        .expect("dispatch");
+    let owner = Owner::of(&ctx);
+    let deliveries = delivery::log(&app.engine, owner, endpoint.endpoint.id, 10)
+        .await
+        .expect("log");
+    let delivery_id = deliveries.first().expect("a delivery").id.to_string();
     Victim {
         ctx,
         project_id: project.id.to_string(),
         task_id: task.id.to_string(),
         member_id: member.id.to_string(),
+        endpoint_id: endpoint.endpoint.id.to_string(),
+        delivery_id: delivery_id.clone(),
         secrets: vec![
             project.id.to_string(),
             task.id.to_string(),
             member.id.to_string(),
             "Bravo secret".into(),
+            "bravo-secret.example".into(),
+            endpoint.endpoint.id.to_string(),
+            endpoint.secret.clone(),
+            endpoint.secret[..12].to_owned(),
+            delivery_id,
         ],
     }
 }
@@ -62,8 +95,17 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let (tenant, branding) = tenantry::catalog::tenants::get(&app.engine, "bravo")
         .await
         .expect("tenant");
+    let owner = Owner::of(&v.ctx);
+    let hooks = endpoints::list(&app.engine, owner).await.expect("hooks");
+    let endpoint = parse_uuid(&v.endpoint_id);
+    let log = delivery::log(&app.engine, owner, endpoint, 10)
+        .await
+        .expect("log");
+    // Attempts and timestamps move as the dispatcher works; the attack must
+    // not change what the endpoints and deliveries are.
+    let log: Vec<_> = log.iter().map(|d| (d.id, d.event_id, &d.status)).collect();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}{hooks:?}{log:?}",
         tenant.state
     )
 }
@@ -138,6 +180,13 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("accent_color", "#000000".into()),
         ("logo_url", "".into()),
         ("login_text", "".into()),
+        ("endpoint_id", v.endpoint_id.clone()),
+        ("delivery_id", v.delivery_id.clone()),
+        ("url", "https://pwned.example/hook".into()),
+        ("description", "pwned".into()),
+        ("events", "*".into()),
+        ("enabled", "false".into()),
+        ("pending", "".into()),
     ]
 }
 
@@ -152,6 +201,11 @@ const ID_TAKING: &[&str] = &[
     "delete_task",
     "change_role",
     "remove_member",
+    "rotate_webhook_secret",
+    "set_webhook_enabled",
+    "remove_webhook",
+    "webhook_deliveries",
+    "resend_delivery",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(

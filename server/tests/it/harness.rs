@@ -12,6 +12,17 @@ use tenantry::Settings;
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The platform API's bearer token in tests.
+pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789";
+
+/// Settings every test app starts from: webhooks may target the loopback
+/// receivers tests start, and retry and poll quickly.
+const TEST_SETTINGS: &[(&str, &str)] = &[
+    ("webhook_allow_insecure_targets", "true"),
+    ("webhook_retry_base_ms", "50"),
+    ("webhook_poll_ms", "50"),
+    ("platform_api_token", PLATFORM_TOKEN),
+];
 
 /// Instantiates an async scenario `fn(TestApp)` once per backend.
 #[macro_export]
@@ -61,6 +72,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data").display().to_string();
         let mut pairs = vec![("data_dir", data.as_str())];
+        pairs.extend_from_slice(TEST_SETTINGS);
         pairs.extend_from_slice(extra);
         let settings = Settings::from_pairs(&pairs).expect("settings");
         Engine::migrate(&settings).await.expect("migrate sqlite");
@@ -98,6 +110,7 @@ impl TestApp {
             ("owner_database_url", owner.as_str()),
             ("tenant_database_prefix", TENANT_DB_PREFIX),
         ];
+        pairs.extend_from_slice(TEST_SETTINGS);
         pairs.extend_from_slice(extra);
         let settings = Settings::from_pairs(&pairs).expect("settings");
         Self::start(settings, tempfile::tempdir().expect("temp dir"), Some(name)).await
@@ -149,6 +162,7 @@ impl TestApp {
                 admin_email: format!("owner@{slug}.test"),
                 admin_password: PASSWORD.into(),
                 placement: self.next_placement(),
+                pending: false,
             },
             "test",
         )
@@ -517,6 +531,7 @@ impl TestApp {
             self.settings.tenant_database_prefix.clone(),
         ));
         let mut borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        borrowed.extend_from_slice(TEST_SETTINGS);
         borrowed.extend_from_slice(pairs);
         Engine::connect(&Settings::from_pairs(&borrowed).expect("settings"))
             .await

@@ -15,4 +15,7 @@ mod members;
 mod moves;
 mod pages;
 mod placements;
+mod platform_api;
+mod receiver;
 mod tenant_map;
+mod webhooks;

@@ -53,6 +53,10 @@ pub fn ConsoleHome() -> impl IntoView {
                             <Field label="First admin's email" name="admin_email" kind="email" error />
                             <Field label="First admin's password" name="admin_password" kind="password" error />
                             <PlacementSelect />
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" name="pending" value="on" />
+                                <span class="text-slate-700">"Provision ahead: leave it pending until activated"</span>
+                            </label>
                             <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Create tenant"</button>
                             {move || create.pending().get().then(|| view! {
                                 <p class="text-sm text-slate-600" aria-live="polite" data-testid="provisioning">

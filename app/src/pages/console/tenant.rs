@@ -3,7 +3,7 @@ use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
 use crate::dto::TenantDetail;
-use crate::server_fns::{get_tenant, DeleteTenant, ResumeTenant, SuspendTenant};
+use crate::server_fns::{get_tenant, ActivateTenant, DeleteTenant, ResumeTenant, SuspendTenant};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -11,45 +11,64 @@ use leptos_router::hooks::use_params_map;
 pub fn ConsoleTenant() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let suspend = ServerAction::<SuspendTenant>::new();
-    let resume = ServerAction::<ResumeTenant>::new();
-    let delete = ServerAction::<DeleteTenant>::new();
+    let actions = Lifecycle {
+        activate: ServerAction::new(),
+        suspend: ServerAction::new(),
+        resume: ServerAction::new(),
+        delete: ServerAction::new(),
+    };
     let moved = RwSignal::new(0u32);
     let detail = Resource::new(
         move || {
             (
                 slug(),
-                suspend.version().get(),
-                resume.version().get(),
+                actions.activate.version().get(),
+                actions.suspend.version().get(),
+                actions.resume.version().get(),
                 moved.get(),
             )
         },
-        |(slug, _, _, _)| get_tenant(slug),
+        |(slug, ..)| get_tenant(slug),
     );
     let error = Signal::derive(move || {
-        action_error(suspend)
+        action_error(actions.activate)
             .get()
-            .or(action_error(resume).get())
-            .or(action_error(delete).get())
+            .or(action_error(actions.suspend).get())
+            .or(action_error(actions.resume).get())
+            .or(action_error(actions.delete).get())
     });
     view! {
         <ConsoleShell>
-            {loaded(detail, move |d| view! { <Detail d suspend resume delete error moved /> })}
+            {loaded(detail, move |d| view! { <Detail d actions error moved /> })}
         </ConsoleShell>
     }
+}
+
+/// The lifecycle transitions a superadmin can make from this page.
+#[derive(Clone, Copy)]
+struct Lifecycle {
+    activate: ServerAction<ActivateTenant>,
+    suspend: ServerAction<SuspendTenant>,
+    resume: ServerAction<ResumeTenant>,
+    delete: ServerAction<DeleteTenant>,
 }
 
 #[component]
 fn Detail(
     d: TenantDetail,
-    suspend: ServerAction<SuspendTenant>,
-    resume: ServerAction<ResumeTenant>,
-    delete: ServerAction<DeleteTenant>,
+    actions: Lifecycle,
     error: Signal<Option<crate::error::AppError>>,
     moved: RwSignal<u32>,
 ) -> impl IntoView {
     let t = d.tenant;
-    let (slug_suspend, slug_resume, slug_delete) = (t.slug.clone(), t.slug.clone(), t.slug.clone());
+    let Lifecycle {
+        activate,
+        suspend,
+        resume,
+        delete,
+    } = actions;
+    let (slug_activate, slug_suspend) = (t.slug.clone(), t.slug.clone());
+    let (slug_resume, slug_delete) = (t.slug.clone(), t.slug.clone());
     let state = t.state.clone();
     view! {
         <section class=CARD>
@@ -77,6 +96,12 @@ fn Detail(
             <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
             <FormError error />
             <div class="flex flex-wrap items-end gap-4">
+                {(state == "pending").then(move || view! {
+                    <ActionForm action=activate>
+                        <input type="hidden" name="slug" value=slug_activate />
+                        <button type="submit" class=BUTTON>"Activate"</button>
+                    </ActionForm>
+                })}
                 {(state == "active").then(move || view! {
                     <ActionForm action=suspend>
                         <input type="hidden" name="slug" value=slug_suspend />

@@ -1,0 +1,145 @@
+//! The dispatcher: fans committed events out to in-process subscribers and
+//! to webhook deliveries, oldest first. An event whose subscriber fails is
+//! retried with back-off, and that tenant's later events wait for it, so
+//! every consumer sees one tenant's events in order.
+
+use super::{delivery, endpoints, LifecycleEvent};
+use crate::entities::catalog::{lifecycle_event, webhook_delivery};
+use crate::error::Result;
+use crate::tenancy::Engine;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Runs forever: dispatches new events and attempts due deliveries, woken by
+/// this process's commits and otherwise polling (other processes, retries).
+pub async fn run(engine: Engine) {
+    let client = delivery::client(engine.settings());
+    let poll = Duration::from_millis(engine.settings().webhook_poll_ms.max(10));
+    loop {
+        if let Err(e) = dispatch_pending(&engine).await {
+            tracing::error!(error = ?e, "lifecycle event dispatch failed");
+        }
+        if let Err(e) = delivery::deliver_due(&engine, &client).await {
+            tracing::error!(error = ?e, "webhook delivery pass failed");
+        }
+        tokio::select! {
+            _ = engine.events().woken() => {}
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
+}
+
+/// One pass over undispatched events; returns how many were dispatched.
+pub async fn dispatch_pending(engine: &Engine) -> Result<usize> {
+    let rows = lifecycle_event::Entity::find()
+        .filter(lifecycle_event::Column::DispatchedAt.is_null())
+        .order_by_asc(lifecycle_event::Column::Id)
+        .limit(500)
+        .all(engine.catalog())
+        .await?;
+    let now = chrono::Utc::now();
+    // Tenants with an earlier event still undispatched in this pass.
+    let mut held = HashSet::new();
+    let mut dispatched = 0;
+    for row in rows {
+        if held.contains(&row.tenant) {
+            continue;
+        }
+        if row.dispatch_after.is_some_and(|at| at > now) {
+            held.insert(row.tenant);
+            continue;
+        }
+        let outcome = match LifecycleEvent::from_row(&row) {
+            Ok(event) => notify_subscribers(engine, &event).await.map(|()| event),
+            Err(e) => Err(anyhow::anyhow!("unreadable event: {e}")),
+        };
+        match outcome {
+            Ok(event) => {
+                if fan_out(engine, &row, &event).await? {
+                    dispatched += 1;
+                }
+            }
+            Err(e) => {
+                held.insert(row.tenant);
+                hold_back(engine, &row, &e).await?;
+            }
+        }
+    }
+    Ok(dispatched)
+}
+
+async fn notify_subscribers(engine: &Engine, event: &LifecycleEvent) -> anyhow::Result<()> {
+    for subscriber in engine.events().subscribers() {
+        subscriber.handle(event).await.map_err(|e| {
+            anyhow::anyhow!(
+                "subscriber {} failed on {}: {e:#}",
+                subscriber.name(),
+                event.id
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Marks the event dispatched and queues one delivery per subscribed
+/// endpoint, in one transaction. `false` when another process got there
+/// first.
+async fn fan_out(
+    engine: &Engine,
+    row: &lifecycle_event::Model,
+    event: &LifecycleEvent,
+) -> Result<bool> {
+    let now = chrono::Utc::now();
+    let txn = engine.catalog().begin().await?;
+    let marked = lifecycle_event::Entity::update_many()
+        .col_expr(lifecycle_event::Column::DispatchedAt, Some(now).into())
+        .filter(lifecycle_event::Column::Id.eq(row.id))
+        .filter(lifecycle_event::Column::DispatchedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Ok(false);
+    }
+    for endpoint in endpoints::subscribed(&txn, event.tenant, event.kind).await? {
+        webhook_delivery::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            endpoint: Set(endpoint.id),
+            event: Set(event.id),
+            tenant: Set(event.tenant.uuid()),
+            status: Set(delivery::PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_status: Set(None),
+            last_error: Set(None),
+            last_response: Set(None),
+            last_attempt_at: Set(None),
+            delivered_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Records a subscriber failure and when to try again.
+async fn hold_back(
+    engine: &Engine,
+    row: &lifecycle_event::Model,
+    error: &anyhow::Error,
+) -> Result<()> {
+    tracing::warn!(event = %row.id, tenant_id = %row.tenant, error = %format!("{error:#}"), "lifecycle event held back");
+    let attempts = row.dispatch_attempts + 1;
+    let retry_at = chrono::Utc::now() + delivery::backoff(engine.settings(), attempts);
+    let mut active: lifecycle_event::ActiveModel = row.clone().into();
+    active.dispatch_attempts = Set(attempts);
+    active.dispatch_after = Set(Some(retry_at));
+    active.dispatch_error = Set(Some(format!("{error:#}")));
+    active.update(engine.catalog()).await?;
+    Ok(())
+}

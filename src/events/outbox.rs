@@ -1,0 +1,114 @@
+//! The outbox: `append` is called inside the transaction that makes the
+//! change, so an event exists exactly when its change committed.
+
+use super::EventKind;
+use crate::entities::catalog::lifecycle_event;
+use crate::error::Result;
+use crate::tenancy::TenantId;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::{json, Value};
+
+/// One lifecycle change, as subscribers receive it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleEvent {
+    pub id: uuid::Uuid,
+    pub tenant: TenantId,
+    pub slug: String,
+    pub kind: EventKind,
+    /// Who made the change (`superadmin:<email>`, `member:<id>`, `cli`,
+    /// `maintenance`, `platform-api`). Only platform endpoints receive it.
+    pub actor: String,
+    pub data: Value,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl LifecycleEvent {
+    /// The JSON body a webhook delivers. A tenant's own endpoints do not see
+    /// which platform operator acted.
+    pub fn payload(&self, include_actor: bool) -> Value {
+        let mut body = json!({
+            "id": self.id,
+            "type": self.kind.as_str(),
+            "occurred_at": self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "tenant": { "id": self.tenant.to_string(), "slug": self.slug },
+            "data": self.data,
+        });
+        if include_actor {
+            body["actor"] = json!(self.actor);
+        }
+        body
+    }
+
+    pub(crate) fn from_row(row: &lifecycle_event::Model) -> Result<Self> {
+        Ok(Self {
+            id: row.id,
+            tenant: TenantId::from_uuid(row.tenant),
+            slug: row.slug.clone(),
+            kind: EventKind::parse(&row.kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown event kind {:?}", row.kind))?,
+            actor: row.actor.clone(),
+            data: serde_json::from_str(&row.data).map_err(anyhow::Error::from)?,
+            occurred_at: row.occurred_at,
+        })
+    }
+}
+
+/// Writes one event on `conn`, which must be the transaction making the
+/// change. After that transaction commits, call `engine.events().wake()` so
+/// that this process dispatches it at once (others poll).
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    slug: &str,
+    kind: EventKind,
+    actor: &str,
+    data: Value,
+) -> Result<uuid::Uuid> {
+    let id = uuid::Uuid::now_v7();
+    lifecycle_event::ActiveModel {
+        id: Set(id),
+        tenant: Set(tenant.uuid()),
+        slug: Set(slug.to_owned()),
+        kind: Set(kind.as_str().to_owned()),
+        actor: Set(actor.to_owned()),
+        data: Set(data.to_string()),
+        occurred_at: Set(chrono::Utc::now()),
+        dispatched_at: Set(None),
+        dispatch_attempts: Set(0),
+        dispatch_after: Set(None),
+        dispatch_error: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// The newest events, of one tenant or of all, newest first.
+pub async fn recent(
+    engine: &crate::tenancy::Engine,
+    tenant: Option<TenantId>,
+    limit: u64,
+) -> Result<Vec<LifecycleEvent>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut select = lifecycle_event::Entity::find()
+        .order_by_desc(lifecycle_event::Column::Id)
+        .limit(limit);
+    if let Some(tenant) = tenant {
+        select = select.filter(lifecycle_event::Column::Tenant.eq(tenant.uuid()));
+    }
+    select
+        .all(engine.catalog())
+        .await?
+        .iter()
+        .map(LifecycleEvent::from_row)
+        .collect()
+}
+
+/// How many events are not dispatched yet (a backlog to watch).
+pub async fn undispatched(engine: &crate::tenancy::Engine) -> Result<u64> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(lifecycle_event::Entity::find()
+        .filter(lifecycle_event::Column::DispatchedAt.is_null())
+        .count(engine.catalog())
+        .await?)
+}
