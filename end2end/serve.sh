@@ -34,5 +34,7 @@ case $backend in
   *) echo "serve.sh: unknown backend $backend" >&2; exit 2 ;;
 esac
 echo "correct horse battery" | "$bin" admin create --email root@e2e.test >/dev/null
+# Webhook receivers in the tests listen on loopback over http; retry fast.
+export TENANTRY_WEBHOOK_ALLOW_INSECURE_TARGETS=true TENANTRY_WEBHOOK_RETRY_BASE_MS=200 TENANTRY_WEBHOOK_POLL_MS=200
 export TENANTRY_LOG=${TENANTRY_LOG:-warn}
 exec "$bin" serve

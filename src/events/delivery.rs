@@ -63,7 +63,7 @@ pub fn client(settings: &Settings) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(settings.webhook_timeout_secs.max(1)))
-        .user_agent("Tenantry-Webhooks/1");
+        .user_agent("Webhooks/1");
     if !settings.webhook_allow_insecure_targets {
         builder = builder.dns_resolver(Arc::new(PublicOnly));
     }
@@ -207,9 +207,9 @@ async fn send(
         .post(&endpoint.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(signature::HEADER, signed)
-        .header("Tenantry-Event-Id", event.id.to_string())
-        .header("Tenantry-Event-Type", event.kind.as_str())
-        .header("Tenantry-Delivery-Id", delivery.id.to_string())
+        .header("Webhook-Event-Id", event.id.to_string())
+        .header("Webhook-Event-Type", event.kind.as_str())
+        .header("Webhook-Delivery-Id", delivery.id.to_string())
         .body(body);
     match request.send().await {
         Ok(response) => {

@@ -1,7 +1,7 @@
 //! Webhook signatures. Each delivery carries
 //!
 //! ```text
-//! Tenantry-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=<hex …>]
+//! Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=<hex …>]
 //! ```
 //!
 //! where each `v1` is `HMAC-SHA256(secret, "<t>.<raw body>")` under one of the
@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-pub const HEADER: &str = "Tenantry-Signature";
+pub const HEADER: &str = "Webhook-Signature";
 /// Secrets start with this, so they are recognisable when leaked.
 pub const SECRET_PREFIX: &str = "whsec_";
 

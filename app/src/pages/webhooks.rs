@@ -77,7 +77,7 @@ fn WebhookManager(scope: &'static str) -> impl IntoView {
                 <h1 class="mb-1 text-xl font-semibold">"Webhooks"</h1>
                 <p class="mb-4 text-sm text-slate-600">
                     {format!("Endpoints here receive {scope} as signed POST requests (see the ")}
-                    <code>"Tenantry-Signature"</code>" header: HMAC-SHA256 over "
+                    <code>"Webhook-Signature"</code>" header: HMAC-SHA256 over "
                     <code>"<timestamp>.<body>"</code>")."
                 </p>
                 {move || revealed.get().map(|s| view! { <SecretBanner s /> })}

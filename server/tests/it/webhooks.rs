@@ -164,7 +164,7 @@ async fn create_endpoint(client: &mut Client, url: &str, events: &str) -> (Strin
 fn verify(received: &Received, secret: &str) -> Result<(), signature::SignatureError> {
     let now = chrono::Utc::now().timestamp();
     signature::verify(
-        &received.header("tenantry-signature"),
+        &received.header("webhook-signature"),
         secret,
         &received.body,
         now,
@@ -238,7 +238,7 @@ async fn signed_deliveries_reach_each_subscribed_endpoint_in_order_despite_a_fai
             Err(signature::SignatureError::Mismatch)
         );
         assert_eq!(r.json()["actor"], "superadmin:root@platform.test");
-        assert_eq!(r.header("tenantry-event-type"), r.event_type());
+        assert_eq!(r.header("webhook-event-type"), r.event_type());
     }
     for r in &alpha_got {
         assert_eq!(verify(r, &alpha_secret), Ok(()));
@@ -308,8 +308,8 @@ async fn a_delivery_that_keeps_failing_is_marked_failed_and_a_resend_delivers_it
     let got = rx.wait_until("the resend", |r| r.len() >= 3).await;
     dispatcher.abort();
     assert_eq!(
-        got[2].header("tenantry-event-id"),
-        got[0].header("tenantry-event-id")
+        got[2].header("webhook-event-id"),
+        got[0].header("webhook-event-id")
     );
     let audit = tenantry::catalog::audit::recent(&app.engine, 20)
         .await
@@ -353,7 +353,7 @@ async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_overlap(app:
     dispatcher.abort();
     assert_eq!(got[0].event_type(), "branding.changed");
     assert_eq!(
-        got[0].header("tenantry-signature").matches("v1=").count(),
+        got[0].header("webhook-signature").matches("v1=").count(),
         2
     );
     assert_eq!(verify(&got[0], &new), Ok(()));
