@@ -352,10 +352,7 @@ async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_overlap(app:
         .await;
     dispatcher.abort();
     assert_eq!(got[0].event_type(), "branding.changed");
-    assert_eq!(
-        got[0].header("webhook-signature").matches("v1=").count(),
-        2
-    );
+    assert_eq!(got[0].header("webhook-signature").matches("v1=").count(), 2);
     assert_eq!(verify(&got[0], &new), Ok(()));
     assert_eq!(verify(&got[0], &old), Ok(()));
 }
