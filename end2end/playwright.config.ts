@@ -27,6 +27,8 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // Custom domains in the tests (`*.test`) are served on loopback.
+        "--host-resolver-rules=MAP *.test 127.0.0.1",
       ],
     },
   },
@@ -34,12 +36,24 @@ export default defineConfig({
     name: s.name,
     use: { baseURL: `http://localhost:${s.port}` },
   })),
-  webServer: servers.map((s) => ({
-    command: `./serve.sh ${s.name} ${s.port}`,
-    url: `http://127.0.0.1:${s.port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "ignore",
-    stderr: "pipe",
-  })),
+  webServer: [
+    // The DNS server custom domains are verified against (its management
+    // API on 8055 sets TXT records; serve.sh points the servers at 8053).
+    {
+      command: "pebble-challtestsrv -dns01 127.0.0.1:8053 -management 127.0.0.1:8055 -http01 '' -https01 '' -tlsalpn01 ''",
+      port: 8055,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    ...servers.map((s) => ({
+      command: `./serve.sh ${s.name} ${s.port}`,
+      url: `http://127.0.0.1:${s.port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+    })),
+  ],
 });

@@ -76,6 +76,20 @@ pub struct Settings {
     pub webhook_poll_ms: u64,
     /// Hours a rotated-out webhook secret keeps signing beside the new one.
     pub webhook_secret_overlap_hours: u32,
+    /// Nameservers for custom-domain verification (`host:port`). Empty: the
+    /// system's resolver configuration.
+    pub dns_nameservers: Vec<SocketAddr>,
+    /// The label of the TXT record that proves a domain:
+    /// `<label>.<host name>`.
+    pub domain_challenge_label: String,
+    /// What custom domains should CNAME to. Unset: `<slug>.<base_domain>`.
+    pub domain_cname_target: Option<String>,
+    /// Seconds between re-checks of a verified domain.
+    pub domain_recheck_secs: u64,
+    /// First retry delay for a failing check; doubles per failure (≤ 6 h).
+    pub domain_retry_base_secs: u64,
+    /// Consecutive failed re-checks after which a verified domain lapses.
+    pub domain_lapse_after_failures: u32,
     /// Bearer token of the platform API on the console host (a secret). Unset:
     /// that API answers 404.
     pub platform_api_token: Option<SecretString>,
@@ -107,6 +121,11 @@ struct Defaults {
     webhook_retry_base_ms: u64,
     webhook_poll_ms: u64,
     webhook_secret_overlap_hours: u32,
+    dns_nameservers: Vec<SocketAddr>,
+    domain_challenge_label: &'static str,
+    domain_recheck_secs: u64,
+    domain_retry_base_secs: u64,
+    domain_lapse_after_failures: u32,
     site_root: &'static str,
 }
 
@@ -134,6 +153,11 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     webhook_retry_base_ms: 5_000,
     webhook_poll_ms: 1_000,
     webhook_secret_overlap_hours: 24,
+    dns_nameservers: Vec::new(),
+    domain_challenge_label: "_tenantry-challenge",
+    domain_recheck_secs: 86_400,
+    domain_retry_base_secs: 60,
+    domain_lapse_after_failures: 3,
     site_root: "target/site",
 };
 

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod domains;
 pub mod entities;
 pub mod error;
 pub mod events;

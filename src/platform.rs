@@ -67,7 +67,8 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
-/// Runs forever: purges tenants past their grace period and expired sessions.
+/// Runs forever: purges tenants past their grace period and expired sessions,
+/// and re-checks custom domains that are due.
 pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
     // Every minute: tenant-database pools are health-checked; every hour: purge
     // and session clean-up.
@@ -81,6 +82,11 @@ pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
                 closed,
                 "closed tenant-database pools that failed their health check"
             );
+        }
+        match crate::domains::recheck_due(&engine).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(checked = n, "custom domains re-checked"),
+            Err(e) => tracing::error!(error = ?e, "custom domain re-check failed"),
         }
         minutes += 1;
         if minutes % 60 != 1 {

@@ -1,7 +1,7 @@
 use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
-use crate::pages::{console, tenant, webhooks};
+use crate::pages::{console, domains, tenant, webhooks};
 use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=tenant::members::MembersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=webhooks::TenantWebhooks ssr=SsrMode::Async />
+                <Route path=path!("/admin/domains") view=domains::TenantDomains ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

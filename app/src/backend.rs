@@ -4,6 +4,7 @@
 //! status to match).
 
 pub mod console;
+pub mod domains;
 pub mod members;
 pub mod placements;
 pub mod product;

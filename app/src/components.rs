@@ -177,6 +177,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                 {is_admin.then(|| view! {
                                     <A href="/admin">"Members"</A>
                                     <A href="/admin/branding">"Branding"</A>
+                                    <A href="/admin/domains">"Domains"</A>
                                     <A href="/admin/webhooks">"Webhooks"</A>
                                 })}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />

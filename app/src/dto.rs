@@ -178,3 +178,19 @@ pub struct DeliveryDto {
     pub next_attempt_at: Option<String>,
     pub created_at: String,
 }
+
+/// A custom domain with the DNS records its tenant must create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainDto {
+    pub id: String,
+    pub hostname: String,
+    /// `pending`, `verified` or `lapsed`.
+    pub state: String,
+    pub is_primary: bool,
+    pub txt_name: String,
+    pub txt_value: String,
+    pub cname_target: String,
+    pub last_error: Option<String>,
+    pub checked_at: Option<String>,
+    pub verified_at: Option<String>,
+}

@@ -2,5 +2,6 @@
 //! tenant's own pages (tenant hosts), and the pages both share.
 
 pub mod console;
+pub mod domains;
 pub mod tenant;
 pub mod webhooks;

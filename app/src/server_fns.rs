@@ -225,3 +225,28 @@ pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>,
 pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
     backend::webhooks::resend_delivery(delivery_id).await
 }
+
+#[server]
+pub async fn list_domains(slug: String) -> Result<Vec<DomainDto>, AppError> {
+    backend::domains::list_domains(slug).await
+}
+
+#[server]
+pub async fn add_domain(slug: String, hostname: String) -> Result<DomainDto, AppError> {
+    backend::domains::add_domain(slug, hostname).await
+}
+
+#[server]
+pub async fn verify_domain(slug: String, domain_id: String) -> Result<DomainDto, AppError> {
+    backend::domains::verify_domain(slug, domain_id).await
+}
+
+#[server]
+pub async fn make_domain_primary(slug: String, domain_id: String) -> Result<DomainDto, AppError> {
+    backend::domains::make_domain_primary(slug, domain_id).await
+}
+
+#[server]
+pub async fn remove_domain(slug: String, domain_id: String) -> Result<(), AppError> {
+    backend::domains::remove_domain(slug, domain_id).await
+}

@@ -4,6 +4,7 @@ mod m0001_control_plane;
 mod m0002_placements;
 mod m0003_tenant_notify;
 mod m0004_lifecycle_events;
+mod m0005_custom_domains;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0002_placements::Migration),
             Box::new(m0003_tenant_notify::Migration),
             Box::new(m0004_lifecycle_events::Migration),
+            Box::new(m0005_custom_domains::Migration),
         ]
     }
 

@@ -36,6 +36,9 @@ pub struct TenantCache {
 struct Entries {
     by_slug: HashMap<String, (Arc<TenantRecord>, Instant)>,
     slug_of: HashMap<uuid::Uuid, String>,
+    /// Verified custom domain → tenant slug, loaded whole; dropped by any
+    /// tenant change (domain changes notify as their tenant's).
+    domains: Option<(HashMap<String, String>, Instant)>,
 }
 
 impl TenantCache {
@@ -76,6 +79,32 @@ impl TenantCache {
         }
     }
 
+    /// The slug a custom domain routes to (`Some(None)`: known not to route);
+    /// `None` when the domain map must be (re)loaded.
+    pub(crate) fn domain(&self, host: &str) -> Option<Option<String>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let (map, at) = entries.domains.as_ref()?;
+        match self.ttl {
+            Some(ttl) if at.elapsed() > ttl => None,
+            _ => Some(map.get(host).cloned()),
+        }
+    }
+
+    /// Stores the domain map loaded at `generation`, unless a change
+    /// happened since.
+    pub(crate) fn put_domains(&self, map: HashMap<String, String>, generation: u64) {
+        if !self.live.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            entries.domains = Some((map, Instant::now()));
+        }
+    }
+
     /// Read before loading a record from the catalog, passed to [`put`].
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -103,6 +132,7 @@ impl TenantCache {
         if let Some(slug) = entries.slug_of.remove(&tenant) {
             entries.by_slug.remove(&slug);
         }
+        entries.domains = None;
     }
 
     fn clear(&self) {

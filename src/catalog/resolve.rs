@@ -1,5 +1,6 @@
-//! Host → tenant. Fails closed: anything that is not exactly the console host
-//! or a live tenant's subdomain of the base domain resolves to nothing.
+//! Host → tenant. Fails closed: anything that is not exactly the console host,
+//! a verified custom domain or a live tenant's subdomain of the base domain
+//! resolves to nothing.
 
 use crate::entities::catalog::{tenant, tenant_branding};
 use crate::error::Result;
@@ -27,12 +28,36 @@ pub async fn by_host(engine: &Engine, host: &str) -> Result<Option<RequestScope>
         return Ok(Some(RequestScope::Console));
     }
     let Some(label) = host.strip_suffix(&format!(".{}", settings.base_domain)) else {
-        return Ok(None);
+        return by_custom_domain(engine, host).await;
     };
     if label.contains('.') {
         return Ok(None);
     }
     by_slug(engine, label).await
+}
+
+/// A verified custom domain's tenant, from the in-memory map of verified
+/// domains (reloaded after any tenant change). Unknown hosts cost no query.
+async fn by_custom_domain(engine: &Engine, host: &str) -> Result<Option<RequestScope>> {
+    let cache = engine.tenant_cache();
+    let slug = match cache.domain(host) {
+        Some(known) => known,
+        None => {
+            let generation = cache.generation();
+            let map: std::collections::HashMap<String, String> =
+                crate::domains::verified_hosts(engine)
+                    .await?
+                    .into_iter()
+                    .collect();
+            let found = map.get(host).cloned();
+            cache.put_domains(map, generation);
+            found
+        }
+    };
+    match slug {
+        Some(slug) => by_slug(engine, &slug).await,
+        None => Ok(None),
+    }
 }
 
 /// A live (active or suspended) tenant by slug, from the in-memory tenant map
@@ -102,7 +127,10 @@ async fn with_branding(
         .one(engine.catalog())
         .await?
         .ok_or_else(|| anyhow::anyhow!("tenant {} has no branding row", t.id))?;
-    Ok(Some(TenantRecord::from_models(t, branding)?))
+    let id = TenantId::from_uuid(t.id);
+    let mut record = TenantRecord::from_models(t, branding)?;
+    record.primary_host = crate::domains::primary_host(engine, id).await?;
+    Ok(Some(record))
 }
 
 #[cfg(test)]

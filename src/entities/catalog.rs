@@ -5,6 +5,7 @@ pub mod platform_audit;
 pub mod session;
 pub mod tenant;
 pub mod tenant_branding;
+pub mod tenant_domain;
 pub mod tenant_move;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

@@ -14,6 +14,9 @@ pub struct TenantRecord {
     /// Postgres.
     pub location: Option<String>,
     pub branding: tenant_branding::Model,
+    /// A verified custom domain chosen as the tenant's host: sign-in and
+    /// links use it.
+    pub primary_host: Option<String>,
 }
 
 impl TenantRecord {
@@ -31,6 +34,7 @@ impl TenantRecord {
             placement,
             location: t.location,
             branding,
+            primary_host: None,
         })
     }
 }

@@ -103,6 +103,9 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             if ctx.tenant().state == TenantState::Suspended && is_refused_while_suspended(&path) {
                 return json_error(&tenantry::Error::Suspended);
             }
+            if let Some(redirect) = to_primary_host(engine, ctx, &host, &authority, req) {
+                return redirect;
+            }
         }
     }
     req.extensions_mut().insert(scope);
@@ -113,6 +116,45 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     });
     next.run(std::mem::replace(req, Request::new(Body::empty())))
         .await
+}
+
+/// Pages of a tenant with a primary custom domain are served there: a page
+/// request on any other of its hosts is redirected (API calls are not, so
+/// clients configured with the subdomain keep working).
+fn to_primary_host(
+    engine: &Engine,
+    ctx: &tenantry::tenancy::TenantCtx,
+    host: &str,
+    authority: &str,
+    req: &Request,
+) -> Option<Response> {
+    let primary = ctx.tenant().primary_host.as_deref()?;
+    let path = req.uri().path();
+    let page = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/");
+    if host == primary || !page {
+        return None;
+    }
+    let scheme = if engine.settings().secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let port = authority
+        .rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        .map(|(_, p)| format!(":{p}"))
+        .unwrap_or_default();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let target = format!("{scheme}://{primary}{port}{path_and_query}");
+    Some(Redirect::temporary(&target).into_response())
 }
 
 /// A suspended tenant keeps its pages (which show the suspended notice) but

@@ -32,6 +32,7 @@ struct Victim {
     member_id: String,
     endpoint_id: String,
     delivery_id: String,
+    domain_id: String,
     secrets: Vec<String>,
 }
 
@@ -65,6 +66,9 @@ async fn victim(app: &TestApp) -> Victim {
         .await
         .expect("log");
     let delivery_id = deliveries.first().expect("a delivery").id.to_string();
+    let domain = tenantry::domains::add(&app.engine, ctx.tenant(), "bravo-secret.test", "test")
+        .await
+        .expect("domain");
     Victim {
         ctx,
         project_id: project.id.to_string(),
@@ -72,12 +76,16 @@ async fn victim(app: &TestApp) -> Victim {
         member_id: member.id.to_string(),
         endpoint_id: endpoint.endpoint.id.to_string(),
         delivery_id: delivery_id.clone(),
+        domain_id: domain.id.to_string(),
         secrets: vec![
+            domain.id.to_string(),
+            domain.txt_value.clone(),
             project.id.to_string(),
             task.id.to_string(),
             member.id.to_string(),
             "Bravo secret".into(),
             "bravo-secret.example".into(),
+            "bravo-secret.test".into(),
             endpoint.endpoint.id.to_string(),
             endpoint.secret.clone(),
             endpoint.secret[..12].to_owned(),
@@ -104,8 +112,15 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     // Attempts and timestamps move as the dispatcher works; the attack must
     // not change what the endpoints and deliveries are.
     let log: Vec<_> = log.iter().map(|d| (d.id, d.event_id, &d.status)).collect();
+    let domains = tenantry::domains::list(&app.engine, v.ctx.tenant())
+        .await
+        .expect("domains");
+    let domains: Vec<_> = domains
+        .iter()
+        .map(|d| (d.id, &d.hostname, &d.state, d.is_primary, &d.txt_value))
+        .collect();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}{hooks:?}{log:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}{hooks:?}{log:?}{domains:?}",
         tenant.state
     )
 }
@@ -187,6 +202,8 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("events", "*".into()),
         ("enabled", "false".into()),
         ("pending", "".into()),
+        ("domain_id", v.domain_id.clone()),
+        ("hostname", "pwned.example.test".into()),
     ]
 }
 
@@ -206,6 +223,9 @@ const ID_TAKING: &[&str] = &[
     "remove_webhook",
     "webhook_deliveries",
     "resend_delivery",
+    "verify_domain",
+    "make_domain_primary",
+    "remove_domain",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(

@@ -8,6 +8,8 @@ mod harness;
 mod api;
 mod attack;
 mod cli;
+mod dns_server;
+mod domains;
 mod fleet;
 mod isolation;
 mod lifecycle;

@@ -3,6 +3,7 @@ use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
 use crate::dto::TenantDetail;
+use crate::pages::domains::DomainManager;
 use crate::server_fns::{get_tenant, ActivateTenant, DeleteTenant, ResumeTenant, SuspendTenant};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -92,6 +93,7 @@ fn Detail(
             </dl>
         </section>
         <Placement slug=t.slug.clone() placement=t.placement.clone() moved />
+        <div class="mt-6"><DomainManager slug=t.slug.clone() /></div>
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
             <FormError error />

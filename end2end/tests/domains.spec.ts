@@ -1,0 +1,79 @@
+import { test, expect, Page } from "@playwright/test";
+
+const PASSWORD = "correct horse battery";
+const CHALLTESTSRV = "http://127.0.0.1:8055";
+
+function port(): string {
+  return new URL(test.info().project.use.baseURL!).port;
+}
+
+function url(host: string, path: string): string {
+  return `http://${host}:${port()}${path}`;
+}
+
+async function hydrated(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, address: string, email: string) {
+  await page.goto(address);
+  await hydrated(page);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("viewer")).toHaveText(email);
+}
+
+test("a tenant adds a custom domain, proves it in DNS and is served there under its brand", async ({ browser }) => {
+  const errors: string[] = [];
+  const admin = await (await browser.newContext()).newPage();
+  admin.on("pageerror", (e) => errors.push(e.message));
+  await signIn(admin, url("admin.localhost", "/console/login"), "root@e2e.test");
+  await admin.getByLabel("Slug", { exact: true }).fill("domainco");
+  await admin.getByLabel("Name", { exact: true }).fill("Domain Co");
+  await admin.getByLabel("First admin's email").fill("owner@domainco.test");
+  await admin.getByLabel("First admin's password").fill(PASSWORD);
+  await admin.getByRole("button", { name: "Create tenant" }).click();
+  await expect(admin.getByRole("status")).toContainText("Created domainco");
+
+  const owner = await (await browser.newContext()).newPage();
+  owner.on("pageerror", (e) => errors.push(e.message));
+  await signIn(owner, url("domainco.localhost", "/login"), "owner@domainco.test");
+  await owner.goto(url("domainco.localhost", "/admin/domains"));
+  await hydrated(owner);
+  // One name per backend project: both share the DNS server.
+  const host = `app-${test.info().project.name}.domainco.test`;
+  await owner.getByLabel("Host name").fill(host.toUpperCase());
+  await owner.getByRole("button", { name: "Add domain" }).click();
+  const row = owner.locator(`li[data-hostname="${host}"]`);
+  await expect(row).toHaveAttribute("data-state", "pending");
+
+  // Not verified yet: the host serves nothing.
+  const before = await owner.request.get(url(host, "/login"));
+  expect(before.status()).toBe(404);
+
+  const txtName = (await row.getByTestId("txt-name").textContent())!.trim();
+  const txtValue = (await row.getByTestId("txt-value").textContent())!.trim();
+  expect(txtName).toBe(`_tenantry-challenge.${host}`);
+  const set = await fetch(`${CHALLTESTSRV}/set-txt`, {
+    method: "POST",
+    body: JSON.stringify({ host: `${txtName}.`, value: txtValue }),
+  });
+  expect(set.ok).toBe(true);
+  await row.getByRole("button", { name: "Verify" }).click();
+  await expect(row).toHaveAttribute("data-state", "verified");
+
+  // The custom host serves the tenant's branded pages.
+  const visitor = await (await browser.newContext()).newPage();
+  visitor.on("pageerror", (e) => errors.push(e.message));
+  await signIn(visitor, url(host, "/login"), "owner@domainco.test");
+  await expect(visitor.getByTestId("tenant-header")).toContainText("Domain Co");
+  await expect(visitor).toHaveTitle("Domain Co");
+  await expect(visitor.locator("html")).not.toContainText(/tenantry/i);
+
+  // The console shows it on the tenant's page too.
+  await admin.goto(url("admin.localhost", "/console/tenants/domainco"));
+  await expect(admin.locator(`li[data-hostname="${host}"]`)).toHaveAttribute("data-state", "verified");
+
+  expect(errors, errors.join("\n")).toEqual([]);
+});
