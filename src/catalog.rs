@@ -4,5 +4,6 @@
 pub mod audit;
 pub mod branding;
 pub mod cache;
+pub mod purge;
 pub mod resolve;
 pub mod tenants;

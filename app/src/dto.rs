@@ -194,3 +194,13 @@ pub struct DomainDto {
     pub checked_at: Option<String>,
     pub verified_at: Option<String>,
 }
+
+/// A deletion receipt: what each store held of the tenant before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptDto {
+    pub slug: String,
+    pub purged_at: String,
+    pub complete: bool,
+    /// (store, before, after)
+    pub stores: Vec<(String, u64, u64)>,
+}

@@ -46,6 +46,12 @@ pub async fn create_tenant(
         .await
 }
 
+/// Purges a deleted tenant now (typed confirmation), returning its receipt.
+#[server]
+pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
+    backend::console::purge_tenant(slug, confirm).await
+}
+
 #[server]
 pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
     backend::console::activate_tenant(slug).await

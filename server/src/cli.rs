@@ -111,6 +111,13 @@ pub enum TenantCommand {
     Delete {
         slug: String,
     },
+    /// Purge a deleted tenant now; prints the deletion receipt.
+    Purge {
+        slug: String,
+        /// Repeat the slug to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 const CLI_ACTOR: &str = "cli";
@@ -258,6 +265,15 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 .await
                 .map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
+        }
+        TenantCommand::Purge { slug, confirm } => {
+            let receipt = tenants::purge_now(&engine, &slug, &confirm, CLI_ACTOR)
+                .await
+                .map_err(report)?;
+            println!("{}", serde_json::to_string(&receipt)?);
+            if !receipt.complete() {
+                anyhow::bail!("the purge left records behind (see the receipt)");
+            }
         }
         TenantCommand::Move { slug, to, rollback } => {
             let status = match (rollback, to) {

@@ -141,6 +141,15 @@ impl TenantCache {
         *entries = Entries::default();
     }
 
+    /// Whether the map holds the tenant (deletion receipts check it is gone).
+    pub fn holds(&self, tenant: uuid::Uuid) -> bool {
+        self.entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .slug_of
+            .contains_key(&tenant)
+    }
+
     /// Tenants currently held.
     pub fn len(&self) -> usize {
         self.entries

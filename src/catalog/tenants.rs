@@ -451,23 +451,36 @@ async fn purge_one(engine: &Engine, t: &tenant::Model, actor: &str) -> Result<()
     let record: TenantRecord = resolve::load_record(engine, &slug)
         .await?
         .ok_or(Error::NotFound)?;
-    engine.purge(&record).await?;
-    let txn = engine.catalog().begin().await?;
-    tenant::Entity::delete_by_id(t.id).exec(&txn).await?;
-    let detail = format!("slug={slug}");
-    audit::record_in(&txn, actor, "tenant.purged", Some(record.id), &detail).await?;
-    let data = json!({ "state": "purged" });
-    outbox::append(
-        &txn,
-        record.id,
-        slug.as_str(),
-        EventKind::Purged,
-        actor,
-        data,
-    )
-    .await?;
-    txn.commit().await?;
-    engine.tenant_changed(record.id);
-    engine.events().wake();
+    let receipt = super::purge::purge(engine, &record, actor).await?;
+    if !receipt.complete() {
+        tracing::error!(tenant_id = %record.id, ?receipt, "purge left records behind");
+    }
     Ok(())
+}
+
+/// Purges a deleted tenant now, without waiting for the grace period.
+/// `confirm` must repeat the slug. Returns the deletion receipt.
+pub async fn purge_now(
+    engine: &Engine,
+    raw_slug: &str,
+    confirm: &str,
+    actor: &str,
+) -> Result<super::purge::DeletionReceipt> {
+    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
+    let record = resolve::load_record(engine, &slug)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if record.state != TenantState::Deleted {
+        return Err(Error::invalid(
+            "state",
+            "only a deleted tenant can be purged; delete it first",
+        ));
+    }
+    if confirm.trim() != slug.as_str() {
+        return Err(Error::invalid(
+            "confirm",
+            "type the tenant's slug to confirm the purge",
+        ));
+    }
+    super::purge::purge(engine, &record, actor).await
 }

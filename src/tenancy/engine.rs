@@ -335,6 +335,41 @@ impl Engine {
         Ok(())
     }
 
+    /// Rows the tenant has in each tenant-plane table, counted inside its own
+    /// bound transaction; zeros once its file, schema or database is gone.
+    pub(crate) async fn tenant_plane_rows(
+        &self,
+        tenant: &TenantRecord,
+    ) -> Result<Vec<(String, u64)>> {
+        let exists = match (tenant.placement, self.backend(), tenant.location.as_deref()) {
+            (Placement::Database, Backend::Sqlite, _) => self.files()?.path(tenant.id).exists(),
+            (Placement::Schema, Backend::Postgres, Some(schema)) => {
+                postgres::schema_exists(&self.0.catalog, schema).await?
+            }
+            (Placement::Database, Backend::Postgres, Some(database)) => {
+                postgres::database_exists(&self.0.catalog, database).await?
+            }
+            _ => true,
+        };
+        let mut counts = Vec::new();
+        let db = if exists {
+            Some(self.begin_at(tenant, false).await?)
+        } else {
+            None
+        };
+        for table in tenantry_migrations::TENANT_TABLES {
+            let count = match &db {
+                Some(db) => count_rows(db, table).await?,
+                None => 0,
+            };
+            counts.push(((*table).to_owned(), count));
+        }
+        if let Some(db) = db {
+            db.commit().await?;
+        }
+        Ok(counts)
+    }
+
     /// `SELECT 1` on the catalog.
     pub async fn ping(&self) -> Result<()> {
         self.0.catalog.execute_unprepared("SELECT 1").await?;
@@ -373,6 +408,18 @@ impl Engine {
 
 /// Deletes every tenant-plane row the transaction's tenant can see, children
 /// first.
+async fn count_rows<C: ConnectionTrait>(db: &C, table: &str) -> Result<u64> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("COUNT(*) returned nothing"))?;
+    let n: i64 = row.try_get("", "n")?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 pub(super) async fn delete_tenant_rows<C: ConnectionTrait>(db: &C) -> Result<()> {
     for table in tenantry_migrations::TENANT_TABLES.iter().rev() {
         db.execute_unprepared(&format!("DELETE FROM {table}"))

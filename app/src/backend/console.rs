@@ -1,5 +1,5 @@
 use super::{admin, branding_dto, fail, timestamp};
-use crate::dto::{AuditRow, TenantDetail, TenantRow};
+use crate::dto::{AuditRow, ReceiptDto, TenantDetail, TenantRow};
 use crate::error::AppError;
 use tenantry::catalog::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
@@ -81,6 +81,23 @@ pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
         .await
         .map(row)
         .map_err(fail)
+}
+
+pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
+    let (engine, who) = admin().await?;
+    let receipt = tenants::purge_now(&engine, &slug, &confirm, &actor(&who.email))
+        .await
+        .map_err(fail)?;
+    Ok(ReceiptDto {
+        complete: receipt.complete(),
+        slug: receipt.slug,
+        purged_at: timestamp(receipt.purged_at),
+        stores: receipt
+            .stores
+            .into_iter()
+            .map(|s| (s.store, s.before, s.after))
+            .collect(),
+    })
 }
 
 pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {

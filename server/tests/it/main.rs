@@ -18,6 +18,7 @@ mod moves;
 mod pages;
 mod placements;
 mod platform_api;
+mod purge;
 mod receiver;
 mod tenant_map;
 mod webhooks;

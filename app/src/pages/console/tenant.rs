@@ -2,9 +2,12 @@ use super::placement::Placement;
 use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
+use crate::dto::ReceiptDto;
 use crate::dto::TenantDetail;
 use crate::pages::domains::DomainManager;
-use crate::server_fns::{get_tenant, ActivateTenant, DeleteTenant, ResumeTenant, SuspendTenant};
+use crate::server_fns::{
+    get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ResumeTenant, SuspendTenant,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -17,6 +20,7 @@ pub fn ConsoleTenant() -> impl IntoView {
         suspend: ServerAction::new(),
         resume: ServerAction::new(),
         delete: ServerAction::new(),
+        purge: ServerAction::new(),
     };
     let moved = RwSignal::new(0u32);
     let detail = Resource::new(
@@ -37,10 +41,15 @@ pub fn ConsoleTenant() -> impl IntoView {
             .or(action_error(actions.suspend).get())
             .or(action_error(actions.resume).get())
             .or(action_error(actions.delete).get())
+            .or(action_error(actions.purge).get())
     });
+    let receipt = move || actions.purge.value().get().and_then(|r| r.ok());
     view! {
         <ConsoleShell>
+            {move || receipt().map(|r| view! { <Receipt r /> })}
             {loaded(detail, move |d| view! { <Detail d actions error moved /> })}
+            // Outside the detail, so its own loading never holds the detail up.
+            {move || view! { <div class="mt-6"><DomainManager slug=slug() /></div> }}
         </ConsoleShell>
     }
 }
@@ -52,6 +61,28 @@ struct Lifecycle {
     suspend: ServerAction<SuspendTenant>,
     resume: ServerAction<ResumeTenant>,
     delete: ServerAction<DeleteTenant>,
+    purge: ServerAction<PurgeTenant>,
+}
+
+/// The deletion receipt of a purge: every store's count before and after.
+#[component]
+fn Receipt(r: ReceiptDto) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} mb-6") data-testid="deletion-receipt">
+            <h2 class="text-lg font-semibold">{format!("Purged {} at {}", r.slug, r.purged_at)}</h2>
+            <p class="mb-3 text-sm" class:text-green-700=r.complete class:text-red-700=!r.complete>
+                {if r.complete { "Nothing of the tenant remains in any store." } else { "Some records remain: see below." }}
+            </p>
+            <table class="w-full text-left text-sm">
+                <thead><tr class="border-b text-slate-500"><th class="py-1">"Store"</th><th>"Before"</th><th>"After"</th></tr></thead>
+                <tbody>
+                    {r.stores.into_iter().map(|(store, before, after)| view! {
+                        <tr class="border-b"><td class="py-1 font-mono text-xs">{store}</td><td>{before}</td><td>{after}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
 }
 
 #[component]
@@ -67,9 +98,10 @@ fn Detail(
         suspend,
         resume,
         delete,
+        purge,
     } = actions;
     let (slug_activate, slug_suspend) = (t.slug.clone(), t.slug.clone());
-    let (slug_resume, slug_delete) = (t.slug.clone(), t.slug.clone());
+    let (slug_resume, slug_delete, slug_purge) = (t.slug.clone(), t.slug.clone(), t.slug.clone());
     let state = t.state.clone();
     view! {
         <section class=CARD>
@@ -93,7 +125,6 @@ fn Detail(
             </dl>
         </section>
         <Placement slug=t.slug.clone() placement=t.placement.clone() moved />
-        <div class="mt-6"><DomainManager slug=t.slug.clone() /></div>
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
             <FormError error />
@@ -114,6 +145,15 @@ fn Detail(
                     <ActionForm action=resume>
                         <input type="hidden" name="slug" value=slug_resume />
                         <button type="submit" class=BUTTON>"Resume"</button>
+                    </ActionForm>
+                })}
+                {(state == "deleted").then(move || view! {
+                    <ActionForm action=purge>
+                        <input type="hidden" name="slug" value=slug_purge />
+                        <div class="flex items-end gap-2">
+                            <Field label="Type the slug to purge now" name="confirm" error />
+                            <button type="submit" class=BUTTON_DANGER>"Purge now"</button>
+                        </div>
                     </ActionForm>
                 })}
                 {(state != "deleted").then(move || view! {

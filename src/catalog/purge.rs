@@ -1,0 +1,198 @@
+//! Verifiable deletion. Purging a tenant removes its rows in every
+//! tenant-plane table (or its file, schema or database), its catalog rows
+//! (branding, domains, webhook endpoints and their deliveries, moves, fleet
+//! units, its earlier lifecycle events), its sessions and its in-memory map
+//! entry, then writes a **deletion receipt** — what each store held before
+//! and after — to the platform audit log with the `tenant.purged` event.
+
+use super::audit;
+use crate::entities::catalog::{
+    fleet_unit, lifecycle_event, session, tenant, tenant_branding, tenant_domain, tenant_move,
+    webhook_delivery, webhook_endpoint,
+};
+use crate::error::Result;
+use crate::events::{outbox, EventKind};
+use crate::tenancy::{Engine, TenantRecord};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use serde::Serialize;
+use serde_json::json;
+
+/// One store's count of the tenant's records, before and after the purge.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoreCount {
+    pub store: String,
+    pub before: u64,
+    pub after: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeletionReceipt {
+    pub tenant: uuid::Uuid,
+    pub slug: String,
+    pub purged_at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub stores: Vec<StoreCount>,
+}
+
+impl DeletionReceipt {
+    /// Whether every store is empty of the tenant afterwards.
+    pub fn complete(&self) -> bool {
+        self.stores.iter().all(|s| s.after == 0)
+    }
+}
+
+fn session_marker(record: &TenantRecord) -> String {
+    // Sessions are bound to the scope they were made on (`crate::session`).
+    format!("\"scope\":\"tenant:{}\"", record.id)
+}
+
+/// What every store holds of the tenant now.
+async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u64)>> {
+    let id = record.id.uuid();
+    let catalog = engine.catalog();
+    let mut counts: Vec<(String, u64)> = engine
+        .tenant_plane_rows(record)
+        .await?
+        .into_iter()
+        .map(|(table, n)| (format!("tenant plane: {table}"), n))
+        .collect();
+    let catalog_counts = [
+        (
+            "tenants",
+            tenant::Entity::find_by_id(id).count(catalog).await?,
+        ),
+        (
+            "tenant_branding",
+            tenant_branding::Entity::find_by_id(id)
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "tenant_domains",
+            tenant_domain::Entity::find()
+                .filter(tenant_domain::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "webhook_endpoints",
+            webhook_endpoint::Entity::find()
+                .filter(webhook_endpoint::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "webhook_deliveries",
+            webhook_delivery::Entity::find()
+                .filter(webhook_delivery::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "tenant_moves",
+            tenant_move::Entity::find()
+                .filter(tenant_move::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "fleet_units",
+            fleet_unit::Entity::find()
+                .filter(fleet_unit::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "lifecycle_events",
+            lifecycle_event::Entity::find()
+                .filter(lifecycle_event::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "sessions",
+            session::Entity::find()
+                .filter(session::Column::Data.contains(session_marker(record)))
+                .count(catalog)
+                .await?,
+        ),
+    ];
+    counts.extend(
+        catalog_counts
+            .into_iter()
+            .map(|(store, n)| (format!("catalog: {store}"), n)),
+    );
+    let cached = u64::from(engine.tenant_cache().holds(record.id.uuid()));
+    counts.push(("tenant map".into(), cached));
+    Ok(counts)
+}
+
+/// Purges the tenant (already `deleted`) and returns its receipt.
+pub(crate) async fn purge(
+    engine: &Engine,
+    record: &TenantRecord,
+    actor: &str,
+) -> Result<DeletionReceipt> {
+    let before = census(engine, record).await?;
+    engine.purge(record).await?;
+    let id = record.id.uuid();
+    let txn = engine.catalog().begin().await?;
+    session::Entity::delete_many()
+        .filter(session::Column::Data.contains(session_marker(record)))
+        .exec(&txn)
+        .await?;
+    lifecycle_event::Entity::delete_many()
+        .filter(lifecycle_event::Column::Tenant.eq(id))
+        .exec(&txn)
+        .await?;
+    // Everything else in the catalog goes with the tenant row (ON DELETE CASCADE).
+    tenant::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    engine.tenant_changed(record.id);
+
+    let after = census(engine, record).await?;
+    let stores = before
+        .into_iter()
+        .zip(after)
+        .map(|((store, before), (_, after))| StoreCount {
+            store,
+            before,
+            after,
+        })
+        .collect();
+    let receipt = DeletionReceipt {
+        tenant: id,
+        slug: record.slug.to_string(),
+        purged_at: chrono::Utc::now(),
+        actor: actor.to_owned(),
+        stores,
+    };
+    record_receipt(engine, record, &receipt, actor).await?;
+    Ok(receipt)
+}
+
+/// The receipt goes to the platform audit and, as `tenant.purged`, to the
+/// outbox, in one transaction.
+async fn record_receipt(
+    engine: &Engine,
+    record: &TenantRecord,
+    receipt: &DeletionReceipt,
+    actor: &str,
+) -> Result<()> {
+    let detail = serde_json::to_string(receipt).map_err(anyhow::Error::from)?;
+    let txn = engine.catalog().begin().await?;
+    audit::record_in(&txn, actor, "tenant.purged", Some(record.id), &detail).await?;
+    let data = json!({ "state": "purged", "complete": receipt.complete() });
+    outbox::append(
+        &txn,
+        record.id,
+        record.slug.as_str(),
+        EventKind::Purged,
+        actor,
+        data,
+    )
+    .await?;
+    txn.commit().await?;
+    engine.events().wake();
+    Ok(())
+}
