@@ -90,6 +90,8 @@ pub struct Settings {
     pub domain_retry_base_secs: u64,
     /// Consecutive failed re-checks after which a verified domain lapses.
     pub domain_lapse_after_failures: u32,
+    /// Hours an export archive stays downloadable.
+    pub export_ttl_hours: u32,
     /// Bearer token of the platform API on the console host (a secret). Unset:
     /// that API answers 404.
     pub platform_api_token: Option<SecretString>,
@@ -126,6 +128,7 @@ struct Defaults {
     domain_recheck_secs: u64,
     domain_retry_base_secs: u64,
     domain_lapse_after_failures: u32,
+    export_ttl_hours: u32,
     site_root: &'static str,
 }
 
@@ -158,6 +161,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     domain_recheck_secs: 86_400,
     domain_retry_base_secs: 60,
     domain_lapse_after_failures: 3,
+    export_ttl_hours: 72,
     site_root: "target/site",
 };
 

@@ -7,6 +7,7 @@ pub mod domains;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod failpoint;
 pub mod identity;
 pub mod platform;

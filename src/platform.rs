@@ -88,6 +88,9 @@ pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
             Ok(n) => tracing::info!(checked = n, "custom domains re-checked"),
             Err(e) => tracing::error!(error = ?e, "custom domain re-check failed"),
         }
+        if let Err(e) = crate::exports::expire_due(&engine).await {
+            tracing::error!(error = ?e, "expiring exports failed");
+        }
         minutes += 1;
         if minutes % 60 != 1 {
             continue;

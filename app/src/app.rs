@@ -1,7 +1,7 @@
 use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
-use crate::pages::{console, domains, tenant, webhooks};
+use crate::pages::{console, domains, exports, tenant, webhooks};
 use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
@@ -76,6 +76,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console") view=console::home::ConsoleHome ssr=SsrMode::Async />
                 <Route path=path!("/console/login") view=console::login::ConsoleLogin ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/domains") view=console::tenant::ConsoleTenantDomains ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/data") view=console::tenant::ConsoleTenantData ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
                 <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
                 <Route path=path!("/console/webhooks") view=webhooks::ConsoleWebhooks ssr=SsrMode::Async />
@@ -86,6 +88,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=webhooks::TenantWebhooks ssr=SsrMode::Async />
                 <Route path=path!("/admin/domains") view=domains::TenantDomains ssr=SsrMode::Async />
+                <Route path=path!("/admin/data") view=exports::TenantData ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

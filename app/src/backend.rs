@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod domains;
+pub mod exports;
 pub mod members;
 pub mod placements;
 pub mod product;
@@ -107,6 +108,33 @@ pub async fn member_subject() -> Result<(TenantCtx, Option<uuid::Uuid>), AppErro
     let ctx = scope.tenant().cloned().map_err(fail)?;
     let subject = tenantry::session::subject(&session().await?, &scope).await;
     Ok((ctx, subject))
+}
+
+/// The tenant a tenant-management call is about, and who acts: on the
+/// console a superadmin, for the tenant named by `slug` (not deleted); on a
+/// tenant host an owner or admin, for that tenant (`slug` is ignored there,
+/// so it cannot point anywhere else).
+pub async fn managed_tenant(
+    slug: &str,
+) -> Result<(Engine, tenantry::tenancy::TenantRecord, String), AppError> {
+    use tenantry::tenancy::{Slug, TenantState};
+    match scope().await? {
+        RequestScope::Console => {
+            let (engine, who) = admin().await?;
+            let slug = Slug::parse(slug).map_err(|_| fail(Error::NotFound))?;
+            let record = tenantry::catalog::resolve::load_record(&engine, &slug)
+                .await
+                .map_err(fail)?
+                .filter(|t| t.state != TenantState::Deleted)
+                .ok_or_else(|| fail(Error::NotFound))?;
+            Ok((engine, record, console::actor(&who.email)))
+        }
+        RequestScope::Tenant(_) => {
+            let (ctx, who) = tenant_admin().await?;
+            let actor = format!("member:{}", who.email);
+            Ok((engine().await?, ctx.tenant().clone(), actor))
+        }
+    }
 }
 
 /// The signed-in member, who must be an owner or admin.

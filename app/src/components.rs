@@ -179,6 +179,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin/branding">"Branding"</A>
                                     <A href="/admin/domains">"Domains"</A>
                                     <A href="/admin/webhooks">"Webhooks"</A>
+                                    <A href="/admin/data">"Data"</A>
                                 })}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }

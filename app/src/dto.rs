@@ -204,3 +204,20 @@ pub struct ReceiptDto {
     /// (store, before, after)
     pub stores: Vec<(String, u64, u64)>,
 }
+
+/// A tenant data export and its progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportDto {
+    pub id: String,
+    /// `queued`, `running`, `done`, `failed` or `expired`.
+    pub state: String,
+    pub rows_total: i64,
+    pub rows_done: i64,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    /// On the tenant's own host, where its admins download it.
+    pub download_url: Option<String>,
+}

@@ -3,5 +3,6 @@
 
 pub mod console;
 pub mod domains;
+pub mod exports;
 pub mod tenant;
 pub mod webhooks;

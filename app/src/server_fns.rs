@@ -256,3 +256,13 @@ pub async fn make_domain_primary(slug: String, domain_id: String) -> Result<Doma
 pub async fn remove_domain(slug: String, domain_id: String) -> Result<(), AppError> {
     backend::domains::remove_domain(slug, domain_id).await
 }
+
+#[server]
+pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
+    backend::exports::request_export(slug).await
+}
+
+#[server]
+pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
+    backend::exports::list_exports(slug).await
+}

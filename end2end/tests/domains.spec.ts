@@ -72,7 +72,7 @@ test("a tenant adds a custom domain, proves it in DNS and is served there under 
   await expect(visitor.locator("html")).not.toContainText(/tenantry/i);
 
   // The console shows it on the tenant's page too.
-  await admin.goto(url("admin.localhost", "/console/tenants/domainco"));
+  await admin.goto(url("admin.localhost", "/console/tenants/domainco/domains"));
   await expect(admin.locator(`li[data-hostname="${host}"]`)).toHaveAttribute("data-state", "verified");
 
   expect(errors, errors.join("\n")).toEqual([]);

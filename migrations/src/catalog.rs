@@ -5,6 +5,7 @@ mod m0002_placements;
 mod m0003_tenant_notify;
 mod m0004_lifecycle_events;
 mod m0005_custom_domains;
+mod m0006_tenant_exports;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0003_tenant_notify::Migration),
             Box::new(m0004_lifecycle_events::Migration),
             Box::new(m0005_custom_domains::Migration),
+            Box::new(m0006_tenant_exports::Migration),
         ]
     }
 

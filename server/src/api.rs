@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod error;
+pub mod exports;
 pub mod projects;
 pub mod session;
 
@@ -55,6 +56,12 @@ pub fn table() -> Vec<ApiRoute> {
             "/api/v1/projects/{id}/tasks",
             true,
             post(projects::create_task),
+        ),
+        route(
+            "GET",
+            "/api/v1/exports/{id}/archive",
+            true,
+            get(exports::download),
         ),
     ]
 }

@@ -7,8 +7,8 @@
 
 use super::audit;
 use crate::entities::catalog::{
-    fleet_unit, lifecycle_event, session, tenant, tenant_branding, tenant_domain, tenant_move,
-    webhook_delivery, webhook_endpoint,
+    fleet_unit, lifecycle_event, session, tenant, tenant_branding, tenant_domain, tenant_export,
+    tenant_move, webhook_delivery, webhook_endpoint,
 };
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -89,6 +89,13 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
         (
+            "tenant_exports",
+            tenant_export::Entity::find()
+                .filter(tenant_export::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
             "tenant_moves",
             tenant_move::Entity::find()
                 .filter(tenant_move::Column::Tenant.eq(id))
@@ -122,6 +129,9 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
             .into_iter()
             .map(|(store, n)| (format!("catalog: {store}"), n)),
     );
+    let exports = crate::exports::tenant_dir(engine, record.id);
+    let files = std::fs::read_dir(&exports).map_or(0, |dir| dir.count() as u64);
+    counts.push(("files: exports".into(), files));
     let cached = u64::from(engine.tenant_cache().holds(record.id.uuid()));
     counts.push(("tenant map".into(), cached));
     Ok(counts)
@@ -135,6 +145,11 @@ pub(crate) async fn purge(
 ) -> Result<DeletionReceipt> {
     let before = census(engine, record).await?;
     engine.purge(record).await?;
+    match tokio::fs::remove_dir_all(crate::exports::tenant_dir(engine, record.id)).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow::Error::from(e).into()),
+    }
     let id = record.id.uuid();
     let txn = engine.catalog().begin().await?;
     session::Entity::delete_many()

@@ -6,6 +6,7 @@ pub mod session;
 pub mod tenant;
 pub mod tenant_branding;
 pub mod tenant_domain;
+pub mod tenant_export;
 pub mod tenant_move;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

@@ -3,33 +3,10 @@
 //! host (for that tenant; `slug` is ignored there). The tenant comes from the
 //! host and session, never from a field a tenant user controls.
 
-use super::{admin, console, engine, fail, parse_id, scope, tenant_admin, timestamp};
+use super::{fail, managed_tenant as tenant_for, parse_id, timestamp};
 use crate::dto::DomainDto;
 use crate::error::AppError;
-use tenantry::catalog::resolve;
 use tenantry::domains::{self, DomainView};
-use tenantry::tenancy::{Engine, RequestScope, Slug, TenantRecord, TenantState};
-use tenantry::Error;
-
-async fn tenant_for(slug: &str) -> Result<(Engine, TenantRecord, String), AppError> {
-    match scope().await? {
-        RequestScope::Console => {
-            let (engine, who) = admin().await?;
-            let slug = Slug::parse(slug).map_err(|_| fail(Error::NotFound))?;
-            let record = resolve::load_record(&engine, &slug)
-                .await
-                .map_err(fail)?
-                .filter(|t| t.state != TenantState::Deleted)
-                .ok_or_else(|| fail(Error::NotFound))?;
-            Ok((engine, record, console::actor(&who.email)))
-        }
-        RequestScope::Tenant(_) => {
-            let (ctx, who) = tenant_admin().await?;
-            let actor = format!("member:{}", who.email);
-            Ok((engine().await?, ctx.tenant().clone(), actor))
-        }
-    }
-}
 
 fn dto(d: DomainView) -> DomainDto {
     DomainDto {

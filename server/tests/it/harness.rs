@@ -105,15 +105,19 @@ impl TestApp {
         let name = fresh_pg_database();
         let runtime = pg_url("tenantry_app", &name);
         let owner = pg_url("tenantry_owner", &name);
+        // Files (exports) go to a directory of the test's own.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data").display().to_string();
         let mut pairs = vec![
             ("database_url", runtime.as_str()),
             ("owner_database_url", owner.as_str()),
             ("tenant_database_prefix", TENANT_DB_PREFIX),
+            ("data_dir", data.as_str()),
         ];
         pairs.extend_from_slice(TEST_SETTINGS);
         pairs.extend_from_slice(extra);
         let settings = Settings::from_pairs(&pairs).expect("settings");
-        Self::start(settings, tempfile::tempdir().expect("temp dir"), Some(name)).await
+        Self::start(settings, dir, Some(name)).await
     }
 
     async fn start(

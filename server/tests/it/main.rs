@@ -10,6 +10,7 @@ mod attack;
 mod cli;
 mod dns_server;
 mod domains;
+mod exports;
 mod fleet;
 mod isolation;
 mod lifecycle;

@@ -5,10 +5,12 @@ use crate::components::{
 use crate::dto::ReceiptDto;
 use crate::dto::TenantDetail;
 use crate::pages::domains::DomainManager;
+use crate::pages::exports::ExportPanel;
 use crate::server_fns::{
     get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ResumeTenant, SuspendTenant,
 };
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -48,8 +50,6 @@ pub fn ConsoleTenant() -> impl IntoView {
         <ConsoleShell>
             {move || receipt().map(|r| view! { <Receipt r /> })}
             {loaded(detail, move |d| view! { <Detail d actions error moved /> })}
-            // Outside the detail, so its own loading never holds the detail up.
-            {move || view! { <div class="mt-6"><DomainManager slug=slug() /></div> }}
         </ConsoleShell>
     }
 }
@@ -117,6 +117,11 @@ fn Detail(
                 </dd>
                 <dt class="text-slate-500">"Created"</dt><dd>{t.created_at.clone()}</dd>
                 <dt class="text-slate-500">"URL"</dt><dd><a class="text-indigo-700 underline" href=d.url.clone()>{d.url.clone()}</a></dd>
+                <dt class="text-slate-500">"Manage"</dt>
+                <dd class="flex gap-4">
+                    <A href=format!("/console/tenants/{}/domains", t.slug) attr:class="text-indigo-700 underline">"Custom domains"</A>
+                    <A href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</A>
+                </dd>
                 <dt class="text-slate-500">"Colours"</dt>
                 <dd class="flex gap-2">
                     <span class="inline-block h-5 w-10 rounded" style:background-color=d.branding.primary_color.clone()></span>
@@ -167,5 +172,39 @@ fn Detail(
                 })}
             </div>
         </section>
+    }
+}
+
+/// The tenant's custom domains, managed by a superadmin.
+#[component]
+pub fn ConsoleTenantDomains() -> impl IntoView {
+    // Read once: a new tenant is a new page.
+    let slug = use_params_map()
+        .read_untracked()
+        .get("slug")
+        .unwrap_or_default();
+    let back = format!("/console/tenants/{slug}");
+    view! {
+        <ConsoleShell>
+            <p class="mb-4 text-sm"><A href=back.clone()>"← back to the tenant"</A></p>
+            <DomainManager slug=slug.clone() />
+        </ConsoleShell>
+    }
+}
+
+/// The tenant's data exports, requested and followed by a superadmin.
+#[component]
+pub fn ConsoleTenantData() -> impl IntoView {
+    // Read once: a new tenant is a new page.
+    let slug = use_params_map()
+        .read_untracked()
+        .get("slug")
+        .unwrap_or_default();
+    let back = format!("/console/tenants/{slug}");
+    view! {
+        <ConsoleShell>
+            <p class="mb-4 text-sm"><A href=back.clone()>"← back to the tenant"</A></p>
+            <ExportPanel slug=slug.clone() />
+        </ConsoleShell>
     }
 }

@@ -1,0 +1,90 @@
+//! Data exports: request one, watch its progress, download it. On the
+//! console (`slug` names the tenant) a superadmin can request and follow
+//! exports; the archive itself is downloaded only on the tenant's own host.
+
+use crate::components::{action_error, loaded, FormError, TenantShell, BUTTON, CARD};
+use crate::dto::ExportDto;
+use crate::server_fns::{list_exports, RequestExport};
+use leptos::prelude::*;
+
+#[component]
+pub fn TenantData() -> impl IntoView {
+    view! {
+        <TenantShell admin_only=true>
+            <ExportPanel slug=String::new() />
+        </TenantShell>
+    }
+}
+
+#[component]
+pub fn ExportPanel(slug: String) -> impl IntoView {
+    let request = ServerAction::<RequestExport>::new();
+    let tick = RwSignal::new(0u32);
+    let exports = Resource::new(
+        {
+            let slug = slug.clone();
+            move || (slug.clone(), tick.get(), request.version().get())
+        },
+        |(slug, ..)| list_exports(slug),
+    );
+    // Poll once a second while an export is being produced (browser only).
+    Effect::new(move |_| {
+        let busy = exports.get().and_then(|r| r.ok()).is_some_and(|list| {
+            list.iter()
+                .any(|e| e.state == "queued" || e.state == "running")
+        });
+        if busy {
+            set_timeout(
+                move || tick.update(|n| *n += 1),
+                std::time::Duration::from_secs(1),
+            );
+        }
+    });
+    let error = action_error(request);
+    view! {
+        <section class=CARD data-testid="exports">
+            <h2 class="mb-1 text-lg font-semibold">"Data export"</h2>
+            <p class="mb-3 text-sm text-slate-600">
+                "An archive of all of this workspace's data: one JSON Lines file per table and a manifest with row counts and checksums. It stays available for a limited time."
+            </p>
+            <FormError error />
+            <ActionForm action=request>
+                <input type="hidden" name="slug" value=slug />
+                <button type="submit" class=BUTTON>"Export data"</button>
+            </ActionForm>
+            {loaded(exports, move |list| view! { <ExportList list /> })}
+        </section>
+    }
+}
+
+#[component]
+fn ExportList(list: Vec<ExportDto>) -> impl IntoView {
+    view! {
+        <ul class="mt-4 space-y-2 text-sm" data-testid="export-list">
+            {list.into_iter().map(|e| {
+                let percent = if e.rows_total > 0 { e.rows_done * 100 / e.rows_total } else if e.state == "done" { 100 } else { 0 };
+                view! {
+                    <li class="rounded border border-slate-200 p-2" data-state=e.state.clone() data-export=e.id.clone()>
+                        <div class="flex items-center gap-3">
+                            <span class="font-medium">{e.state.clone()}</span>
+                            <span class="text-xs text-slate-500">{e.created_at.clone()}</span>
+                            {e.download_url.clone().map(|href| view! {
+                                <a class="ml-auto text-indigo-700 underline" href=href download="">"Download"</a>
+                            })}
+                        </div>
+                        <div class="mt-1 h-2 w-full rounded bg-slate-100" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
+                            <div class="h-2 rounded bg-indigo-600" style:width=format!("{percent}%")></div>
+                        </div>
+                        <p class="mt-1 text-xs text-slate-500">
+                            {format!("{} of {} rows", e.rows_done, e.rows_total)}
+                            {e.size_bytes.map(|b| format!(" · {b} bytes"))}
+                            {e.expires_at.clone().map(|t| format!(" · available until {t}"))}
+                        </p>
+                        {e.sha256.clone().map(|h| view! { <p class="break-all font-mono text-xs text-slate-500">{format!("SHA-256 {h}")}</p> })}
+                        {e.error.clone().map(|m| view! { <p class="text-xs text-red-700">{m}</p> })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}

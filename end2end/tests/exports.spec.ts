@@ -1,0 +1,90 @@
+import { test, expect, Page } from "@playwright/test";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+const PASSWORD = "correct horse battery";
+
+function url(host: string, path: string): string {
+  const port = new URL(test.info().project.use.baseURL!).port;
+  return `http://${host}:${port}${path}`;
+}
+
+async function hydrated(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, address: string, email: string) {
+  await page.goto(address);
+  await hydrated(page);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("viewer")).toHaveText(email);
+}
+
+/** The files of an uncompressed ustar archive. */
+function untar(archive: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  let at = 0;
+  while (at + 512 <= archive.length) {
+    const header = archive.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const name = header.subarray(0, 100).toString("utf8").replace(/\0.*$/s, "");
+    const prefix = header.subarray(345, 500).toString("utf8").replace(/\0.*$/s, "");
+    const size = parseInt(header.subarray(124, 136).toString("utf8").replace(/\0.*$/s, "").trim(), 8);
+    const body = archive.subarray(at + 512, at + 512 + size);
+    files.set(prefix ? `${prefix}/${name}` : name, Buffer.from(body));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+test("a tenant admin exports the workspace and the archive's manifest matches its contents", async ({ browser }) => {
+  const errors: string[] = [];
+  const admin = await (await browser.newContext()).newPage();
+  admin.on("pageerror", (e) => errors.push(e.message));
+  await signIn(admin, url("admin.localhost", "/console/login"), "root@e2e.test");
+  await admin.getByLabel("Slug", { exact: true }).fill("exportco");
+  await admin.getByLabel("Name", { exact: true }).fill("Export Co");
+  await admin.getByLabel("First admin's email").fill("owner@exportco.test");
+  await admin.getByLabel("First admin's password").fill(PASSWORD);
+  await admin.getByRole("button", { name: "Create tenant" }).click();
+  await expect(admin.getByRole("status")).toContainText("Created exportco");
+
+  const owner = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  owner.on("pageerror", (e) => errors.push(e.message));
+  await signIn(owner, url("exportco.localhost", "/login"), "owner@exportco.test");
+  await owner.getByLabel("Project name").fill("Export me");
+  await owner.getByRole("button", { name: "Create project" }).click();
+  await expect(owner.getByTestId("project-list")).toContainText("Export me");
+
+  await owner.goto(url("exportco.localhost", "/admin/data"));
+  await hydrated(owner);
+  await owner.getByRole("button", { name: "Export data" }).click();
+  const done = owner.getByTestId("export-list").locator('li[data-state="done"]').first();
+  await expect(done).toBeVisible({ timeout: 20_000 });
+  await expect(done.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+
+  const [download] = await Promise.all([
+    owner.waitForEvent("download"),
+    done.getByRole("link", { name: "Download" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^exportco-export-.*\.tar$/);
+  const archive = readFileSync((await download.path())!);
+  await expect(done).toContainText(createHash("sha256").update(archive).digest("hex"));
+
+  const files = untar(archive);
+  const manifest = JSON.parse(files.get("manifest.json")!.toString("utf8"));
+  expect(manifest.tenant.slug).toBe("exportco");
+  expect(manifest.tables.length).toBeGreaterThanOrEqual(4);
+  for (const table of manifest.tables) {
+    const body = files.get(table.file)!;
+    const lines = body.toString("utf8").split("\n").filter((l) => l.length > 0);
+    expect(lines.length, table.file).toBe(table.rows);
+    expect(createHash("sha256").update(body).digest("hex"), table.file).toBe(table.sha256);
+  }
+  expect(files.get("tables/projects.jsonl")!.toString("utf8")).toContain("Export me");
+  expect(files.get("tables/users.jsonl")!.toString("utf8")).not.toContain("argon2");
+
+  expect(errors, errors.join("\n")).toEqual([]);
+});

@@ -1,0 +1,314 @@
+//! Tenant data exports: a tar archive with one JSON Lines file per
+//! tenant-plane table (`tables/<table>.jsonl`), the tenant's uploaded files
+//! (`files/…`, none until uploads exist) and `manifest.json` with each
+//! table's row count and SHA-256. Produced in the background with progress,
+//! read through the tenant's own bound transaction, downloadable by that
+//! tenant's admins only, removed when it expires. See `docs/exports.md`.
+
+use crate::catalog::audit;
+use crate::entities::catalog::tenant_export;
+use crate::error::{Error, Result};
+use crate::tenancy::{Engine, TenantId, TenantRecord};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+pub const EXPIRED: &str = "expired";
+
+/// Columns never exported: credentials are not the tenant's data to carry
+/// elsewhere.
+const REDACTED_COLUMNS: &[&str] = &["password_hash"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportView {
+    pub id: uuid::Uuid,
+    pub state: String,
+    pub rows_total: i64,
+    pub rows_done: i64,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn view(row: tenant_export::Model) -> ExportView {
+    ExportView {
+        id: row.id,
+        state: row.state,
+        rows_total: row.rows_total,
+        rows_done: row.rows_done,
+        size_bytes: row.size_bytes,
+        sha256: row.sha256,
+        error: row.error,
+        created_at: row.created_at,
+        finished_at: row.finished_at,
+        expires_at: row.expires_at,
+    }
+}
+
+/// Where a tenant's export archives live (removed whole by a purge).
+pub(crate) fn tenant_dir(engine: &Engine, tenant: TenantId) -> PathBuf {
+    engine
+        .settings()
+        .data_dir
+        .join("exports")
+        .join(tenant.to_string())
+}
+
+fn archive_path(engine: &Engine, tenant: TenantId, id: uuid::Uuid) -> PathBuf {
+    tenant_dir(engine, tenant).join(format!("{id}.tar"))
+}
+
+/// Queues an export and starts producing it in the background. One at a
+/// time per tenant.
+pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Result<ExportView> {
+    let busy = tenant_export::Entity::find()
+        .filter(tenant_export::Column::Tenant.eq(tenant.id.uuid()))
+        .filter(tenant_export::Column::State.is_in([QUEUED, RUNNING]))
+        .one(engine.catalog())
+        .await?;
+    if busy.is_some() {
+        return Err(Error::conflict(
+            "export",
+            "an export is already being produced; wait for it to finish",
+        ));
+    }
+    let row = tenant_export::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        tenant: Set(tenant.id.uuid()),
+        state: Set(QUEUED.into()),
+        requested_by: Set(actor.to_owned()),
+        rows_total: Set(0),
+        rows_done: Set(0),
+        size_bytes: Set(None),
+        sha256: Set(None),
+        error: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        finished_at: Set(None),
+        expires_at: Set(None),
+    }
+    .insert(engine.catalog())
+    .await?;
+    audit::record(
+        engine,
+        actor,
+        "tenant.export_requested",
+        Some(tenant.id),
+        "",
+    )
+    .await?;
+    let (engine, record, id) = (engine.clone(), tenant.clone(), row.id);
+    tokio::spawn(async move {
+        if let Err(e) = produce(&engine, &record, id).await {
+            tracing::error!(tenant_id = %record.id, export = %id, error = ?e, "export failed");
+            let _ = finish_failed(&engine, id).await;
+        }
+    });
+    Ok(view(row))
+}
+
+pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<ExportView>> {
+    Ok(tenant_export::Entity::find()
+        .filter(tenant_export::Column::Tenant.eq(tenant.id.uuid()))
+        .order_by_desc(tenant_export::Column::CreatedAt)
+        .limit(20)
+        .all(engine.catalog())
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
+}
+
+/// The archive of the tenant's finished, unexpired export `id`: its path and
+/// a file name for the download. Anything else is not found.
+pub async fn archive(
+    engine: &Engine,
+    tenant: &TenantRecord,
+    id: uuid::Uuid,
+) -> Result<(PathBuf, String)> {
+    let row = tenant_export::Entity::find_by_id(id)
+        .one(engine.catalog())
+        .await?
+        .filter(|row| row.tenant == tenant.id.uuid() && row.state == DONE)
+        .filter(|row| row.expires_at.is_some_and(|at| at > chrono::Utc::now()))
+        .ok_or(Error::NotFound)?;
+    let name = format!(
+        "{}-export-{}.tar",
+        tenant.slug,
+        row.created_at.format("%Y%m%d-%H%M%S")
+    );
+    Ok((archive_path(engine, tenant.id, row.id), name))
+}
+
+async fn set_progress(
+    engine: &Engine,
+    id: uuid::Uuid,
+    state: &str,
+    total: i64,
+    done: i64,
+) -> Result<()> {
+    tenant_export::Entity::update_many()
+        .col_expr(tenant_export::Column::State, state.into())
+        .col_expr(tenant_export::Column::RowsTotal, total.into())
+        .col_expr(tenant_export::Column::RowsDone, done.into())
+        .filter(tenant_export::Column::Id.eq(id))
+        .exec(engine.catalog())
+        .await?;
+    Ok(())
+}
+
+async fn finish_failed(engine: &Engine, id: uuid::Uuid) -> Result<()> {
+    tenant_export::Entity::update_many()
+        .col_expr(tenant_export::Column::State, FAILED.into())
+        .col_expr(
+            tenant_export::Column::Error,
+            Some("the export could not be produced; please try again").into(),
+        )
+        .col_expr(
+            tenant_export::Column::FinishedAt,
+            Some(chrono::Utc::now()).into(),
+        )
+        .filter(tenant_export::Column::Id.eq(id))
+        .exec(engine.catalog())
+        .await?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct TableEntry {
+    name: String,
+    file: String,
+    rows: u64,
+    sha256: String,
+}
+
+/// Reads every tenant-plane table in the tenant's own read transaction and
+/// writes the archive (first to a temporary name, so a half-written archive
+/// is never served).
+async fn produce(engine: &Engine, tenant: &TenantRecord, id: uuid::Uuid) -> Result<()> {
+    let counts = engine.tenant_plane_rows(tenant).await?;
+    let total: i64 = counts
+        .iter()
+        .map(|(_, n)| i64::try_from(*n).unwrap_or(0))
+        .sum();
+    set_progress(engine, id, RUNNING, total, 0).await?;
+
+    let ctx = engine.ctx(tenant.clone());
+    let db = ctx.read().await?;
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&db);
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut tables = Vec::new();
+    let mut done = 0i64;
+    for table in tenantry_migrations::TENANT_TABLES {
+        let sql = format!("SELECT * FROM {table} ORDER BY 1, 2");
+        let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
+            .all(&db)
+            .await?;
+        let mut body = String::new();
+        for mut row in rows.iter().cloned() {
+            if let Some(object) = row.as_object_mut() {
+                for column in REDACTED_COLUMNS {
+                    object.remove(*column);
+                }
+            }
+            body.push_str(&row.to_string());
+            body.push('\n');
+        }
+        let file = format!("tables/{table}.jsonl");
+        append(&mut archive, &file, body.as_bytes())?;
+        tables.push(TableEntry {
+            name: (*table).to_owned(),
+            file,
+            rows: rows.len() as u64,
+            sha256: hex::encode(Sha256::digest(body.as_bytes())),
+        });
+        done += i64::try_from(rows.len()).unwrap_or(0);
+        set_progress(engine, id, RUNNING, total.max(done), done).await?;
+    }
+    db.commit().await?;
+    let manifest = serde_json::json!({
+        "format": 1,
+        "tenant": { "id": tenant.id.to_string(), "slug": tenant.slug.as_str(), "name": tenant.name },
+        "export_id": id,
+        "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "tables": tables,
+        "files": Vec::<serde_json::Value>::new(),
+    });
+    let manifest = serde_json::to_vec_pretty(&manifest).map_err(anyhow::Error::from)?;
+    append(&mut archive, "manifest.json", &manifest)?;
+    let bytes = archive.into_inner().map_err(anyhow::Error::from)?;
+
+    let path = archive_path(engine, tenant.id, id);
+    let partial = path.with_extension("tar.part");
+    tokio::fs::create_dir_all(tenant_dir(engine, tenant.id))
+        .await
+        .map_err(anyhow::Error::from)?;
+    tokio::fs::write(&partial, &bytes)
+        .await
+        .map_err(anyhow::Error::from)?;
+    tokio::fs::rename(&partial, &path)
+        .await
+        .map_err(anyhow::Error::from)?;
+
+    let now = chrono::Utc::now();
+    let ttl = chrono::Duration::hours(i64::from(engine.settings().export_ttl_hours));
+    let row = tenant_export::Entity::find_by_id(id)
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut active = row.into_active_model();
+    active.state = Set(DONE.into());
+    active.rows_done = Set(done);
+    active.rows_total = Set(done);
+    active.size_bytes = Set(Some(i64::try_from(bytes.len()).unwrap_or(i64::MAX)));
+    active.sha256 = Set(Some(hex::encode(Sha256::digest(&bytes))));
+    active.finished_at = Set(Some(now));
+    active.expires_at = Set(Some(now + ttl));
+    active.update(engine.catalog()).await?;
+    Ok(())
+}
+
+fn append(archive: &mut tar::Builder<Vec<u8>>, name: &str, body: &[u8]) -> Result<()> {
+    let mut header = tar::Header::new_ustar();
+    header.set_size(body.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0));
+    header.set_entry_type(tar::EntryType::Regular);
+    archive
+        .append_data(&mut header, name, body)
+        .map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+/// Deletes the archives of expired exports; returns how many.
+pub async fn expire_due(engine: &Engine) -> Result<usize> {
+    let expired = tenant_export::Entity::find()
+        .filter(tenant_export::Column::State.eq(DONE))
+        .filter(tenant_export::Column::ExpiresAt.lte(chrono::Utc::now()))
+        .all(engine.catalog())
+        .await?;
+    for row in &expired {
+        let path = archive_path(engine, TenantId::from_uuid(row.tenant), row.id);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(anyhow::Error::from(e).into()),
+        }
+        tenant_export::Entity::update_many()
+            .col_expr(tenant_export::Column::State, EXPIRED.into())
+            .filter(tenant_export::Column::Id.eq(row.id))
+            .exec(engine.catalog())
+            .await?;
+    }
+    Ok(expired.len())
+}
