@@ -94,18 +94,30 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The document title and the brand colours as CSS variables, which the
-/// Tailwind theme's `brand` and `accent` colours read. Colours are validated
-/// `#rrggbb` values, so they are safe inside the style element.
+/// The document title (the product name, else the display name) and the
+/// brand colours as CSS variables, which the Tailwind theme's `brand` and
+/// `accent` colours read, with their dark-mode variants. Colours are
+/// validated `#rrggbb` values, so they are safe inside the style element.
 #[component]
 fn Theme(ctx: PageCtx) -> impl IntoView {
     match ctx.branding() {
         Some(b) => {
-            let css = format!(
+            let mut css = format!(
                 ":root{{--brand-primary:{};--brand-accent:{};}}",
                 b.primary_color, b.accent_color
             );
-            let title = b.display_name.clone();
+            // Dark mode uses the dark variants where the tenant set them.
+            let dark_primary = b.primary_color_dark.as_deref().unwrap_or(&b.primary_color);
+            let dark_accent = b.accent_color_dark.as_deref().unwrap_or(&b.accent_color);
+            if b.primary_color_dark.is_some() || b.accent_color_dark.is_some() {
+                css.push_str(&format!(
+                    "@media (prefers-color-scheme: dark){{:root{{--brand-primary:{dark_primary};--brand-accent:{dark_accent};}}}}"
+                ));
+            }
+            let title = b
+                .product_name
+                .clone()
+                .unwrap_or_else(|| b.display_name.clone());
             view! {
                 <Title text=title />
                 <Style>{css}</Style>

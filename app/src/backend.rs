@@ -165,6 +165,10 @@ pub fn branding_dto(b: &tenant_branding::Model) -> BrandingDto {
         accent_color: b.accent_color.clone(),
         logo_url: b.logo_url.clone(),
         login_text: b.login_text.clone(),
+        product_name: b.product_name.clone(),
+        support_email: b.support_email.clone(),
+        primary_color_dark: b.primary_color_dark.clone(),
+        accent_color_dark: b.accent_color_dark.clone(),
     }
 }
 

@@ -138,12 +138,27 @@ pub fn TenantShell(
                         "only owners and admins can see this page",
                     ));
                 }
+                let support = branding.support_email.clone();
                 view! {
                     <TenantHeader branding viewer />
                     <main class="mx-auto max-w-4xl p-6">{children()}</main>
+                    <SupportFooter email=support />
                 }
                 .into_any()
             }
+        }
+    })
+}
+
+/// Where the tenant's users get help, when the tenant says so.
+#[component]
+fn SupportFooter(email: Option<String>) -> impl IntoView {
+    email.map(|email| {
+        let href = format!("mailto:{email}");
+        view! {
+            <footer class="mx-auto max-w-4xl px-6 pb-6 text-sm text-slate-500" data-testid="support">
+                "Need help? " <a class="underline" href=href>{email}</a>
+            </footer>
         }
     })
 }
@@ -156,6 +171,7 @@ fn Suspended(branding: BrandingDto) -> impl IntoView {
             <h1 class="text-xl font-semibold">"This workspace is suspended"</h1>
             <p class="mt-2 text-slate-600">"Sign-in and changes are unavailable. Please contact your administrator."</p>
         </main>
+        <SupportFooter email=branding.support_email />
     }
 }
 

@@ -10,6 +10,10 @@ pub struct BrandingDto {
     pub accent_color: String,
     pub logo_url: Option<String>,
     pub login_text: Option<String>,
+    pub product_name: Option<String>,
+    pub support_email: Option<String>,
+    pub primary_color_dark: Option<String>,
+    pub accent_color_dark: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -172,6 +172,9 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     backend::members::remove_member(user_id).await
 }
 
+/// The new fields are optional so that a form without them (or an older
+/// client) leaves them empty rather than failing.
+#[allow(clippy::too_many_arguments)]
 #[server]
 pub async fn save_branding(
     display_name: String,
@@ -179,14 +182,22 @@ pub async fn save_branding(
     accent_color: String,
     logo_url: String,
     login_text: String,
+    product_name: Option<String>,
+    support_email: Option<String>,
+    primary_color_dark: Option<String>,
+    accent_color_dark: Option<String>,
 ) -> Result<BrandingDto, AppError> {
-    backend::members::save_branding(
+    backend::members::save_branding(tenantry::catalog::branding::BrandingInput {
         display_name,
         primary_color,
         accent_color,
         logo_url,
         login_text,
-    )
+        product_name: product_name.unwrap_or_default(),
+        support_email: support_email.unwrap_or_default(),
+        primary_color_dark: primary_color_dark.unwrap_or_default(),
+        accent_color_dark: accent_color_dark.unwrap_or_default(),
+    })
     .await
 }
 

@@ -96,12 +96,18 @@ test("superadmin creates tenants that stay isolated, branded and suspendable", a
   // Branding: live preview, then the saved colour themes every page.
   await acme.goto(hostUrl("acme", "/admin/branding"));
   await hydrated(acme);
-  await acme.getByLabel("Primary colour").fill("#ff0000");
-  await expect(acme.getByTestId("branding-preview").locator("div").first()).toHaveCSS("background-color", "rgb(255, 0, 0)");
+  // Pure red carries white text at 4.00:1: below WCAG AA, refused.
+  await acme.getByLabel("Primary colour", { exact: true }).fill("#ff0000");
+  await acme.getByRole("button", { name: "Save branding" }).click();
+  await expect(acme.getByRole("alert")).toContainText("4.00:1");
+  await acme.getByLabel("Primary colour", { exact: true }).fill("#b91c1c");
+  await expect(acme.getByTestId("branding-preview").locator("div").first()).toHaveCSS("background-color", "rgb(185, 28, 28)");
+  await acme.getByLabel("Support email").fill("help@acme.test");
   await acme.getByRole("button", { name: "Save branding" }).click();
   await expect(acme.getByRole("status")).toContainText("Saved");
   await acme.goto(hostUrl("acme", "/"));
-  await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(255, 0, 0)");
+  await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(185, 28, 28)");
+  await expect(acme.getByTestId("support")).toContainText("help@acme.test");
   await globex.reload();
   await expect(globex.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(79, 70, 229)");
 

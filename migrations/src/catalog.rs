@@ -6,6 +6,7 @@ mod m0003_tenant_notify;
 mod m0004_lifecycle_events;
 mod m0005_custom_domains;
 mod m0006_tenant_exports;
+mod m0007_branding_complete;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0004_lifecycle_events::Migration),
             Box::new(m0005_custom_domains::Migration),
             Box::new(m0006_tenant_exports::Migration),
+            Box::new(m0007_branding_complete::Migration),
         ]
     }
 

@@ -55,21 +55,8 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
         .map_err(fail)
 }
 
-pub async fn save_branding(
-    display_name: String,
-    primary_color: String,
-    accent_color: String,
-    logo_url: String,
-    login_text: String,
-) -> Result<BrandingDto, AppError> {
+pub async fn save_branding(input: BrandingInput) -> Result<BrandingDto, AppError> {
     let (ctx, who) = tenant_admin().await?;
-    let input = BrandingInput {
-        display_name,
-        primary_color,
-        accent_color,
-        logo_url,
-        login_text,
-    };
     let saved = branding::update(&ctx, input, &format!("member:{}", who.email))
         .await
         .map_err(fail)?;

@@ -204,6 +204,10 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("pending", "".into()),
         ("domain_id", v.domain_id.clone()),
         ("hostname", "pwned.example.test".into()),
+        ("product_name", "pwned".into()),
+        ("support_email", "pwned@pwned.test".into()),
+        ("primary_color_dark", "#000000".into()),
+        ("accent_color_dark", "#000000".into()),
     ]
 }
 

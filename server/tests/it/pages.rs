@@ -49,19 +49,65 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     let saved = owner
         .server_fn::<tenantry_app::server_fns::SaveBranding>(&[
             ("display_name", "Acme Rockets"),
-            ("primary_color", "#FF0000"),
-            ("accent_color", "#00ff00"),
+            ("primary_color", "#B91C1C"),
+            ("accent_color", "#166534"),
             ("logo_url", ""),
             ("login_text", "Welcome, rocketeers"),
+            ("product_name", "RocketDesk"),
+            ("support_email", "Help@Acme.test"),
+            ("primary_color_dark", "#7f1d1d"),
+            ("accent_color_dark", ""),
         ])
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let res = app.client("acme.localhost").get("/login").await;
     assert!(
-        res.text.contains("--brand-primary:#ff0000"),
+        res.text.contains("--brand-primary:#b91c1c"),
         "saved colours on the next load"
     );
     assert!(res.text.contains("Acme Rockets") && res.text.contains("Welcome, rocketeers"));
+    assert!(
+        res.text.contains("<title>RocketDesk</title>"),
+        "product name titles pages"
+    );
+    assert!(
+        res.text.contains("mailto:help@acme.test"),
+        "support email on every page"
+    );
+    assert!(
+        res.text.contains("prefers-color-scheme: dark")
+            && res
+                .text
+                .contains("--brand-primary:#7f1d1d;--brand-accent:#166534"),
+        "dark variants, falling back to the light accent"
+    );
+    // Colours carry white text: below WCAG AA (4.5:1) they are refused.
+    for (field, colour) in [
+        ("primary_color", "#FF0000"),
+        ("accent_color", "#00ff00"),
+        ("primary_color_dark", "#aaaaaa"),
+    ] {
+        let mut form = vec![
+            ("display_name", "Acme Rockets"),
+            ("primary_color", "#B91C1C"),
+            ("accent_color", "#166534"),
+            ("logo_url", ""),
+            ("login_text", ""),
+        ];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, colour));
+        let bad = owner
+            .server_fn::<tenantry_app::server_fns::SaveBranding>(&form)
+            .await;
+        assert_eq!(
+            bad.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            bad.text
+        );
+        assert_eq!(bad.json()["field"], field);
+        assert!(bad.text.contains("WCAG AA"), "{}", bad.text);
+    }
     let bad = owner
         .server_fn::<tenantry_app::server_fns::SaveBranding>(&[
             ("display_name", "X"),

@@ -11,6 +11,13 @@ pub struct Model {
     pub logo_url: Option<String>,
     pub login_text: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// Shown in page titles instead of the display name, when set.
+    pub product_name: Option<String>,
+    /// Shown on every page of the tenant's host as where to get help.
+    pub support_email: Option<String>,
+    /// Dark-mode variants of the colours (`prefers-color-scheme: dark`).
+    pub primary_color_dark: Option<String>,
+    pub accent_color_dark: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -62,6 +62,19 @@ fn Editor(b: BrandingDto, save: ServerAction<SaveBranding>) -> impl IntoView {
                         <label class="block text-sm">"Sign-in page text"
                             <input class=INPUT name="login_text" value=b.login_text.clone().unwrap_or_default() aria-invalid=field_error("login_text") />
                         </label>
+                        <label class="block text-sm">"Product name (page titles)"
+                            <input class=INPUT name="product_name" value=b.product_name.clone().unwrap_or_default() aria-invalid=field_error("product_name") />
+                        </label>
+                        <label class="block text-sm">"Support email"
+                            <input class=INPUT type="email" name="support_email" value=b.support_email.clone().unwrap_or_default() aria-invalid=field_error("support_email") />
+                        </label>
+                        <label class="block text-sm">"Primary colour, dark mode (optional)"
+                            <input class=INPUT name="primary_color_dark" value=b.primary_color_dark.clone().unwrap_or_default() aria-invalid=field_error("primary_color_dark") />
+                        </label>
+                        <label class="block text-sm">"Accent colour, dark mode (optional)"
+                            <input class=INPUT name="accent_color_dark" value=b.accent_color_dark.clone().unwrap_or_default() aria-invalid=field_error("accent_color_dark") />
+                        </label>
+                        <p class="text-xs text-slate-500">"Colours carry white text, so each needs a WCAG AA contrast of at least 4.5:1."</p>
                         <button type="submit" class=BUTTON>"Save branding"</button>
                     </div>
                 </ActionForm>
