@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod branding;
+pub mod branding_assets;
 pub mod cache;
 pub mod purge;
 pub mod resolve;

@@ -90,6 +90,14 @@ pub struct Settings {
     pub domain_retry_base_secs: u64,
     /// Consecutive failed re-checks after which a verified domain lapses.
     pub domain_lapse_after_failures: u32,
+    /// Object storage for tenants' files: an S3-compatible bucket when set,
+    /// else `<data_dir>/objects`.
+    pub storage_s3_bucket: Option<String>,
+    /// The S3 API endpoint (unset: AWS).
+    pub storage_s3_endpoint: Option<String>,
+    pub storage_s3_region: String,
+    pub storage_s3_access_key_id: Option<String>,
+    pub storage_s3_secret_access_key: Option<SecretString>,
     /// Hours an export archive stays downloadable.
     pub export_ttl_hours: u32,
     /// Bearer token of the platform API on the console host (a secret). Unset:
@@ -129,6 +137,7 @@ struct Defaults {
     domain_retry_base_secs: u64,
     domain_lapse_after_failures: u32,
     export_ttl_hours: u32,
+    storage_s3_region: &'static str,
     site_root: &'static str,
 }
 
@@ -162,6 +171,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     domain_retry_base_secs: 60,
     domain_lapse_after_failures: 3,
     export_ttl_hours: 72,
+    storage_s3_region: "us-east-1",
     site_root: "target/site",
 };
 

@@ -1,7 +1,7 @@
 //! Tenant data exports: a tar archive with one JSON Lines file per
 //! tenant-plane table (`tables/<table>.jsonl`), the tenant's uploaded files
-//! (`files/…`, none until uploads exist) and `manifest.json` with each
-//! table's row count and SHA-256. Produced in the background with progress,
+//! (`files/…`: logo, favicon) and `manifest.json` with each table's row
+//! count and each file's SHA-256. Produced in the background with progress,
 //! read through the tenant's own bound transaction, downloadable by that
 //! tenant's admins only, removed when it expires. See `docs/exports.md`.
 
@@ -236,13 +236,24 @@ async fn produce(engine: &Engine, tenant: &TenantRecord, id: uuid::Uuid) -> Resu
         set_progress(engine, id, RUNNING, total.max(done), done).await?;
     }
     db.commit().await?;
+    // The tenant's stored files (logo, favicon), from its own prefix.
+    let mut files = Vec::new();
+    for (key, bytes) in engine.storage().tenant(tenant.id).all().await? {
+        let file = format!("files/{key}");
+        append(&mut archive, &file, &bytes)?;
+        files.push(serde_json::json!({
+            "file": file,
+            "bytes": bytes.len(),
+            "sha256": hex::encode(Sha256::digest(&bytes)),
+        }));
+    }
     let manifest = serde_json::json!({
         "format": 1,
         "tenant": { "id": tenant.id.to_string(), "slug": tenant.slug.as_str(), "name": tenant.name },
         "export_id": id,
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "tables": tables,
-        "files": Vec::<serde_json::Value>::new(),
+        "files": files,
     });
     let manifest = serde_json::to_vec_pretty(&manifest).map_err(anyhow::Error::from)?;
     append(&mut archive, "manifest.json", &manifest)?;

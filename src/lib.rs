@@ -13,6 +13,7 @@ pub mod identity;
 pub mod platform;
 pub mod product;
 pub mod session;
+pub mod storage;
 pub mod tenancy;
 
 pub use config::Settings;

@@ -69,7 +69,6 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/app.css" />
-        <Link rel="icon" href="/favicon.ico" />
         <Suspense>{move || Suspend::new(async move { page.await.ok().map(|ctx| view! { <Theme ctx /> }) })}</Suspense>
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
@@ -118,12 +117,21 @@ fn Theme(ctx: PageCtx) -> impl IntoView {
                 .product_name
                 .clone()
                 .unwrap_or_else(|| b.display_name.clone());
+            let icon = b
+                .favicon_url
+                .clone()
+                .unwrap_or_else(|| "/favicon.ico".into());
             view! {
                 <Title text=title />
                 <Style>{css}</Style>
+                <Link rel="icon" href=icon />
             }
             .into_any()
         }
-        None => view! { <Title text="Tenantry console" /> }.into_any(),
+        None => view! {
+            <Title text="Tenantry console" />
+            <Link rel="icon" href="/favicon.ico" />
+        }
+        .into_any(),
     }
 }

@@ -169,6 +169,7 @@ pub fn branding_dto(b: &tenant_branding::Model) -> BrandingDto {
         support_email: b.support_email.clone(),
         primary_color_dark: b.primary_color_dark.clone(),
         accent_color_dark: b.accent_color_dark.clone(),
+        favicon_url: b.favicon_url.clone(),
     }
 }
 

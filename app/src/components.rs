@@ -127,8 +127,9 @@ pub fn TenantShell(
                 suspended: true,
                 branding,
                 ..
-            } => view! { <Suspended branding /> }.into_any(),
+            } => view! { <Suspended branding=*branding /> }.into_any(),
             HostKind::Tenant { branding, .. } => {
+                let branding = *branding;
                 if !public && viewer.is_none() {
                     return view! { <Redirect path="/login" /> }.into_any();
                 }

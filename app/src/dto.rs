@@ -14,6 +14,7 @@ pub struct BrandingDto {
     pub support_email: Option<String>,
     pub primary_color_dark: Option<String>,
     pub accent_color_dark: Option<String>,
+    pub favicon_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +23,8 @@ pub enum HostKind {
     Tenant {
         slug: String,
         suspended: bool,
-        branding: BrandingDto,
+        /// Boxed: far larger than the console variant.
+        branding: Box<BrandingDto>,
     },
 }
 
@@ -45,7 +47,7 @@ pub struct PageCtx {
 impl PageCtx {
     pub fn branding(&self) -> Option<&BrandingDto> {
         match &self.host {
-            HostKind::Tenant { branding, .. } => Some(branding),
+            HostKind::Tenant { branding, .. } => Some(branding.as_ref()),
             HostKind::Console => None,
         }
     }

@@ -7,6 +7,7 @@ mod m0004_lifecycle_events;
 mod m0005_custom_domains;
 mod m0006_tenant_exports;
 mod m0007_branding_complete;
+mod m0008_branding_favicon;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0005_custom_domains::Migration),
             Box::new(m0006_tenant_exports::Migration),
             Box::new(m0007_branding_complete::Migration),
+            Box::new(m0008_branding_favicon::Migration),
         ]
     }
 

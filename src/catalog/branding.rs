@@ -27,6 +27,7 @@ pub(crate) fn default_for(tenant: TenantId, name: &str) -> tenant_branding::Acti
         support_email: Set(None),
         primary_color_dark: Set(None),
         accent_color_dark: Set(None),
+        favicon_url: Set(None),
     }
 }
 

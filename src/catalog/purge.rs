@@ -132,6 +132,8 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
     let exports = crate::exports::tenant_dir(engine, record.id);
     let files = std::fs::read_dir(&exports).map_or(0, |dir| dir.count() as u64);
     counts.push(("files: exports".into(), files));
+    let objects = engine.storage().tenant(record.id).count().await?;
+    counts.push(("object storage".into(), objects));
     let cached = u64::from(engine.tenant_cache().holds(record.id.uuid()));
     counts.push(("tenant map".into(), cached));
     Ok(counts)
@@ -145,6 +147,7 @@ pub(crate) async fn purge(
 ) -> Result<DeletionReceipt> {
     let before = census(engine, record).await?;
     engine.purge(record).await?;
+    engine.storage().tenant(record.id).delete_all().await?;
     match tokio::fs::remove_dir_all(crate::exports::tenant_dir(engine, record.id)).await {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

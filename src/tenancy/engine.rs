@@ -31,6 +31,8 @@ struct Inner {
     tenant_cache: Arc<crate::catalog::cache::TenantCache>,
     /// Lifecycle event subscribers and the dispatcher's wake-up.
     events: crate::events::Bus,
+    /// Tenants' files (logos, favicons).
+    storage: crate::storage::Storage,
     settings: Settings,
 }
 
@@ -72,6 +74,7 @@ impl Engine {
             owner: OnceCell::new(),
             tenant_cache,
             events: crate::events::Bus::default(),
+            storage: crate::storage::Storage::from_settings(settings)?,
             settings: settings.clone(),
         })))
     }
@@ -147,6 +150,11 @@ impl Engine {
 
     pub(crate) fn ctx_shared(&self, tenant: Arc<TenantRecord>) -> TenantCtx {
         TenantCtx::new(tenant, self.clone())
+    }
+
+    /// Tenant-scoped object storage; see [`crate::storage`].
+    pub fn storage(&self) -> &crate::storage::Storage {
+        &self.0.storage
     }
 
     /// Lifecycle event subscribers; see [`crate::events`].

@@ -46,7 +46,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 host: HostKind::Tenant {
                     slug: tenant.slug.to_string(),
                     suspended: tenant.state == TenantState::Suspended,
-                    branding: branding_dto(&tenant.branding),
+                    branding: Box::new(branding_dto(&tenant.branding)),
                 },
                 viewer,
             })

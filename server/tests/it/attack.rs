@@ -11,6 +11,7 @@ use serde_json::json;
 use tenantry::events::{delivery, endpoints, Owner};
 use tenantry::identity::members;
 use tenantry::product::{projects, tasks};
+use tenantry::storage::Asset;
 use tenantry::tenancy::TenantCtx;
 
 fn parse_uuid(raw: &str) -> uuid::Uuid {
@@ -19,6 +20,7 @@ fn parse_uuid(raw: &str) -> uuid::Uuid {
 
 on_both_backends!(
     every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged,
+    every_brand_asset_route_serves_and_changes_only_the_hosts_tenant,
     every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged,
     tenant_a_session_cookie_is_anonymous_on_tenant_b_host,
     forwarded_host_from_an_untrusted_peer_is_ignored,
@@ -66,6 +68,10 @@ async fn victim(app: &TestApp) -> Victim {
         .await
         .expect("log");
     let delivery_id = deliveries.first().expect("a delivery").id.to_string();
+    let logo = crate::branding_assets::png(33, 17);
+    tenantry::catalog::branding_assets::upload(&ctx, Asset::Logo, &logo, "test")
+        .await
+        .expect("logo");
     let domain = tenantry::domains::add(&app.engine, ctx.tenant(), "bravo-secret.test", "test")
         .await
         .expect("domain");
@@ -119,8 +125,12 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .iter()
         .map(|d| (d.id, &d.hostname, &d.state, d.is_primary, &d.txt_value))
         .collect();
+    let logo = tenantry::catalog::branding_assets::fetch(&v.ctx, Asset::Logo)
+        .await
+        .expect("logo")
+        .map(|bytes| bytes.len());
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}{hooks:?}{log:?}{domains:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}",
         tenant.state
     )
 }
@@ -320,5 +330,44 @@ async fn forwarded_host_from_an_untrusted_peer_is_ignored(app: TestApp) {
         let res = a.send(req).await;
         assert_eq!(res.status, StatusCode::OK, "still tenant A: {}", res.text);
         assert_no_leak(&v, name, &res.text);
+    }
+}
+
+/// The logo and favicon routes name no tenant: on A's host they serve and
+/// change A's files only, whatever the request says.
+pub(crate) async fn every_brand_asset_route_serves_and_changes_only_the_hosts_tenant(app: TestApp) {
+    app.tenant("alpha").await;
+    let v = victim(&app).await;
+    let before = snapshot(&app, &v).await;
+    let bravo_logo = tenantry::catalog::branding_assets::fetch(&v.ctx, Asset::Logo)
+        .await
+        .expect("logo")
+        .expect("bravo has a logo");
+    let mut a = app.owner_client("alpha").await;
+    let routes = tenantry_server::brand_assets::table();
+    assert!(routes.len() >= 2);
+    for route in routes {
+        for (file, asset) in [("logo.png", "logo"), ("favicon.png", "favicon")] {
+            let path = route.path.replace("{file}", file).replace("{asset}", asset);
+            let res = if route.method == "GET" {
+                a.get(&path).await
+            } else {
+                crate::branding_assets::upload(
+                    &mut a,
+                    asset,
+                    &crate::branding_assets::png(5, 5),
+                    false,
+                )
+                .await
+            };
+            let what = format!("{} {path}", route.method);
+            assert!(!res.status.is_server_error(), "{what}: {}", res.text);
+            assert_ne!(
+                res.text.as_bytes(),
+                bravo_logo.as_slice(),
+                "{what} served B's logo"
+            );
+            assert_eq!(snapshot(&app, &v).await, before, "{what} changed tenant B");
+        }
     }
 }

@@ -77,6 +77,9 @@ async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app:
     seed(&app, "alpha", 3).await;
     seed(&app, "bravo", 2).await;
     let mut owner = app.owner_client("alpha").await;
+    let logo = crate::branding_assets::png(20, 20);
+    let res = crate::branding_assets::upload(&mut owner, "logo", &logo, false).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let done = export(&mut owner, "").await;
     assert_eq!(done["rows_done"], done["rows_total"]);
     let url = done["download_url"].as_str().expect("download url");
@@ -87,8 +90,7 @@ async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app:
         .to_str()
         .expect("disposition")
         .contains("alpha-export-"));
-    // The body went through a String; tar is ASCII headers + JSON text here.
-    let bytes = res.text.as_bytes();
+    let bytes = res.bytes.as_slice();
     assert_eq!(
         done["sha256"].as_str(),
         Some(hex::encode(Sha256::digest(bytes)).as_str()),
@@ -129,6 +131,13 @@ async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app:
         );
     }
     assert_eq!(done["rows_total"], total);
+    // The tenant's files, with their checksums.
+    let listed = manifest["files"].as_array().expect("files");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["file"], "files/branding/logo.png");
+    let stored = &files["files/branding/logo.png"];
+    assert_eq!(listed[0]["sha256"], hex::encode(Sha256::digest(stored)));
+    assert_eq!(image::load_from_memory(stored).expect("png").width(), 20);
     let projects = String::from_utf8_lossy(&files["tables/projects.jsonl"]).into_owned();
     assert_eq!(projects.lines().count(), 3);
     assert!(projects.contains("alpha project 2"));

@@ -243,6 +243,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    /// The body as sent (archives, images).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -294,6 +296,7 @@ impl Client {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -7,6 +7,7 @@ mod harness;
 
 mod api;
 mod attack;
+mod branding_assets;
 mod cli;
 mod dns_server;
 mod domains;
@@ -15,6 +16,7 @@ mod fleet;
 mod isolation;
 mod lifecycle;
 mod members;
+mod moto;
 mod moves;
 mod pages;
 mod placements;

@@ -18,6 +18,8 @@ pub struct Model {
     /// Dark-mode variants of the colours (`prefers-color-scheme: dark`).
     pub primary_color_dark: Option<String>,
     pub accent_color_dark: Option<String>,
+    /// Where the uploaded favicon is served (`/brand/favicon.png?v=…`).
+    pub favicon_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

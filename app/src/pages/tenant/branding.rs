@@ -24,7 +24,39 @@ pub fn BrandingPage() -> impl IntoView {
     view! {
         <TenantShell admin_only=true>
             {move || branding().map(|b| view! { <Editor b save /> })}
+            {move || branding().map(|b| view! { <Uploads b /> })}
         </TenantShell>
+    }
+}
+
+/// Logo and favicon uploads: plain multipart forms (they work before the
+/// page hydrates); the server re-encodes the image and redirects back here,
+/// with `upload_error` when it refused the file.
+#[component]
+fn Uploads(b: BrandingDto) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let upload_error = move || query.read().get("upload_error");
+    let forms = [
+        ("logo", "Logo", b.logo_url.clone()),
+        ("favicon", "Favicon", b.favicon_url.clone()),
+    ];
+    view! {
+        <section class=format!("{CARD} mt-6") data-testid="uploads">
+            <h2 class="mb-1 text-lg font-semibold">"Logo and favicon"</h2>
+            <p class="mb-3 text-sm text-slate-600">"PNG, JPEG, GIF or ICO, at most 1 MB. Images are re-encoded; SVG is not accepted."</p>
+            {move || upload_error().map(|e| view! { <p role="alert" class="mb-3 text-sm text-red-700">{e}</p> })}
+            <div class="grid gap-4 md:grid-cols-2">
+                {forms.into_iter().map(|(asset, label, current)| view! {
+                    <form method="post" enctype="multipart/form-data" action=format!("/admin/branding/{asset}") class="space-y-2">
+                        <label class="block text-sm">{format!("{label} image")}
+                            <input class=INPUT type="file" name="file" accept="image/png,image/jpeg,image/gif,image/x-icon" />
+                        </label>
+                        {current.map(|src| view! { <img src=src alt=format!("Current {label}") class="h-12 w-12 rounded border object-contain" data-testid=format!("current-{asset}") /> })}
+                        <button type="submit" class=BUTTON>{format!("Upload {}", label.to_lowercase())}</button>
+                    </form>
+                }).collect_view()}
+            </div>
+        </section>
     }
 }
 

@@ -1,0 +1,158 @@
+//! A tenant's logo and favicon: served publicly on its own host (the sign-in
+//! page shows them) and uploaded by its owners and admins. Which file is
+//! which is fixed by the route, and whose by the host: a path names no
+//! tenant and no storage key. The table is iterated by the attack suite.
+
+use crate::api::body::member;
+use crate::api::error::{json_error, ApiError};
+use axum::extract::{Multipart, Path};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::{Extension, Router};
+use leptos::config::LeptosOptions;
+use tenantry::catalog::branding_assets;
+use tenantry::storage::Asset;
+use tenantry::tenancy::RequestScope;
+use tenantry::Error;
+use tower_sessions::Session;
+
+pub struct AssetRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub handler: MethodRouter<LeptosOptions>,
+}
+
+pub fn table() -> Vec<AssetRoute> {
+    vec![
+        AssetRoute {
+            method: "GET",
+            path: "/brand/{file}",
+            handler: get(serve),
+        },
+        AssetRoute {
+            method: "POST",
+            path: "/admin/branding/{asset}",
+            handler: post(upload),
+        },
+    ]
+}
+
+pub fn router() -> Router<LeptosOptions> {
+    table()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        // The largest accepted image plus multipart framing.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            branding_assets::MAX_UPLOAD_BYTES + 64 * 1024,
+        ))
+}
+
+async fn serve(Extension(scope): Extension<RequestScope>, Path(file): Path<String>) -> Response {
+    let (Ok(ctx), Some(asset)) = (scope.tenant(), Asset::from_file_name(&file)) else {
+        return json_error(&Error::NotFound);
+    };
+    match branding_assets::fetch(ctx, asset).await {
+        Ok(Some(png)) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=300"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            png,
+        )
+            .into_response(),
+        Ok(None) => json_error(&Error::NotFound),
+        Err(e) => json_error(&e),
+    }
+}
+
+/// A browser's form post is answered with a redirect back to the branding
+/// page (with the error, if any); an API client gets JSON.
+async fn upload(
+    scope: Extension<RequestScope>,
+    session: Session,
+    Path(asset): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let from_browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let outcome = store(&scope, &session, &asset, multipart).await;
+    match (outcome, from_browser) {
+        (Ok(url), false) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "url": url })),
+        )
+            .into_response(),
+        (Ok(_), true) => Redirect::to("/admin/branding").into_response(),
+        (Err(ApiError(Error::Invalid(f))), true) => {
+            let message: String = url_escape(&f.message);
+            Redirect::to(&format!("/admin/branding?upload_error={message}")).into_response()
+        }
+        (Err(e), _) => e.into_response(),
+    }
+}
+
+async fn store(
+    scope: &Extension<RequestScope>,
+    session: &Session,
+    asset: &str,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Option<String>, ApiError> {
+    let asset = match asset {
+        "logo" => Asset::Logo,
+        "favicon" => Asset::Favicon,
+        _ => return Err(Error::NotFound.into()),
+    };
+    let (ctx, who) = member(scope, session).await?;
+    if !who.role.can_administer() {
+        return Err(Error::forbidden(
+            "forbidden",
+            "only owners and admins can change the branding",
+        )
+        .into());
+    }
+    let mut multipart =
+        multipart.map_err(|_| Error::invalid("file", "send the image as multipart/form-data"))?;
+    let mut bytes = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| Error::invalid("file", "the upload could not be read"))?
+    {
+        if field.name() == Some("file") {
+            let data = field
+                .bytes()
+                .await
+                .map_err(|_| Error::invalid("file", "must be at most 1 MB"))?;
+            bytes = Some(data);
+        }
+    }
+    let bytes = bytes.ok_or_else(|| Error::invalid("file", "choose an image file"))?;
+    let actor = format!("member:{}", who.email);
+    let saved = branding_assets::upload(&ctx, asset, &bytes, &actor).await?;
+    Ok(match asset {
+        Asset::Logo => saved.logo_url,
+        Asset::Favicon => saved.favicon_url,
+    })
+}
+
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! Logo and favicon uploads. What is stored is never what was sent: the
+//! upload is size-checked, sniffed (PNG, JPEG, GIF or ICO — SVG, which can
+//! carry scripts, is refused), decoded with limits, scaled, and re-encoded as
+//! a plain PNG into the tenant's object storage.
+
+use super::audit;
+use crate::entities::catalog::tenant_branding;
+use crate::error::{Error, Result};
+use crate::events::{outbox, EventKind};
+use crate::storage::Asset;
+use crate::tenancy::TenantCtx;
+use image::{ImageFormat, ImageReader, Limits};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sha2::{Digest, Sha256};
+use std::io::Cursor;
+
+/// Largest upload accepted.
+pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024;
+const FIELD: &str = "file";
+
+/// Decodes and re-encodes an uploaded image as the asset's PNG.
+pub fn sanitise(asset: Asset, bytes: &[u8]) -> Result<Vec<u8>> {
+    if bytes.is_empty() {
+        return Err(Error::invalid(FIELD, "choose an image file"));
+    }
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(Error::invalid(FIELD, "must be at most 1 MB"));
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    if head.contains("<svg") || head.contains("<?xml") {
+        return Err(Error::invalid(
+            FIELD,
+            "SVG is not accepted (it can carry scripts); upload a PNG, JPEG, GIF or ICO",
+        ));
+    }
+    let format = image::guess_format(bytes)
+        .map_err(|_| Error::invalid(FIELD, "must be a PNG, JPEG, GIF or ICO image"))?;
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::Ico
+    ) {
+        return Err(Error::invalid(
+            FIELD,
+            "must be a PNG, JPEG, GIF or ICO image",
+        ));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(4096);
+    limits.max_image_height = Some(4096);
+    limits.max_alloc = Some(64 * 1024 * 1024);
+    reader.limits(limits);
+    let decoded = reader
+        .decode()
+        .map_err(|_| Error::invalid(FIELD, "could not be read as an image"))?;
+    let scaled = match asset {
+        Asset::Logo if decoded.width() > 512 || decoded.height() > 512 => {
+            decoded.thumbnail(512, 512)
+        }
+        Asset::Logo => decoded,
+        Asset::Favicon => decoded.thumbnail(64, 64),
+    };
+    let mut png = Vec::new();
+    scaled
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .map_err(|e| anyhow::anyhow!("re-encoding an image: {e}"))?;
+    Ok(png)
+}
+
+/// Stores the tenant's logo or favicon and points its branding at it (the
+/// URL carries a content hash, so browsers fetch the new one at once).
+pub async fn upload(
+    ctx: &TenantCtx,
+    asset: Asset,
+    bytes: &[u8],
+    actor: &str,
+) -> Result<tenant_branding::Model> {
+    let png = sanitise(asset, bytes)?;
+    let version = &hex::encode(Sha256::digest(&png))[..12];
+    let engine = ctx.engine();
+    engine.storage().of(ctx).put(asset, png).await?;
+    let url = Some(format!("/brand/{}?v={version}", asset.file_name()));
+    let mut row = ctx.tenant().branding.clone().into_active_model();
+    match asset {
+        Asset::Logo => row.logo_url = Set(url.clone()),
+        Asset::Favicon => row.favicon_url = Set(url.clone()),
+    }
+    row.updated_at = Set(chrono::Utc::now());
+    let txn = engine.catalog().begin().await?;
+    let saved = row.update(&txn).await?;
+    let action = format!(
+        "tenant.{}_uploaded",
+        asset.file_name().trim_end_matches(".png")
+    );
+    audit::record_in(&txn, actor, &action, Some(ctx.id()), "").await?;
+    let data = serde_json::json!({ asset.file_name().trim_end_matches(".png"): url });
+    let slug = ctx.tenant().slug.as_str();
+    outbox::append(
+        &txn,
+        ctx.id(),
+        slug,
+        EventKind::BrandingChanged,
+        actor,
+        data,
+    )
+    .await?;
+    txn.commit().await?;
+    engine.tenant_changed(ctx.id());
+    engine.events().wake();
+    Ok(saved)
+}
+
+/// The tenant's stored asset, if it has one.
+pub async fn fetch(ctx: &TenantCtx, asset: Asset) -> Result<Option<Vec<u8>>> {
+    ctx.engine().storage().of(ctx).get(asset).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]));
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb8(image)
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .expect("png");
+        out
+    }
+
+    #[test]
+    fn images_are_re_encoded_and_scaled() {
+        let logo = sanitise(Asset::Logo, &png(1000, 500)).expect("logo");
+        let decoded = image::load_from_memory(&logo).expect("decodes");
+        assert_eq!((decoded.width(), decoded.height()), (512, 256));
+        let favicon = sanitise(Asset::Favicon, &png(10, 10)).expect("favicon");
+        let decoded = image::load_from_memory(&favicon).expect("decodes");
+        assert!(decoded.width() <= 64);
+    }
+
+    #[test]
+    fn svg_garbage_and_oversize_uploads_are_refused() {
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+        assert!(sanitise(Asset::Logo, svg)
+            .expect_err("svg")
+            .to_string()
+            .contains("SVG"));
+        assert!(sanitise(Asset::Logo, b"not an image").is_err());
+        assert!(sanitise(Asset::Logo, &[]).is_err());
+        let big = vec![0u8; MAX_UPLOAD_BYTES + 1];
+        assert!(sanitise(Asset::Logo, &big)
+            .expect_err("big")
+            .to_string()
+            .contains("1 MB"));
+        // A PNG signature followed by garbage is not an image.
+        let mut fake = png(2, 2);
+        fake.truncate(20);
+        assert!(sanitise(Asset::Logo, &fake).is_err());
+    }
+}

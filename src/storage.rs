@@ -1,0 +1,193 @@
+//! Tenant-scoped object storage: a local directory by default
+//! (`<data_dir>/objects`), any S3-compatible service when `storage_s3_bucket`
+//! is set. Keys are built from the tenant context and a fixed asset name —
+//! `tenants/<tenant id>/branding/logo.png` — never from user input, so one
+//! tenant's objects cannot be addressed from another's.
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::tenancy::{TenantCtx, TenantId};
+use futures_util::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload};
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+
+/// The files a tenant can have stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    Logo,
+    Favicon,
+}
+
+impl Asset {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Asset::Logo => "logo.png",
+            Asset::Favicon => "favicon.png",
+        }
+    }
+
+    /// The asset a served file name stands for; nothing else is an asset.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        [Asset::Logo, Asset::Favicon]
+            .into_iter()
+            .find(|a| a.file_name() == name)
+    }
+
+    fn key(self) -> String {
+        format!("branding/{}", self.file_name())
+    }
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    /// The directory of the local store (none for S3): emptied directories
+    /// are removed too, so that a purge leaves no path naming the tenant.
+    local_root: Option<std::path::PathBuf>,
+}
+
+impl Storage {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let mut local_root = None;
+        let store: Arc<dyn ObjectStore> = match &settings.storage_s3_bucket {
+            Some(bucket) => {
+                let mut builder = object_store::aws::AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(&settings.storage_s3_region);
+                if let Some(endpoint) = &settings.storage_s3_endpoint {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"));
+                }
+                if let Some(key) = &settings.storage_s3_access_key_id {
+                    builder = builder.with_access_key_id(key);
+                }
+                if let Some(secret) = &settings.storage_s3_secret_access_key {
+                    builder = builder.with_secret_access_key(secret.expose_secret());
+                }
+                Arc::new(builder.build()?)
+            }
+            None => {
+                let dir = settings.data_dir.join("objects");
+                std::fs::create_dir_all(&dir)?;
+                local_root = Some(dir.clone());
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
+            }
+        };
+        Ok(Self { store, local_root })
+    }
+
+    /// The objects of the tenant a request runs in.
+    pub fn of(&self, ctx: &TenantCtx) -> TenantObjects {
+        self.tenant(ctx.id())
+    }
+
+    /// For the engine's own tenant-wide work (export, purge).
+    pub(crate) fn tenant(&self, tenant: TenantId) -> TenantObjects {
+        let prefix = format!("tenants/{tenant}");
+        TenantObjects {
+            store: self.store.clone(),
+            local_dir: self.local_root.as_ref().map(|root| root.join(&prefix)),
+            prefix,
+        }
+    }
+}
+
+pub struct TenantObjects {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    local_dir: Option<std::path::PathBuf>,
+}
+
+fn storage_error(e: object_store::Error) -> crate::Error {
+    crate::Error::Unexpected(anyhow::anyhow!("object storage: {e}"))
+}
+
+impl TenantObjects {
+    fn path(&self, key: &str) -> Path {
+        Path::from(format!("{}/{key}", self.prefix))
+    }
+
+    pub async fn put(&self, asset: Asset, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(&self.path(&asset.key()), PutPayload::from(bytes))
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    pub async fn get(&self, asset: Asset) -> Result<Option<Vec<u8>>> {
+        match self.store.get(&self.path(&asset.key())).await {
+            Ok(found) => Ok(Some(found.bytes().await.map_err(storage_error)?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(storage_error(e)),
+        }
+    }
+
+    /// Every object of the tenant: its key below the tenant's prefix, and
+    /// its bytes.
+    pub async fn all(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let prefix = Path::from(self.prefix.clone());
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(storage_error)?;
+        let mut out = Vec::new();
+        for meta in metas {
+            let bytes = self
+                .store
+                .get(&meta.location)
+                .await
+                .map_err(storage_error)?;
+            let bytes = bytes.bytes().await.map_err(storage_error)?.to_vec();
+            let key = meta
+                .location
+                .as_ref()
+                .strip_prefix(&format!("{}/", self.prefix))
+                .unwrap_or(meta.location.as_ref())
+                .to_owned();
+            out.push((key, bytes));
+        }
+        Ok(out)
+    }
+
+    pub async fn count(&self) -> Result<u64> {
+        let prefix = Path::from(self.prefix.clone());
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(storage_error)?;
+        Ok(metas.len() as u64)
+    }
+
+    /// Deletes every object of the tenant (purge).
+    pub async fn delete_all(&self) -> Result<()> {
+        let prefix = Path::from(self.prefix.clone());
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(storage_error)?;
+        for meta in metas {
+            self.store
+                .delete(&meta.location)
+                .await
+                .map_err(storage_error)?;
+        }
+        if let Some(dir) = &self.local_dir {
+            match tokio::fs::remove_dir_all(dir).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(anyhow::Error::from(e).into()),
+            }
+        }
+        Ok(())
+    }
+}
