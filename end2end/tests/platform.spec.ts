@@ -108,6 +108,28 @@ test("superadmin creates tenants that stay isolated, branded and suspendable", a
   await acme.goto(hostUrl("acme", "/"));
   await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(185, 28, 28)");
   await expect(acme.getByTestId("support")).toContainText("help@acme.test");
+
+  // A logo upload is re-encoded, stored for acme only, and shown in its header.
+  await acme.goto(hostUrl("acme", "/admin/branding"));
+  await hydrated(acme);
+  const logo = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGMQiToBRwzEcQDswxNhNOw5YwAAAABJRU5ErkJggg==",
+    "base64");
+  await acme.getByLabel("Logo image").setInputFiles({ name: "logo.png", mimeType: "image/png", buffer: logo });
+  await acme.getByRole("button", { name: "Upload logo" }).click();
+  await expect(acme.getByTestId("current-logo")).toBeVisible();
+  await acme.goto(hostUrl("acme", "/"));
+  await expect(acme.getByTestId("tenant-header").locator("img")).toHaveAttribute("src", /\/brand\/logo\.png\?v=/);
+  const served = await acme.goto(hostUrl("acme", "/brand/logo.png"));
+  expect(served?.status()).toBe(200);
+  expect(served?.headers()["content-type"]).toBe("image/png");
+  // An SVG is refused with the reason, and nothing changes.
+  await acme.goto(hostUrl("acme", "/admin/branding"));
+  await hydrated(acme);
+  await acme.getByLabel("Logo image").setInputFiles({ name: "x.svg", mimeType: "image/svg+xml",
+    buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') });
+  await acme.getByRole("button", { name: "Upload logo" }).click();
+  await expect(acme.getByTestId("uploads").getByRole("alert")).toContainText("SVG is not accepted");
   await globex.reload();
   await expect(globex.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(79, 70, 229)");
 
