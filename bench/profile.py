@@ -9,6 +9,7 @@ PostgreSQL. Writes target/bench/profile.txt.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,17 +34,20 @@ def perf(label, side, out):
                    check=True, capture_output=True)
     os.unlink(f.name)
     by_process = subprocess.run(
-        ["perf", "report", "-i", data, "--no-children", "--sort", "comm", "--stdio", "-q"],
+        ["perf", "report", "-i", data, "--no-children", "--sort", "comm", "--stdio", "-q",
+         "-g", "none", "--percent-limit", "1"],
         capture_output=True, text=True).stdout
     out.write(f"\n=== {label}: {side['label']} ===\n-- samples by process --\n")
     out.write("\n".join(l for l in by_process.splitlines() if l.strip())[:2000] + "\n")
     for comm in (side["comm"], "postgres"):
-        symbols = subprocess.run(
-            ["perf", "report", "-i", data, "--no-children", "--comm", comm, "--sort", "symbol",
-             "--stdio", "-q", "-g", "none", "--percent-limit", "1.5"],
-            capture_output=True, text=True).stdout
-        out.write(f"-- hottest symbols in {comm} --\n")
-        out.write("\n".join(l for l in symbols.splitlines() if l.strip())[:3000] + "\n")
+        for sort, limit, count in (("dso", "1", 6), ("dso,symbol", "0.6", 14)):
+            report = subprocess.run(
+                ["perf", "report", "-i", data, "--no-children", "--comm", comm, "--sort", sort,
+                 "--stdio", "-q", "-g", "none", "--percent-limit", limit],
+                capture_output=True, text=True).stdout
+            lines = [re.sub(r"\s+-\s+-\s*$", "", l).rstrip()
+                     for l in report.splitlines() if l.strip()][:count]
+            out.write(f"-- {comm}: by {sort} --\n" + "\n".join(lines) + "\n")
 
 
 def main():
@@ -71,12 +75,12 @@ def main():
         with open("target/bench/profile.txt", "w") as out:
             for label, side in [
                 ("b-A", {"label": "raw sqlx, one statement", "port": driver.PEER_PORT,
-                         "paths": ["/raw/bench"], "comm": "tokio-runtime-w"}),
+                         "paths": ["/raw/bench"], "comm": "tokio-rt-worker"}),
                 ("b-B", {"label": "TenantDb + SeaORM + RLS", "port": driver.PEER_PORT,
-                         "paths": ["/engine/bench"], "comm": "tokio-runtime-w"}),
+                         "paths": ["/engine/bench"], "comm": "tokio-rt-worker"}),
                 ("a-B", {"label": "tenant SSR page, session checked", "port": driver.SERVER_PORT,
                          "paths": ["/"], "headers": {"Host": host, "Cookie": cookie},
-                         "comm": "tokio-runtime-w"}),
+                         "comm": "tokio-rt-worker"}),
             ]:
                 perf(label, side, out)
     finally:

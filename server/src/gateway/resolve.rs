@@ -158,10 +158,13 @@ fn to_primary_host(
 }
 
 /// A suspended tenant keeps its pages (which show the suspended notice) but
-/// its API and every server function except the page context and sign-out
-/// are refused.
+/// its API, its uploads and every server function except the page context
+/// and sign-out are refused.
 fn is_refused_while_suspended(path: &str) -> bool {
-    path.starts_with("/api/") && path != PageContext::PATH && path != Logout::PATH
+    let api = path.starts_with("/api/") && path != PageContext::PATH && path != Logout::PATH;
+    // Uploads change the tenant too (its logo is still served: the
+    // suspended page shows it).
+    api || path.starts_with("/admin/branding/")
 }
 
 /// `/t/<slug>/rest` → (`slug`, `/rest`).

@@ -149,6 +149,15 @@ async fn an_uploaded_logo_is_re_encoded_stored_per_tenant_and_served_on_its_host
             .status,
         StatusCode::NOT_FOUND
     );
+
+    // A suspended tenant's branding cannot change; its logo is still shown.
+    tenantry::catalog::tenants::suspend(&app.engine, "alpha", "test")
+        .await
+        .expect("suspend");
+    let res = upload(&mut owner, "logo", &png(10, 10), false).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    let served = app.client("alpha.localhost").get("/brand/logo.png").await;
+    assert_eq!(served.status, StatusCode::OK);
 }
 
 async fn logos_live_in_s3_under_the_tenants_prefix_when_s3_is_configured(app: TestApp) {
