@@ -62,12 +62,18 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     let (engine, _) = admin().await?;
     let (summary, branding) = tenants::get(&engine, &slug).await.map_err(fail)?;
     let settings = engine.settings();
-    let url = format!(
-        "http://{}.{}:{}",
-        summary.slug,
-        settings.base_domain,
-        settings.listen.port()
-    );
+    // The tenant's primary custom domain when it has one, else its subdomain.
+    let primary = tenantry::catalog::resolve::load_record_by_id(&engine, summary.id)
+        .await
+        .map_err(fail)?
+        .and_then(|record| record.primary_host);
+    let host = primary.unwrap_or_else(|| format!("{}.{}", summary.slug, settings.base_domain));
+    let scheme = if settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}:{}", settings.listen.port());
     Ok(TenantDetail {
         tenant: row(summary),
         branding: branding_dto(&branding),
