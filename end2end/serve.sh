@@ -16,6 +16,9 @@ case $backend in
     "$bin" migrate >/dev/null
     ;;
   postgres)
+    # Files (uploads, exports) of this run, outside the checkout.
+    export TENANTRY_DATA_DIR=${TMPDIR:-/tmp}/tenantry-e2e-$port
+    rm -rf "$TENANTRY_DATA_DIR"
     host=${TENANTRY_TEST_PG_HOST:-127.0.0.1:5432}
     db=tenantry_e2e_$port
     admin=${TENANTRY_PG_ADMIN_URL:-postgres://postgres@$host/postgres}
