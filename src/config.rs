@@ -98,6 +98,21 @@ pub struct Settings {
     pub storage_s3_region: String,
     pub storage_s3_access_key_id: Option<String>,
     pub storage_s3_secret_access_key: Option<SecretString>,
+    /// Optional HTTPS listener: terminates TLS for verified custom domains,
+    /// picking the certificate by SNI.
+    pub https_listen: Option<SocketAddr>,
+    /// ACME directory that issues those certificates (unset: no issuance).
+    pub acme_directory_url: Option<String>,
+    /// PEM file of the root the ACME server's own TLS is signed by (a
+    /// private CA, or a test CA); unset: the public web roots.
+    pub acme_ca_root: Option<PathBuf>,
+    /// Issuance attempts allowed per tenant per hour.
+    pub acme_issuances_per_hour: u32,
+    /// Days before expiry a certificate is renewed.
+    pub certificate_renew_days: u32,
+    /// 32 bytes, hex: seals private keys at rest (certificates, the ACME
+    /// account). Required for issuance.
+    pub secret_key: Option<SecretString>,
     /// Hours an export archive stays downloadable.
     pub export_ttl_hours: u32,
     /// Bearer token of the platform API on the console host (a secret). Unset:
@@ -138,6 +153,8 @@ struct Defaults {
     domain_lapse_after_failures: u32,
     export_ttl_hours: u32,
     storage_s3_region: &'static str,
+    acme_issuances_per_hour: u32,
+    certificate_renew_days: u32,
     site_root: &'static str,
 }
 
@@ -172,6 +189,8 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     domain_lapse_after_failures: 3,
     export_ttl_hours: 72,
     storage_s3_region: "us-east-1",
+    acme_issuances_per_hour: 5,
+    certificate_renew_days: 30,
     site_root: "target/site",
 };
 

@@ -197,6 +197,16 @@ pub(crate) async fn primary_host(engine: &Engine, tenant: TenantId) -> Result<Op
         .map(|row| row.hostname))
 }
 
+/// The tenant that holds `host` verified, if any.
+pub(crate) async fn verified_tenant(engine: &Engine, host: &str) -> Result<Option<TenantId>> {
+    Ok(tenant_domain::Entity::find()
+        .filter(tenant_domain::Column::Hostname.eq(host))
+        .filter(tenant_domain::Column::State.eq(VERIFIED))
+        .one(engine.catalog())
+        .await?
+        .map(|row| TenantId::from_uuid(row.tenant)))
+}
+
 /// Every verified host name and its tenant's slug: the routing map.
 pub(crate) async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, String)>> {
     let rows = tenant_domain::Entity::find()

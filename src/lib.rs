@@ -15,6 +15,7 @@ pub mod product;
 pub mod session;
 pub mod storage;
 pub mod tenancy;
+pub mod tls;
 
 pub use config::Settings;
 pub use error::{Error, FieldError, Result};

@@ -88,6 +88,11 @@ pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
             Ok(n) => tracing::info!(checked = n, "custom domains re-checked"),
             Err(e) => tracing::error!(error = ?e, "custom domain re-check failed"),
         }
+        match crate::tls::renew_due(&engine).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(renewed = n, "certificates renewed"),
+            Err(e) => tracing::error!(error = ?e, "certificate renewal failed"),
+        }
         if let Err(e) = crate::exports::expire_due(&engine).await {
             tracing::error!(error = ?e, "expiring exports failed");
         }

@@ -8,6 +8,7 @@ mod m0005_custom_domains;
 mod m0006_tenant_exports;
 mod m0007_branding_complete;
 mod m0008_branding_favicon;
+mod m0009_tls;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0006_tenant_exports::Migration),
             Box::new(m0007_branding_complete::Migration),
             Box::new(m0008_branding_favicon::Migration),
+            Box::new(m0009_tls::Migration),
         ]
     }
 

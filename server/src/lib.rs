@@ -6,6 +6,7 @@ pub mod api;
 pub mod brand_assets;
 pub mod cli;
 pub mod gateway;
+pub mod https;
 pub mod platform_api;
 pub mod router;
 pub mod telemetry;

@@ -56,7 +56,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         engine.clone(),
         CatalogSessionStore::new(engine.clone()),
     ));
-    let app = router::build(engine, router::leptos_options(&settings));
+    let app = router::build(engine.clone(), router::leptos_options(&settings));
+    if let Some(addr) = settings.https_listen {
+        let tls = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "listening for https (verified custom domains)");
+        tokio::spawn(tenantry_server::https::serve(tls, engine, app.clone()));
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(addr = %settings.listen, "listening");
     axum::serve(

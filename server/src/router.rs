@@ -55,6 +55,8 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        // Before tenant resolution: the CA asks on the custom domain's host.
+        .route("/.well-known/acme-challenge/{token}", get(acme_challenge))
         .with_state(engine)
         .fallback_service(resolved)
 }
@@ -65,6 +67,21 @@ async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
         Err(e) => {
             tracing::error!(error = ?e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// The HTTP-01 answer for `token`, whichever instance the CA reached.
+async fn acme_challenge(
+    State(engine): State<Engine>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> axum::response::Response {
+    match tenantry::tls::acme::challenge_response(&engine, &token).await {
+        Ok(Some(answer)) => answer.into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = ?e, "acme challenge lookup failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
 }

@@ -8,7 +8,7 @@
 use super::audit;
 use crate::entities::catalog::{
     fleet_unit, lifecycle_event, session, tenant, tenant_branding, tenant_domain, tenant_export,
-    tenant_move, webhook_delivery, webhook_endpoint,
+    tenant_move, tls_certificate, tls_issuance, webhook_delivery, webhook_endpoint,
 };
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -92,6 +92,20 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
             "tenant_exports",
             tenant_export::Entity::find()
                 .filter(tenant_export::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "tls_certificates",
+            tls_certificate::Entity::find()
+                .filter(tls_certificate::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "tls_issuances",
+            tls_issuance::Entity::find()
+                .filter(tls_issuance::Column::Tenant.eq(id))
                 .count(catalog)
                 .await?,
         ),

@@ -1,3 +1,5 @@
+pub mod acme_account;
+pub mod acme_challenge;
 pub mod fleet_unit;
 pub mod lifecycle_event;
 pub mod platform_admin;
@@ -8,5 +10,7 @@ pub mod tenant_branding;
 pub mod tenant_domain;
 pub mod tenant_export;
 pub mod tenant_move;
+pub mod tls_certificate;
+pub mod tls_issuance;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

@@ -34,6 +34,9 @@ impl ChallTestSrv {
             .args(["-dns01", &dns.to_string()])
             .args(["-management", &format!("127.0.0.1:{management_port}")])
             .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+            // A records answer 127.0.0.1, and no AAAA: the test servers
+            // listen on IPv4 loopback.
+            .args(["-defaultIPv6", ""])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

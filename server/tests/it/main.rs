@@ -24,4 +24,5 @@ mod platform_api;
 mod purge;
 mod receiver;
 mod tenant_map;
+mod tls;
 mod webhooks;
