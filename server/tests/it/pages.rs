@@ -81,6 +81,16 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
                 .contains("--brand-primary:#7f1d1d;--brand-accent:#166534"),
         "dark variants, falling back to the light accent"
     );
+    // Error pages on the tenant's host carry its brand too.
+    let missing = app.client("acme.localhost").get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.text.contains("<title>RocketDesk</title>")
+            && missing.text.contains("--brand-primary:#b91c1c")
+            && !missing.text.to_lowercase().contains("tenantry"),
+        "branded 404: {}",
+        missing.text
+    );
     // Colours carry white text: below WCAG AA (4.5:1) they are refused.
     for (field, colour) in [
         ("primary_color", "#FF0000"),
