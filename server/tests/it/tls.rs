@@ -221,6 +221,28 @@ async fn a_verified_domain_gets_a_certificate_on_demand_and_an_unknown_sni_gets_
         "the stored certificate is reused"
     );
 
+    // Renewal: a certificate inside the renewal window is issued again.
+    let renewing = app
+        .with_settings(&[
+            ("dns_nameservers", nameservers.as_str()),
+            ("acme_directory_url", pebble.directory.as_str()),
+            ("acme_ca_root", ca_root.as_str()),
+            ("secret_key", secret.as_str()),
+            ("certificate_renew_days", "100000"),
+        ])
+        .await;
+    assert_eq!(tenantry::tls::renew_due(&renewing).await.expect("renew"), 1);
+    assert_eq!(
+        tenantry::tls::issuance_attempts(&app.engine, "secure.alpha.test")
+            .await
+            .expect("n"),
+        2
+    );
+    let page = fetch_over_tls(https_addr, "secure.alpha.test", &root)
+        .await
+        .expect("handshake with the renewed certificate");
+    assert!(page.contains("alpha Inc"));
+
     // The key is sealed in the catalog.
     let catalog = Database::connect(app.settings.runtime_url())
         .await
