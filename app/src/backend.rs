@@ -130,9 +130,12 @@ pub async fn managed_tenant(
             Ok((engine, record, console::actor(&who.email)))
         }
         RequestScope::Tenant(_) => {
+            // Read from the request before any query: a resource rendered
+            // during SSR may resume after the request's context is gone.
+            let engine = engine().await?;
             let (ctx, who) = tenant_admin().await?;
             let actor = format!("member:{}", who.email);
-            Ok((engine().await?, ctx.tenant().clone(), actor))
+            Ok((engine, ctx.tenant().clone(), actor))
         }
     }
 }

@@ -18,12 +18,10 @@ async fn owner() -> Result<(Engine, Owner, String), AppError> {
             Ok((engine, Owner::Platform, console::actor(&who.email)))
         }
         RequestScope::Tenant(_) => {
+            // Read from the request before any query (see `managed_tenant`).
+            let engine = engine().await?;
             let (ctx, who) = tenant_admin().await?;
-            Ok((
-                engine().await?,
-                Owner::of(&ctx),
-                format!("member:{}", who.email),
-            ))
+            Ok((engine, Owner::of(&ctx), format!("member:{}", who.email)))
         }
     }
 }
