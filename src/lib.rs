@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 pub mod failpoint;
+pub mod flags;
 pub mod identity;
 pub mod platform;
 pub mod product;
