@@ -126,24 +126,27 @@ impl TenantObjects {
         }
     }
 
-    /// Every object of the tenant: its key below the tenant's prefix, and
-    /// its bytes.
-    pub async fn all(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    /// Everything stored under the tenant's prefix.
+    async fn objects(&self) -> Result<Vec<object_store::ObjectMeta>> {
         let prefix = Path::from(self.prefix.clone());
-        let metas: Vec<_> = self
-            .store
+        self.store
             .list(Some(&prefix))
             .try_collect()
             .await
-            .map_err(storage_error)?;
+            .map_err(storage_error)
+    }
+
+    /// Every object of the tenant: its key below the tenant's prefix, and
+    /// its bytes.
+    pub async fn all(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let mut out = Vec::new();
-        for meta in metas {
-            let bytes = self
+        for meta in self.objects().await? {
+            let found = self
                 .store
                 .get(&meta.location)
                 .await
                 .map_err(storage_error)?;
-            let bytes = bytes.bytes().await.map_err(storage_error)?.to_vec();
+            let bytes = found.bytes().await.map_err(storage_error)?.to_vec();
             let key = meta
                 .location
                 .as_ref()
@@ -156,38 +159,29 @@ impl TenantObjects {
     }
 
     pub async fn count(&self) -> Result<u64> {
-        let prefix = Path::from(self.prefix.clone());
-        let metas: Vec<_> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(storage_error)?;
-        Ok(metas.len() as u64)
+        Ok(self.objects().await?.len() as u64)
     }
 
     /// Deletes every object of the tenant (purge).
     pub async fn delete_all(&self) -> Result<()> {
-        let prefix = Path::from(self.prefix.clone());
-        let metas: Vec<_> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(storage_error)?;
-        for meta in metas {
+        for meta in self.objects().await? {
             self.store
                 .delete(&meta.location)
                 .await
                 .map_err(storage_error)?;
         }
-        if let Some(dir) = &self.local_dir {
-            match tokio::fs::remove_dir_all(dir).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(anyhow::Error::from(e).into()),
-            }
+        match &self.local_dir {
+            Some(dir) => remove_dir_if_present(dir).await,
+            None => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// Removes a directory and everything in it; a missing one is fine.
+pub(crate) async fn remove_dir_if_present(dir: &std::path::Path) -> Result<()> {
+    match tokio::fs::remove_dir_all(dir).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::Error::from(e).into()),
     }
 }

@@ -1,40 +1,14 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect } from "@playwright/test";
+import { createTenant, hydrated, signIn, url } from "./helpers";
 
-const PASSWORD = "correct horse battery";
 const CHALLTESTSRV = "http://127.0.0.1:8055";
-
-function port(): string {
-  return new URL(test.info().project.use.baseURL!).port;
-}
-
-function url(host: string, path: string): string {
-  return `http://${host}:${port()}${path}`;
-}
-
-async function hydrated(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, address: string, email: string) {
-  await page.goto(address);
-  await hydrated(page);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("viewer")).toHaveText(email);
-}
 
 test("a tenant adds a custom domain, proves it in DNS and is served there under its brand", async ({ browser }) => {
   const errors: string[] = [];
   const admin = await (await browser.newContext()).newPage();
   admin.on("pageerror", (e) => errors.push(e.message));
   await signIn(admin, url("admin.localhost", "/console/login"), "root@e2e.test");
-  await admin.getByLabel("Slug", { exact: true }).fill("domainco");
-  await admin.getByLabel("Name", { exact: true }).fill("Domain Co");
-  await admin.getByLabel("First admin's email").fill("owner@domainco.test");
-  await admin.getByLabel("First admin's password").fill(PASSWORD);
-  await admin.getByRole("button", { name: "Create tenant" }).click();
-  await expect(admin.getByRole("status")).toContainText("Created domainco");
+  await createTenant(admin, "domainco", "Domain Co");
 
   const owner = await (await browser.newContext()).newPage();
   owner.on("pageerror", (e) => errors.push(e.message));

@@ -1,26 +1,7 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect } from "@playwright/test";
+import { createTenant, hydrated, signIn, url } from "./helpers";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-
-const PASSWORD = "correct horse battery";
-
-function url(host: string, path: string): string {
-  const port = new URL(test.info().project.use.baseURL!).port;
-  return `http://${host}:${port}${path}`;
-}
-
-async function hydrated(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, address: string, email: string) {
-  await page.goto(address);
-  await hydrated(page);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("viewer")).toHaveText(email);
-}
 
 /** The files of an uncompressed ustar archive. */
 function untar(archive: Buffer): Map<string, Buffer> {
@@ -44,12 +25,7 @@ test("a tenant admin exports the workspace and the archive's manifest matches it
   const admin = await (await browser.newContext()).newPage();
   admin.on("pageerror", (e) => errors.push(e.message));
   await signIn(admin, url("admin.localhost", "/console/login"), "root@e2e.test");
-  await admin.getByLabel("Slug", { exact: true }).fill("exportco");
-  await admin.getByLabel("Name", { exact: true }).fill("Export Co");
-  await admin.getByLabel("First admin's email").fill("owner@exportco.test");
-  await admin.getByLabel("First admin's password").fill(PASSWORD);
-  await admin.getByRole("button", { name: "Create tenant" }).click();
-  await expect(admin.getByRole("status")).toContainText("Created exportco");
+  await createTenant(admin, "exportco", "Export Co");
 
   const owner = await (await browser.newContext({ acceptDownloads: true })).newPage();
   owner.on("pageerror", (e) => errors.push(e.message));

@@ -1,27 +1,8 @@
 import { test, expect, Page } from "@playwright/test";
+import { createTenant, hydrated, signIn, url } from "./helpers";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, IncomingHttpHeaders, Server } from "node:http";
 import { AddressInfo } from "node:net";
-
-const PASSWORD = "correct horse battery";
-
-function hostUrl(host: string, path: string): string {
-  const port = new URL(test.info().project.use.baseURL!).port;
-  return `http://${host}.localhost:${port}${path}`;
-}
-
-async function hydrated(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, url: string, email: string) {
-  await page.goto(url);
-  await hydrated(page);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("viewer")).toHaveText(email);
-}
 
 type Delivery = { headers: IncomingHttpHeaders; body: string };
 
@@ -75,26 +56,21 @@ test("a suspension reaches the platform's and the tenant's webhook endpoints as 
   const admin = await (await browser.newContext()).newPage();
   admin.on("pageerror", (e) => errors.push(e.message));
 
-  await signIn(admin, hostUrl("admin", "/console/login"), "root@e2e.test");
-  await admin.getByLabel("Slug", { exact: true }).fill("hookco");
-  await admin.getByLabel("Name", { exact: true }).fill("Hook Co");
-  await admin.getByLabel("First admin's email").fill("owner@hookco.test");
-  await admin.getByLabel("First admin's password").fill(PASSWORD);
-  await admin.getByRole("button", { name: "Create tenant" }).click();
-  await expect(admin.getByRole("status")).toContainText("Created hookco");
+  await signIn(admin, url("admin.localhost", "/console/login"), "root@e2e.test");
+  await createTenant(admin, "hookco", "Hook Co");
 
   // The superadmin's endpoint hears every tenant; the tenant admin's, its own.
-  await admin.goto(hostUrl("admin", "/console/webhooks"));
+  await admin.goto(url("admin.localhost", "/console/webhooks"));
   const platformSecret = await addEndpoint(admin, platformRx.url, "tenant.suspended");
   const owner = await (await browser.newContext()).newPage();
   owner.on("pageerror", (e) => errors.push(e.message));
-  await signIn(owner, hostUrl("hookco", "/login"), "owner@hookco.test");
-  await owner.goto(hostUrl("hookco", "/admin/webhooks"));
+  await signIn(owner, url("hookco.localhost", "/login"), "owner@hookco.test");
+  await owner.goto(url("hookco.localhost", "/admin/webhooks"));
   const tenantSecret = await addEndpoint(owner, tenantRx.url, "*");
   expect(tenantSecret).not.toEqual(platformSecret);
   await expect(owner.locator("html")).not.toContainText(/tenantry/i);
 
-  await admin.goto(hostUrl("admin", "/console/tenants/hookco"));
+  await admin.goto(url("admin.localhost", "/console/tenants/hookco"));
   await hydrated(admin);
   await admin.getByRole("button", { name: "Suspend" }).click();
   await expect(admin.getByTestId("tenant-state")).toHaveText("suspended");
@@ -116,7 +92,7 @@ test("a suspension reaches the platform's and the tenant's webhook endpoints as 
   }
 
   // The console's delivery log shows it delivered; a resend sends it again.
-  await admin.goto(hostUrl("admin", "/console/webhooks"));
+  await admin.goto(url("admin.localhost", "/console/webhooks"));
   await hydrated(admin);
   await admin.getByRole("button", { name: "Deliveries" }).click();
   const row = admin.getByTestId("delivery-table").locator('tr[data-event="tenant.suspended"]');

@@ -162,11 +162,7 @@ pub(crate) async fn purge(
     let before = census(engine, record).await?;
     engine.purge(record).await?;
     engine.storage().tenant(record.id).delete_all().await?;
-    match tokio::fs::remove_dir_all(crate::exports::tenant_dir(engine, record.id)).await {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(anyhow::Error::from(e).into()),
-    }
+    crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
     let id = record.id.uuid();
     let txn = engine.catalog().begin().await?;
     session::Entity::delete_many()

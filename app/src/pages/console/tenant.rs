@@ -175,36 +175,37 @@ fn Detail(
     }
 }
 
-/// The tenant's custom domains, managed by a superadmin.
-#[component]
-pub fn ConsoleTenantDomains() -> impl IntoView {
-    // Read once: a new tenant is a new page.
-    let slug = use_params_map()
+/// The slug of the tenant a console sub-page is about, read once: another
+/// tenant is another page.
+fn page_slug() -> String {
+    use_params_map()
         .read_untracked()
         .get("slug")
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A console page about one tenant, with the way back to its page.
+#[component]
+fn TenantSubPage(slug: String, children: ChildrenFn) -> impl IntoView {
     let back = format!("/console/tenants/{slug}");
     view! {
         <ConsoleShell>
             <p class="mb-4 text-sm"><A href=back.clone()>"← back to the tenant"</A></p>
-            <DomainManager slug=slug.clone() />
+            {children()}
         </ConsoleShell>
     }
+}
+
+/// The tenant's custom domains, managed by a superadmin.
+#[component]
+pub fn ConsoleTenantDomains() -> impl IntoView {
+    let slug = page_slug();
+    view! { <TenantSubPage slug=slug.clone()><DomainManager slug=slug.clone() /></TenantSubPage> }
 }
 
 /// The tenant's data exports, requested and followed by a superadmin.
 #[component]
 pub fn ConsoleTenantData() -> impl IntoView {
-    // Read once: a new tenant is a new page.
-    let slug = use_params_map()
-        .read_untracked()
-        .get("slug")
-        .unwrap_or_default();
-    let back = format!("/console/tenants/{slug}");
-    view! {
-        <ConsoleShell>
-            <p class="mb-4 text-sm"><A href=back.clone()>"← back to the tenant"</A></p>
-            <ExportPanel slug=slug.clone() />
-        </ConsoleShell>
-    }
+    let slug = page_slug();
+    view! { <TenantSubPage slug=slug.clone()><ExportPanel slug=slug.clone() /></TenantSubPage> }
 }
