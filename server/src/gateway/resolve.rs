@@ -100,7 +100,8 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             if path == "/console" || path.starts_with("/console/") {
                 return not_found();
             }
-            if ctx.tenant().state == TenantState::Suspended && is_refused_while_suspended(&path) {
+            let refused = is_refused_while_suspended(req.method(), &path);
+            if ctx.tenant().state == TenantState::Suspended && refused {
                 return json_error(&tenantry::Error::Suspended);
             }
             if let Some(redirect) = to_primary_host(engine, ctx, &host, &authority, req) {
@@ -157,14 +158,16 @@ fn to_primary_host(
     Some(Redirect::temporary(&target).into_response())
 }
 
-/// A suspended tenant keeps its pages (which show the suspended notice) but
-/// its API, its uploads and every server function except the page context
-/// and sign-out are refused.
-fn is_refused_while_suspended(path: &str) -> bool {
-    let api = path.starts_with("/api/") && path != PageContext::PATH && path != Logout::PATH;
-    // Uploads change the tenant too (its logo is still served: the
-    // suspended page shows it).
-    api || path.starts_with("/admin/branding/")
+/// A suspended tenant keeps its pages (which show the suspended notice, and
+/// its logo) but nothing can change it: every state-changing request and its
+/// whole API and every server function are refused, except the page context
+/// and sign-out.
+fn is_refused_while_suspended(method: &axum::http::Method, path: &str) -> bool {
+    if path == PageContext::PATH || path == Logout::PATH {
+        return false;
+    }
+    let reads = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    path.starts_with("/api/") || !reads
 }
 
 /// `/t/<slug>/rest` → (`slug`, `/rest`).
