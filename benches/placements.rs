@@ -193,6 +193,7 @@ async fn create(engine: &Engine, slug: &str, placement: Placement) -> anyhow::Re
             admin_password: "bench password 1".into(),
             placement: placement.as_str().into(),
             pending: false,
+            plan: String::new(),
         },
         "bench",
     )
@@ -274,7 +275,7 @@ fn spawn_writer(engine: Engine) -> Writer {
                 anyhow::bail!("big does not resolve");
             };
             let db = ctx.db_for_write().await?;
-            tenantry::product::projects::create(&db, &format!("live {n}")).await?;
+            tenantry::product::projects::create(&ctx, &db, &format!("live {n}")).await?;
             db.commit().await?;
             slowest = slowest.max(ms(started.elapsed()));
             n += 1;

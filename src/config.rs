@@ -120,6 +120,13 @@ pub struct Settings {
     pub platform_api_token: Option<SecretString>,
     /// Where the compiled site (pkg/, favicon) is served from.
     pub site_root: PathBuf,
+    /// The plan new tenants get unless told otherwise.
+    pub default_plan: String,
+    /// Redis (`redis://host:port/db`). When set, rate-limit counters are kept
+    /// there (shared by every instance) and plan and flag changes are
+    /// broadcast on its pub/sub; unset: counters in memory, changes through
+    /// Postgres LISTEN/NOTIFY (or a one-second refresh on SQLite).
+    pub redis_url: Option<SecretString>,
 }
 
 #[derive(Serialize)]
@@ -156,6 +163,7 @@ struct Defaults {
     acme_issuances_per_hour: u32,
     certificate_renew_days: u32,
     site_root: &'static str,
+    default_plan: &'static str,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -192,6 +200,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     acme_issuances_per_hour: 5,
     certificate_renew_days: 30,
     site_root: "target/site",
+    default_plan: "standard",
 };
 
 /// Which database engine the settings select.

@@ -88,6 +88,9 @@ pub async fn add(
     actor: &str,
 ) -> Result<DomainView> {
     let hostname = hostname::parse(engine.settings(), raw_hostname)?;
+    crate::plans::Effective::of(engine, tenant)
+        .await?
+        .require_feature(crate::plans::registry::CUSTOM_DOMAINS)?;
     let now = chrono::Utc::now();
     let row = tenant_domain::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),

@@ -24,6 +24,22 @@ impl FieldError {
     }
 }
 
+/// A request the tenant's plan does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanRefusal {
+    /// [`PlanRefusal::FEATURE`], [`PlanRefusal::LIMIT`] or [`PlanRefusal::QUOTA`].
+    pub code: &'static str,
+    /// The entitlement, e.g. `max_projects`.
+    pub entitlement: &'static str,
+    pub message: String,
+}
+
+impl PlanRefusal {
+    pub const FEATURE: &'static str = "plan_feature_missing";
+    pub const LIMIT: &'static str = "plan_limit_reached";
+    pub const QUOTA: &'static str = "quota_exhausted";
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("not found")]
@@ -38,6 +54,10 @@ pub enum Error {
     Forbidden { code: &'static str, message: String },
     #[error("this organisation is suspended")]
     Suspended,
+    /// The tenant's plan does not allow this: which entitlement, and a message
+    /// that says how to raise it.
+    #[error("{}", .0.message)]
+    Plan(PlanRefusal),
     #[error("unexpected error")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -69,6 +89,7 @@ impl Error {
             Error::Unauthenticated => "unauthenticated",
             Error::Forbidden { code, .. } => code,
             Error::Suspended => "tenant_suspended",
+            Error::Plan(refusal) => refusal.code,
             Error::Unexpected(_) => "internal",
         }
     }
@@ -81,6 +102,8 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::Unauthenticated => 401,
             Error::Forbidden { .. } | Error::Suspended => 403,
+            Error::Plan(refusal) if refusal.code == PlanRefusal::QUOTA => 429,
+            Error::Plan(_) => 403,
             Error::Unexpected(_) => 500,
         }
     }

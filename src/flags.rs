@@ -1,8 +1,11 @@
-//! Feature flags: definitions with targeting rules, evaluated per tenant in
-//! memory. This module holds the pure evaluation (rules, the rollout hash);
-//! storage, invalidation and the console come with the rest of the
-//! "plans and flags" capability.
+//! Feature flags: definitions with targeting rules ([`evaluate`]), stored in
+//! the catalog ([`store`]), held in memory by every server
+//! ([`crate::policy`]) and read through the tenant context
+//! ([`crate::tenancy::TenantCtx::flags`]).
 
 pub mod evaluate;
+pub mod store;
+pub mod tenant;
 
 pub use evaluate::{evaluate, rollout_bucket, EvalContext, FlagDefinition, FlagKind, Rule};
+pub use tenant::TenantFlags;

@@ -40,6 +40,7 @@ pub async fn bootstrap_dev(engine: &Engine) -> crate::Result<DevCredentials> {
                 admin_password: demo_password.clone(),
                 placement: String::new(),
                 pending: false,
+                plan: String::new(),
             },
             "bootstrap",
         )

@@ -1,7 +1,7 @@
 use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
-use crate::pages::{console, domains, exports, tenant, webhooks};
+use crate::pages::{console, domains, exports, plans, tenant, webhooks};
 use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
@@ -77,6 +77,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug/domains") view=console::tenant::ConsoleTenantDomains ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug/data") view=console::tenant::ConsoleTenantData ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/plan") view=console::tenant::ConsoleTenantPlan ssr=SsrMode::Async />
+                <Route path=path!("/console/plans") view=console::plans::ConsolePlans ssr=SsrMode::Async />
+                <Route path=path!("/console/flags") view=console::flags::ConsoleFlags ssr=SsrMode::Async />
+                <Route path=path!("/console/flags/:key") view=console::flags::ConsoleFlag ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
                 <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
                 <Route path=path!("/console/webhooks") view=webhooks::ConsoleWebhooks ssr=SsrMode::Async />
@@ -88,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/webhooks") view=webhooks::TenantWebhooks ssr=SsrMode::Async />
                 <Route path=path!("/admin/domains") view=domains::TenantDomains ssr=SsrMode::Async />
                 <Route path=path!("/admin/data") view=exports::TenantData ssr=SsrMode::Async />
+                <Route path=path!("/admin/plan") view=plans::TenantPlan ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

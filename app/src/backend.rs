@@ -6,8 +6,10 @@
 pub mod console;
 pub mod domains;
 pub mod exports;
+pub mod flags;
 pub mod members;
 pub mod placements;
+pub mod plans;
 pub mod product;
 pub mod session;
 pub mod webhooks;

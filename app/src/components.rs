@@ -71,6 +71,19 @@ pub fn Field(
     }
 }
 
+/// Whether a boolean feature flag is on for whoever is looking: read from
+/// the page context, which the server evaluates for this tenant and viewer.
+pub fn use_flag(key: &'static str) -> Signal<bool> {
+    let session = expect_context::<SessionCtx>();
+    Signal::derive(move || {
+        session
+            .page
+            .get()
+            .and_then(|page| page.ok())
+            .is_some_and(|page| page.flag_on(key))
+    })
+}
+
 /// Error of an action's last result.
 pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
 where
@@ -120,7 +133,7 @@ pub fn TenantShell(
 ) -> impl IntoView {
     with_page_ctx(move |ctx: PageCtx| {
         let is_admin = ctx.is_admin();
-        let PageCtx { host, viewer } = ctx;
+        let PageCtx { host, viewer, .. } = ctx;
         match host {
             HostKind::Console => view! { <NotFound /> }.into_any(),
             HostKind::Tenant {
@@ -197,6 +210,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin/domains">"Domains"</A>
                                     <A href="/admin/webhooks">"Webhooks"</A>
                                     <A href="/admin/data">"Data"</A>
+                                    <A href="/admin/plan">"Plan"</A>
                                 })}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
@@ -236,6 +250,8 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                     <nav class="ml-auto flex items-center gap-4 text-sm">
                         {ctx.viewer.map(|v| view! {
                             <A href="/console">"Tenants"</A>
+                            <A href="/console/plans">"Plans"</A>
+                            <A href="/console/flags">"Flags"</A>
                             <A href="/console/fleet">"Fleet"</A>
                             <A href="/console/webhooks">"Webhooks"</A>
                             <A href="/console/audit">"Audit log"</A>

@@ -42,9 +42,17 @@ pub struct Viewer {
 pub struct PageCtx {
     pub host: HostKind,
     pub viewer: Option<Viewer>,
+    /// On a tenant host: every feature flag's value for the viewer, as JSON
+    /// text (`"true"`, `"\"blue\""`). Read with [`PageCtx::flag_on`].
+    pub flags: std::collections::BTreeMap<String, String>,
 }
 
 impl PageCtx {
+    /// Whether a boolean flag is on for whoever is looking.
+    pub fn flag_on(&self, key: &str) -> bool {
+        self.flags.get(key).is_some_and(|v| v == "true")
+    }
+
     pub fn branding(&self) -> Option<&BrandingDto> {
         match &self.host {
             HostKind::Tenant { branding, .. } => Some(branding.as_ref()),
@@ -226,4 +234,105 @@ pub struct ExportDto {
     pub expires_at: Option<String>,
     /// On the tenant's own host, where its admins download it.
     pub download_url: Option<String>,
+}
+
+/// One entitlement the registry knows, for forms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntitlementDef {
+    pub key: String,
+    pub label: String,
+    /// `feature`, `limit`, `quota` or `rate`.
+    pub kind: String,
+    /// For a quota: `day` or `month`.
+    pub period: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDto {
+    pub key: String,
+    pub name: String,
+    pub tier: String,
+    pub price_ref: String,
+    pub placement_hint: String,
+    pub quota_enforcement: String,
+    /// Entitlement key → value as typed (`true`, `10`, empty: unlimited).
+    pub values: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlansPage {
+    pub plans: Vec<PlanDto>,
+    pub registry: Vec<EntitlementDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageDto {
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub period: Option<String>,
+    pub enabled: bool,
+    pub used: Option<i64>,
+    pub limit: Option<i64>,
+    pub overridden: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverrideDto {
+    pub key: String,
+    pub value: String,
+    pub reason: String,
+    pub expires_at: Option<String>,
+    pub created_by: String,
+    pub in_force: bool,
+}
+
+/// A tenant's plan, what it grants and how much is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanUsageDto {
+    pub slug: String,
+    pub plan_key: String,
+    pub plan_name: String,
+    pub tier: String,
+    pub quota_enforcement: String,
+    pub rows: Vec<UsageDto>,
+    pub overrides: Vec<OverrideDto>,
+    /// (key, name) of every plan: filled on the console only.
+    pub plans: Vec<(String, String)>,
+    pub registry: Vec<EntitlementDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagRowDto {
+    pub key: String,
+    pub description: String,
+    pub kind: String,
+    pub kill_switch: bool,
+    pub targeting: String,
+}
+
+/// A flag as its editor shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagFormDto {
+    pub key: String,
+    pub description: String,
+    pub kind: String,
+    pub default: String,
+    pub kill_switch: bool,
+    pub value: String,
+    pub allow: String,
+    pub deny: String,
+    pub plans: String,
+    pub tiers: String,
+    pub percentage: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagDetailDto {
+    pub form: FlagFormDto,
+    /// Live tenants whose value differs from the default: (slug, name, value).
+    pub resolved: Vec<(String, String, String)>,
+    pub live_tenants: usize,
+    /// (when, who, what).
+    pub history: Vec<(String, String, String)>,
 }

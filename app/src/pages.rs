@@ -4,5 +4,6 @@
 pub mod console;
 pub mod domains;
 pub mod exports;
+pub mod plans;
 pub mod tenant;
 pub mod webhooks;

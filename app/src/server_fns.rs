@@ -282,3 +282,141 @@ pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
 pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
     backend::exports::list_exports(slug).await
 }
+
+#[server]
+pub async fn list_plans() -> Result<PlansPage, AppError> {
+    backend::plans::list_plans().await
+}
+
+/// A plan's own fields and one field per entitlement (named by its key;
+/// checkboxes for features are absent when off).
+#[server]
+pub async fn save_plan(
+    key: String,
+    name: String,
+    tier: String,
+    price_ref: Option<String>,
+    placement_hint: Option<String>,
+    quota_enforcement: Option<String>,
+    sso: Option<String>,
+    custom_domains: Option<String>,
+    api_access: Option<String>,
+    max_members: Option<String>,
+    max_projects: Option<String>,
+    api_requests_per_month: Option<String>,
+    events_per_day: Option<String>,
+    requests_per_second: Option<String>,
+    burst: Option<String>,
+) -> Result<PlanDto, AppError> {
+    let entitlements = [
+        ("sso", sso),
+        ("custom_domains", custom_domains),
+        ("api_access", api_access),
+        ("max_members", max_members),
+        ("max_projects", max_projects),
+        ("api_requests_per_month", api_requests_per_month),
+        ("events_per_day", events_per_day),
+        ("requests_per_second", requests_per_second),
+        ("burst", burst),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+    .collect();
+    let fields = backend::plans::PlanFields {
+        key,
+        name,
+        tier,
+        price_ref: price_ref.unwrap_or_default(),
+        placement_hint: placement_hint.unwrap_or_default(),
+        quota_enforcement: quota_enforcement.unwrap_or_default(),
+    };
+    backend::plans::save_plan(fields, entitlements).await
+}
+
+#[server]
+pub async fn remove_plan(key: String) -> Result<(), AppError> {
+    backend::plans::remove_plan(key).await
+}
+
+#[server]
+pub async fn plan_usage(slug: String) -> Result<PlanUsageDto, AppError> {
+    backend::plans::plan_usage(slug).await
+}
+
+#[server]
+pub async fn assign_plan(slug: String, plan: String) -> Result<(), AppError> {
+    backend::plans::assign_plan(slug, plan).await
+}
+
+#[server]
+pub async fn set_override(
+    slug: String,
+    key: String,
+    value: String,
+    reason: String,
+    expires_at: Option<String>,
+) -> Result<(), AppError> {
+    let input = tenantry::plans::overrides::OverrideInput {
+        key,
+        value,
+        reason,
+        expires_at: expires_at.unwrap_or_default(),
+    };
+    backend::plans::set_override(slug, input).await
+}
+
+#[server]
+pub async fn remove_override(slug: String, key: String) -> Result<(), AppError> {
+    backend::plans::remove_override(slug, key).await
+}
+
+#[server]
+pub async fn list_flags() -> Result<Vec<FlagRowDto>, AppError> {
+    backend::flags::list_flags().await
+}
+
+#[server]
+pub async fn get_flag(key: String) -> Result<FlagDetailDto, AppError> {
+    backend::flags::get_flag(key).await
+}
+
+/// Creates or changes a flag; returns its key.
+#[server]
+pub async fn save_flag(
+    key: String,
+    description: Option<String>,
+    kind: String,
+    default: Option<String>,
+    kill_switch: Option<String>,
+    value: Option<String>,
+    allow: Option<String>,
+    deny: Option<String>,
+    plans: Option<String>,
+    tiers: Option<String>,
+    percentage: Option<String>,
+) -> Result<String, AppError> {
+    let input = tenantry::flags::store::FlagInput {
+        key,
+        description: description.unwrap_or_default(),
+        kind,
+        default: default.unwrap_or_default(),
+        kill_switch: kill_switch.is_some_and(|v| !v.is_empty() && v != "false"),
+        value: value.unwrap_or_default(),
+        allow: allow.unwrap_or_default(),
+        deny: deny.unwrap_or_default(),
+        plans: plans.unwrap_or_default(),
+        tiers: tiers.unwrap_or_default(),
+        percentage: percentage.unwrap_or_default(),
+    };
+    backend::flags::save_flag(input).await
+}
+
+#[server]
+pub async fn set_kill_switch(key: String, on: bool) -> Result<(), AppError> {
+    backend::flags::set_kill_switch(key, on).await
+}
+
+#[server]
+pub async fn remove_flag(key: String) -> Result<(), AppError> {
+    backend::flags::remove_flag(key).await
+}

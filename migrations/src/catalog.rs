@@ -9,6 +9,7 @@ mod m0006_tenant_exports;
 mod m0007_branding_complete;
 mod m0008_branding_favicon;
 mod m0009_tls;
+mod m0010_plans_and_flags;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0007_branding_complete::Migration),
             Box::new(m0008_branding_favicon::Migration),
             Box::new(m0009_tls::Migration),
+            Box::new(m0010_plans_and_flags::Migration),
         ]
     }
 

@@ -5,6 +5,7 @@
 pub mod body;
 pub mod error;
 pub mod exports;
+pub mod flags;
 pub mod projects;
 pub mod session;
 
@@ -30,6 +31,7 @@ pub fn table() -> Vec<ApiRoute> {
     };
     vec![
         route("POST", "/api/v1/session", false, post(session::sign_in)),
+        route("GET", "/api/v1/flags", true, get(flags::list)),
         route("GET", "/api/v1/projects", true, get(projects::list)),
         route("POST", "/api/v1/projects", true, post(projects::create)),
         route("GET", "/api/v1/projects/{id}", true, get(projects::show)),

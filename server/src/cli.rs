@@ -77,6 +77,14 @@ pub enum TenantCommand {
         /// Provision it but leave it pending (see `tenant activate`).
         #[arg(long)]
         pending: bool,
+        /// The plan's key (default: `default_plan`).
+        #[arg(long, default_value = "")]
+        plan: String,
+    },
+    /// Move a tenant onto another plan.
+    Plan {
+        slug: String,
+        plan: String,
     },
     /// Make a pending tenant live.
     Activate {
@@ -204,6 +212,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             admin_email,
             placement,
             pending,
+            plan,
         } => {
             let admin_password = read_password().await?;
             let input = NewTenant {
@@ -213,6 +222,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 admin_password,
                 placement,
                 pending,
+                plan,
             };
             let created = tenants::create(&engine, input, CLI_ACTOR)
                 .await
@@ -246,6 +256,13 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             let t = tenants::activate(&engine, &slug, CLI_ACTOR)
                 .await
                 .map_err(report)?;
+            println!("{}", serde_json::to_string(&t)?);
+        }
+        TenantCommand::Plan { slug, plan } => {
+            tenantry::plans::store::assign(&engine, &slug, &plan, CLI_ACTOR)
+                .await
+                .map_err(report)?;
+            let (t, _) = tenants::get(&engine, &slug).await.map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
         }
         TenantCommand::Suspend { slug } => {

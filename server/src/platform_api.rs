@@ -134,6 +134,7 @@ async fn create(Extension(engine): Extension<Engine>, body: Bytes) -> Result<Res
         admin_password: body.string("admin_password")?,
         placement: body.optional_string("placement")?,
         pending: body.flag("pending")?,
+        plan: body.optional_string("plan")?,
     };
     tenant_reply(
         StatusCode::CREATED,

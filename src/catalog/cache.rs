@@ -10,8 +10,8 @@
 //! - on SQLite (one process, but the CLI may change tenants beside it)
 //!   entries expire after a second.
 
+use crate::listen::Signal;
 use crate::tenancy::TenantRecord;
-use sea_orm::sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
@@ -63,7 +63,10 @@ impl TenantCache {
             generation: Default::default(),
             _stop: Some(stop),
         });
-        tokio::spawn(listen(Arc::downgrade(&cache), url, stopped));
+        let weak = Arc::downgrade(&cache);
+        crate::listen::spawn_postgres(url, CHANNEL, stopped, move |signal| {
+            on_signal(&weak, signal)
+        });
         cache
     }
 
@@ -164,62 +167,25 @@ impl TenantCache {
     }
 }
 
-/// Keeps a listener connected while the cache exists; evicts on every
-/// notification. Any failure makes the cache bypassed until reconnected.
-async fn listen(
-    cache: Weak<TenantCache>,
-    url: String,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    loop {
-        let connected = async {
-            let mut listener = PgListener::connect(&url).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sea_orm::sqlx::Error>(listener)
-        };
-        let connected = tokio::select! {
-            _ = &mut stopped => return,
-            connected = connected => connected,
-        };
-        let mut listener = match connected {
-            Ok(listener) => listener,
-            Err(e) => {
-                tracing::warn!(error = %e, "tenant cache listener cannot connect; resolving from the catalog");
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
-            }
-        };
-        // Whatever changed while nobody listened is unknown: start empty.
-        match cache.upgrade() {
-            Some(cache) => {
-                cache.clear();
-                cache.live.store(true, Ordering::Release);
-            }
-            None => return,
+/// Evicts on every notification; any disconnection makes the cache bypassed
+/// until reconnected, and it starts empty then.
+fn on_signal(cache: &Weak<TenantCache>, signal: Signal<'_>) -> bool {
+    let Some(cache) = cache.upgrade() else {
+        return false;
+    };
+    match signal {
+        Signal::Up => {
+            cache.clear();
+            cache.live.store(true, Ordering::Release);
         }
-        loop {
-            let next = tokio::select! {
-                _ = &mut stopped => return,
-                next = listener.try_recv() => next,
-            };
-            let Some(cache) = cache.upgrade() else {
-                return;
-            };
-            match next {
-                Ok(Some(note)) => match uuid::Uuid::parse_str(note.payload()) {
-                    Ok(tenant) => cache.forget(tenant),
-                    Err(_) => cache.clear(),
-                },
-                Ok(None) | Err(_) => {
-                    // Disconnected: notifications may have been missed.
-                    cache.live.store(false, Ordering::Release);
-                    cache.clear();
-                    tracing::warn!("tenant cache listener disconnected; reconnecting");
-                    break;
-                }
-            }
+        Signal::Changed(payload) => match uuid::Uuid::parse_str(payload) {
+            Ok(tenant) => cache.forget(tenant),
+            Err(_) => cache.clear(),
+        },
+        Signal::Down => {
+            cache.live.store(false, Ordering::Release);
+            cache.clear();
         }
     }
+    true
 }

@@ -7,8 +7,9 @@
 
 use super::audit;
 use crate::entities::catalog::{
-    fleet_unit, lifecycle_event, session, tenant, tenant_branding, tenant_domain, tenant_export,
-    tenant_move, tls_certificate, tls_issuance, webhook_delivery, webhook_endpoint,
+    entitlement_override, fleet_unit, lifecycle_event, quota_usage, session, tenant,
+    tenant_branding, tenant_domain, tenant_export, tenant_move, tls_certificate, tls_issuance,
+    webhook_delivery, webhook_endpoint,
 };
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -120,6 +121,20 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
             "fleet_units",
             fleet_unit::Entity::find()
                 .filter(fleet_unit::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "entitlement_overrides",
+            entitlement_override::Entity::find()
+                .filter(entitlement_override::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "quota_usage",
+            quota_usage::Entity::find()
+                .filter(quota_usage::Column::Tenant.eq(id))
                 .count(catalog)
                 .await?,
         ),

@@ -130,6 +130,7 @@ async fn with_branding(
     let id = TenantId::from_uuid(t.id);
     let mut record = TenantRecord::from_models(t, branding)?;
     record.primary_host = crate::domains::primary_host(engine, id).await?;
+    record.overrides = crate::plans::overrides::load(engine.catalog(), id).await?;
     Ok(Some(record))
 }
 

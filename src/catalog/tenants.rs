@@ -28,6 +28,8 @@ pub struct NewTenant {
     /// Provision ahead and leave it `pending`, to be activated (instantly) on
     /// signup with [`activate`].
     pub pending: bool,
+    /// The plan's key; empty for the deployment's default.
+    pub plan: String,
 }
 
 /// A tenant as callers see it.
@@ -41,6 +43,8 @@ pub struct TenantSummary {
     pub location: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The key of the tenant's plan.
+    pub plan: String,
 }
 
 fn summary(t: tenant::Model) -> Result<TenantSummary> {
@@ -55,6 +59,7 @@ fn summary(t: tenant::Model) -> Result<TenantSummary> {
         location: t.location,
         created_at: t.created_at,
         deleted_at: t.deleted_at,
+        plan: t.plan,
     })
 }
 
@@ -78,6 +83,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
     let owner = NewMember::parse(&input.admin_email, "", &input.admin_password, "owner")
         .map_err(|e| rename_field(e, "admin_"))?;
     let placement = parse_placement(engine, &input.placement).await?;
+    let plan = crate::plans::store::existing(engine, "plan", &input.plan).await?;
     if resolve::load_record(engine, &slug).await?.is_some() {
         return Err(Error::conflict("slug", "this slug is already taken"));
     }
@@ -96,6 +102,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         updated_at: Set(now),
         suspended_at: Set(None),
         deleted_at: Set(None),
+        plan: Set(plan),
     }
     .insert(&txn)
     .await

@@ -1,9 +1,14 @@
 pub mod acme_account;
 pub mod acme_challenge;
+pub mod entitlement_override;
+pub mod flag;
+pub mod flag_change;
 pub mod fleet_unit;
 pub mod lifecycle_event;
+pub mod plan;
 pub mod platform_admin;
 pub mod platform_audit;
+pub mod quota_usage;
 pub mod session;
 pub mod tenant;
 pub mod tenant_branding;

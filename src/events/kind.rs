@@ -14,10 +14,14 @@ pub enum EventKind {
     DomainLapsed,
     BrandingChanged,
     PlanChanged,
+    /// A quota passed 80 % of its limit this period.
+    QuotaWarning,
+    /// A quota reached its limit this period.
+    QuotaExhausted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Created,
         EventKind::Activated,
         EventKind::Suspended,
@@ -28,6 +32,8 @@ impl EventKind {
         EventKind::DomainLapsed,
         EventKind::BrandingChanged,
         EventKind::PlanChanged,
+        EventKind::QuotaWarning,
+        EventKind::QuotaExhausted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,8 @@ impl EventKind {
             EventKind::DomainLapsed => "domain.lapsed",
             EventKind::BrandingChanged => "branding.changed",
             EventKind::PlanChanged => "plan.changed",
+            EventKind::QuotaWarning => "quota.warning",
+            EventKind::QuotaExhausted => "quota.exhausted",
         }
     }
 

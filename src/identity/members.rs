@@ -163,6 +163,11 @@ pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
     Ok(Some(to_member(user, role)))
 }
 
+/// How many members the tenant has (what `max_members` counts).
+pub async fn count(db: &TenantDb) -> Result<u64> {
+    Ok(membership::Entity::find().count(db).await?)
+}
+
 pub async fn list(db: &TenantDb) -> Result<Vec<Member>> {
     let users = user::Entity::find()
         .order_by_asc(user::Column::CreatedAt)
@@ -197,9 +202,11 @@ pub fn ensure_may_manage(actor: Role, target: Option<Role>, granted: Option<Role
     Ok(())
 }
 
-/// Adds a member on behalf of `actor`.
-pub async fn add(db: &TenantDb, actor: Role, new: NewMember) -> Result<Member> {
+/// Adds a member on behalf of `actor`, within the plan's `max_members`.
+pub async fn add(ctx: &TenantCtx, db: &TenantDb, actor: Role, new: NewMember) -> Result<Member> {
     ensure_may_manage(actor, None, Some(new.role))?;
+    ctx.check_limit(crate::plans::registry::MAX_MEMBERS, count(db).await?)
+        .await?;
     create(db, new).await
 }
 

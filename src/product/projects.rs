@@ -1,10 +1,10 @@
 use crate::entities::tenant::{project, task};
 use crate::error::{Error, Result};
-use crate::tenancy::TenantDb;
+use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
-    QueryFilter, QuerySelect, Set, Statement,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, Statement,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -109,8 +109,16 @@ pub(crate) async fn find_model(db: &TenantDb, id: Uuid) -> Result<project::Model
         .ok_or(Error::NotFound)
 }
 
-pub async fn create(db: &TenantDb, name: &str) -> Result<Project> {
+/// How many projects the tenant has (what `max_projects` counts).
+pub async fn count(db: &TenantDb) -> Result<u64> {
+    Ok(project::Entity::find().count(db).await?)
+}
+
+/// Creates a project, within the plan's `max_projects`.
+pub async fn create(ctx: &TenantCtx, db: &TenantDb, name: &str) -> Result<Project> {
     let name = parse_name(name)?;
+    ctx.check_limit(crate::plans::registry::MAX_PROJECTS, count(db).await?)
+        .await?;
     let now = chrono::Utc::now();
     let p = db
         .insert(project::ActiveModel {

@@ -17,6 +17,10 @@ pub struct TenantRecord {
     /// A verified custom domain chosen as the tenant's host: sign-in and
     /// links use it.
     pub primary_host: Option<String>,
+    /// The key of the tenant's plan.
+    pub plan: String,
+    /// Superadmin overrides of the plan's entitlements (expired ones too).
+    pub overrides: Vec<crate::plans::overrides::Override>,
 }
 
 impl TenantRecord {
@@ -35,6 +39,8 @@ impl TenantRecord {
             location: t.location,
             branding,
             primary_host: None,
+            plan: t.plan,
+            overrides: Vec::new(),
         })
     }
 }

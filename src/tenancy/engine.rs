@@ -33,6 +33,11 @@ struct Inner {
     events: crate::events::Bus,
     /// Tenants' files (logos, favicons).
     storage: crate::storage::Storage,
+    /// Plans and flags in memory; see [`crate::policy`].
+    policy: Arc<crate::policy::PolicyCache>,
+    /// Per-tenant request rate limits; see [`crate::ratelimit`].
+    rate_limiter: crate::ratelimit::RateLimiter,
+    redis: Option<Arc<crate::redis::Redis>>,
     settings: Settings,
 }
 
@@ -67,7 +72,15 @@ impl Engine {
             }
             Backend::Sqlite => crate::catalog::cache::TenantCache::with_ttl(Duration::from_secs(1)),
         };
+        let redis = crate::redis::Redis::from_settings(settings)?.map(Arc::new);
+        let policy = crate::policy::PolicyCache::new(
+            redis.as_ref().map(|r| r.client()),
+            (settings.backend() == Backend::Postgres).then(|| settings.runtime_url()),
+        );
         Ok(Self(Arc::new(Inner {
+            policy,
+            rate_limiter: crate::ratelimit::RateLimiter::new(redis.clone()),
+            redis,
             catalog,
             tenant_files,
             tenant_databases,
@@ -155,6 +168,37 @@ impl Engine {
     /// Tenant-scoped object storage; see [`crate::storage`].
     pub fn storage(&self) -> &crate::storage::Storage {
         &self.0.storage
+    }
+
+    /// Every plan and flag, fresh (reloaded if a change was announced).
+    pub async fn policy(&self) -> Result<Arc<crate::policy::Policy>> {
+        self.0.policy.get(&self.0.catalog).await
+    }
+
+    /// The policy snapshot as held, without a freshness check (the gateway
+    /// refreshes it for every request).
+    pub fn policy_now(&self) -> Arc<crate::policy::Policy> {
+        self.0.policy.now()
+    }
+
+    /// After a plan or flag change: reload here, and tell the other
+    /// instances (Postgres notifies them by trigger; Redis is told here).
+    pub(crate) async fn policy_changed(&self) -> Result<()> {
+        self.0.policy.reload_now(&self.0.catalog).await?;
+        if let Some(redis) = &self.0.redis {
+            if let Err(e) = redis.publish(crate::policy::REDIS_CHANNEL, "changed").await {
+                tracing::error!(error = ?e, "could not broadcast a policy change; other instances refresh when their subscriber reconnects");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {
+        &self.0.rate_limiter
+    }
+
+    pub fn redis(&self) -> Option<&crate::redis::Redis> {
+        self.0.redis.as_deref()
     }
 
     /// Lifecycle event subscribers; see [`crate::events`].

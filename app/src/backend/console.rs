@@ -51,6 +51,7 @@ pub async fn create_tenant(
         admin_password,
         placement,
         pending,
+        plan: String::new(),
     };
     let created = tenants::create(&engine, input, &actor(&who.email))
         .await

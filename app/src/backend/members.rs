@@ -30,10 +30,12 @@ pub async fn add_member(
 ) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
-    ctx.run(true, async |db| members::add(db, actor.role, new).await)
-        .await
-        .map(member_dto)
-        .map_err(fail)
+    ctx.run(true, async |db| {
+        members::add(&ctx, db, actor.role, new).await
+    })
+    .await
+    .map(member_dto)
+    .map_err(fail)
 }
 
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {

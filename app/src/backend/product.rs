@@ -54,9 +54,13 @@ pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {
 }
 
 pub async fn create_project(name: String) -> Result<ProjectDto, AppError> {
-    write(async |db| projects::create(db, &name).await)
-        .await
-        .map(project_dto)
+    let (ctx, subject) = member_subject().await?;
+    tenantry::identity::members::run_as(&ctx, subject, true, async |db, _| {
+        projects::create(&ctx, db, &name).await
+    })
+    .await
+    .map(project_dto)
+    .map_err(fail)
 }
 
 pub async fn rename_project(id: String, name: String) -> Result<ProjectDto, AppError> {

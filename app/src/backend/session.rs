@@ -27,21 +27,25 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             Ok(PageCtx {
                 host: HostKind::Console,
                 viewer,
+                flags: Default::default(),
             })
         }
         RequestScope::Tenant(ctx) => {
             let tenant = ctx.tenant();
-            let viewer = match subject {
+            let member = match subject {
                 Some(id) => {
                     let db = ctx.read().await.map_err(fail)?;
-                    members::find(&db, id)
-                        .await
-                        .map_err(fail)?
-                        .as_ref()
-                        .map(viewer_of_member)
+                    members::find(&db, id).await.map_err(fail)?
                 }
                 None => None,
             };
+            let flags = ctx
+                .flags_for(member.as_ref().map(|m| m.id))
+                .all()
+                .into_iter()
+                .map(|(key, value)| (key, value.to_string()))
+                .collect();
+            let viewer = member.as_ref().map(viewer_of_member);
             Ok(PageCtx {
                 host: HostKind::Tenant {
                     slug: tenant.slug.to_string(),
@@ -49,6 +53,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                     branding: Box::new(branding_dto(&tenant.branding)),
                 },
                 viewer,
+                flags,
             })
         }
     }

@@ -32,6 +32,9 @@ pub fn json_error(err: &tenantry::Error) -> Response {
         obj.insert("field".into(), json!(f.field));
         obj.insert("message".into(), json!(f.message));
     }
+    if let (tenantry::Error::Plan(refusal), Some(obj)) = (err, body.as_object_mut()) {
+        obj.insert("entitlement".into(), json!(refusal.entitlement));
+    }
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(json!({ "error": body }))).into_response()
 }

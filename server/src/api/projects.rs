@@ -41,8 +41,9 @@ pub async fn list(scope: Scope, session: Session) -> Result<Response, ApiError> 
 }
 
 pub async fn create(scope: Scope, session: Session, body: Bytes) -> Result<Response, ApiError> {
+    let ctx = scope.tenant()?;
     let project = in_tenant(&scope, &session, true, async |db| {
-        projects::create(db, &JsonObject::parse(&body)?.string("name")?).await
+        projects::create(ctx, db, &JsonObject::parse(&body)?.string("name")?).await
     })
     .await?;
     reply(StatusCode::CREATED, "project", project)

@@ -143,6 +143,7 @@ async fn provision(State(peer): State<Peer>, Path(slug): Path<String>) -> Respon
         admin_password: "bench password 1".into(),
         placement: "pool".into(),
         pending: false,
+        plan: String::new(),
     };
     match tenants::create(&peer.engine, input, "bench").await {
         Ok(_) => StatusCode::CREATED.into_response(),

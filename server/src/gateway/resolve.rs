@@ -88,6 +88,15 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     let Some(scope) = scope else {
         return not_found();
     };
+    // Plans and flags as of now, for everything this request checks.
+    let policy = match engine.policy().await {
+        Ok(policy) => policy,
+        Err(e) => {
+            tracing::error!(error = ?e, "policy snapshot unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+        }
+    };
+    let mut limit_headers = axum::http::HeaderMap::new();
     let path = req.uri().path().to_owned();
     match &scope {
         RequestScope::Console => {
@@ -107,6 +116,10 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             if let Some(redirect) = to_primary_host(engine, ctx, &host, &authority, req) {
                 return redirect;
             }
+            match super::limits::admit(engine, &policy, ctx, &path).await {
+                Ok(headers) => limit_headers = headers,
+                Err(refused) => return refused,
+            }
         }
     }
     req.extensions_mut().insert(scope);
@@ -115,8 +128,11 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
         name: host,
         authority,
     });
-    next.run(std::mem::replace(req, Request::new(Body::empty())))
-        .await
+    let mut response = next
+        .run(std::mem::replace(req, Request::new(Body::empty())))
+        .await;
+    response.headers_mut().extend(limit_headers);
+    response
 }
 
 /// Pages of a tenant with a primary custom domain are served there: a page

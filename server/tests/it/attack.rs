@@ -41,7 +41,7 @@ struct Victim {
 async fn victim(app: &TestApp) -> Victim {
     let ctx = app.tenant("bravo").await;
     let db = ctx.db().await.expect("db");
-    let project = projects::create(&db, "Bravo secret plan")
+    let project = projects::create(&ctx, &db, "Bravo secret plan")
         .await
         .expect("project");
     let task = tasks::create(&db, project.id, "Bravo secret task")

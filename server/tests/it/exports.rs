@@ -22,7 +22,7 @@ async fn seed(app: &TestApp, slug: &str, projects_n: usize) {
     let ctx = app.tenant(slug).await;
     let db = ctx.db().await.expect("db");
     for i in 0..projects_n {
-        let p = projects::create(&db, &format!("{slug} project {i}"))
+        let p = projects::create(&ctx, &db, &format!("{slug} project {i}"))
             .await
             .expect("project");
         tasks::create(&db, p.id, &format!("{slug} task {i}"))

@@ -167,6 +167,7 @@ impl TestApp {
                 admin_password: PASSWORD.into(),
                 placement: self.next_placement(),
                 pending: false,
+                plan: String::new(),
             },
             "test",
         )

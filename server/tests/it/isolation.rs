@@ -21,7 +21,9 @@ async fn pooled_connection_used_by_a_tenant_then_without_one_returns_no_rows() {
     let app = TestApp::postgres_with(&[("pool_size", "1")]).await;
     let a = app.tenant("alpha").await;
     let db = a.db().await.expect("db");
-    projects::create(&db, "Alpha plan").await.expect("create");
+    projects::create(&a, &db, "Alpha plan")
+        .await
+        .expect("create");
     assert_eq!(count(&db, "SELECT count(*) AS n FROM projects").await, 1);
     db.commit().await.expect("commit");
     let raw = app
@@ -157,7 +159,9 @@ async fn sqlite_tenants_live_in_files_of_their_own() {
     let a = app.tenant("alpha").await;
     let b = app.tenant("bravo").await;
     let db = b.db().await.expect("db");
-    projects::create(&db, "Bravo plan").await.expect("create");
+    projects::create(&b, &db, "Bravo plan")
+        .await
+        .expect("create");
     db.commit().await.expect("commit");
     let file = app
         .settings

@@ -17,7 +17,7 @@ async fn seeded(app: &TestApp, slug: &str) -> TenantCtx {
     let ctx = app.tenant(slug).await;
     let db = ctx.db().await.expect("db");
     for p in 0..4 {
-        let project = projects::create(&db, &format!("project {p}"))
+        let project = projects::create(&ctx, &db, &format!("project {p}"))
             .await
             .expect("project");
         for t in 0..6 {

@@ -70,7 +70,7 @@ async fn schema_and_database_tenants_get_storage_of_their_own_from_the_templates
     // (counted as the superuser, who is not subject to row-level security).
     for ctx in [&pool, &schema, &database] {
         let db = ctx.db().await.expect("db");
-        projects::create(&db, &format!("{} plan", ctx.tenant().slug))
+        projects::create(ctx, &db, &format!("{} plan", ctx.tenant().slug))
             .await
             .expect("create");
         db.commit().await.expect("commit");
@@ -136,7 +136,7 @@ async fn the_search_path_and_row_level_security_are_two_walls_around_a_schema_te
     let schema = app.tenant("schemed").await;
     let pooled = app.tenant("pooled").await;
     let db = schema.db().await.expect("db");
-    projects::create(&db, "schemed secret")
+    projects::create(&schema, &db, "schemed secret")
         .await
         .expect("create");
     db.commit().await.expect("commit");

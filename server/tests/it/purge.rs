@@ -154,7 +154,7 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     for slug in ["alpha", "bravo"] {
         let ctx = app.tenant(slug).await;
         let db = ctx.db().await.expect("db");
-        projects::create(&db, &format!("{slug} plans"))
+        projects::create(&ctx, &db, &format!("{slug} plans"))
             .await
             .expect("project");
         db.commit().await.expect("commit");

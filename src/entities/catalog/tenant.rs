@@ -14,6 +14,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub suspended_at: Option<DateTimeUtc>,
     pub deleted_at: Option<DateTimeUtc>,
+    /// The key of the tenant's plan.
+    pub plan: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

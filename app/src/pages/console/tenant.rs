@@ -6,6 +6,7 @@ use crate::dto::ReceiptDto;
 use crate::dto::TenantDetail;
 use crate::pages::domains::DomainManager;
 use crate::pages::exports::ExportPanel;
+use crate::pages::plans::PlanPanel;
 use crate::server_fns::{
     get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ResumeTenant, SuspendTenant,
 };
@@ -121,6 +122,7 @@ fn Detail(
                 <dd class="flex gap-4">
                     <A href=format!("/console/tenants/{}/domains", t.slug) attr:class="text-indigo-700 underline">"Custom domains"</A>
                     <A href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</A>
+                    <A href=format!("/console/tenants/{}/plan", t.slug) attr:class="text-indigo-700 underline">"Plan and limits"</A>
                 </dd>
                 <dt class="text-slate-500">"Colours"</dt>
                 <dd class="flex gap-2">
@@ -201,6 +203,13 @@ fn TenantSubPage(slug: String, children: ChildrenFn) -> impl IntoView {
 pub fn ConsoleTenantDomains() -> impl IntoView {
     let slug = page_slug();
     view! { <TenantSubPage slug=slug.clone()><DomainManager slug=slug.clone() /></TenantSubPage> }
+}
+
+/// The tenant's plan, usage and overrides, managed by a superadmin.
+#[component]
+pub fn ConsoleTenantPlan() -> impl IntoView {
+    let slug = page_slug();
+    view! { <TenantSubPage slug=slug.clone()><PlanPanel slug=slug.clone() /></TenantSubPage> }
 }
 
 /// The tenant's data exports, requested and followed by a superadmin.

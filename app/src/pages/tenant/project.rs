@@ -1,6 +1,6 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_DANGER,
-    BUTTON_QUIET, CARD, INPUT,
+    action_error, cleared_on_success, loaded, use_flag, Field, FormError, TenantShell, BUTTON,
+    BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::{ProjectPage as ProjectData, TaskDto};
 use crate::error::AppError;
@@ -75,6 +75,9 @@ fn Project(
     let task_form = cleared_on_success(create_task);
     let (id_rename, id_delete, id_task) = (p.id.clone(), p.id.clone(), p.id.clone());
     let name = p.name.clone();
+    // The sample product's flagged feature: a board of the tasks by state.
+    let board = use_flag("new_board");
+    let board_tasks = page.tasks.clone();
     view! {
         <section class=CARD>
             <h1 class="text-xl font-semibold" data-testid="project-name">{p.name.clone()}</h1>
@@ -94,6 +97,7 @@ fn Project(
                 </ActionForm>
             </div>
         </section>
+        {move || board.get().then(|| view! { <Board tasks=board_tasks.clone() /> })}
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Tasks"</h2>
             <ul class="divide-y" data-testid="task-list">
@@ -133,5 +137,27 @@ fn TaskRow(t: TaskDto, tasks: TaskActions) -> impl IntoView {
                 <button type="submit" class="text-sm text-red-700 underline">"Delete"</button>
             </ActionForm>
         </li>
+    }
+}
+
+/// The tasks as two columns, to do and done (behind the `new_board` flag).
+#[component]
+fn Board(tasks: Vec<TaskDto>) -> impl IntoView {
+    let (done, open): (Vec<TaskDto>, Vec<TaskDto>) = tasks.into_iter().partition(|t| t.done);
+    let column = |title: &'static str, list: Vec<TaskDto>| {
+        view! {
+            <div class="flex-1 rounded bg-slate-50 p-3">
+                <h3 class="mb-2 text-sm font-semibold text-slate-600">{format!("{title} ({})", list.len())}</h3>
+                <ul class="space-y-2">
+                    {list.into_iter().map(|t| view! { <li class="rounded border border-slate-200 bg-white px-2 py-1 text-sm">{t.title}</li> }).collect_view()}
+                </ul>
+            </div>
+        }
+    };
+    view! {
+        <section class=format!("{CARD} mt-6") data-testid="board">
+            <h2 class="mb-3 text-lg font-semibold">"Board " <span class="rounded bg-accent px-1.5 text-xs text-white">"new"</span></h2>
+            <div class="flex gap-4">{column("To do", open)}{column("Done", done)}</div>
+        </section>
     }
 }

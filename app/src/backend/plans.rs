@@ -1,0 +1,182 @@
+//! Plans on the console (define, change, remove), and one tenant's plan,
+//! usage and overrides: a superadmin on the console (for the tenant named by
+//! `slug`) or an owner or admin on a tenant host (their own, read-only).
+
+use super::{admin, fail, managed_tenant, timestamp};
+use crate::dto::{EntitlementDef, OverrideDto, PlanDto, PlanUsageDto, PlansPage, UsageDto};
+use crate::error::AppError;
+use std::collections::BTreeMap;
+use tenantry::plans::overrides::{self, OverrideInput};
+use tenantry::plans::store::{self, PlanInput};
+use tenantry::plans::{enforce, EntitlementKind, Plan, REGISTRY};
+use tenantry::tenancy::RequestScope;
+use tenantry::Error;
+
+fn kind_parts(kind: EntitlementKind) -> (String, Option<String>) {
+    match kind {
+        EntitlementKind::Feature => ("feature".into(), None),
+        EntitlementKind::Limit => ("limit".into(), None),
+        EntitlementKind::Quota(p) => ("quota".into(), Some(p.as_str().into())),
+        EntitlementKind::Rate => ("rate".into(), None),
+    }
+}
+
+fn registry() -> Vec<EntitlementDef> {
+    REGISTRY
+        .iter()
+        .map(|e| {
+            let (kind, period) = kind_parts(e.kind);
+            EntitlementDef {
+                key: e.key.into(),
+                label: e.label.into(),
+                kind,
+                period,
+            }
+        })
+        .collect()
+}
+
+fn plan_dto(p: &Plan) -> PlanDto {
+    PlanDto {
+        key: p.key.clone(),
+        name: p.name.clone(),
+        tier: p.tier.clone(),
+        price_ref: p.price_ref.clone().unwrap_or_default(),
+        placement_hint: p.placement_hint.clone().unwrap_or_default(),
+        quota_enforcement: p.quota_enforcement.as_str().into(),
+        values: REGISTRY
+            .iter()
+            .map(|e| (e.key.to_owned(), p.entitlements.text(e.key)))
+            .collect(),
+    }
+}
+
+pub async fn list_plans() -> Result<PlansPage, AppError> {
+    let (engine, _) = admin().await?;
+    let plans = store::list(&engine).await.map_err(fail)?;
+    Ok(PlansPage {
+        plans: plans.iter().map(|p| plan_dto(p)).collect(),
+        registry: registry(),
+    })
+}
+
+pub async fn save_plan(
+    fields: PlanFields,
+    entitlements: BTreeMap<String, String>,
+) -> Result<PlanDto, AppError> {
+    let (engine, who) = admin().await?;
+    let input = PlanInput {
+        key: fields.key,
+        name: fields.name,
+        tier: fields.tier,
+        price_ref: fields.price_ref,
+        placement_hint: fields.placement_hint,
+        quota_enforcement: fields.quota_enforcement,
+        entitlements,
+    };
+    let plan = store::save(&engine, &input, &super::console::actor(&who.email))
+        .await
+        .map_err(fail)?;
+    Ok(plan_dto(&plan))
+}
+
+/// The plan's own fields, as the form sends them.
+pub struct PlanFields {
+    pub key: String,
+    pub name: String,
+    pub tier: String,
+    pub price_ref: String,
+    pub placement_hint: String,
+    pub quota_enforcement: String,
+}
+
+pub async fn remove_plan(key: String) -> Result<(), AppError> {
+    let (engine, who) = admin().await?;
+    store::remove(&engine, &key, &super::console::actor(&who.email))
+        .await
+        .map_err(fail)
+}
+
+pub async fn plan_usage(slug: String) -> Result<PlanUsageDto, AppError> {
+    let on_console = matches!(super::scope().await?, RequestScope::Console);
+    let (engine, tenant, _) = managed_tenant(&slug).await?;
+    let (effective, rows) = enforce::usage_of(&engine, &tenant).await.map_err(fail)?;
+    let plans = if on_console {
+        store::list(&engine)
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(|p| (p.key.clone(), p.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let now = chrono::Utc::now();
+    Ok(PlanUsageDto {
+        slug: tenant.slug.to_string(),
+        plan_key: effective.plan.key.clone(),
+        plan_name: effective.plan.name.clone(),
+        tier: effective.plan.tier.clone(),
+        quota_enforcement: effective.plan.quota_enforcement.as_str().into(),
+        rows: rows
+            .into_iter()
+            .map(|u| {
+                let (kind, period) = kind_parts(u.kind);
+                UsageDto {
+                    key: u.key.into(),
+                    label: u.label.into(),
+                    kind,
+                    period,
+                    enabled: u.enabled,
+                    used: u.used,
+                    limit: u.limit,
+                    overridden: u.overridden,
+                }
+            })
+            .collect(),
+        overrides: tenant
+            .overrides
+            .iter()
+            .map(|o| OverrideDto {
+                key: o.key.into(),
+                value: tenantry::plans::entitlements::value_text(Some(&o.value)),
+                reason: o.reason.clone(),
+                expires_at: o.expires_at.map(timestamp),
+                created_by: o.created_by.clone(),
+                in_force: o.in_force(now),
+            })
+            .collect(),
+        plans,
+        registry: registry(),
+    })
+}
+
+/// Console only: a tenant user cannot change their own plan here.
+async fn console_admin_actor() -> Result<(tenantry::Engine, String), AppError> {
+    let (engine, who) = admin().await?;
+    Ok((engine, super::console::actor(&who.email)))
+}
+
+pub async fn assign_plan(slug: String, plan: String) -> Result<(), AppError> {
+    let (engine, actor) = console_admin_actor().await?;
+    store::assign(&engine, &slug, &plan, &actor)
+        .await
+        .map_err(fail)
+}
+
+pub async fn set_override(slug: String, input: OverrideInput) -> Result<(), AppError> {
+    let (engine, actor) = console_admin_actor().await?;
+    overrides::set(&engine, &slug, &input, &actor)
+        .await
+        .map_err(fail)
+}
+
+pub async fn remove_override(slug: String, key: String) -> Result<(), AppError> {
+    let (engine, actor) = console_admin_actor().await?;
+    overrides::remove(&engine, &slug, &key, &actor)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => fail(Error::invalid("key", "no override for this entitlement")),
+            other => fail(other),
+        })
+}

@@ -1,0 +1,195 @@
+//! The one API application code uses to ask what a tenant may do. Refusals
+//! say which entitlement stopped the request and how to raise it.
+
+use super::entitlements::{Entitlements, Plan};
+use super::overrides::Override;
+use super::registry::{self, EntitlementKind};
+use crate::error::{Error, PlanRefusal, Result};
+use crate::tenancy::{Engine, TenantCtx, TenantRecord};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A tenant's entitlements now: its plan's, with its overrides in force
+/// applied on top.
+#[derive(Debug, Clone, Serialize)]
+pub struct Effective {
+    pub plan: Arc<Plan>,
+    pub values: Entitlements,
+    /// Overrides in force (the keys they set differ from the plan).
+    pub overrides: Vec<Override>,
+}
+
+impl Effective {
+    /// Computed from the policy snapshot; fails closed (an error, never
+    /// "everything allowed") when the tenant's plan does not exist.
+    pub async fn of(engine: &Engine, tenant: &TenantRecord) -> Result<Self> {
+        let policy = engine.policy().await?;
+        let plan = policy.plan(&tenant.plan).cloned().ok_or_else(|| {
+            Error::Unexpected(anyhow::anyhow!(
+                "tenant {} is on plan {:?}, which does not exist",
+                tenant.id,
+                tenant.plan
+            ))
+        })?;
+        let now = chrono::Utc::now();
+        let mut values = plan.entitlements.clone();
+        let overrides: Vec<Override> = tenant
+            .overrides
+            .iter()
+            .filter(|o| o.in_force(now))
+            .cloned()
+            .collect();
+        for o in &overrides {
+            if let Some(entitlement) = registry::find(o.key) {
+                values.set(entitlement, o.value.clone());
+            }
+        }
+        Ok(Self {
+            plan,
+            values,
+            overrides,
+        })
+    }
+
+    /// Ok when the feature is on for this tenant.
+    pub fn require_feature(&self, key: &'static str) -> Result<()> {
+        if self.values.feature(key) {
+            return Ok(());
+        }
+        Err(Error::Plan(PlanRefusal {
+            code: PlanRefusal::FEATURE,
+            entitlement: key,
+            message: format!(
+                "{} is not included in the {} plan. Ask an owner to move the organisation to a plan with {key} to use it.",
+                label(key),
+                self.plan.name
+            ),
+        }))
+    }
+
+    /// Ok when the tenant, which has `current` of something, may have one
+    /// more.
+    pub fn check_limit(&self, key: &'static str, current: u64) -> Result<()> {
+        let Some(limit) = self.values.number(key) else {
+            return Ok(());
+        };
+        if (current as i64) < limit {
+            return Ok(());
+        }
+        Err(Error::Plan(PlanRefusal {
+            code: PlanRefusal::LIMIT,
+            entitlement: key,
+            message: format!(
+                "The {} plan allows {limit} {} ({key}), and this organisation has {current}. Remove one, or ask an owner to upgrade the plan to raise {key}.",
+                self.plan.name,
+                label(key).to_lowercase()
+            ),
+        }))
+    }
+}
+
+/// One entitlement's value for the tenant now, without building the whole
+/// set (the gateway asks on every request). `None`: off or unlimited.
+pub fn value_of(
+    policy: &crate::policy::Policy,
+    tenant: &TenantRecord,
+    key: &str,
+) -> Result<Option<serde_json::Value>> {
+    if !tenant.overrides.is_empty() {
+        let now = chrono::Utc::now();
+        if let Some(o) = tenant
+            .overrides
+            .iter()
+            .find(|o| o.key == key && o.in_force(now))
+        {
+            return Ok(Some(o.value.clone()).filter(|v| !v.is_null()));
+        }
+    }
+    let plan = policy.plan(&tenant.plan).ok_or_else(|| {
+        Error::Unexpected(anyhow::anyhow!(
+            "tenant {} is on plan {:?}, which does not exist",
+            tenant.id,
+            tenant.plan
+        ))
+    })?;
+    Ok(plan.entitlements.get(key).cloned())
+}
+
+fn label(key: &str) -> &'static str {
+    registry::find(key)
+        .map(|e| e.label)
+        .unwrap_or("This feature")
+}
+
+impl TenantCtx {
+    /// This tenant's entitlements now.
+    pub async fn entitlements(&self) -> Result<Effective> {
+        Effective::of(self.engine(), self.tenant()).await
+    }
+
+    /// Refuses (with which feature, and how to get it) unless the tenant's
+    /// plan or an override turns `key` on.
+    pub async fn require_feature(&self, key: &'static str) -> Result<()> {
+        self.entitlements().await?.require_feature(key)
+    }
+
+    /// Refuses unless the tenant, having `current` of what limit `key`
+    /// counts, may add one more.
+    pub async fn check_limit(&self, key: &'static str, current: u64) -> Result<()> {
+        self.entitlements().await?.check_limit(key, current)
+    }
+}
+
+/// One row of the tenant's "plan and usage" view.
+#[derive(Debug, Clone, Serialize)]
+pub struct Usage {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: EntitlementKind,
+    /// For a feature: whether it is on.
+    pub enabled: bool,
+    /// How much is used now (limits) or this period (quotas).
+    pub used: Option<i64>,
+    /// `None`: unlimited.
+    pub limit: Option<i64>,
+    pub overridden: bool,
+}
+
+/// [`usage`] for a tenant the caller already holds the record of (the
+/// console, or a tenant's admin pages).
+pub async fn usage_of(engine: &Engine, tenant: &TenantRecord) -> Result<(Effective, Vec<Usage>)> {
+    usage(&engine.ctx(tenant.clone())).await
+}
+
+/// Every entitlement with the tenant's current usage, for the portal.
+pub async fn usage(ctx: &TenantCtx) -> Result<(Effective, Vec<Usage>)> {
+    let effective = ctx.entitlements().await?;
+    let (members, projects) = ctx
+        .run(false, async |db| {
+            Ok((
+                crate::identity::members::count(db).await?,
+                crate::product::projects::count(db).await?,
+            ))
+        })
+        .await?;
+    let mut rows = Vec::new();
+    for entitlement in registry::REGISTRY {
+        let key = entitlement.key;
+        let used = match entitlement.kind {
+            EntitlementKind::Limit if key == registry::MAX_MEMBERS => Some(members as i64),
+            EntitlementKind::Limit if key == registry::MAX_PROJECTS => Some(projects as i64),
+            EntitlementKind::Quota(_) => Some(super::quota::used(ctx, key).await?),
+            _ => None,
+        };
+        rows.push(Usage {
+            key,
+            label: entitlement.label,
+            kind: entitlement.kind,
+            enabled: effective.values.feature(key),
+            used,
+            limit: effective.values.number(key),
+            overridden: effective.overrides.iter().any(|o| o.key == key),
+        });
+    }
+    Ok((effective, rows))
+}

@@ -1,0 +1,172 @@
+//! Per-tenant exceptions to a plan, set by a superadmin with a reason and an
+//! optional expiry, audited. They travel with the tenant's record (and its
+//! change notifications), so checks read them from memory.
+
+use super::entitlements::parse_text;
+use super::registry;
+use crate::catalog::{audit, resolve};
+use crate::entities::catalog::entitlement_override;
+use crate::error::{Error, Result};
+use crate::tenancy::{Engine, Slug, TenantId};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Override {
+    pub key: &'static str,
+    pub value: Value,
+    pub reason: String,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Override {
+    pub fn in_force(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// A tenant's overrides, expired ones included (they are shown, not applied).
+pub(crate) async fn load(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<Override>> {
+    let rows = entitlement_override::Entity::find()
+        .filter(entitlement_override::Column::Tenant.eq(tenant.uuid()))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let key = registry::find(&row.key)?.key;
+            Some(Override {
+                key,
+                value: serde_json::from_str(&row.value).ok()?,
+                reason: row.reason,
+                expires_at: row.expires_at,
+                created_by: row.created_by,
+                created_at: row.created_at,
+            })
+        })
+        .collect())
+}
+
+/// What a superadmin asks for.
+#[derive(Debug, Clone, Default)]
+pub struct OverrideInput {
+    pub key: String,
+    /// As for a plan: `true`/`false`, a number, or empty for unlimited.
+    pub value: String,
+    pub reason: String,
+    /// RFC 3339, or empty for no expiry.
+    pub expires_at: String,
+}
+
+/// Sets (or replaces) one override.
+pub async fn set(
+    engine: &Engine,
+    raw_slug: &str,
+    input: &OverrideInput,
+    actor: &str,
+) -> Result<()> {
+    let entitlement = registry::find(input.key.trim())
+        .ok_or_else(|| Error::invalid("key", "is not an entitlement"))?;
+    let value = parse_text(entitlement, input.value.trim())
+        .map_err(|e| Error::invalid("value", e.public_message()))?;
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::invalid(
+            "reason",
+            "is required (at most 500 characters)",
+        ));
+    }
+    let now = chrono::Utc::now();
+    let expires_at = match input.expires_at.trim() {
+        "" => None,
+        raw => Some(parse_expiry(raw)?),
+    };
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::invalid("expires_at", "must be in the future"));
+    }
+    let record = load_tenant(engine, raw_slug).await?;
+    let txn = engine.catalog().begin().await?;
+    entitlement_override::Entity::insert(entitlement_override::ActiveModel {
+        tenant: Set(record.uuid()),
+        key: Set(entitlement.key.to_owned()),
+        value: Set(value.to_string()),
+        reason: Set(reason.to_owned()),
+        expires_at: Set(expires_at),
+        created_by: Set(actor.to_owned()),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            entitlement_override::Column::Tenant,
+            entitlement_override::Column::Key,
+        ])
+        .update_columns([
+            entitlement_override::Column::Value,
+            entitlement_override::Column::Reason,
+            entitlement_override::Column::ExpiresAt,
+            entitlement_override::Column::CreatedBy,
+            entitlement_override::Column::CreatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let detail = json!({ "key": entitlement.key, "value": value, "reason": reason, "expires_at": expires_at });
+    audit::record_in(
+        &txn,
+        actor,
+        "entitlement.overridden",
+        Some(record),
+        &detail.to_string(),
+    )
+    .await?;
+    txn.commit().await?;
+    engine.tenant_changed(record);
+    Ok(())
+}
+
+pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> Result<()> {
+    let record = load_tenant(engine, raw_slug).await?;
+    let txn = engine.catalog().begin().await?;
+    let gone = entitlement_override::Entity::delete_many()
+        .filter(entitlement_override::Column::Tenant.eq(record.uuid()))
+        .filter(entitlement_override::Column::Key.eq(key))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected == 0 {
+        return Err(Error::NotFound);
+    }
+    audit::record_in(
+        &txn,
+        actor,
+        "entitlement.override_removed",
+        Some(record),
+        &json!({ "key": key }).to_string(),
+    )
+    .await?;
+    txn.commit().await?;
+    engine.tenant_changed(record);
+    Ok(())
+}
+
+fn parse_expiry(raw: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    // What a browser's datetime-local input sends (taken as UTC).
+    chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .map(|at| at.and_utc())
+        .map_err(|_| Error::invalid("expires_at", "must be a date and time"))
+}
+
+async fn load_tenant(engine: &Engine, raw_slug: &str) -> Result<TenantId> {
+    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
+    Ok(resolve::load_record(engine, &slug)
+        .await?
+        .ok_or(Error::NotFound)?
+        .id)
+}
