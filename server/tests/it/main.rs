@@ -20,6 +20,7 @@ mod moto;
 mod moves;
 mod pages;
 mod placements;
+mod plans;
 mod platform_api;
 mod purge;
 mod receiver;
