@@ -14,6 +14,8 @@ use tower::ServiceExt;
 pub const PASSWORD: &str = "correct horse battery";
 /// The platform API's bearer token in tests.
 pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789";
+/// The Redis every machine runs (`.ci/run` starts it if it is down).
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Settings every test app starts from: webhooks may target the loopback
 /// receivers tests start, and retry and poll quickly.
@@ -260,6 +262,15 @@ impl Client {
         Client {
             router: self.router.clone(),
             host: host.to_owned(),
+            cookie: self.cookie.clone(),
+        }
+    }
+
+    /// The same host and cookie, served by another instance's router.
+    pub fn on_router(&self, router: Router) -> Client {
+        Client {
+            router,
+            host: self.host.clone(),
             cookie: self.cookie.clone(),
         }
     }
