@@ -57,14 +57,17 @@ impl MemoryStore {
         let now = self.epoch.elapsed().as_nanos() as u64;
         let shard = &self.shards[shard_of(key)];
         let mut tats = shard.lock().unwrap_or_else(|e| e.into_inner());
-        let (decision, tat) = step(tats.get(key).copied(), now, rate);
-        if decision.allowed {
-            if tats.len() >= SWEEP_AT {
-                // A key whose TAT has passed is the same as an absent one.
-                tats.retain(|_, tat| *tat > now);
-            }
-            tats.insert(key.to_owned(), tat);
+        if let Some(stored) = tats.get_mut(key) {
+            let (decision, tat) = step(Some(*stored), now, rate);
+            *stored = tat;
+            return decision;
         }
+        let (decision, tat) = step(None, now, rate);
+        if tats.len() >= SWEEP_AT {
+            // A key whose TAT has passed is the same as an absent one.
+            tats.retain(|_, tat| *tat > now);
+        }
+        tats.insert(key.to_owned(), tat);
         decision
     }
 }

@@ -129,9 +129,11 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("logo")
         .map(|bytes| bytes.len());
+    // Its plan and overrides (changed only by superadmins on the console).
+    let overrides = app.ctx("bravo").await.tenant().overrides.clone();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}",
-        tenant.state
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}",
+        tenant.state, tenant.plan
     )
 }
 
@@ -218,6 +220,13 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("support_email", "pwned@pwned.test".into()),
         ("primary_color_dark", "#000000".into()),
         ("accent_color_dark", "#000000".into()),
+        ("key", "max_projects".into()),
+        ("plan", "standard".into()),
+        ("tier", "pwned".into()),
+        ("value", "true".into()),
+        ("reason", "pwned".into()),
+        ("kind", "boolean".into()),
+        ("on", "true".into()),
     ]
 }
 
