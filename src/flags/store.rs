@@ -442,7 +442,7 @@ pub async fn preview(engine: &Engine, key: &str) -> Result<(Vec<Resolution>, usi
                 user: None,
             };
             let value = evaluate(&flag, &ctx);
-            (value != flag.default).then(|| Resolution {
+            (value != flag.default).then_some(Resolution {
                 slug: t.slug,
                 name: t.name,
                 value,

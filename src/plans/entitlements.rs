@@ -205,11 +205,12 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let err = Entitlements::parse_form(&form(&[("max_projects", "three")])).unwrap_err();
+        let err =
+            Entitlements::parse_form(&form(&[("max_projects", "three")])).expect_err("refused");
         assert_eq!(err.field(), Some("max_projects"));
-        let err = Entitlements::parse_form(&form(&[("max_members", "-1")])).unwrap_err();
+        let err = Entitlements::parse_form(&form(&[("max_members", "-1")])).expect_err("refused");
         assert_eq!(err.field(), Some("max_members"));
-        let err = Entitlements::parse_form(&form(&[("sso", "maybe")])).unwrap_err();
+        let err = Entitlements::parse_form(&form(&[("sso", "maybe")])).expect_err("refused");
         assert_eq!(err.field(), Some("sso"));
     }
 

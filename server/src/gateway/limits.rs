@@ -21,16 +21,39 @@ pub async fn admit(
     ctx: &TenantCtx,
     path: &str,
 ) -> Result<HeaderMap, Response> {
-    let mut headers = HeaderMap::new();
     // The compiled site is the same for everyone and costs nothing to serve.
     if path.starts_with("/pkg/") {
-        return Ok(headers);
+        return Ok(HeaderMap::new());
     }
-    let number = |key| {
-        enforce::value_of(policy, ctx.tenant(), key)
-            .map(|v| v.and_then(|v| v.as_u64()))
-            .map_err(|e| json_error(&e))
-    };
+    match check(engine, policy, ctx, path).await {
+        Ok(headers) => Ok(headers),
+        Err(Refusal::Plan(e)) => Err(json_error(&e)),
+        Err(Refusal::Rate(rate, decision, headers)) => {
+            Err(too_many(rate, &decision, headers, path))
+        }
+    }
+}
+
+enum Refusal {
+    Plan(tenantry::Error),
+    Rate(Rate, Decision, HeaderMap),
+}
+
+impl From<tenantry::Error> for Refusal {
+    fn from(e: tenantry::Error) -> Self {
+        Refusal::Plan(e)
+    }
+}
+
+async fn check(
+    engine: &Engine,
+    policy: &Policy,
+    ctx: &TenantCtx,
+    path: &str,
+) -> Result<HeaderMap, Refusal> {
+    let number =
+        |key| enforce::value_of(policy, ctx.tenant(), key).map(|v| v.and_then(|v| v.as_u64()));
+    let mut headers = HeaderMap::new();
     if let Some(per_second) = number(registry::REQUESTS_PER_SECOND)? {
         let burst = number(registry::BURST)?.unwrap_or(per_second);
         let rate = Rate {
@@ -41,17 +64,13 @@ pub async fn admit(
         let decision = engine.rate_limiter().check(&key, rate).await;
         headers = rate_headers(rate, &decision);
         if !decision.allowed {
-            return Err(too_many(rate, &decision, headers, path));
+            return Err(Refusal::Rate(rate, decision, headers));
         }
     }
     if path.starts_with("/api/v1/") {
-        ctx.require_feature(registry::API_ACCESS)
-            .await
-            .map_err(|e| json_error(&e))?;
+        ctx.require_feature(registry::API_ACCESS).await?;
         if number(registry::API_REQUESTS_PER_MONTH)?.is_some() {
-            let state = quota::consume(ctx, registry::API_REQUESTS_PER_MONTH, 1)
-                .await
-                .map_err(|e| json_error(&e))?;
+            let state = quota::consume(ctx, registry::API_REQUESTS_PER_MONTH, 1).await?;
             if let Some(remaining) = state.remaining() {
                 headers.insert("quota-remaining", HeaderValue::from(remaining));
             }
