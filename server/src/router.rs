@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, handle_server_fns, LeptosRoutes};
+use leptos_axum::{generate_route_list, handle_server_fns, AxumRouteListing, LeptosRoutes};
 use tenantry::tenancy::Engine;
 use tenantry::Settings;
 use tenantry_app::{shell, App};
@@ -30,8 +30,21 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .build()
 }
 
+/// The app's route list, generated once per process. Generating it runs the
+/// app with resource loading suppressed through a process-wide flag, and a
+/// resource first polled anywhere in the process meanwhile never resolves
+/// (leptos_server 0.8: the flag is read once, then the future stays pending).
+/// A process that builds several routers (the tests, several instances in
+/// one process) would otherwise hang an unlucky page render; here every
+/// caller waits for the one generation, and no page can render before a
+/// router exists.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(engine: Engine, options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let scoped = Router::new()
         .leptos_routes(&options, routes, {
             let options = options.clone();

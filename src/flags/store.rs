@@ -281,8 +281,18 @@ pub async fn get(engine: &Engine, key: &str) -> Result<std::sync::Arc<FlagDefini
 
 /// Creates the flag or replaces its definition.
 pub async fn save(engine: &Engine, input: &FlagInput, actor: &str) -> Result<FlagDefinition> {
-    let flag = input.parse(engine).await?;
+    let mut flag = input.parse(engine).await?;
     let before = engine.policy().await?.flags.get(&flag.key).cloned();
+    // Per-user rules are set through the core API, not the form: a form
+    // save keeps them.
+    if let Some(old) = &before {
+        let kind = flag.kind;
+        let users = old
+            .rules
+            .iter()
+            .filter(|r| matches!(r, Rule::Users { value, .. } if kind.accepts(value)));
+        flag.rules.extend(users.cloned());
+    }
     let summary = match &before {
         None => "created".to_owned(),
         Some(old) if old.kill_switch != flag.kill_switch => {
@@ -303,6 +313,38 @@ pub async fn save(engine: &Engine, input: &FlagInput, actor: &str) -> Result<Fla
     )
     .await?;
     Ok(flag)
+}
+
+/// Targets users inside one tenant: they get `value` (of the flag's kind);
+/// an empty list removes the tenant's user rule.
+pub async fn set_user_rule(
+    engine: &Engine,
+    key: &str,
+    tenant: TenantId,
+    users: Vec<uuid::Uuid>,
+    value: Value,
+    actor: &str,
+) -> Result<()> {
+    let before = get(engine, key).await?;
+    if !before.kind.accepts(&value) {
+        return Err(Error::invalid(
+            "value",
+            format!("must be a {} value", kind_name(before.kind)),
+        ));
+    }
+    let mut after = (*before).clone();
+    after
+        .rules
+        .retain(|r| !matches!(r, Rule::Users { tenant: t, .. } if *t == tenant));
+    let summary = format!("{} user(s) of tenant {tenant} targeted", users.len());
+    if !users.is_empty() {
+        after.rules.push(Rule::Users {
+            tenant,
+            users,
+            value,
+        });
+    }
+    write(engine, key, Some(&after), Some(&before), &summary, actor).await
 }
 
 /// Turns the kill switch on (the flag is off everywhere) or off.

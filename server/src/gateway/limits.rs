@@ -68,7 +68,13 @@ async fn check(
         }
     }
     if path.starts_with("/api/v1/") {
-        ctx.require_feature(registry::API_ACCESS).await?;
+        let api_access = enforce::value_of(policy, ctx.tenant(), registry::API_ACCESS)?
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if !api_access {
+            // Builds the refusal that names the feature and the plan.
+            ctx.require_feature(registry::API_ACCESS).await?;
+        }
         if number(registry::API_REQUESTS_PER_MONTH)?.is_some() {
             let state = quota::consume(ctx, registry::API_REQUESTS_PER_MONTH, 1).await?;
             if let Some(remaining) = state.remaining() {

@@ -69,10 +69,63 @@ async fn each_tenant_reads_its_own_evaluation_and_the_kill_switch_wins(app: Test
     assert_eq!(live, 2);
     assert_eq!(resolved.iter().any(|r| r.slug == "alpha"), expected);
 
+    // Per-user targeting inside a tenant: bravo's owner alone; a form save
+    // keeps the rule.
+    let owner = {
+        let bravo = app.ctx("bravo").await;
+        let db = bravo.read().await.expect("db");
+        tenantry::identity::members::list(&db)
+            .await
+            .expect("members")[0]
+            .id
+    };
+    let bravo = app.ctx("bravo").await;
+    store::set_user_rule(
+        &app.engine,
+        "new_board",
+        bravo.id(),
+        vec![owner],
+        json!(true),
+        "test",
+    )
+    .await
+    .expect("user rule");
+    store::save(&app.engine, &input, "test")
+        .await
+        .expect("form save");
+    assert!(bravo.flags_for(Some(owner)).enabled("new_board"));
+    assert!(!bravo
+        .flags_for(Some(uuid::Uuid::now_v7()))
+        .enabled("new_board"));
+    assert!(
+        !bravo.flags().enabled("new_board"),
+        "not for the tenant as a whole"
+    );
+    assert_eq!(
+        b.get("/api/v1/flags").await.json()["flags"]["new_board"],
+        true,
+        "the API evaluates for the caller"
+    );
+    let err = store::set_user_rule(
+        &app.engine,
+        "new_board",
+        bravo.id(),
+        vec![owner],
+        json!("yes"),
+        "test",
+    )
+    .await
+    .expect_err("a value of the wrong kind");
+    assert_eq!(err.field(), Some("value"));
+
     store::set_kill_switch(&app.engine, "new_board", true, "test")
         .await
         .expect("killed");
     assert!(!alpha.flags().enabled("new_board"), "the kill switch wins");
+    assert!(
+        !bravo.flags_for(Some(owner)).enabled("new_board"),
+        "for every user too"
+    );
     assert_eq!(
         a.get("/api/v1/flags").await.json()["flags"]["new_board"],
         false
@@ -81,7 +134,9 @@ async fn each_tenant_reads_its_own_evaluation_and_the_kill_switch_wins(app: Test
         .await
         .expect("history");
     let summaries: Vec<&str> = history.iter().map(|h| h.summary.as_str()).collect();
-    assert_eq!(summaries, ["kill switch on", "created"]);
+    assert_eq!(summaries.first(), Some(&"kill switch on"));
+    assert_eq!(summaries.last(), Some(&"created"));
+    assert_eq!(summaries.len(), 4, "{summaries:?}");
 }
 
 async fn flag_input_is_validated_field_by_field(app: TestApp) {
