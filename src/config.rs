@@ -122,6 +122,11 @@ pub struct Settings {
     pub site_root: PathBuf,
     /// The plan new tenants get unless told otherwise.
     pub default_plan: String,
+    /// Failed sign-ins allowed per account (per tenant, or the console) in
+    /// five minutes before attempts are refused (refilled evenly).
+    pub signin_attempts_per_account: u32,
+    /// The same per client address.
+    pub signin_attempts_per_ip: u32,
     /// Redis (`redis://host:port/db`). When set, rate-limit counters are kept
     /// there (shared by every instance) and plan and flag changes are
     /// broadcast on its pub/sub; unset: counters in memory, changes through
@@ -164,6 +169,8 @@ struct Defaults {
     certificate_renew_days: u32,
     site_root: &'static str,
     default_plan: &'static str,
+    signin_attempts_per_account: u32,
+    signin_attempts_per_ip: u32,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -201,6 +208,8 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     certificate_renew_days: 30,
     site_root: "target/site",
     default_plan: "standard",
+    signin_attempts_per_account: 5,
+    signin_attempts_per_ip: 50,
 };
 
 /// Which database engine the settings select.

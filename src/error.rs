@@ -58,6 +58,9 @@ pub enum Error {
     /// that says how to raise it.
     #[error("{}", .0.message)]
     Plan(PlanRefusal),
+    /// Sign-in throttled after repeated failures.
+    #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("unexpected error")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -90,6 +93,7 @@ impl Error {
             Error::Forbidden { code, .. } => code,
             Error::Suspended => "tenant_suspended",
             Error::Plan(refusal) => refusal.code,
+            Error::TooManyAttempts { .. } => "too_many_attempts",
             Error::Unexpected(_) => "internal",
         }
     }
@@ -104,6 +108,7 @@ impl Error {
             Error::Forbidden { .. } | Error::Suspended => 403,
             Error::Plan(refusal) if refusal.code == PlanRefusal::QUOTA => 429,
             Error::Plan(_) => 403,
+            Error::TooManyAttempts { .. } => 429,
             Error::Unexpected(_) => 500,
         }
     }

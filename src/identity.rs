@@ -7,6 +7,7 @@ pub mod email;
 pub mod members;
 pub mod password;
 pub mod role;
+pub mod throttle;
 
 pub use email::Email;
 pub use role::Role;

@@ -19,14 +19,33 @@ use std::time::Duration;
 /// A sustained rate and how many requests may arrive at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
-    pub per_second: u32,
+    /// Time between two requests at the sustained rate.
+    interval: Duration,
     pub burst: u32,
 }
 
 impl Rate {
+    /// `per_second` requests a second, `burst` at once.
+    pub fn per_second(per_second: u32, burst: u32) -> Self {
+        Self::per_period(per_second, Duration::from_secs(1), burst)
+    }
+
+    /// `count` requests per `period`, `burst` at once.
+    pub fn per_period(count: u32, period: Duration, burst: u32) -> Self {
+        Self {
+            interval: (period / count.max(1)).max(Duration::from_nanos(1)),
+            burst: burst.max(1),
+        }
+    }
+
     /// Time between two requests at the sustained rate.
     pub fn interval(self) -> Duration {
-        Duration::from_nanos(1_000_000_000 / u64::from(self.per_second.max(1)))
+        self.interval
+    }
+
+    /// The sustained rate, per second.
+    pub fn sustained_per_second(self) -> f64 {
+        1.0 / self.interval.as_secs_f64()
     }
 
     /// How far ahead of "now" the bucket may be filled: `burst` intervals.
@@ -61,14 +80,24 @@ impl RateLimiter {
 
     /// Counts one request against `key` at `rate`.
     pub async fn check(&self, key: &str, rate: Rate) -> Decision {
+        self.decide(key, rate, true).await
+    }
+
+    /// What [`RateLimiter::check`] would decide now, without counting (for
+    /// limits that count only failures, like sign-in attempts).
+    pub async fn peek(&self, key: &str, rate: Rate) -> Decision {
+        self.decide(key, rate, false).await
+    }
+
+    async fn decide(&self, key: &str, rate: Rate, count: bool) -> Decision {
         if let Some(redis) = &self.redis {
-            match redis_store::check(redis, key, rate).await {
+            match redis_store::check(redis, key, rate, count).await {
                 Ok(decision) => return decision,
                 Err(e) => {
                     tracing::warn!(error = %e, "rate limiter: redis unavailable; limiting in memory");
                 }
             }
         }
-        self.memory.check(key, rate)
+        self.memory.check(key, rate, count)
     }
 }

@@ -142,10 +142,7 @@ async fn main() {
     plans(&redis_engine).await;
     tenant(&redis_engine, "open", "standard").await;
     tenant(&redis_engine, "limited", "metered").await;
-    let rate = Rate {
-        per_second: 1_000_000_000,
-        burst: 1_000_000_000,
-    };
+    let rate = Rate::per_second(1_000_000_000, 1_000_000_000);
     let mut redis = redis::Client::open(REDIS_URL)
         .expect("redis url")
         .get_multiplexed_async_connection()

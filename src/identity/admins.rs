@@ -52,7 +52,13 @@ pub async fn create(
 }
 
 /// Generic `Unauthenticated` on any failure, in about the same time.
-pub async fn authenticate(engine: &Engine, email: &str, password_attempt: &str) -> Result<Admin> {
+pub async fn authenticate(
+    engine: &Engine,
+    email: &str,
+    password_attempt: &str,
+    client: super::throttle::ClientIp,
+) -> Result<Admin> {
+    let attempt = super::throttle::begin(engine, "console", email, client).await?;
     let found = match Email::parse("email", email) {
         Ok(email) => {
             platform_admin::Entity::find()
@@ -64,6 +70,7 @@ pub async fn authenticate(engine: &Engine, email: &str, password_attempt: &str) 
     };
     let stored = found.as_ref().map(|a| a.password_hash.clone());
     if !password::verify_blocking(password_attempt.to_owned(), stored).await {
+        attempt.failed().await;
         return Err(Error::Unauthenticated);
     }
     let admin = found.ok_or(Error::Unauthenticated)?;

@@ -94,8 +94,15 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
 
 /// Checks a password sign-in on the tenant. Every failure is the same
 /// `Unauthenticated`, in about the same time, whether or not the account exists.
-pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) -> Result<Member> {
+pub async fn authenticate(
+    ctx: &TenantCtx,
+    email: &str,
+    password_attempt: &str,
+    client: super::throttle::ClientIp,
+) -> Result<Member> {
     ctx.ensure_active()?;
+    let realm = format!("tenant:{}", ctx.id());
+    let attempt = super::throttle::begin(ctx.engine(), &realm, email, client).await?;
     let db = ctx.read().await?;
     let found = match Email::parse("email", email) {
         Ok(email) => {
@@ -108,6 +115,7 @@ pub async fn authenticate(ctx: &TenantCtx, email: &str, password_attempt: &str) 
     };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
     if !password::verify_blocking(password_attempt.to_owned(), stored).await {
+        attempt.failed().await;
         return Err(Error::Unauthenticated);
     }
     let user = found.ok_or(Error::Unauthenticated)?;

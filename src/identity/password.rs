@@ -25,7 +25,40 @@ pub fn check_policy(field: &'static str, password: &str) -> Result<(), Error> {
             format!("must be at most {MAX_LEN} characters"),
         ));
     }
+    if is_common(password) {
+        return Err(Error::invalid(
+            field,
+            "is too common: it, or it with digits or symbols added, is on lists of breached passwords; choose a longer, less predictable one",
+        ));
+    }
     Ok(())
+}
+
+/// The 10,000 most common passwords of the zxcvbn frequency list (from
+/// breach corpora), lowercased, one per line.
+const COMMON: &str = include_str!("common_passwords.txt");
+
+fn common_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| COMMON.lines().filter(|l| !l.is_empty()).collect())
+}
+
+/// Whether the password is a common one, ignoring case, or a common word of
+/// at least four letters with only digits and symbols around it
+/// (`Password2026!`, `!!monkey123`), or one character repeated.
+pub fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    let set = common_set();
+    if set.contains(lower.as_str()) {
+        return true;
+    }
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    if core.chars().count() >= 4 && set.contains(core) {
+        return true;
+    }
+    let mut chars = lower.chars();
+    let first = chars.next();
+    first.is_some() && chars.all(|c| Some(c) == first)
 }
 
 /// Hashes with argon2id and a random salt. CPU-heavy: run off the async
@@ -97,5 +130,28 @@ mod tests {
             Some("password")
         );
         assert!(check_policy("password", "long enough pw").is_ok());
+    }
+
+    #[test]
+    fn common_passwords_and_their_decorations_are_refused() {
+        for common in [
+            "qwertyuiop",
+            "Password123",
+            "1234567890",
+            "Monkey2026!!",
+            "!!sunshine99",
+            "aaaaaaaaaaaa",
+        ] {
+            let err = check_policy("password", common).expect_err(common);
+            assert_eq!(err.field(), Some("password"), "{common}");
+            assert!(err.public_message().contains("too common"), "{common}");
+        }
+        for fine in [
+            "correct horse battery",
+            "tangerine-orbit-57",
+            "Zq8#pL2v!rT0",
+        ] {
+            assert!(check_policy("password", fine).is_ok(), "{fine}");
+        }
     }
 }

@@ -53,16 +53,22 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    pub fn check(&self, key: &str, rate: Rate) -> Decision {
+    /// Decides for `key`; with `count`, an allowed request moves the key.
+    pub fn check(&self, key: &str, rate: Rate, count: bool) -> Decision {
         let now = self.epoch.elapsed().as_nanos() as u64;
         let shard = &self.shards[shard_of(key)];
         let mut tats = shard.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stored) = tats.get_mut(key) {
             let (decision, tat) = step(Some(*stored), now, rate);
-            *stored = tat;
+            if count {
+                *stored = tat;
+            }
             return decision;
         }
         let (decision, tat) = step(None, now, rate);
+        if !count {
+            return decision;
+        }
         if tats.len() >= SWEEP_AT {
             // A key whose TAT has passed is the same as an absent one.
             tats.retain(|_, tat| *tat > now);
@@ -86,7 +92,7 @@ mod tests {
     const MS: u64 = 1_000_000;
 
     fn rate(per_second: u32, burst: u32) -> Rate {
-        Rate { per_second, burst }
+        Rate::per_second(per_second, burst)
     }
 
     #[test]
@@ -126,9 +132,20 @@ mod tests {
     fn remaining_counts_down_and_keys_are_independent() {
         let store = MemoryStore::default();
         let r = rate(1, 3);
-        let remaining: Vec<u32> = (0..3).map(|_| store.check("a", r).remaining).collect();
+        let remaining: Vec<u32> = (0..3)
+            .map(|_| store.check("a", r, true).remaining)
+            .collect();
         assert_eq!(remaining, vec![2, 1, 0]);
-        assert!(!store.check("a", r).allowed);
-        assert!(store.check("b", r).allowed, "another key is untouched");
+        assert!(!store.check("a", r, true).allowed);
+        assert!(
+            store.check("b", r, true).allowed,
+            "another key is untouched"
+        );
+        assert!(store.check("c", r, false).allowed);
+        assert_eq!(
+            store.check("c", r, false).remaining,
+            2,
+            "peeking counts nothing"
+        );
     }
 }

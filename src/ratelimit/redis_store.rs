@@ -6,7 +6,8 @@ use crate::redis::Redis;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// Times in microseconds. Returns {allowed, remaining, retry_after, reset_after}.
+/// Times in microseconds; ARGV[3] is 1 to count the request, 0 to only look.
+/// Returns {allowed, remaining, retry_after, reset_after}.
 const SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -18,18 +19,26 @@ local ahead = tat + interval - now
 if ahead > tolerance then
   return {0, 0, ahead - tolerance, tat - now}
 end
-redis.call('SET', KEYS[1], tat + interval, 'PX', math.floor(ahead / 1000) + 1)
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], tat + interval, 'PX', math.floor(ahead / 1000) + 1)
+end
 return {1, math.floor((tolerance - ahead) / interval), 0, ahead}
 "#;
 
 static GCRA: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(SCRIPT));
 
-pub(super) async fn check(redis: &Redis, key: &str, rate: Rate) -> crate::Result<Decision> {
+pub(super) async fn check(
+    redis: &Redis,
+    key: &str,
+    rate: Rate,
+    count: bool,
+) -> crate::Result<Decision> {
     let mut connection = redis.connection().await?;
     let (allowed, remaining, retry_after, reset_after): (i64, i64, i64, i64) = GCRA
         .key(format!("tenantry:rate:{key}"))
         .arg(rate.interval().as_micros() as u64)
         .arg(rate.tolerance().as_micros() as u64)
+        .arg(if count { "1" } else { "0" })
         .invoke_async(&mut connection)
         .await
         .map_err(|e| anyhow::anyhow!("rate limit script failed: {e}"))?;

@@ -1,6 +1,7 @@
 use super::{branding_dto, fail, scope, session, viewer_of_member};
 use crate::dto::{HostKind, PageCtx, Viewer};
 use crate::error::AppError;
+use tenantry::identity::throttle::ClientIp;
 use tenantry::identity::{admins, members};
 use tenantry::tenancy::{RequestScope, TenantState};
 use tenantry::Error;
@@ -63,16 +64,20 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
 /// on a tenant's host (refused while the tenant is suspended).
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let scope = scope().await?;
+    let client = leptos_axum::extract::<axum::Extension<ClientIp>>()
+        .await
+        .map(|axum::Extension(c)| c)
+        .unwrap_or_default();
     let (subject, home) = match &scope {
         RequestScope::Console => {
             let engine = super::engine().await?;
-            let admin = admins::authenticate(&engine, &email, &password)
+            let admin = admins::authenticate(&engine, &email, &password, client)
                 .await
                 .map_err(fail)?;
             (admin.id, "/console")
         }
         RequestScope::Tenant(ctx) => {
-            let member = members::authenticate(ctx, &email, &password)
+            let member = members::authenticate(ctx, &email, &password, client)
                 .await
                 .map_err(fail)?;
             (member.id, "/")

@@ -56,10 +56,10 @@ async fn check(
     let mut headers = HeaderMap::new();
     if let Some(per_second) = number(registry::REQUESTS_PER_SECOND)? {
         let burst = number(registry::BURST)?.unwrap_or(per_second);
-        let rate = Rate {
-            per_second: per_second.clamp(1, u64::from(u32::MAX)) as u32,
-            burst: burst.clamp(1, u64::from(u32::MAX)) as u32,
-        };
+        let rate = Rate::per_second(
+            per_second.clamp(1, u64::from(u32::MAX)) as u32,
+            burst.clamp(1, u64::from(u32::MAX)) as u32,
+        );
         let key = format!("tenant:{}", ctx.id());
         let decision = engine.rate_limiter().check(&key, rate).await;
         headers = rate_headers(rate, &decision);
@@ -105,7 +105,8 @@ fn too_many(rate: Rate, decision: &Decision, mut headers: HeaderMap, path: &str)
     headers.insert("retry-after", HeaderValue::from(retry));
     let message = format!(
         "Too many requests for this organisation: its plan allows {} per second (bursts of {}). Retry after {retry} s.",
-        rate.per_second, rate.burst
+        rate.sustained_per_second().round(),
+        rate.burst
     );
     let body = if path.starts_with("/api/") {
         axum::Json(json!({ "error": { "code": "rate_limited", "message": message } }))

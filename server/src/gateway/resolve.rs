@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::server_fn::ServerFn;
 use std::net::SocketAddr;
 use tenantry::catalog::resolve::{self, normalise_host};
+use tenantry::identity::throttle::ClientIp;
 use tenantry::tenancy::{Engine, RequestScope, TenantState};
 use tenantry_app::server_fns::{Logout, PageContext};
 use tracing::Instrument;
@@ -122,6 +123,8 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             }
         }
     }
+    let client = client_ip(engine, req);
+    req.extensions_mut().insert(client);
     req.extensions_mut().insert(scope);
     req.extensions_mut().insert(engine.clone());
     req.extensions_mut().insert(EffectiveHost {
@@ -224,6 +227,23 @@ fn effective_host(engine: &Engine, req: &Request) -> Option<EffectiveHost> {
         name: normalise_host(&raw)?,
         authority: raw.trim().trim_end_matches('.').to_ascii_lowercase(),
     })
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy,
+/// the address it forwarded (`X-Forwarded-For`'s first entry). Never a
+/// header from anyone else.
+fn client_ip(engine: &Engine, req: &Request) -> ClientIp {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let trusted = peer.is_some_and(|ip| engine.settings().trusted_proxies.contains(&ip));
+    let forwarded = trusted
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok())
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+    ClientIp(forwarded.or(peer))
 }
 
 fn forwarded_host(headers: &HeaderMap) -> Option<String> {

@@ -26,6 +26,7 @@ mod platform_api;
 mod purge;
 mod ratelimit;
 mod receiver;
+mod signin;
 mod tenant_map;
 mod tls;
 mod webhooks;
