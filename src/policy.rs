@@ -126,6 +126,19 @@ impl PolicyCache {
         self.reload_now(conn).await
     }
 
+    /// The snapshot as held once one was loaded (no reload, so no connection
+    /// is needed: checks made inside a tenant transaction must not wait for a
+    /// second one); loaded first if there is none yet.
+    pub(crate) async fn held(&self, conn: &impl ConnectionTrait) -> Result<Arc<Policy>> {
+        {
+            let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+            if current.1.is_some() {
+                return Ok(current.0.clone());
+            }
+        }
+        self.get(conn).await
+    }
+
     /// Reloads whatever the state: after a change made through this process.
     pub(crate) async fn reload_now(&self, conn: &impl ConnectionTrait) -> Result<Arc<Policy>> {
         // Cleared before reading: a notification during the load marks the

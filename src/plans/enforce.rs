@@ -23,7 +23,7 @@ impl Effective {
     /// Computed from the policy snapshot; fails closed (an error, never
     /// "everything allowed") when the tenant's plan does not exist.
     pub async fn of(engine: &Engine, tenant: &TenantRecord) -> Result<Self> {
-        let policy = engine.policy().await?;
+        let policy = engine.policy_held().await?;
         let plan = policy.plan(&tenant.plan).cloned().ok_or_else(|| {
             Error::Unexpected(anyhow::anyhow!(
                 "tenant {} is on plan {:?}, which does not exist",

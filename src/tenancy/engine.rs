@@ -175,6 +175,14 @@ impl Engine {
         self.0.policy.get(&self.0.catalog).await
     }
 
+    /// The snapshot as held (loaded if it never was), without a freshness
+    /// check: what entitlement checks use, since the gateway refreshes the
+    /// snapshot at the start of every request and a check may run inside a
+    /// tenant transaction that must not wait for another connection.
+    pub async fn policy_held(&self) -> Result<Arc<crate::policy::Policy>> {
+        self.0.policy.held(&self.0.catalog).await
+    }
+
     /// The policy snapshot as held, without a freshness check (the gateway
     /// refreshes it for every request).
     pub fn policy_now(&self) -> Arc<crate::policy::Policy> {
