@@ -42,7 +42,7 @@ impl NewMember {
         }
         password::check_policy("password", password)?;
         let role = Role::parse(role)
-            .ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
+            .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
         let display_name = if display_name.is_empty() {
             email
                 .as_str()
@@ -132,7 +132,9 @@ pub async fn signed_in(ctx: &TenantCtx, subject: Option<Uuid>) -> Result<Member>
 
 /// Runs `work` as the member a session names, in one transaction of the
 /// tenant that also looks the member up (one transaction per request, not
-/// two). Fails like [`signed_in`]; with `writes`, also while not active.
+/// two). Fails like [`signed_in`]; with `writes`, also while not active and
+/// for viewers (the one place the read-only role is enforced, so no write
+/// path can forget it).
 pub async fn run_as<T, F>(
     ctx: &TenantCtx,
     subject: Option<Uuid>,
@@ -146,6 +148,12 @@ where
     let subject = subject.ok_or(Error::Unauthenticated)?;
     ctx.run(writes, async |db| {
         let member = find(db, subject).await?.ok_or(Error::Unauthenticated)?;
+        if writes && !member.role.can_write() {
+            return Err(Error::forbidden(
+                "read_only",
+                "viewers can read this organisation's data but not change it",
+            ));
+        }
         work(db, &member).await
     })
     .await
@@ -222,7 +230,7 @@ pub async fn add(ctx: &TenantCtx, db: &TenantDb, actor: Role, new: NewMember) ->
 /// demoted.
 pub async fn change_role(db: &TenantDb, actor: Role, user_id: Uuid, role: &str) -> Result<Member> {
     let role = Role::parse(role)
-        .ok_or_else(|| Error::invalid("role", "must be owner, admin or member"))?;
+        .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
     let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
     ensure_may_manage(actor, Some(current.role), Some(role))?;
     if current.role == Role::Owner && role != Role::Owner {

@@ -7,6 +7,8 @@ pub enum Role {
     Owner,
     Admin,
     Member,
+    /// Reads everything members read, changes nothing.
+    Viewer,
 }
 
 impl Role {
@@ -15,6 +17,7 @@ impl Role {
             Role::Owner => "owner",
             Role::Admin => "admin",
             Role::Member => "member",
+            Role::Viewer => "viewer",
         }
     }
 
@@ -23,8 +26,14 @@ impl Role {
             "owner" => Some(Role::Owner),
             "admin" => Some(Role::Admin),
             "member" => Some(Role::Member),
+            "viewer" => Some(Role::Viewer),
             _ => None,
         }
+    }
+
+    /// Everyone but viewers may change the tenant's data.
+    pub fn can_write(self) -> bool {
+        !matches!(self, Role::Viewer)
     }
 
     /// Owners and admins manage members and branding.

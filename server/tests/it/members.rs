@@ -8,6 +8,7 @@ on_both_backends!(
     members_without_admin_role_cannot_manage_members,
     admins_cannot_take_the_owner_role_or_touch_owners,
     path_prefix_routing_resolves_tenants_on_the_base_host,
+    viewers_read_but_change_nothing,
 );
 
 /// Adds a member with the test password through the server function.
@@ -219,5 +220,43 @@ async fn admins_cannot_take_the_owner_role_or_touch_owners(app: TestApp) {
             .filter(|m| m["role"] == "owner")
             .count(),
         1
+    );
+}
+
+async fn viewers_read_but_change_nothing(app: TestApp) {
+    app.tenant("alpha").await;
+    let mut owner = app.owner_client("alpha").await;
+    let created = owner
+        .post_json("/api/v1/projects", serde_json::json!({ "name": "Visible" }))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let added = owner.add_member("watcher@alpha.test", "viewer").await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    assert_eq!(added.json()["role"], "viewer");
+
+    let mut viewer = app.owner_client_as("alpha", "watcher@alpha.test").await;
+    let listed = viewer.get("/api/v1/projects").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json()["projects"][0]["name"], "Visible");
+    let refused = viewer
+        .post_json("/api/v1/projects", serde_json::json!({ "name": "Nope" }))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert_eq!(refused.json()["error"]["code"], "read_only");
+    let refused = viewer
+        .server_fn::<tenantry_app::server_fns::CreateProject>(&[("name", "Nope either")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let members = viewer.server_fn::<ListMembers>(&[]).await;
+    assert_eq!(
+        members.status,
+        StatusCode::FORBIDDEN,
+        "viewers do not manage members"
+    );
+    let listed = owner.get("/api/v1/projects").await.json();
+    assert_eq!(
+        listed["projects"].as_array().expect("list").len(),
+        1,
+        "nothing written"
     );
 }

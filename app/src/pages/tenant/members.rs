@@ -6,7 +6,7 @@ use crate::dto::MemberDto;
 use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember};
 use leptos::prelude::*;
 
-const ROLES: [&str; 3] = ["owner", "admin", "member"];
+const ROLES: [&str; 4] = ["owner", "admin", "member", "viewer"];
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
@@ -47,6 +47,7 @@ pub fn MembersPage() -> impl IntoView {
                                 <span class="font-medium text-slate-700">"Role"</span>
                                 <select class=INPUT name="role">
                                     <option value="member">"member"</option>
+                                    <option value="viewer">"viewer"</option>
                                     <option value="admin">"admin"</option>
                                     <option value="owner">"owner"</option>
                                 </select>
