@@ -30,8 +30,8 @@ test("plans, a 50 % flag, max_projects and the kill switch", async ({ browser })
   await admin.getByRole("link", { name: "Plans", exact: true }).click();
   await hydrated(admin);
   const form = admin.getByTestId("plan-new");
-  await form.getByLabel("Key").fill("starter");
-  await form.getByLabel("Name").fill("Starter");
+  await form.getByLabel("Key", { exact: true }).fill("starter");
+  await form.getByLabel("Name", { exact: true }).fill("Starter");
   await form.getByLabel("Tier").fill("starter");
   await form.getByLabel("JSON API access").check();
   await form.getByLabel("Projects", { exact: true }).fill("2");
@@ -52,8 +52,8 @@ test("plans, a 50 % flag, max_projects and the kill switch", async ({ browser })
   // A flag at 50 %: the tenants it resolves to are listed.
   await admin.goto(url("admin.localhost", "/console/flags"));
   await hydrated(admin);
-  await admin.getByLabel("Key").fill("new_board");
-  await admin.getByLabel("Description").fill("Tasks as a board");
+  await admin.getByLabel("Key", { exact: true }).fill("new_board");
+  await admin.getByLabel("Description", { exact: true }).fill("Tasks as a board");
   await admin.getByLabel("Percentage rollout (0–100)").fill("50");
   await admin.getByRole("button", { name: "Create flag" }).click();
   await admin.getByRole("link", { name: "new_board" }).first().click();
@@ -89,10 +89,10 @@ test("plans, a 50 % flag, max_projects and the kill switch", async ({ browser })
   const inPage = seen[inFlag[0]];
   await admin.getByRole("button", { name: "Kill switch: turn off everywhere" }).click();
   await expect(admin.getByTestId("kill-state")).toContainText("Kill switch ON");
-  const flagsUrl = url(`${inFlag[0]}.localhost`, "/api/v1/flags");
-  await expect
-    .poll(async () => (await (await inPage.request.get(flagsUrl)).json()).flags.new_board, { timeout: 1_000, intervals: [50] })
-    .toBe(false);
+  // Asked from the tenant's page, as its own API client (same origin, its session).
+  const served = () =>
+    inPage.evaluate(async () => (await (await fetch("/api/v1/flags")).json()).flags.new_board);
+  await expect.poll(served, { timeout: 1_000, intervals: [50] }).toBe(false);
   await inPage.reload();
   await hydrated(inPage);
   await expect(inPage.getByTestId("project-name")).toHaveText("Launch");
