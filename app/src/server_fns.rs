@@ -322,15 +322,16 @@ pub async fn save_plan(
     .into_iter()
     .filter_map(|(k, v)| Some((k.to_owned(), v?)))
     .collect();
-    let fields = backend::plans::PlanFields {
+    let input = tenantry::plans::store::PlanInput {
         key,
         name,
         tier,
         price_ref: price_ref.unwrap_or_default(),
         placement_hint: placement_hint.unwrap_or_default(),
         quota_enforcement: quota_enforcement.unwrap_or_default(),
+        entitlements,
     };
-    backend::plans::save_plan(fields, entitlements).await
+    backend::plans::save_plan(input).await
 }
 
 #[server]

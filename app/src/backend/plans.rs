@@ -5,7 +5,6 @@
 use super::{admin, fail, managed_tenant, timestamp};
 use crate::dto::{EntitlementDef, OverrideDto, PlanDto, PlanUsageDto, PlansPage, UsageDto};
 use crate::error::AppError;
-use std::collections::BTreeMap;
 use tenantry::plans::overrides::{self, OverrideInput};
 use tenantry::plans::store::{self, PlanInput};
 use tenantry::plans::{enforce, EntitlementKind, Plan, REGISTRY};
@@ -60,34 +59,12 @@ pub async fn list_plans() -> Result<PlansPage, AppError> {
     })
 }
 
-pub async fn save_plan(
-    fields: PlanFields,
-    entitlements: BTreeMap<String, String>,
-) -> Result<PlanDto, AppError> {
+pub async fn save_plan(input: PlanInput) -> Result<PlanDto, AppError> {
     let (engine, who) = admin().await?;
-    let input = PlanInput {
-        key: fields.key,
-        name: fields.name,
-        tier: fields.tier,
-        price_ref: fields.price_ref,
-        placement_hint: fields.placement_hint,
-        quota_enforcement: fields.quota_enforcement,
-        entitlements,
-    };
     let plan = store::save(&engine, &input, &super::console::actor(&who.email))
         .await
         .map_err(fail)?;
     Ok(plan_dto(&plan))
-}
-
-/// The plan's own fields, as the form sends them.
-pub struct PlanFields {
-    pub key: String,
-    pub name: String,
-    pub tier: String,
-    pub price_ref: String,
-    pub placement_hint: String,
-    pub quota_enforcement: String,
 }
 
 pub async fn remove_plan(key: String) -> Result<(), AppError> {
