@@ -111,9 +111,12 @@ pub async fn plan_usage(slug: String) -> Result<PlanUsageDto, AppError> {
                 }
             })
             .collect(),
+        // Who set an override, and why, is the platform's business: a
+        // tenant's own admins see only which entitlements are overridden.
         overrides: tenant
             .overrides
             .iter()
+            .filter(|_| on_console)
             .map(|o| OverrideDto {
                 key: o.key.into(),
                 value: tenantry::plans::entitlements::value_text(Some(&o.value)),
