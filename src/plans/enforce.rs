@@ -24,13 +24,7 @@ impl Effective {
     /// "everything allowed") when the tenant's plan does not exist.
     pub async fn of(engine: &Engine, tenant: &TenantRecord) -> Result<Self> {
         let policy = engine.policy_held().await?;
-        let plan = policy.plan(&tenant.plan).cloned().ok_or_else(|| {
-            Error::Unexpected(anyhow::anyhow!(
-                "tenant {} is on plan {:?}, which does not exist",
-                tenant.id,
-                tenant.plan
-            ))
-        })?;
+        let plan = plan_of(&policy, tenant)?.clone();
         let now = chrono::Utc::now();
         let mut values = plan.entitlements.clone();
         let overrides: Vec<Override> = tenant
@@ -105,14 +99,19 @@ pub fn value_of(
             return Ok(Some(o.value.clone()).filter(|v| !v.is_null()));
         }
     }
-    let plan = policy.plan(&tenant.plan).ok_or_else(|| {
+    let plan = plan_of(policy, tenant)?;
+    Ok(plan.entitlements.get(key).cloned())
+}
+
+/// The tenant's plan; an error (failing closed) when it does not exist.
+fn plan_of<'p>(policy: &'p crate::policy::Policy, tenant: &TenantRecord) -> Result<&'p Arc<Plan>> {
+    policy.plan(&tenant.plan).ok_or_else(|| {
         Error::Unexpected(anyhow::anyhow!(
             "tenant {} is on plan {:?}, which does not exist",
             tenant.id,
             tenant.plan
         ))
-    })?;
-    Ok(plan.entitlements.get(key).cloned())
+    })
 }
 
 fn label(key: &str) -> &'static str {
