@@ -2,12 +2,18 @@
 //! memberships in the tenant plane (the same email may exist in several
 //! tenants, independently).
 
+pub mod access_tokens;
 pub mod admins;
+pub mod api_keys;
+pub mod caller;
+pub mod credentials;
 pub mod email;
 pub mod members;
 pub mod password;
 pub mod role;
+pub mod secret_token;
 pub mod throttle;
 
+pub use caller::{Actor, Caller, KeyGrant};
 pub use email::Email;
 pub use role::Role;

@@ -1,6 +1,7 @@
 //! Tenantry core: everything server-side that is not HTTP. The browser build
 //! never compiles this crate.
 
+pub mod authz;
 pub mod catalog;
 pub mod config;
 pub mod domains;

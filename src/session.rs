@@ -48,6 +48,21 @@ pub async fn sign_out(session: &Session) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ends every session of `subject` on `scope` (after a password reset, or
+/// when a member is removed); returns how many there were.
+pub async fn revoke_all(
+    engine: &Engine,
+    scope: &RequestScope,
+    subject: Uuid,
+) -> crate::Result<u64> {
+    let res = row::Entity::delete_many()
+        .filter(row::Column::Scope.eq(scope.session_key()))
+        .filter(row::Column::Subject.eq(subject))
+        .exec(engine.catalog())
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Session records as JSON rows in the catalog's `sessions` table.
 #[derive(Clone)]
 pub struct CatalogSessionStore {
@@ -79,10 +94,16 @@ impl CatalogSessionStore {
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let expires = chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
             .ok_or_else(|| session_store::Error::Encode("expiry out of range".into()))?;
+        let auth = record
+            .data
+            .get(AUTH_KEY)
+            .and_then(|v| serde_json::from_value::<SessionAuth>(v.clone()).ok());
         Ok(row::ActiveModel {
             id: Set(record.id.to_string()),
             data: Set(data),
             expires_at: Set(expires),
+            scope: Set(auth.as_ref().map(|a| a.scope.clone())),
+            subject: Set(auth.map(|a| a.subject)),
         })
     }
 }
@@ -113,7 +134,12 @@ impl SessionStore for CatalogSessionStore {
         row::Entity::insert(Self::to_row(record)?)
             .on_conflict(
                 OnConflict::column(row::Column::Id)
-                    .update_columns([row::Column::Data, row::Column::ExpiresAt])
+                    .update_columns([
+                        row::Column::Data,
+                        row::Column::ExpiresAt,
+                        row::Column::Scope,
+                        row::Column::Subject,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(self.engine.catalog())

@@ -3,11 +3,13 @@
 //! core results into DTOs and core errors into [`AppError`]s (setting the HTTP
 //! status to match).
 
+pub mod api_keys;
 pub mod console;
 pub mod domains;
 pub mod exports;
 pub mod flags;
 pub mod members;
+pub mod needs;
 pub mod placements;
 pub mod plans;
 pub mod product;
@@ -20,6 +22,7 @@ use axum::Extension;
 use http::StatusCode;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
+use tenantry::authz::{self, Need, Principal};
 use tenantry::entities::catalog::tenant_branding;
 use tenantry::identity::admins::Admin;
 use tenantry::identity::members::{self as member_svc, Member};
@@ -87,6 +90,11 @@ pub async fn admin() -> Result<(Engine, Admin), AppError> {
             .map_err(fail)?,
         None => None,
     };
+    let who = match admin {
+        Some(_) => Principal::Superadmin,
+        None => Principal::Anonymous,
+    };
+    authz::check(Need::Superadmin, who).map_err(fail)?;
     admin
         .map(|a| (engine, a))
         .ok_or_else(|| fail(Error::Unauthenticated))
@@ -97,10 +105,11 @@ pub async fn tenant() -> Result<TenantCtx, AppError> {
     scope().await?.tenant().cloned().map_err(fail)
 }
 
-/// The signed-in member of this host's tenant.
-pub async fn member() -> Result<(TenantCtx, Member), AppError> {
+/// The signed-in member of this host's tenant, once they meet `need`.
+pub async fn member_as(need: Need) -> Result<(TenantCtx, Member), AppError> {
     let (ctx, subject) = member_subject().await?;
     let member = member_svc::signed_in(&ctx, subject).await.map_err(fail)?;
+    authz::check(need, Principal::Member(member.role)).map_err(fail)?;
     Ok((ctx, member))
 }
 
@@ -144,14 +153,7 @@ pub async fn managed_tenant(
 
 /// The signed-in member, who must be an owner or admin.
 pub async fn tenant_admin() -> Result<(TenantCtx, Member), AppError> {
-    let (ctx, m) = member().await?;
-    if !m.role.can_administer() {
-        return Err(fail(Error::forbidden(
-            "forbidden",
-            "only owners and admins can do this",
-        )));
-    }
-    Ok((ctx, m))
+    member_as(Need::Admin).await
 }
 
 pub fn viewer_of_member(m: &Member) -> Viewer {

@@ -209,6 +209,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin/branding">"Branding"</A>
                                     <A href="/admin/domains">"Domains"</A>
                                     <A href="/admin/webhooks">"Webhooks"</A>
+                                    <A href="/admin/api-keys">"API keys"</A>
                                     <A href="/admin/data">"Data"</A>
                                     <A href="/admin/plan">"Plan"</A>
                                 })}

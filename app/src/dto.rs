@@ -336,3 +336,24 @@ pub struct FlagDetailDto {
     /// (when, who, what).
     pub history: Vec<(String, String, String)>,
 }
+
+/// An API key as its tenant's admins see it (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyDto {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub role: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+/// A key just created, with the secret shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKeyDto {
+    pub key: ApiKeyDto,
+    pub secret: String,
+}

@@ -421,3 +421,23 @@ pub async fn set_kill_switch(key: String, on: bool) -> Result<(), AppError> {
 pub async fn remove_flag(key: String) -> Result<(), AppError> {
     backend::flags::remove_flag(key).await
 }
+
+#[server]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
+    backend::api_keys::list_api_keys().await
+}
+
+/// `expires_in_days` empty: the key does not expire.
+#[server]
+pub async fn create_api_key(
+    name: String,
+    role: String,
+    expires_in_days: String,
+) -> Result<CreatedApiKeyDto, AppError> {
+    backend::api_keys::create_api_key(name, role, expires_in_days).await
+}
+
+#[server]
+pub async fn revoke_api_key(key_id: String) -> Result<ApiKeyDto, AppError> {
+    backend::api_keys::revoke_api_key(key_id).await
+}

@@ -10,6 +10,7 @@ mod m0007_branding_complete;
 mod m0008_branding_favicon;
 mod m0009_tls;
 mod m0010_plans_and_flags;
+mod m0011_identity;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0008_branding_favicon::Migration),
             Box::new(m0009_tls::Migration),
             Box::new(m0010_plans_and_flags::Migration),
+            Box::new(m0011_identity::Migration),
         ]
     }
 

@@ -2,77 +2,195 @@
 //! the router is built from it and the cross-tenant attack suite iterates it,
 //! so a route cannot be added without being attacked.
 
+pub mod auth;
 pub mod body;
 pub mod error;
 pub mod exports;
 pub mod flags;
+pub mod keys;
+pub mod openapi;
 pub mod projects;
 pub mod session;
 
 use axum::routing::{delete, get, patch, post, MethodRouter};
-use axum::Router;
+use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
+use tenantry::authz::Need;
 
-/// One API route.
+/// One API route: what it needs from its caller, what it does, and the JSON
+/// fields its body takes (for the OpenAPI document).
 pub struct ApiRoute {
     pub method: &'static str,
     pub path: &'static str,
-    /// Whether a signed-in member is required (all but sign-in).
-    pub needs_member: bool,
+    pub need: Need,
+    pub summary: &'static str,
+    /// `(field, required)` of the JSON body.
+    pub fields: &'static [(&'static str, bool)],
+    /// The key the success body's payload sits under (`{"projects": …}`).
+    pub returns: &'static str,
     pub handler: MethodRouter<LeptosOptions>,
 }
 
 pub fn table() -> Vec<ApiRoute> {
-    let route = |method, path, needs_member, handler| ApiRoute {
+    use Need::*;
+    let route = |method, path, need, summary, fields, returns, handler| ApiRoute {
         method,
         path,
-        needs_member,
+        need,
+        summary,
+        fields,
+        returns,
         handler,
     };
+    let name: &[(&str, bool)] = &[("name", true)];
     vec![
-        route("POST", "/api/v1/session", false, post(session::sign_in)),
-        route("GET", "/api/v1/flags", true, get(flags::list)),
-        route("GET", "/api/v1/projects", true, get(projects::list)),
-        route("POST", "/api/v1/projects", true, post(projects::create)),
-        route("GET", "/api/v1/projects/{id}", true, get(projects::show)),
+        route(
+            "POST",
+            "/api/v1/session",
+            Anyone,
+            "Sign in with email and password (sets the session cookie)",
+            &[("email", true), ("password", true)],
+            "user",
+            post(session::sign_in),
+        ),
+        route(
+            "POST",
+            "/api/v1/token",
+            Reader,
+            "Exchange the caller (session or API key) for a short-lived access token",
+            &[],
+            "token",
+            post(keys::token),
+        ),
+        route(
+            "GET",
+            "/api/v1/openapi.json",
+            Anyone,
+            "This document",
+            &[],
+            "",
+            get(openapi::document),
+        ),
+        route(
+            "GET",
+            "/api/v1/api-keys",
+            Admin,
+            "List the organisation's API keys",
+            &[],
+            "api_keys",
+            get(keys::list),
+        ),
+        route(
+            "POST",
+            "/api/v1/api-keys",
+            Admin,
+            "Create an API key (its secret is shown only in this response)",
+            &[("name", true), ("role", true), ("expires_in_days", false)],
+            "api_key",
+            post(keys::create),
+        ),
+        route(
+            "DELETE",
+            "/api/v1/api-keys/{id}",
+            Admin,
+            "Revoke an API key",
+            &[],
+            "api_key",
+            delete(keys::revoke),
+        ),
+        route(
+            "GET",
+            "/api/v1/flags",
+            Reader,
+            "Feature flags, evaluated for the caller",
+            &[],
+            "flags",
+            get(flags::list),
+        ),
+        route(
+            "GET",
+            "/api/v1/projects",
+            Reader,
+            "List projects",
+            &[],
+            "projects",
+            get(projects::list),
+        ),
+        route(
+            "POST",
+            "/api/v1/projects",
+            Writer,
+            "Create a project",
+            name,
+            "project",
+            post(projects::create),
+        ),
+        route(
+            "GET",
+            "/api/v1/projects/{id}",
+            Reader,
+            "Show a project",
+            &[],
+            "project",
+            get(projects::show),
+        ),
         route(
             "PATCH",
             "/api/v1/projects/{id}",
-            true,
+            Writer,
+            "Rename a project",
+            name,
+            "project",
             patch(projects::rename),
         ),
         route(
             "DELETE",
             "/api/v1/projects/{id}",
-            true,
+            Writer,
+            "Delete a project and its tasks",
+            &[],
+            "",
             delete(projects::remove),
         ),
         route(
             "GET",
             "/api/v1/projects/{id}/tasks",
-            true,
+            Reader,
+            "List a project's tasks",
+            &[],
+            "tasks",
             get(projects::list_tasks),
         ),
         route(
             "POST",
             "/api/v1/projects/{id}/tasks",
-            true,
+            Writer,
+            "Add a task to a project",
+            &[("title", true)],
+            "task",
             post(projects::create_task),
         ),
         route(
             "GET",
             "/api/v1/exports/{id}/archive",
-            true,
+            Admin,
+            "Download a finished export archive",
+            &[],
+            "",
             get(exports::download),
         ),
     ]
 }
 
-/// The API routes as a router (paths with several methods are merged).
+/// The API routes as a router (paths with several methods are merged). Each
+/// handler receives its route's declared [`Need`] as an extension, which is
+/// what [`auth::Authed`] checks: the table is the only place a need is set.
 pub fn router() -> Router<LeptosOptions> {
     table()
         .into_iter()
-        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .fold(Router::new(), |router, r| {
+            router.route(r.path, r.handler.layer(Extension(r.need)))
+        })
         .route_layer(axum::middleware::from_fn(require_json))
 }
 

@@ -3,7 +3,7 @@
 //! which is fixed by the route, and whose by the host: a path names no
 //! tenant and no storage key. The table is iterated by the attack suite.
 
-use crate::api::body::member;
+use crate::api::auth::Authed;
 use crate::api::error::{json_error, ApiError};
 use axum::extract::{Multipart, Path};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -11,15 +11,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
+use tenantry::authz::Need;
 use tenantry::catalog::branding_assets;
 use tenantry::storage::Asset;
 use tenantry::tenancy::RequestScope;
 use tenantry::Error;
-use tower_sessions::Session;
 
 pub struct AssetRoute {
     pub method: &'static str,
     pub path: &'static str,
+    pub need: Need,
     pub handler: MethodRouter<LeptosOptions>,
 }
 
@@ -28,11 +29,13 @@ pub fn table() -> Vec<AssetRoute> {
         AssetRoute {
             method: "GET",
             path: "/brand/{file}",
+            need: Need::Anyone,
             handler: get(serve),
         },
         AssetRoute {
             method: "POST",
             path: "/admin/branding/{asset}",
+            need: Need::Admin,
             handler: post(upload),
         },
     ]
@@ -41,7 +44,9 @@ pub fn table() -> Vec<AssetRoute> {
 pub fn router() -> Router<LeptosOptions> {
     table()
         .into_iter()
-        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .fold(Router::new(), |router, r| {
+            router.route(r.path, r.handler.layer(Extension(r.need)))
+        })
         // The largest accepted image plus multipart framing.
         .layer(axum::extract::DefaultBodyLimit::max(
             branding_assets::MAX_UPLOAD_BYTES + 64 * 1024,
@@ -76,8 +81,7 @@ async fn serve(Extension(scope): Extension<RequestScope>, Path(file): Path<Strin
 /// A browser's form post is answered with a redirect back to the branding
 /// page (with the error, if any); an API client gets JSON.
 async fn upload(
-    scope: Extension<RequestScope>,
-    session: Session,
+    auth: Authed,
     Path(asset): Path<String>,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
@@ -86,7 +90,7 @@ async fn upload(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let outcome = store(&scope, &session, &asset, multipart).await;
+    let outcome = store(&auth, &asset, multipart).await;
     match (outcome, from_browser) {
         (Ok(url), false) => (
             StatusCode::OK,
@@ -103,8 +107,7 @@ async fn upload(
 }
 
 async fn store(
-    scope: &Extension<RequestScope>,
-    session: &Session,
+    auth: &Authed,
     asset: &str,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Option<String>, ApiError> {
@@ -113,14 +116,7 @@ async fn store(
         "favicon" => Asset::Favicon,
         _ => return Err(Error::NotFound.into()),
     };
-    let (ctx, who) = member(scope, session).await?;
-    if !who.role.can_administer() {
-        return Err(Error::forbidden(
-            "forbidden",
-            "only owners and admins can change the branding",
-        )
-        .into());
-    }
+    let actor = auth.run(async |_, actor| Ok(actor.clone())).await?;
     let mut multipart =
         multipart.map_err(|_| Error::invalid("file", "send the image as multipart/form-data"))?;
     let mut bytes = None;
@@ -138,8 +134,7 @@ async fn store(
         }
     }
     let bytes = bytes.ok_or_else(|| Error::invalid("file", "choose an image file"))?;
-    let actor = format!("member:{}", who.email);
-    let saved = branding_assets::upload(&ctx, asset, &bytes, &actor).await?;
+    let saved = branding_assets::upload(&auth.ctx, asset, &bytes, &actor.label).await?;
     Ok(match asset {
         Asset::Logo => saved.logo_url,
         Asset::Favicon => saved.favicon_url,

@@ -52,7 +52,9 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         })
         .route(
             "/api/{*fn_name}",
-            get(handle_server_fns).post(handle_server_fns),
+            get(handle_server_fns)
+                .post(handle_server_fns)
+                .layer(middleware::from_fn(gateway::declared::layer)),
         )
         .merge(api::router())
         .merge(platform_api::router())

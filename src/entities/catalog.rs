@@ -1,10 +1,14 @@
 pub mod acme_account;
 pub mod acme_challenge;
+pub mod api_key;
 pub mod entitlement_override;
 pub mod flag;
 pub mod flag_change;
 pub mod fleet_unit;
+pub mod invitation;
 pub mod lifecycle_event;
+pub mod mail_message;
+pub mod password_reset;
 pub mod plan;
 pub mod platform_admin;
 pub mod platform_audit;

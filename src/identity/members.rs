@@ -127,35 +127,13 @@ pub async fn authenticate(
 /// The member a session names on this tenant: `Unauthenticated` without one
 /// (or once they were removed), `Suspended` while the tenant is suspended.
 pub async fn signed_in(ctx: &TenantCtx, subject: Option<Uuid>) -> Result<Member> {
-    run_as(ctx, subject, false, async |_, member| Ok(member.clone())).await
-}
-
-/// Runs `work` as the member a session names, in one transaction of the
-/// tenant that also looks the member up (one transaction per request, not
-/// two). Fails like [`signed_in`]; with `writes`, also while not active and
-/// for viewers (the one place the read-only role is enforced, so no write
-/// path can forget it).
-pub async fn run_as<T, F>(
-    ctx: &TenantCtx,
-    subject: Option<Uuid>,
-    writes: bool,
-    work: F,
-) -> Result<T>
-where
-    F: AsyncFnOnce(&TenantDb, &Member) -> Result<T>,
-{
-    ctx.ensure_active()?;
-    let subject = subject.ok_or(Error::Unauthenticated)?;
-    ctx.run(writes, async |db| {
-        let member = find(db, subject).await?.ok_or(Error::Unauthenticated)?;
-        if writes && !member.role.can_write() {
-            return Err(Error::forbidden(
-                "read_only",
-                "viewers can read this organisation's data but not change it",
-            ));
-        }
-        work(db, &member).await
-    })
+    let caller = super::Caller::User(subject);
+    super::caller::run_as(
+        ctx,
+        &caller,
+        crate::authz::Need::Reader,
+        async |_, actor| actor.member.clone().ok_or(Error::Unauthenticated),
+    )
     .await
 }
 

@@ -1,9 +1,12 @@
 use super::{fail, member_subject, parse_id};
 use crate::dto::{ProjectDto, ProjectPage, TaskDto};
 use crate::error::AppError;
+use tenantry::authz::Need;
+use tenantry::identity::caller::run_as;
+use tenantry::identity::Caller;
 use tenantry::product::projects::{self, Project};
 use tenantry::product::tasks::{self, Task};
-use tenantry::tenancy::TenantDb;
+use tenantry::tenancy::{TenantCtx, TenantDb};
 
 fn project_dto(p: Project) -> ProjectDto {
     ProjectDto {
@@ -22,13 +25,15 @@ fn task_dto(t: Task) -> TaskDto {
     }
 }
 
-/// Runs `work` in the signed-in member's tenant and commits it.
-async fn as_member<T, F>(writes: bool, work: F) -> Result<T, AppError>
+/// Runs `work` as the signed-in member, once they meet `need`, in one
+/// transaction of their tenant, and commits it.
+async fn as_member<T, F>(need: Need, work: F) -> Result<T, AppError>
 where
-    F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
+    F: AsyncFnOnce(&TenantCtx, &TenantDb) -> tenantry::Result<T>,
 {
     let (ctx, subject) = member_subject().await?;
-    tenantry::identity::members::run_as(&ctx, subject, writes, async |db, _| work(db).await)
+    let caller = Caller::User(subject);
+    run_as(&ctx, &caller, need, async |db, _| work(&ctx, db).await)
         .await
         .map_err(fail)
 }
@@ -37,14 +42,14 @@ async fn write<T, F>(work: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
-    as_member(true, work).await
+    as_member(Need::Writer, async |_, db| work(db).await).await
 }
 
 async fn read<T, F>(work: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
-    as_member(false, work).await
+    as_member(Need::Reader, async |_, db| work(db).await).await
 }
 
 pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {
@@ -54,13 +59,11 @@ pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {
 }
 
 pub async fn create_project(name: String) -> Result<ProjectDto, AppError> {
-    let (ctx, subject) = member_subject().await?;
-    tenantry::identity::members::run_as(&ctx, subject, true, async |db, _| {
-        projects::create(&ctx, db, &name).await
+    as_member(Need::Writer, async |ctx, db| {
+        projects::create(ctx, db, &name).await
     })
     .await
     .map(project_dto)
-    .map_err(fail)
 }
 
 pub async fn rename_project(id: String, name: String) -> Result<ProjectDto, AppError> {

@@ -1,3 +1,4 @@
+pub mod api_keys;
 pub mod branding;
 pub mod login;
 pub mod members;

@@ -1,14 +1,9 @@
 //! Request bodies and callers. Bodies are parsed by hand from JSON so that a
 //! bad one yields the specific field and reason, never a parser's internals.
 
-use super::error::ApiError;
 use axum::body::Bytes;
-use axum::Extension;
 use serde_json::{Map, Value};
-use tenantry::identity::members::{self, Member};
-use tenantry::tenancy::{RequestScope, TenantCtx};
 use tenantry::Error;
-use tower_sessions::Session;
 
 pub struct JsonObject(Map<String, Value>);
 
@@ -46,18 +41,6 @@ impl JsonObject {
             Some(_) => Err(Error::invalid(field, "must be true or false")),
         }
     }
-}
-
-/// The tenant of this host and the signed-in member; 401 without a session
-/// valid for this tenant.
-pub async fn member(
-    Extension(scope): &Extension<RequestScope>,
-    session: &Session,
-) -> Result<(TenantCtx, Member), ApiError> {
-    let ctx = scope.tenant()?.clone();
-    let subject = tenantry::session::subject(session, scope).await;
-    let member = members::signed_in(&ctx, subject).await?;
-    Ok((ctx, member))
 }
 
 /// Ids in paths: anything that is not a UUID is simply not found.

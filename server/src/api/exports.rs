@@ -1,31 +1,26 @@
 //! Export archives, downloaded on the tenant's own host by its owners and
 //! admins. Another tenant's export, an unfinished or expired one, is a 404.
 
-use super::body::{member, parse_id};
+use super::auth::Authed;
+use super::body::parse_id;
 use super::error::ApiError;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use tenantry::tenancy::{Engine, RequestScope};
+use tenantry::tenancy::Engine;
 use tenantry::Error;
-use tower_sessions::Session;
 
 pub async fn download(
-    scope: Extension<RequestScope>,
+    auth: Authed,
     Extension(engine): Extension<Engine>,
-    session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (ctx, who) = member(&scope, &session).await?;
-    if !who.role.can_administer() {
-        return Err(
-            Error::forbidden("forbidden", "only owners and admins can download exports").into(),
-        );
-    }
+    // The declared need (admins) is checked here, before the archive is read.
+    auth.run(async |_, _| Ok(())).await?;
     let id = parse_id(&id)?;
-    let (path, name) = tenantry::exports::archive(&engine, ctx.tenant(), id).await?;
+    let (path, name) = tenantry::exports::archive(&engine, auth.ctx.tenant(), id).await?;
     // Archives are produced in memory too (see `tenantry::exports`), so
     // reading one whole is within the same bound.
     let bytes = tokio::fs::read(&path).await.map_err(|_| Error::NotFound)?;

@@ -35,6 +35,7 @@ struct Victim {
     endpoint_id: String,
     delivery_id: String,
     domain_id: String,
+    key_id: String,
     secrets: Vec<String>,
 }
 
@@ -75,6 +76,13 @@ async fn victim(app: &TestApp) -> Victim {
     let domain = tenantry::domains::add(&app.engine, ctx.tenant(), "bravo-secret.test", "test")
         .await
         .expect("domain");
+    let key = tenantry::identity::api_keys::create(
+        &ctx,
+        &tenantry::identity::Actor::of_member(member.clone()),
+        tenantry::identity::api_keys::NewKey::parse("Bravo secret key", "admin", "").expect("key"),
+    )
+    .await
+    .expect("api key");
     Victim {
         ctx,
         project_id: project.id.to_string(),
@@ -83,7 +91,11 @@ async fn victim(app: &TestApp) -> Victim {
         endpoint_id: endpoint.endpoint.id.to_string(),
         delivery_id: delivery_id.clone(),
         domain_id: domain.id.to_string(),
+        key_id: key.key.id.to_string(),
         secrets: vec![
+            key.key.id.to_string(),
+            key.key.prefix.clone(),
+            key.secret.clone(),
             domain.id.to_string(),
             domain.txt_value.clone(),
             project.id.to_string(),
@@ -129,10 +141,17 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("logo")
         .map(|bytes| bytes.len());
+    let keys = tenantry::identity::api_keys::list(&v.ctx)
+        .await
+        .expect("keys");
+    let keys: Vec<_> = keys
+        .iter()
+        .map(|k| (k.id, &k.name, k.role, k.revoked_at))
+        .collect();
     // Its plan and overrides (changed only by superadmins on the console).
     let overrides = app.ctx("bravo").await.tenant().overrides.clone();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}",
         tenant.state, tenant.plan
     )
 }
@@ -153,7 +172,7 @@ pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_un
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
     let mut a = app.owner_client("alpha").await;
-    let body = json!({"name": "pwned", "title": "pwned", "email": "owner@bravo.test", "password": crate::harness::PASSWORD});
+    let body = json!({"name": "pwned", "title": "pwned", "role": "viewer", "email": "owner@bravo.test", "password": crate::harness::PASSWORD});
     let routes = tenantry_server::api::table();
     assert!(routes.len() >= 8, "route table is populated");
     for route in routes {
@@ -166,10 +185,10 @@ pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_un
         } else {
             // No B id to aim at: signing in with B's credentials on A's host
             // fails; listing and creating stay inside A.
-            let expected = if route.needs_member {
-                res.status.is_success()
-            } else {
+            let expected = if route.path == "/api/v1/session" {
                 res.status == StatusCode::UNAUTHORIZED
+            } else {
+                res.status.is_success()
             };
             assert!(expected, "{what}: {}", res.status);
         }
@@ -227,6 +246,8 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("reason", "pwned".into()),
         ("kind", "boolean".into()),
         ("on", "true".into()),
+        ("key_id", v.key_id.clone()),
+        ("expires_in_days", "30".into()),
     ]
 }
 
@@ -249,6 +270,7 @@ const ID_TAKING: &[&str] = &[
     "verify_domain",
     "make_domain_primary",
     "remove_domain",
+    "revoke_api_key",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(

@@ -226,11 +226,28 @@ impl TestApp {
         client
     }
 
+    /// A connection of the test's own to the catalog, for looking at (or
+    /// aging) rows that no API shows.
+    pub async fn catalog_db(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.settings.runtime_url())
+            .await
+            .expect("catalog connects")
+    }
+
+    /// A client on `host` that sends `token` as its bearer credential.
+    pub fn bearer_client(&self, host: &str, token: &str) -> Client {
+        Client {
+            bearer: Some(token.to_owned()),
+            ..self.client(host)
+        }
+    }
+
     pub fn client(&self, host: &str) -> Client {
         Client {
             router: self.router.clone(),
             host: host.to_owned(),
             cookie: None,
+            bearer: None,
         }
     }
 }
@@ -239,6 +256,8 @@ pub struct Client {
     router: Router,
     pub host: String,
     pub cookie: Option<String>,
+    /// Sent as `Authorization: Bearer …` (an API key or access token).
+    pub bearer: Option<String>,
 }
 
 #[derive(Debug)]
@@ -263,6 +282,7 @@ impl Client {
             router: self.router.clone(),
             host: host.to_owned(),
             cookie: self.cookie.clone(),
+            bearer: self.bearer.clone(),
         }
     }
 
@@ -272,6 +292,7 @@ impl Client {
             router,
             host: self.host.clone(),
             cookie: self.cookie.clone(),
+            bearer: self.bearer.clone(),
         }
     }
 
@@ -282,6 +303,10 @@ impl Client {
         }
         if let Some(cookie) = &self.cookie {
             headers.insert(header::COOKIE, cookie.parse().expect("cookie header"));
+        }
+        if let Some(token) = &self.bearer {
+            let value = format!("Bearer {token}");
+            headers.insert(header::AUTHORIZATION, value.parse().expect("bearer header"));
         }
         let res = self
             .router

@@ -6,6 +6,7 @@
 mod harness;
 
 mod api;
+mod api_keys;
 mod attack;
 mod branding_assets;
 mod cli;
@@ -23,6 +24,7 @@ mod pages;
 mod placements;
 mod plans;
 mod platform_api;
+mod privileges;
 mod purge;
 mod ratelimit;
 mod receiver;

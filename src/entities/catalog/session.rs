@@ -7,6 +7,10 @@ pub struct Model {
     pub id: String,
     pub data: String,
     pub expires_at: DateTimeUtc,
+    /// The scope and subject signed in, copied out of `data` so that all of
+    /// one person's sessions can be ended together.
+    pub scope: Option<String>,
+    pub subject: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

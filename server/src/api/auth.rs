@@ -1,0 +1,77 @@
+//! The caller of an API route: the host's tenant, who is asking (a session
+//! cookie, an API key or a platform token in `Authorization: Bearer`), and the
+//! need the route table declared for the route. Handlers run their work
+//! through [`Authed::run`], which checks that need inside the tenant's
+//! transaction; they never check roles themselves.
+
+use super::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use tenantry::authz::Need;
+use tenantry::identity::{Actor, Caller};
+use tenantry::tenancy::{Engine, RequestScope, TenantCtx, TenantDb};
+use tenantry::Error;
+use tower_sessions::Session;
+
+pub struct Authed {
+    pub ctx: TenantCtx,
+    pub caller: Caller,
+    pub need: Need,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let scope = parts
+            .extensions
+            .get::<RequestScope>()
+            .cloned()
+            .ok_or(Error::NotFound)?;
+        let ctx = scope.tenant()?.clone();
+        // A route the table did not declare never gets here (see
+        // `api::router`); failing closed all the same.
+        let need =
+            parts.extensions.get::<Need>().copied().ok_or_else(|| {
+                Error::forbidden("undeclared", "this route declares no permission")
+            })?;
+        let caller = match bearer(parts) {
+            Some(token) => {
+                let engine = parts
+                    .extensions
+                    .get::<Engine>()
+                    .cloned()
+                    .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
+                tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await?
+            }
+            None => {
+                let session = Session::from_request_parts(parts, state)
+                    .await
+                    .map_err(|_| Error::Unexpected(anyhow::anyhow!("session layer missing")))?;
+                Caller::User(tenantry::session::subject(&session, &scope).await)
+            }
+        };
+        Ok(Self { ctx, caller, need })
+    }
+}
+
+impl Authed {
+    /// Runs `work` as the caller, once the declared need is met, and commits.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: AsyncFnOnce(&TenantDb, &Actor) -> tenantry::Result<T>,
+    {
+        let run = tenantry::identity::caller::run_as(&self.ctx, &self.caller, self.need, work);
+        Ok(run.await?)
+    }
+}
+
+/// The credential in `Authorization: Bearer <token>`, if one is sent.
+fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}

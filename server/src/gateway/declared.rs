@@ -1,0 +1,64 @@
+//! Server functions run only as declared: each one's [`Need`] comes from the
+//! app's table (`backend::needs`). An undeclared function is refused outright
+//! (fail closed), and the checks that need no database are made here, before
+//! the function runs: an anonymous caller is sent to sign in, a console
+//! function is not found on a tenant host and a tenant one not on the console.
+//! The role itself is checked by the function through the same `authz` API,
+//! inside its transaction.
+
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tenantry::authz::Need;
+use tenantry::tenancy::RequestScope;
+use tenantry::Error;
+use tenantry_app::backend::needs;
+use tower_sessions::Session;
+
+pub async fn layer(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let Some(need) = needs::need_of(&path) else {
+        tracing::error!(path, "server function declares no need; refused");
+        return refuse(&Error::forbidden(
+            "undeclared",
+            "this function declares no permission",
+        ));
+    };
+    if need == Need::Anyone {
+        return next.run(req).await;
+    }
+    let Some(scope) = req.extensions().get::<RequestScope>().cloned() else {
+        return refuse(&Error::NotFound);
+    };
+    let wrong_host = matches!(
+        (&scope, need),
+        (
+            RequestScope::Console,
+            Need::Reader | Need::Writer | Need::Admin
+        ) | (RequestScope::Tenant(_), Need::Superadmin)
+    );
+    if wrong_host {
+        return refuse(&Error::NotFound);
+    }
+    let signed_in = match req.extensions().get::<Session>() {
+        Some(session) => tenantry::session::subject(session, &scope).await.is_some(),
+        None => false,
+    };
+    if !signed_in {
+        return refuse(&Error::Unauthenticated);
+    }
+    next.run(req).await
+}
+
+/// The refusal in the shape server functions answer errors with (the app's
+/// `AppError`), so the browser shows it like any other.
+fn refuse(err: &Error) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN);
+    let body = serde_json::json!({
+        "code": err.code(),
+        "message": err.public_message(),
+        "field": null,
+    });
+    (status, axum::Json(body)).into_response()
+}

@@ -1,0 +1,270 @@
+//! API keys: a tenant's admins create them (the secret is shown once), name
+//! them, give them a role no higher than admin and an optional expiry, and
+//! revoke them. A key reads `tnt_<prefix>_<secret>`: the prefix finds the row
+//! and stays visible in lists; only a digest of the whole key is kept. The key
+//! names its tenant, so the gateway refuses it on any other tenant's host.
+
+use super::{secret_token, Actor, KeyGrant, Role};
+use crate::catalog::audit;
+use crate::entities::catalog::api_key as row;
+use crate::error::{Error, Result};
+use crate::tenancy::{Engine, TenantCtx, TenantId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Every key starts with this, so a leaked one is recognisable.
+pub const KEY_PREFIX: &str = "tnt_";
+const MAX_EXPIRY_DAYS: i64 = 3650;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    /// `tnt_<prefix>`: the part of the key that may be shown again.
+    pub prefix: String,
+    pub role: Role,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A key just created: the only time its secret exists outside the caller.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// A validated request for a key.
+pub struct NewKey {
+    pub name: String,
+    pub role: Role,
+    pub expires_in_days: Option<i64>,
+}
+
+impl NewKey {
+    /// `expires_in_days` empty means the key does not expire.
+    pub fn parse(name: &str, role: &str, expires_in_days: &str) -> Result<Self> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("name", "is required"));
+        }
+        if name.chars().count() > 100 {
+            return Err(Error::invalid("name", "must be at most 100 characters"));
+        }
+        let role = match Role::parse(role) {
+            Some(role) if role != Role::Owner => role,
+            _ => return Err(Error::invalid("role", "must be admin, member or viewer")),
+        };
+        let expires_in_days = match expires_in_days.trim() {
+            "" => None,
+            raw => match raw.parse::<i64>() {
+                Ok(days) if (1..=MAX_EXPIRY_DAYS).contains(&days) => Some(days),
+                _ => {
+                    return Err(Error::invalid(
+                        "expires_in_days",
+                        "must be a whole number of days from 1 to 3650, or empty",
+                    ))
+                }
+            },
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            role,
+            expires_in_days,
+        })
+    }
+}
+
+/// Creates a key on the actor's tenant. An admin cannot mint a key that
+/// outranks them (keys are never owners).
+pub async fn create(ctx: &TenantCtx, actor: &Actor, new: NewKey) -> Result<CreatedKey> {
+    crate::authz::check(
+        crate::authz::Need::Admin,
+        crate::authz::Principal::Member(actor.role),
+    )?;
+    let secret = secret_token::random();
+    let prefix = format!("{KEY_PREFIX}{}", &secret_token::random()[..12]);
+    let full = format!("{prefix}_{secret}");
+    let now = chrono::Utc::now();
+    let txn = sea_orm::TransactionTrait::begin(ctx.engine().catalog()).await?;
+    let saved = row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant: Set(ctx.id().uuid()),
+        name: Set(new.name),
+        prefix: Set(prefix),
+        secret_hash: Set(secret_token::digest(&full)),
+        role: Set(new.role.as_str().to_owned()),
+        created_by: Set(actor.label.clone()),
+        created_at: Set(now),
+        expires_at: Set(new.expires_in_days.map(|d| now + chrono::Duration::days(d))),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let detail = format!("{} ({})", saved.prefix, saved.name);
+    audit::record_in(
+        &txn,
+        &actor.label,
+        "api_key.created",
+        Some(ctx.id()),
+        &detail,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedKey {
+        key: to_key(saved)?,
+        secret: full,
+    })
+}
+
+/// The tenant's keys, newest first (revoked ones included, marked).
+pub async fn list(ctx: &TenantCtx) -> Result<Vec<ApiKey>> {
+    row::Entity::find()
+        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
+        .order_by_desc(row::Column::CreatedAt)
+        .all(ctx.engine().catalog())
+        .await?
+        .into_iter()
+        .map(to_key)
+        .collect()
+}
+
+/// Revokes one of the tenant's keys; it stops working at once. Another
+/// tenant's key is not found.
+pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<ApiKey> {
+    crate::authz::check(
+        crate::authz::Need::Admin,
+        crate::authz::Principal::Member(actor.role),
+    )?;
+    let txn = sea_orm::TransactionTrait::begin(ctx.engine().catalog()).await?;
+    let found = row::Entity::find_by_id(id)
+        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if found.revoked_at.is_some() {
+        return to_key(found);
+    }
+    let mut active: row::ActiveModel = found.into();
+    active.revoked_at = Set(Some(chrono::Utc::now()));
+    let saved = active.update(&txn).await?;
+    let detail = format!("{} ({})", saved.prefix, saved.name);
+    audit::record_in(
+        &txn,
+        &actor.label,
+        "api_key.revoked",
+        Some(ctx.id()),
+        &detail,
+    )
+    .await?;
+    txn.commit().await?;
+    to_key(saved)
+}
+
+/// The tenant and grant of a presented key, if it is a live one. Every
+/// failure is the same `Unauthenticated`.
+pub async fn authenticate(engine: &Engine, presented: &str) -> Result<(TenantId, KeyGrant)> {
+    let prefix = presented
+        .rsplit_once('_')
+        .map(|(prefix, _)| prefix)
+        .filter(|p| p.starts_with(KEY_PREFIX))
+        .ok_or(Error::Unauthenticated)?;
+    let found = row::Entity::find()
+        .filter(row::Column::Prefix.eq(prefix))
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let now = chrono::Utc::now();
+    let live = found.revoked_at.is_none() && found.expires_at.is_none_or(|at| at > now);
+    if !live || !secret_token::matches(presented, &found.secret_hash) {
+        return Err(Error::Unauthenticated);
+    }
+    let role = Role::parse(&found.role).ok_or(Error::Unauthenticated)?;
+    touch(engine, found.id, now).await?;
+    Ok((
+        TenantId::from_uuid(found.tenant),
+        KeyGrant {
+            id: found.id,
+            prefix: found.prefix,
+            role,
+        },
+    ))
+}
+
+/// A key that is still live, by id (what a token issued for it names).
+pub async fn grant_by_id(engine: &Engine, tenant: TenantId, id: Uuid) -> Result<KeyGrant> {
+    let found = row::Entity::find_by_id(id)
+        .filter(row::Column::Tenant.eq(tenant.uuid()))
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let now = chrono::Utc::now();
+    if found.revoked_at.is_some() || found.expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(KeyGrant {
+        id: found.id,
+        prefix: found.prefix,
+        role: Role::parse(&found.role).ok_or(Error::Unauthenticated)?,
+    })
+}
+
+/// Records use at most once a minute per key, so that a busy key does not
+/// turn every request into a write.
+async fn touch(engine: &Engine, id: Uuid, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let stale = now - chrono::Duration::seconds(60);
+    row::Entity::update_many()
+        .col_expr(row::Column::LastUsedAt, Expr::value(now))
+        .filter(row::Column::Id.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(row::Column::LastUsedAt.is_null())
+                .add(row::Column::LastUsedAt.lt(stale)),
+        )
+        .exec(engine.catalog())
+        .await?;
+    Ok(())
+}
+
+fn to_key(r: row::Model) -> Result<ApiKey> {
+    let role = Role::parse(&r.role).ok_or_else(|| anyhow::anyhow!("unknown role {:?}", r.role))?;
+    Ok(ApiKey {
+        id: r.id,
+        name: r.name,
+        prefix: r.prefix,
+        role,
+        created_by: r.created_by,
+        created_at: r.created_at,
+        expires_at: r.expires_at,
+        last_used_at: r.last_used_at,
+        revoked_at: r.revoked_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewKey;
+
+    #[test]
+    fn key_requests_name_the_field_that_is_wrong() {
+        let field = |r: crate::Result<NewKey>| r.err().and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(field(NewKey::parse(" ", "member", "")), Some("name".into()));
+        assert_eq!(field(NewKey::parse("ci", "owner", "")), Some("role".into()));
+        assert_eq!(
+            field(NewKey::parse("ci", "member", "0")),
+            Some("expires_in_days".into())
+        );
+        assert_eq!(
+            field(NewKey::parse("ci", "member", "soon")),
+            Some("expires_in_days".into())
+        );
+        let ok = NewKey::parse("ci", "viewer", "30").expect("valid");
+        assert_eq!(ok.expires_in_days, Some(30));
+    }
+}
