@@ -61,6 +61,9 @@ pub enum Error {
     /// Sign-in throttled after repeated failures.
     #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// An API key sent more requests than its own limit allows.
+    #[error("this API key's rate limit is exceeded; retry in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     #[error("unexpected error")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -94,6 +97,7 @@ impl Error {
             Error::Suspended => "tenant_suspended",
             Error::Plan(refusal) => refusal.code,
             Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Unexpected(_) => "internal",
         }
     }
@@ -108,7 +112,7 @@ impl Error {
             Error::Forbidden { .. } | Error::Suspended => 403,
             Error::Plan(refusal) if refusal.code == PlanRefusal::QUOTA => 429,
             Error::Plan(_) => 403,
-            Error::TooManyAttempts { .. } => 429,
+            Error::TooManyAttempts { .. } | Error::RateLimited { .. } => 429,
             Error::Unexpected(_) => 500,
         }
     }

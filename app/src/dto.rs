@@ -344,6 +344,7 @@ pub struct ApiKeyDto {
     pub name: String,
     pub prefix: String,
     pub role: String,
+    pub requests_per_second: Option<u32>,
     pub created_by: String,
     pub created_at: String,
     pub expires_at: Option<String>,

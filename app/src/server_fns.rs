@@ -427,14 +427,16 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
     backend::api_keys::list_api_keys().await
 }
 
-/// `expires_in_days` empty: the key does not expire.
+/// `expires_in_days` empty: the key does not expire; `requests_per_second`
+/// empty: only the organisation's rate limit applies.
 #[server]
 pub async fn create_api_key(
     name: String,
     role: String,
     expires_in_days: String,
+    requests_per_second: String,
 ) -> Result<CreatedApiKeyDto, AppError> {
-    backend::api_keys::create_api_key(name, role, expires_in_days).await
+    backend::api_keys::create_api_key(name, role, expires_in_days, requests_per_second).await
 }
 
 #[server]

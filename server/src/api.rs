@@ -85,7 +85,12 @@ pub fn table() -> Vec<ApiRoute> {
             "/api/v1/api-keys",
             Admin,
             "Create an API key (its secret is shown only in this response)",
-            &[("name", true), ("role", true), ("expires_in_days", false)],
+            &[
+                ("name", true),
+                ("role", true),
+                ("expires_in_days", false),
+                ("requests_per_second", false),
+            ],
             "api_key",
             post(keys::create),
         ),

@@ -17,6 +17,7 @@ use uuid::Uuid;
 /// Every key starts with this, so a leaked one is recognisable.
 pub const KEY_PREFIX: &str = "tnt_";
 const MAX_EXPIRY_DAYS: i64 = 3650;
+const MAX_KEY_RATE: u32 = 10_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiKey {
@@ -25,6 +26,7 @@ pub struct ApiKey {
     /// `tnt_<prefix>`: the part of the key that may be shown again.
     pub prefix: String,
     pub role: Role,
+    pub requests_per_second: Option<u32>,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -44,11 +46,18 @@ pub struct NewKey {
     pub name: String,
     pub role: Role,
     pub expires_in_days: Option<i64>,
+    pub requests_per_second: Option<u32>,
 }
 
 impl NewKey {
-    /// `expires_in_days` empty means the key does not expire.
-    pub fn parse(name: &str, role: &str, expires_in_days: &str) -> Result<Self> {
+    /// `expires_in_days` empty means the key does not expire;
+    /// `requests_per_second` empty, that only the tenant's limit applies.
+    pub fn parse(
+        name: &str,
+        role: &str,
+        expires_in_days: &str,
+        requests_per_second: &str,
+    ) -> Result<Self> {
         let name = name.trim();
         if name.is_empty() {
             return Err(Error::invalid("name", "is required"));
@@ -72,10 +81,23 @@ impl NewKey {
                 }
             },
         };
+        let requests_per_second = match requests_per_second.trim() {
+            "" => None,
+            raw => match raw.parse::<u32>() {
+                Ok(n) if (1..=MAX_KEY_RATE).contains(&n) => Some(n),
+                _ => {
+                    return Err(Error::invalid(
+                        "requests_per_second",
+                        "must be a whole number from 1 to 10000, or empty",
+                    ))
+                }
+            },
+        };
         Ok(Self {
             name: name.to_owned(),
             role,
             expires_in_days,
+            requests_per_second,
         })
     }
 }
@@ -99,6 +121,7 @@ pub async fn create(ctx: &TenantCtx, actor: &Actor, new: NewKey) -> Result<Creat
         prefix: Set(prefix),
         secret_hash: Set(secret_token::digest(&full)),
         role: Set(new.role.as_str().to_owned()),
+        requests_per_second: Set(new.requests_per_second.map(|n| n as i32)),
         created_by: Set(actor.label.clone()),
         created_at: Set(now),
         expires_at: Set(new.expires_in_days.map(|d| now + chrono::Duration::days(d))),
@@ -185,16 +208,8 @@ pub async fn authenticate(engine: &Engine, presented: &str) -> Result<(TenantId,
     if !live || !secret_token::matches(presented, &found.secret_hash) {
         return Err(Error::Unauthenticated);
     }
-    let role = Role::parse(&found.role).ok_or(Error::Unauthenticated)?;
     touch(engine, found.id, now).await?;
-    Ok((
-        TenantId::from_uuid(found.tenant),
-        KeyGrant {
-            id: found.id,
-            prefix: found.prefix,
-            role,
-        },
-    ))
+    Ok((TenantId::from_uuid(found.tenant), grant_of(found)?))
 }
 
 /// A key that is still live, by id (what a token issued for it names).
@@ -208,10 +223,15 @@ pub async fn grant_by_id(engine: &Engine, tenant: TenantId, id: Uuid) -> Result<
     if found.revoked_at.is_some() || found.expires_at.is_some_and(|at| at <= now) {
         return Err(Error::Unauthenticated);
     }
+    grant_of(found)
+}
+
+fn grant_of(found: row::Model) -> Result<KeyGrant> {
     Ok(KeyGrant {
         id: found.id,
-        prefix: found.prefix,
         role: Role::parse(&found.role).ok_or(Error::Unauthenticated)?,
+        prefix: found.prefix,
+        requests_per_second: found.requests_per_second.map(|n| n.max(1) as u32),
     })
 }
 
@@ -239,6 +259,7 @@ fn to_key(r: row::Model) -> Result<ApiKey> {
         name: r.name,
         prefix: r.prefix,
         role,
+        requests_per_second: r.requests_per_second.map(|n| n.max(1) as u32),
         created_by: r.created_by,
         created_at: r.created_at,
         expires_at: r.expires_at,
@@ -254,17 +275,28 @@ mod tests {
     #[test]
     fn key_requests_name_the_field_that_is_wrong() {
         let field = |r: crate::Result<NewKey>| r.err().and_then(|e| e.field().map(str::to_owned));
-        assert_eq!(field(NewKey::parse(" ", "member", "")), Some("name".into()));
-        assert_eq!(field(NewKey::parse("ci", "owner", "")), Some("role".into()));
         assert_eq!(
-            field(NewKey::parse("ci", "member", "0")),
+            field(NewKey::parse(" ", "member", "", "")),
+            Some("name".into())
+        );
+        assert_eq!(
+            field(NewKey::parse("ci", "owner", "", "")),
+            Some("role".into())
+        );
+        assert_eq!(
+            field(NewKey::parse("ci", "member", "0", "")),
             Some("expires_in_days".into())
         );
         assert_eq!(
-            field(NewKey::parse("ci", "member", "soon")),
+            field(NewKey::parse("ci", "member", "soon", "")),
             Some("expires_in_days".into())
         );
-        let ok = NewKey::parse("ci", "viewer", "30").expect("valid");
+        assert_eq!(
+            field(NewKey::parse("ci", "member", "", "0")),
+            Some("requests_per_second".into())
+        );
+        let ok = NewKey::parse("ci", "viewer", "30", "5").expect("valid");
         assert_eq!(ok.expires_in_days, Some(30));
+        assert_eq!(ok.requests_per_second, Some(5));
     }
 }

@@ -20,12 +20,14 @@ pub enum Caller {
     Key(KeyGrant),
 }
 
-/// What an API key may do: the key's id, its visible prefix and its role.
+/// What an API key may do: the key's id, its visible prefix, its role and
+/// its own rate limit, if it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyGrant {
     pub id: Uuid,
     pub prefix: String,
     pub role: Role,
+    pub requests_per_second: Option<u32>,
 }
 
 /// A checked caller.

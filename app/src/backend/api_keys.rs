@@ -10,6 +10,7 @@ fn dto(k: ApiKey) -> ApiKeyDto {
         name: k.name,
         prefix: k.prefix,
         role: k.role.as_str().to_owned(),
+        requests_per_second: k.requests_per_second,
         created_by: k.created_by,
         created_at: timestamp(k.created_at),
         expires_at: k.expires_at.map(timestamp),
@@ -33,9 +34,10 @@ pub async fn create_api_key(
     name: String,
     role: String,
     expires_in_days: String,
+    requests_per_second: String,
 ) -> Result<CreatedApiKeyDto, AppError> {
     let (ctx, actor) = admin_actor().await?;
-    let new = NewKey::parse(&name, &role, &expires_in_days).map_err(fail)?;
+    let new = NewKey::parse(&name, &role, &expires_in_days, &requests_per_second).map_err(fail)?;
     let created = api_keys::create(&ctx, &actor, new).await.map_err(fail)?;
     Ok(CreatedApiKeyDto {
         key: dto(created.key),

@@ -14,6 +14,8 @@ impl MigrationName for Migration {
 const TABLES: &[&str] = &[
     // API keys: only a SHA-256 of the secret is kept; `prefix` is the visible,
     // unique part that finds the row (`tnt_<prefix>_<secret>`).
+    // `requests_per_second` is the key's own rate limit (NULL: only the
+    // tenant's).
     "CREATE TABLE api_keys (
         id uuid NOT NULL PRIMARY KEY,
         tenant uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -21,6 +23,7 @@ const TABLES: &[&str] = &[
         prefix text NOT NULL,
         secret_hash text NOT NULL,
         role text NOT NULL,
+        requests_per_second integer NULL,
         created_by text NOT NULL,
         created_at timestamptz NOT NULL,
         expires_at timestamptz NULL,

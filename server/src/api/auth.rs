@@ -9,7 +9,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use tenantry::authz::Need;
-use tenantry::identity::{Actor, Caller};
+use tenantry::identity::{Actor, Caller, KeyGrant};
+use tenantry::ratelimit::Rate;
 use tenantry::tenancy::{Engine, RequestScope, TenantCtx, TenantDb};
 use tenantry::Error;
 use tower_sessions::Session;
@@ -43,7 +44,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
                     .get::<Engine>()
                     .cloned()
                     .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
-                tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await?
+                let caller =
+                    tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await?;
+                if let Caller::Key(grant) = &caller {
+                    within_key_rate(&engine, grant).await?;
+                }
+                caller
             }
             None => {
                 let session = Session::from_request_parts(parts, state)
@@ -65,6 +71,28 @@ impl Authed {
         let run = tenantry::identity::caller::run_as(&self.ctx, &self.caller, self.need, work);
         Ok(run.await?)
     }
+}
+
+/// A key with a rate limit of its own gets its own bucket, beside the
+/// tenant's (which the gateway has already charged): one busy integration
+/// cannot use up the organisation's whole allowance.
+async fn within_key_rate(engine: &Engine, grant: &KeyGrant) -> Result<(), ApiError> {
+    let Some(per_second) = grant.requests_per_second else {
+        return Ok(());
+    };
+    let rate = Rate::per_second(per_second, per_second);
+    let decision = engine
+        .rate_limiter()
+        .check(&format!("api_key:{}", grant.id), rate)
+        .await;
+    if decision.allowed {
+        return Ok(());
+    }
+    let retry = decision.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    Err(Error::RateLimited {
+        retry_after_secs: retry,
+    }
+    .into())
 }
 
 /// The credential in `Authorization: Bearer <token>`, if one is sent.

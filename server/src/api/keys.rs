@@ -26,6 +26,7 @@ pub async fn create(auth: Authed, body: Bytes) -> Result<Response, ApiError> {
         &body.string("name")?,
         &body.string("role")?,
         &body.optional_string("expires_in_days")?,
+        &body.optional_string("requests_per_second")?,
     )?;
     let actor = auth.run(async |_, actor| Ok(actor.clone())).await?;
     let created = api_keys::create(&auth.ctx, &actor, new).await?;

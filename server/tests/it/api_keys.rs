@@ -16,25 +16,8 @@ on_both_backends!(
     keys_are_kept_only_as_digests_and_never_listed_again,
     key_requests_are_validated_and_members_cannot_create_keys,
     the_openapi_document_describes_every_route,
+    a_key_with_its_own_rate_limit_is_refused_past_it_and_others_are_not,
 );
-
-/// A key of `slug` with `role`, created by its owner through the API.
-async fn key(app: &TestApp, slug: &str, role: &str) -> String {
-    let mut owner = app.owner_client(slug).await;
-    let res = owner
-        .post_json(
-            "/api/v1/api-keys",
-            json!({"name": format!("{slug} {role}"), "role": role}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let secret = res.json()["api_key"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
-    assert!(secret.starts_with("tnt_"), "{secret}");
-    secret
-}
 
 async fn project(app: &TestApp, slug: &str, name: &str) {
     let mut owner = app.owner_client(slug).await;
@@ -49,7 +32,7 @@ async fn an_api_key_lists_its_tenants_projects_and_is_refused_on_another_host(ap
     app.tenant("bravo").await;
     project(&app, "alpha", "Alpha roadmap").await;
     project(&app, "bravo", "Bravo secret").await;
-    let secret = key(&app, "alpha", "member").await;
+    let secret = app.api_key("alpha", "member").await;
 
     let mut on_alpha = app.bearer_client("alpha.localhost", &secret);
     let res = on_alpha.get("/api/v1/projects").await;
@@ -92,7 +75,7 @@ async fn a_token_carries_its_tenant_and_is_refused_on_another_host_or_when_tampe
     app.tenant("alpha").await;
     app.tenant("bravo").await;
     project(&app, "alpha", "Alpha roadmap").await;
-    let secret = key(&app, "alpha", "viewer").await;
+    let secret = app.api_key("alpha", "viewer").await;
     let mut by_key = app.bearer_client("alpha.localhost", &secret);
     let res = by_key.post_json("/api/v1/token", json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
@@ -171,7 +154,7 @@ fn encode_url(text: &str) -> String {
 
 async fn revoked_and_expired_keys_stop_working_at_once(app: TestApp) {
     app.tenant("alpha").await;
-    let secret = key(&app, "alpha", "member").await;
+    let secret = app.api_key("alpha", "member").await;
     let mut by_key = app.bearer_client("alpha.localhost", &secret);
     let token = by_key.post_json("/api/v1/token", json!({})).await.json()["token"]["access_token"]
         .as_str()
@@ -197,7 +180,7 @@ async fn revoked_and_expired_keys_stop_working_at_once(app: TestApp) {
     );
 
     // An expired key: its expiry moved into the past.
-    let secret = key(&app, "alpha", "member").await;
+    let secret = app.api_key("alpha", "member").await;
     let prefix = secret.rsplit_once('_').expect("prefix").0.to_owned();
     let catalog = app.catalog_db().await;
     let row = api_key::Entity::find()
@@ -221,7 +204,7 @@ async fn revoked_and_expired_keys_stop_working_at_once(app: TestApp) {
 
 async fn keys_are_kept_only_as_digests_and_never_listed_again(app: TestApp) {
     app.tenant("alpha").await;
-    let secret = key(&app, "alpha", "admin").await;
+    let secret = app.api_key("alpha", "admin").await;
     let catalog = app.catalog_db().await;
     let rows = api_key::Entity::find().all(&catalog).await.expect("rows");
     let row = format!("{:?}", rows);
@@ -295,4 +278,36 @@ async fn the_openapi_document_describes_every_route(app: TestApp) {
     let create = &doc["paths"]["/api/v1/api-keys"]["post"]["requestBody"]["content"]
         ["application/json"]["schema"];
     assert_eq!(create["required"], json!(["name", "role"]));
+}
+
+async fn a_key_with_its_own_rate_limit_is_refused_past_it_and_others_are_not(app: TestApp) {
+    app.tenant("alpha").await;
+    let mut owner = app.owner_client("alpha").await;
+    let res = owner
+        .post_json(
+            "/api/v1/api-keys",
+            json!({"name": "slow", "role": "viewer", "requests_per_second": "1"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(res.json()["api_key"]["key"]["requests_per_second"], 1);
+    let slow = res.json()["api_key"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let other = app.api_key("alpha", "viewer").await;
+    let mut by_slow = app.bearer_client("alpha.localhost", &slow);
+    assert_eq!(by_slow.get("/api/v1/projects").await.status, StatusCode::OK);
+    let res = by_slow.get("/api/v1/projects").await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text);
+    assert_eq!(res.json()["error"]["code"], "rate_limited");
+    // The other key, and the members, still get through.
+    let mut by_other = app.bearer_client("alpha.localhost", &other);
+    for _ in 0..3 {
+        assert_eq!(
+            by_other.get("/api/v1/projects").await.status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::OK);
 }

@@ -79,7 +79,8 @@ async fn victim(app: &TestApp) -> Victim {
     let key = tenantry::identity::api_keys::create(
         &ctx,
         &tenantry::identity::Actor::of_member(member.clone()),
-        tenantry::identity::api_keys::NewKey::parse("Bravo secret key", "admin", "").expect("key"),
+        tenantry::identity::api_keys::NewKey::parse("Bravo secret key", "admin", "", "")
+            .expect("key"),
     )
     .await
     .expect("api key");
@@ -248,6 +249,7 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("on", "true".into()),
         ("key_id", v.key_id.clone()),
         ("expires_in_days", "30".into()),
+        ("requests_per_second", "".into()),
     ]
 }
 

@@ -234,6 +234,25 @@ impl TestApp {
             .expect("catalog connects")
     }
 
+    /// A new API key of `slug` with `role`, created by its owner through the
+    /// API; the secret.
+    pub async fn api_key(&self, slug: &str, role: &str) -> String {
+        let mut owner = self.owner_client(slug).await;
+        let res = owner
+            .post_json(
+                "/api/v1/api-keys",
+                serde_json::json!({"name": format!("{slug} {role}"), "role": role}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let secret = res.json()["api_key"]["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned();
+        assert!(secret.starts_with("tnt_"), "{secret}");
+        secret
+    }
+
     /// A client on `host` that sends `token` as its bearer credential.
     pub fn bearer_client(&self, host: &str, token: &str) -> Client {
         Client {

@@ -139,6 +139,7 @@ fn matrix_form() -> Vec<(&'static str, String)> {
         ("kind", "boolean".into()),
         ("on", "true".into()),
         ("expires_in_days", "30".into()),
+        ("requests_per_second", "".into()),
     ]
 }
 
@@ -190,19 +191,8 @@ pub(crate) async fn every_server_function_is_allowed_exactly_for_the_roles_its_n
 pub(crate) async fn every_api_route_is_allowed_exactly_for_the_roles_its_need_admits(app: TestApp) {
     let mut callers = members_of_alpha(&app).await;
     // API keys of each role a key may have, and a token issued for one.
-    let mut owner = app.owner_client("alpha").await;
     for role in [Role::Admin, Role::Member, Role::Viewer] {
-        let res = owner
-            .post_json(
-                "/api/v1/api-keys",
-                json!({"name": role.as_str(), "role": role.as_str()}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-        let secret = res.json()["api_key"]["secret"]
-            .as_str()
-            .expect("secret")
-            .to_owned();
+        let secret = app.api_key("alpha", role.as_str()).await;
         let mut client = app.bearer_client("alpha.localhost", &secret);
         if role == Role::Member {
             let res = client.post_json("/api/v1/token", json!({})).await;

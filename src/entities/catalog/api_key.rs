@@ -11,6 +11,7 @@ pub struct Model {
     pub prefix: String,
     pub secret_hash: String,
     pub role: String,
+    pub requests_per_second: Option<i32>,
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,

@@ -53,6 +53,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                                 </select>
                             </label>
                             <Field label="Expires in (days, empty for never)" name="expires_in_days" kind="number" error=create_error />
+                            <Field label="Requests per second (empty: the organisation's limit)" name="requests_per_second" kind="number" error=create_error />
                             <button type="submit" class=BUTTON>"Create key"</button>
                         </div>
                     </ActionForm>
@@ -70,7 +71,7 @@ fn KeyTable(list: Vec<ApiKeyDto>, revoke: ServerAction<RevokeApiKey>) -> impl In
     view! {
         <table class="w-full text-left text-sm" data-testid="api-key-table">
             <thead><tr class="border-b text-slate-500">
-                <th class="py-2">"Name"</th><th>"Key"</th><th>"Role"</th><th>"Last used"</th><th>"Expires"</th><th></th>
+                <th class="py-2">"Name"</th><th>"Key"</th><th>"Role"</th><th>"Rate"</th><th>"Last used"</th><th>"Expires"</th><th></th>
             </tr></thead>
             <tbody>
                 {list.into_iter().map(|k| {
@@ -80,6 +81,7 @@ fn KeyTable(list: Vec<ApiKeyDto>, revoke: ServerAction<RevokeApiKey>) -> impl In
                             <td class="py-2">{k.name.clone()}</td>
                             <td><code>{format!("{}_…", k.prefix)}</code></td>
                             <td>{k.role.clone()}</td>
+                            <td>{k.requests_per_second.map(|n| format!("{n}/s")).unwrap_or_else(|| "—".into())}</td>
                             <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
                             <td>{k.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
                             <td>
