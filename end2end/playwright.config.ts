@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { MAILDIR, SMTP_PORT } from "./tests/mail";
 
 // Two projects, one per backend, each against its own freshly started server.
 const servers = [
@@ -42,6 +43,16 @@ export default defineConfig({
     {
       command: "pebble-challtestsrv -dns01 127.0.0.1:8053 -management 127.0.0.1:8055 -http01 '' -https01 '' -tlsalpn01 ''",
       port: 8055,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    // A real SMTP server both Tenantry servers send through (serve.sh); it
+    // keeps what it receives in a maildir the specs read.
+    {
+      command: `rm -rf ${MAILDIR} && $HOME/.cache/tenantry/venv/bin/aiosmtpd -n -l 127.0.0.1:${SMTP_PORT} -c aiosmtpd.handlers.Mailbox ${MAILDIR}`,
+      port: SMTP_PORT,
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: "ignore",

@@ -132,6 +132,21 @@ pub struct Settings {
     /// broadcast on its pub/sub; unset: counters in memory, changes through
     /// Postgres LISTEN/NOTIFY (or a one-second refresh on SQLite).
     pub redis_url: Option<SecretString>,
+    /// Outgoing mail server: `smtp://user:pass@host:port` (no TLS),
+    /// `…?tls=required` (STARTTLS), `…?tls=opportunistic` or `smtps://…`
+    /// (TLS from the start). A secret: it may carry a password. Unset: mail
+    /// is kept in the dev mailbox on the console and nothing is sent.
+    pub smtp_url: Option<SecretString>,
+    /// The sender address; the display name is the tenant's.
+    pub mail_from: String,
+    /// Delivery attempts before a message is marked failed.
+    pub mail_max_attempts: u32,
+    /// First retry delay; doubles with each attempt.
+    pub mail_retry_base_secs: u64,
+    /// How long an invitation link stays valid.
+    pub invitation_ttl_hours: u32,
+    /// How long a password-reset link stays valid.
+    pub password_reset_ttl_minutes: u32,
 }
 
 #[derive(Serialize)]
@@ -171,6 +186,11 @@ struct Defaults {
     default_plan: &'static str,
     signin_attempts_per_account: u32,
     signin_attempts_per_ip: u32,
+    mail_from: &'static str,
+    mail_max_attempts: u32,
+    mail_retry_base_secs: u64,
+    invitation_ttl_hours: u32,
+    password_reset_ttl_minutes: u32,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -210,6 +230,11 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     default_plan: "standard",
     signin_attempts_per_account: 5,
     signin_attempts_per_ip: 50,
+    mail_from: "no-reply@localhost",
+    mail_max_attempts: 8,
+    mail_retry_base_secs: 30,
+    invitation_ttl_hours: 72,
+    password_reset_ttl_minutes: 60,
 };
 
 /// Which database engine the settings select.

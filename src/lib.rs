@@ -13,6 +13,7 @@ pub mod failpoint;
 pub mod flags;
 pub mod identity;
 pub(crate) mod listen;
+pub mod mail;
 pub mod plans;
 pub mod platform;
 pub mod policy;

@@ -31,7 +31,7 @@ mod sqlite;
 mod tenant_db;
 mod unscoped;
 
-pub use ctx::{RequestScope, TenantCtx, TenantRecord};
+pub use ctx::{RequestScope, SiteOrigin, TenantCtx, TenantRecord};
 pub use engine::Engine;
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use tenant_db::TenantDb;

@@ -82,10 +82,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/flags") view=console::flags::ConsoleFlags ssr=SsrMode::Async />
                 <Route path=path!("/console/flags/:key") view=console::flags::ConsoleFlag ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
+                <Route path=path!("/console/mailbox") view=console::mailbox::ConsoleMailbox ssr=SsrMode::Async />
                 <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
                 <Route path=path!("/console/webhooks") view=webhooks::ConsoleWebhooks ssr=SsrMode::Async />
                 <Route path=path!("/") view=tenant::projects::ProjectsPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=tenant::login::TenantLoginPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=tenant::account::AcceptInvitationPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=tenant::account::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=tenant::account::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=tenant::project::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=tenant::members::MembersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage ssr=SsrMode::Async />

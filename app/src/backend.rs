@@ -8,6 +8,7 @@ pub mod console;
 pub mod domains;
 pub mod exports;
 pub mod flags;
+pub mod invitations;
 pub mod members;
 pub mod needs;
 pub mod placements;
@@ -26,7 +27,7 @@ use tenantry::authz::{self, Need, Principal};
 use tenantry::entities::catalog::tenant_branding;
 use tenantry::identity::admins::Admin;
 use tenantry::identity::members::{self as member_svc, Member};
-use tenantry::tenancy::{Engine, RequestScope, TenantCtx};
+use tenantry::tenancy::{Engine, RequestScope, SiteOrigin, TenantCtx};
 use tenantry::Error;
 use tower_sessions::Session;
 
@@ -70,6 +71,14 @@ pub async fn engine() -> Result<Engine, AppError> {
                 "engine missing from request"
             )))
         })
+}
+
+/// The address this request was made to, the base of mailed links.
+pub async fn site_origin() -> Result<String, AppError> {
+    leptos_axum::extract::<Extension<SiteOrigin>>()
+        .await
+        .map(|Extension(SiteOrigin(origin))| origin)
+        .map_err(|_| fail(Error::NotFound))
 }
 
 pub async fn session() -> Result<Session, AppError> {

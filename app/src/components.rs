@@ -256,6 +256,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                             <A href="/console/fleet">"Fleet"</A>
                             <A href="/console/webhooks">"Webhooks"</A>
                             <A href="/console/audit">"Audit log"</A>
+                            <A href="/console/mailbox">"Mailbox"</A>
                             <SignedInAs email=v.email class="" />
                         })}
                     </nav>

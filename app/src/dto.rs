@@ -358,3 +358,37 @@ pub struct CreatedApiKeyDto {
     pub key: ApiKeyDto,
     pub secret: String,
 }
+
+/// An invitation as the tenant's admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationDto {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub invited_by: String,
+    pub expires_at: String,
+    /// `pending`, `accepted`, `revoked` or `expired`.
+    pub state: String,
+}
+
+/// What an invitation link offers, shown before it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationOfferDto {
+    pub email: String,
+    pub role: String,
+    pub organisation: String,
+}
+
+/// A message in the console's dev mailbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailDto {
+    pub id: String,
+    pub to: String,
+    pub from_name: String,
+    pub subject: String,
+    pub text: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}

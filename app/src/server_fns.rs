@@ -443,3 +443,58 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(key_id: String) -> Result<ApiKeyDto, AppError> {
     backend::api_keys::revoke_api_key(key_id).await
 }
+
+#[server]
+pub async fn list_invitations() -> Result<Vec<InvitationDto>, AppError> {
+    backend::invitations::list_invitations().await
+}
+
+#[server]
+pub async fn invite_member(email: String, role: String) -> Result<InvitationDto, AppError> {
+    backend::invitations::invite_member(email, role).await
+}
+
+#[server]
+pub async fn resend_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
+    backend::invitations::resend_invitation(invitation_id).await
+}
+
+#[server]
+pub async fn revoke_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
+    backend::invitations::revoke_invitation(invitation_id).await
+}
+
+#[server]
+pub async fn invitation_offer(token: String) -> Result<InvitationOfferDto, AppError> {
+    backend::invitations::invitation_offer(token).await
+}
+
+/// Creates the invited account; returns its email (to sign in with).
+#[server]
+pub async fn accept_invitation(
+    token: String,
+    display_name: String,
+    password: String,
+) -> Result<String, AppError> {
+    backend::invitations::accept_invitation(token, display_name, password).await
+}
+
+#[server]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    backend::invitations::request_password_reset(email).await
+}
+
+#[server]
+pub async fn reset_link_valid(token: String) -> Result<(), AppError> {
+    backend::invitations::reset_link_valid(token).await
+}
+
+#[server]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    backend::invitations::reset_password(token, password).await
+}
+
+#[server]
+pub async fn list_mailbox() -> Result<Vec<MailDto>, AppError> {
+    backend::console::list_mailbox().await
+}

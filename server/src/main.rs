@@ -52,6 +52,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         print_dev_banner(&engine).await?;
     }
     tokio::spawn(tenantry::events::dispatch::run(engine.clone()));
+    tokio::spawn(tenantry::mail::outbox::run(engine.clone()));
     tokio::spawn(tenantry::platform::maintenance_loop(
         engine.clone(),
         CatalogSessionStore::new(engine.clone()),

@@ -157,6 +157,32 @@ pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
     Ok(Some(to_member(user, role)))
 }
 
+/// The member with this email, if any.
+pub async fn find_by_email(db: &TenantDb, email: &Email) -> Result<Option<Member>> {
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?;
+    match found {
+        Some(u) => find(db, u.id).await,
+        None => Ok(None),
+    }
+}
+
+/// Sets a member's password (already checked against the policy).
+pub async fn set_password(db: &TenantDb, user_id: Uuid, password: String) -> Result<()> {
+    let hash = password::hash_blocking(password).await?;
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, hash.into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
 /// How many members the tenant has (what `max_members` counts).
 pub async fn count(db: &TenantDb) -> Result<u64> {
     Ok(membership::Entity::find().count(db).await?)

@@ -158,3 +158,10 @@ impl RequestScope {
         }
     }
 }
+
+/// The address the request was made to, as a browser would write it
+/// (`https://acme.example.com`, `http://acme.localhost:3000`): the base of
+/// links that are mailed out. Set by the gateway from the resolved host, so
+/// it always names a host of the request's own tenant (or the console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteOrigin(pub String);

@@ -146,3 +146,26 @@ pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
         })
         .collect())
 }
+
+/// The dev mailbox: the latest outgoing messages (bodies of delivered ones
+/// are blanked once the mail server has them).
+pub async fn list_mailbox() -> Result<Vec<crate::dto::MailDto>, AppError> {
+    let (engine, _) = admin().await?;
+    let messages = tenantry::mail::outbox::recent(&engine, 100)
+        .await
+        .map_err(fail)?;
+    Ok(messages
+        .into_iter()
+        .map(|m| crate::dto::MailDto {
+            id: m.id.to_string(),
+            to: m.to,
+            from_name: m.from_name,
+            subject: m.subject,
+            text: m.text,
+            state: m.state,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            created_at: timestamp(m.created_at),
+        })
+        .collect())
+}

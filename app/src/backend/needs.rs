@@ -11,6 +11,12 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("page_context", Anyone),
     ("sign_in", Anyone),
     ("logout", Anyone),
+    // Reached from an email link, signed out.
+    ("invitation_offer", Anyone),
+    ("accept_invitation", Anyone),
+    ("request_password_reset", Anyone),
+    ("reset_link_valid", Anyone),
+    ("reset_password", Anyone),
     // The product, on a tenant host.
     ("list_projects", Reader),
     ("get_project", Reader),
@@ -30,6 +36,10 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("list_api_keys", Admin),
     ("create_api_key", Admin),
     ("revoke_api_key", Admin),
+    ("list_invitations", Admin),
+    ("invite_member", Admin),
+    ("resend_invitation", Admin),
+    ("revoke_invitation", Admin),
     // One tenant's settings: its admins on its host, superadmins on the console.
     ("list_webhooks", Manage),
     ("create_webhook", Manage),
@@ -60,6 +70,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("resume_tenant", Superadmin),
     ("delete_tenant", Superadmin),
     ("list_audit", Superadmin),
+    ("list_mailbox", Superadmin),
     ("list_plans", Superadmin),
     ("save_plan", Superadmin),
     ("remove_plan", Superadmin),

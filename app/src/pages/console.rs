@@ -3,6 +3,7 @@ pub mod flags;
 pub mod fleet;
 pub mod home;
 pub mod login;
+pub mod mailbox;
 pub mod placement;
 pub mod plans;
 pub mod tenant;

@@ -13,7 +13,7 @@ use leptos::server_fn::ServerFn;
 use std::net::SocketAddr;
 use tenantry::catalog::resolve::{self, normalise_host};
 use tenantry::identity::throttle::ClientIp;
-use tenantry::tenancy::{Engine, RequestScope, TenantState};
+use tenantry::tenancy::{Engine, RequestScope, SiteOrigin, TenantState};
 use tenantry_app::server_fns::{Logout, PageContext};
 use tracing::Instrument;
 
@@ -74,12 +74,15 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
         }
     };
+    // Under path-prefix routing, links to this tenant keep its `/t/<slug>`.
+    let mut site_prefix = String::new();
     if scope.is_none()
         && engine.settings().path_prefix_routing
         && host == engine.settings().base_domain
     {
         match strip_tenant_prefix(req.uri()) {
             Some((slug, rest)) => {
+                site_prefix = format!("/t/{slug}");
                 scope = resolve::by_slug(engine, &slug).await.unwrap_or(None);
                 *req.uri_mut() = rest;
             }
@@ -127,6 +130,13 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     req.extensions_mut().insert(client);
     req.extensions_mut().insert(scope);
     req.extensions_mut().insert(engine.clone());
+    let scheme = if engine.settings().secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    req.extensions_mut()
+        .insert(SiteOrigin(format!("{scheme}://{authority}{site_prefix}")));
     req.extensions_mut().insert(EffectiveHost {
         name: host,
         authority,

@@ -36,6 +36,7 @@ struct Victim {
     delivery_id: String,
     domain_id: String,
     key_id: String,
+    invitation_id: String,
     secrets: Vec<String>,
 }
 
@@ -84,6 +85,15 @@ async fn victim(app: &TestApp) -> Victim {
     )
     .await
     .expect("api key");
+    let invitation = tenantry::identity::invitations::invite(
+        &ctx,
+        &tenantry::identity::Actor::of_member(member.clone()),
+        "http://bravo.localhost",
+        "bravo-secret-invitee@example.com",
+        "member",
+    )
+    .await
+    .expect("invitation");
     Victim {
         ctx,
         project_id: project.id.to_string(),
@@ -93,7 +103,10 @@ async fn victim(app: &TestApp) -> Victim {
         delivery_id: delivery_id.clone(),
         domain_id: domain.id.to_string(),
         key_id: key.key.id.to_string(),
+        invitation_id: invitation.id.to_string(),
         secrets: vec![
+            invitation.id.to_string(),
+            "bravo-secret-invitee".into(),
             key.key.id.to_string(),
             key.key.prefix.clone(),
             key.secret.clone(),
@@ -142,6 +155,13 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("logo")
         .map(|bytes| bytes.len());
+    let invitations = tenantry::identity::invitations::list(&v.ctx)
+        .await
+        .expect("invitations");
+    let invitations: Vec<_> = invitations
+        .iter()
+        .map(|i| (i.id, &i.email, i.role, i.state, i.expires_at))
+        .collect();
     let keys = tenantry::identity::api_keys::list(&v.ctx)
         .await
         .expect("keys");
@@ -152,7 +172,7 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     // Its plan and overrides (changed only by superadmins on the console).
     let overrides = app.ctx("bravo").await.tenant().overrides.clone();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}",
         tenant.state, tenant.plan
     )
 }
@@ -250,6 +270,8 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("key_id", v.key_id.clone()),
         ("expires_in_days", "30".into()),
         ("requests_per_second", "".into()),
+        ("invitation_id", v.invitation_id.clone()),
+        ("token", "ab".repeat(32)),
     ]
 }
 
@@ -273,6 +295,8 @@ const ID_TAKING: &[&str] = &[
     "make_domain_primary",
     "remove_domain",
     "revoke_api_key",
+    "resend_invitation",
+    "revoke_invitation",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(

@@ -140,6 +140,8 @@ fn matrix_form() -> Vec<(&'static str, String)> {
         ("on", "true".into()),
         ("expires_in_days", "30".into()),
         ("requests_per_second", "".into()),
+        ("invitation_id", id()),
+        ("token", "cd".repeat(32)),
     ]
 }
 

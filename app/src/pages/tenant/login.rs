@@ -17,6 +17,7 @@ pub fn TenantLoginPage() -> impl IntoView {
             <div class=format!("{CARD} mx-auto mt-10 max-w-sm")>
                 {move || login_text().map(|t| view! { <p class="mb-4 text-sm text-slate-600" data-testid="login-text">{t}</p> })}
                 <SignInForm title="Sign in" />
+                <p class="mt-4 text-sm"><a class="underline" href="/forgot">"Forgot your password?"</a></p>
             </div>
         </TenantShell>
     }

@@ -56,6 +56,7 @@ pub fn MembersPage() -> impl IntoView {
                         </div>
                     </ActionForm>
                 </section>
+                <super::invitations::Invitations />
             </div>
         </TenantShell>
     }

@@ -1,0 +1,334 @@
+//! Email, invitations and password reset, end to end through the router and
+//! a real SMTP server (aiosmtpd) that the tests read; and the dev mailbox
+//! when no SMTP server is configured.
+
+use crate::harness::{TestApp, PASSWORD};
+use crate::on_both_backends;
+use crate::smtp_sink::SmtpSink;
+use axum::http::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::json;
+use tenantry::entities::catalog::{invitation, mail_message};
+use tenantry::mail::outbox;
+use tenantry::mail::transport::Transport;
+use tenantry_app::server_fns::{
+    AcceptInvitation, InvitationOffer, InviteMember, ListMailbox, RequestPasswordReset,
+    ResendInvitation, ResetPassword, RevokeInvitation,
+};
+
+on_both_backends!(
+    an_invitation_is_mailed_in_the_tenants_brand_and_creates_the_account_on_that_tenant_only,
+    resending_replaces_the_link_and_revoked_or_expired_links_do_not_work,
+    password_reset_answers_alike_for_everyone_works_once_and_ends_every_session,
+    without_smtp_mail_is_kept_in_the_dev_mailbox_on_the_console,
+    failed_deliveries_are_retried_and_finally_marked_failed,
+);
+
+/// `app` with its mail going to `sink`.
+async fn with_smtp(app: TestApp, sink: &SmtpSink) -> TestApp {
+    app.with_router_settings(&[("smtp_url", sink.url.as_str())])
+        .await
+}
+
+async fn deliver(app: &TestApp) -> usize {
+    let transport = Transport::from_settings(app.engine.settings())
+        .expect("settings")
+        .expect("smtp configured");
+    outbox::deliver_due(&app.engine, &transport)
+        .await
+        .expect("delivery pass")
+}
+
+async fn invite(app: &TestApp, slug: &str, email: &str, role: &str) -> serde_json::Value {
+    let mut owner = app.owner_client(slug).await;
+    let res = owner
+        .server_fn::<InviteMember>(&[("email", email), ("role", role)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    res.json()
+}
+
+async fn an_invitation_is_mailed_in_the_tenants_brand_and_creates_the_account_on_that_tenant_only(
+    app: TestApp,
+) {
+    let sink = SmtpSink::start().await;
+    let app = with_smtp(app, &sink).await;
+    app.tenant("alpha").await;
+    app.tenant("bravo").await;
+    let sent = invite(&app, "alpha", "bob@example.com", "viewer").await;
+    assert_eq!(sent["state"], "pending");
+    assert_eq!(deliver(&app).await, 1);
+    let mail = sink.wait_for("bob@example.com", "/invite/").await;
+    let token = mail.token_after("/invite/").expect("a link with a token");
+    let raw = mail.joined();
+    assert!(
+        raw.contains("alpha Inc"),
+        "the tenant's name is the sender: {raw}"
+    );
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(
+        raw.contains("text/plain") && raw.contains("text/html"),
+        "{raw}"
+    );
+    assert!(raw.contains("http://alpha.localhost/invite/"), "{raw}");
+    // Delivered bodies are not kept (they hold the link).
+    let rows = mail_message::Entity::find()
+        .all(&app.catalog_db().await)
+        .await
+        .expect("rows");
+    assert!(rows
+        .iter()
+        .all(|m| m.state == "sent" && !m.text_body.contains(&token)));
+
+    // The link means nothing on another tenant's host.
+    let mut on_bravo = app.client("bravo.localhost");
+    let res = on_bravo
+        .server_fn::<InvitationOffer>(&[("token", &token)])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    let accept = [
+        ("token", token.as_str()),
+        ("display_name", "Bob"),
+        ("password", PASSWORD),
+    ];
+    let res = on_bravo.server_fn::<AcceptInvitation>(&accept).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+
+    let mut on_alpha = app.client("alpha.localhost");
+    let res = on_alpha
+        .server_fn::<InvitationOffer>(&[("token", &token)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json()["role"], "viewer");
+    // The password policy applies, and a refusal uses nothing up.
+    let weak = [
+        ("token", token.as_str()),
+        ("display_name", "Bob"),
+        ("password", "password1"),
+    ];
+    let res = on_alpha.server_fn::<AcceptInvitation>(&weak).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    let res = on_alpha.server_fn::<AcceptInvitation>(&accept).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // Single use.
+    let res = on_alpha.server_fn::<AcceptInvitation>(&accept).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+
+    let mut bob = app.owner_client_as("alpha", "bob@example.com").await;
+    let res = bob
+        .post_json("/api/v1/projects", json!({"name": "x"}))
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "a viewer, as invited: {}",
+        res.text
+    );
+    let mut elsewhere = app.client("bravo.localhost");
+    let res = elsewhere
+        .post_json(
+            "/api/v1/session",
+            json!({"email": "bob@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    let mut owner = app.owner_client("alpha").await;
+    let list = owner
+        .server_fn::<tenantry_app::server_fns::ListInvitations>(&[])
+        .await;
+    assert_eq!(list.json()[0]["state"], "accepted");
+}
+
+async fn resending_replaces_the_link_and_revoked_or_expired_links_do_not_work(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = with_smtp(app, &sink).await;
+    app.tenant("alpha").await;
+    let sent = invite(&app, "alpha", "carol@example.com", "member").await;
+    let id = sent["id"].as_str().expect("id").to_owned();
+    deliver(&app).await;
+    let first = sink.wait_for("carol@example.com", "/invite/").await;
+    let old = first.token_after("/invite/").expect("token");
+    let mut owner = app.owner_client("alpha").await;
+    let res = owner
+        .server_fn::<ResendInvitation>(&[("invitation_id", &id)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    deliver(&app).await;
+    let mut anon = app.client("alpha.localhost");
+    let res = anon.server_fn::<InvitationOffer>(&[("token", &old)]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::NOT_FOUND,
+        "the old link stopped working"
+    );
+    let fresh = sink
+        .received()
+        .into_iter()
+        .filter_map(|m| m.token_after("/invite/"))
+        .find(|t| *t != old)
+        .expect("a second mail with a new link");
+    let res = anon
+        .server_fn::<InvitationOffer>(&[("token", &fresh)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    // Expired: the link answers that it expired.
+    let catalog = app.catalog_db().await;
+    let row = invitation::Entity::find_by_id(uuid::Uuid::parse_str(&id).expect("uuid"))
+        .one(&catalog)
+        .await
+        .expect("row")
+        .expect("found");
+    let mut active: invitation::ActiveModel = row.clone().into();
+    active.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::minutes(1));
+    sea_orm::ActiveModelTrait::update(active, &catalog)
+        .await
+        .expect("expire");
+    let res = anon
+        .server_fn::<InvitationOffer>(&[("token", &fresh)])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(res.text.contains("expired"), "{}", res.text);
+    let mut active: invitation::ActiveModel = row.into();
+    active.expires_at = sea_orm::Set(chrono::Utc::now() + chrono::Duration::hours(1));
+    sea_orm::ActiveModelTrait::update(active, &catalog)
+        .await
+        .expect("renew");
+
+    // Revoked: not found, and accepting creates nothing.
+    let res = owner
+        .server_fn::<RevokeInvitation>(&[("invitation_id", &id)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json()["state"], "revoked");
+    let accept = [
+        ("token", fresh.as_str()),
+        ("display_name", "C"),
+        ("password", PASSWORD),
+    ];
+    let res = anon.server_fn::<AcceptInvitation>(&accept).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    let mut carol = app.client("alpha.localhost");
+    let res = carol
+        .post_json(
+            "/api/v1/session",
+            json!({"email": "carol@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn password_reset_answers_alike_for_everyone_works_once_and_ends_every_session(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = with_smtp(app, &sink).await;
+    app.tenant("alpha").await;
+    let mut signed_in = app.owner_client("alpha").await;
+    assert_eq!(
+        signed_in.get("/api/v1/projects").await.status,
+        StatusCode::OK
+    );
+
+    let mut anon = app.client("alpha.localhost");
+    let known = anon
+        .server_fn::<RequestPasswordReset>(&[("email", "owner@alpha.test")])
+        .await;
+    let unknown = anon
+        .server_fn::<RequestPasswordReset>(&[("email", "nobody@alpha.test")])
+        .await;
+    assert_eq!((known.status, &known.text), (unknown.status, &unknown.text));
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(deliver(&app).await, 1, "only the real account gets mail");
+    let mail = sink.wait_for("owner@alpha.test", "/reset/").await;
+    let token = mail.token_after("/reset/").expect("token");
+
+    let weak = [("token", token.as_str()), ("password", "Password2026!")];
+    let res = anon.server_fn::<ResetPassword>(&weak).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    let new_password = "a brand new passphrase";
+    let good = [("token", token.as_str()), ("password", new_password)];
+    let res = anon.server_fn::<ResetPassword>(&good).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // Used up; every earlier session is gone; only the new password works.
+    let res = anon.server_fn::<ResetPassword>(&good).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    assert_eq!(
+        signed_in.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut old = app.client("alpha.localhost");
+    let res = old
+        .post_json(
+            "/api/v1/session",
+            json!({"email": "owner@alpha.test", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    let res = old
+        .post_json(
+            "/api/v1/session",
+            json!({"email": "owner@alpha.test", "password": new_password}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // The link never worked on another tenant's host either.
+    app.tenant("bravo").await;
+    let mut bravo = app.client("bravo.localhost");
+    let res = bravo.server_fn::<ResetPassword>(&good).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+async fn without_smtp_mail_is_kept_in_the_dev_mailbox_on_the_console(app: TestApp) {
+    app.tenant("alpha").await;
+    invite(&app, "alpha", "dana@example.com", "member").await;
+    let mut root = app.superadmin().await;
+    let res = root.server_fn::<ListMailbox>(&[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let first = &res.json()[0];
+    assert_eq!(first["to"], "dana@example.com");
+    assert_eq!(first["state"], "mailbox");
+    assert!(first["text"]
+        .as_str()
+        .expect("text")
+        .contains("http://alpha.localhost/invite/"));
+    // Tenants cannot read it.
+    let mut owner = app.owner_client("alpha").await;
+    let res = owner.server_fn::<ListMailbox>(&[]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+}
+
+async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = app
+        .with_router_settings(&[
+            ("smtp_url", url.as_str()),
+            ("mail_max_attempts", "2"),
+            ("mail_retry_base_secs", "0"),
+        ])
+        .await;
+    app.tenant("alpha").await;
+    invite(&app, "alpha", "erin@example.com", "member").await;
+    let catalog = app.catalog_db().await;
+    let state = || async {
+        let rows = mail_message::Entity::find()
+            .all(&catalog)
+            .await
+            .expect("rows");
+        (
+            rows[0].state.clone(),
+            rows[0].attempts,
+            rows[0].last_error.clone(),
+        )
+    };
+    assert_eq!(deliver(&app).await, 0);
+    let (s, attempts, error) = state().await;
+    assert_eq!((s.as_str(), attempts), ("queued", 1));
+    assert!(error.is_some_and(|e| e.starts_with("SMTP")));
+    assert_eq!(deliver(&app).await, 0);
+    let (s, attempts, _) = state().await;
+    assert_eq!((s.as_str(), attempts), ("failed", 2));
+}
