@@ -14,6 +14,7 @@ pub mod password;
 pub mod password_reset;
 pub mod role;
 pub mod secret_token;
+pub mod sso;
 pub mod throttle;
 
 pub use caller::{Actor, Caller, KeyGrant};

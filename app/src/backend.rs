@@ -15,6 +15,7 @@ pub mod placements;
 pub mod plans;
 pub mod product;
 pub mod session;
+pub mod sso;
 pub mod webhooks;
 
 use crate::dto::{BrandingDto, Viewer};

@@ -210,6 +210,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin/domains">"Domains"</A>
                                     <A href="/admin/webhooks">"Webhooks"</A>
                                     <A href="/admin/api-keys">"API keys"</A>
+                                    <A href="/admin/sso">"SSO"</A>
                                     <A href="/admin/data">"Data"</A>
                                     <A href="/admin/plan">"Plan"</A>
                                 })}

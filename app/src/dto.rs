@@ -392,3 +392,24 @@ pub struct MailDto {
     pub last_error: Option<String>,
     pub created_at: String,
 }
+
+/// A tenant's single sign-on settings as its admins see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsoDto {
+    pub issuer: String,
+    pub client_id: String,
+    pub has_client_secret: bool,
+    pub allowed_domains: String,
+    pub jit_provisioning: bool,
+    pub default_role: String,
+    pub enforce_sso: bool,
+    pub break_glass_email: String,
+    pub updated: String,
+}
+
+/// The single sign-on page: this host's callback and the settings, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsoPageDto {
+    pub redirect_uri: String,
+    pub config: Option<SsoDto>,
+}

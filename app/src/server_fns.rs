@@ -498,3 +498,45 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 pub async fn list_mailbox() -> Result<Vec<MailDto>, AppError> {
     backend::console::list_mailbox().await
 }
+
+#[server]
+pub async fn get_sso() -> Result<SsoPageDto, AppError> {
+    backend::sso::get_sso().await
+}
+
+/// Checkboxes are present when ticked; an empty secret keeps the stored one.
+#[server]
+pub async fn save_sso(
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    allowed_domains: String,
+    jit_provisioning: Option<String>,
+    default_role: String,
+    enforce_sso: Option<String>,
+    break_glass_email: String,
+) -> Result<SsoDto, AppError> {
+    let ticked = |v: Option<String>| v.is_some_and(|v| !v.is_empty() && v != "false");
+    backend::sso::save_sso(tenantry::identity::sso::config::SsoInput {
+        issuer,
+        client_id,
+        client_secret,
+        allowed_domains,
+        jit_provisioning: ticked(jit_provisioning),
+        default_role,
+        enforce_sso: ticked(enforce_sso),
+        break_glass_email,
+    })
+    .await
+}
+
+#[server]
+pub async fn remove_sso() -> Result<(), AppError> {
+    backend::sso::remove_sso().await
+}
+
+/// Whether this tenant's sign-in page offers single sign-on.
+#[server]
+pub async fn sso_available() -> Result<bool, AppError> {
+    backend::sso::sso_available().await
+}

@@ -141,7 +141,7 @@ async fn store(
     })
 }
 
-fn url_escape(text: &str) -> String {
+pub(crate) fn url_escape(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

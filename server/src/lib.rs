@@ -9,4 +9,5 @@ pub mod gateway;
 pub mod https;
 pub mod platform_api;
 pub mod router;
+pub mod sso;
 pub mod telemetry;

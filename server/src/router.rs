@@ -2,7 +2,7 @@
 //! gateway (resolution → origin check → session), then the Leptos pages,
 //! server functions, the JSON API, and static files.
 
-use crate::{api, brand_assets, gateway, platform_api};
+use crate::{api, brand_assets, gateway, platform_api, sso};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -59,6 +59,7 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(api::router())
         .merge(platform_api::router())
         .merge(brand_assets::router())
+        .merge(sso::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(gateway::session::layer(&engine))

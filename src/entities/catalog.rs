@@ -14,6 +14,7 @@ pub mod platform_admin;
 pub mod platform_audit;
 pub mod quota_usage;
 pub mod session;
+pub mod sso_config;
 pub mod tenant;
 pub mod tenant_branding;
 pub mod tenant_domain;

@@ -121,6 +121,14 @@ pub async fn authenticate(
     let user = found.ok_or(Error::Unauthenticated)?;
     let member = find(&db, user.id).await?.ok_or(Error::Unauthenticated)?;
     db.commit().await?;
+    // Checked only once the password is right, so it tells nobody else
+    // anything; the message is the same for the whole tenant.
+    if super::sso::config::password_refused(ctx, &member.email).await? {
+        return Err(Error::forbidden(
+            "sso_required",
+            "this organisation signs in with single sign-on",
+        ));
+    }
     Ok(member)
 }
 

@@ -21,8 +21,13 @@ pub fn digest(secret: &str) -> String {
 /// Whether `secret` is the one whose digest is `stored`, in time that does not
 /// depend on where they differ.
 pub fn matches(secret: &str, stored: &str) -> bool {
-    let candidate = digest(secret);
-    let (a, b) = (candidate.as_bytes(), stored.as_bytes());
+    same_text(&digest(secret), stored)
+}
+
+/// Whether two texts are equal, in time that does not depend on where they
+/// differ (state and nonce comparisons).
+pub fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

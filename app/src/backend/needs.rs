@@ -17,6 +17,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("request_password_reset", Anyone),
     ("reset_link_valid", Anyone),
     ("reset_password", Anyone),
+    ("sso_available", Anyone),
     // The product, on a tenant host.
     ("list_projects", Reader),
     ("get_project", Reader),
@@ -40,6 +41,9 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("invite_member", Admin),
     ("resend_invitation", Admin),
     ("revoke_invitation", Admin),
+    ("get_sso", Admin),
+    ("save_sso", Admin),
+    ("remove_sso", Admin),
     // One tenant's settings: its admins on its host, superadmins on the console.
     ("list_webhooks", Manage),
     ("create_webhook", Manage),

@@ -6,3 +6,4 @@ pub mod login;
 pub mod members;
 pub mod project;
 pub mod projects;
+pub mod sso;

@@ -74,6 +74,25 @@ const TABLES: &[&str] = &[
         expires_at timestamptz NOT NULL,
         used_at timestamptz NULL
     )",
+    // A tenant's OpenID Connect provider. The endpoints are what discovery
+    // answered when the configuration was saved; the client secret is sealed
+    // with `secret_key`. `allowed_domains` is a comma-separated list.
+    "CREATE TABLE sso_configs (
+        tenant uuid NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+        issuer text NOT NULL,
+        client_id text NOT NULL,
+        client_secret_sealed text NULL,
+        authorization_endpoint text NOT NULL,
+        token_endpoint text NOT NULL,
+        jwks_uri text NOT NULL,
+        allowed_domains text NOT NULL,
+        jit_provisioning boolean NOT NULL,
+        default_role text NOT NULL,
+        enforce_sso boolean NOT NULL,
+        break_glass_email text NULL,
+        updated_by text NOT NULL,
+        updated_at timestamptz NOT NULL
+    )",
     // Who a session belongs to, so that a password reset can end them all.
     "ALTER TABLE sessions ADD COLUMN scope text NULL",
     "ALTER TABLE sessions ADD COLUMN subject uuid NULL",
@@ -93,6 +112,7 @@ impl MigrationTrait for Migration {
                 "DROP INDEX sessions_subject_idx",
                 "ALTER TABLE sessions DROP COLUMN subject",
                 "ALTER TABLE sessions DROP COLUMN scope",
+                "DROP TABLE sso_configs",
                 "DROP TABLE password_resets",
                 "DROP TABLE invitations",
                 "DROP TABLE mail_outbox",

@@ -272,6 +272,13 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("requests_per_second", "".into()),
         ("invitation_id", v.invitation_id.clone()),
         ("token", "ab".repeat(32)),
+        // Single sign-on settings: an issuer that never answers discovery.
+        ("issuer", "http://127.0.0.1:1".into()),
+        ("client_id", "pwned".into()),
+        ("client_secret", "".into()),
+        ("allowed_domains", "example.com".into()),
+        ("default_role", "member".into()),
+        ("break_glass_email", "".into()),
     ]
 }
 

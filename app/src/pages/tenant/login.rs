@@ -1,6 +1,8 @@
 use crate::app::SessionCtx;
-use crate::components::{SignInForm, TenantShell, CARD};
+use crate::components::{SignInForm, TenantShell, BUTTON_QUIET, CARD};
+use crate::server_fns::sso_available;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn TenantLoginPage() -> impl IntoView {
@@ -12,11 +14,25 @@ pub fn TenantLoginPage() -> impl IntoView {
             .and_then(|r| r.ok())
             .and_then(|ctx| ctx.branding().and_then(|b| b.login_text.clone()))
     };
+    let query = use_query_map();
+    let sso_error = move || query.read().get("sso_error");
+    let sso = Resource::new(|| (), |_| sso_available());
     view! {
         <TenantShell public=true>
             <div class=format!("{CARD} mx-auto mt-10 max-w-sm")>
                 {move || login_text().map(|t| view! { <p class="mb-4 text-sm text-slate-600" data-testid="login-text">{t}</p> })}
+                {move || sso_error().map(|e| view! { <p role="alert" class="mb-3 text-sm text-red-700" data-testid="sso-error">{e}</p> })}
                 <SignInForm title="Sign in" />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(sso.await, Ok(true)).then(|| view! {
+                            // A full navigation: the provider's page is elsewhere.
+                            <a href="/sso/start" rel="external" class=format!("{BUTTON_QUIET} mt-4 block text-center")>
+                                "Sign in with single sign-on"
+                            </a>
+                        })
+                    })}
+                </Suspense>
                 <p class="mt-4 text-sm"><a class="underline" href="/forgot">"Forgot your password?"</a></p>
             </div>
         </TenantShell>

@@ -1,0 +1,301 @@
+//! A tenant's SSO configuration: validated, the provider's endpoints found
+//! by discovery (its `issuer` must match exactly), the client secret sealed
+//! with `secret_key`. "Enforce SSO" turns password sign-in off for everyone
+//! but one break-glass owner.
+
+use super::http;
+use crate::catalog::audit;
+use crate::entities::catalog::sso_config as row;
+use crate::error::{Error, Result};
+use crate::identity::{members, Actor, Email, Role};
+use crate::plans::registry;
+use crate::tenancy::TenantCtx;
+use crate::tls::seal::Sealer;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{EntityTrait, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+
+/// The form an admin submits. An empty `client_secret` keeps the stored one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SsoInput {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub allowed_domains: String,
+    pub jit_provisioning: bool,
+    pub default_role: String,
+    pub enforce_sso: bool,
+    pub break_glass_email: String,
+}
+
+/// The configuration as its admins see it (never the secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct SsoView {
+    pub issuer: String,
+    pub client_id: String,
+    pub has_client_secret: bool,
+    pub allowed_domains: Vec<String>,
+    pub jit_provisioning: bool,
+    pub default_role: Role,
+    pub enforce_sso: bool,
+    pub break_glass_email: Option<String>,
+    pub updated_by: String,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What discovery must answer.
+#[derive(Deserialize)]
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+}
+
+/// Saves the tenant's configuration after checking every field and asking
+/// the provider for its endpoints.
+pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<SsoView> {
+    crate::authz::check(
+        crate::authz::Need::Admin,
+        crate::authz::Principal::Member(actor.role),
+    )?;
+    ctx.require_feature(registry::SSO).await?;
+    let issuer = parse_issuer(&input.issuer)?;
+    let client_id = input.client_id.trim();
+    if client_id.is_empty() || client_id.len() > 200 {
+        return Err(Error::invalid(
+            "client_id",
+            "is required (at most 200 characters)",
+        ));
+    }
+    let domains = parse_domains(&input.allowed_domains)?;
+    let default_role = match Role::parse(&input.default_role) {
+        Some(role) if role != Role::Owner => role,
+        _ => {
+            return Err(Error::invalid(
+                "default_role",
+                "must be admin, member or viewer",
+            ))
+        }
+    };
+    let break_glass = break_glass(ctx, &input).await?;
+    let existing = load(ctx).await?;
+    let sealed = match input.client_secret.trim() {
+        "" => existing.and_then(|c| c.client_secret_sealed),
+        secret => Some(
+            Sealer::from_settings(ctx.engine().settings())
+                .map_err(|_| {
+                    Error::invalid(
+                        "client_secret",
+                        "cannot be stored: the deployment has no secret_key to seal it with",
+                    )
+                })?
+                .seal(secret.as_bytes())?,
+        ),
+    };
+    let found = discover(&issuer).await?;
+    let model = row::ActiveModel {
+        tenant: Set(ctx.id().uuid()),
+        issuer: Set(issuer),
+        client_id: Set(client_id.to_owned()),
+        client_secret_sealed: Set(sealed),
+        authorization_endpoint: Set(found.authorization_endpoint),
+        token_endpoint: Set(found.token_endpoint),
+        jwks_uri: Set(found.jwks_uri),
+        allowed_domains: Set(domains.join(",")),
+        jit_provisioning: Set(input.jit_provisioning),
+        default_role: Set(default_role.as_str().to_owned()),
+        enforce_sso: Set(input.enforce_sso),
+        break_glass_email: Set(break_glass),
+        updated_by: Set(actor.label.clone()),
+        updated_at: Set(chrono::Utc::now()),
+    };
+    let txn = ctx.engine().catalog().begin().await?;
+    row::Entity::insert(model)
+        .on_conflict(
+            OnConflict::column(row::Column::Tenant)
+                .update_columns([
+                    row::Column::Issuer,
+                    row::Column::ClientId,
+                    row::Column::ClientSecretSealed,
+                    row::Column::AuthorizationEndpoint,
+                    row::Column::TokenEndpoint,
+                    row::Column::JwksUri,
+                    row::Column::AllowedDomains,
+                    row::Column::JitProvisioning,
+                    row::Column::DefaultRole,
+                    row::Column::EnforceSso,
+                    row::Column::BreakGlassEmail,
+                    row::Column::UpdatedBy,
+                    row::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    let detail = format!("issuer {}", input.issuer.trim());
+    audit::record_in(
+        &txn,
+        &actor.label,
+        "sso.configured",
+        Some(ctx.id()),
+        &detail,
+    )
+    .await?;
+    txn.commit().await?;
+    view(ctx).await?.ok_or(Error::NotFound)
+}
+
+/// Removes the configuration: password sign-in works again for everyone.
+pub async fn remove(ctx: &TenantCtx, actor: &Actor) -> Result<()> {
+    crate::authz::check(
+        crate::authz::Need::Admin,
+        crate::authz::Principal::Member(actor.role),
+    )?;
+    let txn = ctx.engine().catalog().begin().await?;
+    row::Entity::delete_by_id(ctx.id().uuid())
+        .exec(&txn)
+        .await?;
+    audit::record_in(&txn, &actor.label, "sso.removed", Some(ctx.id()), "").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The stored configuration of this tenant, if any.
+pub async fn load(ctx: &TenantCtx) -> Result<Option<row::Model>> {
+    Ok(row::Entity::find_by_id(ctx.id().uuid())
+        .one(ctx.engine().catalog())
+        .await?)
+}
+
+pub async fn view(ctx: &TenantCtx) -> Result<Option<SsoView>> {
+    Ok(load(ctx).await?.map(|c| SsoView {
+        has_client_secret: c.client_secret_sealed.is_some(),
+        allowed_domains: split_domains(&c.allowed_domains),
+        default_role: Role::parse(&c.default_role).unwrap_or(Role::Member),
+        issuer: c.issuer,
+        client_id: c.client_id,
+        jit_provisioning: c.jit_provisioning,
+        enforce_sso: c.enforce_sso,
+        break_glass_email: c.break_glass_email,
+        updated_by: c.updated_by,
+        updated_at: c.updated_at,
+    }))
+}
+
+/// Whether password sign-in is refused for `email` on this tenant.
+pub async fn password_refused(ctx: &TenantCtx, email: &str) -> Result<bool> {
+    Ok(load(ctx).await?.is_some_and(|c| {
+        c.enforce_sso
+            && c.break_glass_email.as_deref() != Some(email.trim().to_lowercase().as_str())
+    }))
+}
+
+pub fn split_domains(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+fn parse_issuer(raw: &str) -> Result<String> {
+    let issuer = raw.trim().trim_end_matches('/');
+    let url = url::Url::parse(issuer)
+        .map_err(|_| Error::invalid("issuer", "must be a URL such as https://login.example.com"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(Error::invalid("issuer", "must use https")),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid(
+            "issuer",
+            "must not have a query or fragment",
+        ));
+    }
+    Ok(issuer.to_owned())
+}
+
+fn parse_domains(raw: &str) -> Result<Vec<String>> {
+    let domains: Vec<String> = split_domains(&raw.to_lowercase());
+    if domains.is_empty() {
+        return Err(Error::invalid(
+            "allowed_domains",
+            "list at least one email domain, such as example.com",
+        ));
+    }
+    for d in &domains {
+        let valid = d.contains('.')
+            && !d.starts_with('.')
+            && !d.ends_with('.')
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !valid {
+            return Err(Error::invalid(
+                "allowed_domains",
+                format!("{d:?} is not a domain name"),
+            ));
+        }
+    }
+    Ok(domains)
+}
+
+/// With SSO enforced, one owner keeps password sign-in (in case the provider
+/// is down); it must be an owner of this tenant.
+async fn break_glass(ctx: &TenantCtx, input: &SsoInput) -> Result<Option<String>> {
+    let raw = input.break_glass_email.trim();
+    if raw.is_empty() {
+        if input.enforce_sso {
+            return Err(Error::invalid(
+                "break_glass_email",
+                "name an owner who keeps password sign-in while SSO is enforced",
+            ));
+        }
+        return Ok(None);
+    }
+    let email = Email::parse("break_glass_email", raw)?;
+    let db = ctx.read().await?;
+    let member = members::find_by_email(&db, &email).await?;
+    db.commit().await?;
+    match member {
+        Some(m) if m.role == Role::Owner => Ok(Some(email.as_str().to_owned())),
+        _ => Err(Error::invalid(
+            "break_glass_email",
+            "must be an owner of this organisation",
+        )),
+    }
+}
+
+async fn discover(issuer: &str) -> Result<Discovery> {
+    let unreachable = |why: &str| {
+        Error::invalid(
+            "issuer",
+            format!("discovery at {issuer}/.well-known/openid-configuration failed: {why}"),
+        )
+    };
+    let res = http()
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .map_err(|_| unreachable("the provider did not answer"))?;
+    if !res.status().is_success() {
+        return Err(unreachable(&format!(
+            "it answered {}",
+            res.status().as_u16()
+        )));
+    }
+    let body = res
+        .bytes()
+        .await
+        .map_err(|_| unreachable("the answer could not be read"))?;
+    let found: Discovery = serde_json::from_slice(&body)
+        .map_err(|_| unreachable("the answer is not a discovery document"))?;
+    if found.issuer.trim_end_matches('/') != issuer {
+        return Err(unreachable(&format!(
+            "it names a different issuer ({})",
+            found.issuer
+        )));
+    }
+    Ok(found)
+}
