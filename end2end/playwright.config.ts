@@ -1,5 +1,6 @@
 import { defineConfig } from "@playwright/test";
 import { MAILDIR, SMTP_PORT } from "./tests/mail";
+import { OIDC_PORT } from "./tests/sso.spec.config";
 
 // Two projects, one per backend, each against its own freshly started server.
 const servers = [
@@ -53,6 +54,15 @@ export default defineConfig({
     {
       command: `rm -rf ${MAILDIR} && $HOME/.cache/tenantry/venv/bin/aiosmtpd -n -l 127.0.0.1:${SMTP_PORT} -c aiosmtpd.handlers.Mailbox ${MAILDIR}`,
       port: SMTP_PORT,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    // A real OpenID Connect provider for single sign-on (scripts/oidc-provider.mjs).
+    {
+      command: `node ../scripts/oidc-provider.mjs ${OIDC_PORT}`,
+      port: OIDC_PORT,
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: "ignore",

@@ -1,5 +1,5 @@
 use crate::app::SessionCtx;
-use crate::components::{SignInForm, TenantShell, BUTTON_QUIET, CARD};
+use crate::components::{SignInForm, TenantShell, BUTTON_QUIET, CARD, INPUT};
 use crate::server_fns::sso_available;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -26,10 +26,17 @@ pub fn TenantLoginPage() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         matches!(sso.await, Ok(true)).then(|| view! {
-                            // A full navigation: the provider's page is elsewhere.
-                            <a href="/sso/start" rel="external" class=format!("{BUTTON_QUIET} mt-4 block text-center")>
-                                "Sign in with single sign-on"
-                            </a>
+                            // A plain form: a full navigation to the provider.
+                            // The address, if given, is passed on as a hint.
+                            <form method="get" action="/sso/start" class="mt-4 space-y-2 border-t pt-4">
+                                <label class="block text-sm">
+                                    <span class="font-medium text-slate-700">"Work email (optional)"</span>
+                                    <input class=INPUT type="email" name="login_hint" />
+                                </label>
+                                <button type="submit" class=format!("{BUTTON_QUIET} w-full")>
+                                    "Sign in with single sign-on"
+                                </button>
+                            </form>
                         })
                     })}
                 </Suspense>
