@@ -22,6 +22,8 @@ pub enum Need {
     Writer,
     /// An owner or admin of the host's tenant.
     Admin,
+    /// An owner of the host's tenant.
+    Owner,
     /// A superadmin, on the console host.
     Superadmin,
     /// Managing one tenant: its owners and admins on its host, or a superadmin
@@ -58,6 +60,7 @@ impl Need {
             Need::Reader => "reader",
             Need::Writer => "writer",
             Need::Admin => "admin",
+            Need::Owner => "owner",
             Need::Superadmin => "superadmin",
             Need::Manage => "manage",
         }
@@ -71,6 +74,7 @@ pub fn permits(need: Need, who: Principal) -> bool {
         (Need::Reader, Principal::Member(_)) => true,
         (Need::Writer, Principal::Member(role)) => role.can_write(),
         (Need::Admin | Need::Manage, Principal::Member(role)) => role.can_administer(),
+        (Need::Owner, Principal::Member(role)) => role == Role::Owner,
         (Need::Superadmin | Need::Manage, Principal::Superadmin) => true,
         _ => false,
     }
@@ -92,6 +96,7 @@ pub fn check(need: Need, who: Principal) -> Result<()> {
         (Need::Admin | Need::Manage, _) => {
             Error::forbidden("forbidden", "only owners and admins can do this")
         }
+        (Need::Owner, _) => Error::forbidden("forbidden", "only owners can do this"),
         _ => Error::forbidden("forbidden", "you are not allowed to do this"),
     })
 }
@@ -120,6 +125,7 @@ mod tests {
         assert_eq!(allowed(Need::Reader), [f, t, t, t, t, f]);
         assert_eq!(allowed(Need::Writer), [f, f, t, t, t, f]);
         assert_eq!(allowed(Need::Admin), [f, f, f, t, t, f]);
+        assert_eq!(allowed(Need::Owner), [f, f, f, f, t, f]);
         assert_eq!(allowed(Need::Superadmin), [f, f, f, f, f, t]);
         assert_eq!(allowed(Need::Manage), [f, f, f, t, t, t]);
     }

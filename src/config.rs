@@ -147,6 +147,8 @@ pub struct Settings {
     pub invitation_ttl_hours: u32,
     /// How long a password-reset link stays valid.
     pub password_reset_ttl_minutes: u32,
+    /// How long a superadmin may act as a tenant user.
+    pub impersonation_minutes: u32,
 }
 
 #[derive(Serialize)]
@@ -191,6 +193,7 @@ struct Defaults {
     mail_retry_base_secs: u64,
     invitation_ttl_hours: u32,
     password_reset_ttl_minutes: u32,
+    impersonation_minutes: u32,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -235,6 +238,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     mail_retry_base_secs: 30,
     invitation_ttl_hours: 72,
     password_reset_ttl_minutes: 60,
+    impersonation_minutes: 30,
 };
 
 /// Which database engine the settings select.

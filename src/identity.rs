@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod caller;
 pub mod credentials;
 pub mod email;
+pub mod impersonation;
 pub mod invitations;
 pub mod members;
 pub mod password;

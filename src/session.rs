@@ -20,10 +20,33 @@ struct SessionAuth {
     /// [`RequestScope::session_key`] of the host it was created on.
     scope: String,
     subject: Uuid,
+    /// Set when a superadmin acts as `subject` (the impersonation's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    impersonation: Option<Uuid>,
 }
 
 /// Signs `subject` in on this scope, with a fresh session id (no fixation).
 pub async fn sign_in(session: &Session, scope: &RequestScope, subject: Uuid) -> anyhow::Result<()> {
+    start(session, scope, subject, None).await
+}
+
+/// Signs `subject` in on this scope on behalf of a superadmin: the session
+/// names the impersonation, which the gateway checks on every request.
+pub async fn sign_in_impersonating(
+    session: &Session,
+    scope: &RequestScope,
+    subject: Uuid,
+    impersonation: Uuid,
+) -> anyhow::Result<()> {
+    start(session, scope, subject, Some(impersonation)).await
+}
+
+async fn start(
+    session: &Session,
+    scope: &RequestScope,
+    subject: Uuid,
+    impersonation: Option<Uuid>,
+) -> anyhow::Result<()> {
     session.cycle_id().await?;
     session
         .insert(
@@ -31,10 +54,19 @@ pub async fn sign_in(session: &Session, scope: &RequestScope, subject: Uuid) -> 
             SessionAuth {
                 scope: scope.session_key(),
                 subject,
+                impersonation,
             },
         )
         .await?;
     Ok(())
+}
+
+/// The impersonation this session on this scope belongs to, if any.
+pub async fn impersonation(session: &Session, scope: &RequestScope) -> Option<Uuid> {
+    let auth: SessionAuth = session.get(AUTH_KEY).await.ok().flatten()?;
+    (auth.scope == scope.session_key())
+        .then_some(auth.impersonation)
+        .flatten()
 }
 
 /// Who is signed in on this scope, if anyone.

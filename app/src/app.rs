@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/plan") view=plans::TenantPlan ssr=SsrMode::Async />
                 <Route path=path!("/admin/api-keys") view=tenant::api_keys::ApiKeysPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/sso") view=tenant::sso::SsoPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view=tenant::audit::TenantAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

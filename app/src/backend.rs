@@ -16,6 +16,7 @@ pub mod plans;
 pub mod product;
 pub mod session;
 pub mod sso;
+pub mod tenant_audit;
 pub mod webhooks;
 
 use crate::dto::{BrandingDto, Viewer};

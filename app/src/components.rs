@@ -133,7 +133,12 @@ pub fn TenantShell(
 ) -> impl IntoView {
     with_page_ctx(move |ctx: PageCtx| {
         let is_admin = ctx.is_admin();
-        let PageCtx { host, viewer, .. } = ctx;
+        let PageCtx {
+            host,
+            viewer,
+            impersonation,
+            ..
+        } = ctx;
         match host {
             HostKind::Console => view! { <NotFound /> }.into_any(),
             HostKind::Tenant {
@@ -154,6 +159,7 @@ pub fn TenantShell(
                 }
                 let support = branding.support_email.clone();
                 view! {
+                    {impersonation.map(|i| view! { <ImpersonationBanner i /> })}
                     <TenantHeader branding viewer />
                     <main class="mx-auto max-w-4xl p-6">{children()}</main>
                     <SupportFooter email=support />
@@ -162,6 +168,26 @@ pub fn TenantShell(
             }
         }
     })
+}
+
+/// On every page of a support session: who is really acting, until when,
+/// and the way out.
+#[component]
+fn ImpersonationBanner(i: crate::dto::ImpersonationDto) -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    view! {
+        <div class="bg-amber-300 px-6 py-2 text-sm text-slate-900" role="alert" data-testid="impersonation-banner">
+            <div class="mx-auto flex max-w-4xl items-center gap-3">
+                <span>{format!(
+                    "Support session: {} is acting as {} until {} ({})",
+                    i.admin_email, i.user_email, i.expires_at, i.reason
+                )}</span>
+                <ActionForm action=session.logout>
+                    <button type="submit" class="ml-auto underline">"End support session"</button>
+                </ActionForm>
+            </div>
+        </div>
+    }
 }
 
 /// Where the tenant's users get help, when the tenant says so.
@@ -213,6 +239,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin/sso">"SSO"</A>
                                     <A href="/admin/data">"Data"</A>
                                     <A href="/admin/plan">"Plan"</A>
+                                    <A href="/admin/audit">"Audit"</A>
                                 })}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }

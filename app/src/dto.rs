@@ -45,6 +45,25 @@ pub struct PageCtx {
     /// On a tenant host: every feature flag's value for the viewer, as JSON
     /// text (`"true"`, `"\"blue\""`). Read with [`PageCtx::flag_on`].
     pub flags: std::collections::BTreeMap<String, String>,
+    /// On a tenant host, while a superadmin acts as the viewer.
+    #[serde(default)]
+    pub impersonation: Option<ImpersonationDto>,
+}
+
+/// A support session in progress, as its banner shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImpersonationDto {
+    pub admin_email: String,
+    pub user_email: String,
+    pub reason: String,
+    pub expires_at: String,
+}
+
+/// A started impersonation: the single-use link to the tenant's host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImpersonationLinkDto {
+    pub url: String,
+    pub expires_at: String,
 }
 
 impl PageCtx {

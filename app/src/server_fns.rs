@@ -540,3 +540,30 @@ pub async fn remove_sso() -> Result<(), AppError> {
 pub async fn sso_available() -> Result<bool, AppError> {
     backend::sso::sso_available().await
 }
+
+/// Starts a support session as a tenant's member; the link to open it.
+#[server]
+pub async fn impersonate(
+    slug: String,
+    email: String,
+    reason: String,
+) -> Result<ImpersonationLinkDto, AppError> {
+    backend::console::impersonate(slug, email, reason).await
+}
+
+#[server]
+pub async fn list_tenant_audit() -> Result<Vec<AuditRow>, AppError> {
+    backend::tenant_audit::list_tenant_audit().await
+}
+
+#[server]
+pub async fn support_access_refused() -> Result<bool, AppError> {
+    backend::tenant_audit::support_access_refused().await
+}
+
+/// A checkbox: present to refuse support access.
+#[server]
+pub async fn set_support_access(refuse: Option<String>) -> Result<(), AppError> {
+    let refuse = refuse.is_some_and(|v| !v.is_empty() && v != "false");
+    backend::tenant_audit::set_support_access(refuse).await
+}

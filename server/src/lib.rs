@@ -7,6 +7,7 @@ pub mod brand_assets;
 pub mod cli;
 pub mod gateway;
 pub mod https;
+pub mod impersonate;
 pub mod platform_api;
 pub mod router;
 pub mod sso;

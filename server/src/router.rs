@@ -2,7 +2,7 @@
 //! gateway (resolution → origin check → session), then the Leptos pages,
 //! server functions, the JSON API, and static files.
 
-use crate::{api, brand_assets, gateway, platform_api, sso};
+use crate::{api, brand_assets, gateway, impersonate, platform_api, sso};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -60,8 +60,10 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(platform_api::router())
         .merge(brand_assets::router())
         .merge(sso::router())
+        .merge(impersonate::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        .layer(middleware::from_fn(gateway::impersonation::layer))
         .layer(gateway::session::layer(&engine))
         .layer(middleware::from_fn(gateway::csrf::layer));
     // Resolution wraps the router as a whole (not its routes) because it may

@@ -66,3 +66,41 @@ pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<AuditEntry>> {
         })
         .collect())
 }
+
+/// The kinds of entry a tenant's own admins read: what happened to their
+/// people and credentials, and every support session. (Plan decisions and
+/// their reasons stay on the console.)
+pub const TENANT_VISIBLE: &[&str] = &[
+    "impersonation.",
+    "support_access.",
+    "invitation.",
+    "password.",
+    "api_key.",
+    "sso.",
+];
+
+/// One tenant's entries of the [`TENANT_VISIBLE`] kinds, newest first.
+pub async fn for_tenant(engine: &Engine, tenant: TenantId, limit: u64) -> Result<Vec<AuditEntry>> {
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let kinds = TENANT_VISIBLE.iter().fold(Condition::any(), |any, prefix| {
+        any.add(platform_audit::Column::Action.starts_with(*prefix))
+    });
+    let rows = platform_audit::Entity::find()
+        .filter(platform_audit::Column::Tenant.eq(tenant.uuid()))
+        .filter(kinds)
+        .order_by_desc(platform_audit::Column::At)
+        .order_by_desc(platform_audit::Column::Id)
+        .limit(limit)
+        .all(engine.catalog())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            tenant: r.tenant,
+            detail: r.detail,
+        })
+        .collect())
+}

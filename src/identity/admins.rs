@@ -95,3 +95,12 @@ pub async fn count(engine: &Engine) -> Result<u64> {
         .count(engine.catalog())
         .await?)
 }
+
+/// Whether `email` is a superadmin's.
+pub async fn is_superadmin_email(engine: &Engine, email: &Email) -> Result<bool> {
+    Ok(platform_admin::Entity::find()
+        .filter(platform_admin::Column::Email.eq(email.as_str()))
+        .one(engine.catalog())
+        .await?
+        .is_some())
+}

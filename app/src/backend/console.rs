@@ -169,3 +169,23 @@ pub async fn list_mailbox() -> Result<Vec<crate::dto::MailDto>, AppError> {
         })
         .collect())
 }
+
+/// Starts acting as a tenant's member (a reason is required); the link that
+/// opens the session on the tenant's host.
+pub async fn impersonate(
+    slug: String,
+    email: String,
+    reason: String,
+) -> Result<crate::dto::ImpersonationLinkDto, AppError> {
+    let origin = super::site_origin().await?;
+    let (engine, who) = admin().await?;
+    let started = tenantry::identity::impersonation::start(
+        &engine, &who.email, &origin, &slug, &email, &reason,
+    )
+    .await
+    .map_err(fail)?;
+    Ok(crate::dto::ImpersonationLinkDto {
+        url: started.url,
+        expires_at: timestamp(started.expires_at),
+    })
+}

@@ -44,6 +44,9 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("get_sso", Admin),
     ("save_sso", Admin),
     ("remove_sso", Admin),
+    ("list_tenant_audit", Admin),
+    ("support_access_refused", Admin),
+    ("set_support_access", Owner),
     // One tenant's settings: its admins on its host, superadmins on the console.
     ("list_webhooks", Manage),
     ("create_webhook", Manage),
@@ -75,6 +78,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("delete_tenant", Superadmin),
     ("list_audit", Superadmin),
     ("list_mailbox", Superadmin),
+    ("impersonate", Superadmin),
     ("list_plans", Superadmin),
     ("save_plan", Superadmin),
     ("remove_plan", Superadmin),

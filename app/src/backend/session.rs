@@ -1,8 +1,8 @@
 use super::{branding_dto, fail, scope, session, viewer_of_member};
-use crate::dto::{HostKind, PageCtx, Viewer};
+use crate::dto::{HostKind, ImpersonationDto, PageCtx, Viewer};
 use crate::error::AppError;
 use tenantry::identity::throttle::ClientIp;
-use tenantry::identity::{admins, members};
+use tenantry::identity::{admins, impersonation, members};
 use tenantry::tenancy::{RequestScope, TenantState};
 use tenantry::Error;
 
@@ -29,6 +29,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 host: HostKind::Console,
                 viewer,
                 flags: Default::default(),
+                impersonation: None,
             })
         }
         RequestScope::Tenant(ctx) => {
@@ -47,6 +48,18 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 .map(|(key, value)| (key, value.to_string()))
                 .collect();
             let viewer = member.as_ref().map(viewer_of_member);
+            let impersonation = match tenantry::session::impersonation(&session, &scope).await {
+                Some(id) => impersonation::active(ctx, id)
+                    .await
+                    .map_err(fail)?
+                    .map(|a| ImpersonationDto {
+                        admin_email: a.admin_email,
+                        user_email: a.user_email,
+                        reason: a.reason,
+                        expires_at: super::timestamp(a.expires_at),
+                    }),
+                None => None,
+            };
             Ok(PageCtx {
                 host: HostKind::Tenant {
                     slug: tenant.slug.to_string(),
@@ -55,6 +68,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 },
                 viewer,
                 flags,
+                impersonation,
             })
         }
     }
@@ -92,7 +106,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 
 pub async fn logout() -> Result<(), AppError> {
     let scope = scope().await?;
-    tenantry::session::sign_out(&session().await?)
+    let session = session().await?;
+    // Signing out of a support session ends it.
+    if let (RequestScope::Tenant(ctx), Some(id)) = (
+        &scope,
+        tenantry::session::impersonation(&session, &scope).await,
+    ) {
+        impersonation::end(ctx, id).await.map_err(fail)?;
+    }
+    tenantry::session::sign_out(&session)
         .await
         .map_err(|e| fail(Error::Unexpected(e)))?;
     leptos_axum::redirect(match scope {

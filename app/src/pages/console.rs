@@ -2,6 +2,7 @@ pub mod audit;
 pub mod flags;
 pub mod fleet;
 pub mod home;
+pub mod impersonate;
 pub mod login;
 pub mod mailbox;
 pub mod placement;

@@ -1,5 +1,6 @@
 pub mod account;
 pub mod api_keys;
+pub mod audit;
 pub mod branding;
 pub mod invitations;
 pub mod login;

@@ -93,6 +93,29 @@ const TABLES: &[&str] = &[
         updated_by text NOT NULL,
         updated_at timestamptz NOT NULL
     )",
+    // A superadmin acting as a tenant user: why, until when, and the
+    // single-use handoff from the console to the tenant's host.
+    "CREATE TABLE impersonations (
+        id uuid NOT NULL PRIMARY KEY,
+        tenant uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL,
+        user_email text NOT NULL,
+        admin_email text NOT NULL,
+        reason text NOT NULL,
+        token_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        started_at timestamptz NULL,
+        ended_at timestamptz NULL,
+        CONSTRAINT impersonations_token_key UNIQUE (token_hash)
+    )",
+    // Owners who refuse support access to their account.
+    "CREATE TABLE support_access_refusals (
+        tenant uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant, user_id)
+    )",
     // Who a session belongs to, so that a password reset can end them all.
     "ALTER TABLE sessions ADD COLUMN scope text NULL",
     "ALTER TABLE sessions ADD COLUMN subject uuid NULL",
@@ -112,6 +135,8 @@ impl MigrationTrait for Migration {
                 "DROP INDEX sessions_subject_idx",
                 "ALTER TABLE sessions DROP COLUMN subject",
                 "ALTER TABLE sessions DROP COLUMN scope",
+                "DROP TABLE support_access_refusals",
+                "DROP TABLE impersonations",
                 "DROP TABLE sso_configs",
                 "DROP TABLE password_resets",
                 "DROP TABLE invitations",

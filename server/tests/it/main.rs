@@ -15,6 +15,7 @@ mod domains;
 mod exports;
 mod flags;
 mod fleet;
+mod impersonation;
 mod isolation;
 mod lifecycle;
 mod mail;

@@ -51,6 +51,7 @@ pub fn ConsoleTenant() -> impl IntoView {
         <ConsoleShell>
             {move || receipt().map(|r| view! { <Receipt r /> })}
             {loaded(detail, move |d| view! { <Detail d actions error moved /> })}
+            {move || view! { <super::impersonate::ImpersonateForm slug=slug() /> }}
         </ConsoleShell>
     }
 }
