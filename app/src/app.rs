@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=tenant::login::TenantLoginPage ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view=tenant::account::AcceptInvitationPage ssr=SsrMode::Async />
                 <Route path=path!("/forgot") view=tenant::account::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/verify/:token") view=tenant::account::VerifyEmailPage ssr=SsrMode::Async />
                 <Route path=path!("/reset/:token") view=tenant::account::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=tenant::project::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=tenant::members::MembersPage ssr=SsrMode::Async />

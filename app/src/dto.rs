@@ -172,6 +172,9 @@ pub struct MemberDto {
     pub email: String,
     pub display_name: String,
     pub role: String,
+    /// Whether the member's address is verified.
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// A webhook endpoint as its owner sees it (the secret only as a hint).

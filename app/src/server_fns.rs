@@ -567,3 +567,15 @@ pub async fn set_support_access(refuse: Option<String>) -> Result<(), AppError> 
     let refuse = refuse.is_some_and(|v| !v.is_empty() && v != "false");
     backend::tenant_audit::set_support_access(refuse).await
 }
+
+/// Sends a member a link to verify their email address.
+#[server]
+pub async fn send_verification(user_id: String) -> Result<(), AppError> {
+    backend::members::send_verification(user_id).await
+}
+
+/// Uses a verification link; returns the address it verified.
+#[server]
+pub async fn verify_email(token: String) -> Result<String, AppError> {
+    backend::members::verify_email(token).await
+}

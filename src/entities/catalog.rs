@@ -1,6 +1,7 @@
 pub mod acme_account;
 pub mod acme_challenge;
 pub mod api_key;
+pub mod email_verification;
 pub mod entitlement_override;
 pub mod flag;
 pub mod flag_change;

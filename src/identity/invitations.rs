@@ -228,6 +228,8 @@ pub async fn accept(
     )
     .await?;
     txn.commit().await?;
+    // The link reached this address: it is verified.
+    super::verification::mark_verified(ctx, &member).await?;
     Ok(member)
 }
 

@@ -1,15 +1,17 @@
-use super::{branding_dto, fail, parse_id, tenant_admin};
+use super::{branding_dto, fail, parse_id, site_origin, tenant_admin};
 use crate::dto::{BrandingDto, MemberDto};
 use crate::error::AppError;
 use tenantry::catalog::branding::{self, BrandingInput};
 use tenantry::identity::members::{self, Member, NewMember};
+use tenantry::identity::verification;
 
-fn member_dto(m: Member) -> MemberDto {
+fn member_dto(m: Member, verified: bool) -> MemberDto {
     MemberDto {
         id: m.id.to_string(),
         email: m.email,
         display_name: m.display_name,
         role: m.role.as_str().to_owned(),
+        verified,
     }
 }
 
@@ -19,7 +21,35 @@ pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
         .run(false, async |db| members::list(db).await)
         .await
         .map_err(fail)?;
-    Ok(list.into_iter().map(member_dto).collect())
+    let verified = verification::verified(&ctx, &list).await.map_err(fail)?;
+    Ok(list
+        .into_iter()
+        .map(|m| {
+            let ok = verified.contains(&m.id);
+            member_dto(m, ok)
+        })
+        .collect())
+}
+
+/// Sends a member a (new) link to verify their address.
+pub async fn send_verification(user_id: String) -> Result<(), AppError> {
+    let origin = site_origin().await?;
+    let (ctx, _) = tenant_admin().await?;
+    let id = parse_id(&user_id)?;
+    let member = ctx
+        .run(false, async |db| members::find(db, id).await)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail(tenantry::Error::NotFound))?;
+    verification::send(&ctx, &origin, &member)
+        .await
+        .map_err(fail)
+}
+
+/// Uses a verification link (signed out); the address it verified.
+pub async fn verify_email(token: String) -> Result<String, AppError> {
+    let ctx = super::tenant().await?;
+    verification::verify(&ctx, &token).await.map_err(fail)
 }
 
 pub async fn add_member(
@@ -28,25 +58,36 @@ pub async fn add_member(
     password: String,
     role: String,
 ) -> Result<MemberDto, AppError> {
+    let origin = site_origin().await?;
     let (ctx, actor) = tenant_admin().await?;
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
-    ctx.run(true, async |db| {
-        members::add(&ctx, db, actor.role, new).await
-    })
-    .await
-    .map(member_dto)
-    .map_err(fail)
+    let member = ctx
+        .run(true, async |db| {
+            members::add(&ctx, db, actor.role, new).await
+        })
+        .await
+        .map_err(fail)?;
+    // An admin typed this address: its owner confirms it.
+    verification::send(&ctx, &origin, &member)
+        .await
+        .map_err(fail)?;
+    Ok(member_dto(member, false))
 }
 
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    ctx.run(true, async |db| {
-        members::change_role(db, actor.role, id, &role).await
-    })
-    .await
-    .map(member_dto)
-    .map_err(fail)
+    let member = ctx
+        .run(true, async |db| {
+            members::change_role(db, actor.role, id, &role).await
+        })
+        .await
+        .map_err(fail)?;
+    let verified = verification::verified(&ctx, std::slice::from_ref(&member))
+        .await
+        .map_err(fail)?
+        .contains(&member.id);
+    Ok(member_dto(member, verified))
 }
 
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {

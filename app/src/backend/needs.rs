@@ -18,6 +18,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("reset_link_valid", Anyone),
     ("reset_password", Anyone),
     ("sso_available", Anyone),
+    ("verify_email", Anyone),
     // The product, on a tenant host.
     ("list_projects", Reader),
     ("get_project", Reader),
@@ -33,6 +34,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("add_member", Admin),
     ("change_role", Admin),
     ("remove_member", Admin),
+    ("send_verification", Admin),
     ("save_branding", Admin),
     ("list_api_keys", Admin),
     ("create_api_key", Admin),

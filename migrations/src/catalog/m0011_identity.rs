@@ -74,6 +74,18 @@ const TABLES: &[&str] = &[
         expires_at timestamptz NOT NULL,
         used_at timestamptz NULL
     )",
+    // Email verification links, and the proof once used: a member's address
+    // is verified while a used row names the same address.
+    "CREATE TABLE email_verifications (
+        token_hash text NOT NULL PRIMARY KEY,
+        tenant uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL,
+        email text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz NULL
+    )",
+    "CREATE INDEX email_verifications_user_idx ON email_verifications (tenant, user_id)",
     // A tenant's OpenID Connect provider. The endpoints are what discovery
     // answered when the configuration was saved; the client secret is sealed
     // with `secret_key`. `allowed_domains` is a comma-separated list.
@@ -138,6 +150,7 @@ impl MigrationTrait for Migration {
                 "DROP TABLE support_access_refusals",
                 "DROP TABLE impersonations",
                 "DROP TABLE sso_configs",
+                "DROP TABLE email_verifications",
                 "DROP TABLE password_resets",
                 "DROP TABLE invitations",
                 "DROP TABLE mail_outbox",

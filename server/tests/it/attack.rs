@@ -24,6 +24,7 @@ on_both_backends!(
     every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged,
     tenant_a_session_cookie_is_anonymous_on_tenant_b_host,
     forwarded_host_from_an_untrusted_peer_is_ignored,
+    tenant_b_api_key_and_token_are_refused_on_every_route_of_tenant_a_host,
 );
 
 /// B's data, as B itself sees it.
@@ -36,6 +37,8 @@ struct Victim {
     delivery_id: String,
     domain_id: String,
     key_id: String,
+    /// B's API key itself (what a leaked key would be).
+    key_secret: String,
     invitation_id: String,
     secrets: Vec<String>,
 }
@@ -103,6 +106,7 @@ async fn victim(app: &TestApp) -> Victim {
         delivery_id: delivery_id.clone(),
         domain_id: domain.id.to_string(),
         key_id: key.key.id.to_string(),
+        key_secret: key.secret.clone(),
         invitation_id: invitation.id.to_string(),
         secrets: vec![
             invitation.id.to_string(),
@@ -304,6 +308,7 @@ const ID_TAKING: &[&str] = &[
     "revoke_api_key",
     "resend_invitation",
     "revoke_invitation",
+    "send_verification",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(
@@ -434,4 +439,37 @@ pub(crate) async fn every_brand_asset_route_serves_and_changes_only_the_hosts_te
             assert_eq!(snapshot(&app, &v).await, before, "{what} changed tenant B");
         }
     }
+}
+
+/// B's API key, and a platform token issued for it on B's host, presented on
+/// A's host against every API route: refused like no credential at all, and
+/// B is untouched.
+async fn tenant_b_api_key_and_token_are_refused_on_every_route_of_tenant_a_host(app: TestApp) {
+    app.tenant("alpha").await;
+    let v = victim(&app).await;
+    let before = snapshot(&app, &v).await;
+    let mut on_bravo = app.bearer_client("bravo.localhost", &v.key_secret);
+    let res = on_bravo.post_json("/api/v1/token", json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let token = res.json()["token"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let body = json!({"name": "pwned", "title": "pwned", "role": "admin"});
+    for credential in [v.key_secret.clone(), token] {
+        for route in tenantry_server::api::table() {
+            let path = route.path.replace("{id}", &v.project_id);
+            let mut a = app.bearer_client("alpha.localhost", &credential);
+            let res = a.json_request(route.method, &path, body.clone()).await;
+            let what = format!(
+                "B's credential on A's host: {} {}",
+                route.method, route.path
+            );
+            if route.need != tenantry::authz::Need::Anyone {
+                assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{what}: {}", res.text);
+            }
+            assert_no_leak(&v, &what, &res.text);
+        }
+    }
+    assert_eq!(snapshot(&app, &v).await, before, "B changed");
 }

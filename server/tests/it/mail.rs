@@ -12,8 +12,9 @@ use tenantry::entities::catalog::{invitation, mail_message};
 use tenantry::mail::outbox;
 use tenantry::mail::transport::Transport;
 use tenantry_app::server_fns::{
-    AcceptInvitation, InvitationOffer, InviteMember, ListMailbox, RequestPasswordReset,
-    ResendInvitation, ResetPassword, RevokeInvitation,
+    AcceptInvitation, AddMember, InvitationOffer, InviteMember, ListMailbox, ListMembers,
+    RequestPasswordReset, ResendInvitation, ResetPassword, RevokeInvitation, SendVerification,
+    VerifyEmail,
 };
 
 on_both_backends!(
@@ -22,6 +23,7 @@ on_both_backends!(
     password_reset_answers_alike_for_everyone_works_once_and_ends_every_session,
     without_smtp_mail_is_kept_in_the_dev_mailbox_on_the_console,
     failed_deliveries_are_retried_and_finally_marked_failed,
+    a_member_added_by_an_admin_verifies_their_address_by_link,
 );
 
 /// `app` with its mail going to `sink`.
@@ -331,4 +333,67 @@ async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
     assert_eq!(deliver(&app).await, 0);
     let (s, attempts, _) = state().await;
     assert_eq!((s.as_str(), attempts), ("failed", 2));
+}
+
+fn verified_of(members: &serde_json::Value, email: &str) -> (String, bool) {
+    let m = members
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["email"] == email)
+        .unwrap_or_else(|| panic!("{email} in {members}"));
+    (
+        m["id"].as_str().expect("id").to_owned(),
+        m["verified"].as_bool().expect("verified"),
+    )
+}
+
+async fn a_member_added_by_an_admin_verifies_their_address_by_link(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = with_smtp(app, &sink).await;
+    app.tenant("alpha").await;
+    app.tenant("bravo").await;
+    let mut owner = app.owner_client("alpha").await;
+    let res = owner
+        .server_fn::<AddMember>(&[
+            ("email", "vera@example.com"),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", "member"),
+        ])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json()["verified"], false);
+    deliver(&app).await;
+    let token = sink
+        .wait_for("vera@example.com", "/verify/")
+        .await
+        .token_after("/verify/")
+        .expect("token");
+    let members = owner.server_fn::<ListMembers>(&[]).await.json();
+    assert!(!verified_of(&members, "vera@example.com").1);
+
+    let mut on_bravo = app.client("bravo.localhost");
+    let res = on_bravo
+        .server_fn::<VerifyEmail>(&[("token", &token)])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    let mut anon = app.client("alpha.localhost");
+    let res = anon.server_fn::<VerifyEmail>(&[("token", &token)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json(), "vera@example.com");
+    let res = anon.server_fn::<VerifyEmail>(&[("token", &token)]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "single use");
+    let members = owner.server_fn::<ListMembers>(&[]).await.json();
+    assert!(verified_of(&members, "vera@example.com").1);
+
+    // The owner made with the tenant is unverified until a link is used.
+    let (owner_id, verified) = verified_of(&members, "owner@alpha.test");
+    assert!(!verified);
+    let res = owner
+        .server_fn::<SendVerification>(&[("user_id", &owner_id)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    deliver(&app).await;
+    sink.wait_for("owner@alpha.test", "/verify/").await;
 }

@@ -182,7 +182,10 @@ pub async fn finish(
     {
         return Err(refused("this email domain may not sign in here"));
     }
-    member_for(ctx, &cfg, email).await
+    let member = member_for(ctx, &cfg, email).await?;
+    // The provider vouched for the address (it did not say otherwise).
+    crate::identity::verification::mark_verified(ctx, &member).await?;
+    Ok(member)
 }
 
 /// The member with this email, or a new one when provisioning is on.

@@ -3,7 +3,8 @@
 
 use crate::components::{action_error, loaded, Field, FormError, TenantShell, BUTTON, CARD};
 use crate::server_fns::{
-    invitation_offer, reset_link_valid, AcceptInvitation, RequestPasswordReset, ResetPassword,
+    invitation_offer, reset_link_valid, verify_email, AcceptInvitation, RequestPasswordReset,
+    ResetPassword,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -114,6 +115,24 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             </div>
                         </ActionForm>
                     </Show>
+                })}
+            </div>
+        </TenantShell>
+    }
+}
+
+/// `/verify/:token`: confirms an email address (opening the link is enough).
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let token = token();
+    let verified = Resource::new(move || token.get(), verify_email);
+    view! {
+        <TenantShell public=true>
+            <div class=format!("{CARD} mx-auto mt-10 max-w-sm")>
+                <h1 class="mb-2 text-xl font-semibold">"Email address"</h1>
+                {loaded(verified, |email| view! {
+                    <p role="status">{format!("{email} is verified. ")}
+                        <a class="underline" href="/login">"Sign in"</a></p>
                 })}
             </div>
         </TenantShell>

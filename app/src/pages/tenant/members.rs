@@ -3,7 +3,7 @@ use crate::components::{
     CARD, INPUT,
 };
 use crate::dto::MemberDto;
-use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember};
+use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember, SendVerification};
 use leptos::prelude::*;
 
 const ROLES: [&str; 4] = ["owner", "admin", "member", "viewer"];
@@ -13,6 +13,7 @@ pub fn MembersPage() -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let verify = ServerAction::<SendVerification>::new();
     let members = Resource::new(
         move || {
             (
@@ -25,15 +26,19 @@ pub fn MembersPage() -> impl IntoView {
     );
     let add_error = action_error(add);
     let add_form = cleared_on_success(add);
-    let row_error =
-        Signal::derive(move || action_error(change).get().or(action_error(remove).get()));
+    let row_error = Signal::derive(move || {
+        action_error(change)
+            .get()
+            .or(action_error(remove).get())
+            .or(action_error(verify).get())
+    });
     view! {
         <TenantShell admin_only=true>
             <div class="grid gap-6 md:grid-cols-3">
                 <section class=format!("{CARD} md:col-span-2")>
                     <h1 class="mb-4 text-xl font-semibold">"Members"</h1>
                     <FormError error=row_error />
-                    {loaded(members, move |list| view! { <MemberTable list change remove /> })}
+                    {loaded(members, move |list| view! { <MemberTable list change remove verify /> })}
                 </section>
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"Add member"</h2>
@@ -67,6 +72,7 @@ fn MemberTable(
     list: Vec<MemberDto>,
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveMember>,
+    verify: ServerAction<SendVerification>,
 ) -> impl IntoView {
     view! {
         <table class="w-full text-left text-sm" data-testid="member-table">
@@ -74,10 +80,23 @@ fn MemberTable(
             <tbody>
                 {list.into_iter().map(|m| {
                     let role = m.role.clone();
-                    let (id_change, id_remove) = (m.id.clone(), m.id.clone());
+                    let (id_change, id_remove, id_verify) = (m.id.clone(), m.id.clone(), m.id.clone());
                     view! {
                         <tr class="border-b" data-email=m.email.clone()>
-                            <td class="py-2">{m.email.clone()}</td>
+                            <td class="py-2">
+                                {m.email.clone()}
+                                {if m.verified {
+                                    view! { <span class="ml-2 text-xs text-green-700" data-testid="verified">"verified"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <span class="ml-2 text-xs text-amber-700" data-testid="unverified">"unverified"</span>
+                                        <ActionForm action=verify attr:class="inline">
+                                            <input type="hidden" name="user_id" value=id_verify />
+                                            <button type="submit" class="ml-1 text-xs underline">"Send verification"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
+                            </td>
                             <td>{m.display_name.clone()}</td>
                             <td>
                                 <ActionForm action=change>
