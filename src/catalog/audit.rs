@@ -49,22 +49,7 @@ pub struct AuditEntry {
 
 /// The most recent entries, newest first.
 pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<AuditEntry>> {
-    let rows = platform_audit::Entity::find()
-        .order_by_desc(platform_audit::Column::At)
-        .order_by_desc(platform_audit::Column::Id)
-        .limit(limit)
-        .all(engine.catalog())
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            tenant: r.tenant,
-            detail: r.detail,
-        })
-        .collect())
+    newest(engine, platform_audit::Entity::find(), limit).await
 }
 
 /// The kinds of entry a tenant's own admins read: what happened to their
@@ -85,9 +70,18 @@ pub async fn for_tenant(engine: &Engine, tenant: TenantId, limit: u64) -> Result
     let kinds = TENANT_VISIBLE.iter().fold(Condition::any(), |any, prefix| {
         any.add(platform_audit::Column::Action.starts_with(*prefix))
     });
-    let rows = platform_audit::Entity::find()
+    let query = platform_audit::Entity::find()
         .filter(platform_audit::Column::Tenant.eq(tenant.uuid()))
-        .filter(kinds)
+        .filter(kinds);
+    newest(engine, query, limit).await
+}
+
+async fn newest(
+    engine: &Engine,
+    query: sea_orm::Select<platform_audit::Entity>,
+    limit: u64,
+) -> Result<Vec<AuditEntry>> {
+    let rows = query
         .order_by_desc(platform_audit::Column::At)
         .order_by_desc(platform_audit::Column::Id)
         .limit(limit)
