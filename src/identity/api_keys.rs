@@ -204,11 +204,10 @@ pub async fn authenticate(engine: &Engine, presented: &str) -> Result<(TenantId,
         .await?
         .ok_or(Error::Unauthenticated)?;
     let now = chrono::Utc::now();
-    let live = found.revoked_at.is_none() && found.expires_at.is_none_or(|at| at > now);
-    if !live || !secret_token::matches(presented, &found.secret_hash) {
+    if !is_live(&found, now) || !secret_token::matches(presented, &found.secret_hash) {
         return Err(Error::Unauthenticated);
     }
-    touch(engine, found.id, now).await?;
+    touch(engine, &found, now).await?;
     Ok((TenantId::from_uuid(found.tenant), grant_of(found)?))
 }
 
@@ -219,11 +218,15 @@ pub async fn grant_by_id(engine: &Engine, tenant: TenantId, id: Uuid) -> Result<
         .one(engine.catalog())
         .await?
         .ok_or(Error::Unauthenticated)?;
-    let now = chrono::Utc::now();
-    if found.revoked_at.is_some() || found.expires_at.is_some_and(|at| at <= now) {
+    if !is_live(&found, chrono::Utc::now()) {
         return Err(Error::Unauthenticated);
     }
     grant_of(found)
+}
+
+/// Neither revoked nor expired.
+fn is_live(found: &row::Model, now: chrono::DateTime<chrono::Utc>) -> bool {
+    found.revoked_at.is_none() && found.expires_at.is_none_or(|at| at > now)
 }
 
 fn grant_of(found: row::Model) -> Result<KeyGrant> {
@@ -236,12 +239,20 @@ fn grant_of(found: row::Model) -> Result<KeyGrant> {
 }
 
 /// Records use at most once a minute per key, so that a busy key does not
-/// turn every request into a write.
-async fn touch(engine: &Engine, id: Uuid, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+/// turn every request into a write: the row just read says whether it is
+/// due, and the condition keeps concurrent requests to one update.
+async fn touch(
+    engine: &Engine,
+    found: &row::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let stale = now - chrono::Duration::seconds(60);
+    if found.last_used_at.is_some_and(|at| at >= stale) {
+        return Ok(());
+    }
     row::Entity::update_many()
         .col_expr(row::Column::LastUsedAt, Expr::value(now))
-        .filter(row::Column::Id.eq(id))
+        .filter(row::Column::Id.eq(found.id))
         .filter(
             sea_orm::Condition::any()
                 .add(row::Column::LastUsedAt.is_null())
