@@ -49,9 +49,15 @@ impl Need {
         !matches!(self, Need::Anyone | Need::Reader)
     }
 
-    /// Whether the need is met on a tenant's host (as opposed to the console).
-    pub fn on_tenant_host(self) -> bool {
-        !matches!(self, Need::Superadmin)
+    /// Whether the need can be met on this kind of host: console needs only
+    /// on the console, a tenant's needs only on its hosts, `anyone` and
+    /// `manage` on both. Elsewhere the caller is answered "not found".
+    pub fn fits_host(self, on_console: bool) -> bool {
+        match self {
+            Need::Anyone | Need::Manage => true,
+            Need::Superadmin => on_console,
+            Need::Reader | Need::Writer | Need::Admin | Need::Owner => !on_console,
+        }
     }
 
     pub fn as_str(self) -> &'static str {

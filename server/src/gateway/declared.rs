@@ -31,14 +31,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let Some(scope) = req.extensions().get::<RequestScope>().cloned() else {
         return refuse(&Error::NotFound);
     };
-    let wrong_host = matches!(
-        (&scope, need),
-        (
-            RequestScope::Console,
-            Need::Reader | Need::Writer | Need::Admin
-        ) | (RequestScope::Tenant(_), Need::Superadmin)
-    );
-    if wrong_host {
+    if !need.fits_host(matches!(scope, RequestScope::Console)) {
         return refuse(&Error::NotFound);
     }
     let signed_in = match req.extensions().get::<Session>() {

@@ -179,11 +179,7 @@ pub(crate) async fn every_server_function_is_allowed_exactly_for_the_roles_its_n
                 (w, _) => w,
             };
             let on_console = client.host == "admin.localhost";
-            let wrong_host = match need {
-                Need::Superadmin => !on_console,
-                Need::Reader | Need::Writer | Need::Admin | Need::Owner => on_console,
-                _ => false,
-            };
+            let wrong_host = !need.fits_host(on_console);
             if wrong_host {
                 assert!(
                     refused(res.status),
