@@ -149,6 +149,16 @@ pub struct Settings {
     pub password_reset_ttl_minutes: u32,
     /// How long a superadmin may act as a tenant user.
     pub impersonation_minutes: u32,
+    /// How late a usage event may arrive and still count (in its own period;
+    /// a period is invoiced only once this window after it has passed).
+    pub usage_late_hours: u32,
+    /// How long a tenant may stay past due before it is suspended.
+    pub billing_grace_days: u32,
+    /// Stripe's webhook signing secret(s), comma-separated while one is
+    /// rotated. Unset: `POST /webhooks/stripe` answers 404.
+    pub stripe_webhook_secret: Option<SecretString>,
+    /// How old a signed webhook may be (replays older than this are refused).
+    pub stripe_webhook_tolerance_secs: u32,
 }
 
 #[derive(Serialize)]
@@ -194,6 +204,9 @@ struct Defaults {
     invitation_ttl_hours: u32,
     password_reset_ttl_minutes: u32,
     impersonation_minutes: u32,
+    usage_late_hours: u32,
+    billing_grace_days: u32,
+    stripe_webhook_tolerance_secs: u32,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -239,6 +252,9 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     invitation_ttl_hours: 72,
     password_reset_ttl_minutes: 60,
     impersonation_minutes: 30,
+    usage_late_hours: 72,
+    billing_grace_days: 14,
+    stripe_webhook_tolerance_secs: 300,
 };
 
 /// Which database engine the settings select.

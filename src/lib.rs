@@ -2,6 +2,7 @@
 //! never compiles this crate.
 
 pub mod authz;
+pub mod billing;
 pub mod catalog;
 pub mod config;
 pub mod domains;

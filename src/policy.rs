@@ -10,7 +10,8 @@
 //! - while that channel is down, and on SQLite without Redis, the snapshot is
 //!   reloaded when it is older than a second.
 
-use crate::entities::catalog::{flag, plan};
+use crate::billing::meters::Meter;
+use crate::entities::catalog::{flag, meter, plan};
 use crate::error::Result;
 use crate::flags::FlagDefinition;
 use crate::listen::Signal;
@@ -30,6 +31,7 @@ const UNWATCHED_TTL: Duration = Duration::from_secs(1);
 pub struct Policy {
     pub plans: HashMap<String, Arc<Plan>>,
     pub flags: BTreeMap<String, Arc<FlagDefinition>>,
+    pub meters: BTreeMap<String, Meter>,
 }
 
 impl Policy {
@@ -53,7 +55,24 @@ impl Policy {
                 Err(e) => tracing::error!(error = ?e, "stored flag unreadable; it reads as off"),
             }
         }
-        Ok(Self { plans, flags })
+        let mut meters = BTreeMap::new();
+        for m in meter::Entity::find().all(conn).await? {
+            let key = m.key.clone();
+            match Meter::from_model(m) {
+                Some(meter) => {
+                    meters.insert(key, meter);
+                }
+                None => tracing::error!(
+                    meter = key,
+                    "stored meter unreadable; its events are refused"
+                ),
+            }
+        }
+        Ok(Self {
+            plans,
+            flags,
+            meters,
+        })
     }
 }
 

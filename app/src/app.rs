@@ -1,7 +1,7 @@
 use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
-use crate::pages::{console, domains, exports, plans, tenant, webhooks};
+use crate::pages::{billing, console, domains, exports, plans, tenant, webhooks};
 use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/tenants/:slug/data") view=console::tenant::ConsoleTenantData ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug/plan") view=console::tenant::ConsoleTenantPlan ssr=SsrMode::Async />
                 <Route path=path!("/console/plans") view=console::plans::ConsolePlans ssr=SsrMode::Async />
+                <Route path=path!("/console/meters") view=billing::ConsoleMeters ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/billing") view=console::tenant::ConsoleTenantBilling ssr=SsrMode::Async />
                 <Route path=path!("/console/flags") view=console::flags::ConsoleFlags ssr=SsrMode::Async />
                 <Route path=path!("/console/flags/:key") view=console::flags::ConsoleFlag ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
@@ -98,6 +100,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/domains") view=domains::TenantDomains ssr=SsrMode::Async />
                 <Route path=path!("/admin/data") view=exports::TenantData ssr=SsrMode::Async />
                 <Route path=path!("/admin/plan") view=plans::TenantPlan ssr=SsrMode::Async />
+                <Route path=path!("/admin/billing") view=billing::TenantBilling ssr=SsrMode::Async />
                 <Route path=path!("/admin/api-keys") view=tenant::api_keys::ApiKeysPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/sso") view=tenant::sso::SsoPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=tenant::audit::TenantAuditPage ssr=SsrMode::Async />

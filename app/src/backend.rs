@@ -4,6 +4,7 @@
 //! status to match).
 
 pub mod api_keys;
+pub mod billing;
 pub mod console;
 pub mod domains;
 pub mod exports;

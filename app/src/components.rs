@@ -146,7 +146,11 @@ pub fn TenantShell(
                 branding,
                 ..
             } => view! { <Suspended branding=*branding /> }.into_any(),
-            HostKind::Tenant { branding, .. } => {
+            HostKind::Tenant {
+                branding,
+                billing_notice,
+                ..
+            } => {
                 let branding = *branding;
                 if !public && viewer.is_none() {
                     return view! { <Redirect path="/login" /> }.into_any();
@@ -160,6 +164,11 @@ pub fn TenantShell(
                 let support = branding.support_email.clone();
                 view! {
                     {impersonation.map(|i| view! { <ImpersonationBanner i /> })}
+                    {billing_notice.map(|notice| view! {
+                        <div class="bg-red-100 px-6 py-2 text-sm text-red-900" role="alert" data-testid="past-due-banner">
+                            <div class="mx-auto max-w-4xl">{notice}</div>
+                        </div>
+                    })}
                     <TenantHeader branding viewer />
                     <main class="mx-auto max-w-4xl p-6">{children()}</main>
                     <SupportFooter email=support />
@@ -239,6 +248,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                     <A href="/admin/sso">"SSO"</A>
                                     <A href="/admin/data">"Data"</A>
                                     <A href="/admin/plan">"Plan"</A>
+                                    <A href="/admin/billing">"Billing"</A>
                                     <A href="/admin/audit">"Audit"</A>
                                 })}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
@@ -280,6 +290,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                         {ctx.viewer.map(|v| view! {
                             <A href="/console">"Tenants"</A>
                             <A href="/console/plans">"Plans"</A>
+                            <A href="/console/meters">"Meters"</A>
                             <A href="/console/flags">"Flags"</A>
                             <A href="/console/fleet">"Fleet"</A>
                             <A href="/console/webhooks">"Webhooks"</A>

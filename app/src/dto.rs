@@ -23,6 +23,8 @@ pub enum HostKind {
     Tenant {
         slug: String,
         suspended: bool,
+        /// Shown to signed-in members while the tenant is past due.
+        billing_notice: Option<String>,
         /// Boxed: far larger than the console variant.
         branding: Box<BrandingDto>,
     },
@@ -279,6 +281,8 @@ pub struct PlanDto {
     pub quota_enforcement: String,
     /// Entitlement key → value as typed (`true`, `10`, empty: unlimited).
     pub values: Vec<(String, String)>,
+    /// The plan's prices as JSON (see docs/billing.md).
+    pub prices: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -434,4 +438,82 @@ pub struct SsoDto {
 pub struct SsoPageDto {
     pub redirect_uri: String,
     pub config: Option<SsoDto>,
+}
+
+/// One meter's usage over a period, for a chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterChartDto {
+    pub key: String,
+    pub name: String,
+    pub unit: String,
+    pub aggregation: String,
+    pub total: i64,
+    /// `(YYYY-MM-DD, value)` for every day of the period.
+    pub daily: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceLineDto {
+    pub description: String,
+    pub quantity: i64,
+    pub included: i64,
+    pub unit_amount: Option<i64>,
+    /// Tiers applied, as text (`1–1000 × 0.00, 1001+ × 0.02`).
+    pub tiers: String,
+    pub amount: i64,
+    pub prorated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceDto {
+    /// Empty for the preview.
+    pub number: String,
+    pub period: String,
+    pub currency: String,
+    pub subtotal: i64,
+    pub credits_applied: i64,
+    pub total: i64,
+    /// `preview`, `open`, `paid`.
+    pub status: String,
+    pub lines: Vec<InvoiceLineDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillingDto {
+    pub slug: String,
+    pub period: String,
+    pub plan_name: String,
+    /// `active` or `past_due`.
+    pub standing: String,
+    pub notice: Option<String>,
+    pub credit_balance: i64,
+    pub meters: Vec<MeterChartDto>,
+    pub preview: InvoiceDto,
+    pub invoices: Vec<InvoiceDto>,
+    pub on_console: bool,
+}
+
+/// `12.34 USD` from minor units (two decimals).
+pub fn money(amount: i64, currency: &str) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    format!(
+        "{sign}{}.{:02} {}",
+        abs / 100,
+        abs % 100,
+        currency.to_uppercase()
+    )
+}
+
+/// A meter as the console lists and edits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterDefDto {
+    pub key: String,
+    pub name: String,
+    pub unit: String,
+    pub aggregation: String,
+    pub property: String,
+    /// `property=value` per line.
+    pub filters: String,
+    pub built_in: bool,
 }

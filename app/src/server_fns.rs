@@ -307,6 +307,7 @@ pub async fn save_plan(
     events_per_day: Option<String>,
     requests_per_second: Option<String>,
     burst: Option<String>,
+    prices: Option<String>,
 ) -> Result<PlanDto, AppError> {
     let entitlements = [
         ("sso", sso),
@@ -330,6 +331,7 @@ pub async fn save_plan(
         placement_hint: placement_hint.unwrap_or_default(),
         quota_enforcement: quota_enforcement.unwrap_or_default(),
         entitlements,
+        prices: prices.unwrap_or_default(),
     };
     backend::plans::save_plan(input).await
 }
@@ -578,4 +580,49 @@ pub async fn send_verification(user_id: String) -> Result<(), AppError> {
 #[server]
 pub async fn verify_email(token: String) -> Result<String, AppError> {
     backend::members::verify_email(token).await
+}
+
+#[server]
+pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
+    backend::billing::billing_overview(slug).await
+}
+
+#[server]
+pub async fn grant_credit(slug: String, amount: String, reason: String) -> Result<(), AppError> {
+    backend::billing::grant_credit(slug, amount, reason).await
+}
+
+#[server]
+pub async fn close_period(slug: String) -> Result<(), AppError> {
+    backend::billing::close_period(slug).await
+}
+
+#[server]
+pub async fn mark_invoice_paid(slug: String, number: String) -> Result<(), AppError> {
+    backend::billing::mark_invoice_paid(slug, number).await
+}
+
+#[server]
+pub async fn list_meters() -> Result<Vec<MeterDefDto>, AppError> {
+    backend::billing::list_meters().await
+}
+
+#[server]
+pub async fn save_meter(
+    key: String,
+    name: String,
+    unit: Option<String>,
+    aggregation: String,
+    property: Option<String>,
+    filters: Option<String>,
+) -> Result<(), AppError> {
+    let input = tenantry::billing::meters::MeterInput {
+        key,
+        name,
+        unit: unit.unwrap_or_default(),
+        aggregation,
+        property: property.unwrap_or_default(),
+        filters: filters.unwrap_or_default(),
+    };
+    backend::billing::save_meter(input).await
 }

@@ -11,6 +11,7 @@ mod m0008_branding_favicon;
 mod m0009_tls;
 mod m0010_plans_and_flags;
 mod m0011_identity;
+mod m0012_billing;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0009_tls::Migration),
             Box::new(m0010_plans_and_flags::Migration),
             Box::new(m0011_identity::Migration),
+            Box::new(m0012_billing::Migration),
         ]
     }
 

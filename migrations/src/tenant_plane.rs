@@ -2,11 +2,12 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_identity_and_projects;
 mod m0002_placement_fences;
+mod m0003_usage_events;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
 /// still audited.
-pub const TENANT_TABLES: &[&str] = &["users", "memberships", "projects", "tasks"];
+pub const TENANT_TABLES: &[&str] = &["users", "memberships", "projects", "tasks", "usage_events"];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
 /// to each tenant schema and database, and to each tenant's SQLite file.
@@ -18,6 +19,7 @@ impl MigratorTrait for TenantMigrator {
         vec![
             Box::new(m0001_identity_and_projects::Migration),
             Box::new(m0002_placement_fences::Migration),
+            Box::new(m0003_usage_events::Migration),
         ]
     }
 

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod openapi;
 pub mod projects;
 pub mod session;
+pub mod usage;
 
 use axum::routing::{delete, get, patch, post, MethodRouter};
 use axum::{Extension, Router};
@@ -174,6 +175,33 @@ pub fn table() -> Vec<ApiRoute> {
             &[("title", true)],
             "task",
             post(projects::create_task),
+        ),
+        route(
+            "POST",
+            "/api/v1/usage",
+            Writer,
+            "Send a batch of up to 1000 usage events (each checked on its own; an id already stored is not counted again)",
+            &[("events", true)],
+            "ingest",
+            post(usage::ingest),
+        ),
+        route(
+            "GET",
+            "/api/v1/usage",
+            Reader,
+            "Each meter's total and daily usage for a period (?period=2026-11; default the current one)",
+            &[],
+            "usage",
+            get(usage::read),
+        ),
+        route(
+            "GET",
+            "/api/v1/billing/preview",
+            Admin,
+            "The current period's invoice as it stands",
+            &[],
+            "invoice",
+            get(usage::preview),
         ),
         route(
             "GET",

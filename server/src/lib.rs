@@ -3,6 +3,7 @@
 //! and the CLI.
 
 pub mod api;
+pub mod billing_webhook;
 pub mod brand_assets;
 pub mod cli;
 pub mod gateway;

@@ -53,6 +53,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     tokio::spawn(tenantry::events::dispatch::run(engine.clone()));
     tokio::spawn(tenantry::mail::outbox::run(engine.clone()));
+    tokio::spawn(tenantry::billing::run(engine.clone()));
+    tokio::spawn(tenantry::billing::platform_usage::run(engine.clone()));
     tokio::spawn(tenantry::platform::maintenance_loop(
         engine.clone(),
         CatalogSessionStore::new(engine.clone()),
@@ -61,7 +63,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(addr) = settings.https_listen {
         let tls = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "listening for https (verified custom domains)");
-        tokio::spawn(tenantry_server::https::serve(tls, engine, app.clone()));
+        tokio::spawn(tenantry_server::https::serve(
+            tls,
+            engine.clone(),
+            app.clone(),
+        ));
     }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(addr = %settings.listen, "listening");
@@ -73,6 +79,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    // Counted API calls not yet written as usage.
+    engine.api_calls().flush(&engine).await;
     Ok(())
 }
 

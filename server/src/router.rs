@@ -75,6 +75,12 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .route("/readyz", get(readyz))
         // Before tenant resolution: the CA asks on the custom domain's host.
         .route("/.well-known/acme-challenge/{token}", get(acme_challenge))
+        // Before tenant resolution: Stripe posts to whichever host it was
+        // given; the signature is the credential.
+        .route(
+            "/webhooks/stripe",
+            axum::routing::post(crate::billing_webhook::receive),
+        )
         .with_state(engine)
         .fallback_service(resolved)
 }

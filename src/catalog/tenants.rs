@@ -84,6 +84,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         .map_err(|e| rename_field(e, "admin_"))?;
     let placement = parse_placement(engine, &input.placement).await?;
     let plan = crate::plans::store::existing(engine, "plan", &input.plan).await?;
+    let plan_key = plan.clone();
     if resolve::load_record(engine, &slug).await?.is_some() {
         return Err(Error::conflict("slug", "this slug is already taken"));
     }
@@ -111,6 +112,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         _ => e.into(),
     })?;
     branding::default_for(id, &name).insert(&txn).await?;
+    crate::billing::invoices::record_plan(&txn, id, &plan_key, now).await?;
     txn.commit().await?;
 
     if let Err(e) = provision(engine, &slug, owner).await {

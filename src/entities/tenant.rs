@@ -5,6 +5,7 @@
 pub mod membership;
 pub mod project;
 pub mod task;
+pub mod usage_event;
 pub mod user;
 
 /// Lets the isolation engine stamp the owning tenant on insert.
@@ -22,4 +23,4 @@ macro_rules! tenant_owned {
     )*};
 }
 
-tenant_owned!(membership, project, task, user);
+tenant_owned!(membership, project, task, usage_event, user);

@@ -89,6 +89,7 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
         ..Default::default()
     })
     .await?;
+    crate::billing::platform_usage::record_seats(db).await?;
     Ok(to_member(user, new.role))
 }
 
@@ -267,6 +268,7 @@ pub async fn remove(db: &TenantDb, actor: Role, user_id: Uuid) -> Result<()> {
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
         .await?;
+    crate::billing::platform_usage::record_seats(db).await?;
     Ok(())
 }
 

@@ -158,6 +158,7 @@ pub struct Plan {
     pub placement_hint: Option<String>,
     pub quota_enforcement: Enforcement,
     pub entitlements: Entitlements,
+    pub prices: Vec<crate::billing::prices::Price>,
 }
 
 impl Plan {
@@ -166,6 +167,7 @@ impl Plan {
             quota_enforcement: Enforcement::parse(&m.quota_enforcement)
                 .unwrap_or(Enforcement::Hard),
             entitlements: Entitlements::from_json(&m.entitlements),
+            prices: crate::billing::prices::from_stored(&m.prices),
             key: m.key,
             name: m.name,
             tier: m.tier,

@@ -27,6 +27,8 @@ pub struct PlanInput {
     pub quota_enforcement: String,
     /// Entitlement key → raw value (see [`Entitlements::parse_form`]).
     pub entitlements: BTreeMap<String, String>,
+    /// The plan's prices as JSON (see [`crate::billing::prices`]).
+    pub prices: String,
 }
 
 fn identifier(field: &'static str, raw: &str) -> Result<String> {
@@ -58,8 +60,9 @@ fn optional_text(field: &'static str, raw: &str, max: usize) -> Result<Option<St
 }
 
 impl PlanInput {
-    /// Every field checked before anything is written.
-    pub fn parse(&self) -> Result<Plan> {
+    /// Every field checked before anything is written; usage prices must
+    /// name a meter for which `meter_exists`.
+    pub fn parse(&self, meter_exists: &dyn Fn(&str) -> bool) -> Result<Plan> {
         let key = identifier("key", &self.key)?;
         let name = optional_text("name", &self.name, 100)?
             .ok_or_else(|| Error::invalid("name", "is required"))?;
@@ -85,6 +88,7 @@ impl PlanInput {
             placement_hint,
             quota_enforcement,
             entitlements: Entitlements::parse_form(&self.entitlements)?,
+            prices: crate::billing::prices::parse(&self.prices, meter_exists)?,
         })
     }
 }
@@ -99,7 +103,8 @@ pub async fn list(engine: &Engine) -> Result<Vec<Arc<Plan>>> {
 
 /// Creates the plan or replaces the one with the same key.
 pub async fn save(engine: &Engine, input: &PlanInput, actor: &str) -> Result<Arc<Plan>> {
-    let plan = input.parse()?;
+    let policy = engine.policy().await?;
+    let plan = input.parse(&|meter| policy.meters.contains_key(meter))?;
     let model = plan::ActiveModel {
         key: Set(plan.key.clone()),
         name: Set(plan.name.clone()),
@@ -108,6 +113,7 @@ pub async fn save(engine: &Engine, input: &PlanInput, actor: &str) -> Result<Arc
         placement_hint: Set(plan.placement_hint.clone()),
         quota_enforcement: Set(plan.quota_enforcement.as_str().to_owned()),
         entitlements: Set(plan.entitlements.to_json()),
+        prices: Set(crate::billing::prices::to_json(&plan.prices)),
     };
     let txn = engine.catalog().begin().await?;
     plan::Entity::insert(model)
@@ -120,12 +126,15 @@ pub async fn save(engine: &Engine, input: &PlanInput, actor: &str) -> Result<Arc
                     plan::Column::PlacementHint,
                     plan::Column::QuotaEnforcement,
                     plan::Column::Entitlements,
+                    plan::Column::Prices,
                 ])
                 .to_owned(),
         )
         .exec_without_returning(&txn)
         .await?;
-    let detail = json!({ "plan": plan.key, "entitlements": plan.entitlements }).to_string();
+    let detail =
+        json!({ "plan": plan.key, "entitlements": plan.entitlements, "prices": plan.prices })
+            .to_string();
     audit::record_in(&txn, actor, "plan.saved", None, &detail).await?;
     txn.commit().await?;
     engine.policy_changed().await?;
@@ -202,6 +211,7 @@ pub async fn assign(engine: &Engine, raw_slug: &str, plan_key: &str, actor: &str
     }
     .update(&txn)
     .await?;
+    crate::billing::invoices::record_plan(&txn, record.id, &plan_key, chrono::Utc::now()).await?;
     let data = json!({ "from": record.plan, "to": plan_key });
     audit::record_in(
         &txn,

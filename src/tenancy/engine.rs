@@ -38,6 +38,8 @@ struct Inner {
     /// Per-tenant request rate limits; see [`crate::ratelimit`].
     rate_limiter: crate::ratelimit::RateLimiter,
     redis: Option<Arc<crate::redis::Redis>>,
+    /// API calls counted per tenant until the next usage flush.
+    api_calls: crate::billing::platform_usage::ApiCallCounter,
     settings: Settings,
 }
 
@@ -88,6 +90,7 @@ impl Engine {
             tenant_cache,
             events: crate::events::Bus::default(),
             storage: crate::storage::Storage::from_settings(settings)?,
+            api_calls: Default::default(),
             settings: settings.clone(),
         })))
     }
@@ -163,6 +166,21 @@ impl Engine {
 
     pub(crate) fn ctx_shared(&self, tenant: Arc<TenantRecord>) -> TenantCtx {
         TenantCtx::new(tenant, self.clone())
+    }
+
+    /// A context for the tenant with this id, in any state (background work
+    /// on the platform's behalf).
+    pub async fn ctx_for(&self, id: super::TenantId) -> Result<TenantCtx> {
+        let record = crate::catalog::resolve::load_record_by_id(self, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(self.ctx(record))
+    }
+
+    /// API calls not yet written as usage; see
+    /// [`crate::billing::platform_usage`].
+    pub fn api_calls(&self) -> &crate::billing::platform_usage::ApiCallCounter {
+        &self.0.api_calls
     }
 
     /// Tenant-scoped object storage; see [`crate::storage`].

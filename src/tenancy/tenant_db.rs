@@ -121,6 +121,26 @@ impl TenantDb {
         row.insert(self).await
     }
 
+    /// Inserts tenant-owned rows in one statement, stamping the bound tenant
+    /// on each and skipping any whose primary key exists already (an
+    /// idempotent retry). Returns how many were inserted.
+    pub async fn insert_new<A>(&self, mut rows: Vec<A>) -> Result<u64, DbErr>
+    where
+        A: ActiveModelTrait + TenantOwned + Send,
+    {
+        for row in &mut rows {
+            row.stamp_tenant(self.tenant_id.uuid());
+        }
+        let inserted = A::Entity::insert_many(rows)
+            .on_conflict_do_nothing()
+            .exec_without_returning(self)
+            .await?;
+        Ok(match inserted {
+            sea_orm::TryInsertResult::Inserted(n) => n,
+            sea_orm::TryInsertResult::Conflicted | sea_orm::TryInsertResult::Empty => 0,
+        })
+    }
+
     /// Ends the transaction keeping its writes. A read-only Postgres
     /// transaction has none: it is simply released, and the `ROLLBACK` sqlx
     /// queues goes out with the connection's next use instead of costing a

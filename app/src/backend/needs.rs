@@ -65,6 +65,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("request_export", Manage),
     ("list_exports", Manage),
     ("plan_usage", Manage),
+    ("billing_overview", Manage),
     // The console.
     ("list_tenants", Superadmin),
     ("create_tenant", Superadmin),
@@ -92,6 +93,11 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("save_flag", Superadmin),
     ("set_kill_switch", Superadmin),
     ("remove_flag", Superadmin),
+    ("grant_credit", Superadmin),
+    ("close_period", Superadmin),
+    ("mark_invoice_paid", Superadmin),
+    ("list_meters", Superadmin),
+    ("save_meter", Superadmin),
 ];
 
 /// The function a server-function URL names: its last segment without the

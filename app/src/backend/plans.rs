@@ -41,6 +41,11 @@ fn plan_dto(p: &Plan) -> PlanDto {
         name: p.name.clone(),
         tier: p.tier.clone(),
         price_ref: p.price_ref.clone().unwrap_or_default(),
+        prices: if p.prices.is_empty() {
+            String::new()
+        } else {
+            tenantry::billing::prices::to_pretty_json(&p.prices)
+        },
         placement_hint: p.placement_hint.clone().unwrap_or_default(),
         quota_enforcement: p.quota_enforcement.as_str().into(),
         values: REGISTRY

@@ -48,6 +48,12 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 .map(|(key, value)| (key, value.to_string()))
                 .collect();
             let viewer = member.as_ref().map(viewer_of_member);
+            let billing_notice = match &member {
+                Some(_) => tenantry::billing::accounts::notice(&super::engine().await?, tenant.id)
+                    .await
+                    .map_err(fail)?,
+                None => None,
+            };
             let impersonation = match tenantry::session::impersonation(&session, &scope).await {
                 Some(id) => impersonation::active(ctx, id)
                     .await
@@ -64,6 +70,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 host: HostKind::Tenant {
                     slug: tenant.slug.to_string(),
                     suspended: tenant.state == TenantState::Suspended,
+                    billing_notice,
                     branding: Box::new(branding_dto(&tenant.branding)),
                 },
                 viewer,

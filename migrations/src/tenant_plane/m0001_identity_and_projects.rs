@@ -1,5 +1,4 @@
 use crate::sql;
-use crate::tenant_plane::TENANT_TABLES;
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -55,7 +54,7 @@ const TABLES: &[&str] = &[
 /// subject to it too), one policy with USING and WITH CHECK. The setting is read
 /// with `missing_ok` and an empty value maps to NULL, so a connection with no
 /// tenant bound sees no rows and cannot write any.
-fn rls_statements(table: &str) -> [String; 3] {
+pub(crate) fn rls_statements(table: &str) -> [String; 3] {
     let tenant = "NULLIF(current_setting('app.tenant_id', true), '')::uuid";
     [
         format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
@@ -72,7 +71,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         sql::run(manager, TABLES).await?;
         if sql::is_postgres(manager) {
-            for table in TENANT_TABLES {
+            for table in ["users", "memberships", "projects", "tasks"] {
                 let statements = rls_statements(table);
                 let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
                 sql::run(manager, &refs).await?;

@@ -37,13 +37,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
             parts.extensions.get::<Need>().copied().ok_or_else(|| {
                 Error::forbidden("undeclared", "this route declares no permission")
             })?;
+        let engine = parts
+            .extensions
+            .get::<Engine>()
+            .cloned()
+            .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
+        // Metered as the platform's `api_calls` usage (flushed in batches).
+        engine.api_calls().count(ctx.id());
         let caller = match bearer(parts) {
             Some(token) => {
-                let engine = parts
-                    .extensions
-                    .get::<Engine>()
-                    .cloned()
-                    .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
                 let caller =
                     tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await?;
                 if let Caller::Key(grant) = &caller {

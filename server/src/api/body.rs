@@ -15,6 +15,11 @@ impl JsonObject {
         }
     }
 
+    /// A field as sent, if present.
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field)
+    }
+
     /// A required string field.
     pub fn string(&self, field: &'static str) -> tenantry::Result<String> {
         match self.0.get(field) {

@@ -17,6 +17,8 @@ pub struct Model {
     pub quota_enforcement: String,
     /// JSON object: entitlement key → value.
     pub entitlements: String,
+    /// JSON array of prices (see `crate::billing::prices`).
+    pub prices: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -55,6 +55,7 @@ fn PlanForm(
         placement_hint: String::new(),
         quota_enforcement: "hard".into(),
         values: Vec::new(),
+        prices: String::new(),
     });
     let value_of = {
         let values = p.values.clone();
@@ -121,6 +122,12 @@ fn PlanForm(
                         }
                     }).collect_view()}
                 </div>
+                <label class="mt-4 block text-sm">
+                    <span class="font-medium text-slate-700">"Prices (JSON, minor units; see docs/billing.md)"</span>
+                    <textarea class=format!("{INPUT} font-mono text-xs") name="prices" rows="6" data-testid="plan-prices"
+                        placeholder=r#"[{"key":"base","type":"flat","amount":4900,"currency":"usd"}]"#>{p.prices.clone()}</textarea>
+                    {move || error.get().and_then(|err| err.for_field("prices")).map(|m| view! { <span class="text-xs text-red-700" data-testid="prices-error">{m}</span> })}
+                </label>
                 <button type="submit" class=format!("{BUTTON} mt-4")>{if is_new { "Create plan" } else { "Save plan" }}</button>
             </ActionForm>
             {(!is_new).then(|| view! {

@@ -4,6 +4,7 @@ use crate::components::{
 };
 use crate::dto::ReceiptDto;
 use crate::dto::TenantDetail;
+use crate::pages::billing::BillingPanel;
 use crate::pages::domains::DomainManager;
 use crate::pages::exports::ExportPanel;
 use crate::pages::plans::PlanPanel;
@@ -124,6 +125,7 @@ fn Detail(
                     <A href=format!("/console/tenants/{}/domains", t.slug) attr:class="text-indigo-700 underline">"Custom domains"</A>
                     <A href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</A>
                     <A href=format!("/console/tenants/{}/plan", t.slug) attr:class="text-indigo-700 underline">"Plan and limits"</A>
+                    <A href=format!("/console/tenants/{}/billing", t.slug) attr:class="text-indigo-700 underline">"Usage and billing"</A>
                 </dd>
                 <dt class="text-slate-500">"Colours"</dt>
                 <dd class="flex gap-2">
@@ -211,6 +213,13 @@ pub fn ConsoleTenantDomains() -> impl IntoView {
 pub fn ConsoleTenantPlan() -> impl IntoView {
     let slug = page_slug();
     view! { <TenantSubPage slug=slug.clone()><PlanPanel slug=slug.clone() /></TenantSubPage> }
+}
+
+/// The tenant's usage, invoices and standing, managed by a superadmin.
+#[component]
+pub fn ConsoleTenantBilling() -> impl IntoView {
+    let slug = page_slug();
+    view! { <TenantSubPage slug=slug.clone()><BillingPanel slug=slug.clone() /></TenantSubPage> }
 }
 
 /// The tenant's data exports, requested and followed by a superadmin.

@@ -1,0 +1,32 @@
+//! Billing and metering: usage events and meters, prices on plans, the
+//! rating engine, invoices, billing accounts (past due, credit), and the
+//! background work that closes periods and enforces the grace period.
+//! See `docs/billing.md`.
+
+pub mod accounts;
+pub mod invoices;
+pub mod meters;
+pub mod period;
+pub mod platform_usage;
+pub mod prices;
+pub mod rating;
+pub mod stripe_webhook;
+pub mod usage;
+
+use crate::tenancy::Engine;
+
+/// Closes ended periods (once their late window has passed) and suspends
+/// tenants past due beyond the grace period, every few minutes.
+pub async fn run(engine: Engine) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        if let Err(e) = invoices::finalize_due(&engine, now).await {
+            tracing::error!(error = %e, "closing billing periods failed; retried on the next run");
+        }
+        if let Err(e) = accounts::suspend_overdue(&engine, now).await {
+            tracing::error!(error = %e, "grace-period check failed; retried on the next run");
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Invoices: the preview of the current period (rated on demand, never
+//! stored) and final invoices for ended periods (stored once, frozen).
+
+use super::accounts;
+use super::period::Period;
+use super::platform_usage::seat_changes;
+use super::prices::Charge;
+use super::rating::{self, Line, Rated, SeatSpan, Segment};
+use super::usage;
+use crate::catalog::audit;
+use crate::entities::catalog::{invoice, plan_assignment};
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Records that the tenant is on `plan` from `since` on (in the caller's
+/// catalog transaction).
+pub async fn record_plan(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    plan: &str,
+    since: DateTime<Utc>,
+) -> Result<()> {
+    plan_assignment::Entity::insert(plan_assignment::ActiveModel {
+        tenant: Set(tenant.uuid()),
+        since: Set(since),
+        plan: Set(plan.to_owned()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// `[from, to)` stretches of the period with the plan in force, in order.
+async fn plan_spans(
+    engine: &Engine,
+    ctx: &TenantCtx,
+    period: Period,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>, String)>> {
+    let assignments = plan_assignment::Entity::find()
+        .filter(plan_assignment::Column::Tenant.eq(ctx.id().uuid()))
+        .filter(plan_assignment::Column::Since.lt(period.end))
+        .order_by_asc(plan_assignment::Column::Since)
+        .all(engine.catalog())
+        .await?;
+    // Before its first assignment a tenant did not exist (or predates
+    // billing: then its current plan covers the whole period).
+    if assignments.is_empty() {
+        return Ok(vec![(period.start, period.end, ctx.tenant().plan.clone())]);
+    }
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>, String)> = Vec::new();
+    for a in assignments {
+        let from = a.since.max(period.start);
+        if let Some(last) = spans.last_mut() {
+            if from <= last.0 {
+                // A later assignment at or before the period's start
+                // replaces the one before it.
+                *last = (from, period.end, a.plan);
+                continue;
+            }
+            last.1 = from;
+        }
+        spans.push((from, period.end, a.plan));
+    }
+    Ok(spans)
+}
+
+/// Constant-headcount spans over `[from, to)` from the seat changes.
+fn seat_spans(
+    changes: &[(DateTime<Utc>, i64)],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<SeatSpan> {
+    let mut spans: Vec<SeatSpan> = Vec::new();
+    for (at, seats) in changes {
+        let at = (*at).clamp(from, to);
+        if at >= to {
+            break;
+        }
+        match spans.last_mut() {
+            Some(last) if last.from == at => last.seats = *seats,
+            Some(last) if last.seats == *seats => continue,
+            Some(last) => {
+                last.to = at;
+                spans.push(SeatSpan {
+                    from: at,
+                    to,
+                    seats: *seats,
+                });
+            }
+            None => spans.push(SeatSpan {
+                from: at,
+                to,
+                seats: *seats,
+            }),
+        }
+    }
+    spans.retain(|s| s.to > s.from);
+    spans
+}
+
+/// Rates the period from what is stored now: plan history from the catalog,
+/// usage from the tenant's events.
+pub async fn rate_period(
+    engine: &Engine,
+    ctx: &TenantCtx,
+    db: &TenantDb,
+    period: Period,
+) -> Result<Rated> {
+    let policy: std::sync::Arc<Policy> = engine.policy().await?;
+    let account = accounts::of_tenant(engine.catalog(), ctx.id()).await?;
+    let credits = accounts::credit_balance(engine.catalog(), account.id).await?;
+    let mut changes = seat_changes(db, period.start, period.end).await?;
+    if changes.is_empty() {
+        // A tenant from before seats were recorded: its headcount now.
+        let seats = crate::identity::members::count(db).await? as i64;
+        changes.push((period.start, seats));
+    }
+    let mut segments = Vec::new();
+    for (from, to, plan_key) in plan_spans(engine, ctx, period).await? {
+        let (plan_name, prices) = match policy.plan(&plan_key) {
+            Some(plan) => (plan.name.clone(), plan.prices.clone()),
+            None => (plan_key.clone(), Vec::new()),
+        };
+        let mut usage_totals = BTreeMap::new();
+        for price in &prices {
+            if let Charge::Usage { meter, .. } = &price.charge {
+                let Some(definition) = policy.meters.get(meter) else {
+                    continue;
+                };
+                let total = usage::total(db, definition, from, to).await?;
+                usage_totals.insert(meter.clone(), total);
+            }
+        }
+        segments.push(Segment {
+            seats: seat_spans(&changes, from, to),
+            from,
+            to,
+            plan_name,
+            prices,
+            usage: usage_totals,
+        });
+    }
+    Ok(rating::rate(period, &segments, credits))
+}
+
+/// The current period's invoice as it stands (usage so far; fees and seats
+/// for the whole period).
+pub async fn preview(engine: &Engine, ctx: &TenantCtx, now: DateTime<Utc>) -> Result<Rated> {
+    let db = ctx.read().await?;
+    let rated = rate_period(engine, ctx, &db, Period::containing(now)).await?;
+    db.commit().await?;
+    Ok(rated)
+}
+
+/// Every final invoice of the tenant, newest first.
+pub async fn list(engine: &Engine, tenant: TenantId) -> Result<Vec<invoice::Model>> {
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::Tenant.eq(tenant.uuid()))
+        .order_by_desc(invoice::Column::PeriodStart)
+        .all(engine.catalog())
+        .await?)
+}
+
+pub fn lines_of(model: &invoice::Model) -> Vec<Line> {
+    serde_json::from_str(&model.lines).unwrap_or_default()
+}
+
+/// Finalizes the tenant's invoice for `period` (once: a second call returns
+/// the stored one), consuming prepaid credit in the same transaction.
+pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Result<invoice::Model> {
+    let account = accounts::of_tenant(engine.catalog(), ctx.id()).await?;
+    let existing = || {
+        invoice::Entity::find()
+            .filter(invoice::Column::Account.eq(account.id))
+            .filter(invoice::Column::Period.eq(period.label()))
+    };
+    if let Some(found) = existing().one(engine.catalog()).await? {
+        return Ok(found);
+    }
+    let db = ctx.read().await?;
+    let rated = rate_period(engine, ctx, &db, period).await?;
+    db.commit().await?;
+    let now = Utc::now();
+    let number = format!(
+        "{}-{}",
+        period.label(),
+        &account.id.simple().to_string()[..8].to_uppercase()
+    );
+    let txn = engine.catalog().begin().await?;
+    let inserted = invoice::Entity::insert(invoice::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account: Set(account.id),
+        tenant: Set(ctx.id().uuid()),
+        number: Set(number.clone()),
+        period: Set(period.label()),
+        period_start: Set(period.start),
+        period_end: Set(period.end),
+        currency: Set(rated.currency.clone()),
+        subtotal: Set(rated.subtotal),
+        credits_applied: Set(rated.credits_applied),
+        total: Set(rated.total),
+        lines: Set(serde_json::to_string(&rated.lines).map_err(anyhow::Error::from)?),
+        status: Set(if rated.total == 0 { "paid" } else { "open" }.into()),
+        created_at: Set(now),
+        paid_at: Set((rated.total == 0).then_some(now)),
+        paid_by: Set((rated.total == 0).then(|| "nothing due".to_owned())),
+        external_id: Set(None),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(&txn)
+    .await?;
+    if matches!(inserted, sea_orm::TryInsertResult::Inserted(_)) {
+        accounts::consume_credit(&txn, account.id, rated.credits_applied).await?;
+        let detail = json!({ "number": number, "total": rated.total, "currency": rated.currency });
+        audit::record_in(
+            &txn,
+            "billing",
+            "invoice.finalized",
+            Some(ctx.id()),
+            &detail.to_string(),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    existing()
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Finalizes the last period of every tenant once its late window has
+/// passed. Returns how many invoices were written.
+pub async fn finalize_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize> {
+    let late = Duration::hours(engine.settings().usage_late_hours.into());
+    let period = Period::containing(now - late).previous();
+    if now < period.end + late {
+        return Ok(0);
+    }
+    let mut written = 0;
+    for tenant in crate::entities::catalog::tenant::Entity::find()
+        .filter(crate::entities::catalog::tenant::Column::CreatedAt.lt(period.end))
+        .filter(crate::entities::catalog::tenant::Column::State.is_in(["active", "suspended"]))
+        .all(engine.catalog())
+        .await?
+    {
+        let ctx = engine.ctx_for(TenantId::from_uuid(tenant.id)).await?;
+        match finalize(engine, &ctx, period).await {
+            Ok(invoice) if invoice.created_at >= now - Duration::minutes(1) => written += 1,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(tenant_id = %tenant.id, error = %e, "invoice not finalized; retried on the next run")
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// Without a payment provider, a superadmin records that an invoice was paid.
+pub async fn mark_paid(
+    engine: &Engine,
+    tenant: TenantId,
+    number: &str,
+    actor: &str,
+) -> Result<invoice::Model> {
+    let found = invoice::Entity::find()
+        .filter(invoice::Column::Tenant.eq(tenant.uuid()))
+        .filter(invoice::Column::Number.eq(number))
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)?;
+    if found.status == "paid" {
+        return Err(Error::conflict("number", "this invoice is already paid"));
+    }
+    let mut row = found.into_active_model();
+    row.status = Set("paid".into());
+    row.paid_at = Set(Some(Utc::now()));
+    row.paid_by = Set(Some(actor.to_owned()));
+    let paid = row.update(engine.catalog()).await?;
+    audit::record(
+        engine,
+        actor,
+        "invoice.paid",
+        Some(tenant),
+        &json!({ "number": number }).to_string(),
+    )
+    .await?;
+    let still_open = invoice::Entity::find()
+        .filter(invoice::Column::Tenant.eq(tenant.uuid()))
+        .filter(invoice::Column::Status.eq("open"))
+        .one(engine.catalog())
+        .await?;
+    if still_open.is_none() {
+        accounts::mark_paid_up(engine, tenant, actor).await?;
+    }
+    Ok(paid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn seat_changes_become_spans_of_constant_headcount() {
+        let t = |d| Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).unwrap();
+        let changes = vec![(t(1), 1), (t(5), 2), (t(5), 3), (t(9), 3), (t(20), 2)];
+        let spans = seat_spans(&changes, t(2), t(25));
+        let seen: Vec<_> = spans.iter().map(|s| (s.from, s.to, s.seats)).collect();
+        assert_eq!(
+            seen,
+            vec![(t(2), t(5), 1), (t(5), t(20), 3), (t(20), t(25), 2)]
+        );
+        assert!(seat_spans(&[], t(2), t(25)).is_empty());
+    }
+}

@@ -1,0 +1,179 @@
+//! `POST /webhooks/stripe`: Stripe's signed events, applied exactly once.
+//!
+//! - The `Stripe-Signature` header (`t=…,v1=…[,v1=…]`) is checked over the
+//!   raw body with HMAC-SHA256, in constant time, against each configured
+//!   secret (several while one is rotated), within the tolerance window.
+//! - The event id is stored under a primary key in the same transaction as
+//!   the event's effect: a redelivery finds it and changes nothing.
+//! - Deliveries may arrive out of order: an account's standing records when
+//!   the event that set it happened, and an older event does not undo it.
+
+use super::accounts::{self, Standing};
+use crate::catalog::{audit, resolve, tenants};
+use crate::entities::catalog::{billing_account, stripe_event};
+use crate::error::{Error, Result};
+use crate::events::signature::{verify, SignatureError};
+use crate::tenancy::{Engine, TenantId, TenantState};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+pub const HEADER: &str = "stripe-signature";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Already received: nothing changed.
+    Duplicate,
+    /// Recorded, but older than what the account already reflects, or of a
+    /// type that changes nothing here.
+    Ignored,
+}
+
+/// Checks the signature against each configured secret.
+pub fn authenticate(engine: &Engine, header: Option<&str>, body: &[u8], now: i64) -> Result<()> {
+    let Some(secrets) = &engine.settings().stripe_webhook_secret else {
+        return Err(Error::NotFound);
+    };
+    let header =
+        header.ok_or_else(|| Error::invalid("stripe-signature", "the header is missing"))?;
+    let tolerance = engine.settings().stripe_webhook_tolerance_secs.into();
+    let mut last = SignatureError::Mismatch;
+    for secret in secrets
+        .expose_secret()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match verify(header, secret, body, now, tolerance) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(Error::invalid("stripe-signature", last.to_string()))
+}
+
+fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
+}
+
+/// The account an invoice event is about: by its Stripe customer, or by the
+/// tenant id we put in the subscription's metadata.
+async fn account_of(engine: &Engine, object: &Value) -> Result<Option<billing_account::Model>> {
+    if let Some(customer) = text(object, &["customer"]) {
+        let found = billing_account::Entity::find()
+            .filter(billing_account::Column::StripeCustomerId.eq(customer))
+            .one(engine.catalog())
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let tenant = text(object, &["subscription_details", "metadata", "tenant_id"])
+        .or_else(|| text(object, &["metadata", "tenant_id"]))
+        .and_then(|raw| uuid::Uuid::parse_str(raw).ok());
+    match tenant {
+        Some(id)
+            if resolve::load_record_by_id(engine, TenantId::from_uuid(id))
+                .await?
+                .is_some() =>
+        {
+            Ok(Some(
+                accounts::of_tenant(engine.catalog(), TenantId::from_uuid(id)).await?,
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Applies a verified event body.
+pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
+    let event: Value =
+        serde_json::from_slice(body).map_err(|_| Error::invalid("body", "must be a JSON event"))?;
+    let id = text(&event, &["id"]).ok_or_else(|| Error::invalid("id", "the event has no id"))?;
+    let kind =
+        text(&event, &["type"]).ok_or_else(|| Error::invalid("type", "the event has no type"))?;
+    let created = event
+        .get("created")
+        .and_then(Value::as_i64)
+        .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+        .ok_or_else(|| Error::invalid("created", "the event has no creation time"))?;
+    let object = event
+        .pointer("/data/object")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let target = match kind {
+        "invoice.payment_failed" => Some(Standing::PastDue),
+        "invoice.paid" | "invoice.payment_succeeded" => Some(Standing::Active),
+        _ => None,
+    };
+    let account = match target {
+        Some(_) => account_of(engine, &object).await?,
+        None => None,
+    };
+    let txn = engine.catalog().begin().await?;
+    let recorded = stripe_event::Entity::insert(stripe_event::ActiveModel {
+        id: Set(id.to_owned()),
+        kind: Set(kind.to_owned()),
+        created_at: Set(created),
+        received_at: Set(Utc::now()),
+        account: Set(account.as_ref().map(|a| a.id)),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(&txn)
+    .await?;
+    if !matches!(recorded, sea_orm::TryInsertResult::Inserted(_)) {
+        return Ok(Outcome::Duplicate);
+    }
+    let (Some(target), Some(account)) = (target, account) else {
+        txn.commit().await?;
+        return Ok(Outcome::Ignored);
+    };
+    // Re-read inside the transaction: the standing as it is now.
+    let current = billing_account::Entity::find_by_id(account.id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current.status_at.is_some_and(|at| at > created) {
+        txn.commit().await?;
+        return Ok(Outcome::Ignored);
+    }
+    let tenant = TenantId::from_uuid(current.tenant);
+    let resume = target == Standing::Active && current.suspended_for_billing;
+    let was = accounts::standing(&current);
+    let mut row = current.into_active_model();
+    row.status = Set(target.as_str().into());
+    row.status_at = Set(Some(created));
+    row.updated_at = Set(Utc::now());
+    match target {
+        Standing::PastDue if was != Standing::PastDue => row.past_due_since = Set(Some(created)),
+        Standing::PastDue => {}
+        Standing::Active => {
+            row.past_due_since = Set(None);
+            row.suspended_for_billing = Set(false);
+        }
+    }
+    row.update(&txn).await?;
+    let action = format!("billing.{}", target.as_str());
+    audit::record_in(
+        &txn,
+        "stripe",
+        &action,
+        Some(tenant),
+        &serde_json::json!({ "event": id }).to_string(),
+    )
+    .await?;
+    txn.commit().await?;
+    if resume {
+        if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
+            if record.state == TenantState::Suspended {
+                tenants::resume(engine, record.slug.as_str(), "billing").await?;
+            }
+        }
+    }
+    engine.tenant_changed(tenant);
+    Ok(Outcome::Applied)
+}
