@@ -12,7 +12,8 @@ use crate::entities::catalog::{invoice, plan_assignment};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set, TransactionTrait,
@@ -29,12 +30,22 @@ pub async fn record_plan(
     plan: &str,
     since: DateTime<Utc>,
 ) -> Result<()> {
+    // Whole seconds, like usage timestamps: an event sent in the second of
+    // the change counts under the new plan. A second change in the same
+    // second replaces the first.
     plan_assignment::Entity::insert(plan_assignment::ActiveModel {
         tenant: Set(tenant.uuid()),
-        since: Set(since),
+        since: Set(since.trunc_subsecs(0)),
         plan: Set(plan.to_owned()),
     })
-    .on_conflict_do_nothing()
+    .on_conflict(
+        OnConflict::columns([
+            plan_assignment::Column::Tenant,
+            plan_assignment::Column::Since,
+        ])
+        .update_column(plan_assignment::Column::Plan)
+        .to_owned(),
+    )
     .exec_without_returning(conn)
     .await?;
     Ok(())
@@ -48,15 +59,16 @@ async fn plan_spans(
 ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>, String)>> {
     let assignments = plan_assignment::Entity::find()
         .filter(plan_assignment::Column::Tenant.eq(ctx.id().uuid()))
-        .filter(plan_assignment::Column::Since.lt(period.end))
         .order_by_asc(plan_assignment::Column::Since)
         .all(engine.catalog())
         .await?;
-    // Before its first assignment a tenant did not exist (or predates
-    // billing: then its current plan covers the whole period).
+    // A tenant from before plans were recorded: its current plan covers the
+    // whole period.
     if assignments.is_empty() {
         return Ok(vec![(period.start, period.end, ctx.tenant().plan.clone())]);
     }
+    // Before its first assignment the tenant did not exist: nothing to rate.
+    let assignments = assignments.into_iter().filter(|a| a.since < period.end);
     let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>, String)> = Vec::new();
     for a in assignments {
         let from = a.since.max(period.start);
@@ -219,7 +231,7 @@ pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Resul
     .on_conflict_do_nothing()
     .exec_without_returning(&txn)
     .await?;
-    if matches!(inserted, sea_orm::TryInsertResult::Inserted(_)) {
+    if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
         accounts::consume_credit(&txn, account.id, rated.credits_applied).await?;
         let detail = json!({ "number": number, "total": rated.total, "currency": rated.currency });
         audit::record_in(

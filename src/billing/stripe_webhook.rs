@@ -125,7 +125,7 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
     .on_conflict_do_nothing()
     .exec_without_returning(&txn)
     .await?;
-    if !matches!(recorded, sea_orm::TryInsertResult::Inserted(_)) {
+    if !matches!(recorded, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
         return Ok(Outcome::Duplicate);
     }
     let (Some(target), Some(account)) = (target, account) else {

@@ -24,7 +24,11 @@ const TEST_SETTINGS: &[(&str, &str)] = &[
     ("webhook_retry_base_ms", "50"),
     ("webhook_poll_ms", "50"),
     ("platform_api_token", PLATFORM_TOKEN),
+    ("stripe_webhook_secret", STRIPE_WEBHOOK_SECRET),
 ];
+
+/// What the tests sign Stripe webhook payloads with.
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_billing_test";
 
 /// Instantiates an async scenario `fn(TestApp)` once per backend.
 #[macro_export]

@@ -8,6 +8,7 @@ mod harness;
 mod api;
 mod api_keys;
 mod attack;
+mod billing;
 mod branding_assets;
 mod cli;
 mod dns_server;

@@ -149,6 +149,10 @@ fn matrix_form() -> Vec<(&'static str, String)> {
         ("allowed_domains", "example.com".into()),
         ("default_role", "member".into()),
         ("break_glass_email", "".into()),
+        // Billing: a meter, credit and an invoice number that does not exist.
+        ("aggregation", "sum".into()),
+        ("amount", "100".into()),
+        ("number", "nosuch".into()),
     ]
 }
 
