@@ -23,11 +23,6 @@ pub async fn ingest(
     Extension(engine): Extension<Engine>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let body = JsonObject::parse(&body)?;
-    let batch = match body.get("events") {
-        Some(Value::Array(events)) => events.clone(),
-        _ => return Err(Error::invalid("events", "is required: an array of usage events").into()),
-    };
     let policy = engine.policy().await?;
     let rules = usage::Rules {
         meters: &policy.meters,
@@ -35,8 +30,19 @@ pub async fn ingest(
         late_hours: engine.settings().usage_late_hours,
         platform: false,
     };
+    // The body is read inside the run: a caller without the need learns
+    // nothing from how it is checked.
     let report = auth
-        .run(async |db, _| usage::ingest(db, &batch, &rules).await)
+        .run(async |db, _| {
+            let body = JsonObject::parse(&body)?;
+            let Some(Value::Array(batch)) = body.get("events") else {
+                return Err(Error::invalid(
+                    "events",
+                    "is required: an array of usage events",
+                ));
+            };
+            usage::ingest(db, batch, &rules).await
+        })
         .await?;
     reply(StatusCode::OK, "ingest", report)
 }

@@ -31,6 +31,7 @@ on_both_backends!(
 struct Victim {
     ctx: TenantCtx,
     project_id: String,
+    invoice_number: String,
     task_id: String,
     member_id: String,
     endpoint_id: String,
@@ -97,7 +98,37 @@ async fn victim(app: &TestApp) -> Victim {
     )
     .await
     .expect("invitation");
+    // Usage, and a final invoice (of last month, when it did not exist yet).
+    tenantry::billing::meters::save(
+        &app.engine,
+        &tenantry::billing::meters::MeterInput {
+            key: "widgets".into(),
+            name: "Widgets".into(),
+            aggregation: "sum".into(),
+            ..Default::default()
+        },
+        "test",
+    )
+    .await
+    .expect("meter");
+    let db = ctx.db().await.expect("db");
+    let rules = tenantry::billing::usage::Rules {
+        meters: &app.engine.policy().await.expect("policy").meters,
+        now: chrono::Utc::now(),
+        late_hours: 72,
+        platform: false,
+    };
+    let batch = [json!({"id": "bravo-secret-event", "meter": "widgets", "quantity": 42})];
+    tenantry::billing::usage::ingest(&db, &batch, &rules)
+        .await
+        .expect("usage");
+    db.commit().await.expect("commit");
+    let last_month = tenantry::billing::period::Period::containing(chrono::Utc::now()).previous();
+    let invoice = tenantry::billing::invoices::finalize(&app.engine, &ctx, last_month)
+        .await
+        .expect("invoice");
     Victim {
+        invoice_number: invoice.number.clone(),
         ctx,
         project_id: project.id.to_string(),
         task_id: task.id.to_string(),
@@ -109,6 +140,8 @@ async fn victim(app: &TestApp) -> Victim {
         key_secret: key.secret.clone(),
         invitation_id: invitation.id.to_string(),
         secrets: vec![
+            "bravo-secret-event".into(),
+            invoice.number.clone(),
             invitation.id.to_string(),
             "bravo-secret-invitee".into(),
             key.key.id.to_string(),
@@ -175,8 +208,25 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .collect();
     // Its plan and overrides (changed only by superadmins on the console).
     let overrides = app.ctx("bravo").await.tenant().overrides.clone();
+    // Its usage, invoices and standing.
+    let period = tenantry::billing::period::Period::containing(chrono::Utc::now());
+    let meters = app.engine.policy().await.expect("policy").meters.clone();
+    let usage = tenantry::billing::usage::summary(&meters, &db, period)
+        .await
+        .expect("usage");
+    let usage: Vec<_> = usage.iter().map(|m| (&m.key, m.total)).collect();
+    let invoices = tenantry::billing::invoices::list(&app.engine, v.ctx.id())
+        .await
+        .expect("invoices");
+    let invoices: Vec<_> = invoices
+        .iter()
+        .map(|i| (&i.number, i.total, &i.status))
+        .collect();
+    let standing = tenantry::billing::accounts::summary(&app.engine, v.ctx.id())
+        .await
+        .expect("standing");
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}",
         tenant.state, tenant.plan
     )
 }
@@ -197,7 +247,8 @@ pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_un
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
     let mut a = app.owner_client("alpha").await;
-    let body = json!({"name": "pwned", "title": "pwned", "role": "viewer", "email": "owner@bravo.test", "password": crate::harness::PASSWORD});
+    let body = json!({"name": "pwned", "title": "pwned", "role": "viewer", "email": "owner@bravo.test", "password": crate::harness::PASSWORD,
+        "events": [{"id": "bravo-secret-event", "meter": "widgets", "quantity": 1000}]});
     let routes = tenantry_server::api::table();
     assert!(routes.len() >= 8, "route table is populated");
     for route in routes {
@@ -283,6 +334,10 @@ fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("allowed_domains", "example.com".into()),
         ("default_role", "member".into()),
         ("break_glass_email", "".into()),
+        // Billing: credit for B, and B's invoice marked paid.
+        ("amount", "100000".into()),
+        ("number", v.invoice_number.clone()),
+        ("aggregation", "sum".into()),
     ]
 }
 
