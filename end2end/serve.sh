@@ -45,5 +45,7 @@ export TENANTRY_WEBHOOK_ALLOW_INSECURE_TARGETS=true TENANTRY_WEBHOOK_RETRY_BASE_
 export TENANTRY_SECRET_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 # Mail goes to the SMTP sink the Playwright config starts (tests/mail.ts).
 export TENANTRY_SMTP_URL=smtp://127.0.0.1:2526
+# Stripe webhooks in the billing spec are signed with this secret.
+export TENANTRY_STRIPE_WEBHOOK_SECRET=whsec_e2e_billing
 export TENANTRY_LOG=${TENANTRY_LOG:-warn}
 exec "$bin" serve

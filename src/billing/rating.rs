@@ -194,7 +194,12 @@ fn rate_segment(period: Period, segment: &Segment, lines: &mut Vec<Line>) {
                     };
                     lines.push(Line {
                         price: price.key.clone(),
-                        description: format!("{}: {} seats{when}", price.name, span.seats),
+                        description: format!(
+                            "{}: {} seat{}{when}",
+                            price.name,
+                            span.seats,
+                            if span.seats == 1 { "" } else { "s" }
+                        ),
                         quantity: span.seats,
                         included: span.seats.min(*included),
                         unit_amount: Some(*unit_amount),

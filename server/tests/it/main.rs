@@ -17,6 +17,7 @@ mod exports;
 mod flags;
 mod fleet;
 mod impersonation;
+mod ingest_faults;
 mod isolation;
 mod lifecycle;
 mod mail;

@@ -111,7 +111,7 @@ fn Detail(
             <h1 class="text-xl font-semibold">{t.name.clone()}</h1>
             <dl class="mt-4 grid grid-cols-2 gap-2 text-sm">
                 <dt class="text-slate-500">"Slug"</dt><dd>{t.slug.clone()}</dd>
-                <dt class="text-slate-500">"Id"</dt><dd class="font-mono">{t.id.clone()}</dd>
+                <dt class="text-slate-500">"Id"</dt><dd class="font-mono" data-testid="tenant-id">{t.id.clone()}</dd>
                 <dt class="text-slate-500">"State"</dt><dd data-testid="tenant-state">{t.state.clone()}</dd>
                 <dt class="text-slate-500">"Placement"</dt>
                 <dd data-testid="tenant-placement">
