@@ -16,11 +16,19 @@ pub mod usage;
 use crate::tenancy::Engine;
 
 /// Closes ended periods (once their late window has passed) and suspends
-/// tenants past due beyond the grace period, every few minutes.
+/// tenants past due beyond the grace period, every few minutes; records
+/// each tenant's stored bytes hourly.
 pub async fn run(engine: Engine) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    let mut runs = 0u64;
     loop {
         tick.tick().await;
+        if runs % 12 == 0 {
+            if let Err(e) = platform_usage::record_storage_all(&engine).await {
+                tracing::error!(error = %e, "recording storage usage failed; retried next hour");
+            }
+        }
+        runs += 1;
         let now = chrono::Utc::now();
         if let Err(e) = invoices::finalize_due(&engine, now).await {
             tracing::error!(error = %e, "closing billing periods failed; retried on the next run");

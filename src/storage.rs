@@ -158,6 +158,11 @@ impl TenantObjects {
         Ok(out)
     }
 
+    /// The bytes the tenant stores (its `storage_bytes` usage).
+    pub async fn bytes(&self) -> Result<u64> {
+        Ok(self.objects().await?.iter().map(|m| m.size).sum())
+    }
+
     pub async fn count(&self) -> Result<u64> {
         Ok(self.objects().await?.len() as u64)
     }

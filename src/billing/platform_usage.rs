@@ -7,7 +7,7 @@ use super::meters::{API_CALLS, SEATS, STORAGE_BYTES};
 use super::usage::{self, Event};
 use crate::entities::tenant::{membership, usage_event};
 use crate::error::Result;
-use crate::tenancy::{Engine, TenantDb, TenantId};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
@@ -32,9 +32,38 @@ pub async fn record_seats(db: &TenantDb) -> Result<()> {
     Ok(())
 }
 
-/// Records the tenant's stored bytes as of now.
-pub async fn record_storage(db: &TenantDb, bytes: u64) -> Result<()> {
-    usage::store(db, &[platform_event(STORAGE_BYTES, bytes as i64)]).await?;
+/// Records the tenant's stored bytes as of now, when they changed since the
+/// last record (a snapshot per change, not per check).
+pub async fn record_storage(ctx: &TenantCtx) -> Result<()> {
+    let bytes = ctx.engine().storage().of(ctx).bytes().await? as i64;
+    let db = ctx.db().await?;
+    let last = usage_event::Entity::find()
+        .filter(usage_event::Column::Meter.eq(STORAGE_BYTES))
+        .order_by_desc(usage_event::Column::OccurredAt)
+        .order_by_desc(usage_event::Column::ReceivedAt)
+        .one(&db)
+        .await?;
+    if last.is_none_or(|e| e.quantity != bytes) {
+        usage::store(&db, &[platform_event(STORAGE_BYTES, bytes)]).await?;
+    }
+    db.commit().await?;
+    Ok(())
+}
+
+/// Records every active tenant's stored bytes (hourly, from
+/// [`super::run`]).
+pub async fn record_storage_all(engine: &Engine) -> Result<()> {
+    use crate::entities::catalog::tenant;
+    let active = tenant::Entity::find()
+        .filter(tenant::Column::State.eq("active"))
+        .all(engine.catalog())
+        .await?;
+    for t in active {
+        let ctx = engine.ctx_for(TenantId::from_uuid(t.id)).await?;
+        if let Err(e) = record_storage(&ctx).await {
+            tracing::warn!(tenant_id = %t.id, error = %e, "storage usage not recorded; tried again next hour");
+        }
+    }
     Ok(())
 }
 

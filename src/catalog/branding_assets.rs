@@ -107,6 +107,11 @@ pub async fn upload(
     txn.commit().await?;
     engine.tenant_changed(ctx.id());
     engine.events().wake();
+    // Usage, not the upload's outcome: a failure here is logged, and the
+    // hourly snapshot catches up.
+    if let Err(e) = crate::billing::platform_usage::record_storage(ctx).await {
+        tracing::warn!(tenant_id = %ctx.id(), error = %e, "storage usage not recorded");
+    }
     Ok(saved)
 }
 

@@ -23,6 +23,7 @@ on_both_backends!(
     a_hybrid_plan_previews_its_fee_usage_over_the_allowance_and_prorated_seats,
     final_invoices_are_frozen_written_once_and_consume_credit,
     stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_events,
+    the_platform_records_seats_api_calls_and_storage_as_usage,
 );
 
 async fn define_meters(app: &TestApp) {
@@ -481,4 +482,54 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
     .await;
     assert_eq!(body["received"], "applied");
     assert_eq!(app.ctx("alpha").await.tenant().state, TenantState::Active);
+}
+
+async fn the_platform_records_seats_api_calls_and_storage_as_usage(app: TestApp) {
+    let ctx = app.tenant("alpha").await;
+    let mut viewer = app.bearer_client("alpha.localhost", &app.api_key("alpha", "viewer").await);
+    let usage = |body: &Value, key: &str| meter(body, key)["total"].as_i64().expect("total");
+    app.engine.api_calls().flush(&app.engine).await;
+    let first = viewer.get("/api/v1/usage").await.json();
+    assert_eq!(usage(&first, "seats"), 1, "the owner: {first}");
+
+    // Another member, a logo, and three more API calls, flushed.
+    let db = ctx.db().await.expect("db");
+    let new = tenantry::identity::members::NewMember::parse(
+        "second@alpha.test",
+        "Second",
+        PASSWORD,
+        "member",
+    )
+    .expect("member");
+    tenantry::identity::members::create(&db, new)
+        .await
+        .expect("created");
+    db.commit().await.expect("commit");
+    let logo = crate::branding_assets::png(33, 17);
+    tenantry::catalog::branding_assets::upload(&ctx, tenantry::storage::Asset::Logo, &logo, "test")
+        .await
+        .expect("logo");
+    for _ in 0..3 {
+        assert_eq!(viewer.get("/api/v1/projects").await.status, StatusCode::OK);
+    }
+    app.engine.api_calls().flush(&app.engine).await;
+
+    let after = viewer.get("/api/v1/usage").await.json();
+    assert_eq!(usage(&after, "seats"), 2, "{after}");
+    assert!(usage(&after, "storage_bytes") > 0, "{after}");
+    // The first usage read and the three project lists (this read is
+    // written with the next flush).
+    assert_eq!(
+        usage(&after, "api_calls") - usage(&first, "api_calls"),
+        4,
+        "{after}"
+    );
+    // Senders may not write the platform's meters.
+    let mut member = app.bearer_client("alpha.localhost", &app.api_key("alpha", "member").await);
+    let (_, body) = send(
+        &mut member,
+        json!([{"id": "s", "meter": "seats", "quantity": 0}]),
+    )
+    .await;
+    assert_eq!(body["ingest"]["rejected"][0]["field"], "meter", "{body}");
 }
