@@ -23,7 +23,7 @@ pub async fn run(engine: Engine) {
     let mut runs = 0u64;
     loop {
         tick.tick().await;
-        if runs % 12 == 0 {
+        if runs.is_multiple_of(12) {
             if let Err(e) = platform_usage::record_storage_all(&engine).await {
                 tracing::error!(error = %e, "recording storage usage failed; retried next hour");
             }

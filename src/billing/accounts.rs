@@ -259,8 +259,9 @@ pub(crate) async fn consume_credit(
         }
         let take = grant.remaining.min(amount);
         amount -= take;
+        let left = grant.remaining - take;
         let mut row = grant.into_active_model();
-        row.remaining = Set(row.remaining.unwrap() - take);
+        row.remaining = Set(left);
         row.update(conn).await?;
     }
     Ok(())

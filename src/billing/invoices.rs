@@ -324,7 +324,11 @@ mod tests {
 
     #[test]
     fn seat_changes_become_spans_of_constant_headcount() {
-        let t = |d| Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).unwrap();
+        let t = |d| {
+            Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0)
+                .single()
+                .expect("a time")
+        };
         let changes = vec![(t(1), 1), (t(5), 2), (t(5), 3), (t(9), 3), (t(20), 2)];
         let spans = seat_spans(&changes, t(2), t(25));
         let seen: Vec<_> = spans.iter().map(|s| (s.from, s.to, s.seats)).collect();

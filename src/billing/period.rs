@@ -76,13 +76,21 @@ mod tests {
 
     #[test]
     fn months_wrap_at_the_year_end() {
-        let at = Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59).unwrap();
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 31, 23, 59, 59)
+            .single()
+            .expect("a time");
         let p = Period::containing(at);
         assert_eq!(p.label(), "2026-12");
-        assert_eq!(p.end, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(
+            p.end,
+            Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
+                .single()
+                .expect("a time")
+        );
         assert_eq!(p.days().len(), 31);
         assert_eq!(p.previous().label(), "2026-11");
-        assert_eq!(Period::parse("2026-02").unwrap().days().len(), 28);
+        assert_eq!(Period::parse("2026-02").expect("a month").days().len(), 28);
         assert!(Period::parse("2026-13").is_none());
         assert!(p.contains(at) && !p.contains(p.end));
     }

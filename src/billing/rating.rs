@@ -116,7 +116,7 @@ pub fn volume(quantity: i64, tiers: &[Tier]) -> Vec<TierApplied> {
         .iter()
         .enumerate()
         .find(|(_, t)| t.up_to.is_none_or(|up_to| quantity <= up_to))
-        .or_else(|| tiers.iter().enumerate().last())
+        .or_else(|| tiers.iter().enumerate().next_back())
         .expect("checked prices have at least one tier");
     vec![TierApplied {
         tier: n + 1,

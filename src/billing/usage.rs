@@ -414,7 +414,7 @@ mod tests {
     fn each_bad_event_is_refused_with_its_field_and_the_rest_accepted() {
         let meters = meters();
         let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
-            .unwrap()
+            .expect("a time")
             .with_timezone(&Utc);
         let rules = Rules {
             meters: &meters,

@@ -115,7 +115,12 @@ async fn usage_is_counted_once_per_id_with_each_bad_event_named(app: TestApp) {
         .as_array()
         .expect("rejected")
         .iter()
-        .map(|r| (r["index"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["index"].as_u64().expect("present"),
+                r["field"].as_str().expect("present"),
+            )
+        })
         .collect();
     assert_eq!(
         rejected,
@@ -158,7 +163,7 @@ async fn usage_is_counted_once_per_id_with_each_bad_event_named(app: TestApp) {
     let todays: i64 = daily
         .iter()
         .filter(|d| d[0] == today)
-        .map(|d| d[1].as_i64().unwrap())
+        .map(|d| d[1].as_i64().expect("present"))
         .sum();
     assert!(todays == 12 || todays == 5, "today's emails: {todays}");
 
@@ -213,7 +218,10 @@ async fn a_hybrid_plan_previews_its_fee_usage_over_the_allowance_and_prorated_se
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
     let invoice = preview.json()["invoice"].clone();
     let lines = invoice["lines"].as_array().expect("lines");
-    let sum: i64 = lines.iter().map(|l| l["amount"].as_i64().unwrap()).sum();
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l["amount"].as_i64().expect("present"))
+        .sum();
     assert_eq!(invoice["subtotal"].as_i64(), Some(sum), "{invoice}");
     assert_eq!(invoice["total"].as_i64(), Some(sum));
     let base = lines
@@ -222,13 +230,13 @@ async fn a_hybrid_plan_previews_its_fee_usage_over_the_allowance_and_prorated_se
         .expect("base fee");
     // Moved onto the plan now: the fee covers the rest of the period only.
     assert_eq!(base["prorated"], true);
-    assert!(base["amount"].as_i64().unwrap() <= 5000);
+    assert!(base["amount"].as_i64().expect("present") <= 5000);
     let emails = lines
         .iter()
         .find(|l| l["price"] == "emails")
         .expect("emails");
     assert_eq!(emails["quantity"], 150);
-    let included = emails["included"].as_i64().unwrap();
+    let included = emails["included"].as_i64().expect("present");
     assert_eq!(
         emails["amount"].as_i64(),
         Some((150 - included) * 2),
@@ -395,7 +403,8 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let reserialised =
-        serde_json::to_string_pretty(&serde_json::from_str::<Value>(&failed).unwrap()).unwrap();
+        serde_json::to_string_pretty(&serde_json::from_str::<Value>(&failed).expect("present"))
+            .expect("present");
     assert_eq!(
         deliver(&app, &reserialised, &signed).await.0,
         StatusCode::UNPROCESSABLE_ENTITY

@@ -134,7 +134,7 @@ async fn no_usage_event_is_lost_or_counted_twice_when_the_server_is_killed_mid_i
             while !done.load(Ordering::Acquire) && kills.load(Ordering::Acquire) < KILLS {
                 tokio::time::sleep(Duration::from_millis(200 + (round * 137) % 300)).await;
                 round += 1;
-                if round % 3 == 0 {
+                if round.is_multiple_of(3) {
                     crate::harness::pg_admin(&format!(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                          WHERE datname = '{database}' AND pid <> pg_backend_pid()"
@@ -143,7 +143,7 @@ async fn no_usage_event_is_lost_or_counted_twice_when_the_server_is_killed_mid_i
                     continue;
                 }
                 {
-                    let mut child = server.lock().unwrap();
+                    let mut child = server.lock().expect("server handle");
                     child.kill().expect("SIGKILL");
                     child.wait().expect("reaped");
                     kills.fetch_add(1, Ordering::AcqRel);
@@ -178,9 +178,11 @@ async fn no_usage_event_is_lost_or_counted_twice_when_the_server_is_killed_mid_i
     }
     done.store(true, Ordering::Release);
     let server = chaos.await.expect("chaos task");
-    let mut child = server.lock().unwrap();
-    child.kill().ok();
-    child.wait().ok();
+    {
+        let mut child = server.lock().expect("server handle");
+        child.kill().ok();
+        child.wait().ok();
+    }
 
     assert!(
         kills.load(Ordering::Acquire) >= 3,

@@ -4,7 +4,11 @@ use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 
 fn november() -> Period {
-    Period::containing(Utc.with_ymd_and_hms(2026, 11, 10, 0, 0, 0).unwrap())
+    Period::containing(
+        Utc.with_ymd_and_hms(2026, 11, 10, 0, 0, 0)
+            .single()
+            .expect("a time"),
+    )
 }
 
 fn prices(raw: &str) -> Vec<Price> {
