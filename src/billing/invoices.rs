@@ -258,6 +258,15 @@ pub async fn finalize_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize> 
     if now < period.end + late {
         return Ok(0);
     }
+    // Tenants already invoiced for the period are skipped in one query, not
+    // one per tenant.
+    let invoiced: std::collections::HashSet<Uuid> = invoice::Entity::find()
+        .filter(invoice::Column::Period.eq(period.label()))
+        .all(engine.catalog())
+        .await?
+        .into_iter()
+        .map(|i| i.tenant)
+        .collect();
     let mut written = 0;
     for tenant in crate::entities::catalog::tenant::Entity::find()
         .filter(crate::entities::catalog::tenant::Column::CreatedAt.lt(period.end))
@@ -265,10 +274,12 @@ pub async fn finalize_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize> 
         .all(engine.catalog())
         .await?
     {
+        if invoiced.contains(&tenant.id) {
+            continue;
+        }
         let ctx = engine.ctx_for(TenantId::from_uuid(tenant.id)).await?;
         match finalize(engine, &ctx, period).await {
-            Ok(invoice) if invoice.created_at >= now - Duration::minutes(1) => written += 1,
-            Ok(_) => {}
+            Ok(_) => written += 1,
             Err(e) => {
                 tracing::error!(tenant_id = %tenant.id, error = %e, "invoice not finalized; retried on the next run")
             }

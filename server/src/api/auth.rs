@@ -42,8 +42,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
             .get::<Engine>()
             .cloned()
             .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
-        // Metered as the platform's `api_calls` usage (flushed in batches).
-        engine.api_calls().count(ctx.id());
         let caller = match bearer(parts) {
             Some(token) => {
                 let caller =
@@ -60,6 +58,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
                 Caller::User(tenantry::session::subject(&session, &scope).await)
             }
         };
+        // Metered as the platform's `api_calls` usage (flushed in batches):
+        // calls by a key, a token or a signed-in member, not anonymous ones.
+        if !matches!(caller, Caller::User(None)) {
+            engine.api_calls().count(ctx.id());
+        }
         Ok(Self { ctx, caller, need })
     }
 }

@@ -324,6 +324,38 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         .await;
     assert!(lines.is_err(), "an invoice's lines changed");
 
+    // The background job closes a period only once its late window has
+    // passed, and each period once.
+    let current = Period::containing(Utc::now());
+    let late = Duration::hours(app.engine.settings().usage_late_hours.into());
+    let early = current.end + late - Duration::hours(1);
+    assert_eq!(
+        invoices::finalize_due(&app.engine, early)
+            .await
+            .expect("job"),
+        0
+    );
+    let after = current.end + late + Duration::hours(1);
+    assert_eq!(
+        invoices::finalize_due(&app.engine, after)
+            .await
+            .expect("job"),
+        1
+    );
+    assert_eq!(
+        invoices::finalize_due(&app.engine, after)
+            .await
+            .expect("job"),
+        0
+    );
+    assert_eq!(
+        invoices::list(&app.engine, ctx.id())
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+
     // Payment is recorded; a second time is refused.
     let paid = invoices::mark_paid(&app.engine, ctx.id(), &invoice.number, "superadmin:test")
         .await
