@@ -69,6 +69,17 @@ async fn hybrid_plan(app: &TestApp) {
         .expect("plan");
 }
 
+/// A member added the way the members page adds one.
+async fn add_member(ctx: &tenantry::tenancy::TenantCtx, email: &str) {
+    let db = ctx.db().await.expect("db");
+    let new = tenantry::identity::members::NewMember::parse(email, "Second", PASSWORD, "member")
+        .expect("member");
+    tenantry::identity::members::create(&db, new)
+        .await
+        .expect("created");
+    db.commit().await.expect("commit");
+}
+
 async fn send(client: &mut Client, events: Value) -> (StatusCode, Value) {
     let res = client
         .post_json("/api/v1/usage", json!({ "events": events }))
@@ -200,18 +211,7 @@ async fn a_hybrid_plan_previews_its_fee_usage_over_the_allowance_and_prorated_se
     )
     .await;
     // A second member mid-period.
-    let db = app.ctx("alpha").await.db().await.expect("db");
-    let new = tenantry::identity::members::NewMember::parse(
-        "second@alpha.test",
-        "Second",
-        PASSWORD,
-        "member",
-    )
-    .expect("member");
-    tenantry::identity::members::create(&db, new)
-        .await
-        .expect("created");
-    db.commit().await.expect("commit");
+    add_member(&app.ctx("alpha").await, "second@alpha.test").await;
 
     let mut admin_key = app.bearer_client("alpha.localhost", &app.api_key("alpha", "admin").await);
     let preview = admin_key.get("/api/v1/billing/preview").await;
@@ -534,18 +534,7 @@ async fn the_platform_records_seats_api_calls_and_storage_as_usage(app: TestApp)
     assert_eq!(usage(&first, "seats"), 1, "the owner: {first}");
 
     // Another member, a logo, and three more API calls, flushed.
-    let db = ctx.db().await.expect("db");
-    let new = tenantry::identity::members::NewMember::parse(
-        "second@alpha.test",
-        "Second",
-        PASSWORD,
-        "member",
-    )
-    .expect("member");
-    tenantry::identity::members::create(&db, new)
-        .await
-        .expect("created");
-    db.commit().await.expect("commit");
+    add_member(&ctx, "second@alpha.test").await;
     let logo = crate::branding_assets::png(33, 17);
     tenantry::catalog::branding_assets::upload(&ctx, tenantry::storage::Asset::Logo, &logo, "test")
         .await
