@@ -10,22 +10,24 @@ pub mod period;
 pub mod platform_usage;
 pub mod prices;
 pub mod rating;
+pub mod stripe;
 pub mod stripe_webhook;
 pub mod usage;
 
 use crate::tenancy::Engine;
 
 /// Closes ended periods (once their late window has passed) and suspends
-/// tenants past due beyond the grace period, every few minutes; records
-/// each tenant's stored bytes hourly.
+/// tenants past due beyond the grace period, every few minutes; hourly,
+/// records each tenant's stored bytes and purges events past retention; with
+/// Stripe, gives every tenant its Stripe customer.
 pub async fn run(engine: Engine) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     let mut runs = 0u64;
     loop {
         tick.tick().await;
         if runs.is_multiple_of(12) {
-            if let Err(e) = platform_usage::record_storage_all(&engine).await {
-                tracing::error!(error = %e, "recording storage usage failed; retried next hour");
+            if let Err(e) = platform_usage::hourly(&engine, chrono::Utc::now()).await {
+                tracing::error!(error = %e, "hourly usage pass failed; retried next hour");
             }
         }
         runs += 1;
@@ -35,6 +37,9 @@ pub async fn run(engine: Engine) {
         }
         if let Err(e) = accounts::suspend_overdue(&engine, now).await {
             tracing::error!(error = %e, "grace-period check failed; retried on the next run");
+        }
+        if let Err(e) = stripe::mirror_customers(&engine).await {
+            tracing::error!(error = %e, "mirroring customers to Stripe failed; retried on the next run");
         }
     }
 }

@@ -154,6 +154,13 @@ pub struct Settings {
     pub usage_late_hours: u32,
     /// How long a tenant may stay past due before it is suspended.
     pub billing_grace_days: u32,
+    /// How long usage events are kept (and so how long an event id is
+    /// remembered for deduplication); final invoices keep their figures.
+    pub usage_retention_days: u32,
+    /// Stripe's secret API key: set, billing is mirrored to Stripe.
+    pub stripe_secret_key: Option<SecretString>,
+    /// Stripe's API address (tests point it at a local fake Stripe).
+    pub stripe_api_base: Option<String>,
     /// Stripe's webhook signing secret(s), comma-separated while one is
     /// rotated. Unset: `POST /webhooks/stripe` answers 404.
     pub stripe_webhook_secret: Option<SecretString>,
@@ -206,6 +213,7 @@ struct Defaults {
     impersonation_minutes: u32,
     usage_late_hours: u32,
     billing_grace_days: u32,
+    usage_retention_days: u32,
     stripe_webhook_tolerance_secs: u32,
 }
 
@@ -254,6 +262,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     impersonation_minutes: 30,
     usage_late_hours: 72,
     billing_grace_days: 14,
+    usage_retention_days: 400,
     stripe_webhook_tolerance_secs: 300,
 };
 

@@ -50,20 +50,35 @@ pub async fn record_storage(ctx: &TenantCtx) -> Result<()> {
     Ok(())
 }
 
-/// Records every active tenant's stored bytes (hourly, from
-/// [`super::run`]).
-pub async fn record_storage_all(engine: &Engine) -> Result<()> {
+/// The hourly pass over every active tenant (from [`super::run`]): records
+/// its stored bytes, and deletes its usage events older than
+/// `usage_retention_days`. A tenant that fails is logged and retried next
+/// hour; the others go on.
+pub async fn hourly(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
     use crate::entities::catalog::tenant;
+    let cutoff = now - chrono::Duration::days(engine.settings().usage_retention_days.into());
     let active = tenant::Entity::find()
         .filter(tenant::Column::State.eq("active"))
         .all(engine.catalog())
         .await?;
     for t in active {
         let ctx = engine.ctx_for(TenantId::from_uuid(t.id)).await?;
+        // Purged first: the snapshot after it then compares with what is
+        // still kept.
+        if let Err(e) = purge_expired(&ctx, cutoff).await {
+            tracing::warn!(tenant_id = %t.id, error = %e, "old usage events not purged; tried again next hour");
+        }
         if let Err(e) = record_storage(&ctx).await {
             tracing::warn!(tenant_id = %t.id, error = %e, "storage usage not recorded; tried again next hour");
         }
     }
+    Ok(())
+}
+
+async fn purge_expired(ctx: &TenantCtx, cutoff: DateTime<Utc>) -> Result<()> {
+    let db = ctx.db().await?;
+    usage::purge_before(&db, cutoff).await?;
+    db.commit().await?;
     Ok(())
 }
 

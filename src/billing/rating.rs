@@ -148,8 +148,10 @@ pub fn usage_cost(billable: i64, model: &UsageModel) -> (i64, Option<i64>, Vec<T
     }
 }
 
+/// The days a span covers, both included (`to` is exclusive).
 fn day_span(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    format!("{} – {}", from.format("%b %-d"), to.format("%b %-d"))
+    let last = (to - chrono::Duration::seconds(1)).max(from);
+    format!("{} – {}", from.format("%b %-d"), last.format("%b %-d"))
 }
 
 fn rate_segment(period: Period, segment: &Segment, lines: &mut Vec<Line>) {

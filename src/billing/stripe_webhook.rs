@@ -5,8 +5,10 @@
 //!   secret (several while one is rotated), within the tolerance window.
 //! - The event id is stored under a primary key in the same transaction as
 //!   the event's effect: a redelivery finds it and changes nothing.
-//! - Deliveries may arrive out of order: an account's standing records when
-//!   the event that set it happened, and an older event does not undo it.
+//! - Deliveries may arrive out of order: with Stripe configured the invoice
+//!   is read back and its current state decides; without, an account's
+//!   standing records when the event that set it happened, and an older
+//!   event does not undo it.
 
 use super::accounts::{self, Standing};
 use crate::catalog::{audit, resolve, tenants};
@@ -89,6 +91,19 @@ async fn account_of(engine: &Engine, object: &Value) -> Result<Option<billing_ac
     }
 }
 
+/// The standing a Stripe invoice's current state implies: paid → active;
+/// open or uncollectible after a payment attempt → past due; anything else
+/// (a draft, a void invoice, one not yet attempted) changes nothing.
+fn standing_of(remote: &super::stripe::RemoteInvoice, said: Standing) -> Option<Standing> {
+    match remote.status.as_deref() {
+        Some("paid") => Some(Standing::Active),
+        Some("open" | "uncollectible") if remote.attempted.unwrap_or(said == Standing::PastDue) => {
+            Some(Standing::PastDue)
+        }
+        _ => None,
+    }
+}
+
 /// Applies a verified event body.
 pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
     let event: Value =
@@ -105,10 +120,22 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
         .pointer("/data/object")
         .cloned()
         .unwrap_or(Value::Null);
-    let target = match kind {
+    let said = match kind {
         "invoice.payment_failed" => Some(Standing::PastDue),
         "invoice.paid" | "invoice.payment_succeeded" => Some(Standing::Active),
         _ => None,
+    };
+    // With Stripe configured the invoice is read back: its state now, not
+    // the event's, decides (so the order of deliveries does not matter).
+    let (target, current_state) = match (said, super::stripe::client(engine)?) {
+        (Some(said), Some(client)) => match text(&object, &["id"]) {
+            Some(invoice) => {
+                let remote = super::stripe::invoice(&client, invoice).await?;
+                (standing_of(&remote, said), true)
+            }
+            None => (Some(said), false),
+        },
+        (said, _) => (said, false),
     };
     let account = match target {
         Some(_) => account_of(engine, &object).await?,
@@ -137,16 +164,17 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    if current.status_at.is_some_and(|at| at > created) {
+    if !current_state && current.status_at.is_some_and(|at| at > created) {
         txn.commit().await?;
         return Ok(Outcome::Ignored);
     }
     let tenant = TenantId::from_uuid(current.tenant);
     let resume = target == Standing::Active && current.suspended_for_billing;
     let was = accounts::standing(&current);
+    let status_at = current.status_at.map_or(created, |at| at.max(created));
     let mut row = current.into_active_model();
     row.status = Set(target.as_str().into());
-    row.status_at = Set(Some(created));
+    row.status_at = Set(Some(status_at));
     row.updated_at = Set(Utc::now());
     match target {
         Standing::PastDue if was != Standing::PastDue => row.past_due_since = Set(Some(created)),

@@ -254,6 +254,17 @@ pub async fn ingest(db: &TenantDb, batch: &[Value], rules: &Rules<'_>) -> Result
     })
 }
 
+/// Deletes the tenant's events that occurred before `cutoff` (past the
+/// retention window). Returns how many went.
+pub async fn purge_before(db: &TenantDb, cutoff: DateTime<Utc>) -> Result<u64> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let gone = usage_event::Entity::delete_many()
+        .filter(usage_event::Column::OccurredAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected)
+}
+
 /// The SQL reading one property of the JSON `properties` column as text.
 fn property_sql(backend: DbBackend, placeholder: &str) -> String {
     match backend {

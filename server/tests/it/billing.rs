@@ -562,4 +562,20 @@ async fn the_platform_records_seats_api_calls_and_storage_as_usage(app: TestApp)
     )
     .await;
     assert_eq!(body["ingest"]["rejected"][0]["field"], "meter", "{body}");
+
+    // Past the retention window the events are gone; the hourly pass
+    // records the stored bytes again.
+    let later =
+        Utc::now() + Duration::days(i64::from(app.engine.settings().usage_retention_days) + 1);
+    tenantry::billing::platform_usage::hourly(&app.engine, later)
+        .await
+        .expect("hourly pass");
+    let purged = viewer.get("/api/v1/usage").await.json();
+    assert_eq!(usage(&purged, "seats"), 0, "{purged}");
+    assert_eq!(usage(&purged, "api_calls"), 0, "{purged}");
+    assert_eq!(
+        usage(&purged, "storage_bytes"),
+        usage(&after, "storage_bytes"),
+        "{purged}"
+    );
 }

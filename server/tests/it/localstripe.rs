@@ -1,0 +1,93 @@
+//! A stateful fake Stripe for the billing tests: `localstripe` (PyPI;
+//! scripts/setup installs it into ~/.cache/tenantry/venv) on a free port,
+//! started empty. The tests drive it as Stripe's side would (plans, cards,
+//! subscriptions) and it sends its events, signed as Stripe signs them, to
+//! the webhook URL a test registers.
+
+use std::time::Duration;
+
+pub struct LocalStripe {
+    child: std::process::Child,
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl Drop for LocalStripe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The secret key the tests give both sides (localstripe accepts any `sk_`).
+pub const SECRET_KEY: &str = "sk_test_tenantry";
+
+fn bin() -> String {
+    std::env::var("TENANTRY_LOCALSTRIPE_BIN").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        format!("{home}/.cache/tenantry/venv/bin/localstripe")
+    })
+}
+
+impl LocalStripe {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let child = std::process::Command::new(bin())
+            .args(["--port", &port.to_string(), "--from-scratch"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("localstripe runs (scripts/setup installs it)");
+        let peer = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        for _ in 0..150 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return peer;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("localstripe did not start");
+    }
+
+    /// A form-encoded call as Stripe's own side (the dashboard, a customer
+    /// entering a card); the JSON answer.
+    pub async fn call(&self, method: &str, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "GET" => self.http.get(url).query(form),
+            _ => self.http.post(url).form(form),
+        };
+        let res = request
+            .basic_auth(SECRET_KEY, Some(""))
+            .send()
+            .await
+            .expect("localstripe answers");
+        let text = res.text().await.expect("body");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    }
+
+    /// Sends every event to `url`, signed with `secret`.
+    pub async fn register_webhook(&self, url: &str, secret: &str) {
+        let res = self
+            .http
+            .post(format!("{}/_config/webhooks/tenantry", self.base))
+            .form(&[("url", url), ("secret", secret)])
+            .send()
+            .await
+            .expect("localstripe answers");
+        assert!(
+            res.status().is_success(),
+            "webhook registered: {}",
+            res.status()
+        );
+    }
+}
