@@ -121,14 +121,14 @@ async fn console_tenant(slug: &str) -> Result<(tenantry::Engine, TenantId, Strin
 
 pub async fn grant_credit(slug: String, amount: String, reason: String) -> Result<(), AppError> {
     let (engine, tenant, actor) = console_tenant(&slug).await?;
-    let currency = invoices::preview(
-        &engine,
-        &engine.ctx_for(tenant).await.map_err(fail)?,
-        chrono::Utc::now(),
-    )
-    .await
-    .map_err(fail)?
-    .currency;
+    // The currency of the tenant's plan (its prices share one), without
+    // rating a whole period to learn it.
+    let record = engine.ctx_for(tenant).await.map_err(fail)?;
+    let policy = engine.policy().await.map_err(fail)?;
+    let currency = policy
+        .plan(&record.tenant().plan)
+        .and_then(|p| p.prices.first())
+        .map_or_else(|| "usd".to_owned(), |p| p.currency.clone());
     accounts::grant_credit(&engine, tenant, &amount, &currency, &reason, &actor)
         .await
         .map(|_| ())
