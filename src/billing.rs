@@ -11,6 +11,7 @@ pub mod platform_usage;
 pub mod prices;
 pub mod rating;
 pub mod stripe;
+pub mod stripe_mirror;
 pub mod stripe_webhook;
 pub mod usage;
 
@@ -19,7 +20,7 @@ use crate::tenancy::Engine;
 /// Closes ended periods (once their late window has passed) and suspends
 /// tenants past due beyond the grace period, every few minutes; hourly,
 /// records each tenant's stored bytes and purges events past retention; with
-/// Stripe, gives every tenant its Stripe customer.
+/// Stripe, mirrors every tenant's customer, subscription and usage there.
 pub async fn run(engine: Engine) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     let mut runs = 0u64;
@@ -38,8 +39,8 @@ pub async fn run(engine: Engine) {
         if let Err(e) = accounts::suspend_overdue(&engine, now).await {
             tracing::error!(error = %e, "grace-period check failed; retried on the next run");
         }
-        if let Err(e) = stripe::mirror_customers(&engine).await {
-            tracing::error!(error = %e, "mirroring customers to Stripe failed; retried on the next run");
+        if let Err(e) = stripe_mirror::mirror_all(&engine, now).await {
+            tracing::error!(error = %e, "mirroring billing to Stripe failed; retried on the next run");
         }
     }
 }

@@ -491,6 +491,8 @@ pub struct BillingDto {
     pub preview: InvoiceDto,
     pub invoices: Vec<InvoiceDto>,
     pub on_console: bool,
+    /// Payments are collected through Stripe (a billing-portal link is offered).
+    pub stripe: bool,
 }
 
 /// `12.34 USD` from minor units (two decimals).

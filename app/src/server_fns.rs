@@ -587,6 +587,12 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
     backend::billing::billing_overview(slug).await
 }
 
+/// A Stripe billing-portal link for entering payment details.
+#[server]
+pub async fn billing_portal(slug: String) -> Result<String, AppError> {
+    backend::billing::billing_portal(slug).await
+}
+
 #[server]
 pub async fn grant_credit(slug: String, amount: String, reason: String) -> Result<(), AppError> {
     backend::billing::grant_credit(slug, amount, reason).await

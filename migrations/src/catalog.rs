@@ -12,6 +12,7 @@ mod m0009_tls;
 mod m0010_plans_and_flags;
 mod m0011_identity;
 mod m0012_billing;
+mod m0013_stripe_mirror;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0010_plans_and_flags::Migration),
             Box::new(m0011_identity::Migration),
             Box::new(m0012_billing::Migration),
+            Box::new(m0013_stripe_mirror::Migration),
         ]
     }
 

@@ -77,11 +77,12 @@ pub fn standing(account: &billing_account::Model) -> Standing {
     }
 }
 
-/// The account's standing and prepaid credit, as pages show them.
-pub async fn summary(engine: &Engine, tenant: TenantId) -> Result<(Standing, i64)> {
+/// The account's standing, prepaid credit and past-due notice, as pages
+/// show them (one read of the account).
+pub async fn summary(engine: &Engine, tenant: TenantId) -> Result<(Standing, i64, Option<String>)> {
     let account = of_tenant(engine.catalog(), tenant).await?;
     let credit = credit_balance(engine.catalog(), account.id).await?;
-    Ok((standing(&account), credit))
+    Ok((standing(&account), credit, notice_of(engine, &account)))
 }
 
 /// What a signed-in member of a past-due tenant is told on every page.
@@ -91,16 +92,21 @@ pub async fn notice(engine: &Engine, tenant: TenantId) -> Result<Option<String>>
         .filter(billing_account::Column::Customer.eq(PLATFORM_CUSTOMER))
         .one(engine.catalog())
         .await?;
-    let Some(account) = account.filter(|a| standing(a) == Standing::PastDue) else {
-        return Ok(None);
-    };
+    Ok(account.and_then(|a| notice_of(engine, &a)))
+}
+
+/// The past-due notice for an account already read.
+fn notice_of(engine: &Engine, account: &billing_account::Model) -> Option<String> {
+    if standing(account) != Standing::PastDue {
+        return None;
+    }
     let since = account.past_due_since.unwrap_or(account.updated_at);
     let grace_ends = since + Duration::days(engine.settings().billing_grace_days.into());
-    Ok(Some(format!(
+    Some(format!(
         "Payment failed on {}. Your account is past due: settle the open invoice by {} to keep the service running.",
         since.format("%b %-d, %Y"),
         grace_ends.format("%b %-d, %Y"),
-    )))
+    ))
 }
 
 /// Marks the account past due (a payment failed). Idempotent: the grace

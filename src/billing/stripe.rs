@@ -33,12 +33,12 @@ pub fn client(engine: &Engine) -> Result<Option<Client>> {
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("stripe client: {e}")))
 }
 
-fn stripe_error(e: stripe::StripeError) -> Error {
+pub(crate) fn stripe_error(e: stripe::StripeError) -> Error {
     // The error names the request and Stripe's reason, never the key.
     Error::Unexpected(anyhow::anyhow!("stripe: {e}"))
 }
 
-fn idempotent(key: String) -> Result<RequestStrategy> {
+pub(crate) fn idempotent(key: String) -> Result<RequestStrategy> {
     let key = IdempotencyKey::new(key)
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("idempotency key: {e}")))?;
     Ok(RequestStrategy::Idempotent(key))
@@ -84,41 +84,6 @@ pub async fn ensure_customer(engine: &Engine, tenant: &TenantRecord) -> Result<O
     Ok(stored.stripe_customer_id.or(Some(id)))
 }
 
-/// Creates the Stripe customer of every active tenant that has none yet
-/// (from the billing job; nothing without Stripe). A failure is logged and
-/// retried on the next run.
-pub async fn mirror_customers(engine: &Engine) -> Result<()> {
-    use crate::entities::catalog::tenant;
-    if client(engine)?.is_none() {
-        return Ok(());
-    }
-    let mirrored: std::collections::HashSet<uuid::Uuid> = billing_account::Entity::find()
-        .filter(billing_account::Column::StripeCustomerId.is_not_null())
-        .all(engine.catalog())
-        .await?
-        .into_iter()
-        .map(|a| a.tenant)
-        .collect();
-    let active = tenant::Entity::find()
-        .filter(tenant::Column::State.eq("active"))
-        .all(engine.catalog())
-        .await?;
-    for t in active.into_iter().filter(|t| !mirrored.contains(&t.id)) {
-        let Some(record) = crate::catalog::resolve::load_record_by_id(
-            engine,
-            crate::tenancy::TenantId::from_uuid(t.id),
-        )
-        .await?
-        else {
-            continue;
-        };
-        if let Err(e) = ensure_customer(engine, &record).await {
-            tracing::warn!(tenant_id = %t.id, error = %e, "stripe customer not created yet; retried on the next run");
-        }
-    }
-    Ok(())
-}
-
 /// What we read of a Stripe invoice. Read leniently: only these fields, each
 /// optional, whatever else the API version carries.
 #[derive(Debug, Clone, miniserde::Deserialize)]
@@ -134,8 +99,70 @@ pub async fn invoice(client: &Client, id: &str) -> Result<RemoteInvoice> {
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Error::invalid("invoice", "not a Stripe invoice id"));
     }
-    RequestBuilder::new(StripeMethod::Get, format!("/invoices/{id}"))
-        .customize::<RemoteInvoice>()
+    get(client, &format!("/invoices/{id}")).await
+}
+
+/// A form body as Stripe reads it (`items[0][price]=…`), built field by field
+/// so that what is sent is plain to see.
+#[derive(Debug, Default, Clone)]
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn field(mut self, name: impl Into<String>, value: impl ToString) -> Self {
+        self.0.push((name.into(), value.to_string()));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn encode(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.0.iter())
+            .finish()
+    }
+}
+
+/// A write to Stripe under the idempotency key `key` (derived from our own
+/// operation), its answer read leniently into `T`.
+pub async fn post<T: miniserde::Deserialize + Send + 'static>(
+    client: &Client,
+    path: &str,
+    form: &Form,
+    key: String,
+) -> Result<T> {
+    let mut request = RequestBuilder::new(StripeMethod::Post, path);
+    request.body = Some(form.encode());
+    request
+        .customize::<T>()
+        .request_strategy(idempotent(key)?)
+        .send(client)
+        .await
+        .map_err(stripe_error)
+}
+
+/// A read from Stripe, its answer read leniently into `T`.
+pub async fn get<T: miniserde::Deserialize + Send + 'static>(
+    client: &Client,
+    path: &str,
+) -> Result<T> {
+    RequestBuilder::new(StripeMethod::Get, path)
+        .customize::<T>()
+        .send(client)
+        .await
+        .map_err(stripe_error)
+}
+
+/// A Stripe delete, under an idempotency key.
+pub async fn delete<T: miniserde::Deserialize + Send + 'static>(
+    client: &Client,
+    path: &str,
+    key: String,
+) -> Result<T> {
+    RequestBuilder::new(StripeMethod::Delete, path)
+        .customize::<T>()
+        .request_strategy(idempotent(key)?)
         .send(client)
         .await
         .map_err(stripe_error)

@@ -23,6 +23,7 @@ pub mod quota_usage;
 pub mod session;
 pub mod sso_config;
 pub mod stripe_event;
+pub mod stripe_mirror;
 pub mod support_access_refusal;
 pub mod tenant;
 pub mod tenant_branding;

@@ -71,16 +71,19 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
     let on_console = matches!(super::scope().await?, RequestScope::Console);
     let (engine, tenant, _) = managed_tenant(&slug).await?;
     let ctx = engine.ctx_for(tenant.id).await.map_err(fail)?;
-    let now = chrono::Utc::now();
-    let period = Period::containing(now);
+    let period = Period::containing(chrono::Utc::now());
     let policy = engine.policy().await.map_err(fail)?;
+    // One read of the tenant's usage for the charts and the preview alike.
     let db = ctx.read().await.map_err(fail)?;
     let meters = usage::summary(&policy.meters, &db, period)
         .await
         .map_err(fail)?;
+    let preview = invoices::rate_period(&engine, &ctx, &db, period)
+        .await
+        .map_err(fail)?;
     db.commit().await.map_err(|e| fail(e.into()))?;
-    let preview = invoices::preview(&engine, &ctx, now).await.map_err(fail)?;
-    let (standing, credit_balance) = accounts::summary(&engine, tenant.id).await.map_err(fail)?;
+    let (standing, credit_balance, notice) =
+        accounts::summary(&engine, tenant.id).await.map_err(fail)?;
     Ok(BillingDto {
         slug: tenant.slug.to_string(),
         period: period.label(),
@@ -89,7 +92,7 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
             .map(|p| p.name.clone())
             .unwrap_or_else(|| tenant.plan.clone()),
         standing: standing.as_str().into(),
-        notice: accounts::notice(&engine, tenant.id).await.map_err(fail)?,
+        notice,
         credit_balance,
         meters: meters
             .into_iter()
@@ -110,7 +113,19 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
             .map(invoice_dto)
             .collect(),
         on_console,
+        stripe: engine.settings().stripe_secret_key.is_some(),
     })
+}
+
+/// A Stripe billing-portal link where the tenant's admin enters payment
+/// details; Stripe sends them back to this billing page.
+pub async fn billing_portal(slug: String) -> Result<String, AppError> {
+    let origin = super::site_origin().await?;
+    let (engine, tenant, _) = managed_tenant(&slug).await?;
+    let back = format!("{origin}/admin/billing");
+    tenantry::billing::stripe_mirror::portal_link(&engine, &tenant, &back)
+        .await
+        .map_err(fail)
 }
 
 async fn console_tenant(slug: &str) -> Result<(tenantry::Engine, TenantId, String), AppError> {

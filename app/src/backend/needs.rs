@@ -66,6 +66,7 @@ pub const SERVER_FNS: &[(&str, Need)] = &[
     ("list_exports", Manage),
     ("plan_usage", Manage),
     ("billing_overview", Manage),
+    ("billing_portal", Manage),
     // The console.
     ("list_tenants", Superadmin),
     ("create_tenant", Superadmin),

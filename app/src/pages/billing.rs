@@ -10,7 +10,8 @@ use crate::components::{
 };
 use crate::dto::{money, BillingDto, InvoiceDto, MeterChartDto, MeterDefDto};
 use crate::server_fns::{
-    billing_overview, list_meters, ClosePeriod, GrantCredit, MarkInvoicePaid, SaveMeter,
+    billing_overview, list_meters, BillingPortal, ClosePeriod, GrantCredit, MarkInvoicePaid,
+    SaveMeter,
 };
 use leptos::prelude::*;
 
@@ -62,6 +63,7 @@ fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
                 {(b.credit_balance > 0).then(|| format!(" · prepaid credit {}", money(b.credit_balance, &b.preview.currency)))}
             </p>
             {b.notice.clone().map(|n| view! { <p class="mt-2 text-sm text-red-800">{n}</p> })}
+            {(b.stripe && !b.on_console).then(|| view! { <PaymentDetails slug=b.slug.clone() /> })}
         </section>
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Usage this period"</h2>
@@ -97,6 +99,26 @@ fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
             }).collect_view()}
         </section>
         {b.on_console.then(|| view! { <ConsoleBilling slug=b.slug.clone() actions /> })}
+    }
+}
+
+/// Opens Stripe's billing portal, where the admin enters or changes payment
+/// details; Stripe brings them back here.
+#[component]
+fn PaymentDetails(slug: String) -> impl IntoView {
+    let portal = ServerAction::<BillingPortal>::new();
+    let error = action_error(portal);
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = portal.value().get() {
+            let _ = window().location().set_href(&url);
+        }
+    });
+    view! {
+        <ActionForm action=portal attr:class="mt-3">
+            <input type="hidden" name="slug" value=slug />
+            <button type="submit" class=BUTTON data-testid="payment-details">"Payment details"</button>
+        </ActionForm>
+        <FormError error />
     }
 }
 

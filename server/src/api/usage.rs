@@ -83,7 +83,9 @@ pub async fn preview(
     auth: Authed,
     Extension(engine): Extension<Engine>,
 ) -> Result<Response, ApiError> {
-    auth.run(async |_, _| Ok(())).await?;
-    let rated = invoices::preview(&engine, &auth.ctx, chrono::Utc::now()).await?;
+    let period = Period::containing(chrono::Utc::now());
+    let rated = auth
+        .run(async |db, _| invoices::rate_period(&engine, &auth.ctx, db, period).await)
+        .await?;
     reply(StatusCode::OK, "invoice", rated)
 }

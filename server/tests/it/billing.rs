@@ -26,7 +26,7 @@ on_both_backends!(
     the_platform_records_seats_api_calls_and_storage_as_usage,
 );
 
-async fn define_meters(app: &TestApp) {
+pub(crate) async fn define_meters(app: &TestApp) {
     for input in [
         MeterInput {
             key: "emails".into(),
@@ -50,7 +50,7 @@ async fn define_meters(app: &TestApp) {
     }
 }
 
-async fn hybrid_plan(app: &TestApp) {
+pub(crate) async fn hybrid_plan(app: &TestApp) {
     let input = PlanInput {
         key: "hybrid".into(),
         name: "Hybrid".into(),
@@ -70,7 +70,7 @@ async fn hybrid_plan(app: &TestApp) {
 }
 
 /// A member added the way the members page adds one.
-async fn add_member(ctx: &tenantry::tenancy::TenantCtx, email: &str) {
+pub(crate) async fn add_member(ctx: &tenantry::tenancy::TenantCtx, email: &str) {
     let db = ctx.db().await.expect("db");
     let new = tenantry::identity::members::NewMember::parse(email, "Second", PASSWORD, "member")
         .expect("member");
@@ -80,7 +80,7 @@ async fn add_member(ctx: &tenantry::tenancy::TenantCtx, email: &str) {
     db.commit().await.expect("commit");
 }
 
-async fn send(client: &mut Client, events: Value) -> (StatusCode, Value) {
+pub(crate) async fn send(client: &mut Client, events: Value) -> (StatusCode, Value) {
     let res = client
         .post_json("/api/v1/usage", json!({ "events": events }))
         .await;

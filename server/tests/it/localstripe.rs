@@ -1,8 +1,11 @@
 //! A stateful fake Stripe for the billing tests: `localstripe` (PyPI;
 //! scripts/setup installs it into ~/.cache/tenantry/venv) on a free port,
-//! started empty. The tests drive it as Stripe's side would (plans, cards,
-//! subscriptions) and it sends its events, signed as Stripe signs them, to
-//! the webhook URL a test registers.
+//! started empty, with the parts of Stripe's API it lacks added by
+//! `scripts/stripe-peer.py` (prices, billing meters and meter events,
+//! subscriptions with several items, billing-portal sessions, and
+//! idempotency keys honoured). The tests drive it as Stripe's side would
+//! (cards, payments) and it sends its events, signed as Stripe signs them,
+//! to the webhook URL a test registers.
 
 use std::time::Duration;
 
@@ -22,12 +25,12 @@ impl Drop for LocalStripe {
 /// The secret key the tests give both sides (localstripe accepts any `sk_`).
 pub const SECRET_KEY: &str = "sk_test_tenantry";
 
-fn bin() -> String {
-    std::env::var("TENANTRY_LOCALSTRIPE_BIN").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/tenantry/venv/bin/localstripe")
-    })
+fn python() -> String {
+    let home = std::env::var("HOME").unwrap_or_default();
+    format!("{home}/.cache/tenantry/venv/bin/python")
 }
+
+const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/stripe-peer.py");
 
 impl LocalStripe {
     pub async fn start() -> Self {
@@ -35,12 +38,12 @@ impl LocalStripe {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("free port");
-        let child = std::process::Command::new(bin())
-            .args(["--port", &port.to_string(), "--from-scratch"])
+        let child = std::process::Command::new(python())
+            .args([PEER, "--port", &port.to_string(), "--from-scratch"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("localstripe runs (scripts/setup installs it)");
+            .expect("the Stripe peer runs (scripts/setup installs localstripe)");
         let peer = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -73,6 +76,19 @@ impl LocalStripe {
             .expect("localstripe answers");
         let text = res.text().await.expect("body");
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    }
+
+    /// A peer-only view (no key): the writes it received, what a meter holds.
+    pub async fn view(&self, path: &str, query: &[(&str, &str)]) -> serde_json::Value {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(query)
+            .send()
+            .await
+            .expect("the peer answers");
+        let text = res.text().await.expect("body");
+        serde_json::from_str(&text).expect("JSON")
     }
 
     /// Sends every event to `url`, signed with `secret`.

@@ -2,15 +2,18 @@
 //! created once through async-stripe with an idempotency key, and Stripe's
 //! own signed webhooks (a declined payment, then a paid invoice) delivered
 //! to the real server over HTTP, where the invoice is read back from Stripe
-//! and its current state decides the tenant's standing.
+//! and its current state decides the tenant's standing; and the billing job
+//! mirroring a tenant's subscription, seats and usage.
 
 use crate::harness::{TestApp, STRIPE_WEBHOOK_SECRET};
 use crate::localstripe::{LocalStripe, SECRET_KEY};
-use serde_json::Value;
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tenantry::billing::{accounts, stripe};
+use tenantry::billing::{accounts, stripe, stripe_mirror};
 use tenantry::events::signature::sign;
+use tenantry::plans::store::PlanInput;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sqlite() {
@@ -191,4 +194,286 @@ async fn scenario(app: TestApp, peer: &LocalStripe) {
         .await
         .expect("notice")
         .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_on_sqlite() {
+    let peer = LocalStripe::start().await;
+    let settings = [
+        ("stripe_secret_key", SECRET_KEY),
+        ("stripe_api_base", peer.base.as_str()),
+    ];
+    mirror_scenario(TestApp::sqlite_with(&settings).await, &peer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_on_postgres() {
+    let peer = LocalStripe::start().await;
+    let settings = [
+        ("stripe_secret_key", SECRET_KEY),
+        ("stripe_api_base", peer.base.as_str()),
+    ];
+    mirror_scenario(TestApp::postgres_with(&settings).await, &peer).await;
+}
+
+/// The subscription as Stripe holds it: `(our price key, quantity)` per
+/// item, sorted, read through each item's price.
+async fn items(peer: &LocalStripe, subscription: &str) -> Vec<(String, Option<i64>)> {
+    let sub = peer
+        .call("GET", &format!("/v1/subscriptions/{subscription}"), &[])
+        .await;
+    let mut out = Vec::new();
+    for item in sub["items"]["data"].as_array().expect("items") {
+        let price_id = item["price"]["id"].as_str().expect("price id");
+        let price = peer
+            .call("GET", &format!("/v1/prices/{price_id}"), &[])
+            .await;
+        let metered = price["recurring"]["usage_type"] == "metered";
+        let key = price["metadata"]["tenantry_price"]
+            .as_str()
+            .expect("our key")
+            .to_owned();
+        out.push((
+            key,
+            (!metered).then(|| item["quantity"].as_i64().expect("quantity")),
+        ));
+    }
+    out.sort();
+    out
+}
+
+async fn subscription_id(app: &TestApp, tenant: tenantry::tenancy::TenantId) -> Option<String> {
+    let catalog = app.catalog_db().await;
+    accounts::of_tenant(&catalog, tenant)
+        .await
+        .expect("account")
+        .stripe_subscription_id
+}
+
+async fn writes(peer: &LocalStripe) -> Vec<Value> {
+    peer.view("/_tenantry/requests", &[])
+        .await
+        .as_array()
+        .expect("writes")
+        .clone()
+}
+
+async fn meter_value(peer: &LocalStripe, customer: &str) -> f64 {
+    let event = stripe_mirror::event_name("hybrid", "emails");
+    let usage = peer
+        .view(
+            "/_tenantry/meter_usage",
+            &[("meter", event.as_str()), ("customer", customer)],
+        )
+        .await;
+    usage["value"].as_f64().expect("value")
+}
+
+/// The emails allowance our preview applies (prorated from the plan's 100,
+/// the tenant having joined mid-period), once it shows `used` emails.
+async fn emails_included(app: &TestApp, ctx: &tenantry::tenancy::TenantCtx, used: i64) -> i64 {
+    let rated = tenantry::billing::invoices::preview(&app.engine, ctx, chrono::Utc::now())
+        .await
+        .expect("preview");
+    let line = rated
+        .lines
+        .iter()
+        .find(|l| l.price == "emails")
+        .expect("an emails line");
+    assert_eq!(line.quantity, used);
+    line.included
+}
+
+/// The billing job mirrors a tenant on a hybrid plan: its customer; once it
+/// can pay, a subscription with an item per price (the headcount on the
+/// seats item); usage past the allowance as meter events; a plan change as
+/// new items; a plan without prices as a cancellation. Every write carries
+/// our idempotency key, so an operation retried after losing its answer
+/// finds what the first attempt created.
+async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
+    crate::billing::define_meters(&app).await;
+    crate::billing::hybrid_plan(&app).await;
+    let ctx = app.tenant("alpha").await;
+    tenantry::plans::store::assign(&app.engine, "alpha", "hybrid", "test")
+        .await
+        .expect("assigned");
+    let record = ctx.tenant().clone();
+    let now = chrono::Utc::now();
+
+    // Before payment details: a customer, no subscription.
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    let customer = stripe::ensure_customer(&app.engine, &record)
+        .await
+        .expect("customer")
+        .expect("stripe is configured");
+    assert_eq!(subscription_id(&app, ctx.id()).await, None);
+
+    // The admin's "Payment details" button: a portal session of Stripe's,
+    // for this customer, back to the billing page.
+    let mut owner = app.owner_client("alpha").await;
+    let reply = owner
+        .server_fn::<tenantry_app::server_fns::BillingPortal>(&[("slug", "")])
+        .await;
+    assert!(
+        reply.status.is_success(),
+        "{}: {}",
+        reply.status,
+        reply.text
+    );
+    let link: String = serde_json::from_str(&reply.text).expect("a URL");
+    assert!(link.starts_with(&peer.base), "{link}");
+    let page = reqwest::get(&link)
+        .await
+        .expect("portal")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains(&customer), "{page}");
+    assert!(page.contains("/admin/billing"), "{page}");
+
+    // Payment details entered (as the portal does): the subscription has
+    // one item per price, the owner on the seats item.
+    let card = [
+        ("type", "card"),
+        ("card[number]", "4242424242424242"),
+        ("card[exp_month]", "12"),
+        ("card[exp_year]", "2030"),
+        ("card[cvc]", "123"),
+    ];
+    payment_method(peer, &customer, &card).await;
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    let subscription = subscription_id(&app, ctx.id()).await.expect("subscribed");
+    let expected = |seats: i64| {
+        vec![
+            ("base".to_owned(), Some(1)),
+            ("emails".to_owned(), None),
+            ("seats".to_owned(), Some(seats)),
+        ]
+    };
+    assert_eq!(items(peer, &subscription).await, expected(1));
+    let remote = peer
+        .call("GET", &format!("/v1/subscriptions/{subscription}"), &[])
+        .await;
+    assert_eq!(remote["metadata"]["tenant_id"], record.id.to_string());
+    assert_eq!(remote["customer"], customer.as_str());
+
+    // A member joins: the seats item follows.
+    crate::billing::add_member(&ctx, "second@alpha.test").await;
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(items(peer, &subscription).await, expected(2));
+
+    // Usage past the 100 included emails is what Stripe's meter holds.
+    let mut api = app.bearer_client("alpha.localhost", &app.api_key("alpha", "member").await);
+    let at = now.to_rfc3339();
+    let (status, _) = crate::billing::send(
+        &mut api,
+        json!([{"id": "m-1", "meter": "emails", "quantity": 150, "timestamp": at}]),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    let included = emails_included(&app, &ctx, 150).await;
+    assert!(included > 0 && included <= 100, "allowance {included}");
+    assert_eq!(meter_value(peer, &customer).await, (150 - included) as f64);
+    let (status, _) = crate::billing::send(
+        &mut api,
+        json!([{"id": "m-2", "meter": "emails", "quantity": 30, "timestamp": at}]),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(emails_included(&app, &ctx, 180).await, included);
+    assert_eq!(meter_value(peer, &customer).await, (180 - included) as f64);
+
+    // Nothing changed: nothing is written.
+    let before = writes(peer).await.len();
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(writes(peer).await.len(), before);
+
+    // Our record of the subscription lost (a crash after Stripe answered):
+    // the retry carries the same key and finds the same subscription.
+    app.catalog_db()
+        .await
+        .execute_unprepared("UPDATE billing_accounts SET stripe_subscription_id = NULL")
+        .await
+        .expect("forgotten");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(
+        subscription_id(&app, ctx.id()).await.as_deref(),
+        Some(subscription.as_str())
+    );
+    let all = peer
+        .call(
+            "GET",
+            "/v1/subscriptions",
+            &[("customer", customer.as_str())],
+        )
+        .await;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(1), "{all}");
+
+    // A plan change replaces the items; a plan without prices cancels.
+    let flat = PlanInput {
+        key: "flat".into(),
+        name: "Flat".into(),
+        tier: "flat".into(),
+        prices: r#"[{"key":"fee","name":"Fee","type":"flat","amount":9000,"currency":"usd"}]"#
+            .into(),
+        ..Default::default()
+    };
+    tenantry::plans::store::save(&app.engine, &flat, "test")
+        .await
+        .expect("plan");
+    tenantry::plans::store::assign(&app.engine, "alpha", "flat", "test")
+        .await
+        .expect("assigned");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(
+        items(peer, &subscription).await,
+        vec![("fee".to_owned(), Some(1))]
+    );
+    tenantry::plans::store::assign(&app.engine, "alpha", "standard", "test")
+        .await
+        .expect("assigned");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(subscription_id(&app, ctx.id()).await, None);
+    let ended = peer
+        .call("GET", &format!("/v1/subscriptions/{subscription}"), &[])
+        .await;
+    assert_eq!(ended["status"], "canceled", "{ended}");
+
+    // Every write to Stripe from the platform (async-stripe's user agent,
+    // not the test's own calls as Stripe's side) carried our idempotency key.
+    let all: Vec<Value> = writes(peer)
+        .await
+        .into_iter()
+        .filter(|w| {
+            w["user_agent"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("RustBindings")
+        })
+        .collect();
+    assert!(all.len() >= 10, "{all:?}");
+    for write in &all {
+        let key = write["idempotency_key"].as_str().unwrap_or_default();
+        assert!(key.starts_with("tenantry-"), "{write}");
+    }
 }

@@ -1,0 +1,584 @@
+//! The tenant's billing mirrored to Stripe (when `stripe_secret_key` is set):
+//! each plan price becomes a Stripe price, each tenant a subscription with one
+//! item per price of its plan (per-seat items carry the headcount), and the
+//! billable usage of each usage price, as our rating engine computes it, is
+//! reported as Stripe meter events. Stripe then invoices and collects; its
+//! invoices and their payment come back through the webhook.
+//!
+//! Our engine stays the authority on what is billable: a usage price's
+//! Stripe meter receives the quantity left after the plan's included units
+//! (reported as a running total, aggregated by Stripe as `last`, so a repeat
+//! never counts twice), and its Stripe price carries only the per-unit,
+//! package or tier arithmetic.
+//!
+//! Every write carries an idempotency key derived from our own operation:
+//! the meter and price definitions, the subscription's plan assignment and
+//! seat change, the period and total reported. A retry after a crash therefore
+//! finds the object the first attempt created.
+
+use super::invoices;
+use super::period::Period;
+use super::prices::{Charge, Price, Tier, UsageModel};
+use super::stripe::{self as remote, Form};
+use super::{accounts, meters::SEATS};
+use crate::entities::catalog::{billing_account, plan_assignment, stripe_mirror, tenant};
+use crate::entities::tenant::usage_event;
+use crate::error::{Error, Result};
+use crate::tenancy::{Engine, TenantCtx, TenantId, TenantRecord};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sha2::{Digest, Sha256};
+use stripe::Client;
+
+const METER: &str = "meter";
+const PRICE: &str = "price";
+const USAGE: &str = "usage";
+
+/// Any Stripe object, by its id.
+#[derive(Debug, miniserde::Deserialize)]
+struct Created {
+    id: String,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct RemoteSubscription {
+    id: String,
+    status: Option<String>,
+    items: RemoteItems,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct RemoteItems {
+    data: Vec<RemoteItem>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct RemoteItem {
+    id: String,
+    price: Created,
+    quantity: Option<i64>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct RemoteCustomer {
+    invoice_settings: Option<InvoiceSettings>,
+    default_source: Option<String>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct InvoiceSettings {
+    default_payment_method: Option<String>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct PortalSession {
+    url: String,
+}
+
+/// One item the subscription should have: the Stripe price, and the quantity
+/// for licensed prices (metered ones have none).
+#[derive(Debug, Clone, PartialEq)]
+struct Wanted {
+    price: String,
+    quantity: Option<i64>,
+}
+
+fn digest(text: &str) -> String {
+    hex::encode(&Sha256::digest(text.as_bytes())[..8])
+}
+
+async fn recorded(engine: &Engine, kind: &str, key: &str) -> Result<Option<stripe_mirror::Model>> {
+    Ok(
+        stripe_mirror::Entity::find_by_id((kind.to_owned(), key.to_owned()))
+            .one(engine.catalog())
+            .await?,
+    )
+}
+
+async fn record(
+    engine: &Engine,
+    kind: &str,
+    key: &str,
+    stripe_id: &str,
+    value: Option<i64>,
+) -> Result<()> {
+    let row = stripe_mirror::ActiveModel {
+        kind: Set(kind.to_owned()),
+        our_key: Set(key.to_owned()),
+        stripe_id: Set(stripe_id.to_owned()),
+        value: Set(value),
+        updated_at: Set(Utc::now()),
+    };
+    stripe_mirror::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([stripe_mirror::Column::Kind, stripe_mirror::Column::OurKey])
+                .update_columns([
+                    stripe_mirror::Column::StripeId,
+                    stripe_mirror::Column::Value,
+                    stripe_mirror::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(engine.catalog())
+        .await?;
+    Ok(())
+}
+
+/// The Stripe meter event name of a usage price: one meter per price, since
+/// what is reported is that price's billable quantity.
+pub fn event_name(plan: &str, price: &str) -> String {
+    format!("tenantry_{plan}_{price}")
+}
+
+async fn ensure_meter(
+    engine: &Engine,
+    client: &Client,
+    plan: &str,
+    price: &Price,
+) -> Result<String> {
+    let key = format!("{plan}/{}", price.key);
+    if let Some(row) = recorded(engine, METER, &key).await? {
+        return Ok(row.stripe_id);
+    }
+    let form = Form::default()
+        .field("display_name", format!("{plan}: {}", price.name))
+        .field("event_name", event_name(plan, &price.key))
+        .field("default_aggregation[formula]", "last")
+        .field("customer_mapping[type]", "by_id")
+        .field("customer_mapping[event_payload_key]", "stripe_customer_id")
+        .field("value_settings[event_payload_key]", "value");
+    let meter: Created = remote::post(
+        client,
+        "/billing/meters",
+        &form,
+        format!("tenantry-meter-{plan}-{}", price.key),
+    )
+    .await?;
+    record(engine, METER, &key, &meter.id, None).await?;
+    Ok(meter.id)
+}
+
+fn with_tiers(mut form: Form, mode: &str, tiers: &[Tier]) -> Form {
+    form = form
+        .field("billing_scheme", "tiered")
+        .field("tiers_mode", mode);
+    for (i, tier) in tiers.iter().enumerate() {
+        let up_to = tier
+            .up_to
+            .map_or_else(|| "inf".to_owned(), |n| n.to_string());
+        form = form
+            .field(format!("tiers[{i}][up_to]"), up_to)
+            .field(format!("tiers[{i}][unit_amount]"), tier.unit_amount)
+            .field(format!("tiers[{i}][flat_amount]"), tier.flat_amount);
+    }
+    form
+}
+
+/// How Stripe should charge one of our prices. Included seats become a free
+/// first tier; a usage price's included units are already deducted from what
+/// is reported, so its Stripe price has only the arithmetic.
+fn price_form(plan: &str, plan_name: &str, price: &Price, meter: Option<&str>) -> Form {
+    let form = Form::default()
+        .field("currency", &price.currency)
+        .field("product_data[name]", format!("{plan_name}: {}", price.name))
+        .field("recurring[interval]", "month")
+        .field("metadata[tenantry_plan]", plan)
+        .field("metadata[tenantry_price]", &price.key);
+    match &price.charge {
+        Charge::Flat { amount } => form
+            .field("recurring[usage_type]", "licensed")
+            .field("unit_amount", amount),
+        Charge::PerSeat {
+            unit_amount,
+            included,
+        } => {
+            let form = form.field("recurring[usage_type]", "licensed");
+            if *included > 0 {
+                let free = Tier {
+                    up_to: Some(*included),
+                    unit_amount: 0,
+                    flat_amount: 0,
+                };
+                let rest = Tier {
+                    up_to: None,
+                    unit_amount: *unit_amount,
+                    flat_amount: 0,
+                };
+                with_tiers(form, "graduated", &[free, rest])
+            } else {
+                form.field("unit_amount", unit_amount)
+            }
+        }
+        Charge::Usage { model, .. } => {
+            let form = form
+                .field("recurring[usage_type]", "metered")
+                .field("recurring[meter]", meter.unwrap_or_default());
+            match model {
+                UsageModel::PerUnit { unit_amount } => form.field("unit_amount", unit_amount),
+                UsageModel::Package { size, amount } => form
+                    .field("unit_amount", amount)
+                    .field("transform_quantity[divide_by]", size)
+                    .field("transform_quantity[round]", "up"),
+                UsageModel::Graduated { tiers } => with_tiers(form, "graduated", tiers),
+                UsageModel::Volume { tiers } => with_tiers(form, "volume", tiers),
+            }
+        }
+    }
+}
+
+/// The Stripe price for one of our prices, created once per definition: a
+/// changed definition is a new Stripe price (Stripe prices are immutable).
+async fn ensure_price(
+    engine: &Engine,
+    client: &Client,
+    plan: &str,
+    plan_name: &str,
+    price: &Price,
+) -> Result<String> {
+    let definition = serde_json::to_string(price).map_err(|e| Error::Unexpected(e.into()))?;
+    let key = format!("{plan}/{}/{}", price.key, digest(&definition));
+    if let Some(row) = recorded(engine, PRICE, &key).await? {
+        return Ok(row.stripe_id);
+    }
+    let meter = match price.charge {
+        Charge::Usage { .. } => Some(ensure_meter(engine, client, plan, price).await?),
+        _ => None,
+    };
+    let form = price_form(plan, plan_name, price, meter.as_deref());
+    let created: Created = remote::post(
+        client,
+        "/prices",
+        &form,
+        format!("tenantry-price-{}", key.replace('/', "-")),
+    )
+    .await?;
+    record(engine, PRICE, &key, &created.id, None).await?;
+    Ok(created.id)
+}
+
+/// The latest seat change's event id: our operation id for a quantity update.
+async fn latest_seat_event(ctx: &TenantCtx) -> Result<String> {
+    let db = ctx.read().await?;
+    let latest = usage_event::Entity::find()
+        .filter(usage_event::Column::Meter.eq(SEATS))
+        .order_by_desc(usage_event::Column::OccurredAt)
+        .order_by_desc(usage_event::Column::ReceivedAt)
+        .one(&db)
+        .await?;
+    db.commit().await?;
+    Ok(latest.map(|e| e.id).unwrap_or_default())
+}
+
+/// The time of the tenant's current plan assignment: our operation id for a
+/// plan change.
+async fn current_assignment(engine: &Engine, tenant: TenantId) -> Result<i64> {
+    let latest = plan_assignment::Entity::find()
+        .filter(plan_assignment::Column::Tenant.eq(tenant.uuid()))
+        .order_by_desc(plan_assignment::Column::Since)
+        .one(engine.catalog())
+        .await?;
+    Ok(latest.map(|a| a.since.timestamp()).unwrap_or_default())
+}
+
+async fn set_subscription(engine: &Engine, account: uuid::Uuid, id: Option<String>) -> Result<()> {
+    billing_account::Entity::update_many()
+        .set(billing_account::ActiveModel {
+            stripe_subscription_id: Set(id),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .filter(billing_account::Column::Id.eq(account))
+        .exec(engine.catalog())
+        .await?;
+    Ok(())
+}
+
+/// The changes that turn the subscription's items into the wanted ones:
+/// items of prices no longer wanted deleted, quantities corrected, missing
+/// prices added.
+fn item_changes(remote: &[RemoteItem], wanted: &[Wanted]) -> Form {
+    let mut form = Form::default();
+    let mut i = 0;
+    for item in remote {
+        match wanted.iter().find(|w| w.price == item.price.id) {
+            None => {
+                form = form
+                    .field(format!("items[{i}][id]"), &item.id)
+                    .field(format!("items[{i}][deleted]"), "true");
+                i += 1;
+            }
+            Some(w) if w.quantity.is_some() && w.quantity != item.quantity => {
+                form = form
+                    .field(format!("items[{i}][id]"), &item.id)
+                    .field(format!("items[{i}][quantity]"), w.quantity.unwrap_or(1));
+                i += 1;
+            }
+            Some(_) => {}
+        }
+    }
+    for w in wanted {
+        if !remote.iter().any(|item| item.price.id == w.price) {
+            form = form.field(format!("items[{i}][price]"), &w.price);
+            if let Some(q) = w.quantity {
+                form = form.field(format!("items[{i}][quantity]"), q);
+            }
+            i += 1;
+        }
+    }
+    form
+}
+
+/// Whether the customer has entered payment details (through the billing
+/// portal): until then Stripe has nothing to collect with, and the built-in
+/// engine's invoices stand alone.
+async fn can_pay(client: &Client, customer: &str) -> Result<bool> {
+    let remote: RemoteCustomer = remote::get(client, &format!("/customers/{customer}")).await?;
+    let method = remote
+        .invoice_settings
+        .and_then(|s| s.default_payment_method);
+    Ok(method.or(remote.default_source).is_some())
+}
+
+/// Brings the tenant's Stripe subscription to its plan and headcount:
+/// created once the customer can pay, items changed when the plan or seats
+/// change, cancelled when the plan has no prices.
+async fn mirror_subscription(
+    engine: &Engine,
+    client: &Client,
+    ctx: &TenantCtx,
+    account: &billing_account::Model,
+    customer: &str,
+    prices: &[Price],
+    plan_name: &str,
+) -> Result<()> {
+    let tenant = ctx.tenant();
+    let assignment = current_assignment(engine, tenant.id).await?;
+    let remote_now = match &account.stripe_subscription_id {
+        Some(id) => {
+            let sub: RemoteSubscription =
+                remote::get(client, &format!("/subscriptions/{id}")).await?;
+            let ended = matches!(
+                sub.status.as_deref(),
+                Some("canceled" | "incomplete_expired")
+            );
+            (!ended).then_some(sub)
+        }
+        None => None,
+    };
+    if prices.is_empty() {
+        if let Some(sub) = remote_now {
+            let key = format!("tenantry-cancel-{}-{assignment}", account.id);
+            let _: Created =
+                remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
+        }
+        if account.stripe_subscription_id.is_some() {
+            set_subscription(engine, account.id, None).await?;
+        }
+        return Ok(());
+    }
+    let seats = {
+        let db = ctx.read().await?;
+        let seats = crate::identity::members::count(&db).await? as i64;
+        db.commit().await?;
+        seats.max(1)
+    };
+    let mut wanted = Vec::new();
+    for price in prices {
+        let id = ensure_price(engine, client, &tenant.plan, plan_name, price).await?;
+        let quantity = match price.charge {
+            Charge::Flat { .. } => Some(1),
+            Charge::PerSeat { .. } => Some(seats),
+            Charge::Usage { .. } => None,
+        };
+        wanted.push(Wanted {
+            price: id,
+            quantity,
+        });
+    }
+    let Some(sub) = remote_now else {
+        if !can_pay(client, customer).await? {
+            return Ok(());
+        }
+        // Stripe's periods are our UTC months: the first one runs (prorated)
+        // to the start of the next month.
+        let anchor = Period::containing(Utc::now()).end.timestamp();
+        let mut form = Form::default()
+            .field("customer", customer)
+            .field("billing_cycle_anchor", anchor)
+            .field("proration_behavior", "create_prorations")
+            .field("metadata[tenant_id]", tenant.id)
+            .field("metadata[billing_account]", account.id);
+        for (i, w) in wanted.iter().enumerate() {
+            form = form.field(format!("items[{i}][price]"), &w.price);
+            if let Some(q) = w.quantity {
+                form = form.field(format!("items[{i}][quantity]"), q);
+            }
+        }
+        // A subscription that ended is replaced by a new operation.
+        let previous = account.stripe_subscription_id.as_deref().unwrap_or("first");
+        let key = format!(
+            "tenantry-subscription-{}-{assignment}-{previous}",
+            account.id
+        );
+        let created: Created = remote::post(client, "/subscriptions", &form, key).await?;
+        return set_subscription(engine, account.id, Some(created.id)).await;
+    };
+    let changes = item_changes(&sub.items.data, &wanted);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // Our operation: this plan assignment and this seat change, from this
+    // state of the subscription (so a later change back is a new operation).
+    let seat_event = latest_seat_event(ctx).await?;
+    let before: Vec<String> = sub
+        .items
+        .data
+        .iter()
+        .map(|i| format!("{}:{}:{:?}", i.id, i.price.id, i.quantity))
+        .collect();
+    let key = format!(
+        "tenantry-items-{}-{assignment}-{}",
+        account.id,
+        digest(&format!("{seat_event}|{}|{wanted:?}", before.join(",")))
+    );
+    let form = changes.field("proration_behavior", "create_prorations");
+    let _: Created =
+        remote::post(client, &format!("/subscriptions/{}", sub.id), &form, key).await?;
+    if account.stripe_subscription_id.as_deref() != Some(sub.id.as_str()) {
+        set_subscription(engine, account.id, Some(sub.id)).await?;
+    }
+    Ok(())
+}
+
+/// Reports each usage price's billable quantity so far this period (what our
+/// engine rates after included units), when it changed since the last report.
+async fn report_usage(
+    engine: &Engine,
+    client: &Client,
+    ctx: &TenantCtx,
+    account: &billing_account::Model,
+    customer: &str,
+    prices: &[Price],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !prices
+        .iter()
+        .any(|p| matches!(p.charge, Charge::Usage { .. }))
+    {
+        return Ok(());
+    }
+    let period = Period::containing(now);
+    let db = ctx.read().await?;
+    let rated = invoices::rate_period(engine, ctx, &db, period).await?;
+    db.commit().await?;
+    let plan = &ctx.tenant().plan;
+    for price in prices
+        .iter()
+        .filter(|p| matches!(p.charge, Charge::Usage { .. }))
+    {
+        // The current plan's segment: the one that runs to the period's end.
+        let billable: i64 = rated
+            .lines
+            .iter()
+            .filter(|l| l.price == price.key && l.to == period.end)
+            .map(|l| (l.quantity - l.included).max(0))
+            .sum();
+        let key = format!("{}/{plan}/{}/{}", account.id, price.key, period.label());
+        if recorded(engine, USAGE, &key).await?.and_then(|r| r.value) == Some(billable) {
+            continue;
+        }
+        let identifier = format!(
+            "tenantry-{}-{plan}-{}-{}-{billable}",
+            account.id,
+            price.key,
+            period.label()
+        );
+        let form = Form::default()
+            .field("event_name", event_name(plan, &price.key))
+            .field("payload[stripe_customer_id]", customer)
+            .field("payload[value]", billable)
+            .field("identifier", &identifier)
+            .field("timestamp", now.timestamp());
+        let _: miniserde::json::Value =
+            remote::post(client, "/billing/meter_events", &form, identifier).await?;
+        record(engine, USAGE, &key, "reported", Some(billable)).await?;
+    }
+    Ok(())
+}
+
+/// Mirrors one tenant: its customer, its subscription, its usage.
+pub async fn mirror_tenant(
+    engine: &Engine,
+    client: &Client,
+    record: &TenantRecord,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(customer) = remote::ensure_customer(engine, record).await? else {
+        return Ok(());
+    };
+    let ctx = engine.ctx_for(record.id).await?;
+    let policy = engine.policy().await?;
+    let (plan_name, prices) = policy
+        .plan(&record.plan)
+        .map(|p| (p.name.clone(), p.prices.clone()))
+        .unwrap_or_else(|| (record.plan.clone(), Vec::new()));
+    let account = accounts::of_tenant(engine.catalog(), record.id).await?;
+    mirror_subscription(
+        engine, client, &ctx, &account, &customer, &prices, &plan_name,
+    )
+    .await?;
+    report_usage(engine, client, &ctx, &account, &customer, &prices, now).await
+}
+
+/// Mirrors every active tenant (from the billing job; nothing without
+/// Stripe). A tenant that fails is logged and retried on the next run.
+pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
+    let Some(client) = remote::client(engine)? else {
+        return Ok(());
+    };
+    let active = tenant::Entity::find()
+        .filter(tenant::Column::State.eq("active"))
+        .all(engine.catalog())
+        .await?;
+    for t in active {
+        let id = TenantId::from_uuid(t.id);
+        let Some(record) = crate::catalog::resolve::load_record_by_id(engine, id).await? else {
+            continue;
+        };
+        if let Err(e) = mirror_tenant(engine, &client, &record, now).await {
+            tracing::warn!(tenant_id = %t.id, error = %e, "stripe mirror incomplete; retried on the next run");
+        }
+    }
+    Ok(())
+}
+
+/// A Stripe billing-portal link where the tenant's admin enters or changes
+/// payment details; back to `return_url` afterwards.
+pub async fn portal_link(
+    engine: &Engine,
+    record: &TenantRecord,
+    return_url: &str,
+) -> Result<String> {
+    let Some(client) = remote::client(engine)? else {
+        return Err(Error::conflict(
+            "stripe",
+            "payments are not handled by Stripe on this platform",
+        ));
+    };
+    let Some(customer) = remote::ensure_customer(engine, record).await? else {
+        return Err(Error::conflict(
+            "stripe",
+            "payments are not handled by Stripe on this platform",
+        ));
+    };
+    let account = accounts::of_tenant(engine.catalog(), record.id).await?;
+    let form = Form::default()
+        .field("customer", customer)
+        .field("return_url", return_url);
+    // Each visit is its own operation.
+    let key = format!("tenantry-portal-{}-{}", account.id, uuid::Uuid::now_v7());
+    let session: PortalSession =
+        remote::post(&client, "/billing_portal/sessions", &form, key).await?;
+    Ok(session.url)
+}
