@@ -46,6 +46,17 @@ struct RemoteSubscription {
     id: String,
     status: Option<String>,
     items: RemoteItems,
+    metadata: Option<SubscriptionMetadata>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct SubscriptionMetadata {
+    billing_account: Option<String>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct SubscriptionList {
+    data: Vec<RemoteSubscription>,
 }
 
 #[derive(Debug, miniserde::Deserialize)]
@@ -236,7 +247,9 @@ async fn ensure_price(
     plan_name: &str,
     price: &Price,
 ) -> Result<String> {
-    let definition = serde_json::to_string(price).map_err(|e| Error::Unexpected(e.into()))?;
+    // The plan's name is part of what Stripe is sent (the product's name).
+    let definition =
+        serde_json::to_string(&(plan_name, price)).map_err(|e| Error::Unexpected(e.into()))?;
     let key = format!("{plan}/{}/{}", price.key, digest(&definition));
     if let Some(row) = recorded(engine, PRICE, &key).await? {
         return Ok(row.stripe_id);
@@ -329,6 +342,36 @@ fn item_changes(remote: &[RemoteItem], wanted: &[Wanted]) -> Form {
     form
 }
 
+/// The account's subscription on Stripe, unless it ended. When none is
+/// recorded, or the recorded one ended, a live one may exist all the same
+/// (created by an attempt whose answer we lost): it is adopted rather than
+/// duplicated.
+async fn live_subscription(
+    client: &Client,
+    account: &billing_account::Model,
+    customer: &str,
+) -> Result<Option<RemoteSubscription>> {
+    let ended = |s: &RemoteSubscription| {
+        matches!(s.status.as_deref(), Some("canceled" | "incomplete_expired"))
+    };
+    if let Some(id) = &account.stripe_subscription_id {
+        let sub: RemoteSubscription = remote::get(client, &format!("/subscriptions/{id}")).await?;
+        if !ended(&sub) {
+            return Ok(Some(sub));
+        }
+    }
+    let list: SubscriptionList =
+        remote::get(client, &format!("/subscriptions?customer={customer}")).await?;
+    let ours = account.id.to_string();
+    Ok(list.data.into_iter().find(|s| {
+        !ended(s)
+            && s.metadata
+                .as_ref()
+                .and_then(|m| m.billing_account.as_deref())
+                == Some(ours.as_str())
+    }))
+}
+
 /// Whether the customer has entered payment details (through the billing
 /// portal): until then Stripe has nothing to collect with, and the built-in
 /// engine's invoices stand alone.
@@ -354,26 +397,14 @@ async fn mirror_subscription(
 ) -> Result<()> {
     let tenant = ctx.tenant();
     let assignment = current_assignment(engine, tenant.id).await?;
-    let remote_now = match &account.stripe_subscription_id {
-        Some(id) => {
-            let sub: RemoteSubscription =
-                remote::get(client, &format!("/subscriptions/{id}")).await?;
-            let ended = matches!(
-                sub.status.as_deref(),
-                Some("canceled" | "incomplete_expired")
-            );
-            (!ended).then_some(sub)
-        }
-        None => None,
-    };
+    let remote_now = live_subscription(client, account, customer).await?;
     if prices.is_empty() {
+        // The account keeps the id of its last subscription: a later one is
+        // a new operation.
         if let Some(sub) = remote_now {
-            let key = format!("tenantry-cancel-{}-{assignment}", account.id);
+            let key = format!("tenantry-cancel-{}", sub.id);
             let _: Created =
                 remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
-        }
-        if account.stripe_subscription_id.is_some() {
-            set_subscription(engine, account.id, None).await?;
         }
         return Ok(());
     }
@@ -424,6 +455,9 @@ async fn mirror_subscription(
         let created: Created = remote::post(client, "/subscriptions", &form, key).await?;
         return set_subscription(engine, account.id, Some(created.id)).await;
     };
+    if account.stripe_subscription_id.as_deref() != Some(sub.id.as_str()) {
+        set_subscription(engine, account.id, Some(sub.id.clone())).await?;
+    }
     let changes = item_changes(&sub.items.data, &wanted);
     if changes.is_empty() {
         return Ok(());
@@ -445,9 +479,6 @@ async fn mirror_subscription(
     let form = changes.field("proration_behavior", "create_prorations");
     let _: Created =
         remote::post(client, &format!("/subscriptions/{}", sub.id), &form, key).await?;
-    if account.stripe_subscription_id.as_deref() != Some(sub.id.as_str()) {
-        set_subscription(engine, account.id, Some(sub.id)).await?;
-    }
     Ok(())
 }
 
@@ -531,26 +562,44 @@ pub async fn mirror_tenant(
     report_usage(engine, client, &ctx, &account, &customer, &prices, now).await
 }
 
-/// Mirrors every active tenant (from the billing job; nothing without
-/// Stripe). A tenant that fails is logged and retried on the next run.
+/// Mirrors every active tenant, and cancels the subscription of every
+/// deleted one (from the billing job; nothing without Stripe). A tenant that
+/// fails is logged and retried on the next run.
 pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
     let Some(client) = remote::client(engine)? else {
         return Ok(());
     };
-    let active = tenant::Entity::find()
-        .filter(tenant::Column::State.eq("active"))
+    let tenants = tenant::Entity::find()
+        .filter(tenant::Column::State.is_in(["active", "deleted"]))
         .all(engine.catalog())
         .await?;
-    for t in active {
-        let id = TenantId::from_uuid(t.id);
-        let Some(record) = crate::catalog::resolve::load_record_by_id(engine, id).await? else {
-            continue;
+    for t in tenants {
+        let done = if t.state == "deleted" {
+            cancel_departed(engine, &client, TenantId::from_uuid(t.id)).await
+        } else {
+            let id = TenantId::from_uuid(t.id);
+            match crate::catalog::resolve::load_record_by_id(engine, id).await? {
+                Some(record) => mirror_tenant(engine, &client, &record, now).await,
+                None => Ok(()),
+            }
         };
-        if let Err(e) = mirror_tenant(engine, &client, &record, now).await {
+        if let Err(e) = done {
             tracing::warn!(tenant_id = %t.id, error = %e, "stripe mirror incomplete; retried on the next run");
         }
     }
     Ok(())
+}
+
+/// A deleted tenant is no longer billed: its subscription is cancelled
+/// (before a purge removes its account and, with it, the subscription's id).
+async fn cancel_departed(engine: &Engine, client: &Client, tenant: TenantId) -> Result<()> {
+    let account = accounts::of_tenant(engine.catalog(), tenant).await?;
+    let Some(id) = account.stripe_subscription_id else {
+        return Ok(());
+    };
+    let key = format!("tenantry-cancel-{id}");
+    let _: Created = remote::delete(client, &format!("/subscriptions/{id}"), key).await?;
+    set_subscription(engine, account.id, None).await
 }
 
 /// A Stripe billing-portal link where the tenant's admin enters or changes

@@ -287,7 +287,8 @@ async fn emails_included(app: &TestApp, ctx: &tenantry::tenancy::TenantCtx, used
 /// The billing job mirrors a tenant on a hybrid plan: its customer; once it
 /// can pay, a subscription with an item per price (the headcount on the
 /// seats item); usage past the allowance as meter events; a plan change as
-/// new items; a plan without prices as a cancellation. Every write carries
+/// new items; a plan without prices, or the tenant's deletion, as a
+/// cancellation. Every write carries
 /// our idempotency key, so an operation retried after losing its answer
 /// finds what the first attempt created.
 async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
@@ -453,9 +454,35 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     stripe_mirror::mirror_all(&app.engine, now)
         .await
         .expect("mirrored");
-    assert_eq!(subscription_id(&app, ctx.id()).await, None);
+    assert_eq!(
+        subscription_id(&app, ctx.id()).await.as_deref(),
+        Some(subscription.as_str())
+    );
     let ended = peer
         .call("GET", &format!("/v1/subscriptions/{subscription}"), &[])
+        .await;
+    assert_eq!(ended["status"], "canceled", "{ended}");
+
+    // Back on a priced plan, then deleted: a deleted tenant is not billed.
+    tenantry::plans::store::assign(&app.engine, "alpha", "flat", "test")
+        .await
+        .expect("assigned");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    let again = subscription_id(&app, ctx.id())
+        .await
+        .expect("subscribed again");
+    assert_ne!(again, subscription);
+    tenantry::catalog::tenants::delete(&app.engine, "alpha", "alpha", "test")
+        .await
+        .expect("deleted");
+    stripe_mirror::mirror_all(&app.engine, now)
+        .await
+        .expect("mirrored");
+    assert_eq!(subscription_id(&app, ctx.id()).await, None);
+    let ended = peer
+        .call("GET", &format!("/v1/subscriptions/{again}"), &[])
         .await;
     assert_eq!(ended["status"], "canceled", "{ended}");
 
