@@ -117,6 +117,14 @@ impl Form {
         self.0.is_empty()
     }
 
+    /// The value of `name`, as it will be sent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     fn encode(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(self.0.iter())

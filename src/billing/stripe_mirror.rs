@@ -342,23 +342,35 @@ fn item_changes(remote: &[RemoteItem], wanted: &[Wanted]) -> Form {
     form
 }
 
-/// The account's subscription on Stripe, unless it ended. When none is
-/// recorded, or the recorded one ended, a live one may exist all the same
-/// (created by an attempt whose answer we lost): it is adopted rather than
-/// duplicated.
+fn ended(sub: &RemoteSubscription) -> bool {
+    matches!(
+        sub.status.as_deref(),
+        Some("canceled" | "incomplete_expired")
+    )
+}
+
+/// The subscription the account records, unless it ended.
+async fn recorded_subscription(
+    client: &Client,
+    account: &billing_account::Model,
+) -> Result<Option<RemoteSubscription>> {
+    let Some(id) = &account.stripe_subscription_id else {
+        return Ok(None);
+    };
+    let sub: RemoteSubscription = remote::get(client, &format!("/subscriptions/{id}")).await?;
+    Ok((!ended(&sub)).then_some(sub))
+}
+
+/// The account's live subscription on Stripe. When none is recorded, or the
+/// recorded one ended, a live one may exist all the same (created by an
+/// attempt whose answer we lost): it is adopted rather than duplicated.
 async fn live_subscription(
     client: &Client,
     account: &billing_account::Model,
     customer: &str,
 ) -> Result<Option<RemoteSubscription>> {
-    let ended = |s: &RemoteSubscription| {
-        matches!(s.status.as_deref(), Some("canceled" | "incomplete_expired"))
-    };
-    if let Some(id) = &account.stripe_subscription_id {
-        let sub: RemoteSubscription = remote::get(client, &format!("/subscriptions/{id}")).await?;
-        if !ended(&sub) {
-            return Ok(Some(sub));
-        }
+    if let Some(sub) = recorded_subscription(client, account).await? {
+        return Ok(Some(sub));
     }
     let list: SubscriptionList =
         remote::get(client, &format!("/subscriptions?customer={customer}")).await?;
@@ -397,17 +409,17 @@ async fn mirror_subscription(
 ) -> Result<()> {
     let tenant = ctx.tenant();
     let assignment = current_assignment(engine, tenant.id).await?;
-    let remote_now = live_subscription(client, account, customer).await?;
     if prices.is_empty() {
-        // The account keeps the id of its last subscription: a later one is
-        // a new operation.
-        if let Some(sub) = remote_now {
+        // Nothing to bill: the recorded subscription is cancelled if still
+        // live. The account keeps its id, so a later one is a new operation.
+        if let Some(sub) = recorded_subscription(client, account).await? {
             let key = format!("tenantry-cancel-{}", sub.id);
             let _: Created =
                 remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
         }
         return Ok(());
     }
+    let remote_now = live_subscription(client, account, customer).await?;
     let seats = {
         let db = ctx.read().await?;
         let seats = crate::identity::members::count(&db).await? as i64;
@@ -482,8 +494,13 @@ async fn mirror_subscription(
     Ok(())
 }
 
+/// How long after a period ends Stripe still takes usage for it (it
+/// finalises the period's invoice about an hour later).
+const STRIPE_USAGE_GRACE: chrono::Duration = chrono::Duration::minutes(55);
+
 /// Reports each usage price's billable quantity so far this period (what our
-/// engine rates after included units), when it changed since the last report.
+/// engine rates after included units), when it changed since the last report;
+/// in the first minutes of a period, the last one's final quantity as well.
 async fn report_usage(
     engine: &Engine,
     client: &Client,
@@ -499,7 +516,34 @@ async fn report_usage(
     {
         return Ok(());
     }
-    let period = Period::containing(now);
+    let current = Period::containing(now);
+    let previous = current.previous();
+    // The previous period's events are stamped just before it ended, so that
+    // Stripe counts them in it.
+    let mut periods = vec![(current, now)];
+    if now - current.start < STRIPE_USAGE_GRACE {
+        periods.push((previous, previous.end - chrono::Duration::seconds(1)));
+    }
+    for (period, stamp) in periods {
+        report_period(
+            engine, client, ctx, account, customer, prices, period, stamp,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn report_period(
+    engine: &Engine,
+    client: &Client,
+    ctx: &TenantCtx,
+    account: &billing_account::Model,
+    customer: &str,
+    prices: &[Price],
+    period: Period,
+    stamp: DateTime<Utc>,
+) -> Result<()> {
     let db = ctx.read().await?;
     let rated = invoices::rate_period(engine, ctx, &db, period).await?;
     db.commit().await?;
@@ -516,7 +560,8 @@ async fn report_usage(
             .map(|l| (l.quantity - l.included).max(0))
             .sum();
         let key = format!("{}/{plan}/{}/{}", account.id, price.key, period.label());
-        if recorded(engine, USAGE, &key).await?.and_then(|r| r.value) == Some(billable) {
+        let reported = recorded(engine, USAGE, &key).await?.and_then(|r| r.value);
+        if reported == Some(billable) || (reported.is_none() && billable == 0) {
             continue;
         }
         let identifier = format!(
@@ -530,7 +575,7 @@ async fn report_usage(
             .field("payload[stripe_customer_id]", customer)
             .field("payload[value]", billable)
             .field("identifier", &identifier)
-            .field("timestamp", now.timestamp());
+            .field("timestamp", stamp.timestamp());
         let _: miniserde::json::Value =
             remote::post(client, "/billing/meter_events", &form, identifier).await?;
         record(engine, USAGE, &key, "reported", Some(billable)).await?;
@@ -594,11 +639,13 @@ pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
 /// (before a purge removes its account and, with it, the subscription's id).
 async fn cancel_departed(engine: &Engine, client: &Client, tenant: TenantId) -> Result<()> {
     let account = accounts::of_tenant(engine.catalog(), tenant).await?;
-    let Some(id) = account.stripe_subscription_id else {
+    if account.stripe_subscription_id.is_none() {
         return Ok(());
-    };
-    let key = format!("tenantry-cancel-{id}");
-    let _: Created = remote::delete(client, &format!("/subscriptions/{id}"), key).await?;
+    }
+    if let Some(sub) = recorded_subscription(client, &account).await? {
+        let key = format!("tenantry-cancel-{}", sub.id);
+        let _: Created = remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
+    }
     set_subscription(engine, account.id, None).await
 }
 
@@ -631,3 +678,6 @@ pub async fn portal_link(
         remote::post(&client, "/billing_portal/sessions", &form, key).await?;
     Ok(session.url)
 }
+
+#[cfg(test)]
+mod tests;
