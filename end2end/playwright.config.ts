@@ -1,12 +1,17 @@
 import { defineConfig } from "@playwright/test";
 import { MAILDIR, SMTP_PORT } from "./tests/mail";
 import { OIDC_PORT } from "./tests/sso.spec.config";
+import { STRIPE_PORT } from "./tests/stripe.config";
 
-// Two projects, one per backend, each against its own freshly started server.
+// Two projects, one per backend, each against its own freshly started
+// server; and a third (SQLite) with payments through the Stripe peer, for the
+// specs that need Stripe (`*.stripe.spec.ts`) and only those.
 const servers = [
   { name: "sqlite", port: 3101 },
   { name: "postgres", port: 3102 },
+  { name: "stripe", port: 3103 },
 ];
+const STRIPE_ONLY = /\.stripe\.spec\.ts$/;
 
 export default defineConfig({
   testDir: "./tests",
@@ -37,6 +42,7 @@ export default defineConfig({
   projects: servers.map((s) => ({
     name: s.name,
     use: { baseURL: `http://localhost:${s.port}` },
+    ...(s.name === "stripe" ? { testMatch: STRIPE_ONLY } : { testIgnore: STRIPE_ONLY }),
   })),
   webServer: [
     // The DNS server custom domains are verified against (its management
@@ -63,6 +69,16 @@ export default defineConfig({
     {
       command: `node ../scripts/oidc-provider.mjs ${OIDC_PORT}`,
       port: OIDC_PORT,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    // The fake Stripe the "stripe" server talks to (localstripe, extended by
+    // scripts/stripe-peer.py).
+    {
+      command: `$HOME/.cache/tenantry/venv/bin/python ../scripts/stripe-peer.py --port ${STRIPE_PORT} --from-scratch`,
+      port: STRIPE_PORT,
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: "ignore",

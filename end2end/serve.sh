@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a fresh Tenantry server for the end-to-end tests, with one superadmin
-# (root@e2e.test). Usage: end2end/serve.sh sqlite|postgres PORT
+# (root@e2e.test). Usage: end2end/serve.sh sqlite|postgres|stripe PORT
+# (`stripe`: SQLite, with payments through the Stripe peer on 8421).
 set -euo pipefail
 backend=$1 port=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,7 +11,7 @@ export TENANTRY_LISTEN=127.0.0.1:$port
 export TENANTRY_SITE_ROOT=$here/../target/site
 export LEPTOS_SITE_ROOT=$TENANTRY_SITE_ROOT
 case $backend in
-  sqlite)
+  sqlite|stripe)
     export TENANTRY_DATA_DIR=${TMPDIR:-/tmp}/tenantry-e2e-$port
     rm -rf "$TENANTRY_DATA_DIR"
     "$bin" migrate >/dev/null
@@ -47,5 +48,8 @@ export TENANTRY_SECRET_KEY=00112233445566778899aabbccddeeff00112233445566778899a
 export TENANTRY_SMTP_URL=smtp://127.0.0.1:2526
 # Stripe webhooks in the billing spec are signed with this secret.
 export TENANTRY_STRIPE_WEBHOOK_SECRET=whsec_e2e_billing
+if [ "$backend" = stripe ]; then
+  export TENANTRY_STRIPE_SECRET_KEY=sk_test_e2e TENANTRY_STRIPE_API_BASE=http://127.0.0.1:8421
+fi
 export TENANTRY_LOG=${TENANTRY_LOG:-warn}
 exec "$bin" serve

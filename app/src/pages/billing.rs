@@ -117,6 +117,7 @@ fn PaymentDetails(slug: String) -> impl IntoView {
         <ActionForm action=portal attr:class="mt-3">
             <input type="hidden" name="slug" value=slug />
             <button type="submit" class=BUTTON data-testid="payment-details">"Payment details"</button>
+            <p class="mt-1 text-xs text-slate-500">"Entered on Stripe's pages and kept by Stripe."</p>
         </ActionForm>
         <FormError error />
     }
