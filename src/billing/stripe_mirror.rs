@@ -395,192 +395,195 @@ async fn can_pay(client: &Client, customer: &str) -> Result<bool> {
     Ok(method.or(remote.default_source).is_some())
 }
 
-/// Brings the tenant's Stripe subscription to its plan and headcount:
-/// created once the customer can pay, items changed when the plan or seats
-/// change, cancelled when the plan has no prices.
-async fn mirror_subscription(
-    engine: &Engine,
-    client: &Client,
-    ctx: &TenantCtx,
-    account: &billing_account::Model,
-    customer: &str,
-    prices: &[Price],
-    plan_name: &str,
-) -> Result<()> {
-    let tenant = ctx.tenant();
-    let assignment = current_assignment(engine, tenant.id).await?;
-    if prices.is_empty() {
-        // Nothing to bill: the recorded subscription is cancelled if still
-        // live. The account keeps its id, so a later one is a new operation.
-        if let Some(sub) = recorded_subscription(client, account).await? {
-            let key = format!("tenantry-cancel-{}", sub.id);
-            let _: Created =
-                remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
-        }
-        return Ok(());
-    }
-    let remote_now = live_subscription(client, account, customer).await?;
-    let seats = {
-        let db = ctx.read().await?;
-        let seats = crate::identity::members::count(&db).await? as i64;
-        db.commit().await?;
-        seats.max(1)
-    };
-    let mut wanted = Vec::new();
-    for price in prices {
-        let id = ensure_price(engine, client, &tenant.plan, plan_name, price).await?;
-        let quantity = match price.charge {
-            Charge::Flat { .. } => Some(1),
-            Charge::PerSeat { .. } => Some(seats),
-            Charge::Usage { .. } => None,
-        };
-        wanted.push(Wanted {
-            price: id,
-            quantity,
-        });
-    }
-    let Some(sub) = remote_now else {
-        if !can_pay(client, customer).await? {
-            return Ok(());
-        }
-        // Stripe's periods are our UTC months: the first one runs (prorated)
-        // to the start of the next month.
-        let anchor = Period::containing(Utc::now()).end.timestamp();
-        let mut form = Form::default()
-            .field("customer", customer)
-            .field("billing_cycle_anchor", anchor)
-            .field("proration_behavior", "create_prorations")
-            .field("metadata[tenant_id]", tenant.id)
-            .field("metadata[billing_account]", account.id);
-        for (i, w) in wanted.iter().enumerate() {
-            form = form.field(format!("items[{i}][price]"), &w.price);
-            if let Some(q) = w.quantity {
-                form = form.field(format!("items[{i}][quantity]"), q);
-            }
-        }
-        // A subscription that ended is replaced by a new operation.
-        let previous = account.stripe_subscription_id.as_deref().unwrap_or("first");
-        let key = format!(
-            "tenantry-subscription-{}-{assignment}-{previous}",
-            account.id
-        );
-        let created: Created = remote::post(client, "/subscriptions", &form, key).await?;
-        return set_subscription(engine, account.id, Some(created.id)).await;
-    };
-    if account.stripe_subscription_id.as_deref() != Some(sub.id.as_str()) {
-        set_subscription(engine, account.id, Some(sub.id.clone())).await?;
-    }
-    let changes = item_changes(&sub.items.data, &wanted);
-    if changes.is_empty() {
-        return Ok(());
-    }
-    // Our operation: this plan assignment and this seat change, from this
-    // state of the subscription (so a later change back is a new operation).
-    let seat_event = latest_seat_event(ctx).await?;
-    let before: Vec<String> = sub
-        .items
-        .data
-        .iter()
-        .map(|i| format!("{}:{}:{:?}", i.id, i.price.id, i.quantity))
-        .collect();
-    let key = format!(
-        "tenantry-items-{}-{assignment}-{}",
-        account.id,
-        digest(&format!("{seat_event}|{}|{wanted:?}", before.join(",")))
-    );
-    let form = changes.field("proration_behavior", "create_prorations");
-    let _: Created =
-        remote::post(client, &format!("/subscriptions/{}", sub.id), &form, key).await?;
-    Ok(())
-}
-
 /// How long after a period ends Stripe still takes usage for it (it
 /// finalises the period's invoice about an hour later).
 const STRIPE_USAGE_GRACE: chrono::Duration = chrono::Duration::minutes(55);
 
-/// Reports each usage price's billable quantity so far this period (what our
-/// engine rates after included units), when it changed since the last report;
-/// in the first minutes of a period, the last one's final quantity as well.
-async fn report_usage(
-    engine: &Engine,
-    client: &Client,
-    ctx: &TenantCtx,
-    account: &billing_account::Model,
-    customer: &str,
-    prices: &[Price],
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if !prices
-        .iter()
-        .any(|p| matches!(p.charge, Charge::Usage { .. }))
-    {
-        return Ok(());
-    }
-    let current = Period::containing(now);
-    let previous = current.previous();
-    // The previous period's events are stamped just before it ended, so that
-    // Stripe counts them in it.
-    let mut periods = vec![(current, now)];
-    if now - current.start < STRIPE_USAGE_GRACE {
-        periods.push((previous, previous.end - chrono::Duration::seconds(1)));
-    }
-    for (period, stamp) in periods {
-        report_period(
-            engine, client, ctx, account, customer, prices, period, stamp,
-        )
-        .await?;
-    }
-    Ok(())
+/// One tenant being mirrored: what each step reads.
+struct Mirror<'a> {
+    engine: &'a Engine,
+    client: &'a Client,
+    ctx: &'a TenantCtx,
+    account: &'a billing_account::Model,
+    customer: &'a str,
+    prices: &'a [Price],
+    plan_name: &'a str,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn report_period(
-    engine: &Engine,
-    client: &Client,
-    ctx: &TenantCtx,
-    account: &billing_account::Model,
-    customer: &str,
-    prices: &[Price],
-    period: Period,
-    stamp: DateTime<Utc>,
-) -> Result<()> {
-    let db = ctx.read().await?;
-    let rated = invoices::rate_period(engine, ctx, &db, period).await?;
-    db.commit().await?;
-    let plan = &ctx.tenant().plan;
-    for price in prices
-        .iter()
-        .filter(|p| matches!(p.charge, Charge::Usage { .. }))
-    {
-        // The current plan's segment: the one that runs to the period's end.
-        let billable: i64 = rated
-            .lines
-            .iter()
-            .filter(|l| l.price == price.key && l.to == period.end)
-            .map(|l| (l.quantity - l.included).max(0))
-            .sum();
-        let key = format!("{}/{plan}/{}/{}", account.id, price.key, period.label());
-        let reported = recorded(engine, USAGE, &key).await?.and_then(|r| r.value);
-        if reported == Some(billable) || (reported.is_none() && billable == 0) {
-            continue;
+impl Mirror<'_> {
+    /// Brings the tenant's Stripe subscription to its plan and headcount:
+    /// created once the customer can pay, items changed when the plan or seats
+    /// change, cancelled when the plan has no prices.
+    async fn subscription(&self) -> Result<()> {
+        let Self {
+            engine,
+            client,
+            ctx,
+            account,
+            customer,
+            prices,
+            plan_name,
+        } = *self;
+        let tenant = ctx.tenant();
+        let assignment = current_assignment(engine, tenant.id).await?;
+        if prices.is_empty() {
+            // Nothing to bill: the recorded subscription is cancelled if still
+            // live. The account keeps its id, so a later one is a new operation.
+            if let Some(sub) = recorded_subscription(client, account).await? {
+                let key = format!("tenantry-cancel-{}", sub.id);
+                let _: Created =
+                    remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
+            }
+            return Ok(());
         }
-        let identifier = format!(
-            "tenantry-{}-{plan}-{}-{}-{billable}",
+        let remote_now = live_subscription(client, account, customer).await?;
+        let seats = {
+            let db = ctx.read().await?;
+            let seats = crate::identity::members::count(&db).await? as i64;
+            db.commit().await?;
+            seats.max(1)
+        };
+        let mut wanted = Vec::new();
+        for price in prices {
+            let id = ensure_price(engine, client, &tenant.plan, plan_name, price).await?;
+            let quantity = match price.charge {
+                Charge::Flat { .. } => Some(1),
+                Charge::PerSeat { .. } => Some(seats),
+                Charge::Usage { .. } => None,
+            };
+            wanted.push(Wanted {
+                price: id,
+                quantity,
+            });
+        }
+        let Some(sub) = remote_now else {
+            if !can_pay(client, customer).await? {
+                return Ok(());
+            }
+            // Stripe's periods are our UTC months: the first one runs (prorated)
+            // to the start of the next month.
+            let anchor = Period::containing(Utc::now()).end.timestamp();
+            let mut form = Form::default()
+                .field("customer", customer)
+                .field("billing_cycle_anchor", anchor)
+                .field("proration_behavior", "create_prorations")
+                .field("metadata[tenant_id]", tenant.id)
+                .field("metadata[billing_account]", account.id);
+            for (i, w) in wanted.iter().enumerate() {
+                form = form.field(format!("items[{i}][price]"), &w.price);
+                if let Some(q) = w.quantity {
+                    form = form.field(format!("items[{i}][quantity]"), q);
+                }
+            }
+            // A subscription that ended is replaced by a new operation.
+            let previous = account.stripe_subscription_id.as_deref().unwrap_or("first");
+            let key = format!(
+                "tenantry-subscription-{}-{assignment}-{previous}",
+                account.id
+            );
+            let created: Created = remote::post(client, "/subscriptions", &form, key).await?;
+            return set_subscription(engine, account.id, Some(created.id)).await;
+        };
+        if account.stripe_subscription_id.as_deref() != Some(sub.id.as_str()) {
+            set_subscription(engine, account.id, Some(sub.id.clone())).await?;
+        }
+        let changes = item_changes(&sub.items.data, &wanted);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // Our operation: this plan assignment and this seat change, from this
+        // state of the subscription (so a later change back is a new operation).
+        let seat_event = latest_seat_event(ctx).await?;
+        let before: Vec<String> = sub
+            .items
+            .data
+            .iter()
+            .map(|i| format!("{}:{}:{:?}", i.id, i.price.id, i.quantity))
+            .collect();
+        let key = format!(
+            "tenantry-items-{}-{assignment}-{}",
             account.id,
-            price.key,
-            period.label()
+            digest(&format!("{seat_event}|{}|{wanted:?}", before.join(",")))
         );
-        let form = Form::default()
-            .field("event_name", event_name(plan, &price.key))
-            .field("payload[stripe_customer_id]", customer)
-            .field("payload[value]", billable)
-            .field("identifier", &identifier)
-            .field("timestamp", stamp.timestamp());
-        let _: miniserde::json::Value =
-            remote::post(client, "/billing/meter_events", &form, identifier).await?;
-        record(engine, USAGE, &key, "reported", Some(billable)).await?;
+        let form = changes.field("proration_behavior", "create_prorations");
+        let _: Created =
+            remote::post(client, &format!("/subscriptions/{}", sub.id), &form, key).await?;
+        Ok(())
     }
-    Ok(())
+
+    /// Reports each usage price's billable quantity so far this period (what our
+    /// engine rates after included units), when it changed since the last report;
+    /// in the first minutes of a period, the last one's final quantity as well.
+    async fn report_usage(&self, now: DateTime<Utc>) -> Result<()> {
+        if !self
+            .prices
+            .iter()
+            .any(|p| matches!(p.charge, Charge::Usage { .. }))
+        {
+            return Ok(());
+        }
+        let current = Period::containing(now);
+        let previous = current.previous();
+        // The previous period's events are stamped just before it ended, so that
+        // Stripe counts them in it.
+        let mut periods = vec![(current, now)];
+        if now - current.start < STRIPE_USAGE_GRACE {
+            periods.push((previous, previous.end - chrono::Duration::seconds(1)));
+        }
+        for (period, stamp) in periods {
+            self.report_period(period, stamp).await?;
+        }
+        Ok(())
+    }
+
+    async fn report_period(&self, period: Period, stamp: DateTime<Utc>) -> Result<()> {
+        let Self {
+            engine,
+            client,
+            ctx,
+            account,
+            customer,
+            prices,
+            ..
+        } = *self;
+        let db = ctx.read().await?;
+        let rated = invoices::rate_period(engine, ctx, &db, period).await?;
+        db.commit().await?;
+        let plan = &ctx.tenant().plan;
+        for price in prices
+            .iter()
+            .filter(|p| matches!(p.charge, Charge::Usage { .. }))
+        {
+            // The current plan's segment: the one that runs to the period's end.
+            let billable: i64 = rated
+                .lines
+                .iter()
+                .filter(|l| l.price == price.key && l.to == period.end)
+                .map(|l| (l.quantity - l.included).max(0))
+                .sum();
+            let key = format!("{}/{plan}/{}/{}", account.id, price.key, period.label());
+            let reported = recorded(engine, USAGE, &key).await?.and_then(|r| r.value);
+            if reported == Some(billable) || (reported.is_none() && billable == 0) {
+                continue;
+            }
+            let identifier = format!(
+                "tenantry-{}-{plan}-{}-{}-{billable}",
+                account.id,
+                price.key,
+                period.label()
+            );
+            let form = Form::default()
+                .field("event_name", event_name(plan, &price.key))
+                .field("payload[stripe_customer_id]", customer)
+                .field("payload[value]", billable)
+                .field("identifier", &identifier)
+                .field("timestamp", stamp.timestamp());
+            let _: miniserde::json::Value =
+                remote::post(client, "/billing/meter_events", &form, identifier).await?;
+            record(engine, USAGE, &key, "reported", Some(billable)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Mirrors one tenant: its customer, its subscription, its usage.
@@ -600,11 +603,17 @@ pub async fn mirror_tenant(
         .map(|p| (p.name.clone(), p.prices.clone()))
         .unwrap_or_else(|| (record.plan.clone(), Vec::new()));
     let account = accounts::of_tenant(engine.catalog(), record.id).await?;
-    mirror_subscription(
-        engine, client, &ctx, &account, &customer, &prices, &plan_name,
-    )
-    .await?;
-    report_usage(engine, client, &ctx, &account, &customer, &prices, now).await
+    let mirror = Mirror {
+        engine,
+        client,
+        ctx: &ctx,
+        account: &account,
+        customer: &customer,
+        prices: &prices,
+        plan_name: &plan_name,
+    };
+    mirror.subscription().await?;
+    mirror.report_usage(now).await
 }
 
 /// Mirrors every active tenant, and cancels the subscription of every

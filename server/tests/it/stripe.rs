@@ -15,24 +15,31 @@ use tenantry::billing::{accounts, stripe, stripe_mirror};
 use tenantry::events::signature::sign;
 use tenantry::plans::store::PlanInput;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_sqlite() {
+/// The Stripe peer, and an app on SQLite or Postgres configured to use it.
+async fn with_peer(postgres: bool) -> (TestApp, LocalStripe) {
     let peer = LocalStripe::start().await;
     let settings = [
         ("stripe_secret_key", SECRET_KEY),
         ("stripe_api_base", peer.base.as_str()),
     ];
-    scenario(TestApp::sqlite_with(&settings).await, &peer).await;
+    let app = if postgres {
+        TestApp::postgres_with(&settings).await
+    } else {
+        TestApp::sqlite_with(&settings).await
+    };
+    (app, peer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite() {
+    let (app, peer) = with_peer(false).await;
+    scenario(app, &peer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres() {
-    let peer = LocalStripe::start().await;
-    let settings = [
-        ("stripe_secret_key", SECRET_KEY),
-        ("stripe_api_base", peer.base.as_str()),
-    ];
-    scenario(TestApp::postgres_with(&settings).await, &peer).await;
+    let (app, peer) = with_peer(true).await;
+    scenario(app, &peer).await;
 }
 
 /// Serves the app's router on a real port, for localstripe to post to.
@@ -198,22 +205,14 @@ async fn scenario(app: TestApp, peer: &LocalStripe) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_on_sqlite() {
-    let peer = LocalStripe::start().await;
-    let settings = [
-        ("stripe_secret_key", SECRET_KEY),
-        ("stripe_api_base", peer.base.as_str()),
-    ];
-    mirror_scenario(TestApp::sqlite_with(&settings).await, &peer).await;
+    let (app, peer) = with_peer(false).await;
+    mirror_scenario(app, &peer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_on_postgres() {
-    let peer = LocalStripe::start().await;
-    let settings = [
-        ("stripe_secret_key", SECRET_KEY),
-        ("stripe_api_base", peer.base.as_str()),
-    ];
-    mirror_scenario(TestApp::postgres_with(&settings).await, &peer).await;
+    let (app, peer) = with_peer(true).await;
+    mirror_scenario(app, &peer).await;
 }
 
 /// The subscription as Stripe holds it: `(our price key, quantity)` per
