@@ -1,8 +1,10 @@
 //! Billing mirrored to Stripe (when `stripe_secret_key` is set), through
-//! async-stripe: a Stripe customer per tenant account, created once (its
-//! idempotency key is derived from our account id, so a retry after a crash
-//! finds the same customer), and invoices read back as Stripe holds them now,
-//! which is what webhooks act on rather than the order events arrive in.
+//! async-stripe's client: requests built field by field and answers read
+//! leniently (only the fields we use, so any API version parses); a Stripe
+//! customer per tenant account, created once (its idempotency key is derived
+//! from our account id, so a retry after a crash finds the same customer);
+//! and invoices read back as Stripe holds them now, which is what webhooks
+//! act on rather than the order events arrive in.
 
 use super::accounts;
 use crate::entities::catalog::billing_account;
@@ -10,8 +12,7 @@ use crate::error::{Error, Result};
 use crate::tenancy::{Engine, TenantRecord};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
-use std::collections::HashMap;
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy};
 use stripe_client_core::{RequestBuilder, StripeMethod};
 
 /// The Stripe client, when Stripe is configured.
@@ -33,12 +34,12 @@ pub fn client(engine: &Engine) -> Result<Option<Client>> {
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("stripe client: {e}")))
 }
 
-pub(crate) fn stripe_error(e: stripe::StripeError) -> Error {
+fn stripe_error(e: stripe::StripeError) -> Error {
     // The error names the request and Stripe's reason, never the key.
     Error::Unexpected(anyhow::anyhow!("stripe: {e}"))
 }
 
-pub(crate) fn idempotent(key: String) -> Result<RequestStrategy> {
+fn idempotent(key: String) -> Result<RequestStrategy> {
     let key = IdempotencyKey::new(key)
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("idempotency key: {e}")))?;
     Ok(RequestStrategy::Idempotent(key))
@@ -50,29 +51,40 @@ pub async fn ensure_customer(engine: &Engine, tenant: &TenantRecord) -> Result<O
         return Ok(None);
     };
     let account = accounts::of_tenant(engine.catalog(), tenant.id).await?;
-    if let Some(id) = account.stripe_customer_id {
-        return Ok(Some(id));
-    }
-    let metadata: HashMap<String, String> = [
-        ("tenant_id".to_owned(), tenant.id.to_string()),
-        ("tenant_slug".to_owned(), tenant.slug.to_string()),
-        ("billing_account".to_owned(), account.id.to_string()),
-    ]
-    .into();
-    let customer = stripe_core::customer::CreateCustomer::new()
-        .name(tenant.name.as_str())
-        .metadata(metadata)
-        .customize()
-        .request_strategy(idempotent(format!("tenantry-customer-{}", account.id))?)
-        .send(&client)
+    customer_of(engine, &client, tenant, &account)
         .await
-        .map_err(stripe_error)?;
-    let id = customer.id.to_string();
+        .map(Some)
+}
+
+#[derive(miniserde::Deserialize)]
+struct CreatedCustomer {
+    id: String,
+}
+
+/// The account's Stripe customer (`account` as just read), created if it has
+/// none: named after the tenant and tagged with it, under an idempotency key
+/// from the account's id, so a retry after a crash finds the same customer.
+pub async fn customer_of(
+    engine: &Engine,
+    client: &Client,
+    tenant: &TenantRecord,
+    account: &billing_account::Model,
+) -> Result<String> {
+    if let Some(id) = &account.stripe_customer_id {
+        return Ok(id.clone());
+    }
+    let form = Form::default()
+        .field("name", &tenant.name)
+        .field("metadata[tenant_id]", tenant.id)
+        .field("metadata[tenant_slug]", &tenant.slug)
+        .field("metadata[billing_account]", account.id);
+    let key = format!("tenantry-customer-{}", account.id);
+    let created: CreatedCustomer = post(client, "/customers", &form, key).await?;
     // Only if no other process recorded one meanwhile (the same customer,
     // thanks to the idempotency key).
     billing_account::Entity::update_many()
         .set(billing_account::ActiveModel {
-            stripe_customer_id: Set(Some(id.clone())),
+            stripe_customer_id: Set(Some(created.id.clone())),
             updated_at: Set(chrono::Utc::now()),
             ..Default::default()
         })
@@ -81,7 +93,7 @@ pub async fn ensure_customer(engine: &Engine, tenant: &TenantRecord) -> Result<O
         .exec(engine.catalog())
         .await?;
     let stored = accounts::of_tenant(engine.catalog(), tenant.id).await?;
-    Ok(stored.stripe_customer_id.or(Some(id)))
+    Ok(stored.stripe_customer_id.unwrap_or(created.id))
 }
 
 /// What we read of a Stripe invoice. Read leniently: only these fields, each

@@ -270,9 +270,11 @@ async fn ensure_price(
     Ok(created.id)
 }
 
-/// The latest seat change's event id: our operation id for a quantity update.
-async fn latest_seat_event(ctx: &TenantCtx) -> Result<String> {
+/// The tenant's headcount, and the id of the latest seat-change event (our
+/// operation id for a quantity update), in one read.
+async fn headcount(ctx: &TenantCtx) -> Result<(i64, String)> {
     let db = ctx.read().await?;
+    let seats = crate::identity::members::count(&db).await? as i64;
     let latest = usage_event::Entity::find()
         .filter(usage_event::Column::Meter.eq(SEATS))
         .order_by_desc(usage_event::Column::OccurredAt)
@@ -280,7 +282,7 @@ async fn latest_seat_event(ctx: &TenantCtx) -> Result<String> {
         .one(&db)
         .await?;
     db.commit().await?;
-    Ok(latest.map(|e| e.id).unwrap_or_default())
+    Ok((seats.max(1), latest.map(|e| e.id).unwrap_or_default()))
 }
 
 /// The time of the tenant's current plan assignment: our operation id for a
@@ -384,6 +386,15 @@ async fn live_subscription(
     }))
 }
 
+/// Cancels the subscription the account records, if it is still live.
+async fn cancel_recorded(client: &Client, account: &billing_account::Model) -> Result<()> {
+    if let Some(sub) = recorded_subscription(client, account).await? {
+        let key = format!("tenantry-cancel-{}", sub.id);
+        let _: Created = remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
+    }
+    Ok(())
+}
+
 /// Whether the customer has entered payment details (through the billing
 /// portal): until then Stripe has nothing to collect with, and the built-in
 /// engine's invoices stand alone.
@@ -425,24 +436,14 @@ impl Mirror<'_> {
             plan_name,
         } = *self;
         let tenant = ctx.tenant();
-        let assignment = current_assignment(engine, tenant.id).await?;
         if prices.is_empty() {
             // Nothing to bill: the recorded subscription is cancelled if still
             // live. The account keeps its id, so a later one is a new operation.
-            if let Some(sub) = recorded_subscription(client, account).await? {
-                let key = format!("tenantry-cancel-{}", sub.id);
-                let _: Created =
-                    remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
-            }
-            return Ok(());
+            return cancel_recorded(client, account).await;
         }
+        let assignment = current_assignment(engine, tenant.id).await?;
         let remote_now = live_subscription(client, account, customer).await?;
-        let seats = {
-            let db = ctx.read().await?;
-            let seats = crate::identity::members::count(&db).await? as i64;
-            db.commit().await?;
-            seats.max(1)
-        };
+        let (seats, seat_event) = headcount(ctx).await?;
         let mut wanted = Vec::new();
         for price in prices {
             let id = ensure_price(engine, client, &tenant.plan, plan_name, price).await?;
@@ -493,7 +494,6 @@ impl Mirror<'_> {
         }
         // Our operation: this plan assignment and this seat change, from this
         // state of the subscription (so a later change back is a new operation).
-        let seat_event = latest_seat_event(ctx).await?;
         let before: Vec<String> = sub
             .items
             .data
@@ -593,16 +593,14 @@ pub async fn mirror_tenant(
     record: &TenantRecord,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(customer) = remote::ensure_customer(engine, record).await? else {
-        return Ok(());
-    };
+    let account = accounts::of_tenant(engine.catalog(), record.id).await?;
+    let customer = remote::customer_of(engine, client, record, &account).await?;
     let ctx = engine.ctx_for(record.id).await?;
     let policy = engine.policy().await?;
     let (plan_name, prices) = policy
         .plan(&record.plan)
         .map(|p| (p.name.clone(), p.prices.clone()))
         .unwrap_or_else(|| (record.plan.clone(), Vec::new()));
-    let account = accounts::of_tenant(engine.catalog(), record.id).await?;
     let mirror = Mirror {
         engine,
         client,
@@ -651,10 +649,7 @@ async fn cancel_departed(engine: &Engine, client: &Client, tenant: TenantId) -> 
     if account.stripe_subscription_id.is_none() {
         return Ok(());
     }
-    if let Some(sub) = recorded_subscription(client, &account).await? {
-        let key = format!("tenantry-cancel-{}", sub.id);
-        let _: Created = remote::delete(client, &format!("/subscriptions/{}", sub.id), key).await?;
-    }
+    cancel_recorded(client, &account).await?;
     set_subscription(engine, account.id, None).await
 }
 
@@ -671,13 +666,8 @@ pub async fn portal_link(
             "payments are not handled by Stripe on this platform",
         ));
     };
-    let Some(customer) = remote::ensure_customer(engine, record).await? else {
-        return Err(Error::conflict(
-            "stripe",
-            "payments are not handled by Stripe on this platform",
-        ));
-    };
     let account = accounts::of_tenant(engine.catalog(), record.id).await?;
+    let customer = remote::customer_of(engine, &client, record, &account).await?;
     let form = Form::default()
         .field("customer", customer)
         .field("return_url", return_url);
