@@ -2,21 +2,14 @@
 //! `pebble-challtestsrv`, started per test on free loopback ports; its
 //! management API sets and clears TXT records.
 
+use crate::peer::{free_port, wait_listening};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 pub struct ChallTestSrv {
     child: std::process::Child,
     pub dns: SocketAddr,
     management: String,
     http: reqwest::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 impl Drop for ChallTestSrv {
@@ -47,17 +40,9 @@ impl ChallTestSrv {
             management: format!("http://127.0.0.1:{management_port}"),
             http: reqwest::Client::new(),
         };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(dns).await.is_ok()
-                && tokio::net::TcpStream::connect(("127.0.0.1", management_port))
-                    .await
-                    .is_ok()
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("pebble-challtestsrv did not start");
+        wait_listening(dns_port, "pebble-challtestsrv (DNS)").await;
+        wait_listening(management_port, "pebble-challtestsrv (management)").await;
+        server
     }
 
     /// Settings that point the resolver at this server.

@@ -5,6 +5,7 @@
 //! retried was counted twice.
 
 use crate::harness::TestApp;
+use crate::peer::{free_port, wait_listening};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -17,14 +18,6 @@ use tenantry::billing::usage;
 
 const EVENTS: usize = 5000;
 const BATCH: usize = 50;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 fn start_server(s: &tenantry::config::Settings, port: u16) -> Child {
     let url = |u: &Option<secrecy::SecretString>| {
@@ -42,19 +35,6 @@ fn start_server(s: &tenantry::config::Settings, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("server starts")
-}
-
-async fn wait_listening(port: u16) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come back on port {port}");
 }
 
 /// Kills the server this many times (it must be up again before the next).
@@ -118,7 +98,7 @@ async fn no_usage_event_is_lost_or_counted_twice_when_the_server_is_killed_mid_i
     let key = app.api_key("alpha", "member").await;
     let port = free_port();
     let server = Arc::new(std::sync::Mutex::new(start_server(&app.settings, port)));
-    wait_listening(port).await;
+    wait_listening(port, "the server").await;
 
     // The chaos: SIGKILL and restart the server every few hundred
     // milliseconds once it is up again, and between kills have Postgres drop
@@ -149,7 +129,7 @@ async fn no_usage_event_is_lost_or_counted_twice_when_the_server_is_killed_mid_i
                     kills.fetch_add(1, Ordering::AcqRel);
                     *child = start_server(&settings, port);
                 }
-                wait_listening(port).await;
+                wait_listening(port, "the server").await;
             }
             server
         })

@@ -7,7 +7,7 @@
 //! (cards, payments) and it sends its events, signed as Stripe signs them,
 //! to the webhook URL a test registers.
 
-use std::time::Duration;
+use crate::peer::{free_port, wait_listening};
 
 pub struct LocalStripe {
     child: std::process::Child,
@@ -34,10 +34,7 @@ const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/stripe-peer.
 
 impl LocalStripe {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
+        let port = free_port();
         let child = std::process::Command::new(python())
             .args([PEER, "--port", &port.to_string(), "--from-scratch"])
             .stdout(std::process::Stdio::null())
@@ -49,16 +46,8 @@ impl LocalStripe {
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
         };
-        for _ in 0..150 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return peer;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("localstripe did not start");
+        wait_listening(port, "the Stripe peer").await;
+        peer
     }
 
     /// A form-encoded call as Stripe's own side (the dashboard, a customer

@@ -300,10 +300,7 @@ async fn without_smtp_mail_is_kept_in_the_dev_mailbox_on_the_console(app: TestAp
 
 async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
+    let port = crate::peer::free_port();
     let url = format!("smtp://127.0.0.1:{port}");
     let app = app
         .with_router_settings(&[

@@ -27,6 +27,7 @@ mod moto;
 mod moves;
 mod oidc_provider;
 mod pages;
+mod peer;
 mod placements;
 mod plans;
 mod platform_api;

@@ -2,6 +2,7 @@
 //! installs it into ~/.cache/tenantry/venv) on a free port, storing what it
 //! receives in a maildir the test reads.
 
+use crate::peer::{free_port, wait_listening};
 use std::time::Duration;
 
 pub struct SmtpSink {
@@ -52,10 +53,7 @@ fn bin() -> String {
 
 impl SmtpSink {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
+        let port = free_port();
         let dir = tempfile::tempdir().expect("maildir");
         let maildir = dir.path().join("mail");
         let child = std::process::Command::new(bin())
@@ -72,16 +70,8 @@ impl SmtpSink {
             dir,
             url: format!("smtp://127.0.0.1:{port}"),
         };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return sink;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("aiosmtpd did not start");
+        wait_listening(port, "aiosmtpd").await;
+        sink
     }
 
     /// Everything received so far.

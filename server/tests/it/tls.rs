@@ -7,10 +7,10 @@
 use crate::dns_server::ChallTestSrv;
 use crate::harness::TestApp;
 use crate::on_both_backends;
+use crate::peer::{free_port, wait_listening};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls;
 
@@ -30,13 +30,6 @@ impl Drop for Pebble {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 impl Pebble {
@@ -78,16 +71,8 @@ impl Pebble {
             ca_file: cert_file,
             _dir: dir,
         };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", listen))
-                .await
-                .is_ok()
-            {
-                return pebble;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("pebble did not start");
+        wait_listening(listen, "pebble").await;
+        pebble
     }
 
     /// The root pebble issues certificates under.
