@@ -5,6 +5,7 @@ pub mod audit;
 pub mod branding;
 pub mod branding_assets;
 pub mod cache;
+pub mod directory;
 pub mod purge;
 pub mod resolve;
 pub mod tenants;

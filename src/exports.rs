@@ -25,7 +25,17 @@ pub const EXPIRED: &str = "expired";
 
 /// Columns never exported: credentials are not the tenant's data to carry
 /// elsewhere.
-const REDACTED_COLUMNS: &[&str] = &["password_hash"];
+/// Columns no export carries: credentials and their digests, the sealed SSO
+/// client secret, and mail bodies (a queued message holds a single-use link
+/// of one member, which the exporting admin must not get).
+const REDACTED_COLUMNS: &[&str] = &[
+    "password_hash",
+    "secret_hash",
+    "token_hash",
+    "client_secret_sealed",
+    "text_body",
+    "html_body",
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportView {

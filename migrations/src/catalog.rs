@@ -13,6 +13,7 @@ mod m0010_plans_and_flags;
 mod m0011_identity;
 mod m0012_billing;
 mod m0013_stripe_mirror;
+pub mod m0014_identity_leaves_catalog;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0011_identity::Migration),
             Box::new(m0012_billing::Migration),
             Box::new(m0013_stripe_mirror::Migration),
+            Box::new(m0014_identity_leaves_catalog::Migration),
         ]
     }
 

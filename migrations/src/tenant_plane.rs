@@ -3,11 +3,27 @@ use sea_orm_migration::prelude::*;
 mod m0001_identity_and_projects;
 mod m0002_placement_fences;
 mod m0003_usage_events;
+mod m0004_identity_and_mail;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
 /// still audited.
-pub const TENANT_TABLES: &[&str] = &["users", "memberships", "projects", "tasks", "usage_events"];
+pub const TENANT_TABLES: &[&str] = &[
+    "users",
+    "memberships",
+    "projects",
+    "tasks",
+    "usage_events",
+    "api_keys",
+    "invitations",
+    "password_resets",
+    "email_verifications",
+    "sso_configs",
+    "impersonations",
+    "support_access_refusals",
+    "mail_outbox",
+    "audit_log",
+];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
 /// to each tenant schema and database, and to each tenant's SQLite file.
@@ -20,6 +36,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0001_identity_and_projects::Migration),
             Box::new(m0002_placement_fences::Migration),
             Box::new(m0003_usage_events::Migration),
+            Box::new(m0004_identity_and_mail::Migration),
         ]
     }
 

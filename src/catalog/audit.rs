@@ -1,6 +1,7 @@
 use crate::entities::catalog::platform_audit;
+use crate::entities::tenant::audit_entry;
 use crate::error::Result;
-use crate::tenancy::{Engine, TenantId};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
@@ -52,28 +53,45 @@ pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<AuditEntry>> {
     newest(engine, platform_audit::Entity::find(), limit).await
 }
 
-/// The kinds of entry a tenant's own admins read: what happened to their
-/// people and credentials, and every support session. (Plan decisions and
-/// their reasons stay on the console.)
-pub const TENANT_VISIBLE: &[&str] = &[
-    "impersonation.",
-    "support_access.",
-    "invitation.",
-    "password.",
-    "api_key.",
-    "sso.",
-];
+/// Appends an entry to the tenant's own audit log, in `db` (the transaction
+/// making the change): what happened to its people and credentials, and
+/// every support session. Its admins read it on /admin/audit.
+pub async fn record_tenant(db: &TenantDb, actor: &str, action: &str, detail: &str) -> Result<()> {
+    db.insert(audit_entry::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        at: Set(chrono::Utc::now()),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        detail: Set(detail.to_owned()),
+        ..Default::default()
+    })
+    .await?;
+    tracing::info!(actor, action, tenant_id = %db.tenant_id(), "tenant audit");
+    Ok(())
+}
 
-/// One tenant's entries of the [`TENANT_VISIBLE`] kinds, newest first.
-pub async fn for_tenant(engine: &Engine, tenant: TenantId, limit: u64) -> Result<Vec<AuditEntry>> {
-    use sea_orm::{ColumnTrait, Condition, QueryFilter};
-    let kinds = TENANT_VISIBLE.iter().fold(Condition::any(), |any, prefix| {
-        any.add(platform_audit::Column::Action.starts_with(*prefix))
-    });
-    let query = platform_audit::Entity::find()
-        .filter(platform_audit::Column::Tenant.eq(tenant.uuid()))
-        .filter(kinds);
-    newest(engine, query, limit).await
+/// The tenant's own log, newest first.
+pub async fn for_tenant(ctx: &TenantCtx, limit: u64) -> Result<Vec<AuditEntry>> {
+    let tenant = ctx.id().uuid();
+    ctx.run(false, async |db| {
+        let rows = audit_entry::Entity::find()
+            .order_by_desc(audit_entry::Column::At)
+            .order_by_desc(audit_entry::Column::Id)
+            .limit(limit)
+            .all(db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                tenant: Some(tenant),
+                detail: r.detail,
+            })
+            .collect())
+    })
+    .await
 }
 
 async fn newest(

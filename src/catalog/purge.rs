@@ -7,9 +7,9 @@
 
 use super::audit;
 use crate::entities::catalog::{
-    entitlement_override, fleet_unit, lifecycle_event, quota_usage, session, tenant,
-    tenant_branding, tenant_domain, tenant_export, tenant_move, tls_certificate, tls_issuance,
-    webhook_delivery, webhook_endpoint,
+    api_key_prefix, entitlement_override, fleet_unit, lifecycle_event, mail_due, quota_usage,
+    session, tenant, tenant_branding, tenant_domain, tenant_export, tenant_move, tls_certificate,
+    tls_issuance, webhook_delivery, webhook_endpoint,
 };
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -144,6 +144,17 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .filter(lifecycle_event::Column::Tenant.eq(id))
                 .count(catalog)
                 .await?,
+        ),
+        (
+            "api_key_prefixes",
+            api_key_prefix::Entity::find()
+                .filter(api_key_prefix::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
+        ),
+        (
+            "mail_due",
+            mail_due::Entity::find_by_id(id).count(catalog).await?,
         ),
         (
             "sessions",

@@ -11,7 +11,7 @@ use crate::identity::members::{self, NewMember};
 use crate::tenancy::{fleet, Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -271,6 +271,22 @@ pub async fn list(
         .into_iter()
         .map(summary)
         .collect()
+}
+
+/// The ids of every tenant that is not deleted, oldest first: what the
+/// platform's background passes visit.
+pub async fn live_ids(engine: &Engine) -> Result<Vec<TenantId>> {
+    Ok(tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(tenant::Column::State.ne(TenantState::Deleted.as_str()))
+        .order_by_asc(tenant::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .all(engine.catalog())
+        .await?
+        .into_iter()
+        .map(TenantId::from_uuid)
+        .collect())
 }
 
 pub async fn get(

@@ -2,8 +2,17 @@
 //! `TenantDb::insert` and filtered by the placement's wall; application code
 //! never sets or filters it.
 
+pub mod api_key;
+pub mod audit_entry;
+pub mod email_verification;
+pub mod impersonation;
+pub mod invitation;
+pub mod mail_message;
 pub mod membership;
+pub mod password_reset;
 pub mod project;
+pub mod sso_config;
+pub mod support_access_refusal;
 pub mod task;
 pub mod usage_event;
 pub mod user;
@@ -23,4 +32,19 @@ macro_rules! tenant_owned {
     )*};
 }
 
-tenant_owned!(membership, project, task, usage_event, user);
+tenant_owned!(
+    api_key,
+    audit_entry,
+    email_verification,
+    impersonation,
+    invitation,
+    mail_message,
+    membership,
+    password_reset,
+    project,
+    sso_config,
+    support_access_refusal,
+    task,
+    usage_event,
+    user
+);

@@ -4,7 +4,7 @@
 //! token names is looked up again on use, so revoking a key or removing a
 //! member ends its tokens at once.
 
-use super::{api_keys, Actor, Caller};
+use super::Actor;
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, TenantId};
 use hmac::{Hmac, KeyInit, Mac};
@@ -80,9 +80,16 @@ pub fn looks_like_token(presented: &str) -> bool {
     presented.split('.').count() == 3
 }
 
-/// The tenant and caller a valid, unexpired token names. Every failure is
+/// Whom a token was issued for.
+pub enum Subject {
+    User(uuid::Uuid),
+    /// An API key, by id: still checked to be live when the token is used.
+    Key(uuid::Uuid),
+}
+
+/// The tenant and subject a valid, unexpired token names. Every failure is
 /// the same `Unauthenticated`.
-pub async fn verify(engine: &Engine, presented: &str) -> Result<(TenantId, Caller)> {
+pub fn verify(engine: &Engine, presented: &str) -> Result<(TenantId, Subject)> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
     validation.set_audience(&[AUDIENCE]);
@@ -95,12 +102,12 @@ pub async fn verify(engine: &Engine, presented: &str) -> Result<(TenantId, Calle
     .map_err(|_| Error::Unauthenticated)?;
     let claims = data.claims;
     let tenant = TenantId::from_uuid(claims.tid);
-    let caller = match claims.kind.as_str() {
-        "user" => Caller::User(Some(claims.sub)),
-        "key" => Caller::Key(api_keys::grant_by_id(engine, tenant, claims.sub).await?),
+    let subject = match claims.kind.as_str() {
+        "user" => Subject::User(claims.sub),
+        "key" => Subject::Key(claims.sub),
         _ => return Err(Error::Unauthenticated),
     };
-    Ok((tenant, caller))
+    Ok((tenant, subject))
 }
 
 /// The HS256 key: derived from the deployment's `secret_key`, or, without

@@ -5,10 +5,10 @@
 //! names its tenant, so the gateway refuses it on any other tenant's host.
 
 use super::{secret_token, Actor, KeyGrant, Role};
-use crate::catalog::audit;
-use crate::entities::catalog::api_key as row;
+use crate::catalog::{audit, directory};
+use crate::entities::tenant::api_key as row;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantCtx, TenantId};
+use crate::tenancy::TenantCtx;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -113,33 +113,32 @@ pub async fn create(ctx: &TenantCtx, actor: &Actor, new: NewKey) -> Result<Creat
     let prefix = format!("{KEY_PREFIX}{}", &secret_token::random()[..12]);
     let full = format!("{prefix}_{secret}");
     let now = chrono::Utc::now();
-    let txn = sea_orm::TransactionTrait::begin(ctx.engine().catalog()).await?;
-    let saved = row::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant: Set(ctx.id().uuid()),
-        name: Set(new.name),
-        prefix: Set(prefix),
-        secret_hash: Set(secret_token::digest(&full)),
-        role: Set(new.role.as_str().to_owned()),
-        requests_per_second: Set(new.requests_per_second.map(|n| n as i32)),
-        created_by: Set(actor.label.clone()),
-        created_at: Set(now),
-        expires_at: Set(new.expires_in_days.map(|d| now + chrono::Duration::days(d))),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    let detail = format!("{} ({})", saved.prefix, saved.name);
-    audit::record_in(
-        &txn,
-        &actor.label,
-        "api_key.created",
-        Some(ctx.id()),
-        &detail,
-    )
-    .await?;
-    txn.commit().await?;
+    // The directory entry first: a key whose insert then fails leaves a
+    // prefix that names its tenant and finds nothing there.
+    directory::register_key_prefix(ctx.engine(), ctx.id(), &prefix).await?;
+    let saved = ctx
+        .run(true, async |db| {
+            let saved = db
+                .insert(row::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    name: Set(new.name),
+                    prefix: Set(prefix),
+                    secret_hash: Set(secret_token::digest(&full)),
+                    role: Set(new.role.as_str().to_owned()),
+                    requests_per_second: Set(new.requests_per_second.map(|n| n as i32)),
+                    created_by: Set(actor.label.clone()),
+                    created_at: Set(now),
+                    expires_at: Set(new.expires_in_days.map(|d| now + chrono::Duration::days(d))),
+                    last_used_at: Set(None),
+                    revoked_at: Set(None),
+                    ..Default::default()
+                })
+                .await?;
+            let detail = format!("{} ({})", saved.prefix, saved.name);
+            audit::record_tenant(db, &actor.label, "api_key.created", &detail).await?;
+            Ok(saved)
+        })
+        .await?;
     Ok(CreatedKey {
         key: to_key(saved)?,
         secret: full,
@@ -148,14 +147,16 @@ pub async fn create(ctx: &TenantCtx, actor: &Actor, new: NewKey) -> Result<Creat
 
 /// The tenant's keys, newest first (revoked ones included, marked).
 pub async fn list(ctx: &TenantCtx) -> Result<Vec<ApiKey>> {
-    row::Entity::find()
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .order_by_desc(row::Column::CreatedAt)
-        .all(ctx.engine().catalog())
-        .await?
-        .into_iter()
-        .map(to_key)
-        .collect()
+    ctx.run(false, async |db| {
+        row::Entity::find()
+            .order_by_desc(row::Column::CreatedAt)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(to_key)
+            .collect()
+    })
+    .await
 }
 
 /// Revokes one of the tenant's keys; it stops working at once. Another
@@ -165,57 +166,71 @@ pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<ApiKey> 
         crate::authz::Need::Admin,
         crate::authz::Principal::Member(actor.role),
     )?;
-    let txn = sea_orm::TransactionTrait::begin(ctx.engine().catalog()).await?;
-    let found = row::Entity::find_by_id(id)
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if found.revoked_at.is_some() {
-        return to_key(found);
-    }
-    let mut active: row::ActiveModel = found.into();
-    active.revoked_at = Set(Some(chrono::Utc::now()));
-    let saved = active.update(&txn).await?;
-    let detail = format!("{} ({})", saved.prefix, saved.name);
-    audit::record_in(
-        &txn,
-        &actor.label,
-        "api_key.revoked",
-        Some(ctx.id()),
-        &detail,
-    )
-    .await?;
-    txn.commit().await?;
-    to_key(saved)
+    ctx.run(true, async |db| {
+        let found = row::Entity::find()
+            .filter(row::Column::Id.eq(id))
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if found.revoked_at.is_some() {
+            return to_key(found);
+        }
+        let mut active: row::ActiveModel = found.into();
+        active.revoked_at = Set(Some(chrono::Utc::now()));
+        let saved = active.update(db).await?;
+        let detail = format!("{} ({})", saved.prefix, saved.name);
+        audit::record_tenant(db, &actor.label, "api_key.revoked", &detail).await?;
+        to_key(saved)
+    })
+    .await
 }
 
-/// The tenant and grant of a presented key, if it is a live one. Every
-/// failure is the same `Unauthenticated`.
-pub async fn authenticate(engine: &Engine, presented: &str) -> Result<(TenantId, KeyGrant)> {
+/// The grant of a presented key, if it is a live key of `ctx`'s tenant:
+/// the key is looked up inside that tenant only. Every failure is the same
+/// `Unauthenticated`; a key of another tenant (its prefix's directory entry
+/// says so) is logged.
+pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> {
     let prefix = presented
         .rsplit_once('_')
         .map(|(prefix, _)| prefix)
         .filter(|p| p.starts_with(KEY_PREFIX))
         .ok_or(Error::Unauthenticated)?;
-    let found = row::Entity::find()
-        .filter(row::Column::Prefix.eq(prefix))
-        .one(engine.catalog())
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let found = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::Prefix.eq(prefix))
+                .one(db)
+                .await?)
+        })
+        .await?;
+    let Some(found) = found else {
+        let owner = directory::tenant_of_key_prefix(ctx.engine(), prefix).await?;
+        if owner.is_some_and(|owner| owner != ctx.id()) {
+            tracing::warn!(
+                host_tenant = %ctx.id(),
+                "a credential of another tenant was presented on this host"
+            );
+        }
+        return Err(Error::Unauthenticated);
+    };
     let now = chrono::Utc::now();
     if !is_live(&found, now) || !secret_token::matches(presented, &found.secret_hash) {
         return Err(Error::Unauthenticated);
     }
-    touch(engine, &found, now).await?;
-    Ok((TenantId::from_uuid(found.tenant), grant_of(found)?))
+    touch(ctx, &found, now).await?;
+    grant_of(found)
 }
 
-/// A key that is still live, by id (what a token issued for it names).
-pub async fn grant_by_id(engine: &Engine, tenant: TenantId, id: Uuid) -> Result<KeyGrant> {
-    let found = row::Entity::find_by_id(id)
-        .filter(row::Column::Tenant.eq(tenant.uuid()))
-        .one(engine.catalog())
+/// A key of `ctx`'s tenant that is still live, by id (what a token issued
+/// for it names).
+pub async fn grant_by_id(ctx: &TenantCtx, id: Uuid) -> Result<KeyGrant> {
+    let found = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::Id.eq(id))
+                .one(db)
+                .await?)
+        })
         .await?
         .ok_or(Error::Unauthenticated)?;
     if !is_live(&found, chrono::Utc::now()) {
@@ -242,7 +257,7 @@ fn grant_of(found: row::Model) -> Result<KeyGrant> {
 /// turn every request into a write: the row just read says whether it is
 /// due, and the condition keeps concurrent requests to one update.
 async fn touch(
-    engine: &Engine,
+    ctx: &TenantCtx,
     found: &row::Model,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
@@ -250,6 +265,8 @@ async fn touch(
     if found.last_used_at.is_some_and(|at| at >= stale) {
         return Ok(());
     }
+    // Bookkeeping, not a change the tenant makes: written in any state.
+    let db = ctx.db().await?;
     row::Entity::update_many()
         .col_expr(row::Column::LastUsedAt, Expr::value(now))
         .filter(row::Column::Id.eq(found.id))
@@ -258,8 +275,9 @@ async fn touch(
                 .add(row::Column::LastUsedAt.is_null())
                 .add(row::Column::LastUsedAt.lt(stale)),
         )
-        .exec(engine.catalog())
+        .exec(&db)
         .await?;
+    db.commit().await?;
     Ok(())
 }
 

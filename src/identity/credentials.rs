@@ -6,14 +6,14 @@ use super::{access_tokens, api_keys, Caller};
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, TenantCtx};
 
-/// The caller a bearer credential stands for on `ctx`'s host.
+/// The caller a bearer credential stands for on `ctx`'s host. A key is
+/// looked up inside this tenant only; a token names its tenant and is
+/// refused before anything is read when that is another one.
 pub async fn caller_for(engine: &Engine, ctx: &TenantCtx, presented: &str) -> Result<Caller> {
-    let (tenant, caller) = if access_tokens::looks_like_token(presented) {
-        access_tokens::verify(engine, presented).await?
-    } else {
-        let (tenant, grant) = api_keys::authenticate(engine, presented).await?;
-        (tenant, Caller::Key(grant))
-    };
+    if !access_tokens::looks_like_token(presented) {
+        return Ok(Caller::Key(api_keys::authenticate(ctx, presented).await?));
+    }
+    let (tenant, claim) = access_tokens::verify(engine, presented)?;
     if tenant != ctx.id() {
         tracing::warn!(
             host_tenant = %ctx.id(),
@@ -21,5 +21,8 @@ pub async fn caller_for(engine: &Engine, ctx: &TenantCtx, presented: &str) -> Re
         );
         return Err(Error::Unauthenticated);
     }
-    Ok(caller)
+    match claim {
+        access_tokens::Subject::User(id) => Ok(Caller::User(Some(id))),
+        access_tokens::Subject::Key(id) => Ok(Caller::Key(api_keys::grant_by_id(ctx, id).await?)),
+    }
 }

@@ -8,11 +8,11 @@
 
 use super::{admins, members, secret_token, Email, Role};
 use crate::catalog::audit;
-use crate::entities::catalog::{impersonation as row, support_access_refusal as refusal};
+use crate::entities::tenant::{impersonation as row, support_access_refusal as refusal};
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, RequestScope, TenantCtx};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 /// How long the console's link to the tenant's host stays usable.
@@ -90,33 +90,35 @@ pub async fn start(
     let now = chrono::Utc::now();
     let minutes = i64::from(engine.settings().impersonation_minutes.max(1));
     let expires_at = now + chrono::Duration::minutes(minutes);
-    let txn = sea_orm::TransactionTrait::begin(engine.catalog()).await?;
-    row::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant: Set(ctx.id().uuid()),
-        user_id: Set(member.id),
-        user_email: Set(member.email.clone()),
-        admin_email: Set(admin_email.to_owned()),
-        reason: Set(reason.to_owned()),
-        token_hash: Set(secret_token::digest(&token)),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-        started_at: Set(None),
-        ended_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
     let actor = format!("superadmin:{admin_email}");
     let detail = format!("as member:{} for {minutes} min: {reason}", member.email);
-    audit::record_in(
-        &txn,
+    ctx.run(true, async |db| {
+        db.insert(row::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(member.id),
+            user_email: Set(member.email.clone()),
+            admin_email: Set(admin_email.to_owned()),
+            reason: Set(reason.to_owned()),
+            token_hash: Set(secret_token::digest(&token)),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            started_at: Set(None),
+            ended_at: Set(None),
+            ..Default::default()
+        })
+        .await?;
+        audit::record_tenant(db, &actor, "impersonation.started", &detail).await
+    })
+    .await?;
+    // A superadmin's act: the platform's log has it too.
+    audit::record(
+        engine,
         &actor,
         "impersonation.started",
         Some(ctx.id()),
         &detail,
     )
     .await?;
-    txn.commit().await?;
     Ok(Started {
         url: format!(
             "{}/impersonate/{token}",
@@ -130,35 +132,42 @@ pub async fn start(
 /// impersonation the session belongs to. Unknown, used, stale or another
 /// tenant's links are not found.
 pub async fn redeem(ctx: &TenantCtx, token: &str) -> Result<(Uuid, Uuid)> {
-    let engine = ctx.engine();
     let now = chrono::Utc::now();
-    let found = row::Entity::find()
-        .filter(row::Column::TokenHash.eq(secret_token::digest(token.trim())))
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(engine.catalog())
-        .await?
-        .filter(|r| r.started_at.is_none() && r.ended_at.is_none())
-        .filter(|r| (now - r.created_at).num_seconds() < HANDOFF_SECS && r.expires_at > now)
-        .ok_or(Error::NotFound)?;
-    let used = row::Entity::update_many()
-        .col_expr(row::Column::StartedAt, Expr::value(now))
-        .filter(row::Column::Id.eq(found.id))
-        .filter(row::Column::StartedAt.is_null())
-        .exec(engine.catalog())
-        .await?;
-    if used.rows_affected != 1 {
-        return Err(Error::NotFound);
-    }
-    Ok((found.user_id, found.id))
+    let digest = secret_token::digest(token.trim());
+    ctx.run(true, async |db| {
+        let found = row::Entity::find()
+            .filter(row::Column::TokenHash.eq(digest))
+            .one(db)
+            .await?
+            .filter(|r| r.started_at.is_none() && r.ended_at.is_none())
+            .filter(|r| (now - r.created_at).num_seconds() < HANDOFF_SECS && r.expires_at > now)
+            .ok_or(Error::NotFound)?;
+        let used = row::Entity::update_many()
+            .col_expr(row::Column::StartedAt, Expr::value(now))
+            .filter(row::Column::Id.eq(found.id))
+            .filter(row::Column::StartedAt.is_null())
+            .exec(db)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(Error::NotFound);
+        }
+        Ok((found.user_id, found.id))
+    })
+    .await
 }
 
 /// The impersonation `id` of this tenant, while it lasts.
 pub async fn active(ctx: &TenantCtx, id: Uuid) -> Result<Option<Active>> {
     let now = chrono::Utc::now();
-    Ok(row::Entity::find_by_id(id)
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(ctx.engine().catalog())
-        .await?
+    let found = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::Id.eq(id))
+                .one(db)
+                .await?)
+        })
+        .await?;
+    Ok(found
         .filter(|r| r.ended_at.is_none() && r.expires_at > now)
         .map(|r| Active {
             id: r.id,
@@ -169,35 +178,47 @@ pub async fn active(ctx: &TenantCtx, id: Uuid) -> Result<Option<Active>> {
         }))
 }
 
-/// Ends an impersonation (signing out does this).
+/// Ends an impersonation (signing out does this). Written in any state of
+/// the tenant: ending a support session is never refused.
 pub async fn end(ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    let db = ctx.db().await?;
     let res = row::Entity::update_many()
         .col_expr(row::Column::EndedAt, Expr::value(chrono::Utc::now()))
         .filter(row::Column::Id.eq(id))
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
         .filter(row::Column::EndedAt.is_null())
-        .exec(ctx.engine().catalog())
+        .exec(&db)
         .await?;
-    if res.rows_affected == 1 {
-        if let Some(found) = row::Entity::find_by_id(id)
-            .one(ctx.engine().catalog())
-            .await?
-        {
-            let actor = format!(
-                "superadmin:{} as member:{}",
-                found.admin_email, found.user_email
-            );
-            audit::record(
-                ctx.engine(),
-                &actor,
-                "impersonation.ended",
-                Some(ctx.id()),
-                "",
-            )
-            .await?;
+    let found = match res.rows_affected {
+        1 => {
+            row::Entity::find()
+                .filter(row::Column::Id.eq(id))
+                .one(&db)
+                .await?
         }
+        _ => None,
+    };
+    if let Some(found) = &found {
+        audit::record_tenant(&db, &actor_of(found), "impersonation.ended", "").await?;
+    }
+    db.commit().await?;
+    if let Some(found) = &found {
+        audit::record(
+            ctx.engine(),
+            &actor_of(found),
+            "impersonation.ended",
+            Some(ctx.id()),
+            "",
+        )
+        .await?;
     }
     Ok(())
+}
+
+fn actor_of(found: &row::Model) -> String {
+    format!(
+        "superadmin:{} as member:{}",
+        found.admin_email, found.user_email
+    )
 }
 
 /// One request made while impersonating, in the tenant's audit log.
@@ -207,22 +228,25 @@ pub async fn record_request(
     method: &str,
     path: &str,
 ) -> Result<()> {
-    audit::record(
-        ctx.engine(),
-        &active.actor(),
-        "impersonation.request",
-        Some(ctx.id()),
-        &format!("{method} {path}"),
-    )
-    .await
+    // Written in any state: a support session on a suspended tenant is
+    // audited too.
+    let db = ctx.db().await?;
+    let detail = format!("{method} {path}");
+    audit::record_tenant(&db, &active.actor(), "impersonation.request", &detail).await?;
+    db.commit().await?;
+    Ok(())
 }
 
 /// Whether this member (an owner) refuses support access.
 pub async fn refuses_support(ctx: &TenantCtx, user_id: Uuid) -> Result<bool> {
-    Ok(refusal::Entity::find_by_id((ctx.id().uuid(), user_id))
-        .one(ctx.engine().catalog())
-        .await?
-        .is_some())
+    ctx.run(false, async |db| {
+        Ok(refusal::Entity::find()
+            .filter(refusal::Column::UserId.eq(user_id))
+            .one(db)
+            .await?
+            .is_some())
+    })
+    .await
 }
 
 /// An owner refuses (or allows again) support access to their own account.
@@ -233,37 +257,26 @@ pub async fn set_refusal(ctx: &TenantCtx, member: &members::Member, refuse: bool
             "only owners can refuse support access",
         ));
     }
-    let key = (ctx.id().uuid(), member.id);
-    if refuse {
-        refusal::Entity::insert(refusal::ActiveModel {
-            tenant: Set(key.0),
-            user_id: Set(key.1),
-            created_at: Set(chrono::Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::columns([refusal::Column::Tenant, refusal::Column::UserId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(ctx.engine().catalog())
-        .await?;
-    } else {
-        refusal::Entity::delete_by_id(key)
-            .exec(ctx.engine().catalog())
-            .await?;
-    }
     let action = if refuse {
         "support_access.refused"
     } else {
         "support_access.allowed"
     };
-    audit::record(
-        ctx.engine(),
-        &format!("member:{}", member.email),
-        action,
-        Some(ctx.id()),
-        "",
-    )
+    ctx.run(true, async |db| {
+        refusal::Entity::delete_many()
+            .filter(refusal::Column::UserId.eq(member.id))
+            .exec(db)
+            .await?;
+        if refuse {
+            db.insert(refusal::ActiveModel {
+                user_id: Set(member.id),
+                created_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            })
+            .await?;
+        }
+        audit::record_tenant(db, &format!("member:{}", member.email), action, "").await
+    })
     .await
 }
 

@@ -7,14 +7,12 @@
 use super::members::{self, ensure_may_manage, Member, NewMember};
 use super::{secret_token, Actor, Email, Role};
 use crate::catalog::audit;
-use crate::entities::catalog::invitation as row;
+use crate::entities::tenant::invitation as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};
 use crate::tenancy::TenantCtx;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -64,44 +62,37 @@ pub async fn invite(
     }
     ctx.check_limit(crate::plans::registry::MAX_MEMBERS, count)
         .await?;
-    let engine = ctx.engine();
-    let txn = engine.catalog().begin().await?;
-    row::Entity::update_many()
-        .col_expr(row::Column::RevokedAt, Expr::value(chrono::Utc::now()))
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .filter(row::Column::Email.eq(email.as_str()))
-        .filter(row::Column::AcceptedAt.is_null())
-        .filter(row::Column::RevokedAt.is_null())
-        .exec(&txn)
+    let saved = ctx
+        .run(true, async |db| {
+            row::Entity::update_many()
+                .col_expr(row::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+                .filter(row::Column::Email.eq(email.as_str()))
+                .filter(row::Column::AcceptedAt.is_null())
+                .filter(row::Column::RevokedAt.is_null())
+                .exec(db)
+                .await?;
+            let token = secret_token::random();
+            let now = chrono::Utc::now();
+            let saved = db
+                .insert(row::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    email: Set(email.as_str().to_owned()),
+                    role: Set(role.as_str().to_owned()),
+                    token_hash: Set(secret_token::digest(&token)),
+                    invited_by: Set(actor.label.clone()),
+                    created_at: Set(now),
+                    expires_at: Set(now + ttl(ctx)),
+                    accepted_at: Set(None),
+                    revoked_at: Set(None),
+                    ..Default::default()
+                })
+                .await?;
+            outbox::enqueue(db, ctx, letter(ctx, actor, origin, &saved, &token)).await?;
+            let detail = format!("{} as {}", saved.email, saved.role);
+            audit::record_tenant(db, &actor.label, "invitation.sent", &detail).await?;
+            Ok(saved)
+        })
         .await?;
-    let token = secret_token::random();
-    let now = chrono::Utc::now();
-    let saved = row::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant: Set(ctx.id().uuid()),
-        email: Set(email.as_str().to_owned()),
-        role: Set(role.as_str().to_owned()),
-        token_hash: Set(secret_token::digest(&token)),
-        invited_by: Set(actor.label.clone()),
-        created_at: Set(now),
-        expires_at: Set(now + ttl(ctx)),
-        accepted_at: Set(None),
-        revoked_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    let letter = letter(ctx, actor, origin, &saved, &token);
-    outbox::enqueue(&txn, engine, Some(ctx.id()), letter).await?;
-    let detail = format!("{} as {}", saved.email, saved.role);
-    audit::record_in(
-        &txn,
-        &actor.label,
-        "invitation.sent",
-        Some(ctx.id()),
-        &detail,
-    )
-    .await?;
-    txn.commit().await?;
     to_invitation(saved)
 }
 
@@ -116,29 +107,18 @@ pub async fn resend(ctx: &TenantCtx, actor: &Actor, origin: &str, id: Uuid) -> R
     }
     let role = Role::parse(&found.role).ok_or(Error::NotFound)?;
     ensure_may_manage(actor.role, None, Some(role))?;
-    let engine = ctx.engine();
-    let txn = engine.catalog().begin().await?;
-    let token = secret_token::random();
-    let mut active: row::ActiveModel = found.into();
-    active.token_hash = Set(secret_token::digest(&token));
-    active.expires_at = Set(chrono::Utc::now() + ttl(ctx));
-    let saved = active.update(&txn).await?;
-    outbox::enqueue(
-        &txn,
-        engine,
-        Some(ctx.id()),
-        letter(ctx, actor, origin, &saved, &token),
-    )
-    .await?;
-    audit::record_in(
-        &txn,
-        &actor.label,
-        "invitation.resent",
-        Some(ctx.id()),
-        &saved.email,
-    )
-    .await?;
-    txn.commit().await?;
+    let saved = ctx
+        .run(true, async |db| {
+            let token = secret_token::random();
+            let mut active: row::ActiveModel = found.into();
+            active.token_hash = Set(secret_token::digest(&token));
+            active.expires_at = Set(chrono::Utc::now() + ttl(ctx));
+            let saved = active.update(db).await?;
+            outbox::enqueue(db, ctx, letter(ctx, actor, origin, &saved, &token)).await?;
+            audit::record_tenant(db, &actor.label, "invitation.resent", &saved.email).await?;
+            Ok(saved)
+        })
+        .await?;
     to_invitation(saved)
 }
 
@@ -150,32 +130,30 @@ pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<Invitati
     if found.accepted_at.is_some() {
         return Err(Error::invalid("invitation_id", "was already accepted"));
     }
-    let txn = ctx.engine().catalog().begin().await?;
-    let mut active: row::ActiveModel = found.into();
-    active.revoked_at = Set(Some(chrono::Utc::now()));
-    let saved = active.update(&txn).await?;
-    audit::record_in(
-        &txn,
-        &actor.label,
-        "invitation.revoked",
-        Some(ctx.id()),
-        &saved.email,
-    )
-    .await?;
-    txn.commit().await?;
+    let saved = ctx
+        .run(true, async |db| {
+            let mut active: row::ActiveModel = found.into();
+            active.revoked_at = Set(Some(chrono::Utc::now()));
+            let saved = active.update(db).await?;
+            audit::record_tenant(db, &actor.label, "invitation.revoked", &saved.email).await?;
+            Ok(saved)
+        })
+        .await?;
     to_invitation(saved)
 }
 
 /// The tenant's invitations, newest first.
 pub async fn list(ctx: &TenantCtx) -> Result<Vec<Invitation>> {
-    row::Entity::find()
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .order_by_desc(row::Column::CreatedAt)
-        .all(ctx.engine().catalog())
-        .await?
-        .into_iter()
-        .map(to_invitation)
-        .collect()
+    ctx.run(false, async |db| {
+        row::Entity::find()
+            .order_by_desc(row::Column::CreatedAt)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(to_invitation)
+            .collect()
+    })
+    .await
 }
 
 /// What a link invites to, while it is usable; `NotFound` otherwise (an
@@ -200,44 +178,39 @@ pub async fn accept(
 ) -> Result<Member> {
     let found = usable(ctx, token).await?;
     let new = NewMember::parse(&found.email, display_name, password, &found.role)?;
-    let member = ctx
-        .run(true, async |db| {
-            ctx.check_limit(
-                crate::plans::registry::MAX_MEMBERS,
-                members::count(db).await?,
-            )
+    // One transaction: the account, the used link, the audit entry and the
+    // proof that the address is verified. A second accept of the same link
+    // fails on the email's uniqueness, so marking it used cannot race.
+    ctx.run(true, async |db| {
+        ctx.check_limit(
+            crate::plans::registry::MAX_MEMBERS,
+            members::count(db).await?,
+        )
+        .await?;
+        let member = members::create(db, new).await?;
+        row::Entity::update_many()
+            .col_expr(row::Column::AcceptedAt, Expr::value(chrono::Utc::now()))
+            .filter(row::Column::Id.eq(found.id))
+            .exec(db)
             .await?;
-            members::create(db, new).await
-        })
-        .await?;
-    // The account exists only once; a second accept of the same link fails on
-    // the email's uniqueness above, so marking it used cannot race.
-    let txn = ctx.engine().catalog().begin().await?;
-    row::Entity::update_many()
-        .col_expr(row::Column::AcceptedAt, Expr::value(chrono::Utc::now()))
-        .filter(row::Column::Id.eq(found.id))
-        .exec(&txn)
-        .await?;
-    let actor = format!("member:{}", member.email);
-    audit::record_in(
-        &txn,
-        &actor,
-        "invitation.accepted",
-        Some(ctx.id()),
-        &found.role,
-    )
-    .await?;
-    txn.commit().await?;
-    // The link reached this address: it is verified.
-    super::verification::mark_verified(ctx, &member).await?;
-    Ok(member)
+        let actor = format!("member:{}", member.email);
+        audit::record_tenant(db, &actor, "invitation.accepted", &found.role).await?;
+        // The link reached this address: it is verified.
+        super::verification::mark_verified(db, &member).await?;
+        Ok(member)
+    })
+    .await
 }
 
 async fn usable(ctx: &TenantCtx, token: &str) -> Result<row::Model> {
-    let found = row::Entity::find()
-        .filter(row::Column::TokenHash.eq(secret_token::digest(token.trim())))
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(ctx.engine().catalog())
+    let digest = secret_token::digest(token.trim());
+    let found = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::TokenHash.eq(digest))
+                .one(db)
+                .await?)
+        })
         .await?
         .filter(|r| r.accepted_at.is_none() && r.revoked_at.is_none())
         .ok_or(Error::NotFound)?;
@@ -251,11 +224,14 @@ async fn usable(ctx: &TenantCtx, token: &str) -> Result<row::Model> {
 }
 
 async fn find(ctx: &TenantCtx, id: Uuid) -> Result<row::Model> {
-    row::Entity::find_by_id(id)
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(ctx.engine().catalog())
-        .await?
-        .ok_or(Error::NotFound)
+    ctx.run(false, async |db| {
+        Ok(row::Entity::find()
+            .filter(row::Column::Id.eq(id))
+            .one(db)
+            .await?)
+    })
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 fn ttl(ctx: &TenantCtx) -> chrono::Duration {

@@ -4,13 +4,13 @@
 //! it uses the link up and ends every session the person had on the tenant.
 
 use super::{members, password, secret_token, throttle::ClientIp, Email};
-use crate::entities::catalog::password_reset as row;
+use crate::entities::tenant::password_reset as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};
 use crate::ratelimit::Rate;
 use crate::tenancy::{RequestScope, TenantCtx};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::time::Duration;
 
 /// Reset emails one address can trigger per hour (a mailbox is not flooded).
@@ -50,17 +50,6 @@ pub async fn request(ctx: &TenantCtx, origin: &str, email: &str, client: ClientI
     let now = chrono::Utc::now();
     let ttl = ctx.engine().settings().password_reset_ttl_minutes.max(1);
     let expires = now + chrono::Duration::minutes(i64::from(ttl));
-    let txn = ctx.engine().catalog().begin().await?;
-    row::ActiveModel {
-        token_hash: Set(secret_token::digest(&token)),
-        tenant: Set(ctx.id().uuid()),
-        user_id: Set(member.id),
-        created_at: Set(now),
-        expires_at: Set(expires),
-        used_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
     let branding = &ctx.tenant().branding;
     let link = format!("{}/reset/{token}", origin.trim_end_matches('/'));
     let paragraphs = [
@@ -82,9 +71,21 @@ pub async fn request(ctx: &TenantCtx, origin: &str, email: &str, client: ClientI
             footer: "Did not ask for this? Ignore this email; your password stays as it is.",
         },
     );
-    outbox::enqueue(&txn, ctx.engine(), Some(ctx.id()), letter).await?;
-    txn.commit().await?;
-    Ok(())
+    let digest = secret_token::digest(&token);
+    ctx.run(true, async |db| {
+        db.insert(row::ActiveModel {
+            token_hash: Set(digest),
+            user_id: Set(member.id),
+            created_at: Set(now),
+            expires_at: Set(expires),
+            used_at: Set(None),
+            ..Default::default()
+        })
+        .await?;
+        outbox::enqueue(db, ctx, letter).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Whether `token` is a usable reset link of this tenant (for the page).
@@ -97,38 +98,46 @@ pub async fn check(ctx: &TenantCtx, token: &str) -> Result<()> {
 pub async fn complete(ctx: &TenantCtx, token: &str, new_password: &str) -> Result<u64> {
     password::check_policy("password", new_password)?;
     let found = usable(ctx, token).await?;
-    // Use the link up first: of two concurrent submissions only one passes.
-    let used = row::Entity::update_many()
-        .col_expr(row::Column::UsedAt, Expr::value(chrono::Utc::now()))
-        .filter(row::Column::TokenHash.eq(found.token_hash.clone()))
-        .filter(row::Column::UsedAt.is_null())
-        .exec(ctx.engine().catalog())
-        .await?;
-    if used.rows_affected != 1 {
-        return Err(Error::NotFound);
-    }
     let password = new_password.to_owned();
+    // The link is used up in the same transaction as the new password: of
+    // two concurrent submissions only one passes.
     ctx.run(true, async |db| {
+        let used = row::Entity::update_many()
+            .col_expr(row::Column::UsedAt, Expr::value(chrono::Utc::now()))
+            .filter(row::Column::TokenHash.eq(found.token_hash.clone()))
+            .filter(row::Column::UsedAt.is_null())
+            .exec(db)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(Error::NotFound);
+        }
         members::set_password(db, found.user_id, password).await
     })
     .await?;
     let scope = RequestScope::Tenant(ctx.clone());
     let ended = crate::session::revoke_all(ctx.engine(), &scope, found.user_id).await?;
-    crate::catalog::audit::record(
-        ctx.engine(),
-        &format!("user:{}", found.user_id),
-        "password.reset",
-        Some(ctx.id()),
-        &format!("{ended} session(s) ended"),
-    )
+    ctx.run(true, async |db| {
+        crate::catalog::audit::record_tenant(
+            db,
+            &format!("user:{}", found.user_id),
+            "password.reset",
+            &format!("{ended} session(s) ended"),
+        )
+        .await
+    })
     .await?;
     Ok(ended)
 }
 
 async fn usable(ctx: &TenantCtx, token: &str) -> Result<row::Model> {
-    let found = row::Entity::find_by_id(secret_token::digest(token.trim()))
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(ctx.engine().catalog())
+    let digest = secret_token::digest(token.trim());
+    let found = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::TokenHash.eq(digest))
+                .one(db)
+                .await?)
+        })
         .await?
         .filter(|r| r.used_at.is_none())
         .ok_or(Error::NotFound)?;

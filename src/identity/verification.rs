@@ -5,12 +5,12 @@
 //! Admins see who is verified and can send the link again.
 
 use super::{members::Member, secret_token};
-use crate::entities::catalog::email_verification as row;
+use crate::entities::tenant::email_verification as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -19,16 +19,6 @@ pub async fn send(ctx: &TenantCtx, origin: &str, member: &Member) -> Result<()> 
     let token = secret_token::random();
     let now = chrono::Utc::now();
     let hours = i64::from(ctx.engine().settings().invitation_ttl_hours.max(1));
-    let txn = ctx.engine().catalog().begin().await?;
-    insert(
-        &txn,
-        ctx,
-        member,
-        &secret_token::digest(&token),
-        now + chrono::Duration::hours(hours),
-        None,
-    )
-    .await?;
     let branding = &ctx.tenant().branding;
     let link = format!("{}/verify/{token}", origin.trim_end_matches('/'));
     let paragraphs = [format!(
@@ -47,15 +37,20 @@ pub async fn send(ctx: &TenantCtx, origin: &str, member: &Member) -> Result<()> 
             footer: "The link works once. Not you? Ignore this email.",
         },
     );
-    outbox::enqueue(&txn, ctx.engine(), Some(ctx.id()), letter).await?;
-    txn.commit().await?;
-    Ok(())
+    let digest = secret_token::digest(&token);
+    let expires = now + chrono::Duration::hours(hours);
+    ctx.run(true, async |db| {
+        insert(db, member, &digest, expires, None).await?;
+        outbox::enqueue(db, ctx, letter).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Records `member`'s address as verified without a link (an accepted
-/// invitation, a provider's word).
-pub async fn mark_verified(ctx: &TenantCtx, member: &Member) -> Result<()> {
-    if verified(ctx, std::slice::from_ref(member))
+/// invitation, a provider's word), in `db`.
+pub async fn mark_verified(db: &TenantDb, member: &Member) -> Result<()> {
+    if verified_in(db, std::slice::from_ref(member))
         .await?
         .contains(&member.id)
     {
@@ -63,42 +58,50 @@ pub async fn mark_verified(ctx: &TenantCtx, member: &Member) -> Result<()> {
     }
     let now = chrono::Utc::now();
     let proof = secret_token::digest(&secret_token::random());
-    insert(ctx.engine().catalog(), ctx, member, &proof, now, Some(now)).await
+    insert(db, member, &proof, now, Some(now)).await
 }
 
 /// Uses a link of this tenant; the address it verified.
 pub async fn verify(ctx: &TenantCtx, token: &str) -> Result<String> {
     let now = chrono::Utc::now();
-    let found = row::Entity::find_by_id(secret_token::digest(token.trim()))
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
-        .one(ctx.engine().catalog())
-        .await?
-        .filter(|r| r.used_at.is_none())
-        .ok_or(Error::NotFound)?;
-    if found.expires_at <= now {
-        return Err(Error::invalid(
-            "token",
-            "this link has expired; ask for a new one",
-        ));
-    }
-    let used = row::Entity::update_many()
-        .col_expr(row::Column::UsedAt, Expr::value(now))
-        .filter(row::Column::TokenHash.eq(found.token_hash.clone()))
-        .filter(row::Column::UsedAt.is_null())
-        .exec(ctx.engine().catalog())
-        .await?;
-    if used.rows_affected != 1 {
-        return Err(Error::NotFound);
-    }
-    Ok(found.email)
+    let digest = secret_token::digest(token.trim());
+    ctx.run(true, async |db| {
+        let found = row::Entity::find()
+            .filter(row::Column::TokenHash.eq(digest))
+            .one(db)
+            .await?
+            .filter(|r| r.used_at.is_none())
+            .ok_or(Error::NotFound)?;
+        if found.expires_at <= now {
+            return Err(Error::invalid(
+                "token",
+                "this link has expired; ask for a new one",
+            ));
+        }
+        let used = row::Entity::update_many()
+            .col_expr(row::Column::UsedAt, Expr::value(now))
+            .filter(row::Column::TokenHash.eq(found.token_hash.clone()))
+            .filter(row::Column::UsedAt.is_null())
+            .exec(db)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(Error::NotFound);
+        }
+        Ok(found.email)
+    })
+    .await
 }
 
 /// The members whose current address is verified.
 pub async fn verified(ctx: &TenantCtx, members: &[Member]) -> Result<HashSet<Uuid>> {
+    ctx.run(false, async |db| verified_in(db, members).await)
+        .await
+}
+
+async fn verified_in(db: &TenantDb, members: &[Member]) -> Result<HashSet<Uuid>> {
     let proofs = row::Entity::find()
-        .filter(row::Column::Tenant.eq(ctx.id().uuid()))
         .filter(row::Column::UsedAt.is_not_null())
-        .all(ctx.engine().catalog())
+        .all(db)
         .await?;
     Ok(members
         .iter()
@@ -112,23 +115,21 @@ pub async fn verified(ctx: &TenantCtx, members: &[Member]) -> Result<HashSet<Uui
 }
 
 async fn insert(
-    conn: &impl sea_orm::ConnectionTrait,
-    ctx: &TenantCtx,
+    db: &TenantDb,
     member: &Member,
     token_hash: &str,
     expires_at: chrono::DateTime<chrono::Utc>,
     used_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<()> {
-    row::ActiveModel {
+    db.insert(row::ActiveModel {
         token_hash: Set(token_hash.to_owned()),
-        tenant: Set(ctx.id().uuid()),
         user_id: Set(member.id),
         email: Set(member.email.clone()),
         created_at: Set(chrono::Utc::now()),
         expires_at: Set(expires_at),
         used_at: Set(used_at),
-    }
-    .insert(conn)
+        ..Default::default()
+    })
     .await?;
     Ok(())
 }

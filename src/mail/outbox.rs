@@ -1,19 +1,21 @@
-//! The durable queue. A message is a catalog row written in the transaction
-//! of what it announces (an invitation exists exactly when its email does);
-//! the worker leases due rows, sends them, and retries failures with
-//! doubling delays until `mail_max_attempts`. Delivered bodies are blanked:
-//! they hold single-use links, and the mail server has them now.
+//! The durable queue. A message is a row of the tenant's own outbox, written
+//! in the transaction of what it announces (an invitation exists exactly when
+//! its email does). The catalog's directory notes which tenants have mail
+//! due; the worker visits those, leases due rows inside the tenant, sends
+//! them, and retries failures with doubling delays until
+//! `mail_max_attempts`. A sweep over every tenant at start-up and every few
+//! minutes re-notes any tenant whose note was lost (a crash between the
+//! message's commit and its note). Delivered bodies are blanked: they hold
+//! single-use links, and the mail server has them now.
 
 use super::transport::Transport;
 use super::Letter;
-use crate::entities::catalog::mail_message as row;
+use crate::catalog::directory;
+use crate::entities::tenant::mail_message as row;
 use crate::error::Result;
-use crate::tenancy::{Engine, TenantId};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use std::time::Duration;
 use uuid::Uuid;
@@ -24,13 +26,12 @@ pub const FAILED: &str = "failed";
 /// No SMTP server: kept for the dev mailbox.
 pub const MAILBOX: &str = "mailbox";
 
-/// Queues `letter` on `conn` (the caller's transaction).
-pub async fn enqueue(
-    conn: &impl ConnectionTrait,
-    engine: &Engine,
-    tenant: Option<TenantId>,
-    letter: Letter,
-) -> Result<Uuid> {
+/// How often every tenant is looked at for mail whose note was lost.
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
+
+/// Queues `letter` in `db` (the caller's transaction of `ctx`'s tenant).
+pub async fn enqueue(db: &TenantDb, ctx: &TenantCtx, letter: Letter) -> Result<Uuid> {
+    let engine = ctx.engine();
     let now = chrono::Utc::now();
     let state = if engine.settings().smtp_url.is_some() {
         QUEUED
@@ -38,9 +39,8 @@ pub async fn enqueue(
         MAILBOX
     };
     let id = Uuid::now_v7();
-    row::ActiveModel {
+    db.insert(row::ActiveModel {
         id: Set(id),
-        tenant: Set(tenant.map(TenantId::uuid)),
         to_address: Set(letter.to),
         from_name: Set(letter.from_name),
         subject: Set(letter.subject),
@@ -52,9 +52,12 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
-    }
-    .insert(conn)
+        ..Default::default()
+    })
     .await?;
+    if state == QUEUED {
+        directory::mail_due_now(engine, ctx.id()).await?;
+    }
     Ok(id)
 }
 
@@ -68,7 +71,14 @@ pub async fn run(engine: Engine) {
             return;
         }
     };
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
+        if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+            match sweep(&engine).await {
+                Ok(_) => last_sweep = Some(std::time::Instant::now()),
+                Err(e) => tracing::error!(error = ?e, "mail sweep failed"),
+            }
+        }
         if let Err(e) = deliver_due(&engine, &transport).await {
             tracing::error!(error = ?e, "mail delivery pass failed");
         }
@@ -76,64 +86,131 @@ pub async fn run(engine: Engine) {
     }
 }
 
-/// One pass: every due message, oldest first; returns how many were sent.
+/// Notes every tenant that has queued mail; returns how many there were.
+pub async fn sweep(engine: &Engine) -> Result<usize> {
+    let mut noted = 0;
+    for tenant in crate::catalog::tenants::live_ids(engine).await? {
+        let Ok(ctx) = engine.ctx_for(tenant).await else {
+            continue;
+        };
+        if next_due(&ctx).await?.is_some() {
+            directory::mail_due_now(engine, tenant).await?;
+            noted += 1;
+        }
+    }
+    Ok(noted)
+}
+
+/// One pass: every tenant with mail due, and in each its due messages,
+/// oldest first; returns how many were sent.
 pub async fn deliver_due(engine: &Engine, transport: &Transport) -> Result<usize> {
     let now = chrono::Utc::now();
-    let due = row::Entity::find()
-        .filter(row::Column::State.eq(QUEUED))
-        .filter(row::Column::NextAttemptAt.lte(now))
-        .order_by_asc(row::Column::NextAttemptAt)
-        .limit(50)
-        .all(engine.catalog())
-        .await?;
     let mut sent = 0;
-    for message in due {
-        if !lease(engine, &message).await? {
-            continue; // another instance has it
-        }
-        match transport.send(&message).await {
-            Ok(()) => {
-                delivered(engine, message.id).await?;
-                sent += 1;
+    for (tenant, noted) in directory::tenants_with_mail_due(engine, now, 50).await? {
+        match deliver_tenant(engine, tenant, transport).await {
+            Ok((n, next)) => {
+                sent += n;
+                directory::mail_rescheduled(engine, tenant, noted, next).await?;
             }
-            Err(reason) => failed(engine, &message, &reason).await?,
+            Err(e) => tracing::error!(tenant_id = %tenant, error = ?e, "mail delivery failed"),
         }
     }
     Ok(sent)
 }
 
+/// Sends one tenant's due messages; how many, and when the next is due.
+async fn deliver_tenant(
+    engine: &Engine,
+    tenant: TenantId,
+    transport: &Transport,
+) -> Result<(usize, Option<chrono::DateTime<chrono::Utc>>)> {
+    let ctx = match engine.ctx_for(tenant).await {
+        Ok(ctx) => ctx,
+        // Purged meanwhile: its directory entry went with it.
+        Err(crate::Error::NotFound) => return Ok((0, None)),
+        Err(e) => return Err(e),
+    };
+    let now = chrono::Utc::now();
+    let due = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::State.eq(QUEUED))
+                .filter(row::Column::NextAttemptAt.lte(now))
+                .order_by_asc(row::Column::NextAttemptAt)
+                .limit(50)
+                .all(db)
+                .await?)
+        })
+        .await?;
+    let mut sent = 0;
+    for message in due {
+        if !lease(&ctx, &message).await? {
+            continue; // another instance has it
+        }
+        match transport.send(&message).await {
+            Ok(()) => {
+                delivered(&ctx, message.id).await?;
+                sent += 1;
+            }
+            Err(reason) => failed(&ctx, &message, &reason).await?,
+        }
+    }
+    Ok((sent, next_due(&ctx).await?))
+}
+
+/// When the tenant's earliest queued message is due.
+async fn next_due(ctx: &TenantCtx) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    ctx.run(false, async |db| {
+        Ok(row::Entity::find()
+            .filter(row::Column::State.eq(QUEUED))
+            .order_by_asc(row::Column::NextAttemptAt)
+            .one(db)
+            .await?
+            .map(|m| m.next_attempt_at))
+    })
+    .await
+}
+
+/// Updates one message in its tenant, in any state of the tenant (mail is
+/// the platform's bookkeeping).
+async fn update(
+    ctx: &TenantCtx,
+    id: Uuid,
+    change: sea_orm::UpdateMany<row::Entity>,
+) -> Result<u64> {
+    let db = ctx.db().await?;
+    let res = change.filter(row::Column::Id.eq(id)).exec(&db).await?;
+    db.commit().await?;
+    Ok(res.rows_affected)
+}
+
 /// Pushes the row's next attempt past the length of one send, so no other
 /// instance sends it meanwhile; `false` when another got there first.
-async fn lease(engine: &Engine, message: &row::Model) -> Result<bool> {
+async fn lease(ctx: &TenantCtx, message: &row::Model) -> Result<bool> {
     let now = chrono::Utc::now();
-    let res = row::Entity::update_many()
+    let change = row::Entity::update_many()
         .col_expr(
             row::Column::NextAttemptAt,
             Expr::value(now + chrono::Duration::seconds(60)),
         )
-        .filter(row::Column::Id.eq(message.id))
         .filter(row::Column::State.eq(QUEUED))
-        .filter(row::Column::NextAttemptAt.eq(message.next_attempt_at))
-        .exec(engine.catalog())
-        .await?;
-    Ok(res.rows_affected == 1)
+        .filter(row::Column::NextAttemptAt.eq(message.next_attempt_at));
+    Ok(update(ctx, message.id, change).await? == 1)
 }
 
-async fn delivered(engine: &Engine, id: Uuid) -> Result<()> {
-    row::Entity::update_many()
+async fn delivered(ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    let change = row::Entity::update_many()
         .col_expr(row::Column::State, Expr::value(SENT))
         .col_expr(row::Column::SentAt, Expr::value(chrono::Utc::now()))
         .col_expr(row::Column::TextBody, Expr::value(""))
         .col_expr(row::Column::HtmlBody, Expr::value(""))
-        .col_expr(row::Column::LastError, Expr::value(Option::<String>::None))
-        .filter(row::Column::Id.eq(id))
-        .exec(engine.catalog())
-        .await?;
+        .col_expr(row::Column::LastError, Expr::value(Option::<String>::None));
+    update(ctx, id, change).await?;
     Ok(())
 }
 
-async fn failed(engine: &Engine, message: &row::Model, reason: &str) -> Result<()> {
-    let settings = engine.settings();
+async fn failed(ctx: &TenantCtx, message: &row::Model, reason: &str) -> Result<()> {
+    let settings = ctx.engine().settings();
     let attempts = message.attempts + 1;
     let give_up = attempts >= settings.mail_max_attempts as i32;
     let delay = settings
@@ -147,7 +224,7 @@ async fn failed(engine: &Engine, message: &row::Model, reason: &str) -> Result<(
         reason,
         "mail delivery failed"
     );
-    row::Entity::update_many()
+    let change = row::Entity::update_many()
         .col_expr(row::Column::Attempts, Expr::value(attempts))
         .col_expr(
             row::Column::State,
@@ -157,10 +234,8 @@ async fn failed(engine: &Engine, message: &row::Model, reason: &str) -> Result<(
             row::Column::NextAttemptAt,
             Expr::value(chrono::Utc::now() + chrono::Duration::seconds(delay as i64)),
         )
-        .col_expr(row::Column::LastError, Expr::value(reason.to_owned()))
-        .filter(row::Column::Id.eq(message.id))
-        .exec(engine.catalog())
-        .await?;
+        .col_expr(row::Column::LastError, Expr::value(reason.to_owned()));
+    update(ctx, message.id, change).await?;
     Ok(())
 }
 
@@ -179,19 +254,28 @@ pub struct MailView {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The most recent messages, newest first (all states).
+/// The most recent messages across the platform, newest first (all
+/// states): the console's development mailbox. It visits every tenant, so it
+/// is for deployments without SMTP, which are small.
 pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<MailView>> {
-    let rows = row::Entity::find()
-        .order_by_desc(row::Column::CreatedAt)
-        .order_by_desc(row::Column::Id)
-        .limit(limit)
-        .all(engine.catalog())
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MailView {
+    let mut all = Vec::new();
+    for tenant in crate::catalog::tenants::live_ids(engine).await? {
+        let Ok(ctx) = engine.ctx_for(tenant).await else {
+            continue;
+        };
+        let rows = ctx
+            .run(false, async |db| {
+                Ok(row::Entity::find()
+                    .order_by_desc(row::Column::CreatedAt)
+                    .order_by_desc(row::Column::Id)
+                    .limit(limit)
+                    .all(db)
+                    .await?)
+            })
+            .await?;
+        all.extend(rows.into_iter().map(|r| MailView {
             id: r.id,
-            tenant: r.tenant,
+            tenant: Some(tenant.uuid()),
             to: r.to_address,
             from_name: r.from_name,
             subject: r.subject,
@@ -200,6 +284,9 @@ pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<MailView>> {
             attempts: r.attempts,
             last_error: r.last_error,
             created_at: r.created_at,
-        })
-        .collect())
+        }));
+    }
+    all.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    all.truncate(limit as usize);
+    Ok(all)
 }

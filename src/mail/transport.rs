@@ -2,7 +2,7 @@
 //! queued row into a MIME message (HTML with a plain-text alternative).
 
 use crate::config::Settings;
-use crate::entities::catalog::mail_message;
+use crate::entities::tenant::mail_message;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;

@@ -405,9 +405,18 @@ impl Engine {
                 self.drop_tenant_database(database).await?
             }
             _ => {
-                let db = self.begin_at(tenant, true).await?;
-                delete_tenant_rows(&db).await?;
-                db.commit().await?;
+                // As the owner, bound to the tenant: the runtime role may not
+                // delete from the append-only audit log, and the binding keeps
+                // every delete inside this tenant's rows.
+                let txn = TransactionTrait::begin(self.owner().await?).await?;
+                txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)",
+                    [tenant.id.to_string().into()],
+                ))
+                .await?;
+                delete_tenant_rows(&txn).await?;
+                txn.commit().await?;
             }
         }
         Ok(())

@@ -57,6 +57,8 @@ pub struct FleetReport {
     /// Tenant units that were already current.
     pub current: usize,
     pub version: String,
+    /// Tenant rows moved out of the catalog into their placements.
+    pub legacy: super::LegacyReport,
 }
 
 /// One tenant unit to migrate.
@@ -134,11 +136,16 @@ pub async fn migrate_all<M: MigratorTrait>(
         rest = later;
         batch_size = batch_size.saturating_mul(2);
     }
+    // Every unit has the tenant-plane tables now: rows an older release kept
+    // in the catalog move into them.
+    let copied = super::legacy::copy_all(settings, &catalog).await;
     catalog.close().await?;
+    let legacy = copied?;
     Ok(FleetReport {
         migrated,
         current: current.len(),
         version,
+        legacy,
     })
 }
 

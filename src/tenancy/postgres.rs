@@ -16,12 +16,16 @@ pub(super) async fn current_role<C: ConnectionTrait>(conn: &C) -> Result<String,
 }
 
 /// Gives the runtime role exactly what the application needs on the tables
-/// the owner created in `public`: no TRUNCATE, no DDL, no ownership.
+/// the owner created in `public`: no TRUNCATE, no DDL, no ownership, and the
+/// audit logs append-only. In one transaction, so that the role never holds,
+/// even briefly, the broad grant before the narrowing revokes.
 pub(super) async fn grant_runtime_role(
     owner: &DatabaseConnection,
     runtime_role: &str,
 ) -> Result<(), DbErr> {
-    grant_schema(owner, "public", runtime_role).await
+    let txn = owner.begin().await?;
+    grant_schema(&txn, "public", runtime_role).await?;
+    txn.commit().await
 }
 
 /// A SQL string literal.
@@ -37,7 +41,8 @@ pub(super) fn quote_ident(name: &str) -> String {
 pub(super) const TEMPLATE_SCHEMA: &str = "tenant_template";
 
 /// Grants the runtime role what it needs in one schema. Bookkeeping tables
-/// (fences, migration history) are read-only to it.
+/// (fences, migration history) are read-only to it; audit logs (see
+/// [`super::audit::is_audit_log`]) are append-only: SELECT and INSERT.
 pub(super) async fn grant_schema<C: ConnectionTrait>(
     owner: &C,
     schema: &str,
@@ -55,6 +60,23 @@ pub(super) async fn grant_schema<C: ConnectionTrait>(
             statements.push(format!(
                 "REVOKE INSERT, UPDATE, DELETE ON {s}.{} FROM {role}",
                 quote_ident(table)
+            ));
+        }
+    }
+    let tables = owner
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = $1",
+            [schema.into()],
+        ))
+        .await?;
+    for row in tables {
+        let table: String = row.try_get("", "t")?;
+        if super::audit::is_audit_log(&table) {
+            // Also revokes any column-level UPDATE.
+            statements.push(format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER ON {s}.{} FROM {role}",
+                quote_ident(&table)
             ));
         }
     }

@@ -12,8 +12,10 @@ use tokio::sync::Mutex;
 /// A database transaction bound to exactly one tenant. It implements SeaORM's
 /// `ConnectionTrait`, so entities are queried with it as usual
 /// (`project::Entity::find().all(&db)`), and the placement's wall keeps every
-/// statement inside the tenant. Dropped without [`TenantDb::commit`], it rolls
-/// back.
+/// statement inside the tenant. Every statement passes the binding guard
+/// first (`tenancy::guard`): one that could change or end the binding
+/// (`set_config`, `SET`, `COMMIT`, `ATTACH`, …) is refused before it is sent.
+/// Dropped without [`TenantDb::commit`], it rolls back.
 pub struct TenantDb {
     // Declared first so it ends (rolls back) before the lease is returned.
     txn: Txn,
@@ -111,6 +113,13 @@ impl TenantDb {
         self.tenant_id
     }
 
+    /// Refuses, before it is sent, a statement that could change or drop the
+    /// tenant binding (see `tenancy::guard`). Nothing reaches the database,
+    /// so the transaction stays bound and usable.
+    fn guard(&self, sql: &str) -> Result<(), DbErr> {
+        super::guard::check(self.get_database_backend(), sql)
+    }
+
     /// Inserts a tenant-owned row, stamping the bound tenant on it.
     pub async fn insert<A>(&self, mut row: A) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
     where
@@ -174,6 +183,7 @@ impl ConnectionTrait for TenantDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.guard(&stmt.sql)?;
         match &self.txn {
             Txn::Sea(txn) => txn.execute_raw(stmt).await,
             Txn::Pg(txn) => {
@@ -188,6 +198,7 @@ impl ConnectionTrait for TenantDb {
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.guard(sql)?;
         match &self.txn {
             Txn::Sea(txn) => txn.execute_unprepared(sql).await,
             Txn::Pg(txn) => {
@@ -202,6 +213,7 @@ impl ConnectionTrait for TenantDb {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.guard(&stmt.sql)?;
         match &self.txn {
             Txn::Sea(txn) => txn.query_one_raw(stmt).await,
             Txn::Pg(txn) => {
@@ -216,6 +228,7 @@ impl ConnectionTrait for TenantDb {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.guard(&stmt.sql)?;
         match &self.txn {
             Txn::Sea(txn) => txn.query_all_raw(stmt).await,
             Txn::Pg(txn) => {

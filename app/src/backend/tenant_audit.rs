@@ -8,9 +8,8 @@ use tenantry::authz::Need;
 use tenantry::identity::impersonation;
 
 pub async fn list_tenant_audit() -> Result<Vec<AuditRow>, AppError> {
-    let engine = super::engine().await?;
     let (ctx, _) = member_as(Need::Admin).await?;
-    let entries = tenantry::catalog::audit::for_tenant(&engine, ctx.id(), 200)
+    let entries = tenantry::catalog::audit::for_tenant(&ctx, 200)
         .await
         .map_err(fail)?;
     Ok(entries

@@ -7,7 +7,7 @@ use crate::on_both_backends;
 use axum::http::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
-use tenantry::entities::catalog::api_key;
+use tenantry::entities::tenant::api_key;
 
 on_both_backends!(
     an_api_key_lists_its_tenants_projects_and_is_refused_on_another_host,
@@ -182,9 +182,9 @@ async fn revoked_and_expired_keys_stop_working_at_once(app: TestApp) {
     // An expired key: its expiry moved into the past.
     let secret = app.api_key("alpha", "member").await;
     let prefix = secret.rsplit_once('_').expect("prefix").0.to_owned();
-    let catalog = app.catalog_db().await;
+    let db = app.ctx("alpha").await.db().await.expect("db");
     let row = api_key::Entity::find()
-        .all(&catalog)
+        .all(&db)
         .await
         .expect("rows")
         .into_iter()
@@ -192,9 +192,10 @@ async fn revoked_and_expired_keys_stop_working_at_once(app: TestApp) {
         .expect("row");
     let mut active: api_key::ActiveModel = row.into();
     active.expires_at = sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
-    sea_orm::ActiveModelTrait::update(active, &catalog)
+    sea_orm::ActiveModelTrait::update(active, &db)
         .await
         .expect("expire");
+    db.commit().await.expect("commit");
     let mut expired = app.bearer_client("alpha.localhost", &secret);
     assert_eq!(
         expired.get("/api/v1/projects").await.status,
@@ -203,10 +204,11 @@ async fn revoked_and_expired_keys_stop_working_at_once(app: TestApp) {
 }
 
 async fn keys_are_kept_only_as_digests_and_never_listed_again(app: TestApp) {
-    app.tenant("alpha").await;
+    let ctx = app.tenant("alpha").await;
     let secret = app.api_key("alpha", "admin").await;
-    let catalog = app.catalog_db().await;
-    let rows = api_key::Entity::find().all(&catalog).await.expect("rows");
+    let db = ctx.read().await.expect("db");
+    let rows = api_key::Entity::find().all(&db).await.expect("rows");
+    db.commit().await.expect("commit");
     let row = format!("{:?}", rows);
     let secret_part = secret.rsplit_once('_').expect("secret").1;
     assert!(!row.contains(secret_part), "the secret is stored: {row}");
@@ -218,8 +220,8 @@ async fn keys_are_kept_only_as_digests_and_never_listed_again(app: TestApp) {
         "the prefix is shown: {}",
         list.text
     );
-    // The audit log names the key by prefix, never by secret.
-    let audit = tenantry::catalog::audit::recent(&app.engine, 20)
+    // The tenant's audit log names the key by prefix, never by secret.
+    let audit = tenantry::catalog::audit::for_tenant(&ctx, 20)
         .await
         .expect("audit");
     assert!(audit.iter().any(|e| e.action == "api_key.created"));
@@ -253,12 +255,13 @@ async fn key_requests_are_validated_and_members_cannot_create_keys(app: TestApp)
         .post_json("/api/v1/api-keys", json!({"name": "x", "role": "viewer"}))
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
-    let catalog = app.catalog_db().await;
+    let db = ctx.read().await.expect("db");
     assert!(api_key::Entity::find()
-        .all(&catalog)
+        .all(&db)
         .await
         .expect("rows")
         .is_empty());
+    db.commit().await.expect("commit");
 }
 
 async fn the_openapi_document_describes_every_route(app: TestApp) {

@@ -169,6 +169,15 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let projects = projects::list(&db).await.expect("projects");
     let tasks = tasks::list(&db, projects[0].id).await.expect("tasks");
     let members = members::list(&db).await.expect("members");
+    // Its usage.
+    let period = tenantry::billing::period::Period::containing(chrono::Utc::now());
+    let meters = app.engine.policy().await.expect("policy").meters.clone();
+    let usage = tenantry::billing::usage::summary(&meters, &db, period)
+        .await
+        .expect("usage");
+    let usage: Vec<_> = usage.iter().map(|m| (&m.key, m.total)).collect();
+    // Done with B's own transaction before the reads that open their own.
+    db.commit().await.expect("commit");
     let (tenant, branding) = tenantry::catalog::tenants::get(&app.engine, "bravo")
         .await
         .expect("tenant");
@@ -208,13 +217,7 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .collect();
     // Its plan and overrides (changed only by superadmins on the console).
     let overrides = app.ctx("bravo").await.tenant().overrides.clone();
-    // Its usage, invoices and standing.
-    let period = tenantry::billing::period::Period::containing(chrono::Utc::now());
-    let meters = app.engine.policy().await.expect("policy").meters.clone();
-    let usage = tenantry::billing::usage::summary(&meters, &db, period)
-        .await
-        .expect("usage");
-    let usage: Vec<_> = usage.iter().map(|m| (&m.key, m.total)).collect();
+    // Its invoices and standing.
     let invoices = tenantry::billing::invoices::list(&app.engine, v.ctx.id())
         .await
         .expect("invoices");

@@ -7,7 +7,7 @@ use crate::on_both_backends;
 use axum::http::{header, StatusCode};
 use sea_orm::EntityTrait;
 use serde_json::json;
-use tenantry::entities::catalog::impersonation;
+use tenantry::entities::tenant::impersonation;
 use tenantry::identity::members::{self, NewMember};
 use tenantry_app::server_fns::{
     Impersonate, ListTenantAudit, Logout, PageContext, SetSupportAccess,
@@ -83,17 +83,18 @@ async fn a_support_session_acts_as_the_member_is_audited_under_both_and_ends(app
         .all(|r| !r["action"].as_str().unwrap_or("").starts_with("tenant.")));
 
     // Past its time the session is simply signed out.
-    let catalog = app.catalog_db().await;
+    let db = app.ctx("alpha").await.db().await.expect("db");
     let row = impersonation::Entity::find()
-        .all(&catalog)
+        .all(&db)
         .await
         .expect("rows")
         .remove(0);
     let mut active: impersonation::ActiveModel = row.into();
     active.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::seconds(1));
-    sea_orm::ActiveModelTrait::update(active, &catalog)
+    sea_orm::ActiveModelTrait::update(active, &db)
         .await
         .expect("expire");
+    db.commit().await.expect("commit");
     assert_eq!(
         support.get("/api/v1/projects").await.status,
         StatusCode::UNAUTHORIZED

@@ -6,9 +6,9 @@ use crate::harness::{TestApp, PASSWORD};
 use crate::on_both_backends;
 use crate::smtp_sink::SmtpSink;
 use axum::http::StatusCode;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use tenantry::entities::catalog::{invitation, mail_message};
+use tenantry::entities::tenant::{invitation, mail_message};
 use tenantry::mail::outbox;
 use tenantry::mail::transport::Transport;
 use tenantry_app::server_fns::{
@@ -74,10 +74,9 @@ async fn an_invitation_is_mailed_in_the_tenants_brand_and_creates_the_account_on
     );
     assert!(raw.contains("http://alpha.localhost/invite/"), "{raw}");
     // Delivered bodies are not kept (they hold the link).
-    let rows = mail_message::Entity::find()
-        .all(&app.catalog_db().await)
-        .await
-        .expect("rows");
+    let db = app.ctx("alpha").await.read().await.expect("db");
+    let rows = mail_message::Entity::find().all(&db).await.expect("rows");
+    db.commit().await.expect("commit");
     assert!(rows
         .iter()
         .all(|m| m.state == "sent" && !m.text_body.contains(&token)));
@@ -175,27 +174,32 @@ async fn resending_replaces_the_link_and_revoked_or_expired_links_do_not_work(ap
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 
     // Expired: the link answers that it expired.
-    let catalog = app.catalog_db().await;
-    let row = invitation::Entity::find_by_id(uuid::Uuid::parse_str(&id).expect("uuid"))
-        .one(&catalog)
+    let alpha = app.ctx("alpha").await;
+    let db = alpha.db().await.expect("db");
+    let row = invitation::Entity::find()
+        .filter(invitation::Column::Id.eq(uuid::Uuid::parse_str(&id).expect("uuid")))
+        .one(&db)
         .await
         .expect("row")
         .expect("found");
     let mut active: invitation::ActiveModel = row.clone().into();
     active.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::minutes(1));
-    sea_orm::ActiveModelTrait::update(active, &catalog)
+    sea_orm::ActiveModelTrait::update(active, &db)
         .await
         .expect("expire");
+    db.commit().await.expect("commit");
     let res = anon
         .server_fn::<InvitationOffer>(&[("token", &fresh)])
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     assert!(res.text.contains("expired"), "{}", res.text);
+    let db = alpha.db().await.expect("db");
     let mut active: invitation::ActiveModel = row.into();
     active.expires_at = sea_orm::Set(chrono::Utc::now() + chrono::Duration::hours(1));
-    sea_orm::ActiveModelTrait::update(active, &catalog)
+    sea_orm::ActiveModelTrait::update(active, &db)
         .await
         .expect("renew");
+    db.commit().await.expect("commit");
 
     // Revoked: not found, and accepting creates nothing.
     let res = owner
@@ -309,14 +313,12 @@ async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
             ("mail_retry_base_secs", "0"),
         ])
         .await;
-    app.tenant("alpha").await;
+    let alpha = app.tenant("alpha").await;
     invite(&app, "alpha", "erin@example.com", "member").await;
-    let catalog = app.catalog_db().await;
     let state = || async {
-        let rows = mail_message::Entity::find()
-            .all(&catalog)
-            .await
-            .expect("rows");
+        let db = alpha.read().await.expect("db");
+        let rows = mail_message::Entity::find().all(&db).await.expect("rows");
+        db.commit().await.expect("commit");
         (
             rows[0].state.clone(),
             rows[0].attempts,

@@ -5,14 +5,13 @@
 
 use super::http;
 use crate::catalog::audit;
-use crate::entities::catalog::sso_config as row;
+use crate::entities::tenant::sso_config as row;
 use crate::error::{Error, Result};
 use crate::identity::{members, Actor, Email, Role};
 use crate::plans::registry;
 use crate::tenancy::TenantCtx;
 use crate::tls::seal::Sealer;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, Set, TransactionTrait};
+use sea_orm::{EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 
 /// The form an admin submits. An empty `client_secret` keeps the stored one.
@@ -95,7 +94,6 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
     };
     let found = discover(&issuer).await?;
     let model = row::ActiveModel {
-        tenant: Set(ctx.id().uuid()),
         issuer: Set(issuer),
         client_id: Set(client_id.to_owned()),
         client_secret_sealed: Set(sealed),
@@ -109,40 +107,16 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
         break_glass_email: Set(break_glass),
         updated_by: Set(actor.label.clone()),
         updated_at: Set(chrono::Utc::now()),
+        ..Default::default()
     };
-    let txn = ctx.engine().catalog().begin().await?;
-    row::Entity::insert(model)
-        .on_conflict(
-            OnConflict::column(row::Column::Tenant)
-                .update_columns([
-                    row::Column::Issuer,
-                    row::Column::ClientId,
-                    row::Column::ClientSecretSealed,
-                    row::Column::AuthorizationEndpoint,
-                    row::Column::TokenEndpoint,
-                    row::Column::JwksUri,
-                    row::Column::AllowedDomains,
-                    row::Column::JitProvisioning,
-                    row::Column::DefaultRole,
-                    row::Column::EnforceSso,
-                    row::Column::BreakGlassEmail,
-                    row::Column::UpdatedBy,
-                    row::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
     let detail = format!("issuer {}", input.issuer.trim());
-    audit::record_in(
-        &txn,
-        &actor.label,
-        "sso.configured",
-        Some(ctx.id()),
-        &detail,
-    )
+    // A tenant has one configuration: the new one replaces it.
+    ctx.run(true, async |db| {
+        row::Entity::delete_many().exec(db).await?;
+        db.insert(model).await?;
+        audit::record_tenant(db, &actor.label, "sso.configured", &detail).await
+    })
     .await?;
-    txn.commit().await?;
     view(ctx).await?.ok_or(Error::NotFound)
 }
 
@@ -152,20 +126,17 @@ pub async fn remove(ctx: &TenantCtx, actor: &Actor) -> Result<()> {
         crate::authz::Need::Admin,
         crate::authz::Principal::Member(actor.role),
     )?;
-    let txn = ctx.engine().catalog().begin().await?;
-    row::Entity::delete_by_id(ctx.id().uuid())
-        .exec(&txn)
-        .await?;
-    audit::record_in(&txn, &actor.label, "sso.removed", Some(ctx.id()), "").await?;
-    txn.commit().await?;
-    Ok(())
+    ctx.run(true, async |db| {
+        row::Entity::delete_many().exec(db).await?;
+        audit::record_tenant(db, &actor.label, "sso.removed", "").await
+    })
+    .await
 }
 
 /// The stored configuration of this tenant, if any.
 pub async fn load(ctx: &TenantCtx) -> Result<Option<row::Model>> {
-    Ok(row::Entity::find_by_id(ctx.id().uuid())
-        .one(ctx.engine().catalog())
-        .await?)
+    ctx.run(false, async |db| Ok(row::Entity::find().one(db).await?))
+        .await
 }
 
 pub async fn view(ctx: &TenantCtx) -> Result<Option<SsoView>> {

@@ -67,7 +67,7 @@ fn refused(why: &str) -> Error {
 
 fn client(
     ctx: &TenantCtx,
-    cfg: &crate::entities::catalog::sso_config::Model,
+    cfg: &crate::entities::tenant::sso_config::Model,
     origin: &str,
 ) -> Result<OidcClient> {
     let bad = |_| refused("the provider's endpoints are not valid URLs");
@@ -184,14 +184,17 @@ pub async fn finish(
     }
     let member = member_for(ctx, &cfg, email).await?;
     // The provider vouched for the address (it did not say otherwise).
-    crate::identity::verification::mark_verified(ctx, &member).await?;
+    ctx.run(true, async |db| {
+        crate::identity::verification::mark_verified(db, &member).await
+    })
+    .await?;
     Ok(member)
 }
 
 /// The member with this email, or a new one when provisioning is on.
 async fn member_for(
     ctx: &TenantCtx,
-    cfg: &crate::entities::catalog::sso_config::Model,
+    cfg: &crate::entities::tenant::sso_config::Model,
     email: Email,
 ) -> Result<Member> {
     let jit = cfg.jit_provisioning;

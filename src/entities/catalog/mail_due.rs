@@ -1,17 +1,15 @@
 use sea_orm::entity::prelude::*;
 
-/// An email verification link; once used, the proof the address is verified.
+/// Directory: a tenant with mail to send, from when. A hint for the delivery
+/// loop; the messages themselves are in the tenant's own outbox.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "email_verifications")]
+#[sea_orm(table_name = "mail_due")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub token_hash: String,
     pub tenant: Uuid,
-    pub user_id: Uuid,
-    pub email: String,
-    pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
-    pub used_at: Option<DateTimeUtc>,
+    pub due_at: DateTimeUtc,
+    /// When mail was last queued.
+    pub noted_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

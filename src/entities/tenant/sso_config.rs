@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "sso_configs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant: Uuid,
+    pub tenant_id: Uuid,
     pub issuer: String,
     pub client_id: String,
     /// Sealed with `secret_key`; never shown again.

@@ -1,16 +1,14 @@
 use sea_orm::entity::prelude::*;
 
-/// A single-use password reset link of one tenant user.
+/// Directory: the visible prefix of an API key and the tenant it belongs to.
+/// Holds no secret; the key itself is checked inside that tenant.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "password_resets")]
+#[sea_orm(table_name = "api_key_prefixes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub token_hash: String,
+    pub prefix: String,
     pub tenant: Uuid,
-    pub user_id: Uuid,
     pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
-    pub used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,21 +1,17 @@
 use sea_orm::entity::prelude::*;
 
-/// A superadmin's time-limited session as a tenant user, with its reason.
+/// A single-use password reset link of one tenant user.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "impersonations")]
+#[sea_orm(table_name = "password_resets")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub tenant: Uuid,
-    pub user_id: Uuid,
-    pub user_email: String,
-    pub admin_email: String,
-    pub reason: String,
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub token_hash: String,
+    pub user_id: Uuid,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
-    pub started_at: Option<DateTimeUtc>,
-    pub ended_at: Option<DateTimeUtc>,
+    pub used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

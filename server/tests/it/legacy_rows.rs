@@ -1,0 +1,358 @@
+//! Rows an older release kept in the catalog (API keys, links, SSO, support
+//! sessions, mail, the tenant's audit entries) move into each tenant's own
+//! placement in the fleet migration: nothing lost, nothing changed (counts
+//! and checksums per tenant and table), resumable after a failure.
+
+use crate::harness::{pg_admin_in, TestApp};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use std::collections::BTreeMap;
+use tenantry::tenancy::{fleet, Placement, TenantCtx};
+use tenantry_migrations::legacy::MOVED;
+use tenantry_migrations::TenantMigrator;
+
+type Census = BTreeMap<(String, String), (i64, String)>;
+
+/// Every tenant-plane column but the tenant's, with a sample value of its type.
+async fn sample_row(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    tenant: uuid::Uuid,
+    action: Option<&str>,
+) -> String {
+    let columns = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT column_name::text AS name, data_type::text AS ty FROM information_schema.columns
+             WHERE table_schema = 'tenantry_legacy' AND table_name = $1 ORDER BY ordinal_position",
+            [table.into()],
+        ))
+        .await
+        .expect("columns");
+    let (mut names, mut values) = (Vec::new(), Vec::new());
+    for c in columns {
+        let name: String = c.try_get("", "name").expect("name");
+        let ty: String = c.try_get("", "ty").expect("ty");
+        let value = match (name.as_str(), ty.as_str()) {
+            ("tenant", _) => format!("'{tenant}'::uuid"),
+            ("action", _) => format!("'{}'", action.unwrap_or("x")),
+            (_, "uuid") => "gen_random_uuid()".into(),
+            (_, "text") => "'legacy ' || gen_random_uuid()".into(),
+            (_, "timestamp with time zone") => "now() - random() * interval '30 days'".into(),
+            (_, "boolean") => "random() < 0.5".into(),
+            (_, "integer" | "bigint") => "(random() * 1000)::int".into(),
+            (_, other) => panic!("{table}.{name}: no sample for {other}"),
+        };
+        names.push(name);
+        values.push(value);
+    }
+    format!(
+        "INSERT INTO tenantry_legacy.{table} ({}) VALUES ({})",
+        names.join(", "),
+        values.join(", ")
+    )
+}
+
+/// Count and checksum of each moved table's rows of `tenant`, read as the
+/// set-aside rows would land (`tenant` named `tenant_id`).
+async fn legacy_census(owner: &impl ConnectionTrait, tenants: &[&TenantCtx]) -> Census {
+    let mut census = Census::new();
+    for ctx in tenants {
+        for table in MOVED {
+            let row = owner
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!(
+                        "SELECT count(*) AS n, coalesce(md5(string_agg(j::text, ',' ORDER BY j::text)), '') AS h
+                         FROM (SELECT to_jsonb(l) - 'tenant' || jsonb_build_object('tenant_id', l.tenant) AS j
+                               FROM tenantry_legacy.{table} l WHERE l.tenant = '{}') s",
+                        ctx.id().uuid()
+                    ),
+                ))
+                .await
+                .expect("census")
+                .expect("row");
+            census.insert(
+                (ctx.tenant().slug.to_string(), (*table).to_owned()),
+                (row.try_get("", "n").unwrap(), row.try_get("", "h").unwrap()),
+            );
+        }
+    }
+    census
+}
+
+/// The same figures, read in each tenant's own bound transaction.
+async fn plane_census(tenants: &[&TenantCtx]) -> Census {
+    let mut census = Census::new();
+    for ctx in tenants {
+        let db = ctx.read().await.expect("db");
+        for table in MOVED {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!(
+                        "SELECT count(*) AS n, coalesce(md5(string_agg(j::text, ',' ORDER BY j::text)), '') AS h
+                         FROM (SELECT to_jsonb(t) AS j FROM {table} t) s"
+                    ),
+                ))
+                .await
+                .expect("census")
+                .expect("row");
+            census.insert(
+                (ctx.tenant().slug.to_string(), (*table).to_owned()),
+                (row.try_get("", "n").unwrap(), row.try_get("", "h").unwrap()),
+            );
+        }
+        db.commit().await.expect("commit");
+    }
+    census
+}
+
+async fn audit_entries(ctx: &TenantCtx) -> i64 {
+    let db = ctx.read().await.expect("db");
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'api_key.created'",
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    row.try_get("", "n").expect("n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_populated_fleet_moves_its_catalog_rows_into_every_placement_and_resumes_after_a_failure()
+{
+    let app =
+        TestApp::postgres_placed(&[Placement::Pool, Placement::Schema, Placement::Database]).await;
+    let pooled = app.tenant("pooled").await;
+    let schemed = app.tenant("schemed").await;
+    let databased = app.tenant("databased").await;
+    let fleet_tenants = [&pooled, &schemed, &databased];
+    let catalog = app.pg_database.clone().expect("postgres");
+    let owner = Database::connect(crate::harness::pg_url("tenantry_owner", &catalog))
+        .await
+        .expect("owner");
+
+    // The state an older release left: the catalog's tables, set aside by
+    // catalog m0014, holding rows of every tenant.
+    owner
+        .execute_unprepared("CREATE SCHEMA tenantry_legacy")
+        .await
+        .expect("schema");
+    for table in MOVED {
+        owner
+            .execute_unprepared(&format!(
+                "CREATE TABLE tenantry_legacy.{table} AS SELECT * FROM public.{table} WHERE false;
+                 ALTER TABLE tenantry_legacy.{table} RENAME COLUMN tenant_id TO tenant"
+            ))
+            .await
+            .expect("legacy table");
+    }
+    owner
+        .execute_unprepared(
+            "CREATE TABLE tenantry_legacy.copied (tenant uuid NOT NULL PRIMARY KEY)",
+        )
+        .await
+        .expect("copied");
+    for ctx in fleet_tenants {
+        for table in MOVED {
+            // One configuration per tenant; several rows elsewhere.
+            let rows = if *table == "sso_configs" { 1 } else { 3 };
+            for _ in 0..rows {
+                let sql = sample_row(&owner, table, ctx.id().uuid(), None).await;
+                owner.execute_unprepared(&sql).await.expect("legacy row");
+            }
+        }
+        // Two audit entries its admins read, one they do not.
+        for action in ["api_key.created", "api_key.created", "tenant.created"] {
+            owner
+                .execute_unprepared(&format!(
+                    "INSERT INTO platform_audit (id, at, actor, action, tenant, detail)
+                     VALUES (gen_random_uuid(), now(), 'legacy', '{action}', '{}', 'd')",
+                    ctx.id().uuid()
+                ))
+                .await
+                .expect("audit");
+        }
+    }
+    let before = legacy_census(&owner, &fleet_tenants).await;
+    assert!(before.values().all(|(n, _)| *n >= 1), "{before:?}");
+
+    // The database tenant's unit is broken: the run fails there, names it,
+    // and the tenants copied before it stay copied.
+    let unit = databased.tenant().location.clone().expect("database");
+    pg_admin_in(&unit, "ALTER TABLE api_keys RENAME TO api_keys_away").await;
+    let options = fleet::FleetOptions {
+        concurrency: 2,
+        canary: 1,
+    };
+    let failed = fleet::migrate_all::<TenantMigrator>(&app.settings, &options, &fleet::Quiet)
+        .await
+        .expect_err("the broken unit fails the run");
+    let message = format!("{failed:?}");
+    assert!(message.contains("databased"), "names the tenant: {message}");
+    let legacy_left = owner
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'tenantry_legacy'",
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(
+        legacy_left, 1,
+        "nothing is dropped before every tenant is copied"
+    );
+
+    pg_admin_in(&unit, "ALTER TABLE api_keys_away RENAME TO api_keys").await;
+    let report = fleet::migrate_all::<TenantMigrator>(&app.settings, &options, &fleet::Quiet)
+        .await
+        .expect("the second run completes");
+    assert!(report.legacy.tenants >= 1, "{report:?}");
+
+    let after = plane_census(&fleet_tenants).await;
+    assert_eq!(
+        before, after,
+        "every row arrived unchanged in its tenant's placement"
+    );
+    for ctx in fleet_tenants {
+        assert_eq!(audit_entries(ctx).await, 2, "{}", ctx.tenant().slug);
+    }
+    let gone = owner
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'tenantry_legacy'",
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(
+        gone, 0,
+        "the set-aside rows are dropped once every tenant has them"
+    );
+    // A third run has nothing to do.
+    let again = fleet::migrate_all::<TenantMigrator>(&app.settings, &options, &fleet::Quiet)
+        .await
+        .expect("third run");
+    assert_eq!(again.legacy.tenants, 0);
+    assert_eq!(plane_census(&fleet_tenants).await, after);
+    let _ = owner.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_the_catalog_rows_move_into_each_tenants_file() {
+    let app = TestApp::sqlite().await;
+    let alpha = app.tenant("alpha").await;
+    let bravo = app.tenant("bravo").await;
+    // Real rows, made by the application in each tenant's file...
+    for slug in ["alpha", "bravo"] {
+        app.api_key(slug, "member").await;
+        app.api_key(slug, "viewer").await;
+    }
+    // ...then put back where an older release kept them: the catalog file.
+    let catalog = Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        app.settings.data_dir.join("catalog.db").display()
+    ))
+    .await
+    .expect("catalog");
+    let mut expected = BTreeMap::new();
+    for (i, ctx) in [&alpha, &bravo].into_iter().enumerate() {
+        let file = app
+            .settings
+            .tenant_files_dir()
+            .join(format!("{}.db", ctx.id()));
+        catalog
+            .execute_unprepared(&format!("ATTACH DATABASE '{}' AS t{i}", file.display()))
+            .await
+            .expect("attach");
+        for table in MOVED {
+            if i == 0 {
+                catalog
+                    .execute_unprepared(&format!(
+                        "CREATE TABLE legacy_{table} AS SELECT * FROM t0.{table} WHERE 0;
+                         ALTER TABLE legacy_{table} RENAME COLUMN tenant_id TO tenant"
+                    ))
+                    .await
+                    .expect("legacy table");
+            }
+            catalog
+                .execute_unprepared(&format!(
+                    "INSERT INTO legacy_{table} SELECT * FROM t{i}.{table}; DELETE FROM t{i}.{table}"
+                ))
+                .await
+                .expect("set aside");
+        }
+        let keys = catalog
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT count(*) AS n, group_concat(prefix || secret_hash, ',') AS h
+                 FROM (SELECT prefix, secret_hash FROM legacy_api_keys ORDER BY prefix)",
+            ))
+            .await
+            .expect("q")
+            .expect("row");
+        expected.insert(i, keys.try_get::<i64>("", "n").expect("n"));
+        catalog
+            .execute_unprepared(&format!("DETACH DATABASE t{i}"))
+            .await
+            .expect("detach");
+    }
+    catalog
+        .execute_unprepared("CREATE TABLE legacy_copied (tenant uuid NOT NULL PRIMARY KEY)")
+        .await
+        .expect("copied");
+    assert_eq!(expected[&1], 4, "both tenants' keys set aside");
+    let keys_of = |ctx: &TenantCtx| {
+        let ctx = ctx.clone();
+        async move {
+            let db = ctx.read().await.expect("db");
+            let n = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT count(*) AS n FROM api_keys",
+                ))
+                .await
+                .expect("q")
+                .expect("row")
+                .try_get::<i64>("", "n")
+                .expect("n");
+            db.commit().await.expect("commit");
+            n
+        }
+    };
+    assert_eq!(keys_of(&alpha).await, 0);
+
+    let report = fleet::migrate_all::<TenantMigrator>(
+        &app.settings,
+        &fleet::FleetOptions::from_settings(&app.settings),
+        &fleet::Quiet,
+    )
+    .await
+    .expect("migrate");
+    assert_eq!(report.legacy.tenants, 2, "{report:?}");
+    assert_eq!(keys_of(&alpha).await, 2);
+    assert_eq!(keys_of(&bravo).await, 2);
+    // The keys work again: they are the same rows.
+    let listed = tenantry::identity::api_keys::list(&alpha)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 2);
+    let left = catalog
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'legacy_%'",
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(left, 0, "set-aside tables dropped");
+    let _ = catalog.close().await;
+}

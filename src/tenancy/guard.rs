@@ -1,0 +1,959 @@
+//! The last check before a [`TenantDb`](super::TenantDb) statement leaves the
+//! process: a statement that could change, reset or drop the tenant binding
+//! is refused here, before it is sent, so the transaction stays bound and
+//! usable (nothing reached the database, so nothing was aborted).
+//!
+//! The binding is transaction-local state (`app.tenant_id`, `search_path`,
+//! `transaction_read_only`, set by `public.tenantry_enter`); row-level
+//! security and the schema wall trust it. What is refused, and why:
+//!
+//! - **Statement kinds, by an allow-list (fail closed).** Each statement
+//!   (the text between `;`s, after any opening parentheses) must begin with
+//!   `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `WITH`, `VALUES`, `TABLE`,
+//!   `MERGE`, `TRUNCATE` (still privilege-checked by the database) or, on
+//!   SQLite, `REPLACE`. Two more are let through: `SET CONSTRAINTS …`
+//!   (deferring constraint checks touches no setting) and `PRAGMA` with one
+//!   of a few read-only pragma names ([`READ_ONLY_PRAGMAS`]). Everything
+//!   else is refused, in particular:
+//!   every other `SET …` (`SET LOCAL`, `SET SESSION`, `SET ROLE`,
+//!   `SET SESSION AUTHORIZATION`, `SET TRANSACTION` too: after the binding's
+//!   first query it can do nothing useful), `RESET`, `DISCARD`;
+//!   transaction control (`BEGIN`, `START`, `COMMIT`, `END`, `ROLLBACK`,
+//!   `ABORT`, `SAVEPOINT`, `RELEASE`, `PREPARE TRANSACTION`): ending the
+//!   transaction ends the binding, and the statements after it would run
+//!   unbound; `DO` and `CREATE …` (a PL/pgSQL block or function can call
+//!   `set_config` out of sight, and a temporary table would shadow a tenant
+//!   table for whoever uses the pooled connection next); `ATTACH` and
+//!   `DETACH` (another tenant's SQLite file); `VACUUM`, `COPY`, `LISTEN`,
+//!   `EXPLAIN`, DDL and the rest, which application code has no use for.
+//! - **Names, wherever they stand** (unquoted, quoted, schema-qualified, any
+//!   case): `set_config` (`current_setting` is fine: it only reads),
+//!   `tenantry_enter` (re-binds to another tenant), `pg_settings` (an
+//!   `UPDATE` of that view is a session-wide `SET`), the built-ins that run
+//!   SQL given as text, where a literal could hide any of the above
+//!   (`query_to_xml` and its kin, `ts_stat`, `ts_rewrite`), and SQLite's
+//!   `load_extension`.
+//! - **`INTO` other than after `INSERT`/`MERGE`/`REPLACE`** (and SQLite's
+//!   `INSERT OR … INTO`): `SELECT … INTO` creates a table, possibly a
+//!   temporary one that outlives the transaction on the pooled connection.
+//! - **Unicode-escaped identifiers** (`U&"…"`, Postgres), which can spell any
+//!   name, and **NUL bytes**.
+//!
+//! This is not a SQL parser. It tokenizes just enough to know what is code:
+//! it skips string literals (`'…'`, Postgres `E'…'` with backslash escapes
+//! and its continuation across a newline, dollar-quoted `$tag$…$tag$`),
+//! quoted identifiers (`"…"`; on SQLite also `` `…` `` and `[…]`), comments
+//! (`--` to the end of the line; `/* */`, nested on Postgres) and SQLite's
+//! `$name(…)` variables, each exactly as the database's own lexer does:
+//! where the two disagreed, text the database runs could pass here as a
+//! literal. Text this lexer cannot place the way the database does is text
+//! the database refuses to parse, and on Postgres a multi-statement query is
+//! parsed whole before any of it runs. Plain `'…'` literals are read with
+//! `standard_conforming_strings` on, the default since PostgreSQL 9.1 (and it
+//! cannot be changed from here: `SET` is refused).
+
+use sea_orm::{DbBackend, DbErr};
+use std::borrow::Cow;
+
+/// Refuses `sql` if it could change or drop the tenant binding, with a
+/// `DbErr::Custom` that names the reason.
+pub(super) fn check(backend: DbBackend, sql: &str) -> Result<(), DbErr> {
+    let dialect = match backend {
+        DbBackend::Postgres => Dialect::Postgres,
+        DbBackend::Sqlite => Dialect::Sqlite,
+        _ => return Err(refused("run on this database backend".into())),
+    };
+    inspect(dialect, sql).map_err(refused)
+}
+
+fn refused(reason: String) -> DbErr {
+    DbErr::Custom(format!("tenantry: a tenant transaction cannot {reason}"))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+/// Statement kinds that run as they are.
+const ALLOWED_STATEMENTS: &[&str] = &[
+    "select", "insert", "update", "delete", "with", "values", "table", "merge", "truncate",
+    "replace",
+];
+
+/// Statements that would end the transaction, and with it the binding.
+const TRANSACTION_CONTROL: &[&str] = &[
+    "begin",
+    "start",
+    "commit",
+    "end",
+    "rollback",
+    "abort",
+    "savepoint",
+    "release",
+];
+
+/// SQLite pragmas that only report (on the main database: a schema-qualified
+/// pragma is refused).
+const READ_ONLY_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "foreign_key_check",
+];
+
+/// Names refused wherever they appear, with the reason.
+const REFUSED_NAMES: &[(&str, &str)] = &[
+    ("set_config", "change its binding"),
+    ("tenantry_enter", "change its binding"),
+    ("pg_settings", "change its binding"),
+    ("query_to_xml", "run SQL text"),
+    ("query_to_xmlschema", "run SQL text"),
+    ("query_to_xml_and_xmlschema", "run SQL text"),
+    ("cursor_to_xml", "run SQL text"),
+    ("cursor_to_xmlschema", "run SQL text"),
+    ("ts_stat", "run SQL text"),
+    ("ts_rewrite", "run SQL text"),
+    ("load_extension", "load extensions"),
+];
+
+/// The words `INTO` may follow: `INSERT INTO`, `MERGE INTO`, `REPLACE INTO`
+/// and SQLite's `INSERT OR {ABORT|FAIL|IGNORE|REPLACE|ROLLBACK} INTO`.
+const INTO_AFTER: &[&str] = &[
+    "insert", "merge", "replace", "abort", "fail", "ignore", "rollback",
+];
+
+/// Checks every statement of `sql`; the reason of the first refusal.
+fn inspect(dialect: Dialect, sql: &str) -> Result<(), String> {
+    if sql.as_bytes().contains(&0) {
+        return Err("run SQL containing a NUL byte".into());
+    }
+    let mut lexer = Lexer {
+        sql: sql.as_bytes(),
+        pos: 0,
+        dialect,
+    };
+    let mut statement = Vec::new();
+    while let Some(token) = lexer.next_token()? {
+        if token == Token::Semicolon {
+            check_statement(&statement)?;
+            statement.clear();
+        } else {
+            statement.push(token);
+        }
+    }
+    check_statement(&statement)
+}
+
+/// One statement's tokens (comments and whitespace left out): its kind
+/// first, then the names in it.
+fn check_statement(tokens: &[Token]) -> Result<(), String> {
+    check_kind(tokens)?;
+    for (i, token) in tokens.iter().enumerate() {
+        let name: &[u8] = match token {
+            Token::Word(word) => word,
+            Token::Quoted(name) => name,
+            _ => continue,
+        };
+        if let Some((refused, reason)) = REFUSED_NAMES
+            .iter()
+            .find(|(refused, _)| name.eq_ignore_ascii_case(refused.as_bytes()))
+        {
+            return Err(format!("{reason} ({refused})"));
+        }
+        if matches!(token, Token::Word(_)) && name.eq_ignore_ascii_case(b"into") {
+            let after = i.checked_sub(1).and_then(|p| tokens.get(p));
+            if !matches!(after, Some(Token::Word(w)) if is_one_of(w, INTO_AFTER)) {
+                return Err("create tables (SELECT … INTO)".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The statement's kind, from its first words (past opening parentheses).
+fn check_kind(tokens: &[Token]) -> Result<(), String> {
+    let mut head = tokens.iter().skip_while(|t| **t == Token::OpenParen);
+    let Some(first) = head.next() else {
+        return Ok(()); // an empty statement
+    };
+    let Token::Word(keyword) = first else {
+        return Err("run a statement that does not begin with a keyword".into());
+    };
+    let upper = String::from_utf8_lossy(keyword).to_ascii_uppercase();
+    if is_one_of(keyword, ALLOWED_STATEMENTS) {
+        Ok(())
+    } else if keyword.eq_ignore_ascii_case(b"set") {
+        match is_word(head.next(), "constraints") {
+            true => Ok(()),
+            false => Err("change its binding (SET)".into()),
+        }
+    } else if is_one_of(keyword, &["reset", "discard"]) {
+        Err(format!("change its binding ({upper})"))
+    } else if is_one_of(keyword, TRANSACTION_CONTROL)
+        || (keyword.eq_ignore_ascii_case(b"prepare") && is_word(head.next(), "transaction"))
+    {
+        Err(format!("end its transaction ({upper})"))
+    } else if is_one_of(keyword, &["attach", "detach"]) {
+        Err(format!("reach another database ({upper})"))
+    } else if keyword.eq_ignore_ascii_case(b"pragma") {
+        match (head.next(), head.next()) {
+            (Some(Token::Word(name)), next)
+                if is_one_of(name, READ_ONLY_PRAGMAS) && next != Some(&Token::Dot) =>
+            {
+                Ok(())
+            }
+            _ => Err("run PRAGMA statements other than read-only ones".into()),
+        }
+    } else {
+        Err(format!("run {upper} statements"))
+    }
+}
+
+/// Whether `token` is the unquoted word `word`, in any case.
+fn is_word(token: Option<&Token>, word: &str) -> bool {
+    matches!(token, Some(Token::Word(w)) if w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+fn is_one_of(word: &[u8], list: &[&str]) -> bool {
+    list.iter().any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Token<'a> {
+    /// An unquoted identifier or keyword.
+    Word(&'a [u8]),
+    /// A quoted identifier, unescaped.
+    Quoted(Cow<'a, [u8]>),
+    Semicolon,
+    OpenParen,
+    Dot,
+    /// Anything else: literals, numbers, parameters, operators.
+    Other,
+}
+
+struct Lexer<'a> {
+    sql: &'a [u8],
+    pos: usize,
+    dialect: Dialect,
+}
+
+/// Bytes of unquoted identifiers, on both databases (all of UTF-8's
+/// multi-byte sequences count as letters).
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn is_ident_char(c: u8) -> bool {
+    is_ident_start(c) || c.is_ascii_digit() || c == b'$'
+}
+
+impl<'a> Lexer<'a> {
+    fn at(&self, ahead: usize) -> Option<u8> {
+        self.sql.get(self.pos + ahead).copied()
+    }
+
+    fn postgres(&self) -> bool {
+        self.dialect == Dialect::Postgres
+    }
+
+    /// The next token, past whitespace and comments; `None` at the end.
+    fn next_token(&mut self) -> Result<Option<Token<'a>>, String> {
+        while let Some(c) = self.at(0) {
+            match (c, self.at(1)) {
+                (b'-', Some(b'-')) => self.line_comment(),
+                (b'/', Some(b'*')) => self.block_comment(),
+                (b' ' | b'\t'..=b'\r', _) => self.pos += 1,
+                _ => return self.token(c).map(Some),
+            }
+        }
+        Ok(None)
+    }
+
+    fn token(&mut self, c: u8) -> Result<Token<'a>, String> {
+        let sqlite = !self.postgres();
+        let token = match c {
+            b';' | b'(' | b'.' => {
+                self.pos += 1;
+                match c {
+                    b';' => Token::Semicolon,
+                    b'(' => Token::OpenParen,
+                    _ => Token::Dot,
+                }
+            }
+            b'\'' => {
+                self.string();
+                Token::Other
+            }
+            b'"' => Token::Quoted(self.quoted(b'"')),
+            b'`' if sqlite => Token::Quoted(self.quoted(b'`')),
+            b'[' if sqlite => Token::Quoted(self.bracketed()),
+            b'$' if !sqlite => {
+                self.dollar();
+                Token::Other
+            }
+            b'$' | b'@' | b':' | b'#' if sqlite => {
+                self.sqlite_variable();
+                Token::Other
+            }
+            b'0'..=b'9' => {
+                self.number();
+                Token::Other
+            }
+            c if is_ident_start(c) => return self.word(),
+            _ => {
+                self.pos += 1;
+                Token::Other
+            }
+        };
+        Ok(token)
+    }
+
+    /// `--` to the end of the line: `\n`, or also `\r` on Postgres.
+    fn line_comment(&mut self) {
+        self.pos += 2;
+        while let Some(c) = self.at(0) {
+            if c == b'\n' || (c == b'\r' && self.postgres()) {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// `/* … */`: nested on Postgres, to the first `*/` on SQLite.
+    fn block_comment(&mut self) {
+        self.pos += 2;
+        let mut depth = 1;
+        while let Some(c) = self.at(0) {
+            match (c, self.at(1)) {
+                (b'/', Some(b'*')) if self.postgres() => {
+                    depth += 1;
+                    self.pos += 2;
+                }
+                (b'*', Some(b'/')) => {
+                    self.pos += 2;
+                    depth -= 1;
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// A `'…'` literal, `''` standing for a quote.
+    fn string(&mut self) {
+        self.pos += 1;
+        while let Some(c) = self.at(0) {
+            self.pos += 1;
+            if c == b'\'' {
+                if self.at(0) != Some(b'\'') {
+                    return;
+                }
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// A Postgres `E'…'` literal (the position is at its quote): a backslash
+    /// escapes the next byte, and a quote followed by whitespace holding a
+    /// newline and another quote continues the literal, still with escapes.
+    fn escape_string(&mut self) {
+        self.pos += 1;
+        while let Some(c) = self.at(0) {
+            self.pos += 1;
+            match c {
+                b'\\' => self.pos = (self.pos + 1).min(self.sql.len()),
+                b'\'' if self.at(0) == Some(b'\'') => self.pos += 1,
+                b'\'' => match self.continuation() {
+                    Some(next_quote) => self.pos = next_quote + 1,
+                    None => return,
+                },
+                _ => {}
+            }
+        }
+    }
+
+    /// Where a string literal continues after its closing quote: past spaces
+    /// and `--` comments that include a line break, the position of the next
+    /// quote.
+    fn continuation(&self) -> Option<usize> {
+        let mut i = self.pos;
+        let mut newline = false;
+        loop {
+            match self.sql.get(i) {
+                Some(b'\n' | b'\r') => newline = true,
+                Some(b' ' | b'\t' | 0x0b | 0x0c) => {}
+                Some(b'-') if self.sql.get(i + 1) == Some(&b'-') => {
+                    while !matches!(self.sql.get(i + 1), None | Some(b'\n' | b'\r')) {
+                        i += 1;
+                    }
+                }
+                Some(b'\'') if newline => return Some(i),
+                _ => return None,
+            }
+            i += 1;
+        }
+    }
+
+    /// A quoted identifier, its doubled delimiters undone.
+    fn quoted(&mut self, delim: u8) -> Cow<'a, [u8]> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut end = self.sql.len();
+        let mut doubled = false;
+        while let Some(c) = self.at(0) {
+            self.pos += 1;
+            if c == delim {
+                if self.at(0) != Some(delim) {
+                    end = self.pos - 1;
+                    break;
+                }
+                doubled = true;
+                self.pos += 1;
+            }
+        }
+        let raw = &self.sql[start..end];
+        if !doubled {
+            return Cow::Borrowed(raw);
+        }
+        // Every delimiter left inside is the first of a pair.
+        let mut name = Vec::with_capacity(raw.len());
+        let mut bytes = raw.iter();
+        while let Some(&c) = bytes.next() {
+            name.push(c);
+            if c == delim {
+                bytes.next();
+            }
+        }
+        Cow::Owned(name)
+    }
+
+    /// A SQLite `[…]` identifier (no escapes: it ends at the first `]`).
+    fn bracketed(&mut self) -> Cow<'a, [u8]> {
+        self.pos += 1;
+        let start = self.pos;
+        let end = self.sql[start..]
+            .iter()
+            .position(|&c| c == b']')
+            .map_or(self.sql.len(), |n| start + n);
+        self.pos = (end + 1).min(self.sql.len());
+        Cow::Borrowed(&self.sql[start..end])
+    }
+
+    /// Postgres `$`: a parameter (`$1`), a dollar-quoted literal
+    /// (`$tag$…$tag$`, the tag optional), or a lone `$`.
+    fn dollar(&mut self) {
+        let start = self.pos;
+        let mut i = start + 1;
+        if self.sql.get(i).is_some_and(u8::is_ascii_digit) {
+            while self.sql.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            self.pos = i;
+            return;
+        }
+        if self.sql.get(i).is_some_and(|&c| is_ident_start(c)) {
+            while self
+                .sql
+                .get(i)
+                .is_some_and(|&c| is_ident_char(c) && c != b'$')
+            {
+                i += 1;
+            }
+        }
+        if self.sql.get(i) != Some(&b'$') {
+            self.pos = start + 1;
+            return;
+        }
+        let delim = &self.sql[start..=i];
+        let body = i + 1;
+        self.pos = self.sql[body..]
+            .windows(delim.len())
+            .position(|w| w == delim)
+            .map_or(self.sql.len(), |n| body + n + delim.len());
+    }
+
+    /// A SQLite variable (`$name`, `@name`, `:name`, `#name`), as SQLite
+    /// reads it: `::` may join parts, and a `(` after the name runs to the
+    /// next `)` or whitespace, whatever lies between (a Tcl array index).
+    fn sqlite_variable(&mut self) {
+        let mut i = self.pos + 1;
+        let mut letters = 0;
+        while let Some(&c) = self.sql.get(i) {
+            if is_ident_char(c) {
+                letters += 1;
+                i += 1;
+            } else if c == b'(' && letters > 0 {
+                i += 1;
+                while self
+                    .sql
+                    .get(i)
+                    .is_some_and(|&c| !matches!(c, b' ' | b'\t'..=b'\r' | b')'))
+                {
+                    i += 1;
+                }
+                if self.sql.get(i) == Some(&b')') {
+                    i += 1;
+                }
+                break;
+            } else if c == b':' && self.sql.get(i + 1) == Some(&b':') {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        self.pos = i;
+    }
+
+    /// A number. SQLite takes every identifier byte after it into the
+    /// (then illegal) token; Postgres stops after digits, dots and an
+    /// exponent, so `1e'…'` reads there as `1` then an `E'…'` literal.
+    fn number(&mut self) {
+        if !self.postgres() {
+            while self.at(0).is_some_and(|c| is_ident_char(c) || c == b'.') {
+                self.pos += 1;
+            }
+            return;
+        }
+        while self.at(0).is_some_and(|c| c.is_ascii_digit() || c == b'.') {
+            self.pos += 1;
+        }
+        if matches!(self.at(0), Some(b'e' | b'E')) {
+            let digits_at = match self.at(1) {
+                Some(b'+' | b'-') => 2,
+                _ => 1,
+            };
+            if self.at(digits_at).is_some_and(|c| c.is_ascii_digit()) {
+                self.pos += digits_at;
+                while self.at(0).is_some_and(|c| c.is_ascii_digit()) {
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    /// An unquoted word, or on Postgres the `E` of an `E'…'` literal or the
+    /// `U` of a refused `U&"…"` identifier.
+    fn word(&mut self) -> Result<Token<'a>, String> {
+        let start = self.pos;
+        while self.at(0).is_some_and(is_ident_char) {
+            self.pos += 1;
+        }
+        let word = &self.sql[start..self.pos];
+        if self.postgres() && word.len() == 1 {
+            if word.eq_ignore_ascii_case(b"e") && self.at(0) == Some(b'\'') {
+                self.escape_string();
+                return Ok(Token::Other);
+            }
+            if word.eq_ignore_ascii_case(b"u")
+                && self.at(0) == Some(b'&')
+                && self.at(1) == Some(b'"')
+            {
+                return Err("use U&\"…\" identifiers".into());
+            }
+        }
+        Ok(Token::Word(word))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Dialect::{Postgres, Sqlite};
+
+    #[track_caller]
+    fn allowed(dialect: Dialect, sql: &str) {
+        if let Err(reason) = inspect(dialect, sql) {
+            panic!("{dialect:?} refused {sql:?}: {reason}");
+        }
+    }
+
+    /// Refused, with a reason that contains `reason`.
+    #[track_caller]
+    fn refused(dialect: Dialect, sql: &str, reason: &str) {
+        match inspect(dialect, sql) {
+            Ok(()) => panic!("{dialect:?} allowed {sql:?}"),
+            Err(got) => assert!(got.contains(reason), "{sql:?}: {got:?} lacks {reason:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn refused_on_both(sql: &str, reason: &str) {
+        refused(Postgres, sql, reason);
+        refused(Sqlite, sql, reason);
+    }
+
+    #[track_caller]
+    fn allowed_on_both(sql: &str) {
+        allowed(Postgres, sql);
+        allowed(Sqlite, sql);
+    }
+
+    #[test]
+    fn the_error_names_the_reason() {
+        let err = check(
+            DbBackend::Postgres,
+            "SELECT set_config('app.tenant_id', 'x', true)",
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(&err, DbErr::Custom(m) if m == "tenantry: a tenant transaction cannot change its binding (set_config)"),
+            "{err:?}"
+        );
+        assert!(check(DbBackend::Sqlite, "SELECT 1").is_ok());
+        assert!(check(DbBackend::MySql, "SELECT 1").is_err());
+    }
+
+    #[test]
+    fn set_config_is_refused_however_it_is_called() {
+        for sql in [
+            "SELECT set_config('app.tenant_id', 'b', true)",
+            "select SET_CONFIG('search_path', 'x', false)",
+            "SELECT pg_catalog.set_config('app.tenant_id', 'b', true)",
+            "SELECT \"set_config\"('app.tenant_id', 'b', true)",
+            "SELECT pg_catalog . \"set_config\" ('a', 'b', true)",
+            "SELECT set_config /* hidden? */ ('a', 'b', true)",
+            "SELECT set_config--\n('a', 'b', true)",
+            "SELECT x FROM t WHERE set_config('a', x, true) IS NOT NULL",
+            "WITH s AS (SELECT set_config('a', 'b', true)) SELECT * FROM s",
+        ] {
+            refused_on_both(sql, "change its binding (set_config)");
+        }
+        allowed_on_both("SELECT current_setting('app.tenant_id', true) AS t");
+        allowed_on_both("SELECT set_configuration FROM t");
+    }
+
+    #[test]
+    fn rebinding_and_settings_updates_are_refused() {
+        refused(
+            Postgres,
+            "SELECT public.tenantry_enter('00000000-0000-0000-0000-000000000000'::uuid, 'public', true)",
+            "change its binding (tenantry_enter)",
+        );
+        refused(
+            Postgres,
+            "UPDATE pg_settings SET setting = 'b' WHERE name = 'app.tenant_id'",
+            "change its binding (pg_settings)",
+        );
+        refused(
+            Postgres,
+            "UPDATE pg_catalog.\"pg_settings\" SET setting = 'x' WHERE name = 'search_path'",
+            "pg_settings",
+        );
+    }
+
+    #[test]
+    fn set_reset_and_discard_are_refused() {
+        for sql in [
+            "SET LOCAL app.tenant_id = 'b'",
+            "SET app.tenant_id TO 'b'",
+            "SET SESSION app.tenant_id = 'b'",
+            "SET search_path = public",
+            "SET LOCAL search_path TO tenant_b",
+            "SET ROLE tenantry_owner",
+            "SET SESSION AUTHORIZATION tenantry_owner",
+            "SET row_security = off",
+            "SET transaction_read_only = off",
+            "SET default_transaction_read_only = off",
+            "SET TRANSACTION READ WRITE",
+            "SET TIME ZONE 'UTC'",
+        ] {
+            refused_on_both(sql, "change its binding (SET)");
+        }
+        refused_on_both("RESET app.tenant_id", "change its binding (RESET)");
+        refused_on_both("RESET ALL", "RESET");
+        refused_on_both("RESET ROLE", "RESET");
+        refused_on_both("DISCARD ALL", "change its binding (DISCARD)");
+    }
+
+    #[test]
+    fn set_constraints_is_allowed() {
+        allowed_on_both("SET CONSTRAINTS ALL DEFERRED");
+        allowed_on_both("set constraints tasks_project_fk immediate");
+        allowed_on_both("SET /* deferred */ CONSTRAINTS ALL DEFERRED");
+        refused_on_both("SET \"constraints\" = 1", "SET");
+    }
+
+    #[test]
+    fn transaction_control_is_refused() {
+        for (sql, keyword) in [
+            ("BEGIN", "BEGIN"),
+            ("START TRANSACTION", "START"),
+            ("COMMIT", "COMMIT"),
+            ("END", "END"),
+            ("ROLLBACK", "ROLLBACK"),
+            ("ABORT", "ABORT"),
+            ("SAVEPOINT s", "SAVEPOINT"),
+            ("RELEASE SAVEPOINT s", "RELEASE"),
+            ("ROLLBACK TO SAVEPOINT s", "ROLLBACK"),
+            ("PREPARE TRANSACTION 'x'", "PREPARE"),
+            ("COMMIT PREPARED 'x'", "COMMIT"),
+            ("commit; SELECT count(*) FROM users", "COMMIT"),
+        ] {
+            refused_on_both(sql, &format!("end its transaction ({keyword})"));
+        }
+        refused(Postgres, "PREPARE p AS SELECT 1", "PREPARE");
+    }
+
+    #[test]
+    fn code_that_could_bind_out_of_sight_is_refused() {
+        refused(
+            Postgres,
+            "DO $$ BEGIN PERFORM 1; END $$",
+            "run DO statements",
+        );
+        refused(
+            Postgres,
+            "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT 1'",
+            "CREATE",
+        );
+        refused_on_both(
+            "CREATE TEMP TABLE projects (id int)",
+            "run CREATE statements",
+        );
+        refused(
+            Postgres,
+            "SELECT * INTO TEMP projects FROM projects",
+            "SELECT … INTO",
+        );
+        refused(
+            Postgres,
+            "WITH p AS (SELECT 1 AS id) SELECT id INTO UNLOGGED t FROM p",
+            "SELECT … INTO",
+        );
+        refused(
+            Postgres,
+            "SELECT query_to_xml('SELECT set_config(''app.tenant_id'', ''b'', true)', true, true, '')",
+            "run SQL text (query_to_xml)",
+        );
+        refused(Postgres, "SELECT * FROM ts_stat('SELECT 1')", "ts_stat");
+        refused(
+            Postgres,
+            "SELECT U&\"\\0073et_config\"('a', 'b', true)",
+            "U&",
+        );
+        refused_on_both("SELECT 1\0; SET x = 1", "NUL");
+        for sql in [
+            "EXPLAIN ANALYZE SELECT 1",
+            "LISTEN tenantry",
+            "COPY projects TO STDOUT",
+            "VACUUM",
+        ] {
+            refused_on_both(sql, "statements");
+        }
+        refused_on_both("'text' ; SELECT 1", "does not begin with a keyword");
+    }
+
+    #[test]
+    fn sqlite_cannot_reach_other_files_or_write_pragmas() {
+        refused(
+            Sqlite,
+            "ATTACH DATABASE '/data/tenants/b.db' AS b",
+            "reach another database (ATTACH)",
+        );
+        refused(Sqlite, "attach '/data/tenants/b.db' as b", "ATTACH");
+        refused(Sqlite, "DETACH DATABASE b", "DETACH");
+        refused(Sqlite, "VACUUM INTO '/tmp/copy.db'", "VACUUM");
+        refused(Sqlite, "SELECT load_extension('x')", "load extensions");
+        for sql in [
+            "PRAGMA journal_mode = DELETE",
+            "PRAGMA query_only = 0",
+            "pragma writable_schema = on",
+            "PRAGMA main.table_info(projects)",
+            "PRAGMA \"table_info\"(projects)",
+            "PRAGMA",
+        ] {
+            refused(Sqlite, sql, "PRAGMA");
+        }
+        allowed(Sqlite, "PRAGMA table_info(projects)");
+        allowed(Sqlite, "pragma INDEX_LIST('projects')");
+        allowed(
+            Sqlite,
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p",
+        );
+    }
+
+    #[test]
+    fn case_and_comments_do_not_hide_a_statement() {
+        refused_on_both("SeT lOcAl App.Tenant_Id = 'b'", "SET");
+        refused_on_both("/* a comment */ SET search_path = x", "SET");
+        refused_on_both("-- a comment\nSET search_path = x", "SET");
+        refused_on_both("/**/SET search_path = x", "SET");
+        refused_on_both("(SET search_path = x)", "SET");
+        refused(Postgres, "-- a comment\rSET search_path = x", "SET");
+        refused_on_both("SELECT 1 /* ; */; /* x */ reset/**/all", "RESET");
+        // Nested on Postgres: the whole text is one comment there...
+        allowed(
+            Postgres,
+            "/* outer /* inner */ SET search_path = x */ SELECT 1",
+        );
+        // ...but SQLite ends the comment at the first `*/`.
+        refused(
+            Sqlite,
+            "/* outer /* inner */ SET search_path = x */ SELECT 1",
+            "SET",
+        );
+        // A quote inside a comment opens nothing.
+        refused_on_both("SELECT 1 /* ' */; SET x = 1; --'", "SET");
+        refused_on_both("SELECT 1 -- '\n; SET x = 1; --'", "SET");
+        // SQLite ends `--` comments at `\n` only: here the `'` is code.
+        refused(
+            Sqlite,
+            "SELECT 1 -- \r ' \n; ATTACH 'x' AS b; --'",
+            "ATTACH",
+        );
+        allowed(Postgres, "SELECT 1 -- \r ' \n; ATTACH 'x' AS b; --'");
+    }
+
+    #[test]
+    fn a_second_statement_is_checked_too() {
+        refused_on_both("SELECT 1; SET search_path = x", "SET");
+        refused_on_both("SELECT 1;COMMIT", "COMMIT");
+        refused_on_both(
+            "INSERT INTO t (a) VALUES (1); select set_config('a', 'b', true)",
+            "set_config",
+        );
+        refused(Sqlite, "SELECT 1; ATTACH DATABASE 'b.db' AS b", "ATTACH");
+        allowed_on_both("SELECT 1; SELECT 2;");
+        allowed_on_both("");
+        allowed_on_both(" ; ;\n-- only a comment");
+    }
+
+    #[test]
+    fn literals_may_hold_anything() {
+        for sql in [
+            "SELECT 'set_config(' AS s",
+            "SELECT 'SET search_path = x; COMMIT' AS s",
+            "SELECT 'it''s; SET search_path = x' AS s",
+            "INSERT INTO notes (body) VALUES ('x; ATTACH DATABASE ''y'' AS z; --')",
+            "SELECT 1 AS \"SET search_path; COMMIT\"",
+            "SELECT 1 AS \"a\"\"; SET x = 1; --\"",
+            "SELECT 'a' -- ;SET x\n AS s",
+            "UPDATE t SET note = '/* ; SET x = 1' WHERE id = 1",
+        ] {
+            allowed_on_both(sql);
+        }
+        // An identifier quoted with doubled quotes still names set_config.
+        refused_on_both("SELECT \"set_config\"", "set_config");
+        allowed_on_both("SELECT \"set\"\"config\" FROM t");
+        allowed(
+            Sqlite,
+            "SELECT [SET search_path; COMMIT], `a``; SET x` FROM t",
+        );
+        allowed(Sqlite, "SELECT 1 AS [set_confi]");
+        refused(Sqlite, "SELECT 1 AS [set_config]", "set_config");
+    }
+
+    #[test]
+    fn postgres_escape_strings_end_where_postgres_ends_them() {
+        allowed(Postgres, "SELECT E'it\\'s; SET search_path = x' AS s");
+        // E'\\' is one backslash: the SET after it is code.
+        refused(Postgres, "SELECT E'\\\\'; SET search_path = x; --'", "SET");
+        refused(Postgres, "SELECT e'\\''; SET search_path = x; --'", "SET");
+        // Continued across a line break, the literal still has escapes.
+        refused(
+            Postgres,
+            "SELECT E'a'\n'\\' ' ; SET search_path = x; --'",
+            "SET",
+        );
+        refused(
+            Postgres,
+            "SELECT E'a' -- note\n '\\' ' ; SET search_path = x; --'",
+            "SET",
+        );
+        allowed(Postgres, "SELECT E'a'\n'\\'; SET search_path = x' AS s");
+        // Not continued on the same line (that is two tokens, an error).
+        refused(Postgres, "SELECT E'a' '\\' ; SET x = 1; --'", "SET");
+        // Only a lone E prefixes; `type'…'` is a plain literal.
+        refused(Postgres, "SELECT fe'\\'; SET x = 1; --'", "SET");
+        allowed(Postgres, "SELECT 1e'\\'; SET x = 1; --'");
+        // SQLite has no escape strings.
+        refused(Sqlite, "SELECT E'it\\'s; SET search_path = x' AS s", "SET");
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_are_literals() {
+        allowed(Postgres, "SELECT $$ SET search_path = x; COMMIT $$ AS s");
+        allowed(Postgres, "SELECT $fn$ set_config('a', 'b', true) $fn$ AS s");
+        allowed(Postgres, "SELECT $a$ $b$ ; SET x = 1 $b$ $a$ AS s");
+        allowed(Postgres, "SELECT $a$ x$a$ AS s");
+        refused(Postgres, "SELECT $a$ x $a$; SET x = 1", "SET");
+        // `$1` is a parameter, not a quote.
+        allowed(Postgres, "SELECT $1, $2 FROM t WHERE a = $1");
+        refused(Postgres, "SELECT $1; SET x = 1; $1", "SET");
+        // Inside an identifier `$` is a letter: no quote starts.
+        refused(Postgres, "SELECT a$b$; SET x = 1; --$b$", "SET");
+        // After a number it does start one (as it does for Postgres).
+        refused(Postgres, "SELECT 1$a$ ' $a$; SET x = 1; --'", "SET");
+        // SQLite has no dollar quotes.
+        refused(Sqlite, "SELECT $$; ATTACH 'b.db' AS b; --$$", "ATTACH");
+    }
+
+    #[test]
+    fn sqlite_variables_and_brackets_are_read_as_sqlite_reads_them() {
+        // `$a(…)` runs to `)`, swallowing the quote: the ATTACH is code.
+        refused(
+            Sqlite,
+            "SELECT $a(') ; ATTACH DATABASE 'b.db' AS b; --'",
+            "ATTACH",
+        );
+        refused(
+            Sqlite,
+            "SELECT 1 AS [$a$]; ATTACH 'b.db' AS b; SELECT 1 AS [$a$]",
+            "ATTACH",
+        );
+        refused(
+            Sqlite,
+            "SELECT 1 AS [a'] ; ATTACH 'b.db' AS b; --'",
+            "ATTACH",
+        );
+        allowed(Sqlite, "SELECT :name, @other, ?1, $x::y FROM t");
+    }
+
+    #[test]
+    fn ordinary_statements_pass() {
+        for sql in [
+            "SELECT \"projects\".\"id\", \"projects\".\"name\" FROM \"projects\" WHERE \"projects\".\"tenant_id\" = $1 LIMIT $2",
+            "INSERT INTO \"projects\" (\"tenant_id\", \"id\", \"name\") VALUES ($1, $2, $3) RETURNING \"id\"",
+            "INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
+            "INSERT INTO t (a) VALUES (1) ON CONFLICT DO NOTHING",
+            "UPDATE \"projects\" SET \"name\" = $1 WHERE \"projects\".\"id\" = $2",
+            "DELETE FROM \"tasks\" WHERE \"tasks\".\"project_id\" = $1",
+            "WITH moved AS (DELETE FROM a RETURNING *) INSERT INTO b SELECT * FROM moved",
+            "(SELECT 1) UNION (SELECT 2)",
+            "VALUES (1), (2)",
+            "SELECT count(*) AS n FROM users",
+            "SELECT COUNT(*) AS n FROM users",
+            "DELETE FROM projects",
+            "SELECT * FROM projects ORDER BY 1, 2",
+            "SELECT p.id, COUNT(t.id) AS task_count, COALESCE(SUM(CASE WHEN t.done THEN 1 ELSE 0 END), 0) AS done_count FROM projects p LEFT JOIN tasks t ON t.project_id = p.id GROUP BY p.id",
+            "SELECT CAST(SUM(quantity) AS BIGINT) AS total FROM usage_events WHERE meter = $1 AND at >= $2",
+            "SELECT coalesce(current_setting('app.tenant_id', true), '') AS t",
+            "SELECT 1.5e-3, .5, 0x1F FROM t",
+            "SELECT name FROM users WHERE email LIKE '%@%' AND note <> ''",
+            "SELECT a::text || ' ' || b FROM t",
+            "SELECT ARRAY[1, 2][1]",
+            "select * from t for update",
+        ] {
+            allowed_on_both(sql);
+        }
+        allowed(Postgres, "TABLE projects");
+        allowed(Postgres, "TRUNCATE projects");
+        allowed(
+            Postgres,
+            "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a WHEN NOT MATCHED THEN INSERT (id, a) VALUES (s.id, s.a)",
+        );
+        allowed(Postgres, "SELECT ée, \"é\" FROM t");
+        allowed(Sqlite, "INSERT OR REPLACE INTO t (a) VALUES (1)");
+        allowed(Sqlite, "INSERT OR IGNORE INTO t (a) VALUES (1)");
+        allowed(Sqlite, "REPLACE INTO t (a) VALUES (1)");
+        allowed(Sqlite, "SELECT x'00ff', X'AB' FROM t");
+    }
+}
