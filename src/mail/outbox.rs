@@ -286,7 +286,7 @@ pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<MailView>> {
             created_at: r.created_at,
         }));
     }
-    all.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    all.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
     all.truncate(limit as usize);
     Ok(all)
 }

@@ -73,7 +73,10 @@ async fn legacy_census(owner: &impl ConnectionTrait, tenants: &[&TenantCtx]) -> 
                 .expect("row");
             census.insert(
                 (ctx.tenant().slug.to_string(), (*table).to_owned()),
-                (row.try_get("", "n").unwrap(), row.try_get("", "h").unwrap()),
+                (
+                    row.try_get("", "n").expect("n"),
+                    row.try_get("", "h").expect("h"),
+                ),
             );
         }
     }
@@ -99,7 +102,10 @@ async fn plane_census(tenants: &[&TenantCtx]) -> Census {
                 .expect("row");
             census.insert(
                 (ctx.tenant().slug.to_string(), (*table).to_owned()),
-                (row.try_get("", "n").unwrap(), row.try_get("", "h").unwrap()),
+                (
+                    row.try_get("", "n").expect("n"),
+                    row.try_get("", "h").expect("h"),
+                ),
             );
         }
         db.commit().await.expect("commit");
