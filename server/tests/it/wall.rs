@@ -337,3 +337,47 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
     let own = database.read().await.expect("db");
     assert_eq!(count(&own, "SELECT count(*) AS n FROM api_keys").await, 1);
 }
+
+/// SQLite: the catalog file holds no tenant-plane table and nothing keyed by
+/// `tenant_id`; what it keys by `tenant` is on the pending list.
+#[tokio::test]
+async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
+    let app = TestApp::sqlite().await;
+    app.tenant("alpha").await;
+    let catalog = Database::connect(format!(
+        "sqlite://{}?mode=ro",
+        app.settings.data_dir.join("catalog.db").display()
+    ))
+    .await
+    .expect("catalog");
+    let rows = catalog
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT m.name AS name, p.name AS col FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND p.name IN ('tenant_id', 'tenant')",
+        ))
+        .await
+        .expect("tables");
+    assert!(!rows.is_empty(), "the catalog keys some tables by tenant");
+    for row in rows {
+        let name: String = row.try_get("", "name").expect("name");
+        let col: String = row.try_get("", "col").expect("col");
+        assert_eq!(col, "tenant", "{name} is keyed by tenant_id in the catalog");
+        assert!(
+            PENDING_WALL.contains(&name.as_str()),
+            "{name} is a tenant-keyed catalog table not on PENDING_WALL"
+        );
+    }
+    for table in tenantry_migrations::TENANT_TABLES {
+        let found = catalog
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+                [(*table).into()],
+            ))
+            .await
+            .expect("lookup");
+        assert!(found.is_empty(), "tenant-plane table {table} is in the catalog file");
+    }
+    let _ = catalog.close().await;
+}
