@@ -377,7 +377,10 @@ async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
             ))
             .await
             .expect("lookup");
-        assert!(found.is_empty(), "tenant-plane table {table} is in the catalog file");
+        assert!(
+            found.is_empty(),
+            "tenant-plane table {table} is in the catalog file"
+        );
     }
     let _ = catalog.close().await;
 }
