@@ -6,12 +6,12 @@
 //! tenant's admins only, removed when it expires. See `docs/exports.md`.
 
 use crate::catalog::audit;
-use crate::entities::catalog::tenant_export;
+use crate::catalog::directory::{self, Queue};
+use crate::entities::tenant::tenant_export;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantId, TenantRecord};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId, TenantRecord};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -79,35 +79,50 @@ fn archive_path(engine: &Engine, tenant: TenantId, id: uuid::Uuid) -> PathBuf {
     tenant_dir(engine, tenant).join(format!("{id}.tar"))
 }
 
+/// Runs `work` in one read-write transaction of the tenant. Not refused for
+/// a suspended tenant: a superadmin may export one (before offboarding).
+async fn write<T, F>(ctx: &TenantCtx, work: F) -> Result<T>
+where
+    F: AsyncFnOnce(&TenantDb) -> Result<T>,
+{
+    let db = ctx.db().await?;
+    let out = work(&db).await?;
+    db.commit().await?;
+    Ok(out)
+}
+
 /// Queues an export and starts producing it in the background. One at a
 /// time per tenant.
 pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Result<ExportView> {
-    let busy = tenant_export::Entity::find()
-        .filter(tenant_export::Column::Tenant.eq(tenant.id.uuid()))
-        .filter(tenant_export::Column::State.is_in([QUEUED, RUNNING]))
-        .one(engine.catalog())
-        .await?;
-    if busy.is_some() {
-        return Err(Error::conflict(
-            "export",
-            "an export is already being produced; wait for it to finish",
-        ));
-    }
-    let row = tenant_export::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        tenant: Set(tenant.id.uuid()),
-        state: Set(QUEUED.into()),
-        requested_by: Set(actor.to_owned()),
-        rows_total: Set(0),
-        rows_done: Set(0),
-        size_bytes: Set(None),
-        sha256: Set(None),
-        error: Set(None),
-        created_at: Set(chrono::Utc::now()),
-        finished_at: Set(None),
-        expires_at: Set(None),
-    }
-    .insert(engine.catalog())
+    let ctx = engine.ctx(tenant.clone());
+    let row = write(&ctx, async |db| {
+        let busy = tenant_export::Entity::find()
+            .filter(tenant_export::Column::State.is_in([QUEUED, RUNNING]))
+            .one(db)
+            .await?;
+        if busy.is_some() {
+            return Err(Error::conflict(
+                "export",
+                "an export is already being produced; wait for it to finish",
+            ));
+        }
+        Ok(db
+            .insert(tenant_export::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                state: Set(QUEUED.into()),
+                requested_by: Set(actor.to_owned()),
+                rows_total: Set(0),
+                rows_done: Set(0),
+                size_bytes: Set(None),
+                sha256: Set(None),
+                error: Set(None),
+                created_at: Set(chrono::Utc::now()),
+                finished_at: Set(None),
+                expires_at: Set(None),
+                ..Default::default()
+            })
+            .await?)
+    })
     .await?;
     audit::record(
         engine,
@@ -117,25 +132,37 @@ pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Res
         "",
     )
     .await?;
-    let (engine, record, id) = (engine.clone(), tenant.clone(), row.id);
+    let id = row.id;
     tokio::spawn(async move {
-        if let Err(e) = produce(&engine, &record, id).await {
-            tracing::error!(tenant_id = %record.id, export = %id, error = ?e, "export failed");
-            let _ = finish_failed(&engine, id).await;
+        if let Err(e) = produce(&ctx, id).await {
+            tracing::error!(tenant_id = %ctx.id(), export = %id, error = ?e, "export failed");
+            let _ = finish_failed(&ctx, id).await;
         }
     });
     Ok(view(row))
 }
 
 pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<ExportView>> {
-    Ok(tenant_export::Entity::find()
-        .filter(tenant_export::Column::Tenant.eq(tenant.id.uuid()))
-        .order_by_desc(tenant_export::Column::CreatedAt)
-        .limit(20)
-        .all(engine.catalog())
-        .await?
+    let ctx = engine.ctx(tenant.clone());
+    let rows = ctx
+        .run(false, async |db| {
+            Ok(tenant_export::Entity::find()
+                .order_by_desc(tenant_export::Column::CreatedAt)
+                .limit(20)
+                .all(db)
+                .await?)
+        })
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(view)
+        .map(|row| {
+            let live = progress::of(row.id);
+            let mut view = view(row);
+            if let Some((total, done)) = live.filter(|_| view.state == RUNNING) {
+                (view.rows_total, view.rows_done) = (total, done);
+            }
+            view
+        })
         .collect())
 }
 
@@ -146,10 +173,16 @@ pub async fn archive(
     tenant: &TenantRecord,
     id: uuid::Uuid,
 ) -> Result<(PathBuf, String)> {
-    let row = tenant_export::Entity::find_by_id(id)
-        .one(engine.catalog())
+    let ctx = engine.ctx(tenant.clone());
+    let row = ctx
+        .run(false, async |db| {
+            Ok(tenant_export::Entity::find()
+                .filter(tenant_export::Column::Id.eq(id))
+                .one(db)
+                .await?)
+        })
         .await?
-        .filter(|row| row.tenant == tenant.id.uuid() && row.state == DONE)
+        .filter(|row| row.state == DONE)
         .filter(|row| row.expires_at.is_some_and(|at| at > chrono::Utc::now()))
         .ok_or(Error::NotFound)?;
     let name = format!(
@@ -160,38 +193,66 @@ pub async fn archive(
     Ok((archive_path(engine, tenant.id, row.id), name))
 }
 
-async fn set_progress(
-    engine: &Engine,
-    id: uuid::Uuid,
-    state: &str,
-    total: i64,
-    done: i64,
-) -> Result<()> {
-    tenant_export::Entity::update_many()
-        .col_expr(tenant_export::Column::State, state.into())
-        .col_expr(tenant_export::Column::RowsTotal, total.into())
-        .col_expr(tenant_export::Column::RowsDone, done.into())
-        .filter(tenant_export::Column::Id.eq(id))
-        .exec(engine.catalog())
-        .await?;
-    Ok(())
+async fn set_state(ctx: &TenantCtx, id: uuid::Uuid, state: &str, total: i64) -> Result<()> {
+    write(ctx, async |db| {
+        tenant_export::Entity::update_many()
+            .col_expr(tenant_export::Column::State, state.into())
+            .col_expr(tenant_export::Column::RowsTotal, total.into())
+            .filter(tenant_export::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
-async fn finish_failed(engine: &Engine, id: uuid::Uuid) -> Result<()> {
-    tenant_export::Entity::update_many()
-        .col_expr(tenant_export::Column::State, FAILED.into())
-        .col_expr(
-            tenant_export::Column::Error,
-            Some("the export could not be produced; please try again").into(),
-        )
-        .col_expr(
-            tenant_export::Column::FinishedAt,
-            Some(chrono::Utc::now()).into(),
-        )
-        .filter(tenant_export::Column::Id.eq(id))
-        .exec(engine.catalog())
-        .await?;
-    Ok(())
+async fn finish_failed(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
+    progress::done(id);
+    write(ctx, async |db| {
+        tenant_export::Entity::update_many()
+            .col_expr(tenant_export::Column::State, FAILED.into())
+            .col_expr(
+                tenant_export::Column::Error,
+                Some("the export could not be produced; please try again").into(),
+            )
+            .col_expr(
+                tenant_export::Column::FinishedAt,
+                Some(chrono::Utc::now()).into(),
+            )
+            .filter(tenant_export::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Rows read so far by the exports this process is producing. The read runs
+/// in one transaction of the tenant (a consistent snapshot), and an embedded
+/// tenant's file has a single connection, so progress is kept here while it
+/// runs and written to the export's row when it ends.
+mod progress {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+
+    static RUNNING: LazyLock<Mutex<HashMap<uuid::Uuid, (i64, i64)>>> =
+        LazyLock::new(Default::default);
+
+    pub(super) fn set(id: uuid::Uuid, total: i64, done: i64) {
+        if let Ok(mut map) = RUNNING.lock() {
+            map.insert(id, (total, done));
+        }
+    }
+
+    pub(super) fn of(id: uuid::Uuid) -> Option<(i64, i64)> {
+        RUNNING.lock().ok().and_then(|map| map.get(&id).copied())
+    }
+
+    pub(super) fn done(id: uuid::Uuid) {
+        if let Ok(mut map) = RUNNING.lock() {
+            map.remove(&id);
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -205,15 +266,16 @@ struct TableEntry {
 /// Reads every tenant-plane table in the tenant's own read transaction and
 /// writes the archive (first to a temporary name, so a half-written archive
 /// is never served).
-async fn produce(engine: &Engine, tenant: &TenantRecord, id: uuid::Uuid) -> Result<()> {
+async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
+    let (engine, tenant) = (ctx.engine(), ctx.tenant());
     let counts = engine.tenant_plane_rows(tenant).await?;
     let total: i64 = counts
         .iter()
         .map(|(_, n)| i64::try_from(*n).unwrap_or(0))
         .sum();
-    set_progress(engine, id, RUNNING, total, 0).await?;
+    set_state(ctx, id, RUNNING, total).await?;
+    progress::set(id, total, 0);
 
-    let ctx = engine.ctx(tenant.clone());
     let db = ctx.read().await?;
     let backend = sea_orm::ConnectionTrait::get_database_backend(&db);
     let mut archive = tar::Builder::new(Vec::new());
@@ -243,7 +305,7 @@ async fn produce(engine: &Engine, tenant: &TenantRecord, id: uuid::Uuid) -> Resu
             sha256: hex::encode(Sha256::digest(body.as_bytes())),
         });
         done += i64::try_from(rows.len()).unwrap_or(0);
-        set_progress(engine, id, RUNNING, total.max(done), done).await?;
+        progress::set(id, total.max(done), done);
     }
     db.commit().await?;
     // The tenant's stored files (logo, favicon), from its own prefix.
@@ -283,19 +345,31 @@ async fn produce(engine: &Engine, tenant: &TenantRecord, id: uuid::Uuid) -> Resu
 
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::hours(i64::from(engine.settings().export_ttl_hours));
-    let row = tenant_export::Entity::find_by_id(id)
-        .one(engine.catalog())
-        .await?
-        .ok_or(Error::NotFound)?;
-    let mut active = row.into_active_model();
-    active.state = Set(DONE.into());
-    active.rows_done = Set(done);
-    active.rows_total = Set(done);
-    active.size_bytes = Set(Some(i64::try_from(bytes.len()).unwrap_or(i64::MAX)));
-    active.sha256 = Set(Some(hex::encode(Sha256::digest(&bytes))));
-    active.finished_at = Set(Some(now));
-    active.expires_at = Set(Some(now + ttl));
-    active.update(engine.catalog()).await?;
+    // Noted before the row says done, so an archive never outlives its
+    // expiry unseen (a pass that finds nothing due looks again later).
+    directory::work_due_now(engine, Queue::Exports, tenant.id).await?;
+    write(ctx, async |db| {
+        tenant_export::Entity::update_many()
+            .col_expr(tenant_export::Column::State, DONE.into())
+            .col_expr(tenant_export::Column::RowsDone, done.into())
+            .col_expr(tenant_export::Column::RowsTotal, done.into())
+            .col_expr(
+                tenant_export::Column::SizeBytes,
+                Some(i64::try_from(bytes.len()).unwrap_or(i64::MAX)).into(),
+            )
+            .col_expr(
+                tenant_export::Column::Sha256,
+                Some(hex::encode(Sha256::digest(&bytes))).into(),
+            )
+            .col_expr(tenant_export::Column::FinishedAt, Some(now).into())
+            .col_expr(tenant_export::Column::ExpiresAt, Some(now + ttl).into())
+            .filter(tenant_export::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    progress::done(id);
     Ok(())
 }
 
@@ -311,25 +385,60 @@ fn append(archive: &mut tar::Builder<Vec<u8>>, name: &str, body: &[u8]) -> Resul
     Ok(())
 }
 
-/// Deletes the archives of expired exports; returns how many.
+/// Deletes the archives of expired exports, visiting the tenants the
+/// directory notes; returns how many.
 pub async fn expire_due(engine: &Engine) -> Result<usize> {
-    let expired = tenant_export::Entity::find()
-        .filter(tenant_export::Column::State.eq(DONE))
-        .filter(tenant_export::Column::ExpiresAt.lte(chrono::Utc::now()))
-        .all(engine.catalog())
+    let now = chrono::Utc::now();
+    let mut expired = 0;
+    for (tenant, noted) in directory::tenants_with_work_due(engine, Queue::Exports, now, 50).await?
+    {
+        let ctx = match engine.ctx_for(tenant).await {
+            Ok(ctx) => ctx,
+            Err(Error::NotFound) => continue, // purged: its entry went with it
+            Err(e) => return Err(e),
+        };
+        let (count, next) = expire_tenant(&ctx, now).await?;
+        expired += count;
+        directory::rescheduled(engine, Queue::Exports, tenant, noted, next).await?;
+    }
+    Ok(expired)
+}
+
+/// One tenant's expired archives; how many, and when the next one expires.
+async fn expire_tenant(
+    ctx: &TenantCtx,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(usize, Option<chrono::DateTime<chrono::Utc>>)> {
+    let finished = ctx
+        .run(false, async |db| {
+            Ok(tenant_export::Entity::find()
+                .filter(tenant_export::Column::State.eq(DONE))
+                .all(db)
+                .await?)
+        })
         .await?;
+    let (expired, kept): (Vec<_>, Vec<_>) = finished
+        .into_iter()
+        .partition(|row| row.expires_at.is_some_and(|at| at <= now));
     for row in &expired {
-        let path = archive_path(engine, TenantId::from_uuid(row.tenant), row.id);
+        let path = archive_path(ctx.engine(), ctx.id(), row.id);
         match tokio::fs::remove_file(&path).await {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(anyhow::Error::from(e).into()),
         }
-        tenant_export::Entity::update_many()
-            .col_expr(tenant_export::Column::State, EXPIRED.into())
-            .filter(tenant_export::Column::Id.eq(row.id))
-            .exec(engine.catalog())
-            .await?;
     }
-    Ok(expired.len())
+    if !expired.is_empty() {
+        write(ctx, async |db| {
+            tenant_export::Entity::update_many()
+                .col_expr(tenant_export::Column::State, EXPIRED.into())
+                .filter(tenant_export::Column::Id.is_in(expired.iter().map(|row| row.id)))
+                .exec(db)
+                .await?;
+            Ok(())
+        })
+        .await?;
+    }
+    let next = kept.iter().filter_map(|row| row.expires_at).min();
+    Ok((expired.len(), next))
 }

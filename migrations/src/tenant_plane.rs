@@ -23,6 +23,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "support_access_refusals",
     "mail_outbox",
     "audit_log",
+    "tenant_exports",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),

@@ -3,10 +3,10 @@
 //! any tenant's rows. They hold no secret and no personal data; whatever they
 //! point at is read inside that tenant's own `TenantDb`.
 
-use crate::entities::catalog::{api_key_prefix, mail_due};
+use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::Result;
 use crate::tenancy::{Engine, TenantId};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 /// Records that the key with this visible prefix belongs to `tenant`.
@@ -30,16 +30,35 @@ pub async fn tenant_of_key_prefix(engine: &Engine, prefix: &str) -> Result<Optio
         .map(|row| TenantId::from_uuid(row.tenant)))
 }
 
-/// Notes that `tenant` has mail due now. Written beside the transaction that
-/// queues the message, possibly before it commits: a delivery pass that
-/// finds nothing leaves a young entry for a second look (see
-/// [`mail_rescheduled`]), and the periodic sweep is the safety net.
-pub async fn mail_due_now(engine: &Engine, tenant: TenantId) -> Result<()> {
-    let mut upsert = OnConflict::column(mail_due::Column::Tenant);
-    upsert.update_columns([mail_due::Column::DueAt, mail_due::Column::NotedAt]);
+/// A tenant's background queue that the directory notes work for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Messages to send (the tenant's `mail_outbox`).
+    Mail,
+    /// Finished export archives to remove when they expire.
+    Exports,
+}
+
+impl Queue {
+    fn as_str(self) -> &'static str {
+        match self {
+            Queue::Mail => "mail",
+            Queue::Exports => "exports",
+        }
+    }
+}
+
+/// Notes that `tenant` has work due now in `queue`. Written beside the
+/// transaction that creates the work, possibly before it commits: a pass
+/// that finds nothing leaves a young entry for a second look (see
+/// [`rescheduled`]); the mail queue's periodic sweep is its safety net.
+pub async fn work_due_now(engine: &Engine, queue: Queue, tenant: TenantId) -> Result<()> {
+    let mut upsert = OnConflict::columns([work_due::Column::Tenant, work_due::Column::Queue]);
+    upsert.update_columns([work_due::Column::DueAt, work_due::Column::NotedAt]);
     let now = chrono::Utc::now();
-    mail_due::Entity::insert(mail_due::ActiveModel {
+    work_due::Entity::insert(work_due::ActiveModel {
         tenant: Set(tenant.uuid()),
+        queue: Set(queue.as_str().to_owned()),
         due_at: Set(now),
         noted_at: Set(now),
     })
@@ -49,19 +68,21 @@ pub async fn mail_due_now(engine: &Engine, tenant: TenantId) -> Result<()> {
     Ok(())
 }
 
-/// How long a fresh mail entry may point at a message not yet committed.
+/// How long a fresh entry may point at work not yet committed.
 const YOUNG_HINT_SECS: i64 = 30;
 
-/// Tenants with mail due by `now`, earliest first, with when mail was last
-/// queued for each.
-pub async fn tenants_with_mail_due(
+/// Tenants with work due in `queue` by `now`, earliest first, with when work
+/// was last noted for each.
+pub async fn tenants_with_work_due(
     engine: &Engine,
+    queue: Queue,
     now: chrono::DateTime<chrono::Utc>,
     limit: u64,
 ) -> Result<Vec<(TenantId, chrono::DateTime<chrono::Utc>)>> {
-    Ok(mail_due::Entity::find()
-        .filter(mail_due::Column::DueAt.lte(now))
-        .order_by_asc(mail_due::Column::DueAt)
+    Ok(work_due::Entity::find()
+        .filter(work_due::Column::Queue.eq(queue.as_str()))
+        .filter(work_due::Column::DueAt.lte(now))
+        .order_by_asc(work_due::Column::DueAt)
         .limit(limit)
         .all(engine.catalog())
         .await?
@@ -70,18 +91,21 @@ pub async fn tenants_with_mail_due(
         .collect())
 }
 
-/// After a delivery pass over `tenant`: its next due time, or, with none,
-/// the entry goes. Unless mail was queued since the pass read the entry
-/// (`seen`, its `noted_at`), and unless that was so recent that the message
-/// may not have committed yet: then it is looked at again shortly.
-pub async fn mail_rescheduled(
+/// After a pass over `tenant`'s `queue`: its next due time, or, with none,
+/// the entry goes. Unless work was noted since the pass read the entry
+/// (`seen`, its `noted_at`), and unless that was so recent that the work may
+/// not have committed yet: then it is looked at again shortly.
+pub async fn rescheduled(
     engine: &Engine,
+    queue: Queue,
     tenant: TenantId,
     seen: chrono::DateTime<chrono::Utc>,
     next: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<()> {
-    let this = mail_due::Column::Tenant.eq(tenant.uuid());
-    let unchanged = mail_due::Column::NotedAt.eq(seen);
+    let this = work_due::Column::Tenant
+        .eq(tenant.uuid())
+        .and(work_due::Column::Queue.eq(queue.as_str()));
+    let unchanged = work_due::Column::NotedAt.eq(seen);
     let now = chrono::Utc::now();
     let young = seen > now - chrono::Duration::seconds(YOUNG_HINT_SECS);
     let next = match (next, young) {
@@ -90,9 +114,9 @@ pub async fn mail_rescheduled(
     };
     match next {
         Some(next) => {
-            mail_due::Entity::update_many()
+            work_due::Entity::update_many()
                 .col_expr(
-                    mail_due::Column::DueAt,
+                    work_due::Column::DueAt,
                     sea_orm::sea_query::Expr::value(next),
                 )
                 .filter(this)
@@ -101,7 +125,7 @@ pub async fn mail_rescheduled(
                 .await?;
         }
         None => {
-            mail_due::Entity::delete_many()
+            work_due::Entity::delete_many()
                 .filter(this)
                 .filter(unchanged)
                 .exec(engine.catalog())

@@ -7,9 +7,9 @@
 
 use super::audit;
 use crate::entities::catalog::{
-    api_key_prefix, entitlement_override, fleet_unit, lifecycle_event, mail_due, quota_usage,
-    session, tenant, tenant_branding, tenant_domain, tenant_export, tenant_move, tls_certificate,
-    tls_issuance, webhook_delivery, webhook_endpoint,
+    api_key_prefix, entitlement_override, fleet_unit, lifecycle_event, quota_usage, session,
+    tenant, tenant_branding, tenant_domain, tenant_move, tls_certificate, tls_issuance,
+    webhook_delivery, webhook_endpoint, work_due,
 };
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -90,13 +90,6 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
         (
-            "tenant_exports",
-            tenant_export::Entity::find()
-                .filter(tenant_export::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
             "tls_certificates",
             tls_certificate::Entity::find()
                 .filter(tls_certificate::Column::Tenant.eq(id))
@@ -153,8 +146,11 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
         (
-            "mail_due",
-            mail_due::Entity::find_by_id(id).count(catalog).await?,
+            "work_due",
+            work_due::Entity::find()
+                .filter(work_due::Column::Tenant.eq(id))
+                .count(catalog)
+                .await?,
         ),
         (
             "sessions",

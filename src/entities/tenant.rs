@@ -14,6 +14,7 @@ pub mod project;
 pub mod sso_config;
 pub mod support_access_refusal;
 pub mod task;
+pub mod tenant_export;
 pub mod usage_event;
 pub mod user;
 
@@ -45,6 +46,7 @@ tenant_owned!(
     sso_config,
     support_access_refusal,
     task,
+    tenant_export,
     usage_event,
     user
 );

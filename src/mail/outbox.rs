@@ -10,7 +10,7 @@
 
 use super::transport::Transport;
 use super::Letter;
-use crate::catalog::directory;
+use crate::catalog::directory::{self, Queue};
 use crate::entities::tenant::mail_message as row;
 use crate::error::Result;
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
@@ -56,7 +56,7 @@ pub async fn enqueue(db: &TenantDb, ctx: &TenantCtx, letter: Letter) -> Result<U
     })
     .await?;
     if state == QUEUED {
-        directory::mail_due_now(engine, ctx.id()).await?;
+        directory::work_due_now(engine, Queue::Mail, ctx.id()).await?;
     }
     Ok(id)
 }
@@ -94,7 +94,7 @@ pub async fn sweep(engine: &Engine) -> Result<usize> {
             continue;
         };
         if next_due(&ctx).await?.is_some() {
-            directory::mail_due_now(engine, tenant).await?;
+            directory::work_due_now(engine, Queue::Mail, tenant).await?;
             noted += 1;
         }
     }
@@ -106,11 +106,11 @@ pub async fn sweep(engine: &Engine) -> Result<usize> {
 pub async fn deliver_due(engine: &Engine, transport: &Transport) -> Result<usize> {
     let now = chrono::Utc::now();
     let mut sent = 0;
-    for (tenant, noted) in directory::tenants_with_mail_due(engine, now, 50).await? {
+    for (tenant, noted) in directory::tenants_with_work_due(engine, Queue::Mail, now, 50).await? {
         match deliver_tenant(engine, tenant, transport).await {
             Ok((n, next)) => {
                 sent += n;
-                directory::mail_rescheduled(engine, tenant, noted, next).await?;
+                directory::rescheduled(engine, Queue::Mail, tenant, noted, next).await?;
             }
             Err(e) => tracing::error!(tenant_id = %tenant, error = ?e, "mail delivery failed"),
         }

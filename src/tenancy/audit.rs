@@ -65,8 +65,6 @@ pub const PENDING_WALL: &[&str] = &[
     "webhook_endpoints",
     // m0005_custom_domains
     "tenant_domains",
-    // m0006_tenant_exports
-    "tenant_exports",
     // m0009_tls
     "tls_certificates",
     "tls_issuances",
@@ -75,7 +73,7 @@ pub const PENDING_WALL: &[&str] = &[
     "quota_usage",
     // m0014_identity_leaves_catalog: directory entries that name a tenant
     "api_key_prefixes",
-    "mail_due",
+    "work_due",
     // m0012_billing
     "billing_accounts",
     "invoices",

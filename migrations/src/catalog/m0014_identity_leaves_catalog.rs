@@ -23,6 +23,7 @@ pub const MOVED: &[&str] = &[
     "impersonations",
     "support_access_refusals",
     "mail_outbox",
+    "tenant_exports",
 ];
 
 /// Where legacy rows wait on PostgreSQL.
@@ -38,14 +39,18 @@ const DIRECTORY: &[&str] = &[
         tenant uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
         created_at timestamptz NOT NULL
     )",
-    // Tenants with mail to send, and from when: the delivery loop visits
-    // only these (and, as a safety net, every tenant now and then).
-    // `noted_at`: when mail was last queued.
-    "CREATE TABLE mail_due (
-        tenant uuid NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    // Tenants with background work waiting in one of their queues (`mail`:
+    // messages to send; `exports`: archives to expire), and from when: the
+    // worker of a queue visits only these. `noted_at`: when work was last
+    // noted.
+    "CREATE TABLE work_due (
+        tenant uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+        queue text NOT NULL,
         due_at timestamptz NOT NULL,
-        noted_at timestamptz NOT NULL
+        noted_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant, queue)
     )",
+    "CREATE INDEX work_due_at_idx ON work_due (queue, due_at)",
 ];
 
 #[async_trait::async_trait]
@@ -74,10 +79,16 @@ impl MigrationTrait for Migration {
                 legacy("api_keys")
             ),
             format!(
-                "INSERT INTO mail_due (tenant, due_at, noted_at)
-                 SELECT tenant, min(next_attempt_at), min(next_attempt_at) FROM {}
+                "INSERT INTO work_due (tenant, queue, due_at, noted_at)
+                 SELECT tenant, 'mail', min(next_attempt_at), min(next_attempt_at) FROM {}
                  WHERE state = 'queued' AND tenant IS NOT NULL GROUP BY tenant",
                 legacy("mail_outbox")
+            ),
+            format!(
+                "INSERT INTO work_due (tenant, queue, due_at, noted_at)
+                 SELECT tenant, 'exports', min(expires_at), min(expires_at) FROM {}
+                 WHERE state = 'done' AND expires_at IS NOT NULL GROUP BY tenant",
+                legacy("tenant_exports")
             ),
             // Tenants whose rows are copied already: the fleet migration
             // resumes after the last one.

@@ -10,10 +10,10 @@ impl MigrationName for Migration {
     }
 }
 
-/// The tenant's credentials, links, support sessions, outgoing mail and audit
-/// log: rows that belong to one tenant, so they live behind its wall (they
-/// were catalog rows until catalog m0014, which hands existing rows to the
-/// fleet migration to copy in). Only digests of secrets are kept; the SSO
+/// The tenant's credentials, links, support sessions, outgoing mail, audit
+/// log and data exports: rows that belong to one tenant, so they live behind
+/// its wall (they were catalog rows until catalog m0014, which hands existing
+/// rows to the fleet migration to copy in). Only digests of secrets are kept; the SSO
 /// client secret stays sealed.
 pub const TABLES: &[&str] = &[
     "api_keys",
@@ -25,6 +25,7 @@ pub const TABLES: &[&str] = &[
     "support_access_refusals",
     "mail_outbox",
     "audit_log",
+    "tenant_exports",
 ];
 
 const DDL: &[&str] = &[
@@ -148,6 +149,24 @@ const DDL: &[&str] = &[
         PRIMARY KEY (tenant_id, id)
     )",
     "CREATE INDEX audit_log_at_idx ON audit_log (tenant_id, at)",
+    // Data exports the tenant's admins asked for. `state` is queued, running,
+    // done, failed or expired; the archive itself is a file named by `id`.
+    "CREATE TABLE tenant_exports (
+        tenant_id uuid NOT NULL,
+        id uuid NOT NULL,
+        state text NOT NULL,
+        requested_by text NOT NULL,
+        rows_total bigint NOT NULL,
+        rows_done bigint NOT NULL,
+        size_bytes bigint NULL,
+        sha256 text NULL,
+        error text NULL,
+        created_at timestamptz NOT NULL,
+        finished_at timestamptz NULL,
+        expires_at timestamptz NULL,
+        PRIMARY KEY (tenant_id, id)
+    )",
+    "CREATE INDEX tenant_exports_created_idx ON tenant_exports (tenant_id, created_at)",
 ];
 
 #[async_trait::async_trait]

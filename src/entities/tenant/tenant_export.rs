@@ -5,8 +5,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "tenant_exports")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub tenant: Uuid,
     /// `queued`, `running`, `done`, `failed` or `expired`.
     pub state: String,
     pub requested_by: String,
