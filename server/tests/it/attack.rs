@@ -41,6 +41,7 @@ struct Victim {
     /// B's API key itself (what a leaked key would be).
     key_secret: String,
     invitation_id: String,
+    export_id: String,
     secrets: Vec<String>,
 }
 
@@ -123,6 +124,22 @@ async fn victim(app: &TestApp) -> Victim {
         .await
         .expect("usage");
     db.commit().await.expect("commit");
+    // A finished data export of B's.
+    let export = tenantry::exports::request(&app.engine, ctx.tenant(), "test")
+        .await
+        .expect("export");
+    for _ in 0..200 {
+        let list = tenantry::exports::list(&app.engine, ctx.tenant())
+            .await
+            .expect("exports");
+        if list
+            .iter()
+            .any(|e| e.id == export.id && e.state == tenantry::exports::DONE)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let last_month = tenantry::billing::period::Period::containing(chrono::Utc::now()).previous();
     let invoice = tenantry::billing::invoices::finalize(&app.engine, &ctx, last_month)
         .await
@@ -139,7 +156,9 @@ async fn victim(app: &TestApp) -> Victim {
         key_id: key.key.id.to_string(),
         key_secret: key.secret.clone(),
         invitation_id: invitation.id.to_string(),
+        export_id: export.id.to_string(),
         secrets: vec![
+            export.id.to_string(),
             "bravo-secret-event".into(),
             invoice.number.clone(),
             invitation.id.to_string(),
@@ -215,6 +234,13 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .iter()
         .map(|k| (k.id, &k.name, k.role, k.revoked_at))
         .collect();
+    let exports = tenantry::exports::list(&app.engine, v.ctx.tenant())
+        .await
+        .expect("exports");
+    let exports: Vec<_> = exports
+        .iter()
+        .map(|e| (e.id, &e.state, &e.sha256, e.expires_at))
+        .collect();
     // Its plan and overrides (changed only by superadmins on the console).
     let overrides = app.ctx("bravo").await.tenant().overrides.clone();
     // Its invoices and standing.
@@ -229,7 +255,7 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("standing");
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}",
         tenant.state, tenant.plan
     )
 }
@@ -255,7 +281,15 @@ pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_un
     let routes = tenantry_server::api::table();
     assert!(routes.len() >= 8, "route table is populated");
     for route in routes {
-        let path = route.path.replace("{id}", &v.project_id);
+        // Each route aimed at B's object of the route's own kind.
+        let target = if route.path.starts_with("/api/v1/api-keys/") {
+            &v.key_id
+        } else if route.path.starts_with("/api/v1/exports/") {
+            &v.export_id
+        } else {
+            &v.project_id
+        };
+        let path = route.path.replace("{id}", target);
         let res = a.json_request(route.method, &path, body.clone()).await;
         let what = format!("{} {}", route.method, route.path);
         if route.path.contains("{id}") {
