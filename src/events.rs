@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod kind;
 pub mod outbox;
 pub mod signature;
+pub mod target;
 
 pub use bus::{Bus, Subscriber};
 pub use endpoints::Owner;

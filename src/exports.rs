@@ -23,16 +23,17 @@ pub const DONE: &str = "done";
 pub const FAILED: &str = "failed";
 pub const EXPIRED: &str = "expired";
 
-/// Columns never exported: credentials are not the tenant's data to carry
-/// elsewhere.
 /// Columns no export carries: credentials and their digests, the sealed SSO
-/// client secret, and mail bodies (a queued message holds a single-use link
-/// of one member, which the exporting admin must not get).
+/// client secret, webhook signing secrets, and mail bodies (a queued message
+/// holds a single-use link of one member, which the exporting admin must not
+/// get).
 const REDACTED_COLUMNS: &[&str] = &[
     "password_hash",
     "secret_hash",
     "token_hash",
     "client_secret_sealed",
+    "secret",
+    "previous_secret",
     "text_body",
     "html_body",
 ];

@@ -14,6 +14,7 @@ mod m0011_identity;
 mod m0012_billing;
 mod m0013_stripe_mirror;
 pub mod m0014_identity_leaves_catalog;
+pub mod m0015_webhooks_leave_catalog;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0012_billing::Migration),
             Box::new(m0013_stripe_mirror::Migration),
             Box::new(m0014_identity_leaves_catalog::Migration),
+            Box::new(m0015_webhooks_leave_catalog::Migration),
         ]
     }
 

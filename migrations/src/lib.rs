@@ -11,11 +11,11 @@
 //! tenant's rows can move between placements unchanged.
 
 mod catalog;
+pub mod legacy;
 pub mod rehearsal;
 mod sql;
 mod tenant_plane;
 
-pub use catalog::m0014_identity_leaves_catalog as legacy;
 pub use catalog::CatalogMigrator;
 pub use sea_orm_migration;
 pub use tenant_plane::{TenantMigrator, TENANT_TABLES};

@@ -4,6 +4,7 @@ mod m0001_identity_and_projects;
 mod m0002_placement_fences;
 mod m0003_usage_events;
 mod m0004_identity_and_mail;
+mod m0005_webhooks;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -24,6 +25,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "mail_outbox",
     "audit_log",
     "tenant_exports",
+    "webhook_endpoints",
+    "webhook_deliveries",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -38,6 +41,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0002_placement_fences::Migration),
             Box::new(m0003_usage_events::Migration),
             Box::new(m0004_identity_and_mail::Migration),
+            Box::new(m0005_webhooks::Migration),
         ]
     }
 

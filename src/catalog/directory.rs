@@ -37,6 +37,8 @@ pub enum Queue {
     Mail,
     /// Finished export archives to remove when they expire.
     Exports,
+    /// Webhook deliveries to the tenant's own endpoints.
+    Webhooks,
 }
 
 impl Queue {
@@ -44,6 +46,7 @@ impl Queue {
         match self {
             Queue::Mail => "mail",
             Queue::Exports => "exports",
+            Queue::Webhooks => "webhooks",
         }
     }
 }

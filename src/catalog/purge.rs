@@ -1,7 +1,7 @@
 //! Verifiable deletion. Purging a tenant removes its rows in every
 //! tenant-plane table (or its file, schema or database), its catalog rows
-//! (branding, domains, webhook endpoints and their deliveries, moves, fleet
-//! units, its earlier lifecycle events), its sessions and its in-memory map
+//! (branding, domains, the platform endpoints' deliveries of its events,
+//! moves, fleet units, its earlier lifecycle events), its sessions and its in-memory map
 //! entry, then writes a **deletion receipt** — what each store held before
 //! and after — to the platform audit log with the `tenant.purged` event.
 
@@ -9,7 +9,7 @@ use super::audit;
 use crate::entities::catalog::{
     api_key_prefix, entitlement_override, fleet_unit, lifecycle_event, quota_usage, session,
     tenant, tenant_branding, tenant_domain, tenant_move, tls_certificate, tls_issuance,
-    webhook_delivery, webhook_endpoint, work_due,
+    webhook_delivery, work_due,
 };
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -76,14 +76,7 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
         (
-            "webhook_endpoints",
-            webhook_endpoint::Entity::find()
-                .filter(webhook_endpoint::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "webhook_deliveries",
+            "platform_webhook_deliveries",
             webhook_delivery::Entity::find()
                 .filter(webhook_delivery::Column::Tenant.eq(id))
                 .count(catalog)

@@ -17,6 +17,8 @@ pub mod task;
 pub mod tenant_export;
 pub mod usage_event;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 
 /// Lets the isolation engine stamp the owning tenant on insert.
 pub trait TenantOwned {
@@ -48,5 +50,7 @@ tenant_owned!(
     task,
     tenant_export,
     usage_event,
-    user
+    user,
+    webhook_delivery,
+    webhook_endpoint
 );

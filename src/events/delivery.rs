@@ -1,21 +1,22 @@
 //! Webhook deliveries: signed POSTs, retried with exponential back-off, one
-//! at a time per (endpoint, tenant) so that a receiver sees a tenant's events
-//! in order. Each delivery keeps its status, attempts and last answer for the
-//! delivery log; a failed one can be re-sent by hand.
+//! at a time per endpoint and tenant so that a receiver sees a tenant's
+//! events in order. Each delivery keeps its status, attempts and last answer
+//! for the delivery log; a failed one can be re-sent by hand.
+//!
+//! Two queues with one behaviour: deliveries to the platform's endpoints are
+//! catalog rows ([`platform_queue`]); deliveries to a tenant's endpoints live
+//! in its tenant plane, and the worker visits the tenants the directory
+//! notes work for ([`tenant_queue`]).
 
-use super::endpoints::{self, is_public, Owner};
+pub mod platform_queue;
+pub mod tenant_queue;
+
+use super::endpoints::{self, is_public, Endpoint, Owner};
 use super::{signature, LifecycleEvent};
-use crate::catalog::audit;
 use crate::config::Settings;
-use crate::entities::catalog::{lifecycle_event, webhook_delivery, webhook_endpoint};
-use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantId};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use crate::error::Result;
+use crate::tenancy::Engine;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +56,11 @@ pub fn backoff(settings: &Settings, attempts: i32) -> chrono::Duration {
     chrono::Duration::milliseconds(i64::try_from(ms + jitter).unwrap_or(i64::MAX))
 }
 
+/// How long one attempt holds its delivery, so no other process attempts it.
+fn lease(settings: &Settings) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(settings.webhook_timeout_secs).unwrap_or(60) + 30)
+}
+
 /// The HTTP client for deliveries: no redirects followed (a redirect could
 /// lead anywhere), a timeout, and unless insecure targets are allowed, a
 /// resolver that only returns public addresses (so DNS cannot point an
@@ -88,128 +94,136 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// Starts every due delivery that is first in line for its (endpoint,
-/// tenant); does not wait for them. Returns how many were started.
+/// Starts every due delivery that is first in line, in both queues; does not
+/// wait for them. Returns how many were started.
 pub async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<usize> {
-    let pending = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
-        .order_by_asc(webhook_delivery::Column::Event)
-        .limit(2000)
-        .all(engine.catalog())
-        .await?;
-    let now = chrono::Utc::now();
-    let mut first_in_line = HashSet::new();
-    let mut started = 0;
-    for delivery in pending {
-        if !first_in_line.insert((delivery.endpoint, delivery.tenant))
-            || delivery.next_attempt_at > now
-        {
-            continue;
-        }
-        let Ok(permit) = engine.events().in_flight().try_acquire_owned() else {
-            break;
-        };
-        if !claim(engine, &delivery).await? {
-            continue;
-        }
-        started += 1;
-        let (engine, client) = (engine.clone(), client.clone());
-        tokio::spawn(async move {
-            if let Err(e) = attempt(&engine, &client, delivery).await {
-                tracing::error!(error = ?e, "webhook attempt could not be recorded");
-            }
-            drop(permit);
-            engine.events().wake();
-        });
+    let platform = platform_queue::deliver_due(engine, client).await?;
+    let tenants = tenant_queue::deliver_due(engine, client).await?;
+    Ok(platform + tenants)
+}
+
+/// The newest deliveries of the owner's endpoint `endpoint`.
+pub async fn log(
+    engine: &Engine,
+    owner: Owner<'_>,
+    endpoint: uuid::Uuid,
+    limit: u64,
+) -> Result<Vec<DeliveryView>> {
+    match owner {
+        Owner::Platform => platform_queue::log(engine, endpoint, limit).await,
+        Owner::Tenant(ctx) => tenant_queue::log(ctx, endpoint, limit).await,
     }
-    Ok(started)
 }
 
-/// Leases the delivery for the length of one attempt, so no other process
-/// attempts it meanwhile; `false` when another process got it.
-async fn claim(engine: &Engine, delivery: &webhook_delivery::Model) -> Result<bool> {
-    let now = chrono::Utc::now();
-    let lease = chrono::Duration::seconds(
-        i64::try_from(engine.settings().webhook_timeout_secs).unwrap_or(60) + 30,
-    );
-    let claimed = webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::NextAttemptAt,
-            (now + lease).into(),
-        )
-        .filter(webhook_delivery::Column::Id.eq(delivery.id))
-        .filter(webhook_delivery::Column::Status.eq(PENDING))
-        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
-        .exec(engine.catalog())
-        .await?;
-    Ok(claimed.rows_affected == 1)
+/// Queues the owner's delivery `id` again now, with a fresh set of attempts;
+/// anyone else's is not found.
+pub async fn resend(engine: &Engine, owner: Owner<'_>, id: uuid::Uuid, actor: &str) -> Result<()> {
+    match owner {
+        Owner::Platform => platform_queue::resend(engine, id, actor).await?,
+        Owner::Tenant(ctx) => tenant_queue::resend(ctx, id, actor).await?,
+    }
+    engine.events().wake();
+    Ok(())
 }
 
+/// A receiver's answer, or why there was none.
 struct Answer {
     status: Option<u16>,
     body: Option<String>,
     error: Option<String>,
 }
 
-async fn attempt(
-    engine: &Engine,
-    client: &reqwest::Client,
-    delivery: webhook_delivery::Model,
-) -> Result<()> {
-    let Some(endpoint) = webhook_endpoint::Entity::find_by_id(delivery.endpoint)
-        .one(engine.catalog())
-        .await?
-    else {
-        return Ok(()); // removed meanwhile: its deliveries went with it
-    };
-    let Some(event) = lifecycle_event::Entity::find_by_id(delivery.event)
-        .one(engine.catalog())
-        .await?
-    else {
-        return Ok(());
-    };
-    let event = LifecycleEvent::from_row(&event)?;
-    let answer = if endpoint.enabled {
-        send(engine, client, &endpoint, &delivery, &event).await
-    } else {
+impl Answer {
+    fn failed(error: impl Into<String>) -> Self {
         Answer {
             status: None,
             body: None,
-            error: Some("endpoint disabled".into()),
+            error: Some(error.into()),
         }
-    };
-    record(engine, delivery, answer).await
+    }
 }
 
+/// What one attempt leaves on its delivery.
+struct Attempted {
+    attempts: i32,
+    status: &'static str,
+    last_status: Option<i32>,
+    last_response: Option<String>,
+    last_error: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
+    next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Attempted {
+    fn new(settings: &Settings, attempts_before: i32, answer: Answer) -> Self {
+        let at = chrono::Utc::now();
+        let attempts = attempts_before + 1;
+        let max = i32::try_from(settings.webhook_max_attempts.max(1)).unwrap_or(i32::MAX);
+        let (status, next_attempt_at) = match &answer.error {
+            None => (DELIVERED, None),
+            Some(_) if attempts >= max => (FAILED, Some(at + backoff(settings, attempts))),
+            Some(_) => (PENDING, Some(at + backoff(settings, attempts))),
+        };
+        Attempted {
+            attempts,
+            status,
+            last_status: answer.status.map(i32::from),
+            last_response: answer.body,
+            last_error: answer.error,
+            at,
+            next_attempt_at,
+        }
+    }
+}
+
+/// Writes an attempt's outcome into either queue's active model.
+macro_rules! set_attempted {
+    ($active:expr, $done:expr) => {{
+        let done = $done;
+        $active.attempts = sea_orm::Set(done.attempts);
+        $active.status = sea_orm::Set(done.status.to_owned());
+        $active.last_attempt_at = sea_orm::Set(Some(done.at));
+        $active.last_status = sea_orm::Set(done.last_status);
+        $active.last_response = sea_orm::Set(done.last_response);
+        $active.last_error = sea_orm::Set(done.last_error);
+        match done.next_attempt_at {
+            Some(next) => $active.next_attempt_at = sea_orm::Set(next),
+            None => $active.delivered_at = sea_orm::Set(Some(done.at)),
+        }
+    }};
+}
+use set_attempted;
+
+/// Signs and POSTs `event` to `endpoint`; `with_actor` for the platform's
+/// endpoints only (a tenant's do not see which operator acted).
 async fn send(
     engine: &Engine,
     client: &reqwest::Client,
-    endpoint: &webhook_endpoint::Model,
-    delivery: &webhook_delivery::Model,
+    endpoint: &Endpoint,
+    delivery: uuid::Uuid,
     event: &LifecycleEvent,
+    with_actor: bool,
 ) -> Answer {
-    let failed = |error: String| Answer {
-        status: None,
-        body: None,
-        error: Some(error),
-    };
+    if !endpoint.enabled {
+        return Answer::failed("endpoint disabled");
+    }
     // Checked again at send time: the deployment's policy may have changed.
     if let Err(e) = endpoints::parse_url(engine, &endpoint.url) {
-        return failed(e.to_string());
+        return Answer::failed(e.to_string());
     }
-    let body = match serde_json::to_vec(&event.payload(endpoint.tenant.is_none())) {
+    let body = match serde_json::to_vec(&event.payload(with_actor)) {
         Ok(body) => body,
-        Err(e) => return failed(format!("payload: {e}")),
+        Err(e) => return Answer::failed(format!("payload: {e}")),
     };
     let timestamp = chrono::Utc::now().timestamp();
-    let signed = signature::sign(&endpoints::signing_secrets(endpoint), timestamp, &body);
+    let signed = signature::sign(&endpoint.signing_secrets(), timestamp, &body);
     let request = client
         .post(&endpoint.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(signature::HEADER, signed)
         .header("Webhook-Event-Id", event.id.to_string())
         .header("Webhook-Event-Type", event.kind.as_str())
-        .header("Webhook-Delivery-Id", delivery.id.to_string())
+        .header("Webhook-Delivery-Id", delivery.to_string())
         .body(body);
     match request.send().await {
         Ok(response) => {
@@ -222,7 +236,7 @@ async fn send(
             }
         }
         // Without the URL: it may carry a token in its query string.
-        Err(e) => failed(describe(&e.without_url())),
+        Err(e) => Answer::failed(describe(&e.without_url())),
     }
 }
 
@@ -244,100 +258,4 @@ fn printable_prefix(text: &str, max: usize) -> String {
             (*len <= max).then_some(c)
         })
         .collect()
-}
-
-async fn record(engine: &Engine, delivery: webhook_delivery::Model, answer: Answer) -> Result<()> {
-    let now = chrono::Utc::now();
-    let attempts = delivery.attempts + 1;
-    let max = i32::try_from(engine.settings().webhook_max_attempts.max(1)).unwrap_or(i32::MAX);
-    let mut active = delivery.into_active_model();
-    active.attempts = Set(attempts);
-    active.last_attempt_at = Set(Some(now));
-    active.last_status = Set(answer.status.map(i32::from));
-    active.last_response = Set(answer.body);
-    match answer.error {
-        None => {
-            active.status = Set(DELIVERED.into());
-            active.delivered_at = Set(Some(now));
-            active.last_error = Set(None);
-        }
-        Some(error) => {
-            let status = if attempts >= max { FAILED } else { PENDING };
-            active.status = Set(status.into());
-            active.next_attempt_at = Set(now + backoff(engine.settings(), attempts));
-            active.last_error = Set(Some(error));
-        }
-    }
-    active.update(engine.catalog()).await?;
-    Ok(())
-}
-
-/// The newest deliveries of the owner's endpoint `endpoint`.
-pub async fn log(
-    engine: &Engine,
-    owner: Owner,
-    endpoint: uuid::Uuid,
-    limit: u64,
-) -> Result<Vec<DeliveryView>> {
-    let endpoint = endpoints::find(engine, owner, endpoint).await?;
-    let rows = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Endpoint.eq(endpoint.id))
-        .order_by_desc(webhook_delivery::Column::CreatedAt)
-        .order_by_desc(webhook_delivery::Column::Id)
-        .limit(limit)
-        .all(engine.catalog())
-        .await?;
-    let events: HashMap<uuid::Uuid, lifecycle_event::Model> = lifecycle_event::Entity::find()
-        .filter(lifecycle_event::Column::Id.is_in(rows.iter().map(|r| r.event)))
-        .all(engine.catalog())
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let event = events.get(&r.event);
-            DeliveryView {
-                id: r.id,
-                event_id: r.event,
-                event_type: event.map(|e| e.kind.clone()).unwrap_or_default(),
-                tenant_slug: event.map(|e| e.slug.clone()).unwrap_or_default(),
-                next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
-                status: r.status,
-                attempts: r.attempts,
-                last_status: r.last_status,
-                last_error: r.last_error,
-                last_response: r.last_response,
-                last_attempt_at: r.last_attempt_at,
-                delivered_at: r.delivered_at,
-                created_at: r.created_at,
-            }
-        })
-        .collect())
-}
-
-/// Queues the delivery again now, with a fresh set of attempts.
-pub async fn resend(engine: &Engine, owner: Owner, id: uuid::Uuid, actor: &str) -> Result<()> {
-    let delivery = webhook_delivery::Entity::find_by_id(id)
-        .one(engine.catalog())
-        .await?
-        .ok_or(Error::NotFound)?;
-    // Through the owner: another owner's delivery is not found.
-    let endpoint = endpoints::find(engine, owner, delivery.endpoint).await?;
-    let mut active = delivery.into_active_model();
-    active.status = Set(PENDING.into());
-    active.attempts = Set(0);
-    active.next_attempt_at = Set(chrono::Utc::now());
-    active.update(engine.catalog()).await?;
-    engine.events().wake();
-    let tenant = endpoint.tenant.map(TenantId::from_uuid);
-    audit::record(
-        engine,
-        actor,
-        "webhook.resent",
-        tenant,
-        &format!("endpoint={} delivery={id}", endpoint.id),
-    )
-    .await
 }

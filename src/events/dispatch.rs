@@ -3,8 +3,9 @@
 //! retried with back-off, and that tenant's later events wait for it, so
 //! every consumer sees one tenant's events in order.
 
-use super::{delivery, endpoints, LifecycleEvent};
-use crate::entities::catalog::{lifecycle_event, webhook_delivery};
+use super::delivery::{self, platform_queue, tenant_queue};
+use super::LifecycleEvent;
+use crate::entities::catalog::lifecycle_event;
 use crate::error::Result;
 use crate::tenancy::Engine;
 use sea_orm::{
@@ -54,7 +55,15 @@ pub async fn dispatch_pending(engine: &Engine) -> Result<usize> {
             continue;
         }
         let outcome = match LifecycleEvent::from_row(&row) {
-            Ok(event) => notify_subscribers(engine, &event).await.map(|()| event),
+            Ok(event) => match notify_subscribers(engine, &event).await {
+                // Inside the tenant, before the event is marked: a crash in
+                // between queues nothing twice (see `tenant_queue::enqueue`).
+                Ok(()) => tenant_queue::enqueue(engine, &event)
+                    .await
+                    .map(|()| event)
+                    .map_err(|e| anyhow::anyhow!("queueing the tenant's deliveries failed: {e}")),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(anyhow::anyhow!("unreadable event: {e}")),
         };
         match outcome {
@@ -86,8 +95,8 @@ async fn notify_subscribers(engine: &Engine, event: &LifecycleEvent) -> anyhow::
 }
 
 /// Marks the event dispatched and queues one delivery per subscribed
-/// endpoint, in one transaction. `false` when another process got there
-/// first.
+/// platform endpoint, in one transaction. `false` when another process got
+/// there first.
 async fn fan_out(
     engine: &Engine,
     row: &lifecycle_event::Model,
@@ -104,25 +113,7 @@ async fn fan_out(
     if marked.rows_affected == 0 {
         return Ok(false);
     }
-    for endpoint in endpoints::subscribed(&txn, event.tenant, event.kind).await? {
-        webhook_delivery::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            endpoint: Set(endpoint.id),
-            event: Set(event.id),
-            tenant: Set(event.tenant.uuid()),
-            status: Set(delivery::PENDING.into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_status: Set(None),
-            last_error: Set(None),
-            last_response: Set(None),
-            last_attempt_at: Set(None),
-            delivered_at: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-    }
+    platform_queue::enqueue(&txn, event).await?;
     txn.commit().await?;
     Ok(true)
 }

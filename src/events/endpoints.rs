@@ -1,41 +1,34 @@
-//! Webhook endpoints. Each belongs to an [`Owner`]: the platform (receives
-//! every tenant's events) or one tenant (receives its own only). An owner is
-//! made from a superadmin's console request or from a [`TenantCtx`], never
-//! from input, and every lookup goes through it: another owner's endpoint is
-//! not found.
+//! Webhook endpoints. Each belongs to an [`Owner`]: the platform, whose
+//! endpoints are catalog rows and receive every tenant's events, or one
+//! tenant, whose endpoints (and their signing secrets) live in its own
+//! tenant plane, are reached only through its `TenantDb`, and receive its
+//! own events. An owner is made from a superadmin's console request or from
+//! a [`TenantCtx`], never from input: another owner's endpoint is not found.
 
-use super::{signature, EventKind};
+use super::{signature, target, EventKind};
 use crate::catalog::audit;
-use crate::entities::catalog::webhook_endpoint;
+use crate::entities::catalog::webhook_endpoint as platform_row;
+use crate::entities::tenant::webhook_endpoint as tenant_row;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantCtx, TenantId};
+use crate::tenancy::{Engine, TenantCtx, TenantDb};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::Serialize;
-use std::net::IpAddr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
+pub use target::{is_public, parse_url};
+
+/// Whose endpoints a request manages.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
     Platform,
-    Tenant(TenantId),
+    Tenant(&'a TenantCtx),
 }
 
-impl Owner {
-    pub fn of(ctx: &TenantCtx) -> Self {
-        Owner::Tenant(ctx.id())
-    }
-
-    fn tenant(self) -> Option<uuid::Uuid> {
-        match self {
-            Owner::Platform => None,
-            Owner::Tenant(id) => Some(id.uuid()),
-        }
-    }
-
-    fn owns(self, row: &webhook_endpoint::Model) -> bool {
-        row.tenant == self.tenant()
+impl<'a> Owner<'a> {
+    pub fn of(ctx: &'a TenantCtx) -> Self {
+        Owner::Tenant(ctx)
     }
 }
 
@@ -61,335 +54,340 @@ pub struct EndpointWithSecret {
     pub secret: String,
 }
 
-fn view(row: &webhook_endpoint::Model) -> EndpointView {
-    let hint_len = signature::SECRET_PREFIX.len() + 4;
-    EndpointView {
-        id: row.id,
-        url: row.url.clone(),
-        description: row.description.clone(),
-        events: row.events.split(',').map(str::to_owned).collect(),
-        enabled: row.enabled,
-        secret_hint: format!("{}…", &row.secret[..hint_len.min(row.secret.len())]),
-        previous_secret_expires_at: row
-            .previous_secret_expires_at
-            .filter(|at| *at > chrono::Utc::now()),
-        created_at: row.created_at,
-    }
+/// An endpoint, whoever owns it (the two stores have the same fields).
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub id: uuid::Uuid,
+    pub url: String,
+    pub description: String,
+    /// Comma-separated event kinds, or `*`.
+    pub events: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub enabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The endpoint's secrets valid for signing now: the current one, and the
-/// previous one while the rotation overlaps.
-pub(crate) fn signing_secrets(row: &webhook_endpoint::Model) -> Vec<&str> {
-    let mut secrets = vec![row.secret.as_str()];
-    if let (Some(previous), Some(until)) = (&row.previous_secret, row.previous_secret_expires_at) {
-        if until > chrono::Utc::now() {
-            secrets.push(previous.as_str());
+/// The same conversion for both stores' rows.
+macro_rules! endpoint_from {
+    ($model:ty) => {
+        impl From<$model> for Endpoint {
+            fn from(row: $model) -> Self {
+                Endpoint {
+                    id: row.id,
+                    url: row.url,
+                    description: row.description,
+                    events: row.events,
+                    secret: row.secret,
+                    previous_secret: row.previous_secret,
+                    previous_secret_expires_at: row.previous_secret_expires_at,
+                    enabled: row.enabled,
+                    created_at: row.created_at,
+                }
+            }
         }
-    }
-    secrets
-}
-
-/// Checks a webhook URL: http(s), a host, no credentials, and unless the
-/// deployment allows insecure targets (development, tests), https to a public
-/// address only, so that endpoints cannot be aimed at the platform's own
-/// network. Delivery checks the resolved addresses again.
-pub fn parse_url(engine: &Engine, raw: &str) -> Result<url::Url> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(Error::invalid("url", "is required"));
-    }
-    if raw.len() > 2000 {
-        return Err(Error::invalid("url", "must be at most 2000 characters"));
-    }
-    let url = url::Url::parse(raw).map_err(|_| Error::invalid("url", "is not a valid URL"))?;
-    let insecure_ok = engine.settings().webhook_allow_insecure_targets;
-    match url.scheme() {
-        "https" => {}
-        "http" if insecure_ok => {}
-        "http" => return Err(Error::invalid("url", "must use https")),
-        _ => return Err(Error::invalid("url", "must be an http(s) URL")),
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid("url", "must not contain credentials"));
-    }
-    let Some(host) = url.host_str() else {
-        return Err(Error::invalid("url", "must name a host"));
     };
-    if !insecure_ok {
-        let literal = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = literal.parse::<IpAddr>() {
-            if !is_public(ip) {
-                return Err(Error::invalid("url", "must not point to a private address"));
+}
+endpoint_from!(platform_row::Model);
+endpoint_from!(tenant_row::Model);
+
+/// Writes an endpoint's changeable fields into either store's active model.
+macro_rules! set_changeable {
+    ($active:expr, $endpoint:expr) => {{
+        $active.secret = Set($endpoint.secret.clone());
+        $active.previous_secret = Set($endpoint.previous_secret.clone());
+        $active.previous_secret_expires_at = Set($endpoint.previous_secret_expires_at);
+        $active.enabled = Set($endpoint.enabled);
+    }};
+}
+
+impl Endpoint {
+    fn new(url: url::Url, description: String, events: String) -> Self {
+        Endpoint {
+            id: uuid::Uuid::now_v7(),
+            url: url.to_string(),
+            description,
+            events,
+            secret: signature::new_secret(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            enabled: true,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    pub(crate) fn receives(&self, kind: EventKind) -> bool {
+        self.enabled && (self.events == "*" || self.events.split(',').any(|k| k == kind.as_str()))
+    }
+
+    /// The secrets valid for signing now: the current one, and the previous
+    /// one while the rotation overlaps.
+    pub(crate) fn signing_secrets(&self) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(previous), Some(until)) =
+            (&self.previous_secret, self.previous_secret_expires_at)
+        {
+            if until > chrono::Utc::now() {
+                secrets.push(previous.as_str());
             }
-        } else if host == "localhost" || host.ends_with(".localhost") {
-            return Err(Error::invalid("url", "must not point to a private address"));
+        }
+        secrets
+    }
+
+    fn view(&self) -> EndpointView {
+        let hint_len = signature::SECRET_PREFIX.len() + 4;
+        EndpointView {
+            id: self.id,
+            url: self.url.clone(),
+            description: self.description.clone(),
+            events: self.events.split(',').map(str::to_owned).collect(),
+            enabled: self.enabled,
+            secret_hint: format!("{}…", &self.secret[..hint_len.min(self.secret.len())]),
+            previous_secret_expires_at: self
+                .previous_secret_expires_at
+                .filter(|at| *at > chrono::Utc::now()),
+            created_at: self.created_at,
         }
     }
-    Ok(url)
-}
 
-/// Whether an address is reachable on the public internet (not loopback,
-/// private, link-local, shared, documentation or unspecified).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+    fn with_secret(&self) -> EndpointWithSecret {
+        EndpointWithSecret {
+            endpoint: self.view(),
+            secret: self.secret.clone(),
         }
     }
-}
 
-/// `*` (or nothing) for every event, else a comma list of known kinds.
-fn parse_events(raw: &str) -> Result<String> {
-    let kinds: Vec<&str> = raw
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|k| !k.is_empty())
-        .collect();
-    if kinds.is_empty() || kinds == ["*"] {
-        return Ok("*".into());
+    fn detail(&self) -> String {
+        format!("endpoint={} url={}", self.id, self.url)
     }
-    for kind in &kinds {
-        if EventKind::parse(kind).is_none() {
-            return Err(Error::invalid(
-                "events",
-                format!("unknown event {kind:?}; use * or names like tenant.suspended"),
-            ));
-        }
-    }
-    Ok(kinds.join(","))
-}
-
-fn parse_description(raw: &str) -> Result<String> {
-    let description = raw.trim();
-    if description.chars().count() > 200 {
-        return Err(Error::invalid(
-            "description",
-            "must be at most 200 characters",
-        ));
-    }
-    Ok(description.to_owned())
-}
-
-fn actor_detail(row: &webhook_endpoint::Model) -> String {
-    format!("endpoint={} url={}", row.id, row.url)
 }
 
 /// Registers an endpoint; its secret is in the answer and nowhere else.
 pub async fn create(
     engine: &Engine,
-    owner: Owner,
+    owner: Owner<'_>,
     url: &str,
     description: &str,
     events: &str,
     actor: &str,
 ) -> Result<EndpointWithSecret> {
-    let url = parse_url(engine, url)?;
-    let description = parse_description(description)?;
-    let events = parse_events(events)?;
-    let secret = signature::new_secret();
-    let row = webhook_endpoint::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        tenant: Set(owner.tenant()),
-        url: Set(url.to_string()),
-        description: Set(description),
-        events: Set(events),
-        secret: Set(secret.clone()),
-        previous_secret: Set(None),
-        previous_secret_expires_at: Set(None),
-        enabled: Set(true),
-        created_at: Set(chrono::Utc::now()),
+    let url = target::parse_url(engine, url)?;
+    let endpoint = Endpoint::new(
+        url,
+        target::parse_description(description)?,
+        target::parse_events(events)?,
+    );
+    let e = endpoint.clone();
+    match owner {
+        Owner::Platform => {
+            platform_row::ActiveModel {
+                id: Set(e.id),
+                url: Set(e.url),
+                description: Set(e.description),
+                events: Set(e.events),
+                secret: Set(e.secret),
+                previous_secret: Set(None),
+                previous_secret_expires_at: Set(None),
+                enabled: Set(true),
+                created_at: Set(e.created_at),
+            }
+            .insert(engine.catalog())
+            .await?;
+            audit::record(engine, actor, "webhook.created", None, &endpoint.detail()).await?;
+        }
+        Owner::Tenant(ctx) => {
+            ctx.run(true, async |db| {
+                db.insert(tenant_row::ActiveModel {
+                    id: Set(e.id),
+                    url: Set(e.url),
+                    description: Set(e.description),
+                    events: Set(e.events),
+                    secret: Set(e.secret),
+                    previous_secret: Set(None),
+                    previous_secret_expires_at: Set(None),
+                    enabled: Set(true),
+                    created_at: Set(e.created_at),
+                    ..Default::default()
+                })
+                .await?;
+                audit::record_tenant(db, actor, "webhook.created", &endpoint.detail()).await
+            })
+            .await?;
+        }
     }
-    .insert(engine.catalog())
-    .await?;
-    let tenant = owner.tenant().map(TenantId::from_uuid);
-    audit::record(
-        engine,
-        actor,
-        "webhook.created",
-        tenant,
-        &actor_detail(&row),
-    )
-    .await?;
-    Ok(EndpointWithSecret {
-        endpoint: view(&row),
-        secret,
-    })
+    Ok(endpoint.with_secret())
 }
 
-pub async fn list(engine: &Engine, owner: Owner) -> Result<Vec<EndpointView>> {
-    let select = webhook_endpoint::Entity::find().order_by_asc(webhook_endpoint::Column::CreatedAt);
-    let select = match owner.tenant() {
-        None => select.filter(webhook_endpoint::Column::Tenant.is_null()),
-        Some(tenant) => select.filter(webhook_endpoint::Column::Tenant.eq(tenant)),
-    };
-    Ok(select
-        .all(engine.catalog())
+pub async fn list(engine: &Engine, owner: Owner<'_>) -> Result<Vec<EndpointView>> {
+    Ok(all(engine, owner)
         .await?
         .iter()
-        .map(view)
+        .map(Endpoint::view)
         .collect())
 }
 
-/// The owner's endpoint `id`; anyone else's is not found.
-pub(crate) async fn find(
-    engine: &Engine,
-    owner: Owner,
-    id: uuid::Uuid,
-) -> Result<webhook_endpoint::Model> {
-    webhook_endpoint::Entity::find_by_id(id)
-        .one(engine.catalog())
+async fn all(engine: &Engine, owner: Owner<'_>) -> Result<Vec<Endpoint>> {
+    Ok(match owner {
+        Owner::Platform => platform_row::Entity::find()
+            .order_by_asc(platform_row::Column::CreatedAt)
+            .all(engine.catalog())
+            .await?
+            .into_iter()
+            .map(Endpoint::from)
+            .collect(),
+        Owner::Tenant(ctx) => {
+            ctx.run(false, async |db| tenant_endpoints(db).await)
+                .await?
+        }
+    })
+}
+
+/// Every endpoint of the tenant `db` is bound to, oldest first.
+pub(crate) async fn tenant_endpoints(db: &TenantDb) -> Result<Vec<Endpoint>> {
+    Ok(tenant_row::Entity::find()
+        .order_by_asc(tenant_row::Column::CreatedAt)
+        .all(db)
         .await?
-        .filter(|row| owner.owns(row))
+        .into_iter()
+        .map(Endpoint::from)
+        .collect())
+}
+
+/// The platform's endpoints that receive `kind`.
+pub(crate) async fn platform_subscribed(
+    conn: &impl ConnectionTrait,
+    kind: EventKind,
+) -> Result<Vec<Endpoint>> {
+    let rows = platform_row::Entity::find().all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(Endpoint::from)
+        .filter(|e| e.receives(kind))
+        .collect())
+}
+
+/// The platform's endpoint `id`.
+pub(crate) async fn find_platform(conn: &impl ConnectionTrait, id: uuid::Uuid) -> Result<Endpoint> {
+    platform_row::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Endpoint::from)
         .ok_or(Error::NotFound)
+}
+
+/// The endpoint `id` of the tenant `db` is bound to; another tenant's is
+/// not found.
+pub(crate) async fn find_tenant(db: &TenantDb, id: uuid::Uuid) -> Result<Endpoint> {
+    tenant_row::Entity::find()
+        .filter(tenant_row::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .map(Endpoint::from)
+        .ok_or(Error::NotFound)
+}
+
+/// Reads the owner's endpoint `id`, applies `edit`, saves it and audits
+/// `action`, in one transaction of the tenant for a tenant's endpoint.
+async fn change(
+    engine: &Engine,
+    owner: Owner<'_>,
+    id: uuid::Uuid,
+    actor: &str,
+    action: &str,
+    edit: impl FnOnce(&mut Endpoint),
+) -> Result<Endpoint> {
+    match owner {
+        Owner::Platform => {
+            let row = platform_row::Entity::find_by_id(id)
+                .one(engine.catalog())
+                .await?
+                .ok_or(Error::NotFound)?;
+            let mut endpoint = Endpoint::from(row.clone());
+            edit(&mut endpoint);
+            let mut active = row.into_active_model();
+            set_changeable!(active, endpoint);
+            active.update(engine.catalog()).await?;
+            audit::record(engine, actor, action, None, &endpoint.detail()).await?;
+            Ok(endpoint)
+        }
+        Owner::Tenant(ctx) => {
+            ctx.run(true, async |db| {
+                let row = tenant_row::Entity::find()
+                    .filter(tenant_row::Column::Id.eq(id))
+                    .one(db)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                let mut endpoint = Endpoint::from(row.clone());
+                edit(&mut endpoint);
+                let mut active = row.into_active_model();
+                set_changeable!(active, endpoint);
+                active.update(db).await?;
+                audit::record_tenant(db, actor, action, &endpoint.detail()).await?;
+                Ok(endpoint)
+            })
+            .await
+        }
+    }
 }
 
 /// Replaces the secret; the previous one keeps signing (as a second `v1`)
 /// for the configured overlap so receivers can switch without losing events.
 pub async fn rotate_secret(
     engine: &Engine,
-    owner: Owner,
+    owner: Owner<'_>,
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<EndpointWithSecret> {
-    let row = find(engine, owner, id).await?;
-    let secret = signature::new_secret();
     let overlap =
         chrono::Duration::hours(i64::from(engine.settings().webhook_secret_overlap_hours));
-    let mut active = row.clone().into_active_model();
-    active.previous_secret = Set(Some(row.secret.clone()));
-    active.previous_secret_expires_at = Set(Some(chrono::Utc::now() + overlap));
-    active.secret = Set(secret.clone());
-    let row = active.update(engine.catalog()).await?;
-    let tenant = owner.tenant().map(TenantId::from_uuid);
-    audit::record(
-        engine,
-        actor,
-        "webhook.secret_rotated",
-        tenant,
-        &actor_detail(&row),
-    )
-    .await?;
-    Ok(EndpointWithSecret {
-        endpoint: view(&row),
-        secret,
+    let rotated = change(engine, owner, id, actor, "webhook.secret_rotated", |e| {
+        let new = signature::new_secret();
+        e.previous_secret = Some(std::mem::replace(&mut e.secret, new));
+        e.previous_secret_expires_at = Some(chrono::Utc::now() + overlap);
     })
+    .await?;
+    Ok(rotated.with_secret())
 }
 
 pub async fn set_enabled(
     engine: &Engine,
-    owner: Owner,
+    owner: Owner<'_>,
     id: uuid::Uuid,
     enabled: bool,
     actor: &str,
 ) -> Result<EndpointView> {
-    let row = find(engine, owner, id).await?;
-    let mut active = row.into_active_model();
-    active.enabled = Set(enabled);
-    let row = active.update(engine.catalog()).await?;
     let action = if enabled {
         "webhook.enabled"
     } else {
         "webhook.disabled"
     };
-    let tenant = owner.tenant().map(TenantId::from_uuid);
-    audit::record(engine, actor, action, tenant, &actor_detail(&row)).await?;
-    Ok(view(&row))
+    let changed = change(engine, owner, id, actor, action, |e| e.enabled = enabled).await?;
+    Ok(changed.view())
 }
 
 /// Removes the endpoint and its delivery log at once.
-pub async fn remove(engine: &Engine, owner: Owner, id: uuid::Uuid, actor: &str) -> Result<()> {
-    let row = find(engine, owner, id).await?;
-    webhook_endpoint::Entity::delete_by_id(row.id)
-        .exec(engine.catalog())
-        .await?;
-    let tenant = owner.tenant().map(TenantId::from_uuid);
-    audit::record(
-        engine,
-        actor,
-        "webhook.removed",
-        tenant,
-        &actor_detail(&row),
-    )
-    .await
-}
-
-/// Enabled endpoints that receive `kind` for `tenant`: the platform's, and
-/// the tenant's own.
-pub(crate) async fn subscribed(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    kind: EventKind,
-) -> Result<Vec<webhook_endpoint::Model>> {
-    let rows = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Enabled.eq(true))
-        .filter(
-            Condition::any()
-                .add(webhook_endpoint::Column::Tenant.is_null())
-                .add(webhook_endpoint::Column::Tenant.eq(tenant.uuid())),
-        )
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|row| row.events == "*" || row.events.split(',').any(|k| k == kind.as_str()))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn private_and_special_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().expect("ip")), "{ip}");
+pub async fn remove(engine: &Engine, owner: Owner<'_>, id: uuid::Uuid, actor: &str) -> Result<()> {
+    match owner {
+        Owner::Platform => {
+            let endpoint = find_platform(engine.catalog(), id).await?;
+            // Its deliveries go with it (ON DELETE CASCADE).
+            platform_row::Entity::delete_by_id(id)
+                .exec(engine.catalog())
+                .await?;
+            audit::record(engine, actor, "webhook.removed", None, &endpoint.detail()).await
         }
-        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
-            assert!(is_public(ip.parse().expect("ip")), "{ip}");
+        Owner::Tenant(ctx) => {
+            ctx.run(true, async |db| {
+                let endpoint = find_tenant(db, id).await?;
+                super::delivery::tenant_queue::remove_log(db, id).await?;
+                tenant_row::Entity::delete_many()
+                    .filter(tenant_row::Column::Id.eq(id))
+                    .exec(db)
+                    .await?;
+                audit::record_tenant(db, actor, "webhook.removed", &endpoint.detail()).await
+            })
+            .await
         }
-    }
-
-    #[test]
-    fn event_lists_are_checked_and_normalised() {
-        assert_eq!(parse_events("").ok().as_deref(), Some("*"));
-        assert_eq!(parse_events(" * ").ok().as_deref(), Some("*"));
-        assert_eq!(
-            parse_events("tenant.suspended, tenant.resumed")
-                .ok()
-                .as_deref(),
-            Some("tenant.suspended,tenant.resumed")
-        );
-        assert!(parse_events("tenant.suspended,nope").is_err());
     }
 }

@@ -61,8 +61,9 @@ pub const PENDING_WALL: &[&str] = &[
     "tenant_moves",
     // m0004_lifecycle_events
     "lifecycle_events",
-    "webhook_deliveries",
-    "webhook_endpoints",
+    // m0015_webhooks_leave_catalog: the platform endpoints' deliveries of
+    // each tenant's events
+    "platform_webhook_deliveries",
     // m0005_custom_domains
     "tenant_domains",
     // m0009_tls

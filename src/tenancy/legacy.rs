@@ -17,7 +17,7 @@ use crate::config::{Backend, Settings};
 use crate::entities::catalog::tenant;
 use crate::error::Result;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
-use tenantry_migrations::legacy::{LEGACY_SCHEMA, MOVED};
+use tenantry_migrations::legacy::{moved, LEGACY_SCHEMA};
 
 /// What a run copied.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -36,6 +36,7 @@ const TENANT_AUDIT_KINDS: &[&str] = &[
     "password.",
     "api_key.",
     "sso.",
+    "webhook.",
 ];
 
 /// Copies every tenant's set-aside rows into its placement and drops them.
@@ -48,6 +49,7 @@ pub(super) async fn copy_all(
     if !set_aside(catalog).await? {
         return Ok(report);
     }
+    let tables = set_aside_tables(catalog).await?;
     let done = copied(catalog).await?;
     for t in tenant::Entity::find().all(catalog).await? {
         if done.contains(&t.id) {
@@ -55,15 +57,22 @@ pub(super) async fn copy_all(
         }
         let id = TenantId::from_uuid(t.id);
         let placement = Placement::parse(&t.placement);
-        let rows = copy_tenant(settings, catalog, id, placement, t.location.as_deref())
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "copying tenant {} ({id}) out of the catalog failed: {e}; nothing of it was \
+        let rows = copy_tenant(
+            settings,
+            catalog,
+            &tables,
+            id,
+            placement,
+            t.location.as_deref(),
+        )
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "copying tenant {} ({id}) out of the catalog failed: {e}; nothing of it was \
                      copied. Fix the cause and run `tenantry migrate` again to resume",
-                    t.slug
-                )
-            })?;
+                t.slug
+            )
+        })?;
         exec(
             catalog,
             &format!(
@@ -77,7 +86,7 @@ pub(super) async fn copy_all(
         report.rows += rows;
         tracing::info!(tenant_id = %id, rows, "tenant rows moved out of the catalog");
     }
-    let leftover = drop_set_aside(catalog).await?;
+    let leftover = drop_set_aside(catalog, &tables).await?;
     if leftover > 0 {
         tracing::warn!(
             rows = leftover,
@@ -110,6 +119,23 @@ async fn copied(catalog: &DatabaseConnection) -> Result<std::collections::HashSe
         .collect()
 }
 
+/// The moved tables that a catalog migration set aside since the last copy.
+async fn set_aside_tables(catalog: &DatabaseConnection) -> Result<Vec<&'static str>> {
+    let mut present = Vec::new();
+    for table in moved() {
+        let sql = match catalog.get_database_backend() {
+            DbBackend::Postgres => format!(
+                "SELECT count(*) AS n FROM pg_tables WHERE schemaname = '{LEGACY_SCHEMA}' AND tablename = '{table}'"
+            ),
+            _ => format!("SELECT count(*) AS n FROM sqlite_master WHERE name = 'legacy_{table}'"),
+        };
+        if count(catalog, &sql, None).await? > 0 {
+            present.push(table);
+        }
+    }
+    Ok(present)
+}
+
 /// A set-aside table's name.
 fn legacy(catalog: &DatabaseConnection, table: &str) -> String {
     match catalog.get_database_backend() {
@@ -122,6 +148,7 @@ fn legacy(catalog: &DatabaseConnection, table: &str) -> String {
 async fn copy_tenant(
     settings: &Settings,
     catalog: &DatabaseConnection,
+    tables: &[&str],
     tenant: TenantId,
     placement: Option<Placement>,
     location: Option<&str>,
@@ -130,15 +157,17 @@ async fn copy_tenant(
         (Backend::Postgres, Some(Placement::Database), Some(database)) => {
             let unit =
                 connect_pool(&settings.owner_url_for(database), Backend::Postgres, 1).await?;
-            let copied = copy_postgres(catalog, &unit, tenant, "public").await;
+            let copied = copy_postgres(catalog, &unit, tables, tenant, "public").await;
             unit.close().await?;
             copied
         }
         (Backend::Postgres, Some(Placement::Schema), Some(schema)) => {
-            copy_postgres(catalog, catalog, tenant, schema).await
+            copy_postgres(catalog, catalog, tables, tenant, schema).await
         }
-        (Backend::Postgres, _, _) => copy_postgres(catalog, catalog, tenant, "public").await,
-        (Backend::Sqlite, _, _) => copy_sqlite(settings, tenant).await,
+        (Backend::Postgres, _, _) => {
+            copy_postgres(catalog, catalog, tables, tenant, "public").await
+        }
+        (Backend::Sqlite, _, _) => copy_sqlite(settings, tables, tenant).await,
     }
 }
 
@@ -147,11 +176,12 @@ async fn copy_tenant(
 async fn copy_postgres(
     catalog: &DatabaseConnection,
     unit: &DatabaseConnection,
+    tables: &[&str],
     tenant: TenantId,
     schema: &str,
 ) -> Result<u64> {
     let mut batches = Vec::new();
-    for table in MOVED {
+    for table in tables {
         let select = format!(
             "SELECT coalesce(json_agg(to_jsonb(l) - 'tenant' || jsonb_build_object('tenant_id', l.tenant)), '[]')::text AS rows
              FROM {LEGACY_SCHEMA}.{table} l WHERE l.tenant = $1"
@@ -212,7 +242,7 @@ async fn rows_json(catalog: &DatabaseConnection, sql: &str, tenant: TenantId) ->
 
 /// SQLite: the tenant's file attaches the catalog and copies with one
 /// `INSERT … SELECT` per table, in one transaction of the file.
-async fn copy_sqlite(settings: &Settings, tenant: TenantId) -> Result<u64> {
+async fn copy_sqlite(settings: &Settings, tables: &[&str], tenant: TenantId) -> Result<u64> {
     let files = TenantFiles::new(settings.tenant_files_dir(), 1);
     let path = files.path(tenant);
     if !path.exists() {
@@ -237,7 +267,7 @@ async fn copy_sqlite(settings: &Settings, tenant: TenantId) -> Result<u64> {
         unit.execute_unprepared("BEGIN").await?;
         let mut rows = 0;
         let work = async {
-            for table in MOVED {
+            for table in tables {
                 let columns = sqlite_columns(&unit, table).await?;
                 let source: Vec<String> = columns
                     .iter()
@@ -305,16 +335,17 @@ fn sqlite_catalog_path(settings: &Settings) -> String {
 
 /// Drops the set-aside tables once every tenant is copied; the rows of no
 /// tenant that were left behind.
-async fn drop_set_aside(catalog: &DatabaseConnection) -> Result<u64> {
-    let leftover = count(
-        catalog,
-        &format!(
-            "SELECT count(*) AS n FROM {} WHERE tenant IS NULL",
-            legacy(catalog, "mail_outbox")
-        ),
-        None,
-    )
-    .await?;
+async fn drop_set_aside(catalog: &DatabaseConnection, tables: &[&str]) -> Result<u64> {
+    let leftover = match tables.contains(&"mail_outbox") {
+        true => {
+            let sql = format!(
+                "SELECT count(*) AS n FROM {} WHERE tenant IS NULL",
+                legacy(catalog, "mail_outbox")
+            );
+            count(catalog, &sql, None).await?
+        }
+        false => 0,
+    };
     match catalog.get_database_backend() {
         DbBackend::Postgres => {
             catalog
@@ -322,7 +353,7 @@ async fn drop_set_aside(catalog: &DatabaseConnection) -> Result<u64> {
                 .await?;
         }
         _ => {
-            for table in MOVED.iter().chain(&["copied"]) {
+            for table in tables.iter().chain(&["copied"]) {
                 catalog
                     .execute_unprepared(&format!("DROP TABLE legacy_{table}"))
                     .await?;

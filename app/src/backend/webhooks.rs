@@ -9,19 +9,38 @@ use crate::error::AppError;
 use tenantry::events::delivery::{self, DeliveryView};
 use tenantry::events::endpoints::{self, EndpointView, EndpointWithSecret};
 use tenantry::events::Owner;
-use tenantry::tenancy::{Engine, RequestScope};
+use tenantry::tenancy::{Engine, RequestScope, TenantCtx};
 
-async fn owner() -> Result<(Engine, Owner, String), AppError> {
+/// Whose endpoints this host manages.
+enum Managed {
+    Platform,
+    Tenant(TenantCtx),
+}
+
+impl Managed {
+    fn owner(&self) -> Owner<'_> {
+        match self {
+            Managed::Platform => Owner::Platform,
+            Managed::Tenant(ctx) => Owner::of(ctx),
+        }
+    }
+}
+
+async fn managed() -> Result<(Engine, Managed, String), AppError> {
     match scope().await? {
         RequestScope::Console => {
             let (engine, who) = admin().await?;
-            Ok((engine, Owner::Platform, console::actor(&who.email)))
+            Ok((engine, Managed::Platform, console::actor(&who.email)))
         }
         RequestScope::Tenant(_) => {
             // Read from the request before any query (see `managed_tenant`).
             let engine = engine().await?;
             let (ctx, who) = tenant_admin().await?;
-            Ok((engine, Owner::of(&ctx), format!("member:{}", who.email)))
+            Ok((
+                engine,
+                Managed::Tenant(ctx),
+                format!("member:{}", who.email),
+            ))
         }
     }
 }
@@ -64,8 +83,10 @@ fn delivery_dto(d: DeliveryView) -> DeliveryDto {
 }
 
 pub async fn list_webhooks() -> Result<Vec<WebhookDto>, AppError> {
-    let (engine, owner, _) = owner().await?;
-    let list = endpoints::list(&engine, owner).await.map_err(fail)?;
+    let (engine, managed, _) = managed().await?;
+    let list = endpoints::list(&engine, managed.owner())
+        .await
+        .map_err(fail)?;
     Ok(list.into_iter().map(dto).collect())
 }
 
@@ -74,17 +95,24 @@ pub async fn create_webhook(
     description: String,
     events: String,
 ) -> Result<WebhookSecretDto, AppError> {
-    let (engine, owner, actor) = owner().await?;
-    endpoints::create(&engine, owner, &url, &description, &events, &actor)
-        .await
-        .map(with_secret)
-        .map_err(fail)
+    let (engine, managed, actor) = managed().await?;
+    endpoints::create(
+        &engine,
+        managed.owner(),
+        &url,
+        &description,
+        &events,
+        &actor,
+    )
+    .await
+    .map(with_secret)
+    .map_err(fail)
 }
 
 pub async fn rotate_webhook_secret(endpoint_id: String) -> Result<WebhookSecretDto, AppError> {
-    let (engine, owner, actor) = owner().await?;
+    let (engine, managed, actor) = managed().await?;
     let id = parse_id(&endpoint_id)?;
-    endpoints::rotate_secret(&engine, owner, id, &actor)
+    endpoints::rotate_secret(&engine, managed.owner(), id, &actor)
         .await
         .map(with_secret)
         .map_err(fail)
@@ -94,33 +122,35 @@ pub async fn set_webhook_enabled(
     endpoint_id: String,
     enabled: bool,
 ) -> Result<WebhookDto, AppError> {
-    let (engine, owner, actor) = owner().await?;
+    let (engine, managed, actor) = managed().await?;
     let id = parse_id(&endpoint_id)?;
-    endpoints::set_enabled(&engine, owner, id, enabled, &actor)
+    endpoints::set_enabled(&engine, managed.owner(), id, enabled, &actor)
         .await
         .map(dto)
         .map_err(fail)
 }
 
 pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
-    let (engine, owner, actor) = owner().await?;
+    let (engine, managed, actor) = managed().await?;
     let id = parse_id(&endpoint_id)?;
-    endpoints::remove(&engine, owner, id, &actor)
+    endpoints::remove(&engine, managed.owner(), id, &actor)
         .await
         .map_err(fail)
 }
 
 pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>, AppError> {
-    let (engine, owner, _) = owner().await?;
+    let (engine, managed, _) = managed().await?;
     let id = parse_id(&endpoint_id)?;
-    let log = delivery::log(&engine, owner, id, 50).await.map_err(fail)?;
+    let log = delivery::log(&engine, managed.owner(), id, 50)
+        .await
+        .map_err(fail)?;
     Ok(log.into_iter().map(delivery_dto).collect())
 }
 
 pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
-    let (engine, owner, actor) = owner().await?;
+    let (engine, managed, actor) = managed().await?;
     let id = parse_id(&delivery_id)?;
-    delivery::resend(&engine, owner, id, &actor)
+    delivery::resend(&engine, managed.owner(), id, &actor)
         .await
         .map_err(fail)
 }

@@ -7,7 +7,7 @@ use crate::harness::{pg_admin_in, TestApp};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use std::collections::BTreeMap;
 use tenantry::tenancy::{fleet, Placement, TenantCtx};
-use tenantry_migrations::legacy::MOVED;
+use tenantry_migrations::legacy::moved;
 use tenantry_migrations::TenantMigrator;
 
 type Census = BTreeMap<(String, String), (i64, String)>;
@@ -57,7 +57,7 @@ async fn sample_row(
 async fn legacy_census(owner: &impl ConnectionTrait, tenants: &[&TenantCtx]) -> Census {
     let mut census = Census::new();
     for ctx in tenants {
-        for table in MOVED {
+        for table in moved() {
             let row = owner
                 .query_one_raw(Statement::from_string(
                     DbBackend::Postgres,
@@ -72,7 +72,7 @@ async fn legacy_census(owner: &impl ConnectionTrait, tenants: &[&TenantCtx]) -> 
                 .expect("census")
                 .expect("row");
             census.insert(
-                (ctx.tenant().slug.to_string(), (*table).to_owned()),
+                (ctx.tenant().slug.to_string(), table.to_owned()),
                 (
                     row.try_get("", "n").expect("n"),
                     row.try_get("", "h").expect("h"),
@@ -88,7 +88,7 @@ async fn plane_census(tenants: &[&TenantCtx]) -> Census {
     let mut census = Census::new();
     for ctx in tenants {
         let db = ctx.read().await.expect("db");
-        for table in MOVED {
+        for table in moved() {
             let row = db
                 .query_one_raw(Statement::from_string(
                     DbBackend::Postgres,
@@ -101,7 +101,7 @@ async fn plane_census(tenants: &[&TenantCtx]) -> Census {
                 .expect("census")
                 .expect("row");
             census.insert(
-                (ctx.tenant().slug.to_string(), (*table).to_owned()),
+                (ctx.tenant().slug.to_string(), table.to_owned()),
                 (
                     row.try_get("", "n").expect("n"),
                     row.try_get("", "h").expect("h"),
@@ -146,7 +146,7 @@ async fn a_populated_fleet_moves_its_catalog_rows_into_every_placement_and_resum
         .execute_unprepared("CREATE SCHEMA tenantry_legacy")
         .await
         .expect("schema");
-    for table in MOVED {
+    for table in moved() {
         owner
             .execute_unprepared(&format!(
                 "CREATE TABLE tenantry_legacy.{table} AS SELECT * FROM public.{table} WHERE false;
@@ -162,9 +162,9 @@ async fn a_populated_fleet_moves_its_catalog_rows_into_every_placement_and_resum
         .await
         .expect("copied");
     for ctx in fleet_tenants {
-        for table in MOVED {
+        for table in moved() {
             // One configuration per tenant; several rows elsewhere.
-            let rows = if *table == "sso_configs" { 1 } else { 3 };
+            let rows = if table == "sso_configs" { 1 } else { 3 };
             for _ in 0..rows {
                 let sql = sample_row(&owner, table, ctx.id().uuid(), None).await;
                 owner.execute_unprepared(&sql).await.expect("legacy row");
@@ -277,7 +277,7 @@ async fn on_sqlite_the_catalog_rows_move_into_each_tenants_file() {
             .execute_unprepared(&format!("ATTACH DATABASE '{}' AS t{i}", file.display()))
             .await
             .expect("attach");
-        for table in MOVED {
+        for table in moved() {
             if i == 0 {
                 catalog
                     .execute_unprepared(&format!(
@@ -361,4 +361,132 @@ async fn on_sqlite_the_catalog_rows_move_into_each_tenants_file() {
         .expect("n");
     assert_eq!(left, 0, "set-aside tables dropped");
     let _ = catalog.close().await;
+}
+
+/// Catalog m0015 on a catalog an older release populated: the platform's
+/// endpoints and deliveries stay (in their own tables), a tenant's endpoint
+/// and its deliveries are set aside in the tenant plane's shape, each
+/// delivery with a copy of its event, and the tenant is noted for the
+/// delivery worker.
+async fn m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(
+    db: &sea_orm::DatabaseConnection,
+    legacy: &str,
+) {
+    use tenantry_migrations::sea_orm_migration::MigratorTrait;
+    tenantry_migrations::CatalogMigrator::up(db, Some(14))
+        .await
+        .expect("catalog up to m0014");
+    let (tenant, event, platform, own) = (
+        "0190f5c2-0000-7000-8000-000000000001",
+        "0190f5c2-0000-7000-8000-000000000002",
+        "0190f5c2-0000-7000-8000-000000000003",
+        "0190f5c2-0000-7000-8000-000000000004",
+    );
+    let at = "'2026-11-30 10:00:00+00'";
+    let endpoint = |id: &str, owner: &str| {
+        format!(
+            "INSERT INTO webhook_endpoints (id, tenant, url, description, events, secret, enabled, created_at)
+             VALUES ('{id}', {owner}, 'https://hooks.example/{id}', 'd', '*', 'whsec_{id}', true, {at})"
+        )
+    };
+    let delivery = |id: &str, endpoint: &str| {
+        format!(
+            "INSERT INTO webhook_deliveries (id, endpoint, event, tenant, status, attempts, next_attempt_at, created_at)
+             VALUES ('{id}', '{endpoint}', '{event}', '{tenant}', 'pending', 2, {at}, {at})"
+        )
+    };
+    for sql in [
+        format!(
+            "INSERT INTO tenants (id, slug, name, state, placement, created_at, updated_at)
+             VALUES ('{tenant}', 'acme', 'Acme', 'active', 'pool', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO lifecycle_events (id, tenant, slug, kind, actor, data, occurred_at)
+             VALUES ('{event}', '{tenant}', 'acme', 'tenant.suspended', 'cli', '{{\"state\":\"suspended\"}}', {at})"
+        ),
+        endpoint(platform, "NULL"),
+        endpoint(own, &format!("'{tenant}'")),
+        delivery("0190f5c2-0000-7000-8000-000000000005", platform),
+        delivery("0190f5c2-0000-7000-8000-000000000006", own),
+    ] {
+        db.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    tenantry_migrations::CatalogMigrator::up(db, None)
+        .await
+        .expect("m0015");
+
+    let one = |sql: String| async move {
+        let backend = db.get_database_backend();
+        db.query_one_raw(Statement::from_string(backend, sql.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .expect("row")
+    };
+    let n = |sql: String| async move { one(sql).await.try_get::<i64>("", "n").expect("n") };
+    assert_eq!(
+        n("SELECT count(*) AS n FROM platform_webhook_endpoints".into()).await,
+        1
+    );
+    assert_eq!(
+        n("SELECT count(*) AS n FROM platform_webhook_deliveries".into()).await,
+        1
+    );
+    let set_aside = one(format!(
+        "SELECT count(*) AS n, min(secret) AS secret FROM {legacy}webhook_endpoints"
+    ))
+    .await;
+    assert_eq!(set_aside.try_get::<i64>("", "n").expect("n"), 1);
+    assert_eq!(
+        set_aside.try_get::<String>("", "secret").expect("secret"),
+        format!("whsec_{own}")
+    );
+    let copied = one(format!(
+        "SELECT count(*) AS n, min(event_kind) AS kind, min(event_slug) AS slug,
+             min(event_data) AS data, min(attempts) AS attempts
+         FROM {legacy}webhook_deliveries"
+    ))
+    .await;
+    assert_eq!(copied.try_get::<i64>("", "n").expect("n"), 1);
+    assert_eq!(
+        copied.try_get::<String>("", "kind").expect("kind"),
+        "tenant.suspended"
+    );
+    assert_eq!(copied.try_get::<String>("", "slug").expect("slug"), "acme");
+    assert_eq!(
+        copied.try_get::<String>("", "data").expect("data"),
+        "{\"state\":\"suspended\"}"
+    );
+    assert_eq!(copied.try_get::<i32>("", "attempts").expect("attempts"), 2);
+    assert_eq!(
+        n("SELECT count(*) AS n FROM work_due WHERE queue = 'webhooks'".into()).await,
+        1,
+        "the tenant is noted for the delivery worker"
+    );
+}
+
+#[tokio::test]
+async fn on_sqlite_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = Database::connect(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("catalog.db").display()
+    ))
+    .await
+    .expect("sqlite");
+    m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(&db, "legacy_").await;
+    let _ = db.close().await;
+}
+
+#[tokio::test]
+async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside() {
+    let name = format!("tenantry_t_m0015_{}", uuid::Uuid::new_v4().simple());
+    crate::harness::pg_admin(&format!("CREATE DATABASE {name}")).await;
+    let db = Database::connect(crate::harness::pg_url("postgres", &name))
+        .await
+        .expect("postgres");
+    m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(&db, "tenantry_legacy.").await;
+    let _ = db.close().await;
+    crate::harness::pg_admin(&format!("DROP DATABASE {name}")).await;
 }

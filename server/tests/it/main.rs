@@ -18,6 +18,7 @@ mod domains;
 mod exports;
 mod flags;
 mod fleet;
+mod hand_filters;
 mod impersonation;
 mod ingest_faults;
 mod isolation;

@@ -220,8 +220,8 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     assert_eq!(held("tenant plane: users"), 1);
     assert!(held("catalog: sessions") >= 1);
     assert_eq!(held("catalog: tenant_domains"), 1);
-    assert_eq!(held("catalog: webhook_endpoints"), 1);
-    assert!(held("catalog: webhook_deliveries") >= 1);
+    assert_eq!(held("tenant plane: webhook_endpoints"), 1);
+    assert!(held("tenant plane: webhook_deliveries") >= 1);
     assert!(held("catalog: lifecycle_events") >= 3);
 
     let left = rows_naming(&app, alpha).await;

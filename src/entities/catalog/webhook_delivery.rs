@@ -1,13 +1,15 @@
 use sea_orm::entity::prelude::*;
 
-/// One event's delivery to one endpoint, with its retry state.
+/// One event's delivery to one of the platform's endpoints, with its retry
+/// state.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "webhook_deliveries")]
+#[sea_orm(table_name = "platform_webhook_deliveries")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub endpoint: Uuid,
     pub event: Uuid,
+    /// Whose event it is.
     pub tenant: Uuid,
     /// `pending`, `delivered` or `failed` (gave up; a resend re-queues it).
     pub status: String,

@@ -1,13 +1,12 @@
 use sea_orm::entity::prelude::*;
 
-/// An outgoing webhook endpoint: the platform's (`tenant` NULL) or one
-/// tenant's.
+/// One of the platform's outgoing webhook endpoints: it receives every
+/// tenant's events. (A tenant's own endpoints live in its tenant plane.)
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "webhook_endpoints")]
+#[sea_orm(table_name = "platform_webhook_endpoints")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub tenant: Option<Uuid>,
     pub url: String,
     pub description: String,
     /// Comma-separated event kinds, or `*`.

@@ -1,0 +1,179 @@
+//! Deliveries to the platform's own endpoints: catalog rows, read by the
+//! platform's delivery worker and the superadmin's console.
+
+use super::{lease, send, set_attempted, Attempted, DeliveryView, PENDING};
+use crate::catalog::audit;
+use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
+use crate::error::{Error, Result};
+use crate::events::endpoints::{self, Endpoint};
+use crate::events::LifecycleEvent;
+use crate::tenancy::Engine;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use std::collections::{HashMap, HashSet};
+
+/// Queues `event` for each of the platform's endpoints that receive it, on
+/// `conn` (the transaction that marks the event dispatched).
+pub(crate) async fn enqueue(conn: &impl ConnectionTrait, event: &LifecycleEvent) -> Result<()> {
+    let now = chrono::Utc::now();
+    for endpoint in endpoints::platform_subscribed(conn, event.kind).await? {
+        row::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            endpoint: Set(endpoint.id),
+            event: Set(event.id),
+            tenant: Set(event.tenant.uuid()),
+            status: Set(PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_status: Set(None),
+            last_error: Set(None),
+            last_response: Set(None),
+            last_attempt_at: Set(None),
+            delivered_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Starts every due delivery that is first in line for its (endpoint,
+/// tenant); does not wait for them. Returns how many were started.
+pub(super) async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<usize> {
+    let pending = row::Entity::find()
+        .filter(row::Column::Status.eq(PENDING))
+        .order_by_asc(row::Column::Event)
+        .limit(2000)
+        .all(engine.catalog())
+        .await?;
+    let now = chrono::Utc::now();
+    let mut first_in_line = HashSet::new();
+    let mut started = 0;
+    for delivery in pending {
+        if !first_in_line.insert((delivery.endpoint, delivery.tenant))
+            || delivery.next_attempt_at > now
+        {
+            continue;
+        }
+        let Ok(permit) = engine.events().in_flight().try_acquire_owned() else {
+            break;
+        };
+        if !claim(engine, &delivery).await? {
+            continue;
+        }
+        started += 1;
+        let (engine, client) = (engine.clone(), client.clone());
+        tokio::spawn(async move {
+            if let Err(e) = attempt(&engine, &client, delivery).await {
+                tracing::error!(error = ?e, "webhook attempt could not be recorded");
+            }
+            drop(permit);
+            engine.events().wake();
+        });
+    }
+    Ok(started)
+}
+
+/// Leases the delivery for the length of one attempt; `false` when another
+/// process got it.
+async fn claim(engine: &Engine, delivery: &row::Model) -> Result<bool> {
+    let now = chrono::Utc::now();
+    let claimed = row::Entity::update_many()
+        .col_expr(
+            row::Column::NextAttemptAt,
+            (now + lease(engine.settings())).into(),
+        )
+        .filter(row::Column::Id.eq(delivery.id))
+        .filter(row::Column::Status.eq(PENDING))
+        .filter(row::Column::NextAttemptAt.lte(now))
+        .exec(engine.catalog())
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+async fn attempt(engine: &Engine, client: &reqwest::Client, delivery: row::Model) -> Result<()> {
+    let endpoint = match endpoints::find_platform(engine.catalog(), delivery.endpoint).await {
+        Ok(endpoint) => endpoint,
+        Err(Error::NotFound) => return Ok(()), // removed meanwhile, with its deliveries
+        Err(e) => return Err(e),
+    };
+    let Some(event) = lifecycle_event::Entity::find_by_id(delivery.event)
+        .one(engine.catalog())
+        .await?
+    else {
+        return Ok(());
+    };
+    let event = LifecycleEvent::from_row(&event)?;
+    let answer = send(engine, client, &endpoint, delivery.id, &event, true).await;
+    let done = Attempted::new(engine.settings(), delivery.attempts, answer);
+    let mut active = delivery.into_active_model();
+    set_attempted!(active, done);
+    active.update(engine.catalog()).await?;
+    Ok(())
+}
+
+pub(super) async fn log(
+    engine: &Engine,
+    endpoint: uuid::Uuid,
+    limit: u64,
+) -> Result<Vec<DeliveryView>> {
+    let endpoint: Endpoint = endpoints::find_platform(engine.catalog(), endpoint).await?;
+    let rows = row::Entity::find()
+        .filter(row::Column::Endpoint.eq(endpoint.id))
+        .order_by_desc(row::Column::CreatedAt)
+        .order_by_desc(row::Column::Id)
+        .limit(limit)
+        .all(engine.catalog())
+        .await?;
+    let events: HashMap<uuid::Uuid, lifecycle_event::Model> = lifecycle_event::Entity::find()
+        .filter(lifecycle_event::Column::Id.is_in(rows.iter().map(|r| r.event)))
+        .all(engine.catalog())
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let event = events.get(&r.event);
+            DeliveryView {
+                id: r.id,
+                event_id: r.event,
+                event_type: event.map(|e| e.kind.clone()).unwrap_or_default(),
+                tenant_slug: event.map(|e| e.slug.clone()).unwrap_or_default(),
+                next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
+                status: r.status,
+                attempts: r.attempts,
+                last_status: r.last_status,
+                last_error: r.last_error,
+                last_response: r.last_response,
+                last_attempt_at: r.last_attempt_at,
+                delivered_at: r.delivered_at,
+                created_at: r.created_at,
+            }
+        })
+        .collect())
+}
+
+pub(super) async fn resend(engine: &Engine, id: uuid::Uuid, actor: &str) -> Result<()> {
+    let delivery = row::Entity::find_by_id(id)
+        .one(engine.catalog())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut active = delivery.clone().into_active_model();
+    active.status = Set(PENDING.into());
+    active.attempts = Set(0);
+    active.next_attempt_at = Set(chrono::Utc::now());
+    active.update(engine.catalog()).await?;
+    audit::record(
+        engine,
+        actor,
+        "webhook.resent",
+        None,
+        &format!("endpoint={} delivery={id}", delivery.endpoint),
+    )
+    .await
+}

@@ -1,0 +1,264 @@
+//! Deliveries to a tenant's own endpoints: rows of its tenant plane, each
+//! with a copy of its event, read and written only through the tenant's
+//! `TenantDb`. The dispatcher queues them inside the tenant and notes the
+//! tenant in the directory's `webhooks` queue; the worker visits only the
+//! tenants noted there.
+
+use super::{lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
+use crate::catalog::audit;
+use crate::catalog::directory::{self, Queue};
+use crate::entities::tenant::webhook_delivery as row;
+use crate::error::{Error, Result};
+use crate::events::endpoints;
+use crate::events::{EventKind, LifecycleEvent};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use std::collections::HashSet;
+
+/// Queues `event` for each of its tenant's endpoints that receive it, inside
+/// the tenant, and notes the tenant's work. Idempotent: a delivery per
+/// endpoint and event, so a dispatcher that runs it twice queues nothing new.
+pub(crate) async fn enqueue(engine: &Engine, event: &LifecycleEvent) -> Result<()> {
+    let ctx = match engine.ctx_for(event.tenant).await {
+        Ok(ctx) => ctx,
+        // Purged: nothing of it is left to deliver to.
+        Err(Error::NotFound) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let now = chrono::Utc::now();
+    // Any state of the tenant: its endpoints hear of its suspension too.
+    let db = ctx.db().await?;
+    let rows: Vec<row::ActiveModel> = endpoints::tenant_endpoints(&db)
+        .await?
+        .into_iter()
+        .filter(|endpoint| endpoint.receives(event.kind))
+        .map(|endpoint| row::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            endpoint_id: Set(endpoint.id),
+            event_id: Set(event.id),
+            event_kind: Set(event.kind.as_str().to_owned()),
+            event_slug: Set(event.slug.clone()),
+            event_occurred_at: Set(event.occurred_at),
+            event_data: Set(event.data.to_string()),
+            status: Set(PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_status: Set(None),
+            last_error: Set(None),
+            last_response: Set(None),
+            last_attempt_at: Set(None),
+            delivered_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(db.commit().await?);
+    }
+    db.insert_new(rows).await?;
+    db.commit().await?;
+    directory::work_due_now(engine, Queue::Webhooks, event.tenant).await
+}
+
+/// One pass over the tenants with deliveries due: starts each one's due
+/// deliveries that are first in line; does not wait for them.
+pub(super) async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<usize> {
+    let now = chrono::Utc::now();
+    let mut started = 0;
+    for (tenant, noted) in
+        directory::tenants_with_work_due(engine, Queue::Webhooks, now, 50).await?
+    {
+        match deliver_tenant(engine, client, tenant).await {
+            Ok((n, next)) => {
+                started += n;
+                directory::rescheduled(engine, Queue::Webhooks, tenant, noted, next).await?;
+            }
+            Err(e) => tracing::error!(tenant_id = %tenant, error = ?e, "webhook delivery failed"),
+        }
+    }
+    Ok(started)
+}
+
+/// Starts the tenant's due deliveries that are first in line for their
+/// endpoint; how many, and when the earliest one waiting is due.
+async fn deliver_tenant(
+    engine: &Engine,
+    client: &reqwest::Client,
+    tenant: TenantId,
+) -> Result<(usize, Option<chrono::DateTime<chrono::Utc>>)> {
+    let ctx = match engine.ctx_for(tenant).await {
+        Ok(ctx) => ctx,
+        // Purged meanwhile: its directory entry went with it.
+        Err(Error::NotFound) => return Ok((0, None)),
+        Err(e) => return Err(e),
+    };
+    let pending = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::Status.eq(PENDING))
+                .order_by_asc(row::Column::EventId)
+                .limit(2000)
+                .all(db)
+                .await?)
+        })
+        .await?;
+    let now = chrono::Utc::now();
+    let mut first_in_line = HashSet::new();
+    let (mut started, mut next) = (0, None);
+    for delivery in pending {
+        if !first_in_line.insert(delivery.endpoint_id) {
+            continue;
+        }
+        if delivery.next_attempt_at > now {
+            let at = delivery.next_attempt_at;
+            next = Some(next.map_or(at, |n: chrono::DateTime<chrono::Utc>| n.min(at)));
+            continue;
+        }
+        let Ok(permit) = engine.events().in_flight().try_acquire_owned() else {
+            next = Some(now); // the rest waits for a free slot
+            break;
+        };
+        if !claim(&ctx, &delivery).await? {
+            continue;
+        }
+        started += 1;
+        let (ctx, client) = (ctx.clone(), client.clone());
+        tokio::spawn(async move {
+            if let Err(e) = attempt(&ctx, &client, delivery).await {
+                tracing::error!(tenant_id = %ctx.id(), error = ?e, "webhook attempt could not be recorded");
+            }
+            drop(permit);
+            ctx.engine().events().wake();
+        });
+    }
+    Ok((started, next))
+}
+
+/// Leases the delivery for the length of one attempt; `false` when another
+/// process got it.
+async fn claim(ctx: &TenantCtx, delivery: &row::Model) -> Result<bool> {
+    let now = chrono::Utc::now();
+    let db = ctx.db().await?;
+    let claimed = row::Entity::update_many()
+        .col_expr(
+            row::Column::NextAttemptAt,
+            Expr::value(now + lease(ctx.engine().settings())),
+        )
+        .filter(row::Column::Id.eq(delivery.id))
+        .filter(row::Column::Status.eq(PENDING))
+        .filter(row::Column::NextAttemptAt.lte(now))
+        .exec(&db)
+        .await?;
+    db.commit().await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+/// The event as the delivery copied it.
+fn event_of(tenant: TenantId, delivery: &row::Model) -> Option<LifecycleEvent> {
+    Some(LifecycleEvent {
+        id: delivery.event_id,
+        tenant,
+        slug: delivery.event_slug.clone(),
+        kind: EventKind::parse(&delivery.event_kind)?,
+        actor: String::new(),
+        data: serde_json::from_str(&delivery.event_data).ok()?,
+        occurred_at: delivery.event_occurred_at,
+    })
+}
+
+async fn attempt(ctx: &TenantCtx, client: &reqwest::Client, delivery: row::Model) -> Result<()> {
+    let engine = ctx.engine();
+    let endpoint_id = delivery.endpoint_id;
+    let endpoint = match ctx
+        .run(false, async |db| {
+            endpoints::find_tenant(db, endpoint_id).await
+        })
+        .await
+    {
+        Ok(endpoint) => endpoint,
+        Err(Error::NotFound) => return Ok(()), // removed meanwhile, with its deliveries
+        Err(e) => return Err(e),
+    };
+    let answer = match event_of(ctx.id(), &delivery) {
+        Some(event) => send(engine, client, &endpoint, delivery.id, &event, false).await,
+        None => Answer::failed("the queued event is unreadable"),
+    };
+    let done = Attempted::new(engine.settings(), delivery.attempts, answer);
+    let db = ctx.db().await?;
+    let mut active = delivery.into_active_model();
+    set_attempted!(active, done);
+    active.update(&db).await?;
+    db.commit().await?;
+    // The next delivery in line (or this one's retry) is the worker's next
+    // look at this tenant.
+    directory::work_due_now(engine, Queue::Webhooks, ctx.id()).await
+}
+
+pub(super) async fn log(
+    ctx: &TenantCtx,
+    endpoint: uuid::Uuid,
+    limit: u64,
+) -> Result<Vec<DeliveryView>> {
+    let rows = ctx
+        .run(false, async |db| {
+            endpoints::find_tenant(db, endpoint).await?;
+            Ok(row::Entity::find()
+                .filter(row::Column::EndpointId.eq(endpoint))
+                .order_by_desc(row::Column::CreatedAt)
+                .order_by_desc(row::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?)
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DeliveryView {
+            id: r.id,
+            event_id: r.event_id,
+            event_type: r.event_kind,
+            tenant_slug: r.event_slug,
+            next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
+            status: r.status,
+            attempts: r.attempts,
+            last_status: r.last_status,
+            last_error: r.last_error,
+            last_response: r.last_response,
+            last_attempt_at: r.last_attempt_at,
+            delivered_at: r.delivered_at,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+pub(super) async fn resend(ctx: &TenantCtx, id: uuid::Uuid, actor: &str) -> Result<()> {
+    ctx.run(true, async |db| {
+        let delivery = row::Entity::find()
+            .filter(row::Column::Id.eq(id))
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let detail = format!("endpoint={} delivery={id}", delivery.endpoint_id);
+        let mut active = delivery.into_active_model();
+        active.status = Set(PENDING.into());
+        active.attempts = Set(0);
+        active.next_attempt_at = Set(chrono::Utc::now());
+        active.update(db).await?;
+        audit::record_tenant(db, actor, "webhook.resent", &detail).await
+    })
+    .await?;
+    directory::work_due_now(ctx.engine(), Queue::Webhooks, ctx.id()).await
+}
+
+/// Deletes an endpoint's delivery log, in `db` (the transaction removing it).
+pub(crate) async fn remove_log(db: &TenantDb, endpoint: uuid::Uuid) -> Result<()> {
+    row::Entity::delete_many()
+        .filter(row::Column::EndpointId.eq(endpoint))
+        .exec(db)
+        .await?;
+    Ok(())
+}
