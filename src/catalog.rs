@@ -6,6 +6,7 @@ pub mod branding;
 pub mod branding_assets;
 pub mod cache;
 pub mod directory;
+pub mod pseudonyms;
 pub mod purge;
 pub mod resolve;
 pub mod tenants;

@@ -2,15 +2,18 @@
 //! tenant-plane table (or its file, schema or database), its catalog rows
 //! (branding, domains, the platform endpoints' deliveries of its events,
 //! moves, fleet units, its earlier lifecycle events), its sessions and its in-memory map
-//! entry, then writes a **deletion receipt** — what each store held before
+//! entry, pseudonymises its people in the platform audit
+//! ([`super::pseudonyms`]), then writes a **deletion receipt** — what each store held before
 //! and after — to the platform audit log with the `tenant.purged` event.
 
 use super::audit;
+use super::pseudonyms::Pseudonyms;
 use crate::entities::catalog::{
     api_key_prefix, entitlement_override, fleet_unit, lifecycle_event, quota_usage, session,
     tenant, tenant_branding, tenant_domain, tenant_move, tls_certificate, tls_issuance,
     webhook_delivery, work_due,
 };
+use crate::entities::tenant::{invitation, user};
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
 use crate::tenancy::{Engine, TenantRecord};
@@ -168,6 +171,29 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
     Ok(counts)
 }
 
+/// The tenant's people as its plane knows them (addresses and names of its
+/// users and invitees), read before the plane goes. Nothing when the plane
+/// is gone already (a purge resumed after a failure): addresses are still
+/// found in the text, names no longer.
+async fn personal_values(engine: &Engine, record: &TenantRecord) -> Vec<String> {
+    let ctx = engine.ctx(record.clone());
+    let read = ctx
+        .run(false, async |db| {
+            let users = user::Entity::find().all(db).await?;
+            let invited = invitation::Entity::find().all(db).await?;
+            Ok(users
+                .into_iter()
+                .flat_map(|u| [u.email, u.display_name])
+                .chain(invited.into_iter().map(|i| i.email))
+                .collect::<Vec<_>>())
+        })
+        .await;
+    read.unwrap_or_else(|e| {
+        tracing::warn!(tenant_id = %record.id, error = %e, "tenant plane unreadable at purge; pseudonymising addresses only");
+        Vec::new()
+    })
+}
+
 /// Purges the tenant (already `deleted`) and returns its receipt.
 pub(crate) async fn purge(
     engine: &Engine,
@@ -175,6 +201,7 @@ pub(crate) async fn purge(
     actor: &str,
 ) -> Result<DeletionReceipt> {
     let before = census(engine, record).await?;
+    let pseudonyms = Pseudonyms::new(personal_values(engine, record).await);
     engine.purge(record).await?;
     engine.storage().tenant(record.id).delete_all().await?;
     crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
@@ -192,6 +219,10 @@ pub(crate) async fn purge(
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     engine.tenant_changed(record.id);
+    let rewritten = engine
+        .rewrite_platform_audit(record.id, |a| pseudonyms.actor(a), |d| pseudonyms.text(d))
+        .await?;
+    tracing::info!(tenant_id = %record.id, entries = rewritten, "platform audit pseudonymised");
 
     let after = census(engine, record).await?;
     let stores = before

@@ -422,6 +422,46 @@ impl Engine {
         Ok(())
     }
 
+    /// Rewrites the platform audit's entries about `tenant`, passing each
+    /// one's actor and detail through `actor` and `detail`; returns how many
+    /// changed. As the owner on Postgres: the log is append-only to the
+    /// runtime role, and this is the one change it ever sees — a purged
+    /// tenant's people pseudonymised (`catalog::purge`).
+    pub(crate) async fn rewrite_platform_audit(
+        &self,
+        tenant: TenantId,
+        actor: impl Fn(&str) -> String,
+        detail: impl Fn(&str) -> String,
+    ) -> Result<u64> {
+        use crate::entities::catalog::platform_audit as entry;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let conn = match self.backend() {
+            Backend::Postgres => self.owner().await?,
+            Backend::Sqlite => &self.0.catalog,
+        };
+        let txn = TransactionTrait::begin(conn).await?;
+        let entries = entry::Entity::find()
+            .filter(entry::Column::Tenant.eq(tenant.uuid()))
+            .all(&txn)
+            .await?;
+        let mut changed = 0;
+        for e in entries {
+            let (new_actor, new_detail) = (actor(&e.actor), detail(&e.detail));
+            if new_actor == e.actor && new_detail == e.detail {
+                continue;
+            }
+            entry::Entity::update_many()
+                .col_expr(entry::Column::Actor, new_actor.into())
+                .col_expr(entry::Column::Detail, new_detail.into())
+                .filter(entry::Column::Id.eq(e.id))
+                .exec(&txn)
+                .await?;
+            changed += 1;
+        }
+        txn.commit().await?;
+        Ok(changed)
+    }
+
     /// Rows the tenant has in each tenant-plane table, counted inside its own
     /// bound transaction; zeros once its file, schema or database is gone.
     pub(crate) async fn tenant_plane_rows(

@@ -185,6 +185,18 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     let mut owner = app.owner_client("alpha").await;
     assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::OK);
     let alpha = everything[0].id().uuid();
+    // Platform audit entries that name people: alpha's owner, and bravo's.
+    for (slug, ctx) in [("alpha", &everything[0]), ("bravo", &everything[1])] {
+        tenantry::catalog::audit::record(
+            &app.engine,
+            &format!("member:owner@{slug}.test"),
+            "test.noted",
+            Some(ctx.id()),
+            &format!("owner@{slug}.test asked for visitor@{slug}-guest.test"),
+        )
+        .await
+        .expect("audit");
+    }
     let before_bravo = bravo_snapshot(&app).await;
     assert!(
         !rows_naming(&app, alpha).await.is_empty(),
@@ -252,6 +264,43 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
         .expect("events");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind.as_str(), "tenant.purged");
+
+    // The platform keeps what happened to alpha, not who its people were.
+    let audit = tenantry::catalog::audit::recent(&app.engine, 500)
+        .await
+        .expect("audit");
+    let alpha_entry = audit
+        .iter()
+        .find(|e| e.action == "test.noted" && e.tenant == Some(alpha))
+        .expect("alpha's entry is kept");
+    assert!(
+        alpha_entry.actor.starts_with("member:person-"),
+        "{alpha_entry:?}"
+    );
+    let pseudonym = alpha_entry.actor.trim_start_matches("member:");
+    assert!(
+        alpha_entry
+            .detail
+            .starts_with(&format!("{pseudonym} asked for person-")),
+        "the same person, the same pseudonym: {alpha_entry:?}"
+    );
+    for e in audit.iter().filter(|e| e.tenant == Some(alpha)) {
+        let text = format!("{} {}", e.actor, e.detail);
+        assert!(
+            !text.contains("@alpha.test") && !text.contains("alpha-guest"),
+            "personal data of the purged tenant left in {e:?}"
+        );
+    }
+    let bravo_id = everything[1].id().uuid();
+    let bravo_entry = audit
+        .iter()
+        .find(|e| e.action == "test.noted" && e.tenant == Some(bravo_id))
+        .expect("bravo's entry");
+    assert_eq!(bravo_entry.actor, "member:owner@bravo.test");
+    assert_eq!(
+        bravo_entry.detail,
+        "owner@bravo.test asked for visitor@bravo-guest.test"
+    );
 
     assert_eq!(bravo_snapshot(&app).await, before_bravo, "bravo changed");
     let mut bravo = app.owner_client("bravo").await;
