@@ -9,7 +9,7 @@ use crate::catalog::audit;
 use crate::catalog::directory::{self, Queue};
 use crate::entities::tenant::tenant_export;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId, TenantRecord};
+use crate::tenancy::{Engine, TenantCtx, TenantId, TenantRecord};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
@@ -80,51 +80,40 @@ fn archive_path(engine: &Engine, tenant: TenantId, id: uuid::Uuid) -> PathBuf {
     tenant_dir(engine, tenant).join(format!("{id}.tar"))
 }
 
-/// Runs `work` in one read-write transaction of the tenant. Not refused for
-/// a suspended tenant: a superadmin may export one (before offboarding).
-async fn write<T, F>(ctx: &TenantCtx, work: F) -> Result<T>
-where
-    F: AsyncFnOnce(&TenantDb) -> Result<T>,
-{
-    let db = ctx.db().await?;
-    let out = work(&db).await?;
-    db.commit().await?;
-    Ok(out)
-}
-
 /// Queues an export and starts producing it in the background. One at a
 /// time per tenant.
 pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Result<ExportView> {
     let ctx = engine.ctx(tenant.clone());
-    let row = write(&ctx, async |db| {
-        let busy = tenant_export::Entity::find()
-            .filter(tenant_export::Column::State.is_in([QUEUED, RUNNING]))
-            .one(db)
-            .await?;
-        if busy.is_some() {
-            return Err(Error::conflict(
-                "export",
-                "an export is already being produced; wait for it to finish",
-            ));
-        }
-        Ok(db
-            .insert(tenant_export::ActiveModel {
-                id: Set(uuid::Uuid::now_v7()),
-                state: Set(QUEUED.into()),
-                requested_by: Set(actor.to_owned()),
-                rows_total: Set(0),
-                rows_done: Set(0),
-                size_bytes: Set(None),
-                sha256: Set(None),
-                error: Set(None),
-                created_at: Set(chrono::Utc::now()),
-                finished_at: Set(None),
-                expires_at: Set(None),
-                ..Default::default()
-            })
-            .await?)
-    })
-    .await?;
+    let row = ctx
+        .run_for_platform(async |db| {
+            let busy = tenant_export::Entity::find()
+                .filter(tenant_export::Column::State.is_in([QUEUED, RUNNING]))
+                .one(db)
+                .await?;
+            if busy.is_some() {
+                return Err(Error::conflict(
+                    "export",
+                    "an export is already being produced; wait for it to finish",
+                ));
+            }
+            Ok(db
+                .insert(tenant_export::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7()),
+                    state: Set(QUEUED.into()),
+                    requested_by: Set(actor.to_owned()),
+                    rows_total: Set(0),
+                    rows_done: Set(0),
+                    size_bytes: Set(None),
+                    sha256: Set(None),
+                    error: Set(None),
+                    created_at: Set(chrono::Utc::now()),
+                    finished_at: Set(None),
+                    expires_at: Set(None),
+                    ..Default::default()
+                })
+                .await?)
+        })
+        .await?;
     audit::record(
         engine,
         actor,
@@ -195,7 +184,7 @@ pub async fn archive(
 }
 
 async fn set_state(ctx: &TenantCtx, id: uuid::Uuid, state: &str, total: i64) -> Result<()> {
-    write(ctx, async |db| {
+    ctx.run_for_platform(async |db| {
         tenant_export::Entity::update_many()
             .col_expr(tenant_export::Column::State, state.into())
             .col_expr(tenant_export::Column::RowsTotal, total.into())
@@ -209,7 +198,7 @@ async fn set_state(ctx: &TenantCtx, id: uuid::Uuid, state: &str, total: i64) -> 
 
 async fn finish_failed(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     progress::done(id);
-    write(ctx, async |db| {
+    ctx.run_for_platform(async |db| {
         tenant_export::Entity::update_many()
             .col_expr(tenant_export::Column::State, FAILED.into())
             .col_expr(
@@ -282,7 +271,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     let mut archive = tar::Builder::new(Vec::new());
     let mut tables = Vec::new();
     let mut done = 0i64;
-    for table in tenantry_migrations::TENANT_TABLES {
+    for table in db.plane_tables().await? {
         let sql = format!("SELECT * FROM {table} ORDER BY 1, 2");
         let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
             .all(&db)
@@ -300,7 +289,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         let file = format!("tables/{table}.jsonl");
         append(&mut archive, &file, body.as_bytes())?;
         tables.push(TableEntry {
-            name: (*table).to_owned(),
+            name: table.clone(),
             file,
             rows: rows.len() as u64,
             sha256: hex::encode(Sha256::digest(body.as_bytes())),
@@ -349,7 +338,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     // Noted before the row says done, so an archive never outlives its
     // expiry unseen (a pass that finds nothing due looks again later).
     directory::work_due_now(engine, Queue::Exports, tenant.id).await?;
-    write(ctx, async |db| {
+    ctx.run_for_platform(async |db| {
         tenant_export::Entity::update_many()
             .col_expr(tenant_export::Column::State, DONE.into())
             .col_expr(tenant_export::Column::RowsDone, done.into())
@@ -430,7 +419,7 @@ async fn expire_tenant(
         }
     }
     if !expired.is_empty() {
-        write(ctx, async |db| {
+        ctx.run_for_platform(async |db| {
             tenant_export::Entity::update_many()
                 .col_expr(tenant_export::Column::State, EXPIRED.into())
                 .filter(tenant_export::Column::Id.is_in(expired.iter().map(|row| row.id)))

@@ -122,6 +122,20 @@ impl TenantCtx {
         db.commit().await?;
         Ok(out)
     }
+
+    /// Runs `work` in one read-write transaction of this tenant, whatever
+    /// its state, and commits it: the platform's own bookkeeping inside the
+    /// tenant (delivery and export states, a superadmin's export of a
+    /// suspended tenant), never a request of the tenant's people.
+    pub async fn run_for_platform<T, F>(&self, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&TenantDb) -> Result<T>,
+    {
+        let db = self.db().await?;
+        let out = work(&db).await?;
+        db.commit().await?;
+        Ok(out)
+    }
 }
 
 /// What the gateway resolved a request's host to.

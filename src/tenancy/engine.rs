@@ -478,22 +478,17 @@ impl Engine {
             }
             _ => true,
         };
+        if !exists {
+            let tables = tenantry_migrations::TENANT_TABLES.iter();
+            return Ok(tables.map(|t| ((*t).to_owned(), 0)).collect());
+        }
+        let db = self.begin_at(tenant, false).await?;
         let mut counts = Vec::new();
-        let db = if exists {
-            Some(self.begin_at(tenant, false).await?)
-        } else {
-            None
-        };
-        for table in tenantry_migrations::TENANT_TABLES {
-            let count = match &db {
-                Some(db) => count_rows(db, table).await?,
-                None => 0,
-            };
-            counts.push(((*table).to_owned(), count));
+        for table in db.plane_tables().await? {
+            let count = count_rows(&db, &table).await?;
+            counts.push((table, count));
         }
-        if let Some(db) = db {
-            db.commit().await?;
-        }
+        db.commit().await?;
         Ok(counts)
     }
 

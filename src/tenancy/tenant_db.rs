@@ -113,6 +113,40 @@ impl TenantDb {
         self.tenant_id
     }
 
+    /// The tenant-plane tables of the unit this transaction is bound to, as
+    /// its database lists them — every table with a `tenant_id` column in
+    /// the bound schema or file, not a hand-kept list — in the migrations'
+    /// creation order (parents first), any table they do not name after
+    /// them. Exports and deletion receipts cover exactly these.
+    pub async fn plane_tables(&self) -> Result<Vec<String>, DbErr> {
+        let sql = match self.get_database_backend() {
+            DbBackend::Postgres => {
+                "SELECT c.relname::text AS name FROM pg_attribute a
+                 JOIN pg_class c ON c.oid = a.attrelid
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE a.attname = 'tenant_id' AND NOT a.attisdropped
+                   AND c.relkind IN ('r', 'p') AND n.nspname = current_schema()"
+            }
+            _ => {
+                "SELECT m.name AS name FROM sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND p.name = 'tenant_id'"
+            }
+        };
+        let rows = self
+            .query_all_raw(Statement::from_string(self.get_database_backend(), sql))
+            .await?;
+        let mut tables = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "name"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let known = tenantry_migrations::TENANT_TABLES;
+        tables.sort_by_key(|t| {
+            let at = known.iter().position(|k| k == t).unwrap_or(known.len());
+            (at, t.clone())
+        });
+        Ok(tables)
+    }
+
     /// Refuses, before it is sent, a statement that could change or drop the
     /// tenant binding (see `tenancy::guard`). Nothing reaches the database,
     /// so the transaction stays bound and usable.

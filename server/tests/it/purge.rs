@@ -216,10 +216,21 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
         .expect_err("typo");
     assert!(err.to_string().contains("confirm"));
 
+    let plane = crate::wall::plane_tables_of(&everything[0]).await;
     let receipt = tenants::purge_now(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("purge");
     assert!(receipt.complete(), "{receipt:?}");
+    let mut counted: Vec<&str> = receipt
+        .stores
+        .iter()
+        .filter_map(|s| s.store.strip_prefix("tenant plane: "))
+        .collect();
+    counted.sort();
+    assert_eq!(
+        counted, plane,
+        "the receipt covers every table the database had"
+    );
     let held = |store: &str| {
         receipt
             .stores

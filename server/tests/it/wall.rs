@@ -384,3 +384,32 @@ async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
     }
     let _ = catalog.close().await;
 }
+
+/// The tenant-plane tables of `ctx`'s unit as its database lists them (from
+/// `information_schema` / `sqlite_master`, not from the migrations' list),
+/// sorted: what an export and a deletion receipt must cover.
+pub(crate) async fn plane_tables_of(ctx: &TenantCtx) -> Vec<String> {
+    let db = ctx.read().await.expect("db");
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT DISTINCT table_name::text AS name FROM information_schema.columns
+             WHERE column_name = 'tenant_id' AND table_schema = current_schema()"
+        }
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND p.name = 'tenant_id'"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("tables");
+    db.commit().await.expect("commit");
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "name").expect("name"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "the tenant plane is listed: {names:?}");
+    names
+}

@@ -31,8 +31,31 @@ pub(crate) async fn enqueue(engine: &Engine, event: &LifecycleEvent) -> Result<(
     };
     let now = chrono::Utc::now();
     // Any state of the tenant: its endpoints hear of its suspension too.
-    let db = ctx.db().await?;
-    let rows: Vec<row::ActiveModel> = endpoints::tenant_endpoints(&db)
+    let subscribed = ctx
+        .run_for_platform(async |db| {
+            let rows = subscribed_deliveries(db, event, now).await?;
+            let subscribed = rows.len();
+            if subscribed > 0 {
+                db.insert_new(rows).await?;
+            }
+            Ok(subscribed)
+        })
+        .await?;
+    if subscribed == 0 {
+        return Ok(());
+    }
+    // Noted even when a first run inserted them and stopped before this.
+    directory::work_due_now(engine, Queue::Webhooks, event.tenant).await
+}
+
+/// A pending delivery of `event` for each of the tenant's endpoints that
+/// receive it.
+async fn subscribed_deliveries(
+    db: &TenantDb,
+    event: &LifecycleEvent,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<row::ActiveModel>> {
+    Ok(endpoints::tenant_endpoints(db)
         .await?
         .into_iter()
         .filter(|endpoint| endpoint.receives(event.kind))
@@ -55,13 +78,7 @@ pub(crate) async fn enqueue(engine: &Engine, event: &LifecycleEvent) -> Result<(
             created_at: Set(now),
             ..Default::default()
         })
-        .collect();
-    if rows.is_empty() {
-        return Ok(db.commit().await?);
-    }
-    db.insert_new(rows).await?;
-    db.commit().await?;
-    directory::work_due_now(engine, Queue::Webhooks, event.tenant).await
+        .collect())
 }
 
 /// One pass over the tenants with deliveries due: starts each one's due
@@ -142,18 +159,18 @@ async fn deliver_tenant(
 /// process got it.
 async fn claim(ctx: &TenantCtx, delivery: &row::Model) -> Result<bool> {
     let now = chrono::Utc::now();
-    let db = ctx.db().await?;
-    let claimed = row::Entity::update_many()
-        .col_expr(
-            row::Column::NextAttemptAt,
-            Expr::value(now + lease(ctx.engine().settings())),
-        )
-        .filter(row::Column::Id.eq(delivery.id))
-        .filter(row::Column::Status.eq(PENDING))
-        .filter(row::Column::NextAttemptAt.lte(now))
-        .exec(&db)
+    let until = now + lease(ctx.engine().settings());
+    let claimed = ctx
+        .run_for_platform(async |db| {
+            Ok(row::Entity::update_many()
+                .col_expr(row::Column::NextAttemptAt, Expr::value(until))
+                .filter(row::Column::Id.eq(delivery.id))
+                .filter(row::Column::Status.eq(PENDING))
+                .filter(row::Column::NextAttemptAt.lte(now))
+                .exec(db)
+                .await?)
+        })
         .await?;
-    db.commit().await?;
     Ok(claimed.rows_affected == 1)
 }
 
@@ -188,11 +205,13 @@ async fn attempt(ctx: &TenantCtx, client: &reqwest::Client, delivery: row::Model
         None => Answer::failed("the queued event is unreadable"),
     };
     let done = Attempted::new(engine.settings(), delivery.attempts, answer);
-    let db = ctx.db().await?;
-    let mut active = delivery.into_active_model();
-    set_attempted!(active, done);
-    active.update(&db).await?;
-    db.commit().await?;
+    ctx.run_for_platform(async |db| {
+        let mut active = delivery.into_active_model();
+        set_attempted!(active, done);
+        active.update(db).await?;
+        Ok(())
+    })
+    .await?;
     // The next delivery in line (or this one's retry) is the worker's next
     // look at this tenant.
     directory::work_due_now(engine, Queue::Webhooks, ctx.id()).await
