@@ -379,19 +379,10 @@ fn append(archive: &mut tar::Builder<Vec<u8>>, name: &str, body: &[u8]) -> Resul
 /// directory notes; returns how many.
 pub async fn expire_due(engine: &Engine) -> Result<usize> {
     let now = chrono::Utc::now();
-    let mut expired = 0;
-    for (tenant, noted) in directory::tenants_with_work_due(engine, Queue::Exports, now, 50).await?
-    {
-        let ctx = match engine.ctx_for(tenant).await {
-            Ok(ctx) => ctx,
-            Err(Error::NotFound) => continue, // purged: its entry went with it
-            Err(e) => return Err(e),
-        };
-        let (count, next) = expire_tenant(&ctx, now).await?;
-        expired += count;
-        directory::rescheduled(engine, Queue::Exports, tenant, noted, next).await?;
-    }
-    Ok(expired)
+    directory::visit_due(engine, Queue::Exports, 50, |ctx| async move {
+        expire_tenant(&ctx, now).await
+    })
+    .await
 }
 
 /// One tenant's expired archives; how many, and when the next one expires.

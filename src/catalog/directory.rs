@@ -4,8 +4,8 @@
 //! point at is read inside that tenant's own `TenantDb`.
 
 use crate::entities::catalog::{api_key_prefix, work_due};
-use crate::error::Result;
-use crate::tenancy::{Engine, TenantId};
+use crate::error::{Error, Result};
+use crate::tenancy::{Engine, TenantCtx, TenantId};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -92,6 +92,51 @@ pub async fn tenants_with_work_due(
         .into_iter()
         .map(|row| (TenantId::from_uuid(row.tenant), row.noted_at))
         .collect())
+}
+
+/// When a tenant's next work in a queue is due, if any.
+pub type NextDue = Option<chrono::DateTime<chrono::Utc>>;
+
+/// One pass of `queue`'s worker: each tenant with work due now (at most
+/// `limit`), as a context re-resolved from the catalog, goes to `work`,
+/// which says how much it did and when the tenant's next work is due; the
+/// entry is then rescheduled. A tenant purged meanwhile is skipped (its entry
+/// went with it); one whose work fails is logged and stays due, so it does
+/// not hold up the others. Returns the work done, all tenants together.
+pub async fn visit_due<F, Fut>(
+    engine: &Engine,
+    queue: Queue,
+    limit: u64,
+    mut work: F,
+) -> Result<usize>
+where
+    // A closure returning a future rather than an async closure: the
+    // workers' futures must stay `Send` for `tokio::spawn`.
+    F: FnMut(TenantCtx) -> Fut,
+    Fut: std::future::Future<Output = Result<(usize, NextDue)>>,
+{
+    let now = chrono::Utc::now();
+    let mut done = 0;
+    for (tenant, noted) in tenants_with_work_due(engine, queue, now, limit).await? {
+        let outcome = match engine.ctx_for(tenant).await {
+            Ok(ctx) => work(ctx).await,
+            Err(Error::NotFound) => continue,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((n, next)) => {
+                done += n;
+                rescheduled(engine, queue, tenant, noted, next).await?;
+            }
+            Err(e) => tracing::error!(
+                tenant_id = %tenant,
+                queue = queue.as_str(),
+                error = ?e,
+                "a tenant's background work failed"
+            ),
+        }
+    }
+    Ok(done)
 }
 
 /// After a pass over `tenant`'s `queue`: its next due time, or, with none,

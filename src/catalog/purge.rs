@@ -1,10 +1,11 @@
 //! Verifiable deletion. Purging a tenant removes its rows in every
 //! tenant-plane table (or its file, schema or database), its catalog rows
 //! (branding, domains, the platform endpoints' deliveries of its events,
-//! moves, fleet units, its earlier lifecycle events), its sessions and its in-memory map
-//! entry, pseudonymises its people in the platform audit
-//! ([`super::pseudonyms`]), then writes a **deletion receipt** — what each store held before
-//! and after — to the platform audit log with the `tenant.purged` event.
+//! moves, fleet units, its earlier lifecycle events), its sessions and its
+//! in-memory map entry, pseudonymises its people in the platform audit
+//! ([`super::pseudonyms`]), then writes a **deletion receipt** — what each
+//! store held before and after — to the platform audit log with the
+//! `tenant.purged` event.
 
 use super::audit;
 use super::pseudonyms::Pseudonyms;

@@ -45,6 +45,29 @@ pub struct DeliveryView {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A log line from either queue's delivery row `$row`, given its event's
+/// id, kind and tenant slug.
+macro_rules! delivery_view {
+    ($row:ident, $event_id:expr, $event_type:expr, $tenant_slug:expr) => {
+        DeliveryView {
+            id: $row.id,
+            event_id: $event_id,
+            event_type: $event_type,
+            tenant_slug: $tenant_slug,
+            next_attempt_at: ($row.status == PENDING).then_some($row.next_attempt_at),
+            status: $row.status,
+            attempts: $row.attempts,
+            last_status: $row.last_status,
+            last_error: $row.last_error,
+            last_response: $row.last_response,
+            last_attempt_at: $row.last_attempt_at,
+            delivered_at: $row.delivered_at,
+            created_at: $row.created_at,
+        }
+    };
+}
+use delivery_view;
+
 /// The delay before attempt `attempts + 1`: the base doubled per attempt,
 /// capped at an hour, with up to 10 % jitter so retries do not synchronise.
 pub fn backoff(settings: &Settings, attempts: i32) -> chrono::Duration {

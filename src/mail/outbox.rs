@@ -10,10 +10,10 @@
 
 use super::transport::Transport;
 use super::Letter;
-use crate::catalog::directory::{self, Queue};
+use crate::catalog::directory::{self, NextDue, Queue};
 use crate::entities::tenant::mail_message as row;
 use crate::error::Result;
-use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
+use crate::tenancy::{Engine, TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
@@ -104,32 +104,14 @@ pub async fn sweep(engine: &Engine) -> Result<usize> {
 /// One pass: every tenant with mail due, and in each its due messages,
 /// oldest first; returns how many were sent.
 pub async fn deliver_due(engine: &Engine, transport: &Transport) -> Result<usize> {
-    let now = chrono::Utc::now();
-    let mut sent = 0;
-    for (tenant, noted) in directory::tenants_with_work_due(engine, Queue::Mail, now, 50).await? {
-        match deliver_tenant(engine, tenant, transport).await {
-            Ok((n, next)) => {
-                sent += n;
-                directory::rescheduled(engine, Queue::Mail, tenant, noted, next).await?;
-            }
-            Err(e) => tracing::error!(tenant_id = %tenant, error = ?e, "mail delivery failed"),
-        }
-    }
-    Ok(sent)
+    directory::visit_due(engine, Queue::Mail, 50, |ctx| async move {
+        deliver_tenant(&ctx, transport).await
+    })
+    .await
 }
 
 /// Sends one tenant's due messages; how many, and when the next is due.
-async fn deliver_tenant(
-    engine: &Engine,
-    tenant: TenantId,
-    transport: &Transport,
-) -> Result<(usize, Option<chrono::DateTime<chrono::Utc>>)> {
-    let ctx = match engine.ctx_for(tenant).await {
-        Ok(ctx) => ctx,
-        // Purged meanwhile: its directory entry went with it.
-        Err(crate::Error::NotFound) => return Ok((0, None)),
-        Err(e) => return Err(e),
-    };
+async fn deliver_tenant(ctx: &TenantCtx, transport: &Transport) -> Result<(usize, NextDue)> {
     let now = chrono::Utc::now();
     let due = ctx
         .run(false, async |db| {
@@ -144,18 +126,18 @@ async fn deliver_tenant(
         .await?;
     let mut sent = 0;
     for message in due {
-        if !lease(&ctx, &message).await? {
+        if !lease(ctx, &message).await? {
             continue; // another instance has it
         }
         match transport.send(&message).await {
             Ok(()) => {
-                delivered(&ctx, message.id).await?;
+                delivered(ctx, message.id).await?;
                 sent += 1;
             }
-            Err(reason) => failed(&ctx, &message, &reason).await?,
+            Err(reason) => failed(ctx, &message, &reason).await?,
         }
     }
-    Ok((sent, next_due(&ctx).await?))
+    Ok((sent, next_due(ctx).await?))
 }
 
 /// When the tenant's earliest queued message is due.

@@ -46,10 +46,10 @@ pub(super) async fn copy_all(
     catalog: &DatabaseConnection,
 ) -> Result<LegacyReport> {
     let mut report = LegacyReport::default();
-    if !set_aside(catalog).await? {
+    let tables = set_aside_tables(catalog).await?;
+    if tables.is_empty() {
         return Ok(report);
     }
-    let tables = set_aside_tables(catalog).await?;
     let done = copied(catalog).await?;
     for t in tenant::Entity::find().all(catalog).await? {
         if done.contains(&t.id) {
@@ -96,17 +96,6 @@ pub(super) async fn copy_all(
     Ok(report)
 }
 
-/// Whether catalog m0014 left rows to copy.
-async fn set_aside(catalog: &DatabaseConnection) -> Result<bool> {
-    let sql = match catalog.get_database_backend() {
-        DbBackend::Postgres => {
-            format!("SELECT count(*) AS n FROM pg_namespace WHERE nspname = '{LEGACY_SCHEMA}'")
-        }
-        _ => "SELECT count(*) AS n FROM sqlite_master WHERE name = 'legacy_copied'".to_owned(),
-    };
-    Ok(count(catalog, &sql, None).await? > 0)
-}
-
 async fn copied(catalog: &DatabaseConnection) -> Result<std::collections::HashSet<uuid::Uuid>> {
     let rows = catalog
         .query_all_raw(Statement::from_string(
@@ -119,7 +108,8 @@ async fn copied(catalog: &DatabaseConnection) -> Result<std::collections::HashSe
         .collect()
 }
 
-/// The moved tables that a catalog migration set aside since the last copy.
+/// The moved tables that a catalog migration set aside since the last copy
+/// (none, the usual case: nothing to do).
 async fn set_aside_tables(catalog: &DatabaseConnection) -> Result<Vec<&'static str>> {
     let mut present = Vec::new();
     for table in moved() {

@@ -1,7 +1,7 @@
 //! Deliveries to the platform's own endpoints: catalog rows, read by the
 //! platform's delivery worker and the superadmin's console.
 
-use super::{lease, send, set_attempted, Attempted, DeliveryView, PENDING};
+use super::{delivery_view, lease, send, set_attempted, Attempted, DeliveryView, PENDING};
 use crate::catalog::audit;
 use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
 use crate::error::{Error, Result};
@@ -139,21 +139,12 @@ pub(super) async fn log(
         .into_iter()
         .map(|r| {
             let event = events.get(&r.event);
-            DeliveryView {
-                id: r.id,
-                event_id: r.event,
-                event_type: event.map(|e| e.kind.clone()).unwrap_or_default(),
-                tenant_slug: event.map(|e| e.slug.clone()).unwrap_or_default(),
-                next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
-                status: r.status,
-                attempts: r.attempts,
-                last_status: r.last_status,
-                last_error: r.last_error,
-                last_response: r.last_response,
-                last_attempt_at: r.last_attempt_at,
-                delivered_at: r.delivered_at,
-                created_at: r.created_at,
-            }
+            delivery_view!(
+                r,
+                r.event,
+                event.map(|e| e.kind.clone()).unwrap_or_default(),
+                event.map(|e| e.slug.clone()).unwrap_or_default()
+            )
         })
         .collect())
 }

@@ -4,9 +4,9 @@
 //! tenant in the directory's `webhooks` queue; the worker visits only the
 //! tenants noted there.
 
-use super::{lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
+use super::{delivery_view, lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
 use crate::catalog::audit;
-use crate::catalog::directory::{self, Queue};
+use crate::catalog::directory::{self, NextDue, Queue};
 use crate::entities::tenant::webhook_delivery as row;
 use crate::error::{Error, Result};
 use crate::events::endpoints;
@@ -84,35 +84,16 @@ async fn subscribed_deliveries(
 /// One pass over the tenants with deliveries due: starts each one's due
 /// deliveries that are first in line; does not wait for them.
 pub(super) async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<usize> {
-    let now = chrono::Utc::now();
-    let mut started = 0;
-    for (tenant, noted) in
-        directory::tenants_with_work_due(engine, Queue::Webhooks, now, 50).await?
-    {
-        match deliver_tenant(engine, client, tenant).await {
-            Ok((n, next)) => {
-                started += n;
-                directory::rescheduled(engine, Queue::Webhooks, tenant, noted, next).await?;
-            }
-            Err(e) => tracing::error!(tenant_id = %tenant, error = ?e, "webhook delivery failed"),
-        }
-    }
-    Ok(started)
+    directory::visit_due(engine, Queue::Webhooks, 50, |ctx| async move {
+        deliver_tenant(&ctx, client).await
+    })
+    .await
 }
 
 /// Starts the tenant's due deliveries that are first in line for their
 /// endpoint; how many, and when the earliest one waiting is due.
-async fn deliver_tenant(
-    engine: &Engine,
-    client: &reqwest::Client,
-    tenant: TenantId,
-) -> Result<(usize, Option<chrono::DateTime<chrono::Utc>>)> {
-    let ctx = match engine.ctx_for(tenant).await {
-        Ok(ctx) => ctx,
-        // Purged meanwhile: its directory entry went with it.
-        Err(Error::NotFound) => return Ok((0, None)),
-        Err(e) => return Err(e),
-    };
+async fn deliver_tenant(ctx: &TenantCtx, client: &reqwest::Client) -> Result<(usize, NextDue)> {
+    let engine = ctx.engine();
     let pending = ctx
         .run(false, async |db| {
             Ok(row::Entity::find()
@@ -139,7 +120,7 @@ async fn deliver_tenant(
             next = Some(now); // the rest waits for a free slot
             break;
         };
-        if !claim(&ctx, &delivery).await? {
+        if !claim(ctx, &delivery).await? {
             continue;
         }
         started += 1;
@@ -236,21 +217,7 @@ pub(super) async fn log(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| DeliveryView {
-            id: r.id,
-            event_id: r.event_id,
-            event_type: r.event_kind,
-            tenant_slug: r.event_slug,
-            next_attempt_at: (r.status == PENDING).then_some(r.next_attempt_at),
-            status: r.status,
-            attempts: r.attempts,
-            last_status: r.last_status,
-            last_error: r.last_error,
-            last_response: r.last_response,
-            last_attempt_at: r.last_attempt_at,
-            delivered_at: r.delivered_at,
-            created_at: r.created_at,
-        })
+        .map(|r| delivery_view!(r, r.event_id, r.event_kind, r.event_slug))
         .collect())
 }
 
