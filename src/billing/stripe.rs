@@ -9,10 +9,10 @@
 use super::accounts;
 use crate::entities::catalog::billing_account;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantRecord};
+use crate::tenancy::{Engine, TenantId, TenantRecord};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy};
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
 use stripe_client_core::{RequestBuilder, StripeMethod};
 
 /// The Stripe client, when Stripe is configured.
@@ -94,6 +94,54 @@ pub async fn customer_of(
         .await?;
     let stored = accounts::of_tenant(engine.catalog(), tenant.id).await?;
     Ok(stored.stripe_customer_id.unwrap_or(created.id))
+}
+
+/// A customer as Stripe answers for it, deleted or not.
+#[derive(miniserde::Deserialize)]
+struct CustomerState {
+    deleted: Option<bool>,
+}
+
+/// Deletes the tenant's Stripe customer, if it has one (at purge: Stripe
+/// ends the customer's subscriptions with it). Returns the deleted
+/// customer's id; `None` without Stripe or without a customer. A customer
+/// Stripe no longer has counts as deleted, so a purge that stopped after
+/// this step can run again.
+pub async fn delete_customer(engine: &Engine, tenant: TenantId) -> Result<Option<String>> {
+    let Some(client) = client(engine)? else {
+        return Ok(None);
+    };
+    let account = accounts::of_tenant(engine.catalog(), tenant).await?;
+    let Some(customer) = account.stripe_customer_id else {
+        return Ok(None);
+    };
+    let key = format!("tenantry-customer-delete-{}", account.id);
+    let deleted = RequestBuilder::new(StripeMethod::Delete, format!("/customers/{customer}"))
+        .customize::<CustomerState>()
+        .request_strategy(idempotent(key)?)
+        .send(&client)
+        .await;
+    match deleted {
+        Ok(_) | Err(StripeError::Stripe(_, 404)) => Ok(Some(customer)),
+        Err(e) => Err(stripe_error(e)),
+    }
+}
+
+/// Whether Stripe still holds `customer` as a live customer (the purge
+/// receipt's check); `false` without Stripe.
+pub async fn customer_remains(engine: &Engine, customer: &str) -> Result<bool> {
+    let Some(client) = client(engine)? else {
+        return Ok(false);
+    };
+    let read = RequestBuilder::new(StripeMethod::Get, format!("/customers/{customer}"))
+        .customize::<CustomerState>()
+        .send(&client)
+        .await;
+    match read {
+        Ok(state) => Ok(state.deleted != Some(true)),
+        Err(StripeError::Stripe(_, 404)) => Ok(false),
+        Err(e) => Err(stripe_error(e)),
+    }
 }
 
 /// What we read of a Stripe invoice. Read leniently: only these fields, each

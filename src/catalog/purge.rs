@@ -2,8 +2,8 @@
 //! tenant-plane table (or its file, schema or database), its catalog rows
 //! (branding, domains, the platform endpoints' deliveries of its events,
 //! moves, fleet units, its earlier lifecycle events), its sessions and its
-//! in-memory map entry, pseudonymises its people in the platform audit
-//! ([`super::pseudonyms`]), then writes a **deletion receipt** — what each
+//! in-memory map entry and its Stripe customer, pseudonymises its people in
+//! the platform audit ([`super::pseudonyms`]), then writes a **deletion receipt** — what each
 //! store held before and after — to the platform audit log with the
 //! `tenant.purged` event.
 
@@ -203,6 +203,8 @@ pub(crate) async fn purge(
 ) -> Result<DeletionReceipt> {
     let before = census(engine, record).await?;
     let pseudonyms = Pseudonyms::new(personal_values(engine, record).await);
+    // First: a Stripe failure stops the purge before anything is gone.
+    let stripe_customer = crate::billing::stripe::delete_customer(engine, record.id).await?;
     engine.purge(record).await?;
     engine.storage().tenant(record.id).delete_all().await?;
     crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
@@ -229,7 +231,7 @@ pub(crate) async fn purge(
     // the purge and by the migrations once it is gone.
     let after: std::collections::HashMap<String, u64> =
         census(engine, record).await?.into_iter().collect();
-    let stores = before
+    let mut stores: Vec<StoreCount> = before
         .into_iter()
         .map(|(store, before)| StoreCount {
             after: after.get(&store).copied().unwrap_or(0),
@@ -237,6 +239,14 @@ pub(crate) async fn purge(
             before,
         })
         .collect();
+    if let Some(customer) = stripe_customer {
+        let remains = crate::billing::stripe::customer_remains(engine, &customer).await?;
+        stores.push(StoreCount {
+            store: "stripe: customer".into(),
+            before: 1,
+            after: u64::from(remains),
+        });
+    }
     let receipt = DeletionReceipt {
         tenant: id,
         slug: record.slug.to_string(),

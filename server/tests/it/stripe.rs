@@ -502,4 +502,23 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
         let key = write["idempotency_key"].as_str().unwrap_or_default();
         assert!(key.starts_with("tenantry-"), "{write}");
     }
+
+    // Purged, the tenant leaves no customer at Stripe, and the receipt says so.
+    let receipt = tenantry::catalog::tenants::purge_now(&app.engine, "alpha", "alpha", "test")
+        .await
+        .expect("purged");
+    let store = receipt
+        .stores
+        .iter()
+        .find(|s| s.store == "stripe: customer")
+        .unwrap_or_else(|| panic!("no Stripe store in {receipt:?}"));
+    assert_eq!((store.before, store.after), (1, 0));
+    assert!(receipt.complete(), "{receipt:?}");
+    let gone = peer
+        .call("GET", &format!("/v1/customers/{customer}"), &[])
+        .await;
+    assert!(
+        gone.get("error").is_some() || gone["deleted"] == true,
+        "the customer is gone at Stripe: {gone}"
+    );
 }
