@@ -5,7 +5,6 @@ pub mod audit;
 pub mod branding;
 pub mod branding_assets;
 pub mod cache;
-pub mod directory;
 pub mod pseudonyms;
 pub mod purge;
 pub mod resolve;

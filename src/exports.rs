@@ -6,9 +6,9 @@
 //! tenant's admins only, removed when it expires. See `docs/exports.md`.
 
 use crate::catalog::audit;
-use crate::catalog::directory::{self, Queue};
 use crate::entities::tenant::tenant_export;
 use crate::error::{Error, Result};
+use crate::tenancy::directory::{self, Queue};
 use crate::tenancy::{Engine, TenantCtx, TenantId, TenantRecord};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,

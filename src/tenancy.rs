@@ -21,12 +21,14 @@
 
 pub mod audit;
 mod ctx;
+pub mod directory;
 mod engine;
 pub mod fleet;
 mod guard;
 mod ids;
 mod legacy;
 pub mod moves;
+mod platform_db;
 mod pools;
 mod postgres;
 mod sqlite;
@@ -37,5 +39,6 @@ pub use ctx::{RequestScope, SiteOrigin, TenantCtx, TenantRecord};
 pub use engine::Engine;
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use legacy::LegacyReport;
+pub use platform_db::{PlatformDb, PlatformUse};
 pub use tenant_db::TenantDb;
 pub use unscoped::Unscoped;

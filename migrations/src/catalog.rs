@@ -15,6 +15,7 @@ mod m0012_billing;
 mod m0013_stripe_mirror;
 pub mod m0014_identity_leaves_catalog;
 pub mod m0015_webhooks_leave_catalog;
+pub mod m0016_directory_wall;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0013_stripe_mirror::Migration),
             Box::new(m0014_identity_leaves_catalog::Migration),
             Box::new(m0015_webhooks_leave_catalog::Migration),
+            Box::new(m0016_directory_wall::Migration),
         ]
     }
 

@@ -10,9 +10,8 @@
 use super::audit;
 use super::pseudonyms::Pseudonyms;
 use crate::entities::catalog::{
-    api_key_prefix, entitlement_override, fleet_unit, lifecycle_event, quota_usage, session,
-    tenant, tenant_branding, tenant_domain, tenant_move, tls_certificate, tls_issuance,
-    webhook_delivery, work_due,
+    entitlement_override, fleet_unit, lifecycle_event, quota_usage, session, tenant,
+    tenant_branding, tenant_domain, tenant_move, tls_certificate, tls_issuance, webhook_delivery,
 };
 use crate::entities::tenant::{invitation, user};
 use crate::error::Result;
@@ -136,20 +135,6 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
         (
-            "api_key_prefixes",
-            api_key_prefix::Entity::find()
-                .filter(api_key_prefix::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "work_due",
-            work_due::Entity::find()
-                .filter(work_due::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
             "sessions",
             session::Entity::find()
                 .filter(session::Column::Data.contains(session_marker(record)))
@@ -157,9 +142,11 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
     ];
+    let directory = crate::tenancy::directory::entries_of(engine, record.id).await?;
     counts.extend(
         catalog_counts
             .into_iter()
+            .chain(directory)
             .map(|(store, n)| (format!("catalog: {store}"), n)),
     );
     let exports = crate::exports::tenant_dir(engine, record.id);

@@ -15,17 +15,28 @@ use sea_orm::{
 use std::collections::HashSet;
 use std::time::Duration;
 
+/// Longest a dispatch or delivery pass may run (deliveries time out on their
+/// own far sooner: `webhook_timeout_secs` each).
+const PASS_DEADLINE: Duration = Duration::from_secs(120);
+
 /// Runs forever: dispatches new events and attempts due deliveries, woken by
 /// this process's commits and otherwise polling (other processes, retries).
 pub async fn run(engine: Engine) {
     let client = delivery::client(engine.settings());
     let poll = Duration::from_millis(engine.settings().webhook_poll_ms.max(10));
     loop {
-        if let Err(e) = dispatch_pending(&engine).await {
-            tracing::error!(error = ?e, "lifecycle event dispatch failed");
+        // Each pass is bounded: cancelling one midway is safe (queueing is
+        // idempotent and an event is marked only with its fan-out), and a
+        // pass that waits forever would stop every tenant's events.
+        match tokio::time::timeout(PASS_DEADLINE, dispatch_pending(&engine)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = ?e, "lifecycle event dispatch failed"),
+            Err(_) => tracing::error!("lifecycle event dispatch passed its deadline; cancelled"),
         }
-        if let Err(e) = delivery::deliver_due(&engine, &client).await {
-            tracing::error!(error = ?e, "webhook delivery pass failed");
+        match tokio::time::timeout(PASS_DEADLINE, delivery::deliver_due(&engine, &client)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = ?e, "webhook delivery pass failed"),
+            Err(_) => tracing::error!("webhook delivery pass passed its deadline; cancelled"),
         }
         tokio::select! {
             _ = engine.events().woken() => {}

@@ -5,9 +5,10 @@
 //! names its tenant, so the gateway refuses it on any other tenant's host.
 
 use super::{secret_token, Actor, KeyGrant, Role};
-use crate::catalog::{audit, directory};
+use crate::catalog::audit;
 use crate::entities::tenant::api_key as row;
 use crate::error::{Error, Result};
+use crate::tenancy::directory;
 use crate::tenancy::TenantCtx;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};

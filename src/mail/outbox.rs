@@ -10,9 +10,9 @@
 
 use super::transport::Transport;
 use super::Letter;
-use crate::catalog::directory::{self, NextDue, Queue};
 use crate::entities::tenant::mail_message as row;
 use crate::error::Result;
+use crate::tenancy::directory::{self, NextDue, Queue};
 use crate::tenancy::{Engine, TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};

@@ -72,14 +72,16 @@ pub const PENDING_WALL: &[&str] = &[
     // m0010_plans_and_flags
     "entitlement_overrides",
     "quota_usage",
-    // m0014_identity_leaves_catalog: directory entries that name a tenant
-    "api_key_prefixes",
-    "work_due",
     // m0012_billing
     "billing_accounts",
     "invoices",
     "plan_assignments",
 ];
+
+/// Catalog directory tables keyed by `tenant` (catalog m0016): behind the
+/// wall, with one more permissive policy allowed, the platform scope (FOR
+/// ALL TO the platform role, `true`), which only `PlatformDb` reaches.
+pub const DIRECTORY: &[&str] = tenantry_migrations::DIRECTORY_WALLED;
 
 /// Tenant-plane tables keyed by `tenant` that are outside the wall **by
 /// design**, in every unit (pool, template schema, tenant schemas, template
@@ -192,6 +194,26 @@ async fn role_checks(db: &DatabaseConnection, findings: &mut Vec<Finding>) -> Re
         let other: String = row.try_get("", "name")?;
         flag(format!(
             "the runtime role is a member of {other}, a superuser or BYPASSRLS role"
+        ));
+    }
+    // Policies apply to every role holding their role's privileges: one that
+    // inherits the platform role would pass the platform scope unasked.
+    let inherits = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = $1
+                            AND pg_has_role(current_user, r.oid, 'USAGE')) AS inherits",
+            [tenantry_migrations::PLATFORM_ROLE.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "inherits"))
+        .transpose()?
+        .unwrap_or(false);
+    if inherits {
+        flag(format!(
+            "the runtime role inherits {} (make it NOINHERIT): every statement would pass the \
+             directory's platform policies, bound or not",
+            tenantry_migrations::PLATFORM_ROLE
         ));
     }
     Ok(role_name)
@@ -335,6 +357,8 @@ struct Policy {
     cmd: String,
     /// TO PUBLIC.
     public: bool,
+    /// The roles it is TO (`public` for PUBLIC).
+    roles: Vec<String>,
     using: Option<String>,
     check: Option<String>,
 }
@@ -346,6 +370,16 @@ impl Policy {
             && self.public
             && self.using.as_deref() == Some(reference.0.as_str())
             && self.check.as_deref() == Some(reference.1.as_str())
+    }
+
+    /// The directory's platform scope: FOR ALL, TO the platform role alone,
+    /// USING and WITH CHECK `true`.
+    fn is_platform_scope(&self) -> bool {
+        self.permissive
+            && self.cmd == "*"
+            && self.roles == [tenantry_migrations::PLATFORM_ROLE]
+            && self.using.as_deref() == Some("true")
+            && self.check.as_deref() == Some("true")
     }
 
     fn describe(&self) -> String {
@@ -380,6 +414,8 @@ async fn audit_database<C: ConnectionTrait>(
             "SELECT n.nspname::text AS schema, c.relname::text AS name, p.polname::text AS policy,
                     p.polpermissive AS permissive, p.polcmd::text AS cmd,
                     p.polroles = '{0}'::oid[] AS public,
+                    ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END
+                          FROM unnest(p.polroles) r ORDER BY 1) AS roles,
                     pg_get_expr(p.polqual, p.polrelid) AS using_expr,
                     pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
@@ -396,6 +432,7 @@ async fn audit_database<C: ConnectionTrait>(
                 permissive: row.try_get("", "permissive")?,
                 cmd: row.try_get("", "cmd")?,
                 public: row.try_get("", "public")?,
+                roles: row.try_get("", "roles")?,
                 using: row.try_get("", "using_expr")?,
                 check: row.try_get("", "check_expr")?,
             });
@@ -495,10 +532,14 @@ async fn audit_database<C: ConnectionTrait>(
                     reference.0
                 ));
             }
-            for p in present
-                .iter()
-                .filter(|p| p.permissive && !p.is_wall(reference))
-            {
+            // Directory tables may also let the platform scope through.
+            let directory = column == "tenant"
+                && scope.in_catalog()
+                && schema == "public"
+                && DIRECTORY.contains(&name.as_str());
+            for p in present.iter().filter(|p| {
+                p.permissive && !p.is_wall(reference) && !(directory && p.is_platform_scope())
+            }) {
                 problems.push(format!(
                     "permissive policy {} is not the tenant wall ({}); permissive policies are \
                      OR-ed, so it widens what a tenant can read or write",

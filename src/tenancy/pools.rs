@@ -112,17 +112,25 @@ impl PoolCache {
                     return Some(slots);
                 }
             }
-            let victim = {
+            let (key, victim) = {
                 let mut open = self.open.lock().await;
                 let idle = open
                     .iter()
                     .filter(|(_, e)| e.leases.load(Ordering::Acquire) == 0)
                     .min_by_key(|(_, e)| e.last_used)
                     .map(|(key, _)| key.clone())?;
-                open.remove(&idle)?
+                open.remove_entry(&idle)?
             };
-            // The slots come back only once its connections are really closed.
-            let _ = victim.conn.close().await;
+            // The slots come back once its connections are really closed, or
+            // when closing outlasts the acquire timeout: a connection still
+            // out after that is held by a stuck task, which must not stall
+            // every tenant that needs a pool (it closes when returned).
+            if tokio::time::timeout(ACQUIRE_TIMEOUT, victim.conn.close())
+                .await
+                .is_err()
+            {
+                tracing::error!(pool = %key, "an evicted tenant pool did not close in time");
+            }
             drop(victim.slots);
         }
     }

@@ -17,14 +17,18 @@ pub(super) async fn current_role<C: ConnectionTrait>(conn: &C) -> Result<String,
 
 /// Gives the runtime role exactly what the application needs on the tables
 /// the owner created in `public`: no TRUNCATE, no DDL, no ownership, and the
-/// audit logs append-only. In one transaction, so that the role never holds,
-/// even briefly, the broad grant before the narrowing revokes.
+/// audit logs append-only; and the platform role the same. In one
+/// transaction, so that neither role ever holds, even briefly, the broad
+/// grant before the narrowing revokes.
 pub(super) async fn grant_runtime_role(
     owner: &DatabaseConnection,
     runtime_role: &str,
 ) -> Result<(), DbErr> {
     let txn = owner.begin().await?;
     grant_schema(&txn, "public", runtime_role).await?;
+    // The platform scope (`PlatformDb`) acts as its own role: the same
+    // privileges, so that only the directory's platform policies differ.
+    grant_schema(&txn, "public", tenantry_migrations::PLATFORM_ROLE).await?;
     txn.commit().await
 }
 

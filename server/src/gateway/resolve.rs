@@ -33,6 +33,11 @@ pub fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Html(NOT_FOUND_PAGE)).into_response()
 }
 
+/// How long a request may take to produce its response head. Longer is a
+/// fault (a lock or connection waited on forever), never normal work: long
+/// jobs run in the background and report progress.
+const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let span = tracing::info_span!(
@@ -44,7 +49,21 @@ pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -
     );
     async move {
         let started = std::time::Instant::now();
-        let mut response = resolve_and_run(&engine, &mut req, next).await;
+        let handled =
+            tokio::time::timeout(REQUEST_DEADLINE, resolve_and_run(&engine, &mut req, next));
+        let mut response = match handled.await {
+            Ok(response) => response,
+            // Cancelling drops whatever the request held (transactions,
+            // pooled connections), so one stuck request cannot hold up others;
+            // the log names it.
+            Err(_) => {
+                tracing::error!(
+                    deadline_secs = REQUEST_DEADLINE.as_secs(),
+                    "request passed its deadline and was cancelled"
+                );
+                (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response()
+            }
+        };
         if let Ok(value) = request_id.parse() {
             response.headers_mut().insert("x-request-id", value);
         }

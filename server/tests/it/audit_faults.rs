@@ -153,6 +153,44 @@ async fn a_wall_whose_using_differs_is_a_finding_even_when_it_mentions_the_setti
     owner.close().await.expect("close");
 }
 
+/// The platform scope's policy is allowed on the directory tables only, and
+/// only as FOR ALL TO the platform role alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_scope_policy_outside_the_directory_is_a_finding() {
+    let app = TestApp::postgres().await;
+    let owner = owner_in(&catalog_name(&app)).await;
+    assert!(problems(&findings(&app).await, "table public.work_due").is_empty());
+    // On a tenant-plane table it opens every tenant's rows to the scope.
+    exec(
+        &owner,
+        "CREATE POLICY platform_scope ON public.users FOR ALL TO tenantry_platform \
+         USING (true) WITH CHECK (true)",
+    )
+    .await;
+    let found = problems(&findings(&app).await, "table public.users");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("permissive policy platform_scope")),
+        "{found:?}"
+    );
+    // On a directory table, for PUBLIC instead of the platform role.
+    exec(&owner, "DROP POLICY platform_scope ON public.work_due").await;
+    exec(
+        &owner,
+        "CREATE POLICY platform_scope ON public.work_due FOR ALL USING (true) WITH CHECK (true)",
+    )
+    .await;
+    let found = problems(&findings(&app).await, "table public.work_due");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("permissive policy platform_scope")),
+        "{found:?}"
+    );
+    owner.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_catalog_table_keyed_by_tenant_without_the_wall_is_a_finding() {
     let app = TestApp::postgres().await;
@@ -386,6 +424,7 @@ async fn pending_wall_lists_exactly_the_catalog_tables_keyed_by_tenant() {
         .iter()
         .map(|r| r.try_get::<String>("", "t").expect("t"))
         .filter(|t| !audit::BOOKKEEPING.contains(&t.as_str()))
+        .filter(|t| !audit::DIRECTORY.contains(&t.as_str()))
         .collect();
     let listed: Vec<String> = audit::PENDING_WALL.iter().map(|t| t.to_string()).collect();
     let missing: Vec<&String> = keyed.iter().filter(|t| !listed.contains(t)).collect();

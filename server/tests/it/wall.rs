@@ -6,7 +6,7 @@
 
 use crate::harness::{pg_url, TestApp};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use tenantry::tenancy::audit::{BOOKKEEPING, PENDING_WALL};
+use tenantry::tenancy::audit::{BOOKKEEPING, DIRECTORY, PENDING_WALL};
 use tenantry::tenancy::{Placement, TenantCtx, TenantDb, TenantId};
 
 /// A table with a tenant column, as the database lists it.
@@ -123,6 +123,16 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
         .filter(|t| t.column == "tenant_id" && t.schema == schema)
         .filter(|t| !BOOKKEEPING.contains(&t.name.as_str()))
         .collect();
+    // Its directory entries, in the catalog whatever its placement.
+    if let Some(catalog) = app.pg_database.clone().filter(|c| *c != database) {
+        let admin = Database::connect(pg_url("postgres", &catalog))
+            .await
+            .expect("admin connects");
+        populate_directory(&admin, victim.id()).await;
+        let _ = admin.close().await;
+    } else {
+        populate_directory(&txn, victim.id()).await;
+    }
     for table in &own {
         let sql = insert_sql(&txn, table, victim.id()).await;
         txn.execute_unprepared(&sql)
@@ -132,6 +142,22 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
     txn.commit().await.expect("commit");
     let _ = admin.close().await;
     own.len()
+}
+
+/// One row naming `tenant` in each directory table of the catalog.
+async fn populate_directory(admin: &impl ConnectionTrait, tenant: TenantId) {
+    for name in DIRECTORY {
+        let table = Walled {
+            schema: "public".into(),
+            name: (*name).into(),
+            column: "tenant".into(),
+        };
+        let sql = insert_sql(admin, &table, tenant).await;
+        admin
+            .execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
 }
 
 /// Bound to `viewer`, every table of `conn`'s database shows no other
@@ -150,7 +176,8 @@ async fn check_database(
         if BOOKKEEPING.contains(&table.name.as_str()) {
             continue; // read-only to the runtime role; the audit checks that
         }
-        if table.column == "tenant" {
+        let directory = table.schema == "public" && DIRECTORY.contains(&table.name.as_str());
+        if table.column == "tenant" && !directory {
             assert!(
                 table.schema == "public" && PENDING_WALL.contains(&table.name.as_str()),
                 "{label}: {} has a tenant column outside the wall and is not on PENDING_WALL",
@@ -162,8 +189,9 @@ async fn check_database(
         let foreign = count(
             bound,
             &format!(
-                "SELECT count(*) AS n FROM {} WHERE tenant_id <> '{}'",
+                "SELECT count(*) AS n FROM {} WHERE {} <> '{}'",
                 table.qualified(),
+                table.column,
                 viewer.uuid()
             ),
         )
@@ -278,6 +306,20 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         checked >= schemas * tenantry_migrations::TENANT_TABLES.len(),
         "only {checked} tables checked in the catalog database"
     );
+    // The platform path sees every tenant's directory entries.
+    let platform = app
+        .engine
+        .platform(tenantry::tenancy::PlatformUse::Directory)
+        .await
+        .expect("platform");
+    for table in DIRECTORY {
+        let all = count(&platform, &format!("SELECT count(*) AS n FROM {table}")).await;
+        assert!(
+            all >= 4,
+            "the platform scope sees only {all} rows of {table}"
+        );
+    }
+    drop(platform);
     // Each table still on the list exists with its tenant column.
     for table in PENDING_WALL {
         assert!(
@@ -339,7 +381,8 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
 }
 
 /// SQLite: the catalog file holds no tenant-plane table and nothing keyed by
-/// `tenant_id`; what it keys by `tenant` is on the pending list.
+/// `tenant_id`; what it keys by `tenant` is a directory table or on the
+/// pending list.
 #[tokio::test]
 async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
     let app = TestApp::sqlite().await;
@@ -364,8 +407,8 @@ async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
         let col: String = row.try_get("", "col").expect("col");
         assert_eq!(col, "tenant", "{name} is keyed by tenant_id in the catalog");
         assert!(
-            PENDING_WALL.contains(&name.as_str()),
-            "{name} is a tenant-keyed catalog table not on PENDING_WALL"
+            PENDING_WALL.contains(&name.as_str()) || DIRECTORY.contains(&name.as_str()),
+            "{name} is a tenant-keyed catalog table neither on PENDING_WALL nor a directory table"
         );
     }
     for table in tenantry_migrations::TENANT_TABLES {

@@ -8,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant: Uuid,
-    /// `mail` or `exports` (see `catalog::directory::Queue`).
+    /// `mail` or `exports` (see `tenancy::directory::Queue`).
     #[sea_orm(primary_key, auto_increment = false)]
     pub queue: String,
     pub due_at: DateTimeUtc,

@@ -6,11 +6,11 @@
 
 use super::{delivery_view, lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
 use crate::catalog::audit;
-use crate::catalog::directory::{self, NextDue, Queue};
 use crate::entities::tenant::webhook_delivery as row;
 use crate::error::{Error, Result};
 use crate::events::endpoints;
 use crate::events::{EventKind, LifecycleEvent};
+use crate::tenancy::directory::{self, NextDue, Queue};
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{

@@ -1,33 +1,55 @@
 //! Directory entries: what lets the platform find a tenant from something
 //! presented to it, or find the tenants with work waiting, without reading
 //! any tenant's rows. They hold no secret and no personal data; whatever they
-//! point at is read inside that tenant's own `TenantDb`.
+//! point at is read inside that tenant's own `TenantDb`. On PostgreSQL they
+//! are behind the wall (catalog m0016) and read here only, through the
+//! platform path ([`PlatformDb`](super::PlatformDb)).
 
+use super::{Engine, PlatformDb, PlatformUse, TenantCtx, TenantId};
 use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantCtx, TenantId};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+/// Runs `work` on the platform path and commits.
+async fn on_platform<T, F>(engine: &Engine, purpose: PlatformUse, work: F) -> Result<T>
+where
+    F: AsyncFnOnce(&PlatformDb) -> Result<T>,
+{
+    let db = engine.platform(purpose).await?;
+    let out = work(&db).await?;
+    db.commit().await?;
+    Ok(out)
+}
 
 /// Records that the key with this visible prefix belongs to `tenant`.
 pub async fn register_key_prefix(engine: &Engine, tenant: TenantId, prefix: &str) -> Result<()> {
-    api_key_prefix::Entity::insert(api_key_prefix::ActiveModel {
+    let entry = api_key_prefix::ActiveModel {
         prefix: Set(prefix.to_owned()),
         tenant: Set(tenant.uuid()),
         created_at: Set(chrono::Utc::now()),
+    };
+    on_platform(engine, PlatformUse::Directory, async |db| {
+        api_key_prefix::Entity::insert(entry)
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
     })
-    .on_conflict_do_nothing()
-    .exec_without_returning(engine.catalog())
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The tenant a key prefix belongs to, if any.
 pub async fn tenant_of_key_prefix(engine: &Engine, prefix: &str) -> Result<Option<TenantId>> {
-    Ok(api_key_prefix::Entity::find_by_id(prefix.to_owned())
-        .one(engine.catalog())
-        .await?
-        .map(|row| TenantId::from_uuid(row.tenant)))
+    let entry = on_platform(engine, PlatformUse::Directory, async |db| {
+        Ok(api_key_prefix::Entity::find_by_id(prefix.to_owned())
+            .one(db)
+            .await?)
+    })
+    .await?;
+    Ok(entry.map(|row| TenantId::from_uuid(row.tenant)))
 }
 
 /// A tenant's background queue that the directory notes work for.
@@ -59,16 +81,24 @@ pub async fn work_due_now(engine: &Engine, queue: Queue, tenant: TenantId) -> Re
     let mut upsert = OnConflict::columns([work_due::Column::Tenant, work_due::Column::Queue]);
     upsert.update_columns([work_due::Column::DueAt, work_due::Column::NotedAt]);
     let now = chrono::Utc::now();
-    work_due::Entity::insert(work_due::ActiveModel {
+    let entry = work_due::ActiveModel {
         tenant: Set(tenant.uuid()),
         queue: Set(queue.as_str().to_owned()),
         due_at: Set(now),
         noted_at: Set(now),
-    })
-    .on_conflict(upsert)
-    .exec_without_returning(engine.catalog())
-    .await?;
-    Ok(())
+    };
+    on_platform(
+        engine,
+        PlatformUse::Maintenance(queue.as_str()),
+        async |db| {
+            work_due::Entity::insert(entry)
+                .on_conflict(upsert)
+                .exec_without_returning(db)
+                .await?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// How long a fresh entry may point at work not yet committed.
@@ -82,13 +112,21 @@ pub async fn tenants_with_work_due(
     now: chrono::DateTime<chrono::Utc>,
     limit: u64,
 ) -> Result<Vec<(TenantId, chrono::DateTime<chrono::Utc>)>> {
-    Ok(work_due::Entity::find()
-        .filter(work_due::Column::Queue.eq(queue.as_str()))
-        .filter(work_due::Column::DueAt.lte(now))
-        .order_by_asc(work_due::Column::DueAt)
-        .limit(limit)
-        .all(engine.catalog())
-        .await?
+    let due = on_platform(
+        engine,
+        PlatformUse::Maintenance(queue.as_str()),
+        async |db| {
+            Ok(work_due::Entity::find()
+                .filter(work_due::Column::Queue.eq(queue.as_str()))
+                .filter(work_due::Column::DueAt.lte(now))
+                .order_by_asc(work_due::Column::DueAt)
+                .limit(limit)
+                .all(db)
+                .await?)
+        },
+    )
+    .await?;
+    Ok(due
         .into_iter()
         .map(|row| (TenantId::from_uuid(row.tenant), row.noted_at))
         .collect())
@@ -160,25 +198,58 @@ pub async fn rescheduled(
         (None, true) => Some(now + chrono::Duration::seconds(YOUNG_HINT_SECS)),
         (next, _) => next,
     };
-    match next {
-        Some(next) => {
-            work_due::Entity::update_many()
-                .col_expr(
-                    work_due::Column::DueAt,
-                    sea_orm::sea_query::Expr::value(next),
-                )
-                .filter(this)
-                .filter(unchanged)
-                .exec(engine.catalog())
-                .await?;
-        }
-        None => {
-            work_due::Entity::delete_many()
-                .filter(this)
-                .filter(unchanged)
-                .exec(engine.catalog())
-                .await?;
-        }
-    }
-    Ok(())
+    on_platform(
+        engine,
+        PlatformUse::Maintenance(queue.as_str()),
+        async |db| {
+            match next {
+                Some(next) => {
+                    work_due::Entity::update_many()
+                        .col_expr(
+                            work_due::Column::DueAt,
+                            sea_orm::sea_query::Expr::value(next),
+                        )
+                        .filter(this)
+                        .filter(unchanged)
+                        .exec(db)
+                        .await?;
+                }
+                None => {
+                    work_due::Entity::delete_many()
+                        .filter(this)
+                        .filter(unchanged)
+                        .exec(db)
+                        .await?;
+                }
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// How many directory entries name `tenant`, by table (a deletion receipt
+/// counts them before and after a purge; the tenant row's deletion takes
+/// them with it).
+pub async fn entries_of(engine: &Engine, tenant: TenantId) -> Result<Vec<(&'static str, u64)>> {
+    let id = tenant.uuid();
+    on_platform(engine, PlatformUse::Purge, async |db| {
+        Ok(vec![
+            (
+                "api_key_prefixes",
+                api_key_prefix::Entity::find()
+                    .filter(api_key_prefix::Column::Tenant.eq(id))
+                    .count(db)
+                    .await?,
+            ),
+            (
+                "work_due",
+                work_due::Entity::find()
+                    .filter(work_due::Column::Tenant.eq(id))
+                    .count(db)
+                    .await?,
+            ),
+        ])
+    })
+    .await
 }

@@ -1,0 +1,84 @@
+use crate::sql;
+use sea_orm_migration::prelude::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m0016_directory_wall"
+    }
+}
+
+/// The role whose transactions read the directory across tenants
+/// (`tenancy::PlatformDb`): the runtime role may `SET LOCAL ROLE` to it but
+/// does not inherit it (scripts/pg-setup), so a forgotten binding sees no row.
+pub const PLATFORM_ROLE: &str = "tenantry_platform";
+
+/// Directory entries that name a tenant and hold no secret: a key prefix's
+/// tenant, and the tenants with background work due. On PostgreSQL they go
+/// behind the wall: a transaction bound to one tenant sees that tenant's
+/// entries, the platform scope sees all, and anything else sees none.
+pub const WALLED: &[&str] = &["api_key_prefixes", "work_due"];
+
+fn statements(table: &str) -> [String; 4] {
+    let tenant = "NULLIF(current_setting('app.tenant_id', true), '')::uuid";
+    [
+        format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
+        format!(
+            "CREATE POLICY tenant_isolation ON {table} FOR ALL \
+             USING (tenant = {tenant}) WITH CHECK (tenant = {tenant})"
+        ),
+        format!(
+            "CREATE POLICY platform_scope ON {table} FOR ALL TO {PLATFORM_ROLE} \
+             USING (true) WITH CHECK (true)"
+        ),
+    ]
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if !sql::is_postgres(manager) {
+            return Ok(());
+        }
+        // A policy cannot name a role that does not exist; say how to make it.
+        sql::run(
+            manager,
+            &[&format!(
+                "DO $$ BEGIN
+                   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PLATFORM_ROLE}') THEN
+                     RAISE EXCEPTION 'role {PLATFORM_ROLE} does not exist: run scripts/pg-setup \
+                       (it creates the role and lets the runtime role SET ROLE to it)';
+                   END IF;
+                 END $$"
+            )],
+        )
+        .await?;
+        for table in WALLED {
+            let statements = statements(table);
+            let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+            sql::run(manager, &refs).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if !sql::is_postgres(manager) {
+            return Ok(());
+        }
+        for table in WALLED {
+            sql::run(
+                manager,
+                &[
+                    &format!("DROP POLICY platform_scope ON {table}"),
+                    &format!("DROP POLICY tenant_isolation ON {table}"),
+                    &format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
+                    &format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! The platform path: a catalog transaction for what the platform itself
+//! reads and writes across tenants (directory lookups, the background
+//! queues, superadmin work). On PostgreSQL it runs as the platform role
+//! (`SET LOCAL ROLE tenantry_platform`), which the directory tables'
+//! platform policies name; the runtime role does not inherit that role, so
+//! the same statement on a plain catalog connection sees no directory row at
+//! all, never every tenant's. Its statements pass the binding guard, so the
+//! scope cannot be changed or left from inside.
+
+use super::Engine;
+use crate::config::Backend;
+use crate::error::Result;
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait,
+};
+
+/// Why the platform path was opened: named in its log line.
+#[derive(Debug, Clone, Copy)]
+pub enum PlatformUse {
+    /// Finding a tenant from something presented (a key prefix).
+    Directory,
+    /// A background queue or maintenance pass.
+    Maintenance(&'static str),
+    /// A purge, acting on one tenant's directory entries.
+    Purge,
+}
+
+/// A transaction in the platform scope; rolled back unless committed.
+pub struct PlatformDb {
+    txn: DatabaseTransaction,
+}
+
+impl Engine {
+    /// Opens the platform path for `purpose`.
+    pub async fn platform(&self, purpose: PlatformUse) -> Result<PlatformDb> {
+        tracing::debug!(target: "tenantry::platform", ?purpose, "platform scope");
+        let txn = self.catalog().begin().await?;
+        if self.backend() == Backend::Postgres {
+            txn.execute_unprepared(&format!(
+                "SET LOCAL ROLE {}",
+                tenantry_migrations::PLATFORM_ROLE
+            ))
+            .await?;
+        }
+        Ok(PlatformDb { txn })
+    }
+}
+
+impl PlatformDb {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.txn.commit().await?)
+    }
+
+    fn guard(&self, sql: &str) -> Result<(), DbErr> {
+        super::guard::check(self.txn.get_database_backend(), sql)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for PlatformDb {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.guard(&stmt.sql)?;
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.guard(sql)?;
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.guard(&stmt.sql)?;
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.guard(&stmt.sql)?;
+        self.txn.query_all_raw(stmt).await
+    }
+}
