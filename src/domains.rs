@@ -13,11 +13,12 @@ use crate::catalog::audit;
 use crate::entities::catalog::tenant_domain;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{Engine, TenantId, TenantRecord};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -173,7 +174,7 @@ pub async fn make_primary(
             "only a verified domain can be the primary host",
         ));
     }
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     tenant_domain::Entity::update_many()
         .col_expr(tenant_domain::Column::IsPrimary, false.into())
         .filter(tenant_domain::Column::Tenant.eq(tenant.id.uuid()))
@@ -329,7 +330,7 @@ async fn transition(
         .await?
         .map(|t| t.slug.to_string())
         .unwrap_or_default();
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let updated = match active.update(&txn).await {
         Ok(updated) => updated,
         Err(e) if violated_unique_constraint(&e).is_some() => {

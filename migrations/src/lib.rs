@@ -16,7 +16,7 @@ pub mod rehearsal;
 mod sql;
 mod tenant_plane;
 
-pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as DIRECTORY_WALLED};
+pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as PLATFORM_SCOPED};
 pub use catalog::CatalogMigrator;
 pub use sea_orm_migration;
 pub use tenant_plane::{TenantMigrator, TENANT_TABLES};

@@ -11,12 +11,13 @@ use crate::catalog::audit;
 use crate::entities::catalog::{invoice, plan_assignment};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -208,7 +209,7 @@ pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Resul
         period.label(),
         &account.id.simple().to_string()[..8].to_uppercase()
     );
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let inserted = invoice::Entity::insert(invoice::ActiveModel {
         id: Set(Uuid::now_v7()),
         account: Set(account.id),

@@ -6,8 +6,9 @@ use crate::catalog::audit;
 use crate::entities::catalog::meter;
 use crate::error::{Error, Result};
 use crate::tenancy::Engine;
+use crate::tenancy::PlatformUse;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, Set, TransactionTrait};
+use sea_orm::{EntityTrait, Set};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -192,7 +193,7 @@ pub async fn save(engine: &Engine, input: &MeterInput, actor: &str) -> Result<Me
             "this meter is recorded by the platform itself and cannot be redefined",
         ));
     }
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     meter::Entity::insert(meter::ActiveModel {
         key: Set(meter.key.clone()),
         name: Set(meter.name.clone()),

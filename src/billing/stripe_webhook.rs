@@ -15,11 +15,10 @@ use crate::catalog::{audit, resolve, tenants};
 use crate::entities::catalog::{billing_account, stripe_event};
 use crate::error::{Error, Result};
 use crate::events::signature::{verify, SignatureError};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{Engine, TenantId, TenantState};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
@@ -141,7 +140,7 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
         Some(_) => account_of(engine, &object).await?,
         None => None,
     };
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let recorded = stripe_event::Entity::insert(stripe_event::ActiveModel {
         id: Set(id.to_owned()),
         kind: Set(kind.to_owned()),

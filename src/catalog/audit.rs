@@ -1,7 +1,7 @@
 use crate::entities::catalog::platform_audit;
 use crate::entities::tenant::audit_entry;
 use crate::error::Result;
-use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb, TenantId};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
@@ -13,7 +13,11 @@ pub async fn record(
     tenant: Option<TenantId>,
     detail: &str,
 ) -> Result<()> {
-    record_in(engine.catalog(), actor, action, tenant, detail).await
+    engine
+        .on_platform(PlatformUse::Records, async |db| {
+            record_in(db, actor, action, tenant, detail).await
+        })
+        .await
 }
 
 /// Appends an entry on `conn`: the transaction making the change, so that
@@ -99,11 +103,12 @@ async fn newest(
     query: sea_orm::Select<platform_audit::Entity>,
     limit: u64,
 ) -> Result<Vec<AuditEntry>> {
-    let rows = query
+    let query = query
         .order_by_desc(platform_audit::Column::At)
         .order_by_desc(platform_audit::Column::Id)
-        .limit(limit)
-        .all(engine.catalog())
+        .limit(limit);
+    let rows = engine
+        .on_platform(PlatformUse::Console, async |db| Ok(query.all(db).await?))
         .await?;
     Ok(rows
         .into_iter()

@@ -5,8 +5,9 @@
 use crate::entities::catalog::tenant_branding;
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{TenantCtx, TenantId};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
 pub const DEFAULT_PRIMARY: &str = "#4f46e5";
 pub const DEFAULT_ACCENT: &str = "#0369a1";
@@ -170,7 +171,7 @@ pub async fn update(
     row.primary_color_dark = Set(primary_dark);
     row.accent_color_dark = Set(accent_dark);
     row.updated_at = Set(chrono::Utc::now());
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let saved = row.update(&txn).await?;
     super::audit::record_in(&txn, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
     let data = serde_json::json!({

@@ -16,8 +16,8 @@ use crate::entities::catalog::{
 use crate::entities::tenant::{invitation, user};
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
-use crate::tenancy::{Engine, TenantRecord};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use crate::tenancy::{Engine, PlatformUse, TenantRecord};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -53,7 +53,10 @@ fn session_marker(record: &TenantRecord) -> String {
 /// What every store holds of the tenant now.
 async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u64)>> {
     let id = record.id.uuid();
-    let catalog = engine.catalog();
+    // The platform path: the event log and the platform's deliveries are
+    // behind the wall, visible to the platform scope only.
+    let platform = engine.platform(PlatformUse::Purge).await?;
+    let catalog = &platform;
     let mut counts: Vec<(String, u64)> = engine
         .tenant_plane_rows(record)
         .await?
@@ -142,6 +145,7 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
     ];
+    platform.commit().await?;
     let directory = crate::tenancy::directory::entries_of(engine, record.id).await?;
     counts.extend(
         catalog_counts
@@ -196,7 +200,7 @@ pub(crate) async fn purge(
     engine.storage().tenant(record.id).delete_all().await?;
     crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
     let id = record.id.uuid();
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     session::Entity::delete_many()
         .filter(session::Column::Data.contains(session_marker(record)))
         .exec(&txn)
@@ -254,7 +258,7 @@ async fn record_receipt(
     actor: &str,
 ) -> Result<()> {
     let detail = serde_json::to_string(receipt).map_err(anyhow::Error::from)?;
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     audit::record_in(&txn, actor, "tenant.purged", Some(record.id), &detail).await?;
     let data = json!({ "state": "purged", "complete": receipt.complete() });
     outbox::append(

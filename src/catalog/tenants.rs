@@ -8,10 +8,11 @@ use crate::entities::catalog::{tenant, tenant_branding};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
 use crate::identity::members::{self, NewMember};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{fleet, Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -91,7 +92,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
     let id = TenantId::new();
     let location = engine.location_for(id, placement);
     let now = chrono::Utc::now();
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     tenant::ActiveModel {
         id: Set(id.uuid()),
         slug: Set(slug.to_string()),
@@ -145,7 +146,7 @@ async fn complete_creation(
     pending: bool,
     actor: &str,
 ) -> Result<TenantSummary> {
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let record = if pending {
         find_in(&txn, slug).await?
     } else {
@@ -382,7 +383,7 @@ async fn transition(
     kind: EventKind,
 ) -> Result<TenantSummary> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let Some(updated) = set_state(&txn, &slug, from, to).await? else {
         drop(txn);
         return Err(refusal(engine, &slug, to).await?);

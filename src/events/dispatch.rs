@@ -7,10 +7,9 @@ use super::delivery::{self, platform_queue, tenant_queue};
 use super::LifecycleEvent;
 use crate::entities::catalog::lifecycle_event;
 use crate::error::Result;
-use crate::tenancy::Engine;
+use crate::tenancy::{Engine, PlatformUse};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -47,11 +46,14 @@ pub async fn run(engine: Engine) {
 
 /// One pass over undispatched events; returns how many were dispatched.
 pub async fn dispatch_pending(engine: &Engine) -> Result<usize> {
-    let rows = lifecycle_event::Entity::find()
+    let undispatched = lifecycle_event::Entity::find()
         .filter(lifecycle_event::Column::DispatchedAt.is_null())
         .order_by_asc(lifecycle_event::Column::Id)
-        .limit(500)
-        .all(engine.catalog())
+        .limit(500);
+    let rows = engine
+        .on_platform(PlatformUse::Maintenance("events"), async |db| {
+            Ok(undispatched.all(db).await?)
+        })
         .await?;
     let now = chrono::Utc::now();
     // Tenants with an earlier event still undispatched in this pass.
@@ -114,7 +116,7 @@ async fn fan_out(
     event: &LifecycleEvent,
 ) -> Result<bool> {
     let now = chrono::Utc::now();
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let marked = lifecycle_event::Entity::update_many()
         .col_expr(lifecycle_event::Column::DispatchedAt, Some(now).into())
         .filter(lifecycle_event::Column::Id.eq(row.id))
@@ -142,6 +144,10 @@ async fn hold_back(
     active.dispatch_attempts = Set(attempts);
     active.dispatch_after = Set(Some(retry_at));
     active.dispatch_error = Set(Some(format!("{error:#}")));
-    active.update(engine.catalog()).await?;
-    Ok(())
+    engine
+        .on_platform(PlatformUse::Maintenance("events"), async |db| {
+            active.update(db).await?;
+            Ok(())
+        })
+        .await
 }

@@ -4,7 +4,7 @@
 use super::EventKind;
 use crate::entities::catalog::lifecycle_event;
 use crate::error::Result;
-use crate::tenancy::TenantId;
+use crate::tenancy::{PlatformUse, TenantId};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::{json, Value};
 
@@ -96,8 +96,8 @@ pub async fn recent(
     if let Some(tenant) = tenant {
         select = select.filter(lifecycle_event::Column::Tenant.eq(tenant.uuid()));
     }
-    select
-        .all(engine.catalog())
+    engine
+        .on_platform(PlatformUse::Console, async |db| Ok(select.all(db).await?))
         .await?
         .iter()
         .map(LifecycleEvent::from_row)
@@ -107,8 +107,11 @@ pub async fn recent(
 /// How many events are not dispatched yet (a backlog to watch).
 pub async fn undispatched(engine: &crate::tenancy::Engine) -> Result<u64> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    Ok(lifecycle_event::Entity::find()
-        .filter(lifecycle_event::Column::DispatchedAt.is_null())
-        .count(engine.catalog())
-        .await?)
+    let pending =
+        lifecycle_event::Entity::find().filter(lifecycle_event::Column::DispatchedAt.is_null());
+    engine
+        .on_platform(PlatformUse::Maintenance("events"), async |db| {
+            Ok(pending.count(db).await?)
+        })
+        .await
 }

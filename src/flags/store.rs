@@ -7,11 +7,12 @@ use super::{evaluate, EvalContext, FlagDefinition, FlagKind, Rule};
 use crate::catalog::audit;
 use crate::entities::catalog::{flag, flag_change, tenant};
 use crate::error::{Error, Result};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{Engine, TenantId, TenantState};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -369,7 +370,7 @@ async fn write(
     summary: &str,
     actor: &str,
 ) -> Result<()> {
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     match after {
         Some(flag) => upsert(&txn, flag).await?,
         None => {

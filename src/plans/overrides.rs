@@ -7,9 +7,10 @@ use super::registry;
 use crate::catalog::{audit, resolve};
 use crate::entities::catalog::entitlement_override;
 use crate::error::{Error, Result};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{Engine, Slug, TenantId};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -89,7 +90,7 @@ pub async fn set(
         return Err(Error::invalid("expires_at", "must be in the future"));
     }
     let record = load_tenant(engine, raw_slug).await?;
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     entitlement_override::Entity::insert(entitlement_override::ActiveModel {
         tenant: Set(record.uuid()),
         key: Set(entitlement.key.to_owned()),
@@ -131,7 +132,7 @@ pub async fn set(
 
 pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> Result<()> {
     let record = load_tenant(engine, raw_slug).await?;
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let gone = entitlement_override::Entity::delete_many()
         .filter(entitlement_override::Column::Tenant.eq(record.uuid()))
         .filter(entitlement_override::Column::Key.eq(key))

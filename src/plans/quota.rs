@@ -9,9 +9,10 @@ use super::registry::{self, EntitlementKind};
 use crate::entities::catalog::quota_usage;
 use crate::error::{Error, PlanRefusal, Result};
 use crate::events::{outbox, EventKind};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::TenantCtx;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use serde_json::json;
 
@@ -54,7 +55,7 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
             .and(quota_usage::Column::Quota.eq(key))
             .and(quota_usage::Column::Period.eq(period.clone()))
     };
-    let txn = ctx.engine().catalog().begin().await?;
+    let txn = ctx.engine().platform(PlatformUse::Records).await?;
     quota_usage::Entity::insert(quota_usage::ActiveModel {
         tenant: Set(tenant),
         quota: Set(key.to_owned()),

@@ -7,11 +7,10 @@ use crate::catalog::{audit, resolve};
 use crate::entities::catalog::{plan, tenant};
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
+use crate::tenancy::PlatformUse;
 use crate::tenancy::{Engine, Placement, Slug};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -115,7 +114,7 @@ pub async fn save(engine: &Engine, input: &PlanInput, actor: &str) -> Result<Arc
         entitlements: Set(plan.entitlements.to_json()),
         prices: Set(crate::billing::prices::to_json(&plan.prices)),
     };
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     plan::Entity::insert(model)
         .on_conflict(
             OnConflict::column(plan::Column::Key)
@@ -149,7 +148,7 @@ pub async fn remove(engine: &Engine, key: &str, actor: &str) -> Result<()> {
             "this is the default plan for new tenants",
         ));
     }
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     let on_it = tenant::Entity::find()
         .filter(tenant::Column::Plan.eq(key))
         .count(&txn)
@@ -202,7 +201,7 @@ pub async fn assign(engine: &Engine, raw_slug: &str, plan_key: &str, actor: &str
     if record.plan == plan_key {
         return Ok(());
     }
-    let txn = engine.catalog().begin().await?;
+    let txn = engine.platform(PlatformUse::Records).await?;
     tenant::ActiveModel {
         id: Set(record.id.uuid()),
         plan: Set(plan_key.clone()),

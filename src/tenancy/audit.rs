@@ -54,16 +54,10 @@ pub struct Finding {
 /// (`tenants` itself is keyed by `id` and is not a tenant-keyed table.)
 pub const PENDING_WALL: &[&str] = &[
     // m0001_control_plane
-    "platform_audit",
     "tenant_branding",
     // m0002_placements
     "fleet_units",
     "tenant_moves",
-    // m0004_lifecycle_events
-    "lifecycle_events",
-    // m0015_webhooks_leave_catalog: the platform endpoints' deliveries of
-    // each tenant's events
-    "platform_webhook_deliveries",
     // m0005_custom_domains
     "tenant_domains",
     // m0009_tls
@@ -78,10 +72,12 @@ pub const PENDING_WALL: &[&str] = &[
     "plan_assignments",
 ];
 
-/// Catalog directory tables keyed by `tenant` (catalog m0016): behind the
-/// wall, with one more permissive policy allowed, the platform scope (FOR
-/// ALL TO the platform role, `true`), which only `PlatformDb` reaches.
-pub const DIRECTORY: &[&str] = tenantry_migrations::DIRECTORY_WALLED;
+/// Catalog tables keyed by `tenant` that the platform reads across tenants
+/// (catalog m0016: directory entries and the platform's records about
+/// tenants): behind the wall, with one more permissive policy allowed, the
+/// platform scope (FOR ALL TO the platform role, `true`), which only
+/// `PlatformDb` reaches.
+pub const PLATFORM_SCOPED: &[&str] = tenantry_migrations::PLATFORM_SCOPED;
 
 /// Tenant-plane tables keyed by `tenant` that are outside the wall **by
 /// design**, in every unit (pool, template schema, tenant schemas, template
@@ -447,17 +443,24 @@ async fn audit_database<C: ConnectionTrait>(
                      WHERE a.attrelid = c.oid AND a.attname IN ('tenant_id', 'tenant')
                        AND a.attnum > 0 AND NOT a.attisdropped
                      ORDER BY a.attname = 'tenant_id' DESC LIMIT 1) AS key_column,
-                    pg_has_role($1::name, c.relowner, 'MEMBER') AS owner_member,
-                    has_table_privilege($1::name, c.oid, 'TRUNCATE') AS can_truncate,
-                    has_any_column_privilege($1::name, c.oid, 'INSERT') AS can_insert,
-                    has_any_column_privilege($1::name, c.oid, 'UPDATE') AS can_update,
-                    has_table_privilege($1::name, c.oid, 'DELETE') AS can_delete,
-                    has_table_privilege($1::name, c.oid, 'TRIGGER') AS can_trigger
+                    bool_or(pg_has_role(r.name, c.relowner, 'MEMBER')) AS owner_member,
+                    bool_or(has_table_privilege(r.name, c.oid, 'TRUNCATE')) AS can_truncate,
+                    bool_or(has_any_column_privilege(r.name, c.oid, 'INSERT')) AS can_insert,
+                    bool_or(has_any_column_privilege(r.name, c.oid, 'UPDATE')) AS can_update,
+                    bool_or(has_table_privilege(r.name, c.oid, 'DELETE')) AS can_delete,
+                    bool_or(has_table_privilege(r.name, c.oid, 'TRIGGER')) AS can_trigger
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             -- The runtime role and the platform role it may become.
+             CROSS JOIN (SELECT rolname AS name FROM pg_roles WHERE rolname IN ($1, $2)) r
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
                AND n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'
+             GROUP BY c.oid, n.nspname, c.relname, c.relkind, c.relrowsecurity,
+                      c.relforcerowsecurity
              ORDER BY 1, 2",
-            [scope.runtime_role.into()],
+            [
+                scope.runtime_role.into(),
+                tenantry_migrations::PLATFORM_ROLE.into(),
+            ],
         ))
         .await?;
     for row in relations {
@@ -532,13 +535,13 @@ async fn audit_database<C: ConnectionTrait>(
                     reference.0
                 ));
             }
-            // Directory tables may also let the platform scope through.
-            let directory = column == "tenant"
+            // These tables may also let the platform scope through.
+            let platform_scoped = column == "tenant"
                 && scope.in_catalog()
                 && schema == "public"
-                && DIRECTORY.contains(&name.as_str());
+                && PLATFORM_SCOPED.contains(&name.as_str());
             for p in present.iter().filter(|p| {
-                p.permissive && !p.is_wall(reference) && !(directory && p.is_platform_scope())
+                p.permissive && !p.is_wall(reference) && !(platform_scoped && p.is_platform_scope())
             }) {
                 problems.push(format!(
                     "permissive policy {} is not the tenant wall ({}); permissive policies are \

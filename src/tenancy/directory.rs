@@ -5,24 +5,13 @@
 //! are behind the wall (catalog m0016) and read here only, through the
 //! platform path ([`PlatformDb`](super::PlatformDb)).
 
-use super::{Engine, PlatformDb, PlatformUse, TenantCtx, TenantId};
+use super::{Engine, PlatformUse, TenantCtx, TenantId};
 use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-
-/// Runs `work` on the platform path and commits.
-async fn on_platform<T, F>(engine: &Engine, purpose: PlatformUse, work: F) -> Result<T>
-where
-    F: AsyncFnOnce(&PlatformDb) -> Result<T>,
-{
-    let db = engine.platform(purpose).await?;
-    let out = work(&db).await?;
-    db.commit().await?;
-    Ok(out)
-}
 
 /// Records that the key with this visible prefix belongs to `tenant`.
 pub async fn register_key_prefix(engine: &Engine, tenant: TenantId, prefix: &str) -> Result<()> {
@@ -31,24 +20,26 @@ pub async fn register_key_prefix(engine: &Engine, tenant: TenantId, prefix: &str
         tenant: Set(tenant.uuid()),
         created_at: Set(chrono::Utc::now()),
     };
-    on_platform(engine, PlatformUse::Directory, async |db| {
-        api_key_prefix::Entity::insert(entry)
-            .on_conflict_do_nothing()
-            .exec_without_returning(db)
-            .await?;
-        Ok(())
-    })
-    .await
+    engine
+        .on_platform(PlatformUse::Directory, async |db| {
+            api_key_prefix::Entity::insert(entry)
+                .on_conflict_do_nothing()
+                .exec_without_returning(db)
+                .await?;
+            Ok(())
+        })
+        .await
 }
 
 /// The tenant a key prefix belongs to, if any.
 pub async fn tenant_of_key_prefix(engine: &Engine, prefix: &str) -> Result<Option<TenantId>> {
-    let entry = on_platform(engine, PlatformUse::Directory, async |db| {
-        Ok(api_key_prefix::Entity::find_by_id(prefix.to_owned())
-            .one(db)
-            .await?)
-    })
-    .await?;
+    let entry = engine
+        .on_platform(PlatformUse::Directory, async |db| {
+            Ok(api_key_prefix::Entity::find_by_id(prefix.to_owned())
+                .one(db)
+                .await?)
+        })
+        .await?;
     Ok(entry.map(|row| TenantId::from_uuid(row.tenant)))
 }
 
@@ -87,18 +78,15 @@ pub async fn work_due_now(engine: &Engine, queue: Queue, tenant: TenantId) -> Re
         due_at: Set(now),
         noted_at: Set(now),
     };
-    on_platform(
-        engine,
-        PlatformUse::Maintenance(queue.as_str()),
-        async |db| {
+    engine
+        .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
             work_due::Entity::insert(entry)
                 .on_conflict(upsert)
                 .exec_without_returning(db)
                 .await?;
             Ok(())
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// How long a fresh entry may point at work not yet committed.
@@ -112,10 +100,8 @@ pub async fn tenants_with_work_due(
     now: chrono::DateTime<chrono::Utc>,
     limit: u64,
 ) -> Result<Vec<(TenantId, chrono::DateTime<chrono::Utc>)>> {
-    let due = on_platform(
-        engine,
-        PlatformUse::Maintenance(queue.as_str()),
-        async |db| {
+    let due = engine
+        .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
             Ok(work_due::Entity::find()
                 .filter(work_due::Column::Queue.eq(queue.as_str()))
                 .filter(work_due::Column::DueAt.lte(now))
@@ -123,9 +109,8 @@ pub async fn tenants_with_work_due(
                 .limit(limit)
                 .all(db)
                 .await?)
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(due
         .into_iter()
         .map(|row| (TenantId::from_uuid(row.tenant), row.noted_at))
@@ -198,10 +183,8 @@ pub async fn rescheduled(
         (None, true) => Some(now + chrono::Duration::seconds(YOUNG_HINT_SECS)),
         (next, _) => next,
     };
-    on_platform(
-        engine,
-        PlatformUse::Maintenance(queue.as_str()),
-        async |db| {
+    engine
+        .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
             match next {
                 Some(next) => {
                     work_due::Entity::update_many()
@@ -223,9 +206,8 @@ pub async fn rescheduled(
                 }
             }
             Ok(())
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// How many directory entries name `tenant`, by table (a deletion receipt
@@ -233,23 +215,24 @@ pub async fn rescheduled(
 /// them with it).
 pub async fn entries_of(engine: &Engine, tenant: TenantId) -> Result<Vec<(&'static str, u64)>> {
     let id = tenant.uuid();
-    on_platform(engine, PlatformUse::Purge, async |db| {
-        Ok(vec![
-            (
-                "api_key_prefixes",
-                api_key_prefix::Entity::find()
-                    .filter(api_key_prefix::Column::Tenant.eq(id))
-                    .count(db)
-                    .await?,
-            ),
-            (
-                "work_due",
-                work_due::Entity::find()
-                    .filter(work_due::Column::Tenant.eq(id))
-                    .count(db)
-                    .await?,
-            ),
-        ])
-    })
-    .await
+    engine
+        .on_platform(PlatformUse::Purge, async |db| {
+            Ok(vec![
+                (
+                    "api_key_prefixes",
+                    api_key_prefix::Entity::find()
+                        .filter(api_key_prefix::Column::Tenant.eq(id))
+                        .count(db)
+                        .await?,
+                ),
+                (
+                    "work_due",
+                    work_due::Entity::find()
+                        .filter(work_due::Column::Tenant.eq(id))
+                        .count(db)
+                        .await?,
+                ),
+            ])
+        })
+        .await
 }

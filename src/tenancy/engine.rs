@@ -440,6 +440,15 @@ impl Engine {
             Backend::Sqlite => &self.0.catalog,
         };
         let txn = TransactionTrait::begin(conn).await?;
+        if self.backend() == Backend::Postgres {
+            // The log is behind the wall, for its owner too (FORCE): bound
+            // to the tenant, the owner sees exactly its entries.
+            txn.execute_unprepared(&format!(
+                "SELECT set_config('app.tenant_id', '{}', true)",
+                tenant.uuid()
+            ))
+            .await?;
+        }
         let entries = entry::Entity::find()
             .filter(entry::Column::Tenant.eq(tenant.uuid()))
             .all(&txn)

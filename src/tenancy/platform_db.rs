@@ -24,6 +24,11 @@ pub enum PlatformUse {
     Maintenance(&'static str),
     /// A purge, acting on one tenant's directory entries.
     Purge,
+    /// A platform change written with its platform audit entry and
+    /// lifecycle event, in one transaction.
+    Records,
+    /// A superadmin reading the platform's logs.
+    Console,
 }
 
 /// A transaction in the platform scope; rolled back unless committed.
@@ -44,6 +49,17 @@ impl Engine {
             .await?;
         }
         Ok(PlatformDb { txn })
+    }
+
+    /// Runs `work` on the platform path for `purpose` and commits.
+    pub async fn on_platform<T, F>(&self, purpose: PlatformUse, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&PlatformDb) -> Result<T>,
+    {
+        let db = self.platform(purpose).await?;
+        let out = work(&db).await?;
+        db.commit().await?;
+        Ok(out)
     }
 }
 

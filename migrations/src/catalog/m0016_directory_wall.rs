@@ -14,11 +14,20 @@ impl MigrationName for Migration {
 /// does not inherit it (scripts/pg-setup), so a forgotten binding sees no row.
 pub const PLATFORM_ROLE: &str = "tenantry_platform";
 
-/// Directory entries that name a tenant and hold no secret: a key prefix's
-/// tenant, and the tenants with background work due. On PostgreSQL they go
-/// behind the wall: a transaction bound to one tenant sees that tenant's
-/// entries, the platform scope sees all, and anything else sees none.
-pub const WALLED: &[&str] = &["api_key_prefixes", "work_due"];
+/// Catalog rows that name a tenant and that the platform reads across
+/// tenants: directory entries holding no secret (a key prefix's tenant, the
+/// tenants with background work due) and the platform's own records about
+/// tenants (the lifecycle event log, the platform endpoints' deliveries, the
+/// platform audit). On PostgreSQL they go behind the wall: a transaction
+/// bound to one tenant sees that tenant's rows, the platform scope sees all,
+/// and anything else sees none.
+pub const WALLED: &[&str] = &[
+    "api_key_prefixes",
+    "work_due",
+    "lifecycle_events",
+    "platform_webhook_deliveries",
+    "platform_audit",
+];
 
 fn statements(table: &str) -> [String; 4] {
     let tenant = "NULLIF(current_setting('app.tenant_id', true), '')::uuid";

@@ -337,6 +337,21 @@ async fn the_runtime_role_able_to_rewrite_an_audit_log_is_a_finding() {
     .await;
     assert!(problems(&findings(&app).await, subject).is_empty());
 
+    // The platform role the runtime role may become is held to the same.
+    exec(
+        &owner,
+        "GRANT DELETE ON public.platform_audit TO tenantry_platform",
+    )
+    .await;
+    let found = problems(&findings(&app).await, subject);
+    assert!(found.iter().any(|p| p.contains("DELETE")), "{found:?}");
+    exec(
+        &owner,
+        "REVOKE DELETE ON public.platform_audit FROM tenantry_platform",
+    )
+    .await;
+    assert!(problems(&findings(&app).await, subject).is_empty());
+
     // Any table named like an audit log is one.
     exec(
         &owner,
@@ -424,7 +439,7 @@ async fn pending_wall_lists_exactly_the_catalog_tables_keyed_by_tenant() {
         .iter()
         .map(|r| r.try_get::<String>("", "t").expect("t"))
         .filter(|t| !audit::BOOKKEEPING.contains(&t.as_str()))
-        .filter(|t| !audit::DIRECTORY.contains(&t.as_str()))
+        .filter(|t| !audit::PLATFORM_SCOPED.contains(&t.as_str()))
         .collect();
     let listed: Vec<String> = audit::PENDING_WALL.iter().map(|t| t.to_string()).collect();
     let missing: Vec<&String> = keyed.iter().filter(|t| !listed.contains(t)).collect();

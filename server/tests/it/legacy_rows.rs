@@ -174,9 +174,12 @@ async fn a_populated_fleet_moves_its_catalog_rows_into_every_placement_and_resum
         for action in ["api_key.created", "api_key.created", "tenant.created"] {
             owner
                 .execute_unprepared(&format!(
-                    "INSERT INTO platform_audit (id, at, actor, action, tenant, detail)
-                     VALUES (gen_random_uuid(), now(), 'legacy', '{action}', '{}', 'd')",
-                    ctx.id().uuid()
+                    // Bound: the platform audit is behind the wall (one
+                    // simple query is one transaction).
+                    "SELECT set_config('app.tenant_id', '{tenant}', true);
+                     INSERT INTO platform_audit (id, at, actor, action, tenant, detail)
+                     VALUES (gen_random_uuid(), now(), 'legacy', '{action}', '{tenant}', 'd')",
+                    tenant = ctx.id().uuid()
                 ))
                 .await
                 .expect("audit");

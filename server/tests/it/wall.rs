@@ -6,7 +6,7 @@
 
 use crate::harness::{pg_url, TestApp};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use tenantry::tenancy::audit::{BOOKKEEPING, DIRECTORY, PENDING_WALL};
+use tenantry::tenancy::audit::{BOOKKEEPING, PENDING_WALL, PLATFORM_SCOPED};
 use tenantry::tenancy::{Placement, TenantCtx, TenantDb, TenantId};
 
 /// A table with a tenant column, as the database lists it.
@@ -123,15 +123,24 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
         .filter(|t| t.column == "tenant_id" && t.schema == schema)
         .filter(|t| !BOOKKEEPING.contains(&t.name.as_str()))
         .collect();
-    // Its directory entries, in the catalog whatever its placement.
+    // Its rows in the platform-scoped catalog tables (directory entries,
+    // the platform's records about it), whatever its placement.
     if let Some(catalog) = app.pg_database.clone().filter(|c| *c != database) {
         let admin = Database::connect(pg_url("postgres", &catalog))
             .await
             .expect("admin connects");
-        populate_directory(&admin, victim.id()).await;
+        let replica = sea_orm::TransactionTrait::begin(&admin)
+            .await
+            .expect("begin");
+        replica
+            .execute_unprepared("SET LOCAL session_replication_role = replica")
+            .await
+            .expect("replica");
+        populate_platform_scoped(&replica, victim.id()).await;
+        replica.commit().await.expect("commit");
         let _ = admin.close().await;
     } else {
-        populate_directory(&txn, victim.id()).await;
+        populate_platform_scoped(&txn, victim.id()).await;
     }
     for table in &own {
         let sql = insert_sql(&txn, table, victim.id()).await;
@@ -144,9 +153,9 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
     own.len()
 }
 
-/// One row naming `tenant` in each directory table of the catalog.
-async fn populate_directory(admin: &impl ConnectionTrait, tenant: TenantId) {
-    for name in DIRECTORY {
+/// One row naming `tenant` in each platform-scoped table of the catalog.
+async fn populate_platform_scoped(admin: &impl ConnectionTrait, tenant: TenantId) {
+    for name in PLATFORM_SCOPED {
         let table = Walled {
             schema: "public".into(),
             name: (*name).into(),
@@ -176,8 +185,8 @@ async fn check_database(
         if BOOKKEEPING.contains(&table.name.as_str()) {
             continue; // read-only to the runtime role; the audit checks that
         }
-        let directory = table.schema == "public" && DIRECTORY.contains(&table.name.as_str());
-        if table.column == "tenant" && !directory {
+        let scoped = table.schema == "public" && PLATFORM_SCOPED.contains(&table.name.as_str());
+        if table.column == "tenant" && !scoped {
             assert!(
                 table.schema == "public" && PENDING_WALL.contains(&table.name.as_str()),
                 "{label}: {} has a tenant column outside the wall and is not on PENDING_WALL",
@@ -306,13 +315,13 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         checked >= schemas * tenantry_migrations::TENANT_TABLES.len(),
         "only {checked} tables checked in the catalog database"
     );
-    // The platform path sees every tenant's directory entries.
+    // The platform path sees every tenant's rows there.
     let platform = app
         .engine
         .platform(tenantry::tenancy::PlatformUse::Directory)
         .await
         .expect("platform");
-    for table in DIRECTORY {
+    for table in PLATFORM_SCOPED {
         let all = count(&platform, &format!("SELECT count(*) AS n FROM {table}")).await;
         assert!(
             all >= 4,
@@ -381,7 +390,7 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
 }
 
 /// SQLite: the catalog file holds no tenant-plane table and nothing keyed by
-/// `tenant_id`; what it keys by `tenant` is a directory table or on the
+/// `tenant_id`; what it keys by `tenant` is platform-scoped or on the
 /// pending list.
 #[tokio::test]
 async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
@@ -407,8 +416,8 @@ async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
         let col: String = row.try_get("", "col").expect("col");
         assert_eq!(col, "tenant", "{name} is keyed by tenant_id in the catalog");
         assert!(
-            PENDING_WALL.contains(&name.as_str()) || DIRECTORY.contains(&name.as_str()),
-            "{name} is a tenant-keyed catalog table neither on PENDING_WALL nor a directory table"
+            PENDING_WALL.contains(&name.as_str()) || PLATFORM_SCOPED.contains(&name.as_str()),
+            "{name} is a tenant-keyed catalog table neither on PENDING_WALL nor platform-scoped"
         );
     }
     for table in tenantry_migrations::TENANT_TABLES {

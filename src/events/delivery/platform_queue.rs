@@ -7,7 +7,7 @@ use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
 use crate::error::{Error, Result};
 use crate::events::endpoints::{self, Endpoint};
 use crate::events::LifecycleEvent;
-use crate::tenancy::Engine;
+use crate::tenancy::{Engine, PlatformUse};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -46,8 +46,11 @@ pub(super) async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Re
     let pending = row::Entity::find()
         .filter(row::Column::Status.eq(PENDING))
         .order_by_asc(row::Column::Event)
-        .limit(2000)
-        .all(engine.catalog())
+        .limit(2000);
+    let pending = engine
+        .on_platform(PlatformUse::Maintenance("webhooks"), async |db| {
+            Ok(pending.all(db).await?)
+        })
         .await?;
     let now = chrono::Utc::now();
     let mut first_in_line = HashSet::new();
@@ -81,29 +84,38 @@ pub(super) async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Re
 /// process got it.
 async fn claim(engine: &Engine, delivery: &row::Model) -> Result<bool> {
     let now = chrono::Utc::now();
-    let claimed = row::Entity::update_many()
+    let claim = row::Entity::update_many()
         .col_expr(
             row::Column::NextAttemptAt,
             (now + lease(engine.settings())).into(),
         )
         .filter(row::Column::Id.eq(delivery.id))
         .filter(row::Column::Status.eq(PENDING))
-        .filter(row::Column::NextAttemptAt.lte(now))
-        .exec(engine.catalog())
+        .filter(row::Column::NextAttemptAt.lte(now));
+    let claimed = engine
+        .on_platform(PlatformUse::Maintenance("webhooks"), async |db| {
+            Ok(claim.exec(db).await?)
+        })
         .await?;
     Ok(claimed.rows_affected == 1)
 }
 
 async fn attempt(engine: &Engine, client: &reqwest::Client, delivery: row::Model) -> Result<()> {
-    let endpoint = match endpoints::find_platform(engine.catalog(), delivery.endpoint).await {
-        Ok(endpoint) => endpoint,
-        Err(Error::NotFound) => return Ok(()), // removed meanwhile, with its deliveries
-        Err(e) => return Err(e),
-    };
-    let Some(event) = lifecycle_event::Entity::find_by_id(delivery.event)
-        .one(engine.catalog())
-        .await?
-    else {
+    // Read, then let go of the catalog before the request goes out.
+    let found = engine
+        .on_platform(PlatformUse::Maintenance("webhooks"), async |db| {
+            let endpoint = match endpoints::find_platform(db, delivery.endpoint).await {
+                Ok(endpoint) => endpoint,
+                Err(Error::NotFound) => return Ok(None), // removed meanwhile, with its deliveries
+                Err(e) => return Err(e),
+            };
+            let event = lifecycle_event::Entity::find_by_id(delivery.event)
+                .one(db)
+                .await?;
+            Ok(event.map(|event| (endpoint, event)))
+        })
+        .await?;
+    let Some((endpoint, event)) = found else {
         return Ok(());
     };
     let event = LifecycleEvent::from_row(&event)?;
@@ -111,8 +123,12 @@ async fn attempt(engine: &Engine, client: &reqwest::Client, delivery: row::Model
     let done = Attempted::new(engine.settings(), delivery.attempts, answer);
     let mut active = delivery.into_active_model();
     set_attempted!(active, done);
-    active.update(engine.catalog()).await?;
-    Ok(())
+    engine
+        .on_platform(PlatformUse::Maintenance("webhooks"), async |db| {
+            active.update(db).await?;
+            Ok(())
+        })
+        .await
 }
 
 pub(super) async fn log(
@@ -120,21 +136,23 @@ pub(super) async fn log(
     endpoint: uuid::Uuid,
     limit: u64,
 ) -> Result<Vec<DeliveryView>> {
-    let endpoint: Endpoint = endpoints::find_platform(engine.catalog(), endpoint).await?;
+    let db = engine.platform(PlatformUse::Console).await?;
+    let endpoint: Endpoint = endpoints::find_platform(&db, endpoint).await?;
     let rows = row::Entity::find()
         .filter(row::Column::Endpoint.eq(endpoint.id))
         .order_by_desc(row::Column::CreatedAt)
         .order_by_desc(row::Column::Id)
         .limit(limit)
-        .all(engine.catalog())
+        .all(&db)
         .await?;
     let events: HashMap<uuid::Uuid, lifecycle_event::Model> = lifecycle_event::Entity::find()
         .filter(lifecycle_event::Column::Id.is_in(rows.iter().map(|r| r.event)))
-        .all(engine.catalog())
+        .all(&db)
         .await?
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
+    db.commit().await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -150,21 +168,23 @@ pub(super) async fn log(
 }
 
 pub(super) async fn resend(engine: &Engine, id: uuid::Uuid, actor: &str) -> Result<()> {
+    let db = engine.platform(PlatformUse::Records).await?;
     let delivery = row::Entity::find_by_id(id)
-        .one(engine.catalog())
+        .one(&db)
         .await?
         .ok_or(Error::NotFound)?;
     let mut active = delivery.clone().into_active_model();
     active.status = Set(PENDING.into());
     active.attempts = Set(0);
     active.next_attempt_at = Set(chrono::Utc::now());
-    active.update(engine.catalog()).await?;
-    audit::record(
-        engine,
+    active.update(&db).await?;
+    audit::record_in(
+        &db,
         actor,
         "webhook.resent",
         None,
         &format!("endpoint={} delivery={id}", delivery.endpoint),
     )
-    .await
+    .await?;
+    db.commit().await
 }
