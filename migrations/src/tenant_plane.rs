@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-mod m0001_identity_and_projects;
+pub(crate) mod m0001_identity_and_projects;
 mod m0002_placement_fences;
 mod m0003_usage_events;
 mod m0004_identity_and_mail;

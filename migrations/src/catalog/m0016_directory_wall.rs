@@ -1,4 +1,5 @@
 use crate::sql;
+use crate::tenant_plane::m0001_identity_and_projects::wall_statements;
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -29,20 +30,14 @@ pub const WALLED: &[&str] = &[
     "platform_audit",
 ];
 
-fn statements(table: &str) -> [String; 4] {
-    let tenant = "NULLIF(current_setting('app.tenant_id', true), '')::uuid";
-    [
-        format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
-        format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
-        format!(
-            "CREATE POLICY tenant_isolation ON {table} FOR ALL \
-             USING (tenant = {tenant}) WITH CHECK (tenant = {tenant})"
-        ),
-        format!(
-            "CREATE POLICY platform_scope ON {table} FOR ALL TO {PLATFORM_ROLE} \
-             USING (true) WITH CHECK (true)"
-        ),
-    ]
+/// The tenant wall on the `tenant` column, and the platform scope beside it.
+fn statements(table: &str) -> Vec<String> {
+    let mut statements = wall_statements(table, "tenant").to_vec();
+    statements.push(format!(
+        "CREATE POLICY platform_scope ON {table} FOR ALL TO {PLATFORM_ROLE} \
+         USING (true) WITH CHECK (true)"
+    ));
+    statements
 }
 
 #[async_trait::async_trait]

@@ -55,13 +55,19 @@ const TABLES: &[&str] = &[
 /// with `missing_ok` and an empty value maps to NULL, so a connection with no
 /// tenant bound sees no rows and cannot write any.
 pub(crate) fn rls_statements(table: &str) -> [String; 3] {
+    wall_statements(table, "tenant_id")
+}
+
+/// The wall on `table`, keyed by `column`: row-level security enabled and
+/// forced, and one policy for every command, reading and writing alike.
+pub(crate) fn wall_statements(table: &str, column: &str) -> [String; 3] {
     let tenant = "NULLIF(current_setting('app.tenant_id', true), '')::uuid";
     [
         format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
         format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
         format!(
             "CREATE POLICY tenant_isolation ON {table} FOR ALL \
-             USING (tenant_id = {tenant}) WITH CHECK (tenant_id = {tenant})"
+             USING ({column} = {tenant}) WITH CHECK ({column} = {tenant})"
         ),
     ]
 }

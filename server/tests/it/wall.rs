@@ -108,15 +108,7 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
         Placement::Database => (record.location.clone().expect("database"), "public".into()),
         Placement::Pool => (app.pg_database.clone().expect("postgres"), "public".into()),
     };
-    let admin = Database::connect(pg_url("postgres", &database))
-        .await
-        .expect("admin connects");
-    let txn = sea_orm::TransactionTrait::begin(&admin)
-        .await
-        .expect("begin");
-    txn.execute_unprepared("SET LOCAL session_replication_role = replica")
-        .await
-        .expect("replica");
+    let (admin, txn) = replica_in(&database).await;
     let own: Vec<Walled> = tables(&txn)
         .await
         .into_iter()
@@ -126,16 +118,7 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
     // Its rows in the platform-scoped catalog tables (directory entries,
     // the platform's records about it), whatever its placement.
     if let Some(catalog) = app.pg_database.clone().filter(|c| *c != database) {
-        let admin = Database::connect(pg_url("postgres", &catalog))
-            .await
-            .expect("admin connects");
-        let replica = sea_orm::TransactionTrait::begin(&admin)
-            .await
-            .expect("begin");
-        replica
-            .execute_unprepared("SET LOCAL session_replication_role = replica")
-            .await
-            .expect("replica");
+        let (admin, replica) = replica_in(&catalog).await;
         populate_platform_scoped(&replica, victim.id()).await;
         replica.commit().await.expect("commit");
         let _ = admin.close().await;
@@ -151,6 +134,20 @@ async fn populate(app: &TestApp, victim: &TenantCtx) -> usize {
     txn.commit().await.expect("commit");
     let _ = admin.close().await;
     own.len()
+}
+
+/// A superuser transaction in `database` with foreign-key triggers off.
+async fn replica_in(database: &str) -> (DatabaseConnection, sea_orm::DatabaseTransaction) {
+    let admin = Database::connect(pg_url("postgres", database))
+        .await
+        .expect("admin connects");
+    let txn = sea_orm::TransactionTrait::begin(&admin)
+        .await
+        .expect("begin");
+    txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+        .await
+        .expect("replica");
+    (admin, txn)
 }
 
 /// One row naming `tenant` in each platform-scoped table of the catalog.
