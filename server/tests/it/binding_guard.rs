@@ -188,3 +188,38 @@ async fn a_tenant_transaction_cannot_change_its_binding(app: TestApp) {
     }
     db.commit().await.expect("commit");
 }
+
+/// The platform path cannot be left or turned into a tenant's binding from
+/// inside either: it stays the platform role to its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_scope_cannot_be_left_from_inside() {
+    let app = TestApp::postgres().await;
+    let b = app.tenant("bravo").await.id().uuid().to_string();
+    let db = app
+        .engine
+        .platform(tenantry::tenancy::PlatformUse::Console)
+        .await
+        .expect("platform");
+    let current = async || -> String {
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT current_user::text AS r",
+        ))
+        .await
+        .expect("current_user")
+        .expect("row")
+        .try_get("", "r")
+        .expect("r")
+    };
+    assert_eq!(current().await, "tenantry_platform");
+    for sql in attacks(&b).into_iter().chain([
+        "RESET ROLE".to_owned(),
+        "SET ROLE tenantry_app".to_owned(),
+        "SET SESSION AUTHORIZATION DEFAULT".to_owned(),
+    ]) {
+        let refused = db.execute_unprepared(&sql).await;
+        assert!(refused.is_err(), "{sql} was let through");
+        assert_eq!(current().await, "tenantry_platform", "after {sql}");
+    }
+    db.commit().await.expect("commit");
+}
