@@ -183,13 +183,9 @@ async fn provision(engine: &Engine, slug: &Slug, owner: NewMember) -> Result<()>
     engine
         .provision(record.id, record.placement, location.as_deref())
         .await?;
-    fleet::record_provisioned(
-        engine.catalog(),
-        record.id,
-        record.placement,
-        location.as_deref(),
-    )
-    .await?;
+    let platform = engine.platform(PlatformUse::Records).await?;
+    fleet::record_provisioned(&platform, record.id, record.placement, location.as_deref()).await?;
+    platform.commit().await?;
     let db = engine.ctx(record).db().await?;
     members::create(&db, owner).await?;
     db.commit().await?;

@@ -55,9 +55,6 @@ pub struct Finding {
 pub const PENDING_WALL: &[&str] = &[
     // m0001_control_plane
     "tenant_branding",
-    // m0002_placements
-    "fleet_units",
-    "tenant_moves",
     // m0005_custom_domains
     "tenant_domains",
     // m0009_tls

@@ -370,7 +370,7 @@ async fn migrate_unit<M: MigratorTrait>(ctx: &RunCtx, unit: &Unit) -> Result<()>
 
 /// Upserts a unit's status.
 async fn record(
-    catalog: &DatabaseConnection,
+    catalog: &impl ConnectionTrait,
     unit: &str,
     tenant: Option<TenantId>,
     version: &str,
@@ -415,7 +415,7 @@ pub fn unit_key(placement: Placement, location: Option<&str>, tenant: TenantId) 
 /// Records a freshly provisioned unit as current (it was copied from a
 /// current template).
 pub(crate) async fn record_provisioned(
-    catalog: &DatabaseConnection,
+    catalog: &impl ConnectionTrait,
     tenant: TenantId,
     placement: Placement,
     location: Option<&str>,
@@ -429,7 +429,7 @@ pub(crate) async fn record_provisioned(
 
 /// Forgets a unit that no longer exists (its schema or database was dropped).
 pub(crate) async fn forget(
-    catalog: &DatabaseConnection,
+    catalog: &impl ConnectionTrait,
     placement: Placement,
     location: Option<&str>,
     tenant: TenantId,
@@ -455,8 +455,10 @@ pub struct FleetEntry {
 /// of the unit that holds it (pool tenants share the pool's).
 pub async fn status(engine: &super::Engine) -> Result<(String, Vec<FleetEntry>)> {
     let latest = latest_version::<tenantry_migrations::TenantMigrator>();
-    let units: HashMap<String, fleet_unit::Model> = fleet_unit::Entity::find()
-        .all(engine.catalog())
+    let units: HashMap<String, fleet_unit::Model> = engine
+        .on_platform(super::PlatformUse::Console, async |db| {
+            Ok(fleet_unit::Entity::find().all(db).await?)
+        })
         .await?
         .into_iter()
         .map(|u| (u.unit.clone(), u))

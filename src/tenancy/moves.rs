@@ -23,7 +23,8 @@
 //! placement.
 
 use super::engine::{connect_pool, delete_tenant_rows};
-use super::{fleet, postgres, Engine, Placement, Slug, TenantId, TenantRecord};
+use super::{fleet, postgres, Engine, Placement, PlatformUse, Slug, TenantId, TenantRecord};
+
 use crate::catalog::{audit, resolve};
 use crate::config::Backend;
 use crate::entities::catalog::tenant_move;
@@ -37,6 +38,9 @@ use sea_orm::{
 use std::collections::HashMap;
 use std::time::Instant;
 use tenantry_migrations::TENANT_TABLES;
+
+/// Moves are the platform's records (`tenant_moves` is platform-scoped).
+const SCOPE: PlatformUse = PlatformUse::Maintenance("moves");
 
 /// Rows per insert statement while copying.
 const BATCH: usize = 2_000;
@@ -75,20 +79,23 @@ impl MoveStatus {
 
 /// The latest move of a tenant, finished or not.
 pub async fn latest(engine: &Engine, tenant: TenantId) -> Result<Option<MoveStatus>> {
-    Ok(tenant_move::Entity::find()
+    let latest = tenant_move::Entity::find()
         .filter(tenant_move::Column::Tenant.eq(tenant.uuid()))
-        .order_by_desc(tenant_move::Column::StartedAt)
-        .one(engine.catalog())
-        .await?
-        .map(MoveStatus::from_model))
+        .order_by_desc(tenant_move::Column::StartedAt);
+    let found = engine
+        .on_platform(SCOPE, async |db| Ok(latest.one(db).await?))
+        .await?;
+    Ok(found.map(MoveStatus::from_model))
 }
 
 /// One move by id.
 pub async fn status(engine: &Engine, id: uuid::Uuid) -> Result<Option<MoveStatus>> {
-    Ok(tenant_move::Entity::find_by_id(id)
-        .one(engine.catalog())
-        .await?
-        .map(MoveStatus::from_model))
+    let found = engine
+        .on_platform(SCOPE, async |db| {
+            Ok(tenant_move::Entity::find_by_id(id).one(db).await?)
+        })
+        .await?;
+    Ok(found.map(MoveStatus::from_model))
 }
 
 /// Records a move of `slug` to `to` (or picks up the unfinished one, which
@@ -136,6 +143,7 @@ pub async fn plan(
     engine.owner_for_ddl().await?;
     let now = chrono::Utc::now();
     let id = uuid::Uuid::now_v7();
+    let platform = engine.platform(SCOPE).await?;
     tenant_move::ActiveModel {
         id: Set(id),
         tenant: Set(tenant.id.uuid()),
@@ -152,7 +160,7 @@ pub async fn plan(
         updated_at: Set(now),
         finished_at: Set(None),
     }
-    .insert(engine.catalog())
+    .insert(&platform)
     .await
     .map_err(|e| match violated_unique_constraint(&e).as_deref() {
         Some("tenant_moves_open_idx") => {
@@ -160,6 +168,7 @@ pub async fn plan(
         }
         _ => e.into(),
     })?;
+    platform.commit().await?;
     let detail = format!("{} -> {}", tenant.placement.as_str(), to.as_str());
     audit::record(
         engine,
@@ -261,22 +270,21 @@ pub async fn rollback(engine: &Engine, raw_slug: &str, actor: &str) -> Result<Mo
 
 /// The unfinished move of a tenant, if any.
 pub async fn open_move(engine: &Engine, tenant: TenantId) -> Result<Option<tenant_move::Model>> {
-    Ok(tenant_move::Entity::find()
+    let open = tenant_move::Entity::find()
         .filter(tenant_move::Column::Tenant.eq(tenant.uuid()))
-        .filter(tenant_move::Column::FinishedAt.is_null())
-        .one(engine.catalog())
-        .await?)
+        .filter(tenant_move::Column::FinishedAt.is_null());
+    engine
+        .on_platform(SCOPE, async |db| Ok(open.one(db).await?))
+        .await
 }
 
 /// Unfinished moves of every tenant (resumed by the maintenance loop).
 pub async fn unfinished(engine: &Engine) -> Result<Vec<uuid::Uuid>> {
-    Ok(tenant_move::Entity::find()
-        .filter(tenant_move::Column::FinishedAt.is_null())
-        .all(engine.catalog())
-        .await?
-        .into_iter()
-        .map(|m| m.id)
-        .collect())
+    let open = tenant_move::Entity::find().filter(tenant_move::Column::FinishedAt.is_null());
+    let rows = engine
+        .on_platform(SCOPE, async |db| Ok(open.all(db).await?))
+        .await?;
+    Ok(rows.into_iter().map(|m| m.id).collect())
 }
 
 async fn record_of(engine: &Engine, raw_slug: &str) -> Result<TenantRecord> {
@@ -287,8 +295,10 @@ async fn record_of(engine: &Engine, raw_slug: &str) -> Result<TenantRecord> {
 }
 
 async fn load(engine: &Engine, id: uuid::Uuid) -> Result<tenant_move::Model> {
-    tenant_move::Entity::find_by_id(id)
-        .one(engine.catalog())
+    engine
+        .on_platform(SCOPE, async |db| {
+            Ok(tenant_move::Entity::find_by_id(id).one(db).await?)
+        })
         .await?
         .ok_or(Error::NotFound)
 }
@@ -304,8 +314,12 @@ async fn set(
         ..Default::default()
     };
     change(&mut row);
-    row.update(engine.catalog()).await?;
-    Ok(())
+    engine
+        .on_platform(SCOPE, async |db| {
+            row.update(db).await?;
+            Ok(())
+        })
+        .await
 }
 
 /// One end of a move.
@@ -474,13 +488,15 @@ impl<'a> Mover<'a> {
             .provision(self.tenant, self.to.placement, self.to.location.as_deref())
             .await?;
         // A copy of the current template: the new unit is at the latest version.
+        let platform = self.engine.platform(SCOPE).await?;
         fleet::record_provisioned(
-            self.engine.catalog(),
+            &platform,
             self.tenant,
             self.to.placement,
             self.to.location.as_deref(),
         )
         .await?;
+        platform.commit().await?;
         if self.to.placement == Placement::Pool {
             let txn = self.to.begin(self.tenant, false).await?;
             delete_tenant_rows(&txn).await?;
@@ -654,13 +670,15 @@ impl<'a> Mover<'a> {
                 txn.commit().await?;
             }
         }
+        let platform = self.engine.platform(SCOPE).await?;
         fleet::forget(
-            self.engine.catalog(),
+            &platform,
             side.placement,
             side.location.as_deref(),
             self.tenant,
         )
-        .await
+        .await?;
+        platform.commit().await
     }
 }
 

@@ -19,7 +19,8 @@ pub const PLATFORM_ROLE: &str = "tenantry_platform";
 /// tenants: directory entries holding no secret (a key prefix's tenant, the
 /// tenants with background work due) and the platform's own records about
 /// tenants (the lifecycle event log, the platform endpoints' deliveries, the
-/// platform audit). On PostgreSQL they go behind the wall: a transaction
+/// platform audit, the fleet's unit versions and the moves between
+/// placements). On PostgreSQL they go behind the wall: a transaction
 /// bound to one tenant sees that tenant's rows, the platform scope sees all,
 /// and anything else sees none.
 pub const WALLED: &[&str] = &[
@@ -28,6 +29,8 @@ pub const WALLED: &[&str] = &[
     "lifecycle_events",
     "platform_webhook_deliveries",
     "platform_audit",
+    "fleet_units",
+    "tenant_moves",
 ];
 
 /// The tenant wall on the `tenant` column, and the platform scope beside it.
