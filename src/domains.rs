@@ -13,8 +13,7 @@ use crate::catalog::audit;
 use crate::entities::catalog::tenant_domain;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::PlatformUse;
-use crate::tenancy::{Engine, TenantId, TenantRecord};
+use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,

@@ -11,8 +11,7 @@ use crate::catalog::audit;
 use crate::entities::catalog::{invoice, plan_assignment};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::tenancy::PlatformUse;
-use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb, TenantId};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{

@@ -5,8 +5,7 @@
 use crate::catalog::audit;
 use crate::entities::catalog::meter;
 use crate::error::{Error, Result};
-use crate::tenancy::Engine;
-use crate::tenancy::PlatformUse;
+use crate::tenancy::{Engine, PlatformUse};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use serde::Serialize;

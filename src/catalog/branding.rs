@@ -5,8 +5,7 @@
 use crate::entities::catalog::tenant_branding;
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::PlatformUse;
-use crate::tenancy::{TenantCtx, TenantId};
+use crate::tenancy::{PlatformUse, TenantCtx, TenantId};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
 pub const DEFAULT_PRIMARY: &str = "#4f46e5";

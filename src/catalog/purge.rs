@@ -145,8 +145,8 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
     ];
+    let directory = crate::tenancy::directory::entries_of(&platform, record.id).await?;
     platform.commit().await?;
-    let directory = crate::tenancy::directory::entries_of(engine, record.id).await?;
     counts.extend(
         catalog_counts
             .into_iter()

@@ -8,8 +8,9 @@ use crate::entities::catalog::{tenant, tenant_branding};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
 use crate::identity::members::{self, NewMember};
-use crate::tenancy::PlatformUse;
-use crate::tenancy::{fleet, Engine, Placement, Slug, TenantId, TenantRecord, TenantState};
+use crate::tenancy::{
+    fleet, Engine, Placement, PlatformUse, Slug, TenantId, TenantRecord, TenantState,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,

@@ -27,20 +27,25 @@ pub async fn run(engine: Engine) {
         // Each pass is bounded: cancelling one midway is safe (queueing is
         // idempotent and an event is marked only with its fan-out), and a
         // pass that waits forever would stop every tenant's events.
-        match tokio::time::timeout(PASS_DEADLINE, dispatch_pending(&engine)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!(error = ?e, "lifecycle event dispatch failed"),
-            Err(_) => tracing::error!("lifecycle event dispatch passed its deadline; cancelled"),
-        }
-        match tokio::time::timeout(PASS_DEADLINE, delivery::deliver_due(&engine, &client)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!(error = ?e, "webhook delivery pass failed"),
-            Err(_) => tracing::error!("webhook delivery pass passed its deadline; cancelled"),
-        }
+        bounded("lifecycle event dispatch", dispatch_pending(&engine)).await;
+        bounded(
+            "webhook delivery pass",
+            delivery::deliver_due(&engine, &client),
+        )
+        .await;
         tokio::select! {
             _ = engine.events().woken() => {}
             _ = tokio::time::sleep(poll) => {}
         }
+    }
+}
+
+/// Runs one pass within [`PASS_DEADLINE`], logging a failure or a timeout.
+async fn bounded<T>(pass: &str, work: impl std::future::Future<Output = Result<T>>) {
+    match tokio::time::timeout(PASS_DEADLINE, work).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = ?e, "{pass} failed"),
+        Err(_) => tracing::error!("{pass} passed its deadline; cancelled"),
     }
 }
 

@@ -7,8 +7,7 @@ use super::{evaluate, EvalContext, FlagDefinition, FlagKind, Rule};
 use crate::catalog::audit;
 use crate::entities::catalog::{flag, flag_change, tenant};
 use crate::error::{Error, Result};
-use crate::tenancy::PlatformUse;
-use crate::tenancy::{Engine, TenantId, TenantState};
+use crate::tenancy::{Engine, PlatformUse, TenantId, TenantState};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,

@@ -5,7 +5,7 @@
 //! are behind the wall (catalog m0016) and read here only, through the
 //! platform path ([`PlatformDb`](super::PlatformDb)).
 
-use super::{Engine, PlatformUse, TenantCtx, TenantId};
+use super::{Engine, PlatformDb, PlatformUse, TenantCtx, TenantId};
 use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
@@ -210,29 +210,26 @@ pub async fn rescheduled(
         .await
 }
 
-/// How many directory entries name `tenant`, by table (a deletion receipt
-/// counts them before and after a purge; the tenant row's deletion takes
-/// them with it).
-pub async fn entries_of(engine: &Engine, tenant: TenantId) -> Result<Vec<(&'static str, u64)>> {
+/// How many directory entries name `tenant`, by table, counted in `db`
+/// (the purge census's platform transaction; a deletion receipt counts them
+/// before and after a purge, and the tenant row's deletion takes them with
+/// it).
+pub async fn entries_of(db: &PlatformDb, tenant: TenantId) -> Result<Vec<(&'static str, u64)>> {
     let id = tenant.uuid();
-    engine
-        .on_platform(PlatformUse::Purge, async |db| {
-            Ok(vec![
-                (
-                    "api_key_prefixes",
-                    api_key_prefix::Entity::find()
-                        .filter(api_key_prefix::Column::Tenant.eq(id))
-                        .count(db)
-                        .await?,
-                ),
-                (
-                    "work_due",
-                    work_due::Entity::find()
-                        .filter(work_due::Column::Tenant.eq(id))
-                        .count(db)
-                        .await?,
-                ),
-            ])
-        })
-        .await
+    Ok(vec![
+        (
+            "api_key_prefixes",
+            api_key_prefix::Entity::find()
+                .filter(api_key_prefix::Column::Tenant.eq(id))
+                .count(db)
+                .await?,
+        ),
+        (
+            "work_due",
+            work_due::Entity::find()
+                .filter(work_due::Column::Tenant.eq(id))
+                .count(db)
+                .await?,
+        ),
+    ])
 }

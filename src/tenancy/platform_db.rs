@@ -1,10 +1,11 @@
 //! The platform path: a catalog transaction for what the platform itself
 //! reads and writes across tenants (directory lookups, the background
 //! queues, superadmin work). On PostgreSQL it runs as the platform role
-//! (`SET LOCAL ROLE tenantry_platform`), which the directory tables'
-//! platform policies name; the runtime role does not inherit that role, so
-//! the same statement on a plain catalog connection sees no directory row at
-//! all, never every tenant's. Its statements pass the binding guard, so the
+//! (`SET LOCAL ROLE tenantry_platform`), which the platform-scoped tables'
+//! policies name (directory entries and the platform's records about
+//! tenants, catalog m0016); the runtime role does not inherit that role, so
+//! the same statement on a plain catalog connection sees none of their rows,
+//! never every tenant's. Its statements pass the binding guard, so the
 //! scope cannot be changed or left from inside.
 
 use super::Engine;
