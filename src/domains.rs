@@ -13,7 +13,7 @@ use crate::catalog::audit;
 use crate::entities::catalog::tenant_domain;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord};
+use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord, TenantRecords};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -71,10 +71,14 @@ fn new_token() -> String {
 }
 
 pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<DomainView>> {
-    let rows = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::Tenant.eq(tenant.id.uuid()))
-        .order_by_asc(tenant_domain::Column::CreatedAt)
-        .all(engine.catalog())
+    let rows = engine
+        .on_records(tenant.id, async |records| {
+            Ok(records
+                .find::<tenant_domain::Entity>()
+                .order_by_asc(tenant_domain::Column::CreatedAt)
+                .all(records)
+                .await?)
+        })
         .await?;
     let slug = tenant.slug.as_str();
     Ok(rows.iter().map(|r| view(engine, slug, r)).collect())
@@ -92,10 +96,11 @@ pub async fn add(
         .await?
         .require_feature(crate::plans::registry::CUSTOM_DOMAINS)?;
     let now = chrono::Utc::now();
-    let row = tenant_domain::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        tenant: Set(tenant.id.uuid()),
-        hostname: Set(hostname.clone()),
+    let records = engine.records_of(tenant.id).await?;
+    let row = records
+        .stamp(tenant_domain::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            hostname: Set(hostname.clone()),
         state: Set(PENDING.into()),
         token: Set(new_token()),
         is_primary: Set(false),
@@ -105,15 +110,17 @@ pub async fn add(
         next_check_at: Set(now + retry_delay(engine, 0)),
         verified_at: Set(None),
         created_at: Set(now),
-    }
-    .insert(engine.catalog())
-    .await
-    .map_err(|e| match violated_unique_constraint(&e) {
-        Some(_) => Error::conflict("hostname", "this host name is already added"),
-        None => e.into(),
-    })?;
+            ..Default::default()
+        })
+        .insert(&records)
+        .await
+        .map_err(|e| match violated_unique_constraint(&e) {
+            Some(_) => Error::conflict("hostname", "this host name is already added"),
+            None => e.into(),
+        })?;
     let detail = format!("hostname={hostname}");
-    audit::record(engine, actor, "domain.added", Some(tenant.id), &detail).await?;
+    audit::record_in(&records, actor, "domain.added", Some(tenant.id), &detail).await?;
+    records.commit().await?;
     Ok(view(engine, tenant.slug.as_str(), &row))
 }
 
@@ -123,10 +130,15 @@ async fn find(
     tenant: &TenantRecord,
     id: uuid::Uuid,
 ) -> Result<tenant_domain::Model> {
-    tenant_domain::Entity::find_by_id(id)
-        .one(engine.catalog())
+    engine
+        .on_records(tenant.id, async |records| {
+            Ok(records
+                .find::<tenant_domain::Entity>()
+                .filter(tenant_domain::Column::Id.eq(id))
+                .one(records)
+                .await?)
+        })
         .await?
-        .filter(|row| row.tenant == tenant.id.uuid())
         .ok_or(Error::NotFound)
 }
 
@@ -150,12 +162,17 @@ pub async fn remove(
     actor: &str,
 ) -> Result<()> {
     let row = find(engine, tenant, id).await?;
-    tenant_domain::Entity::delete_by_id(row.id)
-        .exec(engine.catalog())
+    let records = engine.records_of(tenant.id).await?;
+    records
+        .delete::<tenant_domain::Entity>()
+        .filter(tenant_domain::Column::Id.eq(row.id))
+        .exec(&records)
         .await?;
-    engine.tenant_changed(tenant.id);
     let detail = format!("hostname={}", row.hostname);
-    audit::record(engine, actor, "domain.removed", Some(tenant.id), &detail).await
+    audit::record_in(&records, actor, "domain.removed", Some(tenant.id), &detail).await?;
+    records.commit().await?;
+    engine.tenant_changed(tenant.id);
+    Ok(())
 }
 
 /// Makes a verified domain the tenant's primary host: sign-in and links use
@@ -173,10 +190,9 @@ pub async fn make_primary(
             "only a verified domain can be the primary host",
         ));
     }
-    let txn = engine.platform(PlatformUse::Records).await?;
-    tenant_domain::Entity::update_many()
+    let txn = engine.records_of(tenant.id).await?;
+    txn.update::<tenant_domain::Entity>()
         .col_expr(tenant_domain::Column::IsPrimary, false.into())
-        .filter(tenant_domain::Column::Tenant.eq(tenant.id.uuid()))
         .exec(&txn)
         .await?;
     let mut active = row.clone().into_active_model();
@@ -190,42 +206,50 @@ pub async fn make_primary(
 }
 
 /// The tenant's primary host, if it has a verified one.
-pub(crate) async fn primary_host(engine: &Engine, tenant: TenantId) -> Result<Option<String>> {
-    Ok(tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::Tenant.eq(tenant.uuid()))
+pub(crate) async fn primary_host(records: &TenantRecords) -> Result<Option<String>> {
+    Ok(records
+        .find::<tenant_domain::Entity>()
         .filter(tenant_domain::Column::IsPrimary.eq(true))
         .filter(tenant_domain::Column::State.eq(VERIFIED))
-        .one(engine.catalog())
+        .one(records)
         .await?
         .map(|row| row.hostname))
 }
 
 /// The tenant that holds `host` verified, if any.
 pub(crate) async fn verified_tenant(engine: &Engine, host: &str) -> Result<Option<TenantId>> {
-    Ok(tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::Hostname.eq(host))
-        .filter(tenant_domain::Column::State.eq(VERIFIED))
-        .one(engine.catalog())
-        .await?
-        .map(|row| TenantId::from_uuid(row.tenant)))
+    let found = engine
+        .on_platform(PlatformUse::Directory, async |db| {
+            Ok(tenant_domain::Entity::find()
+                .filter(tenant_domain::Column::Hostname.eq(host))
+                .filter(tenant_domain::Column::State.eq(VERIFIED))
+                .one(db)
+                .await?)
+        })
+        .await?;
+    Ok(found.map(|row| TenantId::from_uuid(row.tenant)))
 }
 
 /// Every verified host name and its tenant's slug: the routing map.
 pub(crate) async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, String)>> {
-    let rows = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::State.eq(VERIFIED))
-        .all(engine.catalog())
+    let (rows, tenants) = engine
+        .on_platform(PlatformUse::Directory, async |db| {
+            let rows = tenant_domain::Entity::find()
+                .filter(tenant_domain::Column::State.eq(VERIFIED))
+                .all(db)
+                .await?;
+            let tenants = crate::entities::catalog::tenant::Entity::find()
+                .filter(
+                    crate::entities::catalog::tenant::Column::Id
+                        .is_in(rows.iter().map(|r| r.tenant)),
+                )
+                .all(db)
+                .await?;
+            Ok((rows, tenants))
+        })
         .await?;
     let slugs: std::collections::HashMap<uuid::Uuid, String> =
-        crate::entities::catalog::tenant::Entity::find()
-            .filter(
-                crate::entities::catalog::tenant::Column::Id.is_in(rows.iter().map(|r| r.tenant)),
-            )
-            .all(engine.catalog())
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t.slug))
-            .collect();
+        tenants.into_iter().map(|t| (t.id, t.slug)).collect();
     Ok(rows
         .into_iter()
         .filter_map(|row| Some((row.hostname, slugs.get(&row.tenant)?.clone())))
@@ -236,11 +260,15 @@ pub(crate) async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, Strin
 /// verified ones periodically, lapsed ones in case they come back). Returns
 /// how many were checked.
 pub async fn recheck_due(engine: &Engine) -> Result<usize> {
-    let due = tenant_domain::Entity::find()
-        .filter(tenant_domain::Column::NextCheckAt.lte(chrono::Utc::now()))
-        .order_by_asc(tenant_domain::Column::NextCheckAt)
-        .limit(200)
-        .all(engine.catalog())
+    let due = engine
+        .on_platform(PlatformUse::Maintenance("domains"), async |db| {
+            Ok(tenant_domain::Entity::find()
+                .filter(tenant_domain::Column::NextCheckAt.lte(chrono::Utc::now()))
+                .order_by_asc(tenant_domain::Column::NextCheckAt)
+                .limit(200)
+                .all(db)
+                .await?)
+        })
         .await?;
     let count = due.len();
     for row in due {
@@ -291,7 +319,7 @@ async fn check(
             let recheck = i64::try_from(settings.domain_recheck_secs).unwrap_or(86_400);
             active.next_check_at = Set(now + chrono::Duration::seconds(recheck));
             if row.state == VERIFIED {
-                return Ok(active.update(engine.catalog()).await?);
+                return save(engine, &row, active).await;
             }
             active.state = Set(VERIFIED.into());
             active.verified_at = Set(Some(now));
@@ -306,7 +334,7 @@ async fn check(
                 && u32::try_from(failures).unwrap_or(u32::MAX)
                     >= settings.domain_lapse_after_failures;
             if !lapses {
-                return Ok(active.update(engine.catalog()).await?);
+                return save(engine, &row, active).await;
             }
             active.state = Set(LAPSED.into());
             transition(engine, &row, active, EventKind::DomainLapsed, actor).await
@@ -329,7 +357,7 @@ async fn transition(
         .await?
         .map(|t| t.slug.to_string())
         .unwrap_or_default();
-    let txn = engine.platform(PlatformUse::Records).await?;
+    let txn = engine.records_of(tenant).await?;
     let updated = match active.update(&txn).await {
         Ok(updated) => updated,
         Err(e) if violated_unique_constraint(&e).is_some() => {
@@ -339,7 +367,7 @@ async fn transition(
             active.last_error = Set(Some(
                 "this host name is verified by another workspace".into(),
             ));
-            return Ok(active.update(engine.catalog()).await?);
+            return save(engine, &row, active).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -357,4 +385,17 @@ async fn transition(
     engine.tenant_changed(tenant);
     engine.events().wake();
     Ok(updated)
+}
+
+/// Saves a check's outcome that changes no state.
+async fn save(
+    engine: &Engine,
+    row: &tenant_domain::Model,
+    active: tenant_domain::ActiveModel,
+) -> Result<tenant_domain::Model> {
+    engine
+        .on_records(TenantId::from_uuid(row.tenant), async |records| {
+            Ok(active.update(records).await?)
+        })
+        .await
 }

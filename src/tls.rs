@@ -10,7 +10,7 @@ pub mod seal;
 use crate::domains;
 use crate::entities::catalog::tls_certificate;
 use crate::error::Result;
-use crate::tenancy::Engine;
+use crate::tenancy::{Engine, PlatformUse, TenantId};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// A certificate chain and its private key, both PEM.
@@ -26,24 +26,31 @@ pub async fn certificate_for(engine: &Engine, sni: &str) -> Result<Option<Certif
     let Some(host) = crate::catalog::resolve::normalise_host(sni) else {
         return Ok(None);
     };
-    if domains::verified_tenant(engine, &host).await?.is_none() {
+    let Some(tenant) = domains::verified_tenant(engine, &host).await? else {
         return Ok(None);
-    }
-    if let Some(found) = stored(engine, &host).await? {
+    };
+    if let Some(found) = stored(engine, tenant, &host).await? {
         return Ok(Some(found));
     }
     if engine.settings().acme_directory_url.is_none() {
         return Ok(None);
     }
     acme::issue(engine, &host).await?;
-    stored(engine, &host).await
+    stored(engine, tenant, &host).await
 }
 
-async fn stored(engine: &Engine, host: &str) -> Result<Option<CertifiedPem>> {
-    let Some(row) = tls_certificate::Entity::find_by_id(host.to_owned())
-        .one(engine.catalog())
-        .await?
-    else {
+/// `tenant`'s stored certificate for `host`.
+async fn stored(engine: &Engine, tenant: TenantId, host: &str) -> Result<Option<CertifiedPem>> {
+    let found = engine
+        .on_records(tenant, async |records| {
+            Ok(records
+                .find::<tls_certificate::Entity>()
+                .filter(tls_certificate::Column::Hostname.eq(host))
+                .one(records)
+                .await?)
+        })
+        .await?;
+    let Some(row) = found else {
         return Ok(None);
     };
     let key = seal::Sealer::from_settings(engine.settings())?.open(&row.key_sealed)?;
@@ -61,9 +68,13 @@ pub async fn renew_due(engine: &Engine) -> Result<usize> {
     }
     let horizon = chrono::Utc::now()
         + chrono::Duration::days(i64::from(engine.settings().certificate_renew_days));
-    let due = tls_certificate::Entity::find()
-        .filter(tls_certificate::Column::NotAfter.lte(horizon))
-        .all(engine.catalog())
+    let due = engine
+        .on_platform(PlatformUse::Maintenance("certificates"), async |db| {
+            Ok(tls_certificate::Entity::find()
+                .filter(tls_certificate::Column::NotAfter.lte(horizon))
+                .all(db)
+                .await?)
+        })
         .await?;
     let mut renewed = 0;
     for row in due {
@@ -85,8 +96,12 @@ pub async fn renew_due(engine: &Engine) -> Result<usize> {
 pub async fn issuance_attempts(engine: &Engine, host: &str) -> Result<u64> {
     use crate::entities::catalog::tls_issuance;
     use sea_orm::PaginatorTrait;
-    Ok(tls_issuance::Entity::find()
-        .filter(tls_issuance::Column::Hostname.eq(host))
-        .count(engine.catalog())
-        .await?)
+    engine
+        .on_platform(PlatformUse::Console, async |db| {
+            Ok(tls_issuance::Entity::find()
+                .filter(tls_issuance::Column::Hostname.eq(host))
+                .count(db)
+                .await?)
+        })
+        .await
 }

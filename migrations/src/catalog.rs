@@ -16,6 +16,7 @@ mod m0013_stripe_mirror;
 pub mod m0014_identity_leaves_catalog;
 pub mod m0015_webhooks_leave_catalog;
 pub mod m0016_directory_wall;
+pub mod m0017_tenant_records_wall;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0014_identity_leaves_catalog::Migration),
             Box::new(m0015_webhooks_leave_catalog::Migration),
             Box::new(m0016_directory_wall::Migration),
+            Box::new(m0017_tenant_records_wall::Migration),
         ]
     }
 

@@ -16,7 +16,29 @@ pub mod rehearsal;
 mod sql;
 mod tenant_plane;
 
-pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as PLATFORM_SCOPED};
+pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as DIRECTORY_WALLED};
+pub use catalog::m0017_tenant_records_wall::TENANT_RECORDS;
+
+/// Every catalog table behind the wall with the platform scope beside it:
+/// the directory and platform records (m0016) and the tenants' records
+/// (m0017).
+pub const PLATFORM_SCOPED: &[&str] =
+    &joined::<{ DIRECTORY_WALLED.len() + TENANT_RECORDS.len() }>(DIRECTORY_WALLED, TENANT_RECORDS);
+
+const fn joined<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[i + j] = b[j];
+        j += 1;
+    }
+    out
+}
 pub use catalog::CatalogMigrator;
 pub use sea_orm_migration;
 pub use tenant_plane::{TenantMigrator, TENANT_TABLES};

@@ -6,11 +6,10 @@
 use crate::catalog::{audit, resolve, tenants};
 use crate::entities::catalog::{billing_account, credit_grant};
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantId, TenantState};
+use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord, TenantRecords, TenantState};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -35,22 +34,21 @@ impl Standing {
     }
 }
 
+/// The tenant's account with the platform, opened on first use, in its own
+/// transaction.
+pub async fn account_of(engine: &Engine, tenant: TenantId) -> Result<billing_account::Model> {
+    engine
+        .on_records(tenant, async |records| of_tenant(records).await)
+        .await
+}
+
 /// The tenant's account with the platform, opened on first use.
-pub async fn of_tenant(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-) -> Result<billing_account::Model> {
-    let find = || {
-        billing_account::Entity::find()
-            .filter(billing_account::Column::Tenant.eq(tenant.uuid()))
-            .filter(billing_account::Column::Customer.eq(PLATFORM_CUSTOMER))
-    };
-    if let Some(found) = find().one(conn).await? {
+pub async fn of_tenant(records: &TenantRecords) -> Result<billing_account::Model> {
+    if let Some(found) = platform_account(records).await? {
         return Ok(found);
     }
-    let opened = billing_account::Entity::insert(billing_account::ActiveModel {
+    let opened = billing_account::Entity::insert(records.stamp(billing_account::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant: Set(tenant.uuid()),
         customer: Set(PLATFORM_CUSTOMER.into()),
         status: Set(Standing::Active.as_str().into()),
         past_due_since: Set(None),
@@ -59,14 +57,33 @@ pub async fn of_tenant(
         stripe_customer_id: Set(None),
         stripe_subscription_id: Set(None),
         updated_at: Set(Utc::now()),
-    })
+        ..Default::default()
+    }))
     .on_conflict_do_nothing()
-    .exec_without_returning(conn)
+    .exec_without_returning(records)
     .await;
     if let Err(e) = opened {
         tracing::debug!(error = %e, "account opened concurrently");
     }
-    find().one(conn).await?.ok_or(Error::NotFound)
+    platform_account(records).await?.ok_or(Error::NotFound)
+}
+
+/// The tenant's account with the platform, if it has one yet.
+pub(crate) async fn platform_account(
+    records: &TenantRecords,
+) -> Result<Option<billing_account::Model>> {
+    Ok(records
+        .find::<billing_account::Entity>()
+        .filter(billing_account::Column::Customer.eq(PLATFORM_CUSTOMER))
+        .one(records)
+        .await?)
+}
+
+/// Since when the account has been past due, if it is: what the tenant's
+/// record carries (see [`notice`]).
+pub(crate) fn past_due_since(account: &billing_account::Model) -> Option<DateTime<Utc>> {
+    (standing(account) == Standing::PastDue)
+        .then(|| account.past_due_since.unwrap_or(account.updated_at))
 }
 
 pub fn standing(account: &billing_account::Model) -> Standing {
@@ -80,33 +97,33 @@ pub fn standing(account: &billing_account::Model) -> Standing {
 /// The account's standing, prepaid credit and past-due notice, as pages
 /// show them (one read of the account).
 pub async fn summary(engine: &Engine, tenant: TenantId) -> Result<(Standing, i64, Option<String>)> {
-    let account = of_tenant(engine.catalog(), tenant).await?;
-    let credit = credit_balance(engine.catalog(), account.id).await?;
-    Ok((standing(&account), credit, notice_of(engine, &account)))
-}
-
-/// What a signed-in member of a past-due tenant is told on every page.
-pub async fn notice(engine: &Engine, tenant: TenantId) -> Result<Option<String>> {
-    let account = billing_account::Entity::find()
-        .filter(billing_account::Column::Tenant.eq(tenant.uuid()))
-        .filter(billing_account::Column::Customer.eq(PLATFORM_CUSTOMER))
-        .one(engine.catalog())
+    let (account, credit) = engine
+        .on_records(tenant, async |records| {
+            let account = of_tenant(records).await?;
+            let credit = credit_balance(records, account.id).await?;
+            Ok((account, credit))
+        })
         .await?;
-    Ok(account.and_then(|a| notice_of(engine, &a)))
+    let notice = past_due_since(&account).map(|since| notice_since(engine, since));
+    Ok((standing(&account), credit, notice))
 }
 
-/// The past-due notice for an account already read.
-fn notice_of(engine: &Engine, account: &billing_account::Model) -> Option<String> {
-    if standing(account) != Standing::PastDue {
-        return None;
-    }
-    let since = account.past_due_since.unwrap_or(account.updated_at);
+/// What a signed-in member of a past-due tenant is told on every page: read
+/// from the tenant's record, which carries its account's standing (and is
+/// refreshed whenever the account changes), so pages pay no query for it.
+pub fn notice(engine: &Engine, tenant: &TenantRecord) -> Option<String> {
+    tenant
+        .past_due_since
+        .map(|since| notice_since(engine, since))
+}
+
+fn notice_since(engine: &Engine, since: DateTime<Utc>) -> String {
     let grace_ends = since + Duration::days(engine.settings().billing_grace_days.into());
-    Some(format!(
+    format!(
         "Payment failed on {}. Your account is past due: settle the open invoice by {} to keep the service running.",
         since.format("%b %-d, %Y"),
         grace_ends.format("%b %-d, %Y"),
-    ))
+    )
 }
 
 /// Marks the account past due (a payment failed). Idempotent: the grace
@@ -117,34 +134,38 @@ pub async fn mark_past_due(
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let account = of_tenant(engine.catalog(), tenant).await?;
+    let records = engine.records_of(tenant).await?;
+    let account = of_tenant(&records).await?;
     if standing(&account) == Standing::PastDue {
-        return Ok(());
+        return records.commit().await;
     }
     let mut row = account.into_active_model();
     row.status = Set(Standing::PastDue.as_str().into());
     row.past_due_since = Set(Some(at));
     row.updated_at = Set(Utc::now());
-    row.update(engine.catalog()).await?;
-    audit::record(engine, actor, "billing.past_due", Some(tenant), "{}").await?;
+    row.update(&records).await?;
+    audit::record_in(&records, actor, "billing.past_due", Some(tenant), "{}").await?;
+    records.commit().await?;
     engine.tenant_changed(tenant);
     Ok(())
 }
 
 /// The account is paid up: active again, and resumed if billing suspended it.
 pub async fn mark_paid_up(engine: &Engine, tenant: TenantId, actor: &str) -> Result<()> {
-    let account = of_tenant(engine.catalog(), tenant).await?;
+    let records = engine.records_of(tenant).await?;
+    let account = of_tenant(&records).await?;
     let resume = account.suspended_for_billing;
     if standing(&account) == Standing::Active && !resume {
-        return Ok(());
+        return records.commit().await;
     }
     let mut row = account.into_active_model();
     row.status = Set(Standing::Active.as_str().into());
     row.past_due_since = Set(None);
     row.suspended_for_billing = Set(false);
     row.updated_at = Set(Utc::now());
-    row.update(engine.catalog()).await?;
-    audit::record(engine, actor, "billing.paid_up", Some(tenant), "{}").await?;
+    row.update(&records).await?;
+    audit::record_in(&records, actor, "billing.paid_up", Some(tenant), "{}").await?;
+    records.commit().await?;
     if resume {
         if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
             if record.state == TenantState::Suspended {
@@ -160,11 +181,15 @@ pub async fn mark_paid_up(engine: &Engine, tenant: TenantId, actor: &str) -> Res
 /// Returns how many were suspended.
 pub async fn suspend_overdue(engine: &Engine, now: DateTime<Utc>) -> Result<usize> {
     let grace = Duration::days(engine.settings().billing_grace_days.into());
-    let overdue = billing_account::Entity::find()
-        .filter(billing_account::Column::Status.eq(Standing::PastDue.as_str()))
-        .filter(billing_account::Column::SuspendedForBilling.eq(false))
-        .filter(billing_account::Column::PastDueSince.lte(now - grace))
-        .all(engine.catalog())
+    let overdue = engine
+        .on_platform(PlatformUse::Maintenance("billing"), async |db| {
+            Ok(billing_account::Entity::find()
+                .filter(billing_account::Column::Status.eq(Standing::PastDue.as_str()))
+                .filter(billing_account::Column::SuspendedForBilling.eq(false))
+                .filter(billing_account::Column::PastDueSince.lte(now - grace))
+                .all(db)
+                .await?)
+        })
         .await?;
     let mut suspended = 0;
     for account in overdue {
@@ -179,16 +204,22 @@ pub async fn suspend_overdue(engine: &Engine, now: DateTime<Utc>) -> Result<usiz
         let mut row = account.into_active_model();
         row.suspended_for_billing = Set(record.state == TenantState::Active);
         row.updated_at = Set(Utc::now());
-        row.update(engine.catalog()).await?;
+        engine
+            .on_records(tenant, async |records| {
+                row.update(records).await?;
+                Ok(())
+            })
+            .await?;
     }
     Ok(suspended)
 }
 
 /// Prepaid credit still available, in minor units.
-pub async fn credit_balance(conn: &impl ConnectionTrait, account: Uuid) -> Result<i64> {
-    Ok(credit_grant::Entity::find()
+pub async fn credit_balance(records: &TenantRecords, account: Uuid) -> Result<i64> {
+    Ok(records
+        .find::<credit_grant::Entity>()
         .filter(credit_grant::Column::Account.eq(account))
-        .all(conn)
+        .all(records)
         .await?
         .iter()
         .map(|g| g.remaining)
@@ -222,8 +253,9 @@ pub async fn grant_credit(
             "is required (at most 200 characters)",
         ));
     }
-    let account = of_tenant(engine.catalog(), tenant).await?;
-    credit_grant::Entity::insert(credit_grant::ActiveModel {
+    let records = engine.records_of(tenant).await?;
+    let account = of_tenant(&records).await?;
+    credit_grant::Entity::insert(records.stamp(credit_grant::ActiveModel {
         id: Set(Uuid::now_v7()),
         account: Set(account.id),
         amount: Set(amount),
@@ -232,32 +264,36 @@ pub async fn grant_credit(
         reason: Set(reason.to_owned()),
         created_by: Set(actor.to_owned()),
         created_at: Set(Utc::now()),
-    })
-    .exec_without_returning(engine.catalog())
+        ..Default::default()
+    }))
+    .exec_without_returning(&records)
     .await?;
     let detail = json!({ "amount": amount, "currency": currency, "reason": reason }).to_string();
-    audit::record(
-        engine,
+    audit::record_in(
+        &records,
         actor,
         "billing.credit_granted",
         Some(tenant),
         &detail,
     )
     .await?;
-    credit_balance(engine.catalog(), account.id).await
+    let balance = credit_balance(&records, account.id).await?;
+    records.commit().await?;
+    Ok(balance)
 }
 
 /// Takes `amount` from the oldest grants first, in the caller's transaction.
 pub(crate) async fn consume_credit(
-    conn: &impl ConnectionTrait,
+    records: &TenantRecords,
     account: Uuid,
     mut amount: i64,
 ) -> Result<()> {
-    let grants = credit_grant::Entity::find()
+    let grants = records
+        .find::<credit_grant::Entity>()
         .filter(credit_grant::Column::Account.eq(account))
         .filter(credit_grant::Column::Remaining.gt(0))
         .order_by_asc(credit_grant::Column::CreatedAt)
-        .all(conn)
+        .all(records)
         .await?;
     for grant in grants {
         if amount <= 0 {
@@ -268,7 +304,7 @@ pub(crate) async fn consume_credit(
         let left = grant.remaining - take;
         let mut row = grant.into_active_model();
         row.remaining = Set(left);
-        row.update(conn).await?;
+        row.update(records).await?;
     }
     Ok(())
 }

@@ -11,21 +11,21 @@ use crate::catalog::audit;
 use crate::entities::catalog::{invoice, plan_assignment};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb, TenantId};
+use crate::tenancy::{
+    Engine, PlatformDb, PlatformUse, TenantCtx, TenantDb, TenantId, TenantRecords,
+};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Records that the tenant is on `plan` from `since` on (in the caller's
-/// catalog transaction).
+/// platform transaction, which creates the tenant or changes its plan).
 pub async fn record_plan(
-    conn: &impl ConnectionTrait,
+    conn: &PlatformDb,
     tenant: TenantId,
     plan: &str,
     since: DateTime<Utc>,
@@ -33,18 +33,16 @@ pub async fn record_plan(
     // Whole seconds, like usage timestamps: an event sent in the second of
     // the change counts under the new plan. A second change in the same
     // second replaces the first.
-    plan_assignment::Entity::insert(plan_assignment::ActiveModel {
-        tenant: Set(tenant.uuid()),
+    let assignment = plan_assignment::ActiveModel {
         since: Set(since.trunc_subsecs(0)),
         plan: Set(plan.to_owned()),
-    })
+        ..Default::default()
+    };
+    plan_assignment::Entity::insert(conn.stamp(tenant, assignment))
     .on_conflict(
-        OnConflict::columns([
-            plan_assignment::Column::Tenant,
-            plan_assignment::Column::Since,
-        ])
-        .update_column(plan_assignment::Column::Plan)
-        .to_owned(),
+        PlatformDb::conflict::<plan_assignment::Entity>([plan_assignment::Column::Since])
+            .update_column(plan_assignment::Column::Plan)
+            .to_owned(),
     )
     .exec_without_returning(conn)
     .await?;
@@ -53,14 +51,14 @@ pub async fn record_plan(
 
 /// `[from, to)` stretches of the period with the plan in force, in order.
 async fn plan_spans(
-    engine: &Engine,
+    records: &TenantRecords,
     ctx: &TenantCtx,
     period: Period,
 ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>, String)>> {
-    let assignments = plan_assignment::Entity::find()
-        .filter(plan_assignment::Column::Tenant.eq(ctx.id().uuid()))
+    let assignments = records
+        .find::<plan_assignment::Entity>()
         .order_by_asc(plan_assignment::Column::Since)
-        .all(engine.catalog())
+        .all(records)
         .await?;
     // A tenant from before plans were recorded: its current plan covers the
     // whole period.
@@ -129,8 +127,11 @@ pub async fn rate_period(
     period: Period,
 ) -> Result<Rated> {
     let policy: std::sync::Arc<Policy> = engine.policy().await?;
-    let account = accounts::of_tenant(engine.catalog(), ctx.id()).await?;
-    let credits = accounts::credit_balance(engine.catalog(), account.id).await?;
+    let records = ctx.records().await?;
+    let account = accounts::of_tenant(&records).await?;
+    let credits = accounts::credit_balance(&records, account.id).await?;
+    let spans = plan_spans(&records, ctx, period).await?;
+    records.commit().await?;
     let mut changes = seat_changes(db, period.start, period.end).await?;
     if changes.is_empty() {
         // A tenant from before seats were recorded: its headcount now.
@@ -138,7 +139,7 @@ pub async fn rate_period(
         changes.push((period.start, seats));
     }
     let mut segments = Vec::new();
-    for (from, to, plan_key) in plan_spans(engine, ctx, period).await? {
+    for (from, to, plan_key) in spans {
         let (plan_name, prices) = match policy.plan(&plan_key) {
             Some(plan) => (plan.name.clone(), plan.prices.clone()),
             None => (plan_key.clone(), Vec::new()),
@@ -176,11 +177,15 @@ pub async fn preview(engine: &Engine, ctx: &TenantCtx, now: DateTime<Utc>) -> Re
 
 /// Every final invoice of the tenant, newest first.
 pub async fn list(engine: &Engine, tenant: TenantId) -> Result<Vec<invoice::Model>> {
-    Ok(invoice::Entity::find()
-        .filter(invoice::Column::Tenant.eq(tenant.uuid()))
-        .order_by_desc(invoice::Column::PeriodStart)
-        .all(engine.catalog())
-        .await?)
+    engine
+        .on_records(tenant, async |records| {
+            Ok(records
+                .find::<invoice::Entity>()
+                .order_by_desc(invoice::Column::PeriodStart)
+                .all(records)
+                .await?)
+        })
+        .await
 }
 
 pub fn lines_of(model: &invoice::Model) -> Vec<Line> {
@@ -190,13 +195,18 @@ pub fn lines_of(model: &invoice::Model) -> Vec<Line> {
 /// Finalizes the tenant's invoice for `period` (once: a second call returns
 /// the stored one), consuming prepaid credit in the same transaction.
 pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Result<invoice::Model> {
-    let account = accounts::of_tenant(engine.catalog(), ctx.id()).await?;
-    let existing = || {
-        invoice::Entity::find()
-            .filter(invoice::Column::Account.eq(account.id))
-            .filter(invoice::Column::Period.eq(period.label()))
-    };
-    if let Some(found) = existing().one(engine.catalog()).await? {
+    let (account, found) = ctx
+        .on_records(async |records| {
+            let account = accounts::of_tenant(records).await?;
+            let found = records
+                .find::<invoice::Entity>()
+                .filter(invoice::Column::Period.eq(period.label()))
+                .one(records)
+                .await?;
+            Ok((account, found))
+        })
+        .await?;
+    if let Some(found) = found {
         return Ok(found);
     }
     let db = ctx.read().await?;
@@ -208,11 +218,10 @@ pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Resul
         period.label(),
         &account.id.simple().to_string()[..8].to_uppercase()
     );
-    let txn = engine.platform(PlatformUse::Records).await?;
-    let inserted = invoice::Entity::insert(invoice::ActiveModel {
+    let txn = ctx.records().await?;
+    let inserted = invoice::Entity::insert(txn.stamp(invoice::ActiveModel {
         id: Set(Uuid::now_v7()),
         account: Set(account.id),
-        tenant: Set(ctx.id().uuid()),
         number: Set(number.clone()),
         period: Set(period.label()),
         period_start: Set(period.start),
@@ -227,7 +236,8 @@ pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Resul
         paid_at: Set((rated.total == 0).then_some(now)),
         paid_by: Set((rated.total == 0).then(|| "nothing due".to_owned())),
         external_id: Set(None),
-    })
+        ..Default::default()
+    }))
     .on_conflict_do_nothing()
     .exec_without_returning(&txn)
     .await?;
@@ -243,11 +253,14 @@ pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Resul
         )
         .await?;
     }
-    txn.commit().await?;
-    existing()
-        .one(engine.catalog())
+    let stored = txn
+        .find::<invoice::Entity>()
+        .filter(invoice::Column::Period.eq(period.label()))
+        .one(&txn)
         .await?
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    txn.commit().await?;
+    Ok(stored)
 }
 
 /// Finalizes the last period of every tenant once its late window has
@@ -260,20 +273,27 @@ pub async fn finalize_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize> 
     }
     // Tenants already invoiced for the period are skipped in one query, not
     // one per tenant.
-    let invoiced: std::collections::HashSet<Uuid> = invoice::Entity::find()
-        .filter(invoice::Column::Period.eq(period.label()))
-        .all(engine.catalog())
-        .await?
-        .into_iter()
-        .map(|i| i.tenant)
-        .collect();
+    let (invoiced, tenants) = engine
+        .on_platform(PlatformUse::Maintenance("billing"), async |db| {
+            let invoiced: std::collections::HashSet<Uuid> = invoice::Entity::find()
+                .filter(invoice::Column::Period.eq(period.label()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|i| i.tenant)
+                .collect();
+            let tenants = crate::entities::catalog::tenant::Entity::find()
+                .filter(crate::entities::catalog::tenant::Column::CreatedAt.lt(period.end))
+                .filter(
+                    crate::entities::catalog::tenant::Column::State.is_in(["active", "suspended"]),
+                )
+                .all(db)
+                .await?;
+            Ok((invoiced, tenants))
+        })
+        .await?;
     let mut written = 0;
-    for tenant in crate::entities::catalog::tenant::Entity::find()
-        .filter(crate::entities::catalog::tenant::Column::CreatedAt.lt(period.end))
-        .filter(crate::entities::catalog::tenant::Column::State.is_in(["active", "suspended"]))
-        .all(engine.catalog())
-        .await?
-    {
+    for tenant in tenants {
         if invoiced.contains(&tenant.id) {
             continue;
         }
@@ -295,10 +315,11 @@ pub async fn mark_paid(
     number: &str,
     actor: &str,
 ) -> Result<invoice::Model> {
-    let found = invoice::Entity::find()
-        .filter(invoice::Column::Tenant.eq(tenant.uuid()))
+    let records = engine.records_of(tenant).await?;
+    let found = records
+        .find::<invoice::Entity>()
         .filter(invoice::Column::Number.eq(number))
-        .one(engine.catalog())
+        .one(&records)
         .await?
         .ok_or(Error::NotFound)?;
     if found.status == "paid" {
@@ -308,20 +329,21 @@ pub async fn mark_paid(
     row.status = Set("paid".into());
     row.paid_at = Set(Some(Utc::now()));
     row.paid_by = Set(Some(actor.to_owned()));
-    let paid = row.update(engine.catalog()).await?;
-    audit::record(
-        engine,
+    let paid = row.update(&records).await?;
+    audit::record_in(
+        &records,
         actor,
         "invoice.paid",
         Some(tenant),
         &json!({ "number": number }).to_string(),
     )
     .await?;
-    let still_open = invoice::Entity::find()
-        .filter(invoice::Column::Tenant.eq(tenant.uuid()))
+    let still_open = records
+        .find::<invoice::Entity>()
         .filter(invoice::Column::Status.eq("open"))
-        .one(engine.catalog())
+        .one(&records)
         .await?;
+    records.commit().await?;
     if still_open.is_none() {
         accounts::mark_paid_up(engine, tenant, actor).await?;
     }

@@ -10,7 +10,7 @@ use super::accounts;
 use crate::entities::catalog::billing_account;
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, TenantId, TenantRecord};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
 use stripe_client_core::{RequestBuilder, StripeMethod};
@@ -50,7 +50,7 @@ pub async fn ensure_customer(engine: &Engine, tenant: &TenantRecord) -> Result<O
     let Some(client) = client(engine)? else {
         return Ok(None);
     };
-    let account = accounts::of_tenant(engine.catalog(), tenant.id).await?;
+    let account = accounts::account_of(engine, tenant.id).await?;
     customer_of(engine, &client, tenant, &account)
         .await
         .map(Some)
@@ -82,17 +82,22 @@ pub async fn customer_of(
     let created: CreatedCustomer = post(client, "/customers", &form, key).await?;
     // Only if no other process recorded one meanwhile (the same customer,
     // thanks to the idempotency key).
-    billing_account::Entity::update_many()
-        .set(billing_account::ActiveModel {
-            stripe_customer_id: Set(Some(created.id.clone())),
-            updated_at: Set(chrono::Utc::now()),
-            ..Default::default()
+    let stored = engine
+        .on_records(tenant.id, async |records| {
+            records
+                .update::<billing_account::Entity>()
+                .set(billing_account::ActiveModel {
+                    stripe_customer_id: Set(Some(created.id.clone())),
+                    updated_at: Set(chrono::Utc::now()),
+                    ..Default::default()
+                })
+                .filter(billing_account::Column::Id.eq(account.id))
+                .filter(billing_account::Column::StripeCustomerId.is_null())
+                .exec(records)
+                .await?;
+            accounts::of_tenant(records).await
         })
-        .filter(billing_account::Column::Id.eq(account.id))
-        .filter(billing_account::Column::StripeCustomerId.is_null())
-        .exec(engine.catalog())
         .await?;
-    let stored = accounts::of_tenant(engine.catalog(), tenant.id).await?;
     Ok(stored.stripe_customer_id.unwrap_or(created.id))
 }
 
@@ -111,7 +116,7 @@ pub async fn delete_customer(engine: &Engine, tenant: TenantId) -> Result<Option
     let Some(client) = client(engine)? else {
         return Ok(None);
     };
-    let account = accounts::of_tenant(engine.catalog(), tenant).await?;
+    let account = accounts::account_of(engine, tenant).await?;
     let Some(customer) = account.stripe_customer_id else {
         return Ok(None);
     };

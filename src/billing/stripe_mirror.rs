@@ -24,7 +24,7 @@ use super::{accounts, meters::SEATS};
 use crate::entities::catalog::{billing_account, plan_assignment, stripe_mirror, tenant};
 use crate::entities::tenant::usage_event;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantCtx, TenantId, TenantRecord};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantId, TenantRecord};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -288,25 +288,38 @@ async fn headcount(ctx: &TenantCtx) -> Result<(i64, String)> {
 /// The time of the tenant's current plan assignment: our operation id for a
 /// plan change.
 async fn current_assignment(engine: &Engine, tenant: TenantId) -> Result<i64> {
-    let latest = plan_assignment::Entity::find()
-        .filter(plan_assignment::Column::Tenant.eq(tenant.uuid()))
-        .order_by_desc(plan_assignment::Column::Since)
-        .one(engine.catalog())
+    let latest = engine
+        .on_records(tenant, async |records| {
+            Ok(records
+                .find::<plan_assignment::Entity>()
+                .order_by_desc(plan_assignment::Column::Since)
+                .one(records)
+                .await?)
+        })
         .await?;
     Ok(latest.map(|a| a.since.timestamp()).unwrap_or_default())
 }
 
-async fn set_subscription(engine: &Engine, account: uuid::Uuid, id: Option<String>) -> Result<()> {
-    billing_account::Entity::update_many()
-        .set(billing_account::ActiveModel {
-            stripe_subscription_id: Set(id),
-            updated_at: Set(Utc::now()),
-            ..Default::default()
+async fn set_subscription(
+    engine: &Engine,
+    account: &billing_account::Model,
+    id: Option<String>,
+) -> Result<()> {
+    engine
+        .on_records(TenantId::from_uuid(account.tenant), async |records| {
+            records
+                .update::<billing_account::Entity>()
+                .set(billing_account::ActiveModel {
+                    stripe_subscription_id: Set(id),
+                    updated_at: Set(Utc::now()),
+                    ..Default::default()
+                })
+                .filter(billing_account::Column::Id.eq(account.id))
+                .exec(records)
+                .await?;
+            Ok(())
         })
-        .filter(billing_account::Column::Id.eq(account))
-        .exec(engine.catalog())
-        .await?;
-    Ok(())
+        .await
 }
 
 /// The changes that turn the subscription's items into the wanted ones:
@@ -483,10 +496,10 @@ impl Mirror<'_> {
                 account.id
             );
             let created: Created = remote::post(client, "/subscriptions", &form, key).await?;
-            return set_subscription(engine, account.id, Some(created.id)).await;
+            return set_subscription(engine, account, Some(created.id)).await;
         };
         if account.stripe_subscription_id.as_deref() != Some(sub.id.as_str()) {
-            set_subscription(engine, account.id, Some(sub.id.clone())).await?;
+            set_subscription(engine, account, Some(sub.id.clone())).await?;
         }
         let changes = item_changes(&sub.items.data, &wanted);
         if changes.is_empty() {
@@ -593,7 +606,7 @@ pub async fn mirror_tenant(
     record: &TenantRecord,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let account = accounts::of_tenant(engine.catalog(), record.id).await?;
+    let account = accounts::account_of(engine, record.id).await?;
     let customer = remote::customer_of(engine, client, record, &account).await?;
     let ctx = engine.ctx_for(record.id).await?;
     let policy = engine.policy().await?;
@@ -621,9 +634,13 @@ pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
     let Some(client) = remote::client(engine)? else {
         return Ok(());
     };
-    let tenants = tenant::Entity::find()
-        .filter(tenant::Column::State.is_in(["active", "deleted"]))
-        .all(engine.catalog())
+    let tenants = engine
+        .on_platform(PlatformUse::Maintenance("stripe"), async |db| {
+            Ok(tenant::Entity::find()
+                .filter(tenant::Column::State.is_in(["active", "deleted"]))
+                .all(db)
+                .await?)
+        })
         .await?;
     for t in tenants {
         let done = if t.state == "deleted" {
@@ -645,12 +662,12 @@ pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
 /// A deleted tenant is no longer billed: its subscription is cancelled
 /// (before a purge removes its account and, with it, the subscription's id).
 async fn cancel_departed(engine: &Engine, client: &Client, tenant: TenantId) -> Result<()> {
-    let account = accounts::of_tenant(engine.catalog(), tenant).await?;
+    let account = accounts::account_of(engine, tenant).await?;
     if account.stripe_subscription_id.is_none() {
         return Ok(());
     }
     cancel_recorded(client, &account).await?;
-    set_subscription(engine, account.id, None).await
+    set_subscription(engine, &account, None).await
 }
 
 /// A Stripe billing-portal link where the tenant's admin enters or changes
@@ -666,7 +683,7 @@ pub async fn portal_link(
             "payments are not handled by Stripe on this platform",
         ));
     };
-    let account = accounts::of_tenant(engine.catalog(), record.id).await?;
+    let account = accounts::account_of(engine, record.id).await?;
     let customer = remote::customer_of(engine, &client, record, &account).await?;
     let form = Form::default()
         .field("customer", customer)

@@ -64,9 +64,13 @@ fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// tenant id we put in the subscription's metadata.
 async fn account_of(engine: &Engine, object: &Value) -> Result<Option<billing_account::Model>> {
     if let Some(customer) = text(object, &["customer"]) {
-        let found = billing_account::Entity::find()
-            .filter(billing_account::Column::StripeCustomerId.eq(customer))
-            .one(engine.catalog())
+        let found = engine
+            .on_platform(PlatformUse::Directory, async |db| {
+                Ok(billing_account::Entity::find()
+                    .filter(billing_account::Column::StripeCustomerId.eq(customer))
+                    .one(db)
+                    .await?)
+            })
             .await?;
         if found.is_some() {
             return Ok(found);
@@ -82,7 +86,7 @@ async fn account_of(engine: &Engine, object: &Value) -> Result<Option<billing_ac
                 .is_some() =>
         {
             Ok(Some(
-                accounts::of_tenant(engine.catalog(), TenantId::from_uuid(id)).await?,
+                accounts::account_of(engine, TenantId::from_uuid(id)).await?,
             ))
         }
         _ => Ok(None),
@@ -193,6 +197,8 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
     )
     .await?;
     txn.commit().await?;
+    // The tenant's record carries its standing.
+    engine.tenant_changed(tenant);
     if resume {
         if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
             if record.state == TenantState::Suspended {

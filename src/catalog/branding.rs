@@ -5,7 +5,7 @@
 use crate::entities::catalog::tenant_branding;
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::{PlatformUse, TenantCtx, TenantId};
+use crate::tenancy::TenantCtx;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
 pub const DEFAULT_PRIMARY: &str = "#4f46e5";
@@ -14,9 +14,9 @@ pub const DEFAULT_ACCENT: &str = "#0369a1";
 /// WCAG 2 AA for normal text.
 const MIN_CONTRAST: f64 = 4.5;
 
-pub(crate) fn default_for(tenant: TenantId, name: &str) -> tenant_branding::ActiveModel {
+/// A new tenant's branding, to be stamped with its tenant.
+pub(crate) fn default_for(name: &str) -> tenant_branding::ActiveModel {
     tenant_branding::ActiveModel {
-        tenant: Set(tenant.uuid()),
         display_name: Set(name.to_owned()),
         primary_color: Set(DEFAULT_PRIMARY.into()),
         accent_color: Set(DEFAULT_ACCENT.into()),
@@ -28,6 +28,7 @@ pub(crate) fn default_for(tenant: TenantId, name: &str) -> tenant_branding::Acti
         primary_color_dark: Set(None),
         accent_color_dark: Set(None),
         favicon_url: Set(None),
+        ..Default::default()
     }
 }
 
@@ -170,7 +171,7 @@ pub async fn update(
     row.primary_color_dark = Set(primary_dark);
     row.accent_color_dark = Set(accent_dark);
     row.updated_at = Set(chrono::Utc::now());
-    let txn = engine.platform(PlatformUse::Records).await?;
+    let txn = ctx.records().await?;
     let saved = row.update(&txn).await?;
     super::audit::record_in(&txn, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
     let data = serde_json::json!({

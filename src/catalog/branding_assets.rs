@@ -8,7 +8,7 @@ use crate::entities::catalog::tenant_branding;
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
 use crate::storage::Asset;
-use crate::tenancy::{PlatformUse, TenantCtx};
+use crate::tenancy::TenantCtx;
 use image::{ImageFormat, ImageReader, Limits};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use sha2::{Digest, Sha256};
@@ -86,7 +86,7 @@ pub async fn upload(
         Asset::Favicon => row.favicon_url = Set(url.clone()),
     }
     row.updated_at = Set(chrono::Utc::now());
-    let txn = engine.platform(PlatformUse::Records).await?;
+    let txn = ctx.records().await?;
     let saved = row.update(&txn).await?;
     let action = format!(
         "tenant.{}_uploaded",

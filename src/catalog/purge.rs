@@ -1,7 +1,8 @@
 //! Verifiable deletion. Purging a tenant removes its rows in every
 //! tenant-plane table (or its file, schema or database), its catalog rows
-//! (branding, domains, the platform endpoints' deliveries of its events,
-//! moves, fleet units, its earlier lifecycle events), its sessions and its
+//! (every catalog table naming it, enumerated from the database: its
+//! records, directory entries, the platform endpoints' deliveries of its
+//! events, moves, fleet units, its earlier lifecycle events), its sessions and its
 //! in-memory map entry and its Stripe customer, pseudonymises its people in
 //! the platform audit ([`super::pseudonyms`]), then writes a **deletion receipt** — what each
 //! store held before and after — to the platform audit log with the
@@ -9,10 +10,7 @@
 
 use super::audit;
 use super::pseudonyms::Pseudonyms;
-use crate::entities::catalog::{
-    entitlement_override, fleet_unit, lifecycle_event, quota_usage, session, tenant,
-    tenant_branding, tenant_domain, tenant_move, tls_certificate, tls_issuance, webhook_delivery,
-};
+use crate::entities::catalog::{lifecycle_event, session, tenant};
 use crate::entities::tenant::{invitation, user};
 use crate::error::Result;
 use crate::events::{outbox, EventKind};
@@ -69,75 +67,6 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
             tenant::Entity::find_by_id(id).count(catalog).await?,
         ),
         (
-            "tenant_branding",
-            tenant_branding::Entity::find_by_id(id)
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "tenant_domains",
-            tenant_domain::Entity::find()
-                .filter(tenant_domain::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "platform_webhook_deliveries",
-            webhook_delivery::Entity::find()
-                .filter(webhook_delivery::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "tls_certificates",
-            tls_certificate::Entity::find()
-                .filter(tls_certificate::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "tls_issuances",
-            tls_issuance::Entity::find()
-                .filter(tls_issuance::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "tenant_moves",
-            tenant_move::Entity::find()
-                .filter(tenant_move::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "fleet_units",
-            fleet_unit::Entity::find()
-                .filter(fleet_unit::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "entitlement_overrides",
-            entitlement_override::Entity::find()
-                .filter(entitlement_override::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "quota_usage",
-            quota_usage::Entity::find()
-                .filter(quota_usage::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
-            "lifecycle_events",
-            lifecycle_event::Entity::find()
-                .filter(lifecycle_event::Column::Tenant.eq(id))
-                .count(catalog)
-                .await?,
-        ),
-        (
             "sessions",
             session::Entity::find()
                 .filter(session::Column::Data.contains(session_marker(record)))
@@ -145,12 +74,19 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
                 .await?,
         ),
     ];
-    let directory = crate::tenancy::directory::entries_of(&platform, record.id).await?;
+    // Every other catalog table naming the tenant, enumerated from the
+    // database: the directory entries and the platform's records about it.
+    // The platform audit is kept, its people pseudonymised (see `purge`).
+    let named = crate::tenancy::directory::catalog_rows_of(&platform, record.id)
+        .await?
+        .into_iter()
+        .filter(|(table, _)| table != "platform_audit");
     platform.commit().await?;
     counts.extend(
         catalog_counts
             .into_iter()
-            .chain(directory)
+            .map(|(store, n)| (store.to_owned(), n))
+            .chain(named)
             .map(|(store, n)| (format!("catalog: {store}"), n)),
     );
     let exports = crate::exports::tenant_dir(engine, record.id);

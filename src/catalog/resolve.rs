@@ -123,14 +123,26 @@ async fn with_branding(
     let Some(t) = found else {
         return Ok(None);
     };
-    let branding = tenant_branding::Entity::find_by_id(t.id)
-        .one(engine.catalog())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("tenant {} has no branding row", t.id))?;
     let id = TenantId::from_uuid(t.id);
+    let (branding, primary_host, overrides, account) = engine
+        .on_records(id, async |records| {
+            let branding = records
+                .find::<tenant_branding::Entity>()
+                .one(records)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("tenant {id} has no branding row"))?;
+            let primary_host = crate::domains::primary_host(records).await?;
+            let overrides = crate::plans::overrides::load(records).await?;
+            let account = crate::billing::accounts::platform_account(records).await?;
+            Ok((branding, primary_host, overrides, account))
+        })
+        .await?;
     let mut record = TenantRecord::from_models(t, branding)?;
-    record.primary_host = crate::domains::primary_host(engine, id).await?;
-    record.overrides = crate::plans::overrides::load(engine.catalog(), id).await?;
+    record.primary_host = primary_host;
+    record.overrides = overrides;
+    record.past_due_since = account
+        .as_ref()
+        .and_then(crate::billing::accounts::past_due_since);
     Ok(Some(record))
 }
 

@@ -113,7 +113,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         Some("tenants_slug_key") => Error::conflict("slug", "this slug is already taken"),
         _ => e.into(),
     })?;
-    branding::default_for(id, &name).insert(&txn).await?;
+    txn.stamp(id, branding::default_for(&name)).insert(&txn).await?;
     crate::billing::invoices::record_plan(&txn, id, &plan_key, now).await?;
     txn.commit().await?;
 
@@ -297,8 +297,13 @@ pub async fn get(
         .one(engine.catalog())
         .await?
         .ok_or(Error::NotFound)?;
-    let b = tenant_branding::Entity::find_by_id(t.id)
-        .one(engine.catalog())
+    let b = engine
+        .on_records(TenantId::from_uuid(t.id), async |records| {
+            Ok(records
+                .find::<tenant_branding::Entity>()
+                .one(records)
+                .await?)
+        })
         .await?
         .ok_or(Error::NotFound)?;
     Ok((summary(t)?, b))

@@ -27,3 +27,34 @@ pub mod tls_issuance;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
 pub mod work_due;
+
+/// Catalog rows about one tenant, behind the wall (catalog m0017) and
+/// reached through `tenancy::TenantRecords`, which scopes every read to the
+/// bound tenant and stamps it on every new row: application code never
+/// names the column.
+pub trait AboutTenant: sea_orm::EntityTrait {
+    fn tenant_column() -> Self::Column;
+}
+
+macro_rules! about_tenant {
+    ($($module:ident),*) => {$(
+        impl AboutTenant for $module::Entity {
+            fn tenant_column() -> $module::Column {
+                $module::Column::Tenant
+            }
+        }
+    )*};
+}
+
+about_tenant!(
+    billing_account,
+    credit_grant,
+    entitlement_override,
+    invoice,
+    plan_assignment,
+    quota_usage,
+    tenant_branding,
+    tenant_domain,
+    tls_certificate,
+    tls_issuance
+);

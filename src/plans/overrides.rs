@@ -7,9 +7,8 @@ use super::registry;
 use crate::catalog::{audit, resolve};
 use crate::entities::catalog::entitlement_override;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, PlatformUse, Slug, TenantId};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use crate::tenancy::{Engine, Slug, TenantId, TenantRecords};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -30,10 +29,10 @@ impl Override {
 }
 
 /// A tenant's overrides, expired ones included (they are shown, not applied).
-pub(crate) async fn load(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<Override>> {
-    let rows = entitlement_override::Entity::find()
-        .filter(entitlement_override::Column::Tenant.eq(tenant.uuid()))
-        .all(conn)
+pub(crate) async fn load(records: &TenantRecords) -> Result<Vec<Override>> {
+    let rows = records
+        .find::<entitlement_override::Entity>()
+        .all(records)
         .await?;
     Ok(rows
         .into_iter()
@@ -89,22 +88,19 @@ pub async fn set(
         return Err(Error::invalid("expires_at", "must be in the future"));
     }
     let record = load_tenant(engine, raw_slug).await?;
-    let txn = engine.platform(PlatformUse::Records).await?;
-    entitlement_override::Entity::insert(entitlement_override::ActiveModel {
-        tenant: Set(record.uuid()),
+    let txn = engine.records_of(record).await?;
+    entitlement_override::Entity::insert(txn.stamp(entitlement_override::ActiveModel {
         key: Set(entitlement.key.to_owned()),
         value: Set(value.to_string()),
         reason: Set(reason.to_owned()),
         expires_at: Set(expires_at),
         created_by: Set(actor.to_owned()),
         created_at: Set(now),
-    })
+        ..Default::default()
+    }))
     .on_conflict(
-        OnConflict::columns([
-            entitlement_override::Column::Tenant,
-            entitlement_override::Column::Key,
-        ])
-        .update_columns([
+        txn.conflict::<entitlement_override::Entity>([entitlement_override::Column::Key])
+            .update_columns([
             entitlement_override::Column::Value,
             entitlement_override::Column::Reason,
             entitlement_override::Column::ExpiresAt,
@@ -131,9 +127,9 @@ pub async fn set(
 
 pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> Result<()> {
     let record = load_tenant(engine, raw_slug).await?;
-    let txn = engine.platform(PlatformUse::Records).await?;
-    let gone = entitlement_override::Entity::delete_many()
-        .filter(entitlement_override::Column::Tenant.eq(record.uuid()))
+    let txn = engine.records_of(record).await?;
+    let gone = txn
+        .delete::<entitlement_override::Entity>()
         .filter(entitlement_override::Column::Key.eq(key))
         .exec(&txn)
         .await?;

@@ -1,5 +1,5 @@
 //! Quotas with a period (API requests per month, events per day), counted
-//! durably in the catalog. Passing 80 % and reaching 100 % of the limit each
+//! durably in the tenant's records in the catalog. Passing 80 % and reaching 100 % of the limit each
 //! emit a lifecycle event once per period, in the same transaction as the
 //! count. With `hard` enforcement a use that would pass the limit is refused
 //! (and not counted); with `soft` it is counted and served.
@@ -9,8 +9,8 @@ use super::registry::{self, EntitlementKind};
 use crate::entities::catalog::quota_usage;
 use crate::error::{Error, PlanRefusal, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::{PlatformUse, TenantCtx};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use crate::tenancy::TenantCtx;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use serde_json::json;
@@ -47,24 +47,21 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
             period,
         });
     };
-    let tenant = ctx.id().uuid();
     let this_row = || {
-        quota_usage::Column::Tenant
-            .eq(tenant)
-            .and(quota_usage::Column::Quota.eq(key))
+        quota_usage::Column::Quota
+            .eq(key)
             .and(quota_usage::Column::Period.eq(period.clone()))
     };
-    let txn = ctx.engine().platform(PlatformUse::Records).await?;
-    quota_usage::Entity::insert(quota_usage::ActiveModel {
-        tenant: Set(tenant),
+    let txn = ctx.records().await?;
+    quota_usage::Entity::insert(txn.stamp(quota_usage::ActiveModel {
         quota: Set(key.to_owned()),
         period: Set(period.clone()),
         used: Set(0),
         notified: Set(0),
-    })
+        ..Default::default()
+    }))
     .on_conflict(
-        OnConflict::columns([
-            quota_usage::Column::Tenant,
+        txn.conflict::<quota_usage::Entity>([
             quota_usage::Column::Quota,
             quota_usage::Column::Period,
         ])
@@ -73,7 +70,8 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
     )
     .exec_without_returning(&txn)
     .await?;
-    let mut increment = quota_usage::Entity::update_many()
+    let mut increment = txn
+        .update::<quota_usage::Entity>()
         .col_expr(
             quota_usage::Column::Used,
             Expr::col(quota_usage::Column::Used).add(amount),
@@ -83,7 +81,8 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
         increment = increment.filter(Expr::col(quota_usage::Column::Used).add(amount).lte(limit));
     }
     let counted = increment.exec(&txn).await?.rows_affected > 0;
-    let row = quota_usage::Entity::find()
+    let row = txn
+        .find::<quota_usage::Entity>()
         .filter(this_row())
         .one(&txn)
         .await?
@@ -99,7 +98,7 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
     }
     let reached = threshold(row.used, limit);
     if reached > row.notified {
-        quota_usage::Entity::update_many()
+        txn.update::<quota_usage::Entity>()
             .col_expr(quota_usage::Column::Notified, Expr::value(reached))
             .filter(this_row())
             .exec(&txn)
@@ -146,8 +145,15 @@ fn exhausted(key: &'static str, state: &QuotaState) -> Error {
 /// How much of quota `key` the tenant used this period.
 pub async fn used(ctx: &TenantCtx, key: &'static str) -> Result<i64> {
     let period = period_of(key)?.label(chrono::Utc::now());
-    let row = quota_usage::Entity::find_by_id((ctx.id().uuid(), key.to_owned(), period))
-        .one(ctx.engine().catalog())
+    let row = ctx
+        .on_records(async |records| {
+            Ok(records
+                .find::<quota_usage::Entity>()
+                .filter(quota_usage::Column::Quota.eq(key))
+                .filter(quota_usage::Column::Period.eq(period))
+                .one(records)
+                .await?)
+        })
         .await?;
     Ok(row.map(|r| r.used).unwrap_or(0))
 }

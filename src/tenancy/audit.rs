@@ -6,7 +6,7 @@
 //! database, and each tenant database the catalog places a tenant in.
 //!
 //! - every table with a tenant column — `tenant_id`, or `tenant` outside the
-//!   explicit lists [`PENDING_WALL`] and [`BOOKKEEPING`] — has row-level
+//!   explicit list [`BOOKKEEPING`] — has row-level
 //!   security ENABLEd and FORCEd, and its policies are exactly the tenant
 //!   wall: at least one policy that is permissive, FOR ALL, TO PUBLIC, with
 //!   USING and WITH CHECK both `<column> = NULLIF(current_setting(
@@ -44,34 +44,9 @@ pub struct Finding {
     pub problem: String,
 }
 
-/// Catalog tables (schema `public` of the catalog database) keyed by a column
-/// named `tenant` that are **not yet behind the row-level-security wall**:
-/// they are being moved into the tenant plane, a few at a time. Remove a
-/// table from this list in the change that puts it under the wall (or drops
-/// it); the test `audit_faults::pending_wall_lists_exactly_the_catalog_tables_keyed_by_tenant`
-/// fails while the list names a table that no longer has a `tenant` column,
-/// and the audit reports any `tenant`-keyed table that is not listed.
-/// (`tenants` itself is keyed by `id` and is not a tenant-keyed table.)
-pub const PENDING_WALL: &[&str] = &[
-    // m0001_control_plane
-    "tenant_branding",
-    // m0005_custom_domains
-    "tenant_domains",
-    // m0009_tls
-    "tls_certificates",
-    "tls_issuances",
-    // m0010_plans_and_flags
-    "entitlement_overrides",
-    "quota_usage",
-    // m0012_billing
-    "billing_accounts",
-    "invoices",
-    "plan_assignments",
-];
-
-/// Catalog tables keyed by `tenant` that the platform reads across tenants
-/// (catalog m0016: directory entries and the platform's records about
-/// tenants): behind the wall, with one more permissive policy allowed, the
+/// Catalog tables keyed by `tenant` (catalog m0016: directory entries and
+/// the platform's records about tenants; m0017: the tenants' own records
+/// that stay in the catalog): behind the wall, with one more permissive policy allowed, the
 /// platform scope (FOR ALL TO the platform role, `true`), which only
 /// `PlatformDb` reaches.
 pub const PLATFORM_SCOPED: &[&str] = tenantry_migrations::PLATFORM_SCOPED;
@@ -492,10 +467,6 @@ async fn audit_database<C: ConnectionTrait>(
 
         let tenant_keyed = key.as_deref().filter(|_| is_table);
         let bookkeeping = tenant_keyed == Some("tenant") && BOOKKEEPING.contains(&name.as_str());
-        let pending = tenant_keyed == Some("tenant")
-            && scope.in_catalog()
-            && schema == "public"
-            && PENDING_WALL.contains(&name.as_str());
         if bookkeeping {
             for (column, verb) in [
                 ("can_insert", "INSERT"),
@@ -508,7 +479,7 @@ async fn audit_database<C: ConnectionTrait>(
                     ));
                 }
             }
-        } else if let (Some(column), false) = (tenant_keyed, pending) {
+        } else if let Some(column) = tenant_keyed {
             if !privilege("enabled")? {
                 problems.push("row-level security is not enabled".into());
             }

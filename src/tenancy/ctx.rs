@@ -21,6 +21,8 @@ pub struct TenantRecord {
     pub plan: String,
     /// Superadmin overrides of the plan's entitlements (expired ones too).
     pub overrides: Vec<crate::plans::overrides::Override>,
+    /// Since when its account with the platform is past due, if it is.
+    pub past_due_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl TenantRecord {
@@ -41,6 +43,7 @@ impl TenantRecord {
             primary_host: None,
             plan: t.plan,
             overrides: Vec::new(),
+            past_due_since: None,
         })
     }
 }

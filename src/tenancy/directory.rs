@@ -10,7 +10,8 @@ use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ConnectionTrait, DbBackend, Statement,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// Records that the key with this visible prefix belongs to `tenant`.
@@ -210,26 +211,49 @@ pub async fn rescheduled(
         .await
 }
 
-/// How many directory entries name `tenant`, by table, counted in `db`
-/// (the purge census's platform transaction; a deletion receipt counts them
-/// before and after a purge, and the tenant row's deletion takes them with
-/// it).
-pub async fn entries_of(db: &PlatformDb, tenant: TenantId) -> Result<Vec<(&'static str, u64)>> {
-    let id = tenant.uuid();
-    Ok(vec![
-        (
-            "api_key_prefixes",
-            api_key_prefix::Entity::find()
-                .filter(api_key_prefix::Column::Tenant.eq(id))
-                .count(db)
-                .await?,
-        ),
-        (
-            "work_due",
-            work_due::Entity::find()
-                .filter(work_due::Column::Tenant.eq(id))
-                .count(db)
-                .await?,
-        ),
-    ])
+/// How many rows of every catalog table that names a tenant (a `tenant`
+/// column, enumerated from the database's own catalog, so a new table
+/// cannot be missed) name `tenant`, by table, counted in `db` (the purge
+/// census's platform transaction; a deletion receipt counts them before and
+/// after a purge).
+pub async fn catalog_rows_of(db: &PlatformDb, tenant: TenantId) -> Result<Vec<(String, u64)>> {
+    let backend = db.get_database_backend();
+    let list = match backend {
+        DbBackend::Postgres => {
+            "SELECT c.relname::text AS name FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+               AND a.attname = 'tenant' AND NOT a.attisdropped
+             ORDER BY 1"
+        }
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND p.name = 'tenant' AND m.name NOT LIKE 'legacy_%'
+             ORDER BY 1"
+        }
+    };
+    let tables = db
+        .query_all_raw(Statement::from_string(backend, list))
+        .await?;
+    let placeholder = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let mut counts = Vec::with_capacity(tables.len());
+    for row in tables {
+        let table: String = row.try_get("", "name")?;
+        let count = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT count(*) AS n FROM \"{table}\" WHERE tenant = {placeholder}"),
+                [tenant.uuid().into()],
+            ))
+            .await?
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        counts.push((table, count as u64));
+    }
+    Ok(counts)
 }

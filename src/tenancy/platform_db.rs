@@ -8,11 +8,12 @@
 //! never every tenant's. Its statements pass the binding guard, so the
 //! scope cannot be changed or left from inside.
 
-use super::Engine;
+use super::{Engine, TenantId};
+use crate::entities::catalog::AboutTenant;
 use crate::config::Backend;
 use crate::error::Result;
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
     TransactionTrait,
 };
 
@@ -65,6 +66,28 @@ impl Engine {
 }
 
 impl PlatformDb {
+    /// `row`, a record about `tenant` that the platform writes (a new
+    /// tenant's first rows, made in the transaction creating it).
+    pub fn stamp<A>(&self, tenant: TenantId, mut row: A) -> A
+    where
+        A: ActiveModelTrait,
+        A::Entity: AboutTenant,
+    {
+        row.set(
+            <A::Entity as AboutTenant>::tenant_column(),
+            tenant.uuid().into(),
+        );
+        row
+    }
+
+    /// An upsert's conflict target on a per-tenant unique key of a record
+    /// about a tenant: the tenant column, then `columns`.
+    pub fn conflict<E: AboutTenant>(
+        columns: impl IntoIterator<Item = E::Column>,
+    ) -> sea_orm::sea_query::OnConflict {
+        super::records::tenant_conflict::<E>(columns)
+    }
+
     pub async fn commit(self) -> Result<()> {
         Ok(self.txn.commit().await?)
     }

@@ -9,7 +9,7 @@ use super::seal::Sealer;
 use crate::domains;
 use crate::entities::catalog::{acme_account, acme_challenge, tls_certificate, tls_issuance};
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantId};
+use crate::tenancy::{Engine, PlatformUse, TenantId};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
     NewOrder, OrderStatus, RetryPolicy,
@@ -36,10 +36,14 @@ pub async fn issue(engine: &Engine, host: &str) -> Result<()> {
         .await?
         .ok_or(Error::NotFound)?;
     let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
-    let recent = tls_issuance::Entity::find()
-        .filter(tls_issuance::Column::Tenant.eq(tenant.uuid()))
-        .filter(tls_issuance::Column::At.gte(hour_ago))
-        .count(engine.catalog())
+    let recent = engine
+        .on_records(tenant, async |records| {
+            Ok(records
+                .find::<tls_issuance::Entity>()
+                .filter(tls_issuance::Column::At.gte(hour_ago))
+                .count(records)
+                .await?)
+        })
         .await?;
     if recent >= u64::from(engine.settings().acme_issuances_per_hour) {
         return Err(Error::invalid(
@@ -52,15 +56,19 @@ pub async fn issue(engine: &Engine, host: &str) -> Result<()> {
         Ok(()) => "issued".to_owned(),
         Err(e) => format!("failed: {e}"),
     };
-    tls_issuance::ActiveModel {
+    let attempt = tls_issuance::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
-        tenant: Set(tenant.uuid()),
         hostname: Set(host.to_owned()),
         outcome: Set(note),
         at: Set(chrono::Utc::now()),
-    }
-    .insert(engine.catalog())
-    .await?;
+        ..Default::default()
+    };
+    engine
+        .on_records(tenant, async |records| {
+            records.stamp(attempt).insert(records).await?;
+            Ok(())
+        })
+        .await?;
     outcome
 }
 
@@ -159,25 +167,22 @@ async fn order(engine: &Engine, host: &str, tenant: TenantId) -> Result<()> {
     let not_after = expiry(&chain_pem)?;
     let row = tls_certificate::ActiveModel {
         hostname: Set(host.to_owned()),
-        tenant: Set(tenant.uuid()),
         chain_pem: Set(chain_pem),
         key_sealed: Set(sealer.seal(key_pem.as_bytes())?),
         not_after: Set(not_after),
         issued_at: Set(chrono::Utc::now()),
+        ..Default::default()
     };
-    tls_certificate::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(tls_certificate::Column::Hostname)
-                .update_columns([
-                    tls_certificate::Column::Tenant,
-                    tls_certificate::Column::ChainPem,
-                    tls_certificate::Column::KeySealed,
-                    tls_certificate::Column::NotAfter,
-                    tls_certificate::Column::IssuedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(engine.catalog())
+    // Certificates are kept by host name: the new one replaces whatever the
+    // name had, even a certificate of a tenant that held it before.
+    engine
+        .on_platform(PlatformUse::Maintenance("certificates"), async |db| {
+            tls_certificate::Entity::delete_by_id(host.to_owned())
+                .exec(db)
+                .await?;
+            db.stamp(tenant, row).insert(db).await?;
+            Ok(())
+        })
         .await?;
     tracing::info!(tenant_id = %tenant, hostname = host, %not_after, "certificate issued");
     Ok(())

@@ -49,9 +49,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 .collect();
             let viewer = member.as_ref().map(viewer_of_member);
             let billing_notice = match &member {
-                Some(_) => tenantry::billing::accounts::notice(&super::engine().await?, tenant.id)
-                    .await
-                    .map_err(fail)?,
+                Some(_) => tenantry::billing::accounts::notice(&super::engine().await?, tenant),
                 None => None,
             };
             let impersonation = match tenantry::session::impersonation(&session, &scope).await {

@@ -34,7 +34,7 @@ pub const WALLED: &[&str] = &[
 ];
 
 /// The tenant wall on the `tenant` column, and the platform scope beside it.
-fn statements(table: &str) -> Vec<String> {
+pub(crate) fn statements(table: &str) -> Vec<String> {
     let mut statements = wall_statements(table, "tenant").to_vec();
     statements.push(format!(
         "CREATE POLICY platform_scope ON {table} FOR ALL TO {PLATFORM_ROLE} \

@@ -26,6 +26,19 @@ on_both_backends!(
     the_platform_records_seats_api_calls_and_storage_as_usage,
 );
 
+/// The past-due notice a page of `tenant` shows now (its record read
+/// afresh from the catalog, as after any change of its account).
+pub(crate) async fn past_due_notice(
+    app: &TestApp,
+    tenant: tenantry::tenancy::TenantId,
+) -> Option<String> {
+    let record = tenantry::catalog::resolve::load_record_by_id(&app.engine, tenant)
+        .await
+        .expect("record")
+        .expect("tenant");
+    accounts::notice(&app.engine, &record)
+}
+
 pub(crate) async fn define_meters(app: &TestApp) {
     for input in [
         MeterInput {
@@ -260,15 +273,20 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
     let ctx = app.tenant("alpha").await;
     // The tenant was on the hybrid plan for the whole of last month.
     let last = Period::containing(Utc::now()).previous();
-    let catalog = app.catalog_db().await;
-    plan_assignment::Entity::insert(plan_assignment::ActiveModel {
-        tenant: Set(ctx.id().uuid()),
+    let backdated = plan_assignment::ActiveModel {
         since: Set(last.start),
         plan: Set("hybrid".into()),
-    })
-    .exec_without_returning(&catalog)
-    .await
-    .expect("backdated plan");
+        ..Default::default()
+    };
+    app.engine
+        .on_records(ctx.id(), async |records| {
+            plan_assignment::Entity::insert(records.stamp(backdated))
+                .exec_without_returning(records)
+                .await?;
+            Ok(())
+        })
+        .await
+        .expect("backdated plan");
     let left = accounts::grant_credit(&app.engine, ctx.id(), "1200", "usd", "welcome", "test")
         .await
         .expect("credit");
@@ -301,7 +319,9 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         .expect("again");
     assert_eq!(again.id, invoice.id);
 
-    // The database refuses to change a final invoice's figures.
+    // The database refuses to change a final invoice's figures, even in a
+    // transaction bound to its tenant.
+    let catalog = app.engine.records_of(ctx.id()).await.expect("records");
     let backend = catalog.get_database_backend();
     let tamper = catalog
         .execute_raw(Statement::from_string(
@@ -313,6 +333,8 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         ))
         .await;
     assert!(tamper.is_err(), "an invoice's total changed");
+    drop(catalog);
+    let catalog = app.engine.records_of(ctx.id()).await.expect("records");
     let lines = catalog
         .execute_raw(Statement::from_string(
             backend,
@@ -323,6 +345,7 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         ))
         .await;
     assert!(lines.is_err(), "an invoice's lines changed");
+    drop(catalog);
 
     // The background job closes a period only once its late window has
     // passed, and each period once.
@@ -441,9 +464,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
         deliver(&app, &reserialised, &signed).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert!(accounts::notice(&app.engine, ctx.id())
-        .await
-        .expect("notice")
+    assert!(past_due_notice(&app, ctx.id()).await
         .is_none());
 
     // Accepted with one good signature among several (a secret rotation).
@@ -458,9 +479,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
         (StatusCode::OK, Some("applied")),
         "{body}"
     );
-    assert!(accounts::notice(&app.engine, ctx.id())
-        .await
-        .expect("notice")
+    assert!(past_due_notice(&app, ctx.id()).await
         .is_some());
     // A redelivery changes nothing.
     let (_, body) = deliver(&app, &failed, &signed).await;
@@ -483,9 +502,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
     )
     .await;
     assert_eq!(body["received"], "ignored");
-    assert!(accounts::notice(&app.engine, ctx.id())
-        .await
-        .expect("notice")
+    assert!(past_due_notice(&app, ctx.id()).await
         .is_none());
 
     // Past due beyond the grace period: suspended; paid: resumed.

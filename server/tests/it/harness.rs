@@ -230,14 +230,6 @@ impl TestApp {
         client
     }
 
-    /// A connection of the test's own to the catalog, for looking at (or
-    /// aging) rows that no API shows.
-    pub async fn catalog_db(&self) -> sea_orm::DatabaseConnection {
-        sea_orm::Database::connect(self.settings.runtime_url())
-            .await
-            .expect("catalog connects")
-    }
-
     /// A new API key of `slug` with `role`, created by its owner through the
     /// API; the secret.
     pub async fn api_key(&self, slug: &str, role: &str) -> String {

@@ -5,6 +5,7 @@
 //! and its current state decides the tenant's standing; and the billing job
 //! mirroring a tenant's subscription, seats and usage.
 
+use crate::billing::past_due_notice;
 use crate::harness::{TestApp, STRIPE_WEBHOOK_SECRET};
 use crate::localstripe::{LocalStripe, SECRET_KEY};
 use sea_orm::ConnectionTrait;
@@ -64,7 +65,7 @@ async fn serve(app: &TestApp) -> u16 {
 /// until the tenant's standing is `past_due` or not.
 async fn wait_standing(app: &TestApp, tenant: tenantry::tenancy::TenantId, past_due: bool) {
     for _ in 0..100 {
-        let notice = accounts::notice(&app.engine, tenant).await.expect("notice");
+        let notice = past_due_notice(&app, tenant).await;
         if notice.is_some() == past_due {
             return;
         }
@@ -197,9 +198,7 @@ async fn scenario(app: TestApp, peer: &LocalStripe) {
         .expect("delivered");
     let body: Value = serde_json::from_str(&res.text().await.expect("body")).expect("JSON");
     assert_eq!(body["received"], "applied", "{body}");
-    assert!(accounts::notice(&app.engine, ctx.id())
-        .await
-        .expect("notice")
+    assert!(past_due_notice(&app, ctx.id()).await
         .is_none());
 }
 
@@ -242,8 +241,7 @@ async fn items(peer: &LocalStripe, subscription: &str) -> Vec<(String, Option<i6
 }
 
 async fn subscription_id(app: &TestApp, tenant: tenantry::tenancy::TenantId) -> Option<String> {
-    let catalog = app.catalog_db().await;
-    accounts::of_tenant(&catalog, tenant)
+    accounts::account_of(&app.engine, tenant)
         .await
         .expect("account")
         .stripe_subscription_id
@@ -404,9 +402,13 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
 
     // Our record of the subscription lost (a crash after Stripe answered):
     // the retry carries the same key and finds the same subscription.
-    app.catalog_db()
-        .await
-        .execute_unprepared("UPDATE billing_accounts SET stripe_subscription_id = NULL")
+    app.engine
+        .on_records(ctx.id(), async |records| {
+            records
+                .execute_unprepared("UPDATE billing_accounts SET stripe_subscription_id = NULL")
+                .await?;
+            Ok(())
+        })
         .await
         .expect("forgotten");
     stripe_mirror::mirror_all(&app.engine, now)

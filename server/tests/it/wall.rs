@@ -6,7 +6,7 @@
 
 use crate::harness::{pg_url, TestApp};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use tenantry::tenancy::audit::{BOOKKEEPING, PENDING_WALL, PLATFORM_SCOPED};
+use tenantry::tenancy::audit::{BOOKKEEPING, PLATFORM_SCOPED};
 use tenantry::tenancy::{Placement, TenantCtx, TenantDb, TenantId};
 
 /// A table with a tenant column, as the database lists it.
@@ -158,7 +158,8 @@ async fn populate_platform_scoped(admin: &impl ConnectionTrait, tenant: TenantId
             name: (*name).into(),
             column: "tenant".into(),
         };
-        let sql = insert_sql(admin, &table, tenant).await;
+        // A table keyed by the tenant alone (its branding) has its row.
+        let sql = insert_sql(admin, &table, tenant).await + " ON CONFLICT DO NOTHING";
         admin
             .execute_unprepared(&sql)
             .await
@@ -175,23 +176,19 @@ async fn check_database(
     victim: TenantId,
     unbound: &impl ConnectionTrait,
     fresh: impl AsyncFn() -> TenantDbOrTxn,
-) -> (usize, Vec<String>) {
+) -> usize {
     let mut checked = 0;
-    let mut pending = Vec::new();
     for table in tables(bound).await {
         if BOOKKEEPING.contains(&table.name.as_str()) {
             continue; // read-only to the runtime role; the audit checks that
         }
         let scoped = table.schema == "public" && PLATFORM_SCOPED.contains(&table.name.as_str());
-        if table.column == "tenant" && !scoped {
-            assert!(
-                table.schema == "public" && PENDING_WALL.contains(&table.name.as_str()),
-                "{label}: {} has a tenant column outside the wall and is not on PENDING_WALL",
-                table.qualified()
-            );
-            pending.push(table.name.clone());
-            continue;
-        }
+        assert!(
+            table.column == "tenant_id" || scoped,
+            "{label}: {} has a tenant column and is neither in the tenant plane nor \
+             platform-scoped",
+            table.qualified()
+        );
         let foreign = count(
             bound,
             &format!(
@@ -231,7 +228,7 @@ async fn check_database(
         );
         checked += 1;
     }
-    (checked, pending)
+    checked
 }
 
 /// A transaction bound to the viewer: its own `TenantDb` in the catalog
@@ -298,7 +295,7 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         .await
         .expect("unscoped");
     let bound = viewer.read().await.expect("db");
-    let (checked, pending) = check_database(
+    let checked = check_database(
         "catalog database",
         &bound,
         viewer.id(),
@@ -326,13 +323,6 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         );
     }
     drop(platform);
-    // Each table still on the list exists with its tenant column.
-    for table in PENDING_WALL {
-        assert!(
-            pending.iter().any(|p| p == table),
-            "PENDING_WALL names {table}, which has no tenant column any more"
-        );
-    }
     // Rows written through the schema tenant's own binding are not visible
     // to the viewer even when it names the schema.
     let location = schema.tenant().location.clone().expect("schema");
@@ -359,7 +349,7 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         };
         let (runtime, writes, unbound) = (connect().await, connect().await, connect().await);
         let bound = bound_raw(&runtime, viewer.id()).await;
-        let (checked, pending) = check_database(
+        let checked = check_database(
             &name,
             &bound,
             viewer.id(),
@@ -372,10 +362,6 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         let _ = writes.close().await;
         let _ = unbound.close().await;
         assert!(
-            pending.is_empty(),
-            "{name}: catalog tables in a tenant database: {pending:?}"
-        );
-        assert!(
             checked >= tenantry_migrations::TENANT_TABLES.len(),
             "{name}: only {checked} tables checked"
         );
@@ -387,8 +373,8 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
 }
 
 /// SQLite: the catalog file holds no tenant-plane table and nothing keyed by
-/// `tenant_id`; what it keys by `tenant` is platform-scoped or on the
-/// pending list.
+/// `tenant_id`; what it keys by `tenant` is platform-scoped (reached through
+/// `PlatformDb` or a tenant's `TenantRecords`).
 #[tokio::test]
 async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
     let app = TestApp::sqlite().await;
@@ -413,8 +399,8 @@ async fn on_sqlite_the_catalog_file_holds_no_tenant_owned_table() {
         let col: String = row.try_get("", "col").expect("col");
         assert_eq!(col, "tenant", "{name} is keyed by tenant_id in the catalog");
         assert!(
-            PENDING_WALL.contains(&name.as_str()) || PLATFORM_SCOPED.contains(&name.as_str()),
-            "{name} is a tenant-keyed catalog table neither on PENDING_WALL nor platform-scoped"
+            PLATFORM_SCOPED.contains(&name.as_str()),
+            "{name} is a tenant-keyed catalog table that is not platform-scoped"
         );
     }
     for table in tenantry_migrations::TENANT_TABLES {

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub account: Uuid,
+    /// The account's tenant (catalog m0017), for the wall.
+    pub tenant: Uuid,
     pub amount: i64,
     pub remaining: i64,
     pub currency: String,

@@ -1,0 +1,157 @@
+//! A tenant's records in the catalog: the rows the platform keeps about one
+//! tenant (branding, domains, certificates, plan overrides, quota counters,
+//! billing account, credit, invoices, plan history). They stay in the
+//! catalog because the platform also acts on them across tenants (host
+//! resolution, renewals, billing runs), and they are behind the wall
+//! (catalog m0017).
+//!
+//! [`TenantRecords`] is a catalog transaction bound to one tenant. On
+//! PostgreSQL it sets `app.tenant_id` for the transaction, so the tables'
+//! `tenant_isolation` policy shows that tenant's rows and refuses writes
+//! naming another; on SQLite, whose catalog file has no row security, its
+//! query builders add the same predicate. Either way the caller never names
+//! the tenant column: reads start from [`TenantRecords::find`], deletes and
+//! bulk updates from [`TenantRecords::delete`] / [`TenantRecords::update`],
+//! and new rows are stamped by [`TenantRecords::stamp`]. What the platform
+//! reads across tenants goes through [`PlatformDb`](super::PlatformDb).
+
+use super::{Engine, TenantCtx, TenantId};
+use crate::config::Backend;
+use crate::entities::catalog::AboutTenant;
+use crate::error::Result;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
+    DbErr, DeleteMany, ExecResult, QueryFilter, QueryResult, Select, Statement,
+    TransactionTrait, UpdateMany,
+};
+
+/// A catalog transaction bound to one tenant's records; rolled back unless
+/// committed.
+pub struct TenantRecords {
+    txn: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl Engine {
+    /// Opens `tenant`'s records in the catalog.
+    pub async fn records_of(&self, tenant: TenantId) -> Result<TenantRecords> {
+        let txn = self.catalog().begin().await?;
+        if self.backend() == Backend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true)",
+                [tenant.uuid().to_string().into()],
+            ))
+            .await?;
+        }
+        Ok(TenantRecords { txn, tenant })
+    }
+
+    /// Runs `work` on `tenant`'s records and commits.
+    pub async fn on_records<T, F>(&self, tenant: TenantId, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&TenantRecords) -> Result<T>,
+    {
+        let records = self.records_of(tenant).await?;
+        let out = work(&records).await?;
+        records.commit().await?;
+        Ok(out)
+    }
+}
+
+impl TenantCtx {
+    /// This tenant's records in the catalog.
+    pub async fn records(&self) -> Result<TenantRecords> {
+        self.engine().records_of(self.id()).await
+    }
+
+    /// Runs `work` on this tenant's records and commits.
+    pub async fn on_records<T, F>(&self, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&TenantRecords) -> Result<T>,
+    {
+        self.engine().on_records(self.id(), work).await
+    }
+}
+
+impl TenantRecords {
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// The bound tenant's rows of `E`.
+    pub fn find<E: AboutTenant>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.tenant.uuid()))
+    }
+
+    /// Deletes among the bound tenant's rows of `E`.
+    pub fn delete<E: AboutTenant>(&self) -> DeleteMany<E> {
+        E::delete_many().filter(E::tenant_column().eq(self.tenant.uuid()))
+    }
+
+    /// Updates among the bound tenant's rows of `E`.
+    pub fn update<E: AboutTenant>(&self) -> UpdateMany<E> {
+        E::update_many().filter(E::tenant_column().eq(self.tenant.uuid()))
+    }
+
+    /// `row`, stamped with the bound tenant.
+    pub fn stamp<A>(&self, mut row: A) -> A
+    where
+        A: ActiveModelTrait,
+        A::Entity: AboutTenant,
+    {
+        row.set(
+            <A::Entity as AboutTenant>::tenant_column(),
+            self.tenant.uuid().into(),
+        );
+        row
+    }
+
+    /// An upsert's conflict target: the bound tenant's column, then
+    /// `columns` (the rest of a per-tenant unique key).
+    pub fn conflict<E: AboutTenant>(&self, columns: impl IntoIterator<Item = E::Column>) -> OnConflict {
+        tenant_conflict::<E>(columns)
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.txn.commit().await?)
+    }
+
+    fn guard(&self, sql: &str) -> Result<(), DbErr> {
+        super::guard::check(self.txn.get_database_backend(), sql)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for TenantRecords {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.guard(&stmt.sql)?;
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.guard(sql)?;
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.guard(&stmt.sql)?;
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.guard(&stmt.sql)?;
+        self.txn.query_all_raw(stmt).await
+    }
+}
+
+/// An upsert's conflict target on a per-tenant unique key: the tenant
+/// column, then `columns`.
+pub(super) fn tenant_conflict<E: AboutTenant>(
+    columns: impl IntoIterator<Item = E::Column>,
+) -> OnConflict {
+    let mut target = vec![E::tenant_column()];
+    target.extend(columns);
+    OnConflict::columns(target)
+}
