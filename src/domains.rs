@@ -101,15 +101,15 @@ pub async fn add(
         .stamp(tenant_domain::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
             hostname: Set(hostname.clone()),
-        state: Set(PENDING.into()),
-        token: Set(new_token()),
-        is_primary: Set(false),
-        failures: Set(0),
-        last_error: Set(None),
-        checked_at: Set(None),
-        next_check_at: Set(now + retry_delay(engine, 0)),
-        verified_at: Set(None),
-        created_at: Set(now),
+            state: Set(PENDING.into()),
+            token: Set(new_token()),
+            is_primary: Set(false),
+            failures: Set(0),
+            last_error: Set(None),
+            checked_at: Set(None),
+            next_check_at: Set(now + retry_delay(engine, 0)),
+            verified_at: Set(None),
+            created_at: Set(now),
             ..Default::default()
         })
         .insert(&records)

@@ -41,6 +41,6 @@ pub use engine::Engine;
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use legacy::LegacyReport;
 pub use platform_db::{PlatformDb, PlatformUse};
-pub use records::TenantRecords;
+pub use records::{CatalogScope, TenantRecords};
 pub use tenant_db::TenantDb;
 pub use unscoped::Unscoped;

@@ -39,13 +39,13 @@ pub async fn record_plan(
         ..Default::default()
     };
     plan_assignment::Entity::insert(conn.stamp(tenant, assignment))
-    .on_conflict(
-        PlatformDb::conflict::<plan_assignment::Entity>([plan_assignment::Column::Since])
-            .update_column(plan_assignment::Column::Plan)
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
+        .on_conflict(
+            PlatformDb::conflict::<plan_assignment::Entity>([plan_assignment::Column::Since])
+                .update_column(plan_assignment::Column::Plan)
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 use crate::entities::catalog::platform_audit;
 use crate::entities::tenant::audit_entry;
 use crate::error::Result;
-use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb, TenantId};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use crate::tenancy::{CatalogScope, Engine, PlatformUse, TenantCtx, TenantDb, TenantId};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
 /// Appends an entry to the platform audit log.
@@ -23,22 +23,26 @@ pub async fn record(
 /// Appends an entry on `conn`: the transaction making the change, so that
 /// the entry exists exactly when the change does.
 pub async fn record_in(
-    conn: &impl ConnectionTrait,
+    conn: &impl CatalogScope,
     actor: &str,
     action: &str,
     tenant: Option<TenantId>,
     detail: &str,
 ) -> Result<()> {
-    platform_audit::ActiveModel {
+    let entry = platform_audit::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         at: Set(chrono::Utc::now()),
         actor: Set(actor.to_owned()),
         action: Set(action.to_owned()),
-        tenant: Set(tenant.map(TenantId::uuid)),
         detail: Set(detail.to_owned()),
-    }
-    .insert(conn)
-    .await?;
+        ..Default::default()
+    };
+    // An entry about no tenant in particular leaves the column empty.
+    let entry = match tenant {
+        Some(tenant) => conn.stamp_about(tenant, entry)?,
+        None => entry,
+    };
+    entry.insert(conn).await?;
     tracing::info!(actor, action, tenant = ?tenant.map(|t| t.to_string()), "platform audit");
     Ok(())
 }

@@ -136,13 +136,18 @@ pub(crate) async fn purge(
     engine.storage().tenant(record.id).delete_all().await?;
     crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
     let id = record.id.uuid();
+    engine
+        .on_records(record.id, async |records| {
+            records
+                .delete::<lifecycle_event::Entity>()
+                .exec(records)
+                .await?;
+            Ok(())
+        })
+        .await?;
     let txn = engine.platform(PlatformUse::Records).await?;
     session::Entity::delete_many()
         .filter(session::Column::Data.contains(session_marker(record)))
-        .exec(&txn)
-        .await?;
-    lifecycle_event::Entity::delete_many()
-        .filter(lifecycle_event::Column::Tenant.eq(id))
         .exec(&txn)
         .await?;
     // Everything else in the catalog goes with the tenant row (ON DELETE CASCADE).

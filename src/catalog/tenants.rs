@@ -113,7 +113,9 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         Some("tenants_slug_key") => Error::conflict("slug", "this slug is already taken"),
         _ => e.into(),
     })?;
-    txn.stamp(id, branding::default_for(&name)).insert(&txn).await?;
+    txn.stamp(id, branding::default_for(&name))
+        .insert(&txn)
+        .await?;
     crate::billing::invoices::record_plan(&txn, id, &plan_key, now).await?;
     txn.commit().await?;
 

@@ -47,14 +47,19 @@ macro_rules! about_tenant {
 }
 
 about_tenant!(
+    api_key_prefix,
     billing_account,
     credit_grant,
     entitlement_override,
     invoice,
+    lifecycle_event,
     plan_assignment,
+    platform_audit,
     quota_usage,
     tenant_branding,
     tenant_domain,
     tls_certificate,
-    tls_issuance
+    tls_issuance,
+    webhook_delivery,
+    work_due
 );

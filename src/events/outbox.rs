@@ -4,8 +4,8 @@
 use super::EventKind;
 use crate::entities::catalog::lifecycle_event;
 use crate::error::Result;
-use crate::tenancy::{PlatformUse, TenantId};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use crate::tenancy::{CatalogScope, PlatformUse, TenantId};
+use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{json, Value};
 
 /// One lifecycle change, as subscribers receive it.
@@ -57,7 +57,7 @@ impl LifecycleEvent {
 /// change. After that transaction commits, call `engine.events().wake()` so
 /// that this process dispatches it at once (others poll).
 pub async fn append(
-    conn: &impl ConnectionTrait,
+    conn: &impl CatalogScope,
     tenant: TenantId,
     slug: &str,
     kind: EventKind,
@@ -65,9 +65,8 @@ pub async fn append(
     data: Value,
 ) -> Result<uuid::Uuid> {
     let id = uuid::Uuid::now_v7();
-    lifecycle_event::ActiveModel {
+    let event = lifecycle_event::ActiveModel {
         id: Set(id),
-        tenant: Set(tenant.uuid()),
         slug: Set(slug.to_owned()),
         kind: Set(kind.as_str().to_owned()),
         actor: Set(actor.to_owned()),
@@ -77,9 +76,9 @@ pub async fn append(
         dispatch_attempts: Set(0),
         dispatch_after: Set(None),
         dispatch_error: Set(None),
-    }
-    .insert(conn)
-    .await?;
+        ..Default::default()
+    };
+    conn.stamp_about(tenant, event)?.insert(conn).await?;
     Ok(id)
 }
 
@@ -89,19 +88,31 @@ pub async fn recent(
     tenant: Option<TenantId>,
     limit: u64,
 ) -> Result<Vec<LifecycleEvent>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let mut select = lifecycle_event::Entity::find()
-        .order_by_desc(lifecycle_event::Column::Id)
-        .limit(limit);
-    if let Some(tenant) = tenant {
-        select = select.filter(lifecycle_event::Column::Tenant.eq(tenant.uuid()));
-    }
-    engine
-        .on_platform(PlatformUse::Console, async |db| Ok(select.all(db).await?))
-        .await?
-        .iter()
-        .map(LifecycleEvent::from_row)
-        .collect()
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let rows = match tenant {
+        // One tenant's: read bound to it.
+        Some(tenant) => {
+            engine
+                .on_records(tenant, async |records| {
+                    Ok(records
+                        .find::<lifecycle_event::Entity>()
+                        .order_by_desc(lifecycle_event::Column::Id)
+                        .limit(limit)
+                        .all(records)
+                        .await?)
+                })
+                .await?
+        }
+        None => {
+            let select = lifecycle_event::Entity::find()
+                .order_by_desc(lifecycle_event::Column::Id)
+                .limit(limit);
+            engine
+                .on_platform(PlatformUse::Console, async |db| Ok(select.all(db).await?))
+                .await?
+        }
+    };
+    rows.iter().map(LifecycleEvent::from_row).collect()
 }
 
 /// How many events are not dispatched yet (a backlog to watch).

@@ -101,13 +101,13 @@ pub async fn set(
     .on_conflict(
         txn.conflict::<entitlement_override::Entity>([entitlement_override::Column::Key])
             .update_columns([
-            entitlement_override::Column::Value,
-            entitlement_override::Column::Reason,
-            entitlement_override::Column::ExpiresAt,
-            entitlement_override::Column::CreatedBy,
-            entitlement_override::Column::CreatedAt,
-        ])
-        .to_owned(),
+                entitlement_override::Column::Value,
+                entitlement_override::Column::Reason,
+                entitlement_override::Column::ExpiresAt,
+                entitlement_override::Column::CreatedBy,
+                entitlement_override::Column::CreatedAt,
+            ])
+            .to_owned(),
     )
     .exec_without_returning(&txn)
     .await?;

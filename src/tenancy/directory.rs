@@ -10,8 +10,8 @@ use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{
-    ConnectionTrait, DbBackend, Statement,
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement,
 };
 
 /// Records that the key with this visible prefix belongs to `tenant`.

@@ -9,12 +9,12 @@
 //! scope cannot be changed or left from inside.
 
 use super::{Engine, TenantId};
-use crate::entities::catalog::AboutTenant;
 use crate::config::Backend;
+use crate::entities::catalog::AboutTenant;
 use crate::error::Result;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, Statement, TransactionTrait,
 };
 
 /// Why the platform path was opened: named in its log line.

@@ -21,10 +21,48 @@ use crate::entities::catalog::AboutTenant;
 use crate::error::Result;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
-    DbErr, DeleteMany, ExecResult, QueryFilter, QueryResult, Select, Statement,
-    TransactionTrait, UpdateMany,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    DeleteMany, ExecResult, QueryFilter, QueryResult, Select, Statement, TransactionTrait,
+    UpdateMany,
 };
+
+/// A catalog transaction that writes records about tenants: the platform
+/// path (about any tenant) or one tenant's records (about that tenant only).
+pub trait CatalogScope: ConnectionTrait {
+    /// `row`, stamped as a record about `tenant`; refused in a transaction
+    /// bound to another tenant.
+    fn stamp_about<A>(&self, tenant: TenantId, row: A) -> Result<A>
+    where
+        A: ActiveModelTrait,
+        A::Entity: AboutTenant;
+}
+
+impl CatalogScope for TenantRecords {
+    fn stamp_about<A>(&self, tenant: TenantId, row: A) -> Result<A>
+    where
+        A: ActiveModelTrait,
+        A::Entity: AboutTenant,
+    {
+        if tenant != self.tenant {
+            return Err(anyhow::anyhow!(
+                "a record about tenant {tenant} in a transaction bound to {}",
+                self.tenant
+            )
+            .into());
+        }
+        Ok(self.stamp(row))
+    }
+}
+
+impl CatalogScope for super::PlatformDb {
+    fn stamp_about<A>(&self, tenant: TenantId, row: A) -> Result<A>
+    where
+        A: ActiveModelTrait,
+        A::Entity: AboutTenant,
+    {
+        Ok(self.stamp(tenant, row))
+    }
+}
 
 /// A catalog transaction bound to one tenant's records; rolled back unless
 /// committed.
@@ -110,7 +148,10 @@ impl TenantRecords {
 
     /// An upsert's conflict target: the bound tenant's column, then
     /// `columns` (the rest of a per-tenant unique key).
-    pub fn conflict<E: AboutTenant>(&self, columns: impl IntoIterator<Item = E::Column>) -> OnConflict {
+    pub fn conflict<E: AboutTenant>(
+        &self,
+        columns: impl IntoIterator<Item = E::Column>,
+    ) -> OnConflict {
         tenant_conflict::<E>(columns)
     }
 

@@ -464,8 +464,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
         deliver(&app, &reserialised, &signed).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert!(past_due_notice(&app, ctx.id()).await
-        .is_none());
+    assert!(past_due_notice(&app, ctx.id()).await.is_none());
 
     // Accepted with one good signature among several (a secret rotation).
     let rotated = sign(
@@ -479,8 +478,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
         (StatusCode::OK, Some("applied")),
         "{body}"
     );
-    assert!(past_due_notice(&app, ctx.id()).await
-        .is_some());
+    assert!(past_due_notice(&app, ctx.id()).await.is_some());
     // A redelivery changes nothing.
     let (_, body) = deliver(&app, &failed, &signed).await;
     assert_eq!(body["received"], "duplicate");
@@ -502,8 +500,7 @@ async fn stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_eve
     )
     .await;
     assert_eq!(body["received"], "ignored");
-    assert!(past_due_notice(&app, ctx.id()).await
-        .is_none());
+    assert!(past_due_notice(&app, ctx.id()).await.is_none());
 
     // Past due beyond the grace period: suspended; paid: resumed.
     let fail_again = stripe_event("evt_again", "invoice.payment_failed", now - 5, tenant);

@@ -2,34 +2,12 @@
 //! column": every Rust file outside the isolation engine (`src/tenancy`) and
 //! the entity definitions is read, and any line that filters or stamps a
 //! column named `tenant` or `tenant_id` — through a SeaORM column, an active
-//! model field or raw SQL — is an offence. Files that still do it while
-//! their tables wait to move behind the wall are listed in
-//! [`PENDING_FILES`]; the list may only shrink (a listed file that no longer
-//! offends fails the test too, so it leaves the list in the change that
-//! cleans it).
+//! model field or raw SQL — is an offence. There are none: tenant-owned
+//! rows are read through `TenantDb` / `TenantRecords`, which scope and stamp
+//! them, and records the platform writes about a tenant are stamped by the
+//! platform path (`CatalogScope::stamp_about`).
 
 use std::path::{Path, PathBuf};
-
-/// Files that still name a tenant column by hand, and why. Each goes when
-/// its tables are behind the wall or reached through the directory or
-/// platform path of `src/tenancy`.
-const PENDING_FILES: &[&str] = &[
-    // catalog rows not yet behind the wall (tenancy::audit::PENDING_WALL)
-    "src/billing/accounts.rs",
-    "src/billing/invoices.rs",
-    "src/billing/stripe_mirror.rs",
-    "src/plans/overrides.rs",
-    "src/plans/quota.rs",
-    "src/catalog/branding.rs",
-    "src/tls/acme.rs",
-    "src/domains.rs",
-    // directory and platform records that name a tenant, not yet reached
-    // through a directory / platform path inside src/tenancy
-    "src/catalog/audit.rs",
-    "src/catalog/purge.rs",
-    "src/events/outbox.rs",
-    "src/events/delivery/platform_queue.rs",
-];
 
 /// What a line does to a tenant column, if anything.
 fn offence(line: &str) -> Option<&'static str> {
@@ -106,21 +84,9 @@ fn no_code_outside_the_isolation_engine_filters_or_stamps_a_tenant_column() {
             }
         }
     }
-    let unexpected: Vec<_> = offenders
-        .iter()
-        .filter(|(file, _)| !PENDING_FILES.contains(&file.as_str()))
-        .collect();
     assert!(
-        unexpected.is_empty(),
-        "tenant columns handled by hand outside src/tenancy: {unexpected:#?}"
-    );
-    let cleaned: Vec<_> = PENDING_FILES
-        .iter()
-        .filter(|file| !offenders.contains_key(**file))
-        .collect();
-    assert!(
-        cleaned.is_empty(),
-        "no longer handle a tenant column by hand; take them off PENDING_FILES: {cleaned:?}"
+        offenders.is_empty(),
+        "tenant columns handled by hand outside src/tenancy: {offenders:#?}"
     );
 }
 

@@ -198,8 +198,7 @@ async fn scenario(app: TestApp, peer: &LocalStripe) {
         .expect("delivered");
     let body: Value = serde_json::from_str(&res.text().await.expect("body")).expect("JSON");
     assert_eq!(body["received"], "applied", "{body}");
-    assert!(past_due_notice(&app, ctx.id()).await
-        .is_none());
+    assert!(past_due_notice(&app, ctx.id()).await.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

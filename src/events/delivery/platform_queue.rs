@@ -7,23 +7,22 @@ use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
 use crate::error::{Error, Result};
 use crate::events::endpoints::{self, Endpoint};
 use crate::events::LifecycleEvent;
-use crate::tenancy::{Engine, PlatformUse};
+use crate::tenancy::{CatalogScope, Engine, PlatformUse};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use std::collections::{HashMap, HashSet};
 
 /// Queues `event` for each of the platform's endpoints that receive it, on
 /// `conn` (the transaction that marks the event dispatched).
-pub(crate) async fn enqueue(conn: &impl ConnectionTrait, event: &LifecycleEvent) -> Result<()> {
+pub(crate) async fn enqueue(conn: &impl CatalogScope, event: &LifecycleEvent) -> Result<()> {
     let now = chrono::Utc::now();
     for endpoint in endpoints::platform_subscribed(conn, event.kind).await? {
-        row::ActiveModel {
+        let delivery = row::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
             endpoint: Set(endpoint.id),
             event: Set(event.id),
-            tenant: Set(event.tenant.uuid()),
             status: Set(PENDING.into()),
             attempts: Set(0),
             next_attempt_at: Set(now),
@@ -33,9 +32,11 @@ pub(crate) async fn enqueue(conn: &impl ConnectionTrait, event: &LifecycleEvent)
             last_attempt_at: Set(None),
             delivered_at: Set(None),
             created_at: Set(now),
-        }
-        .insert(conn)
-        .await?;
+            ..Default::default()
+        };
+        conn.stamp_about(event.tenant, delivery)?
+            .insert(conn)
+            .await?;
     }
     Ok(())
 }
