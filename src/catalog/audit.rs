@@ -43,7 +43,13 @@ pub async fn record_in(
         None => entry,
     };
     entry.insert(conn).await?;
-    tracing::info!(actor, action, tenant = ?tenant.map(|t| t.to_string()), "platform audit");
+    let tenant_id = tenant.map(|t| t.to_string());
+    tracing::info!(
+        actor,
+        action,
+        tenant_id = tenant_id.as_deref(),
+        "platform audit"
+    );
     Ok(())
 }
 

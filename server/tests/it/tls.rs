@@ -228,15 +228,30 @@ async fn a_verified_domain_gets_a_certificate_on_demand_and_an_unknown_sni_gets_
         .expect("handshake with the renewed certificate");
     assert!(page.contains("alpha Inc"));
 
-    // The key is sealed in the catalog.
+    // The key is sealed in the catalog, behind the wall: a plain runtime
+    // connection (no tenant bound, not the platform scope) sees no
+    // certificate; the platform path does.
+    let query =
+        "SELECT key_sealed, chain_pem FROM tls_certificates WHERE hostname = 'secure.alpha.test'";
     let catalog = Database::connect(app.settings.runtime_url())
         .await
         .expect("catalog");
-    let row = catalog
-        .query_one_raw(Statement::from_string(
-            catalog.get_database_backend(),
-            "SELECT key_sealed, chain_pem FROM tls_certificates WHERE hostname = 'secure.alpha.test'",
-        ))
+    let backend = catalog.get_database_backend();
+    let unbound = catalog
+        .query_one_raw(Statement::from_string(backend, query))
+        .await
+        .expect("query");
+    assert!(
+        unbound.is_none() || backend != sea_orm::DbBackend::Postgres,
+        "an unbound connection read a certificate"
+    );
+    let platform = app
+        .engine
+        .platform(tenantry::tenancy::PlatformUse::Console)
+        .await
+        .expect("platform");
+    let row = platform
+        .query_one_raw(Statement::from_string(backend, query))
         .await
         .expect("query")
         .expect("a certificate row");
