@@ -39,6 +39,9 @@ pub async fn run(engine: Engine) {
         if let Err(e) = accounts::suspend_overdue(&engine, now).await {
             tracing::error!(error = %e, "grace-period check failed; retried on the next run");
         }
+        if let Err(e) = invoices::expire_retained(&engine, now).await {
+            tracing::error!(error = %e, "removing invoices past retention failed; retried on the next run");
+        }
         if let Err(e) = stripe_mirror::mirror_all(&engine, now).await {
             tracing::error!(error = %e, "mirroring billing to Stripe failed; retried on the next run");
         }

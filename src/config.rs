@@ -157,6 +157,9 @@ pub struct Settings {
     /// How long usage events are kept (and so how long an event id is
     /// remembered for deduplication); final invoices keep their figures.
     pub usage_retention_days: u32,
+    /// How long a purged tenant's final invoices are kept for financial
+    /// retention (0: they go with the tenant). The only data a purge keeps.
+    pub invoice_retention_days: u32,
     /// Stripe's secret API key: set, billing is mirrored to Stripe.
     pub stripe_secret_key: Option<SecretString>,
     /// Stripe's API address (tests point it at a local fake Stripe).
@@ -214,6 +217,7 @@ struct Defaults {
     usage_late_hours: u32,
     billing_grace_days: u32,
     usage_retention_days: u32,
+    invoice_retention_days: u32,
     stripe_webhook_tolerance_secs: u32,
 }
 
@@ -263,6 +267,8 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     usage_late_hours: 72,
     billing_grace_days: 14,
     usage_retention_days: 400,
+    // Ten years, the longest bookkeeping retention common in the EU.
+    invoice_retention_days: 3650,
     stripe_webhook_tolerance_secs: 300,
 };
 

@@ -17,6 +17,7 @@ pub mod m0014_identity_leaves_catalog;
 pub mod m0015_webhooks_leave_catalog;
 pub mod m0016_directory_wall;
 pub mod m0017_tenant_records_wall;
+pub mod m0018_retained_invoices;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0015_webhooks_leave_catalog::Migration),
             Box::new(m0016_directory_wall::Migration),
             Box::new(m0017_tenant_records_wall::Migration),
+            Box::new(m0018_retained_invoices::Migration),
         ]
     }
 

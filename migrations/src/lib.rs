@@ -18,12 +18,16 @@ mod tenant_plane;
 
 pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as DIRECTORY_WALLED};
 pub use catalog::m0017_tenant_records_wall::TENANT_RECORDS;
+pub use catalog::m0018_retained_invoices::RETAINED;
 
 /// Every catalog table behind the wall with the platform scope beside it:
-/// the directory and platform records (m0016) and the tenants' records
-/// (m0017).
+/// the directory and platform records (m0016), the tenants' records
+/// (m0017) and the invoices kept after a purge (m0018).
 pub const PLATFORM_SCOPED: &[&str] =
-    &joined::<{ DIRECTORY_WALLED.len() + TENANT_RECORDS.len() }>(DIRECTORY_WALLED, TENANT_RECORDS);
+    &joined::<{ WALLED_RECORDS.len() + RETAINED.len() }>(&WALLED_RECORDS, RETAINED);
+
+const WALLED_RECORDS: [&str; DIRECTORY_WALLED.len() + TENANT_RECORDS.len()] =
+    joined(DIRECTORY_WALLED, TENANT_RECORDS);
 
 const fn joined<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
     let mut out = [""; N];

@@ -8,11 +8,12 @@ use super::prices::Charge;
 use super::rating::{self, Line, Rated, SeatSpan, Segment};
 use super::usage;
 use crate::catalog::audit;
-use crate::entities::catalog::{invoice, plan_assignment};
+use crate::entities::catalog::{invoice, plan_assignment, retained_invoice};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::tenancy::{
-    Engine, PlatformDb, PlatformUse, TenantCtx, TenantDb, TenantId, TenantRecords,
+    CatalogScope, Engine, PlatformDb, PlatformUse, TenantCtx, TenantDb, TenantId, TenantRecord,
+    TenantRecords,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
@@ -348,6 +349,77 @@ pub async fn mark_paid(
         accounts::mark_paid_up(engine, tenant, actor).await?;
     }
     Ok(paid)
+}
+
+/// Copies a purged tenant's final invoices for financial retention, in
+/// `db` (the purge's transaction that deletes the tenant and, with it, the
+/// originals), to be kept `invoice_retention_days` from now. Returns until
+/// when, or `None` when the setting is 0 (they go with the tenant).
+pub(crate) async fn retain(
+    engine: &Engine,
+    db: &PlatformDb,
+    tenant: &TenantRecord,
+) -> Result<Option<DateTime<Utc>>> {
+    let days = engine.settings().invoice_retention_days;
+    if days == 0 {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    let until = now + Duration::days(days.into());
+    let kept = list(engine, tenant.id).await?;
+    for invoice in kept {
+        let copy = retained_invoice::ActiveModel {
+            id: Set(invoice.id),
+            slug: Set(tenant.slug.to_string()),
+            number: Set(invoice.number),
+            period: Set(invoice.period),
+            period_start: Set(invoice.period_start),
+            period_end: Set(invoice.period_end),
+            currency: Set(invoice.currency),
+            subtotal: Set(invoice.subtotal),
+            credits_applied: Set(invoice.credits_applied),
+            total: Set(invoice.total),
+            lines: Set(invoice.lines),
+            status: Set(invoice.status),
+            created_at: Set(invoice.created_at),
+            paid_at: Set(invoice.paid_at),
+            retained_at: Set(now),
+            retain_until: Set(until),
+            ..Default::default()
+        };
+        retained_invoice::Entity::insert(db.stamp_about(tenant.id, copy)?)
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(Some(until))
+}
+
+/// How many invoices of `tenant` are kept for retention.
+pub async fn retained(engine: &Engine, tenant: TenantId) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    engine
+        .on_records(tenant, async |records| {
+            Ok(records
+                .find::<retained_invoice::Entity>()
+                .count(records)
+                .await?)
+        })
+        .await
+}
+
+/// Removes retained invoices whose retention ended by `now`; returns how
+/// many.
+pub async fn expire_retained(engine: &Engine, now: DateTime<Utc>) -> Result<u64> {
+    engine
+        .on_platform(PlatformUse::Maintenance("billing"), async |db| {
+            Ok(retained_invoice::Entity::delete_many()
+                .filter(retained_invoice::Column::RetainUntil.lte(now))
+                .exec(db)
+                .await?
+                .rows_affected)
+        })
+        .await
 }
 
 #[cfg(test)]

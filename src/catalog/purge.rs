@@ -37,11 +37,19 @@ pub struct DeletionReceipt {
 }
 
 impl DeletionReceipt {
-    /// Whether every store is empty of the tenant afterwards.
+    /// Whether every store is empty of the tenant afterwards, but for what
+    /// is deliberately retained (its final invoices, see
+    /// `invoice_retention_days`).
     pub fn complete(&self) -> bool {
-        self.stores.iter().all(|s| s.after == 0)
+        self.stores
+            .iter()
+            .filter(|s| !s.store.starts_with(RETAINED))
+            .all(|s| s.after == 0)
     }
 }
+
+/// How a receipt names what a purge keeps on purpose.
+const RETAINED: &str = "retained: ";
 
 fn session_marker(record: &TenantRecord) -> String {
     // Sessions are bound to the scope they were made on (`crate::session`).
@@ -80,7 +88,7 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
     let named = crate::tenancy::directory::catalog_rows_of(&platform, record.id)
         .await?
         .into_iter()
-        .filter(|(table, _)| table != "platform_audit");
+        .filter(|(table, _)| table != "platform_audit" && table != "retained_invoices");
     platform.commit().await?;
     counts.extend(
         catalog_counts
@@ -150,6 +158,9 @@ pub(crate) async fn purge(
         .filter(session::Column::Data.contains(session_marker(record)))
         .exec(&txn)
         .await?;
+    // Its final invoices are copied aside first, when the setting keeps
+    // them: the deliberate exception, in the receipt below.
+    let retained_until = crate::billing::invoices::retain(engine, &txn, record).await?;
     // Everything else in the catalog goes with the tenant row (ON DELETE CASCADE).
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
@@ -177,6 +188,13 @@ pub(crate) async fn purge(
             store: "stripe: customer".into(),
             before: 1,
             after: u64::from(remains),
+        });
+    }
+    if let Some(until) = retained_until {
+        stores.push(StoreCount {
+            store: format!("{RETAINED}invoices, until {}", until.format("%Y-%m-%d")),
+            before: 0,
+            after: crate::billing::invoices::retained(engine, record.id).await?,
         });
     }
     let receipt = DeletionReceipt {

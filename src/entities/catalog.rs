@@ -15,6 +15,7 @@ pub mod plan_assignment;
 pub mod platform_admin;
 pub mod platform_audit;
 pub mod quota_usage;
+pub mod retained_invoice;
 pub mod session;
 pub mod stripe_event;
 pub mod stripe_mirror;
@@ -56,6 +57,7 @@ about_tenant!(
     plan_assignment,
     platform_audit,
     quota_usage,
+    retained_invoice,
     tenant_branding,
     tenant_domain,
     tls_certificate,

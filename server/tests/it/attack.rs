@@ -5,6 +5,7 @@
 //! may appear in any answer.
 
 use crate::harness::{Client, TestApp};
+use crate::oidc_provider::OidcProvider;
 use crate::on_both_backends;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -43,6 +44,8 @@ struct Victim {
     invitation_id: String,
     export_id: String,
     secrets: Vec<String>,
+    /// B's identity provider, alive while the attack runs.
+    _provider: OidcProvider,
 }
 
 async fn victim(app: &TestApp) -> Victim {
@@ -140,6 +143,25 @@ async fn victim(app: &TestApp) -> Victim {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // Single sign-on through B's own provider, its client secret sealed.
+    let provider = OidcProvider::start();
+    let sso = crate::sso::configure(app, "bravo", &provider.issuer, &[]).await;
+    assert_eq!(sso.status, StatusCode::OK, "{}", sso.text);
+    // A plan override of B's and quota use counted against it.
+    let events = tenantry::plans::registry::EVENTS_PER_DAY;
+    let input = tenantry::plans::overrides::OverrideInput {
+        key: events.into(),
+        value: "1000".into(),
+        reason: "bravo secret deal".into(),
+        expires_at: String::new(),
+    };
+    tenantry::plans::overrides::set(&app.engine, "bravo", &input, "test")
+        .await
+        .expect("override");
+    let counted = tenantry::plans::quota::consume(&app.ctx("bravo").await, events, 7)
+        .await
+        .expect("quota");
+    assert_eq!(counted.used, 7);
     let last_month = tenantry::billing::period::Period::containing(chrono::Utc::now()).previous();
     let invoice = tenantry::billing::invoices::finalize(&app.engine, &ctx, last_month)
         .await
@@ -178,7 +200,11 @@ async fn victim(app: &TestApp) -> Victim {
             endpoint.secret.clone(),
             endpoint.secret[..12].to_owned(),
             delivery_id,
+            "s3cret-of-the-client".into(),
+            "bravo secret deal".into(),
+            provider.issuer.clone(),
         ],
+        _provider: provider,
     }
 }
 
@@ -254,8 +280,20 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let standing = tenantry::billing::accounts::summary(&app.engine, v.ctx.id())
         .await
         .expect("standing");
+    // Its single sign-on, quota use and own audit log.
+    let sso = tenantry::identity::sso::config::view(&v.ctx)
+        .await
+        .expect("sso")
+        .map(|c| (c.issuer, c.client_id, c.has_client_secret, c.updated_at));
+    let quota = tenantry::plans::quota::used(&v.ctx, tenantry::plans::registry::EVENTS_PER_DAY)
+        .await
+        .expect("quota");
+    let audit = tenantry::catalog::audit::for_tenant(&v.ctx, 500)
+        .await
+        .expect("audit");
+    let audit: Vec<_> = audit.iter().map(|e| (e.at, &e.actor, &e.action)).collect();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}{sso:?}{quota}{audit:?}",
         tenant.state, tenant.plan
     )
 }
@@ -272,6 +310,8 @@ fn assert_no_leak(v: &Victim, what: &str, body: &str) {
 pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged(
     app: TestApp,
 ) {
+    // B has single sign-on configured: its sealed client secret needs a key.
+    let app = crate::sso::app_with_key(app).await;
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
@@ -406,6 +446,8 @@ const ID_TAKING: &[&str] = &[
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(
     app: TestApp,
 ) {
+    // B has single sign-on configured: its sealed client secret needs a key.
+    let app = crate::sso::app_with_key(app).await;
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
@@ -463,6 +505,8 @@ pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_le
 }
 
 async fn tenant_a_session_cookie_is_anonymous_on_tenant_b_host(app: TestApp) {
+    // B has single sign-on configured: its sealed client secret needs a key.
+    let app = crate::sso::app_with_key(app).await;
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let a = app.owner_client("alpha").await;
@@ -477,6 +521,8 @@ async fn tenant_a_session_cookie_is_anonymous_on_tenant_b_host(app: TestApp) {
 }
 
 async fn forwarded_host_from_an_untrusted_peer_is_ignored(app: TestApp) {
+    // B has single sign-on configured: its sealed client secret needs a key.
+    let app = crate::sso::app_with_key(app).await;
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let mut a = app.owner_client("alpha").await;
@@ -497,6 +543,8 @@ async fn forwarded_host_from_an_untrusted_peer_is_ignored(app: TestApp) {
 /// The logo and favicon routes name no tenant: on A's host they serve and
 /// change A's files only, whatever the request says.
 pub(crate) async fn every_brand_asset_route_serves_and_changes_only_the_hosts_tenant(app: TestApp) {
+    // B has single sign-on configured: its sealed client secret needs a key.
+    let app = crate::sso::app_with_key(app).await;
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
@@ -537,6 +585,8 @@ pub(crate) async fn every_brand_asset_route_serves_and_changes_only_the_hosts_te
 /// A's host against every API route: refused like no credential at all, and
 /// B is untouched.
 async fn tenant_b_api_key_and_token_are_refused_on_every_route_of_tenant_a_host(app: TestApp) {
+    // B has single sign-on configured: its sealed client secret needs a key.
+    let app = crate::sso::app_with_key(app).await;
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;

@@ -59,7 +59,9 @@ async fn rows_naming(app: &TestApp, tenant: uuid::Uuid) -> Vec<String> {
                 }
                 _ => format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = '{tenant}'"),
             };
-            if table.ends_with("platform_audit") {
+            // The platform audit (pseudonymised) and the invoices kept for
+            // financial retention stay on purpose; the test checks both.
+            if table.ends_with("platform_audit") || table.ends_with("retained_invoices") {
                 continue;
             }
             if table.ends_with("lifecycle_events") {
@@ -197,6 +199,11 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
         .await
         .expect("audit");
     }
+    // A final invoice of alpha's, which financial retention keeps.
+    let last_month = tenantry::billing::period::Period::containing(chrono::Utc::now()).previous();
+    let invoice = tenantry::billing::invoices::finalize(&app.engine, &everything[0], last_month)
+        .await
+        .expect("invoice");
     let before_bravo = bravo_snapshot(&app).await;
     assert!(
         !rows_naming(&app, alpha).await.is_empty(),
@@ -246,6 +253,44 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     assert_eq!(held("tenant plane: webhook_endpoints"), 1);
     assert!(held("tenant plane: webhook_deliveries") >= 1);
     assert!(held("catalog: lifecycle_events") >= 3);
+    assert_eq!(held("catalog: invoices"), 1);
+    assert_eq!(held("catalog: billing_accounts"), 1);
+    // The one deliberate exception: its invoice, kept for retention, named
+    // as such in the receipt, and gone once the retention ends.
+    let retained = receipt
+        .stores
+        .iter()
+        .find(|s| s.store.starts_with("retained: invoices, until "))
+        .unwrap_or_else(|| panic!("no retention line: {receipt:?}"));
+    assert_eq!(retained.after, 1, "{receipt:?}");
+    let alpha_id = everything[0].id();
+    assert_eq!(
+        tenantry::billing::invoices::retained(&app.engine, alpha_id)
+            .await
+            .expect("retained"),
+        1
+    );
+    let days = i64::from(app.engine.settings().invoice_retention_days);
+    let expired = tenantry::billing::invoices::expire_retained(
+        &app.engine,
+        chrono::Utc::now() + chrono::Duration::days(days - 1),
+    )
+    .await
+    .expect("not yet");
+    assert_eq!(expired, 0, "kept for the whole retention");
+    let expired = tenantry::billing::invoices::expire_retained(
+        &app.engine,
+        chrono::Utc::now() + chrono::Duration::days(days + 1),
+    )
+    .await
+    .expect("expired");
+    assert!(expired >= 1, "{} kept past its retention", invoice.number);
+    assert_eq!(
+        tenantry::billing::invoices::retained(&app.engine, alpha_id)
+            .await
+            .expect("retained"),
+        0
+    );
 
     let left = rows_naming(&app, alpha).await;
     assert!(left.is_empty(), "left behind: {left:?}");

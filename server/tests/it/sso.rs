@@ -22,13 +22,13 @@ on_both_backends!(
 
 const SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
-async fn app_with_key(app: TestApp) -> TestApp {
+pub(crate) async fn app_with_key(app: TestApp) -> TestApp {
     app.with_router_settings(&[("secret_key", SECRET_KEY)])
         .await
 }
 
 /// Configures SSO on `slug` as its owner; the server function's reply.
-async fn configure(
+pub(crate) async fn configure(
     app: &TestApp,
     slug: &str,
     issuer: &str,
