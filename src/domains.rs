@@ -367,7 +367,7 @@ async fn transition(
             active.last_error = Set(Some(
                 "this host name is verified by another workspace".into(),
             ));
-            return save(engine, &row, active).await;
+            return save(engine, row, active).await;
         }
         Err(e) => return Err(e.into()),
     };

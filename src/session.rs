@@ -90,7 +90,7 @@ pub async fn revoke_all(
     let res = row::Entity::delete_many()
         .filter(row::Column::Scope.eq(scope.session_key()))
         .filter(row::Column::Subject.eq(subject))
-        .exec(engine.catalog())
+        .exec(engine.platform_tables())
         .await?;
     Ok(res.rows_affected)
 }
@@ -116,7 +116,7 @@ impl CatalogSessionStore {
     pub async fn delete_expired(&self) -> crate::Result<u64> {
         let res = row::Entity::delete_many()
             .filter(row::Column::ExpiresAt.lt(chrono::Utc::now()))
-            .exec(self.engine.catalog())
+            .exec(self.engine.platform_tables())
             .await?;
         Ok(res.rows_affected)
     }
@@ -151,7 +151,7 @@ impl SessionStore for CatalogSessionStore {
         for _ in 0..4 {
             let inserted = row::Entity::insert(Self::to_row(record)?)
                 .on_conflict(OnConflict::column(row::Column::Id).do_nothing().to_owned())
-                .exec_without_returning(self.engine.catalog())
+                .exec_without_returning(self.engine.platform_tables())
                 .await
                 .map_err(backend)?;
             if inserted == 1 {
@@ -174,7 +174,7 @@ impl SessionStore for CatalogSessionStore {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(self.engine.catalog())
+            .exec_without_returning(self.engine.platform_tables())
             .await
             .map_err(backend)?;
         Ok(())
@@ -183,7 +183,7 @@ impl SessionStore for CatalogSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let found = row::Entity::find_by_id(id.to_string())
             .filter(row::Column::ExpiresAt.gt(chrono::Utc::now()))
-            .one(self.engine.catalog())
+            .one(self.engine.platform_tables())
             .await
             .map_err(backend)?;
         found
@@ -196,7 +196,7 @@ impl SessionStore for CatalogSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         row::Entity::delete_by_id(id.to_string())
-            .exec(self.engine.catalog())
+            .exec(self.engine.platform_tables())
             .await
             .map_err(backend)?;
         Ok(())

@@ -16,8 +16,11 @@
 //! - Tenants move between placements online ([`moves`]); tenant-plane
 //!   migrations reach every placement ([`fleet`]).
 //! - Inserts are stamped with the tenant by [`TenantDb::insert`].
-//! - Platform-wide access goes through [`Engine::unscoped`], which is loud
-//!   (a warning log line and a platform audit entry) and greppable.
+//! - The catalog is reached three ways, none raw: a tenant's records there
+//!   through [`TenantRecords`] (bound to it), the platform's records about
+//!   tenants and the directory through [`PlatformDb`] (the platform scope,
+//!   logged), and the platform's own tables, which name no tenant, through
+//!   [`PlatformTables`]. Every statement passes the binding guard.
 
 pub mod audit;
 mod ctx;
@@ -29,18 +32,18 @@ mod ids;
 mod legacy;
 pub mod moves;
 mod platform_db;
+mod platform_tables;
 mod pools;
 mod postgres;
 mod records;
 mod sqlite;
 mod tenant_db;
-mod unscoped;
 
 pub use ctx::{RequestScope, SiteOrigin, TenantCtx, TenantRecord};
 pub use engine::Engine;
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use legacy::LegacyReport;
 pub use platform_db::{PlatformDb, PlatformUse};
+pub use platform_tables::PlatformTables;
 pub use records::{CatalogScope, TenantRecords};
 pub use tenant_db::TenantDb;
-pub use unscoped::Unscoped;

@@ -59,7 +59,7 @@ pub async fn hourly(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
     let cutoff = now - chrono::Duration::days(engine.settings().usage_retention_days.into());
     let active = tenant::Entity::find()
         .filter(tenant::Column::State.eq("active"))
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?;
     for t in active {
         let ctx = engine.ctx_for(TenantId::from_uuid(t.id)).await?;

@@ -102,7 +102,7 @@ fn digest(text: &str) -> String {
 async fn recorded(engine: &Engine, kind: &str, key: &str) -> Result<Option<stripe_mirror::Model>> {
     Ok(
         stripe_mirror::Entity::find_by_id((kind.to_owned(), key.to_owned()))
-            .one(engine.catalog())
+            .one(engine.platform_tables())
             .await?,
     )
 }
@@ -131,7 +131,7 @@ async fn record(
                 ])
                 .to_owned(),
         )
-        .exec(engine.catalog())
+        .exec(engine.platform_tables())
         .await?;
     Ok(())
 }

@@ -103,7 +103,7 @@ pub async fn by_slug_uncached(engine: &Engine, raw_slug: &str) -> Result<Option<
 pub async fn load_record(engine: &Engine, slug: &Slug) -> Result<Option<TenantRecord>> {
     let found = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?;
     with_branding(engine, found).await
 }
@@ -111,7 +111,7 @@ pub async fn load_record(engine: &Engine, slug: &Slug) -> Result<Option<TenantRe
 /// A tenant's catalog record by id, in any state.
 pub async fn load_record_by_id(engine: &Engine, id: TenantId) -> Result<Option<TenantRecord>> {
     let found = tenant::Entity::find_by_id(id.uuid())
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?;
     with_branding(engine, found).await
 }

@@ -223,7 +223,7 @@ async fn rollback_creation(engine: &Engine, slug: &Slug) {
     }
     engine.tenant_changed(record.id);
     if let Err(e) = tenant::Entity::delete_by_id(record.id.uuid())
-        .exec(engine.catalog())
+        .exec(engine.platform_tables())
         .await
     {
         tracing::error!(tenant_id = %record.id, error = ?e, "rollback: catalog delete failed");
@@ -266,7 +266,7 @@ pub async fn list(
         );
     }
     select
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?
         .into_iter()
         .map(summary)
@@ -282,7 +282,7 @@ pub async fn live_ids(engine: &Engine) -> Result<Vec<TenantId>> {
         .filter(tenant::Column::State.ne(TenantState::Deleted.as_str()))
         .order_by_asc(tenant::Column::Id)
         .into_tuple::<uuid::Uuid>()
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?
         .into_iter()
         .map(TenantId::from_uuid)
@@ -296,7 +296,7 @@ pub async fn get(
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
     let t = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?
         .ok_or(Error::NotFound)?;
     let b = engine
@@ -407,7 +407,7 @@ async fn transition(
 async fn refusal(engine: &Engine, slug: &Slug, to: TenantState) -> Result<Error> {
     let current = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?
         .and_then(|t| TenantState::parse(&t.state));
     Ok(match current {
@@ -461,7 +461,7 @@ pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
     let expired = tenant::Entity::find()
         .filter(tenant::Column::State.eq(TenantState::Deleted.as_str()))
         .filter(tenant::Column::DeletedAt.lte(cutoff))
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?;
     // One tenant that fails to purge must not hold back the others: log it
     // and go on; it is retried on the next round.

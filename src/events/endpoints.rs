@@ -192,7 +192,7 @@ pub async fn create(
                 enabled: Set(true),
                 created_at: Set(e.created_at),
             }
-            .insert(engine.catalog())
+            .insert(engine.platform_tables())
             .await?;
             audit::record(engine, actor, "webhook.created", None, &endpoint.detail()).await?;
         }
@@ -231,7 +231,7 @@ async fn all(engine: &Engine, owner: Owner<'_>) -> Result<Vec<Endpoint>> {
     Ok(match owner {
         Owner::Platform => platform_row::Entity::find()
             .order_by_asc(platform_row::Column::CreatedAt)
-            .all(engine.catalog())
+            .all(engine.platform_tables())
             .await?
             .into_iter()
             .map(Endpoint::from)
@@ -300,14 +300,14 @@ async fn change(
     match owner {
         Owner::Platform => {
             let row = platform_row::Entity::find_by_id(id)
-                .one(engine.catalog())
+                .one(engine.platform_tables())
                 .await?
                 .ok_or(Error::NotFound)?;
             let mut endpoint = Endpoint::from(row.clone());
             edit(&mut endpoint);
             let mut active = row.into_active_model();
             set_changeable!(active, endpoint);
-            active.update(engine.catalog()).await?;
+            active.update(engine.platform_tables()).await?;
             audit::record(engine, actor, action, None, &endpoint.detail()).await?;
             Ok(endpoint)
         }
@@ -370,10 +370,10 @@ pub async fn set_enabled(
 pub async fn remove(engine: &Engine, owner: Owner<'_>, id: uuid::Uuid, actor: &str) -> Result<()> {
     match owner {
         Owner::Platform => {
-            let endpoint = find_platform(engine.catalog(), id).await?;
+            let endpoint = find_platform(engine.platform_tables(), id).await?;
             // Its deliveries go with it (ON DELETE CASCADE).
             platform_row::Entity::delete_by_id(id)
-                .exec(engine.catalog())
+                .exec(engine.platform_tables())
                 .await?;
             audit::record(engine, actor, "webhook.removed", None, &endpoint.detail()).await
         }

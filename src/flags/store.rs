@@ -237,7 +237,7 @@ async fn tenant_ids(engine: &Engine, field: &'static str, raw: &str) -> Result<V
     }
     let rows = tenant::Entity::find()
         .filter(tenant::Column::Slug.is_in(slugs.clone()))
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?;
     slugs
         .iter()
@@ -256,7 +256,7 @@ async fn slugs_by_id(engine: &Engine) -> Result<HashMap<TenantId, String>> {
         .column(tenant::Column::Id)
         .column(tenant::Column::Slug)
         .into_tuple()
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?;
     Ok(rows
         .into_iter()
@@ -439,7 +439,7 @@ pub async fn history(engine: &Engine, key: &str, limit: u64) -> Result<Vec<FlagC
         .order_by_desc(flag_change::Column::At)
         .order_by_desc(flag_change::Column::Id)
         .limit(limit)
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?;
     Ok(rows
         .into_iter()
@@ -470,7 +470,7 @@ pub async fn preview(engine: &Engine, key: &str) -> Result<(Vec<Resolution>, usi
             TenantState::Suspended.as_str(),
         ]))
         .order_by_asc(tenant::Column::Slug)
-        .all(engine.catalog())
+        .all(engine.platform_tables())
         .await?;
     let total = tenants.len();
     let resolved = tenants

@@ -29,7 +29,7 @@ pub async fn create(
         password_hash: Set(hash),
         created_at: Set(chrono::Utc::now()),
     }
-    .insert(engine.catalog())
+    .insert(engine.platform_tables())
     .await
     .map_err(|e| match violated_unique_constraint(&e).as_deref() {
         Some("platform_admins_email_key") => {
@@ -63,7 +63,7 @@ pub async fn authenticate(
         Ok(email) => {
             platform_admin::Entity::find()
                 .filter(platform_admin::Column::Email.eq(email.as_str()))
-                .one(engine.catalog())
+                .one(engine.platform_tables())
                 .await?
         }
         Err(_) => None,
@@ -82,7 +82,7 @@ pub async fn authenticate(
 
 pub async fn find(engine: &Engine, id: Uuid) -> Result<Option<Admin>> {
     Ok(platform_admin::Entity::find_by_id(id)
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?
         .map(|a| Admin {
             id: a.id,
@@ -92,7 +92,7 @@ pub async fn find(engine: &Engine, id: Uuid) -> Result<Option<Admin>> {
 
 pub async fn count(engine: &Engine) -> Result<u64> {
     Ok(platform_admin::Entity::find()
-        .count(engine.catalog())
+        .count(engine.platform_tables())
         .await?)
 }
 
@@ -100,7 +100,7 @@ pub async fn count(engine: &Engine) -> Result<u64> {
 pub async fn is_superadmin_email(engine: &Engine, email: &Email) -> Result<bool> {
     Ok(platform_admin::Entity::find()
         .filter(platform_admin::Column::Email.eq(email.as_str()))
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?
         .is_some())
 }

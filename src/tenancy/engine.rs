@@ -21,6 +21,8 @@ struct Inner {
     /// The control-plane catalog. On Postgres the `pool` and `schema`
     /// placements live in the same database, behind row-level security.
     catalog: DatabaseConnection,
+    /// The same pool, guarded, for the platform's own tables.
+    platform_tables: super::PlatformTables,
     /// SQLite: one file per tenant.
     tenant_files: Option<TenantFiles>,
     /// Postgres: one pool per `database`-placed tenant.
@@ -83,6 +85,7 @@ impl Engine {
             policy,
             rate_limiter: crate::ratelimit::RateLimiter::new(redis.clone()),
             redis,
+            platform_tables: super::PlatformTables::new(catalog.clone()),
             catalog,
             tenant_files,
             tenant_databases,
@@ -143,11 +146,18 @@ impl Engine {
         }
     }
 
-    /// The control-plane connection. Crate-private: on Postgres it is also the
-    /// pool's raw connection (where RLS still refuses tenant rows, since no
-    /// tenant is bound).
-    pub(crate) fn catalog(&self) -> &DatabaseConnection {
+    /// The control-plane connection, raw: private to the isolation engine
+    /// (everything else reaches the catalog through [`PlatformTables`],
+    /// [`super::TenantRecords`] or [`super::PlatformDb`]).
+    ///
+    /// [`PlatformTables`]: super::PlatformTables
+    pub(super) fn catalog(&self) -> &DatabaseConnection {
         &self.0.catalog
+    }
+
+    /// The platform's own catalog tables (those naming no tenant), guarded.
+    pub fn platform_tables(&self) -> &super::PlatformTables {
+        &self.0.platform_tables
     }
 
     /// The owner role's connection to the catalog database (Postgres).

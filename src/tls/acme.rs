@@ -25,7 +25,7 @@ fn acme_error(e: instant_acme::Error) -> Error {
 /// The key authorisation for an HTTP-01 `token`, if one is pending.
 pub async fn challenge_response(engine: &Engine, token: &str) -> Result<Option<String>> {
     Ok(acme_challenge::Entity::find_by_id(token.to_owned())
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?
         .map(|row| row.key_authorization))
 }
@@ -83,7 +83,7 @@ async fn account(engine: &Engine, sealer: &Sealer) -> Result<Account> {
         None => Account::builder().map_err(acme_error),
     };
     if let Some(row) = acme_account::Entity::find_by_id(directory.clone())
-        .one(engine.catalog())
+        .one(engine.platform_tables())
         .await?
     {
         let credentials: AccountCredentials =
@@ -114,7 +114,7 @@ async fn account(engine: &Engine, sealer: &Sealer) -> Result<Account> {
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(engine.catalog())
+    .exec_without_returning(engine.platform_tables())
     .await?;
     Ok(account)
 }
@@ -144,7 +144,7 @@ async fn order(engine: &Engine, host: &str, tenant: TenantId) -> Result<()> {
             hostname: Set(host.to_owned()),
             created_at: Set(chrono::Utc::now()),
         })
-        .exec_without_returning(engine.catalog())
+        .exec_without_returning(engine.platform_tables())
         .await?;
         tokens.push(token);
         challenge.set_ready().await.map_err(acme_error)?;
@@ -155,7 +155,7 @@ async fn order(engine: &Engine, host: &str, tenant: TenantId) -> Result<()> {
     let status = order.poll_ready(&retries).await.map_err(acme_error);
     acme_challenge::Entity::delete_many()
         .filter(acme_challenge::Column::Token.is_in(tokens))
-        .exec(engine.catalog())
+        .exec(engine.platform_tables())
         .await?;
     if status? != OrderStatus::Ready {
         return Err(Error::Unexpected(anyhow::anyhow!(

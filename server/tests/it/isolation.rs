@@ -26,17 +26,13 @@ async fn pooled_connection_used_by_a_tenant_then_without_one_returns_no_rows() {
         .expect("create");
     assert_eq!(count(&db, "SELECT count(*) AS n FROM projects").await, 1);
     db.commit().await.expect("commit");
-    let raw = app
-        .engine
-        .unscoped("test", "prove the pool carries no tenant")
-        .await
-        .expect("unscoped");
+    let raw = app.engine.platform_tables();
     assert_eq!(
-        count(&raw, "SELECT count(*) AS n FROM projects").await,
+        count(raw, "SELECT count(*) AS n FROM projects").await,
         0,
         "no tenant bound ⇒ no rows"
     );
-    assert_eq!(count(&raw, "SELECT count(*) AS n FROM users").await, 0);
+    assert_eq!(count(raw, "SELECT count(*) AS n FROM users").await, 0);
     let setting = raw
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -57,11 +53,7 @@ async fn inserts_without_a_tenant_or_for_another_tenant_are_refused() {
     let app = TestApp::postgres().await;
     let a = app.tenant("alpha").await;
     let b = app.tenant("bravo").await;
-    let raw = app
-        .engine
-        .unscoped("test", "attempt an unbound insert")
-        .await
-        .expect("unscoped");
+    let raw = app.engine.platform_tables();
     let insert = |tenant: String| {
         format!("INSERT INTO projects (tenant_id, id, name, created_at, updated_at) VALUES ('{tenant}', gen_random_uuid(), 'x', now(), now())")
     };

@@ -65,7 +65,7 @@ async fn serve(app: &TestApp) -> u16 {
 /// until the tenant's standing is `past_due` or not.
 async fn wait_standing(app: &TestApp, tenant: tenantry::tenancy::TenantId, past_due: bool) {
     for _ in 0..100 {
-        let notice = past_due_notice(&app, tenant).await;
+        let notice = past_due_notice(app, tenant).await;
         if notice.is_some() == past_due {
             return;
         }

@@ -289,18 +289,14 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
     }
 
     // The catalog database: the pool, the template schema, every tenant schema.
-    let unscoped = app
-        .engine
-        .unscoped("test", "the wall test reads with no tenant bound")
-        .await
-        .expect("unscoped");
+    let unbound = app.engine.platform_tables();
     let bound = viewer.read().await.expect("db");
     let checked = check_database(
         "catalog database",
         &bound,
         viewer.id(),
         pooled.id(),
-        &unscoped,
+        unbound,
         async || TenantDbOrTxn::Db(viewer.db().await.expect("db")),
     )
     .await;
