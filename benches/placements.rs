@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
         ("tenant_database_pool_size", "1"),
     ])?;
     Engine::migrate(&settings).await?;
-    let engine = Engine::connect(&settings).await?;
+    let engine = tenantry::runtime::connect(&settings).await?;
     let mut report = serde_json::Map::new();
 
     println!("== provisioning (tenants::create: catalog rows, storage, first owner) ==");
@@ -105,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
             ctxs.push(slug);
         }
         // A fresh engine, so only what touching the tenants costs is counted.
-        let fresh = Engine::connect(&settings).await?;
+        let fresh = tenantry::runtime::connect(&settings).await?;
         touch(&fresh, &ctxs[..1]).await?;
         let (rss_before, conns_before) = (rss_kb(), connections(&admin).await?);
         touch(&fresh, &ctxs).await?;

@@ -4,7 +4,6 @@
 pub mod audit;
 pub mod branding;
 pub mod branding_assets;
-pub mod cache;
 pub mod pseudonyms;
 pub mod purge;
 pub mod resolve;

@@ -23,14 +23,17 @@
 //!   [`PlatformTables`]. Every statement passes the binding guard.
 
 pub mod audit;
+pub mod cache;
 mod ctx;
 pub mod directory;
 mod engine;
+mod failpoint;
 pub mod fleet;
 mod guard;
 mod ids;
 mod legacy;
 pub mod moves;
+pub mod platform_audit;
 mod platform_db;
 mod platform_tables;
 mod pools;
@@ -39,8 +42,8 @@ mod records;
 mod sqlite;
 mod tenant_db;
 
-pub use ctx::{RequestScope, SiteOrigin, TenantCtx, TenantRecord};
-pub use engine::Engine;
+pub use ctx::{PlanOverride, RequestScope, SiteOrigin, TenantCtx, TenantRecord};
+pub use engine::{Engine, RecordFuture, RecordLoader};
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use legacy::LegacyReport;
 pub use platform_db::{PlatformDb, PlatformUse};

@@ -67,7 +67,7 @@ async fn setup() -> (Engine, axum::Router, String, uuid::Uuid) {
     ])
     .expect("settings");
     Engine::migrate(&settings).await.expect("migrate");
-    let engine = Engine::connect(&settings).await.expect("engine");
+    let engine = tenantry::runtime::connect(&settings).await.expect("engine");
     let input = tenantry::catalog::tenants::NewTenant {
         slug: "meter".into(),
         name: "Meter".into(),

@@ -40,7 +40,7 @@ async fn app(dir: &std::path::Path, redis: bool) -> (Engine, axum::Router) {
     }
     let settings = Settings::from_pairs(&pairs).expect("settings");
     Engine::migrate(&settings).await.expect("migrate");
-    let engine = Engine::connect(&settings).await.expect("engine");
+    let engine = tenantry::runtime::connect(&settings).await.expect("engine");
     let router = tenantry_server::router::build(
         engine.clone(),
         tenantry_server::router::leptos_options(&settings),

@@ -136,7 +136,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<Engine> {
     if settings.backend() == Backend::Sqlite {
         Engine::migrate(settings).await.map_err(report)?;
     }
-    Engine::connect(settings).await.map_err(report)
+    tenantry::runtime::connect(settings).await.map_err(report)
 }
 
 async fn read_password() -> anyhow::Result<String> {

@@ -37,7 +37,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if settings.backend() == Backend::Sqlite || settings.owner_database_url.is_some() {
         Engine::migrate(&settings).await?;
     }
-    let engine = Engine::connect(&settings).await?;
+    let engine = tenantry::runtime::connect(&settings).await?;
     let findings = audit::run(&engine).await?;
     if !findings.is_empty() {
         for f in &findings {

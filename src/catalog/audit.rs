@@ -1,57 +1,13 @@
 use crate::entities::catalog::platform_audit;
 use crate::entities::tenant::audit_entry;
 use crate::error::Result;
-use crate::tenancy::{CatalogScope, Engine, PlatformUse, TenantCtx, TenantDb, TenantId};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb};
+use sea_orm::{EntityTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
-/// Appends an entry to the platform audit log.
-pub async fn record(
-    engine: &Engine,
-    actor: &str,
-    action: &str,
-    tenant: Option<TenantId>,
-    detail: &str,
-) -> Result<()> {
-    engine
-        .on_platform(PlatformUse::Records, async |db| {
-            record_in(db, actor, action, tenant, detail).await
-        })
-        .await
-}
-
-/// Appends an entry on `conn`: the transaction making the change, so that
-/// the entry exists exactly when the change does.
-pub async fn record_in(
-    conn: &impl CatalogScope,
-    actor: &str,
-    action: &str,
-    tenant: Option<TenantId>,
-    detail: &str,
-) -> Result<()> {
-    let entry = platform_audit::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        at: Set(chrono::Utc::now()),
-        actor: Set(actor.to_owned()),
-        action: Set(action.to_owned()),
-        detail: Set(detail.to_owned()),
-        ..Default::default()
-    };
-    // An entry about no tenant in particular leaves the column empty.
-    let entry = match tenant {
-        Some(tenant) => conn.stamp_about(tenant, entry)?,
-        None => entry,
-    };
-    entry.insert(conn).await?;
-    let tenant_id = tenant.map(|t| t.to_string());
-    tracing::info!(
-        actor,
-        action,
-        tenant_id = tenant_id.as_deref(),
-        "platform audit"
-    );
-    Ok(())
-}
+/// Appending to the platform audit log (the isolation engine records its
+/// own acts there too).
+pub use crate::tenancy::platform_audit::{record, record_in};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {

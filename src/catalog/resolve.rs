@@ -61,7 +61,7 @@ async fn by_custom_domain(engine: &Engine, host: &str) -> Result<Option<RequestS
 }
 
 /// A live (active or suspended) tenant by slug, from the in-memory tenant map
-/// when it holds the tenant (see [`super::cache`]), else from the catalog.
+/// when it holds the tenant (see [`crate::tenancy::cache`]), else from the catalog.
 pub async fn by_slug(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {
     let Ok(slug) = Slug::parse(raw_slug) else {
         return Ok(None);

@@ -9,24 +9,10 @@ use crate::entities::catalog::entitlement_override;
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, Slug, TenantId, TenantRecords};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Override {
-    pub key: &'static str,
-    pub value: Value,
-    pub reason: String,
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_by: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl Override {
-    pub fn in_force(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
-        self.expires_at.is_none_or(|at| at > now)
-    }
-}
+/// One override, as the tenant's record carries it.
+pub use crate::tenancy::PlanOverride as Override;
 
 /// A tenant's overrides, expired ones included (they are shown, not applied).
 pub(crate) async fn load(records: &TenantRecords) -> Result<Vec<Override>> {

@@ -19,8 +19,9 @@ pub struct TenantRecord {
     pub primary_host: Option<String>,
     /// The key of the tenant's plan.
     pub plan: String,
-    /// Superadmin overrides of the plan's entitlements (expired ones too).
-    pub overrides: Vec<crate::plans::overrides::Override>,
+    /// Superadmin overrides of the plan's entitlements (expired ones too;
+    /// see `crate::plans::overrides`).
+    pub overrides: Vec<PlanOverride>,
     /// Since when its account with the platform is past due, if it is.
     pub past_due_since: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -45,6 +46,25 @@ impl TenantRecord {
             overrides: Vec::new(),
             past_due_since: None,
         })
+    }
+}
+
+/// A superadmin's exception to the tenant's plan, as its record carries it:
+/// data only here; `crate::plans` loads, checks and applies it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanOverride {
+    /// The entitlement's key, from the plans' registry.
+    pub key: &'static str,
+    pub value: serde_json::Value,
+    pub reason: String,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl PlanOverride {
+    pub fn in_force(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
     }
 }
 

@@ -1,19 +1,25 @@
 use super::pools::PoolCache;
 use super::sqlite::TenantFiles;
-use super::{fleet, postgres, Placement, TenantCtx, TenantDb, TenantId, TenantRecord};
+use super::{fleet, postgres, Placement, Slug, TenantCtx, TenantDb, TenantId, TenantRecord};
 use crate::config::{Backend, Settings};
 use crate::error::{Error, Result};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
-use std::sync::Arc;
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tenantry_migrations::sea_orm_migration::MigratorTrait;
 use tenantry_migrations::TenantMigrator;
 use tokio::sync::OnceCell;
 
 /// The isolation engine: owns the connections and hands out [`TenantDb`]s.
-/// Cheap to clone.
+/// Cheap to clone. It knows nothing of the services the application runs
+/// beside it (events, storage, plans and flags, rate limits): those are
+/// installed by `crate::runtime` and reached through methods defined there,
+/// and so is the loader of a tenant's full record ([`RecordLoader`]).
 #[derive(Clone)]
 pub struct Engine(Arc<Inner>);
 
@@ -27,27 +33,33 @@ struct Inner {
     tenant_files: Option<TenantFiles>,
     /// Postgres: one pool per `database`-placed tenant.
     tenant_databases: Option<PoolCache>,
-    /// The owner role, for DDL (provisioning, moves); connected on first use.
+    /// The owner role's connection to the catalog database (Postgres);
+    /// connected on first use.
     owner: OnceCell<DatabaseConnection>,
     /// Host resolution without a catalog query per request.
-    tenant_cache: Arc<crate::catalog::cache::TenantCache>,
-    /// Lifecycle event subscribers and the dispatcher's wake-up.
-    events: crate::events::Bus,
-    /// Tenants' files (logos, favicons).
-    storage: crate::storage::Storage,
-    /// Plans and flags in memory; see [`crate::policy`].
-    policy: Arc<crate::policy::PolicyCache>,
-    /// Per-tenant request rate limits; see [`crate::ratelimit`].
-    rate_limiter: crate::ratelimit::RateLimiter,
-    redis: Option<Arc<crate::redis::Redis>>,
-    /// API calls counted per tenant until the next usage flush.
-    api_calls: crate::billing::platform_usage::ApiCallCounter,
+    tenant_cache: Arc<super::cache::TenantCache>,
+    /// What the runtime installed beside the engine.
+    services: OnceLock<Arc<dyn Any + Send + Sync>>,
+    records: OnceLock<Arc<dyn RecordLoader>>,
     settings: Settings,
 }
 
+/// A future a [`RecordLoader`] returns.
+pub type RecordFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<TenantRecord>>> + Send + 'a>>;
+
+/// Loads a tenant's full record: its catalog row and what the platform
+/// keeps about it (branding, primary host, plan overrides, billing
+/// standing). Supplied by the runtime, so that the engine does not depend
+/// on what a record carries.
+pub trait RecordLoader: Send + Sync {
+    fn by_id<'a>(&'a self, engine: &'a Engine, id: TenantId) -> RecordFuture<'a>;
+    fn by_slug<'a>(&'a self, engine: &'a Engine, slug: &'a Slug) -> RecordFuture<'a>;
+}
+
 impl Engine {
-    /// Connects as the runtime role.
-    pub async fn connect(settings: &Settings) -> Result<Self> {
+    /// Connects as the runtime role: the isolation engine alone, without
+    /// the services and record loader `crate::runtime::connect` installs.
+    pub async fn open(settings: &Settings) -> Result<Self> {
         let (tenant_files, tenant_databases) = match settings.backend() {
             Backend::Postgres => {
                 let pools = PoolCache::new(
@@ -71,31 +83,53 @@ impl Engine {
         )
         .await?;
         let tenant_cache = match settings.backend() {
-            Backend::Postgres => {
-                crate::catalog::cache::TenantCache::listening(settings.runtime_url())
-            }
-            Backend::Sqlite => crate::catalog::cache::TenantCache::with_ttl(Duration::from_secs(1)),
+            Backend::Postgres => super::cache::TenantCache::listening(settings.runtime_url()),
+            Backend::Sqlite => super::cache::TenantCache::with_ttl(Duration::from_secs(1)),
         };
-        let redis = crate::redis::Redis::from_settings(settings)?.map(Arc::new);
-        let policy = crate::policy::PolicyCache::new(
-            redis.as_ref().map(|r| r.client()),
-            (settings.backend() == Backend::Postgres).then(|| settings.runtime_url()),
-        );
         Ok(Self(Arc::new(Inner {
-            policy,
-            rate_limiter: crate::ratelimit::RateLimiter::new(redis.clone()),
-            redis,
             platform_tables: super::PlatformTables::new(catalog.clone()),
             catalog,
             tenant_files,
             tenant_databases,
             owner: OnceCell::new(),
             tenant_cache,
-            events: crate::events::Bus::default(),
-            storage: crate::storage::Storage::from_settings(settings)?,
-            api_calls: Default::default(),
+            services: OnceLock::new(),
+            records: OnceLock::new(),
             settings: settings.clone(),
         })))
+    }
+
+    /// Installs the runtime's services and record loader, once.
+    pub fn install(&self, services: Arc<dyn Any + Send + Sync>, records: Arc<dyn RecordLoader>) {
+        if self.0.services.set(services).is_err() || self.0.records.set(records).is_err() {
+            tracing::warn!("the runtime was installed twice; the first installation stays");
+        }
+    }
+
+    /// The services the runtime installed, as type `T`.
+    pub fn services<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0.services.get()?.downcast_ref::<T>()
+    }
+
+    fn loader(&self) -> Result<&dyn RecordLoader> {
+        Ok(self
+            .0
+            .records
+            .get()
+            .ok_or_else(|| {
+                anyhow::anyhow!("no record loader: open the engine through runtime::connect")
+            })?
+            .as_ref())
+    }
+
+    /// A tenant's full record by id, in any state.
+    pub async fn record_by_id(&self, id: TenantId) -> Result<Option<TenantRecord>> {
+        self.loader()?.by_id(self, id).await
+    }
+
+    /// A tenant's full record by slug, in any state.
+    pub async fn record_by_slug(&self, slug: &Slug) -> Result<Option<TenantRecord>> {
+        self.loader()?.by_slug(self, slug).await
     }
 
     /// Runs every pending migration as the owner role, fleet-wide (see
@@ -181,69 +215,12 @@ impl Engine {
     /// A context for the tenant with this id, in any state (background work
     /// on the platform's behalf).
     pub async fn ctx_for(&self, id: super::TenantId) -> Result<TenantCtx> {
-        let record = crate::catalog::resolve::load_record_by_id(self, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let record = self.record_by_id(id).await?.ok_or(Error::NotFound)?;
         Ok(self.ctx(record))
     }
 
-    /// API calls not yet written as usage; see
-    /// [`crate::billing::platform_usage`].
-    pub fn api_calls(&self) -> &crate::billing::platform_usage::ApiCallCounter {
-        &self.0.api_calls
-    }
-
-    /// Tenant-scoped object storage; see [`crate::storage`].
-    pub fn storage(&self) -> &crate::storage::Storage {
-        &self.0.storage
-    }
-
-    /// Every plan and flag, fresh (reloaded if a change was announced).
-    pub async fn policy(&self) -> Result<Arc<crate::policy::Policy>> {
-        self.0.policy.get(&self.0.catalog).await
-    }
-
-    /// The snapshot as held (loaded if it never was), without a freshness
-    /// check: what entitlement checks use, since the gateway refreshes the
-    /// snapshot at the start of every request and a check may run inside a
-    /// tenant transaction that must not wait for another connection.
-    pub async fn policy_held(&self) -> Result<Arc<crate::policy::Policy>> {
-        self.0.policy.held(&self.0.catalog).await
-    }
-
-    /// The policy snapshot as held, without a freshness check (the gateway
-    /// refreshes it for every request).
-    pub fn policy_now(&self) -> Arc<crate::policy::Policy> {
-        self.0.policy.now()
-    }
-
-    /// After a plan or flag change: reload here, and tell the other
-    /// instances (Postgres notifies them by trigger; Redis is told here).
-    pub(crate) async fn policy_changed(&self) -> Result<()> {
-        self.0.policy.reload_now(&self.0.catalog).await?;
-        if let Some(redis) = &self.0.redis {
-            if let Err(e) = redis.publish(crate::policy::REDIS_CHANNEL, "changed").await {
-                tracing::error!(error = ?e, "could not broadcast a policy change; other instances refresh when their subscriber reconnects");
-            }
-        }
-        Ok(())
-    }
-
-    pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {
-        &self.0.rate_limiter
-    }
-
-    pub fn redis(&self) -> Option<&crate::redis::Redis> {
-        self.0.redis.as_deref()
-    }
-
-    /// Lifecycle event subscribers; see [`crate::events`].
-    pub fn events(&self) -> &crate::events::Bus {
-        &self.0.events
-    }
-
     /// The in-memory tenant map used by host resolution.
-    pub fn tenant_cache(&self) -> &crate::catalog::cache::TenantCache {
+    pub fn tenant_cache(&self) -> &super::cache::TenantCache {
         &self.0.tenant_cache
     }
 
@@ -259,7 +236,7 @@ impl Engine {
             Ok(db) => Ok(db),
             Err(first) if self.backend() == Backend::Postgres => {
                 self.tenant_changed(tenant.id);
-                let fresh = crate::catalog::resolve::load_record_by_id(self, tenant.id).await?;
+                let fresh = self.record_by_id(tenant.id).await?;
                 match fresh {
                     Some(fresh)
                         if (fresh.placement, &fresh.location)

@@ -25,11 +25,11 @@
 use super::engine::{connect_pool, delete_tenant_rows};
 use super::{fleet, postgres, Engine, Placement, PlatformUse, Slug, TenantId, TenantRecord};
 
-use crate::catalog::{audit, resolve};
+use super::failpoint;
+use super::platform_audit as audit;
 use crate::config::Backend;
 use crate::entities::catalog::tenant_move;
 use crate::error::{violated_unique_constraint, Error, Result};
-use crate::failpoint;
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, EntityTrait, IsolationLevel, QueryFilter, QueryOrder, Set,
@@ -289,9 +289,7 @@ pub async fn unfinished(engine: &Engine) -> Result<Vec<uuid::Uuid>> {
 
 async fn record_of(engine: &Engine, raw_slug: &str) -> Result<TenantRecord> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    resolve::load_record(engine, &slug)
-        .await?
-        .ok_or(Error::NotFound)
+    engine.record_by_slug(&slug).await?.ok_or(Error::NotFound)
 }
 
 async fn load(engine: &Engine, id: uuid::Uuid) -> Result<tenant_move::Model> {
@@ -431,7 +429,9 @@ impl<'a> Mover<'a> {
     }
 
     async fn drive(&self) -> Result<()> {
-        let tenant = resolve::load_record_by_id(self.engine, self.tenant)
+        let tenant = self
+            .engine
+            .record_by_id(self.tenant)
             .await?
             .ok_or(Error::NotFound)?;
         if !self.switched(&tenant) {

@@ -43,7 +43,7 @@ struct ProjectRow {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::load()?;
-    let engine = Engine::connect(&settings).await?;
+    let engine = tenantry::runtime::connect(&settings).await?;
     let html = std::fs::read_to_string(std::env::var("BENCH_HTML")?)?;
     let raw = sqlx::postgres::PgPoolOptions::new()
         .max_connections(settings.pool_size)

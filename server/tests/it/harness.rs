@@ -131,7 +131,9 @@ impl TestApp {
         dir: tempfile::TempDir,
         pg_database: Option<String>,
     ) -> Self {
-        let engine = Engine::connect(&settings).await.expect("engine connects");
+        let engine = tenantry::runtime::connect(&settings)
+            .await
+            .expect("engine connects");
         let router = tenantry_server::router::build(
             engine.clone(),
             tenantry_server::router::leptos_options(&settings),
@@ -592,7 +594,7 @@ impl TestApp {
         let mut borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
         borrowed.extend_from_slice(TEST_SETTINGS);
         borrowed.extend_from_slice(pairs);
-        Engine::connect(&Settings::from_pairs(&borrowed).expect("settings"))
+        tenantry::runtime::connect(&Settings::from_pairs(&borrowed).expect("settings"))
             .await
             .expect("engine")
     }

@@ -22,6 +22,7 @@ mod hand_filters;
 mod impersonation;
 mod ingest_faults;
 mod isolation;
+mod layers;
 mod legacy_rows;
 mod lifecycle;
 mod localstripe;

@@ -1,0 +1,122 @@
+//! The runtime context: the isolation engine ([`Engine`], `src/tenancy`)
+//! with the services the application runs beside it — lifecycle events,
+//! object storage, plans and flags in memory, rate limits, Redis, counted
+//! API calls — and the loader of a tenant's full record. The engine knows
+//! none of them: [`connect`] opens it and installs them, and the methods
+//! below reach them from any `Engine`.
+
+use crate::config::{Backend, Settings};
+use crate::error::Result;
+use crate::tenancy::{Engine, RecordFuture, RecordLoader, Slug, TenantId};
+use std::sync::Arc;
+
+/// What the application runs beside the isolation engine.
+struct Services {
+    /// Lifecycle event subscribers and the dispatcher's wake-up.
+    events: crate::events::Bus,
+    /// Tenants' files (logos, favicons, export archives).
+    storage: crate::storage::Storage,
+    /// Plans and flags in memory; see [`crate::policy`].
+    policy: Arc<crate::policy::PolicyCache>,
+    /// Per-tenant request rate limits; see [`crate::ratelimit`].
+    rate_limiter: crate::ratelimit::RateLimiter,
+    redis: Option<Arc<crate::redis::Redis>>,
+    /// API calls counted per tenant until the next usage flush.
+    api_calls: crate::billing::platform_usage::ApiCallCounter,
+}
+
+/// Opens the isolation engine as the runtime role and installs the services
+/// and the record loader.
+pub async fn connect(settings: &Settings) -> Result<Engine> {
+    let engine = Engine::open(settings).await?;
+    let redis = crate::redis::Redis::from_settings(settings)?.map(Arc::new);
+    let policy = crate::policy::PolicyCache::new(
+        redis.as_ref().map(|r| r.client()),
+        (settings.backend() == Backend::Postgres).then(|| settings.runtime_url()),
+    );
+    let services = Services {
+        events: crate::events::Bus::default(),
+        storage: crate::storage::Storage::from_settings(settings)?,
+        policy,
+        rate_limiter: crate::ratelimit::RateLimiter::new(redis.clone()),
+        redis,
+        api_calls: Default::default(),
+    };
+    engine.install(Arc::new(services), Arc::new(CatalogRecords));
+    Ok(engine)
+}
+
+/// Full records read by `crate::catalog::resolve`.
+struct CatalogRecords;
+
+impl RecordLoader for CatalogRecords {
+    fn by_id<'a>(&'a self, engine: &'a Engine, id: TenantId) -> RecordFuture<'a> {
+        Box::pin(crate::catalog::resolve::load_record_by_id(engine, id))
+    }
+    fn by_slug<'a>(&'a self, engine: &'a Engine, slug: &'a Slug) -> RecordFuture<'a> {
+        Box::pin(crate::catalog::resolve::load_record(engine, slug))
+    }
+}
+
+impl Engine {
+    fn runtime(&self) -> &Services {
+        self.services::<Services>()
+            .expect("the engine was opened without its services: connect through runtime::connect")
+    }
+
+    /// API calls not yet written as usage; see
+    /// [`crate::billing::platform_usage`].
+    pub fn api_calls(&self) -> &crate::billing::platform_usage::ApiCallCounter {
+        &self.runtime().api_calls
+    }
+
+    /// Tenant-scoped object storage; see [`crate::storage`].
+    pub fn storage(&self) -> &crate::storage::Storage {
+        &self.runtime().storage
+    }
+
+    /// Every plan and flag, fresh (reloaded if a change was announced).
+    pub async fn policy(&self) -> Result<Arc<crate::policy::Policy>> {
+        self.runtime().policy.get(self.platform_tables()).await
+    }
+
+    /// The snapshot as held (loaded if it never was), without a freshness
+    /// check: what entitlement checks use, since the gateway refreshes the
+    /// snapshot at the start of every request and a check may run inside a
+    /// tenant transaction that must not wait for another connection.
+    pub async fn policy_held(&self) -> Result<Arc<crate::policy::Policy>> {
+        self.runtime().policy.held(self.platform_tables()).await
+    }
+
+    /// The policy snapshot as held, without a freshness check (the gateway
+    /// refreshes it for every request).
+    pub fn policy_now(&self) -> Arc<crate::policy::Policy> {
+        self.runtime().policy.now()
+    }
+
+    /// After a plan or flag change: reload here, and tell the other
+    /// instances (Postgres notifies them by trigger; Redis is told here).
+    pub(crate) async fn policy_changed(&self) -> Result<()> {
+        let services = self.runtime();
+        services.policy.reload_now(self.platform_tables()).await?;
+        if let Some(redis) = &services.redis {
+            if let Err(e) = redis.publish(crate::policy::REDIS_CHANNEL, "changed").await {
+                tracing::error!(error = ?e, "could not broadcast a policy change; other instances refresh when their subscriber reconnects");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {
+        &self.runtime().rate_limiter
+    }
+
+    pub fn redis(&self) -> Option<&crate::redis::Redis> {
+        self.runtime().redis.as_deref()
+    }
+
+    /// Lifecycle event subscribers; see [`crate::events`].
+    pub fn events(&self) -> &crate::events::Bus {
+        &self.runtime().events
+    }
+}

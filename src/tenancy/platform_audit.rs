@@ -1,0 +1,58 @@
+//! The platform audit log: what superadmins and the platform did, append-only
+//! to the runtime role (the self-audit checks the grants), behind the wall
+//! with the platform scope. Written here, on the platform path or in a
+//! tenant's records transaction, so that the isolation engine can record its
+//! own acts (moves) and every writer stamps the tenant the same way.
+
+use super::{CatalogScope, Engine, PlatformUse, TenantId};
+use crate::entities::catalog::platform_audit;
+use crate::error::Result;
+use sea_orm::{ActiveModelTrait, Set};
+
+/// Appends an entry in its own platform transaction.
+pub async fn record(
+    engine: &Engine,
+    actor: &str,
+    action: &str,
+    tenant: Option<TenantId>,
+    detail: &str,
+) -> Result<()> {
+    engine
+        .on_platform(PlatformUse::Records, async |db| {
+            record_in(db, actor, action, tenant, detail).await
+        })
+        .await
+}
+
+/// Appends an entry on `conn`: the transaction making the change, so that
+/// the entry exists exactly when the change does.
+pub async fn record_in(
+    conn: &impl CatalogScope,
+    actor: &str,
+    action: &str,
+    tenant: Option<TenantId>,
+    detail: &str,
+) -> Result<()> {
+    let entry = platform_audit::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        at: Set(chrono::Utc::now()),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        detail: Set(detail.to_owned()),
+        ..Default::default()
+    };
+    // An entry about no tenant in particular leaves the column empty.
+    let entry = match tenant {
+        Some(tenant) => conn.stamp_about(tenant, entry)?,
+        None => entry,
+    };
+    entry.insert(conn).await?;
+    let tenant_id = tenant.map(|t| t.to_string());
+    tracing::info!(
+        actor,
+        action,
+        tenant_id = tenant_id.as_deref(),
+        "platform audit"
+    );
+    Ok(())
+}
