@@ -66,6 +66,50 @@ pub(super) fn check(backend: DbBackend, sql: &str) -> Result<(), DbErr> {
     inspect(dialect, sql).map_err(refused)
 }
 
+/// Implements SeaORM's `ConnectionTrait` for a wrapper whose `$inner` field
+/// is a connection or transaction, passing every statement through
+/// [`check`] first: how the platform path, a tenant's records and the
+/// platform's own tables share the one place statements pass.
+macro_rules! guarded_connection {
+    ($wrapper:ty, $inner:ident) => {
+        #[async_trait::async_trait]
+        impl ::sea_orm::ConnectionTrait for $wrapper {
+            fn get_database_backend(&self) -> ::sea_orm::DbBackend {
+                self.$inner.get_database_backend()
+            }
+            async fn execute_raw(
+                &self,
+                stmt: ::sea_orm::Statement,
+            ) -> Result<::sea_orm::ExecResult, ::sea_orm::DbErr> {
+                $crate::tenancy::guard::check(self.get_database_backend(), &stmt.sql)?;
+                self.$inner.execute_raw(stmt).await
+            }
+            async fn execute_unprepared(
+                &self,
+                sql: &str,
+            ) -> Result<::sea_orm::ExecResult, ::sea_orm::DbErr> {
+                $crate::tenancy::guard::check(self.get_database_backend(), sql)?;
+                self.$inner.execute_unprepared(sql).await
+            }
+            async fn query_one_raw(
+                &self,
+                stmt: ::sea_orm::Statement,
+            ) -> Result<Option<::sea_orm::QueryResult>, ::sea_orm::DbErr> {
+                $crate::tenancy::guard::check(self.get_database_backend(), &stmt.sql)?;
+                self.$inner.query_one_raw(stmt).await
+            }
+            async fn query_all_raw(
+                &self,
+                stmt: ::sea_orm::Statement,
+            ) -> Result<Vec<::sea_orm::QueryResult>, ::sea_orm::DbErr> {
+                $crate::tenancy::guard::check(self.get_database_backend(), &stmt.sql)?;
+                self.$inner.query_all_raw(stmt).await
+            }
+        }
+    };
+}
+pub(super) use guarded_connection;
+
 fn refused(reason: String) -> DbErr {
     DbErr::Custom(format!("tenantry: a tenant transaction cannot {reason}"))
 }

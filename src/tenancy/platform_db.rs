@@ -12,10 +12,7 @@ use super::{Engine, TenantId};
 use crate::config::Backend;
 use crate::entities::catalog::AboutTenant;
 use crate::error::Result;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, TransactionTrait};
 
 /// Why the platform path was opened: named in its log line.
 #[derive(Debug, Clone, Copy)]
@@ -91,31 +88,6 @@ impl PlatformDb {
     pub async fn commit(self) -> Result<()> {
         Ok(self.txn.commit().await?)
     }
-
-    fn guard(&self, sql: &str) -> Result<(), DbErr> {
-        super::guard::check(self.txn.get_database_backend(), sql)
-    }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for PlatformDb {
-    fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
-    }
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.txn.execute_raw(stmt).await
-    }
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.guard(sql)?;
-        self.txn.execute_unprepared(sql).await
-    }
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.txn.query_one_raw(stmt).await
-    }
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.txn.query_all_raw(stmt).await
-    }
-}
+super::guard::guarded_connection!(PlatformDb, txn);

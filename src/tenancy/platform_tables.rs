@@ -9,9 +9,7 @@
 //! take the platform scope or a tenant binding. It is the only catalog
 //! connection outside `src/tenancy`.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
-};
+use sea_orm::DatabaseConnection;
 
 /// Guarded access to the platform's own catalog tables.
 pub struct PlatformTables {
@@ -22,31 +20,6 @@ impl PlatformTables {
     pub(super) fn new(conn: DatabaseConnection) -> Self {
         Self { conn }
     }
-
-    fn guard(&self, sql: &str) -> Result<(), DbErr> {
-        super::guard::check(self.conn.get_database_backend(), sql)
-    }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for PlatformTables {
-    fn get_database_backend(&self) -> DbBackend {
-        self.conn.get_database_backend()
-    }
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.conn.execute_raw(stmt).await
-    }
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.guard(sql)?;
-        self.conn.execute_unprepared(sql).await
-    }
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.conn.query_one_raw(stmt).await
-    }
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.conn.query_all_raw(stmt).await
-    }
-}
+super::guard::guarded_connection!(PlatformTables, conn);

@@ -21,9 +21,8 @@ use crate::entities::catalog::AboutTenant;
 use crate::error::Result;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    DeleteMany, ExecResult, QueryFilter, QueryResult, Select, Statement, TransactionTrait,
-    UpdateMany,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DeleteMany,
+    QueryFilter, Select, Statement, TransactionTrait, UpdateMany,
 };
 
 /// A catalog transaction that writes records about tenants: the platform
@@ -158,34 +157,9 @@ impl TenantRecords {
     pub async fn commit(self) -> Result<()> {
         Ok(self.txn.commit().await?)
     }
-
-    fn guard(&self, sql: &str) -> Result<(), DbErr> {
-        super::guard::check(self.txn.get_database_backend(), sql)
-    }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for TenantRecords {
-    fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
-    }
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.txn.execute_raw(stmt).await
-    }
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.guard(sql)?;
-        self.txn.execute_unprepared(sql).await
-    }
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.txn.query_one_raw(stmt).await
-    }
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.guard(&stmt.sql)?;
-        self.txn.query_all_raw(stmt).await
-    }
-}
+super::guard::guarded_connection!(TenantRecords, txn);
 
 /// An upsert's conflict target on a per-tenant unique key: the tenant
 /// column, then `columns`.

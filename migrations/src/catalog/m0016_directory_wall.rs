@@ -43,6 +43,16 @@ pub(crate) fn statements(table: &str) -> Vec<String> {
     statements
 }
 
+/// What [`statements`] did, undone.
+pub(crate) fn unwall_statements(table: &str) -> [String; 4] {
+    [
+        format!("DROP POLICY platform_scope ON {table}"),
+        format!("DROP POLICY tenant_isolation ON {table}"),
+        format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -75,16 +85,9 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         for table in WALLED {
-            sql::run(
-                manager,
-                &[
-                    &format!("DROP POLICY platform_scope ON {table}"),
-                    &format!("DROP POLICY tenant_isolation ON {table}"),
-                    &format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
-                    &format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
-                ],
-            )
-            .await?;
+            let statements = unwall_statements(table);
+            let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+            sql::run(manager, &refs).await?;
         }
         Ok(())
     }

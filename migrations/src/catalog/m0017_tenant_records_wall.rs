@@ -1,4 +1,4 @@
-use super::m0016_directory_wall::statements;
+use super::m0016_directory_wall::{statements, unwall_statements};
 use crate::sql;
 use sea_orm_migration::prelude::*;
 
@@ -75,16 +75,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
             for table in TENANT_RECORDS {
-                sql::run(
-                    manager,
-                    &[
-                        &format!("DROP POLICY platform_scope ON {table}"),
-                        &format!("DROP POLICY tenant_isolation ON {table}"),
-                        &format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
-                        &format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
-                    ],
-                )
-                .await?;
+                let statements = unwall_statements(table);
+                let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+                sql::run(manager, &refs).await?;
             }
         }
         sql::run(

@@ -23,22 +23,11 @@ fn named_modules(line: &str) -> Vec<String> {
         .collect()
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn the_isolation_engine_uses_nothing_but_settings_errors_and_entities() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
     let mut files = vec![root.join("tenancy.rs")];
-    rust_files(&root.join("tenancy"), &mut files);
+    crate::hand_filters::rust_files(&root.join("tenancy"), &mut files);
     assert!(files.len() > 10, "the engine's files are found: {files:?}");
     let mut found = Vec::new();
     for path in files {
