@@ -36,7 +36,24 @@ const REDACTED_COLUMNS: &[&str] = &[
     "previous_secret",
     "text_body",
     "html_body",
+    // A certificate's private key (sealed).
+    "key_sealed",
 ];
+
+/// One JSON object per line, the redacted columns left out.
+fn json_lines(rows: &[sea_orm::JsonValue]) -> String {
+    let mut body = String::new();
+    for mut row in rows.iter().cloned() {
+        if let Some(object) = row.as_object_mut() {
+            for column in REDACTED_COLUMNS {
+                object.remove(*column);
+            }
+        }
+        body.push_str(&row.to_string());
+        body.push('\n');
+    }
+    body
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportView {
@@ -276,16 +293,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
             .all(&db)
             .await?;
-        let mut body = String::new();
-        for mut row in rows.iter().cloned() {
-            if let Some(object) = row.as_object_mut() {
-                for column in REDACTED_COLUMNS {
-                    object.remove(*column);
-                }
-            }
-            body.push_str(&row.to_string());
-            body.push('\n');
-        }
+        let body = json_lines(&rows);
         let file = format!("tables/{table}.jsonl");
         append(&mut archive, &file, body.as_bytes())?;
         tables.push(TableEntry {
@@ -298,6 +306,24 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         progress::set(id, total.max(done), done);
     }
     db.commit().await?;
+    // Its records the platform keeps in the catalog (branding, domains,
+    // invoices, plan history, quota counters…), in its own bound
+    // transaction there.
+    let kept = ctx.records().await?;
+    let mut records = Vec::new();
+    for table in kept.record_tables().await? {
+        let rows = kept.rows_of(&table).await?;
+        let body = json_lines(&rows);
+        let file = format!("records/{table}.jsonl");
+        append(&mut archive, &file, body.as_bytes())?;
+        records.push(TableEntry {
+            name: table.clone(),
+            file,
+            rows: rows.len() as u64,
+            sha256: hex::encode(Sha256::digest(body.as_bytes())),
+        });
+    }
+    kept.commit().await?;
     // The tenant's stored files (logo, favicon), from its own prefix.
     let mut files = Vec::new();
     for (key, bytes) in engine.storage().tenant(tenant.id).all().await? {
@@ -315,6 +341,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         "export_id": id,
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "tables": tables,
+        "records": records,
         "files": files,
     });
     let manifest = serde_json::to_vec_pretty(&manifest).map_err(anyhow::Error::from)?;

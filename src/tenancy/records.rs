@@ -22,7 +22,7 @@ use crate::error::Result;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DeleteMany,
-    QueryFilter, Select, Statement, TransactionTrait, UpdateMany,
+    FromQueryResult, JsonValue, QueryFilter, Select, Statement, TransactionTrait, UpdateMany,
 };
 
 /// A catalog transaction that writes records about tenants: the platform
@@ -152,6 +152,59 @@ impl TenantRecords {
         columns: impl IntoIterator<Item = E::Column>,
     ) -> OnConflict {
         tenant_conflict::<E>(columns)
+    }
+
+    /// The catalog tables that hold tenants' records (catalog m0017), as the
+    /// database lists them: what an export of the tenant carries beside its
+    /// plane.
+    pub async fn record_tables(&self) -> Result<Vec<String>> {
+        let backend = self.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT c.relname::text AS name FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_attribute a ON a.attrelid = c.oid
+                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+                   AND a.attname = 'tenant' AND NOT a.attisdropped
+                 ORDER BY 1"
+            }
+            _ => {
+                "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND p.name = 'tenant' ORDER BY 1"
+            }
+        };
+        let rows = self
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?;
+        let mut tables = Vec::new();
+        for row in rows {
+            let name: String = row.try_get("", "name")?;
+            if tenantry_migrations::TENANT_RECORDS.contains(&name.as_str()) {
+                tables.push(name);
+            }
+        }
+        Ok(tables)
+    }
+
+    /// The bound tenant's rows of `table` (one of [`Self::record_tables`]),
+    /// as JSON, in key order.
+    pub async fn rows_of(&self, table: &str) -> Result<Vec<JsonValue>> {
+        if !tenantry_migrations::TENANT_RECORDS.contains(&table) {
+            return Err(anyhow::anyhow!("{table} holds no tenant's records").into());
+        }
+        let backend = self.get_database_backend();
+        let placeholder = match backend {
+            DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let sql = format!("SELECT * FROM {table} WHERE tenant = {placeholder} ORDER BY 1");
+        Ok(JsonValue::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [self.tenant.uuid().into()],
+        ))
+        .all(self)
+        .await?)
     }
 
     pub async fn commit(self) -> Result<()> {

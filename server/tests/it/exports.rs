@@ -133,6 +133,33 @@ async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app:
         );
     }
     assert_eq!(done["rows_total"], total);
+    // Its records in the catalog, every table of them, its own rows only.
+    let records = manifest["records"].as_array().expect("records");
+    let mut names: Vec<String> = records
+        .iter()
+        .map(|t| t["name"].as_str().expect("name").to_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = tenantry_migrations::TENANT_RECORDS
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected, "every table of the tenant's records");
+    for table in records {
+        let body = &files[table["file"].as_str().expect("file")];
+        assert_eq!(
+            table["sha256"],
+            hex::encode(Sha256::digest(body)),
+            "{table}"
+        );
+        let text = String::from_utf8_lossy(body);
+        assert!(!text.contains("bravo"), "another tenant's records: {text}");
+        assert!(!text.contains("key_sealed"), "a sealed key exported");
+    }
+    let branding = String::from_utf8_lossy(&files["records/tenant_branding.jsonl"]).into_owned();
+    assert_eq!(branding.lines().count(), 1);
+    assert!(branding.contains("alpha"), "{branding}");
     // The tenant's files, with their checksums.
     let listed = manifest["files"].as_array().expect("files");
     assert_eq!(listed.len(), 1, "{listed:?}");
