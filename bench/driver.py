@@ -100,8 +100,12 @@ def wait_healthy(port):
     sys.exit(f"bench: nothing answers on port {port}")
 
 
-def start(cmd, env):
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(cmd, env, log):
+    """Starts `cmd`, its output in target/bench/<log>.log (what a refused
+    request was refused for, when a pair reports errors)."""
+    os.makedirs("target/bench", exist_ok=True)
+    out = open(f"target/bench/{log}.log", "w")
+    return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def sign_in():
@@ -248,7 +252,7 @@ def main():
     env = server_env()
     env["TENANTRY_LISTEN"] = f"127.0.0.1:{SERVER_PORT}"
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
-    server = start([BIN["tenantry"], "serve"], env)
+    server = start([BIN["tenantry"], "serve"], env, "server")
     wait_healthy(SERVER_PORT)
     host, cookie, html = sign_in()
     html_file = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
@@ -256,7 +260,7 @@ def main():
     html_file.close()
     peer_env = dict(env, BENCH_HTML=html_file.name, BENCH_LISTEN=f"127.0.0.1:{PEER_PORT}",
                     BENCH_RAW_URL=ADMIN.rsplit("/", 1)[0] + "/" + DB)
-    peer = start([BIN["peer"]], peer_env)
+    peer = start([BIN["peer"]], peer_env, "peer")
     wait_healthy(PEER_PORT)
 
     try:

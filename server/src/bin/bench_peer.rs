@@ -154,6 +154,11 @@ async fn provision(State(peer): State<Peer>, Path(slug): Path<String>) -> Respon
 /// A core error as its status and message (the bench shows the first one).
 fn refused(e: tenantry::Error) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        // The whole error, for target/bench/peer.log: the answer carries
+        // only its public message.
+        eprintln!("bench peer: {status}: {e:?}");
+    }
     (status, e.to_string()).into_response()
 }
 
