@@ -218,3 +218,44 @@ fn application_code_never_mentions_tenant_id() {
         "tenant_id written by hand in {offenders:?}"
     );
 }
+
+/// A request cancelled while its tenant transaction begins (the client went
+/// away) must not hand the pool a connection still inside that transaction:
+/// the next borrower would run in it, read-only and bound to the tenant.
+/// Each attempt here is dropped after a few polls, some of them after
+/// `BEGIN` went out; afterwards no connection of the database is idle in a
+/// transaction.
+#[tokio::test]
+async fn a_tenant_transaction_cancelled_while_it_begins_leaves_no_transaction_in_the_pool() {
+    use std::future::Future;
+    let app = TestApp::postgres().await;
+    let ctx = app.tenant("alpha").await;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for polls in 1..=40 {
+        let mut begin = std::pin::pin!(ctx.read());
+        for _ in 0..polls {
+            if begin.as_mut().poll(&mut cx).is_ready() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_micros(300)).await;
+        }
+    }
+    // Cancelled transactions are rolled back in the background.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let admin = Database::connect(pg_url("postgres", app.pg_database.as_deref().expect("pg")))
+        .await
+        .expect("admin");
+    let stuck = count(
+        &admin,
+        "SELECT count(*) AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .await;
+    assert_eq!(stuck, 0, "connections left inside a cancelled transaction");
+    // And a write on the pool works.
+    let db = ctx.db().await.expect("db");
+    projects::create(&ctx, &db, "after the cancellations")
+        .await
+        .expect("a write");
+    db.commit().await.expect("commit");
+}
