@@ -231,15 +231,27 @@ async fn a_tenant_transaction_cancelled_while_it_begins_leaves_no_transaction_in
     let app = TestApp::postgres().await;
     let ctx = app.tenant("alpha").await;
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    for polls in 1..=40 {
+    let mut cancelled = 0;
+    for polls in 1..=300 {
         let mut begin = std::pin::pin!(ctx.read());
+        let mut done = false;
         for _ in 0..polls {
             if begin.as_mut().poll(&mut cx).is_ready() {
+                done = true;
                 break;
             }
-            tokio::time::sleep(std::time::Duration::from_micros(300)).await;
+            // Short enough that some drops fall between sending `BEGIN`
+            // and reading its answer.
+            tokio::task::yield_now().await;
+        }
+        if !done {
+            cancelled += 1;
         }
     }
+    assert!(
+        cancelled > 10,
+        "only {cancelled} transactions cancelled while beginning"
+    );
     // Cancelled transactions are rolled back in the background.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let admin = Database::connect(pg_url("postgres", app.pg_database.as_deref().expect("pg")))
