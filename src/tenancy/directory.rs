@@ -218,31 +218,13 @@ pub async fn rescheduled(
 /// after a purge).
 pub async fn catalog_rows_of(db: &PlatformDb, tenant: TenantId) -> Result<Vec<(String, u64)>> {
     let backend = db.get_database_backend();
-    let list = match backend {
-        DbBackend::Postgres => {
-            "SELECT c.relname::text AS name FROM pg_class c
-             JOIN pg_namespace n ON n.oid = c.relnamespace
-             JOIN pg_attribute a ON a.attrelid = c.oid
-             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-               AND a.attname = 'tenant' AND NOT a.attisdropped
-             ORDER BY 1"
-        }
-        _ => {
-            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-             WHERE m.type = 'table' AND p.name = 'tenant' AND m.name NOT LIKE 'legacy_%'
-             ORDER BY 1"
-        }
-    };
-    let tables = db
-        .query_all_raw(Statement::from_string(backend, list))
-        .await?;
+    let tables = super::records::tables_naming_a_tenant(db).await?;
     let placeholder = match backend {
         DbBackend::Postgres => "$1",
         _ => "?",
     };
     let mut counts = Vec::with_capacity(tables.len());
-    for row in tables {
-        let table: String = row.try_get("", "name")?;
+    for table in tables {
         let count = db
             .query_one_raw(Statement::from_sql_and_values(
                 backend,

@@ -158,32 +158,11 @@ impl TenantRecords {
     /// database lists them: what an export of the tenant carries beside its
     /// plane.
     pub async fn record_tables(&self) -> Result<Vec<String>> {
-        let backend = self.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => {
-                "SELECT c.relname::text AS name FROM pg_class c
-                 JOIN pg_namespace n ON n.oid = c.relnamespace
-                 JOIN pg_attribute a ON a.attrelid = c.oid
-                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-                   AND a.attname = 'tenant' AND NOT a.attisdropped
-                 ORDER BY 1"
-            }
-            _ => {
-                "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-                 WHERE m.type = 'table' AND p.name = 'tenant' ORDER BY 1"
-            }
-        };
-        let rows = self
-            .query_all_raw(Statement::from_string(backend, sql))
-            .await?;
-        let mut tables = Vec::new();
-        for row in rows {
-            let name: String = row.try_get("", "name")?;
-            if tenantry_migrations::TENANT_RECORDS.contains(&name.as_str()) {
-                tables.push(name);
-            }
-        }
-        Ok(tables)
+        Ok(tables_naming_a_tenant(self)
+            .await?
+            .into_iter()
+            .filter(|name| tenantry_migrations::TENANT_RECORDS.contains(&name.as_str()))
+            .collect())
     }
 
     /// The bound tenant's rows of `table` (one of [`Self::record_tables`]),
@@ -222,4 +201,33 @@ pub(super) fn tenant_conflict<E: AboutTenant>(
     let mut target = vec![E::tenant_column()];
     target.extend(columns);
     OnConflict::columns(target)
+}
+
+/// Every catalog table with a `tenant` column, as the database lists them
+/// (so a new table cannot be missed), the legacy copies of moved tables
+/// aside.
+pub(super) async fn tables_naming_a_tenant(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT c.relname::text AS name FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+               AND a.attname = 'tenant' AND NOT a.attisdropped
+             ORDER BY 1"
+        }
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND p.name = 'tenant' AND m.name NOT LIKE 'legacy_%'
+             ORDER BY 1"
+        }
+    };
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<_, _>>()?)
 }
