@@ -89,20 +89,26 @@ impl TenantDb {
             tenant_id.uuid(),
             super::postgres::quote_literal(schema)
         );
-        let mut conn = pool.acquire().await.map_err(exec_err)?;
+        // Owned by `OpenPg` before `BEGIN` goes out: if this future is
+        // dropped from here on (a cancelled request), the connection is
+        // rolled back before the pool sees it again, never handed to the
+        // next borrower inside this transaction.
+        let mut open = OpenPg(Some(pool.acquire().await.map_err(exec_err)?));
         if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
-            .execute(&mut *conn)
+            .execute(open.conn()?)
             .await
         {
             // A refused binding (a fenced tenant) leaves the transaction
             // aborted: end it here, or drop the connection.
-            if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
-                conn.close_on_drop();
+            if let Some(mut conn) = open.0.take() {
+                if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
+                    conn.close_on_drop();
+                }
             }
             return Err(exec_err(e));
         }
         Ok(Self {
-            txn: Txn::Pg(Mutex::new(OpenPg(Some(conn)))),
+            txn: Txn::Pg(Mutex::new(open)),
             tenant_id,
             writes,
             _lease: lease,

@@ -221,37 +221,39 @@ fn application_code_never_mentions_tenant_id() {
 
 /// A request cancelled while its tenant transaction begins (the client went
 /// away) must not hand the pool a connection still inside that transaction:
-/// the next borrower would run in it, read-only and bound to the tenant.
-/// Each attempt here is dropped after a few polls, some of them after
-/// `BEGIN` went out; afterwards no connection of the database is idle in a
-/// transaction.
-#[tokio::test]
+/// the next borrower would run in it, read-only and bound to the tenant (a
+/// benchmark's provisioning request failed so: "cannot execute UPDATE in a
+/// read-only transaction"). Reads are started and aborted at random points,
+/// many of them while `BEGIN` is on the wire; afterwards no connection of the
+/// database is idle in a transaction, and a write on the pool works. (In
+/// process it did not catch the leak before its fix; what did is a client
+/// dropping real connections mid-request — see docs/benchmarks.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_transaction_cancelled_while_it_begins_leaves_no_transaction_in_the_pool() {
-    use std::future::Future;
     let app = TestApp::postgres().await;
     let ctx = app.tenant("alpha").await;
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut cancelled = 0;
-    for polls in 1..=300 {
-        let mut begin = std::pin::pin!(ctx.read());
-        let mut done = false;
-        for _ in 0..polls {
-            if begin.as_mut().poll(&mut cx).is_ready() {
-                done = true;
-                break;
+    for round in 0..20u64 {
+        let mut reads = Vec::new();
+        for i in 0..32u64 {
+            let ctx = ctx.clone();
+            reads.push(tokio::spawn(async move {
+                let db = ctx.read().await.expect("db");
+                projects::list(&db).await.expect("list");
+                db.commit().await.expect("commit");
+            }));
+            // Spread the aborts over the first milliseconds of the reads.
+            if (i + round) % 4 == 0 {
+                tokio::task::yield_now().await;
             }
-            // Short enough that some drops fall between sending `BEGIN`
-            // and reading its answer.
-            tokio::task::yield_now().await;
         }
-        if !done {
-            cancelled += 1;
+        tokio::time::sleep(std::time::Duration::from_micros(100 * (round % 10))).await;
+        for read in &reads {
+            read.abort();
+        }
+        for read in reads {
+            let _ = read.await;
         }
     }
-    assert!(
-        cancelled > 10,
-        "only {cancelled} transactions cancelled while beginning"
-    );
     // Cancelled transactions are rolled back in the background.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let admin = Database::connect(pg_url("postgres", app.pg_database.as_deref().expect("pg")))
@@ -264,7 +266,6 @@ async fn a_tenant_transaction_cancelled_while_it_begins_leaves_no_transaction_in
     )
     .await;
     assert_eq!(stuck, 0, "connections left inside a cancelled transaction");
-    // And a write on the pool works.
     let db = ctx.db().await.expect("db");
     projects::create(&ctx, &db, "after the cancellations")
         .await
