@@ -47,7 +47,20 @@ pub async fn of_tenant(records: &TenantRecords) -> Result<billing_account::Model
     if let Some(found) = platform_account(records).await? {
         return Ok(found);
     }
-    let opened = billing_account::Entity::insert(records.stamp(billing_account::ActiveModel {
+    // A tenant from before accounts were opened at creation. A failed
+    // insert aborts the transaction: it is an error, not a race (two
+    // openings meet in ON CONFLICT DO NOTHING).
+    billing_account::Entity::insert(records.stamp(new_account()))
+        .on_conflict_do_nothing()
+        .exec_without_returning(records)
+        .await?;
+    platform_account(records).await?.ok_or(Error::NotFound)
+}
+
+/// A new tenant's account with the platform (opened with the tenant, in the
+/// transaction creating it), to be stamped with its tenant.
+pub(crate) fn new_account() -> billing_account::ActiveModel {
+    billing_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer: Set(PLATFORM_CUSTOMER.into()),
         status: Set(Standing::Active.as_str().into()),
@@ -58,14 +71,7 @@ pub async fn of_tenant(records: &TenantRecords) -> Result<billing_account::Model
         stripe_subscription_id: Set(None),
         updated_at: Set(Utc::now()),
         ..Default::default()
-    }))
-    .on_conflict_do_nothing()
-    .exec_without_returning(records)
-    .await;
-    if let Err(e) = opened {
-        tracing::debug!(error = %e, "account opened concurrently");
     }
-    platform_account(records).await?.ok_or(Error::NotFound)
 }
 
 /// The tenant's account with the platform, if it has one yet.

@@ -116,6 +116,9 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
     txn.stamp(id, branding::default_for(&name))
         .insert(&txn)
         .await?;
+    txn.stamp(id, crate::billing::accounts::new_account())
+        .insert(&txn)
+        .await?;
     crate::billing::invoices::record_plan(&txn, id, &plan_key, now).await?;
     txn.commit().await?;
 
