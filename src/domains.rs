@@ -124,20 +124,12 @@ pub async fn add(
     Ok(view(engine, tenant.slug.as_str(), &row))
 }
 
-/// The tenant's domain `id`; another tenant's is not found.
-async fn find(
-    engine: &Engine,
-    tenant: &TenantRecord,
-    id: uuid::Uuid,
-) -> Result<tenant_domain::Model> {
-    engine
-        .on_records(tenant.id, async |records| {
-            Ok(records
-                .find::<tenant_domain::Entity>()
-                .filter(tenant_domain::Column::Id.eq(id))
-                .one(records)
-                .await?)
-        })
+/// The bound tenant's domain `id`; another tenant's is not found.
+async fn find(records: &TenantRecords, id: uuid::Uuid) -> Result<tenant_domain::Model> {
+    records
+        .find::<tenant_domain::Entity>()
+        .filter(tenant_domain::Column::Id.eq(id))
+        .one(records)
         .await?
         .ok_or(Error::NotFound)
 }
@@ -149,7 +141,9 @@ pub async fn verify(
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<DomainView> {
-    let row = find(engine, tenant, id).await?;
+    let row = engine
+        .on_records(tenant.id, async |records| find(records, id).await)
+        .await?;
     let row = check(engine, row, actor).await?;
     Ok(view(engine, tenant.slug.as_str(), &row))
 }
@@ -161,8 +155,8 @@ pub async fn remove(
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<()> {
-    let row = find(engine, tenant, id).await?;
     let records = engine.records_of(tenant.id).await?;
+    let row = find(&records, id).await?;
     records
         .delete::<tenant_domain::Entity>()
         .filter(tenant_domain::Column::Id.eq(row.id))
@@ -183,14 +177,14 @@ pub async fn make_primary(
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<DomainView> {
-    let row = find(engine, tenant, id).await?;
+    let txn = engine.records_of(tenant.id).await?;
+    let row = find(&txn, id).await?;
     if row.state != VERIFIED {
         return Err(Error::invalid(
             "hostname",
             "only a verified domain can be the primary host",
         ));
     }
-    let txn = engine.records_of(tenant.id).await?;
     txn.update::<tenant_domain::Entity>()
         .col_expr(tenant_domain::Column::IsPrimary, false.into())
         .exec(&txn)

@@ -40,6 +40,25 @@ const REDACTED_COLUMNS: &[&str] = &[
     "key_sealed",
 ];
 
+/// Writes `rows` of `table` to `<dir>/<table>.jsonl` in the archive; its
+/// manifest entry.
+fn archive_table(
+    archive: &mut tar::Builder<Vec<u8>>,
+    dir: &str,
+    table: &str,
+    rows: &[sea_orm::JsonValue],
+) -> Result<TableEntry> {
+    let body = json_lines(rows);
+    let file = format!("{dir}/{table}.jsonl");
+    append(archive, &file, body.as_bytes())?;
+    Ok(TableEntry {
+        name: table.to_owned(),
+        file,
+        rows: rows.len() as u64,
+        sha256: hex::encode(Sha256::digest(body.as_bytes())),
+    })
+}
+
 /// One JSON object per line, the redacted columns left out.
 fn json_lines(rows: &[sea_orm::JsonValue]) -> String {
     let mut body = String::new();
@@ -293,15 +312,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
             .all(&db)
             .await?;
-        let body = json_lines(&rows);
-        let file = format!("tables/{table}.jsonl");
-        append(&mut archive, &file, body.as_bytes())?;
-        tables.push(TableEntry {
-            name: table.clone(),
-            file,
-            rows: rows.len() as u64,
-            sha256: hex::encode(Sha256::digest(body.as_bytes())),
-        });
+        tables.push(archive_table(&mut archive, "tables", &table, &rows)?);
         done += i64::try_from(rows.len()).unwrap_or(0);
         progress::set(id, total.max(done), done);
     }
@@ -313,15 +324,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     let mut records = Vec::new();
     for table in kept.record_tables().await? {
         let rows = kept.rows_of(&table).await?;
-        let body = json_lines(&rows);
-        let file = format!("records/{table}.jsonl");
-        append(&mut archive, &file, body.as_bytes())?;
-        records.push(TableEntry {
-            name: table.clone(),
-            file,
-            rows: rows.len() as u64,
-            sha256: hex::encode(Sha256::digest(body.as_bytes())),
-        });
+        records.push(archive_table(&mut archive, "records", &table, &rows)?);
     }
     kept.commit().await?;
     // The tenant's stored files (logo, favicon), from its own prefix.

@@ -65,16 +65,12 @@ impl Engine {
 impl PlatformDb {
     /// `row`, a record about `tenant` that the platform writes (a new
     /// tenant's first rows, made in the transaction creating it).
-    pub fn stamp<A>(&self, tenant: TenantId, mut row: A) -> A
+    pub fn stamp<A>(&self, tenant: TenantId, row: A) -> A
     where
         A: ActiveModelTrait,
         A::Entity: AboutTenant,
     {
-        row.set(
-            <A::Entity as AboutTenant>::tenant_column(),
-            tenant.uuid().into(),
-        );
-        row
+        super::records::stamped(tenant, row)
     }
 
     /// An upsert's conflict target on a per-tenant unique key of a record

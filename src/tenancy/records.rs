@@ -133,16 +133,12 @@ impl TenantRecords {
     }
 
     /// `row`, stamped with the bound tenant.
-    pub fn stamp<A>(&self, mut row: A) -> A
+    pub fn stamp<A>(&self, row: A) -> A
     where
         A: ActiveModelTrait,
         A::Entity: AboutTenant,
     {
-        row.set(
-            <A::Entity as AboutTenant>::tenant_column(),
-            self.tenant.uuid().into(),
-        );
-        row
+        stamped(self.tenant, row)
     }
 
     /// An upsert's conflict target: the bound tenant's column, then
@@ -192,6 +188,19 @@ impl TenantRecords {
 }
 
 super::guard::guarded_connection!(TenantRecords, txn);
+
+/// `row` with `tenant` in its tenant column.
+pub(super) fn stamped<A>(tenant: TenantId, mut row: A) -> A
+where
+    A: ActiveModelTrait,
+    A::Entity: AboutTenant,
+{
+    row.set(
+        <A::Entity as AboutTenant>::tenant_column(),
+        tenant.uuid().into(),
+    );
+    row
+}
 
 /// An upsert's conflict target on a per-tenant unique key: the tenant
 /// column, then `columns`.
