@@ -57,7 +57,7 @@ def load_dataset(tenants, projects_per_tenant):
         SELECT md5('tenantry-bench-' || g)::uuid, 't' || lpad(g::text, 6, '0'),
                'Tenant ' || g, 'active', 'pool', now(), now()
         FROM generate_series(0, {tenants - 1}) g;
-      INSERT INTO tenant_branding (tenant, display_name, primary_color, accent_color, updated_at)
+      INSERT INTO tenant_branding (tenant_id, display_name, primary_color, accent_color, updated_at)
         SELECT id, name, '#4f46e5', '#0ea5e9', now() FROM tenants;
       INSERT INTO projects (tenant_id, id, name, created_at, updated_at)
         SELECT t.id, md5(t.slug || '-' || k)::uuid, 'Project ' || k,

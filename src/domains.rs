@@ -9,11 +9,13 @@
 pub mod dns;
 pub mod hostname;
 
-use crate::catalog::audit;
-use crate::entities::catalog::tenant_domain;
+use crate::entities::catalog::verified_host;
+use crate::entities::tenant::domain;
 use crate::error::{violated_unique_constraint, Error, Result};
-use crate::events::{outbox, EventKind};
-use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord, TenantRecords};
+use crate::events::relay::{self, Raised};
+use crate::events::EventKind;
+use crate::tenancy::directory::{self, Queue};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb, TenantId, TenantRecord};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -44,8 +46,8 @@ pub struct DomainView {
     pub next_check_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn view(engine: &Engine, slug: &str, row: &tenant_domain::Model) -> DomainView {
-    let settings = engine.settings();
+fn view(ctx: &TenantCtx, row: &domain::Model) -> DomainView {
+    let settings = ctx.engine().settings();
     DomainView {
         id: row.id,
         hostname: row.hostname.clone(),
@@ -56,7 +58,7 @@ fn view(engine: &Engine, slug: &str, row: &tenant_domain::Model) -> DomainView {
         cname_target: settings
             .domain_cname_target
             .clone()
-            .unwrap_or_else(|| format!("{slug}.{}", settings.base_domain)),
+            .unwrap_or_else(|| format!("{}.{}", ctx.tenant().slug.as_str(), settings.base_domain)),
         last_error: row.last_error.clone(),
         checked_at: row.checked_at,
         verified_at: row.verified_at,
@@ -70,18 +72,28 @@ fn new_token() -> String {
     hex::encode(bytes)
 }
 
+/// The platform audit entry of an act on a domain (no lifecycle event).
+fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
+    Raised {
+        kind: None,
+        actor,
+        data: serde_json::Value::Null,
+        audit_action: action,
+        audit_detail: detail,
+    }
+}
+
 pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<DomainView>> {
-    let rows = engine
-        .on_records(tenant.id, async |records| {
-            Ok(records
-                .find::<tenant_domain::Entity>()
-                .order_by_asc(tenant_domain::Column::CreatedAt)
-                .all(records)
+    let ctx = engine.ctx(tenant.clone());
+    let rows = ctx
+        .run(false, async |db| {
+            Ok(domain::Entity::find()
+                .order_by_asc(domain::Column::CreatedAt)
+                .all(db)
                 .await?)
         })
         .await?;
-    let slug = tenant.slug.as_str();
-    Ok(rows.iter().map(|r| view(engine, slug, r)).collect())
+    Ok(rows.iter().map(|r| view(&ctx, r)).collect())
 }
 
 /// Adds a host name to the tenant, pending, with a fresh token.
@@ -95,10 +107,11 @@ pub async fn add(
     crate::plans::Effective::of(engine, tenant)
         .await?
         .require_feature(crate::plans::registry::CUSTOM_DOMAINS)?;
+    let ctx = engine.ctx(tenant.clone());
     let now = chrono::Utc::now();
-    let records = engine.records_of(tenant.id).await?;
-    let row = records
-        .stamp(tenant_domain::ActiveModel {
+    let db = ctx.db().await?;
+    let row = db
+        .insert(domain::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
             hostname: Set(hostname.clone()),
             state: Set(PENDING.into()),
@@ -112,24 +125,25 @@ pub async fn add(
             created_at: Set(now),
             ..Default::default()
         })
-        .insert(&records)
         .await
         .map_err(|e| match violated_unique_constraint(&e) {
             Some(_) => Error::conflict("hostname", "this host name is already added"),
             None => e.into(),
         })?;
     let detail = format!("hostname={hostname}");
-    audit::record_in(&records, actor, "domain.added", Some(tenant.id), &detail).await?;
-    records.commit().await?;
-    Ok(view(engine, tenant.slug.as_str(), &row))
+    relay::raise(&ctx, &db, audited("domain.added", actor, &detail)).await?;
+    // The re-check loop visits the tenants the directory notes.
+    directory::work_due_now(engine, Queue::Domains, ctx.id()).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
+    Ok(view(&ctx, &row))
 }
 
-/// The bound tenant's domain `id`; another tenant's is not found.
-async fn find(records: &TenantRecords, id: uuid::Uuid) -> Result<tenant_domain::Model> {
-    records
-        .find::<tenant_domain::Entity>()
-        .filter(tenant_domain::Column::Id.eq(id))
-        .one(records)
+/// The tenant's domain `id`; another tenant's is not found.
+async fn find(db: &TenantDb, id: uuid::Uuid) -> Result<domain::Model> {
+    domain::Entity::find()
+        .filter(domain::Column::Id.eq(id))
+        .one(db)
         .await?
         .ok_or(Error::NotFound)
 }
@@ -141,11 +155,10 @@ pub async fn verify(
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<DomainView> {
-    let row = engine
-        .on_records(tenant.id, async |records| find(records, id).await)
-        .await?;
-    let row = check(engine, row, actor).await?;
-    Ok(view(engine, tenant.slug.as_str(), &row))
+    let ctx = engine.ctx(tenant.clone());
+    let row = ctx.run(false, async |db| find(db, id).await).await?;
+    let row = check(&ctx, row, actor).await?;
+    Ok(view(&ctx, &row))
 }
 
 /// Removes the domain; it stops routing at once.
@@ -155,17 +168,20 @@ pub async fn remove(
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<()> {
-    let records = engine.records_of(tenant.id).await?;
-    let row = find(&records, id).await?;
-    records
-        .delete::<tenant_domain::Entity>()
-        .filter(tenant_domain::Column::Id.eq(row.id))
-        .exec(&records)
+    let ctx = engine.ctx(tenant.clone());
+    let db = ctx.db().await?;
+    let row = find(&db, id).await?;
+    // Routing stops first: a failure after this leaves a domain that
+    // routes nowhere, never a route to a domain that is gone.
+    release(&ctx, &row.hostname).await?;
+    domain::Entity::delete_many()
+        .filter(domain::Column::Id.eq(row.id))
+        .exec(&db)
         .await?;
     let detail = format!("hostname={}", row.hostname);
-    audit::record_in(&records, actor, "domain.removed", Some(tenant.id), &detail).await?;
-    records.commit().await?;
-    engine.tenant_changed(tenant.id);
+    relay::raise(&ctx, &db, audited("domain.removed", actor, &detail)).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     Ok(())
 }
 
@@ -177,35 +193,36 @@ pub async fn make_primary(
     id: uuid::Uuid,
     actor: &str,
 ) -> Result<DomainView> {
-    let txn = engine.records_of(tenant.id).await?;
-    let row = find(&txn, id).await?;
+    let ctx = engine.ctx(tenant.clone());
+    let db = ctx.db().await?;
+    let row = find(&db, id).await?;
     if row.state != VERIFIED {
         return Err(Error::invalid(
             "hostname",
             "only a verified domain can be the primary host",
         ));
     }
-    txn.update::<tenant_domain::Entity>()
-        .col_expr(tenant_domain::Column::IsPrimary, false.into())
-        .exec(&txn)
+    domain::Entity::update_many()
+        .col_expr(domain::Column::IsPrimary, false.into())
+        .exec(&db)
         .await?;
     let mut active = row.clone().into_active_model();
     active.is_primary = Set(true);
-    let row = active.update(&txn).await?;
+    let row = active.update(&db).await?;
     let detail = format!("hostname={}", row.hostname);
-    audit::record_in(&txn, actor, "domain.primary", Some(tenant.id), &detail).await?;
-    txn.commit().await?;
-    engine.tenant_changed(tenant.id);
-    Ok(view(engine, tenant.slug.as_str(), &row))
+    relay::raise(&ctx, &db, audited("domain.primary", actor, &detail)).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
+    Ok(view(&ctx, &row))
 }
 
-/// The tenant's primary host, if it has a verified one.
-pub(crate) async fn primary_host(records: &TenantRecords) -> Result<Option<String>> {
-    Ok(records
-        .find::<tenant_domain::Entity>()
-        .filter(tenant_domain::Column::IsPrimary.eq(true))
-        .filter(tenant_domain::Column::State.eq(VERIFIED))
-        .one(records)
+/// The tenant's primary host, if it has a verified one, read in `db` (its
+/// record's loader).
+pub(crate) async fn primary_host(db: &TenantDb) -> Result<Option<String>> {
+    Ok(domain::Entity::find()
+        .filter(domain::Column::IsPrimary.eq(true))
+        .filter(domain::Column::State.eq(VERIFIED))
+        .one(db)
         .await?
         .map(|row| row.hostname))
 }
@@ -214,9 +231,7 @@ pub(crate) async fn primary_host(records: &TenantRecords) -> Result<Option<Strin
 pub(crate) async fn verified_tenant(engine: &Engine, host: &str) -> Result<Option<TenantId>> {
     let found = engine
         .on_platform(PlatformUse::Directory, async |db| {
-            Ok(tenant_domain::Entity::find()
-                .filter(tenant_domain::Column::Hostname.eq(host))
-                .filter(tenant_domain::Column::State.eq(VERIFIED))
+            Ok(verified_host::Entity::find_by_id(host.to_owned())
                 .one(db)
                 .await?)
         })
@@ -228,10 +243,7 @@ pub(crate) async fn verified_tenant(engine: &Engine, host: &str) -> Result<Optio
 pub(crate) async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, String)>> {
     let (rows, tenants) = engine
         .on_platform(PlatformUse::Directory, async |db| {
-            let rows = tenant_domain::Entity::find()
-                .filter(tenant_domain::Column::State.eq(VERIFIED))
-                .all(db)
-                .await?;
+            let rows = verified_host::Entity::find().all(db).await?;
             let tenants = crate::entities::catalog::tenant::Entity::find()
                 .filter(
                     crate::entities::catalog::tenant::Column::Id
@@ -250,15 +262,62 @@ pub(crate) async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, Strin
         .collect())
 }
 
-/// Re-checks every domain whose check is due (pending ones with back-off,
+/// Claims `hostname` for `ctx`'s tenant in the directory; false when
+/// another tenant holds it verified. Claiming a name it holds already is a
+/// no-op.
+async fn claim(ctx: &TenantCtx, hostname: &str) -> Result<bool> {
+    ctx.on_records(async |records| {
+        let entry = records.stamp(verified_host::ActiveModel {
+            hostname: Set(hostname.to_owned()),
+            verified_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        });
+        verified_host::Entity::insert(entry)
+            .on_conflict_do_nothing()
+            .exec_without_returning(records)
+            .await?;
+        // Its own entries only: another tenant's claim is not visible.
+        let held = records
+            .find::<verified_host::Entity>()
+            .filter(verified_host::Column::Hostname.eq(hostname))
+            .one(records)
+            .await?;
+        Ok(held.is_some())
+    })
+    .await
+}
+
+/// Withdraws `ctx`'s tenant's claim on `hostname`, if it holds one.
+async fn release(ctx: &TenantCtx, hostname: &str) -> Result<()> {
+    ctx.on_records(async |records| {
+        records
+            .delete::<verified_host::Entity>()
+            .filter(verified_host::Column::Hostname.eq(hostname))
+            .exec(records)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// One pass of the re-check loop: every tenant the directory notes with a
+/// check due, and in each its domains due (pending ones with back-off,
 /// verified ones periodically, lapsed ones in case they come back). Returns
 /// how many were checked.
 pub async fn recheck_due(engine: &Engine) -> Result<usize> {
-    let due = engine
-        .on_platform(PlatformUse::Maintenance("domains"), async |db| {
-            Ok(tenant_domain::Entity::find()
-                .filter(tenant_domain::Column::NextCheckAt.lte(chrono::Utc::now()))
-                .order_by_asc(tenant_domain::Column::NextCheckAt)
+    directory::visit_due(engine, Queue::Domains, 50, |ctx| async move {
+        recheck_tenant(&ctx).await
+    })
+    .await
+}
+
+async fn recheck_tenant(ctx: &TenantCtx) -> Result<(usize, directory::NextDue)> {
+    let now = chrono::Utc::now();
+    let due = ctx
+        .run(false, async |db| {
+            Ok(domain::Entity::find()
+                .filter(domain::Column::NextCheckAt.lte(now))
+                .order_by_asc(domain::Column::NextCheckAt)
                 .limit(200)
                 .all(db)
                 .await?)
@@ -267,11 +326,20 @@ pub async fn recheck_due(engine: &Engine) -> Result<usize> {
     let count = due.len();
     for row in due {
         let (id, hostname) = (row.id, row.hostname.clone());
-        if let Err(e) = check(engine, row, "maintenance").await {
-            tracing::error!(domain = %id, hostname, error = ?e, "domain re-check failed");
+        if let Err(e) = check(ctx, row, "maintenance").await {
+            tracing::error!(tenant_id = %ctx.id(), domain = %id, hostname, error = ?e, "domain re-check failed");
         }
     }
-    Ok(count)
+    let next = ctx
+        .run(false, async |db| {
+            Ok(domain::Entity::find()
+                .order_by_asc(domain::Column::NextCheckAt)
+                .one(db)
+                .await?)
+        })
+        .await?
+        .map(|row| row.next_check_at);
+    Ok((count, next))
 }
 
 /// The delay before the next check after `failures` consecutive failures:
@@ -284,11 +352,8 @@ fn retry_delay(engine: &Engine, failures: i32) -> chrono::Duration {
 }
 
 /// Looks the TXT record up and moves the domain accordingly.
-async fn check(
-    engine: &Engine,
-    row: tenant_domain::Model,
-    actor: &str,
-) -> Result<tenant_domain::Model> {
+async fn check(ctx: &TenantCtx, row: domain::Model, actor: &str) -> Result<domain::Model> {
+    let engine = ctx.engine();
     let settings = engine.settings();
     let name = format!("{}.{}", settings.domain_challenge_label, row.hostname);
     let found = match dns::TxtResolver::new(settings) {
@@ -308,16 +373,24 @@ async fn check(
     active.checked_at = Set(Some(now));
     match outcome {
         Ok(()) => {
+            // Verifying a name another tenant holds verified leaves the
+            // domain as it was, saying why.
+            if !claim(ctx, &row.hostname).await? {
+                active.last_error = Set(Some(
+                    "this host name is verified by another workspace".into(),
+                ));
+                return save(ctx, active).await;
+            }
             active.failures = Set(0);
             active.last_error = Set(None);
             let recheck = i64::try_from(settings.domain_recheck_secs).unwrap_or(86_400);
             active.next_check_at = Set(now + chrono::Duration::seconds(recheck));
             if row.state == VERIFIED {
-                return save(engine, &row, active).await;
+                return save(ctx, active).await;
             }
             active.state = Set(VERIFIED.into());
             active.verified_at = Set(Some(now));
-            transition(engine, &row, active, EventKind::DomainVerified, actor).await
+            transition(ctx, active, EventKind::DomainVerified, actor).await
         }
         Err(reason) => {
             let failures = row.failures + 1;
@@ -328,68 +401,41 @@ async fn check(
                 && u32::try_from(failures).unwrap_or(u32::MAX)
                     >= settings.domain_lapse_after_failures;
             if !lapses {
-                return save(engine, &row, active).await;
+                return save(ctx, active).await;
             }
+            release(ctx, &row.hostname).await?;
             active.state = Set(LAPSED.into());
-            transition(engine, &row, active, EventKind::DomainLapsed, actor).await
+            transition(ctx, active, EventKind::DomainLapsed, actor).await
         }
     }
 }
 
-/// A state change, with its audit entry and lifecycle event in the same
-/// transaction. Verifying a name another tenant holds verified fails on the
-/// unique index and leaves the domain pending.
+/// A state change, with its audit entry and lifecycle event raised in the
+/// same transaction of the tenant's plane.
 async fn transition(
-    engine: &Engine,
-    row: &tenant_domain::Model,
-    active: tenant_domain::ActiveModel,
+    ctx: &TenantCtx,
+    active: domain::ActiveModel,
     kind: EventKind,
     actor: &str,
-) -> Result<tenant_domain::Model> {
-    let tenant = TenantId::from_uuid(row.tenant);
-    let slug = crate::catalog::resolve::load_record_by_id(engine, tenant)
-        .await?
-        .map(|t| t.slug.to_string())
-        .unwrap_or_default();
-    let txn = engine.records_of(tenant).await?;
-    let updated = match active.update(&txn).await {
-        Ok(updated) => updated,
-        Err(e) if violated_unique_constraint(&e).is_some() => {
-            drop(txn);
-            let mut active = row.clone().into_active_model();
-            active.checked_at = Set(Some(chrono::Utc::now()));
-            active.last_error = Set(Some(
-                "this host name is verified by another workspace".into(),
-            ));
-            return save(engine, row, active).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let data = json!({ "hostname": updated.hostname, "state": updated.state });
-    audit::record_in(
-        &txn,
+) -> Result<domain::Model> {
+    let db = ctx.db().await?;
+    let updated = active.update(&db).await?;
+    let detail = format!("hostname={}", updated.hostname);
+    let event = Raised {
+        kind: Some(kind),
         actor,
-        kind.as_str(),
-        Some(tenant),
-        &format!("hostname={}", updated.hostname),
-    )
-    .await?;
-    outbox::append(&txn, tenant, &slug, kind, actor, data).await?;
-    txn.commit().await?;
-    engine.tenant_changed(tenant);
-    engine.events().wake();
+        data: json!({ "hostname": updated.hostname, "state": updated.state }),
+        audit_action: kind.as_str(),
+        audit_detail: &detail,
+    };
+    relay::raise(ctx, &db, event).await?;
+    db.commit().await?;
+    relay::relay_now(ctx).await;
     Ok(updated)
 }
 
 /// Saves a check's outcome that changes no state.
-async fn save(
-    engine: &Engine,
-    row: &tenant_domain::Model,
-    active: tenant_domain::ActiveModel,
-) -> Result<tenant_domain::Model> {
-    engine
-        .on_records(TenantId::from_uuid(row.tenant), async |records| {
-            Ok(active.update(records).await?)
-        })
+async fn save(ctx: &TenantCtx, active: domain::ActiveModel) -> Result<domain::Model> {
+    ctx.run_for_platform(async |db| Ok(active.update(db).await?))
         .await
 }

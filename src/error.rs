@@ -175,8 +175,7 @@ const SQLITE_UNIQUE_COLUMNS: &[(&str, &str)] = &[
     ("platform_admins.email", "platform_admins_email_key"),
     ("users.tenant_id, users.email", "users_email_key"),
     (
-        "tenant_domains.tenant, tenant_domains.hostname",
-        "tenant_domains_tenant_hostname_key",
+        "tenant_domains.tenant_id, tenant_domains.hostname",
+        "tenant_domains_hostname_key",
     ),
-    ("tenant_domains.hostname", "tenant_domains_verified_idx"),
 ];

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod endpoints;
 pub mod kind;
 pub mod outbox;
+pub mod relay;
 pub mod signature;
 pub mod target;
 

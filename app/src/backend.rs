@@ -27,7 +27,7 @@ use http::StatusCode;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use tenantry::authz::{self, Need, Principal};
-use tenantry::entities::catalog::tenant_branding;
+use tenantry::entities::tenant::branding as tenant_branding;
 use tenantry::identity::admins::Admin;
 use tenantry::identity::members::{self as member_svc, Member};
 use tenantry::tenancy::{Engine, RequestScope, SiteOrigin, TenantCtx};

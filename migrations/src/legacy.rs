@@ -2,7 +2,10 @@
 //! copy into each tenant's placement (`tenancy::legacy`): one batch per
 //! migration that moved tables out of the catalog.
 
-use crate::catalog::{m0014_identity_leaves_catalog, m0015_webhooks_leave_catalog};
+use crate::catalog::{
+    m0014_identity_leaves_catalog, m0015_webhooks_leave_catalog,
+    m0019_branding_and_domains_leave_catalog,
+};
 
 pub use m0014_identity_leaves_catalog::LEGACY_SCHEMA;
 
@@ -10,6 +13,7 @@ pub use m0014_identity_leaves_catalog::LEGACY_SCHEMA;
 const BATCHES: &[&[&str]] = &[
     m0014_identity_leaves_catalog::MOVED,
     m0015_webhooks_leave_catalog::MOVED,
+    m0019_branding_and_domains_leave_catalog::MOVED,
 ];
 
 /// Every table that ever left the catalog for the tenant plane; a run finds

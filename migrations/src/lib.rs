@@ -17,17 +17,34 @@ mod sql;
 mod tenant_plane;
 
 pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as DIRECTORY_WALLED};
-pub use catalog::m0017_tenant_records_wall::TENANT_RECORDS;
 pub use catalog::m0018_retained_invoices::RETAINED;
+pub use catalog::m0019_branding_and_domains_leave_catalog::DIRECTORY as DIRECTORY_ADDED;
+
+/// The platform's records about one tenant that m0017 put behind the wall
+/// and that are still in the catalog (m0019 moved branding and domains into
+/// the tenant plane).
+pub const TENANT_RECORDS: &[&str] = &[
+    "tls_certificates",
+    "tls_issuances",
+    "entitlement_overrides",
+    "quota_usage",
+    "billing_accounts",
+    "credit_grants",
+    "invoices",
+    "plan_assignments",
+];
 
 /// Every catalog table behind the wall with the platform scope beside it:
-/// the directory and platform records (m0016), the tenants' records
-/// (m0017) and the invoices kept after a purge (m0018).
+/// the directory and platform records (m0016, m0019's verified hosts), the
+/// tenants' records (m0017) and the invoices kept after a purge (m0018).
 pub const PLATFORM_SCOPED: &[&str] =
     &joined::<{ WALLED_RECORDS.len() + RETAINED.len() }>(&WALLED_RECORDS, RETAINED);
 
-const WALLED_RECORDS: [&str; DIRECTORY_WALLED.len() + TENANT_RECORDS.len()] =
-    joined(DIRECTORY_WALLED, TENANT_RECORDS);
+const DIRECTORY: [&str; DIRECTORY_WALLED.len() + DIRECTORY_ADDED.len()] =
+    joined(DIRECTORY_WALLED, DIRECTORY_ADDED);
+
+const WALLED_RECORDS: [&str; DIRECTORY.len() + TENANT_RECORDS.len()] =
+    joined(&DIRECTORY, TENANT_RECORDS);
 
 const fn joined<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
     let mut out = [""; N];
@@ -46,3 +63,22 @@ const fn joined<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 pub use catalog::CatalogMigrator;
 pub use sea_orm_migration;
 pub use tenant_plane::{TenantMigrator, TENANT_TABLES};
+
+#[cfg(test)]
+mod tests {
+    use super::catalog::{m0017_tenant_records_wall, m0019_branding_and_domains_leave_catalog};
+
+    #[test]
+    fn the_records_still_in_the_catalog_are_those_walled_less_those_moved() {
+        let moved = m0019_branding_and_domains_leave_catalog::MOVED;
+        let mut expected: Vec<&str> = m0017_tenant_records_wall::WALLED
+            .iter()
+            .copied()
+            .filter(|t| !moved.contains(t))
+            .collect();
+        let mut listed = super::TENANT_RECORDS.to_vec();
+        expected.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(listed, expected);
+    }
+}

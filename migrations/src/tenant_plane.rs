@@ -5,6 +5,7 @@ mod m0002_placement_fences;
 mod m0003_usage_events;
 mod m0004_identity_and_mail;
 mod m0005_webhooks;
+mod m0006_branding_and_domains;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -27,6 +28,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "tenant_exports",
     "webhook_endpoints",
     "webhook_deliveries",
+    "tenant_branding",
+    "tenant_domains",
+    "platform_outbox",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -42,6 +46,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0003_usage_events::Migration),
             Box::new(m0004_identity_and_mail::Migration),
             Box::new(m0005_webhooks::Migration),
+            Box::new(m0006_branding_and_domains::Migration),
         ]
     }
 

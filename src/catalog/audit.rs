@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// Appending to the platform audit log (the isolation engine records its
 /// own acts there too).
-pub use crate::tenancy::platform_audit::{record, record_in};
+pub use crate::tenancy::platform_audit::{record, record_in, record_once_in};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {

@@ -2,11 +2,12 @@
 //! mode (served as CSS variables, each checked for WCAG AA contrast with the
 //! white text drawn on it), logo, sign-in page text, support email.
 
-use crate::entities::catalog::tenant_branding;
+use crate::entities::tenant::branding;
 use crate::error::{Error, Result};
-use crate::events::{outbox, EventKind};
+use crate::events::relay::{self, Raised};
+use crate::events::EventKind;
 use crate::tenancy::TenantCtx;
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 pub const DEFAULT_PRIMARY: &str = "#4f46e5";
 pub const DEFAULT_ACCENT: &str = "#0369a1";
@@ -14,22 +15,51 @@ pub const DEFAULT_ACCENT: &str = "#0369a1";
 /// WCAG 2 AA for normal text.
 const MIN_CONTRAST: f64 = 4.5;
 
-/// A new tenant's branding, to be stamped with its tenant.
-pub(crate) fn default_for(name: &str) -> tenant_branding::ActiveModel {
-    tenant_branding::ActiveModel {
-        display_name: Set(name.to_owned()),
-        primary_color: Set(DEFAULT_PRIMARY.into()),
-        accent_color: Set(DEFAULT_ACCENT.into()),
-        logo_url: Set(None),
-        login_text: Set(None),
-        updated_at: Set(chrono::Utc::now()),
-        product_name: Set(None),
-        support_email: Set(None),
-        primary_color_dark: Set(None),
-        accent_color_dark: Set(None),
-        favicon_url: Set(None),
-        ..Default::default()
+/// The branding of a tenant named `name` whose admins have not set one
+/// (its plane holds no row).
+pub(crate) fn default_for(tenant: uuid::Uuid, name: &str) -> branding::Model {
+    branding::Model {
+        tenant_id: tenant,
+        display_name: name.to_owned(),
+        primary_color: DEFAULT_PRIMARY.into(),
+        accent_color: DEFAULT_ACCENT.into(),
+        logo_url: None,
+        login_text: None,
+        updated_at: chrono::DateTime::UNIX_EPOCH,
+        product_name: None,
+        support_email: None,
+        primary_color_dark: None,
+        accent_color_dark: None,
+        favicon_url: None,
     }
+}
+
+/// Replaces the tenant's branding with `brand` in one transaction of its
+/// plane, which also raises `branding.changed` (`data`) with the platform
+/// audit entry `action`.
+pub(crate) async fn save(
+    ctx: &TenantCtx,
+    brand: branding::Model,
+    actor: &str,
+    action: &str,
+    data: serde_json::Value,
+) -> Result<branding::Model> {
+    let mut row = brand.into_active_model().reset_all();
+    row.updated_at = Set(chrono::Utc::now());
+    let db = ctx.db().await?;
+    branding::Entity::delete_many().exec(&db).await?;
+    let saved = db.insert(row).await?;
+    let event = Raised {
+        kind: Some(EventKind::BrandingChanged),
+        actor,
+        data,
+        audit_action: action,
+        audit_detail: "",
+    };
+    relay::raise(ctx, &db, event).await?;
+    db.commit().await?;
+    relay::relay_now(ctx).await;
+    Ok(saved)
 }
 
 /// Branding input as typed by an admin.
@@ -119,11 +149,7 @@ fn parse_logo(raw: &str) -> Result<Option<String>> {
 }
 
 /// Saves the tenant's branding; nothing is written if any field is invalid.
-pub async fn update(
-    ctx: &TenantCtx,
-    input: BrandingInput,
-    actor: &str,
-) -> Result<tenant_branding::Model> {
+pub async fn update(ctx: &TenantCtx, input: BrandingInput, actor: &str) -> Result<branding::Model> {
     let display_name = input.display_name.trim().to_owned();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(Error::invalid(
@@ -159,41 +185,25 @@ pub async fn update(
             "must be at most 500 characters",
         ));
     }
-    let engine = ctx.engine();
-    let mut row = ctx.tenant().branding.clone().into_active_model();
-    row.display_name = Set(display_name);
-    row.primary_color = Set(primary);
-    row.accent_color = Set(accent);
-    row.logo_url = Set(logo);
-    row.login_text = Set((!login_text.is_empty()).then_some(login_text));
-    row.product_name = Set(product_name);
-    row.support_email = Set(support_email);
-    row.primary_color_dark = Set(primary_dark);
-    row.accent_color_dark = Set(accent_dark);
-    row.updated_at = Set(chrono::Utc::now());
-    let txn = ctx.records().await?;
-    let saved = row.update(&txn).await?;
-    super::audit::record_in(&txn, actor, "tenant.branding_changed", Some(ctx.id()), "").await?;
+    let brand = branding::Model {
+        display_name,
+        primary_color: primary,
+        accent_color: accent,
+        logo_url: logo,
+        login_text: (!login_text.is_empty()).then_some(login_text),
+        product_name,
+        support_email,
+        primary_color_dark: primary_dark,
+        accent_color_dark: accent_dark,
+        ..ctx.tenant().branding.clone()
+    };
     let data = serde_json::json!({
-        "display_name": saved.display_name,
-        "primary_color": saved.primary_color,
-        "accent_color": saved.accent_color,
-        "logo_url": saved.logo_url,
+        "display_name": brand.display_name,
+        "primary_color": brand.primary_color,
+        "accent_color": brand.accent_color,
+        "logo_url": brand.logo_url,
     });
-    let slug = ctx.tenant().slug.as_str();
-    outbox::append(
-        &txn,
-        ctx.id(),
-        slug,
-        EventKind::BrandingChanged,
-        actor,
-        data,
-    )
-    .await?;
-    txn.commit().await?;
-    engine.tenant_changed(ctx.id());
-    engine.events().wake();
-    Ok(saved)
+    save(ctx, brand, actor, "tenant.branding_changed", data).await
 }
 
 #[cfg(test)]

@@ -3,14 +3,11 @@
 //! carry scripts, is refused), decoded with limits, scaled, and re-encoded as
 //! a plain PNG into the tenant's object storage.
 
-use super::audit;
-use crate::entities::catalog::tenant_branding;
+use crate::entities::tenant::branding;
 use crate::error::{Error, Result};
-use crate::events::{outbox, EventKind};
 use crate::storage::Asset;
 use crate::tenancy::TenantCtx;
 use image::{ImageFormat, ImageReader, Limits};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use sha2::{Digest, Sha256};
 use std::io::Cursor;
 
@@ -74,39 +71,21 @@ pub async fn upload(
     asset: Asset,
     bytes: &[u8],
     actor: &str,
-) -> Result<tenant_branding::Model> {
+) -> Result<branding::Model> {
     let png = sanitise(asset, bytes)?;
     let version = &hex::encode(Sha256::digest(&png))[..12];
     let engine = ctx.engine();
     engine.storage().of(ctx).put(asset, png).await?;
     let url = Some(format!("/brand/{}?v={version}", asset.file_name()));
-    let mut row = ctx.tenant().branding.clone().into_active_model();
+    let mut brand = ctx.tenant().branding.clone();
     match asset {
-        Asset::Logo => row.logo_url = Set(url.clone()),
-        Asset::Favicon => row.favicon_url = Set(url.clone()),
+        Asset::Logo => brand.logo_url = url.clone(),
+        Asset::Favicon => brand.favicon_url = url.clone(),
     }
-    row.updated_at = Set(chrono::Utc::now());
-    let txn = ctx.records().await?;
-    let saved = row.update(&txn).await?;
-    let action = format!(
-        "tenant.{}_uploaded",
-        asset.file_name().trim_end_matches(".png")
-    );
-    audit::record_in(&txn, actor, &action, Some(ctx.id()), "").await?;
-    let data = serde_json::json!({ asset.file_name().trim_end_matches(".png"): url });
-    let slug = ctx.tenant().slug.as_str();
-    outbox::append(
-        &txn,
-        ctx.id(),
-        slug,
-        EventKind::BrandingChanged,
-        actor,
-        data,
-    )
-    .await?;
-    txn.commit().await?;
-    engine.tenant_changed(ctx.id());
-    engine.events().wake();
+    let name = asset.file_name().trim_end_matches(".png");
+    let action = format!("tenant.{name}_uploaded");
+    let data = serde_json::json!({ name: url });
+    let saved = super::branding::save(ctx, brand, actor, &action, data).await?;
     // Usage, not the upload's outcome: a failure here is logged, and the
     // hourly snapshot catches up.
     if let Err(e) = crate::billing::platform_usage::record_storage(ctx).await {

@@ -2,7 +2,8 @@
 //! a verified custom domain or a live tenant's subdomain of the base domain
 //! resolves to nothing.
 
-use crate::entities::catalog::{tenant, tenant_branding};
+use crate::entities::catalog::tenant;
+use crate::entities::tenant::branding;
 use crate::error::Result;
 use crate::tenancy::{Engine, RequestScope, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -124,21 +125,27 @@ async fn with_branding(
         return Ok(None);
     };
     let id = TenantId::from_uuid(t.id);
-    let (branding, primary_host, overrides, account) = engine
+    let (overrides, account) = engine
         .on_records(id, async |records| {
-            let branding = records
-                .find::<tenant_branding::Entity>()
-                .one(records)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("tenant {id} has no branding row"))?;
-            let primary_host = crate::domains::primary_host(records).await?;
             let overrides = crate::plans::overrides::load(records).await?;
             let account = crate::billing::accounts::platform_account(records).await?;
-            Ok((branding, primary_host, overrides, account))
+            Ok((overrides, account))
         })
         .await?;
-    let mut record = TenantRecord::from_models(t, branding)?;
-    record.primary_host = primary_host;
+    let defaults = crate::catalog::branding::default_for(t.id, &t.name);
+    let mut record = TenantRecord::from_models(t, defaults)?;
+    // What its admins manage is in its plane, read for a live tenant only
+    // (a pending one may not be provisioned yet; a deleted one serves
+    // nothing).
+    if matches!(record.state, TenantState::Active | TenantState::Suspended) {
+        let plane = engine.read_as_recorded(&record).await?;
+        let stored = branding::Entity::find().one(&plane).await?;
+        record.primary_host = crate::domains::primary_host(&plane).await?;
+        plane.commit().await?;
+        if let Some(stored) = stored {
+            record.branding = stored;
+        }
+    }
     record.overrides = overrides;
     record.past_due_since = account
         .as_ref()

@@ -3,8 +3,9 @@
 //! audit entry and its lifecycle event (the outbox, see [`crate::events`]) in
 //! the same transaction as the change.
 
-use super::{audit, branding, resolve};
-use crate::entities::catalog::{tenant, tenant_branding};
+use super::{audit, resolve};
+use crate::entities::catalog::tenant;
+use crate::entities::tenant::branding as tenant_branding;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
 use crate::identity::members::{self, NewMember};
@@ -76,7 +77,8 @@ fn parse_name(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-/// Creates a tenant, its storage, its default branding and its first owner.
+/// Creates a tenant, its storage and its first owner (its branding is the
+/// default until its admins set one).
 /// All input is validated before anything is written; if provisioning fails
 /// part-way, what was written is removed again.
 pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<TenantSummary> {
@@ -113,9 +115,6 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         Some("tenants_slug_key") => Error::conflict("slug", "this slug is already taken"),
         _ => e.into(),
     })?;
-    txn.stamp(id, branding::default_for(&name))
-        .insert(&txn)
-        .await?;
     txn.stamp(id, crate::billing::accounts::new_account())
         .insert(&txn)
         .await?;
@@ -302,16 +301,10 @@ pub async fn get(
         .one(engine.platform_tables())
         .await?
         .ok_or(Error::NotFound)?;
-    let b = engine
-        .on_records(TenantId::from_uuid(t.id), async |records| {
-            Ok(records
-                .find::<tenant_branding::Entity>()
-                .one(records)
-                .await?)
-        })
+    let record = resolve::load_record_by_id(engine, TenantId::from_uuid(t.id))
         .await?
         .ok_or(Error::NotFound)?;
-    Ok((summary(t)?, b))
+    Ok((summary(t)?, record.branding))
 }
 
 /// A tenant provisioned ahead (`pending`) goes live: one statement, so it is

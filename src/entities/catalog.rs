@@ -20,11 +20,10 @@ pub mod session;
 pub mod stripe_event;
 pub mod stripe_mirror;
 pub mod tenant;
-pub mod tenant_branding;
-pub mod tenant_domain;
 pub mod tenant_move;
 pub mod tls_certificate;
 pub mod tls_issuance;
+pub mod verified_host;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
 pub mod work_due;
@@ -58,10 +57,9 @@ about_tenant!(
     platform_audit,
     quota_usage,
     retained_invoice,
-    tenant_branding,
-    tenant_domain,
     tls_certificate,
     tls_issuance,
+    verified_host,
     webhook_delivery,
     work_due
 );

@@ -4,11 +4,14 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod branding;
+pub mod domain;
 pub mod email_verification;
 pub mod impersonation;
 pub mod invitation;
 pub mod mail_message;
 pub mod membership;
+pub mod outgoing_event;
 pub mod password_reset;
 pub mod project;
 pub mod sso_config;
@@ -38,11 +41,14 @@ macro_rules! tenant_owned {
 tenant_owned!(
     api_key,
     audit_entry,
+    branding,
+    domain,
     email_verification,
     impersonation,
     invitation,
     mail_message,
     membership,
+    outgoing_event,
     password_reset,
     project,
     sso_config,

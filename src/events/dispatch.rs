@@ -27,6 +27,7 @@ pub async fn run(engine: Engine) {
         // Each pass is bounded: cancelling one midway is safe (queueing is
         // idempotent and an event is marked only with its fan-out), and a
         // pass that waits forever would stop every tenant's events.
+        bounded("tenant event relay", super::relay::relay_due(&engine)).await;
         bounded("lifecycle event dispatch", dispatch_pending(&engine)).await;
         bounded(
             "webhook delivery pass",

@@ -5,7 +5,7 @@ use super::EventKind;
 use crate::entities::catalog::lifecycle_event;
 use crate::error::Result;
 use crate::tenancy::{CatalogScope, PlatformUse, TenantId};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{json, Value};
 
 /// One lifecycle change, as subscribers receive it.
@@ -65,7 +65,45 @@ pub async fn append(
     data: Value,
 ) -> Result<uuid::Uuid> {
     let id = uuid::Uuid::now_v7();
-    let event = lifecycle_event::ActiveModel {
+    conn.stamp_about(tenant, event_row(id, slug, kind, actor, data))?
+        .insert(conn)
+        .await?;
+    Ok(id)
+}
+
+/// An event raised elsewhere (a tenant's plane, see `super::relay`) under
+/// its own id.
+pub struct Appended<'a> {
+    pub id: uuid::Uuid,
+    pub kind: EventKind,
+    pub actor: &'a str,
+    pub data: Value,
+}
+
+/// Writes `event` on `conn` unless an event with its id is there already;
+/// whether it wrote it.
+pub async fn append_once(
+    conn: &impl CatalogScope,
+    tenant: TenantId,
+    slug: &str,
+    event: Appended<'_>,
+) -> Result<bool> {
+    let row = event_row(event.id, slug, event.kind, event.actor, event.data);
+    let written = lifecycle_event::Entity::insert(conn.stamp_about(tenant, row)?)
+        .on_conflict_do_nothing()
+        .exec_without_returning(conn)
+        .await?;
+    Ok(matches!(written, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+fn event_row(
+    id: uuid::Uuid,
+    slug: &str,
+    kind: EventKind,
+    actor: &str,
+    data: Value,
+) -> lifecycle_event::ActiveModel {
+    lifecycle_event::ActiveModel {
         id: Set(id),
         slug: Set(slug.to_owned()),
         kind: Set(kind.as_str().to_owned()),
@@ -77,9 +115,7 @@ pub async fn append(
         dispatch_after: Set(None),
         dispatch_error: Set(None),
         ..Default::default()
-    };
-    conn.stamp_about(tenant, event)?.insert(conn).await?;
-    Ok(id)
+    }
 }
 
 /// The newest events, of one tenant or of all, newest first.

@@ -2,7 +2,7 @@
 //! one button, as HTML (inline styles: mail clients ignore style sheets) and
 //! as plain text with the link spelled out.
 
-use crate::entities::catalog::tenant_branding;
+use crate::entities::tenant::branding as tenant_branding;
 
 /// A message ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,7 @@ mod tests {
 
     fn branding() -> tenant_branding::Model {
         tenant_branding::Model {
-            tenant: uuid::Uuid::nil(),
+            tenant_id: uuid::Uuid::nil(),
             display_name: "Acme <Ops>".into(),
             primary_color: "#112233".into(),
             accent_color: "#445566".into(),

@@ -2,10 +2,12 @@
 //! request.
 //!
 //! Staleness is bounded and fails closed:
-//! - every catalog write of this process evicts the tenant at once;
-//! - on Postgres a trigger on `tenants` and `tenant_branding` sends
-//!   `NOTIFY tenantry_tenants` with the tenant id, and every instance listens
-//!   and evicts. While the listener is not connected the map is bypassed
+//! - every write of this process to a tenant's record evicts the tenant at
+//!   once;
+//! - on Postgres a trigger on `tenants` (touched too when a change in the
+//!   tenant's plane, such as its branding, is relayed: `events::relay`) and
+//!   on the record tables sends `NOTIFY tenantry_tenants` with the tenant
+//!   id, and every instance listens and evicts. While the listener is not connected the map is bypassed
 //!   (every lookup goes to the catalog) and it is cleared on reconnect;
 //! - on SQLite (one process, but the CLI may change tenants beside it)
 //!   entries expire after a second.

@@ -1,5 +1,6 @@
 use super::{Engine, Placement, Slug, TenantDb, TenantId, TenantState};
-use crate::entities::catalog::{tenant, tenant_branding};
+use crate::entities::catalog::tenant;
+use crate::entities::tenant::branding;
 use crate::error::{Error, Result};
 
 /// A tenant as the gateway resolved it from the catalog.
@@ -13,7 +14,9 @@ pub struct TenantRecord {
     /// The schema or database name of a `schema` / `database` placement on
     /// Postgres.
     pub location: Option<String>,
-    pub branding: tenant_branding::Model,
+    /// Read from its plane when the record is loaded (a tenant that is not
+    /// live carries the defaults).
+    pub branding: branding::Model,
     /// A verified custom domain chosen as the tenant's host: sign-in and
     /// links use it.
     pub primary_host: Option<String>,
@@ -27,7 +30,7 @@ pub struct TenantRecord {
 }
 
 impl TenantRecord {
-    pub(crate) fn from_models(t: tenant::Model, branding: tenant_branding::Model) -> Result<Self> {
+    pub(crate) fn from_models(t: tenant::Model, branding: branding::Model) -> Result<Self> {
         let state = TenantState::parse(&t.state)
             .ok_or_else(|| anyhow::anyhow!("tenant {} has unknown state {:?}", t.id, t.state))?;
         let placement = Placement::parse(&t.placement).ok_or_else(|| {

@@ -53,6 +53,11 @@ pub enum Queue {
     Exports,
     /// Webhook deliveries to the tenant's own endpoints.
     Webhooks,
+    /// Events raised in the tenant's plane, to relay into the platform's
+    /// event log (`crate::events::relay`).
+    Relay,
+    /// Custom domains whose DNS check is due (`crate::domains`).
+    Domains,
 }
 
 impl Queue {
@@ -61,6 +66,8 @@ impl Queue {
             Queue::Mail => "mail",
             Queue::Exports => "exports",
             Queue::Webhooks => "webhooks",
+            Queue::Relay => "relay",
+            Queue::Domains => "domains",
         }
     }
 }

@@ -229,6 +229,13 @@ impl Engine {
         self.0.tenant_cache.forget(tenant.uuid());
     }
 
+    /// A read-only transaction bound to `tenant` as `tenant` says it is
+    /// placed, with no retry: the loader of tenants' records reads their
+    /// planes through it (a retry would load the record again).
+    pub(crate) async fn read_as_recorded(&self, tenant: &TenantRecord) -> Result<TenantDb> {
+        self.begin_at(tenant, false).await
+    }
+
     /// A transaction bound to `tenant`. If it fails because the tenant moved
     /// since the request resolved it, it is retried once on the new placement.
     pub(super) async fn begin(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {

@@ -1,9 +1,9 @@
 //! A tenant's records in the catalog: the rows the platform keeps about one
-//! tenant (branding, domains, certificates, plan overrides, quota counters,
-//! billing account, credit, invoices, plan history). They stay in the
-//! catalog because the platform also acts on them across tenants (host
-//! resolution, renewals, billing runs), and they are behind the wall
-//! (catalog m0017).
+//! tenant (certificates, plan overrides, quota counters, billing account,
+//! credit, invoices, plan history) and its directory entries (its verified
+//! host names). They stay in the catalog because the platform also acts on
+//! them across tenants (renewals, billing runs, routing), and they are
+//! behind the wall (catalog m0017, m0019).
 //!
 //! [`TenantRecords`] is a catalog transaction bound to one tenant. On
 //! PostgreSQL it sets `app.tenant_id` for the transaction, so the tables'

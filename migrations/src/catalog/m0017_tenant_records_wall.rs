@@ -17,8 +17,10 @@ impl MigrationName for Migration {
 /// credit, invoices and plan history (billing runs). On PostgreSQL they go
 /// behind the wall like the directory (m0016): a catalog transaction bound
 /// to one tenant (`tenancy::TenantRecords`) sees that tenant's rows, the
-/// platform scope sees all, anything else sees none.
-pub const TENANT_RECORDS: &[&str] = &[
+/// platform scope sees all, anything else sees none. Later migrations moved
+/// some of them into the tenant plane (`crate::TENANT_RECORDS` lists those
+/// still here).
+pub const WALLED: &[&str] = &[
     "tenant_branding",
     "tenant_domains",
     "tls_certificates",
@@ -59,7 +61,7 @@ impl MigrationTrait for Migration {
             return sql::run(manager, CREDIT_TENANT_SQLITE).await;
         }
         sql::run(manager, CREDIT_TENANT_PG).await?;
-        for table in TENANT_RECORDS {
+        for table in WALLED {
             let statements = statements(table);
             let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
             sql::run(manager, &refs).await?;
@@ -74,7 +76,7 @@ impl MigrationTrait for Migration {
                 &["DROP TRIGGER billing_accounts_changed ON billing_accounts"],
             )
             .await?;
-            for table in TENANT_RECORDS {
+            for table in WALLED {
                 let statements = unwall_statements(table);
                 let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
                 sql::run(manager, &refs).await?;

@@ -157,9 +157,9 @@ async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app:
         assert!(!text.contains("bravo"), "another tenant's records: {text}");
         assert!(!text.contains("key_sealed"), "a sealed key exported");
     }
-    let branding = String::from_utf8_lossy(&files["records/tenant_branding.jsonl"]).into_owned();
+    let branding = String::from_utf8_lossy(&files["tables/tenant_branding.jsonl"]).into_owned();
     assert_eq!(branding.lines().count(), 1);
-    assert!(branding.contains("alpha"), "{branding}");
+    assert!(branding.contains("logo.png"), "{branding}");
     // The tenant's files, with their checksums.
     let listed = manifest["files"].as_array().expect("files");
     assert_eq!(listed.len(), 1, "{listed:?}");

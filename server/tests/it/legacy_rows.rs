@@ -164,7 +164,11 @@ async fn a_populated_fleet_moves_its_catalog_rows_into_every_placement_and_resum
     for ctx in fleet_tenants {
         for table in moved() {
             // One configuration per tenant; several rows elsewhere.
-            let rows = if table == "sso_configs" { 1 } else { 3 };
+            let rows = if matches!(table, "sso_configs" | "tenant_branding") {
+                1
+            } else {
+                3
+            };
             for _ in 0..rows {
                 let sql = sample_row(&owner, table, ctx.id().uuid(), None).await;
                 owner.execute_unprepared(&sql).await.expect("legacy row");
@@ -490,6 +494,131 @@ async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_asi
         .await
         .expect("postgres");
     m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(&db, "tenantry_legacy.").await;
+    let _ = db.close().await;
+    crate::harness::pg_admin(&format!("DROP DATABASE {name}")).await;
+}
+
+/// Catalog m0019 on a catalog an older release populated: a tenant's
+/// branding and domains are set aside in the tenant plane's shape (the
+/// fleet migration copies them into its placement, as above), the catalog
+/// tables go, and what routing needs stays as directory entries: the
+/// verified host name → tenant, and the tenant noted for the re-check loop.
+async fn m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(
+    db: &sea_orm::DatabaseConnection,
+    legacy: &str,
+) {
+    use tenantry_migrations::sea_orm_migration::MigratorTrait;
+    tenantry_migrations::CatalogMigrator::up(db, Some(18))
+        .await
+        .expect("catalog up to m0018");
+    let tenant = "0190f5c2-0000-7000-8000-000000000001";
+    let at = "'2026-11-30 10:00:00+00'";
+    let domain = |id: &str, host: &str, state: &str| {
+        format!(
+            "INSERT INTO tenant_domains (id, tenant, hostname, state, token, is_primary, failures,
+                 next_check_at, verified_at, created_at)
+             VALUES ('{id}', '{tenant}', '{host}', '{state}', 'token-{id}', false, 0, {at}, {at}, {at})"
+        )
+    };
+    for sql in [
+        format!(
+            "INSERT INTO tenants (id, slug, name, state, placement, created_at, updated_at)
+             VALUES ('{tenant}', 'acme', 'Acme', 'active', 'pool', {at}, {at})"
+        ),
+        format!(
+            "INSERT INTO tenant_branding (tenant, display_name, primary_color, accent_color, updated_at)
+             VALUES ('{tenant}', 'Acme Branded', '#112233', '#445566', {at})"
+        ),
+        domain(
+            "0190f5c2-0000-7000-8000-000000000002",
+            "app.acme.test",
+            "verified",
+        ),
+        domain(
+            "0190f5c2-0000-7000-8000-000000000003",
+            "new.acme.test",
+            "pending",
+        ),
+    ] {
+        db.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    tenantry_migrations::CatalogMigrator::up(db, None)
+        .await
+        .expect("m0019");
+
+    let one = |sql: String| async move {
+        let backend = db.get_database_backend();
+        db.query_one_raw(Statement::from_string(backend, sql.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .expect("row")
+    };
+    let n = |sql: String| async move { one(sql).await.try_get::<i64>("", "n").expect("n") };
+    let brand = one(format!(
+        "SELECT count(*) AS n, min(display_name) AS name FROM {legacy}tenant_branding"
+    ))
+    .await;
+    assert_eq!(brand.try_get::<i64>("", "n").expect("n"), 1);
+    assert_eq!(
+        brand.try_get::<String>("", "name").expect("name"),
+        "Acme Branded"
+    );
+    assert_eq!(
+        n(format!("SELECT count(*) AS n FROM {legacy}tenant_domains")).await,
+        2
+    );
+    let host = one("SELECT count(*) AS n, min(hostname) AS host FROM verified_hosts".into()).await;
+    assert_eq!(host.try_get::<i64>("", "n").expect("n"), 1, "verified only");
+    assert_eq!(
+        host.try_get::<String>("", "host").expect("host"),
+        "app.acme.test"
+    );
+    assert_eq!(
+        n("SELECT count(*) AS n FROM work_due WHERE queue = 'domains'".into()).await,
+        1,
+        "the tenant is noted for the re-check loop"
+    );
+    let catalog_tables = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'
+             AND tablename IN ('tenant_branding', 'tenant_domains')"
+        }
+        _ => {
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'
+             AND name IN ('tenant_branding', 'tenant_domains')"
+        }
+    };
+    assert_eq!(
+        n(catalog_tables.into()).await,
+        0,
+        "the catalog tables are gone"
+    );
+}
+
+#[tokio::test]
+async fn on_sqlite_m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = Database::connect(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("catalog.db").display()
+    ))
+    .await
+    .expect("sqlite");
+    m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(&db, "legacy_").await;
+    let _ = db.close().await;
+}
+
+#[tokio::test]
+async fn on_postgres_m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts() {
+    let name = format!("tenantry_t_m0019_{}", uuid::Uuid::new_v4().simple());
+    crate::harness::pg_admin(&format!("CREATE DATABASE {name}")).await;
+    let db = Database::connect(crate::harness::pg_url("postgres", &name))
+        .await
+        .expect("postgres");
+    m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(&db, "tenantry_legacy.")
+        .await;
     let _ = db.close().await;
     crate::harness::pg_admin(&format!("DROP DATABASE {name}")).await;
 }

@@ -40,6 +40,7 @@ mod privileges;
 mod purge;
 mod ratelimit;
 mod receiver;
+mod relay;
 mod signin;
 mod smtp_sink;
 mod sso;

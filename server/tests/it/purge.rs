@@ -249,7 +249,7 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     assert_eq!(held("tenant plane: projects"), 1);
     assert_eq!(held("tenant plane: users"), 1);
     assert!(held("catalog: sessions") >= 1);
-    assert_eq!(held("catalog: tenant_domains"), 1);
+    assert_eq!(held("tenant plane: tenant_domains"), 1);
     assert_eq!(held("tenant plane: webhook_endpoints"), 1);
     assert!(held("tenant plane: webhook_deliveries") >= 1);
     assert!(held("catalog: lifecycle_events") >= 3);

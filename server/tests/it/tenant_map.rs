@@ -33,18 +33,26 @@ async fn a_tenant_suspended_by_another_process_is_refused_here_within_moments() 
     }
     assert!(refused, "the notification evicted the cached tenant");
 
-    // And a rename of its branding by hand shows up the same way.
+    // And its admins renaming it on another instance show up the same way
+    // (branding lives in the tenant's plane; the relay of its event
+    // touches the directory row, whose trigger notifies).
     pg_admin_in(
         &db,
         "UPDATE tenants SET state = 'active' WHERE slug = 'acme'",
     )
     .await;
-    pg_admin_in(
-        &db,
-        "UPDATE tenant_branding SET display_name = 'Acme Renamed' FROM tenants
-         WHERE tenants.id = tenant_branding.tenant AND tenants.slug = 'acme'",
-    )
-    .await;
+    let other = app.with_settings(&[]).await;
+    let id = app.ctx("acme").await.id();
+    let there = other.ctx_for(id).await.expect("acme on the other instance");
+    let input = tenantry::catalog::branding::BrandingInput {
+        display_name: "Acme Renamed".into(),
+        primary_color: "#4f46e5".into(),
+        accent_color: "#0369a1".into(),
+        ..Default::default()
+    };
+    tenantry::catalog::branding::update(&there, input, "member:test")
+        .await
+        .expect("renamed there");
     let mut renamed = false;
     for _ in 0..50 {
         let page = owner.get("/").await;

@@ -1,10 +1,12 @@
 use sea_orm::entity::prelude::*;
 
+/// The tenant's brand (one row; none means the defaults of
+/// `catalog::branding::default_for`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenant_branding")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant: Uuid,
+    pub tenant_id: Uuid,
     pub display_name: String,
     pub primary_color: String,
     pub accent_color: String,

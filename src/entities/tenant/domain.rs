@@ -5,8 +5,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "tenant_domains")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub tenant: Uuid,
     pub hostname: String,
     /// `pending`, `verified` or `lapsed`.
     pub state: String,

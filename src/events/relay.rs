@@ -1,0 +1,143 @@
+//! Events raised by a change inside a tenant's plane. The change and its
+//! event must commit together, but the event log is a catalog table and the
+//! tenant's rows may live in another database or file. So the event is
+//! written into the plane's `platform_outbox` in the change's own
+//! transaction, and relayed into the catalog after it commits: at once by
+//! the writer, or, if that fails or the process dies first, by the
+//! dispatcher's next pass (the directory notes the tenant as having relay
+//! work before the change commits). A relayed event keeps its id, so a
+//! relay repeated after a crash adds nothing twice.
+
+use super::{outbox, EventKind};
+use crate::catalog::audit;
+use crate::entities::catalog::tenant;
+use crate::entities::tenant::outgoing_event;
+use crate::error::Result;
+use crate::tenancy::directory::{self, Queue};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantDb};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+/// How many events one relay moves at most.
+const BATCH: u64 = 100;
+
+/// A platform audit entry, and the lifecycle event of the same act if it
+/// has one, for the platform's log.
+pub struct Raised<'a> {
+    pub kind: Option<EventKind>,
+    pub actor: &'a str,
+    pub data: serde_json::Value,
+    pub audit_action: &'a str,
+    pub audit_detail: &'a str,
+}
+
+/// Writes `event` in `db`, the transaction of `ctx`'s tenant making the
+/// change. After it commits, call [`relay_now`].
+pub async fn raise(ctx: &TenantCtx, db: &TenantDb, event: Raised<'_>) -> Result<()> {
+    directory::work_due_now(ctx.engine(), Queue::Relay, ctx.id()).await?;
+    db.insert(outgoing_event::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        kind: Set(event
+            .kind
+            .map(EventKind::as_str)
+            .unwrap_or_default()
+            .to_owned()),
+        actor: Set(event.actor.to_owned()),
+        data: Set(event.data.to_string()),
+        audit_action: Set(event.audit_action.to_owned()),
+        audit_detail: Set(event.audit_detail.to_owned()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .await?;
+    Ok(())
+}
+
+/// Relays `ctx`'s raised events now; a failure is logged (the dispatcher
+/// retries), since the change itself has committed.
+pub async fn relay_now(ctx: &TenantCtx) {
+    if let Err(e) = relay(ctx).await {
+        tracing::warn!(tenant_id = %ctx.id(), error = ?e, "event relay deferred to the dispatcher");
+    }
+}
+
+/// Moves `ctx`'s raised events (oldest first, at most [`BATCH`]) into the
+/// platform's event log and audit, then removes them from the plane; how
+/// many.
+pub async fn relay(ctx: &TenantCtx) -> Result<usize> {
+    let pending = ctx
+        .run_for_platform(async |db| {
+            Ok(outgoing_event::Entity::find()
+                .order_by_asc(outgoing_event::Column::Id)
+                .limit(BATCH)
+                .all(db)
+                .await?)
+        })
+        .await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let engine = ctx.engine();
+    let slug = ctx.tenant().slug.as_str();
+    engine
+        .on_platform(PlatformUse::Records, async |db| {
+            for raised in &pending {
+                audit::record_once_in(
+                    db,
+                    raised.id,
+                    &raised.actor,
+                    &raised.audit_action,
+                    ctx.id(),
+                    &raised.audit_detail,
+                )
+                .await?;
+                if raised.kind.is_empty() {
+                    continue;
+                }
+                let kind = EventKind::parse(&raised.kind).ok_or_else(|| {
+                    anyhow::anyhow!("a raised event of unknown kind {:?}", raised.kind)
+                })?;
+                let data = serde_json::from_str(&raised.data)
+                    .map_err(|e| anyhow::anyhow!("a raised event's data: {e}"))?;
+                let event = outbox::Appended {
+                    id: raised.id,
+                    kind,
+                    actor: &raised.actor,
+                    data,
+                };
+                outbox::append_once(db, ctx.id(), slug, event).await?;
+            }
+            // What the plane changed is part of the tenant's record: touching
+            // its directory row tells every instance (its trigger notifies).
+            tenant::Entity::update_many()
+                .col_expr(tenant::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+                .filter(tenant::Column::Id.eq(ctx.id().uuid()))
+                .exec(db)
+                .await?;
+            Ok(())
+        })
+        .await?;
+    let ids: Vec<uuid::Uuid> = pending.iter().map(|raised| raised.id).collect();
+    ctx.run_for_platform(async |db| {
+        outgoing_event::Entity::delete_many()
+            .filter(outgoing_event::Column::Id.is_in(ids))
+            .exec(db)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    engine.tenant_changed(ctx.id());
+    engine.events().wake();
+    Ok(pending.len())
+}
+
+/// One pass over the tenants with events waiting to be relayed (after a
+/// failed or interrupted relay); how many were relayed.
+pub async fn relay_due(engine: &Engine) -> Result<usize> {
+    directory::visit_due(engine, Queue::Relay, 50, |ctx| async move {
+        let relayed = relay(&ctx).await?;
+        let more = (relayed as u64 == BATCH).then(chrono::Utc::now);
+        Ok((relayed, more))
+    })
+    .await
+}
