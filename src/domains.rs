@@ -78,7 +78,7 @@ fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
         kind: None,
         actor,
         data: serde_json::Value::Null,
-        audit_action: action,
+        audit_action: Some(action),
         audit_detail: detail,
     }
 }
@@ -425,7 +425,7 @@ async fn transition(
         kind: Some(kind),
         actor,
         data: json!({ "hostname": updated.hostname, "state": updated.state }),
-        audit_action: kind.as_str(),
+        audit_action: Some(kind.as_str()),
         audit_detail: &detail,
     };
     relay::raise(ctx, &db, event).await?;

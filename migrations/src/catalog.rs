@@ -18,7 +18,7 @@ pub mod m0015_webhooks_leave_catalog;
 pub mod m0016_directory_wall;
 pub mod m0017_tenant_records_wall;
 pub mod m0018_retained_invoices;
-pub mod m0019_branding_and_domains_leave_catalog;
+pub mod m0019_tenant_records_leave_catalog;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -45,7 +45,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0016_directory_wall::Migration),
             Box::new(m0017_tenant_records_wall::Migration),
             Box::new(m0018_retained_invoices::Migration),
-            Box::new(m0019_branding_and_domains_leave_catalog::Migration),
+            Box::new(m0019_tenant_records_leave_catalog::Migration),
         ]
     }
 

@@ -3,8 +3,7 @@
 //! migration that moved tables out of the catalog.
 
 use crate::catalog::{
-    m0014_identity_leaves_catalog, m0015_webhooks_leave_catalog,
-    m0019_branding_and_domains_leave_catalog,
+    m0014_identity_leaves_catalog, m0015_webhooks_leave_catalog, m0019_tenant_records_leave_catalog,
 };
 
 pub use m0014_identity_leaves_catalog::LEGACY_SCHEMA;
@@ -13,7 +12,7 @@ pub use m0014_identity_leaves_catalog::LEGACY_SCHEMA;
 const BATCHES: &[&[&str]] = &[
     m0014_identity_leaves_catalog::MOVED,
     m0015_webhooks_leave_catalog::MOVED,
-    m0019_branding_and_domains_leave_catalog::MOVED,
+    m0019_tenant_records_leave_catalog::MOVED,
 ];
 
 /// Every table that ever left the catalog for the tenant plane; a run finds

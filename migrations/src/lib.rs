@@ -18,16 +18,14 @@ mod tenant_plane;
 
 pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as DIRECTORY_WALLED};
 pub use catalog::m0018_retained_invoices::RETAINED;
-pub use catalog::m0019_branding_and_domains_leave_catalog::DIRECTORY as DIRECTORY_ADDED;
+pub use catalog::m0019_tenant_records_leave_catalog::DIRECTORY as DIRECTORY_ADDED;
 
 /// The platform's records about one tenant that m0017 put behind the wall
-/// and that are still in the catalog (m0019 moved branding and domains into
-/// the tenant plane).
+/// and that are still in the catalog (m0019 moved the rest into the tenant
+/// plane).
 pub const TENANT_RECORDS: &[&str] = &[
     "tls_certificates",
     "tls_issuances",
-    "entitlement_overrides",
-    "quota_usage",
     "billing_accounts",
     "credit_grants",
     "invoices",
@@ -66,11 +64,11 @@ pub use tenant_plane::{TenantMigrator, TENANT_TABLES};
 
 #[cfg(test)]
 mod tests {
-    use super::catalog::{m0017_tenant_records_wall, m0019_branding_and_domains_leave_catalog};
+    use super::catalog::{m0017_tenant_records_wall, m0019_tenant_records_leave_catalog};
 
     #[test]
     fn the_records_still_in_the_catalog_are_those_walled_less_those_moved() {
-        let moved = m0019_branding_and_domains_leave_catalog::MOVED;
+        let moved = m0019_tenant_records_leave_catalog::MOVED;
         let mut expected: Vec<&str> = m0017_tenant_records_wall::WALLED
             .iter()
             .copied()

@@ -5,7 +5,7 @@ mod m0002_placement_fences;
 mod m0003_usage_events;
 mod m0004_identity_and_mail;
 mod m0005_webhooks;
-mod m0006_branding_and_domains;
+mod m0006_tenant_records;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -30,6 +30,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "webhook_deliveries",
     "tenant_branding",
     "tenant_domains",
+    "entitlement_overrides",
+    "quota_usage",
     "platform_outbox",
 ];
 
@@ -46,7 +48,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0003_usage_events::Migration),
             Box::new(m0004_identity_and_mail::Migration),
             Box::new(m0005_webhooks::Migration),
-            Box::new(m0006_branding_and_domains::Migration),
+            Box::new(m0006_tenant_records::Migration),
         ]
     }
 

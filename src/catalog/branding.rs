@@ -53,7 +53,7 @@ pub(crate) async fn save(
         kind: Some(EventKind::BrandingChanged),
         actor,
         data,
-        audit_action: action,
+        audit_action: Some(action),
         audit_detail: "",
     };
     relay::raise(ctx, &db, event).await?;

@@ -125,11 +125,9 @@ async fn with_branding(
         return Ok(None);
     };
     let id = TenantId::from_uuid(t.id);
-    let (overrides, account) = engine
+    let account = engine
         .on_records(id, async |records| {
-            let overrides = crate::plans::overrides::load(records).await?;
-            let account = crate::billing::accounts::platform_account(records).await?;
-            Ok((overrides, account))
+            crate::billing::accounts::platform_account(records).await
         })
         .await?;
     let defaults = crate::catalog::branding::default_for(t.id, &t.name);
@@ -141,12 +139,12 @@ async fn with_branding(
         let plane = engine.read_as_recorded(&record).await?;
         let stored = branding::Entity::find().one(&plane).await?;
         record.primary_host = crate::domains::primary_host(&plane).await?;
+        record.overrides = crate::plans::overrides::load(&plane).await?;
         plane.commit().await?;
         if let Some(stored) = stored {
             record.branding = stored;
         }
     }
-    record.overrides = overrides;
     record.past_due_since = account
         .as_ref()
         .and_then(crate::billing::accounts::past_due_since);

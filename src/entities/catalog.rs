@@ -3,7 +3,6 @@ pub mod acme_challenge;
 pub mod api_key_prefix;
 pub mod billing_account;
 pub mod credit_grant;
-pub mod entitlement_override;
 pub mod flag;
 pub mod flag_change;
 pub mod fleet_unit;
@@ -14,7 +13,6 @@ pub mod plan;
 pub mod plan_assignment;
 pub mod platform_admin;
 pub mod platform_audit;
-pub mod quota_usage;
 pub mod retained_invoice;
 pub mod session;
 pub mod stripe_event;
@@ -50,12 +48,10 @@ about_tenant!(
     api_key_prefix,
     billing_account,
     credit_grant,
-    entitlement_override,
     invoice,
     lifecycle_event,
     plan_assignment,
     platform_audit,
-    quota_usage,
     retained_invoice,
     tls_certificate,
     tls_issuance,

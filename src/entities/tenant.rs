@@ -7,6 +7,7 @@ pub mod audit_entry;
 pub mod branding;
 pub mod domain;
 pub mod email_verification;
+pub mod entitlement_override;
 pub mod impersonation;
 pub mod invitation;
 pub mod mail_message;
@@ -14,6 +15,7 @@ pub mod membership;
 pub mod outgoing_event;
 pub mod password_reset;
 pub mod project;
+pub mod quota_usage;
 pub mod sso_config;
 pub mod support_access_refusal;
 pub mod task;
@@ -44,6 +46,7 @@ tenant_owned!(
     branding,
     domain,
     email_verification,
+    entitlement_override,
     impersonation,
     invitation,
     mail_message,
@@ -51,6 +54,7 @@ tenant_owned!(
     outgoing_event,
     password_reset,
     project,
+    quota_usage,
     sso_config,
     support_access_refusal,
     task,

@@ -21,13 +21,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 /// How many events one relay moves at most.
 const BATCH: u64 = 100;
 
-/// A platform audit entry, and the lifecycle event of the same act if it
-/// has one, for the platform's log.
+/// A lifecycle event, a platform audit entry, or both (one act), for the
+/// platform's log.
 pub struct Raised<'a> {
     pub kind: Option<EventKind>,
     pub actor: &'a str,
+    /// The event's data.
     pub data: serde_json::Value,
-    pub audit_action: &'a str,
+    pub audit_action: Option<&'a str>,
     pub audit_detail: &'a str,
 }
 
@@ -44,7 +45,7 @@ pub async fn raise(ctx: &TenantCtx, db: &TenantDb, event: Raised<'_>) -> Result<
             .to_owned()),
         actor: Set(event.actor.to_owned()),
         data: Set(event.data.to_string()),
-        audit_action: Set(event.audit_action.to_owned()),
+        audit_action: Set(event.audit_action.unwrap_or_default().to_owned()),
         audit_detail: Set(event.audit_detail.to_owned()),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
@@ -82,15 +83,17 @@ pub async fn relay(ctx: &TenantCtx) -> Result<usize> {
     engine
         .on_platform(PlatformUse::Records, async |db| {
             for raised in &pending {
-                audit::record_once_in(
-                    db,
-                    raised.id,
-                    &raised.actor,
-                    &raised.audit_action,
-                    ctx.id(),
-                    &raised.audit_detail,
-                )
-                .await?;
+                if !raised.audit_action.is_empty() {
+                    audit::record_once_in(
+                        db,
+                        raised.id,
+                        &raised.actor,
+                        &raised.audit_action,
+                        ctx.id(),
+                        &raised.audit_detail,
+                    )
+                    .await?;
+                }
                 if raised.kind.is_empty() {
                     continue;
                 }

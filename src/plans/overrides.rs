@@ -1,13 +1,15 @@
 //! Per-tenant exceptions to a plan, set by a superadmin with a reason and an
-//! optional expiry, audited. They travel with the tenant's record (and its
-//! change notifications), so checks read them from memory.
+//! optional expiry, audited. They live in the tenant's plane and travel
+//! with its record (and its change notifications), so checks read them from
+//! memory.
 
 use super::entitlements::parse_text;
 use super::registry;
-use crate::catalog::{audit, resolve};
-use crate::entities::catalog::entitlement_override;
+use crate::catalog::resolve;
+use crate::entities::tenant::entitlement_override;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, Slug, TenantId, TenantRecords};
+use crate::events::relay::{self, Raised};
+use crate::tenancy::{Engine, Slug, TenantCtx, TenantDb};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
@@ -15,11 +17,8 @@ use serde_json::json;
 pub use crate::tenancy::PlanOverride as Override;
 
 /// A tenant's overrides, expired ones included (they are shown, not applied).
-pub(crate) async fn load(records: &TenantRecords) -> Result<Vec<Override>> {
-    let rows = records
-        .find::<entitlement_override::Entity>()
-        .all(records)
-        .await?;
+pub(crate) async fn load(db: &TenantDb) -> Result<Vec<Override>> {
+    let rows = entitlement_override::Entity::find().all(db).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -73,9 +72,14 @@ pub async fn set(
     if expires_at.is_some_and(|at| at <= now) {
         return Err(Error::invalid("expires_at", "must be in the future"));
     }
-    let record = load_tenant(engine, raw_slug).await?;
-    let txn = engine.records_of(record).await?;
-    entitlement_override::Entity::insert(txn.stamp(entitlement_override::ActiveModel {
+    let ctx = tenant_of(engine, raw_slug).await?;
+    let db = ctx.db().await?;
+    // Replaces the entitlement's override, if it had one.
+    entitlement_override::Entity::delete_many()
+        .filter(entitlement_override::Column::Key.eq(entitlement.key))
+        .exec(&db)
+        .await?;
+    db.insert(entitlement_override::ActiveModel {
         key: Set(entitlement.key.to_owned()),
         value: Set(value.to_string()),
         reason: Set(reason.to_owned()),
@@ -83,55 +87,42 @@ pub async fn set(
         created_by: Set(actor.to_owned()),
         created_at: Set(now),
         ..Default::default()
-    }))
-    .on_conflict(
-        txn.conflict::<entitlement_override::Entity>([entitlement_override::Column::Key])
-            .update_columns([
-                entitlement_override::Column::Value,
-                entitlement_override::Column::Reason,
-                entitlement_override::Column::ExpiresAt,
-                entitlement_override::Column::CreatedBy,
-                entitlement_override::Column::CreatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
+    })
     .await?;
     let detail = json!({ "key": entitlement.key, "value": value, "reason": reason, "expires_at": expires_at });
-    audit::record_in(
-        &txn,
-        actor,
-        "entitlement.overridden",
-        Some(record),
-        &detail.to_string(),
-    )
-    .await?;
-    txn.commit().await?;
-    engine.tenant_changed(record);
+    let detail = detail.to_string();
+    relay::raise(&ctx, &db, audited("entitlement.overridden", actor, &detail)).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     Ok(())
 }
 
+/// The platform audit entry of a superadmin's act on an override.
+fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
+    Raised {
+        kind: None,
+        actor,
+        data: serde_json::Value::Null,
+        audit_action: Some(action),
+        audit_detail: detail,
+    }
+}
+
 pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> Result<()> {
-    let record = load_tenant(engine, raw_slug).await?;
-    let txn = engine.records_of(record).await?;
-    let gone = txn
-        .delete::<entitlement_override::Entity>()
+    let ctx = tenant_of(engine, raw_slug).await?;
+    let db = ctx.db().await?;
+    let gone = entitlement_override::Entity::delete_many()
         .filter(entitlement_override::Column::Key.eq(key))
-        .exec(&txn)
+        .exec(&db)
         .await?;
     if gone.rows_affected == 0 {
         return Err(Error::NotFound);
     }
-    audit::record_in(
-        &txn,
-        actor,
-        "entitlement.override_removed",
-        Some(record),
-        &json!({ "key": key }).to_string(),
-    )
-    .await?;
-    txn.commit().await?;
-    engine.tenant_changed(record);
+    let detail = json!({ "key": key }).to_string();
+    let event = audited("entitlement.override_removed", actor, &detail);
+    relay::raise(&ctx, &db, event).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     Ok(())
 }
 
@@ -145,10 +136,10 @@ fn parse_expiry(raw: &str) -> Result<chrono::DateTime<chrono::Utc>> {
         .map_err(|_| Error::invalid("expires_at", "must be a date and time"))
 }
 
-async fn load_tenant(engine: &Engine, raw_slug: &str) -> Result<TenantId> {
+async fn tenant_of(engine: &Engine, raw_slug: &str) -> Result<TenantCtx> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    Ok(resolve::load_record(engine, &slug)
+    let record = resolve::load_record(engine, &slug)
         .await?
-        .ok_or(Error::NotFound)?
-        .id)
+        .ok_or(Error::NotFound)?;
+    Ok(engine.ctx(record))
 }

@@ -1,14 +1,16 @@
 //! Quotas with a period (API requests per month, events per day), counted
-//! durably in the tenant's records in the catalog. Passing 80 % and reaching 100 % of the limit each
-//! emit a lifecycle event once per period, in the same transaction as the
-//! count. With `hard` enforcement a use that would pass the limit is refused
+//! durably in the tenant's plane. Passing 80 % and reaching 100 % of the
+//! limit each raise a lifecycle event once per period, in the same
+//! transaction as the count (relayed to the platform's log after it
+//! commits). With `hard` enforcement a use that would pass the limit is refused
 //! (and not counted); with `soft` it is counted and served.
 
 use super::entitlements::Enforcement;
 use super::registry::{self, EntitlementKind};
-use crate::entities::catalog::quota_usage;
+use crate::entities::tenant::quota_usage;
 use crate::error::{Error, PlanRefusal, Result};
-use crate::events::{outbox, EventKind};
+use crate::events::relay::{self, Raised};
+use crate::events::EventKind;
 use crate::tenancy::TenantCtx;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -52,26 +54,16 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
             .eq(key)
             .and(quota_usage::Column::Period.eq(period.clone()))
     };
-    let txn = ctx.records().await?;
-    quota_usage::Entity::insert(txn.stamp(quota_usage::ActiveModel {
+    let txn = ctx.db().await?;
+    txn.insert_new(vec![quota_usage::ActiveModel {
         quota: Set(key.to_owned()),
         period: Set(period.clone()),
         used: Set(0),
         notified: Set(0),
         ..Default::default()
-    }))
-    .on_conflict(
-        txn.conflict::<quota_usage::Entity>([
-            quota_usage::Column::Quota,
-            quota_usage::Column::Period,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(&txn)
+    }])
     .await?;
-    let mut increment = txn
-        .update::<quota_usage::Entity>()
+    let mut increment = quota_usage::Entity::update_many()
         .col_expr(
             quota_usage::Column::Used,
             Expr::col(quota_usage::Column::Used).add(amount),
@@ -81,8 +73,7 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
         increment = increment.filter(Expr::col(quota_usage::Column::Used).add(amount).lte(limit));
     }
     let counted = increment.exec(&txn).await?.rows_affected > 0;
-    let row = txn
-        .find::<quota_usage::Entity>()
+    let row = quota_usage::Entity::find()
         .filter(this_row())
         .one(&txn)
         .await?
@@ -98,7 +89,7 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
     }
     let reached = threshold(row.used, limit);
     if reached > row.notified {
-        txn.update::<quota_usage::Entity>()
+        quota_usage::Entity::update_many()
             .col_expr(quota_usage::Column::Notified, Expr::value(reached))
             .filter(this_row())
             .exec(&txn)
@@ -109,12 +100,18 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
             EventKind::QuotaWarning
         };
         let data = json!({ "quota": key, "used": row.used, "limit": limit, "period": period, "percent": reached });
-        let slug = ctx.tenant().slug.to_string();
-        outbox::append(&txn, ctx.id(), &slug, kind, "system", data).await?;
+        let event = Raised {
+            kind: Some(kind),
+            actor: "system",
+            data,
+            audit_action: None,
+            audit_detail: "",
+        };
+        relay::raise(ctx, &txn, event).await?;
     }
     txn.commit().await?;
     if reached > row.notified {
-        ctx.engine().events().wake();
+        relay::relay_now(ctx).await;
     }
     Ok(state)
 }
@@ -146,12 +143,11 @@ fn exhausted(key: &'static str, state: &QuotaState) -> Error {
 pub async fn used(ctx: &TenantCtx, key: &'static str) -> Result<i64> {
     let period = period_of(key)?.label(chrono::Utc::now());
     let row = ctx
-        .on_records(async |records| {
-            Ok(records
-                .find::<quota_usage::Entity>()
+        .run(false, async |db| {
+            Ok(quota_usage::Entity::find()
                 .filter(quota_usage::Column::Quota.eq(key))
                 .filter(quota_usage::Column::Period.eq(period))
-                .one(records)
+                .one(db)
                 .await?)
         })
         .await?;

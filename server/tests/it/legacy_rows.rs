@@ -499,11 +499,11 @@ async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_asi
 }
 
 /// Catalog m0019 on a catalog an older release populated: a tenant's
-/// branding and domains are set aside in the tenant plane's shape (the
+/// branding, domains, plan overrides and quota counters are set aside in the tenant plane's shape (the
 /// fleet migration copies them into its placement, as above), the catalog
 /// tables go, and what routing needs stays as directory entries: the
 /// verified host name → tenant, and the tenant noted for the re-check loop.
-async fn m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(
+async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
     db: &sea_orm::DatabaseConnection,
     legacy: &str,
 ) {
@@ -539,6 +539,14 @@ async fn m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(
             "new.acme.test",
             "pending",
         ),
+        format!(
+            "INSERT INTO entitlement_overrides (tenant, key, value, reason, created_by, created_at)
+             VALUES ('{tenant}', 'seats', '50', 'pilot', 'superadmin:ops@example.test', {at})"
+        ),
+        format!(
+            "INSERT INTO quota_usage (tenant, quota, period, used, notified)
+             VALUES ('{tenant}', 'api_requests', '2026-11', 4242, 80)"
+        ),
     ] {
         db.execute_unprepared(&sql)
             .await
@@ -569,6 +577,19 @@ async fn m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(
         n(format!("SELECT count(*) AS n FROM {legacy}tenant_domains")).await,
         2
     );
+    let kept = one(format!(
+        "SELECT count(*) AS n, min(reason) AS reason FROM {legacy}entitlement_overrides"
+    ))
+    .await;
+    assert_eq!(kept.try_get::<i64>("", "n").expect("n"), 1);
+    assert_eq!(
+        kept.try_get::<String>("", "reason").expect("reason"),
+        "pilot"
+    );
+    assert_eq!(
+        n(format!("SELECT max(used) AS n FROM {legacy}quota_usage")).await,
+        4242
+    );
     let host = one("SELECT count(*) AS n, min(hostname) AS host FROM verified_hosts".into()).await;
     assert_eq!(host.try_get::<i64>("", "n").expect("n"), 1, "verified only");
     assert_eq!(
@@ -583,11 +604,11 @@ async fn m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(
     let catalog_tables = match db.get_database_backend() {
         DbBackend::Postgres => {
             "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'
-             AND tablename IN ('tenant_branding', 'tenant_domains')"
+             AND tablename IN ('tenant_branding', 'tenant_domains', 'entitlement_overrides', 'quota_usage')"
         }
         _ => {
             "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'
-             AND name IN ('tenant_branding', 'tenant_domains')"
+             AND name IN ('tenant_branding', 'tenant_domains', 'entitlement_overrides', 'quota_usage')"
         }
     };
     assert_eq!(
@@ -598,7 +619,7 @@ async fn m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(
 }
 
 #[tokio::test]
-async fn on_sqlite_m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts() {
+async fn on_sqlite_m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts() {
     let dir = tempfile::tempdir().expect("dir");
     let db = Database::connect(format!(
         "sqlite://{}?mode=rwc",
@@ -606,18 +627,18 @@ async fn on_sqlite_m0019_sets_branding_and_domains_aside_and_keeps_the_verified_
     ))
     .await
     .expect("sqlite");
-    m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(&db, "legacy_").await;
+    m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(&db, "legacy_").await;
     let _ = db.close().await;
 }
 
 #[tokio::test]
-async fn on_postgres_m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts() {
+async fn on_postgres_m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts() {
     let name = format!("tenantry_t_m0019_{}", uuid::Uuid::new_v4().simple());
     crate::harness::pg_admin(&format!("CREATE DATABASE {name}")).await;
     let db = Database::connect(crate::harness::pg_url("postgres", &name))
         .await
         .expect("postgres");
-    m0019_sets_branding_and_domains_aside_and_keeps_the_verified_hosts(&db, "tenantry_legacy.")
+    m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(&db, "tenantry_legacy.")
         .await;
     let _ = db.close().await;
     crate::harness::pg_admin(&format!("DROP DATABASE {name}")).await;

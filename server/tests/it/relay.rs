@@ -53,7 +53,7 @@ async fn an_event_raised_in_a_plane_is_relayed_once_even_when_its_writer_dies_be
         kind: Some(EventKind::BrandingChanged),
         actor: "member:test",
         data: json!({ "marker": "relay-test" }),
-        audit_action: "tenant.branding_changed",
+        audit_action: Some("tenant.branding_changed"),
         audit_detail: "relay-test",
     };
     relay::raise(&ctx, &db, event).await.expect("raise");

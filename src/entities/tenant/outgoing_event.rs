@@ -15,6 +15,7 @@ pub struct Model {
     pub actor: String,
     /// The event's data, as JSON text.
     pub data: String,
+    /// The platform audit entry's action; empty for an event alone.
     pub audit_action: String,
     pub audit_detail: String,
     pub created_at: DateTimeUtc,

@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "quota_usage")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant: Uuid,
+    pub tenant_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub quota: String,
     /// `2026-11` (monthly quotas) or `2026-11-26` (daily).

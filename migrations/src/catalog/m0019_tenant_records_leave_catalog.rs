@@ -7,15 +7,21 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m0019_branding_and_domains_leave_catalog"
+        "m0019_tenant_records_leave_catalog"
     }
 }
 
-/// A tenant's branding and its custom domains are managed by its admins, so
-/// they live in the tenant plane (tenant plane m0006). This migration sets
-/// the catalog's rows aside for the fleet migration to copy into each
-/// tenant's placement (`tenancy::legacy`) and drops the catalog tables.
-pub const MOVED: &[&str] = &["tenant_branding", "tenant_domains"];
+/// A tenant's branding and custom domains (managed by its admins), the
+/// exceptions to its plan and its quota counters live in the tenant plane
+/// (tenant plane m0006). This migration sets the catalog's rows aside for
+/// the fleet migration to copy into each tenant's placement
+/// (`tenancy::legacy`) and drops the catalog tables.
+pub const MOVED: &[&str] = &[
+    "tenant_branding",
+    "tenant_domains",
+    "entitlement_overrides",
+    "quota_usage",
+];
 
 /// The directory entry routing needs: a verified host name and its tenant
 /// (no token, no state). Its primary key is what makes a host name verified
@@ -91,7 +97,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
         Err(DbErr::Migration(
-            "m0019 moves branding and domains into the tenant plane; it is not reversible".into(),
+            "m0019 moves tenants' records into the tenant plane; it is not reversible".into(),
         ))
     }
 }

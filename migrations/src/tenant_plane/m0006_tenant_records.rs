@@ -6,16 +6,23 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m0006_branding_and_domains"
+        "m0006_tenant_records"
     }
 }
 
-/// What the tenant's admins manage of its face to the world — its brand
-/// and its custom domains — and the events its transactions raise for the
-/// platform's log. Branding and domains were catalog rows until catalog
-/// m0019, which hands existing rows to the fleet migration; the catalog
-/// keeps only the verified host → tenant map.
-pub const TABLES: &[&str] = &["tenant_branding", "tenant_domains", "platform_outbox"];
+/// The tenant's records that were catalog rows until catalog m0019 (which
+/// hands existing rows to the fleet migration): what its admins manage of
+/// its face to the world (its brand, its custom domains), the exceptions
+/// to its plan and its quota counters; and the audit entries and events its
+/// transactions raise for the platform's log. The catalog keeps only the
+/// verified host → tenant map.
+pub const TABLES: &[&str] = &[
+    "tenant_branding",
+    "tenant_domains",
+    "entitlement_overrides",
+    "quota_usage",
+    "platform_outbox",
+];
 
 const DDL: &[&str] = &[
     // One row per tenant; none yet means the defaults (the tenant's name
@@ -55,6 +62,28 @@ const DDL: &[&str] = &[
         CONSTRAINT tenant_domains_hostname_key UNIQUE (tenant_id, hostname)
     )",
     "CREATE INDEX tenant_domains_due_idx ON tenant_domains (tenant_id, next_check_at)",
+    // A superadmin's exception to the tenant's plan for one entitlement
+    // (`value`: JSON of the entitlement's kind), loaded with its record.
+    "CREATE TABLE entitlement_overrides (
+        tenant_id uuid NOT NULL,
+        key text NOT NULL,
+        value text NOT NULL,
+        reason text NOT NULL,
+        expires_at timestamptz NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+    )",
+    // Durable quota counters per quota and period (`2026-11`, `2026-11-26`);
+    // `notified`: the highest threshold (80, 100) announced this period.
+    "CREATE TABLE quota_usage (
+        tenant_id uuid NOT NULL,
+        quota text NOT NULL,
+        period text NOT NULL,
+        used bigint NOT NULL,
+        notified integer NOT NULL,
+        PRIMARY KEY (tenant_id, quota, period)
+    )",
     // A platform audit entry (with the lifecycle event of the same act, if
     // it has one; `kind` empty otherwise) raised by a change in this plane,
     // written in the change's own transaction and relayed into the catalog

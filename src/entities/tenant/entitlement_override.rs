@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "entitlement_overrides")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant: Uuid,
+    pub tenant_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     /// JSON value, of the entitlement's kind.
