@@ -109,6 +109,8 @@ pub async fn add(
         .require_feature(crate::plans::registry::CUSTOM_DOMAINS)?;
     let ctx = engine.ctx(tenant.clone());
     let now = chrono::Utc::now();
+    // The re-check loop visits the tenants the directory notes.
+    directory::work_due_now(engine, Queue::Domains, ctx.id()).await?;
     let db = ctx.db().await?;
     let row = db
         .insert(domain::ActiveModel {
@@ -131,9 +133,7 @@ pub async fn add(
             None => e.into(),
         })?;
     let detail = format!("hostname={hostname}");
-    relay::raise(&ctx, &db, audited("domain.added", actor, &detail)).await?;
-    // The re-check loop visits the tenants the directory notes.
-    directory::work_due_now(engine, Queue::Domains, ctx.id()).await?;
+    relay::raise(&db, audited("domain.added", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))
@@ -169,17 +169,17 @@ pub async fn remove(
     actor: &str,
 ) -> Result<()> {
     let ctx = engine.ctx(tenant.clone());
-    let db = ctx.db().await?;
-    let row = find(&db, id).await?;
+    let row = ctx.run(false, async |db| find(db, id).await).await?;
     // Routing stops first: a failure after this leaves a domain that
     // routes nowhere, never a route to a domain that is gone.
     release(&ctx, &row.hostname).await?;
+    let db = ctx.db().await?;
     domain::Entity::delete_many()
         .filter(domain::Column::Id.eq(row.id))
         .exec(&db)
         .await?;
     let detail = format!("hostname={}", row.hostname);
-    relay::raise(&ctx, &db, audited("domain.removed", actor, &detail)).await?;
+    relay::raise(&db, audited("domain.removed", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())
@@ -210,7 +210,7 @@ pub async fn make_primary(
     active.is_primary = Set(true);
     let row = active.update(&db).await?;
     let detail = format!("hostname={}", row.hostname);
-    relay::raise(&ctx, &db, audited("domain.primary", actor, &detail)).await?;
+    relay::raise(&db, audited("domain.primary", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))
@@ -428,7 +428,7 @@ async fn transition(
         audit_action: Some(kind.as_str()),
         audit_detail: &detail,
     };
-    relay::raise(ctx, &db, event).await?;
+    relay::raise(&db, event).await?;
     db.commit().await?;
     relay::relay_now(ctx).await;
     Ok(updated)

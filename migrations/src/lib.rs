@@ -23,14 +23,7 @@ pub use catalog::m0019_tenant_records_leave_catalog::DIRECTORY as DIRECTORY_ADDE
 /// The platform's records about one tenant that m0017 put behind the wall
 /// and that are still in the catalog (m0019 moved the rest into the tenant
 /// plane).
-pub const TENANT_RECORDS: &[&str] = &[
-    "tls_certificates",
-    "tls_issuances",
-    "billing_accounts",
-    "credit_grants",
-    "invoices",
-    "plan_assignments",
-];
+pub const TENANT_RECORDS: &[&str] = &["tls_certificates", "tls_issuances", "plan_assignments"];
 
 /// Every catalog table behind the wall with the platform scope beside it:
 /// the directory and platform records (m0016, m0019's verified hosts), the

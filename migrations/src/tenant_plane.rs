@@ -32,6 +32,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "tenant_domains",
     "entitlement_overrides",
     "quota_usage",
+    "billing_accounts",
+    "credit_grants",
+    "invoices",
     "platform_outbox",
 ];
 

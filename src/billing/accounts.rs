@@ -3,10 +3,12 @@
 //! the grace period the tenant is suspended through the normal lifecycle,
 //! and resumed when the account is paid up again.
 
-use crate::catalog::{audit, resolve, tenants};
-use crate::entities::catalog::{billing_account, credit_grant};
+use crate::catalog::{resolve, tenants};
+use crate::entities::tenant::{billing_account, credit_grant};
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord, TenantRecords, TenantState};
+use crate::events::relay::{self, Raised};
+use crate::tenancy::directory::{self, Queue};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId, TenantRecord, TenantState};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
@@ -35,30 +37,25 @@ impl Standing {
 }
 
 /// The tenant's account with the platform, opened on first use, in its own
-/// transaction.
+/// transaction of the tenant's plane.
 pub async fn account_of(engine: &Engine, tenant: TenantId) -> Result<billing_account::Model> {
-    engine
-        .on_records(tenant, async |records| of_tenant(records).await)
-        .await
+    let ctx = engine.ctx_for(tenant).await?;
+    ctx.run_for_platform(async |db| of_tenant(db).await).await
 }
 
 /// The tenant's account with the platform, opened on first use.
-pub async fn of_tenant(records: &TenantRecords) -> Result<billing_account::Model> {
-    if let Some(found) = platform_account(records).await? {
+pub async fn of_tenant(db: &TenantDb) -> Result<billing_account::Model> {
+    if let Some(found) = platform_account(db).await? {
         return Ok(found);
     }
-    // A tenant from before accounts were opened at creation. A failed
-    // insert aborts the transaction: it is an error, not a race (two
-    // openings meet in ON CONFLICT DO NOTHING).
-    billing_account::Entity::insert(records.stamp(new_account()))
-        .on_conflict_do_nothing()
-        .exec_without_returning(records)
-        .await?;
-    platform_account(records).await?.ok_or(Error::NotFound)
+    // A tenant from before accounts were opened at creation (two openings
+    // meet in ON CONFLICT DO NOTHING).
+    db.insert_new(vec![new_account()]).await?;
+    platform_account(db).await?.ok_or(Error::NotFound)
 }
 
 /// A new tenant's account with the platform (opened with the tenant, in the
-/// transaction creating it), to be stamped with its tenant.
+/// transaction creating its first owner).
 pub(crate) fn new_account() -> billing_account::ActiveModel {
     billing_account::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -75,14 +72,22 @@ pub(crate) fn new_account() -> billing_account::ActiveModel {
 }
 
 /// The tenant's account with the platform, if it has one yet.
-pub(crate) async fn platform_account(
-    records: &TenantRecords,
-) -> Result<Option<billing_account::Model>> {
-    Ok(records
-        .find::<billing_account::Entity>()
+pub(crate) async fn platform_account(db: &TenantDb) -> Result<Option<billing_account::Model>> {
+    Ok(billing_account::Entity::find()
         .filter(billing_account::Column::Customer.eq(PLATFORM_CUSTOMER))
-        .one(records)
+        .one(db)
         .await?)
+}
+
+/// The platform audit entry of an act on the account.
+pub(crate) fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
+    Raised {
+        kind: None,
+        actor,
+        data: serde_json::Value::Null,
+        audit_action: Some(action),
+        audit_detail: detail,
+    }
 }
 
 /// Since when the account has been past due, if it is: what the tenant's
@@ -103,10 +108,11 @@ pub fn standing(account: &billing_account::Model) -> Standing {
 /// The account's standing, prepaid credit and past-due notice, as pages
 /// show them (one read of the account).
 pub async fn summary(engine: &Engine, tenant: TenantId) -> Result<(Standing, i64, Option<String>)> {
-    let (account, credit) = engine
-        .on_records(tenant, async |records| {
-            let account = of_tenant(records).await?;
-            let credit = credit_balance(records, account.id).await?;
+    let ctx = engine.ctx_for(tenant).await?;
+    let (account, credit) = ctx
+        .run_for_platform(async |db| {
+            let account = of_tenant(db).await?;
+            let credit = credit_balance(db, account.id).await?;
             Ok((account, credit))
         })
         .await?;
@@ -140,92 +146,116 @@ pub async fn mark_past_due(
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let records = engine.records_of(tenant).await?;
-    let account = of_tenant(&records).await?;
+    let ctx = engine.ctx_for(tenant).await?;
+    // Noted first (no second connection while the plane's is held); the
+    // check finds nothing to do if the account is not past due after all.
+    grace_check_at(&ctx, at).await?;
+    let db = ctx.db().await?;
+    let account = of_tenant(&db).await?;
     if standing(&account) == Standing::PastDue {
-        return records.commit().await;
+        return Ok(db.commit().await?);
     }
     let mut row = account.into_active_model();
     row.status = Set(Standing::PastDue.as_str().into());
     row.past_due_since = Set(Some(at));
     row.updated_at = Set(Utc::now());
-    row.update(&records).await?;
-    audit::record_in(&records, actor, "billing.past_due", Some(tenant), "{}").await?;
-    records.commit().await?;
-    engine.tenant_changed(tenant);
+    row.update(&db).await?;
+    relay::raise(&db, audited("billing.past_due", actor, "{}")).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     Ok(())
+}
+
+/// Notes the tenant for the grace-period check due when a grace period
+/// from `since` ends.
+pub(crate) async fn grace_check_at(ctx: &TenantCtx, since: DateTime<Utc>) -> Result<()> {
+    let engine = ctx.engine();
+    let grace = Duration::days(engine.settings().billing_grace_days.into());
+    directory::work_due_at(engine, Queue::Billing, ctx.id(), since + grace).await
 }
 
 /// The account is paid up: active again, and resumed if billing suspended it.
 pub async fn mark_paid_up(engine: &Engine, tenant: TenantId, actor: &str) -> Result<()> {
-    let records = engine.records_of(tenant).await?;
-    let account = of_tenant(&records).await?;
+    let ctx = engine.ctx_for(tenant).await?;
+    let db = ctx.db().await?;
+    let account = of_tenant(&db).await?;
     let resume = account.suspended_for_billing;
     if standing(&account) == Standing::Active && !resume {
-        return records.commit().await;
+        return Ok(db.commit().await?);
     }
     let mut row = account.into_active_model();
     row.status = Set(Standing::Active.as_str().into());
     row.past_due_since = Set(None);
     row.suspended_for_billing = Set(false);
     row.updated_at = Set(Utc::now());
-    row.update(&records).await?;
-    audit::record_in(&records, actor, "billing.paid_up", Some(tenant), "{}").await?;
-    records.commit().await?;
+    row.update(&db).await?;
+    relay::raise(&db, audited("billing.paid_up", actor, "{}")).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     if resume {
-        if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
-            if record.state == TenantState::Suspended {
-                tenants::resume(engine, record.slug.as_str(), actor).await?;
-            }
+        resume_if_suspended(engine, tenant, actor).await?;
+    }
+    Ok(())
+}
+
+/// Resumes the tenant if it is suspended (billing suspended it and the
+/// account is paid up).
+pub(crate) async fn resume_if_suspended(
+    engine: &Engine,
+    tenant: TenantId,
+    actor: &str,
+) -> Result<()> {
+    if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
+        if record.state == TenantState::Suspended {
+            tenants::resume(engine, record.slug.as_str(), actor).await?;
         }
     }
     engine.tenant_changed(tenant);
     Ok(())
 }
 
-/// Suspends every tenant past due for longer than the grace period.
-/// Returns how many were suspended.
+/// Suspends every tenant past due for longer than the grace period by
+/// `now` (the tenants the directory notes for it). Returns how many were
+/// suspended.
 pub async fn suspend_overdue(engine: &Engine, now: DateTime<Utc>) -> Result<usize> {
+    directory::visit_due_by(engine, Queue::Billing, now, 200, |ctx| async move {
+        suspend_if_overdue(&ctx, now).await
+    })
+    .await
+}
+
+/// One tenant's grace-period check: suspended if its account is still past
+/// due beyond the grace period; otherwise when to look again, if ever.
+async fn suspend_if_overdue(
+    ctx: &TenantCtx,
+    now: DateTime<Utc>,
+) -> Result<(usize, directory::NextDue)> {
+    let engine = ctx.engine();
     let grace = Duration::days(engine.settings().billing_grace_days.into());
-    let overdue = engine
-        .on_platform(PlatformUse::Maintenance("billing"), async |db| {
-            Ok(billing_account::Entity::find()
-                .filter(billing_account::Column::Status.eq(Standing::PastDue.as_str()))
-                .filter(billing_account::Column::SuspendedForBilling.eq(false))
-                .filter(billing_account::Column::PastDueSince.lte(now - grace))
-                .all(db)
-                .await?)
-        })
-        .await?;
-    let mut suspended = 0;
-    for account in overdue {
-        let tenant = TenantId::from_uuid(account.tenant);
-        let Some(record) = resolve::load_record_by_id(engine, tenant).await? else {
-            continue;
-        };
-        if record.state == TenantState::Active {
-            tenants::suspend(engine, record.slug.as_str(), "billing").await?;
-            suspended += 1;
-        }
-        let mut row = account.into_active_model();
-        row.suspended_for_billing = Set(record.state == TenantState::Active);
-        row.updated_at = Set(Utc::now());
-        engine
-            .on_records(tenant, async |records| {
-                row.update(records).await?;
-                Ok(())
-            })
-            .await?;
+    let account = ctx.run_for_platform(async |db| of_tenant(db).await).await?;
+    let Some(since) = past_due_since(&account).filter(|_| !account.suspended_for_billing) else {
+        return Ok((0, None));
+    };
+    if since + grace > now {
+        return Ok((0, Some(since + grace)));
     }
-    Ok(suspended)
+    let active = ctx.tenant().state == TenantState::Active;
+    if active {
+        tenants::suspend(engine, ctx.tenant().slug.as_str(), "billing").await?;
+    }
+    let mut row = account.into_active_model();
+    row.suspended_for_billing = Set(active);
+    row.updated_at = Set(Utc::now());
+    ctx.run_for_platform(async |db| Ok(row.update(db).await.map(|_| ())?))
+        .await?;
+    Ok((usize::from(active), None))
 }
 
 /// Prepaid credit still available, in minor units.
-pub async fn credit_balance(records: &TenantRecords, account: Uuid) -> Result<i64> {
-    Ok(records
-        .find::<credit_grant::Entity>()
+pub async fn credit_balance(db: &TenantDb, account: Uuid) -> Result<i64> {
+    Ok(credit_grant::Entity::find()
         .filter(credit_grant::Column::Account.eq(account))
-        .all(records)
+        .all(db)
         .await?
         .iter()
         .map(|g| g.remaining)
@@ -259,9 +289,10 @@ pub async fn grant_credit(
             "is required (at most 200 characters)",
         ));
     }
-    let records = engine.records_of(tenant).await?;
-    let account = of_tenant(&records).await?;
-    credit_grant::Entity::insert(records.stamp(credit_grant::ActiveModel {
+    let ctx = engine.ctx_for(tenant).await?;
+    let db = ctx.db().await?;
+    let account = of_tenant(&db).await?;
+    db.insert(credit_grant::ActiveModel {
         id: Set(Uuid::now_v7()),
         account: Set(account.id),
         amount: Set(amount),
@@ -271,35 +302,23 @@ pub async fn grant_credit(
         created_by: Set(actor.to_owned()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }))
-    .exec_without_returning(&records)
+    })
     .await?;
     let detail = json!({ "amount": amount, "currency": currency, "reason": reason }).to_string();
-    audit::record_in(
-        &records,
-        actor,
-        "billing.credit_granted",
-        Some(tenant),
-        &detail,
-    )
-    .await?;
-    let balance = credit_balance(&records, account.id).await?;
-    records.commit().await?;
+    relay::raise(&db, audited("billing.credit_granted", actor, &detail)).await?;
+    let balance = credit_balance(&db, account.id).await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     Ok(balance)
 }
 
 /// Takes `amount` from the oldest grants first, in the caller's transaction.
-pub(crate) async fn consume_credit(
-    records: &TenantRecords,
-    account: Uuid,
-    mut amount: i64,
-) -> Result<()> {
-    let grants = records
-        .find::<credit_grant::Entity>()
+pub(crate) async fn consume_credit(db: &TenantDb, account: Uuid, mut amount: i64) -> Result<()> {
+    let grants = credit_grant::Entity::find()
         .filter(credit_grant::Column::Account.eq(account))
         .filter(credit_grant::Column::Remaining.gt(0))
         .order_by_asc(credit_grant::Column::CreatedAt)
-        .all(records)
+        .all(db)
         .await?;
     for grant in grants {
         if amount <= 0 {
@@ -310,7 +329,7 @@ pub(crate) async fn consume_credit(
         let left = grant.remaining - take;
         let mut row = grant.into_active_model();
         row.remaining = Set(left);
-        row.update(records).await?;
+        row.update(db).await?;
     }
     Ok(())
 }

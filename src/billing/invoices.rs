@@ -7,10 +7,12 @@ use super::platform_usage::seat_changes;
 use super::prices::Charge;
 use super::rating::{self, Line, Rated, SeatSpan, Segment};
 use super::usage;
-use crate::catalog::audit;
-use crate::entities::catalog::{invoice, plan_assignment, retained_invoice};
+use crate::entities::catalog::{plan_assignment, retained_invoice, tenant};
+use crate::entities::tenant::invoice;
 use crate::error::{Error, Result};
+use crate::events::relay;
 use crate::policy::Policy;
+use crate::tenancy::directory::{self, Queue};
 use crate::tenancy::{
     CatalogScope, Engine, PlatformDb, PlatformUse, TenantCtx, TenantDb, TenantId, TenantRecord,
     TenantRecords,
@@ -120,7 +122,7 @@ fn seat_spans(
 }
 
 /// Rates the period from what is stored now: plan history from the catalog,
-/// usage from the tenant's events.
+/// usage and credit from the tenant's plane (`db`).
 pub async fn rate_period(
     engine: &Engine,
     ctx: &TenantCtx,
@@ -128,9 +130,11 @@ pub async fn rate_period(
     period: Period,
 ) -> Result<Rated> {
     let policy: std::sync::Arc<Policy> = engine.policy().await?;
+    let credits = match accounts::platform_account(db).await? {
+        Some(account) => accounts::credit_balance(db, account.id).await?,
+        None => 0,
+    };
     let records = ctx.records().await?;
-    let account = accounts::of_tenant(&records).await?;
-    let credits = accounts::credit_balance(&records, account.id).await?;
     let spans = plan_spans(&records, ctx, period).await?;
     records.commit().await?;
     let mut changes = seat_changes(db, period.start, period.end).await?;
@@ -178,15 +182,14 @@ pub async fn preview(engine: &Engine, ctx: &TenantCtx, now: DateTime<Utc>) -> Re
 
 /// Every final invoice of the tenant, newest first.
 pub async fn list(engine: &Engine, tenant: TenantId) -> Result<Vec<invoice::Model>> {
-    engine
-        .on_records(tenant, async |records| {
-            Ok(records
-                .find::<invoice::Entity>()
-                .order_by_desc(invoice::Column::PeriodStart)
-                .all(records)
-                .await?)
-        })
-        .await
+    let ctx = engine.ctx_for(tenant).await?;
+    ctx.run(false, async |db| {
+        Ok(invoice::Entity::find()
+            .order_by_desc(invoice::Column::PeriodStart)
+            .all(db)
+            .await?)
+    })
+    .await
 }
 
 pub fn lines_of(model: &invoice::Model) -> Vec<Line> {
@@ -194,119 +197,105 @@ pub fn lines_of(model: &invoice::Model) -> Vec<Line> {
 }
 
 /// Finalizes the tenant's invoice for `period` (once: a second call returns
-/// the stored one), consuming prepaid credit in the same transaction.
+/// the stored one): rated, written and paid from prepaid credit in one
+/// transaction of the tenant's plane.
 pub async fn finalize(engine: &Engine, ctx: &TenantCtx, period: Period) -> Result<invoice::Model> {
-    let (account, found) = ctx
-        .on_records(async |records| {
-            let account = accounts::of_tenant(records).await?;
-            let found = records
-                .find::<invoice::Entity>()
-                .filter(invoice::Column::Period.eq(period.label()))
-                .one(records)
-                .await?;
-            Ok((account, found))
-        })
-        .await?;
-    if let Some(found) = found {
-        return Ok(found);
+    Ok(finalize_once(engine, ctx, period).await?.0)
+}
+
+/// [`finalize`], and whether this call wrote the invoice.
+async fn finalize_once(
+    engine: &Engine,
+    ctx: &TenantCtx,
+    period: Period,
+) -> Result<(invoice::Model, bool)> {
+    let db = ctx.db().await?;
+    let of_period = || invoice::Entity::find().filter(invoice::Column::Period.eq(period.label()));
+    if let Some(found) = of_period().one(&db).await? {
+        db.commit().await?;
+        return Ok((found, false));
     }
-    let db = ctx.read().await?;
+    let account = accounts::of_tenant(&db).await?;
     let rated = rate_period(engine, ctx, &db, period).await?;
-    db.commit().await?;
     let now = Utc::now();
     let number = format!(
         "{}-{}",
         period.label(),
         &account.id.simple().to_string()[..8].to_uppercase()
     );
-    let txn = ctx.records().await?;
-    let inserted = invoice::Entity::insert(txn.stamp(invoice::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        account: Set(account.id),
-        number: Set(number.clone()),
-        period: Set(period.label()),
-        period_start: Set(period.start),
-        period_end: Set(period.end),
-        currency: Set(rated.currency.clone()),
-        subtotal: Set(rated.subtotal),
-        credits_applied: Set(rated.credits_applied),
-        total: Set(rated.total),
-        lines: Set(serde_json::to_string(&rated.lines).map_err(anyhow::Error::from)?),
-        status: Set(if rated.total == 0 { "paid" } else { "open" }.into()),
-        created_at: Set(now),
-        paid_at: Set((rated.total == 0).then_some(now)),
-        paid_by: Set((rated.total == 0).then(|| "nothing due".to_owned())),
-        external_id: Set(None),
-        ..Default::default()
-    }))
-    .on_conflict_do_nothing()
-    .exec_without_returning(&txn)
-    .await?;
-    if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        accounts::consume_credit(&txn, account.id, rated.credits_applied).await?;
-        let detail = json!({ "number": number, "total": rated.total, "currency": rated.currency });
-        audit::record_in(
-            &txn,
-            "billing",
-            "invoice.finalized",
-            Some(ctx.id()),
-            &detail.to_string(),
-        )
+    let inserted = db
+        .insert_new(vec![invoice::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account: Set(account.id),
+            number: Set(number.clone()),
+            period: Set(period.label()),
+            period_start: Set(period.start),
+            period_end: Set(period.end),
+            currency: Set(rated.currency.clone()),
+            subtotal: Set(rated.subtotal),
+            credits_applied: Set(rated.credits_applied),
+            total: Set(rated.total),
+            lines: Set(serde_json::to_string(&rated.lines).map_err(anyhow::Error::from)?),
+            status: Set(if rated.total == 0 { "paid" } else { "open" }.into()),
+            created_at: Set(now),
+            paid_at: Set((rated.total == 0).then_some(now)),
+            paid_by: Set((rated.total == 0).then(|| "nothing due".to_owned())),
+            external_id: Set(None),
+            ..Default::default()
+        }])
         .await?;
+    if inserted > 0 {
+        accounts::consume_credit(&db, account.id, rated.credits_applied).await?;
+        let detail = json!({ "number": number, "total": rated.total, "currency": rated.currency })
+            .to_string();
+        let event = accounts::audited("invoice.finalized", "billing", &detail);
+        relay::raise(&db, event).await?;
     }
-    let stored = txn
-        .find::<invoice::Entity>()
-        .filter(invoice::Column::Period.eq(period.label()))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    txn.commit().await?;
-    Ok(stored)
+    let stored = of_period().one(&db).await?.ok_or(Error::NotFound)?;
+    db.commit().await?;
+    relay::relay_now(ctx).await;
+    Ok((stored, inserted > 0))
 }
 
-/// Finalizes the last period of every tenant once its late window has
-/// passed. Returns how many invoices were written.
+/// Notes the tenant for the close of the period containing `now` (once its
+/// late window has passed).
+pub(crate) async fn close_due_after(
+    engine: &Engine,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let late = Duration::hours(engine.settings().usage_late_hours.into());
+    let close = Period::containing(now).end + late;
+    directory::work_due_at(engine, Queue::Invoices, tenant, close).await
+}
+
+/// Finalizes the last period of every tenant whose close is due by `now`
+/// (the directory notes each tenant for the close of its current period).
+/// Returns how many invoices were written.
 pub async fn finalize_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize> {
     let late = Duration::hours(engine.settings().usage_late_hours.into());
-    let period = Period::containing(now - late).previous();
-    if now < period.end + late {
-        return Ok(0);
-    }
-    // Tenants already invoiced for the period are skipped in one query, not
-    // one per tenant.
-    let (invoiced, tenants) = engine
-        .on_platform(PlatformUse::Maintenance("billing"), async |db| {
-            let invoiced: std::collections::HashSet<Uuid> = invoice::Entity::find()
-                .filter(invoice::Column::Period.eq(period.label()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|i| i.tenant)
-                .collect();
-            let tenants = crate::entities::catalog::tenant::Entity::find()
-                .filter(crate::entities::catalog::tenant::Column::CreatedAt.lt(period.end))
-                .filter(
-                    crate::entities::catalog::tenant::Column::State.is_in(["active", "suspended"]),
-                )
-                .all(db)
-                .await?;
-            Ok((invoiced, tenants))
-        })
-        .await?;
-    let mut written = 0;
-    for tenant in tenants {
-        if invoiced.contains(&tenant.id) {
-            continue;
+    let current = Period::containing(now - late);
+    let period = current.previous();
+    let next_close = current.end + late;
+    directory::visit_due_by(engine, Queue::Invoices, now, 200, |ctx| async move {
+        if !matches!(
+            ctx.tenant().state,
+            crate::tenancy::TenantState::Active | crate::tenancy::TenantState::Suspended
+        ) {
+            return Ok((0, None));
         }
-        let ctx = engine.ctx_for(TenantId::from_uuid(tenant.id)).await?;
-        match finalize(engine, &ctx, period).await {
-            Ok(_) => written += 1,
-            Err(e) => {
-                tracing::error!(tenant_id = %tenant.id, error = %e, "invoice not finalized; retried on the next run")
-            }
+        // A tenant created after the period has nothing to pay for it.
+        let created = tenant::Entity::find_by_id(ctx.id().uuid())
+            .one(ctx.engine().platform_tables())
+            .await?
+            .map(|t| t.created_at);
+        if created.is_none_or(|at| at >= period.end) {
+            return Ok((0, Some(next_close)));
         }
-    }
-    Ok(written)
+        let (_, written) = finalize_once(ctx.engine(), &ctx, period).await?;
+        Ok((usize::from(written), Some(next_close)))
+    })
+    .await
 }
 
 /// Without a payment provider, a superadmin records that an invoice was paid.
@@ -316,11 +305,11 @@ pub async fn mark_paid(
     number: &str,
     actor: &str,
 ) -> Result<invoice::Model> {
-    let records = engine.records_of(tenant).await?;
-    let found = records
-        .find::<invoice::Entity>()
+    let ctx = engine.ctx_for(tenant).await?;
+    let db = ctx.db().await?;
+    let found = invoice::Entity::find()
         .filter(invoice::Column::Number.eq(number))
-        .one(&records)
+        .one(&db)
         .await?
         .ok_or(Error::NotFound)?;
     if found.status == "paid" {
@@ -330,34 +319,28 @@ pub async fn mark_paid(
     row.status = Set("paid".into());
     row.paid_at = Set(Some(Utc::now()));
     row.paid_by = Set(Some(actor.to_owned()));
-    let paid = row.update(&records).await?;
-    audit::record_in(
-        &records,
-        actor,
-        "invoice.paid",
-        Some(tenant),
-        &json!({ "number": number }).to_string(),
-    )
-    .await?;
-    let still_open = records
-        .find::<invoice::Entity>()
+    let paid = row.update(&db).await?;
+    let detail = json!({ "number": number }).to_string();
+    relay::raise(&db, accounts::audited("invoice.paid", actor, &detail)).await?;
+    let still_open = invoice::Entity::find()
         .filter(invoice::Column::Status.eq("open"))
-        .one(&records)
+        .one(&db)
         .await?;
-    records.commit().await?;
+    db.commit().await?;
+    relay::relay_now(&ctx).await;
     if still_open.is_none() {
         accounts::mark_paid_up(engine, tenant, actor).await?;
     }
     Ok(paid)
 }
 
-/// Copies a purged tenant's final invoices for financial retention, in
-/// `db` (the purge's transaction that deletes the tenant and, with it, the
-/// originals), to be kept `invoice_retention_days` from now. Returns until
-/// when, or `None` when the setting is 0 (they go with the tenant).
+/// Copies a purged tenant's final invoices for financial retention, in the
+/// catalog, before its plane (and, with it, the originals) goes, to be kept
+/// `invoice_retention_days` from now. Returns until when, or `None` when
+/// the setting is 0 (they go with the tenant). A purge resumed after its
+/// plane went finds the copies its first attempt made.
 pub(crate) async fn retain(
     engine: &Engine,
-    db: &PlatformDb,
     tenant: &TenantRecord,
 ) -> Result<Option<DateTime<Utc>>> {
     let days = engine.settings().invoice_retention_days;
@@ -366,7 +349,32 @@ pub(crate) async fn retain(
     }
     let now = Utc::now();
     let until = now + Duration::days(days.into());
-    let kept = list(engine, tenant.id).await?;
+    let ctx = engine.ctx(tenant.clone());
+    let read = ctx
+        .run(false, async |db| {
+            Ok(invoice::Entity::find().all(db).await?)
+        })
+        .await;
+    let kept = match read {
+        Ok(kept) => kept,
+        Err(e) => {
+            tracing::warn!(tenant_id = %tenant.id, error = %e, "tenant plane unreadable at purge; keeping the invoices copied before");
+            return Ok(Some(until));
+        }
+    };
+    let db = engine.platform(PlatformUse::Records).await?;
+    copy_retained(&db, tenant, kept, now, until).await?;
+    db.commit().await?;
+    Ok(Some(until))
+}
+
+async fn copy_retained(
+    db: &PlatformDb,
+    tenant: &TenantRecord,
+    kept: Vec<invoice::Model>,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<()> {
     for invoice in kept {
         let copy = retained_invoice::ActiveModel {
             id: Set(invoice.id),
@@ -392,7 +400,7 @@ pub(crate) async fn retain(
             .exec_without_returning(db)
             .await?;
     }
-    Ok(Some(until))
+    Ok(())
 }
 
 /// How many invoices of `tenant` are kept for retention.

@@ -7,10 +7,11 @@
 //! act on rather than the order events arrive in.
 
 use super::accounts;
-use crate::entities::catalog::billing_account;
+use crate::entities::catalog::stripe_customer;
+use crate::entities::tenant::billing_account;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantId, TenantRecord};
-use sea_orm::{ColumnTrait, QueryFilter, Set};
+use crate::tenancy::{Engine, PlatformUse, TenantId, TenantRecord};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
 use stripe_client_core::{RequestBuilder, StripeMethod};
@@ -80,12 +81,28 @@ pub async fn customer_of(
         .field("metadata[billing_account]", account.id);
     let key = format!("tenantry-customer-{}", account.id);
     let created: CreatedCustomer = post(client, "/customers", &form, key).await?;
+    // The directory first, so that Stripe's events about the customer find
+    // the tenant as soon as the account names it.
+    engine
+        .on_records(tenant.id, async |records| {
+            let entry = records.stamp(stripe_customer::ActiveModel {
+                customer: Set(created.id.clone()),
+                created_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            });
+            stripe_customer::Entity::insert(entry)
+                .on_conflict_do_nothing()
+                .exec_without_returning(records)
+                .await?;
+            Ok(())
+        })
+        .await?;
     // Only if no other process recorded one meanwhile (the same customer,
     // thanks to the idempotency key).
-    let stored = engine
-        .on_records(tenant.id, async |records| {
-            records
-                .update::<billing_account::Entity>()
+    let ctx = engine.ctx(tenant.clone());
+    let stored = ctx
+        .run_for_platform(async |db| {
+            billing_account::Entity::update_many()
                 .set(billing_account::ActiveModel {
                     stripe_customer_id: Set(Some(created.id.clone())),
                     updated_at: Set(chrono::Utc::now()),
@@ -93,12 +110,24 @@ pub async fn customer_of(
                 })
                 .filter(billing_account::Column::Id.eq(account.id))
                 .filter(billing_account::Column::StripeCustomerId.is_null())
-                .exec(records)
+                .exec(db)
                 .await?;
-            accounts::of_tenant(records).await
+            accounts::of_tenant(db).await
         })
         .await?;
     Ok(stored.stripe_customer_id.unwrap_or(created.id))
+}
+
+/// The tenant a Stripe customer bills, from the directory.
+pub async fn tenant_of_customer(engine: &Engine, customer: &str) -> Result<Option<TenantId>> {
+    let found = engine
+        .on_platform(PlatformUse::Directory, async |db| {
+            Ok(stripe_customer::Entity::find_by_id(customer.to_owned())
+                .one(db)
+                .await?)
+        })
+        .await?;
+    Ok(found.map(|entry| TenantId::from_uuid(entry.tenant)))
 }
 
 /// A customer as Stripe answers for it, deleted or not.
@@ -109,18 +138,25 @@ struct CustomerState {
 
 /// Deletes the tenant's Stripe customer, if it has one (at purge: Stripe
 /// ends the customer's subscriptions with it). Returns the deleted
-/// customer's id; `None` without Stripe or without a customer. A customer
-/// Stripe no longer has counts as deleted, so a purge that stopped after
-/// this step can run again.
+/// customer's id; `None` without Stripe or without a customer. Found in the
+/// directory, so a purge that stopped after its plane went can run again;
+/// a customer Stripe no longer has counts as deleted.
 pub async fn delete_customer(engine: &Engine, tenant: TenantId) -> Result<Option<String>> {
     let Some(client) = client(engine)? else {
         return Ok(None);
     };
-    let account = accounts::account_of(engine, tenant).await?;
-    let Some(customer) = account.stripe_customer_id else {
+    let entry = engine
+        .on_records(tenant, async |records| {
+            Ok(records
+                .find::<stripe_customer::Entity>()
+                .one(records)
+                .await?)
+        })
+        .await?;
+    let Some(customer) = entry.map(|entry| entry.customer) else {
         return Ok(None);
     };
-    let key = format!("tenantry-customer-delete-{}", account.id);
+    let key = format!("tenantry-customer-delete-{customer}");
     let deleted = RequestBuilder::new(StripeMethod::Delete, format!("/customers/{customer}"))
         .customize::<CustomerState>()
         .request_strategy(idempotent(key)?)

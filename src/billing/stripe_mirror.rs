@@ -21,7 +21,8 @@ use super::period::Period;
 use super::prices::{Charge, Price, Tier, UsageModel};
 use super::stripe::{self as remote, Form};
 use super::{accounts, meters::SEATS};
-use crate::entities::catalog::{billing_account, plan_assignment, stripe_mirror, tenant};
+use crate::entities::catalog::{plan_assignment, stripe_mirror, tenant};
+use crate::entities::tenant::billing_account;
 use crate::entities::tenant::usage_event;
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantId, TenantRecord};
@@ -305,21 +306,22 @@ async fn set_subscription(
     account: &billing_account::Model,
     id: Option<String>,
 ) -> Result<()> {
-    engine
-        .on_records(TenantId::from_uuid(account.tenant), async |records| {
-            records
-                .update::<billing_account::Entity>()
-                .set(billing_account::ActiveModel {
-                    stripe_subscription_id: Set(id),
-                    updated_at: Set(Utc::now()),
-                    ..Default::default()
-                })
-                .filter(billing_account::Column::Id.eq(account.id))
-                .exec(records)
-                .await?;
-            Ok(())
-        })
-        .await
+    let ctx = engine
+        .ctx_for(TenantId::from_uuid(account.tenant_id))
+        .await?;
+    ctx.run_for_platform(async |db| {
+        billing_account::Entity::update_many()
+            .set(billing_account::ActiveModel {
+                stripe_subscription_id: Set(id),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            })
+            .filter(billing_account::Column::Id.eq(account.id))
+            .exec(db)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// The changes that turn the subscription's items into the wanted ones:

@@ -3,21 +3,24 @@
 //! - The `Stripe-Signature` header (`t=…,v1=…[,v1=…]`) is checked over the
 //!   raw body with HMAC-SHA256, in constant time, against each configured
 //!   secret (several while one is rotated), within the tolerance window.
-//! - The event id is stored under a primary key in the same transaction as
-//!   the event's effect: a redelivery finds it and changes nothing.
+//! - The event id is stored under a primary key once its effect (in the
+//!   tenant's plane) has committed: a redelivery finds it and changes
+//!   nothing. The effect sets the standing the event says, so applying it
+//!   again after a crash between the two changes nothing either.
 //! - Deliveries may arrive out of order: with Stripe configured the invoice
 //!   is read back and its current state decides; without, an account's
 //!   standing records when the event that set it happened, and an older
 //!   event does not undo it.
 
 use super::accounts::{self, Standing};
-use crate::catalog::{audit, resolve, tenants};
-use crate::entities::catalog::{billing_account, stripe_event};
+use crate::catalog::resolve;
+use crate::entities::catalog::stripe_event;
 use crate::error::{Error, Result};
+use crate::events::relay;
 use crate::events::signature::{verify, SignatureError};
-use crate::tenancy::{Engine, PlatformUse, TenantId, TenantState};
+use crate::tenancy::{Engine, PlatformUse, TenantId};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
@@ -60,37 +63,61 @@ fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
 }
 
-/// The account an invoice event is about: by its Stripe customer, or by the
-/// tenant id we put in the subscription's metadata.
-async fn account_of(engine: &Engine, object: &Value) -> Result<Option<billing_account::Model>> {
+/// The tenant an invoice event is about: by its Stripe customer (the
+/// directory), or by the tenant id we put in the subscription's metadata.
+async fn tenant_of(engine: &Engine, object: &Value) -> Result<Option<TenantId>> {
     if let Some(customer) = text(object, &["customer"]) {
-        let found = engine
-            .on_platform(PlatformUse::Directory, async |db| {
-                Ok(billing_account::Entity::find()
-                    .filter(billing_account::Column::StripeCustomerId.eq(customer))
-                    .one(db)
-                    .await?)
-            })
-            .await?;
-        if found.is_some() {
-            return Ok(found);
+        if let Some(tenant) = super::stripe::tenant_of_customer(engine, customer).await? {
+            return Ok(Some(tenant));
         }
     }
     let tenant = text(object, &["subscription_details", "metadata", "tenant_id"])
         .or_else(|| text(object, &["metadata", "tenant_id"]))
-        .and_then(|raw| uuid::Uuid::parse_str(raw).ok());
+        .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
+        .map(TenantId::from_uuid);
     match tenant {
-        Some(id)
-            if resolve::load_record_by_id(engine, TenantId::from_uuid(id))
-                .await?
-                .is_some() =>
-        {
-            Ok(Some(
-                accounts::account_of(engine, TenantId::from_uuid(id)).await?,
-            ))
-        }
+        Some(id) if resolve::load_record_by_id(engine, id).await?.is_some() => Ok(Some(id)),
         _ => Ok(None),
     }
+}
+
+/// Whether the event was applied (or ignored) already.
+async fn seen(engine: &Engine, id: &str) -> Result<bool> {
+    let found = engine
+        .on_platform(PlatformUse::Records, async |db| {
+            Ok(stripe_event::Entity::find_by_id(id.to_owned())
+                .one(db)
+                .await?)
+        })
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Records the event as applied; false when another delivery recorded it
+/// first.
+async fn record(
+    engine: &Engine,
+    id: &str,
+    kind: &str,
+    created: DateTime<Utc>,
+    account: Option<uuid::Uuid>,
+) -> Result<bool> {
+    let row = stripe_event::ActiveModel {
+        id: Set(id.to_owned()),
+        kind: Set(kind.to_owned()),
+        created_at: Set(created),
+        received_at: Set(Utc::now()),
+        account: Set(account),
+    };
+    let recorded = engine
+        .on_platform(PlatformUse::Records, async |db| {
+            Ok(stripe_event::Entity::insert(row)
+                .on_conflict_do_nothing()
+                .exec_without_returning(db)
+                .await?)
+        })
+        .await?;
+    Ok(matches!(recorded, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// The standing a Stripe invoice's current state implies: paid → active;
@@ -139,38 +166,35 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
         },
         (said, _) => (said, false),
     };
-    let account = match target {
-        Some(_) => account_of(engine, &object).await?,
-        None => None,
-    };
-    let txn = engine.platform(PlatformUse::Records).await?;
-    let recorded = stripe_event::Entity::insert(stripe_event::ActiveModel {
-        id: Set(id.to_owned()),
-        kind: Set(kind.to_owned()),
-        created_at: Set(created),
-        received_at: Set(Utc::now()),
-        account: Set(account.as_ref().map(|a| a.id)),
-    })
-    .on_conflict_do_nothing()
-    .exec_without_returning(&txn)
-    .await?;
-    if !matches!(recorded, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+    if seen(engine, id).await? {
         return Ok(Outcome::Duplicate);
     }
-    let (Some(target), Some(account)) = (target, account) else {
-        txn.commit().await?;
-        return Ok(Outcome::Ignored);
+    let tenant = match target {
+        Some(_) => tenant_of(engine, &object).await?,
+        None => None,
     };
-    // Re-read inside the transaction: the standing as it is now.
-    let current = billing_account::Entity::find_by_id(account.id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !current_state && current.status_at.is_some_and(|at| at > created) {
-        txn.commit().await?;
-        return Ok(Outcome::Ignored);
+    let ignored = |account| async move {
+        Ok(match record(engine, id, kind, created, account).await? {
+            true => Outcome::Ignored,
+            false => Outcome::Duplicate,
+        })
+    };
+    let (Some(target), Some(tenant)) = (target, tenant) else {
+        return ignored(None).await;
+    };
+    let ctx = engine.ctx_for(tenant).await?;
+    if target == Standing::PastDue {
+        // Noted first (no second connection while the plane's is held); the
+        // check finds nothing to do unless the account stays past due.
+        accounts::grace_check_at(&ctx, created).await?;
     }
-    let tenant = TenantId::from_uuid(current.tenant);
+    let db = ctx.db().await?;
+    let current = accounts::of_tenant(&db).await?;
+    let account = current.id;
+    if !current_state && current.status_at.is_some_and(|at| at > created) {
+        db.commit().await?;
+        return ignored(Some(account)).await;
+    }
     let resume = target == Standing::Active && current.suspended_for_billing;
     let was = accounts::standing(&current);
     let status_at = current.status_at.map_or(created, |at| at.max(created));
@@ -186,26 +210,18 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
             row.suspended_for_billing = Set(false);
         }
     }
-    row.update(&txn).await?;
+    row.update(&db).await?;
     let action = format!("billing.{}", target.as_str());
-    audit::record_in(
-        &txn,
-        "stripe",
-        &action,
-        Some(tenant),
-        &serde_json::json!({ "event": id }).to_string(),
-    )
-    .await?;
-    txn.commit().await?;
-    // The tenant's record carries its standing.
-    engine.tenant_changed(tenant);
-    if resume {
-        if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
-            if record.state == TenantState::Suspended {
-                tenants::resume(engine, record.slug.as_str(), "billing").await?;
-            }
-        }
+    let detail = serde_json::json!({ "event": id }).to_string();
+    relay::raise(&db, accounts::audited(&action, "stripe", &detail)).await?;
+    db.commit().await?;
+    // The tenant's record carries its standing (the relay refreshes it).
+    relay::relay_now(&ctx).await;
+    if !record(engine, id, kind, created, Some(account)).await? {
+        return Ok(Outcome::Duplicate);
     }
-    engine.tenant_changed(tenant);
+    if resume {
+        accounts::resume_if_suspended(engine, tenant, "billing").await?;
+    }
     Ok(Outcome::Applied)
 }

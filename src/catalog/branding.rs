@@ -56,7 +56,7 @@ pub(crate) async fn save(
         audit_action: Some(action),
         audit_detail: "",
     };
-    relay::raise(ctx, &db, event).await?;
+    relay::raise(&db, event).await?;
     db.commit().await?;
     relay::relay_now(ctx).await;
     Ok(saved)

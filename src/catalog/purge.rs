@@ -140,6 +140,9 @@ pub(crate) async fn purge(
     let pseudonyms = Pseudonyms::new(personal_values(engine, record).await);
     // First: a Stripe failure stops the purge before anything is gone.
     let stripe_customer = crate::billing::stripe::delete_customer(engine, record.id).await?;
+    // Its final invoices are copied aside before its plane goes, when the
+    // setting keeps them: the deliberate exception, in the receipt below.
+    let retained_until = crate::billing::invoices::retain(engine, record).await?;
     engine.purge(record).await?;
     engine.storage().tenant(record.id).delete_all().await?;
     crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
@@ -158,9 +161,6 @@ pub(crate) async fn purge(
         .filter(session::Column::Data.contains(session_marker(record)))
         .exec(&txn)
         .await?;
-    // Its final invoices are copied aside first, when the setting keeps
-    // them: the deliberate exception, in the receipt below.
-    let retained_until = crate::billing::invoices::retain(engine, &txn, record).await?;
     // Everything else in the catalog goes with the tenant row (ON DELETE CASCADE).
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

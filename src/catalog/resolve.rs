@@ -124,12 +124,6 @@ async fn with_branding(
     let Some(t) = found else {
         return Ok(None);
     };
-    let id = TenantId::from_uuid(t.id);
-    let account = engine
-        .on_records(id, async |records| {
-            crate::billing::accounts::platform_account(records).await
-        })
-        .await?;
     let defaults = crate::catalog::branding::default_for(t.id, &t.name);
     let mut record = TenantRecord::from_models(t, defaults)?;
     // What its admins manage is in its plane, read for a live tenant only
@@ -140,14 +134,15 @@ async fn with_branding(
         let stored = branding::Entity::find().one(&plane).await?;
         record.primary_host = crate::domains::primary_host(&plane).await?;
         record.overrides = crate::plans::overrides::load(&plane).await?;
+        let account = crate::billing::accounts::platform_account(&plane).await?;
+        record.past_due_since = account
+            .as_ref()
+            .and_then(crate::billing::accounts::past_due_since);
         plane.commit().await?;
         if let Some(stored) = stored {
             record.branding = stored;
         }
     }
-    record.past_due_since = account
-        .as_ref()
-        .and_then(crate::billing::accounts::past_due_since);
     Ok(Some(record))
 }
 

@@ -115,9 +115,6 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
         Some("tenants_slug_key") => Error::conflict("slug", "this slug is already taken"),
         _ => e.into(),
     })?;
-    txn.stamp(id, crate::billing::accounts::new_account())
-        .insert(&txn)
-        .await?;
     crate::billing::invoices::record_plan(&txn, id, &plan_key, now).await?;
     txn.commit().await?;
 
@@ -191,8 +188,13 @@ async fn provision(engine: &Engine, slug: &Slug, owner: NewMember) -> Result<()>
     let platform = engine.platform(PlatformUse::Records).await?;
     fleet::record_provisioned(&platform, record.id, record.placement, location.as_deref()).await?;
     platform.commit().await?;
+    // The close of its first billing period.
+    crate::billing::invoices::close_due_after(engine, record.id, chrono::Utc::now()).await?;
     let db = engine.ctx(record).db().await?;
     members::create(&db, owner).await?;
+    // Its account with the platform opens with it (the billing page then
+    // reads, never writes).
+    db.insert(crate::billing::accounts::new_account()).await?;
     db.commit().await?;
     Ok(())
 }

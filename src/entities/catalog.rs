@@ -1,12 +1,9 @@
 pub mod acme_account;
 pub mod acme_challenge;
 pub mod api_key_prefix;
-pub mod billing_account;
-pub mod credit_grant;
 pub mod flag;
 pub mod flag_change;
 pub mod fleet_unit;
-pub mod invoice;
 pub mod lifecycle_event;
 pub mod meter;
 pub mod plan;
@@ -15,6 +12,7 @@ pub mod platform_admin;
 pub mod platform_audit;
 pub mod retained_invoice;
 pub mod session;
+pub mod stripe_customer;
 pub mod stripe_event;
 pub mod stripe_mirror;
 pub mod tenant;
@@ -46,13 +44,11 @@ macro_rules! about_tenant {
 
 about_tenant!(
     api_key_prefix,
-    billing_account,
-    credit_grant,
-    invoice,
     lifecycle_event,
     plan_assignment,
     platform_audit,
     retained_invoice,
+    stripe_customer,
     tls_certificate,
     tls_issuance,
     verified_host,

@@ -4,12 +4,15 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod billing_account;
 pub mod branding;
+pub mod credit_grant;
 pub mod domain;
 pub mod email_verification;
 pub mod entitlement_override;
 pub mod impersonation;
 pub mod invitation;
+pub mod invoice;
 pub mod mail_message;
 pub mod membership;
 pub mod outgoing_event;
@@ -43,12 +46,15 @@ macro_rules! tenant_owned {
 tenant_owned!(
     api_key,
     audit_entry,
+    billing_account,
     branding,
     domain,
+    credit_grant,
     email_verification,
     entitlement_override,
     impersonation,
     invitation,
+    invoice,
     mail_message,
     membership,
     outgoing_event,

@@ -18,12 +18,21 @@ use std::time::Duration;
 /// own far sooner: `webhook_timeout_secs` each).
 const PASS_DEADLINE: Duration = Duration::from_secs(120);
 
+/// How often the tenants' planes are swept for raised events a writer did
+/// not relay (it died between its commit and its relay).
+const RELAY_SWEEP_EVERY: Duration = Duration::from_secs(300);
+
 /// Runs forever: dispatches new events and attempts due deliveries, woken by
 /// this process's commits and otherwise polling (other processes, retries).
 pub async fn run(engine: Engine) {
     let client = delivery::client(engine.settings());
     let poll = Duration::from_millis(engine.settings().webhook_poll_ms.max(10));
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
+        if last_sweep.is_none_or(|at| at.elapsed() >= RELAY_SWEEP_EVERY) {
+            bounded("tenant event relay sweep", super::relay::sweep(&engine)).await;
+            last_sweep = Some(std::time::Instant::now());
+        }
         // Each pass is bounded: cancelling one midway is safe (queueing is
         // idempotent and an event is marked only with its fan-out), and a
         // pass that waits forever would stop every tenant's events.

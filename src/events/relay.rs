@@ -3,10 +3,13 @@
 //! tenant's rows may live in another database or file. So the event is
 //! written into the plane's `platform_outbox` in the change's own
 //! transaction, and relayed into the catalog after it commits: at once by
-//! the writer, or, if that fails or the process dies first, by the
-//! dispatcher's next pass (the directory notes the tenant as having relay
-//! work before the change commits). A relayed event keeps its id, so a
+//! the writer; if that fails, by the dispatcher's next pass (the writer
+//! notes the tenant in the directory); if the process died first, after the
+//! dispatcher's periodic sweep finds it. A relayed event keeps its id, so a
 //! relay repeated after a crash adds nothing twice.
+//!
+//! Raising takes no second connection while the change's transaction holds
+//! one: a full pool cannot deadlock on it.
 
 use super::{outbox, EventKind};
 use crate::catalog::audit;
@@ -34,8 +37,7 @@ pub struct Raised<'a> {
 
 /// Writes `event` in `db`, the transaction of `ctx`'s tenant making the
 /// change. After it commits, call [`relay_now`].
-pub async fn raise(ctx: &TenantCtx, db: &TenantDb, event: Raised<'_>) -> Result<()> {
-    directory::work_due_now(ctx.engine(), Queue::Relay, ctx.id()).await?;
+pub async fn raise(db: &TenantDb, event: Raised<'_>) -> Result<()> {
     db.insert(outgoing_event::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         kind: Set(event
@@ -54,12 +56,37 @@ pub async fn raise(ctx: &TenantCtx, db: &TenantDb, event: Raised<'_>) -> Result<
     Ok(())
 }
 
-/// Relays `ctx`'s raised events now; a failure is logged (the dispatcher
-/// retries), since the change itself has committed.
+/// Relays `ctx`'s raised events now. A failure is logged and the tenant
+/// noted for the dispatcher to retry, since the change itself has
+/// committed.
 pub async fn relay_now(ctx: &TenantCtx) {
     if let Err(e) = relay(ctx).await {
         tracing::warn!(tenant_id = %ctx.id(), error = ?e, "event relay deferred to the dispatcher");
+        if let Err(e) = directory::work_due_now(ctx.engine(), Queue::Relay, ctx.id()).await {
+            tracing::warn!(tenant_id = %ctx.id(), error = ?e, "event relay left to the sweep");
+        }
     }
+}
+
+/// Notes every live tenant with raised events waiting (a writer that died
+/// between its commit and its relay); how many.
+pub async fn sweep(engine: &Engine) -> Result<usize> {
+    let mut noted = 0;
+    for tenant in crate::catalog::tenants::live_ids(engine).await? {
+        let Ok(ctx) = engine.ctx_for(tenant).await else {
+            continue;
+        };
+        let waiting = ctx
+            .run(false, async |db| {
+                Ok(outgoing_event::Entity::find().one(db).await?.is_some())
+            })
+            .await?;
+        if waiting {
+            directory::work_due_now(engine, Queue::Relay, tenant).await?;
+            noted += 1;
+        }
+    }
+    Ok(noted)
 }
 
 /// Moves `ctx`'s raised events (oldest first, at most [`BATCH`]) into the

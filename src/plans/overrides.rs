@@ -91,7 +91,7 @@ pub async fn set(
     .await?;
     let detail = json!({ "key": entitlement.key, "value": value, "reason": reason, "expires_at": expires_at });
     let detail = detail.to_string();
-    relay::raise(&ctx, &db, audited("entitlement.overridden", actor, &detail)).await?;
+    relay::raise(&db, audited("entitlement.overridden", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())
@@ -120,7 +120,7 @@ pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> 
     }
     let detail = json!({ "key": key }).to_string();
     let event = audited("entitlement.override_removed", actor, &detail);
-    relay::raise(&ctx, &db, event).await?;
+    relay::raise(&db, event).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())

@@ -107,7 +107,7 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
             audit_action: None,
             audit_detail: "",
         };
-        relay::raise(ctx, &txn, event).await?;
+        relay::raise(&txn, event).await?;
     }
     txn.commit().await?;
     if reached > row.notified {

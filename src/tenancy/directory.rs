@@ -58,6 +58,10 @@ pub enum Queue {
     Relay,
     /// Custom domains whose DNS check is due (`crate::domains`).
     Domains,
+    /// The close of the tenant's last billing period (`crate::billing`).
+    Invoices,
+    /// The end of a past-due account's grace period (`crate::billing`).
+    Billing,
 }
 
 impl Queue {
@@ -68,6 +72,8 @@ impl Queue {
             Queue::Webhooks => "webhooks",
             Queue::Relay => "relay",
             Queue::Domains => "domains",
+            Queue::Invoices => "invoices",
+            Queue::Billing => "billing",
         }
     }
 }
@@ -77,14 +83,24 @@ impl Queue {
 /// that finds nothing leaves a young entry for a second look (see
 /// [`rescheduled`]); the mail queue's periodic sweep is its safety net.
 pub async fn work_due_now(engine: &Engine, queue: Queue, tenant: TenantId) -> Result<()> {
+    work_due_at(engine, queue, tenant, chrono::Utc::now()).await
+}
+
+/// Notes that `tenant` has work due at `due` in `queue` (replacing what
+/// was noted).
+pub async fn work_due_at(
+    engine: &Engine,
+    queue: Queue,
+    tenant: TenantId,
+    due: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let mut upsert = OnConflict::columns([work_due::Column::Tenant, work_due::Column::Queue]);
     upsert.update_columns([work_due::Column::DueAt, work_due::Column::NotedAt]);
-    let now = chrono::Utc::now();
     let entry = work_due::ActiveModel {
         tenant: Set(tenant.uuid()),
         queue: Set(queue.as_str().to_owned()),
-        due_at: Set(now),
-        noted_at: Set(now),
+        due_at: Set(due),
+        noted_at: Set(chrono::Utc::now()),
     };
     engine
         .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
@@ -134,19 +150,29 @@ pub type NextDue = Option<chrono::DateTime<chrono::Utc>>;
 /// entry is then rescheduled. A tenant purged meanwhile is skipped (its entry
 /// went with it); one whose work fails is logged and stays due, so it does
 /// not hold up the others. Returns the work done, all tenants together.
-pub async fn visit_due<F, Fut>(
-    engine: &Engine,
-    queue: Queue,
-    limit: u64,
-    mut work: F,
-) -> Result<usize>
+pub async fn visit_due<F, Fut>(engine: &Engine, queue: Queue, limit: u64, work: F) -> Result<usize>
 where
     // A closure returning a future rather than an async closure: the
     // workers' futures must stay `Send` for `tokio::spawn`.
     F: FnMut(TenantCtx) -> Fut,
     Fut: std::future::Future<Output = Result<(usize, NextDue)>>,
 {
-    let now = chrono::Utc::now();
+    visit_due_by(engine, queue, chrono::Utc::now(), limit, work).await
+}
+
+/// Like [`visit_due`], for the work due by `now` (the billing loops, whose
+/// tests run them at a later time).
+pub async fn visit_due_by<F, Fut>(
+    engine: &Engine,
+    queue: Queue,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+    mut work: F,
+) -> Result<usize>
+where
+    F: FnMut(TenantCtx) -> Fut,
+    Fut: std::future::Future<Output = Result<(usize, NextDue)>>,
+{
     let mut done = 0;
     for (tenant, noted) in tenants_with_work_due(engine, queue, now, limit).await? {
         let outcome = match engine.ctx_for(tenant).await {

@@ -106,7 +106,7 @@ async fn table_exists<C: ConnectionTrait>(
 }
 
 /// Creates `target` as a copy of the template schema's DDL — tables, keys,
-/// indexes, row-level security and policies — plus its migration history, in
+/// indexes, row-level security, policies and triggers — plus its migration history, in
 /// one transaction. Far faster than replaying every migration per tenant.
 pub(super) async fn clone_template_schema(
     owner: &DatabaseConnection,
@@ -157,6 +157,14 @@ pub(super) async fn clone_template_schema(
          FROM pg_policies WHERE schemaname = current_schema() ORDER BY tablename, policyname",
     )
     .await?;
+    let triggers = strings(
+        &txn,
+        "SELECT pg_get_triggerdef(t.oid) AS a, '' AS b, '' AS c
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+         ORDER BY t.oid",
+    )
+    .await?;
     let mut ddl = vec![format!("SET LOCAL search_path = {t}")];
     for [table, rls, force] in &tables {
         let name = quote_ident(table);
@@ -179,6 +187,9 @@ pub(super) async fn clone_template_schema(
         ddl.push(definition.replace(&format!(" ON {TEMPLATE_SCHEMA}."), " ON "));
     }
     ddl.extend(policies.into_iter().map(|[sql, _, _]| sql));
+    for [definition, _, _] in &triggers {
+        ddl.push(definition.replace(&format!(" ON {TEMPLATE_SCHEMA}."), " ON "));
+    }
     ddl.push(format!(
         "INSERT INTO tenant_migrations SELECT * FROM {tpl}.tenant_migrations"
     ));

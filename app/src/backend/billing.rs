@@ -54,7 +54,7 @@ fn preview_dto(r: &Rated) -> InvoiceDto {
     }
 }
 
-fn invoice_dto(m: &tenantry::entities::catalog::invoice::Model) -> InvoiceDto {
+fn invoice_dto(m: &tenantry::entities::tenant::invoice::Model) -> InvoiceDto {
     InvoiceDto {
         number: m.number.clone(),
         period: m.period.clone(),

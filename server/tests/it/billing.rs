@@ -321,9 +321,9 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
 
     // The database refuses to change a final invoice's figures, even in a
     // transaction bound to its tenant.
-    let catalog = app.engine.records_of(ctx.id()).await.expect("records");
-    let backend = catalog.get_database_backend();
-    let tamper = catalog
+    let plane = ctx.db().await.expect("db");
+    let backend = plane.get_database_backend();
+    let tamper = plane
         .execute_raw(Statement::from_string(
             backend,
             format!(
@@ -333,9 +333,9 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         ))
         .await;
     assert!(tamper.is_err(), "an invoice's total changed");
-    drop(catalog);
-    let catalog = app.engine.records_of(ctx.id()).await.expect("records");
-    let lines = catalog
+    drop(plane);
+    let plane = ctx.db().await.expect("db");
+    let lines = plane
         .execute_raw(Statement::from_string(
             backend,
             format!(
@@ -345,7 +345,7 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         ))
         .await;
     assert!(lines.is_err(), "an invoice's lines changed");
-    drop(catalog);
+    drop(plane);
 
     // The background job closes a period only once its late window has
     // passed, and each period once.

@@ -141,7 +141,19 @@ async fn a_populated_fleet_moves_its_catalog_rows_into_every_placement_and_resum
         .expect("owner");
 
     // The state an older release left: the catalog's tables, set aside by
-    // catalog m0014, holding rows of every tenant.
+    // catalog m0014, holding rows of every tenant, and none of them yet in
+    // the planes (creating a tenant opens its billing account there now).
+    for ctx in fleet_tenants {
+        ctx.run(true, async |db| {
+            for table in moved() {
+                db.execute_unprepared(&format!("DELETE FROM {table}"))
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("planes emptied");
+    }
     owner
         .execute_unprepared("CREATE SCHEMA tenantry_legacy")
         .await
@@ -499,10 +511,12 @@ async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_asi
 }
 
 /// Catalog m0019 on a catalog an older release populated: a tenant's
-/// branding, domains, plan overrides and quota counters are set aside in the tenant plane's shape (the
+/// branding, domains, plan overrides, quota counters and billing (account,
+/// credit, invoices) are set aside in the tenant plane's shape (the
 /// fleet migration copies them into its placement, as above), the catalog
-/// tables go, and what routing needs stays as directory entries: the
-/// verified host name → tenant, and the tenant noted for the re-check loop.
+/// tables go, and what the platform needs to find the tenant stays as
+/// directory entries: the verified host name and the Stripe customer →
+/// tenant, and the tenant noted for the loops that visit it.
 async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
     db: &sea_orm::DatabaseConnection,
     legacy: &str,
@@ -512,6 +526,7 @@ async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
         .await
         .expect("catalog up to m0018");
     let tenant = "0190f5c2-0000-7000-8000-000000000001";
+    let account = "0190f5c2-0000-7000-8000-000000000004";
     let at = "'2026-11-30 10:00:00+00'";
     let domain = |id: &str, host: &str, state: &str| {
         format!(
@@ -546,6 +561,23 @@ async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
         format!(
             "INSERT INTO quota_usage (tenant, quota, period, used, notified)
              VALUES ('{tenant}', 'api_requests', '2026-11', 4242, 80)"
+        ),
+        format!(
+            "INSERT INTO billing_accounts (id, tenant, customer, status, past_due_since,
+                 suspended_for_billing, stripe_customer_id, updated_at)
+             VALUES ('{account}', '{tenant}', 'tenant', 'past_due', {at}, false, 'cus_acme', {at})"
+        ),
+        format!(
+            "INSERT INTO credit_grants (id, account, tenant, amount, remaining, currency, reason,
+                 created_by, created_at)
+             VALUES ('0190f5c2-0000-7000-8000-000000000005', '{account}', '{tenant}', 500, 200,
+                 'usd', 'welcome', 'superadmin:ops@example.test', {at})"
+        ),
+        format!(
+            "INSERT INTO invoices (id, account, tenant, number, period, period_start, period_end,
+                 currency, subtotal, credits_applied, total, lines, status, created_at)
+             VALUES ('0190f5c2-0000-7000-8000-000000000006', '{account}', '{tenant}',
+                 '2026-10-ACME', '2026-10', {at}, {at}, 'usd', 5000, 300, 4700, '[]', 'open', {at})"
         ),
     ] {
         db.execute_unprepared(&sql)
@@ -590,6 +622,27 @@ async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
         n(format!("SELECT max(used) AS n FROM {legacy}quota_usage")).await,
         4242
     );
+    for table in ["billing_accounts", "credit_grants", "invoices"] {
+        assert_eq!(
+            n(format!("SELECT count(*) AS n FROM {legacy}{table}")).await,
+            1,
+            "{table}"
+        );
+    }
+    let customer =
+        one("SELECT count(*) AS n, min(customer) AS c FROM stripe_customers".into()).await;
+    assert_eq!(customer.try_get::<i64>("", "n").expect("n"), 1);
+    assert_eq!(customer.try_get::<String>("", "c").expect("c"), "cus_acme");
+    for queue in ["billing", "invoices"] {
+        assert_eq!(
+            n(format!(
+                "SELECT count(*) AS n FROM work_due WHERE queue = '{queue}'"
+            ))
+            .await,
+            1,
+            "the tenant is noted for the {queue} loop"
+        );
+    }
     let host = one("SELECT count(*) AS n, min(hostname) AS host FROM verified_hosts".into()).await;
     assert_eq!(host.try_get::<i64>("", "n").expect("n"), 1, "verified only");
     assert_eq!(
@@ -604,11 +657,13 @@ async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
     let catalog_tables = match db.get_database_backend() {
         DbBackend::Postgres => {
             "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'
-             AND tablename IN ('tenant_branding', 'tenant_domains', 'entitlement_overrides', 'quota_usage')"
+             AND tablename IN ('tenant_branding', 'tenant_domains', 'entitlement_overrides',
+                 'quota_usage', 'billing_accounts', 'credit_grants', 'invoices')"
         }
         _ => {
             "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'
-             AND name IN ('tenant_branding', 'tenant_domains', 'entitlement_overrides', 'quota_usage')"
+             AND name IN ('tenant_branding', 'tenant_domains', 'entitlement_overrides',
+                 'quota_usage', 'billing_accounts', 'credit_grants', 'invoices')"
         }
     };
     assert_eq!(

@@ -253,8 +253,8 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     assert_eq!(held("tenant plane: webhook_endpoints"), 1);
     assert!(held("tenant plane: webhook_deliveries") >= 1);
     assert!(held("catalog: lifecycle_events") >= 3);
-    assert_eq!(held("catalog: invoices"), 1);
-    assert_eq!(held("catalog: billing_accounts"), 1);
+    assert_eq!(held("tenant plane: invoices"), 1);
+    assert_eq!(held("tenant plane: billing_accounts"), 1);
     // The one deliberate exception: its invoice, kept for retention, named
     // as such in the receipt, and gone once the retention ends.
     let retained = receipt

@@ -401,15 +401,13 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
 
     // Our record of the subscription lost (a crash after Stripe answered):
     // the retry carries the same key and finds the same subscription.
-    app.engine
-        .on_records(ctx.id(), async |records| {
-            records
-                .execute_unprepared("UPDATE billing_accounts SET stripe_subscription_id = NULL")
-                .await?;
-            Ok(())
-        })
-        .await
-        .expect("forgotten");
+    ctx.run(true, async |db| {
+        db.execute_unprepared("UPDATE billing_accounts SET stripe_subscription_id = NULL")
+            .await?;
+        Ok(())
+    })
+    .await
+    .expect("forgotten");
     stripe_mirror::mirror_all(&app.engine, now)
         .await
         .expect("mirrored");

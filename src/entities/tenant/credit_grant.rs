@@ -6,10 +6,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "credit_grants")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub account: Uuid,
-    /// The account's tenant (catalog m0017), for the wall.
-    pub tenant: Uuid,
     pub amount: i64,
     pub remaining: i64,
     pub currency: String,

@@ -5,8 +5,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "billing_accounts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub tenant: Uuid,
     /// `tenant`: the platform bills the tenant itself.
     pub customer: String,
     /// `active` or `past_due`.
