@@ -444,3 +444,23 @@ pub(crate) async fn plane_tables_of(ctx: &TenantCtx) -> Vec<String> {
     assert!(names.len() >= 10, "the tenant plane is listed: {names:?}");
     names
 }
+
+/// Moves copy the tables the migrations list (`TENANT_TABLES`); the list is
+/// the tables each placement's database has, so no table is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tables_a_move_copies_are_every_tenant_table_the_databases_have() {
+    let mut listed: Vec<String> = tenantry_migrations::TENANT_TABLES
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    listed.sort();
+    let app =
+        TestApp::postgres_placed(&[Placement::Pool, Placement::Schema, Placement::Database]).await;
+    for slug in ["pooled", "schemed", "databased"] {
+        let ctx = app.tenant(slug).await;
+        assert_eq!(plane_tables_of(&ctx).await, listed, "{slug}");
+    }
+    let app = TestApp::sqlite().await;
+    let ctx = app.tenant("filed").await;
+    assert_eq!(plane_tables_of(&ctx).await, listed, "sqlite");
+}
