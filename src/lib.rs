@@ -14,6 +14,7 @@ pub mod flags;
 pub mod identity;
 pub(crate) mod listen;
 pub mod mail;
+pub mod outbound;
 pub mod plans;
 pub mod platform;
 pub mod policy;

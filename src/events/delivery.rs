@@ -11,13 +11,12 @@
 pub mod platform_queue;
 pub mod tenant_queue;
 
-use super::endpoints::{self, is_public, Endpoint, Owner};
+use super::endpoints::{self, Endpoint, Owner};
 use super::{signature, LifecycleEvent};
 use crate::config::Settings;
 use crate::error::Result;
 use crate::tenancy::Engine;
 use serde::Serialize;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const PENDING: &str = "pending";
@@ -84,37 +83,15 @@ fn lease(settings: &Settings) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(settings.webhook_timeout_secs).unwrap_or(60) + 30)
 }
 
-/// The HTTP client for deliveries: no redirects followed (a redirect could
-/// lead anywhere), a timeout, and unless insecure targets are allowed, a
-/// resolver that only returns public addresses (so DNS cannot point an
-/// endpoint at the platform's own network).
+/// The HTTP client for deliveries, under the outbound policy
+/// (`crate::outbound`): public addresses only unless the deployment allows
+/// insecure targets (development, tests).
 pub fn client(settings: &Settings) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(settings.webhook_timeout_secs.max(1)))
-        .user_agent("Webhooks/1");
-    if !settings.webhook_allow_insecure_targets {
-        builder = builder.dns_resolver(Arc::new(PublicOnly));
-    }
-    builder.build().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "webhook client configuration failed; using defaults");
-        reqwest::Client::new()
-    })
-}
-
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        Box::pin(async move {
-            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
-            let public: Vec<std::net::SocketAddr> = found.filter(|a| is_public(a.ip())).collect();
-            if public.is_empty() {
-                return Err("the endpoint's host has no public address".into());
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
+    crate::outbound::client(
+        Duration::from_secs(settings.webhook_timeout_secs.max(1)),
+        "Webhooks/1",
+        !settings.webhook_allow_insecure_targets,
+    )
 }
 
 /// Starts every due delivery that is first in line, in both queues; does not

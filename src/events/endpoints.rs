@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-pub use target::{is_public, parse_url};
+pub use target::parse_url;
 
 /// Whose endpoints a request manages.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,6 @@
 use super::EventKind;
 use crate::error::{Error, Result};
 use crate::tenancy::Engine;
-use std::net::IpAddr;
 
 /// Checks a webhook URL: http(s), a host, no credentials, and unless the
 /// deployment allows insecure targets (development, tests), https to a public
@@ -30,50 +29,13 @@ pub fn parse_url(engine: &Engine, raw: &str) -> Result<url::Url> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid("url", "must not contain credentials"));
     }
-    let Some(host) = url.host_str() else {
+    if url.host_str().is_none() {
         return Err(Error::invalid("url", "must name a host"));
-    };
-    if !insecure_ok {
-        let literal = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = literal.parse::<IpAddr>() {
-            if !is_public(ip) {
-                return Err(Error::invalid("url", "must not point to a private address"));
-            }
-        } else if host == "localhost" || host.ends_with(".localhost") {
-            return Err(Error::invalid("url", "must not point to a private address"));
-        }
+    }
+    if !insecure_ok && crate::outbound::names_private_host(&url) {
+        return Err(Error::invalid("url", "must not point to a private address"));
     }
     Ok(url)
-}
-
-/// Whether an address is reachable on the public internet (not loopback,
-/// private, link-local, shared, documentation or unspecified).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
 }
 
 /// `*` (or nothing) for every event, else a comma list of known kinds.
@@ -110,28 +72,6 @@ pub(crate) fn parse_description(raw: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_and_special_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().expect("ip")), "{ip}");
-        }
-        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
-            assert!(is_public(ip.parse().expect("ip")), "{ip}");
-        }
-    }
 
     #[test]
     fn event_lists_are_checked_and_normalised() {

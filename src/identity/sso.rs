@@ -9,15 +9,11 @@ pub mod flow;
 pub mod id_token;
 
 /// The HTTP client for discovery, keys and the code exchange: it never
-/// follows redirects (a provider cannot bounce us to an internal address)
-/// and gives up after ten seconds.
+/// follows redirects (a provider cannot bounce us to an internal address),
+/// takes no proxy from the environment, and gives up after ten seconds.
 pub(crate) fn http() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .expect("a TLS-capable HTTP client")
+        crate::outbound::client(std::time::Duration::from_secs(10), "Tenantry-SSO/1", false)
     })
 }

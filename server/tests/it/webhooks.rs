@@ -405,6 +405,17 @@ async fn endpoints_are_validated_and_only_their_owner_can_see_or_change_them(app
         ("https://10.1.2.3/hook", "private address"),
         ("https://[::1]/hook", "private address"),
         ("https://hooks.localhost/x", "private address"),
+        // IPv6 forms that carry a private IPv4 address, and IPv4 written
+        // as one number: each one is the same private address.
+        ("https://[::127.0.0.1]/hook", "private address"),
+        ("https://[::ffff:0:7f00:1]/hook", "private address"),
+        ("https://[64:ff9b::169.254.169.254]/hook", "private address"),
+        ("https://[2002:7f00:1::]/hook", "private address"),
+        (
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+            "private address",
+        ),
+        ("https://2130706433/hook", "private address"),
     ] {
         let err = endpoints::create(&strict, Owner::of(&alpha), url, "", "*", "test")
             .await
