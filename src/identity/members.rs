@@ -115,22 +115,28 @@ pub async fn authenticate(
         Err(_) => None,
     };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify_blocking(password_attempt.to_owned(), stored).await {
-        attempt.failed().await;
-        return Err(Error::Unauthenticated);
-    }
-    let user = found.ok_or(Error::Unauthenticated)?;
-    let member = find(&db, user.id).await?.ok_or(Error::Unauthenticated)?;
+    let verified = password::verify_blocking(password_attempt.to_owned(), stored).await;
+    let member = match (verified, found) {
+        (true, Some(user)) => find(&db, user.id).await?,
+        _ => None,
+    };
     db.commit().await?;
-    // Checked only once the password is right, so it tells nobody else
-    // anything; the message is the same for the whole tenant.
-    if super::sso::config::password_refused(ctx, &member.email).await? {
-        return Err(Error::forbidden(
-            "sso_required",
-            "this organisation signs in with single sign-on",
-        ));
+    let (enforced, refused) = super::sso::config::password_sign_in(ctx, email).await?;
+    match member {
+        Some(member) if !refused => Ok(member),
+        _ => {
+            attempt.failed().await;
+            // With SSO enforced every failure gets the same answer, so that
+            // sign-in cannot tell a right password from a wrong one.
+            Err(match enforced {
+                true => Error::forbidden(
+                    "sso_required",
+                    "this organisation signs in with single sign-on",
+                ),
+                false => Error::Unauthenticated,
+            })
+        }
     }
-    Ok(member)
 }
 
 /// The member a session names on this tenant: `Unauthenticated` without one

@@ -154,12 +154,14 @@ pub async fn view(ctx: &TenantCtx) -> Result<Option<SsoView>> {
     }))
 }
 
-/// Whether password sign-in is refused for `email` on this tenant.
-pub async fn password_refused(ctx: &TenantCtx, email: &str) -> Result<bool> {
-    Ok(load(ctx).await?.is_some_and(|c| {
-        c.enforce_sso
-            && c.break_glass_email.as_deref() != Some(email.trim().to_lowercase().as_str())
-    }))
+/// Whether this tenant enforces SSO, and whether password sign-in is
+/// refused for `email` (everyone but the break-glass owner, when enforced).
+pub async fn password_sign_in(ctx: &TenantCtx, email: &str) -> Result<(bool, bool)> {
+    let enforced = load(ctx).await?.filter(|c| c.enforce_sso);
+    let refused = enforced.as_ref().is_some_and(|c| {
+        c.break_glass_email.as_deref() != Some(email.trim().to_lowercase().as_str())
+    });
+    Ok((enforced.is_some(), refused))
 }
 
 pub fn split_domains(raw: &str) -> Vec<String> {
