@@ -124,15 +124,28 @@ impl ApiCallCounter {
         *pending.entry(tenant).or_default() += 1;
     }
 
+    /// The calls counted for `tenant` and not written yet.
+    pub fn pending(&self, tenant: TenantId) -> i64 {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.get(&tenant).copied().unwrap_or(0)
+    }
+
     /// Writes the pending counts; a tenant whose write fails keeps its count
-    /// for the next flush.
+    /// for the next flush, unless the tenant no longer exists (purged): its
+    /// count is dropped, once, with one log line.
     pub async fn flush(&self, engine: &Engine) {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         for (tenant, calls) in pending {
-            if let Err(e) = write_calls(engine, tenant, calls).await {
-                tracing::warn!(tenant_id = %tenant, error = %e, "API call usage not written yet; kept for the next flush");
-                let mut again = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                *again.entry(tenant).or_default() += calls;
+            match write_calls(engine, tenant, calls).await {
+                Ok(()) => {}
+                Err(crate::Error::NotFound) => {
+                    tracing::info!(tenant_id = %tenant, calls, "API calls of a tenant that no longer exists dropped");
+                }
+                Err(e) => {
+                    tracing::warn!(tenant_id = %tenant, error = %e, "API call usage not written yet; kept for the next flush");
+                    let mut again = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                    *again.entry(tenant).or_default() += calls;
+                }
             }
         }
     }

@@ -24,7 +24,24 @@ on_both_backends!(
     final_invoices_are_frozen_written_once_and_consume_credit,
     stripe_webhooks_are_verified_applied_once_and_never_undone_by_older_events,
     the_platform_records_seats_api_calls_and_storage_as_usage,
+    api_calls_of_a_tenant_that_no_longer_exists_are_dropped_not_retried_forever,
 );
+
+async fn api_calls_of_a_tenant_that_no_longer_exists_are_dropped_not_retried_forever(app: TestApp) {
+    let alpha = app.tenant("alpha").await;
+    let gone = tenantry::tenancy::TenantId::new();
+    let calls = app.engine.api_calls();
+    calls.count(alpha.id());
+    calls.count(gone);
+    calls.count(gone);
+    calls.flush(&app.engine).await;
+    assert_eq!(calls.pending(alpha.id()), 0, "written");
+    assert_eq!(
+        calls.pending(gone),
+        0,
+        "dropped, not kept for the next flush"
+    );
+}
 
 /// The past-due notice a page of `tenant` shows now (its record read
 /// afresh from the catalog, as after any change of its account).
