@@ -4,7 +4,7 @@
 //! and checksums per tenant and table), resumable after a failure.
 
 use crate::harness::{pg_admin_in, TestApp};
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use std::collections::BTreeMap;
 use tenantry::tenancy::{fleet, Placement, TenantCtx};
 use tenantry_migrations::legacy::moved;
@@ -388,7 +388,7 @@ async fn on_sqlite_the_catalog_rows_move_into_each_tenants_file() {
 /// delivery with a copy of its event, and the tenant is noted for the
 /// delivery worker.
 async fn m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(
-    db: &sea_orm::DatabaseConnection,
+    db: &DatabaseConnection,
     legacy: &str,
 ) {
     use tenantry_migrations::sea_orm_migration::MigratorTrait;
@@ -436,14 +436,8 @@ async fn m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(
         .await
         .expect("m0015");
 
-    let one = |sql: String| async move {
-        let backend = db.get_database_backend();
-        db.query_one_raw(Statement::from_string(backend, sql.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .expect("row")
-    };
-    let n = |sql: String| async move { one(sql).await.try_get::<i64>("", "n").expect("n") };
+    let one = |sql: String| one_row(db, sql);
+    let n = |sql: String| number(db, sql);
     assert_eq!(
         n("SELECT count(*) AS n FROM platform_webhook_endpoints".into()).await,
         1
@@ -485,8 +479,9 @@ async fn m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(
     );
 }
 
-#[tokio::test]
-async fn on_sqlite_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside() {
+/// Runs `check` on an empty SQLite catalog file, with the prefix set-aside
+/// tables carry there.
+async fn on_a_fresh_sqlite_catalog(check: impl AsyncFnOnce(&DatabaseConnection, &str)) {
     let dir = tempfile::tempdir().expect("dir");
     let db = Database::connect(format!(
         "sqlite://{}?mode=rwc",
@@ -494,20 +489,46 @@ async fn on_sqlite_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside
     ))
     .await
     .expect("sqlite");
-    m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(&db, "legacy_").await;
+    check(&db, "legacy_").await;
     let _ = db.close().await;
 }
 
-#[tokio::test]
-async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside() {
-    let name = format!("tenantry_t_m0015_{}", uuid::Uuid::new_v4().simple());
+/// Runs `check` on an empty PostgreSQL database, with the prefix set-aside
+/// tables carry there.
+async fn on_a_fresh_postgres_catalog(check: impl AsyncFnOnce(&DatabaseConnection, &str)) {
+    let name = format!("tenantry_t_legacy_{}", uuid::Uuid::new_v4().simple());
     crate::harness::pg_admin(&format!("CREATE DATABASE {name}")).await;
     let db = Database::connect(crate::harness::pg_url("postgres", &name))
         .await
         .expect("postgres");
-    m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside(&db, "tenantry_legacy.").await;
+    check(&db, "tenantry_legacy.").await;
     let _ = db.close().await;
     crate::harness::pg_admin(&format!("DROP DATABASE {name}")).await;
+}
+
+/// The one row `sql` answers.
+async fn one_row(db: &DatabaseConnection, sql: String) -> sea_orm::QueryResult {
+    let backend = db.get_database_backend();
+    db.query_one_raw(Statement::from_string(backend, sql.clone()))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .expect("row")
+}
+
+/// The `n` of the one row `sql` answers.
+async fn number(db: &DatabaseConnection, sql: String) -> i64 {
+    one_row(db, sql).await.try_get::<i64>("", "n").expect("n")
+}
+
+#[tokio::test]
+async fn on_sqlite_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside() {
+    on_a_fresh_sqlite_catalog(m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside).await;
+}
+
+#[tokio::test]
+async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside() {
+    on_a_fresh_postgres_catalog(m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_aside)
+        .await;
 }
 
 /// Catalog m0019 on a catalog an older release populated: a tenant's
@@ -518,7 +539,7 @@ async fn on_postgres_m0015_keeps_the_platforms_webhooks_and_sets_the_tenants_asi
 /// directory entries: the verified host name and the Stripe customer →
 /// tenant, and the tenant noted for the loops that visit it.
 async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
-    db: &sea_orm::DatabaseConnection,
+    db: &DatabaseConnection,
     legacy: &str,
 ) {
     use tenantry_migrations::sea_orm_migration::MigratorTrait;
@@ -588,14 +609,8 @@ async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
         .await
         .expect("m0019");
 
-    let one = |sql: String| async move {
-        let backend = db.get_database_backend();
-        db.query_one_raw(Statement::from_string(backend, sql.clone()))
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .expect("row")
-    };
-    let n = |sql: String| async move { one(sql).await.try_get::<i64>("", "n").expect("n") };
+    let one = |sql: String| one_row(db, sql);
+    let n = |sql: String| number(db, sql);
     let brand = one(format!(
         "SELECT count(*) AS n, min(display_name) AS name FROM {legacy}tenant_branding"
     ))
@@ -675,26 +690,12 @@ async fn m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(
 
 #[tokio::test]
 async fn on_sqlite_m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = Database::connect(format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("catalog.db").display()
-    ))
-    .await
-    .expect("sqlite");
-    m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(&db, "legacy_").await;
-    let _ = db.close().await;
+    on_a_fresh_sqlite_catalog(m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts)
+        .await;
 }
 
 #[tokio::test]
 async fn on_postgres_m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts() {
-    let name = format!("tenantry_t_m0019_{}", uuid::Uuid::new_v4().simple());
-    crate::harness::pg_admin(&format!("CREATE DATABASE {name}")).await;
-    let db = Database::connect(crate::harness::pg_url("postgres", &name))
-        .await
-        .expect("postgres");
-    m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts(&db, "tenantry_legacy.")
+    on_a_fresh_postgres_catalog(m0019_sets_the_tenants_records_aside_and_keeps_the_verified_hosts)
         .await;
-    let _ = db.close().await;
-    crate::harness::pg_admin(&format!("DROP DATABASE {name}")).await;
 }
