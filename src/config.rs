@@ -32,8 +32,9 @@ pub struct Settings {
     pub console_host: Option<String>,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// Peers whose `X-Forwarded-Host` / `Forwarded` headers are believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers whose `X-Forwarded-Host` / `Forwarded` / `X-Forwarded-For`
+    /// headers are believed: addresses or CIDR ranges (`10.0.0.0/8`).
+    pub trusted_proxies: Vec<ProxyRange>,
     /// Also resolve tenants from a `/t/<slug>` path prefix on the base host.
     pub path_prefix_routing: bool,
     /// Days a deleted tenant's data is kept before it is purged.
@@ -176,7 +177,7 @@ struct Defaults {
     base_domain: &'static str,
     listen: &'static str,
     data_dir: &'static str,
-    trusted_proxies: Vec<IpAddr>,
+    trusted_proxies: Vec<ProxyRange>,
     path_prefix_routing: bool,
     deleted_grace_days: u32,
     max_tenant_pools: usize,
@@ -272,6 +273,35 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     stripe_webhook_tolerance_secs: 300,
 };
 
+/// A trusted proxy: one address (`10.0.0.5`) or a CIDR range (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProxyRange(ipnet::IpNet);
+
+impl ProxyRange {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.contains(&ip)
+    }
+}
+
+impl TryFrom<String> for ProxyRange {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        let raw = raw.trim();
+        raw.parse::<ipnet::IpNet>()
+            .or_else(|_| raw.parse::<IpAddr>().map(ipnet::IpNet::from))
+            .map(Self)
+            .map_err(|_| format!("{raw:?} is not an IP address or a CIDR range"))
+    }
+}
+
+impl From<ProxyRange> for String {
+    fn from(range: ProxyRange) -> String {
+        range.0.to_string()
+    }
+}
+
 /// Which database engine the settings select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -280,6 +310,11 @@ pub enum Backend {
 }
 
 impl Settings {
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|range| range.contains(ip))
+    }
+
     /// Defaults, then the file, then the environment.
     pub fn load() -> anyhow::Result<Self> {
         let file = std::env::var("TENANTRY_CONFIG").unwrap_or_else(|_| "tenantry.toml".into());

@@ -237,7 +237,7 @@ fn effective_host(engine: &Engine, req: &Request) -> Option<EffectiveHost> {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let trusted = peer.is_some_and(|ip| engine.settings().trusted_proxies.contains(&ip));
+    let trusted = peer.is_some_and(|ip| engine.settings().is_trusted_proxy(ip));
     let headers = req.headers();
     let forwarded = if trusted {
         forwarded_host(headers)
@@ -258,21 +258,50 @@ fn effective_host(engine: &Engine, req: &Request) -> Option<EffectiveHost> {
     })
 }
 
-/// The client's address: the TCP peer, or, when the peer is a trusted proxy,
-/// the address it forwarded (`X-Forwarded-For`'s first entry). Never a
-/// header from anyone else.
+/// The client's address: the TCP peer, or, when the peer is a trusted
+/// proxy, the nearest hop of `X-Forwarded-For` that is not one (read from
+/// the right: the left end is whatever the client wrote). Never a header
+/// from anyone else.
 fn client_ip(engine: &Engine, req: &Request) -> ClientIp {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let trusted = peer.is_some_and(|ip| engine.settings().trusted_proxies.contains(&ip));
-    let forwarded = trusted
-        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok())
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
-    ClientIp(forwarded.or(peer))
+    let settings = engine.settings();
+    let Some(peer) = peer else {
+        return ClientIp(None);
+    };
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    ClientIp(Some(nearest_untrusted(peer, &hops, |ip| {
+        settings.is_trusted_proxy(ip)
+    })))
+}
+
+/// Walks from `peer` back along the forwarded hops (right to left) while
+/// each is a trusted proxy; the first that is not is the client. An
+/// unreadable hop ends the walk at the last trusted one.
+fn nearest_untrusted(
+    peer: std::net::IpAddr,
+    hops: &[&str],
+    trusted: impl Fn(std::net::IpAddr) -> bool,
+) -> std::net::IpAddr {
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        if !trusted(client) {
+            break;
+        }
+        match hop.trim().parse() {
+            Ok(ip) => client = ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 fn forwarded_host(headers: &HeaderMap) -> Option<String> {
@@ -294,6 +323,47 @@ fn forwarded_host(headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_nearest_forwarded_hop_that_is_not_a_trusted_proxy() {
+        let proxies: Vec<tenantry::config::ProxyRange> = ["10.0.0.0/8", "192.0.2.1"]
+            .into_iter()
+            .map(|r| r.to_owned().try_into().expect("range"))
+            .collect();
+        let trusted = |ip| {
+            proxies
+                .iter()
+                .any(|r: &tenantry::config::ProxyRange| r.contains(ip))
+        };
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        // Through two proxies of the range; the client's own claim on the
+        // left is ignored.
+        let hops = ["1.2.3.4", "203.0.113.9", "10.1.1.1"];
+        assert_eq!(
+            nearest_untrusted(ip("10.9.9.9"), &hops, trusted),
+            ip("203.0.113.9")
+        );
+        // An exact address is a range of one.
+        assert_eq!(
+            nearest_untrusted(ip("192.0.2.1"), &["203.0.113.5"], trusted),
+            ip("203.0.113.5")
+        );
+        // A peer that is no proxy is the client, whatever it forwards.
+        assert_eq!(
+            nearest_untrusted(ip("198.51.100.7"), &hops, trusted),
+            ip("198.51.100.7")
+        );
+        // Nothing forwarded, or junk: the nearest trusted hop.
+        assert_eq!(
+            nearest_untrusted(ip("10.9.9.9"), &[], trusted),
+            ip("10.9.9.9")
+        );
+        assert_eq!(
+            nearest_untrusted(ip("10.9.9.9"), &["1.2.3.4", "junk"], trusted),
+            ip("10.9.9.9")
+        );
+        assert!(tenantry::config::ProxyRange::try_from("10.0.0.0/33".to_owned()).is_err());
+    }
 
     #[test]
     fn tenant_prefix_is_stripped_with_its_query() {

@@ -183,3 +183,46 @@ async fn failures_from_one_address_throttle_it_across_accounts_and_forwarded_hea
     .await;
     assert_eq!(res.status, StatusCode::OK, "another address: {}", res.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_range_the_client_is_the_nearest_untrusted_hop() {
+    let app = TestApp::sqlite_with(&[
+        ("signin_attempts_per_ip", "3"),
+        ("trusted_proxies", "[\"127.0.0.0/8\"]"),
+    ])
+    .await;
+    app.tenant("alpha").await;
+    let mut client = app.client("alpha.localhost");
+    // One client behind the proxy range, writing a new address on the left
+    // of each request: it is still one address, and it is throttled.
+    for n in 0..3 {
+        let res = from(
+            &mut client,
+            "127.0.0.1:5000",
+            &format!("user{n}@alpha.test"),
+            "wrong password!",
+            &format!("198.51.100.{n}, 203.0.113.7, 127.0.0.9"),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.text);
+    }
+    let res = from(
+        &mut client,
+        "127.0.0.2:5000",
+        "owner@alpha.test",
+        PASSWORD,
+        "198.51.100.77, 203.0.113.7",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text);
+    // Another client behind the same proxies is not.
+    let res = from(
+        &mut client,
+        "127.0.0.1:5001",
+        "owner@alpha.test",
+        PASSWORD,
+        "203.0.113.8",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "another address: {}", res.text);
+}
