@@ -72,17 +72,6 @@ fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// The platform audit entry of an act on a domain (no lifecycle event).
-fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
-    Raised {
-        kind: None,
-        actor,
-        data: serde_json::Value::Null,
-        audit_action: Some(action),
-        audit_detail: detail,
-    }
-}
-
 pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<DomainView>> {
     let ctx = engine.ctx(tenant.clone());
     let rows = ctx
@@ -133,7 +122,7 @@ pub async fn add(
             None => e.into(),
         })?;
     let detail = format!("hostname={hostname}");
-    relay::raise(&db, audited("domain.added", actor, &detail)).await?;
+    relay::raise(&db, Raised::audit("domain.added", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))
@@ -179,7 +168,7 @@ pub async fn remove(
         .exec(&db)
         .await?;
     let detail = format!("hostname={}", row.hostname);
-    relay::raise(&db, audited("domain.removed", actor, &detail)).await?;
+    relay::raise(&db, Raised::audit("domain.removed", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())
@@ -210,7 +199,7 @@ pub async fn make_primary(
     active.is_primary = Set(true);
     let row = active.update(&db).await?;
     let detail = format!("hostname={}", row.hostname);
-    relay::raise(&db, audited("domain.primary", actor, &detail)).await?;
+    relay::raise(&db, Raised::audit("domain.primary", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))

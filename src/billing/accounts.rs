@@ -79,17 +79,6 @@ pub(crate) async fn platform_account(db: &TenantDb) -> Result<Option<billing_acc
         .await?)
 }
 
-/// The platform audit entry of an act on the account.
-pub(crate) fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
-    Raised {
-        kind: None,
-        actor,
-        data: serde_json::Value::Null,
-        audit_action: Some(action),
-        audit_detail: detail,
-    }
-}
-
 /// Since when the account has been past due, if it is: what the tenant's
 /// record carries (see [`notice`]).
 pub(crate) fn past_due_since(account: &billing_account::Model) -> Option<DateTime<Utc>> {
@@ -107,8 +96,7 @@ pub fn standing(account: &billing_account::Model) -> Standing {
 
 /// The account's standing, prepaid credit and past-due notice, as pages
 /// show them (one read of the account).
-pub async fn summary(engine: &Engine, tenant: TenantId) -> Result<(Standing, i64, Option<String>)> {
-    let ctx = engine.ctx_for(tenant).await?;
+pub async fn summary(ctx: &TenantCtx) -> Result<(Standing, i64, Option<String>)> {
     let (account, credit) = ctx
         .run_for_platform(async |db| {
             let account = of_tenant(db).await?;
@@ -116,7 +104,7 @@ pub async fn summary(engine: &Engine, tenant: TenantId) -> Result<(Standing, i64
             Ok((account, credit))
         })
         .await?;
-    let notice = past_due_since(&account).map(|since| notice_since(engine, since));
+    let notice = past_due_since(&account).map(|since| notice_since(ctx.engine(), since));
     Ok((standing(&account), credit, notice))
 }
 
@@ -160,7 +148,7 @@ pub async fn mark_past_due(
     row.past_due_since = Set(Some(at));
     row.updated_at = Set(Utc::now());
     row.update(&db).await?;
-    relay::raise(&db, audited("billing.past_due", actor, "{}")).await?;
+    relay::raise(&db, Raised::audit("billing.past_due", actor, "{}")).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())
@@ -189,7 +177,7 @@ pub async fn mark_paid_up(engine: &Engine, tenant: TenantId, actor: &str) -> Res
     row.suspended_for_billing = Set(false);
     row.updated_at = Set(Utc::now());
     row.update(&db).await?;
-    relay::raise(&db, audited("billing.paid_up", actor, "{}")).await?;
+    relay::raise(&db, Raised::audit("billing.paid_up", actor, "{}")).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     if resume {
@@ -305,7 +293,7 @@ pub async fn grant_credit(
     })
     .await?;
     let detail = json!({ "amount": amount, "currency": currency, "reason": reason }).to_string();
-    relay::raise(&db, audited("billing.credit_granted", actor, &detail)).await?;
+    relay::raise(&db, Raised::audit("billing.credit_granted", actor, &detail)).await?;
     let balance = credit_balance(&db, account.id).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;

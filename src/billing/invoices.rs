@@ -10,7 +10,7 @@ use super::usage;
 use crate::entities::catalog::{plan_assignment, retained_invoice, tenant};
 use crate::entities::tenant::invoice;
 use crate::error::{Error, Result};
-use crate::events::relay;
+use crate::events::relay::{self, Raised};
 use crate::policy::Policy;
 use crate::tenancy::directory::{self, Queue};
 use crate::tenancy::{
@@ -181,8 +181,7 @@ pub async fn preview(engine: &Engine, ctx: &TenantCtx, now: DateTime<Utc>) -> Re
 }
 
 /// Every final invoice of the tenant, newest first.
-pub async fn list(engine: &Engine, tenant: TenantId) -> Result<Vec<invoice::Model>> {
-    let ctx = engine.ctx_for(tenant).await?;
+pub async fn list(ctx: &TenantCtx) -> Result<Vec<invoice::Model>> {
     ctx.run(false, async |db| {
         Ok(invoice::Entity::find()
             .order_by_desc(invoice::Column::PeriodStart)
@@ -248,7 +247,7 @@ async fn finalize_once(
         accounts::consume_credit(&db, account.id, rated.credits_applied).await?;
         let detail = json!({ "number": number, "total": rated.total, "currency": rated.currency })
             .to_string();
-        let event = accounts::audited("invoice.finalized", "billing", &detail);
+        let event = Raised::audit("invoice.finalized", "billing", &detail);
         relay::raise(&db, event).await?;
     }
     let stored = of_period().one(&db).await?.ok_or(Error::NotFound)?;
@@ -321,7 +320,7 @@ pub async fn mark_paid(
     row.paid_by = Set(Some(actor.to_owned()));
     let paid = row.update(&db).await?;
     let detail = json!({ "number": number }).to_string();
-    relay::raise(&db, accounts::audited("invoice.paid", actor, &detail)).await?;
+    relay::raise(&db, Raised::audit("invoice.paid", actor, &detail)).await?;
     let still_open = invoice::Entity::find()
         .filter(invoice::Column::Status.eq("open"))
         .one(&db)

@@ -16,7 +16,7 @@ use super::accounts::{self, Standing};
 use crate::catalog::resolve;
 use crate::entities::catalog::stripe_event;
 use crate::error::{Error, Result};
-use crate::events::relay;
+use crate::events::relay::{self, Raised};
 use crate::events::signature::{verify, SignatureError};
 use crate::tenancy::{Engine, PlatformUse, TenantId};
 use chrono::{DateTime, Utc};
@@ -213,7 +213,7 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
     row.update(&db).await?;
     let action = format!("billing.{}", target.as_str());
     let detail = serde_json::json!({ "event": id }).to_string();
-    relay::raise(&db, accounts::audited(&action, "stripe", &detail)).await?;
+    relay::raise(&db, Raised::audit(&action, "stripe", &detail)).await?;
     db.commit().await?;
     // The tenant's record carries its standing (the relay refreshes it).
     relay::relay_now(&ctx).await;

@@ -35,6 +35,19 @@ pub struct Raised<'a> {
     pub audit_detail: &'a str,
 }
 
+impl<'a> Raised<'a> {
+    /// A platform audit entry alone (an act with no lifecycle event).
+    pub fn audit(action: &'a str, actor: &'a str, detail: &'a str) -> Self {
+        Self {
+            kind: None,
+            actor,
+            data: serde_json::Value::Null,
+            audit_action: Some(action),
+            audit_detail: detail,
+        }
+    }
+}
+
 /// Writes `event` in `db`, the transaction of `ctx`'s tenant making the
 /// change. After it commits, call [`relay_now`].
 pub async fn raise(db: &TenantDb, event: Raised<'_>) -> Result<()> {

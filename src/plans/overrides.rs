@@ -91,21 +91,10 @@ pub async fn set(
     .await?;
     let detail = json!({ "key": entitlement.key, "value": value, "reason": reason, "expires_at": expires_at });
     let detail = detail.to_string();
-    relay::raise(&db, audited("entitlement.overridden", actor, &detail)).await?;
+    relay::raise(&db, Raised::audit("entitlement.overridden", actor, &detail)).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())
-}
-
-/// The platform audit entry of a superadmin's act on an override.
-fn audited<'a>(action: &'a str, actor: &'a str, detail: &'a str) -> Raised<'a> {
-    Raised {
-        kind: None,
-        actor,
-        data: serde_json::Value::Null,
-        audit_action: Some(action),
-        audit_detail: detail,
-    }
 }
 
 pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> Result<()> {
@@ -119,7 +108,7 @@ pub async fn remove(engine: &Engine, raw_slug: &str, key: &str, actor: &str) -> 
         return Err(Error::NotFound);
     }
     let detail = json!({ "key": key }).to_string();
-    let event = audited("entitlement.override_removed", actor, &detail);
+    let event = Raised::audit("entitlement.override_removed", actor, &detail);
     relay::raise(&db, event).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;

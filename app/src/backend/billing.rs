@@ -82,8 +82,7 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
         .await
         .map_err(fail)?;
     db.commit().await.map_err(|e| fail(e.into()))?;
-    let (standing, credit_balance, notice) =
-        accounts::summary(&engine, tenant.id).await.map_err(fail)?;
+    let (standing, credit_balance, notice) = accounts::summary(&ctx).await.map_err(fail)?;
     Ok(BillingDto {
         slug: tenant.slug.to_string(),
         period: period.label(),
@@ -106,7 +105,7 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
             })
             .collect(),
         preview: preview_dto(&preview),
-        invoices: invoices::list(&engine, tenant.id)
+        invoices: invoices::list(&ctx)
             .await
             .map_err(fail)?
             .iter()

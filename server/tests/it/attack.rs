@@ -270,14 +270,14 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     // Its plan and overrides (changed only by superadmins on the console).
     let overrides = app.ctx("bravo").await.tenant().overrides.clone();
     // Its invoices and standing.
-    let invoices = tenantry::billing::invoices::list(&app.engine, v.ctx.id())
+    let invoices = tenantry::billing::invoices::list(&v.ctx)
         .await
         .expect("invoices");
     let invoices: Vec<_> = invoices
         .iter()
         .map(|i| (&i.number, i.total, &i.status))
         .collect();
-    let standing = tenantry::billing::accounts::summary(&app.engine, v.ctx.id())
+    let standing = tenantry::billing::accounts::summary(&v.ctx)
         .await
         .expect("standing");
     // Its single sign-on, quota use and own audit log.

@@ -323,13 +323,7 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
         invoices::lines_of(&invoice)
     );
     assert_eq!(invoice.status, "open");
-    assert_eq!(
-        accounts::summary(&app.engine, ctx.id())
-            .await
-            .expect("summary")
-            .1,
-        0
-    );
+    assert_eq!(accounts::summary(&ctx).await.expect("summary").1, 0);
     // Finalizing again returns the same invoice and consumes nothing more.
     let again = invoices::finalize(&app.engine, &ctx, last)
         .await
@@ -388,13 +382,7 @@ async fn final_invoices_are_frozen_written_once_and_consume_credit(app: TestApp)
             .expect("job"),
         0
     );
-    assert_eq!(
-        invoices::list(&app.engine, ctx.id())
-            .await
-            .expect("list")
-            .len(),
-        2
-    );
+    assert_eq!(invoices::list(&ctx).await.expect("list").len(), 2);
 
     // Payment is recorded; a second time is refused.
     let paid = invoices::mark_paid(&app.engine, ctx.id(), &invoice.number, "superadmin:test")
