@@ -66,6 +66,10 @@ pub struct Settings {
     /// tests only: in production an endpoint must not reach the internal
     /// network).
     pub webhook_allow_insecure_targets: bool,
+    /// SSO providers may be at private addresses and loopback http
+    /// (development and tests only: in production a tenant's provider URLs
+    /// must not reach the internal network).
+    pub sso_allow_private_providers: bool,
     /// Seconds one webhook attempt may take.
     pub webhook_timeout_secs: u64,
     /// Attempts before a delivery is marked failed (a resend starts over).
@@ -191,6 +195,7 @@ struct Defaults {
     secure_cookies: bool,
     log_format: LogFormat,
     webhook_allow_insecure_targets: bool,
+    sso_allow_private_providers: bool,
     webhook_timeout_secs: u64,
     webhook_max_attempts: u32,
     webhook_retry_base_ms: u64,
@@ -241,6 +246,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     // Production default; `scripts/dev` asks for readable lines.
     log_format: LogFormat::Json,
     webhook_allow_insecure_targets: false,
+    sso_allow_private_providers: false,
     webhook_timeout_secs: 10,
     webhook_max_attempts: 12,
     webhook_retry_base_ms: 5_000,

@@ -19,6 +19,6 @@ pub mod sso;
 pub mod throttle;
 pub mod verification;
 
-pub use caller::{Actor, Caller, KeyGrant};
+pub use caller::{Actor, Caller, KeyGrant, TokenGrant};
 pub use email::Email;
 pub use role::Role;

@@ -2,6 +2,15 @@
 //! view of what we keep in a session. A session is bound to the scope (the
 //! console, or one tenant) it was signed in on; on any other host it reads as
 //! anonymous, even if someone carries the cookie there by hand.
+//!
+//! A session expires after [`IDLE_DAYS`] without use. Its expiry moves
+//! forward only when it is saved, so reading the signed-in subject also
+//! "touches" the session when the last touch is more than [`TOUCH_EVERY_SECS`]
+//! old: at most one write every few minutes per session, not one per request.
+//!
+//! Each signed-in session has a public handle (a random id, never the cookie's
+//! secret id): platform tokens issued from the session name it and stop
+//! working as soon as the session ends.
 
 use crate::entities::catalog::session as row;
 use crate::tenancy::{Engine, RequestScope};
@@ -15,6 +24,11 @@ use uuid::Uuid;
 
 const AUTH_KEY: &str = "auth";
 
+/// How long a session lasts without being used.
+pub const IDLE_DAYS: i64 = 7;
+/// How often, at most, a session in use is written to move its expiry.
+pub const TOUCH_EVERY_SECS: i64 = 5 * 60;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionAuth {
     /// [`RequestScope::session_key`] of the host it was created on.
@@ -23,6 +37,21 @@ struct SessionAuth {
     /// Set when a superadmin acts as `subject` (the impersonation's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     impersonation: Option<Uuid>,
+    /// The session's public handle (see the module's note). Sessions signed
+    /// in before handles existed get one when a token is first asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    handle: Option<Uuid>,
+    /// When the session was last written because it was used (unix seconds).
+    #[serde(default)]
+    touched: i64,
+}
+
+/// The signed-in session a platform token is issued from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedIn {
+    pub subject: Uuid,
+    pub handle: Uuid,
+    pub impersonation: Option<Uuid>,
 }
 
 /// Signs `subject` in on this scope, with a fresh session id (no fixation).
@@ -55,24 +84,83 @@ async fn start(
                 scope: scope.session_key(),
                 subject,
                 impersonation,
+                handle: Some(Uuid::new_v4()),
+                touched: now(),
             },
         )
         .await?;
     Ok(())
 }
 
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// This scope's sign-in, touched when it is due (see the module's note).
+async fn auth_on(session: &Session, scope: &RequestScope) -> Option<SessionAuth> {
+    let mut auth: SessionAuth = session.get(AUTH_KEY).await.ok().flatten()?;
+    if auth.scope != scope.session_key() {
+        return None;
+    }
+    if now() - auth.touched >= TOUCH_EVERY_SECS {
+        auth.touched = now();
+        // A changed value marks the session modified, so the layer saves it
+        // with a fresh inactivity expiry (and re-sends the cookie).
+        if let Err(e) = session.insert(AUTH_KEY, &auth).await {
+            tracing::warn!(error = %e, "a session in use could not be touched");
+        }
+    }
+    Some(auth)
+}
+
+/// The sign-in a token may be issued from, giving the session a handle if it
+/// has none yet.
+pub async fn signed_in(session: &Session, scope: &RequestScope) -> Option<SignedIn> {
+    let mut auth = auth_on(session, scope).await?;
+    let handle = match auth.handle {
+        Some(handle) => handle,
+        None => {
+            let handle = Uuid::new_v4();
+            auth.handle = Some(handle);
+            // Saved by the session layer before the response (and the
+            // token in it) leaves.
+            session.insert(AUTH_KEY, &auth).await.ok()?;
+            handle
+        }
+    };
+    Some(SignedIn {
+        subject: auth.subject,
+        handle,
+        impersonation: auth.impersonation,
+    })
+}
+
+/// Whether the session with this handle is still signed in as `subject` on
+/// `scope`: it has not been signed out, revoked or left to expire.
+pub async fn is_live(
+    engine: &Engine,
+    scope: &RequestScope,
+    subject: Uuid,
+    handle: Uuid,
+) -> crate::Result<bool> {
+    let found = row::Entity::find()
+        .filter(row::Column::Handle.eq(handle))
+        .filter(row::Column::Scope.eq(scope.session_key()))
+        .filter(row::Column::Subject.eq(subject))
+        .filter(row::Column::ExpiresAt.gt(chrono::Utc::now()))
+        .one(engine.platform_tables())
+        .await?;
+    Ok(found.is_some())
+}
+
 /// The impersonation this session on this scope belongs to, if any.
 pub async fn impersonation(session: &Session, scope: &RequestScope) -> Option<Uuid> {
-    let auth: SessionAuth = session.get(AUTH_KEY).await.ok().flatten()?;
-    (auth.scope == scope.session_key())
-        .then_some(auth.impersonation)
-        .flatten()
+    auth_on(session, scope).await?.impersonation
 }
 
 /// Who is signed in on this scope, if anyone.
 pub async fn subject(session: &Session, scope: &RequestScope) -> Option<Uuid> {
-    let auth: SessionAuth = session.get(AUTH_KEY).await.ok().flatten()?;
-    (auth.scope == scope.session_key()).then_some(auth.subject)
+    Some(auth_on(session, scope).await?.subject)
 }
 
 pub async fn sign_out(session: &Session) -> anyhow::Result<()> {
@@ -135,7 +223,8 @@ impl CatalogSessionStore {
             data: Set(data),
             expires_at: Set(expires),
             scope: Set(auth.as_ref().map(|a| a.scope.clone())),
-            subject: Set(auth.map(|a| a.subject)),
+            subject: Set(auth.as_ref().map(|a| a.subject)),
+            handle: Set(auth.and_then(|a| a.handle)),
         })
     }
 }
@@ -171,6 +260,7 @@ impl SessionStore for CatalogSessionStore {
                         row::Column::ExpiresAt,
                         row::Column::Scope,
                         row::Column::Subject,
+                        row::Column::Handle,
                     ])
                     .to_owned(),
             )

@@ -19,6 +19,7 @@ pub mod m0016_directory_wall;
 pub mod m0017_tenant_records_wall;
 pub mod m0018_retained_invoices;
 pub mod m0019_tenant_records_leave_catalog;
+mod m0020_session_handles;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0017_tenant_records_wall::Migration),
             Box::new(m0018_retained_invoices::Migration),
             Box::new(m0019_tenant_records_leave_catalog::Migration),
+            Box::new(m0020_session_handles::Migration),
         ]
     }
 

@@ -63,6 +63,7 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(impersonate::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        .layer(middleware::from_fn(gateway::limits::layer))
         .layer(middleware::from_fn(gateway::impersonation::layer))
         .layer(gateway::session::layer(&engine))
         .layer(middleware::from_fn(gateway::csrf::layer));

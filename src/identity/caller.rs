@@ -3,6 +3,7 @@
 //! becomes an [`Actor`] with a role inside the tenant's transaction, and the
 //! route's declared [`Need`] is checked there, before any work runs.
 
+use super::impersonation::Active;
 use super::members::{self, Member};
 use super::Role;
 use crate::authz::{self, Need, Principal};
@@ -13,8 +14,11 @@ use uuid::Uuid;
 /// An unchecked caller of a tenant host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// Whoever the session (or a token issued for a user) names, if anyone.
+    /// Whoever the session names, if anyone.
     User(Option<Uuid>),
+    /// A member through a platform token issued from one of their sessions,
+    /// already found live.
+    Token(TokenGrant),
     /// An API key of this tenant (or a token issued for one), already found
     /// valid and unrevoked.
     Key(KeyGrant),
@@ -28,6 +32,15 @@ pub struct KeyGrant {
     pub prefix: String,
     pub role: Role,
     pub requests_per_second: Option<u32>,
+}
+
+/// What a member's token may do: act as `user` while they still hold
+/// `role`; inside a support session when `impersonation` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub user: Uuid,
+    pub role: Role,
+    pub impersonation: Option<Active>,
 }
 
 /// A checked caller.
@@ -74,6 +87,20 @@ where
                 let id = subject.ok_or(Error::Unauthenticated)?;
                 let member = members::find(db, id).await?.ok_or(Error::Unauthenticated)?;
                 Actor::of_member(member)
+            }
+            Caller::Token(grant) => {
+                let member = members::find(db, grant.user)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?;
+                // A role change ends the member's tokens.
+                if member.role != grant.role {
+                    return Err(Error::Unauthenticated);
+                }
+                let mut actor = Actor::of_member(member);
+                if let Some(active) = &grant.impersonation {
+                    actor.label = active.actor();
+                }
+                actor
             }
             Caller::Key(key) => Actor {
                 role: key.role,

@@ -26,7 +26,7 @@ pub struct Started {
 }
 
 /// An impersonation in progress.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Active {
     pub id: Uuid,
     pub admin_email: String,

@@ -1,7 +1,8 @@
 //! Tenant users and their memberships. Every function works on a `TenantDb`,
 //! so it only ever sees the bound tenant's people.
 
-use super::{password, Email, Role};
+use super::{password, Actor, Email, Role};
+use crate::catalog::audit;
 use crate::entities::tenant::{membership, user};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::tenancy::{TenantCtx, TenantDb};
@@ -238,20 +239,29 @@ pub fn ensure_may_manage(actor: Role, target: Option<Role>, granted: Option<Role
 }
 
 /// Adds a member on behalf of `actor`, within the plan's `max_members`.
-pub async fn add(ctx: &TenantCtx, db: &TenantDb, actor: Role, new: NewMember) -> Result<Member> {
-    ensure_may_manage(actor, None, Some(new.role))?;
+pub async fn add(ctx: &TenantCtx, db: &TenantDb, actor: &Actor, new: NewMember) -> Result<Member> {
+    ensure_may_manage(actor.role, None, Some(new.role))?;
     ctx.check_limit(crate::plans::registry::MAX_MEMBERS, count(db).await?)
         .await?;
-    create(db, new).await
+    let member = create(db, new).await?;
+    let detail = format!("{} as {}", member.email, member.role.as_str());
+    audit::record_tenant(db, &actor.label, "member.added", &detail).await?;
+    Ok(member)
 }
 
 /// Changes a member's role on behalf of `actor`; the last owner cannot be
-/// demoted.
-pub async fn change_role(db: &TenantDb, actor: Role, user_id: Uuid, role: &str) -> Result<Member> {
+/// demoted. The member's platform tokens end (they carry the role they were
+/// issued with).
+pub async fn change_role(
+    db: &TenantDb,
+    actor: &Actor,
+    user_id: Uuid,
+    role: &str,
+) -> Result<Member> {
     let role = Role::parse(role)
         .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
     let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
-    ensure_may_manage(actor, Some(current.role), Some(role))?;
+    ensure_may_manage(actor.role, Some(current.role), Some(role))?;
     if current.role == Role::Owner && role != Role::Owner {
         ensure_another_owner(db, user_id).await?;
     }
@@ -260,13 +270,24 @@ pub async fn change_role(db: &TenantDb, actor: Role, user_id: Uuid, role: &str) 
         .filter(membership::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    if current.role != role {
+        let detail = format!(
+            "{}: {} -> {}",
+            current.email,
+            current.role.as_str(),
+            role.as_str()
+        );
+        audit::record_tenant(db, &actor.label, "member.role_changed", &detail).await?;
+    }
     Ok(Member { role, ..current })
 }
 
 /// Removes a member on behalf of `actor`; the last owner cannot be removed.
-pub async fn remove(db: &TenantDb, actor: Role, user_id: Uuid) -> Result<()> {
+/// The member's sessions end once the removal commits (see [`end_sessions`]);
+/// their tokens already fail, as no member is found for them.
+pub async fn remove(db: &TenantDb, actor: &Actor, user_id: Uuid) -> Result<()> {
     let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
-    ensure_may_manage(actor, Some(current.role), None)?;
+    ensure_may_manage(actor.role, Some(current.role), None)?;
     if current.role == Role::Owner {
         ensure_another_owner(db, user_id).await?;
     }
@@ -275,6 +296,15 @@ pub async fn remove(db: &TenantDb, actor: Role, user_id: Uuid) -> Result<()> {
         .exec(db)
         .await?;
     crate::billing::platform_usage::record_seats(db).await?;
+    let detail = format!("{} ({})", current.email, current.role.as_str());
+    audit::record_tenant(db, &actor.label, "member.removed", &detail).await?;
+    Ok(())
+}
+
+/// Ends every session a removed member had on this tenant.
+pub async fn end_sessions(ctx: &TenantCtx, user_id: Uuid) -> Result<()> {
+    let scope = crate::tenancy::RequestScope::Tenant(ctx.clone());
+    crate::session::revoke_all(ctx.engine(), &scope, user_id).await?;
     Ok(())
 }
 

@@ -8,12 +8,24 @@ pub mod config;
 pub mod flow;
 pub mod id_token;
 
-/// The HTTP client for discovery, keys and the code exchange: it never
-/// follows redirects (a provider cannot bounce us to an internal address),
-/// takes no proxy from the environment, and gives up after ten seconds.
-pub(crate) fn http() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        crate::outbound::client(std::time::Duration::from_secs(10), "Tenantry-SSO/1", false)
+use crate::config::Settings;
+use std::sync::OnceLock;
+
+/// The HTTP client for discovery, keys and the code exchange, under the
+/// outbound policy (`crate::outbound`): public addresses only (a tenant's
+/// admin chooses these URLs, and must not reach the platform's network
+/// through them) unless `sso_allow_private_providers` is set; no redirects
+/// followed, no proxy from the environment, ten seconds at most.
+pub(crate) fn http(settings: &Settings) -> &'static reqwest::Client {
+    static PUBLIC: OnceLock<reqwest::Client> = OnceLock::new();
+    static ANY: OnceLock<reqwest::Client> = OnceLock::new();
+    let public_only = !settings.sso_allow_private_providers;
+    let cell = if public_only { &PUBLIC } else { &ANY };
+    cell.get_or_init(|| {
+        crate::outbound::client(
+            std::time::Duration::from_secs(10),
+            "Tenantry-SSO/1",
+            public_only,
+        )
     })
 }

@@ -3,7 +3,7 @@ use crate::dto::{BrandingDto, MemberDto};
 use crate::error::AppError;
 use tenantry::catalog::branding::{self, BrandingInput};
 use tenantry::identity::members::{self, Member, NewMember};
-use tenantry::identity::verification;
+use tenantry::identity::{verification, Actor};
 
 fn member_dto(m: Member, verified: bool) -> MemberDto {
     MemberDto {
@@ -63,7 +63,7 @@ pub async fn add_member(
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
     let member = ctx
         .run(true, async |db| {
-            members::add(&ctx, db, actor.role, new).await
+            members::add(&ctx, db, &Actor::of_member(actor.clone()), new).await
         })
         .await
         .map_err(fail)?;
@@ -79,7 +79,7 @@ pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, App
     let id = parse_id(&user_id)?;
     let member = ctx
         .run(true, async |db| {
-            members::change_role(db, actor.role, id, &role).await
+            members::change_role(db, &Actor::of_member(actor.clone()), id, &role).await
         })
         .await
         .map_err(fail)?;
@@ -93,9 +93,11 @@ pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, App
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    ctx.run(true, async |db| members::remove(db, actor.role, id).await)
+    let actor = Actor::of_member(actor);
+    ctx.run(true, async |db| members::remove(db, &actor, id).await)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    members::end_sessions(&ctx, id).await.map_err(fail)
 }
 
 pub async fn save_branding(input: BrandingInput) -> Result<BrandingDto, AppError> {

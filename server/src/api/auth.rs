@@ -5,12 +5,14 @@
 //! transaction; they never check roles themselves.
 
 use super::error::ApiError;
+use crate::gateway::limits::BearerCaller;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use tenantry::authz::Need;
-use tenantry::identity::{Actor, Caller, KeyGrant};
+use tenantry::identity::{impersonation, Actor, Caller, KeyGrant};
 use tenantry::ratelimit::Rate;
+use tenantry::session::SignedIn;
 use tenantry::tenancy::{Engine, RequestScope, TenantCtx, TenantDb};
 use tenantry::Error;
 use tower_sessions::Session;
@@ -19,6 +21,16 @@ pub struct Authed {
     pub ctx: TenantCtx,
     pub caller: Caller,
     pub need: Need,
+    /// The credential the caller presented.
+    pub presented: Presented,
+}
+
+/// The credential a request came with.
+pub enum Presented {
+    /// The session cookie, and whoever it signs in (if anyone).
+    Session(Option<SignedIn>),
+    ApiKey,
+    PlatformToken,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Authed {
@@ -42,20 +54,36 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
             .get::<Engine>()
             .cloned()
             .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
-        let caller = match bearer(parts) {
+        let (caller, presented) = match bearer(parts) {
             Some(token) => {
-                let caller =
-                    tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await?;
+                // The gateway's limits layer checked the credential already.
+                let caller = match parts.extensions.get::<BearerCaller>() {
+                    Some(BearerCaller(caller)) => caller.clone(),
+                    None => {
+                        tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await?
+                    }
+                };
                 if let Caller::Key(grant) = &caller {
                     within_key_rate(&engine, grant).await?;
                 }
-                caller
+                if let Caller::Token(grant) = &caller {
+                    audit_support_request(&ctx, grant, parts).await?;
+                }
+                let presented = match tenantry::identity::access_tokens::looks_like_token(&token) {
+                    true => Presented::PlatformToken,
+                    false => Presented::ApiKey,
+                };
+                (caller, presented)
             }
             None => {
                 let session = Session::from_request_parts(parts, state)
                     .await
                     .map_err(|_| Error::Unexpected(anyhow::anyhow!("session layer missing")))?;
-                Caller::User(tenantry::session::subject(&session, &scope).await)
+                let signed_in = tenantry::session::signed_in(&session, &scope).await;
+                (
+                    Caller::User(signed_in.map(|s| s.subject)),
+                    Presented::Session(signed_in),
+                )
             }
         };
         // Metered as the platform's `api_calls` usage (flushed in batches):
@@ -63,8 +91,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
         if !matches!(caller, Caller::User(None)) {
             engine.api_calls().count(ctx.id());
         }
-        Ok(Self { ctx, caller, need })
+        Ok(Self {
+            ctx,
+            caller,
+            need,
+            presented,
+        })
     }
+}
+
+/// A token issued inside a superadmin's support session is audited like the
+/// session's own requests (see `gateway::impersonation`); unattributed work
+/// must not happen, so a request that cannot be audited is refused.
+async fn audit_support_request(
+    ctx: &TenantCtx,
+    grant: &tenantry::identity::TokenGrant,
+    parts: &Parts,
+) -> Result<(), ApiError> {
+    let Some(active) = &grant.impersonation else {
+        return Ok(());
+    };
+    let (method, path) = (parts.method.as_str(), parts.uri.path());
+    impersonation::record_request(ctx, active, method, path).await?;
+    Ok(())
 }
 
 impl Authed {

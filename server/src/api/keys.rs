@@ -1,8 +1,9 @@
 //! API keys and platform tokens. Admins list, create and revoke the tenant's
-//! keys (a new key's secret is in the create response only); any caller — a
-//! session, a key — exchanges itself for a short-lived token.
+//! keys (a new key's secret is in the create response only); a signed-in
+//! session or a key — never a token — exchanges itself for a short-lived
+//! token that dies with it.
 
-use super::auth::Authed;
+use super::auth::{Authed, Presented};
 use super::body::{parse_id, JsonObject};
 use super::error::ApiError;
 use super::projects::reply;
@@ -11,8 +12,9 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
+use tenantry::identity::access_tokens::{self, Issuer};
 use tenantry::identity::api_keys::{self, NewKey};
-use tenantry::identity::{access_tokens, Caller};
+use tenantry::identity::Caller;
 use tenantry::tenancy::Engine;
 
 pub async fn list(auth: Authed) -> Result<Response, ApiError> {
@@ -45,10 +47,19 @@ pub async fn token(
     Extension(engine): Extension<Engine>,
 ) -> Result<Response, ApiError> {
     let actor = auth.run(async |_, actor| Ok(actor.clone())).await?;
-    let key = match &auth.caller {
-        Caller::Key(grant) => Some(grant.id),
-        Caller::User(_) => None,
+    let issuer = match (&auth.presented, &auth.caller) {
+        (Presented::PlatformToken, _) => {
+            return Err(tenantry::Error::forbidden(
+                "token_for_token",
+                "a platform token cannot be exchanged for another; ask with the API key or \
+                 the signed-in session that issued it",
+            )
+            .into())
+        }
+        (Presented::ApiKey, Caller::Key(grant)) => Issuer::Key(grant.id),
+        (Presented::Session(Some(signed_in)), _) => Issuer::Session(*signed_in, actor.role),
+        _ => return Err(tenantry::Error::Unauthenticated.into()),
     };
-    let issued = access_tokens::issue(&engine, auth.ctx.id(), &actor, key)?;
+    let issued = access_tokens::issue(&engine, auth.ctx.id(), issuer)?;
     reply(StatusCode::OK, "token", issued)
 }

@@ -119,7 +119,6 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
         }
     };
-    let mut limit_headers = axum::http::HeaderMap::new();
     let path = req.uri().path().to_owned();
     match &scope {
         RequestScope::Console => {
@@ -139,12 +138,10 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             if let Some(redirect) = to_primary_host(engine, ctx, &host, &authority, req) {
                 return redirect;
             }
-            match super::limits::admit(engine, &policy, ctx, &path).await {
-                Ok(headers) => limit_headers = headers,
-                Err(refused) => return refused,
-            }
         }
     }
+    // Rates and quotas are charged once the caller is known (`limits`).
+    req.extensions_mut().insert(policy);
     let client = client_ip(engine, req);
     req.extensions_mut().insert(client);
     req.extensions_mut().insert(scope);
@@ -160,11 +157,8 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
         name: host,
         authority,
     });
-    let mut response = next
-        .run(std::mem::replace(req, Request::new(Body::empty())))
-        .await;
-    response.headers_mut().extend(limit_headers);
-    response
+    next.run(std::mem::replace(req, Request::new(Body::empty())))
+        .await
 }
 
 /// Pages of a tenant with a primary custom domain are served there: a page

@@ -1,6 +1,7 @@
 //! Cookie sessions stored in the catalog. Host-only cookies (no `Domain`), so a
 //! browser never sends one tenant's cookie to another host; `Secure` and the
-//! `__Host-` prefix when served over https.
+//! `__Host-` prefix when served over https. A session ends after a week
+//! without use (`tenantry::session` moves the expiry as it is used).
 
 use tenantry::session::CatalogSessionStore;
 use tenantry::tenancy::Engine;
@@ -16,5 +17,7 @@ pub fn layer(engine: &Engine) -> SessionManagerLayer<CatalogSessionStore> {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(Duration::days(7)))
+        .with_expiry(Expiry::OnInactivity(Duration::days(
+            tenantry::session::IDLE_DAYS,
+        )))
 }

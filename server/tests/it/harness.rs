@@ -17,10 +17,11 @@ pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789";
 /// The Redis every machine runs (`.ci/run` starts it if it is down).
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
-/// Settings every test app starts from: webhooks may target the loopback
-/// receivers tests start, and retry and poll quickly.
+/// Settings every test app starts from: webhooks and SSO may reach the
+/// loopback peers tests start, and webhooks retry and poll quickly.
 const TEST_SETTINGS: &[(&str, &str)] = &[
     ("webhook_allow_insecure_targets", "true"),
+    ("sso_allow_private_providers", "true"),
     ("webhook_retry_base_ms", "50"),
     ("webhook_poll_ms", "50"),
     ("platform_api_token", PLATFORM_TOKEN),

@@ -233,6 +233,13 @@ async fn password_reset_answers_alike_for_everyone_works_once_and_ends_every_ses
         signed_in.get("/api/v1/projects").await.status,
         StatusCode::OK
     );
+    let res = signed_in.post_json("/api/v1/token", json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let token = res.json()["token"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut by_token = app.bearer_client("alpha.localhost", &token);
 
     let mut anon = app.client("alpha.localhost");
     let known = anon
@@ -259,6 +266,11 @@ async fn password_reset_answers_alike_for_everyone_works_once_and_ends_every_ses
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
     assert_eq!(
         signed_in.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // So is every token those sessions issued.
+    assert_eq!(
+        by_token.get("/api/v1/projects").await.status,
         StatusCode::UNAUTHORIZED
     );
     let mut old = app.client("alpha.localhost");

@@ -47,5 +47,6 @@ mod sso;
 mod stripe;
 mod tenant_map;
 mod tls;
+mod tokens;
 mod wall;
 mod webhooks;

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use tenantry::events::{outbox, EventKind};
 use tenantry::identity::members::{self, NewMember};
-use tenantry::identity::Role;
+use tenantry::identity::{Actor, Role};
 use tenantry::plans::overrides::{self, OverrideInput};
 use tenantry::plans::store::{self, PlanInput};
 
@@ -88,10 +88,15 @@ async fn limits_refuse_with_the_entitlement_named_and_an_override_raises_them(ap
     let ctx = app.ctx(ctx.tenant().slug.as_str()).await;
     let new = |email: &str| NewMember::parse(email, "", PASSWORD, "member").expect("valid");
     let db = ctx.db().await.expect("db");
-    members::add(&ctx, &db, Role::Owner, new("second@alpha.test"))
+    let owner_actor = || Actor {
+        role: Role::Owner,
+        member: None,
+        label: "member:owner@alpha.test".into(),
+    };
+    members::add(&ctx, &db, &owner_actor(), new("second@alpha.test"))
         .await
         .expect("second member fits");
-    let err = members::add(&ctx, &db, Role::Owner, new("third@alpha.test"))
+    let err = members::add(&ctx, &db, &owner_actor(), new("third@alpha.test"))
         .await
         .expect_err("third member is over max_members");
     assert_eq!(err.code(), "plan_limit_reached");

@@ -1,6 +1,8 @@
 //! Per-tenant rate limits in the gateway: the noisy-neighbour property, the
 //! 429 answer and its headers, keys that a client cannot influence, and
-//! counters shared through Redis by several instances.
+//! counters shared through Redis by several instances. Anonymous callers
+//! draw on a bucket of their own, never on the tenant's, and only
+//! authenticated API calls count against its monthly quota.
 
 use crate::harness::{Client, TestApp, REDIS_URL};
 use crate::plans::define_plan;
@@ -193,4 +195,58 @@ async fn with_redis_two_instances_share_one_bucket_per_tenant() {
         ok <= most_allowed(elapsed),
         "{ok} allowed across two instances in {elapsed:?}: each kept its own bucket"
     );
+}
+
+/// Issue 18, point 7: before, the tenant's bucket and its API quota were
+/// charged before authentication, so one anonymous client could make the
+/// tenant's users get 429 and spend its month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota() {
+    let app = TestApp::sqlite().await;
+    let (rate, burst) = (RATE.to_string(), BURST.to_string());
+    define_plan(
+        &app,
+        "metered",
+        "hard",
+        &[
+            ("api_access", "true"),
+            ("requests_per_second", &rate),
+            ("burst", &burst),
+            ("api_requests_per_month", "1000"),
+        ],
+    )
+    .await;
+    let ctx = app.tenant("alpha").await;
+    store::assign(&app.engine, "alpha", "metered", "test")
+        .await
+        .expect("assigned");
+    let mut owner = app.owner_client("alpha").await;
+    let mut anonymous = app.client("alpha.localhost");
+    let mut guesser = app.bearer_client("alpha.localhost", "tk_not_a_real_key_0000000000");
+    let (mut refused, mut limited) = (0, 0);
+    for _ in 0..BURST * 2 {
+        for res in [
+            anonymous.get("/api/v1/projects").await,
+            guesser.get("/api/v1/projects").await,
+        ] {
+            match res.status {
+                StatusCode::UNAUTHORIZED => refused += 1,
+                StatusCode::TOO_MANY_REQUESTS => limited += 1,
+                other => panic!("unexpected {other}: {}", res.text),
+            }
+        }
+    }
+    assert!(refused >= BURST, "{refused} refused as unauthenticated");
+    assert!(limited >= BURST, "{limited}: the anonymous bucket runs out");
+    // The tenant's members are served all the while...
+    for _ in 0..BURST / 2 {
+        let res = owner.get("/api/v1/projects").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+    // ...and only their calls were counted.
+    let used =
+        tenantry::plans::quota::used(&ctx, tenantry::plans::registry::API_REQUESTS_PER_MONTH)
+            .await
+            .expect("used");
+    assert_eq!(used, i64::from(BURST / 2));
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     a_tampered_or_foreign_id_token_is_refused,
     enforced_sso_turns_password_sign_in_off_except_for_the_break_glass_owner,
     sso_settings_are_validated_and_need_an_admin,
+    sso_discovery_reaches_public_addresses_only_and_answers_alike,
 );
 
 const SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -209,10 +210,11 @@ async fn real_id_token(issuer: &str, client_id: &str, nonce: &str, email: &str) 
     body["id_token"].as_str().expect("id_token").to_owned()
 }
 
-async fn a_tampered_or_foreign_id_token_is_refused(_app: TestApp) {
+async fn a_tampered_or_foreign_id_token_is_refused(app: TestApp) {
     use base64::Engine as _;
     let provider = OidcProvider::start();
-    let keys = id_token::fetch_keys(&format!("{}/jwks", provider.issuer))
+    let settings = app.engine.settings();
+    let keys = id_token::fetch_keys(settings, &format!("{}/jwks", provider.issuer))
         .await
         .expect("keys");
     let token = real_id_token(&provider.issuer, "alpha-app", "n0nce", "ann@example.com").await;
@@ -373,4 +375,51 @@ async fn sso_settings_are_validated_and_need_an_admin(app: TestApp) {
     // Without SSO configured, /sso/start is simply not found.
     let mut anon = app.client("alpha.localhost");
     assert_eq!(anon.get("/sso/start").await.status, StatusCode::NOT_FOUND);
+}
+
+/// Issue 18, point 5: in production the provider's URLs are fetched from
+/// public addresses only, and every failure reads the same, so the form is
+/// no port scanner.
+async fn sso_discovery_reaches_public_addresses_only_and_answers_alike(app: TestApp) {
+    let provider = OidcProvider::start();
+    let app = app
+        .with_router_settings(&[
+            ("secret_key", SECRET_KEY),
+            ("sso_allow_private_providers", "false"),
+        ])
+        .await;
+    app.tenant("alpha").await;
+    let https_port = |issuer: &str| {
+        let port = url::Url::parse(issuer).expect("url").port().expect("port");
+        format!("https://127.0.0.1:{port}")
+    };
+    let mut answers = Vec::new();
+    for issuer in [
+        // A live provider on loopback, over http and https; a closed port;
+        // IPv6 forms carrying a loopback or metadata address.
+        provider.issuer.clone(),
+        https_port(&provider.issuer),
+        "https://127.0.0.1:1".to_owned(),
+        "https://[::ffff:127.0.0.1]:8080".to_owned(),
+        "https://[64:ff9b::169.254.169.254]".to_owned(),
+        "https://localhost:5432".to_owned(),
+    ] {
+        let res = configure(&app, "alpha", &issuer, &[]).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{issuer}: {}",
+            res.text
+        );
+        assert_eq!(res.json()["field"], "issuer", "{}", res.text);
+        let message = res.json()["message"].as_str().expect("message").to_owned();
+        assert!(!message.contains("answered"), "{message}");
+        answers.push(message.replace(&issuer, "<issuer>"));
+    }
+    // Plain http is refused for what it is; every other failure is one text.
+    assert!(answers[0].contains("https"), "{}", answers[0]);
+    assert!(
+        answers[1..].iter().all(|a| a == &answers[1]),
+        "{answers:#?}"
+    );
 }

@@ -11,6 +11,8 @@ pub struct Model {
     /// one person's sessions can be ended together.
     pub scope: Option<String>,
     pub subject: Option<Uuid>,
+    /// The session's public handle, which platform tokens name.
+    pub handle: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

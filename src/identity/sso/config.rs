@@ -5,6 +5,7 @@
 
 use super::http;
 use crate::catalog::audit;
+use crate::config::Settings;
 use crate::entities::tenant::sso_config as row;
 use crate::error::{Error, Result};
 use crate::identity::{members, Actor, Email, Role};
@@ -59,7 +60,8 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
         crate::authz::Principal::Member(actor.role),
     )?;
     ctx.require_feature(registry::SSO).await?;
-    let issuer = parse_issuer(&input.issuer)?;
+    let settings = ctx.engine().settings();
+    let issuer = parse_issuer(&input.issuer, settings.sso_allow_private_providers)?;
     let client_id = input.client_id.trim();
     if client_id.is_empty() || client_id.len() > 200 {
         return Err(Error::invalid(
@@ -92,7 +94,7 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
                 .seal(secret.as_bytes())?,
         ),
     };
-    let found = discover(&issuer).await?;
+    let found = discover(settings, &issuer).await?;
     let model = row::ActiveModel {
         issuer: Set(issuer),
         client_id: Set(client_id.to_owned()),
@@ -171,14 +173,16 @@ pub fn split_domains(raw: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse_issuer(raw: &str) -> Result<String> {
+/// The issuer URL: https (plain http only to loopback, and only where
+/// private providers are allowed), no query or fragment.
+fn parse_issuer(raw: &str, allow_private: bool) -> Result<String> {
     let issuer = raw.trim().trim_end_matches('/');
     let url = url::Url::parse(issuer)
         .map_err(|_| Error::invalid("issuer", "must be a URL such as https://login.example.com"))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if loopback && allow_private => {}
         _ => return Err(Error::invalid("issuer", "must use https")),
     }
     if url.query().is_some() || url.fragment().is_some() {
@@ -240,35 +244,53 @@ async fn break_glass(ctx: &TenantCtx, input: &SsoInput) -> Result<Option<String>
     }
 }
 
-async fn discover(issuer: &str) -> Result<Discovery> {
-    let unreachable = |why: &str| {
+/// The provider's endpoints, from its discovery document. Every way this
+/// can fail — a private or unreachable address, a refused connection, an
+/// error status, a document that is not one — gets the same answer, so the
+/// form cannot be used to probe what answers where.
+async fn discover(settings: &Settings, issuer: &str) -> Result<Discovery> {
+    let failed = || {
         Error::invalid(
             "issuer",
-            format!("discovery at {issuer}/.well-known/openid-configuration failed: {why}"),
+            format!(
+                "no OpenID discovery document could be read at \
+                 {issuer}/.well-known/openid-configuration from a public address"
+            ),
         )
     };
-    let res = http()
+    let url = url::Url::parse(issuer).map_err(|_| failed())?;
+    let private = !settings.sso_allow_private_providers;
+    if private && crate::outbound::names_private_host(&url) {
+        return Err(failed());
+    }
+    let res = http(settings)
         .get(format!("{issuer}/.well-known/openid-configuration"))
         .send()
         .await
-        .map_err(|_| unreachable("the provider did not answer"))?;
+        .map_err(|_| failed())?;
     if !res.status().is_success() {
-        return Err(unreachable(&format!(
-            "it answered {}",
-            res.status().as_u16()
-        )));
+        return Err(failed());
     }
-    let body = res
-        .bytes()
-        .await
-        .map_err(|_| unreachable("the answer could not be read"))?;
-    let found: Discovery = serde_json::from_slice(&body)
-        .map_err(|_| unreachable("the answer is not a discovery document"))?;
+    let body = res.bytes().await.map_err(|_| failed())?;
+    let found: Discovery = serde_json::from_slice(&body).map_err(|_| failed())?;
     if found.issuer.trim_end_matches('/') != issuer {
-        return Err(unreachable(&format!(
-            "it names a different issuer ({})",
-            found.issuer
-        )));
+        return Err(Error::invalid(
+            "issuer",
+            format!(
+                "the discovery document names a different issuer ({})",
+                found.issuer
+            ),
+        ));
+    }
+    for endpoint in [
+        &found.authorization_endpoint,
+        &found.token_endpoint,
+        &found.jwks_uri,
+    ] {
+        let named = url::Url::parse(endpoint).map_err(|_| failed())?;
+        if private && crate::outbound::names_private_host(&named) {
+            return Err(failed());
+        }
     }
     Ok(found)
 }

@@ -155,7 +155,7 @@ pub async fn finish(
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-        .request_async(http())
+        .request_async(http(ctx.engine().settings()))
         .await
         .map_err(|_| refused("the provider did not accept the code"))?;
     let token = tokens
@@ -163,7 +163,7 @@ pub async fn finish(
         .id_token
         .clone()
         .ok_or_else(|| refused("the provider sent no ID token"))?;
-    let keys = id_token::fetch_keys(&cfg.jwks_uri).await?;
+    let keys = id_token::fetch_keys(ctx.engine().settings(), &cfg.jwks_uri).await?;
     let claims = id_token::verify(&keys, &cfg.issuer, &cfg.client_id, &pending.nonce, &token)?;
     if claims.email_verified == Some(false) {
         return Err(refused("the provider has not verified this email address"));

@@ -33,8 +33,8 @@ fn refused(why: &str) -> Error {
 
 /// The provider's keys. Each is read on its own, so one key of a kind we do
 /// not know does not hide the others.
-pub async fn fetch_keys(jwks_uri: &str) -> Result<Vec<Jwk>> {
-    let res = http()
+pub async fn fetch_keys(settings: &crate::config::Settings, jwks_uri: &str) -> Result<Vec<Jwk>> {
+    let res = http(settings)
         .get(jwks_uri)
         .send()
         .await
