@@ -7,7 +7,7 @@ backend=$1 port=$2
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${TENANTRY_BIN:-${CARGO_TARGET_DIR:-$here/../target}/debug/tenantry}
 [ -x "$bin" ] || { echo "serve.sh: server binary not found at $bin (run cargo leptos build)" >&2; exit 1; }
-export TENANTRY_LISTEN=127.0.0.1:$port
+export TENANTRY_LISTEN=127.0.0.1:$port TENANTRY_PUBLIC_PORT=$port
 export TENANTRY_SITE_ROOT=$here/../target/site
 export LEPTOS_SITE_ROOT=$TENANTRY_SITE_ROOT
 case $backend in

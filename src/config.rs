@@ -31,6 +31,9 @@ pub struct Settings {
     /// The superadmin console's host. Unset: `admin.<base_domain>`.
     pub console_host: Option<String>,
     pub listen: SocketAddr,
+    /// The port browsers reach the platform on, when it is not the scheme's
+    /// default (links the platform mails carry it).
+    pub public_port: Option<u16>,
     pub data_dir: PathBuf,
     /// Peers whose `X-Forwarded-Host` / `Forwarded` / `X-Forwarded-For`
     /// headers are believed: addresses or CIDR ranges (`10.0.0.0/8`).

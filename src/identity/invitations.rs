@@ -37,12 +37,11 @@ pub struct Pending {
 }
 
 /// Invites `email` as `role`, on behalf of `actor`, and queues the email;
-/// `origin` is this tenant's address the link is built on. An address with
-/// a pending invitation gets a fresh one (the old link stops working).
+/// The link is on the tenant's configured address. An address with a
+/// pending invitation gets a fresh one (the old link stops working).
 pub async fn invite(
     ctx: &TenantCtx,
     actor: &Actor,
-    origin: &str,
     email: &str,
     role: &str,
 ) -> Result<Invitation> {
@@ -87,7 +86,7 @@ pub async fn invite(
                     ..Default::default()
                 })
                 .await?;
-            outbox::enqueue(db, ctx, letter(ctx, actor, origin, &saved, &token)).await?;
+            outbox::enqueue(db, ctx, letter(ctx, actor, &saved, &token)).await?;
             let detail = format!("{} as {}", saved.email, saved.role);
             audit::record_tenant(db, &actor.label, "invitation.sent", &detail).await?;
             Ok(saved)
@@ -97,7 +96,7 @@ pub async fn invite(
 }
 
 /// Sends a pending (or expired) invitation again with a new link and expiry.
-pub async fn resend(ctx: &TenantCtx, actor: &Actor, origin: &str, id: Uuid) -> Result<Invitation> {
+pub async fn resend(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<Invitation> {
     let found = find(ctx, id).await?;
     if found.accepted_at.is_some() || found.revoked_at.is_some() {
         return Err(Error::invalid(
@@ -114,7 +113,7 @@ pub async fn resend(ctx: &TenantCtx, actor: &Actor, origin: &str, id: Uuid) -> R
             active.token_hash = Set(secret_token::digest(&token));
             active.expires_at = Set(chrono::Utc::now() + ttl(ctx));
             let saved = active.update(db).await?;
-            outbox::enqueue(db, ctx, letter(ctx, actor, origin, &saved, &token)).await?;
+            outbox::enqueue(db, ctx, letter(ctx, actor, &saved, &token)).await?;
             audit::record_tenant(db, &actor.label, "invitation.resent", &saved.email).await?;
             Ok(saved)
         })
@@ -243,10 +242,11 @@ fn ttl(ctx: &TenantCtx) -> chrono::Duration {
 fn letter(
     ctx: &TenantCtx,
     actor: &Actor,
-    origin: &str,
     invitation: &row::Model,
     token: &str,
 ) -> compose::Letter {
+    // The tenant's configured address, never the request's Host header.
+    let origin = &ctx.public_origin();
     let branding = &ctx.tenant().branding;
     let inviter = actor
         .member

@@ -18,7 +18,9 @@ const EMAILS_PER_HOUR: u32 = 3;
 
 /// Queues a reset link for `email` if it is a member of this tenant. Answers
 /// `Ok` either way; only a malformed address is an error.
-pub async fn request(ctx: &TenantCtx, origin: &str, email: &str, client: ClientIp) -> Result<()> {
+pub async fn request(ctx: &TenantCtx, email: &str, client: ClientIp) -> Result<()> {
+    // The tenant's configured address, never the request's Host header.
+    let origin = &ctx.public_origin();
     ctx.ensure_active()?;
     let email = Email::parse("email", email)?;
     let limiter = ctx.engine().rate_limiter();

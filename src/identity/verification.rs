@@ -15,7 +15,9 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 /// Queues a verification link to `member`'s address.
-pub async fn send(ctx: &TenantCtx, origin: &str, member: &Member) -> Result<()> {
+pub async fn send(ctx: &TenantCtx, member: &Member) -> Result<()> {
+    // The tenant's configured address, never the request's Host header.
+    let origin = &ctx.public_origin();
     let token = secret_token::random();
     let now = chrono::Utc::now();
     let hours = i64::from(ctx.engine().settings().invitation_ttl_hours.max(1));

@@ -100,6 +100,30 @@ impl TenantCtx {
         &self.engine
     }
 
+    /// The tenant's own address as the platform configures it, never as a
+    /// request's `Host` named it: its primary custom domain, else
+    /// `<slug>.<base_domain>` (the base domain and `/t/<slug>` under
+    /// path-prefix routing); https when cookies are secure; `public_port`
+    /// when set. Mailed links start here.
+    pub fn public_origin(&self) -> String {
+        let settings = self.engine.settings();
+        let scheme = if settings.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        let port = settings
+            .public_port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let slug = self.tenant.slug.as_str();
+        match (&self.tenant.primary_host, settings.path_prefix_routing) {
+            (Some(host), _) => format!("{scheme}://{host}{port}"),
+            (None, true) => format!("{scheme}://{}{port}/t/{slug}", settings.base_domain),
+            (None, false) => format!("{scheme}://{slug}.{}{port}", settings.base_domain),
+        }
+    }
+
     pub fn id(&self) -> TenantId {
         self.tenant.id
     }

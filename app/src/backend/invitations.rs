@@ -2,7 +2,7 @@
 //! person reaches from an email link: accepting an invitation, resetting a
 //! password.
 
-use super::{fail, parse_id, site_origin, tenant, tenant_admin, timestamp};
+use super::{fail, parse_id, tenant, tenant_admin, timestamp};
 use crate::dto::{InvitationDto, InvitationOfferDto};
 use crate::error::AppError;
 use axum::Extension;
@@ -28,20 +28,18 @@ pub async fn list_invitations() -> Result<Vec<InvitationDto>, AppError> {
 }
 
 pub async fn invite_member(email: String, role: String) -> Result<InvitationDto, AppError> {
-    let origin = site_origin().await?;
     let (ctx, member) = tenant_admin().await?;
     let actor = Actor::of_member(member);
-    invitations::invite(&ctx, &actor, &origin, &email, &role)
+    invitations::invite(&ctx, &actor, &email, &role)
         .await
         .map(dto)
         .map_err(fail)
 }
 
 pub async fn resend_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
-    let origin = site_origin().await?;
     let (ctx, member) = tenant_admin().await?;
     let id = parse_id(&invitation_id)?;
-    invitations::resend(&ctx, &Actor::of_member(member), &origin, id)
+    invitations::resend(&ctx, &Actor::of_member(member), id)
         .await
         .map(dto)
         .map_err(fail)
@@ -79,7 +77,6 @@ pub async fn accept_invitation(
 }
 
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    let origin = site_origin().await?;
     let client = leptos_axum::extract::<Option<Extension<ClientIp>>>()
         .await
         .ok()
@@ -87,7 +84,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         .map(|Extension(c)| c)
         .unwrap_or_default();
     let ctx = tenant().await?;
-    password_reset::request(&ctx, &origin, &email, client)
+    password_reset::request(&ctx, &email, client)
         .await
         .map_err(fail)
 }

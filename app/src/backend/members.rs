@@ -1,4 +1,4 @@
-use super::{branding_dto, fail, parse_id, site_origin, tenant_admin};
+use super::{branding_dto, fail, parse_id, tenant_admin};
 use crate::dto::{BrandingDto, MemberDto};
 use crate::error::AppError;
 use tenantry::catalog::branding::{self, BrandingInput};
@@ -33,7 +33,6 @@ pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
 
 /// Sends a member a (new) link to verify their address.
 pub async fn send_verification(user_id: String) -> Result<(), AppError> {
-    let origin = site_origin().await?;
     let (ctx, _) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
     let member = ctx
@@ -41,7 +40,7 @@ pub async fn send_verification(user_id: String) -> Result<(), AppError> {
         .await
         .map_err(fail)?
         .ok_or_else(|| fail(tenantry::Error::NotFound))?;
-    verification::send(&ctx, &origin, &member)
+    verification::send(&ctx, &member)
         .await
         .map_err(fail)
 }
@@ -58,7 +57,6 @@ pub async fn add_member(
     password: String,
     role: String,
 ) -> Result<MemberDto, AppError> {
-    let origin = site_origin().await?;
     let (ctx, actor) = tenant_admin().await?;
     let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
     let member = ctx
@@ -68,7 +66,7 @@ pub async fn add_member(
         .await
         .map_err(fail)?;
     // An admin typed this address: its owner confirms it.
-    verification::send(&ctx, &origin, &member)
+    verification::send(&ctx, &member)
         .await
         .map_err(fail)?;
     Ok(member_dto(member, false))

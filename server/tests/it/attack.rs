@@ -96,7 +96,6 @@ async fn victim(app: &TestApp) -> Victim {
     let invitation = tenantry::identity::invitations::invite(
         &ctx,
         &tenantry::identity::Actor::of_member(member.clone()),
-        "http://bravo.localhost",
         "bravo-secret-invitee@example.com",
         "member",
     )

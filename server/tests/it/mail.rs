@@ -24,6 +24,7 @@ on_both_backends!(
     without_smtp_mail_is_kept_in_the_dev_mailbox_on_the_console,
     failed_deliveries_are_retried_and_finally_marked_failed,
     a_member_added_by_an_admin_verifies_their_address_by_link,
+    mailed_links_use_the_tenants_configured_host_never_the_requests,
 );
 
 /// `app` with its mail going to `sink`.
@@ -407,4 +408,32 @@ async fn a_member_added_by_an_admin_verifies_their_address_by_link(app: TestApp)
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     deliver(&app).await;
     sink.wait_for("owner@alpha.test", "/verify/").await;
+}
+
+/// Issue 18, point 11: a reset requested through any `Host` that resolves to
+/// the tenant (here with a port of the requester's choosing) is mailed with
+/// the tenant's configured address; `public_port` is the only port a link
+/// carries.
+async fn mailed_links_use_the_tenants_configured_host_never_the_requests(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let mut app = with_smtp(app, &sink).await;
+    app.tenant("alpha").await;
+    for (public_port, origin) in [
+        (None, "http://alpha.localhost/reset/"),
+        (Some("8443"), "http://alpha.localhost:8443/reset/"),
+    ] {
+        if let Some(port) = public_port {
+            app = app
+                .with_router_settings(&[("smtp_url", sink.url.as_str()), ("public_port", port)])
+                .await;
+        }
+        let mut spoofed = app.client("alpha.localhost:6666");
+        let res = spoofed
+            .server_fn::<RequestPasswordReset>(&[("email", "owner@alpha.test")])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(deliver(&app).await, 1);
+        let mail = sink.wait_for("owner@alpha.test", origin).await;
+        assert!(!mail.joined().contains(":6666"), "{}", mail.joined());
+    }
 }
