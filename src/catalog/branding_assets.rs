@@ -1,7 +1,9 @@
 //! Logo and favicon uploads. What is stored is never what was sent: the
 //! upload is size-checked, sniffed (PNG, JPEG, GIF or ICO — SVG, which can
-//! carry scripts, is refused), decoded with limits, scaled, and re-encoded as
-//! a plain PNG into the tenant's object storage.
+//! carry scripts, is refused), its dimensions read from the header and
+//! checked before any pixel is decoded, decoded with limits on a blocking
+//! thread (never on the async workers that serve requests), scaled, and
+//! re-encoded as a plain PNG into the tenant's object storage.
 
 use crate::entities::tenant::branding;
 use crate::error::{Error, Result};
@@ -13,6 +15,10 @@ use std::io::Cursor;
 
 /// Largest upload accepted.
 pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024;
+/// Largest image side, and most pixels, accepted: a small file can declare a
+/// huge image (a decompression bomb), so this is checked on the header.
+const MAX_SIDE: u32 = 4096;
+const MAX_PIXELS: u64 = 4096 * 4096;
 const FIELD: &str = "file";
 
 /// Decodes and re-encodes an uploaded image as the asset's PNG.
@@ -41,10 +47,19 @@ pub fn sanitise(asset: Asset, bytes: &[u8]) -> Result<Vec<u8>> {
             "must be a PNG, JPEG, GIF or ICO image",
         ));
     }
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| Error::invalid(FIELD, "could not be read as an image"))?;
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(Error::invalid(
+            FIELD,
+            format!("is {width} × {height} pixels; at most {MAX_SIDE} × {MAX_SIDE} are accepted"),
+        ));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(4096);
-    limits.max_image_height = Some(4096);
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(64 * 1024 * 1024);
     reader.limits(limits);
     let decoded = reader
@@ -72,7 +87,11 @@ pub async fn upload(
     bytes: &[u8],
     actor: &str,
 ) -> Result<branding::Model> {
-    let png = sanitise(asset, bytes)?;
+    // Decoding is CPU work of up to a few hundred milliseconds.
+    let owned = bytes.to_vec();
+    let png = tokio::task::spawn_blocking(move || sanitise(asset, &owned))
+        .await
+        .map_err(|e| anyhow::anyhow!("image decoding stopped: {e}"))??;
     let version = &hex::encode(Sha256::digest(&png))[..12];
     let engine = ctx.engine();
     engine.storage().of(ctx).put(asset, png).await?;
@@ -136,6 +155,14 @@ mod tests {
             .expect_err("big")
             .to_string()
             .contains("1 MB"));
+        // An image larger than accepted is refused from its header, naming
+        // its size, before any pixel is decoded.
+        let wide = png(5000, 1);
+        assert!(wide.len() < MAX_UPLOAD_BYTES);
+        let refused = sanitise(Asset::Logo, &wide)
+            .expect_err("too wide")
+            .to_string();
+        assert!(refused.contains("5000 × 1 pixels"), "{refused}");
         // A PNG signature followed by garbage is not an image.
         let mut fake = png(2, 2);
         fake.truncate(20);

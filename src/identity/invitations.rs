@@ -39,12 +39,7 @@ pub struct Pending {
 /// Invites `email` as `role`, on behalf of `actor`, and queues the email;
 /// The link is on the tenant's configured address. An address with a
 /// pending invitation gets a fresh one (the old link stops working).
-pub async fn invite(
-    ctx: &TenantCtx,
-    actor: &Actor,
-    email: &str,
-    role: &str,
-) -> Result<Invitation> {
+pub async fn invite(ctx: &TenantCtx, actor: &Actor, email: &str, role: &str) -> Result<Invitation> {
     let email = Email::parse("email", email)?;
     let role = Role::parse(role)
         .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
@@ -239,12 +234,7 @@ fn ttl(ctx: &TenantCtx) -> chrono::Duration {
     ))
 }
 
-fn letter(
-    ctx: &TenantCtx,
-    actor: &Actor,
-    invitation: &row::Model,
-    token: &str,
-) -> compose::Letter {
+fn letter(ctx: &TenantCtx, actor: &Actor, invitation: &row::Model, token: &str) -> compose::Letter {
     // The tenant's configured address, never the request's Host header.
     let origin = &ctx.public_origin();
     let branding = &ctx.tenant().branding;

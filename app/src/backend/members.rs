@@ -40,9 +40,7 @@ pub async fn send_verification(user_id: String) -> Result<(), AppError> {
         .await
         .map_err(fail)?
         .ok_or_else(|| fail(tenantry::Error::NotFound))?;
-    verification::send(&ctx, &member)
-        .await
-        .map_err(fail)
+    verification::send(&ctx, &member).await.map_err(fail)
 }
 
 /// Uses a verification link (signed out); the address it verified.
@@ -66,9 +64,7 @@ pub async fn add_member(
         .await
         .map_err(fail)?;
     // An admin typed this address: its owner confirms it.
-    verification::send(&ctx, &member)
-        .await
-        .map_err(fail)?;
+    verification::send(&ctx, &member).await.map_err(fail)?;
     Ok(member_dto(member, false))
 }
 
