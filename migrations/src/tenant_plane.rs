@@ -6,6 +6,7 @@ mod m0003_usage_events;
 mod m0004_identity_and_mail;
 mod m0005_webhooks;
 mod m0006_tenant_records;
+mod m0007_sso_identities;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -36,6 +37,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "credit_grants",
     "invoices",
     "platform_outbox",
+    "sso_identities",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -52,6 +54,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0004_identity_and_mail::Migration),
             Box::new(m0005_webhooks::Migration),
             Box::new(m0006_tenant_records::Migration),
+            Box::new(m0007_sso_identities::Migration),
         ]
     }
 

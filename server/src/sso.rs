@@ -55,6 +55,8 @@ pub fn router() -> Router<LeptosOptions> {
 struct StartQuery {
     next: Option<String>,
     login_hint: Option<String>,
+    /// `1`: the signed-in member links their identity instead of signing in.
+    link: Option<String>,
 }
 
 async fn start(
@@ -66,7 +68,16 @@ async fn start(
     let begun = async {
         let ctx = scope.tenant()?;
         let next = q.next.as_deref().unwrap_or("/");
-        let (url, pending) = flow::begin(ctx, &origin, next, q.login_hint.as_deref()).await?;
+        let link_user = match q.link.as_deref() {
+            Some("1") => Some(
+                tenantry::session::subject(&session, &scope)
+                    .await
+                    .ok_or(Error::Unauthenticated)?,
+            ),
+            _ => None,
+        };
+        let hint = q.login_hint.as_deref();
+        let (url, pending) = flow::begin(ctx, &origin, next, hint, link_user).await?;
         session
             .insert(PENDING_KEY, pending)
             .await
@@ -96,6 +107,7 @@ async fn callback(
     // Whatever happens, this answer is used up.
     let pending: Option<Pending> = session.remove(PENDING_KEY).await.ok().flatten();
     let next = pending.as_ref().map(|p| p.next.clone());
+    let linking = pending.as_ref().is_some_and(|p| p.link_user.is_some());
     let finished = async {
         let ctx = scope.tenant()?;
         if q.error.is_some() {
@@ -114,9 +126,12 @@ async fn callback(
             }
         };
         let member = flow::finish(ctx, &origin, pending, code, state).await?;
-        tenantry::session::sign_in(&session, &scope, member.id)
-            .await
-            .map_err(Error::Unexpected)?;
+        // Linking leaves the member signed in as they were.
+        if !linking {
+            tenantry::session::sign_in(&session, &scope, member.id)
+                .await
+                .map_err(Error::Unexpected)?;
+        }
         Ok(member)
     };
     match finished.await {

@@ -20,6 +20,7 @@ pub mod password_reset;
 pub mod project;
 pub mod quota_usage;
 pub mod sso_config;
+pub mod sso_identity;
 pub mod support_access_refusal;
 pub mod task;
 pub mod tenant_export;
@@ -62,6 +63,7 @@ tenant_owned!(
     project,
     quota_usage,
     sso_config,
+    sso_identity,
     support_access_refusal,
     task,
     tenant_export,

@@ -19,6 +19,7 @@ on_both_backends!(
     enforced_sso_turns_password_sign_in_off_except_for_the_break_glass_owner,
     sso_settings_are_validated_and_need_an_admin,
     sso_discovery_reaches_public_addresses_only_and_answers_alike,
+    only_owners_change_sso_and_it_never_lands_on_an_owner_who_did_not_link,
 );
 
 const SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -69,7 +70,13 @@ async fn provider_answer(client: &mut Client, next: &str, hint: &str) -> String 
         crate::harness::urlencode(next),
         crate::harness::urlencode(hint)
     );
-    let res = client.get(&start).await;
+    answer_from(client, &start).await
+}
+
+/// The provider's answer to the sign-in `start` (a `/sso/start?…` path) on
+/// `client`'s host: the callback path, with its query.
+async fn answer_from(client: &mut Client, start: &str) -> String {
+    let res = client.get(start).await;
     assert!(res.status.is_redirection(), "{} {}", res.status, res.text);
     let authorize = location(&res);
     let http = reqwest::Client::builder()
@@ -421,5 +428,87 @@ async fn sso_discovery_reaches_public_addresses_only_and_answers_alike(app: Test
     assert!(
         answers[1..].iter().all(|a| a == &answers[1]),
         "{answers:#?}"
+    );
+}
+
+/// Issue 18, point 4: an admin pointed SSO at a provider of their own and
+/// signed in as the owner. Now only an owner changes SSO, and SSO signs in
+/// an owner only as the identity they linked themselves.
+async fn only_owners_change_sso_and_it_never_lands_on_an_owner_who_did_not_link(app: TestApp) {
+    let provider = OidcProvider::start();
+    let app = app_with_key(app).await;
+    let ctx = app.tenant("alpha").await;
+    let db = ctx.db().await.expect("db");
+    let new =
+        tenantry::identity::members::NewMember::parse("adm@alpha.test", "", PASSWORD, "admin")
+            .expect("admin");
+    tenantry::identity::members::create(&db, new)
+        .await
+        .expect("created");
+    db.commit().await.expect("commit");
+
+    // An admin may not configure the provider.
+    let mut admin = app.owner_client_as("alpha", "adm@alpha.test").await;
+    let res = admin
+        .server_fn::<SaveSso>(&[
+            ("issuer", provider.issuer.as_str()),
+            ("client_id", "alpha-app"),
+            ("client_secret", ""),
+            ("allowed_domains", "alpha.test"),
+            ("default_role", "member"),
+            ("break_glass_email", ""),
+        ])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    let res = configure(
+        &app,
+        "alpha",
+        &provider.issuer,
+        &[("allowed_domains", "alpha.test")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    // The provider names the owner: refused while the owner has not linked.
+    let mut taker = app.client("alpha.localhost");
+    let back = provider_answer(&mut taker, "/", "owner@alpha.test").await;
+    let res = taker.get(&back).await;
+    assert!(location(&res).contains("linking"), "{}", location(&res));
+    assert_eq!(
+        taker.get("/api/v1/projects").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // An identity with another address cannot be linked to an account.
+    let start = "/sso/start?link=1&next=/admin/sso&login_hint=adm2%40alpha.test";
+    let back = answer_from(&mut admin, start).await;
+    let res = admin.get(&back).await;
+    assert!(
+        location(&res).contains("another%20email"),
+        "{}",
+        location(&res)
+    );
+
+    // The owner, signed in, links their own identity; from then on SSO
+    // signs them in as that identity.
+    let mut owner = app.owner_client("alpha").await;
+    let start = "/sso/start?link=1&next=/admin/sso&login_hint=owner%40alpha.test";
+    let back = answer_from(&mut owner, start).await;
+    assert_eq!(location(&owner.get(&back).await), "/admin/sso");
+    let mut browser = app.client("alpha.localhost");
+    let back = provider_answer(&mut browser, "/", "owner@alpha.test").await;
+    assert_eq!(location(&browser.get(&back).await), "/");
+    let res = browser.get("/api/v1/projects").await;
+    assert_eq!(res.status, StatusCode::OK, "signed in: {}", res.text);
+    // Linking is in the tenant's audit log.
+    let audit = owner
+        .server_fn::<tenantry_app::server_fns::ListTenantAudit>(&[])
+        .await
+        .json();
+    assert!(
+        audit.as_array().expect("rows").iter().any(
+            |r| r["action"] == "sso.identity_linked" && r["actor"] == "member:owner@alpha.test"
+        ),
+        "{audit}"
     );
 }

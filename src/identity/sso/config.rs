@@ -53,10 +53,12 @@ struct Discovery {
 }
 
 /// Saves the tenant's configuration after checking every field and asking
-/// the provider for its endpoints.
+/// the provider for its endpoints. Only an owner may: whoever controls the
+/// provider can sign members in, so an admin must not be able to point it
+/// at a provider of their own.
 pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<SsoView> {
     crate::authz::check(
-        crate::authz::Need::Admin,
+        crate::authz::Need::Owner,
         crate::authz::Principal::Member(actor.role),
     )?;
     ctx.require_feature(registry::SSO).await?;
@@ -125,7 +127,7 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
 /// Removes the configuration: password sign-in works again for everyone.
 pub async fn remove(ctx: &TenantCtx, actor: &Actor) -> Result<()> {
     crate::authz::check(
-        crate::authz::Need::Admin,
+        crate::authz::Need::Owner,
         crate::authz::Principal::Member(actor.role),
     )?;
     ctx.run(true, async |db| {

@@ -4,8 +4,15 @@
 //! answer only in that same session, on that same tenant, within ten
 //! minutes, exchanges the code, checks the ID token and finds (or, with
 //! just-in-time provisioning, creates) the member.
+//!
+//! A member may link their identity at the provider (a sign-in started while
+//! signed in, `link_user`). A linked member is signed in only as that
+//! identity, and an owner only once linked: whoever configures the provider
+//! cannot take an owner's account with an identity of their own making.
 
 use super::{config, http, id_token};
+use crate::catalog::audit;
+use crate::entities::tenant::sso_identity;
 use crate::error::{Error, Result};
 use crate::identity::members::{self, Member, NewMember};
 use crate::identity::{secret_token, Email, Role};
@@ -20,7 +27,9 @@ use oauth2::{
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
     StandardRevocableToken, StandardTokenResponse, TokenUrl,
 };
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// How long the provider may take to send the browser back.
 const PENDING_SECS: i64 = 600;
@@ -36,6 +45,9 @@ pub struct Pending {
     pub verifier: String,
     pub next: String,
     pub started_at: i64,
+    /// Set when a signed-in member links their identity rather than signs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_user: Option<Uuid>,
 }
 
 /// The token response, with the `id_token` OpenID Connect adds.
@@ -99,6 +111,7 @@ pub async fn begin(
     origin: &str,
     next: &str,
     login_hint: Option<&str>,
+    link_user: Option<Uuid>,
 ) -> Result<(String, Pending)> {
     ctx.ensure_active()?;
     ctx.require_feature(registry::SSO).await?;
@@ -124,6 +137,7 @@ pub async fn begin(
         verifier: verifier.secret().clone(),
         next: safe_next(next),
         started_at: chrono::Utc::now().timestamp(),
+        link_user,
     };
     Ok((url.to_string(), pending))
 }
@@ -182,7 +196,10 @@ pub async fn finish(
     {
         return Err(refused("this email domain may not sign in here"));
     }
-    let member = member_for(ctx, &cfg, email).await?;
+    let member = match pending.link_user {
+        Some(user) => link(ctx, &cfg.issuer, user, &email, &claims.sub).await?,
+        None => member_for(ctx, &cfg, email, &claims.sub).await?,
+    };
     // The provider vouched for the address (it did not say otherwise).
     ctx.run(true, async |db| {
         crate::identity::verification::mark_verified(db, &member).await
@@ -191,17 +208,34 @@ pub async fn finish(
     Ok(member)
 }
 
-/// The member with this email, or a new one when provisioning is on.
+/// The member with this email — if their linked identity (when they have
+/// one) is this one, and never an owner who has not linked one — or a new
+/// member, linked to this identity, when provisioning is on.
 async fn member_for(
     ctx: &TenantCtx,
     cfg: &crate::entities::tenant::sso_config::Model,
     email: Email,
+    subject: &str,
 ) -> Result<Member> {
     let jit = cfg.jit_provisioning;
     let role = Role::parse(&cfg.default_role).unwrap_or(Role::Member);
     ctx.run(true, async |db| {
         if let Some(member) = members::find_by_email(db, &email).await? {
-            return Ok(member);
+            match linked_subject(db, member.id, &cfg.issuer).await? {
+                Some(linked) if linked == subject => return Ok(member),
+                Some(_) => {
+                    return Err(refused(
+                        "this account is linked to another identity at the provider",
+                    ))
+                }
+                None if member.role == Role::Owner => {
+                    return Err(refused(
+                        "an owner signs in through single sign-on only after linking their \
+                         identity: sign in with your password, then link it on the SSO page",
+                    ))
+                }
+                None => return Ok(member),
+            }
         }
         if !jit {
             return Err(refused(
@@ -213,9 +247,81 @@ async fn member_for(
         // A password nobody knows: this person signs in through the provider
         // (or sets one with a reset link).
         let new = NewMember::parse(email.as_str(), "", &secret_token::random(), role.as_str())?;
-        members::create(db, new).await
+        let member = members::create(db, new).await?;
+        store_link(db, member.id, &cfg.issuer, subject).await?;
+        Ok(member)
     })
     .await
+}
+
+/// Links the signed-in member `user` to this identity, which must carry
+/// their own email address and be linked to no one else here.
+async fn link(
+    ctx: &TenantCtx,
+    issuer: &str,
+    user: Uuid,
+    email: &Email,
+    subject: &str,
+) -> Result<Member> {
+    ctx.run(true, async |db| {
+        let member = members::find(db, user)
+            .await?
+            .ok_or_else(|| refused("sign in again to link your identity"))?;
+        if member.email != email.as_str() {
+            return Err(refused(
+                "the provider's identity has another email address than your account",
+            ));
+        }
+        let taken = sso_identity::Entity::find()
+            .filter(sso_identity::Column::Issuer.eq(issuer))
+            .filter(sso_identity::Column::Subject.eq(subject))
+            .filter(sso_identity::Column::UserId.ne(user))
+            .one(db)
+            .await?;
+        if taken.is_some() {
+            return Err(refused("this identity is linked to another account here"));
+        }
+        sso_identity::Entity::delete_many()
+            .filter(sso_identity::Column::UserId.eq(user))
+            .filter(sso_identity::Column::Issuer.eq(issuer))
+            .exec(db)
+            .await?;
+        store_link(db, user, issuer, subject).await?;
+        let label = format!("member:{}", member.email);
+        audit::record_tenant(db, &label, "sso.identity_linked", issuer).await?;
+        Ok(member)
+    })
+    .await
+}
+
+async fn linked_subject(
+    db: &crate::tenancy::TenantDb,
+    user: Uuid,
+    issuer: &str,
+) -> Result<Option<String>> {
+    Ok(sso_identity::Entity::find()
+        .filter(sso_identity::Column::UserId.eq(user))
+        .filter(sso_identity::Column::Issuer.eq(issuer))
+        .one(db)
+        .await?
+        .map(|l| l.subject))
+}
+
+async fn store_link(
+    db: &crate::tenancy::TenantDb,
+    user: Uuid,
+    issuer: &str,
+    subject: &str,
+) -> Result<()> {
+    db.insert(sso_identity::ActiveModel {
+        user_id: Set(user),
+        issuer: Set(issuer.to_owned()),
+        subject: Set(subject.to_owned()),
+        linked_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .await?;
+    Ok(())
 }
 
 /// `next` if it is a path on this same host (`/projects/…`), else `/`.

@@ -22,7 +22,7 @@ pub fn SsoPage() -> impl IntoView {
             <section class=format!("{CARD} max-w-2xl")>
                 <h1 class="mb-2 text-xl font-semibold">"Single sign-on"</h1>
                 <p class="mb-4 text-sm text-slate-600">
-                    "Members sign in through your OpenID Connect provider."
+                    "Members sign in through your OpenID Connect provider. Only an owner can change it."
                 </p>
                 <Show when=saved>
                     <p role="status" class="mb-3 text-sm text-green-700">"Saved: the provider answered discovery."</p>
@@ -95,6 +95,12 @@ fn SsoForm(
         </ActionForm>
         {configured.then(|| view! {
             <p class="mt-4 text-xs text-slate-500">{format!("Last changed {}", c.updated)}</p>
+            <p class="mt-3 text-sm text-slate-600">
+                "Owners sign in through the provider only once they have linked their identity there. "
+                <a class="underline" rel="external" href="/sso/start?link=1&next=/admin/sso" data-testid="sso-link">
+                    "Link my identity"
+                </a>
+            </p>
             <ActionForm action=remove>
                 <button type="submit" class=format!("{BUTTON_QUIET} mt-3")>"Turn single sign-on off"</button>
             </ActionForm>
