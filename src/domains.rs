@@ -9,6 +9,7 @@
 pub mod dns;
 pub mod hostname;
 
+use crate::catalog::audit;
 use crate::entities::catalog::verified_host;
 use crate::entities::tenant::domain;
 use crate::error::{violated_unique_constraint, Error, Result};
@@ -123,6 +124,7 @@ pub async fn add(
         })?;
     let detail = format!("hostname={hostname}");
     relay::raise(&db, Raised::audit("domain.added", actor, &detail)).await?;
+    audit::record_tenant(&db, actor, "domain.added", &hostname).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))
@@ -169,6 +171,7 @@ pub async fn remove(
         .await?;
     let detail = format!("hostname={}", row.hostname);
     relay::raise(&db, Raised::audit("domain.removed", actor, &detail)).await?;
+    audit::record_tenant(&db, actor, "domain.removed", &row.hostname).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(())
@@ -191,6 +194,12 @@ pub async fn make_primary(
             "only a verified domain can be the primary host",
         ));
     }
+    let before = domain::Entity::find()
+        .filter(domain::Column::IsPrimary.eq(true))
+        .one(&db)
+        .await?
+        .map(|d| d.hostname)
+        .unwrap_or_default();
     domain::Entity::update_many()
         .col_expr(domain::Column::IsPrimary, false.into())
         .exec(&db)
@@ -200,6 +209,8 @@ pub async fn make_primary(
     let row = active.update(&db).await?;
     let detail = format!("hostname={}", row.hostname);
     relay::raise(&db, Raised::audit("domain.primary", actor, &detail)).await?;
+    let change = audit::changes(&[("primary host", &before, &row.hostname)]);
+    audit::record_tenant(&db, actor, "domain.primary", &change).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))

@@ -23,6 +23,27 @@ pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<AuditEntry>> {
     newest(engine, platform_audit::Entity::find(), limit).await
 }
 
+/// What changed, for an audit entry: `field: before -> after` for each
+/// field whose value differs (an empty value reads `(none)`), or `no change`.
+pub fn changes(fields: &[(&str, &str, &str)]) -> String {
+    let shown = |v: &str| {
+        if v.is_empty() {
+            "(none)".to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    let changed: Vec<String> = fields
+        .iter()
+        .filter(|(_, before, after)| before != after)
+        .map(|(name, before, after)| format!("{name}: {} -> {}", shown(before), shown(after)))
+        .collect();
+    match changed.is_empty() {
+        true => "no change".into(),
+        false => changed.join("; "),
+    }
+}
+
 /// Appends an entry to the tenant's own audit log, in `db` (the transaction
 /// making the change): what happened to its people and credentials, and
 /// every support session. Its admins read it on /admin/audit.

@@ -44,11 +44,13 @@ pub(crate) async fn save(
     action: &str,
     data: serde_json::Value,
 ) -> Result<branding::Model> {
+    let change = changes_between(&ctx.tenant().branding, &brand);
     let mut row = brand.into_active_model().reset_all();
     row.updated_at = Set(chrono::Utc::now());
     let db = ctx.db().await?;
     branding::Entity::delete_many().exec(&db).await?;
     let saved = db.insert(row).await?;
+    super::audit::record_tenant(&db, actor, "branding.changed", &change).await?;
     let event = Raised {
         kind: Some(EventKind::BrandingChanged),
         actor,
@@ -60,6 +62,64 @@ pub(crate) async fn save(
     db.commit().await?;
     relay::relay_now(ctx).await;
     Ok(saved)
+}
+
+/// Each field of the branding that differs, before and after.
+fn changes_between(before: &branding::Model, after: &branding::Model) -> String {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let pairs = [
+        (
+            "display_name",
+            before.display_name.clone(),
+            after.display_name.clone(),
+        ),
+        (
+            "product_name",
+            text(&before.product_name),
+            text(&after.product_name),
+        ),
+        (
+            "primary_color",
+            before.primary_color.clone(),
+            after.primary_color.clone(),
+        ),
+        (
+            "accent_color",
+            before.accent_color.clone(),
+            after.accent_color.clone(),
+        ),
+        (
+            "primary_color_dark",
+            text(&before.primary_color_dark),
+            text(&after.primary_color_dark),
+        ),
+        (
+            "accent_color_dark",
+            text(&before.accent_color_dark),
+            text(&after.accent_color_dark),
+        ),
+        ("logo_url", text(&before.logo_url), text(&after.logo_url)),
+        (
+            "favicon_url",
+            text(&before.favicon_url),
+            text(&after.favicon_url),
+        ),
+        (
+            "login_text",
+            text(&before.login_text),
+            text(&after.login_text),
+        ),
+        (
+            "support_email",
+            text(&before.support_email),
+            text(&after.support_email),
+        ),
+    ];
+    let fields: Vec<(&str, &str, &str)> = pairs
+        .iter()
+        .map(|(name, b, a)| (*name, b.as_str(), a.as_str()))
+        .collect();
+    super::audit::changes(&fields)
 }
 
 /// Branding input as typed by an admin.

@@ -161,6 +161,25 @@ impl Endpoint {
     fn detail(&self) -> String {
         format!("endpoint={} url={}", self.id, self.url)
     }
+
+    /// The endpoint, and each setting an edit changed (never a secret).
+    fn change_from(&self, before: &Endpoint) -> String {
+        let fields = [
+            ("url", before.url.as_str(), self.url.as_str()),
+            (
+                "description",
+                before.description.as_str(),
+                self.description.as_str(),
+            ),
+            ("events", before.events.as_str(), self.events.as_str()),
+            (
+                "enabled",
+                if before.enabled { "true" } else { "false" },
+                if self.enabled { "true" } else { "false" },
+            ),
+        ];
+        format!("endpoint={}: {}", self.id, audit::changes(&fields))
+    }
 }
 
 /// Registers an endpoint; its secret is in the answer and nowhere else.
@@ -303,12 +322,14 @@ async fn change(
                 .one(engine.platform_tables())
                 .await?
                 .ok_or(Error::NotFound)?;
-            let mut endpoint = Endpoint::from(row.clone());
+            let before = Endpoint::from(row.clone());
+            let mut endpoint = before.clone();
             edit(&mut endpoint);
             let mut active = row.into_active_model();
             set_changeable!(active, endpoint);
             active.update(engine.platform_tables()).await?;
-            audit::record(engine, actor, action, None, &endpoint.detail()).await?;
+            let detail = endpoint.change_from(&before);
+            audit::record(engine, actor, action, None, &detail).await?;
             Ok(endpoint)
         }
         Owner::Tenant(ctx) => {
@@ -318,12 +339,14 @@ async fn change(
                     .one(db)
                     .await?
                     .ok_or(Error::NotFound)?;
-                let mut endpoint = Endpoint::from(row.clone());
+                let before = Endpoint::from(row.clone());
+                let mut endpoint = before.clone();
                 edit(&mut endpoint);
                 let mut active = row.into_active_model();
                 set_changeable!(active, endpoint);
                 active.update(db).await?;
-                audit::record_tenant(db, actor, action, &endpoint.detail()).await?;
+                let detail = endpoint.change_from(&before);
+                audit::record_tenant(db, actor, action, &detail).await?;
                 Ok(endpoint)
             })
             .await

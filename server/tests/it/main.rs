@@ -9,6 +9,7 @@ mod api;
 mod api_keys;
 mod attack;
 mod audit_faults;
+mod audit_trail;
 mod billing;
 mod binding_guard;
 mod branding_assets;

@@ -83,6 +83,8 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
     };
     let break_glass = break_glass(ctx, &input).await?;
     let existing = load(ctx).await?;
+    let before = existing.clone();
+    let secret_replaced = !input.client_secret.trim().is_empty();
     let sealed = match input.client_secret.trim() {
         "" => existing.and_then(|c| c.client_secret_sealed),
         secret => Some(
@@ -113,7 +115,7 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
         updated_at: Set(chrono::Utc::now()),
         ..Default::default()
     };
-    let detail = format!("issuer {}", input.issuer.trim());
+    let detail = sso_changes(before.as_ref(), &model, secret_replaced);
     // A tenant has one configuration: the new one replaces it.
     ctx.run(true, async |db| {
         row::Entity::delete_many().exec(db).await?;
@@ -122,6 +124,66 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
     })
     .await?;
     view(ctx).await?.ok_or(Error::NotFound)
+}
+
+/// Each setting that differs from the stored configuration (the client
+/// secret only as "replaced": it is never written anywhere readable).
+fn sso_changes(before: Option<&row::Model>, after: &row::ActiveModel, secret: bool) -> String {
+    let now = |v: &sea_orm::ActiveValue<String>| match v {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+        sea_orm::ActiveValue::NotSet => String::new(),
+    };
+    let flag = |v: &sea_orm::ActiveValue<bool>| match v {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.to_string(),
+        sea_orm::ActiveValue::NotSet => String::new(),
+    };
+    let was = |f: fn(&row::Model) -> String| before.map(f).unwrap_or_default();
+    let break_glass = match &after.break_glass_email {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+        sea_orm::ActiveValue::NotSet => None,
+    };
+    let pairs = [
+        ("issuer", was(|m| m.issuer.clone()), now(&after.issuer)),
+        (
+            "client_id",
+            was(|m| m.client_id.clone()),
+            now(&after.client_id),
+        ),
+        (
+            "allowed_domains",
+            was(|m| m.allowed_domains.clone()),
+            now(&after.allowed_domains),
+        ),
+        (
+            "default_role",
+            was(|m| m.default_role.clone()),
+            now(&after.default_role),
+        ),
+        (
+            "jit_provisioning",
+            was(|m| m.jit_provisioning.to_string()),
+            flag(&after.jit_provisioning),
+        ),
+        (
+            "enforce_sso",
+            was(|m| m.enforce_sso.to_string()),
+            flag(&after.enforce_sso),
+        ),
+        (
+            "break_glass_email",
+            was(|m| m.break_glass_email.clone().unwrap_or_default()),
+            break_glass.unwrap_or_default(),
+        ),
+    ];
+    let fields: Vec<(&str, &str, &str)> = pairs
+        .iter()
+        .map(|(name, b, a)| (*name, b.as_str(), a.as_str()))
+        .collect();
+    let listed = audit::changes(&fields);
+    match secret {
+        true => format!("{listed}; client_secret replaced"),
+        false => listed,
+    }
 }
 
 /// Removes the configuration: password sign-in works again for everyone.
