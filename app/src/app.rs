@@ -4,27 +4,9 @@ use crate::error::AppError;
 use crate::pages::{billing, console, domains, exports, plans, tenant, webhooks};
 use crate::server_fns::{page_context, Logout, SignIn};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Style, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Style, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
-                <MetaTags />
-            </head>
-            <body class="min-h-screen bg-slate-50 text-slate-900">
-                <App />
-            </body>
-        </html>
-    }
-}
 
 /// Who is looking at which host, and the actions that change it. Provided to
 /// every page.

@@ -11,9 +11,11 @@ pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
+#[cfg(feature = "ssr")]
+pub mod shell;
 
 mod app;
-pub use app::{shell, App};
+pub use app::App;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

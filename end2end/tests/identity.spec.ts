@@ -1,4 +1,4 @@
-import { test, expect, Browser, Page } from "@playwright/test";
+import { test, expect, Browser, Page } from "./fixtures";
 import { createTenant, hydrated, PASSWORD, signIn, url } from "./helpers";
 import { linkMailedTo } from "./mail";
 

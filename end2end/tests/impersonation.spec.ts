@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createTenant, hydrated, signIn, url } from "./helpers";
 
 test("a superadmin's support session shows a banner and is in the tenant's audit log", async ({ browser }) => {

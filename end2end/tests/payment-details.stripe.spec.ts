@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createTenant, hydrated, signIn, url } from "./helpers";
 import { STRIPE_PORT } from "./stripe.config";
 

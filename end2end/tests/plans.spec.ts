@@ -1,4 +1,4 @@
-import { test, expect, Page, Browser } from "@playwright/test";
+import { test, expect, Page, Browser } from "./fixtures";
 import { createTenant, hydrated, signIn, url } from "./helpers";
 
 /** Signs in as the tenant's owner in a fresh browser context. */

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { createTenant, hydrated, signIn, url } from "./helpers";
 import { OIDC_ISSUER } from "./sso.spec.config";
 

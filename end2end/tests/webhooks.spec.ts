@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./fixtures";
 import { createTenant, hydrated, signIn, url } from "./helpers";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, IncomingHttpHeaders, Server } from "node:http";

@@ -13,7 +13,8 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, handle_server_fns, AxumRouteListing, LeptosRoutes};
 use tenantry::tenancy::Engine;
 use tenantry::Settings;
-use tenantry_app::{shell, App};
+use tenantry_app::shell::shell;
+use tenantry_app::App;
 use tower::Layer;
 
 /// Leptos options from our settings (`cargo leptos` exports `LEPTOS_SITE_ROOT`
@@ -82,8 +83,12 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
             "/webhooks/stripe",
             axum::routing::post(crate::billing_webhook::receive),
         )
-        .with_state(engine)
         .fallback_service(resolved)
+        .layer(middleware::from_fn_with_state(
+            engine.clone(),
+            gateway::security_headers::layer,
+        ))
+        .with_state(engine)
 }
 
 async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {

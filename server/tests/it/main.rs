@@ -42,6 +42,7 @@ mod purge;
 mod ratelimit;
 mod receiver;
 mod relay;
+mod security_headers;
 mod signin;
 mod smtp_sink;
 mod sso;

@@ -1,0 +1,53 @@
+//! The HTML document around every page, rendered on the server only, and
+//! its Content-Security-Policy. Scripts run only with this response's nonce
+//! (which Leptos puts on its hydration and streaming scripts) or when such a
+//! script loads them (`strict-dynamic`: the wasm bundle's loader), plus wasm
+//! compilation; no inline script without the nonce, no framing.
+
+use crate::App;
+use leptos::prelude::*;
+use leptos_meta::MetaTags;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    if let (Some(nonce), Some(response)) =
+        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    {
+        let policy = content_security_policy(&nonce, &options);
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The policy for one page. Styles may be inline (the tenant's colours are a
+/// `<style>` the client may replace when branding changes); images may come
+/// from https (a tenant's logo URL). `cargo leptos watch` reloads pages over
+/// a websocket on its own port.
+fn content_security_policy(nonce: &str, options: &LeptosOptions) -> String {
+    let reload = match std::env::var("LEPTOS_WATCH").is_ok() {
+        true => format!(" ws://*:{}", options.reload_port),
+        false => String::new(),
+    };
+    format!(
+        "default-src 'self'; \
+         script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; \
+         font-src 'self'; connect-src 'self'{reload}; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    )
+}
