@@ -29,26 +29,26 @@ on_both_backends!(
 );
 
 /// B's data, as B itself sees it.
-struct Victim {
-    ctx: TenantCtx,
-    project_id: String,
-    invoice_number: String,
-    task_id: String,
-    member_id: String,
-    endpoint_id: String,
-    delivery_id: String,
-    domain_id: String,
-    key_id: String,
+pub(crate) struct Victim {
+    pub(crate) ctx: TenantCtx,
+    pub(crate) project_id: String,
+    pub(crate) invoice_number: String,
+    pub(crate) task_id: String,
+    pub(crate) member_id: String,
+    pub(crate) endpoint_id: String,
+    pub(crate) delivery_id: String,
+    pub(crate) domain_id: String,
+    pub(crate) key_id: String,
     /// B's API key itself (what a leaked key would be).
-    key_secret: String,
-    invitation_id: String,
-    export_id: String,
-    secrets: Vec<String>,
+    pub(crate) key_secret: String,
+    pub(crate) invitation_id: String,
+    pub(crate) export_id: String,
+    pub(crate) secrets: Vec<String>,
     /// B's identity provider, alive while the attack runs.
-    _provider: OidcProvider,
+    pub(crate) _provider: OidcProvider,
 }
 
-async fn victim(app: &TestApp) -> Victim {
+pub(crate) async fn victim(app: &TestApp) -> Victim {
     let ctx = app.tenant("bravo").await;
     let db = ctx.db().await.expect("db");
     let project = projects::create(&ctx, &db, "Bravo secret plan")
@@ -208,7 +208,7 @@ async fn victim(app: &TestApp) -> Victim {
 }
 
 /// Everything of B's that an attack could change.
-async fn snapshot(app: &TestApp, v: &Victim) -> String {
+pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let db = v.ctx.db().await.expect("db");
     let projects = projects::list(&db).await.expect("projects");
     let tasks = tasks::list(&db, projects[0].id).await.expect("tasks");
@@ -297,7 +297,7 @@ async fn snapshot(app: &TestApp, v: &Victim) -> String {
     )
 }
 
-fn assert_no_leak(v: &Victim, what: &str, body: &str) {
+pub(crate) fn assert_no_leak(v: &Victim, what: &str, body: &str) {
     for secret in &v.secrets {
         assert!(
             !body.contains(secret.as_str()),
@@ -354,7 +354,7 @@ pub(crate) async fn every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_un
 
 /// Every form field any server function takes, filled with B's ids and
 /// plausible values, so each function gets what it needs to try its worst.
-fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
+pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
     vec![
         ("id", v.project_id.clone()),
         ("project_id", v.project_id.clone()),

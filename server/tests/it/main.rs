@@ -19,6 +19,7 @@ mod domains;
 mod exports;
 mod flags;
 mod fleet;
+mod fuzz;
 mod hand_filters;
 mod impersonation;
 mod ingest_faults;
