@@ -73,6 +73,10 @@ pub struct Settings {
     /// (development and tests only: in production a tenant's provider URLs
     /// must not reach the internal network).
     pub sso_allow_private_providers: bool,
+    /// Each email domain a tenant's SSO may sign in must be proven with a DNS
+    /// TXT record naming the tenant (off only in development and tests that
+    /// run no DNS server).
+    pub sso_domains_need_proof: bool,
     /// Seconds one webhook attempt may take.
     pub webhook_timeout_secs: u64,
     /// Attempts before a delivery is marked failed (a resend starts over).
@@ -199,6 +203,7 @@ struct Defaults {
     log_format: LogFormat,
     webhook_allow_insecure_targets: bool,
     sso_allow_private_providers: bool,
+    sso_domains_need_proof: bool,
     webhook_timeout_secs: u64,
     webhook_max_attempts: u32,
     webhook_retry_base_ms: u64,
@@ -250,6 +255,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     log_format: LogFormat::Json,
     webhook_allow_insecure_targets: false,
     sso_allow_private_providers: false,
+    sso_domains_need_proof: true,
     webhook_timeout_secs: 10,
     webhook_max_attempts: 12,
     webhook_retry_base_ms: 5_000,

@@ -438,6 +438,10 @@ pub struct SsoDto {
 pub struct SsoPageDto {
     pub redirect_uri: String,
     pub config: Option<SsoDto>,
+    /// The TXT record proving an email domain: its name with `<domain>` in
+    /// place of the domain, and the value it must hold.
+    pub domain_proof_name: String,
+    pub domain_proof_value: String,
 }
 
 /// One meter's usage over a period, for a chart.

@@ -21,9 +21,12 @@ fn dto(v: SsoView) -> SsoDto {
 pub async fn get_sso() -> Result<SsoPageDto, AppError> {
     let origin = site_origin().await?;
     let (ctx, _) = tenant_admin().await?;
+    let (name, value) = config::domain_proof(&ctx, "<domain>");
     Ok(SsoPageDto {
         redirect_uri: format!("{origin}/sso/callback"),
         config: config::view(&ctx).await.map_err(fail)?.map(dto),
+        domain_proof_name: name,
+        domain_proof_value: value,
     })
 }
 

@@ -58,6 +58,20 @@ pub(crate) fn rls_statements(table: &str) -> [String; 3] {
     wall_statements(table, "tenant_id")
 }
 
+/// Puts each of `tables` behind the wall, on Postgres (SQLite has one
+/// tenant per file: the file is the wall).
+pub(crate) async fn wall_tables(manager: &SchemaManager<'_>, tables: &[&str]) -> Result<(), DbErr> {
+    if !sql::is_postgres(manager) {
+        return Ok(());
+    }
+    for table in tables {
+        let statements = rls_statements(table);
+        let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+        sql::run(manager, &refs).await?;
+    }
+    Ok(())
+}
+
 /// The wall on `table`, keyed by `column`: row-level security enabled and
 /// forced, and one policy for every command, reading and writing alike.
 pub(crate) fn wall_statements(table: &str, column: &str) -> [String; 3] {
@@ -76,13 +90,7 @@ pub(crate) fn wall_statements(table: &str, column: &str) -> [String; 3] {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         sql::run(manager, TABLES).await?;
-        if sql::is_postgres(manager) {
-            for table in ["users", "memberships", "projects", "tasks"] {
-                let statements = rls_statements(table);
-                let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
-                sql::run(manager, &refs).await?;
-            }
-        }
+        wall_tables(manager, &["users", "memberships", "projects", "tasks"]).await?;
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 use crate::sql;
-use crate::tenant_plane::m0001_identity_and_projects::rls_statements;
+use crate::tenant_plane::m0001_identity_and_projects::wall_tables;
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -67,13 +67,7 @@ const DDL: &[&str] = &[
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         sql::run(manager, DDL).await?;
-        if sql::is_postgres(manager) {
-            for table in TABLES {
-                let statements = rls_statements(table);
-                let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
-                sql::run(manager, &refs).await?;
-            }
-        }
+        wall_tables(manager, TABLES).await?;
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 use crate::sql;
-use crate::tenant_plane::m0001_identity_and_projects::rls_statements;
+use crate::tenant_plane::m0001_identity_and_projects::wall_tables;
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -197,12 +197,7 @@ impl MigrationTrait for Migration {
             return sql::run(manager, SQLITE_FROZEN).await;
         }
         sql::run(manager, POSTGRES_FROZEN).await?;
-        for table in TABLES {
-            let statements = rls_statements(table);
-            let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
-            sql::run(manager, &refs).await?;
-        }
-        Ok(())
+        wall_tables(manager, TABLES).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -22,6 +22,8 @@ pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 const TEST_SETTINGS: &[(&str, &str)] = &[
     ("webhook_allow_insecure_targets", "true"),
     ("sso_allow_private_providers", "true"),
+    // Proving SSO domains needs a DNS server: `sso` starts one for that test.
+    ("sso_domains_need_proof", "false"),
     ("webhook_retry_base_ms", "50"),
     ("webhook_poll_ms", "50"),
     ("platform_api_token", PLATFORM_TOKEN),

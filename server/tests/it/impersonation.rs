@@ -27,6 +27,22 @@ async fn member(app: &TestApp, slug: &str, email: &str, role: &str) {
     db.commit().await.expect("commit");
 }
 
+/// Moves the tenant's first impersonation past its time.
+pub(crate) async fn run_out_the_first_impersonation(app: &TestApp, slug: &str) {
+    let db = app.ctx(slug).await.db().await.expect("db");
+    let row = impersonation::Entity::find()
+        .all(&db)
+        .await
+        .expect("rows")
+        .remove(0);
+    let mut active: impersonation::ActiveModel = row.into();
+    active.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::seconds(1));
+    sea_orm::ActiveModelTrait::update(active, &db)
+        .await
+        .expect("expire");
+    db.commit().await.expect("commit");
+}
+
 /// The handoff path (`/impersonate/<token>`) of a new support session.
 async fn start(root: &mut Client, slug: &str, email: &str) -> String {
     let res = root
@@ -83,18 +99,7 @@ async fn a_support_session_acts_as_the_member_is_audited_under_both_and_ends(app
         .all(|r| !r["action"].as_str().unwrap_or("").starts_with("tenant.")));
 
     // Past its time the session is simply signed out.
-    let db = app.ctx("alpha").await.db().await.expect("db");
-    let row = impersonation::Entity::find()
-        .all(&db)
-        .await
-        .expect("rows")
-        .remove(0);
-    let mut active: impersonation::ActiveModel = row.into();
-    active.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::seconds(1));
-    sea_orm::ActiveModelTrait::update(active, &db)
-        .await
-        .expect("expire");
-    db.commit().await.expect("commit");
+    run_out_the_first_impersonation(&app, "alpha").await;
     assert_eq!(
         support.get("/api/v1/projects").await.status,
         StatusCode::UNAUTHORIZED

@@ -20,6 +20,7 @@ on_both_backends!(
     sso_settings_are_validated_and_need_an_admin,
     sso_discovery_reaches_public_addresses_only_and_answers_alike,
     only_owners_change_sso_and_it_never_lands_on_an_owner_who_did_not_link,
+    allowed_email_domains_must_be_proven_in_dns_by_the_tenant,
 );
 
 const SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -511,4 +512,50 @@ async fn only_owners_change_sso_and_it_never_lands_on_an_owner_who_did_not_link(
         ),
         "{audit}"
     );
+}
+
+/// Issue 18, point 4: an admin could let a provider of their own sign in
+/// addresses at any domain. Each allowed domain must now hold a TXT record
+/// naming this tenant (a real DNS server here).
+async fn allowed_email_domains_must_be_proven_in_dns_by_the_tenant(app: TestApp) {
+    let provider = OidcProvider::start();
+    let dns = crate::dns_server::ChallTestSrv::start().await;
+    let app = app
+        .with_router_settings(&[
+            ("secret_key", SECRET_KEY),
+            ("sso_domains_need_proof", "true"),
+            ("dns_nameservers", &dns.setting()),
+        ])
+        .await;
+    let alpha = app.tenant("alpha").await;
+    let bravo = app.tenant("bravo").await;
+    let record = "_tenantry-challenge.example.com";
+
+    // Unproven: refused, naming the record to add.
+    let res = configure(&app, "alpha", &provider.issuer, &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.json()["field"], "allowed_domains");
+    let message = res.json()["message"].as_str().expect("message").to_owned();
+    assert!(message.contains(record), "{message}");
+    assert!(
+        message.contains(&format!("tenantry-sso={}", alpha.id())),
+        "{message}"
+    );
+
+    // Bravo's proof proves nothing for alpha.
+    dns.set_txt(record, &format!("tenantry-sso={}", bravo.id()))
+        .await;
+    let res = configure(&app, "alpha", &provider.issuer, &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    let res = configure(&app, "bravo", &provider.issuer, &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    // Alpha's own record: saved, and members of that domain sign in.
+    dns.set_txt(record, &format!("tenantry-sso={}", alpha.id()))
+        .await;
+    let res = configure(&app, "alpha", &provider.issuer, &[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let mut browser = app.client("alpha.localhost");
+    let back = provider_answer(&mut browser, "/", "ann@example.com").await;
+    assert_eq!(location(&browser.get(&back).await), "/");
 }

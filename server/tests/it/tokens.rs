@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use tenantry::entities::catalog::session;
-use tenantry::entities::tenant::impersonation;
 use tenantry::identity::members::{self, NewMember};
 use tenantry_app::server_fns::{ChangeRole, Impersonate, ListTenantAudit, Logout, RemoveMember};
 
@@ -164,18 +163,7 @@ async fn a_token_from_a_support_session_is_audited_as_one_and_ends_with_it(app: 
 
     // The impersonation runs out; its session row is still there, but the
     // token is refused all the same.
-    let db = app.ctx("alpha").await.db().await.expect("db");
-    let row = impersonation::Entity::find()
-        .all(&db)
-        .await
-        .expect("rows")
-        .remove(0);
-    let mut active: impersonation::ActiveModel = row.into();
-    active.expires_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::seconds(1));
-    sea_orm::ActiveModelTrait::update(active, &db)
-        .await
-        .expect("expire");
-    db.commit().await.expect("commit");
+    crate::impersonation::run_out_the_first_impersonation(&app, "alpha").await;
     assert_eq!(status_with(&app, &token).await, StatusCode::UNAUTHORIZED);
 }
 

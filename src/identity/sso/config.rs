@@ -72,6 +72,9 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
         ));
     }
     let domains = parse_domains(&input.allowed_domains)?;
+    if settings.sso_domains_need_proof {
+        prove_domains(ctx, &domains).await?;
+    }
     let default_role = match Role::parse(&input.default_role) {
         Some(role) if role != Role::Owner => role,
         _ => {
@@ -256,6 +259,36 @@ fn parse_issuer(raw: &str, allow_private: bool) -> Result<String> {
         ));
     }
     Ok(issuer.to_owned())
+}
+
+/// The TXT record that proves this tenant may sign in addresses of `domain`
+/// through SSO: its name and the value it must hold. The value names the
+/// tenant, so one tenant's proof proves nothing for another.
+pub fn domain_proof(ctx: &TenantCtx, domain: &str) -> (String, String) {
+    let label = &ctx.engine().settings().domain_challenge_label;
+    (
+        format!("{label}.{domain}"),
+        format!("tenantry-sso={}", ctx.id()),
+    )
+}
+
+/// Refuses the first domain whose TXT record does not name this tenant:
+/// otherwise an admin could let their provider sign in anyone's address at
+/// any domain (an owner's included).
+async fn prove_domains(ctx: &TenantCtx, domains: &[String]) -> Result<()> {
+    let resolver = crate::domains::dns::TxtResolver::new(ctx.engine().settings())
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("DNS resolver unavailable: {e}")))?;
+    for domain in domains {
+        let (name, value) = domain_proof(ctx, domain);
+        let found = resolver.txt(&name).await.unwrap_or_default();
+        if !found.iter().any(|v| v.trim() == value) {
+            return Err(Error::invalid(
+                "allowed_domains",
+                format!("{domain} is not proven yet: add a TXT record at {name} holding {value}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_domains(raw: &str) -> Result<Vec<String>> {

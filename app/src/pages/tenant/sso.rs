@@ -33,6 +33,12 @@ pub fn SsoPage() -> impl IntoView {
                         "Register this redirect URI with the provider: "
                         <code data-testid="redirect-uri">{page.redirect_uri.clone()}</code>
                     </p>
+                    <p class="mb-4 text-sm text-slate-600">
+                        "Prove each allowed email domain with a DNS TXT record at "
+                        <code>{page.domain_proof_name.clone()}</code>
+                        " holding "
+                        <code data-testid="domain-proof">{page.domain_proof_value.clone()}</code>
+                    </p>
                     <SsoForm cfg=page.config save remove error />
                 })}
             </section>
