@@ -5,11 +5,14 @@
 //! authenticated API calls count against its monthly quota.
 
 use crate::harness::{Client, TestApp, REDIS_URL};
+use crate::on_both_backends;
 use crate::plans::define_plan;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use std::time::{Duration, Instant};
 use tenantry::plans::store;
+
+on_both_backends!(anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota);
 
 const RATE: u32 = 20;
 const BURST: u32 = 20;
@@ -200,9 +203,7 @@ async fn with_redis_two_instances_share_one_bucket_per_tenant() {
 /// Issue 18, point 7: before, the tenant's bucket and its API quota were
 /// charged before authentication, so one anonymous client could make the
 /// tenant's users get 429 and spend its month.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota() {
-    let app = TestApp::sqlite().await;
+async fn anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota(app: TestApp) {
     let (rate, burst) = (RATE.to_string(), BURST.to_string());
     define_plan(
         &app,
