@@ -8,6 +8,7 @@ use crate::harness::{Client, TestApp};
 use crate::oidc_provider::OidcProvider;
 use crate::on_both_backends;
 use axum::http::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::json;
 use tenantry::events::{delivery, endpoints, Owner};
 use tenantry::identity::members;
@@ -44,6 +45,8 @@ pub(crate) struct Victim {
     pub(crate) invitation_id: String,
     pub(crate) export_id: String,
     pub(crate) secrets: Vec<String>,
+    /// When B was set up: its usage is read for that period.
+    pub(crate) since: chrono::DateTime<chrono::Utc>,
     /// B's identity provider, alive while the attack runs.
     pub(crate) _provider: OidcProvider,
 }
@@ -178,6 +181,7 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         key_secret: key.secret.clone(),
         invitation_id: invitation.id.to_string(),
         export_id: export.id.to_string(),
+        since: chrono::Utc::now(),
         secrets: vec![
             export.id.to_string(),
             "bravo-secret-event".into(),
@@ -214,12 +218,18 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let tasks = tasks::list(&db, projects[0].id).await.expect("tasks");
     let members = members::list(&db).await.expect("members");
     // Its usage.
-    let period = tenantry::billing::period::Period::containing(chrono::Utc::now());
+    // The period B's usage was recorded in, not the one a long run ends in.
+    let period = tenantry::billing::period::Period::containing(v.since);
     let meters = app.engine.policy().await.expect("policy").meters.clone();
     let usage = tenantry::billing::usage::summary(&meters, &db, period)
         .await
         .expect("usage");
     let usage: Vec<_> = usage.iter().map(|m| (&m.key, m.total)).collect();
+    // Its quota counters, every period (a run may cross midnight).
+    let quota = tenantry::entities::tenant::quota_usage::Entity::find()
+        .all(&db)
+        .await
+        .expect("quota");
     // Done with B's own transaction before the reads that open their own.
     db.commit().await.expect("commit");
     let (tenant, branding) = tenantry::catalog::tenants::get(&app.engine, "bravo")
@@ -284,15 +294,12 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("sso")
         .map(|c| (c.issuer, c.client_id, c.has_client_secret, c.updated_at));
-    let quota = tenantry::plans::quota::used(&v.ctx, tenantry::plans::registry::EVENTS_PER_DAY)
-        .await
-        .expect("quota");
     let audit = tenantry::catalog::audit::for_tenant(&v.ctx, 500)
         .await
         .expect("audit");
     let audit: Vec<_> = audit.iter().map(|e| (e.at, &e.actor, &e.action)).collect();
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}{sso:?}{quota}{audit:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}{sso:?}{quota:?}{audit:?}",
         tenant.state, tenant.plan
     )
 }
