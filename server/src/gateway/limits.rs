@@ -58,7 +58,9 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         .get::<ClientIp>()
         .copied()
         .unwrap_or(ClientIp(None));
-    let charge = match bearer(&req).filter(|_| path.starts_with("/api/")) {
+    // Bearer credentials belong to the tenant API; elsewhere (pages,
+    // server functions, the platform API) they are not this layer's to read.
+    let charge = match bearer(&req).filter(|_| path.starts_with("/api/v1/")) {
         Some(token) => {
             match tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await {
                 Ok(caller) => {
