@@ -5,9 +5,8 @@
 //! transaction; they never check roles themselves.
 
 use super::error::ApiError;
-use crate::gateway::limits::BearerCaller;
+use crate::gateway::limits::{bearer, BearerCaller};
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use tenantry::authz::Need;
 use tenantry::identity::{impersonation, Actor, Caller, KeyGrant};
@@ -54,7 +53,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
             .get::<Engine>()
             .cloned()
             .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("engine missing")))?;
-        let (caller, presented) = match bearer(parts) {
+        let (caller, presented) = match bearer(&parts.headers) {
             Some(token) => {
                 // The gateway's limits layer checked the credential already.
                 let caller = match parts.extensions.get::<BearerCaller>() {
@@ -147,13 +146,4 @@ async fn within_key_rate(engine: &Engine, grant: &KeyGrant) -> Result<(), ApiErr
         retry_after_secs: retry,
     }
     .into())
-}
-
-/// The credential in `Authorization: Bearer <token>`, if one is sent.
-fn bearer(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
 }

@@ -60,7 +60,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         .unwrap_or(ClientIp(None));
     // Bearer credentials belong to the tenant API; elsewhere (pages,
     // server functions, the platform API) they are not this layer's to read.
-    let charge = match bearer(&req).filter(|_| path.starts_with("/api/v1/")) {
+    let charge = match bearer(req.headers()).filter(|_| path.starts_with("/api/v1/")) {
         Some(token) => {
             match tenantry::identity::credentials::caller_for(&engine, &ctx, &token).await {
                 Ok(caller) => {
@@ -103,8 +103,8 @@ fn with_headers(mut response: Response, headers: HeaderMap) -> Response {
 }
 
 /// The credential in `Authorization: Bearer <token>`, if one is sent.
-pub fn bearer(req: &Request) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
