@@ -132,19 +132,12 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
 /// Each setting that differs from the stored configuration (the client
 /// secret only as "replaced": it is never written anywhere readable).
 fn sso_changes(before: Option<&row::Model>, after: &row::ActiveModel, secret: bool) -> String {
-    let now = |v: &sea_orm::ActiveValue<String>| match v {
-        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
-        sea_orm::ActiveValue::NotSet => String::new(),
-    };
-    let flag = |v: &sea_orm::ActiveValue<bool>| match v {
-        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.to_string(),
-        sea_orm::ActiveValue::NotSet => String::new(),
-    };
+    // Every field of `after` is set by `save`; an unset one reads empty.
+    let now = |v: &sea_orm::ActiveValue<String>| v.try_as_ref().cloned().unwrap_or_default();
+    let flag =
+        |v: &sea_orm::ActiveValue<bool>| v.try_as_ref().map(bool::to_string).unwrap_or_default();
     let was = |f: fn(&row::Model) -> String| before.map(f).unwrap_or_default();
-    let break_glass = match &after.break_glass_email {
-        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
-        sea_orm::ActiveValue::NotSet => None,
-    };
+    let break_glass = after.break_glass_email.try_as_ref().cloned().flatten();
     let pairs = [
         ("issuer", was(|m| m.issuer.clone()), now(&after.issuer)),
         (
