@@ -25,17 +25,14 @@ pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<AuditEntry>> {
 
 /// What changed, for an audit entry: `field: before -> after` for each
 /// field whose value differs (an empty value reads `(none)`), or `no change`.
-pub fn changes(fields: &[(&str, &str, &str)]) -> String {
-    let shown = |v: &str| {
-        if v.is_empty() {
-            "(none)".to_owned()
-        } else {
-            v.to_owned()
-        }
+pub fn changes<S: AsRef<str>>(fields: &[(&str, S, S)]) -> String {
+    let shown = |v: &S| match v.as_ref() {
+        "" => "(none)".to_owned(),
+        v => v.to_owned(),
     };
     let changed: Vec<String> = fields
         .iter()
-        .filter(|(_, before, after)| before != after)
+        .filter(|(_, before, after)| before.as_ref() != after.as_ref())
         .map(|(name, before, after)| format!("{name}: {} -> {}", shown(before), shown(after)))
         .collect();
     match changed.is_empty() {

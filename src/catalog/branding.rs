@@ -115,11 +115,7 @@ fn changes_between(before: &branding::Model, after: &branding::Model) -> String 
             text(&after.support_email),
         ),
     ];
-    let fields: Vec<(&str, &str, &str)> = pairs
-        .iter()
-        .map(|(name, b, a)| (*name, b.as_str(), a.as_str()))
-        .collect();
-    super::audit::changes(&fields)
+    super::audit::changes(&pairs)
 }
 
 /// Branding input as typed by an admin.

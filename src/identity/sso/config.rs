@@ -171,11 +171,7 @@ fn sso_changes(before: Option<&row::Model>, after: &row::ActiveModel, secret: bo
             break_glass.unwrap_or_default(),
         ),
     ];
-    let fields: Vec<(&str, &str, &str)> = pairs
-        .iter()
-        .map(|(name, b, a)| (*name, b.as_str(), a.as_str()))
-        .collect();
-    let listed = audit::changes(&fields);
+    let listed = audit::changes(&pairs);
     match secret {
         true => format!("{listed}; client_secret replaced"),
         false => listed,
