@@ -38,10 +38,11 @@ case $backend in
   *) echo "serve.sh: unknown backend $backend" >&2; exit 2 ;;
 esac
 echo "correct horse battery" | "$bin" admin create --email root@e2e.test >/dev/null
-# Webhook receivers in the tests listen on loopback over http; retry fast.
+# Webhook receivers, the OIDC provider, the SMTP sink and the fake Stripe
+# listen on loopback; webhooks retry fast.
 # Custom domains are verified against the test DNS server (playwright.config.ts).
 export TENANTRY_DNS_NAMESERVERS='["127.0.0.1:8053"]'
-export TENANTRY_WEBHOOK_ALLOW_INSECURE_TARGETS=true TENANTRY_SSO_ALLOW_PRIVATE_PROVIDERS=true TENANTRY_SSO_DOMAINS_NEED_PROOF=false TENANTRY_WEBHOOK_RETRY_BASE_MS=200 TENANTRY_WEBHOOK_POLL_MS=200
+export TENANTRY_WEBHOOK_ALLOW_INSECURE_TARGETS=true TENANTRY_SSO_ALLOW_PRIVATE_PROVIDERS=true TENANTRY_OUTBOUND_ALLOW_PRIVATE_SERVICES=true TENANTRY_SSO_DOMAINS_NEED_PROOF=false TENANTRY_WEBHOOK_RETRY_BASE_MS=200 TENANTRY_WEBHOOK_POLL_MS=200
 # Seals SSO client secrets (a fixed test key).
 export TENANTRY_SECRET_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 # Mail goes to the SMTP sink the Playwright config starts (tests/mail.ts).

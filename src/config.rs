@@ -77,6 +77,11 @@ pub struct Settings {
     /// TXT record naming the tenant (off only in development and tests that
     /// run no DNS server).
     pub sso_domains_need_proof: bool,
+    /// Stripe's API, the ACME directory and the SMTP relay may be at private
+    /// addresses (development and tests, or an operator whose relay or CA
+    /// runs on its own network; off, they must be public like every other
+    /// destination).
+    pub outbound_allow_private_services: bool,
     /// Seconds one webhook attempt may take.
     pub webhook_timeout_secs: u64,
     /// Attempts before a delivery is marked failed (a resend starts over).
@@ -204,6 +209,7 @@ struct Defaults {
     webhook_allow_insecure_targets: bool,
     sso_allow_private_providers: bool,
     sso_domains_need_proof: bool,
+    outbound_allow_private_services: bool,
     webhook_timeout_secs: u64,
     webhook_max_attempts: u32,
     webhook_retry_base_ms: u64,
@@ -256,6 +262,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     webhook_allow_insecure_targets: false,
     sso_allow_private_providers: false,
     sso_domains_need_proof: true,
+    outbound_allow_private_services: false,
     webhook_timeout_secs: 10,
     webhook_max_attempts: 12,
     webhook_retry_base_ms: 5_000,

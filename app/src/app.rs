@@ -35,13 +35,6 @@ pub fn App() -> impl IntoView {
         },
         |_| page_context(),
     );
-    // Marks the document once the browser has hydrated it (end-to-end tests
-    // wait for this before using client-side behaviour).
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     provide_context(SessionCtx {
         page,
         sign_in,

@@ -113,14 +113,29 @@ where
             {move || {
                 let frame = frame.clone();
                 Suspend::new(async move {
-                    match session.page.await {
+                    let page = match session.page.await {
                         Ok(ctx) => frame(ctx),
                         Err(e) => page_error(e),
-                    }
+                    };
+                    view! { {page} <HydratedMark /> }.into_any()
                 })
             }}
         </Suspense>
     }
+}
+
+/// Marks the document once the browser has hydrated the page's frame and
+/// content (end-to-end tests wait for it before using client-side
+/// behaviour). It sits inside the page context's Suspense: a mark set by the
+/// root would come before the content under it is hydrated, and a click in
+/// that moment reaches a button with no handler yet.
+#[component]
+fn HydratedMark() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// Frame of every tenant page: shows the suspended page or asks for sign-in as

@@ -16,17 +16,27 @@ use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
 use stripe_client_core::{RequestBuilder, StripeMethod};
 
-/// The Stripe client, when Stripe is configured.
-pub fn client(engine: &Engine) -> Result<Option<Client>> {
+/// Stripe's API when no other base is configured.
+const STRIPE_API: &str = "https://api.stripe.com";
+
+/// The Stripe client, when Stripe is configured. async-stripe connects by
+/// itself, so its address is checked under the outbound policy first.
+pub async fn client(engine: &Engine) -> Result<Option<Client>> {
     let settings = engine.settings();
     let Some(key) = &settings.stripe_secret_key else {
         return Ok(None);
     };
+    let base = settings.stripe_api_base.as_deref().unwrap_or(STRIPE_API);
+    let url = url::Url::parse(base)
+        .map_err(|_| Error::Unexpected(anyhow::anyhow!("stripe_api_base is not a URL")))?;
+    crate::outbound::admit(crate::outbound::Destination::Stripe, settings, &url)
+        .await
+        .map_err(|e| Error::Unexpected(e.into()))?;
     // Two rustls providers are in the tree; pick ring (as the rest of the
     // server does) before the first HTTPS client is built.
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let mut builder = ClientBuilder::new(key.expose_secret());
-    if let Some(base) = &settings.stripe_api_base {
+    if settings.stripe_api_base.is_some() {
         builder = builder.url(base.trim_end_matches('/'));
     }
     builder
@@ -48,7 +58,7 @@ fn idempotent(key: String) -> Result<RequestStrategy> {
 
 /// The tenant's Stripe customer, created on first use. `None` without Stripe.
 pub async fn ensure_customer(engine: &Engine, tenant: &TenantRecord) -> Result<Option<String>> {
-    let Some(client) = client(engine)? else {
+    let Some(client) = client(engine).await? else {
         return Ok(None);
     };
     let account = accounts::account_of(engine, tenant.id).await?;
@@ -142,7 +152,7 @@ struct CustomerState {
 /// directory, so a purge that stopped after its plane went can run again;
 /// a customer Stripe no longer has counts as deleted.
 pub async fn delete_customer(engine: &Engine, tenant: TenantId) -> Result<Option<String>> {
-    let Some(client) = client(engine)? else {
+    let Some(client) = client(engine).await? else {
         return Ok(None);
     };
     let entry = engine
@@ -171,7 +181,7 @@ pub async fn delete_customer(engine: &Engine, tenant: TenantId) -> Result<Option
 /// Whether Stripe still holds `customer` as a live customer (the purge
 /// receipt's check); `false` without Stripe.
 pub async fn customer_remains(engine: &Engine, customer: &str) -> Result<bool> {
-    let Some(client) = client(engine)? else {
+    let Some(client) = client(engine).await? else {
         return Ok(false);
     };
     let read = RequestBuilder::new(StripeMethod::Get, format!("/customers/{customer}"))

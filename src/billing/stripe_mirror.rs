@@ -633,7 +633,7 @@ pub async fn mirror_tenant(
 /// deleted one (from the billing job; nothing without Stripe). A tenant that
 /// fails is logged and retried on the next run.
 pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
-    let Some(client) = remote::client(engine)? else {
+    let Some(client) = remote::client(engine).await? else {
         return Ok(());
     };
     let tenants = engine
@@ -679,7 +679,7 @@ pub async fn portal_link(
     record: &TenantRecord,
     return_url: &str,
 ) -> Result<String> {
-    let Some(client) = remote::client(engine)? else {
+    let Some(client) = remote::client(engine).await? else {
         return Err(Error::conflict(
             "stripe",
             "payments are not handled by Stripe on this platform",

@@ -156,7 +156,7 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
     };
     // With Stripe configured the invoice is read back: its state now, not
     // the event's, decides (so the order of deliveries does not matter).
-    let (target, current_state) = match (said, super::stripe::client(engine)?) {
+    let (target, current_state) = match (said, super::stripe::client(engine).await?) {
         (Some(said), Some(client)) => match text(&object, &["id"]) {
             Some(invoice) => {
                 let remote = super::stripe::invoice(&client, invoice).await?;

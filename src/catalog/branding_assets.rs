@@ -79,6 +79,15 @@ pub fn sanitise(asset: Asset, bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(png)
 }
 
+/// [`sanitise`] on a blocking thread: decoding is CPU work of up to a few
+/// hundred milliseconds, which must not hold an async worker that serves
+/// requests.
+pub async fn sanitise_off_the_workers(asset: Asset, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || sanitise(asset, &bytes))
+        .await
+        .map_err(|e| anyhow::anyhow!("image decoding stopped: {e}"))?
+}
+
 /// Stores the tenant's logo or favicon and points its branding at it (the
 /// URL carries a content hash, so browsers fetch the new one at once).
 pub async fn upload(
@@ -87,11 +96,7 @@ pub async fn upload(
     bytes: &[u8],
     actor: &str,
 ) -> Result<branding::Model> {
-    // Decoding is CPU work of up to a few hundred milliseconds.
-    let owned = bytes.to_vec();
-    let png = tokio::task::spawn_blocking(move || sanitise(asset, &owned))
-        .await
-        .map_err(|e| anyhow::anyhow!("image decoding stopped: {e}"))??;
+    let png = sanitise_off_the_workers(asset, bytes.to_vec()).await?;
     let version = &hex::encode(Sha256::digest(&png))[..12];
     let engine = ctx.engine();
     engine.storage().of(ctx).put(asset, png).await?;
@@ -167,5 +172,31 @@ mod tests {
         let mut fake = png(2, 2);
         fake.truncate(20);
         assert!(sanitise(Asset::Logo, &fake).is_err());
+    }
+
+    /// Issue 18, point 9: while an image is decoded, the async thread that
+    /// asked for it goes on serving other work. On a single-threaded
+    /// runtime, a decode run inline would finish before the other task is
+    /// polled even once.
+    #[tokio::test(flavor = "current_thread")]
+    async fn decoding_leaves_the_async_thread_free() {
+        let image = png(3000, 3000);
+        assert!(image.len() < MAX_UPLOAD_BYTES);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let mut served = 0u64;
+        let decode = async {
+            let png = sanitise_off_the_workers(Asset::Logo, image).await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            png
+        };
+        let other_work = async {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                served += 1;
+                tokio::task::yield_now().await;
+            }
+        };
+        let (png, ()) = tokio::join!(decode, other_work);
+        png.expect("decoded");
+        assert!(served > 0, "the decode held the async thread");
     }
 }

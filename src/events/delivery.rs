@@ -88,9 +88,10 @@ fn lease(settings: &Settings) -> chrono::Duration {
 /// insecure targets (development, tests).
 pub fn client(settings: &Settings) -> reqwest::Client {
     crate::outbound::client(
+        crate::outbound::Destination::Webhook,
+        settings,
         Duration::from_secs(settings.webhook_timeout_secs.max(1)),
         "Webhooks/1",
-        !settings.webhook_allow_insecure_targets,
     )
 }
 

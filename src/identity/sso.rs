@@ -19,13 +19,14 @@ use std::sync::OnceLock;
 pub(crate) fn http(settings: &Settings) -> &'static reqwest::Client {
     static PUBLIC: OnceLock<reqwest::Client> = OnceLock::new();
     static ANY: OnceLock<reqwest::Client> = OnceLock::new();
-    let public_only = !settings.sso_allow_private_providers;
+    let public_only = !crate::outbound::Destination::SsoProvider.private_allowed(settings);
     let cell = if public_only { &PUBLIC } else { &ANY };
     cell.get_or_init(|| {
         crate::outbound::client(
+            crate::outbound::Destination::SsoProvider,
+            settings,
             std::time::Duration::from_secs(10),
             "Tenantry-SSO/1",
-            public_only,
         )
     })
 }

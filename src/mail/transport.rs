@@ -3,6 +3,7 @@
 
 use crate::config::Settings;
 use crate::entities::tenant::mail_message;
+use crate::outbound::Destination;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -12,6 +13,10 @@ use std::time::Duration;
 pub struct Transport {
     smtp: AsyncSmtpTransport<Tokio1Executor>,
     from: lettre::Address,
+    /// The relay's address without its credentials, checked under the
+    /// outbound policy before each message (lettre connects by itself).
+    relay: url::Url,
+    settings: std::sync::Arc<Settings>,
 }
 
 impl Transport {
@@ -29,11 +34,23 @@ impl Transport {
             .mail_from
             .parse()
             .map_err(|_| anyhow::anyhow!("mail_from: not a valid email address"))?;
-        Ok(Some(Self { smtp, from }))
+        let mut relay = url::Url::parse(url.expose_secret())
+            .map_err(|_| anyhow::anyhow!("smtp_url is not a valid smtp:// or smtps:// URL"))?;
+        let _ = relay.set_password(None);
+        let _ = relay.set_username("");
+        Ok(Some(Self {
+            smtp,
+            from,
+            relay,
+            settings: std::sync::Arc::new(settings.clone()),
+        }))
     }
 
     /// Sends one queued message; the error says why, without the body.
     pub async fn send(&self, row: &mail_message::Model) -> Result<(), String> {
+        crate::outbound::admit(Destination::Mail, &self.settings, &self.relay)
+            .await
+            .map_err(|e| e.to_string())?;
         let to: Mailbox = row
             .to_address
             .parse()

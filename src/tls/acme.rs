@@ -78,9 +78,10 @@ async fn account(engine: &Engine, sealer: &Sealer) -> Result<Account> {
         .acme_directory_url
         .clone()
         .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("acme_directory_url is not set")))?;
-    let builder = || match &settings.acme_ca_root {
-        Some(root) => Account::builder_with_root(root).map_err(acme_error),
-        None => Account::builder().map_err(acme_error),
+    // Every request to the CA goes out under the outbound policy.
+    let builder = || -> Result<_> {
+        let http = crate::outbound::AcmeHttp::new(settings).map_err(Error::Unexpected)?;
+        Ok(Account::builder_with_http(Box::new(http)))
     };
     if let Some(row) = acme_account::Entity::find_by_id(directory.clone())
         .one(engine.platform_tables())

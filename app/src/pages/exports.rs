@@ -27,17 +27,26 @@ pub fn ExportPanel(slug: String) -> impl IntoView {
         },
         |(slug, ..)| list_exports(slug),
     );
-    // Poll once a second while an export is being produced (browser only).
+    // While an export is being produced, fetch the list once a second. One
+    // interval for the panel's life (an Effect runs only in the browser),
+    // so no update can be missed between one poll and the next.
     Effect::new(move |_| {
-        let busy = exports.get().and_then(|r| r.ok()).is_some_and(|list| {
-            list.iter()
-                .any(|e| e.state == "queued" || e.state == "running")
-        });
-        if busy {
-            set_timeout(
-                move || tick.update(|n| *n += 1),
-                std::time::Duration::from_secs(1),
-            );
+        let busy = move || {
+            exports
+                .get_untracked()
+                .and_then(|r| r.ok())
+                .is_some_and(|list| {
+                    list.iter()
+                        .any(|e| e.state == "queued" || e.state == "running")
+                })
+        };
+        let poll = move || {
+            if busy() {
+                tick.update(|n| *n += 1);
+            }
+        };
+        if let Ok(interval) = set_interval_with_handle(poll, std::time::Duration::from_secs(1)) {
+            on_cleanup(move || interval.clear());
         }
     });
     let error = action_error(request);

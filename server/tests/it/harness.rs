@@ -17,11 +17,13 @@ pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789";
 /// The Redis every machine runs (`.ci/run` starts it if it is down).
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
-/// Settings every test app starts from: webhooks and SSO may reach the
-/// loopback peers tests start, and webhooks retry and poll quickly.
+/// Settings every test app starts from: webhooks, SSO, Stripe, ACME and
+/// mail may reach the loopback peers tests start, and webhooks retry and poll quickly.
 const TEST_SETTINGS: &[(&str, &str)] = &[
     ("webhook_allow_insecure_targets", "true"),
     ("sso_allow_private_providers", "true"),
+    // The fake Stripe, the ACME test CA and the SMTP server run on loopback.
+    ("outbound_allow_private_services", "true"),
     // Proving SSO domains needs a DNS server: `sso` starts one for that test.
     ("sso_domains_need_proof", "false"),
     ("webhook_retry_base_ms", "50"),

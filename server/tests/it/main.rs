@@ -33,6 +33,7 @@ mod members;
 mod moto;
 mod moves;
 mod oidc_provider;
+mod outbound;
 mod pages;
 mod peer;
 mod placements;
