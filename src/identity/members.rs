@@ -155,15 +155,10 @@ pub async fn signed_in(ctx: &TenantCtx, subject: Option<Uuid>) -> Result<Member>
 
 /// A member by user id, if they still belong to the tenant.
 pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
-    let Some(user) = user::Entity::find()
+    // One statement: the user and its membership joined.
+    let Some((user, Some(m))) = user::Entity::find()
         .filter(user::Column::Id.eq(user_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(m) = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
+        .find_also_related(membership::Entity)
         .one(db)
         .await?
     else {

@@ -445,7 +445,7 @@ const TENANT_TEMPLATE: &str = "tenantry_test_template_template";
 /// Tenant databases of tests match the leftover pattern below.
 pub const TENANT_DB_PREFIX: &str = "tenantry_t_db_";
 
-fn pg_host() -> String {
+pub fn pg_host() -> String {
     std::env::var("TENANTRY_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1:5432".into())
 }
 

@@ -44,6 +44,7 @@ mod purge;
 mod ratelimit;
 mod receiver;
 mod relay;
+mod round_trips;
 mod security_headers;
 mod signin;
 mod smtp_sink;

@@ -13,7 +13,18 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+/// A member's user and membership are read as one statement (the wall
+/// keeps both to the tenant, so the join is on the user id alone).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_one = "super::membership::Entity")]
+    Membership,
+}
+
+impl Related<super::membership::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,214 @@
+//! Issue 19: database round trips per request are a count, not a time. A
+//! proxy between the server and PostgreSQL reads the protocol the server
+//! sends and counts the messages that each wait for an answer: `Sync` (the
+//! end of an extended-query exchange) and `Query` (a simple query). It tells
+//! apart the ones a request waits for from the ones sqlx sends after the
+//! connection is released (the `ROLLBACK` of a read-only transaction, and
+//! the ping sqlx sends on every release: a `Sync` with nothing before it).
+//! The signed-in tenant page and the JSON list stay within their budgets.
+
+use crate::harness::{pg_host, TestApp};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Round trips the signed-in tenant page (`GET /`) may cost, waited for and
+/// in all (the issue's target is 3 waited for; see docs/benchmarks.md).
+const TENANT_PAGE_BUDGET: Budget = Budget {
+    waited: 7.0,
+    total: 12.5,
+};
+/// Round trips `GET /api/v1/projects` with an API key may cost.
+const API_LIST_BUDGET: Budget = Budget {
+    waited: 4.5,
+    total: 8.5,
+};
+
+struct Budget {
+    waited: f64,
+    total: f64,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Round trips a request waits for.
+    waited: AtomicU64,
+    /// Round trips after the connection went back to the pool.
+    after_release: AtomicU64,
+}
+
+/// A TCP proxy to PostgreSQL that counts round trips.
+struct RoundTripCounter {
+    port: u16,
+    counts: Arc<Counts>,
+}
+
+impl RoundTripCounter {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let counts = Arc::new(Counts::default());
+        let counted = counts.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    if let Ok(server) = TcpStream::connect(pg_host()).await {
+                        relay(client, server, counted).await;
+                    }
+                });
+            }
+        });
+        Self { port, counts }
+    }
+
+    /// (waited, total) since the last call.
+    fn take(&self) -> (u64, u64) {
+        let waited = self.counts.waited.swap(0, Ordering::SeqCst);
+        let after = self.counts.after_release.swap(0, Ordering::SeqCst);
+        (waited, waited + after)
+    }
+
+    /// `url` pointed at this proxy, without TLS (the proxy reads the bytes).
+    fn url(&self, role: &str, database: &str) -> String {
+        format!(
+            "postgres://{role}@127.0.0.1:{}/{database}?sslmode=disable",
+            self.port
+        )
+    }
+}
+
+async fn relay(client: TcpStream, server: TcpStream, counted: Arc<Counts>) {
+    let (mut from_client, mut to_server) = (client.into_split(), server.into_split());
+    let answers = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut to_server.0, &mut from_client.1).await;
+    });
+    let _ = count_and_forward(&mut from_client.0, &mut to_server.1, &counted).await;
+    answers.abort();
+}
+
+/// Forwards the client's messages, counting those that wait for an answer.
+/// The first message (startup) has no type byte; every later one has one.
+async fn count_and_forward(
+    from: &mut OwnedReadHalf,
+    to: &mut OwnedWriteHalf,
+    counted: &Counts,
+) -> std::io::Result<()> {
+    let mut started = false;
+    // Whether an extended-query exchange is open (Parse, Bind, Execute…).
+    let mut exchange = false;
+    loop {
+        let mut kind = [0u8; 1];
+        if started {
+            from.read_exact(&mut kind).await?;
+        }
+        let mut length = [0u8; 4];
+        from.read_exact(&mut length).await?;
+        let body_length = (u32::from_be_bytes(length) as usize).saturating_sub(4);
+        let mut body = vec![0u8; body_length];
+        from.read_exact(&mut body).await?;
+        if started {
+            let waited = match kind[0] {
+                b'S' => Some(std::mem::take(&mut exchange)),
+                b'Q' => Some(!body.starts_with(b"ROLLBACK")),
+                _ => {
+                    exchange = true;
+                    None
+                }
+            };
+            match waited {
+                Some(true) => counted.waited.fetch_add(1, Ordering::SeqCst),
+                Some(false) => counted.after_release.fetch_add(1, Ordering::SeqCst),
+                None => 0,
+            };
+        }
+        // ROUND_TRIPS_TRACE=1 prints what is sent (queries and parses).
+        if started && std::env::var_os("ROUND_TRIPS_TRACE").is_some() {
+            let text = String::from_utf8_lossy(&body).replace('\0', " ");
+            match kind[0] {
+                b'Q' | b'P' => println!("{} {}", kind[0] as char, text.trim()),
+                b'S' => println!("S ----"),
+                b'B' => println!("B"),
+                _ => {}
+            }
+        }
+        if started {
+            to.write_all(&kind).await?;
+        }
+        to.write_all(&length).await?;
+        to.write_all(&body).await?;
+        started = true;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_page_and_an_api_list_stay_within_their_round_trip_budgets() {
+    let app = TestApp::postgres().await;
+    app.tenant("alpha").await;
+    let key = app.api_key("alpha", "member").await;
+    let mut owner = app.owner_client("alpha").await;
+    let res = owner
+        .post_json("/api/v1/projects", serde_json::json!({"name": "Counted"}))
+        .await;
+    assert!(res.status.is_success(), "{}", res.text);
+
+    let counter = RoundTripCounter::start().await;
+    let database = app.pg_database.clone().expect("postgres");
+    let (runtime, owner_url) = (
+        counter.url("tenantry_app", &database),
+        counter.url("tenantry_owner", &database),
+    );
+    let app = app
+        .with_router_settings(&[
+            ("database_url", runtime.as_str()),
+            ("owner_database_url", owner_url.as_str()),
+        ])
+        .await;
+    let mut owner = owner.on_router(app.router.clone());
+    let mut api = app.bearer_client("alpha.localhost", &key);
+
+    // One warm-up request each (connections opened, caches filled), then
+    // the average over REQUESTS.
+    const REQUESTS: u64 = 20;
+    let average = |(waited, total): (u64, u64)| {
+        (
+            waited as f64 / REQUESTS as f64,
+            total as f64 / REQUESTS as f64,
+        )
+    };
+    for round in 0..=REQUESTS {
+        if round == 1 {
+            counter.take();
+        }
+        let res = owner.get("/").await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert!(res.text.contains("Counted"), "the page lists the project");
+    }
+    let page = average(counter.take());
+    for round in 0..=REQUESTS {
+        if round == 1 {
+            counter.take();
+        }
+        let res = api.get("/api/v1/projects").await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let list = average(counter.take());
+    println!(
+        "round trips per request (waited for / in all): tenant page {:.2} / {:.2}, API list {:.2} / {:.2}",
+        page.0, page.1, list.0, list.1
+    );
+    assert!(page.0 > 0.0 && list.0 > 0.0, "the proxy saw the requests");
+    for (what, (waited, total), budget) in [
+        ("the tenant page", page, TENANT_PAGE_BUDGET),
+        ("the API list", list, API_LIST_BUDGET),
+    ] {
+        assert!(
+            waited <= budget.waited && total <= budget.total,
+            "{what} costs {waited:.2} round trips waited for and {total:.2} in all; its budget is {} and {}",
+            budget.waited,
+            budget.total
+        );
+    }
+}
