@@ -1,4 +1,4 @@
-use super::pools::{PoolCache, IDLE_BEFORE_PING};
+use super::pools::PoolCache;
 use super::sqlite::TenantFiles;
 use super::{fleet, postgres, Placement, Slug, TenantCtx, TenantDb, TenantId, TenantRecord};
 use crate::config::{Backend, Settings};
@@ -566,9 +566,6 @@ pub(super) async fn connect_pool(
         })
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
-        // No ping on every checkout (a round trip each time): only a
-        // connection idle long enough to have been dropped is checked.
-        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     let conn = Database::connect(options)
         .await

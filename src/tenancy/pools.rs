@@ -17,10 +17,6 @@ use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// How long a request waits for a busy fleet of tenant pools before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a pooled connection may sit idle before it is pinged on checkout
-/// (a server, proxy or firewall may have dropped it meanwhile); a busy
-/// connection is handed out without that extra round trip.
-pub(super) const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 pub(super) struct PoolCache {
     slots: Arc<Semaphore>,
@@ -219,9 +215,6 @@ async fn connect(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {
         .min_connections(0)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(Duration::from_secs(60))
-        // No ping on every checkout (a round trip each time): only a
-        // connection idle long enough to have been dropped is checked.
-        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     Database::connect(options).await
 }
