@@ -19,5 +19,5 @@ mod http;
 
 pub use acme_http::AcmeHttp;
 pub use address::{is_public, names_private_host};
-pub use destination::{admit, Destination, Refused};
+pub use destination::{admit, admit_public_only, Destination, Refused};
 pub use http::client;

@@ -19,7 +19,7 @@ pub fn parse_url(engine: &Engine, raw: &str) -> Result<url::Url> {
         return Err(Error::invalid("url", "must be at most 2000 characters"));
     }
     let url = url::Url::parse(raw).map_err(|_| Error::invalid("url", "is not a valid URL"))?;
-    let insecure_ok = engine.settings().webhook_allow_insecure_targets;
+    let insecure_ok = crate::outbound::Destination::Webhook.private_allowed(engine.settings());
     match url.scheme() {
         "https" => {}
         "http" if insecure_ok => {}

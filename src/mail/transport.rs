@@ -16,7 +16,7 @@ pub struct Transport {
     /// The relay's address without its credentials, checked under the
     /// outbound policy before each message (lettre connects by itself).
     relay: url::Url,
-    settings: std::sync::Arc<Settings>,
+    relay_must_be_public: bool,
 }
 
 impl Transport {
@@ -42,15 +42,17 @@ impl Transport {
             smtp,
             from,
             relay,
-            settings: std::sync::Arc::new(settings.clone()),
+            relay_must_be_public: !Destination::Mail.private_allowed(settings),
         }))
     }
 
     /// Sends one queued message; the error says why, without the body.
     pub async fn send(&self, row: &mail_message::Model) -> Result<(), String> {
-        crate::outbound::admit(Destination::Mail, &self.settings, &self.relay)
-            .await
-            .map_err(|e| e.to_string())?;
+        if self.relay_must_be_public {
+            crate::outbound::admit_public_only(Destination::Mail, &self.relay)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let to: Mailbox = row
             .to_address
             .parse()

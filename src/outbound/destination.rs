@@ -63,9 +63,14 @@ pub async fn admit(
     settings: &Settings,
     url: &url::Url,
 ) -> Result<(), Refused> {
-    if destination.private_allowed(settings) {
-        return Ok(());
+    match destination.private_allowed(settings) {
+        true => Ok(()),
+        false => admit_public_only(destination, url).await,
     }
+}
+
+/// [`admit`] for a destination that may not be private.
+pub async fn admit_public_only(destination: Destination, url: &url::Url) -> Result<(), Refused> {
     let refuse = |reason| Refused {
         named_by: destination.named_by(),
         reason,

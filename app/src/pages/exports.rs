@@ -31,17 +31,15 @@ pub fn ExportPanel(slug: String) -> impl IntoView {
     // interval for the panel's life (an Effect runs only in the browser),
     // so no update can be missed between one poll and the next.
     Effect::new(move |_| {
-        let busy = move || {
-            exports
+        let poll = move || {
+            let busy = exports
                 .get_untracked()
                 .and_then(|r| r.ok())
                 .is_some_and(|list| {
                     list.iter()
                         .any(|e| e.state == "queued" || e.state == "running")
-                })
-        };
-        let poll = move || {
-            if busy() {
+                });
+            if busy {
                 tick.update(|n| *n += 1);
             }
         };

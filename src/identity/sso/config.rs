@@ -63,7 +63,10 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
     )?;
     ctx.require_feature(registry::SSO).await?;
     let settings = ctx.engine().settings();
-    let issuer = parse_issuer(&input.issuer, settings.sso_allow_private_providers)?;
+    let issuer = parse_issuer(
+        &input.issuer,
+        crate::outbound::Destination::SsoProvider.private_allowed(settings),
+    )?;
     let client_id = input.client_id.trim();
     if client_id.is_empty() || client_id.len() > 200 {
         return Err(Error::invalid(
@@ -345,7 +348,7 @@ async fn discover(settings: &Settings, issuer: &str) -> Result<Discovery> {
         )
     };
     let url = url::Url::parse(issuer).map_err(|_| failed())?;
-    let private = !settings.sso_allow_private_providers;
+    let private = !crate::outbound::Destination::SsoProvider.private_allowed(settings);
     if private && crate::outbound::names_private_host(&url) {
         return Err(failed());
     }
