@@ -27,17 +27,29 @@ pub fn ExportPanel(slug: String) -> impl IntoView {
         },
         |(slug, ..)| list_exports(slug),
     );
-    // While an export is being produced, fetch the list once a second. One
-    // interval for the panel's life (an Effect runs only in the browser),
-    // so no update can be missed between one poll and the next.
+    // While an export is being produced, fetch the list once a second; also
+    // while the export just requested is not in the list yet (a list fetched
+    // before the request may arrive after it). One interval for the panel's
+    // life (an Effect runs only in the browser), so no update can be missed
+    // between one poll and the next.
     Effect::new(move |_| {
         let poll = move || {
+            let requested = request
+                .value()
+                .get_untracked()
+                .and_then(|r| r.ok())
+                .map(|e| e.id);
             let busy = exports
                 .get_untracked()
                 .and_then(|r| r.ok())
                 .is_some_and(|list| {
-                    list.iter()
-                        .any(|e| e.state == "queued" || e.state == "running")
+                    let missing = requested
+                        .as_ref()
+                        .is_some_and(|id| list.iter().all(|e| &e.id != id));
+                    missing
+                        || list
+                            .iter()
+                            .any(|e| e.state == "queued" || e.state == "running")
                 });
             if busy {
                 tick.update(|n| *n += 1);
