@@ -27,6 +27,8 @@ import tempfile
 import time
 import urllib.request
 
+from round_trips import WireCounter
+
 PG_HOST = os.environ.get("TENANTRY_TEST_PG_HOST", "127.0.0.1:5432")
 ADMIN = os.environ.get("TENANTRY_PG_ADMIN_URL", f"postgres://postgres@{PG_HOST}/postgres")
 DB = "tenantry_bench_http"
@@ -77,11 +79,11 @@ def load_dataset(tenants, projects_per_tenant):
     """, DB)
 
 
-def server_env():
+def server_env(pg_host=PG_HOST, url_options=""):
     env = dict(os.environ)
     env.update({
-        "TENANTRY_DATABASE_URL": f"postgres://tenantry_app@{PG_HOST}/{DB}",
-        "TENANTRY_OWNER_DATABASE_URL": f"postgres://tenantry_owner@{PG_HOST}/{DB}",
+        "TENANTRY_DATABASE_URL": f"postgres://tenantry_app@{pg_host}/{DB}{url_options}",
+        "TENANTRY_OWNER_DATABASE_URL": f"postgres://tenantry_owner@{pg_host}/{DB}{url_options}",
         "TENANTRY_TENANT_DATABASE_PREFIX": f"{DB}_db_",
         "TENANTRY_LOG": "warn",
         "TENANTRY_POOL_SIZE": "16",
@@ -89,11 +91,10 @@ def server_env():
     return env
 
 
-def wait_healthy(port):
+def wait_healthy(port, path):
     for _ in range(200):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz" if port == SERVER_PORT
-                                   else f"http://127.0.0.1:{port}/rss", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
             return
         except Exception:
             time.sleep(0.1)
@@ -108,17 +109,17 @@ def start(cmd, env, log):
     return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def sign_in():
+def sign_in(port=SERVER_PORT):
     """A session cookie for the bench tenant's owner, and its page's HTML."""
-    host = f"bench.localhost:{SERVER_PORT}"
+    host = f"bench.localhost:{port}"
     req = urllib.request.Request(
-        f"http://127.0.0.1:{SERVER_PORT}/api/v1/session", method="POST",
+        f"http://127.0.0.1:{port}/api/v1/session", method="POST",
         data=json.dumps({"email": "owner@bench.test", "password": PASSWORD}).encode(),
         headers={"Host": host, "Origin": f"http://{host}", "Content-Type": "application/json"})
     res = urllib.request.urlopen(req)
     cookie = res.headers["Set-Cookie"].split(";", 1)[0]
     page = urllib.request.urlopen(urllib.request.Request(
-        f"http://127.0.0.1:{SERVER_PORT}/", headers={"Host": host, "Cookie": cookie}))
+        f"http://127.0.0.1:{port}/", headers={"Host": host, "Cookie": cookie}))
     html = page.read().decode()
     if "Project 1" not in html:
         sys.exit("bench: the signed-in page does not list the projects")
@@ -232,6 +233,74 @@ def measure_pair(name, sides, rounds, seconds):
     return result
 
 
+COUNTED_SERVER_PORT, COUNTED_PEER_PORT = 3311, 3312
+
+
+def get(port, path, headers=None, method="GET"):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 headers=headers or {})
+    with urllib.request.urlopen(req) as res:
+        res.read()
+
+
+def per_request(counter, requests):
+    """Round trips and statements per request over `requests` (callables),
+    after a few of them have warmed caches and pools."""
+    for call in requests[:10]:
+        call()
+    rt0, st0 = counter.snapshot()
+    for call in requests:
+        call()
+    rt1, st1 = counter.snapshot()
+    return {"round_trips_per_req": (rt1 - rt0) / len(requests),
+            "statements_per_req": (st1 - st0) / len(requests)}
+
+
+def count_round_trips(html_path, sizes, requests):
+    """A second server and peer whose database connections pass through the
+    counting proxy (bench/round_trips.py); each side's request is sent
+    `requests` times one after another and the wire is read per request. The
+    timed sides above connect directly: the proxy would slow them."""
+    host, port = PG_HOST.rsplit(":", 1)
+    counter = WireCounter(host, port)
+    via = f"127.0.0.1:{counter.port}"
+    # Without TLS: the proxy reads the bytes.
+    env = server_env(via, "?sslmode=disable")
+    env["TENANTRY_LISTEN"] = f"127.0.0.1:{COUNTED_SERVER_PORT}"
+    env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
+    server = start([BIN["tenantry"], "serve"], env, "server-counted")
+    peer = start([BIN["peer"]], dict(env, BENCH_HTML=html_path,
+                                     BENCH_LISTEN=f"127.0.0.1:{COUNTED_PEER_PORT}",
+                                     BENCH_RAW_URL=f"postgres://postgres@{via}/{DB}?sslmode=disable"), "peer-counted")
+    try:
+        wait_healthy(COUNTED_SERVER_PORT, "/healthz")
+        wait_healthy(COUNTED_PEER_PORT, "/rss")
+        host, cookie, _ = sign_in(COUNTED_SERVER_PORT)
+        signed = {"Host": host, "Cookie": cookie}
+        srv, peer_port = COUNTED_SERVER_PORT, COUNTED_PEER_PORT
+        n = requests
+        counts = {
+            ("a", "A"): {"round_trips_per_req": 0.0, "statements_per_req": 0.0},
+            ("a", "B"): per_request(counter, [lambda: get(srv, "/", signed)] * n),
+            ("b", "A"): per_request(counter, [lambda: get(peer_port, "/raw/bench")] * n),
+            ("b", "B"): per_request(counter, [lambda: get(peer_port, "/engine/bench")] * n),
+            ("api", "session"): per_request(
+                counter, [lambda: get(srv, "/api/v1/projects", signed)] * n),
+            ("d", "provision"): per_request(counter, [
+                (lambda i=i: get(peer_port, f"/provision/rt{i}x{time.time_ns()}", method="POST"))
+                for i in range(max(n // 10, 10))]),
+        }
+        for i, size in enumerate(sizes):
+            side = "A" if i == 0 else f"B{size}"
+            counts[("c", side)] = per_request(counter, [
+                (lambda t=(k * 7919) % size: get(peer_port, f"/engine/t{t:06d}")) for k in range(n)])
+        return counts
+    finally:
+        for proc in (peer, server):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
 def rss_kb():
     return int(urllib.request.urlopen(f"http://127.0.0.1:{PEER_PORT}/rss").read() or 0)
 
@@ -244,6 +313,7 @@ def main():
     BIN["tenantry"] = os.path.join(args.bin_dir, "tenantry")
     BIN["peer"] = os.path.join(args.bin_dir, "tenantry-bench-peer")
     rounds, seconds = (1, 2) if args.quick else (3, 10)
+    counted_requests = 50 if args.quick else 500
     sizes = [10, 1_000] if args.quick else [10, 10_000, 100_000]
     projects = 5
     print(f"bench: loading {sizes[-1]:,} tenants x {projects} projects", flush=True)
@@ -253,7 +323,7 @@ def main():
     env["TENANTRY_LISTEN"] = f"127.0.0.1:{SERVER_PORT}"
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
     server = start([BIN["tenantry"], "serve"], env, "server")
-    wait_healthy(SERVER_PORT)
+    wait_healthy(SERVER_PORT, "/healthz")
     host, cookie, html = sign_in()
     html_file = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
     html_file.write(html)
@@ -261,7 +331,7 @@ def main():
     peer_env = dict(env, BENCH_HTML=html_file.name, BENCH_LISTEN=f"127.0.0.1:{PEER_PORT}",
                     BENCH_RAW_URL=ADMIN.rsplit("/", 1)[0] + "/" + DB)
     peer = start([BIN["peer"]], peer_env, "peer")
-    wait_healthy(PEER_PORT)
+    wait_healthy(PEER_PORT, "/rss")
 
     try:
         s, p = [server.pid], [peer.pid]
@@ -295,13 +365,19 @@ def main():
         provision = wrk({"name": "d", "port": PEER_PORT, "pids": p, "method": "POST",
                          "paths": ["/provision/pv{u}"]}, seconds, 2, tolerate_errors=True)
         touched = sizes[-1]
+        counts = count_round_trips(html_file.name, sizes, counted_requests)
+        for pair in results:
+            for name, side in pair["sides"].items():
+                side.update(counts[(pair["pair"], name)])
         summary = {
             "machine": machine(),
             "quick": args.quick,
             "pairs": results,
             "d_provision": {"p50_ms": provision["p50_ms"], "p99_ms": provision["p99_ms"],
                             "rps": provision["rps"], "errors": provision["errors"],
-                            "first_error": provision["first_error"]},
+                            "first_error": provision["first_error"],
+                            **counts[("d", "provision")]},
+            "api_session": counts[("api", "session")],
             "f_memory": {"rss_growth_kb": rss_after - rss_before, "tenants": touched,
                          "kb_per_tenant": (rss_after - rss_before) / touched},
         }
@@ -332,11 +408,12 @@ def report(summary):
             ratio = "" if name == "A" else f"{side['rps'] / a['rps']:.2f}x"
             p99 = "" if name == "A" else f"{side['p99_ms'] / a['p99_ms']:.2f}x"
             cpu = f"{side['cpu_ms_per_req']:.3f} ({side['server_cpu_ms_per_req']:.3f} + {side['pg_cpu_ms_per_req']:.3f})"
+            wire = f"{side['round_trips_per_req']:.2f} ({side['statements_per_req']:.2f})"
             rows.append((pair["pair"], name, side["label"], f"{side['rps']:,.0f}", ratio,
                          cpu, f"{side['p50_ms']:.2f}", f"{side['p99_ms']:.2f}",
-                         p99, str(pair["paced_rate"])))
+                         p99, str(pair["paced_rate"]), wire))
     head = ("pair", "side", "what", "rps", "B/A rps", "CPU ms/req (server + PG)", "p50 ms", "p99 ms",
-            "B/A p99", "paced at")
+            "B/A p99", "paced at", "DB round trips/req (statements)")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(str(v).ljust(w) for v, w in zip(r, widths)) + " |"
     print(line(head))
@@ -345,7 +422,11 @@ def report(summary):
         print(line(r))
     d, f = summary["d_provision"], summary["f_memory"]
     print(f"d: provisioning a pool tenant: p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms"
-          + (f" ({d['errors']} refused; first: {d['first_error']})" if d["errors"] else ""))
+          + (f" ({d['errors']} refused; first: {d['first_error']})" if d["errors"] else "")
+          + f"; {d['round_trips_per_req']:.1f} round trips ({d['statements_per_req']:.1f} statements)")
+    api = summary["api_session"]
+    print(f"GET /api/v1/projects with a session: {api['round_trips_per_req']:.2f} round trips "
+          f"({api['statements_per_req']:.2f} statements) per request")
     print(f"f: server memory per tenant touched: {f['kb_per_tenant']:.3f} KB "
           f"({f['rss_growth_kb']} KB over {f['tenants']:,} tenants)")
     m = summary["machine"]
