@@ -24,6 +24,10 @@ export default defineConfig({
   // second try passes (the list reporter names it): a hiccup of a loaded
   // machine does not fail the run, a real fault fails both tries.
   retries: process.env.CI ? 1 : 0,
+  // A server that stops answering fails every later test at its timeout;
+  // stop after a few real failures instead of spending an hour on timeouts
+  // (end2end/watchdog.sh has printed why by then).
+  maxFailures: process.env.CI ? 4 : 0,
   reporter: [["list"]],
   use: {
     trace: "retain-on-failure",
