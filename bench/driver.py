@@ -243,24 +243,37 @@ def get(port, path, headers=None, method="GET"):
         res.read()
 
 
-def per_request(counter, requests):
+def per_request(counter, requests, background=False):
     """Round trips and statements per request over `requests` (callables),
-    after a few of them have warmed caches and pools."""
+    after a few of them have warmed caches and pools. With `background`, the
+    process also talks to the database on its own (pollers, flushes): the
+    same stretch of idle time just before is counted too and taken off."""
     for call in requests[:10]:
         call()
     rt0, st0 = counter.snapshot()
+    started = time.monotonic()
     for call in requests:
         call()
+    took = time.monotonic() - started
     rt1, st1 = counter.snapshot()
-    return {"round_trips_per_req": (rt1 - rt0) / len(requests),
-            "statements_per_req": (st1 - st0) / len(requests)}
+    idle_rt = idle_st = 0
+    if background:
+        time.sleep(took)
+        rt2, st2 = counter.snapshot()
+        idle_rt, idle_st = rt2 - rt1, st2 - st1
+    n = len(requests)
+    return {"round_trips_per_req": max(rt1 - rt0 - idle_rt, 0) / n,
+            "statements_per_req": max(st1 - st0 - idle_st, 0) / n}
 
 
 def count_round_trips(html_path, sizes, requests):
-    """A second server and peer whose database connections pass through the
-    counting proxy (bench/round_trips.py); each side's request is sent
-    `requests` times one after another and the wire is read per request. The
-    timed sides above connect directly: the proxy would slow them."""
+    """A second peer, then a second server, whose database connections pass
+    through the counting proxy (bench/round_trips.py); each side's request is
+    sent `requests` times one after another and the wire is read per request.
+    The peer's sides are counted while no server runs (the server's own
+    background work would be counted with them); the server's sides take off
+    what the server sends while idle. The timed sides above connect
+    directly: the proxy would slow them."""
     host, port = PG_HOST.rsplit(":", 1)
     counter = WireCounter(host, port)
     via = f"127.0.0.1:{counter.port}"
@@ -268,37 +281,38 @@ def count_round_trips(html_path, sizes, requests):
     env = server_env(via, "?sslmode=disable")
     env["TENANTRY_LISTEN"] = f"127.0.0.1:{COUNTED_SERVER_PORT}"
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
-    server = start([BIN["tenantry"], "serve"], env, "server-counted")
+    n = requests
+    peer_port, srv = COUNTED_PEER_PORT, COUNTED_SERVER_PORT
+    counts = {("a", "A"): {"round_trips_per_req": 0.0, "statements_per_req": 0.0}}
     peer = start([BIN["peer"]], dict(env, BENCH_HTML=html_path,
                                      BENCH_LISTEN=f"127.0.0.1:{COUNTED_PEER_PORT}",
                                      BENCH_RAW_URL=f"postgres://postgres@{via}/{DB}?sslmode=disable"), "peer-counted")
     try:
-        wait_healthy(COUNTED_SERVER_PORT, "/healthz")
         wait_healthy(COUNTED_PEER_PORT, "/rss")
-        host, cookie, _ = sign_in(COUNTED_SERVER_PORT)
-        signed = {"Host": host, "Cookie": cookie}
-        srv, peer_port = COUNTED_SERVER_PORT, COUNTED_PEER_PORT
-        n = requests
-        counts = {
-            ("a", "A"): {"round_trips_per_req": 0.0, "statements_per_req": 0.0},
-            ("a", "B"): per_request(counter, [lambda: get(srv, "/", signed)] * n),
-            ("b", "A"): per_request(counter, [lambda: get(peer_port, "/raw/bench")] * n),
-            ("b", "B"): per_request(counter, [lambda: get(peer_port, "/engine/bench")] * n),
-            ("api", "session"): per_request(
-                counter, [lambda: get(srv, "/api/v1/projects", signed)] * n),
-            ("d", "provision"): per_request(counter, [
-                (lambda i=i: get(peer_port, f"/provision/rt{i}x{time.time_ns()}", method="POST"))
-                for i in range(max(n // 10, 10))]),
-        }
+        counts[("b", "A")] = per_request(counter, [lambda: get(peer_port, "/raw/bench")] * n)
+        counts[("b", "B")] = per_request(counter, [lambda: get(peer_port, "/engine/bench")] * n)
+        counts[("d", "provision")] = per_request(counter, [
+            (lambda i=i: get(peer_port, f"/provision/rt{i}x{time.time_ns()}", method="POST"))
+            for i in range(max(n // 10, 10))])
         for i, size in enumerate(sizes):
             side = "A" if i == 0 else f"B{size}"
             counts[("c", side)] = per_request(counter, [
                 (lambda t=(k * 7919) % size: get(peer_port, f"/engine/t{t:06d}")) for k in range(n)])
-        return counts
     finally:
-        for proc in (peer, server):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+        peer.send_signal(signal.SIGTERM)
+        peer.wait(timeout=10)
+    server = start([BIN["tenantry"], "serve"], env, "server-counted")
+    try:
+        wait_healthy(COUNTED_SERVER_PORT, "/healthz")
+        host, cookie, _ = sign_in(COUNTED_SERVER_PORT)
+        signed = {"Host": host, "Cookie": cookie}
+        counts[("a", "B")] = per_request(counter, [lambda: get(srv, "/", signed)] * n, True)
+        counts[("api", "session")] = per_request(
+            counter, [lambda: get(srv, "/api/v1/projects", signed)] * n, True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    return counts
 
 
 def rss_kb():

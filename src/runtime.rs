@@ -23,6 +23,8 @@ struct Services {
     redis: Option<Arc<crate::redis::Redis>>,
     /// API calls counted per tenant until the next usage flush.
     api_calls: crate::billing::platform_usage::ApiCallCounter,
+    /// Sessions without a catalog read per request.
+    sessions: Arc<crate::session::SessionCache>,
 }
 
 /// Opens the isolation engine as the runtime role and installs the services
@@ -41,6 +43,13 @@ pub async fn connect(settings: &Settings) -> Result<Engine> {
         rate_limiter: crate::ratelimit::RateLimiter::new(redis.clone()),
         redis,
         api_calls: Default::default(),
+        sessions: match settings.backend() {
+            Backend::Postgres => crate::session::SessionCache::listening(settings.runtime_url()),
+            // One server process; the CLI may change sessions beside it.
+            Backend::Sqlite => {
+                crate::session::SessionCache::with_ttl(std::time::Duration::from_secs(1))
+            }
+        },
     };
     engine.install(Arc::new(services), Arc::new(CatalogRecords));
     Ok(engine)
@@ -68,6 +77,11 @@ impl Engine {
     /// [`crate::billing::platform_usage`].
     pub fn api_calls(&self) -> &crate::billing::platform_usage::ApiCallCounter {
         &self.runtime().api_calls
+    }
+
+    /// Sessions held in memory; see [`crate::session::SessionCache`].
+    pub fn session_cache(&self) -> &crate::session::SessionCache {
+        &self.runtime().sessions
     }
 
     /// Tenant-scoped object storage; see [`crate::storage`].

@@ -22,6 +22,9 @@ use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+mod cache;
+pub use cache::SessionCache;
+
 const AUTH_KEY: &str = "auth";
 
 /// How long a session lasts without being used.
@@ -180,6 +183,7 @@ pub async fn revoke_all(
         .filter(row::Column::Subject.eq(subject))
         .exec(engine.platform_tables())
         .await?;
+    engine.session_cache().forget_subject(subject);
     Ok(res.rows_affected)
 }
 
@@ -207,6 +211,10 @@ impl CatalogSessionStore {
             .exec(self.engine.platform_tables())
             .await?;
         Ok(res.rows_affected)
+    }
+
+    fn cache(&self) -> &SessionCache {
+        self.engine.session_cache()
     }
 
     fn to_row(record: &Record) -> session_store::Result<row::ActiveModel> {
@@ -244,6 +252,7 @@ impl SessionStore for CatalogSessionStore {
                 .await
                 .map_err(backend)?;
             if inserted == 1 {
+                self.cache().forget(&record.id);
                 return Ok(());
             }
             record.id = Id::default();
@@ -267,21 +276,31 @@ impl SessionStore for CatalogSessionStore {
             .exec_without_returning(self.engine.platform_tables())
             .await
             .map_err(backend)?;
+        self.cache().forget(&record.id);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        if let Some(held) = self.cache().get(id) {
+            return Ok(Some(held));
+        }
+        let generation = self.cache().generation();
         let found = row::Entity::find_by_id(id.to_string())
             .filter(row::Column::ExpiresAt.gt(chrono::Utc::now()))
             .one(self.engine.platform_tables())
             .await
             .map_err(backend)?;
-        found
-            .map(|r| {
-                serde_json::from_str(&r.data)
-                    .map_err(|e| session_store::Error::Decode(e.to_string()))
-            })
-            .transpose()
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let record: Record = serde_json::from_str(&found.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        // Held under the id it was asked for: a row whose data names another
+        // id is not served from memory.
+        if record.id == *id {
+            self.cache().put(&record, found.subject, generation);
+        }
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -289,6 +308,7 @@ impl SessionStore for CatalogSessionStore {
             .exec(self.engine.platform_tables())
             .await
             .map_err(backend)?;
+        self.cache().forget(id);
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ pub mod flags;
 pub mod invitations;
 pub mod members;
 pub mod needs;
+pub mod page_reads;
 pub mod placements;
 pub mod plans;
 pub mod product;

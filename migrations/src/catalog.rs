@@ -20,6 +20,7 @@ pub mod m0017_tenant_records_wall;
 pub mod m0018_retained_invoices;
 pub mod m0019_tenant_records_leave_catalog;
 mod m0020_session_handles;
+mod m0021_session_notify;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0018_retained_invoices::Migration),
             Box::new(m0019_tenant_records_leave_catalog::Migration),
             Box::new(m0020_session_handles::Migration),
+            Box::new(m0021_session_notify::Migration),
         ]
     }
 

@@ -13,6 +13,7 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, handle_server_fns, AxumRouteListing, LeptosRoutes};
 use tenantry::tenancy::Engine;
 use tenantry::Settings;
+use tenantry_app::backend::page_reads::PageReads;
 use tenantry_app::shell::shell;
 use tenantry_app::App;
 use tower::Layer;
@@ -47,7 +48,9 @@ fn route_list() -> Vec<AxumRouteListing> {
 pub fn build(engine: Engine, options: LeptosOptions) -> Router {
     let routes = route_list();
     let scoped = Router::new()
-        .leptos_routes(&options, routes, {
+        // Each page render shares one read transaction and member lookup
+        // among its server functions (`PageReads`).
+        .leptos_routes_with_context(&options, routes, PageReads::provide, {
             let options = options.clone();
             move || shell(options.clone())
         })

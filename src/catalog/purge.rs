@@ -165,6 +165,7 @@ pub(crate) async fn purge(
     tenant::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     engine.tenant_changed(record.id);
+    engine.session_cache().clear();
     let rewritten = engine
         .rewrite_platform_audit(record.id, |a| pseudonyms.actor(a), |d| pseudonyms.text(d))
         .await?;

@@ -1,3 +1,4 @@
+use super::page_reads::PageReads;
 use super::{fail, member_subject, parse_id};
 use crate::dto::{ProjectDto, ProjectPage, TaskDto};
 use crate::error::AppError;
@@ -45,10 +46,22 @@ where
     as_member(Need::Writer, async |_, db| work(db).await).await
 }
 
+/// Runs `work` as a signed-in member who may read: in the page render's
+/// shared read transaction when there is one (`PageReads`), otherwise in a
+/// transaction of its own.
 async fn read<T, F>(work: F) -> Result<T, AppError>
 where
     F: AsyncFnOnce(&TenantDb) -> tenantry::Result<T>,
 {
+    if let Some(reads) = PageReads::of_render() {
+        let (ctx, subject) = member_subject().await?;
+        // Nobody signed in: refused below without a transaction.
+        if let Some(subject) = subject {
+            let shared = reads.open(&ctx, subject).await.map_err(fail)?;
+            let db = shared.for_reader(&ctx).map_err(fail)?;
+            return work(db).await.map_err(fail);
+        }
+    }
     as_member(Need::Reader, async |_, db| work(db).await).await
 }
 

@@ -1,3 +1,4 @@
+use super::page_reads::PageReads;
 use super::{branding_dto, fail, scope, session, viewer_of_member};
 use crate::dto::{HostKind, ImpersonationDto, PageCtx, Viewer};
 use crate::error::AppError;
@@ -7,6 +8,7 @@ use tenantry::tenancy::{RequestScope, TenantState};
 use tenantry::Error;
 
 pub async fn page_context() -> Result<PageCtx, AppError> {
+    let reads = PageReads::of_render();
     let scope = scope().await?;
     let session = session().await?;
     let subject = tenantry::session::subject(&session, &scope).await;
@@ -34,12 +36,16 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
         }
         RequestScope::Tenant(ctx) => {
             let tenant = ctx.tenant();
-            let member = match subject {
-                Some(id) => {
+            // The transaction is let go here, before anything below opens
+            // one of its own (see `PageReads`).
+            let member = match (&reads, subject) {
+                (Some(reads), Some(id)) => reads.open(ctx, id).await.map_err(fail)?.member,
+                (None, Some(id)) => {
                     let db = ctx.read().await.map_err(fail)?;
                     members::find(&db, id).await.map_err(fail)?
                 }
-                None => None,
+                // Nobody signed in: nothing to read (and no transaction).
+                (_, None) => None,
             };
             let flags = ctx
                 .flags_for(member.as_ref().map(|m| m.id))

@@ -46,6 +46,7 @@ mod receiver;
 mod relay;
 mod round_trips;
 mod security_headers;
+mod session_cache;
 mod signin;
 mod smtp_sink;
 mod sso;
