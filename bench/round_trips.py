@@ -13,6 +13,7 @@ asserts the tenant page's).
 import socket
 import struct
 import threading
+import time
 
 SSL_REQUEST, GSS_REQUEST, PROTOCOL_3 = 80877103, 80877104, 196608
 
@@ -34,6 +35,18 @@ class WireCounter:
         with self.lock:
             return self.round_trips, self.statements
 
+    def wait_quiet(self, quiet=1.0, limit=120.0):
+        """Waits until nothing was sent for `quiet` seconds (a server's
+        start-up passes over every tenant are done), at most `limit`."""
+        deadline = time.monotonic() + limit
+        last = self.snapshot()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = self.snapshot()
+            if now == last:
+                return
+            last = now
+
     def _accept(self):
         while True:
             client, _ = self.listener.accept()
@@ -50,6 +63,8 @@ class WireCounter:
         threading.Thread(target=_copy, args=(upstream, client), daemon=True).start()
         try:
             self._frontend(client, upstream)
+        except OSError:
+            pass  # a process under test went away mid-connection
         finally:
             for s in (client, upstream):
                 try:
