@@ -1,9 +1,10 @@
-"""Which malloc the server should run on: the release server started under
-glibc's allocator and under jemalloc and mimalloc (Debian's libraries, through
-LD_PRELOAD), each measured with wrk on the anonymous login page and the
-signed-in tenant page, alternating allocators round by round. Needs the
-dataset `bench/run` loads (run it first). Prints rps and server CPU per
-request, with ratios against glibc in the same run."""
+"""Which malloc the server should run on: the release server built without
+its own allocator (`--no-default-features`) started under glibc's malloc and
+under jemalloc and mimalloc (Debian's libraries, through LD_PRELOAD), and the
+server as shipped (mimalloc built in), each measured with wrk on the
+anonymous login page and the signed-in tenant page, alternating round by
+round. Needs the dataset `bench/run` loads (run it first). Prints rps and
+server CPU per request, with ratios against glibc in the same run."""
 import os
 import statistics
 import sys
@@ -12,17 +13,23 @@ sys.path.insert(0, os.path.dirname(__file__))
 import driver  # noqa: E402
 
 LIBS = "/usr/lib/x86_64-linux-gnu"
-ALLOCATORS = {"glibc": None, "jemalloc": f"{LIBS}/libjemalloc.so.2", "mimalloc": f"{LIBS}/libmimalloc.so.2"}
+# name: (binary, preloaded library)
+ALLOCATORS = {
+    "glibc": ("system", None),
+    "jemalloc (preloaded)": ("system", f"{LIBS}/libjemalloc.so.2"),
+    "mimalloc (preloaded)": ("system", f"{LIBS}/libmimalloc.so.2"),
+    "mimalloc (built in, as shipped)": ("shipped", None),
+}
 PORT = 3321
 
 
-def measure(name, preload, seconds):
+def measure(name, binary, preload, seconds):
     env = driver.server_env()
     env["TENANTRY_LISTEN"] = f"127.0.0.1:{PORT}"
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
     if preload:
         env["LD_PRELOAD"] = preload
-    server = driver.start([driver.BIN["tenantry"], "serve"], env, f"server-{name}")
+    server = driver.start([driver.BIN[binary], "serve"], env, "server-allocators")
     try:
         driver.wait_healthy(PORT, "/healthz")
         host, cookie, _ = driver.sign_in(PORT)
@@ -39,17 +46,17 @@ def measure(name, preload, seconds):
 
 
 def main():
-    bin_dir, rounds, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    driver.BIN["tenantry"] = os.path.join(bin_dir, "tenantry")
+    system_bin, shipped_bin, rounds, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    driver.BIN.update(system=system_bin, shipped=shipped_bin)
     runs = {name: [] for name in ALLOCATORS}
     for _ in range(rounds):
-        for name, preload in ALLOCATORS.items():
+        for name, (binary, preload) in ALLOCATORS.items():
             if preload and not os.path.exists(preload):
                 sys.exit(f"bench/allocators: {preload} is missing (apt-get install libjemalloc2 libmimalloc2.0)")
-            runs[name].append(measure(name, preload, seconds))
+            runs[name].append(measure(name, binary, preload, seconds))
     base = {}
-    print(f"| allocator | page | rps | vs glibc | server CPU ms/req |")
-    print(f"|---|---|---|---|---|")
+    print("| allocator | page | rps | vs glibc | server CPU ms/req |")
+    print("|---|---|---|---|---|")
     for name in ALLOCATORS:
         for page in ("login", "tenant page"):
             rps = statistics.median(r[page]["rps"] for r in runs[name])

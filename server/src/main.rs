@@ -1,3 +1,6 @@
+#[cfg(feature = "mimalloc")]
+mod allocator;
+
 use clap::Parser;
 use std::net::SocketAddr;
 use tenantry::config::Backend;
