@@ -3,7 +3,7 @@
 //! (this process) or within moments (another process, through the
 //! catalog's notifications).
 
-use crate::harness::{pg_admin_in, TestApp};
+use crate::harness::{pg_admin_in, Client, TestApp};
 use axum::http::StatusCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,15 +20,10 @@ async fn a_session_ended_by_another_process_is_refused_here_within_moments() {
     // Another instance (here: the superuser, by hand) ends every session.
     let db = app.pg_database.clone().expect("postgres");
     pg_admin_in(&db, "DELETE FROM sessions").await;
-    let mut refused = false;
-    for _ in 0..50 {
-        if owner.get("/api/v1/projects").await.status == StatusCode::UNAUTHORIZED {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(refused, "the notification evicted the cached session");
+    assert!(
+        signed_out_within_moments(&mut owner).await,
+        "the notification evicted the cached session"
+    );
     assert!(app.engine.session_cache().is_empty());
 }
 
@@ -48,13 +43,19 @@ async fn a_session_changed_by_another_process_is_read_again_here() {
         "UPDATE sessions SET data = replace(data, '\"scope\":\"', '\"scope\":\"elsewhere-')",
     )
     .await;
-    let mut anonymous = false;
+    assert!(
+        signed_out_within_moments(&mut owner).await,
+        "the changed session was read again"
+    );
+}
+
+/// Whether the client's requests are refused as signed out within a second.
+async fn signed_out_within_moments(client: &mut Client) -> bool {
     for _ in 0..50 {
-        if owner.get("/api/v1/projects").await.status == StatusCode::UNAUTHORIZED {
-            anonymous = true;
-            break;
+        if client.get("/api/v1/projects").await.status == StatusCode::UNAUTHORIZED {
+            return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(anonymous, "the changed session was read again");
+    false
 }
