@@ -251,8 +251,8 @@ impl SessionStore for CatalogSessionStore {
                 .exec_without_returning(self.engine.platform_tables())
                 .await
                 .map_err(backend)?;
+            // A new id: nothing is held for it, so nothing to evict.
             if inserted == 1 {
-                self.cache().forget(&record.id);
                 return Ok(());
             }
             record.id = Id::default();

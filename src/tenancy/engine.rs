@@ -86,7 +86,6 @@ impl Engine {
             Backend::Postgres => super::cache::TenantCache::listening(settings.runtime_url()),
             Backend::Sqlite => super::cache::TenantCache::with_ttl(Duration::from_secs(1)),
         };
-
         Ok(Self(Arc::new(Inner {
             platform_tables: super::PlatformTables::new(catalog.clone()),
             catalog,
