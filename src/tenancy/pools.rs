@@ -214,7 +214,21 @@ async fn connect(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {
         .max_connections(size)
         .min_connections(0)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .idle_timeout(Duration::from_secs(60))
         .sqlx_logging(false);
-    Database::connect(options).await
+    Database::connect(without_reaper(&mut options)).await
+}
+
+/// Every pool runs without sqlx's background reaper (no idle timeout, no
+/// maximum lifetime; it runs only when one is set, and sqlx sets both by
+/// default). In sqlx 0.9.0 a connection released while another task takes
+/// one can wrap the pool's idle count below zero, and the reaper then loops
+/// over that count, spinning a runtime thread at 100 % for good (sqlx issue
+/// 3645, fixed after the release we use). Seen here: a test process stuck
+/// for 24 minutes in the reaper of a SQLite pool. Idle pools of tenant
+/// databases are closed whole by [`PoolCache`] instead.
+pub(super) fn without_reaper(options: &mut ConnectOptions) -> ConnectOptions {
+    options
+        .idle_timeout(None::<Duration>)
+        .max_lifetime(None::<Duration>)
+        .to_owned()
 }
