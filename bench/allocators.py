@@ -32,7 +32,7 @@ def measure(name, binary, preload, seconds):
     server = driver.start([driver.BIN[binary], "serve"], env, "server-allocators")
     try:
         driver.wait_healthy(PORT, "/healthz")
-        host, cookie, _ = driver.sign_in(PORT)
+        host, cookie = driver.sign_in(PORT)
         pages = {
             "login": {"name": name, "port": PORT, "pids": [server.pid], "paths": ["/login"],
                       "headers": {"Host": host}},

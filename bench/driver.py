@@ -2,12 +2,19 @@
 """The benchmark driver behind bench/run (standard library only).
 
 Pairs, each side measured in the same run, alternating A B A B ...:
-  a  A: a bare axum handler returning a product page's bytes (bench peer /static)
-     B: that page rendered by the server: tenant resolved, session checked, SSR
+  a0 A: a bare axum handler returning the tenant's sign-in page's bytes
+     B: that page rendered by the server: tenant from the in-memory map, no
+        session, no database (its round trips are counted: 0): the SSR floor
+  a  A: a0's B, the SSR floor
+     B: the tenant's project page: tenant resolved, session checked, SSR
   b  A: a tenant's project list, one raw sqlx statement, no RLS (peer /raw)
      B: the same list through the core: TenantDb + SeaORM + RLS (peer /engine)
   c  A: the request of b/B spread over 10 tenants; B: over 10,000 and 100,000
-  d  provisioning a pool tenant through the core (peer /provision), p99
+  e2e-api  A: b's B (peer /engine)
+     B: GET /api/v1/projects through the real server and its gateway, with an
+        API key (Bkey) and with a session (Bsession)
+  d  provisioning a pool tenant through the core, its owner invited (peer
+     /provision) and, beside it, with the owner's password hashed
   f  server memory per tenant touched (peer RSS growth over pair c / tenants)
 
 For every side: throughput of a closed loop (wrk), CPU per request (server and
@@ -110,7 +117,8 @@ def start(cmd, env, log):
 
 
 def sign_in(port=SERVER_PORT):
-    """A session cookie for the bench tenant's owner, and its page's HTML."""
+    """A session cookie for the bench tenant's owner, once its page lists the
+    projects."""
     host = f"bench.localhost:{port}"
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/session", method="POST",
@@ -123,7 +131,28 @@ def sign_in(port=SERVER_PORT):
     html = page.read().decode()
     if "Project 1" not in html:
         sys.exit("bench: the signed-in page does not list the projects")
-    return host, cookie, html
+    return host, cookie
+
+
+def sign_in_page(port=SERVER_PORT):
+    """The bench tenant's sign-in page as an anonymous visitor gets it."""
+    host = f"bench.localhost:{port}"
+    page = urllib.request.urlopen(urllib.request.Request(
+        f"http://127.0.0.1:{port}/login", headers={"Host": host}))
+    html = page.read().decode()
+    if "password" not in html.lower():
+        sys.exit("bench: the sign-in page has no password field")
+    return html
+
+
+def create_api_key(host, cookie, port=SERVER_PORT):
+    """A member key of the bench tenant, created by its owner over the API."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/api-keys", method="POST",
+        data=json.dumps({"name": "bench", "role": "member"}).encode(),
+        headers={"Host": host, "Origin": f"http://{host}", "Cookie": cookie,
+                 "Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))["api_key"]["secret"]
 
 
 def cpu_ticks(pids):
@@ -256,7 +285,7 @@ def per_request(counter, requests, warm=10):
     return {"round_trips_per_req": (rt1 - rt0) / n, "statements_per_req": (st1 - st0) / n}
 
 
-def count_round_trips(html_path, sizes, requests):
+def count_round_trips(login_path, sizes, requests, api_key):
     """A second peer, then a second server, whose database connections pass
     through the counting proxy (bench/round_trips.py); each side's request is
     sent `requests` times one after another and the wire is read per request.
@@ -274,17 +303,19 @@ def count_round_trips(html_path, sizes, requests):
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
     n = requests
     peer_port, srv = COUNTED_PEER_PORT, COUNTED_SERVER_PORT
-    counts = {("a", "A"): {"round_trips_per_req": 0.0, "statements_per_req": 0.0}}
-    peer = start([BIN["peer"]], dict(env, BENCH_HTML=html_path,
+    counts = {("a0", "A"): {"round_trips_per_req": 0.0, "statements_per_req": 0.0}}
+    peer = start([BIN["peer"]], dict(env, BENCH_LOGIN_HTML=login_path,
                                      BENCH_LISTEN=f"127.0.0.1:{COUNTED_PEER_PORT}",
                                      BENCH_RAW_URL=f"postgres://postgres@{via}/{DB}?sslmode=disable"), "peer-counted")
     try:
         wait_healthy(COUNTED_PEER_PORT, "/rss")
         counts[("b", "A")] = per_request(counter, [lambda: get(peer_port, "/raw/bench")] * n)
         counts[("b", "B")] = per_request(counter, [lambda: get(peer_port, "/engine/bench")] * n)
-        counts[("d", "provision")] = per_request(counter, [
-            (lambda i=i: get(peer_port, f"/provision/rt{i}x{time.time_ns()}", method="POST"))
-            for i in range(max(n // 10, 10))])
+        counts[("e2e-api", "A")] = counts[("b", "B")]
+        for side, path in (("invited", "provision"), ("password", "provision-with-password")):
+            counts[("d", side)] = per_request(counter, [
+                (lambda i=i: get(peer_port, f"/{path}/rt{i}x{time.time_ns()}", method="POST"))
+                for i in range(max(n // 10, 10))])
         for i, size in enumerate(sizes):
             side = "A" if i == 0 else f"B{size}"
             # Every tenant visited once first, as the timed pair does.
@@ -298,11 +329,16 @@ def count_round_trips(html_path, sizes, requests):
                    "server-counted")
     try:
         wait_healthy(COUNTED_SERVER_PORT, "/healthz")
-        host, cookie, _ = sign_in(COUNTED_SERVER_PORT)
+        host, cookie = sign_in(COUNTED_SERVER_PORT)
         signed = {"Host": host, "Cookie": cookie}
         counter.wait_quiet()
+        counts[("a0", "B")] = per_request(counter, [lambda: get(srv, "/login", {"Host": host})] * n)
+        counts[("a", "A")] = counts[("a0", "B")]
         counts[("a", "B")] = per_request(counter, [lambda: get(srv, "/", signed)] * n)
-        counts[("api", "session")] = per_request(
+        keyed = {"Host": host, "Authorization": f"Bearer {api_key}"}
+        counts[("e2e-api", "Bkey")] = per_request(
+            counter, [lambda: get(srv, "/api/v1/projects", keyed)] * n)
+        counts[("e2e-api", "Bsession")] = per_request(
             counter, [lambda: get(srv, "/api/v1/projects", signed)] * n)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -333,11 +369,13 @@ def main():
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
     server = start([BIN["tenantry"], "serve"], env, "server")
     wait_healthy(SERVER_PORT, "/healthz")
-    host, cookie, html = sign_in()
-    html_file = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
-    html_file.write(html)
-    html_file.close()
-    peer_env = dict(env, BENCH_HTML=html_file.name, BENCH_LISTEN=f"127.0.0.1:{PEER_PORT}",
+    host, cookie = sign_in()
+    api_key = create_api_key(host, cookie)
+    login_file = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
+    login_file.write(sign_in_page())
+    login_file.close()
+    peer_env = dict(env, BENCH_LOGIN_HTML=login_file.name,
+                    BENCH_LISTEN=f"127.0.0.1:{PEER_PORT}",
                     BENCH_RAW_URL=ADMIN.rsplit("/", 1)[0] + "/" + DB)
     peer = start([BIN["peer"]], peer_env, "peer")
     wait_healthy(PEER_PORT, "/rss")
@@ -345,9 +383,15 @@ def main():
     try:
         s, p = [server.pid], [peer.pid]
         results = []
+        floor = {"name": "A", "label": "SSR floor: sign-in page, tenant from memory, no session",
+                 "port": SERVER_PORT, "pids": s, "paths": ["/login"], "headers": {"Host": host}}
+        results.append(measure_pair("a0", [
+            {"name": "A", "label": "bare axum, the sign-in page's bytes", "port": PEER_PORT,
+             "pids": p, "paths": ["/static/login"]},
+            dict(floor, name="B"),
+        ], rounds, seconds))
         results.append(measure_pair("a", [
-            {"name": "A", "label": "bare axum, same HTML bytes", "port": PEER_PORT, "pids": p,
-             "paths": ["/static"]},
+            floor,
             {"name": "B", "label": "tenant SSR page, session checked", "port": SERVER_PORT, "pids": s,
              "paths": ["/"], "headers": {"Host": host, "Cookie": cookie}},
         ], rounds, seconds))
@@ -371,22 +415,32 @@ def main():
                             "spread": n - 1})
         results.append(measure_pair("c", c_sides, rounds, seconds))
         rss_after = rss_kb()
-        provision = wrk({"name": "d", "port": PEER_PORT, "pids": p, "method": "POST",
-                         "paths": ["/provision/pv{u}"]}, seconds, 2, tolerate_errors=True)
+        results.append(measure_pair("e2e-api", [
+            {"name": "A", "label": "peer /engine list (b's B)", "port": PEER_PORT, "pids": p,
+             "paths": ["/engine/bench"]},
+            {"name": "Bkey", "label": "GET /api/v1/projects, API key", "port": SERVER_PORT,
+             "pids": s, "paths": ["/api/v1/projects"],
+             "headers": {"Host": host, "Authorization": f"Bearer {api_key}"}},
+            {"name": "Bsession", "label": "GET /api/v1/projects, session", "port": SERVER_PORT,
+             "pids": s, "paths": ["/api/v1/projects"], "headers": {"Host": host, "Cookie": cookie}},
+        ], rounds, seconds))
+        provision = measure_pair("d", [
+            {"name": "invited", "label": "pool tenant, owner invited", "port": PEER_PORT,
+             "pids": p, "method": "POST", "paths": ["/provision/pv{u}"]},
+            {"name": "password", "label": "pool tenant, owner's password hashed",
+             "port": PEER_PORT, "pids": p, "method": "POST",
+             "paths": ["/provision-with-password/pw{u}"]},
+        ], rounds, seconds)
         touched = sizes[-1]
-        counts = count_round_trips(html_file.name, sizes, counted_requests)
-        for pair in results:
+        counts = count_round_trips(login_file.name, sizes, counted_requests, api_key)
+        for pair in results + [provision]:
             for name, side in pair["sides"].items():
                 side.update(counts[(pair["pair"], name)])
         summary = {
             "machine": machine(),
             "quick": args.quick,
             "pairs": results,
-            "d_provision": {"p50_ms": provision["p50_ms"], "p99_ms": provision["p99_ms"],
-                            "rps": provision["rps"], "errors": provision["errors"],
-                            "first_error": provision["first_error"],
-                            **counts[("d", "provision")]},
-            "api_session": counts[("api", "session")],
+            "d_provision": provision,
             "f_memory": {"rss_growth_kb": rss_after - rss_before, "tenants": touched,
                          "kb_per_tenant": (rss_after - rss_before) / touched},
         }
@@ -394,7 +448,7 @@ def main():
         for proc in (peer, server):
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
-        os.unlink(html_file.name)
+        os.unlink(login_file.name)
     report(summary)
 
 
@@ -430,12 +484,10 @@ def report(summary):
     for r in rows:
         print(line(r))
     d, f = summary["d_provision"], summary["f_memory"]
-    print(f"d: provisioning a pool tenant: p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms"
-          + (f" ({d['errors']} refused; first: {d['first_error']})" if d["errors"] else "")
-          + f"; {d['round_trips_per_req']:.1f} round trips ({d['statements_per_req']:.1f} statements)")
-    api = summary["api_session"]
-    print(f"GET /api/v1/projects with a session: {api['round_trips_per_req']:.2f} round trips "
-          f"({api['statements_per_req']:.2f} statements) per request")
+    for name, side in d["sides"].items():
+        print(f"d {name}: provisioning a {side['label']}: {side['rps']:,.0f}/s peak; "
+              f"p50 {side['p50_ms']:.1f} ms, p99 {side['p99_ms']:.1f} ms paced at {d['paced_rate']}/s; "
+              f"{side['round_trips_per_req']:.1f} round trips ({side['statements_per_req']:.1f} statements)")
     print(f"f: server memory per tenant touched: {f['kb_per_tenant']:.3f} KB "
           f"({f['rss_growth_kb']} KB over {f['tenants']:,} tenants)")
     m = summary["machine"]

@@ -61,15 +61,15 @@ def main():
     env = driver.server_env()
     env["TENANTRY_LISTEN"] = f"127.0.0.1:{driver.SERVER_PORT}"
     env["TENANTRY_SITE_ROOT"] = os.path.abspath("target/site")
-    server = driver.start([driver.BIN["tenantry"], "serve"], env)
-    driver.wait_healthy(driver.SERVER_PORT)
-    host, cookie, html = driver.sign_in()
+    server = driver.start([driver.BIN["tenantry"], "serve"], env, "server-profile")
+    driver.wait_healthy(driver.SERVER_PORT, "/healthz")
+    host, cookie = driver.sign_in()
     with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as page:
-        page.write(html)
-    peer_env = dict(env, BENCH_HTML=page.name, BENCH_LISTEN=f"127.0.0.1:{driver.PEER_PORT}",
+        page.write(driver.sign_in_page())
+    peer_env = dict(env, BENCH_LOGIN_HTML=page.name, BENCH_LISTEN=f"127.0.0.1:{driver.PEER_PORT}",
                     BENCH_RAW_URL=driver.ADMIN.rsplit("/", 1)[0] + "/" + driver.DB)
-    peer = driver.start([driver.BIN["peer"]], peer_env)
-    driver.wait_healthy(driver.PEER_PORT)
+    peer = driver.start([driver.BIN["peer"]], peer_env, "peer-profile")
+    driver.wait_healthy(driver.PEER_PORT, "/rss")
     os.makedirs("target/bench", exist_ok=True)
     try:
         with open("target/bench/profile.txt", "w") as out:

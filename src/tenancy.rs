@@ -24,6 +24,7 @@
 
 pub mod audit;
 pub mod cache;
+mod creation;
 mod ctx;
 pub mod directory;
 mod engine;
@@ -42,6 +43,7 @@ mod records;
 mod sqlite;
 mod tenant_db;
 
+pub use creation::NewPoolTenant;
 pub use ctx::{PlanOverride, RequestScope, SiteOrigin, TenantCtx, TenantRecord};
 pub use engine::{Engine, RecordFuture, RecordLoader};
 pub use ids::{Placement, Slug, TenantId, TenantState};

@@ -28,7 +28,7 @@ use uuid::Uuid;
 /// Records that the tenant is on `plan` from `since` on (in the caller's
 /// platform transaction, which creates the tenant or changes its plan).
 pub async fn record_plan(
-    conn: &PlatformDb,
+    conn: &impl CatalogScope,
     tenant: TenantId,
     plan: &str,
     since: DateTime<Utc>,
@@ -41,7 +41,7 @@ pub async fn record_plan(
         plan: Set(plan.to_owned()),
         ..Default::default()
     };
-    plan_assignment::Entity::insert(conn.stamp(tenant, assignment))
+    plan_assignment::Entity::insert(conn.stamp_about(tenant, assignment)?)
         .on_conflict(
             PlatformDb::conflict::<plan_assignment::Entity>([plan_assignment::Column::Since])
                 .update_column(plan_assignment::Column::Plan)
@@ -263,9 +263,14 @@ pub(crate) async fn close_due_after(
     tenant: TenantId,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    directory::work_due_at(engine, Queue::Invoices, tenant, close_of(engine, now)).await
+}
+
+/// When the period containing `now` is closed: its end, once its late
+/// window has passed.
+pub(crate) fn close_of(engine: &Engine, now: DateTime<Utc>) -> DateTime<Utc> {
     let late = Duration::hours(engine.settings().usage_late_hours.into());
-    let close = Period::containing(now).end + late;
-    directory::work_due_at(engine, Queue::Invoices, tenant, close).await
+    Period::containing(now).end + late
 }
 
 /// Finalizes the last period of every tenant whose close is due by `now`

@@ -10,7 +10,7 @@ use crate::catalog::audit;
 use crate::entities::tenant::invitation as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -65,29 +65,44 @@ pub async fn invite(ctx: &TenantCtx, actor: &Actor, email: &str, role: &str) -> 
                 .filter(row::Column::RevokedAt.is_null())
                 .exec(db)
                 .await?;
-            let token = secret_token::random();
-            let now = chrono::Utc::now();
-            let saved = db
-                .insert(row::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    email: Set(email.as_str().to_owned()),
-                    role: Set(role.as_str().to_owned()),
-                    token_hash: Set(secret_token::digest(&token)),
-                    invited_by: Set(actor.label.clone()),
-                    created_at: Set(now),
-                    expires_at: Set(now + ttl(ctx)),
-                    accepted_at: Set(None),
-                    revoked_at: Set(None),
-                    ..Default::default()
-                })
-                .await?;
-            outbox::enqueue(db, ctx, letter(ctx, actor, &saved, &token)).await?;
-            let detail = format!("{} as {}", saved.email, saved.role);
-            audit::record_tenant(db, &actor.label, "invitation.sent", &detail).await?;
-            Ok(saved)
+            issue(db, ctx, actor, &email, role).await
         })
         .await?;
+    outbox::note_queued(ctx.engine(), ctx.id()).await?;
     to_invitation(saved)
+}
+
+/// Writes a pending invitation of `email` as `role` on `db` (the tenant's
+/// own transaction) and its email (the caller notes it once committed,
+/// `outbox::note_queued`): what [`invite`] commits, and what
+/// a tenant created with an invited owner writes in its first transaction.
+pub(crate) async fn issue(
+    db: &TenantDb,
+    ctx: &TenantCtx,
+    actor: &Actor,
+    email: &Email,
+    role: Role,
+) -> Result<row::Model> {
+    let token = secret_token::random();
+    let now = chrono::Utc::now();
+    let saved = db
+        .insert(row::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.as_str().to_owned()),
+            role: Set(role.as_str().to_owned()),
+            token_hash: Set(secret_token::digest(&token)),
+            invited_by: Set(actor.label.clone()),
+            created_at: Set(now),
+            expires_at: Set(now + ttl(ctx)),
+            accepted_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        })
+        .await?;
+    outbox::write(db, ctx, letter(ctx, actor, &saved, &token)).await?;
+    let detail = format!("{} as {}", saved.email, saved.role);
+    audit::record_tenant(db, &actor.label, "invitation.sent", &detail).await?;
+    Ok(saved)
 }
 
 /// Sends a pending (or expired) invitation again with a new link and expiry.

@@ -63,9 +63,36 @@ impl NewMember {
     }
 }
 
+/// A new member whose password is hashed already: what is written inside a
+/// transaction (a hash costs tens of milliseconds of CPU, too long to hold a
+/// connection and its locks for).
+pub struct HashedMember {
+    email: Email,
+    display_name: String,
+    password_hash: String,
+    role: Role,
+}
+
+impl NewMember {
+    /// Hashes the password, on a blocking thread.
+    pub async fn hashed(self) -> Result<HashedMember> {
+        Ok(HashedMember {
+            password_hash: password::hash_blocking(self.password).await?,
+            email: self.email,
+            display_name: self.display_name,
+            role: self.role,
+        })
+    }
+}
+
 /// Creates a user with a membership in the bound tenant.
 pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
-    let hash = password::hash_blocking(new.password).await?;
+    insert(db, new.hashed().await?).await
+}
+
+/// [`create`], with the password hashed beforehand.
+pub async fn insert(db: &TenantDb, new: HashedMember) -> Result<Member> {
+    let hash = new.password_hash;
     let now = chrono::Utc::now();
     let user = db
         .insert(user::ActiveModel {

@@ -13,7 +13,7 @@ use super::Letter;
 use crate::entities::tenant::mail_message as row;
 use crate::error::Result;
 use crate::tenancy::directory::{self, NextDue, Queue};
-use crate::tenancy::{Engine, TenantCtx, TenantDb};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
@@ -31,9 +31,17 @@ const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 /// Queues `letter` in `db` (the caller's transaction of `ctx`'s tenant).
 pub async fn enqueue(db: &TenantDb, ctx: &TenantCtx, letter: Letter) -> Result<Uuid> {
-    let engine = ctx.engine();
+    let id = write(db, ctx, letter).await?;
+    note_queued(ctx.engine(), ctx.id()).await?;
+    Ok(id)
+}
+
+/// [`enqueue`] without telling the mail worker: for a transaction whose
+/// tenant is not committed yet (the note would wait on its row), which
+/// calls [`note_queued`] once it has committed.
+pub(crate) async fn write(db: &TenantDb, ctx: &TenantCtx, letter: Letter) -> Result<Uuid> {
     let now = chrono::Utc::now();
-    let state = if engine.settings().smtp_url.is_some() {
+    let state = if sending(ctx.engine()) {
         QUEUED
     } else {
         MAILBOX
@@ -55,10 +63,20 @@ pub async fn enqueue(db: &TenantDb, ctx: &TenantCtx, letter: Letter) -> Result<U
         ..Default::default()
     })
     .await?;
-    if state == QUEUED {
-        directory::work_due_now(engine, Queue::Mail, ctx.id()).await?;
-    }
     Ok(id)
+}
+
+/// Tells the mail worker that `tenant` has mail queued; nothing to do when
+/// no SMTP server is configured (letters stay in the dev mailbox).
+pub(crate) async fn note_queued(engine: &Engine, tenant: TenantId) -> Result<()> {
+    if sending(engine) {
+        directory::work_due_now(engine, Queue::Mail, tenant).await?;
+    }
+    Ok(())
+}
+
+fn sending(engine: &Engine) -> bool {
+    engine.settings().smtp_url.is_some()
 }
 
 /// Runs forever when SMTP is configured: sends what is due, then waits.

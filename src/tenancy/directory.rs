@@ -5,7 +5,7 @@
 //! are behind the wall (catalog m0016) and read here only, through the
 //! platform path ([`PlatformDb`](super::PlatformDb)).
 
-use super::{Engine, PlatformDb, PlatformUse, TenantCtx, TenantId};
+use super::{CatalogScope, Engine, PlatformDb, PlatformUse, TenantCtx, TenantId};
 use crate::entities::catalog::{api_key_prefix, work_due};
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
@@ -94,23 +94,34 @@ pub async fn work_due_at(
     tenant: TenantId,
     due: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
+    engine
+        .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
+            note_due_in(db, queue, tenant, due).await
+        })
+        .await
+}
+
+/// [`work_due_at`] inside a transaction that is already open on the
+/// catalog (the one creating the tenant).
+pub(crate) async fn note_due_in(
+    conn: &impl CatalogScope,
+    queue: Queue,
+    tenant: TenantId,
+    due: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let mut upsert = OnConflict::columns([work_due::Column::Tenant, work_due::Column::Queue]);
     upsert.update_columns([work_due::Column::DueAt, work_due::Column::NotedAt]);
     let entry = work_due::ActiveModel {
-        tenant: Set(tenant.uuid()),
         queue: Set(queue.as_str().to_owned()),
         due_at: Set(due),
         noted_at: Set(chrono::Utc::now()),
+        ..Default::default()
     };
-    engine
-        .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
-            work_due::Entity::insert(entry)
-                .on_conflict(upsert)
-                .exec_without_returning(db)
-                .await?;
-            Ok(())
-        })
-        .await
+    work_due::Entity::insert(conn.stamp_about(tenant, entry)?)
+        .on_conflict(upsert)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }
 
 /// How long a fresh entry may point at work not yet committed.

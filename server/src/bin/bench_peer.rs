@@ -1,17 +1,19 @@
 //! The benchmark's baselines and probes, served beside the real server by
 //! `bench/run` (never deployed):
 //!
-//! - `GET /static` — the bytes of a product page, from a file: baseline A of
-//!   pair a (a bare axum handler);
+//! - `GET /static/login` — the bytes of the tenant's sign-in page, from a
+//!   file: baseline A of pair a0 (a bare axum handler);
 //! - `GET /raw/{slug}` — a tenant's project list with one raw sqlx statement,
 //!   as a role that bypasses row-level security: baseline A of pair b;
 //! - `GET /engine/{slug}` — the same list through the product: the tenant
 //!   resolved by the core, a `TenantDb` read transaction, SeaORM, RLS: B of
 //!   pair b, and the request of pair c;
-//! - `POST /provision/{slug}` — a pool tenant created through the core: pair d.
+//! - `POST /provision/{slug}` — a pool tenant created through the core, its
+//!   owner invited (no password): pair d; `POST /provision-with-password/{slug}`
+//!   — the same with the owner's password hashed, beside it.
 //!
 //! Settings come from the environment like the server's (`TENANTRY_*`), plus
-//! `BENCH_LISTEN`, `BENCH_HTML` (a file) and `BENCH_RAW_URL` (a superuser URL).
+//! `BENCH_LISTEN`, `BENCH_LOGIN_HTML` (a file) and `BENCH_RAW_URL` (a superuser URL).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -26,7 +28,7 @@ use tenantry::Settings;
 
 #[derive(Clone)]
 struct Peer {
-    html: Arc<String>,
+    login_html: Arc<String>,
     raw: PgPool,
     engine: Engine,
 }
@@ -44,21 +46,28 @@ struct ProjectRow {
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     let engine = tenantry::runtime::connect(&settings).await?;
-    let html = std::fs::read_to_string(std::env::var("BENCH_HTML")?)?;
+    let login_html = std::fs::read_to_string(std::env::var("BENCH_LOGIN_HTML")?)?;
+    // As the engine's pools: no reaper (see `tenancy::pools`).
     let raw = sqlx::postgres::PgPoolOptions::new()
         .max_connections(settings.pool_size)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect(&std::env::var("BENCH_RAW_URL")?)
         .await?;
     let peer = Peer {
-        html: Arc::new(html),
+        login_html: Arc::new(login_html),
         raw,
         engine,
     };
     let app = Router::new()
-        .route("/static", get(static_page))
+        .route("/static/login", get(static_login_page))
         .route("/raw/{slug}", get(raw_list))
         .route("/engine/{slug}", get(engine_list))
-        .route("/provision/{slug}", post(provision))
+        .route("/provision/{slug}", post(provision_invited))
+        .route(
+            "/provision-with-password/{slug}",
+            post(provision_with_password),
+        )
         .route("/rss", get(rss))
         .with_state(peer);
     let listen = std::env::var("BENCH_LISTEN").unwrap_or_else(|_| "127.0.0.1:3201".into());
@@ -67,8 +76,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn static_page(State(peer): State<Peer>) -> Html<String> {
-    Html(peer.html.as_str().to_owned())
+async fn static_login_page(State(peer): State<Peer>) -> Html<String> {
+    Html(peer.login_html.as_str().to_owned())
 }
 
 /// One statement, no transaction, no tenant binding: the hand-rolled floor.
@@ -135,12 +144,20 @@ async fn engine_list(State(peer): State<Peer>, Path(slug): Path<String>) -> Resp
     }
 }
 
-async fn provision(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+async fn provision_invited(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+    provision(&peer, slug, "").await
+}
+
+async fn provision_with_password(State(peer): State<Peer>, Path(slug): Path<String>) -> Response {
+    provision(&peer, slug, "bench password 1").await
+}
+
+async fn provision(peer: &Peer, slug: String, password: &str) -> Response {
     let input = tenants::NewTenant {
-        slug: slug.clone(),
-        name: slug.clone(),
         admin_email: format!("owner@{slug}.bench"),
-        admin_password: "bench password 1".into(),
+        admin_password: password.into(),
+        name: slug.clone(),
+        slug,
         placement: "pool".into(),
         pending: false,
         plan: String::new(),

@@ -25,6 +25,7 @@ on_both_backends!(
     failed_deliveries_are_retried_and_finally_marked_failed,
     a_member_added_by_an_admin_verifies_their_address_by_link,
     mailed_links_use_the_tenants_configured_host_never_the_requests,
+    a_tenant_created_without_a_password_invites_its_owner,
 );
 
 /// `app` with its mail going to `sink`.
@@ -436,4 +437,61 @@ async fn mailed_links_use_the_tenants_configured_host_never_the_requests(app: Te
         let mail = sink.wait_for("owner@alpha.test", origin).await;
         assert!(!mail.joined().contains(":6666"), "{}", mail.joined());
     }
+}
+
+/// Issue 19: a tenant created without a password starts with its owner
+/// invited (the pool on PostgreSQL in one transaction, the other placements
+/// step by step); the owner sets a password through the mailed link and
+/// holds the owner's role. Nobody can sign in before that.
+async fn a_tenant_created_without_a_password_invites_its_owner(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let app = with_smtp(app, &sink).await;
+    let input = tenantry::catalog::tenants::NewTenant {
+        slug: "invited".into(),
+        name: "Invited Inc".into(),
+        admin_email: "founder@invited.test".into(),
+        ..Default::default()
+    };
+    let created = tenantry::catalog::tenants::create(&app.engine, input, "test")
+        .await
+        .expect("created without a password");
+    assert_eq!(created.state.as_str(), "active");
+    let mut visitor = app.client("invited.localhost");
+    for password in ["", PASSWORD] {
+        let res = visitor
+            .post_json(
+                "/api/v1/session",
+                json!({"email": "founder@invited.test", "password": password}),
+            )
+            .await;
+        assert_ne!(
+            res.status,
+            StatusCode::OK,
+            "no account before the invitation is accepted"
+        );
+    }
+    assert_eq!(deliver(&app).await, 1, "the owner's invitation was queued");
+    let mail = sink.wait_for("founder@invited.test", "/invite/").await;
+    assert!(mail.joined().contains("http://invited.localhost/invite/"));
+    let token = mail.token_after("/invite/").expect("a link with a token");
+    let offer = visitor
+        .server_fn::<InvitationOffer>(&[("token", &token)])
+        .await;
+    assert_eq!(offer.status, StatusCode::OK, "{}", offer.text);
+    assert_eq!(offer.json()["role"], "owner");
+    let accept = [
+        ("token", token.as_str()),
+        ("display_name", "Founder"),
+        ("password", PASSWORD),
+    ];
+    let res = visitor.server_fn::<AcceptInvitation>(&accept).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let mut owner = app.owner_client_as("invited", "founder@invited.test").await;
+    let res = owner.server_fn::<ListMembers>(&[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert!(
+        res.text.contains("founder@invited.test") && res.text.contains("owner"),
+        "{}",
+        res.text
+    );
 }

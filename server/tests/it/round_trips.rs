@@ -5,7 +5,8 @@
 //! apart the ones a request waits for from the ones sqlx sends after the
 //! connection is released (the `ROLLBACK` of a read-only transaction, and
 //! the ping sqlx sends on every release: a `Sync` with nothing before it).
-//! The signed-in tenant page and the JSON list stay within their budgets.
+//! The signed-in tenant page and the JSON list stay within their budgets,
+//! and a pool tenant is created with one commit.
 
 use crate::harness::{pg_host, TestApp};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +42,9 @@ struct Counts {
     waited: AtomicU64,
     /// Round trips after the connection went back to the pool.
     after_release: AtomicU64,
+    /// Transactions begun and committed.
+    begins: AtomicU64,
+    commits: AtomicU64,
 }
 
 /// A TCP proxy to PostgreSQL that counts round trips.
@@ -73,6 +77,14 @@ impl RoundTripCounter {
         let waited = self.counts.waited.swap(0, Ordering::SeqCst);
         let after = self.counts.after_release.swap(0, Ordering::SeqCst);
         (waited, waited + after)
+    }
+
+    /// (begun, committed) transactions since the last call.
+    fn take_transactions(&self) -> (u64, u64) {
+        (
+            self.counts.begins.swap(0, Ordering::SeqCst),
+            self.counts.commits.swap(0, Ordering::SeqCst),
+        )
     }
 
     /// `url` pointed at this proxy, without TLS (the proxy reads the bytes).
@@ -122,6 +134,12 @@ async fn count_and_forward(
                     None
                 }
             };
+            if kind[0] == b'Q' && body.starts_with(b"BEGIN") {
+                counted.begins.fetch_add(1, Ordering::SeqCst);
+            }
+            if kind[0] == b'Q' && body.starts_with(b"COMMIT") {
+                counted.commits.fetch_add(1, Ordering::SeqCst);
+            }
             match waited {
                 Some(true) => counted.waited.fetch_add(1, Ordering::SeqCst),
                 Some(false) => counted.after_release.fetch_add(1, Ordering::SeqCst),
@@ -147,6 +165,80 @@ async fn count_and_forward(
     }
 }
 
+/// `app` served through `counter`: its runtime and owner connections pass
+/// through the proxy.
+async fn counted(app: TestApp, counter: &RoundTripCounter) -> TestApp {
+    let database = app.pg_database.clone().expect("postgres");
+    let (runtime, owner_url) = (
+        counter.url("tenantry_app", &database),
+        counter.url("tenantry_owner", &database),
+    );
+    app.with_router_settings(&[
+        ("database_url", runtime.as_str()),
+        ("owner_database_url", owner_url.as_str()),
+    ])
+    .await
+}
+
+/// Issue 19: a pool tenant is written in one transaction with one commit —
+/// catalog row, plan, fleet and directory entries, owner (or the owner's
+/// invitation and its mail), billing account, audit entry and events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_tenant_is_created_in_one_transaction() {
+    use tenantry::catalog::tenants::{self, NewTenant};
+    let counter = RoundTripCounter::start().await;
+    let app = counted(TestApp::postgres().await, &counter).await;
+    let new = |slug: &str, password: &str| NewTenant {
+        slug: slug.into(),
+        name: slug.into(),
+        admin_email: format!("owner@{slug}.test"),
+        admin_password: password.into(),
+        placement: "pool".into(),
+        ..Default::default()
+    };
+    // The first creation loads the plans and opens connections.
+    tenants::create(&app.engine, new("warm", ""), "test")
+        .await
+        .expect("created");
+    for (slug, password) in [("invited", ""), ("hashed", crate::harness::PASSWORD)] {
+        counter.take();
+        counter.take_transactions();
+        let created = tenants::create(&app.engine, new(slug, password), "test")
+            .await
+            .expect("created");
+        let (begun, committed) = counter.take_transactions();
+        let (waited, _) = counter.take();
+        println!(
+            "{slug}: {waited} round trips, {begun} transaction(s) begun, {committed} committed"
+        );
+        assert_eq!(
+            (begun, committed),
+            (1, 1),
+            "{slug}: one transaction, one commit"
+        );
+        assert_eq!(created.state.as_str(), "active");
+        // What it wrote is there: its owner, or its owner's invitation.
+        let ctx = app.ctx(slug).await;
+        assert_eq!(ctx.tenant().plan, created.plan);
+        let db = ctx.read().await.expect("read");
+        let members = tenantry::identity::members::count(&db)
+            .await
+            .expect("count");
+        db.commit().await.expect("commit");
+        let invited = tenantry::identity::invitations::list(&ctx)
+            .await
+            .expect("list");
+        let invited_owners = invited
+            .iter()
+            .filter(|i| i.role.as_str() == "owner")
+            .count();
+        match password.is_empty() {
+            true => assert_eq!((members, invited_owners), (0, 1), "{slug}"),
+            false => assert_eq!((members, invited_owners), (1, 0), "{slug}"),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_page_and_an_api_list_stay_within_their_round_trip_budgets() {
     let app = TestApp::postgres().await;
@@ -159,17 +251,7 @@ async fn a_tenant_page_and_an_api_list_stay_within_their_round_trip_budgets() {
     assert!(res.status.is_success(), "{}", res.text);
 
     let counter = RoundTripCounter::start().await;
-    let database = app.pg_database.clone().expect("postgres");
-    let (runtime, owner_url) = (
-        counter.url("tenantry_app", &database),
-        counter.url("tenantry_owner", &database),
-    );
-    let app = app
-        .with_router_settings(&[
-            ("database_url", runtime.as_str()),
-            ("owner_database_url", owner_url.as_str()),
-        ])
-        .await;
+    let app = counted(app, &counter).await;
     let mut owner = owner.on_router(app.router.clone());
     let mut api = app.bearer_client("alpha.localhost", &key);
 
