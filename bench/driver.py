@@ -173,6 +173,7 @@ def postgres_pids():
 
 
 LUA = """
+math.randomseed({seed})  -- a new sequence every run: {{u}} never repeats a slug
 local paths = {{ {paths} }}
 local headers = {{ {headers} }}
 local counter = 0
@@ -199,11 +200,14 @@ def wrk(side, seconds, connections, rate=None, tolerate_errors=False):
     """Runs wrk against one side; returns rps, latencies (ms) and CPU/request."""
     delay = ""
     if rate:
-        # Each connection waits so that all together send `rate` per second.
-        delay = f"delay = function() return {1000.0 * connections / rate:.3f} end"
+        # Each connection waits so that all together send `rate` per second,
+        # a random wait averaging that interval: fixed waits keep the
+        # connections in step, sending bursts of `connections` at once.
+        delay = f"delay = function() return math.random() * {2000.0 * connections / rate:.3f} end"
     headers = ", ".join(f'["{k}"] = "{v}"' for k, v in side.get("headers", {}).items())
     script = LUA.format(paths=", ".join(f'"{p}"' for p in side["paths"]), headers=headers,
                         spread=side.get("spread", 0), method=f'"{side.get("method", "GET")}"',
+                        seed=int.from_bytes(os.urandom(4), "big"),
                         delay_fn=delay)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)

@@ -25,7 +25,7 @@ def perf(label, side, out):
     script = driver.LUA.format(
         paths=", ".join(f'"{p}"' for p in side["paths"]),
         headers=", ".join(f'["{k}"] = "{v}"' for k, v in side.get("headers", {}).items()),
-        spread=0, method='"GET"', delay_fn="")
+        spread=0, method='"GET"', delay_fn="", seed=1)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     subprocess.run(["perf", "record", "-a", "-g", "-F", "499", "-o", data, "--",

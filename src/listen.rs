@@ -5,6 +5,7 @@
 //! may have been missed in between).
 
 use sea_orm::sqlx::postgres::PgListener;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -18,15 +19,38 @@ pub(crate) enum Signal<'a> {
     Down,
 }
 
-/// Keeps a listener on `channel` connected until `stop` is dropped or the
-/// handler returns `false` (its map is gone).
-pub(crate) fn spawn_postgres(
-    url: String,
+/// A map kept in step by a listener.
+pub(crate) trait Watched: Send + Sync + 'static {
+    /// What the map does on `signal`.
+    fn hear(&self, signal: Signal<'_>);
+}
+
+/// Where a map's notifications come from.
+pub(crate) enum Source {
+    Postgres(String),
+    Redis(redis::Client),
+}
+
+/// Keeps a listener on `channel` of `source` connected, telling `map`, until
+/// `stop` is dropped or `map` is (the listener holds it weakly).
+pub(crate) fn watch<M: Watched>(
+    map: &Arc<M>,
+    source: Source,
     channel: &'static str,
     stop: oneshot::Receiver<()>,
-    handler: impl FnMut(Signal<'_>) -> bool + Send + 'static,
 ) {
-    tokio::spawn(postgres_loop(url, channel, stop, handler));
+    let map = Arc::downgrade(map);
+    let handler = move |signal: Signal<'_>| match map.upgrade() {
+        Some(map) => {
+            map.hear(signal);
+            true
+        }
+        None => false,
+    };
+    match source {
+        Source::Postgres(url) => tokio::spawn(postgres_loop(url, channel, stop, handler)),
+        Source::Redis(client) => tokio::spawn(redis_loop(client, channel, stop, handler)),
+    };
 }
 
 async fn postgres_loop(
@@ -78,16 +102,6 @@ async fn postgres_loop(
             }
         }
     }
-}
-
-/// The same over Redis pub/sub.
-pub(crate) fn spawn_redis(
-    client: redis::Client,
-    channel: &'static str,
-    stop: oneshot::Receiver<()>,
-    handler: impl FnMut(Signal<'_>) -> bool + Send + 'static,
-) {
-    tokio::spawn(redis_loop(client, channel, stop, handler));
 }
 
 async fn redis_loop(

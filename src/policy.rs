@@ -14,12 +14,12 @@ use crate::billing::meters::Meter;
 use crate::entities::catalog::{flag, meter, plan};
 use crate::error::Result;
 use crate::flags::FlagDefinition;
-use crate::listen::Signal;
+use crate::listen::{self, Signal};
 use crate::plans::Plan;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 const POSTGRES_CHANNEL: &str = "tenantry_policy";
@@ -99,15 +99,19 @@ impl PolicyCache {
             reload: tokio::sync::Mutex::new(()),
             _stop: watching.then_some(stop),
         });
-        let weak = Arc::downgrade(&cache);
-        let handler = move |signal: Signal<'_>| on_signal(&weak, signal);
         match (redis, postgres_url) {
-            (Some(client), _) => {
-                crate::listen::spawn_redis(client, REDIS_CHANNEL, stopped, handler)
-            }
-            (None, Some(url)) => {
-                crate::listen::spawn_postgres(url, POSTGRES_CHANNEL, stopped, handler)
-            }
+            (Some(client), _) => listen::watch(
+                &cache,
+                listen::Source::Redis(client),
+                REDIS_CHANNEL,
+                stopped,
+            ),
+            (None, Some(url)) => listen::watch(
+                &cache,
+                listen::Source::Postgres(url),
+                POSTGRES_CHANNEL,
+                stopped,
+            ),
             (None, None) => {}
         }
         cache
@@ -172,15 +176,13 @@ impl PolicyCache {
     }
 }
 
-fn on_signal(cache: &Weak<PolicyCache>, signal: Signal<'_>) -> bool {
-    let Some(cache) = cache.upgrade() else {
-        return false;
-    };
-    cache.stale.store(true, Ordering::Release);
-    match signal {
-        Signal::Up => cache.watched.store(true, Ordering::Release),
-        Signal::Down => cache.watched.store(false, Ordering::Release),
-        Signal::Changed(_) => {}
+impl listen::Watched for PolicyCache {
+    fn hear(&self, signal: Signal<'_>) {
+        self.stale.store(true, Ordering::Release);
+        match signal {
+            Signal::Up => self.watched.store(true, Ordering::Release),
+            Signal::Down => self.watched.store(false, Ordering::Release),
+            Signal::Changed(_) => {}
+        }
     }
-    true
 }

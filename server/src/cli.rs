@@ -63,7 +63,8 @@ pub enum AdminCommand {
 
 #[derive(Subcommand)]
 pub enum TenantCommand {
-    /// Create a tenant and its first owner; the password is read from stdin.
+    /// Create a tenant and its first owner; the password is read from stdin
+    /// (an empty line invites the owner by email instead).
     Create {
         #[arg(long)]
         slug: String,

@@ -131,7 +131,7 @@ async fn create(Extension(engine): Extension<Engine>, body: Bytes) -> Result<Res
         slug: body.string("slug")?,
         name: body.string("name")?,
         admin_email: body.string("admin_email")?,
-        admin_password: body.string("admin_password")?,
+        admin_password: body.optional_string("admin_password")?,
         placement: body.optional_string("placement")?,
         pending: body.flag("pending")?,
         plan: body.optional_string("plan")?,

@@ -138,6 +138,7 @@ async fn with_branding(
         record.past_due_since = account
             .as_ref()
             .and_then(crate::billing::accounts::past_due_since);
+        record.sso_configured = crate::identity::sso::config::configured(&plane).await?;
         plane.commit().await?;
         if let Some(stored) = stored {
             record.branding = stored;

@@ -36,6 +36,19 @@ pub struct Raised<'a> {
 }
 
 impl<'a> Raised<'a> {
+    /// A change to what the tenant's record carries, with no event or audit
+    /// entry of its own: relaying it touches the tenant's directory row,
+    /// which tells every instance to reload the record.
+    pub fn record_changed(actor: &'a str) -> Self {
+        Self {
+            kind: None,
+            actor,
+            data: serde_json::Value::Null,
+            audit_action: None,
+            audit_detail: "",
+        }
+    }
+
     /// A platform audit entry alone (an act with no lifecycle event).
     pub fn audit(action: &'a str, actor: &'a str, detail: &'a str) -> Self {
         Self {

@@ -13,11 +13,11 @@
 //!   it) entries expire after a second;
 //! - a cached session is served only until its own expiry.
 
-use crate::listen::Signal;
+use crate::listen::{self, Signal};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tower_sessions::session::{Id, Record};
 use uuid::Uuid;
@@ -64,10 +64,7 @@ impl SessionCache {
     pub(crate) fn listening(url: String) -> Arc<Self> {
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let cache = Arc::new(Self::new(false, None, Some(stop)));
-        let weak = Arc::downgrade(&cache);
-        crate::listen::spawn_postgres(url, CHANNEL, stopped, move |signal| {
-            on_signal(&weak, signal)
-        });
+        listen::watch(&cache, listen::Source::Postgres(url), CHANNEL, stopped);
         cache
     }
 
@@ -162,20 +159,18 @@ impl SessionCache {
 
 /// Evicts on every notification; any disconnection makes the cache bypassed
 /// until reconnected, and it starts empty then.
-fn on_signal(cache: &Weak<SessionCache>, signal: Signal<'_>) -> bool {
-    let Some(cache) = cache.upgrade() else {
-        return false;
-    };
-    match signal {
-        Signal::Up => {
-            cache.clear();
-            cache.live.store(true, Ordering::Release);
-        }
-        Signal::Changed(key) => cache.forget_digest(key),
-        Signal::Down => {
-            cache.live.store(false, Ordering::Release);
-            cache.clear();
+impl listen::Watched for SessionCache {
+    fn hear(&self, signal: Signal<'_>) {
+        match signal {
+            Signal::Up => {
+                self.clear();
+                self.live.store(true, Ordering::Release);
+            }
+            Signal::Changed(key) => self.forget_digest(key),
+            Signal::Down => {
+                self.live.store(false, Ordering::Release);
+                self.clear();
+            }
         }
     }
-    true
 }

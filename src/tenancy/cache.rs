@@ -12,11 +12,11 @@
 //! - on SQLite (one process, but the CLI may change tenants beside it)
 //!   entries expire after a second.
 
-use crate::listen::Signal;
+use crate::listen::{self, Signal};
 use crate::tenancy::TenantRecord;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 const CHANNEL: &str = "tenantry_tenants";
@@ -65,10 +65,7 @@ impl TenantCache {
             generation: Default::default(),
             _stop: Some(stop),
         });
-        let weak = Arc::downgrade(&cache);
-        crate::listen::spawn_postgres(url, CHANNEL, stopped, move |signal| {
-            on_signal(&weak, signal)
-        });
+        listen::watch(&cache, listen::Source::Postgres(url), CHANNEL, stopped);
         cache
     }
 
@@ -171,23 +168,21 @@ impl TenantCache {
 
 /// Evicts on every notification; any disconnection makes the cache bypassed
 /// until reconnected, and it starts empty then.
-fn on_signal(cache: &Weak<TenantCache>, signal: Signal<'_>) -> bool {
-    let Some(cache) = cache.upgrade() else {
-        return false;
-    };
-    match signal {
-        Signal::Up => {
-            cache.clear();
-            cache.live.store(true, Ordering::Release);
-        }
-        Signal::Changed(payload) => match uuid::Uuid::parse_str(payload) {
-            Ok(tenant) => cache.forget(tenant),
-            Err(_) => cache.clear(),
-        },
-        Signal::Down => {
-            cache.live.store(false, Ordering::Release);
-            cache.clear();
+impl listen::Watched for TenantCache {
+    fn hear(&self, signal: Signal<'_>) {
+        match signal {
+            Signal::Up => {
+                self.clear();
+                self.live.store(true, Ordering::Release);
+            }
+            Signal::Changed(payload) => match uuid::Uuid::parse_str(payload) {
+                Ok(tenant) => self.forget(tenant),
+                Err(_) => self.clear(),
+            },
+            Signal::Down => {
+                self.live.store(false, Ordering::Release);
+                self.clear();
+            }
         }
     }
-    true
 }

@@ -27,6 +27,8 @@ pub struct TenantRecord {
     pub overrides: Vec<PlanOverride>,
     /// Since when its account with the platform is past due, if it is.
     pub past_due_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether it has an SSO configuration (its sign-in page offers SSO).
+    pub sso_configured: bool,
 }
 
 impl TenantRecord {
@@ -48,6 +50,7 @@ impl TenantRecord {
             plan: t.plan,
             overrides: Vec::new(),
             past_due_since: None,
+            sso_configured: false,
         })
     }
 }

@@ -8,11 +8,12 @@ use crate::catalog::audit;
 use crate::config::Settings;
 use crate::entities::tenant::sso_config as row;
 use crate::error::{Error, Result};
+use crate::events::relay::{self, Raised};
 use crate::identity::{members, Actor, Email, Role};
 use crate::plans::registry;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, TenantDb};
 use crate::tls::seal::Sealer;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{EntityTrait, PaginatorTrait, Set};
 use serde::{Deserialize, Serialize};
 
 /// The form an admin submits. An empty `client_secret` keeps the stored one.
@@ -126,9 +127,11 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
     ctx.run(true, async |db| {
         row::Entity::delete_many().exec(db).await?;
         db.insert(model).await?;
-        audit::record_tenant(db, &actor.label, "sso.configured", &detail).await
+        audit::record_tenant(db, &actor.label, "sso.configured", &detail).await?;
+        relay::raise(db, Raised::record_changed(&actor.label)).await
     })
     .await?;
+    relay::relay_now(ctx).await;
     view(ctx).await?.ok_or(Error::NotFound)
 }
 
@@ -189,9 +192,18 @@ pub async fn remove(ctx: &TenantCtx, actor: &Actor) -> Result<()> {
     )?;
     ctx.run(true, async |db| {
         row::Entity::delete_many().exec(db).await?;
-        audit::record_tenant(db, &actor.label, "sso.removed", "").await
+        audit::record_tenant(db, &actor.label, "sso.removed", "").await?;
+        relay::raise(db, Raised::record_changed(&actor.label)).await
     })
-    .await
+    .await?;
+    relay::relay_now(ctx).await;
+    Ok(())
+}
+
+/// Whether the bound tenant has a configuration: what its record carries
+/// (`TenantRecord::sso_configured`), read when the record is loaded.
+pub(crate) async fn configured(db: &TenantDb) -> Result<bool> {
+    Ok(row::Entity::find().count(db).await? > 0)
 }
 
 /// The stored configuration of this tenant, if any.

@@ -101,7 +101,8 @@ fn client(
 
 /// Whether this tenant offers single sign-on.
 pub async fn available(ctx: &TenantCtx) -> Result<bool> {
-    Ok(config::load(ctx).await?.is_some())
+    // From the record (no database read: the sign-in page stays off it).
+    Ok(ctx.tenant().sso_configured)
 }
 
 /// Starts a sign-in: the provider's URL to send the browser to, and what to

@@ -51,7 +51,7 @@ pub fn ConsoleHome() -> impl IntoView {
                             <Field label="Slug" name="slug" placeholder="acme" error />
                             <Field label="Name" name="name" placeholder="Acme Corporation" error />
                             <Field label="First admin's email" name="admin_email" kind="email" error />
-                            <Field label="First admin's password" name="admin_password" kind="password" error />
+                            <Field label="First admin's password" name="admin_password" kind="password" placeholder="empty: invite them by email" error />
                             <PlacementSelect />
                             <label class="flex items-center gap-2 text-sm">
                                 <input type="checkbox" name="pending" value="on" />
