@@ -14,7 +14,7 @@
 use super::{records, CatalogScope, Engine, Placement, TenantDb, TenantId};
 use crate::config::Backend;
 use crate::entities::catalog::AboutTenant;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use sea_orm::ActiveModelTrait;
 
 /// A new pool tenant's first transaction; rolled back unless committed.
@@ -56,13 +56,7 @@ impl CatalogScope for NewPoolTenant {
         A: ActiveModelTrait,
         A::Entity: AboutTenant,
     {
-        if tenant != self.db.tenant_id() {
-            return Err(Error::from(anyhow::anyhow!(
-                "a record about tenant {tenant} in the transaction creating {}",
-                self.db.tenant_id()
-            )));
-        }
-        Ok(records::stamped(tenant, row))
+        records::stamped_as_bound(self.db.tenant_id(), tenant, row)
     }
 }
 

@@ -42,15 +42,24 @@ impl CatalogScope for TenantRecords {
         A: ActiveModelTrait,
         A::Entity: AboutTenant,
     {
-        if tenant != self.tenant {
-            return Err(anyhow::anyhow!(
-                "a record about tenant {tenant} in a transaction bound to {}",
-                self.tenant
-            )
-            .into());
-        }
-        Ok(self.stamp(row))
+        stamped_as_bound(self.tenant, tenant, row)
     }
+}
+
+/// `row` stamped as a record about `tenant`, in a transaction bound to
+/// `bound`: refused for any other tenant.
+pub(super) fn stamped_as_bound<A>(bound: TenantId, tenant: TenantId, row: A) -> Result<A>
+where
+    A: ActiveModelTrait,
+    A::Entity: AboutTenant,
+{
+    if tenant != bound {
+        return Err(anyhow::anyhow!(
+            "a record about tenant {tenant} in a transaction bound to {bound}"
+        )
+        .into());
+    }
+    Ok(stamped(tenant, row))
 }
 
 impl CatalogScope for super::PlatformDb {
