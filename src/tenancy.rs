@@ -44,11 +44,12 @@ mod sqlite;
 mod tenant_db;
 
 pub use creation::NewPoolTenant;
-pub use ctx::{PlanOverride, RequestScope, SiteOrigin, TenantCtx, TenantRecord};
+pub use ctx::{PlanOverride, RecordMemo, RequestScope, SiteOrigin, TenantCtx, TenantRecord};
 pub use engine::{Engine, RecordFuture, RecordLoader};
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use legacy::LegacyReport;
 pub use platform_db::{PlatformDb, PlatformUse};
 pub use platform_tables::PlatformTables;
+pub use pools::IDLE_BEFORE_PING;
 pub use records::{CatalogScope, TenantRecords};
 pub use tenant_db::TenantDb;

@@ -4,12 +4,16 @@
 //! and stays visible in lists; only a digest of the whole key is kept. The key
 //! names its tenant, so the gateway refuses it on any other tenant's host.
 
+mod known;
+
 use super::{secret_token, Actor, KeyGrant, Role};
 use crate::catalog::audit;
 use crate::entities::tenant::api_key as row;
 use crate::error::{Error, Result};
+use crate::events::relay::{self, Raised};
 use crate::tenancy::directory;
 use crate::tenancy::TenantCtx;
+use known::KnownKeys;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -167,23 +171,29 @@ pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<ApiKey> 
         crate::authz::Need::Admin,
         crate::authz::Principal::Member(actor.role),
     )?;
-    ctx.run(true, async |db| {
-        let found = row::Entity::find()
-            .filter(row::Column::Id.eq(id))
-            .one(db)
-            .await?
-            .ok_or(Error::NotFound)?;
-        if found.revoked_at.is_some() {
-            return to_key(found);
-        }
-        let mut active: row::ActiveModel = found.into();
-        active.revoked_at = Set(Some(chrono::Utc::now()));
-        let saved = active.update(db).await?;
-        let detail = format!("{} ({})", saved.prefix, saved.name);
-        audit::record_tenant(db, &actor.label, "api_key.revoked", &detail).await?;
-        to_key(saved)
-    })
-    .await
+    let revoked = ctx
+        .run(true, async |db| {
+            let found = row::Entity::find()
+                .filter(row::Column::Id.eq(id))
+                .one(db)
+                .await?
+                .ok_or(Error::NotFound)?;
+            if found.revoked_at.is_some() {
+                return to_key(found);
+            }
+            let mut active: row::ActiveModel = found.into();
+            active.revoked_at = Set(Some(chrono::Utc::now()));
+            let saved = active.update(db).await?;
+            let detail = format!("{} ({})", saved.prefix, saved.name);
+            audit::record_tenant(db, &actor.label, "api_key.revoked", &detail).await?;
+            // Other instances may know the key (`known`): they load a new record.
+            relay::raise(db, Raised::record_changed(&actor.label)).await?;
+            to_key(saved)
+        })
+        .await?;
+    KnownKeys::of(ctx).forget(&revoked.prefix);
+    relay::relay_now(ctx).await;
+    Ok(revoked)
 }
 
 /// The grant of a presented key, if it is a live key of `ctx`'s tenant:
@@ -196,15 +206,25 @@ pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> 
         .map(|(prefix, _)| prefix)
         .filter(|p| p.starts_with(KEY_PREFIX))
         .ok_or(Error::Unauthenticated)?;
-    let found = ctx
-        .run(false, async |db| {
-            Ok(row::Entity::find()
-                .filter(row::Column::Prefix.eq(prefix))
-                .one(db)
-                .await?)
-        })
-        .await?;
-    let Some(found) = found else {
+    let known = KnownKeys::of(ctx);
+    let found = match known.get(prefix) {
+        Some(found) => Some(found),
+        None => {
+            let found = ctx
+                .run(false, async |db| {
+                    Ok(row::Entity::find()
+                        .filter(row::Column::Prefix.eq(prefix))
+                        .one(db)
+                        .await?)
+                })
+                .await?;
+            if let Some(found) = &found {
+                known.keep(found);
+            }
+            found
+        }
+    };
+    let Some(mut found) = found else {
         let owner = directory::tenant_of_key_prefix(ctx.engine(), prefix).await?;
         if owner.is_some_and(|owner| owner != ctx.id()) {
             tracing::warn!(
@@ -218,7 +238,10 @@ pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> 
     if !is_live(&found, now) || !secret_token::matches(presented, &found.secret_hash) {
         return Err(Error::Unauthenticated);
     }
-    touch(ctx, &found, now).await?;
+    if touch(ctx, &found, now).await? {
+        found.last_used_at = Some(now);
+        known.keep(&found);
+    }
     grant_of(found)
 }
 
@@ -255,16 +278,17 @@ fn grant_of(found: row::Model) -> Result<KeyGrant> {
 }
 
 /// Records use at most once a minute per key, so that a busy key does not
-/// turn every request into a write: the row just read says whether it is
-/// due, and the condition keeps concurrent requests to one update.
+/// turn every request into a write: the row as last read or touched says
+/// whether it is due, and the condition keeps concurrent requests (and
+/// instances) to one update. Whether it was due.
 async fn touch(
     ctx: &TenantCtx,
     found: &row::Model,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
+) -> Result<bool> {
     let stale = now - chrono::Duration::seconds(60);
     if found.last_used_at.is_some_and(|at| at >= stale) {
-        return Ok(());
+        return Ok(false);
     }
     // Bookkeeping, not a change the tenant makes: written in any state.
     let db = ctx.db().await?;
@@ -279,7 +303,7 @@ async fn touch(
         .exec(&db)
         .await?;
     db.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 fn to_key(r: row::Model) -> Result<ApiKey> {

@@ -29,6 +29,39 @@ pub struct TenantRecord {
     pub past_due_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether it has an SSO configuration (its sign-in page offers SSO).
     pub sso_configured: bool,
+    /// What requests learned from the tenant's plane while this record is
+    /// current (see [`RecordMemo`]).
+    pub memo: RecordMemo,
+}
+
+/// Values read from a tenant's plane and kept for as long as its record is
+/// the current one: a change that raises `Raised::record_changed` makes
+/// every instance load a new record, with an empty memo. One value per type;
+/// the module that owns a type is the only one that reads or fills it.
+#[derive(Clone, Default)]
+pub struct RecordMemo(std::sync::Arc<std::sync::Mutex<MemoValues>>);
+
+type MemoValues =
+    std::collections::HashMap<std::any::TypeId, std::sync::Arc<dyn std::any::Any + Send + Sync>>;
+
+impl RecordMemo {
+    /// This record's `T`, created empty on first use.
+    pub fn get<T: Default + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {
+        let mut values = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let value = values
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| std::sync::Arc::new(T::default()))
+            .clone();
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("stored under its own type id"))
+    }
+}
+
+impl std::fmt::Debug for RecordMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordMemo")
+    }
 }
 
 impl TenantRecord {
@@ -51,6 +84,7 @@ impl TenantRecord {
             overrides: Vec::new(),
             past_due_since: None,
             sso_configured: false,
+            memo: RecordMemo::default(),
         })
     }
 }

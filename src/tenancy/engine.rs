@@ -567,7 +567,7 @@ pub(super) async fn connect_pool(
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let conn = Database::connect(super::pools::without_reaper(&mut options))
+    let conn = Database::connect(super::pools::tuned(&mut options))
         .await
         .map_err(|e| connect_error(e, url))?;
     if backend == Backend::Sqlite {

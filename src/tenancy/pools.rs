@@ -215,8 +215,16 @@ async fn connect(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {
         .min_connections(0)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false);
-    Database::connect(without_reaper(&mut options)).await
+    Database::connect(tuned(&mut options)).await
 }
+
+/// How long a pooled connection may sit idle and still be handed out
+/// without a ping. sqlx pings every connection it hands out by default: a
+/// round trip each request waits for, several per page. A connection used
+/// this recently is almost surely alive (the window HikariCP skips its check
+/// in is 0.5 s); one PostgreSQL ended within it fails at its `BEGIN`, which
+/// `TenantDb` sends again on another connection.
+pub const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// Every pool runs without sqlx's background reaper (no idle timeout, no
 /// maximum lifetime; it runs only when one is set, and sqlx sets both by
@@ -226,8 +234,12 @@ async fn connect(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {
 /// 3645, fixed after the release we use). Seen here: a test process stuck
 /// for 24 minutes in the reaper of a SQLite pool. Idle pools of tenant
 /// databases are closed whole by [`PoolCache`] instead.
-pub(super) fn without_reaper(options: &mut ConnectOptions) -> ConnectOptions {
+///
+/// And every pool pings a connection on checkout only once it has been idle
+/// for [`IDLE_BEFORE_PING`].
+pub(super) fn tuned(options: &mut ConnectOptions) -> ConnectOptions {
     options
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .idle_timeout(None::<Duration>)
         .max_lifetime(None::<Duration>)
         .to_owned()

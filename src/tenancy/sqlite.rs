@@ -76,5 +76,5 @@ async fn connect(path: &std::path::Path, mode: &str) -> Result<DatabaseConnectio
         .max_connections(1)
         .min_connections(0)
         .sqlx_logging(false);
-    Database::connect(super::pools::without_reaper(&mut options)).await
+    Database::connect(super::pools::tuned(&mut options)).await
 }

@@ -89,30 +89,56 @@ impl TenantDb {
             tenant_id.uuid(),
             super::postgres::quote_literal(schema)
         );
-        // Owned by `OpenPg` before `BEGIN` goes out: if this future is
-        // dropped from here on (a cancelled request), the connection is
-        // rolled back before the pool sees it again, never handed to the
-        // next borrower inside this transaction.
-        let mut open = OpenPg(Some(pool.acquire().await.map_err(exec_err)?));
-        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
-            .execute(open.conn()?)
-            .await
-        {
-            // A refused binding (a fenced tenant) leaves the transaction
-            // aborted: end it here, or drop the connection.
-            if let Some(mut conn) = open.0.take() {
-                if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
-                    conn.close_on_drop();
-                }
+        // Pools hand out a recently used connection without pinging it
+        // (`pools::IDLE_BEFORE_PING`), so PostgreSQL may have ended it
+        // meanwhile (a restart, `pg_terminate_backend`). Nothing has run on
+        // it yet: such a connection is closed and the `BEGIN` sent once more
+        // on another, where it fails only if the server is really gone.
+        let open = match Self::send_begin(pool, &begin).await {
+            Err(e) if connection_lost(&e) => {
+                tracing::debug!(error = %e, "a pooled connection was gone; beginning on another");
+                Self::send_begin(pool, &begin).await
             }
-            return Err(exec_err(e));
+            opened => opened,
         }
+        .map_err(exec_err)?;
         Ok(Self {
             txn: Txn::Pg(Mutex::new(open)),
             tenant_id,
             writes,
             _lease: lease,
         })
+    }
+
+    /// Takes a connection and sends `begin` on it; on failure the
+    /// connection is rolled back, or closed when that fails too.
+    async fn send_begin(pool: &sqlx::PgPool, begin: &str) -> Result<OpenPg, sqlx::Error> {
+        // Owned by `OpenPg` before `BEGIN` goes out: if this future is
+        // dropped from here on (a cancelled request), the connection is
+        // rolled back before the pool sees it again, never handed to the
+        // next borrower inside this transaction.
+        let mut open = OpenPg(Some(pool.acquire().await?));
+        let sent = match open.0.as_deref_mut() {
+            Some(conn) => sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
+                .execute(conn)
+                .await
+                .map(drop),
+            // Not reached (set just above); `conn()` refuses it anyway.
+            None => Ok(()),
+        };
+        if let Err(e) = sent {
+            // A refused binding (a fenced tenant) leaves the transaction
+            // aborted: end it here, or drop the connection.
+            if let Some(mut conn) = open.0.take() {
+                if connection_lost(&e)
+                    || sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err()
+                {
+                    conn.close_on_drop();
+                }
+            }
+            return Err(e);
+        }
+        Ok(open)
     }
 
     pub fn tenant_id(&self) -> TenantId {
@@ -297,4 +323,17 @@ fn query_err(err: sqlx::Error) -> DbErr {
 fn bound(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
     let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+}
+
+/// Whether `e` says the connection itself is gone (closed, reset, or ended
+/// by the server: SQLSTATE classes 08 and 57P), rather than the statement
+/// having failed on a live one.
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }

@@ -23,7 +23,7 @@ use axum::{Json, Router};
 use sea_orm::sqlx::{self, PgPool, Row};
 use std::sync::Arc;
 use tenantry::catalog::{resolve, tenants};
-use tenantry::tenancy::{Engine, RequestScope};
+use tenantry::tenancy::{Engine, RequestScope, IDLE_BEFORE_PING};
 use tenantry::Settings;
 
 #[derive(Clone)]
@@ -47,11 +47,21 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     let engine = tenantry::runtime::connect(&settings).await?;
     let login_html = std::fs::read_to_string(std::env::var("BENCH_LOGIN_HTML")?)?;
-    // As the engine's pools: no reaper (see `tenancy::pools`).
+    // As the engine's pools: no reaper, and a ping on checkout only for a
+    // connection idle for `IDLE_BEFORE_PING` (see `tenancy::pools`).
     let raw = sqlx::postgres::PgPoolOptions::new()
         .max_connections(settings.pool_size)
         .idle_timeout(None)
         .max_lifetime(None)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect(&std::env::var("BENCH_RAW_URL")?)
         .await?;
     let peer = Peer {

@@ -64,3 +64,45 @@ async fn a_tenant_suspended_by_another_process_is_refused_here_within_moments() 
     }
     assert!(renamed, "branding change reached the map");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_revoked_on_another_instance_is_refused_here_within_moments() {
+    use tenantry::identity::{api_keys, Actor, Role};
+    let app = TestApp::postgres().await;
+    let ctx = app.tenant("acme").await;
+    let key = app.api_key("acme", "member").await;
+    let mut api = app.bearer_client("acme.localhost", &key);
+    // Twice: the second request finds the key in this instance's memory.
+    for _ in 0..2 {
+        assert_eq!(api.get("/api/v1/projects").await.status, StatusCode::OK);
+    }
+
+    let other = app.with_settings(&[]).await;
+    let there = other
+        .ctx_for(ctx.id())
+        .await
+        .expect("acme on the other instance");
+    let listed = api_keys::list(&there).await.expect("keys");
+    let id = listed
+        .iter()
+        .find(|k| key.starts_with(&k.prefix))
+        .expect("the key")
+        .id;
+    let admin = Actor {
+        role: Role::Owner,
+        member: None,
+        label: "member:owner@acme.test".into(),
+    };
+    api_keys::revoke(&there, &admin, id)
+        .await
+        .expect("revoked there");
+    let mut refused = false;
+    for _ in 0..50 {
+        if api.get("/api/v1/projects").await.status == StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the key this instance knew was forgotten");
+}
