@@ -3,21 +3,18 @@
 //! audit entry and its lifecycle event (the outbox, see [`crate::events`]) in
 //! the same transaction as the change.
 
+mod create;
+
+pub use create::create;
+
 use super::{audit, resolve};
 use crate::entities::catalog::tenant;
 use crate::entities::tenant::branding as tenant_branding;
-use crate::error::{violated_unique_constraint, Error, Result};
+use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::identity::members::{self, HashedMember, NewMember};
-use crate::identity::{invitations, Actor, Email, Role};
-use crate::tenancy::directory::{self, Queue};
-use crate::tenancy::{
-    fleet, CatalogScope, Engine, NewPoolTenant, Placement, PlatformUse, Slug, TenantCtx, TenantDb,
-    TenantId, TenantRecord, TenantState,
-};
+use crate::tenancy::{Engine, Placement, PlatformUse, Slug, TenantId, TenantRecord, TenantState};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -80,217 +77,6 @@ fn parse_name(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-/// Creates a tenant, its storage and its first owner (its branding is the
-/// default until its admins set one). Without a password, the owner is
-/// invited: the tenant starts with a pending invitation of the owner's
-/// address (its email queued) instead of an account.
-/// All input is validated before anything is written; the password is hashed
-/// before any connection is taken. A `pool` tenant on PostgreSQL is written
-/// in one transaction (`tenancy::NewPoolTenant`); the placements that need
-/// DDL first are written step by step, and if provisioning fails part-way,
-/// what was written is removed again.
-pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<TenantSummary> {
-    let slug = Slug::parse(&input.slug)?;
-    let name = parse_name(&input.name)?;
-    let owner = FirstOwner::parse(&input)?;
-    let placement = parse_placement(engine, &input.placement).await?;
-    let plan = crate::plans::store::existing(engine, "plan", &input.plan).await?;
-    if resolve::load_record(engine, &slug).await?.is_some() {
-        return Err(Error::conflict("slug", "this slug is already taken"));
-    }
-    let owner = owner.hashed().await?;
-    let id = TenantId::new();
-    let now = chrono::Utc::now();
-    let state = match input.pending {
-        true => TenantState::Pending,
-        false => TenantState::Active,
-    };
-    let row = tenant::ActiveModel {
-        id: Set(id.uuid()),
-        slug: Set(slug.to_string()),
-        name: Set(name),
-        state: Set(state.as_str().into()),
-        placement: Set(placement.as_str().into()),
-        location: Set(engine.location_for(id, placement)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        suspended_at: Set(None),
-        deleted_at: Set(None),
-        plan: Set(plan),
-    };
-    let invited = owner.is_invited();
-    let created = match engine.begin_pool_creation(id, placement).await? {
-        Some(txn) => create_in_one(engine, txn, row, owner, actor).await?,
-        None => create_stepwise(engine, row, owner, actor).await?,
-    };
-    engine.tenant_changed(id);
-    engine.events().wake();
-    if invited {
-        crate::mail::outbox::note_queued(engine, id).await?;
-    }
-    Ok(created)
-}
-
-/// The first owner: a member with a password, or an invited address.
-enum FirstOwner<M> {
-    Member(M),
-    Invited(Email),
-}
-
-impl FirstOwner<NewMember> {
-    fn parse(input: &NewTenant) -> Result<Self> {
-        if input.admin_password.is_empty() {
-            return Ok(Self::Invited(Email::parse(
-                "admin_email",
-                &input.admin_email,
-            )?));
-        }
-        let owner = NewMember::parse(&input.admin_email, "", &input.admin_password, "owner")
-            .map_err(|e| rename_field(e, "admin_"))?;
-        Ok(Self::Member(owner))
-    }
-
-    async fn hashed(self) -> Result<FirstOwner<HashedMember>> {
-        Ok(match self {
-            Self::Member(m) => FirstOwner::Member(m.hashed().await?),
-            Self::Invited(email) => FirstOwner::Invited(email),
-        })
-    }
-}
-
-impl FirstOwner<HashedMember> {
-    fn is_invited(&self) -> bool {
-        matches!(self, Self::Invited(_))
-    }
-
-    /// The tenant's first rows in its plane: the owner (or the owner's
-    /// invitation) and its account with the platform (the billing page then
-    /// reads, never writes).
-    async fn write(self, db: &TenantDb, ctx: &TenantCtx, actor: &str) -> Result<()> {
-        match self {
-            Self::Member(owner) => {
-                members::insert(db, owner).await?;
-            }
-            Self::Invited(email) => {
-                let inviter = Actor {
-                    role: Role::Owner,
-                    member: None,
-                    label: actor.to_owned(),
-                };
-                invitations::issue(db, ctx, &inviter, &email, Role::Owner).await?;
-            }
-        }
-        db.insert(crate::billing::accounts::new_account()).await?;
-        Ok(())
-    }
-}
-
-/// A `pool` tenant on PostgreSQL: every row, the catalog's and the plane's,
-/// in `txn`, with one commit. The summary is built from the inserted row.
-async fn create_in_one(
-    engine: &Engine,
-    txn: NewPoolTenant,
-    row: tenant::ActiveModel,
-    owner: FirstOwner<HashedMember>,
-    actor: &str,
-) -> Result<TenantSummary> {
-    let inserted = row.insert(&txn).await.map_err(slug_taken)?;
-    let record = summary(inserted.clone())?;
-    let (id, now) = (record.id, record.created_at);
-    crate::billing::invoices::record_plan(&txn, id, &record.plan, now).await?;
-    fleet::record_provisioned(&txn, id, record.placement, None).await?;
-    let close = crate::billing::invoices::close_of(engine, now);
-    directory::note_due_in(&txn, Queue::Invoices, id, close).await?;
-    let branding = super::branding::default_for(id.uuid(), &record.name);
-    let ctx = engine.ctx(TenantRecord::from_models(inserted, branding)?);
-    owner.write(txn.plane(), &ctx, actor).await?;
-    record_created(&txn, &record, actor).await?;
-    txn.commit().await?;
-    Ok(record)
-}
-
-/// The other placements: the catalog row (pending), then the storage, then
-/// the plane's first rows, then activation; undone if a step fails.
-async fn create_stepwise(
-    engine: &Engine,
-    row: tenant::ActiveModel,
-    owner: FirstOwner<HashedMember>,
-    actor: &str,
-) -> Result<TenantSummary> {
-    let pending = row.state.as_ref() == TenantState::Pending.as_str();
-    let mut row = row;
-    row.state = Set(TenantState::Pending.as_str().into());
-    let txn = engine.platform(PlatformUse::Records).await?;
-    let inserted = row.insert(&txn).await.map_err(slug_taken)?;
-    let record = summary(inserted)?;
-    crate::billing::invoices::record_plan(&txn, record.id, &record.plan, record.created_at).await?;
-    txn.commit().await?;
-
-    let slug = Slug::parse(&record.slug)?;
-    if let Err(e) = provision(engine, &slug, owner, actor).await {
-        tracing::error!(tenant_id = %record.id, error = ?e, "provisioning failed; rolling back");
-        rollback_creation(engine, &slug).await;
-        return Err(e);
-    }
-    match complete_creation(engine, &slug, pending, actor).await {
-        Ok(record) => Ok(record),
-        Err(e) => {
-            tracing::error!(tenant_id = %record.id, error = ?e, "activation failed; rolling back");
-            rollback_creation(engine, &slug).await;
-            Err(e)
-        }
-    }
-}
-
-fn slug_taken(e: sea_orm::DbErr) -> Error {
-    match violated_unique_constraint(&e).as_deref() {
-        Some("tenants_slug_key") => Error::conflict("slug", "this slug is already taken"),
-        _ => e.into(),
-    }
-}
-
-/// The provisioned tenant becomes visible: activated unless it was asked to
-/// stay pending, with its audit entry and lifecycle events, in one
-/// transaction.
-async fn complete_creation(
-    engine: &Engine,
-    slug: &Slug,
-    pending: bool,
-    actor: &str,
-) -> Result<TenantSummary> {
-    let txn = engine.platform(PlatformUse::Records).await?;
-    let record = if pending {
-        find_in(&txn, slug).await?
-    } else {
-        set_state(&txn, slug, &[TenantState::Pending], TenantState::Active)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("tenant left pending before activation"))?
-    };
-    record_created(&txn, &record, actor).await?;
-    txn.commit().await?;
-    Ok(record)
-}
-
-/// A new tenant's platform audit entry and `tenant.created` event (and
-/// `tenant.activated` unless it stays pending).
-async fn record_created(
-    conn: &impl CatalogScope,
-    record: &TenantSummary,
-    actor: &str,
-) -> Result<()> {
-    let (id, slug, placement) = (record.id, record.slug.as_str(), record.placement.as_str());
-    let detail = format!("slug={slug} placement={placement}");
-    audit::record_in(conn, actor, "tenant.created", Some(id), &detail).await?;
-    let data =
-        json!({ "name": record.name, "placement": placement, "state": record.state.as_str() });
-    outbox::append(conn, id, slug, EventKind::Created, actor, data).await?;
-    if record.state == TenantState::Active {
-        let data = json!({ "state": TenantState::Active.as_str() });
-        outbox::append(conn, id, slug, EventKind::Activated, actor, data).await?;
-    }
-    Ok(())
-}
-
 async fn find_in(conn: &impl ConnectionTrait, slug: &Slug) -> Result<TenantSummary> {
     let t = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
@@ -298,81 +84,6 @@ async fn find_in(conn: &impl ConnectionTrait, slug: &Slug) -> Result<TenantSumma
         .await?
         .ok_or(Error::NotFound)?;
     summary(t)
-}
-
-async fn provision(
-    engine: &Engine,
-    slug: &Slug,
-    owner: FirstOwner<HashedMember>,
-    actor: &str,
-) -> Result<()> {
-    let record = resolve::load_record(engine, slug)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let location = record.location.clone();
-    engine
-        .provision(record.id, record.placement, location.as_deref())
-        .await?;
-    let platform = engine.platform(PlatformUse::Records).await?;
-    fleet::record_provisioned(&platform, record.id, record.placement, location.as_deref()).await?;
-    platform.commit().await?;
-    // The close of its first billing period.
-    crate::billing::invoices::close_due_after(engine, record.id, chrono::Utc::now()).await?;
-    let ctx = engine.ctx(record);
-    let db = ctx.db().await?;
-    owner.write(&db, &ctx, actor).await?;
-    db.commit().await?;
-    Ok(())
-}
-
-/// The requested placement, checked against what this deployment can hold
-/// before anything is written.
-async fn parse_placement(engine: &Engine, raw: &str) -> Result<Placement> {
-    if raw.trim().is_empty() {
-        return Ok(engine.default_placement());
-    }
-    let placement = Placement::parse_field(raw, "placement")?;
-    if !engine.supports(placement) {
-        return Err(Error::invalid(
-            "placement",
-            "only database (one SQLite file per tenant) is available on the embedded SQLite backend",
-        ));
-    }
-    if placement != Placement::Pool && engine.backend() == crate::config::Backend::Postgres {
-        engine.owner_for_ddl().await?;
-    }
-    Ok(placement)
-}
-
-async fn rollback_creation(engine: &Engine, slug: &Slug) {
-    let Ok(Some(record)) = resolve::load_record(engine, slug).await else {
-        return;
-    };
-    if let Err(e) = engine.purge(&record).await {
-        tracing::error!(tenant_id = %record.id, error = ?e, "rollback: purge failed");
-    }
-    engine.tenant_changed(record.id);
-    if let Err(e) = tenant::Entity::delete_by_id(record.id.uuid())
-        .exec(engine.platform_tables())
-        .await
-    {
-        tracing::error!(tenant_id = %record.id, error = ?e, "rollback: catalog delete failed");
-    }
-}
-
-fn rename_field(err: Error, prefix: &'static str) -> Error {
-    let renamed = |field: &'static str| match (prefix, field) {
-        ("admin_", "email") => "admin_email",
-        ("admin_", "password") => "admin_password",
-        (_, other) => other,
-    };
-    match err {
-        Error::Invalid(mut f) => {
-            f.field = renamed(f.field);
-            Error::Invalid(f)
-        }
-        other => other,
-    }
 }
 
 /// Tenants (not deleted, unless `state` asks for deleted ones) whose slug or

@@ -118,15 +118,11 @@ impl TenantDb {
         // rolled back before the pool sees it again, never handed to the
         // next borrower inside this transaction.
         let mut open = OpenPg(Some(pool.acquire().await?));
-        let sent = match open.0.as_deref_mut() {
-            Some(conn) => sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
-                .execute(conn)
-                .await
-                .map(drop),
-            // Not reached (set just above); `conn()` refuses it anyway.
-            None => Ok(()),
-        };
-        if let Err(e) = sent {
+        let conn = open.0.as_deref_mut().ok_or(sqlx::Error::PoolClosed)?;
+        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
+            .execute(conn)
+            .await
+        {
             // A refused binding (a fenced tenant) leaves the transaction
             // aborted: end it here, or drop the connection.
             if let Some(mut conn) = open.0.take() {
