@@ -13,14 +13,9 @@
 //!   the render would let one render keep a connection while another of its
 //!   calls waits for one (a deadlock on a one-connection SQLite pool, and
 //!   under load on any pool).
-//! - A call that is done with it hands it on to a call already waiting in
-//!   [`PageReads::open`] (which needs no other connection meanwhile). The
-//!   page context's call usually finishes just as the page's data call
-//!   arrives; without the hand-on each opened a transaction of its own.
 //!
 //! Only reads share it: the transaction is read-only; writes open their own.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use tenantry::authz::{self, Need, Principal};
 use tenantry::identity::members::{self, Member};
@@ -39,17 +34,7 @@ struct Inner {
     /// call waits for the first instead of doing the same.
     member: tokio::sync::Mutex<Option<Known>>,
     /// The transaction in use (and whose it is), if any call still holds it.
-    db: Mutex<Option<InUse>>,
-    /// Calls inside `open`, waiting for the member lock or holding it.
-    waiting: AtomicUsize,
-}
-
-struct InUse {
-    tenant: Uuid,
-    db: Weak<TenantDb>,
-    /// Kept alive by the call that finished with it, for the next call
-    /// waiting in `open`; let go once no call waits.
-    handed_on: Option<Arc<TenantDb>>,
+    db: Mutex<Option<(Uuid, Weak<TenantDb>)>>,
 }
 
 #[derive(Clone)]
@@ -82,17 +67,13 @@ impl PageReads {
     /// request is using, or a new one; and the member, looked up once.
     pub async fn open(&self, ctx: &TenantCtx, subject: Uuid) -> tenantry::Result<Shared> {
         let tenant = ctx.id().uuid();
-        let waiting = Waiting::enter(self);
         let mut known = self.0.member.lock().await;
         let db = match self.in_use(tenant) {
             Some(db) => db,
             None => {
                 let db = Arc::new(ctx.read().await?);
-                *self.slot() = Some(InUse {
-                    tenant,
-                    db: Arc::downgrade(&db),
-                    handed_on: None,
-                });
+                *self.0.db.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((tenant, Arc::downgrade(&db)));
                 db
             }
         };
@@ -108,49 +89,15 @@ impl PageReads {
                 member
             }
         };
-        drop(waiting);
-        // Checked under the slot's lock, which a waiting call that gives up
-        // takes after leaving: either it sees this hand-on and lets it go,
-        // or this sees that nobody waits.
-        if let Some(in_use) = self.slot().as_mut() {
-            if self.0.waiting.load(Ordering::Acquire) > 0 {
-                in_use.handed_on = Some(db.clone());
-            }
-        }
         Ok(Shared { db, member })
     }
 
-    /// The transaction of `tenant` another call is using or handed on
-    /// (never another tenant's: a request has one, and it is checked anyway).
+    /// The transaction of `tenant` another call is using (never another
+    /// tenant's: a request has one, and it is checked anyway).
     fn in_use(&self, tenant: Uuid) -> Option<Arc<TenantDb>> {
-        let mut held = self.slot();
-        let in_use = held.as_mut().filter(|u| u.tenant == tenant)?;
-        in_use.handed_on.take().or_else(|| in_use.db.upgrade())
-    }
-
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<InUse>> {
-        self.0.db.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// A call inside [`PageReads::open`]; when the last one leaves (done, or
-/// dropped while waiting), a transaction handed on to nobody is let go.
-struct Waiting<'a>(&'a PageReads);
-
-impl<'a> Waiting<'a> {
-    fn enter(reads: &'a PageReads) -> Self {
-        reads.0.waiting.fetch_add(1, Ordering::AcqRel);
-        Self(reads)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        if self.0 .0.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(in_use) = self.0.slot().as_mut() {
-                in_use.handed_on = None;
-            }
-        }
+        let held = self.0.db.lock().unwrap_or_else(|e| e.into_inner());
+        let (of, db) = held.as_ref()?;
+        (*of == tenant).then(|| db.upgrade()).flatten()
     }
 }
 
