@@ -71,6 +71,32 @@ pub async fn append(
     Ok(id)
 }
 
+/// Writes several events of one change in one statement (a new tenant's
+/// `created` and `activated`), in their order.
+pub async fn append_many(
+    conn: &impl CatalogScope,
+    tenant: TenantId,
+    slug: &str,
+    actor: &str,
+    events: Vec<(EventKind, Value)>,
+) -> Result<()> {
+    let rows = events
+        .into_iter()
+        .map(|(kind, data)| {
+            conn.stamp_about(
+                tenant,
+                event_row(uuid::Uuid::now_v7(), slug, kind, actor, data),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !rows.is_empty() {
+        lifecycle_event::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// An event raised elsewhere (a tenant's plane, see `super::relay`) under
 /// its own id.
 pub struct Appended<'a> {

@@ -191,7 +191,7 @@ pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<ApiKey> 
             to_key(saved)
         })
         .await?;
-    KnownKeys::of(ctx).forget(&revoked.prefix);
+    KnownKeys::of(ctx).0.forget_all();
     relay::relay_now(ctx).await;
     Ok(revoked)
 }
@@ -207,7 +207,8 @@ pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> 
         .filter(|p| p.starts_with(KEY_PREFIX))
         .ok_or(Error::Unauthenticated)?;
     let known = KnownKeys::of(ctx);
-    let found = match known.get(prefix) {
+    let ticket = known.0.ticket();
+    let found = match known.0.get(&prefix.to_owned()) {
         Some(found) => Some(found),
         None => {
             let found = ctx
@@ -219,7 +220,7 @@ pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> 
                 })
                 .await?;
             if let Some(found) = &found {
-                known.keep(found);
+                known.0.keep(ticket, found.prefix.clone(), found.clone());
             }
             found
         }
@@ -240,7 +241,7 @@ pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> 
     }
     if touch(ctx, &found, now).await? {
         found.last_used_at = Some(now);
-        known.keep(&found);
+        known.0.keep(ticket, found.prefix.clone(), found.clone());
     }
     grant_of(found)
 }

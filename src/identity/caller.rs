@@ -4,7 +4,7 @@
 //! route's declared [`Need`] is checked there, before any work runs.
 
 use super::impersonation::Active;
-use super::members::{self, Member};
+use super::members::{self, Known, Member};
 use super::Role;
 use crate::authz::{self, Need, Principal};
 use crate::error::{Error, Result};
@@ -81,17 +81,32 @@ where
     if matches!(caller, Caller::User(None)) {
         authz::check(need, Principal::Anonymous)?;
     }
+    // A read may take the member as this instance kept them (`members::known`);
+    // a write looks them up in its own transaction.
+    let known = match caller {
+        Caller::User(Some(user)) | Caller::Token(TokenGrant { user, .. }) if !need.writes() => {
+            Some(members::known(ctx, *user))
+        }
+        _ => None,
+    };
     ctx.run(need.writes(), async |db| {
+        let member_of = async |user: Uuid| -> Result<Member> {
+            let found = match &known {
+                Some(Known::Member(member)) => Some(member.clone()),
+                Some(Known::Unknown(ticket)) => {
+                    members::find_keeping(ctx, db, user, *ticket).await?
+                }
+                None => members::find(db, user).await?,
+            };
+            found.ok_or(Error::Unauthenticated)
+        };
         let actor = match caller {
             Caller::User(subject) => {
                 let id = subject.ok_or(Error::Unauthenticated)?;
-                let member = members::find(db, id).await?.ok_or(Error::Unauthenticated)?;
-                Actor::of_member(member)
+                Actor::of_member(member_of(id).await?)
             }
             Caller::Token(grant) => {
-                let member = members::find(db, grant.user)
-                    .await?
-                    .ok_or(Error::Unauthenticated)?;
+                let member = member_of(grant.user).await?;
                 // A role change ends the member's tokens.
                 if member.role != grant.role {
                     return Err(Error::Unauthenticated);

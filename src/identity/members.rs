@@ -1,11 +1,17 @@
 //! Tenant users and their memberships. Every function works on a `TenantDb`,
 //! so it only ever sees the bound tenant's people.
 
+mod known;
+
+pub use known::Known;
+
 use super::{password, Actor, Email, Role};
 use crate::catalog::audit;
 use crate::entities::tenant::{membership, user};
 use crate::error::{violated_unique_constraint, Error, Result};
+use crate::events::relay::{self, Raised};
 use crate::tenancy::{TenantCtx, TenantDb};
+use known::KnownMembers;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -195,6 +201,43 @@ pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
     Ok(Some(to_member(user, role)))
 }
 
+/// The member `user_id` names, for a read, if this instance has read them
+/// since the tenant's members last changed; otherwise the ticket to read
+/// them with ([`find_keeping`]), taken before any transaction opens.
+pub fn known(ctx: &TenantCtx, user_id: Uuid) -> Known {
+    let kept = KnownMembers::of(ctx);
+    let ticket = kept.0.ticket();
+    match kept.0.get(&user_id) {
+        Some(member) => Known::Member(member),
+        None => Known::Unknown(ticket),
+    }
+}
+
+/// [`find`], keeping what was found for the next reads (unless a change
+/// committed since `ticket`).
+pub async fn find_keeping(
+    ctx: &TenantCtx,
+    db: &TenantDb,
+    user_id: Uuid,
+    ticket: crate::tenancy::Ticket,
+) -> Result<Option<Member>> {
+    let found = find(db, user_id).await?;
+    if let Some(member) = &found {
+        KnownMembers::of(ctx)
+            .0
+            .keep(ticket, user_id, member.clone());
+    }
+    Ok(found)
+}
+
+/// After a change to the tenant's members committed: forgets what this
+/// instance kept and relays the record change raised with it, so that
+/// every other instance loads a new record.
+async fn changed(ctx: &TenantCtx) {
+    KnownMembers::of(ctx).0.forget_all();
+    relay::relay_now(ctx).await;
+}
+
 /// The member with this email, if any.
 pub async fn find_by_email(db: &TenantDb, email: &Email) -> Result<Option<Member>> {
     let found = user::Entity::find()
@@ -273,58 +316,72 @@ pub async fn add(ctx: &TenantCtx, db: &TenantDb, actor: &Actor, new: NewMember) 
 
 /// Changes a member's role on behalf of `actor`; the last owner cannot be
 /// demoted. The member's platform tokens end (they carry the role they were
-/// issued with).
+/// issued with), and every instance forgets what it kept of the members.
 pub async fn change_role(
-    db: &TenantDb,
+    ctx: &TenantCtx,
     actor: &Actor,
     user_id: Uuid,
     role: &str,
 ) -> Result<Member> {
     let role = Role::parse(role)
         .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
-    let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
-    ensure_may_manage(actor.role, Some(current.role), Some(role))?;
-    if current.role == Role::Owner && role != Role::Owner {
-        ensure_another_owner(db, user_id).await?;
-    }
-    membership::Entity::update_many()
-        .col_expr(membership::Column::Role, role.as_str().into())
-        .filter(membership::Column::UserId.eq(user_id))
-        .exec(db)
+    let changed_to = ctx
+        .run(true, async |db| {
+            let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+            ensure_may_manage(actor.role, Some(current.role), Some(role))?;
+            if current.role == Role::Owner && role != Role::Owner {
+                ensure_another_owner(db, user_id).await?;
+            }
+            if current.role == role {
+                return Ok(current);
+            }
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Role, role.as_str().into())
+                .filter(membership::Column::UserId.eq(user_id))
+                .exec(db)
+                .await?;
+            let detail = format!(
+                "{}: {} -> {}",
+                current.email,
+                current.role.as_str(),
+                role.as_str()
+            );
+            audit::record_tenant(db, &actor.label, "member.role_changed", &detail).await?;
+            relay::raise(db, Raised::record_changed(&actor.label)).await?;
+            Ok(Member { role, ..current })
+        })
         .await?;
-    if current.role != role {
-        let detail = format!(
-            "{}: {} -> {}",
-            current.email,
-            current.role.as_str(),
-            role.as_str()
-        );
-        audit::record_tenant(db, &actor.label, "member.role_changed", &detail).await?;
-    }
-    Ok(Member { role, ..current })
+    changed(ctx).await;
+    Ok(changed_to)
 }
 
 /// Removes a member on behalf of `actor`; the last owner cannot be removed.
-/// The member's sessions end once the removal commits (see [`end_sessions`]);
-/// their tokens already fail, as no member is found for them.
-pub async fn remove(db: &TenantDb, actor: &Actor, user_id: Uuid) -> Result<()> {
-    let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
-    ensure_may_manage(actor.role, Some(current.role), None)?;
-    if current.role == Role::Owner {
-        ensure_another_owner(db, user_id).await?;
-    }
-    user::Entity::delete_many()
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    crate::billing::platform_usage::record_seats(db).await?;
-    let detail = format!("{} ({})", current.email, current.role.as_str());
-    audit::record_tenant(db, &actor.label, "member.removed", &detail).await?;
-    Ok(())
+/// Once the removal commits, every instance forgets what it kept of the
+/// members and the member's sessions end; their tokens already fail, as no
+/// member is found for them.
+pub async fn remove(ctx: &TenantCtx, actor: &Actor, user_id: Uuid) -> Result<()> {
+    ctx.run(true, async |db| {
+        let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+        ensure_may_manage(actor.role, Some(current.role), None)?;
+        if current.role == Role::Owner {
+            ensure_another_owner(db, user_id).await?;
+        }
+        user::Entity::delete_many()
+            .filter(user::Column::Id.eq(user_id))
+            .exec(db)
+            .await?;
+        crate::billing::platform_usage::record_seats(db).await?;
+        let detail = format!("{} ({})", current.email, current.role.as_str());
+        audit::record_tenant(db, &actor.label, "member.removed", &detail).await?;
+        relay::raise(db, Raised::record_changed(&actor.label)).await
+    })
+    .await?;
+    changed(ctx).await;
+    end_sessions(ctx, user_id).await
 }
 
 /// Ends every session a removed member had on this tenant.
-pub async fn end_sessions(ctx: &TenantCtx, user_id: Uuid) -> Result<()> {
+async fn end_sessions(ctx: &TenantCtx, user_id: Uuid) -> Result<()> {
     let scope = crate::tenancy::RequestScope::Tenant(ctx.clone());
     crate::session::revoke_all(ctx.engine(), &scope, user_id).await?;
     Ok(())

@@ -71,10 +71,7 @@ pub async fn add_member(
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    let member = ctx
-        .run(true, async |db| {
-            members::change_role(db, &Actor::of_member(actor.clone()), id, &role).await
-        })
+    let member = members::change_role(&ctx, &Actor::of_member(actor), id, &role)
         .await
         .map_err(fail)?;
     let verified = verification::verified(&ctx, std::slice::from_ref(&member))
@@ -87,11 +84,9 @@ pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, App
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    let actor = Actor::of_member(actor);
-    ctx.run(true, async |db| members::remove(db, &actor, id).await)
+    members::remove(&ctx, &Actor::of_member(actor), id)
         .await
-        .map_err(fail)?;
-    members::end_sessions(&ctx, id).await.map_err(fail)
+        .map_err(fail)
 }
 
 pub async fn save_branding(input: BrandingInput) -> Result<BrandingDto, AppError> {

@@ -6,7 +6,8 @@
 //! a fresh [`PageReads`] for each request.
 //!
 //! - The member is looked up once per request (it is data: kept for the
-//!   whole render).
+//!   whole render), and only when this instance has not kept them
+//!   (`members::known`): then the page's context needs no transaction.
 //! - The read-only transaction is shared while someone is using it: it is
 //!   held only by the calls using it, never by the render as a whole. A call
 //!   that comes after the others are done opens a new one. Holding it for
@@ -18,7 +19,7 @@
 
 use std::sync::{Arc, Mutex, Weak};
 use tenantry::authz::{self, Need, Principal};
-use tenantry::identity::members::{self, Member};
+use tenantry::identity::members::{self, Known, Member};
 use tenantry::tenancy::{TenantCtx, TenantDb};
 use tenantry::Error;
 use uuid::Uuid;
@@ -32,13 +33,13 @@ struct Inner {
     /// Who the session names, as looked up in this request. Held while a
     /// call opens the transaction and looks the member up, so that a second
     /// call waits for the first instead of doing the same.
-    member: tokio::sync::Mutex<Option<Known>>,
+    member: tokio::sync::Mutex<Option<Seen>>,
     /// The transaction in use (and whose it is), if any call still holds it.
     db: Mutex<Option<(Uuid, Weak<TenantDb>)>>,
 }
 
 #[derive(Clone)]
-struct Known {
+struct Seen {
     tenant: Uuid,
     subject: Uuid,
     member: Option<Member>,
@@ -66,30 +67,63 @@ impl PageReads {
     /// A read of `ctx` as `subject`: the transaction another call of this
     /// request is using, or a new one; and the member, looked up once.
     pub async fn open(&self, ctx: &TenantCtx, subject: Uuid) -> tenantry::Result<Shared> {
-        let tenant = ctx.id().uuid();
-        let mut known = self.0.member.lock().await;
-        let db = match self.in_use(tenant) {
-            Some(db) => db,
-            None => {
-                let db = Arc::new(ctx.read().await?);
-                *self.0.db.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some((tenant, Arc::downgrade(&db)));
-                db
-            }
-        };
-        let member = match known.as_ref() {
-            Some(k) if k.tenant == tenant && k.subject == subject => k.member.clone(),
-            _ => {
-                let member = members::find(&db, subject).await?;
-                *known = Some(Known {
-                    tenant,
-                    subject,
-                    member: member.clone(),
-                });
-                member
-            }
-        };
+        // Always the member's lock first, then the transaction: a call that
+        // held a connection while waiting for the lock could starve one
+        // that holds the lock and waits for a connection.
+        let mut seen = self.0.member.lock().await;
+        let db = self.db(ctx).await?;
+        let member = self.look_up(&mut seen, ctx, subject, Some(&db)).await?;
         Ok(Shared { db, member })
+    }
+
+    /// The member `subject` names, looked up once per request; a
+    /// transaction is opened only when this instance has not kept them.
+    pub async fn member(&self, ctx: &TenantCtx, subject: Uuid) -> tenantry::Result<Option<Member>> {
+        let mut seen = self.0.member.lock().await;
+        self.look_up(&mut seen, ctx, subject, None).await
+    }
+
+    async fn look_up(
+        &self,
+        seen: &mut Option<Seen>,
+        ctx: &TenantCtx,
+        subject: Uuid,
+        db: Option<&Arc<TenantDb>>,
+    ) -> tenantry::Result<Option<Member>> {
+        let tenant = ctx.id().uuid();
+        if let Some(s) = seen.as_ref() {
+            if s.tenant == tenant && s.subject == subject {
+                return Ok(s.member.clone());
+            }
+        }
+        let member = match members::known(ctx, subject) {
+            Known::Member(member) => Some(member),
+            Known::Unknown(ticket) => {
+                let db = match db {
+                    Some(db) => db.clone(),
+                    None => self.db(ctx).await?,
+                };
+                members::find_keeping(ctx, &db, subject, ticket).await?
+            }
+        };
+        *seen = Some(Seen {
+            tenant,
+            subject,
+            member: member.clone(),
+        });
+        Ok(member)
+    }
+
+    /// The read transaction another call of this request is using, or a
+    /// new one.
+    async fn db(&self, ctx: &TenantCtx) -> tenantry::Result<Arc<TenantDb>> {
+        let tenant = ctx.id().uuid();
+        if let Some(db) = self.in_use(tenant) {
+            return Ok(db);
+        }
+        let db = Arc::new(ctx.read().await?);
+        *self.0.db.lock().unwrap_or_else(|e| e.into_inner()) = Some((tenant, Arc::downgrade(&db)));
+        Ok(db)
     }
 
     /// The transaction of `tenant` another call is using (never another

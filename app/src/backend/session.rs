@@ -39,11 +39,16 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             // The transaction is let go here, before anything below opens
             // one of its own (see `PageReads`).
             let member = match (&reads, subject) {
-                (Some(reads), Some(id)) => reads.open(ctx, id).await.map_err(fail)?.member,
-                (None, Some(id)) => {
-                    let db = ctx.read().await.map_err(fail)?;
-                    members::find(&db, id).await.map_err(fail)?
-                }
+                (Some(reads), Some(id)) => reads.member(ctx, id).await.map_err(fail)?,
+                (None, Some(id)) => match members::known(ctx, id) {
+                    members::Known::Member(member) => Some(member),
+                    members::Known::Unknown(ticket) => {
+                        let db = ctx.read().await.map_err(fail)?;
+                        members::find_keeping(ctx, &db, id, ticket)
+                            .await
+                            .map_err(fail)?
+                    }
+                },
                 // Nobody signed in: nothing to read (and no transaction).
                 (_, None) => None,
             };

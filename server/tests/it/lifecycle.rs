@@ -59,6 +59,17 @@ async fn console_tenant_creation_gives_field_errors_and_writes_nothing_on_bad_in
         assert_eq!(res.status, status, "{key}={value}: {}", res.text);
         assert_eq!(res.json()["field"], field, "{key}={value}");
     }
+    // An invited owner (no password): refused the same way, by the catalog's
+    // unique constraint rather than a read before it.
+    let invited = [
+        ("slug", "taken"),
+        ("name", "Acme"),
+        ("admin_email", "a@acme.test"),
+        ("admin_password", ""),
+    ];
+    let res = admin.server_fn::<CreateTenant>(&invited).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "invited: {}", res.text);
+    assert_eq!(res.json()["field"], "slug");
     let all = tenants::list(&app.engine, "", None).await.expect("list");
     assert_eq!(all.len(), 1, "only the pre-existing tenant exists");
     if !app.is_postgres() {

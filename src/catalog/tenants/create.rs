@@ -33,7 +33,9 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
     let owner = FirstOwner::parse(&input)?;
     let placement = parse_placement(engine, &input.placement).await?;
     let plan = crate::plans::store::existing(engine, "plan", &input.plan).await?;
-    if resolve::load_record(engine, &slug).await?.is_some() {
+    // The catalog's unique constraint refuses a taken slug in any case;
+    // reading it first only spares a password's hash (about 30 ms of CPU).
+    if !owner.is_invited() && resolve::load_record(engine, &slug).await?.is_some() {
         return Err(Error::conflict("slug", "this slug is already taken"));
     }
     let owner = owner.hashed().await?;
@@ -75,6 +77,12 @@ enum FirstOwner<M> {
     Invited(Email),
 }
 
+impl<M> FirstOwner<M> {
+    fn is_invited(&self) -> bool {
+        matches!(self, Self::Invited(_))
+    }
+}
+
 impl FirstOwner<NewMember> {
     fn parse(input: &NewTenant) -> Result<Self> {
         if input.admin_password.is_empty() {
@@ -97,10 +105,6 @@ impl FirstOwner<NewMember> {
 }
 
 impl FirstOwner<HashedMember> {
-    fn is_invited(&self) -> bool {
-        matches!(self, Self::Invited(_))
-    }
-
     /// The tenant's first rows in its plane: the owner (or the owner's
     /// invitation) and its account with the platform (the billing page then
     /// reads, never writes).
@@ -219,13 +223,16 @@ async fn record_created(
     let (id, slug, placement) = (record.id, record.slug.as_str(), record.placement.as_str());
     let detail = format!("slug={slug} placement={placement}");
     audit::record_in(conn, actor, "tenant.created", Some(id), &detail).await?;
-    let data =
-        json!({ "name": record.name, "placement": placement, "state": record.state.as_str() });
-    outbox::append(conn, id, slug, EventKind::Created, actor, data).await?;
+    let mut events = vec![(
+        EventKind::Created,
+        json!({ "name": record.name, "placement": placement, "state": record.state.as_str() }),
+    )];
     if record.state == TenantState::Active {
         let data = json!({ "state": TenantState::Active.as_str() });
-        outbox::append(conn, id, slug, EventKind::Activated, actor, data).await?;
+        events.push((EventKind::Activated, data));
     }
+    // One statement for both.
+    outbox::append_many(conn, id, slug, actor, events).await?;
     Ok(())
 }
 
