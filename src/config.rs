@@ -186,6 +186,9 @@ pub struct Settings {
     pub stripe_webhook_secret: Option<SecretString>,
     /// How old a signed webhook may be (replays older than this are refused).
     pub stripe_webhook_tolerance_secs: u32,
+    /// How long a stopping server (SIGTERM or ctrl-c) lets its requests in
+    /// flight finish before it exits anyway.
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Serialize)]
@@ -239,6 +242,7 @@ struct Defaults {
     usage_retention_days: u32,
     invoice_retention_days: u32,
     stripe_webhook_tolerance_secs: u32,
+    shutdown_grace_secs: u64,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -293,6 +297,8 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     // Ten years, the longest bookkeeping retention common in the EU.
     invoice_retention_days: 3650,
     stripe_webhook_tolerance_secs: 300,
+    // Inside the 30 s most orchestrators wait between SIGTERM and SIGKILL.
+    shutdown_grace_secs: 20,
 };
 
 /// A trusted proxy: one address (`10.0.0.5`) or a CIDR range (`10.0.0.0/8`).

@@ -11,5 +11,6 @@ pub mod https;
 pub mod impersonate;
 pub mod platform_api;
 pub mod router;
+pub mod shutdown;
 pub mod sso;
 pub mod telemetry;

@@ -3,11 +3,13 @@ mod allocator;
 
 use clap::Parser;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tenantry::config::Backend;
 use tenantry::session::CatalogSessionStore;
 use tenantry::tenancy::{audit, Engine};
 use tenantry::Settings;
 use tenantry_server::cli::{self, Cli, Command};
+use tenantry_server::shutdown::Stop;
 use tenantry_server::{router, telemetry};
 
 #[tokio::main]
@@ -74,16 +76,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(addr = %settings.listen, "listening");
-    axum::serve(
+    let stop = Stop::on_signals(Duration::from_secs(settings.shutdown_grace_secs));
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    // Counted API calls not yet written as usage.
+    .with_graceful_shutdown(stop.draining());
+    tokio::select! {
+        served = served => served?,
+        _ = stop.exiting() => {}
+    }
+    // Counted API calls not yet written as usage, including those of the
+    // requests just finished.
     engine.api_calls().flush(&engine).await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -19,7 +19,8 @@ use tenantry::billing::usage;
 const EVENTS: usize = 5000;
 const BATCH: usize = 50;
 
-fn start_server(s: &tenantry::config::Settings, port: u16) -> Child {
+/// The real server binary on the test's PostgreSQL database, on `port`.
+pub(crate) fn start_server(s: &tenantry::config::Settings, port: u16) -> Child {
     let url = |u: &Option<secrecy::SecretString>| {
         u.as_ref().expect("postgres").expose_secret().to_owned()
     };

@@ -47,6 +47,7 @@ mod relay;
 mod round_trips;
 mod security_headers;
 mod session_cache;
+mod shutdown;
 mod signin;
 mod smtp_sink;
 mod sso;
