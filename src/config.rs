@@ -189,6 +189,17 @@ pub struct Settings {
     /// How long a stopping server (SIGTERM or ctrl-c) lets its requests in
     /// flight finish before it exits anyway.
     pub shutdown_grace_secs: u64,
+    /// How long a running job holds it before another runner may take it
+    /// (renewed while it runs; runs out only when its runner died).
+    pub job_lease_secs: u64,
+    /// First retry delay of a failed job; doubles per attempt.
+    pub job_retry_base_ms: u64,
+    /// Jobs of one tenant running at once, across every instance.
+    pub jobs_per_tenant: u32,
+    /// Jobs this instance runs at once, all tenants together.
+    pub job_workers: u32,
+    /// How often the runner looks for jobs that other instances enqueued.
+    pub job_poll_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -243,6 +254,11 @@ struct Defaults {
     invoice_retention_days: u32,
     stripe_webhook_tolerance_secs: u32,
     shutdown_grace_secs: u64,
+    job_lease_secs: u64,
+    job_retry_base_ms: u64,
+    jobs_per_tenant: u32,
+    job_workers: u32,
+    job_poll_ms: u64,
 }
 
 const DEFAULTS: fn() -> Defaults = || Defaults {
@@ -299,6 +315,11 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     stripe_webhook_tolerance_secs: 300,
     // Inside the 30 s most orchestrators wait between SIGTERM and SIGKILL.
     shutdown_grace_secs: 20,
+    job_lease_secs: 60,
+    job_retry_base_ms: 5_000,
+    jobs_per_tenant: 2,
+    job_workers: 4,
+    job_poll_ms: 1_000,
 };
 
 /// A trusted proxy: one address (`10.0.0.5`) or a CIDR range (`10.0.0.0/8`).

@@ -8,12 +8,13 @@
 use crate::catalog::audit;
 use crate::entities::tenant::tenant_export;
 use crate::error::{Error, Result};
+use crate::jobs::{self, JobRun, NewJob, TenantJob};
 use crate::tenancy::directory::{self, Queue};
 use crate::tenancy::{Engine, TenantCtx, TenantId, TenantRecord};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -116,11 +117,38 @@ fn archive_path(engine: &Engine, tenant: TenantId, id: uuid::Uuid) -> PathBuf {
     tenant_dir(engine, tenant).join(format!("{id}.tar"))
 }
 
-/// Queues an export and starts producing it in the background. One at a
-/// time per tenant.
+/// Produces export `export` of the job's tenant: the job [`request`]
+/// enqueues with the export's row. A run that stopped part-way (its
+/// instance died) is run again from the start: the archive is written
+/// under a temporary name and renamed whole, under the export's id, so it
+/// exists once. On its last failed attempt the export is marked failed.
+#[derive(Serialize, Deserialize)]
+pub struct ProduceExport {
+    pub export: uuid::Uuid,
+}
+
+impl TenantJob for ProduceExport {
+    const KIND: &'static str = "export.produce";
+    const MAX_ATTEMPTS: i32 = 3;
+    // A superadmin exports a suspended tenant too.
+    const WHILE_SUSPENDED: bool = true;
+
+    async fn run(self, ctx: &TenantCtx, run: &JobRun) -> Result<()> {
+        let produced = produce(ctx, self.export).await;
+        if produced.is_err() {
+            progress::done(self.export);
+            if run.attempt >= Self::MAX_ATTEMPTS {
+                finish_failed(ctx, self.export).await?;
+            }
+        }
+        produced
+    }
+}
+
+/// Queues an export; the job runner produces it. One at a time per tenant.
 pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Result<ExportView> {
     let ctx = engine.ctx(tenant.clone());
-    let row = ctx
+    let (row, job) = ctx
         .run_for_platform(async |db| {
             let busy = tenant_export::Entity::find()
                 .filter(tenant_export::Column::State.is_in([QUEUED, RUNNING]))
@@ -132,7 +160,7 @@ pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Res
                     "an export is already being produced; wait for it to finish",
                 ));
             }
-            Ok(db
+            let row = db
                 .insert(tenant_export::ActiveModel {
                     id: Set(uuid::Uuid::now_v7()),
                     state: Set(QUEUED.into()),
@@ -147,9 +175,15 @@ pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Res
                     expires_at: Set(None),
                     ..Default::default()
                 })
-                .await?)
+                .await?;
+            // Written with the row: an export exists exactly when its job does.
+            let job = NewJob::new(&ctx, ProduceExport { export: row.id })
+                .once(format!("export:{}", row.id));
+            let job = jobs::enqueue_in(db, job).await?;
+            Ok((row, job))
         })
         .await?;
+    job.announce(&ctx).await?;
     audit::record(
         engine,
         actor,
@@ -158,13 +192,6 @@ pub async fn request(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Res
         "",
     )
     .await?;
-    let id = row.id;
-    tokio::spawn(async move {
-        if let Err(e) = produce(&ctx, id).await {
-            tracing::error!(tenant_id = %ctx.id(), export = %id, error = ?e, "export failed");
-            let _ = finish_failed(&ctx, id).await;
-        }
-    });
     Ok(view(row))
 }
 

@@ -7,6 +7,7 @@ mod m0004_identity_and_mail;
 mod m0005_webhooks;
 mod m0006_tenant_records;
 mod m0007_sso_identities;
+mod m0008_jobs;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -38,6 +39,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "invoices",
     "platform_outbox",
     "sso_identities",
+    "jobs",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -55,6 +57,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0005_webhooks::Migration),
             Box::new(m0006_tenant_records::Migration),
             Box::new(m0007_sso_identities::Migration),
+            Box::new(m0008_jobs::Migration),
         ]
     }
 

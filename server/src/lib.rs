@@ -9,6 +9,7 @@ pub mod cli;
 pub mod gateway;
 pub mod https;
 pub mod impersonate;
+pub mod jobs;
 pub mod platform_api;
 pub mod router;
 pub mod shutdown;

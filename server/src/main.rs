@@ -5,6 +5,7 @@ use clap::Parser;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tenantry::config::Backend;
+use tenantry::jobs::Runner;
 use tenantry::session::CatalogSessionStore;
 use tenantry::tenancy::{audit, Engine};
 use tenantry::Settings;
@@ -64,6 +65,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         engine.clone(),
         CatalogSessionStore::new(engine.clone()),
     ));
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    let stop = Stop::on_signals(grace);
+    let runner = Runner::new(engine.clone(), tenantry_server::jobs::registry());
+    // A second less than the server's, so that what could not finish is put
+    // back before the process exits.
+    let jobs_grace = grace.saturating_sub(Duration::from_secs(1));
+    let jobs = tokio::spawn(runner.run(stop.draining(), jobs_grace));
     let app = router::build(engine.clone(), router::leptos_options(&settings));
     if let Some(addr) = settings.https_listen {
         let tls = tokio::net::TcpListener::bind(addr).await?;
@@ -76,7 +84,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(addr = %settings.listen, "listening");
-    let stop = Stop::on_signals(Duration::from_secs(settings.shutdown_grace_secs));
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -84,6 +91,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .with_graceful_shutdown(stop.draining());
     tokio::select! {
         served = served => served?,
+        _ = stop.exiting() => {}
+    }
+    // The jobs running here finish within the same grace period, or go back
+    // to the queue for another instance.
+    tokio::select! {
+        _ = jobs => {}
         _ = stop.exiting() => {}
     }
     // Counted API calls not yet written as usage, including those of the

@@ -13,6 +13,7 @@ pub mod entitlement_override;
 pub mod impersonation;
 pub mod invitation;
 pub mod invoice;
+pub mod job;
 pub mod mail_message;
 pub mod membership;
 pub mod outgoing_event;
@@ -56,6 +57,7 @@ tenant_owned!(
     impersonation,
     invitation,
     invoice,
+    job,
     mail_message,
     membership,
     outgoing_event,

@@ -67,15 +67,9 @@ macro_rules! delivery_view {
 }
 use delivery_view;
 
-/// The delay before attempt `attempts + 1`: the base doubled per attempt,
-/// capped at an hour, with up to 10 % jitter so retries do not synchronise.
+/// The delay before attempt `attempts + 1` (see [`crate::retry::backoff`]).
 pub fn backoff(settings: &Settings, attempts: i32) -> chrono::Duration {
-    use rand::Rng;
-    let exponent = u32::try_from(attempts.clamp(1, 30) - 1).unwrap_or(0);
-    let base = settings.webhook_retry_base_ms.max(1);
-    let ms = base.saturating_mul(1u64 << exponent).min(3_600_000);
-    let jitter = rand::thread_rng().gen_range(0..=ms / 10);
-    chrono::Duration::milliseconds(i64::try_from(ms + jitter).unwrap_or(i64::MAX))
+    crate::retry::backoff(settings.webhook_retry_base_ms, attempts)
 }
 
 /// How long one attempt holds its delivery, so no other process attempts it.

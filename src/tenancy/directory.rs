@@ -62,6 +62,8 @@ pub enum Queue {
     Invoices,
     /// The end of a past-due account's grace period (`crate::billing`).
     Billing,
+    /// The tenant's background jobs (`crate::jobs`).
+    Jobs,
 }
 
 impl Queue {
@@ -74,6 +76,7 @@ impl Queue {
             Queue::Domains => "domains",
             Queue::Invoices => "invoices",
             Queue::Billing => "billing",
+            Queue::Jobs => "jobs",
         }
     }
 }

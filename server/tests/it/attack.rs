@@ -130,9 +130,11 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         .expect("usage");
     db.commit().await.expect("commit");
     // A finished data export of B's.
+    let jobs = app.run_jobs();
     let export = tenantry::exports::request(&app.engine, ctx.tenant(), "test")
         .await
         .expect("export");
+    let mut exported = false;
     for _ in 0..200 {
         let list = tenantry::exports::list(&app.engine, ctx.tenant())
             .await
@@ -141,10 +143,13 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
             .iter()
             .any(|e| e.id == export.id && e.state == tenantry::exports::DONE)
         {
+            exported = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    assert!(exported, "B's export was produced");
+    drop(jobs);
     // Single sign-on through B's own provider, its client secret sealed.
     let provider = OidcProvider::start();
     let sso = crate::sso::configure(app, "bravo", &provider.issuer, &[]).await;

@@ -74,6 +74,7 @@ fn untar(bytes: &[u8]) -> HashMap<String, Vec<u8>> {
 }
 
 async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app: TestApp) {
+    let _jobs = app.run_jobs();
     seed(&app, "alpha", 3).await;
     seed(&app, "bravo", 2).await;
     let mut owner = app.owner_client("alpha").await;
@@ -179,6 +180,7 @@ async fn an_export_holds_every_table_of_the_tenant_and_its_manifest_matches(app:
 }
 
 async fn exports_are_for_the_tenants_admins_only_and_expire(app: TestApp) {
+    let jobs = app.run_jobs();
     seed(&app, "alpha", 1).await;
     seed(&app, "bravo", 1).await;
     let mut owner = app.owner_client("alpha").await;
@@ -200,6 +202,9 @@ async fn exports_are_for_the_tenants_admins_only_and_expire(app: TestApp) {
 
     // Expired: the archive is deleted and no longer served.
     let expiring = app.with_settings(&[("export_ttl_hours", "0")]).await;
+    // Produced by an instance with that setting.
+    jobs.stop().await;
+    let _jobs = crate::harness::run_jobs_on(&expiring);
     let ctx = app.ctx("alpha").await;
     let view = tenantry::exports::request(&expiring, ctx.tenant(), "test")
         .await

@@ -28,6 +28,8 @@ const TEST_SETTINGS: &[(&str, &str)] = &[
     ("sso_domains_need_proof", "false"),
     ("webhook_retry_base_ms", "50"),
     ("webhook_poll_ms", "50"),
+    ("job_retry_base_ms", "20"),
+    ("job_poll_ms", "50"),
     ("platform_api_token", PLATFORM_TOKEN),
     ("stripe_webhook_secret", STRIPE_WEBHOOK_SECRET),
 ];
@@ -560,7 +562,53 @@ async fn drop_leftover_test_databases() {
     let _ = db.close().await;
 }
 
+/// Runs the server's job kinds on `engine` (with its settings) until
+/// dropped.
+pub fn run_jobs_on(engine: &Engine) -> JobsRunning {
+    let runner = tenantry::jobs::Runner::new(engine.clone(), tenantry_server::jobs::registry());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(runner.run(
+        async {
+            let _ = stopped.await;
+        },
+        std::time::Duration::from_secs(1),
+    ));
+    JobsRunning(Some(stop), Some(running))
+}
+
+/// A job runner working for a test (as every server instance runs one);
+/// stopped when dropped.
+pub struct JobsRunning(
+    Option<tokio::sync::oneshot::Sender<()>>,
+    Option<tokio::task::JoinHandle<()>>,
+);
+
+impl JobsRunning {
+    /// Stops the runner and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.0.take() {
+            let _ = stop.send(());
+        }
+        if let Some(running) = self.1.take() {
+            running.await.expect("the runner stops");
+        }
+    }
+}
+
+impl Drop for JobsRunning {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
 impl TestApp {
+    /// Runs the server's job kinds on this app's engine until dropped.
+    pub fn run_jobs(&self) -> JobsRunning {
+        run_jobs_on(&self.engine)
+    }
+
     /// A client signed in on `<slug>.localhost` as `email`.
     pub async fn owner_client_as(&self, slug: &str, email: &str) -> Client {
         let mut client = self.client(&format!("{slug}.localhost"));

@@ -24,6 +24,7 @@ mod hand_filters;
 mod impersonation;
 mod ingest_faults;
 mod isolation;
+mod jobs;
 mod layers;
 mod legacy_rows;
 mod lifecycle;

@@ -1,0 +1,8 @@
+//! The job kinds this server runs (see `tenantry::jobs`): every instance
+//! runs a runner with these, and takes any tenant's due jobs of these kinds.
+
+use tenantry::jobs::Registry;
+
+pub fn registry() -> Registry {
+    Registry::default().tenant::<tenantry::exports::ProduceExport>()
+}
