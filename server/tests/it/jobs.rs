@@ -21,7 +21,6 @@ on_both_backends!(
     a_job_runs_in_its_own_tenant_and_sees_nothing_of_another,
     a_failing_job_is_retried_then_dead,
     an_idempotency_key_makes_one_job,
-    two_runners_run_each_job_once,
     one_tenants_flood_does_not_hold_up_another_tenants_job,
     a_suspended_tenants_jobs_wait_and_a_deleted_tenants_are_cancelled,
     a_stopping_runner_puts_back_the_job_it_could_not_finish,
@@ -193,6 +192,18 @@ async fn an_idempotency_key_makes_one_job(app: TestApp) {
     })
     .await;
     assert_eq!(seen(a).len(), 1, "its effect happened once");
+}
+
+// Instances share a database only on PostgreSQL (the embedded SQLite mode
+// is one process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_run_each_job_once_on_postgres() {
+    two_runners_run_each_job_once(TestApp::postgres().await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_run_each_job_once_on_mixed_placements() {
+    two_runners_run_each_job_once(TestApp::postgres_mixed().await).await
 }
 
 async fn two_runners_run_each_job_once(app: TestApp) {
