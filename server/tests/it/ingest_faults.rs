@@ -21,11 +21,21 @@ const BATCH: usize = 50;
 
 /// The real server binary on the test's PostgreSQL database, on `port`.
 pub(crate) fn start_server(s: &tenantry::config::Settings, port: u16) -> Child {
+    start_server_with(s, port, &[])
+}
+
+/// [`start_server`] with more environment (`TENANTRY_…` settings).
+pub(crate) fn start_server_with(
+    s: &tenantry::config::Settings,
+    port: u16,
+    env: &[(&str, &str)],
+) -> Child {
     let url = |u: &Option<secrecy::SecretString>| {
         u.as_ref().expect("postgres").expose_secret().to_owned()
     };
     Command::new(env!("CARGO_BIN_EXE_tenantry"))
         .arg("serve")
+        .envs(env.iter().copied())
         .env("TENANTRY_DATABASE_URL", url(&s.database_url))
         .env("TENANTRY_OWNER_DATABASE_URL", url(&s.owner_database_url))
         .env("TENANTRY_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)

@@ -358,3 +358,109 @@ async fn a_stopping_runner_puts_back_the_job_it_could_not_finish(app: TestApp) {
     assert_eq!(job.state, jobs::QUEUED, "{job:?}");
     assert_eq!(job.attempts, 0, "the unfinished attempt is not counted");
 }
+
+/// The real server binary killed (SIGKILL) while it produces an export: the
+/// export's job runs again once the lease has run out on the restarted
+/// server, and its archive exists once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_interrupted_by_kill_9_runs_again_and_its_archive_exists_once() {
+    use crate::ingest_faults::start_server_with;
+    use crate::peer::{free_port, wait_listening};
+    use sea_orm::Set;
+    use tenantry::entities::tenant::project;
+    use tenantry::exports;
+    let app = TestApp::postgres().await;
+    // Enough rows that producing the archive takes a while, inserted in
+    // bulk (one at a time, each counted against the plan, is slow).
+    let alpha = seed(&app, "alpha", 0).await;
+    let db = alpha.db().await.expect("db");
+    let now = chrono::Utc::now();
+    for chunk in 0..10 {
+        let rows = (0..500)
+            .map(|i| project::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                name: Set(format!("bulk {chunk}-{i}")),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        db.insert_new(rows).await.expect("projects");
+    }
+    db.commit().await.expect("commit");
+    let env = [
+        ("TENANTRY_JOB_LEASE_SECS", "1"),
+        ("TENANTRY_JOB_POLL_MS", "50"),
+    ];
+    let port = free_port();
+    let mut server = start_server_with(&app.settings, port, &env);
+    wait_listening(port, "the server").await;
+
+    let export = exports::request(&app.engine, alpha.tenant(), "test")
+        .await
+        .expect("requested");
+    let state_of = async || {
+        exports::list(&app.engine, alpha.tenant())
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|e| e.id == export.id)
+            .expect("listed")
+            .state
+    };
+    let mut seen_running = false;
+    for _ in 0..1000 {
+        if state_of().await == exports::RUNNING {
+            seen_running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    let killed_in = state_of().await;
+    let mut server = start_server_with(&app.settings, port, &env);
+    wait_listening(port, "the server").await;
+    for _ in 0..600 {
+        if state_of().await == exports::DONE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().ok();
+    server.wait().ok();
+    assert_eq!(
+        state_of().await,
+        exports::DONE,
+        "produced after the restart"
+    );
+    let job = jobs::list(&alpha, 10)
+        .await
+        .expect("jobs")
+        .into_iter()
+        .find(|job| job.kind == exports::ProduceExport::KIND)
+        .expect("the export's job");
+    println!("killed while {killed_in} (seen running: {seen_running}); {job:?}");
+    assert_eq!(job.state, jobs::DONE);
+    if killed_in == exports::RUNNING {
+        assert_eq!(job.attempts, 2, "run again after the kill: {job:?}");
+    }
+    assert!(
+        seen_running && killed_in != exports::DONE,
+        "the kill landed after the export was done ({killed_in}): not a test of a crash"
+    );
+    let dir = app
+        .settings
+        .data_dir
+        .join("exports")
+        .join(alpha.id().to_string());
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("exports dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files,
+        vec![format!("{}.tar", export.id)],
+        "one archive, no partial file"
+    );
+}
