@@ -155,16 +155,27 @@ def create_api_key(host, cookie, port=SERVER_PORT):
     return json.load(urllib.request.urlopen(req))["api_key"]["secret"]
 
 
-def cpu_ticks(pids):
-    total = 0
+def ticks_by_pid(pids):
+    ticks = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
         except (FileNotFoundError, ProcessLookupError):
             pass
-    return total
+    return ticks
+
+
+def cpu_ticks(pids):
+    return sum(ticks_by_pid(pids).values())
+
+
+def ticks_since(before, after):
+    """CPU ticks used between two readings, process by process: a process
+    that ended meanwhile is left out (its last ticks cannot be read) rather
+    than subtracted, and one that started counts from zero."""
+    return sum(t - before.get(pid, 0) for pid, t in after.items())
 
 
 def postgres_pids():
@@ -211,12 +222,12 @@ def wrk(side, seconds, connections, rate=None, tolerate_errors=False):
                         delay_fn=delay)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    pg = postgres_pids()
-    before, pg_before = cpu_ticks(side["pids"]), cpu_ticks(pg)
+    before, pg_before = cpu_ticks(side["pids"]), ticks_by_pid(postgres_pids())
     run = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name,
                           f"http://127.0.0.1:{side['port']}"], capture_output=True, text=True)
     out = run.stdout
-    used, pg_used = cpu_ticks(side["pids"]) - before, cpu_ticks(pg) - pg_before
+    used = cpu_ticks(side["pids"]) - before
+    pg_used = ticks_since(pg_before, ticks_by_pid(postgres_pids()))
     os.unlink(f.name)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
