@@ -207,8 +207,8 @@ pub async fn authenticate(ctx: &TenantCtx, presented: &str) -> Result<KeyGrant> 
         .filter(|p| p.starts_with(KEY_PREFIX))
         .ok_or(Error::Unauthenticated)?;
     let known = KnownKeys::of(ctx);
-    let ticket = known.0.ticket();
-    let found = match known.0.get(&prefix.to_owned()) {
+    let (kept, ticket) = known.0.lookup(prefix);
+    let found = match kept {
         Some(found) => Some(found),
         None => {
             let found = ctx

@@ -205,11 +205,23 @@ pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
 /// since the tenant's members last changed; otherwise the ticket to read
 /// them with ([`find_keeping`]), taken before any transaction opens.
 pub fn known(ctx: &TenantCtx, user_id: Uuid) -> Known {
-    let kept = KnownMembers::of(ctx);
-    let ticket = kept.0.ticket();
-    match kept.0.get(&user_id) {
-        Some(member) => Known::Member(member),
-        None => Known::Unknown(ticket),
+    match KnownMembers::of(ctx).0.lookup(&user_id) {
+        (Some(member), _) => Known::Member(member),
+        (None, ticket) => Known::Unknown(ticket),
+    }
+}
+
+/// The member `user_id` names, for a read: as this instance kept them, or
+/// read in a read transaction of its own (and kept).
+pub async fn known_or_read(ctx: &TenantCtx, user_id: Uuid) -> Result<Option<Member>> {
+    match known(ctx, user_id) {
+        Known::Member(member) => Ok(Some(member)),
+        Known::Unknown(ticket) => {
+            let db = ctx.read().await?;
+            let found = find_keeping(ctx, &db, user_id, ticket).await?;
+            db.commit().await?;
+            Ok(found)
+        }
     }
 }
 
@@ -325,7 +337,7 @@ pub async fn change_role(
 ) -> Result<Member> {
     let role = Role::parse(role)
         .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
-    let changed_to = ctx
+    let (member, was) = ctx
         .run(true, async |db| {
             let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
             ensure_may_manage(actor.role, Some(current.role), Some(role))?;
@@ -333,7 +345,7 @@ pub async fn change_role(
                 ensure_another_owner(db, user_id).await?;
             }
             if current.role == role {
-                return Ok(current);
+                return Ok((current, role));
             }
             membership::Entity::update_many()
                 .col_expr(membership::Column::Role, role.as_str().into())
@@ -348,11 +360,14 @@ pub async fn change_role(
             );
             audit::record_tenant(db, &actor.label, "member.role_changed", &detail).await?;
             relay::raise(db, Raised::record_changed(&actor.label)).await?;
-            Ok(Member { role, ..current })
+            let was = current.role;
+            Ok((Member { role, ..current }, was))
         })
         .await?;
-    changed(ctx).await;
-    Ok(changed_to)
+    if was != member.role {
+        changed(ctx).await;
+    }
+    Ok(member)
 }
 
 /// Removes a member on behalf of `actor`; the last owner cannot be removed.

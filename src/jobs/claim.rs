@@ -27,9 +27,26 @@ pub(super) struct Limits<'a> {
 
 /// Takes the tenant's due jobs (queued and due, or running under a lease
 /// that ran out: their runner died) for `runner` until `until`, within
-/// `limits`.
+/// `limits`; and when the tenant next has something for a runner (see
+/// [`next_due`]), read in the same transaction.
 pub(super) async fn take(
     ctx: &TenantCtx,
+    limits: Limits<'_>,
+    runner: &str,
+    until: DateTime<Utc>,
+) -> Result<(Vec<job::Model>, Option<DateTime<Utc>>)> {
+    ctx.run_for_platform(async |db| {
+        let taken = match limits.room {
+            0 => Vec::new(),
+            _ => take_in(db, limits, runner, until).await?,
+        };
+        Ok((taken, next_due(db).await?))
+    })
+    .await
+}
+
+async fn take_in(
+    db: &TenantDb,
     limits: Limits<'_>,
     runner: &str,
     until: DateTime<Utc>,
@@ -39,7 +56,7 @@ pub(super) async fn take(
         room,
         only,
     } = limits;
-    ctx.run_for_platform(async |db| {
+    {
         let postgres = db.get_database_backend() == DbBackend::Postgres;
         if postgres {
             // Runners on other instances count and take this tenant's jobs
@@ -92,7 +109,10 @@ pub(super) async fn take(
         }
         job::Entity::update_many()
             .col_expr(job::Column::State, Expr::value(RUNNING))
-            .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
+            .col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).add(1),
+            )
             .col_expr(job::Column::LeaseUntil, Expr::value(Some(until)))
             .col_expr(job::Column::LeasedBy, Expr::value(Some(runner.to_owned())))
             .filter(job::Column::Id.is_in(ids.clone()))
@@ -113,8 +133,7 @@ pub(super) async fn take(
             end(db, job.id, DEAD, Some(why)).await?;
         }
         Ok(live)
-    })
-    .await
+    }
 }
 
 /// Extends `runner`'s lease on a job it is running; false once the job is
@@ -220,8 +239,8 @@ async fn end(db: &TenantDb, id: Uuid, state: &str, error: Option<&str>) -> Resul
 
 /// When the tenant next has something for a runner: its earliest queued
 /// job, or the earliest lease to run out.
-pub(super) async fn next_due(ctx: &TenantCtx) -> Result<Option<DateTime<Utc>>> {
-    ctx.run_for_platform(async |db| {
+async fn next_due(db: &TenantDb) -> Result<Option<DateTime<Utc>>> {
+    {
         let queued = job::Entity::find()
             .filter(job::Column::State.eq(QUEUED))
             .order_by_asc(job::Column::RunAt)
@@ -235,8 +254,7 @@ pub(super) async fn next_due(ctx: &TenantCtx) -> Result<Option<DateTime<Utc>>> {
             .await?
             .and_then(|job| job.lease_until);
         Ok(queued.into_iter().chain(leased).min())
-    })
-    .await
+    }
 }
 
 /// Ends every job of a deleted tenant that has not run: none runs for it.

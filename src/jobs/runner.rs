@@ -143,27 +143,22 @@ impl Runner {
             }
             TenantState::Suspended | TenantState::Pending => return Ok((0, wait)),
         };
-        let room = self.0.slots.available_permits();
-        let mut started = 0;
-        if room > 0 {
-            let settings = self.0.engine.settings();
-            let until = now + lease(&self.0.engine);
-            let limits = claim::Limits {
-                per_tenant: settings.jobs_per_tenant,
-                room,
-                only,
-            };
-            let taken = claim::take(&ctx, limits, &self.0.name, until).await?;
-            for job in taken {
-                // Passes run one at a time and only they take permits, so
-                // the `room` counted above is still free.
-                let permit = self.0.slots.clone().acquire_owned().await;
-                let permit = permit.map_err(anyhow::Error::from)?;
-                self.start(ctx.clone(), job, permit);
-                started += 1;
-            }
+        let settings = self.0.engine.settings();
+        let limits = claim::Limits {
+            per_tenant: settings.jobs_per_tenant,
+            room: self.0.slots.available_permits(),
+            only,
+        };
+        let until = now + lease(&self.0.engine);
+        let (taken, next) = claim::take(&ctx, limits, &self.0.name, until).await?;
+        let started = taken.len();
+        for job in taken {
+            // Passes run one at a time and only they take permits, so the
+            // room counted above is still free.
+            let permit = self.0.slots.clone().acquire_owned().await;
+            let permit = permit.map_err(anyhow::Error::from)?;
+            self.start(ctx.clone(), job, permit);
         }
-        let next = claim::next_due(&ctx).await?;
         // A suspended tenant's other jobs are looked at again later.
         Ok((
             started,

@@ -9,6 +9,7 @@
 //! their commit; other instances load a new record (an empty memo) when the
 //! change is relayed.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
@@ -39,13 +40,15 @@ impl<K, V> Default for Kept<K, V> {
 }
 
 impl<K: Eq + Hash, V: Clone> Kept<K, V> {
-    pub fn get(&self, key: &K) -> Option<V> {
-        self.lock().rows.get(key).cloned()
-    }
-
-    /// To take before reading the row that [`Kept::keep`] is then given.
-    pub fn ticket(&self) -> Ticket {
-        Ticket(self.lock().generation)
+    /// The row kept under `key`, if any, and the ticket to hand to
+    /// [`Kept::keep`] with whatever is read or changed from here on.
+    pub fn lookup<Q>(&self, key: &Q) -> (Option<V>, Ticket)
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let inner = self.lock();
+        (inner.rows.get(key).cloned(), Ticket(inner.generation))
     }
 
     /// Keeps `value`, unless something was forgotten since `ticket`.
@@ -79,22 +82,23 @@ mod tests {
     #[test]
     fn a_read_that_raced_a_change_keeps_nothing() {
         let kept = Kept::<u32, &str>::default();
-        let before = kept.ticket();
+        let (_, before) = kept.lookup(&1);
         kept.forget_all();
         kept.keep(before, 1, "old");
-        assert_eq!(kept.get(&1), None);
-        let after = kept.ticket();
+        let (old, after) = kept.lookup(&1);
+        assert_eq!(old, None, "the old row was not kept");
         kept.keep(after, 1, "new");
-        assert_eq!(kept.get(&1), Some("new"));
+        assert_eq!(kept.lookup(&1).0, Some("new"));
     }
 
     #[test]
     fn it_starts_over_past_its_bound() {
         let kept = Kept::<usize, usize>::default();
         for n in 0..=MAX_KEPT {
-            kept.keep(kept.ticket(), n, n);
+            let (_, ticket) = kept.lookup(&n);
+            kept.keep(ticket, n, n);
         }
-        assert_eq!(kept.get(&0), None);
-        assert_eq!(kept.get(&MAX_KEPT), Some(MAX_KEPT));
+        assert_eq!(kept.lookup(&0).0, None);
+        assert_eq!(kept.lookup(&MAX_KEPT).0, Some(MAX_KEPT));
     }
 }

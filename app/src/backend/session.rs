@@ -40,15 +40,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             // one of its own (see `PageReads`).
             let member = match (&reads, subject) {
                 (Some(reads), Some(id)) => reads.member(ctx, id).await.map_err(fail)?,
-                (None, Some(id)) => match members::known(ctx, id) {
-                    members::Known::Member(member) => Some(member),
-                    members::Known::Unknown(ticket) => {
-                        let db = ctx.read().await.map_err(fail)?;
-                        members::find_keeping(ctx, &db, id, ticket)
-                            .await
-                            .map_err(fail)?
-                    }
-                },
+                (None, Some(id)) => members::known_or_read(ctx, id).await.map_err(fail)?,
                 // Nobody signed in: nothing to read (and no transaction).
                 (_, None) => None,
             };
