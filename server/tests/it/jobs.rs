@@ -105,6 +105,13 @@ async fn seed(app: &TestApp, slug: &str, projects_n: usize) -> TenantCtx {
     ctx
 }
 
+/// Enqueues a `CountProjects` job of `ctx`'s tenant.
+async fn count_projects(ctx: &TenantCtx, millis: u64) -> Uuid {
+    jobs::enqueue(ctx, NewJob::new(ctx, CountProjects { millis }))
+        .await
+        .expect("enqueued")
+}
+
 /// Runs passes of `runners` until `done` holds (or fails after 10 s).
 async fn run_until(runners: &[&Runner], what: &str, mut done: impl AsyncFnMut() -> bool) {
     for _ in 0..500 {
@@ -127,12 +134,8 @@ async fn a_job_runs_in_its_own_tenant_and_sees_nothing_of_another(app: TestApp) 
     let alpha = seed(&app, "alpha", 2).await;
     let beta = seed(&app, "beta", 3).await;
     let runner = Runner::new(app.engine.clone(), registry());
-    let in_alpha = jobs::enqueue(&alpha, NewJob::new(&alpha, CountProjects { millis: 0 }))
-        .await
-        .expect("enqueued");
-    let in_beta = jobs::enqueue(&beta, NewJob::new(&beta, CountProjects { millis: 0 }))
-        .await
-        .expect("enqueued");
+    let in_alpha = count_projects(&alpha, 0).await;
+    let in_beta = count_projects(&beta, 0).await;
     run_until(&[&runner], "both done", async || {
         state(&alpha, in_alpha).await == jobs::DONE && state(&beta, in_beta).await == jobs::DONE
     })
@@ -218,11 +221,7 @@ async fn two_runners_run_each_job_once(app: TestApp) {
     let mut ids = Vec::new();
     for ctx in [&alpha, &beta] {
         for _ in 0..10 {
-            let job = NewJob::new(ctx, CountProjects { millis: 5 });
-            ids.push((
-                ctx.clone(),
-                jobs::enqueue(ctx, job).await.expect("enqueued"),
-            ));
+            ids.push((ctx.clone(), count_projects(ctx, 5).await));
         }
     }
     // Both pass at the same time, over and over.
@@ -265,13 +264,10 @@ async fn one_tenants_flood_does_not_hold_up_another_tenants_job(app: TestApp) {
     let runner = Runner::new(engine, registry());
     let mut flood = Vec::new();
     for _ in 0..40 {
-        let job = NewJob::new(&alpha, CountProjects { millis: 50 });
-        flood.push(jobs::enqueue(&alpha, job).await.expect("enqueued"));
+        flood.push(count_projects(&alpha, 50).await);
     }
     runner.pass().await.expect("the flood starts");
-    let late = jobs::enqueue(&beta, NewJob::new(&beta, CountProjects { millis: 0 }))
-        .await
-        .expect("enqueued");
+    let late = count_projects(&beta, 0).await;
     run_until(&[&runner], "beta's job done", async || {
         state(&beta, late).await == jobs::DONE
     })
@@ -295,12 +291,8 @@ async fn a_suspended_tenants_jobs_wait_and_a_deleted_tenants_are_cancelled(app: 
     use tenantry::catalog::tenants;
     let alpha = seed(&app, "alpha", 0).await;
     let beta = seed(&app, "beta", 0).await;
-    let waits = jobs::enqueue(&alpha, NewJob::new(&alpha, CountProjects { millis: 0 }))
-        .await
-        .expect("enqueued");
-    let ends = jobs::enqueue(&beta, NewJob::new(&beta, CountProjects { millis: 0 }))
-        .await
-        .expect("enqueued");
+    let waits = count_projects(&alpha, 0).await;
+    let ends = count_projects(&beta, 0).await;
     tenants::suspend(&app.engine, "alpha", "test")
         .await
         .expect("suspended");
@@ -421,7 +413,9 @@ async fn an_export_interrupted_by_kill_9_runs_again_and_its_archive_exists_once(
     let killed_in = state_of().await;
     let mut server = start_server_with(&app.settings, port, &env);
     wait_listening(port, "the server").await;
-    for _ in 0..600 {
+    // Generous: under the whole suite's load the restarted server's start
+    // and the export itself each take seconds.
+    for _ in 0..1800 {
         if state_of().await == exports::DONE {
             break;
         }
@@ -429,17 +423,17 @@ async fn an_export_interrupted_by_kill_9_runs_again_and_its_archive_exists_once(
     }
     server.kill().ok();
     server.wait().ok();
-    assert_eq!(
-        state_of().await,
-        exports::DONE,
-        "produced after the restart"
-    );
     let job = jobs::list(&alpha, 10)
         .await
         .expect("jobs")
         .into_iter()
         .find(|job| job.kind == exports::ProduceExport::KIND)
         .expect("the export's job");
+    assert_eq!(
+        state_of().await,
+        exports::DONE,
+        "produced after the restart (its job: {job:?})"
+    );
     println!("killed while {killed_in} (seen running: {seen_running}); {job:?}");
     assert_eq!(job.state, jobs::DONE);
     if killed_in == exports::RUNNING {
