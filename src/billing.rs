@@ -15,35 +15,45 @@ pub mod stripe_mirror;
 pub mod stripe_webhook;
 pub mod usage;
 
+use crate::jobs::periodic::Periodic;
 use crate::tenancy::Engine;
+use chrono::Utc;
+use std::time::Duration;
 
-/// Closes ended periods (once their late window has passed) and suspends
-/// tenants past due beyond the grace period, every few minutes; hourly,
-/// records each tenant's stored bytes and purges events past retention; with
-/// Stripe, mirrors every tenant's customer, subscription and usage there.
-pub async fn run(engine: Engine) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
-    let mut runs = 0u64;
-    loop {
-        tick.tick().await;
-        if runs.is_multiple_of(12) {
-            if let Err(e) = platform_usage::hourly(&engine, chrono::Utc::now()).await {
-                tracing::error!(error = %e, "hourly usage pass failed; retried next hour");
-            }
-        }
-        runs += 1;
-        let now = chrono::Utc::now();
-        if let Err(e) = invoices::finalize_due(&engine, now).await {
-            tracing::error!(error = %e, "closing billing periods failed; retried on the next run");
-        }
-        if let Err(e) = accounts::suspend_overdue(&engine, now).await {
-            tracing::error!(error = %e, "grace-period check failed; retried on the next run");
-        }
-        if let Err(e) = invoices::expire_retained(&engine, now).await {
-            tracing::error!(error = %e, "removing invoices past retention failed; retried on the next run");
-        }
-        if let Err(e) = stripe_mirror::mirror_all(&engine, now).await {
-            tracing::error!(error = %e, "mirroring billing to Stripe failed; retried on the next run");
-        }
-    }
+/// The billing's periodic work, each kind once per period across all
+/// instances (`jobs::periodic`): every five minutes, closing ended periods
+/// (once their late window has passed), suspending tenants past due beyond
+/// the grace period, removing retained invoices past retention and, with
+/// Stripe, mirroring every tenant's customer, subscription and usage there;
+/// hourly, recording each tenant's stored bytes and purging events past
+/// retention. A failed run is retried the next period.
+pub fn periodic_work() -> Vec<Periodic> {
+    const FIVE_MINUTES: Duration = Duration::from_secs(300);
+    vec![
+        Periodic::new(
+            "billing.hourly_usage",
+            Duration::from_secs(3600),
+            |e: Engine| async move { platform_usage::hourly(&e, Utc::now()).await.map(|()| 0) },
+        ),
+        Periodic::new(
+            "billing.close_periods",
+            FIVE_MINUTES,
+            |e: Engine| async move { Ok(invoices::finalize_due(&e, Utc::now()).await? as u64) },
+        ),
+        Periodic::new(
+            "billing.suspend_overdue",
+            FIVE_MINUTES,
+            |e: Engine| async move { Ok(accounts::suspend_overdue(&e, Utc::now()).await? as u64) },
+        ),
+        Periodic::new(
+            "billing.expire_retained",
+            FIVE_MINUTES,
+            |e: Engine| async move { invoices::expire_retained(&e, Utc::now()).await },
+        ),
+        Periodic::new(
+            "billing.mirror_stripe",
+            FIVE_MINUTES,
+            |e: Engine| async move { stripe_mirror::mirror_all(&e, Utc::now()).await.map(|()| 0) },
+        ),
+    ]
 }

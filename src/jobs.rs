@@ -14,6 +14,7 @@
 //! transaction, so a job cannot be queued for no tenant or for another.
 
 mod claim;
+pub mod periodic;
 mod runner;
 
 pub use runner::{Registry, Runner};

@@ -3,10 +3,12 @@
 
 use crate::catalog::tenants::{self, NewTenant};
 use crate::identity::admins;
+use crate::jobs::periodic::Periodic;
 use crate::session::CatalogSessionStore;
 use crate::tenancy::Engine;
 use rand::distributions::{Alphanumeric, DistString};
 use std::path::Path;
+use std::time::Duration;
 
 /// What the development bootstrap created or found.
 pub struct DevCredentials {
@@ -68,13 +70,39 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
-/// Runs forever: purges tenants past their grace period and expired sessions,
-/// and re-checks custom domains that are due.
-pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
-    // Every minute: tenant-database pools are health-checked; every hour: purge
-    // and session clean-up.
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    let mut minutes = 0u64;
+/// The platform's periodic maintenance, each kind once per period across all
+/// instances (`jobs::periodic`): every minute, custom domains due a DNS
+/// re-check, certificates due renewal and export archives past expiry;
+/// hourly, tenants past their grace period purged and expired sessions
+/// removed. With [`crate::billing::periodic_work`], the server's whole list.
+pub fn periodic_work() -> Vec<Periodic> {
+    const MINUTE: Duration = Duration::from_secs(60);
+    const HOUR: Duration = Duration::from_secs(3600);
+    let mut work = vec![
+        Periodic::new("domains.recheck", MINUTE, |e: Engine| async move {
+            Ok(crate::domains::recheck_due(&e).await? as u64)
+        }),
+        Periodic::new("tls.renew", MINUTE, |e: Engine| async move {
+            Ok(crate::tls::renew_due(&e).await? as u64)
+        }),
+        Periodic::new("exports.expire", MINUTE, |e: Engine| async move {
+            Ok(crate::exports::expire_due(&e).await? as u64)
+        }),
+        Periodic::new("tenants.purge", HOUR, |e: Engine| async move {
+            Ok(tenants::purge_expired(&e, "maintenance").await? as u64)
+        }),
+        Periodic::new("sessions.expire", HOUR, |e: Engine| async move {
+            CatalogSessionStore::new(e).delete_expired().await
+        }),
+    ];
+    work.extend(crate::billing::periodic_work());
+    work
+}
+
+/// Runs forever on every instance: health-checks this instance's own
+/// tenant-database pools each minute (per instance by nature).
+pub async fn pool_health_loop(engine: Engine) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
         let closed = engine.check_tenant_pools().await;
@@ -83,31 +111,6 @@ pub async fn maintenance_loop(engine: Engine, store: CatalogSessionStore) {
                 closed,
                 "closed tenant-database pools that failed their health check"
             );
-        }
-        match crate::domains::recheck_due(&engine).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(checked = n, "custom domains re-checked"),
-            Err(e) => tracing::error!(error = ?e, "custom domain re-check failed"),
-        }
-        match crate::tls::renew_due(&engine).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(renewed = n, "certificates renewed"),
-            Err(e) => tracing::error!(error = ?e, "certificate renewal failed"),
-        }
-        if let Err(e) = crate::exports::expire_due(&engine).await {
-            tracing::error!(error = ?e, "expiring exports failed");
-        }
-        minutes += 1;
-        if minutes % 60 != 1 {
-            continue;
-        }
-        match tenants::purge_expired(&engine, "maintenance").await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "purged deleted tenants past their grace period"),
-            Err(e) => tracing::error!(error = ?e, "purge failed"),
-        }
-        if let Err(e) = store.delete_expired().await {
-            tracing::error!(error = ?e, "session cleanup failed");
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod m0018_retained_invoices;
 pub mod m0019_tenant_records_leave_catalog;
 mod m0020_session_handles;
 mod m0021_session_notify;
+mod m0022_periodic_work;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0019_tenant_records_leave_catalog::Migration),
             Box::new(m0020_session_handles::Migration),
             Box::new(m0021_session_notify::Migration),
+            Box::new(m0022_periodic_work::Migration),
         ]
     }
 

@@ -5,8 +5,7 @@ use clap::Parser;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tenantry::config::Backend;
-use tenantry::jobs::Runner;
-use tenantry::session::CatalogSessionStore;
+use tenantry::jobs::{periodic, Runner};
 use tenantry::tenancy::{audit, Engine};
 use tenantry::Settings;
 use tenantry_server::cli::{self, Cli, Command};
@@ -59,14 +58,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     tokio::spawn(tenantry::events::dispatch::run(engine.clone()));
     tokio::spawn(tenantry::mail::outbox::run(engine.clone()));
-    tokio::spawn(tenantry::billing::run(engine.clone()));
     tokio::spawn(tenantry::billing::platform_usage::run(engine.clone()));
-    tokio::spawn(tenantry::platform::maintenance_loop(
-        engine.clone(),
-        CatalogSessionStore::new(engine.clone()),
-    ));
+    tokio::spawn(tenantry::platform::pool_health_loop(engine.clone()));
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
     let stop = Stop::on_signals(grace);
+    tokio::spawn(periodic::run(
+        engine.clone(),
+        tenantry::platform::periodic_work(),
+        stop.draining(),
+    ));
     let runner = Runner::new(engine.clone(), tenantry_server::jobs::registry());
     // A second less than the server's, so that what could not finish is put
     // back before the process exits.

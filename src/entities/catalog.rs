@@ -6,6 +6,7 @@ pub mod flag_change;
 pub mod fleet_unit;
 pub mod lifecycle_event;
 pub mod meter;
+pub mod periodic_work;
 pub mod plan;
 pub mod plan_assignment;
 pub mod platform_admin;

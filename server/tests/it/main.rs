@@ -37,6 +37,7 @@ mod oidc_provider;
 mod outbound;
 mod pages;
 mod peer;
+mod periodic;
 mod placements;
 mod plans;
 mod platform_api;
