@@ -136,7 +136,7 @@ impl TenantJob for ProduceExport {
     async fn run(self, ctx: &TenantCtx, run: &JobRun) -> Result<()> {
         let produced = produce(ctx, self.export).await;
         if produced.is_err() {
-            progress::done(self.export);
+            progress::done(ctx, self.export).await;
             if run.attempt >= Self::MAX_ATTEMPTS {
                 finish_failed(ctx, self.export).await?;
             }
@@ -206,17 +206,17 @@ pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<ExportVi
                 .await?)
         })
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let live = progress::of(row.id);
-            let mut view = view(row);
-            if let Some((total, done)) = live.filter(|_| view.state == RUNNING) {
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut view = view(row);
+        if view.state == RUNNING {
+            if let Some((total, done)) = progress::of(&ctx, view.id).await {
                 (view.rows_total, view.rows_done) = (total, done);
             }
-            view
-        })
-        .collect())
+        }
+        views.push(view);
+    }
+    Ok(views)
 }
 
 /// The archive of the tenant's finished, unexpired export `id`: its path and
@@ -260,7 +260,7 @@ async fn set_state(ctx: &TenantCtx, id: uuid::Uuid, state: &str, total: i64) -> 
 }
 
 async fn finish_failed(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
-    progress::done(id);
+    progress::done(ctx, id).await;
     ctx.run_for_platform(async |db| {
         tenant_export::Entity::update_many()
             .col_expr(tenant_export::Column::State, FAILED.into())
@@ -280,31 +280,36 @@ async fn finish_failed(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     .await
 }
 
-/// Rows read so far by the exports this process is producing. The read runs
-/// in one transaction of the tenant (a consistent snapshot), and an embedded
-/// tenant's file has a single connection, so progress is kept here while it
-/// runs and written to the export's row when it ends.
+/// Rows read so far by an export being produced. The read runs in one
+/// transaction of the tenant (a consistent snapshot), and an embedded
+/// tenant's file has a single connection, so progress is kept in the tenant's
+/// cache while it runs (shared by every instance when Redis is configured)
+/// and written to the export's row when it ends.
 mod progress {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
+    use crate::cache::CacheKey;
+    use crate::tenancy::TenantCtx;
+    use std::time::Duration;
 
-    static RUNNING: LazyLock<Mutex<HashMap<uuid::Uuid, (i64, i64)>>> =
-        LazyLock::new(Default::default);
+    /// Longer than any export runs; a crashed one's progress goes by itself.
+    const KEPT: Duration = Duration::from_secs(3600);
 
-    pub(super) fn set(id: uuid::Uuid, total: i64, done: i64) {
-        if let Ok(mut map) = RUNNING.lock() {
-            map.insert(id, (total, done));
-        }
+    fn key(ctx: &TenantCtx, id: uuid::Uuid) -> CacheKey {
+        CacheKey::tenant(ctx, "export.progress", id)
     }
 
-    pub(super) fn of(id: uuid::Uuid) -> Option<(i64, i64)> {
-        RUNNING.lock().ok().and_then(|map| map.get(&id).copied())
+    pub(super) async fn set(ctx: &TenantCtx, id: uuid::Uuid, total: i64, done: i64) {
+        ctx.engine()
+            .cache()
+            .put(&key(ctx, id), &(total, done), KEPT)
+            .await;
     }
 
-    pub(super) fn done(id: uuid::Uuid) {
-        if let Ok(mut map) = RUNNING.lock() {
-            map.remove(&id);
-        }
+    pub(super) async fn of(ctx: &TenantCtx, id: uuid::Uuid) -> Option<(i64, i64)> {
+        ctx.engine().cache().get(&key(ctx, id)).await
+    }
+
+    pub(super) async fn done(ctx: &TenantCtx, id: uuid::Uuid) {
+        ctx.engine().cache().forget(&key(ctx, id)).await;
     }
 }
 
@@ -327,7 +332,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         .map(|(_, n)| i64::try_from(*n).unwrap_or(0))
         .sum();
     set_state(ctx, id, RUNNING, total).await?;
-    progress::set(id, total, 0);
+    progress::set(ctx, id, total, 0).await;
 
     let db = ctx.read().await?;
     let backend = sea_orm::ConnectionTrait::get_database_backend(&db);
@@ -341,7 +346,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
             .await?;
         tables.push(archive_table(&mut archive, "tables", &table, &rows)?);
         done += i64::try_from(rows.len()).unwrap_or(0);
-        progress::set(id, total.max(done), done);
+        progress::set(ctx, id, total.max(done), done).await;
     }
     db.commit().await?;
     // Its records the platform keeps in the catalog (branding, domains,
@@ -416,7 +421,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         Ok(())
     })
     .await?;
-    progress::done(id);
+    progress::done(ctx, id).await;
     Ok(())
 }
 

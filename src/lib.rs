@@ -3,6 +3,7 @@
 
 pub mod authz;
 pub mod billing;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod domains;

@@ -2,8 +2,8 @@
 //! algorithm: a token bucket kept as one timestamp per key, the "theoretical
 //! arrival time"). Counters live in memory by default, or in Redis when
 //! `redis_url` is set so that every instance shares them. Keys are made by
-//! the gateway from the resolved tenant (and later the API key), never from
-//! anything the client sends.
+//! a [`CacheKey`] — under the resolved tenant, or under the platform for
+//! what counts across tenants — never from anything the client sends alone.
 //!
 //! If Redis cannot be reached the limiter falls back to this instance's
 //! memory rather than refusing every request or letting every request
@@ -12,6 +12,7 @@
 pub mod gcra;
 mod redis_store;
 
+use crate::cache::CacheKey;
 use crate::redis::Redis;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,25 +80,25 @@ impl RateLimiter {
     }
 
     /// Counts one request against `key` at `rate`.
-    pub async fn check(&self, key: &str, rate: Rate) -> Decision {
+    pub async fn check(&self, key: &CacheKey, rate: Rate) -> Decision {
         self.decide(key, rate, true).await
     }
 
     /// What [`RateLimiter::check`] would decide now, without counting (for
     /// limits that count only failures, like sign-in attempts).
-    pub async fn peek(&self, key: &str, rate: Rate) -> Decision {
+    pub async fn peek(&self, key: &CacheKey, rate: Rate) -> Decision {
         self.decide(key, rate, false).await
     }
 
-    async fn decide(&self, key: &str, rate: Rate, count: bool) -> Decision {
+    async fn decide(&self, key: &CacheKey, rate: Rate, count: bool) -> Decision {
         if let Some(redis) = &self.redis {
-            match redis_store::check(redis, key, rate, count).await {
+            match redis_store::check(redis, key.as_str(), rate, count).await {
                 Ok(decision) => return decision,
                 Err(e) => {
                     tracing::warn!(error = %e, "rate limiter: redis unavailable; limiting in memory");
                 }
             }
         }
-        self.memory.check(key, rate, count)
+        self.memory.check(key.as_str(), rate, count)
     }
 }

@@ -50,4 +50,36 @@ impl Redis {
             .map_err(|e| anyhow::anyhow!("redis publish failed: {e}"))?;
         Ok(())
     }
+    /// The string under `key`, if any.
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<String>> {
+        let mut connection = self.connection().await?;
+        redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| anyhow::anyhow!("redis get failed: {e}").into())
+    }
+
+    /// `value` under `key` for `ttl`.
+    pub(crate) async fn set(&self, key: &str, value: &str, ttl: std::time::Duration) -> Result<()> {
+        let mut connection = self.connection().await?;
+        redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("PX")
+            .arg(ttl.as_millis().max(1) as u64)
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| anyhow::anyhow!("redis set failed: {e}").into())
+    }
+
+    pub(crate) async fn delete(&self, key: &str) -> Result<()> {
+        let mut connection = self.connection().await?;
+        redis::cmd("DEL")
+            .arg(key)
+            .query_async::<i64>(&mut connection)
+            .await
+            .map_err(|e| anyhow::anyhow!("redis delete failed: {e}"))?;
+        Ok(())
+    }
 }

@@ -20,6 +20,8 @@ struct Services {
     policy: Arc<crate::policy::PolicyCache>,
     /// Per-tenant request rate limits; see [`crate::ratelimit`].
     rate_limiter: crate::ratelimit::RateLimiter,
+    /// Values under tenant-scoped keys; see [`crate::cache`].
+    cache: crate::cache::Cache,
     redis: Option<Arc<crate::redis::Redis>>,
     /// API calls counted per tenant until the next usage flush.
     api_calls: crate::billing::platform_usage::ApiCallCounter,
@@ -41,6 +43,14 @@ pub async fn connect(settings: &Settings) -> Result<Engine> {
         storage: crate::storage::Storage::from_settings(settings)?,
         policy,
         rate_limiter: crate::ratelimit::RateLimiter::new(redis.clone()),
+        cache: match settings.backend() {
+            Backend::Postgres => crate::cache::Cache::new(
+                redis.clone(),
+                Some(settings.runtime_url()),
+                Some(engine.notifier()),
+            ),
+            Backend::Sqlite => crate::cache::Cache::new(redis.clone(), None, None),
+        },
         redis,
         api_calls: Default::default(),
         sessions: match settings.backend() {
@@ -119,6 +129,11 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Values under tenant-scoped keys; see [`crate::cache`].
+    pub fn cache(&self) -> &crate::cache::Cache {
+        &self.runtime().cache
     }
 
     pub fn rate_limiter(&self) -> &crate::ratelimit::RateLimiter {

@@ -46,6 +46,7 @@ mod tenant_db;
 
 pub use creation::NewPoolTenant;
 pub use ctx::{PlanOverride, RecordMemo, RequestScope, SiteOrigin, TenantCtx, TenantRecord};
+pub(crate) use engine::Notifier;
 pub use engine::{Engine, RecordFuture, RecordLoader};
 pub use ids::{Placement, Slug, TenantId, TenantState};
 pub use kept::{Kept, Ticket};

@@ -16,6 +16,7 @@ use axum::http::{header, Request};
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::time::Instant;
+use tenantry::cache::CacheKey;
 use tenantry::plans::store::{self, PlanInput};
 use tenantry::ratelimit::Rate;
 use tenantry::tenancy::{Engine, RequestScope};
@@ -161,8 +162,12 @@ async fn main() {
         }
         let flag_read = per_call(calls, started);
         let started = Instant::now();
+        let keys = [
+            CacheKey::platform("bench", "a"),
+            CacheKey::platform("bench", "b"),
+        ];
         for n in 0..calls {
-            let key = if n % 2 == 0 { "tenant:a" } else { "tenant:b" };
+            let key = &keys[(n % 2) as usize];
             black_box(engine.rate_limiter().check(key, rate).await);
         }
         let limiter = per_call(calls, started);
@@ -180,7 +185,7 @@ async fn main() {
             black_box(
                 redis_engine
                     .rate_limiter()
-                    .check("tenant:bench", rate)
+                    .check(&CacheKey::platform("bench", "redis"), rate)
                     .await,
             );
         }

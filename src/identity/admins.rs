@@ -58,7 +58,8 @@ pub async fn authenticate(
     password_attempt: &str,
     client: super::throttle::ClientIp,
 ) -> Result<Admin> {
-    let attempt = super::throttle::begin(engine, "console", email, client).await?;
+    let attempt =
+        super::throttle::begin(engine, super::throttle::Realm::Console, email, client).await?;
     let found = match Email::parse("email", email) {
         Ok(email) => {
             platform_admin::Entity::find()

@@ -136,8 +136,8 @@ pub async fn authenticate(
     client: super::throttle::ClientIp,
 ) -> Result<Member> {
     ctx.ensure_active()?;
-    let realm = format!("tenant:{}", ctx.id());
-    let attempt = super::throttle::begin(ctx.engine(), &realm, email, client).await?;
+    let realm = super::throttle::Realm::Tenant(ctx);
+    let attempt = super::throttle::begin(ctx.engine(), realm, email, client).await?;
     let db = ctx.read().await?;
     let found = match Email::parse("email", email) {
         Ok(email) => {

@@ -4,6 +4,7 @@
 //! it uses the link up and ends every session the person had on the tenant.
 
 use super::{members, password, secret_token, throttle::ClientIp, Email};
+use crate::cache::CacheKey;
 use crate::entities::tenant::password_reset as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};
@@ -25,7 +26,7 @@ pub async fn request(ctx: &TenantCtx, email: &str, client: ClientIp) -> Result<(
     let email = Email::parse("email", email)?;
     let limiter = ctx.engine().rate_limiter();
     let per_address = Rate::per_period(EMAILS_PER_HOUR, Duration::from_secs(3600), EMAILS_PER_HOUR);
-    let key = format!("reset:{}:{}", ctx.id(), email.as_str());
+    let key = CacheKey::tenant(ctx, "reset.address", email.as_str());
     if !limiter.check(&key, per_address).await.allowed {
         tracing::info!("password reset for one address throttled");
         return Ok(());
@@ -33,7 +34,7 @@ pub async fn request(ctx: &TenantCtx, email: &str, client: ClientIp) -> Result<(
     if let ClientIp(Some(ip)) = client {
         let per_ip = Rate::per_period(30, Duration::from_secs(3600), 30);
         if !limiter
-            .check(&format!("reset:ip:{ip}"), per_ip)
+            .check(&CacheKey::platform("reset.ip", ip), per_ip)
             .await
             .allowed
         {

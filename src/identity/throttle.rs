@@ -6,9 +6,10 @@
 //! slowed. The account key does not depend on whether the account exists,
 //! so throttling reveals nothing about who has one.
 
+use crate::cache::CacheKey;
 use crate::error::{Error, Result};
 use crate::ratelimit::Rate;
-use crate::tenancy::Engine;
+use crate::tenancy::{Engine, TenantCtx};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -24,21 +25,34 @@ const WINDOW: Duration = Duration::from_secs(300);
 /// An attempt allowed to proceed; report its failure with [`Attempt::failed`].
 pub struct Attempt<'a> {
     engine: &'a Engine,
-    keys: Vec<(String, Rate)>,
+    keys: Vec<(CacheKey, Rate)>,
 }
 
-/// Starts a sign-in attempt on `realm` (`tenant:<id>` or `console`) for
-/// `email` from `ip`, or refuses it while throttled.
+/// Where people sign in: a tenant, or the console.
+pub enum Realm<'a> {
+    Tenant(&'a TenantCtx),
+    Console,
+}
+
+/// Starts a sign-in attempt on `realm` for `email` from `ip`, or refuses it
+/// while throttled.
 pub async fn begin<'a>(
     engine: &'a Engine,
-    realm: &str,
+    realm: Realm<'_>,
     email: &str,
     ip: ClientIp,
 ) -> Result<Attempt<'a>> {
     let settings = engine.settings();
     let account = email.trim().to_lowercase();
+    let (realm_name, account_key) = match realm {
+        Realm::Tenant(ctx) => ("tenant", CacheKey::tenant(ctx, "signin.account", &account)),
+        Realm::Console => (
+            "console",
+            CacheKey::platform("signin.console_account", &account),
+        ),
+    };
     let mut keys = vec![(
-        format!("signin:{realm}:account:{account}"),
+        account_key,
         Rate::per_period(
             settings.signin_attempts_per_account,
             WINDOW,
@@ -47,7 +61,7 @@ pub async fn begin<'a>(
     )];
     if let ClientIp(Some(ip)) = ip {
         keys.push((
-            format!("signin:ip:{ip}"),
+            CacheKey::platform("signin.ip", ip),
             Rate::per_period(
                 settings.signin_attempts_per_ip,
                 WINDOW,
@@ -60,7 +74,7 @@ pub async fn begin<'a>(
         if !decision.allowed {
             let wait = decision.retry_after;
             let retry_after_secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-            tracing::warn!(realm, "sign-in throttled");
+            tracing::warn!(realm = realm_name, "sign-in throttled");
             return Err(Error::TooManyAttempts { retry_after_secs });
         }
     }

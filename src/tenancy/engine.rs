@@ -189,6 +189,12 @@ impl Engine {
         &self.0.catalog
     }
 
+    /// What sends `NOTIFY`s on the catalog, for the in-memory maps kept
+    /// beside the engine (`crate::cache`).
+    pub(crate) fn notifier(&self) -> Notifier {
+        Notifier(self.0.catalog.clone())
+    }
+
     /// The platform's own catalog tables (those naming no tenant), guarded.
     pub fn platform_tables(&self) -> &super::PlatformTables {
         &self.0.platform_tables
@@ -629,5 +635,22 @@ mod tests {
         );
         assert!(!shown.contains("pa#ss"), "{shown}");
         assert!(shown.contains("postgres://db/x"), "{shown}");
+    }
+}
+
+/// Sends notifications on the catalog (PostgreSQL) and nothing else.
+#[derive(Clone)]
+pub(crate) struct Notifier(DatabaseConnection);
+
+impl Notifier {
+    pub(crate) async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        self.0
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [channel.into(), payload.into()],
+            ))
+            .await?;
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ use crate::gateway::limits::{bearer, BearerCaller};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tenantry::authz::Need;
+use tenantry::cache::CacheKey;
 use tenantry::identity::{impersonation, Actor, Caller, KeyGrant};
 use tenantry::ratelimit::Rate;
 use tenantry::session::SignedIn;
@@ -63,7 +64,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
                     }
                 };
                 if let Caller::Key(grant) = &caller {
-                    within_key_rate(&engine, grant).await?;
+                    within_key_rate(&engine, &ctx, grant).await?;
                 }
                 if let Caller::Token(grant) = &caller {
                     audit_support_request(&ctx, grant, parts).await?;
@@ -129,15 +130,17 @@ impl Authed {
 /// A key with a rate limit of its own gets its own bucket, beside the
 /// tenant's (which the gateway has already charged): one busy integration
 /// cannot use up the organisation's whole allowance.
-async fn within_key_rate(engine: &Engine, grant: &KeyGrant) -> Result<(), ApiError> {
+async fn within_key_rate(
+    engine: &Engine,
+    ctx: &TenantCtx,
+    grant: &KeyGrant,
+) -> Result<(), ApiError> {
     let Some(per_second) = grant.requests_per_second else {
         return Ok(());
     };
     let rate = Rate::per_second(per_second, per_second);
-    let decision = engine
-        .rate_limiter()
-        .check(&format!("api_key:{}", grant.id), rate)
-        .await;
+    let key = CacheKey::tenant(ctx, "rate.api_key", grant.id);
+    let decision = engine.rate_limiter().check(&key, rate).await;
     if decision.allowed {
         return Ok(());
     }

@@ -19,6 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
+use tenantry::cache::CacheKey;
 use tenantry::identity::throttle::ClientIp;
 use tenantry::identity::Caller;
 use tenantry::plans::{enforce, quota, registry};
@@ -157,9 +158,9 @@ async fn check(
             burst.clamp(1, u64::from(u32::MAX)) as u32,
         );
         let key = match &charge {
-            Charge::Tenant => format!("tenant:{}", ctx.id()),
-            Charge::Anonymous(ClientIp(Some(ip))) => format!("anonymous:{}:{ip}", ctx.id()),
-            Charge::Anonymous(ClientIp(None)) => format!("anonymous:{}:unknown", ctx.id()),
+            Charge::Tenant => CacheKey::tenant(ctx, "rate.requests", "all"),
+            Charge::Anonymous(ClientIp(Some(ip))) => CacheKey::tenant(ctx, "rate.anonymous", ip),
+            Charge::Anonymous(ClientIp(None)) => CacheKey::tenant(ctx, "rate.anonymous", "unknown"),
         };
         let decision = engine.rate_limiter().check(&key, rate).await;
         headers = rate_headers(rate, &decision);

@@ -13,6 +13,7 @@ mod audit_trail;
 mod billing;
 mod binding_guard;
 mod branding_assets;
+mod cache;
 mod cli;
 mod dns_server;
 mod domains;
