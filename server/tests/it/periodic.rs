@@ -67,7 +67,7 @@ async fn of_many_instances_claiming_one_period_exactly_one_takes_it_on_postgres(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_many_claims_of_one_period_exactly_one_takes_it_on_sqlite() {
     let app = TestApp::sqlite().await;
-    claims_race(&[app.engine.clone()]).await;
+    claims_race(std::slice::from_ref(&app.engine)).await;
 }
 
 async fn claims_race(engines: &[Engine]) {
@@ -84,8 +84,7 @@ async fn claims_race(engines: &[Engine]) {
             Ok(()) => taken += 1,
             // (PostgreSQL keeps microseconds.)
             Err(next) => assert!(
-                (next - (now + chrono::Duration::from_std(EVERY).unwrap())).abs()
-                    < chrono::Duration::milliseconds(1),
+                (next - (now + period())).abs() < chrono::Duration::milliseconds(1),
                 "the others learn when the next period is due, not {next}"
             ),
         }
@@ -97,10 +96,14 @@ async fn claims_race(engines: &[Engine]) {
         early.expect("claim").is_err(),
         "not due again within the period"
     );
-    let later = now + chrono::Duration::from_std(EVERY).unwrap();
+    let later = now + period();
     let next = periodic::claim(&engines[0], "test.race", EVERY, later, "next").await;
     assert!(
         next.expect("claim").is_ok(),
         "taken once its period has come"
     );
+}
+
+fn period() -> chrono::Duration {
+    chrono::Duration::from_std(EVERY).expect("a short period")
 }
