@@ -226,12 +226,27 @@ fn served_requests_log_json_lines_with_request_id_and_tenant_id() {
             .collect();
     let request_line = lines
         .iter()
-        .find(|l| l["fields"]["message"] == "request")
+        .find(|l| l["message"] == "request")
         .expect("a request log line");
     let span = &request_line["spans"][0];
     assert_eq!(span["tenant_id"], tenant_id.as_str());
     assert_eq!(span["path"], "/login");
-    assert!(span["request_id"].as_str().is_some_and(|id| id.len() == 36));
+    // Whose work it is, at the top level of the line (issue 20).
+    assert_eq!(request_line["tenant_id"], tenant_id.as_str());
+    assert!(request_line["request_id"]
+        .as_str()
+        .is_some_and(|id| id.len() == 36));
+    // Every line written inside a tenant's request names the tenant there.
+    for line in &lines {
+        let in_tenant_request = line["spans"].as_array().is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|s| s["name"] == "request" && s["tenant_id"].is_string())
+        });
+        if in_tenant_request {
+            assert_eq!(line["tenant_id"], tenant_id.as_str(), "{line}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
