@@ -15,7 +15,6 @@
 
 mod memory;
 
-use crate::listen;
 use crate::redis::Redis;
 use crate::tenancy::{Notifier, TenantCtx};
 use serde::de::DeserializeOwned;
@@ -67,12 +66,7 @@ impl Cache {
         notify: Option<Notifier>,
     ) -> Self {
         let memory = match (&redis, listen) {
-            (None, Some(url)) => {
-                let memory = memory::Memory::listening();
-                let stop = memory.stop_on_drop();
-                listen::watch(&memory, listen::Source::Postgres(url), CHANNEL, stop);
-                memory
-            }
+            (None, Some(url)) => memory::Memory::listening(url, CHANNEL),
             _ => memory::Memory::alone(),
         };
         Self {

@@ -2,7 +2,7 @@
 //! each with its expiry.
 
 use super::CacheKey;
-use crate::listen::{Signal, Watched};
+use crate::listen::{self, Signal, Watched};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,8 @@ pub(super) struct Memory {
     /// False while the listener is down: notifications may be missed, so
     /// nothing is served.
     live: AtomicBool,
-    _stop: Mutex<Option<oneshot::Sender<()>>>,
+    /// Dropped with the cache, which ends its listener.
+    _stop: Option<oneshot::Sender<()>>,
 }
 
 pub(super) fn hash(key: &CacheKey) -> String {
@@ -29,27 +30,24 @@ pub(super) fn hash(key: &CacheKey) -> String {
 impl Memory {
     /// One process: nothing to hear from others.
     pub(super) fn alone() -> Arc<Self> {
-        Arc::new(Self::with_live(true))
-    }
-
-    /// In step with other instances once its listener is up.
-    pub(super) fn listening() -> Arc<Self> {
-        Arc::new(Self::with_live(false))
-    }
-
-    fn with_live(live: bool) -> Self {
-        Self {
+        Arc::new(Self {
             entries: Mutex::default(),
-            live: AtomicBool::new(live),
-            _stop: Mutex::new(None),
-        }
+            live: AtomicBool::new(true),
+            _stop: None,
+        })
     }
 
-    /// A signal that fires when this cache is dropped, for its listener.
-    pub(super) fn stop_on_drop(&self) -> oneshot::Receiver<()> {
+    /// In step with the other instances through `channel` of PostgreSQL at
+    /// `url`, serving once its listener is up.
+    pub(super) fn listening(url: String, channel: &'static str) -> Arc<Self> {
         let (stop, stopped) = oneshot::channel();
-        *self._stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
-        stopped
+        let memory = Arc::new(Self {
+            entries: Mutex::default(),
+            live: AtomicBool::new(false),
+            _stop: Some(stop),
+        });
+        listen::watch(&memory, listen::Source::Postgres(url), channel, stopped);
+        memory
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {

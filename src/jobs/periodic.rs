@@ -74,20 +74,6 @@ pub async fn claim(
     let every = chrono_of(every);
     engine
         .on_platform(PlatformUse::Maintenance("periodic"), async |db| {
-            // First sight of this kind anywhere: due at once.
-            row::Entity::insert(row::ActiveModel {
-                name: Set(name.to_owned()),
-                next_due: Set(now),
-                last_started_at: Set(None),
-                last_instance: Set(None),
-            })
-            .on_conflict(
-                OnConflict::column(row::Column::Name)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
             let taken = row::Entity::update_many()
                 .col_expr(row::Column::NextDue, (now + every).into())
                 .col_expr(row::Column::LastStartedAt, Some(now).into())
@@ -97,6 +83,27 @@ pub async fn claim(
                 .exec(db)
                 .await?;
             if taken.rows_affected == 1 {
+                return Ok(Ok(()));
+            }
+            if let Some(row) = row::Entity::find_by_id(name.to_owned()).one(db).await? {
+                return Ok(Err(row.next_due));
+            }
+            // First sight of this kind anywhere: the instance whose insert
+            // lands takes its first period.
+            let inserted = row::Entity::insert(row::ActiveModel {
+                name: Set(name.to_owned()),
+                next_due: Set(now + every),
+                last_started_at: Set(Some(now)),
+                last_instance: Set(Some(instance.to_owned())),
+            })
+            .on_conflict(
+                OnConflict::column(row::Column::Name)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+            if inserted == 1 {
                 return Ok(Ok(()));
             }
             let next = row::Entity::find_by_id(name.to_owned()).one(db).await?;
