@@ -10,13 +10,12 @@ use crate::entities::tenant::tenant_export;
 use crate::error::{Error, Result};
 use crate::jobs::{self, JobRun, NewJob, TenantJob};
 use crate::tenancy::directory::{self, Queue};
-use crate::tenancy::{Engine, TenantCtx, TenantId, TenantRecord};
+use crate::tenancy::{Engine, TenantCtx, TenantRecord};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
 
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
@@ -104,24 +103,11 @@ fn view(row: tenant_export::Model) -> ExportView {
     }
 }
 
-/// Where a tenant's export archives live (removed whole by a purge).
-pub(crate) fn tenant_dir(engine: &Engine, tenant: TenantId) -> PathBuf {
-    engine
-        .settings()
-        .data_dir
-        .join("exports")
-        .join(tenant.to_string())
-}
-
-fn archive_path(engine: &Engine, tenant: TenantId, id: uuid::Uuid) -> PathBuf {
-    tenant_dir(engine, tenant).join(format!("{id}.tar"))
-}
-
 /// Produces export `export` of the job's tenant: the job [`request`]
 /// enqueues with the export's row. A run that stopped part-way (its
-/// instance died) is run again from the start: the archive is written
-/// under a temporary name and renamed whole, under the export's id, so it
-/// exists once. On its last failed attempt the export is marked failed.
+/// instance died) is run again from the start: the archive is stored whole
+/// in the tenant's object storage, under the export's id, so it exists
+/// once. On its last failed attempt the export is marked failed.
 #[derive(Serialize, Deserialize)]
 pub struct ProduceExport {
     pub export: uuid::Uuid,
@@ -137,7 +123,7 @@ impl TenantJob for ProduceExport {
         let produced = produce(ctx, self.export).await;
         if produced.is_err() {
             progress::done(ctx, self.export).await;
-            if run.attempt >= Self::MAX_ATTEMPTS {
+            if run.is_last() {
                 finish_failed(ctx, self.export).await?;
             }
         }
@@ -219,13 +205,13 @@ pub async fn list(engine: &Engine, tenant: &TenantRecord) -> Result<Vec<ExportVi
     Ok(views)
 }
 
-/// The archive of the tenant's finished, unexpired export `id`: its path and
-/// a file name for the download. Anything else is not found.
+/// The archive of the tenant's finished, unexpired export `id`: its bytes
+/// and a file name for the download. Anything else is not found.
 pub async fn archive(
     engine: &Engine,
     tenant: &TenantRecord,
     id: uuid::Uuid,
-) -> Result<(PathBuf, String)> {
+) -> Result<(Vec<u8>, String)> {
     let ctx = engine.ctx(tenant.clone());
     let row = ctx
         .run(false, async |db| {
@@ -243,7 +229,8 @@ pub async fn archive(
         tenant.slug,
         row.created_at.format("%Y%m%d-%H%M%S")
     );
-    Ok((archive_path(engine, tenant.id, row.id), name))
+    let bytes = engine.storage().tenant(tenant.id).archive(row.id).await?;
+    Ok((bytes.ok_or(Error::NotFound)?, name))
 }
 
 async fn set_state(ctx: &TenantCtx, id: uuid::Uuid, state: &str, total: i64) -> Result<()> {
@@ -322,8 +309,8 @@ struct TableEntry {
 }
 
 /// Reads every tenant-plane table in the tenant's own read transaction and
-/// writes the archive (first to a temporary name, so a half-written archive
-/// is never served).
+/// stores the archive in the tenant's object storage (whole, so a
+/// half-written archive is never served).
 async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     let (engine, tenant) = (ctx.engine(), ctx.tenant());
     let counts = engine.tenant_plane_rows(tenant).await?;
@@ -383,17 +370,13 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     append(&mut archive, "manifest.json", &manifest)?;
     let bytes = archive.into_inner().map_err(anyhow::Error::from)?;
 
-    let path = archive_path(engine, tenant.id, id);
-    let partial = path.with_extension("tar.part");
-    tokio::fs::create_dir_all(tenant_dir(engine, tenant.id))
-        .await
-        .map_err(anyhow::Error::from)?;
-    tokio::fs::write(&partial, &bytes)
-        .await
-        .map_err(anyhow::Error::from)?;
-    tokio::fs::rename(&partial, &path)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    engine
+        .storage()
+        .tenant(tenant.id)
+        .put_archive(id, bytes)
+        .await?;
 
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::hours(i64::from(engine.settings().export_ttl_hours));
@@ -405,14 +388,8 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
             .col_expr(tenant_export::Column::State, DONE.into())
             .col_expr(tenant_export::Column::RowsDone, done.into())
             .col_expr(tenant_export::Column::RowsTotal, done.into())
-            .col_expr(
-                tenant_export::Column::SizeBytes,
-                Some(i64::try_from(bytes.len()).unwrap_or(i64::MAX)).into(),
-            )
-            .col_expr(
-                tenant_export::Column::Sha256,
-                Some(hex::encode(Sha256::digest(&bytes))).into(),
-            )
+            .col_expr(tenant_export::Column::SizeBytes, Some(size).into())
+            .col_expr(tenant_export::Column::Sha256, Some(sha256).into())
             .col_expr(tenant_export::Column::FinishedAt, Some(now).into())
             .col_expr(tenant_export::Column::ExpiresAt, Some(now + ttl).into())
             .filter(tenant_export::Column::Id.eq(id))
@@ -463,13 +440,9 @@ async fn expire_tenant(
     let (expired, kept): (Vec<_>, Vec<_>) = finished
         .into_iter()
         .partition(|row| row.expires_at.is_some_and(|at| at <= now));
+    let objects = ctx.engine().storage().of(ctx);
     for row in &expired {
-        let path = archive_path(ctx.engine(), ctx.id(), row.id);
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(anyhow::Error::from(e).into()),
-        }
+        objects.delete_archive(row.id).await?;
     }
     if !expired.is_empty() {
         ctx.run_for_platform(async |db| {

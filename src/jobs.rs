@@ -14,15 +14,17 @@
 //! transaction, so a job cannot be queued for no tenant or for another.
 
 mod claim;
+pub mod manage;
 pub mod periodic;
 mod runner;
 
 pub use runner::{Registry, Runner};
 
+use crate::config::Settings;
 use crate::entities::tenant::job;
 use crate::error::{Error, Result};
 use crate::tenancy::directory::{self, Queue};
-use crate::tenancy::{TenantCtx, TenantDb, TenantId};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId, TenantRecord};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -50,6 +52,12 @@ pub trait TenantJob: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// of the tenant's people, which waits until the tenant is resumed.
     const WHILE_SUSPENDED: bool = false;
 
+    /// The first retry's delay in milliseconds, doubling per attempt: the
+    /// deployment's `job_retry_base_ms` unless the kind has its own setting.
+    fn retry_base_ms(settings: &Settings) -> u64 {
+        settings.job_retry_base_ms
+    }
+
     /// Does the work. An error is retried (with backoff) until the job is
     /// out of attempts. A job may run more than once (its runner died after
     /// the work, before recording it): its effects are keyed by `run.id`.
@@ -62,6 +70,14 @@ pub struct JobRun {
     pub id: Uuid,
     /// 1 for the first attempt.
     pub attempt: i32,
+    /// The attempts it has in all: this is its last when they are equal.
+    pub max_attempts: i32,
+}
+
+impl JobRun {
+    pub fn is_last(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
 }
 
 /// A job of one tenant, ready to be written: made only from that tenant's
@@ -71,6 +87,7 @@ pub struct NewJob<J> {
     job: J,
     idempotency_key: Option<String>,
     run_at: chrono::DateTime<chrono::Utc>,
+    max_attempts: i32,
 }
 
 impl<J: TenantJob> NewJob<J> {
@@ -80,7 +97,15 @@ impl<J: TenantJob> NewJob<J> {
             job,
             idempotency_key: None,
             run_at: chrono::Utc::now(),
+            max_attempts: J::MAX_ATTEMPTS,
         }
+    }
+
+    /// Gives it `attempts` in all instead of the kind's `MAX_ATTEMPTS` (a
+    /// kind whose limit is a setting).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = i32::try_from(attempts.max(1)).unwrap_or(i32::MAX);
+        self
     }
 
     /// Names the job's effect: enqueuing a job with a key this tenant has
@@ -109,10 +134,19 @@ impl Written {
     /// Notes the tenant's job as due and wakes this instance's runner.
     pub async fn announce(self, ctx: &TenantCtx) -> Result<Uuid> {
         debug_assert_eq!(ctx.id(), self.tenant);
-        directory::work_due_now(ctx.engine(), Queue::Jobs, self.tenant).await?;
-        runner::wake();
+        note_due(ctx.engine(), self.tenant).await?;
         Ok(self.id)
     }
+}
+
+/// Notes that `tenant` has jobs due now and wakes this instance's runner:
+/// for a writer that enqueued with [`enqueue_in`] inside a transaction it
+/// returns no value from (a note before the commit is looked at again, see
+/// `directory::work_due_now`).
+pub(crate) async fn note_due(engine: &Engine, tenant: TenantId) -> Result<()> {
+    directory::work_due_now(engine, Queue::Jobs, tenant).await?;
+    runner::wake();
+    Ok(())
 }
 
 /// Writes `new` in `db`, the transaction of the change that asks for it
@@ -143,7 +177,7 @@ pub async fn enqueue_in<J: TenantJob>(db: &TenantDb, new: NewJob<J>) -> Result<W
         priority: Set(J::PRIORITY),
         run_at: Set(new.run_at),
         attempts: Set(0),
-        max_attempts: Set(J::MAX_ATTEMPTS),
+        max_attempts: Set(new.max_attempts),
         lease_until: Set(None),
         leased_by: Set(None),
         idempotency_key: Set(new.idempotency_key),
@@ -193,6 +227,11 @@ pub async fn list(ctx: &TenantCtx, limit: u64) -> Result<Vec<JobView>> {
         })
         .await?;
     Ok(rows.into_iter().map(view).collect())
+}
+
+/// [`list`] for the tenant `tenant` (its admins' pages, the console).
+pub async fn list_of(engine: &Engine, tenant: &TenantRecord, limit: u64) -> Result<Vec<JobView>> {
+    list(&engine.ctx(tenant.clone()), limit).await
 }
 
 /// One of the tenant's jobs, by id; another tenant's is not found.

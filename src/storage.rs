@@ -1,8 +1,10 @@
 //! Tenant-scoped object storage: a local directory by default
 //! (`<data_dir>/objects`), any S3-compatible service when `storage_s3_bucket`
 //! is set. Keys are built from the tenant context and a fixed asset name —
-//! `tenants/<tenant id>/branding/logo.png` — never from user input, so one
-//! tenant's objects cannot be addressed from another's.
+//! `tenants/<tenant id>/branding/logo.png` — or an export's id
+//! (`tenants/<tenant id>/exports/<export id>.tar`), never from user input,
+//! so one tenant's objects cannot be addressed from another's. Nothing of a
+//! tenant's lives on one instance's disk.
 
 use crate::config::Settings;
 use crate::error::Result;
@@ -101,6 +103,10 @@ pub struct TenantObjects {
     local_dir: Option<std::path::PathBuf>,
 }
 
+/// Where export archives live below a tenant's prefix: not the tenant's own
+/// files (not counted as its storage, not put in its next export).
+const EXPORTS: &str = "exports";
+
 fn storage_error(e: object_store::Error) -> crate::Error {
     crate::Error::Unexpected(anyhow::anyhow!("object storage: {e}"))
 }
@@ -119,21 +125,84 @@ impl TenantObjects {
     }
 
     pub async fn get(&self, asset: Asset) -> Result<Option<Vec<u8>>> {
-        match self.store.get(&self.path(&asset.key())).await {
+        self.read(&asset.key()).await
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.store.get(&self.path(key)).await {
             Ok(found) => Ok(Some(found.bytes().await.map_err(storage_error)?.to_vec())),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(storage_error(e)),
         }
     }
 
-    /// Everything stored under the tenant's prefix.
-    async fn objects(&self) -> Result<Vec<object_store::ObjectMeta>> {
+    fn archive_key(export: uuid::Uuid) -> String {
+        format!("{EXPORTS}/{export}.tar")
+    }
+
+    /// Stores export `export`'s archive whole: a put replaces an object at
+    /// once (a local write goes to a temporary file first), so a run
+    /// repeated after a crash leaves one archive and never half of one.
+    pub async fn put_archive(&self, export: uuid::Uuid, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(
+                &self.path(&Self::archive_key(export)),
+                PutPayload::from(bytes),
+            )
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    pub async fn archive(&self, export: uuid::Uuid) -> Result<Option<Vec<u8>>> {
+        self.read(&Self::archive_key(export)).await
+    }
+
+    pub async fn delete_archive(&self, export: uuid::Uuid) -> Result<()> {
+        match self
+            .store
+            .delete(&self.path(&Self::archive_key(export)))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage_error(e)),
+        }
+    }
+
+    /// The names of the tenant's stored export archives.
+    pub async fn archives(&self) -> Result<Vec<String>> {
+        let prefix = Path::from(format!("{}/{EXPORTS}", self.prefix));
+        let listed: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(storage_error)?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|meta| meta.location.filename().map(str::to_owned))
+            .collect())
+    }
+
+    /// Everything stored under the tenant's prefix, export archives too.
+    async fn everything(&self) -> Result<Vec<object_store::ObjectMeta>> {
         let prefix = Path::from(self.prefix.clone());
         self.store
             .list(Some(&prefix))
             .try_collect()
             .await
             .map_err(storage_error)
+    }
+
+    /// The tenant's own files (not the platform's export archives).
+    async fn objects(&self) -> Result<Vec<object_store::ObjectMeta>> {
+        let archives = format!("{}/{EXPORTS}/", self.prefix);
+        Ok(self
+            .everything()
+            .await?
+            .into_iter()
+            .filter(|meta| !meta.location.as_ref().starts_with(&archives))
+            .collect())
     }
 
     /// Every object of the tenant: its key below the tenant's prefix, and
@@ -163,13 +232,15 @@ impl TenantObjects {
         Ok(self.objects().await?.iter().map(|m| m.size).sum())
     }
 
+    /// Every object kept for the tenant, export archives too (a purge's
+    /// census).
     pub async fn count(&self) -> Result<u64> {
-        Ok(self.objects().await?.len() as u64)
+        Ok(self.everything().await?.len() as u64)
     }
 
-    /// Deletes every object of the tenant (purge).
+    /// Deletes every object of the tenant, export archives too (purge).
     pub async fn delete_all(&self) -> Result<()> {
-        for meta in self.objects().await? {
+        for meta in self.everything().await? {
             self.store
                 .delete(&meta.location)
                 .await

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/flags") view=console::flags::ConsoleFlags ssr=SsrMode::Async />
                 <Route path=path!("/console/flags/:key") view=console::flags::ConsoleFlag ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
+                <Route path=path!("/console/jobs") view=console::jobs::ConsoleJobs ssr=SsrMode::Async />
                 <Route path=path!("/console/mailbox") view=console::mailbox::ConsoleMailbox ssr=SsrMode::Async />
                 <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
                 <Route path=path!("/console/webhooks") view=webhooks::ConsoleWebhooks ssr=SsrMode::Async />

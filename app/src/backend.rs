@@ -10,6 +10,7 @@ pub mod domains;
 pub mod exports;
 pub mod flags;
 pub mod invitations;
+pub mod jobs;
 pub mod members;
 pub mod needs;
 pub mod page_reads;

@@ -310,6 +310,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                             <A href="/console/fleet">"Fleet"</A>
                             <A href="/console/webhooks">"Webhooks"</A>
                             <A href="/console/audit">"Audit log"</A>
+                            <A href="/console/jobs">"Jobs"</A>
                             <A href="/console/mailbox">"Mailbox"</A>
                             <SignedInAs email=v.email class="" />
                         })}

@@ -523,3 +523,46 @@ pub struct MeterDefDto {
     pub filters: String,
     pub built_in: bool,
 }
+
+/// A background job as the console and the tenant's admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDto {
+    pub id: String,
+    pub slug: String,
+    pub kind: String,
+    pub state: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// How many jobs of one kind one tenant has in each state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobCountDto {
+    pub slug: String,
+    pub kind: String,
+    pub queued: u64,
+    pub running: u64,
+    pub dead: u64,
+    pub done: u64,
+    pub cancelled: u64,
+}
+
+/// The job queue across tenants (the console's jobs page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobOverviewDto {
+    pub counts: Vec<JobCountDto>,
+    /// Dead and waiting jobs, newest first.
+    pub attention: Vec<JobDto>,
+    pub tenants_not_shown: u64,
+}
+
+/// A tenant's own long work: its latest jobs and a move under way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantWorkDto {
+    pub jobs: Vec<JobDto>,
+    pub moving: Option<MoveDto>,
+}

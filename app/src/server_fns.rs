@@ -497,6 +497,26 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 }
 
 #[server]
+pub async fn job_overview() -> Result<JobOverviewDto, AppError> {
+    backend::jobs::job_overview().await
+}
+
+#[server]
+pub async fn retry_job(slug: String, job_id: String) -> Result<(), AppError> {
+    backend::jobs::retry_job(slug, job_id).await
+}
+
+#[server]
+pub async fn cancel_job(slug: String, job_id: String) -> Result<(), AppError> {
+    backend::jobs::cancel_job(slug, job_id).await
+}
+
+#[server]
+pub async fn tenant_work(slug: String) -> Result<TenantWorkDto, AppError> {
+    backend::jobs::tenant_work(slug).await
+}
+
+#[server]
 pub async fn list_mailbox() -> Result<Vec<MailDto>, AppError> {
     backend::console::list_mailbox().await
 }

@@ -4,5 +4,8 @@
 use tenantry::jobs::Registry;
 
 pub fn registry() -> Registry {
-    Registry::default().tenant::<tenantry::exports::ProduceExport>()
+    Registry::default()
+        .tenant::<tenantry::exports::ProduceExport>()
+        .tenant::<tenantry::mail::outbox::SendMail>()
+        .tenant::<tenantry::events::delivery::DeliverWebhooks>()
 }

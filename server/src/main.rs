@@ -57,7 +57,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         print_dev_banner(&engine).await?;
     }
     tokio::spawn(tenantry::events::dispatch::run(engine.clone()));
-    tokio::spawn(tenantry::mail::outbox::run(engine.clone()));
     tokio::spawn(tenantry::billing::platform_usage::run(engine.clone()));
     tokio::spawn(tenantry::platform::pool_health_loop(engine.clone()));
     let grace = Duration::from_secs(settings.shutdown_grace_secs);

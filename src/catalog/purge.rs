@@ -97,9 +97,6 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
             .chain(named)
             .map(|(store, n)| (format!("catalog: {store}"), n)),
     );
-    let exports = crate::exports::tenant_dir(engine, record.id);
-    let files = std::fs::read_dir(&exports).map_or(0, |dir| dir.count() as u64);
-    counts.push(("files: exports".into(), files));
     let objects = engine.storage().tenant(record.id).count().await?;
     counts.push(("object storage".into(), objects));
     let cached = u64::from(engine.tenant_cache().holds(record.id.uuid()));
@@ -145,7 +142,6 @@ pub(crate) async fn purge(
     let retained_until = crate::billing::invoices::retain(engine, record).await?;
     engine.purge(record).await?;
     engine.storage().tenant(record.id).delete_all().await?;
-    crate::storage::remove_dir_if_present(&crate::exports::tenant_dir(engine, record.id)).await?;
     let id = record.id.uuid();
     engine
         .on_records(record.id, async |records| {

@@ -4,12 +4,14 @@
 //! for the delivery log; a failed one can be re-sent by hand.
 //!
 //! Two queues with one behaviour: deliveries to the platform's endpoints are
-//! catalog rows ([`platform_queue`]); deliveries to a tenant's endpoints live
-//! in its tenant plane, and the worker visits the tenants the directory
-//! notes work for ([`tenant_queue`]).
+//! catalog rows that the events worker attempts ([`platform_queue`]);
+//! deliveries to a tenant's endpoints live in its tenant plane and are
+//! attempted by a job of the tenant's job queue ([`tenant_queue`]).
 
 pub mod platform_queue;
 pub mod tenant_queue;
+
+pub use tenant_queue::DeliverWebhooks;
 
 use super::endpoints::{self, Endpoint, Owner};
 use super::{signature, LifecycleEvent};
@@ -72,9 +74,10 @@ pub fn backoff(settings: &Settings, attempts: i32) -> chrono::Duration {
     crate::retry::backoff(settings.webhook_retry_base_ms, attempts)
 }
 
-/// How long one attempt holds its delivery, so no other process attempts it.
+/// How long one attempt holds its delivery, so no other process attempts it:
+/// the attempt's own timeout and a margin to record it.
 fn lease(settings: &Settings) -> chrono::Duration {
-    chrono::Duration::seconds(i64::try_from(settings.webhook_timeout_secs).unwrap_or(60) + 30)
+    chrono::Duration::seconds(i64::try_from(settings.webhook_timeout_secs).unwrap_or(60) + 5)
 }
 
 /// The HTTP client for deliveries, under the outbound policy
@@ -89,12 +92,11 @@ pub fn client(settings: &Settings) -> reqwest::Client {
     )
 }
 
-/// Starts every due delivery that is first in line, in both queues; does not
-/// wait for them. Returns how many were started.
+/// Starts every due delivery to the platform's endpoints that is first in
+/// line; does not wait for them. Returns how many were started. (A tenant's
+/// deliveries are its jobs' work.)
 pub async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<usize> {
-    let platform = platform_queue::deliver_due(engine, client).await?;
-    let tenants = tenant_queue::deliver_due(engine, client).await?;
-    Ok(platform + tenants)
+    platform_queue::deliver_due(engine, client).await
 }
 
 /// The newest deliveries of the owner's endpoint `endpoint`.

@@ -28,21 +28,33 @@ pub(super) struct Limits<'a> {
 /// Takes the tenant's due jobs (queued and due, or running under a lease
 /// that ran out: their runner died) for `runner` until `until`, within
 /// `limits`; and when the tenant next has something for a runner (see
-/// [`next_due`]), read in the same transaction.
+/// [`next_due`]): any job, and a job of the kinds `limits` allows.
 pub(super) async fn take(
     ctx: &TenantCtx,
     limits: Limits<'_>,
     runner: &str,
     until: DateTime<Utc>,
-) -> Result<(Vec<job::Model>, Option<DateTime<Utc>>)> {
+) -> Result<(Vec<job::Model>, Next)> {
+    let only = limits.only;
     ctx.run_for_platform(async |db| {
         let taken = match limits.room {
             0 => Vec::new(),
             _ => take_in(db, limits, runner, until).await?,
         };
-        Ok((taken, next_due(db).await?))
+        let any = next_due(db, None).await?;
+        let allowed = match only {
+            None => any,
+            Some(kinds) => next_due(db, Some(kinds)).await?,
+        };
+        Ok((taken, Next { any, allowed }))
     })
     .await
+}
+
+/// When a tenant's next job is due: any job, and one of the allowed kinds.
+pub(super) struct Next {
+    pub any: Option<DateTime<Utc>>,
+    pub allowed: Option<DateTime<Utc>>,
 }
 
 async fn take_in(
@@ -239,15 +251,21 @@ async fn end(db: &TenantDb, id: Uuid, state: &str, error: Option<&str>) -> Resul
 
 /// When the tenant next has something for a runner: its earliest queued
 /// job, or the earliest lease to run out.
-async fn next_due(db: &TenantDb) -> Result<Option<DateTime<Utc>>> {
+async fn next_due(db: &TenantDb, only: Option<&[&'static str]>) -> Result<Option<DateTime<Utc>>> {
     {
+        let of_kinds = match only {
+            Some(kinds) => Condition::all().add(job::Column::Kind.is_in(kinds.iter().copied())),
+            None => Condition::all(),
+        };
         let queued = job::Entity::find()
+            .filter(of_kinds.clone())
             .filter(job::Column::State.eq(QUEUED))
             .order_by_asc(job::Column::RunAt)
             .one(db)
             .await?
             .map(|job| job.run_at);
         let leased = job::Entity::find()
+            .filter(of_kinds)
             .filter(job::Column::State.eq(RUNNING))
             .order_by_asc(job::Column::LeaseUntil)
             .one(db)

@@ -9,6 +9,7 @@
 
 use super::claim::{self, Outcome};
 use super::{JobRun, TenantJob};
+use crate::config::Settings;
 use crate::entities::tenant::job;
 use crate::error::Result;
 use crate::tenancy::directory::{self, NextDue, Queue};
@@ -47,6 +48,8 @@ pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
     /// The kinds that run while their tenant is suspended.
     while_suspended: Vec<&'static str>,
+    /// Each kind's first retry delay (`TenantJob::retry_base_ms`).
+    retry_base: HashMap<&'static str, fn(&Settings) -> u64>,
 }
 
 impl Registry {
@@ -59,6 +62,7 @@ impl Registry {
             })
         });
         self.handlers.insert(J::KIND, handler);
+        self.retry_base.insert(J::KIND, J::retry_base_ms);
         if J::WHILE_SUSPENDED {
             self.while_suspended.push(J::KIND);
         }
@@ -159,12 +163,15 @@ impl Runner {
             let permit = permit.map_err(anyhow::Error::from)?;
             self.start(ctx.clone(), job, permit);
         }
-        // A suspended tenant's other jobs are looked at again later.
+        // A suspended tenant's jobs of the kinds it runs are looked at when
+        // due; its other jobs again later (it may be resumed meanwhile).
         Ok((
             started,
             match only {
-                Some(_) => next.map(|next| next.max(later)),
-                None => next,
+                Some(_) => next
+                    .any
+                    .map(|_| next.allowed.map_or(later, |allowed| allowed.min(later))),
+                None => next.any,
             },
         ))
     }
@@ -201,6 +208,7 @@ impl Runner {
         let run = JobRun {
             id: job.id,
             attempt: job.attempts,
+            max_attempts: job.max_attempts,
         };
         let outcome = match self.0.registry.handlers.get(job.kind.as_str()).cloned() {
             // Another instance, running other code, may know it.
@@ -224,7 +232,11 @@ impl Runner {
             }
             Err(e) => {
                 tracing::warn!(attempt = job.attempts, error = ?e, "job attempt failed");
-                let base = self.0.engine.settings().job_retry_base_ms;
+                let settings = self.0.engine.settings();
+                let base = match self.0.registry.retry_base.get(job.kind.as_str()) {
+                    Some(base_of) => base_of(settings),
+                    None => settings.job_retry_base_ms,
+                };
                 Outcome::Failed {
                     error: error_text(&e),
                     retry_at: Utc::now() + crate::retry::backoff(base, job.attempts),

@@ -47,12 +47,8 @@ pub async fn tenant_of_key_prefix(engine: &Engine, prefix: &str) -> Result<Optio
 /// A tenant's background queue that the directory notes work for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
-    /// Messages to send (the tenant's `mail_outbox`).
-    Mail,
     /// Finished export archives to remove when they expire.
     Exports,
-    /// Webhook deliveries to the tenant's own endpoints.
-    Webhooks,
     /// Events raised in the tenant's plane, to relay into the platform's
     /// event log (`crate::events::relay`).
     Relay,
@@ -69,9 +65,7 @@ pub enum Queue {
 impl Queue {
     fn as_str(self) -> &'static str {
         match self {
-            Queue::Mail => "mail",
             Queue::Exports => "exports",
-            Queue::Webhooks => "webhooks",
             Queue::Relay => "relay",
             Queue::Domains => "domains",
             Queue::Invoices => "invoices",
@@ -84,7 +78,7 @@ impl Queue {
 /// Notes that `tenant` has work due now in `queue`. Written beside the
 /// transaction that creates the work, possibly before it commits: a pass
 /// that finds nothing leaves a young entry for a second look (see
-/// [`rescheduled`]); the mail queue's periodic sweep is its safety net.
+/// [`rescheduled`]).
 pub async fn work_due_now(engine: &Engine, queue: Queue, tenant: TenantId) -> Result<()> {
     work_due_at(engine, queue, tenant, chrono::Utc::now()).await
 }

@@ -8,7 +8,7 @@ use tenantry::catalog::tenants;
 use tenantry::tenancy::{fleet, moves, Placement};
 use tenantry::Error;
 
-fn dto(m: moves::MoveStatus) -> MoveDto {
+pub(super) fn move_dto(m: moves::MoveStatus) -> MoveDto {
     MoveDto {
         from: m.from.as_str().to_owned(),
         to: m.to.as_str().to_owned(),
@@ -38,21 +38,21 @@ pub async fn move_tenant(slug: String, to: String) -> Result<MoveDto, AppError> 
             tracing::error!(move_id = %id, error = ?e, "tenant move stopped; it can be resumed");
         }
     });
-    Ok(dto(status))
+    Ok(move_dto(status))
 }
 
 pub async fn move_status(slug: String) -> Result<Option<MoveDto>, AppError> {
     let (engine, _) = admin().await?;
     let (tenant, _) = tenants::get(&engine, &slug).await.map_err(fail)?;
     let latest = moves::latest(&engine, tenant.id).await.map_err(fail)?;
-    Ok(latest.map(dto))
+    Ok(latest.map(move_dto))
 }
 
 pub async fn rollback_move(slug: String) -> Result<MoveDto, AppError> {
     let (engine, who) = admin().await?;
     moves::rollback(&engine, &slug, &actor(&who.email))
         .await
-        .map(dto)
+        .map(move_dto)
         .map_err(fail)
 }
 

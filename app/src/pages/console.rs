@@ -3,6 +3,7 @@ pub mod flags;
 pub mod fleet;
 pub mod home;
 pub mod impersonate;
+pub mod jobs;
 pub mod login;
 pub mod mailbox;
 pub mod placement;

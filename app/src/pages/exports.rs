@@ -1,10 +1,12 @@
 //! Data exports: request one, watch its progress, download it. On the
 //! console (`slug` names the tenant) a superadmin can request and follow
 //! exports; the archive itself is downloaded only on the tenant's own host.
+//! Beside them, the tenant's other long work: its background jobs and a move
+//! of its data under way, with progress.
 
 use crate::components::{action_error, loaded, FormError, TenantShell, BUTTON, CARD};
-use crate::dto::ExportDto;
-use crate::server_fns::{list_exports, RequestExport};
+use crate::dto::{ExportDto, TenantWorkDto};
+use crate::server_fns::{list_exports, tenant_work, RequestExport};
 use leptos::prelude::*;
 
 #[component]
@@ -12,7 +14,75 @@ pub fn TenantData() -> impl IntoView {
     view! {
         <TenantShell admin_only=true>
             <ExportPanel slug=String::new() />
+            <WorkPanel slug=String::new() />
         </TenantShell>
+    }
+}
+
+/// The tenant's background jobs and a move under way, refreshed every two
+/// seconds while any of it is unfinished.
+#[component]
+pub fn WorkPanel(slug: String) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let work = Resource::new(
+        move || (slug.clone(), tick.get()),
+        |(slug, _)| tenant_work(slug),
+    );
+    Effect::new(move |_| {
+        let poll = move || {
+            let busy = work.get_untracked().and_then(|r| r.ok()).is_some_and(|w| {
+                w.moving.is_some()
+                    || w.jobs
+                        .iter()
+                        .any(|j| j.state == "queued" || j.state == "running")
+            });
+            if busy {
+                tick.update(|n| *n += 1);
+            }
+        };
+        if let Ok(interval) = set_interval_with_handle(poll, std::time::Duration::from_secs(2)) {
+            on_cleanup(move || interval.clear());
+        }
+    });
+    view! {
+        <section class=format!("{CARD} mt-6") data-testid="tenant-work">
+            <h2 class="mb-1 text-lg font-semibold">"Background work"</h2>
+            <p class="mb-3 text-sm text-slate-600">
+                "Work the platform does for this workspace in the background: emails, webhook deliveries, exports, and a move of its data between databases."
+            </p>
+            {loaded(work, move |w| view! { <WorkList work=w /> })}
+        </section>
+    }
+}
+
+#[component]
+fn WorkList(work: TenantWorkDto) -> impl IntoView {
+    let moving = work.moving.map(|m| {
+        let percent = if m.rows_total > 0 { m.rows_copied * 100 / m.rows_total } else { 0 };
+        view! {
+            <div class="mb-3 rounded border border-amber-300 bg-amber-50 p-2 text-sm" data-testid="move-progress">
+                <p>{format!("Moving from {} to {}: {}", m.from, m.to, m.step)}</p>
+                <div class="mt-1 h-2 w-full rounded bg-slate-100" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
+                    <div class="h-2 rounded bg-amber-600" style:width=format!("{percent}%")></div>
+                </div>
+                <p class="mt-1 text-xs text-slate-500">{format!("{} of {} rows copied", m.rows_copied, m.rows_total)}</p>
+            </div>
+        }
+    });
+    let empty = work.jobs.is_empty();
+    view! {
+        {moving}
+        {empty.then(|| view! { <p class="text-sm text-slate-500">"No background work yet."</p> })}
+        <ul class="space-y-1 text-sm" data-testid="job-list">
+            {work.jobs.into_iter().map(|j| view! {
+                <li class="flex flex-wrap items-center gap-3 rounded border border-slate-200 px-2 py-1" data-kind=j.kind.clone() data-state=j.state.clone()>
+                    <span class="font-mono">{j.kind.clone()}</span>
+                    <span class="font-medium">{j.state.clone()}</span>
+                    <span class="text-xs text-slate-500">{format!("attempt {} of {} · {}", j.attempts, j.max_attempts, j.created_at)}</span>
+                    {j.last_error.clone().map(|e| view! { <span class="w-full break-all text-xs text-red-700">{e}</span> })}
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }
 

@@ -10,7 +10,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tenantry::tenancy::Engine;
-use tenantry::Error;
 
 pub async fn download(
     auth: Authed,
@@ -20,10 +19,9 @@ pub async fn download(
     // The declared need (admins) is checked here, before the archive is read.
     auth.run(async |_, _| Ok(())).await?;
     let id = parse_id(&id)?;
-    let (path, name) = tenantry::exports::archive(&engine, auth.ctx.tenant(), id).await?;
     // Archives are produced in memory too (see `tenantry::exports`), so
     // reading one whole is within the same bound.
-    let bytes = tokio::fs::read(&path).await.map_err(|_| Error::NotFound)?;
+    let (bytes, name) = tenantry::exports::archive(&engine, auth.ctx.tenant(), id).await?;
     let body = Body::from(bytes);
     let mut response = body.into_response();
     let headers = response.headers_mut();

@@ -44,6 +44,8 @@ pub(crate) struct Victim {
     pub(crate) key_secret: String,
     pub(crate) invitation_id: String,
     pub(crate) export_id: String,
+    /// The job that produced B's export.
+    pub(crate) job_id: String,
     pub(crate) secrets: Vec<String>,
     /// When B was set up: its usage is read for that period.
     pub(crate) since: chrono::DateTime<chrono::Utc>,
@@ -149,7 +151,15 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(exported, "B's export was produced");
-    drop(jobs);
+    jobs.stop().await;
+    let job_id = tenantry::jobs::list(&ctx, 50)
+        .await
+        .expect("B's jobs")
+        .into_iter()
+        .find(|j| j.kind == <tenantry::exports::ProduceExport as tenantry::jobs::TenantJob>::KIND)
+        .expect("B's export job")
+        .id
+        .to_string();
     // Single sign-on through B's own provider, its client secret sealed.
     let provider = OidcProvider::start();
     let sso = crate::sso::configure(app, "bravo", &provider.issuer, &[]).await;
@@ -186,9 +196,11 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         key_secret: key.secret.clone(),
         invitation_id: invitation.id.to_string(),
         export_id: export.id.to_string(),
+        job_id: job_id.clone(),
         since: chrono::Utc::now(),
         secrets: vec![
             export.id.to_string(),
+            job_id,
             "bravo-secret-event".into(),
             invoice.number.clone(),
             invitation.id.to_string(),
@@ -414,6 +426,7 @@ pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("expires_in_days", "30".into()),
         ("requests_per_second", "".into()),
         ("invitation_id", v.invitation_id.clone()),
+        ("job_id", v.job_id.clone()),
         ("token", "ab".repeat(32)),
         // Single sign-on settings: an issuer that never answers discovery.
         ("issuer", "http://127.0.0.1:1".into()),

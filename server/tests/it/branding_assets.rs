@@ -11,7 +11,7 @@ use std::io::Cursor;
 
 on_both_backends!(
     an_uploaded_logo_is_re_encoded_stored_per_tenant_and_served_on_its_host_only,
-    logos_live_in_s3_under_the_tenants_prefix_when_s3_is_configured,
+    logos_and_export_archives_live_in_s3_under_the_tenants_prefix_when_s3_is_configured,
 );
 
 pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
@@ -160,7 +160,9 @@ async fn an_uploaded_logo_is_re_encoded_stored_per_tenant_and_served_on_its_host
     assert_eq!(served.status, StatusCode::OK);
 }
 
-async fn logos_live_in_s3_under_the_tenants_prefix_when_s3_is_configured(app: TestApp) {
+async fn logos_and_export_archives_live_in_s3_under_the_tenants_prefix_when_s3_is_configured(
+    app: TestApp,
+) {
     let moto = Moto::start().await;
     let settings = moto.settings();
     let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -178,6 +180,34 @@ async fn logos_live_in_s3_under_the_tenants_prefix_when_s3_is_configured(app: Te
         40
     );
 
+    // Export archives go to the tenant's prefix too, not to local disk.
+    let jobs = app.run_jobs();
+    let export = tenantry::exports::request(&app.engine, alpha.tenant(), "test")
+        .await
+        .expect("export requested");
+    let archive = format!("tenants/{}/exports/{}.tar", alpha.id(), export.id);
+    let mut read_back = None;
+    for _ in 0..600 {
+        if let Ok((bytes, _)) =
+            tenantry::exports::archive(&app.engine, alpha.tenant(), export.id).await
+        {
+            read_back = Some(bytes);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    jobs.stop().await;
+    let bytes = read_back.expect("the finished export's archive, read back from the bucket");
+    assert!(
+        moto.holds(&archive).await,
+        "the archive is in the bucket at {archive}"
+    );
+    assert!(bytes.len() > 1024, "a whole archive");
+    assert!(
+        !app.settings.data_dir.join("exports").exists(),
+        "nothing written to the instance's disk"
+    );
+
     // A purge empties the tenant's prefix.
     tenantry::catalog::tenants::delete(&app.engine, "alpha", "alpha", "test")
         .await
@@ -190,9 +220,14 @@ async fn logos_live_in_s3_under_the_tenants_prefix_when_s3_is_configured(app: Te
         .iter()
         .find(|s| s.store == "object storage")
         .expect("object storage in the receipt");
-    assert_eq!((objects.before, objects.after), (1, 0));
+    assert_eq!(
+        (objects.before, objects.after),
+        (2, 0),
+        "the logo and the archive"
+    );
     assert!(
         !moto.holds(&key).await,
         "the purge emptied the tenant's prefix"
     );
+    assert!(!moto.holds(&archive).await, "the purge removed the archive");
 }

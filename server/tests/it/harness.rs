@@ -576,6 +576,24 @@ pub fn run_jobs_on(engine: &Engine) -> JobsRunning {
     JobsRunning(Some(stop), Some(running))
 }
 
+/// Runs the server's job kinds on `engine` until no job is due now (retries
+/// due later wait); how many runs it started.
+pub async fn run_due_jobs(engine: &Engine) -> usize {
+    let runner = tenantry::jobs::Runner::new(engine.clone(), tenantry_server::jobs::registry());
+    let mut started = 0;
+    for _ in 0..100 {
+        let now = runner.pass().await.expect("a pass over the jobs");
+        while !runner.is_idle() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        if now == 0 {
+            return started;
+        }
+        started += now;
+    }
+    panic!("jobs kept coming for 100 passes");
+}
+
 /// A job runner working for a test (as every server instance runs one);
 /// stopped when dropped.
 pub struct JobsRunning(

@@ -443,18 +443,16 @@ async fn an_export_interrupted_by_kill_9_runs_again_and_its_archive_exists_once(
         seen_running && killed_in != exports::DONE,
         "the kill landed after the export was done ({killed_in}): not a test of a crash"
     );
-    let dir = app
-        .settings
-        .data_dir
-        .join("exports")
-        .join(alpha.id().to_string());
-    let files: Vec<String> = std::fs::read_dir(&dir)
-        .expect("exports dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
+    let archives = app
+        .engine
+        .storage()
+        .of(&alpha)
+        .archives()
+        .await
+        .expect("the tenant's archives");
     assert_eq!(
-        files,
+        archives,
         vec![format!("{}.tar", export.id)],
-        "one archive, no partial file"
+        "one archive in the tenant's object storage, no partial one"
     );
 }

@@ -10,7 +10,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use tenantry::entities::tenant::{invitation, mail_message};
 use tenantry::mail::outbox;
-use tenantry::mail::transport::Transport;
 use tenantry_app::server_fns::{
     AcceptInvitation, AddMember, InvitationOffer, InviteMember, ListMailbox, ListMembers,
     RequestPasswordReset, ResendInvitation, ResetPassword, RevokeInvitation, SendVerification,
@@ -34,13 +33,19 @@ async fn with_smtp(app: TestApp, sink: &SmtpSink) -> TestApp {
         .await
 }
 
+/// Runs the due mail jobs; how many messages they sent.
 async fn deliver(app: &TestApp) -> usize {
-    let transport = Transport::from_settings(app.engine.settings())
-        .expect("settings")
-        .expect("smtp configured");
-    outbox::deliver_due(&app.engine, &transport)
-        .await
-        .expect("delivery pass")
+    let sent = async || {
+        outbox::recent(&app.engine, 10_000)
+            .await
+            .expect("messages")
+            .into_iter()
+            .filter(|m| m.state == outbox::SENT)
+            .count()
+    };
+    let before = sent().await;
+    crate::harness::run_due_jobs(&app.engine).await;
+    sent().await - before
 }
 
 async fn invite(app: &TestApp, slug: &str, email: &str, role: &str) -> serde_json::Value {
@@ -324,7 +329,7 @@ async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
         .with_router_settings(&[
             ("smtp_url", url.as_str()),
             ("mail_max_attempts", "2"),
-            ("mail_retry_base_secs", "0"),
+            ("mail_retry_base_secs", "1"),
         ])
         .await;
     let alpha = app.tenant("alpha").await;
@@ -343,6 +348,8 @@ async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
     let (s, attempts, error) = state().await;
     assert_eq!((s.as_str(), attempts), ("queued", 1));
     assert!(error.is_some_and(|e| e.starts_with("SMTP")));
+    // The retry is due a second (and up to a tenth more) later.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     assert_eq!(deliver(&app).await, 0);
     let (s, attempts, _) = state().await;
     assert_eq!((s.as_str(), attempts), ("failed", 2));

@@ -25,6 +25,7 @@ mod hand_filters;
 mod impersonation;
 mod ingest_faults;
 mod isolation;
+mod job_crashes;
 mod jobs;
 mod layers;
 mod legacy_rows;

@@ -141,6 +141,7 @@ fn matrix_form() -> Vec<(&'static str, String)> {
         ("expires_in_days", "30".into()),
         ("requests_per_second", "".into()),
         ("invitation_id", id()),
+        ("job_id", id()),
         ("token", "cd".repeat(32)),
         // Single sign-on settings: an issuer that never answers discovery.
         ("issuer", "http://127.0.0.1:1".into()),

@@ -38,6 +38,8 @@ struct Inner {
     answers: VecDeque<StatusCode>,
     /// Answer 500 to the first delivery about this tenant (by slug).
     refuse_first_about: Option<String>,
+    /// Never answer the next request (its sender is killed meanwhile).
+    hold_next: bool,
 }
 
 #[derive(Clone)]
@@ -88,6 +90,11 @@ impl Receiver {
         self.inner.lock().expect("lock").refuse_first_about = Some(slug.to_owned());
     }
 
+    /// The next request is recorded and never answered.
+    pub fn hold_next(&self) {
+        self.inner.lock().expect("lock").hold_next = true;
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().expect("lock").received.clone()
     }
@@ -115,8 +122,11 @@ async fn record(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
-    let mut inner = inner.lock().expect("lock");
     let received = Received { headers, body };
+    if held(&inner, &received) {
+        std::future::pending::<()>().await;
+    }
+    let mut inner = inner.lock().expect("lock");
     let about = received.json()["tenant"]["slug"]
         .as_str()
         .map(str::to_owned);
@@ -129,4 +139,15 @@ async fn record(
         inner.answers.pop_front().unwrap_or(StatusCode::OK)
     };
     (status, "thanks")
+}
+
+/// Records `received` and says so if it is the one to hold unanswered.
+fn held(inner: &Mutex<Inner>, received: &Received) -> bool {
+    let mut inner = inner.lock().expect("lock");
+    if !inner.hold_next {
+        return false;
+    }
+    inner.hold_next = false;
+    inner.received.push(received.clone());
+    true
 }

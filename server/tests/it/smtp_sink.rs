@@ -51,15 +51,63 @@ fn bin() -> String {
     })
 }
 
+/// An aiosmtpd handler that keeps the first message's DATA unanswered
+/// (it was never accepted) and stores the rest like `Mailbox`.
+const STALL_ONCE: &str = r#"
+import asyncio, os
+from aiosmtpd.handlers import Mailbox
+
+class StallOnce(Mailbox):
+    def __init__(self, maildir, flag):
+        super().__init__(maildir)
+        self.flag = flag
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(args[0], args[1])
+
+    async def handle_DATA(self, server, session, envelope):
+        if not os.path.exists(self.flag):
+            open(self.flag, "w").close()
+            await asyncio.sleep(3600)
+        return await super().handle_DATA(server, session, envelope)
+"#;
+
 impl SmtpSink {
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// A sink that never answers the first message's data: the sender sees
+    /// no acceptance, and the sink keeps nothing of it.
+    pub async fn stalling_first() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// Whether the first message's data has arrived (and is held).
+    pub fn stalled(&self) -> bool {
+        self.dir.path().join("stalled").exists()
+    }
+
+    async fn start_with(stall_first: bool) -> Self {
         let port = free_port();
         let dir = tempfile::tempdir().expect("maildir");
         let maildir = dir.path().join("mail");
-        let child = std::process::Command::new(bin())
-            .args(["-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
+        let mut command = std::process::Command::new(bin());
+        command.args(["-n", "-l", &format!("127.0.0.1:{port}")]);
+        if stall_first {
+            std::fs::write(dir.path().join("stall_once.py"), STALL_ONCE).expect("handler");
+            command
+                .env("PYTHONPATH", dir.path())
+                .args(["-c", "stall_once.StallOnce"])
+                .arg(&maildir)
+                .arg(dir.path().join("stalled"));
+        } else {
+            command
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&maildir);
+        }
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -198,6 +198,8 @@ async fn signed_deliveries_reach_each_subscribed_endpoint_in_order_despite_a_fai
     // The platform receiver fails the first delivery about alpha.
     platform_rx.refuse_first_about("alpha");
     let dispatcher = tokio::spawn(dispatch::run(app.engine.clone()));
+    // A tenant's deliveries are its jobs.
+    let _jobs = app.run_jobs();
 
     for (action, slug) in [
         ("suspend", "alpha"),
@@ -278,6 +280,8 @@ async fn a_delivery_that_keeps_failing_is_marked_failed_and_a_resend_delivers_it
     let (id, _) = create_endpoint(&mut admin, &rx.url, "tenant.suspended").await;
     rx.answer_next(&[StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE]);
     let dispatcher = tokio::spawn(dispatch::run(app.engine.clone()));
+    // A tenant's deliveries are its jobs.
+    let _jobs = app.run_jobs();
     tenants::suspend(&app.engine, "alpha", "test")
         .await
         .expect("suspend");
@@ -337,6 +341,8 @@ async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_overlap(app:
     );
 
     let dispatcher = tokio::spawn(dispatch::run(app.engine.clone()));
+    // A tenant's deliveries are its jobs.
+    let _jobs = app.run_jobs();
     let ctx = app.ctx("alpha").await;
     let brand = BrandingInput {
         display_name: "Alpha Brand".into(),

@@ -1,8 +1,12 @@
 //! Deliveries to a tenant's own endpoints: rows of its tenant plane, each
 //! with a copy of its event, read and written only through the tenant's
-//! `TenantDb`. The dispatcher queues them inside the tenant and notes the
-//! tenant in the directory's `webhooks` queue; the worker visits only the
-//! tenants noted there.
+//! `TenantDb`. The dispatcher queues them inside the tenant together with a
+//! [`DeliverWebhooks`] job, which the tenant's job queue runs inside the
+//! tenant: it attempts every due delivery that is first in line for its
+//! endpoint until none is left, and queues itself again for the earliest
+//! retry. A delivery is leased for the length of one attempt, so two runs
+//! never send it at once; a run whose instance died leaves the lease to run
+//! out, and the job, run again, sends the same event (same event id).
 
 use super::{delivery_view, lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
 use crate::catalog::audit;
@@ -10,13 +14,14 @@ use crate::entities::tenant::webhook_delivery as row;
 use crate::error::{Error, Result};
 use crate::events::endpoints;
 use crate::events::{EventKind, LifecycleEvent};
-use crate::tenancy::directory::{self, NextDue, Queue};
+use crate::jobs::{self, JobRun, NewJob, TenantJob};
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// Queues `event` for each of its tenant's endpoints that receive it, inside
@@ -31,21 +36,48 @@ pub(crate) async fn enqueue(engine: &Engine, event: &LifecycleEvent) -> Result<(
     };
     let now = chrono::Utc::now();
     // Any state of the tenant: its endpoints hear of its suspension too.
-    let subscribed = ctx
+    let written = ctx
         .run_for_platform(async |db| {
             let rows = subscribed_deliveries(db, event, now).await?;
-            let subscribed = rows.len();
-            if subscribed > 0 {
-                db.insert_new(rows).await?;
+            if rows.is_empty() {
+                return Ok(None);
             }
-            Ok(subscribed)
+            db.insert_new(rows).await?;
+            let job = NewJob::new(&ctx, DeliverWebhooks).once(format!("webhooks:{}", event.id));
+            Ok(Some(jobs::enqueue_in(db, job).await?))
         })
         .await?;
-    if subscribed == 0 {
-        return Ok(());
+    match written {
+        Some(written) => written.announce(&ctx).await.map(|_| ()),
+        None => Ok(()),
     }
-    // Noted even when a first run inserted them and stopped before this.
-    directory::work_due_now(engine, Queue::Webhooks, event.tenant).await
+}
+
+/// Delivers the tenant's due webhooks, each endpoint's in order (see the
+/// module's note).
+#[derive(Serialize, Deserialize)]
+pub struct DeliverWebhooks;
+
+impl TenantJob for DeliverWebhooks {
+    const KIND: &'static str = "webhooks.deliver";
+    // Its endpoints hear of its suspension too.
+    const WHILE_SUSPENDED: bool = true;
+
+    async fn run(self, ctx: &TenantCtx, _: &JobRun) -> Result<()> {
+        let client = super::client(ctx.engine().settings());
+        loop {
+            let (attempted, next) = deliver_tenant(ctx, &client).await?;
+            if attempted > 0 {
+                continue;
+            }
+            if let Some(next) = next {
+                // One follow-up per retry time, however many runs see it.
+                let key = format!("webhooks@{}", next.timestamp_millis());
+                jobs::enqueue(ctx, NewJob::new(ctx, DeliverWebhooks).at(next).once(key)).await?;
+            }
+            return Ok(());
+        }
+    }
 }
 
 /// A pending delivery of `event` for each of the tenant's endpoints that
@@ -81,21 +113,15 @@ async fn subscribed_deliveries(
         .collect())
 }
 
-/// One pass over the tenants with deliveries due: starts each one's due
-/// deliveries that are first in line; does not wait for them.
-pub(super) async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<usize> {
-    directory::visit_due(engine, Queue::Webhooks, 50, |ctx| async move {
-        deliver_tenant(&ctx, client).await
-    })
-    .await
-}
-
-/// Starts the tenant's due deliveries that are first in line for their
-/// endpoint; how many, and when the earliest one waiting is due.
-async fn deliver_tenant(ctx: &TenantCtx, client: &reqwest::Client) -> Result<(usize, NextDue)> {
-    let engine = ctx.engine();
+/// Attempts the tenant's due deliveries that are first in line for their
+/// endpoint, all at once, and waits for them; how many, and when the
+/// earliest one still pending is due.
+async fn deliver_tenant(
+    ctx: &TenantCtx,
+    client: &reqwest::Client,
+) -> Result<(usize, Option<chrono::DateTime<chrono::Utc>>)> {
     let pending = ctx
-        .run(false, async |db| {
+        .run_for_platform(async |db| {
             Ok(row::Entity::find()
                 .filter(row::Column::Status.eq(PENDING))
                 .order_by_asc(row::Column::EventId)
@@ -106,7 +132,7 @@ async fn deliver_tenant(ctx: &TenantCtx, client: &reqwest::Client) -> Result<(us
         .await?;
     let now = chrono::Utc::now();
     let mut first_in_line = HashSet::new();
-    let (mut started, mut next) = (0, None);
+    let (mut claimed, mut next) = (Vec::new(), None);
     for delivery in pending {
         if !first_in_line.insert(delivery.endpoint_id) {
             continue;
@@ -116,24 +142,20 @@ async fn deliver_tenant(ctx: &TenantCtx, client: &reqwest::Client) -> Result<(us
             next = Some(next.map_or(at, |n: chrono::DateTime<chrono::Utc>| n.min(at)));
             continue;
         }
-        let Ok(permit) = engine.events().in_flight().try_acquire_owned() else {
-            next = Some(now); // the rest waits for a free slot
-            break;
-        };
-        if !claim(ctx, &delivery).await? {
-            continue;
+        if claim(ctx, &delivery).await? {
+            claimed.push(delivery);
         }
-        started += 1;
-        let (ctx, client) = (ctx.clone(), client.clone());
-        tokio::spawn(async move {
-            if let Err(e) = attempt(&ctx, &client, delivery).await {
-                tracing::error!(tenant_id = %ctx.id(), error = ?e, "webhook attempt could not be recorded");
-            }
-            drop(permit);
-            ctx.engine().events().wake();
-        });
     }
-    Ok((started, next))
+    let attempted = claimed.len();
+    let attempts = claimed.into_iter().map(|delivery| async move {
+        // Bounded across the process, like the platform's deliveries.
+        let _permit = ctx.engine().events().in_flight().acquire_owned().await;
+        attempt(ctx, client, delivery).await
+    });
+    for outcome in futures_util::future::join_all(attempts).await {
+        outcome?;
+    }
+    Ok((attempted, next))
 }
 
 /// Leases the delivery for the length of one attempt; `false` when another
@@ -192,10 +214,7 @@ async fn attempt(ctx: &TenantCtx, client: &reqwest::Client, delivery: row::Model
         active.update(db).await?;
         Ok(())
     })
-    .await?;
-    // The next delivery in line (or this one's retry) is the worker's next
-    // look at this tenant.
-    directory::work_due_now(engine, Queue::Webhooks, ctx.id()).await
+    .await
 }
 
 pub(super) async fn log(
@@ -234,10 +253,15 @@ pub(super) async fn resend(ctx: &TenantCtx, id: uuid::Uuid, actor: &str) -> Resu
         active.attempts = Set(0);
         active.next_attempt_at = Set(chrono::Utc::now());
         active.update(db).await?;
-        audit::record_tenant(db, actor, "webhook.resent", &detail).await
+        audit::record_tenant(db, actor, "webhook.resent", &detail).await?;
+        let job = NewJob::new(ctx, DeliverWebhooks)
+            .once(format!("webhooks:resend:{}", uuid::Uuid::now_v7()));
+        jobs::enqueue_in(db, job).await
     })
-    .await?;
-    directory::work_due_now(ctx.engine(), Queue::Webhooks, ctx.id()).await
+    .await?
+    .announce(ctx)
+    .await
+    .map(|_| ())
 }
 
 /// Deletes an endpoint's delivery log, in `db` (the transaction removing it).

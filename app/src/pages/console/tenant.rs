@@ -6,7 +6,7 @@ use crate::dto::ReceiptDto;
 use crate::dto::TenantDetail;
 use crate::pages::billing::BillingPanel;
 use crate::pages::domains::DomainManager;
-use crate::pages::exports::ExportPanel;
+use crate::pages::exports::{ExportPanel, WorkPanel};
 use crate::pages::plans::PlanPanel;
 use crate::server_fns::{
     get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ResumeTenant, SuspendTenant,
@@ -226,5 +226,10 @@ pub fn ConsoleTenantBilling() -> impl IntoView {
 #[component]
 pub fn ConsoleTenantData() -> impl IntoView {
     let slug = page_slug();
-    view! { <TenantSubPage slug=slug.clone()><ExportPanel slug=slug.clone() /></TenantSubPage> }
+    view! {
+        <TenantSubPage slug=slug.clone()>
+            <ExportPanel slug=slug.clone() />
+            <WorkPanel slug=slug.clone() />
+        </TenantSubPage>
+    }
 }
