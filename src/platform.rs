@@ -94,6 +94,11 @@ pub fn periodic_work() -> Vec<Periodic> {
         Periodic::new("sessions.expire", HOUR, |e: Engine| async move {
             CatalogSessionStore::new(e).delete_expired().await
         }),
+        // A console move runs on the instance that started it; this picks
+        // it up on another one if that instance died.
+        Periodic::new("moves.resume", MINUTE, |e: Engine| async move {
+            Ok(crate::tenancy::moves::resume_abandoned(&e).await? as u64)
+        }),
     ];
     work.extend(crate::billing::periodic_work());
     work

@@ -63,5 +63,16 @@ test("a tenant admin exports the workspace and the archive's manifest matches it
   expect(files.get("tables/projects.jsonl")!.toString("utf8")).toContain("Export me");
   expect(files.get("tables/users.jsonl")!.toString("utf8")).not.toContain("argon2");
 
+  // The export was a job of the tenant's: its admins see it among the
+  // workspace's background work, and superadmins on the console's jobs page.
+  await owner.reload();
+  await hydrated(owner);
+  const work = owner.getByTestId("tenant-work");
+  await expect(work.locator('li[data-kind="export.produce"]').first()).toHaveAttribute("data-state", "done");
+  await admin.goto(url("admin.localhost", "/console/jobs"));
+  await hydrated(admin);
+  const row = admin.getByTestId("job-counts").locator('tr[data-tenant="exportco"][data-kind="export.produce"]');
+  await expect(row.locator('[data-count="done"]')).toHaveText("1");
+
   expect(errors, errors.join("\n")).toEqual([]);
 });

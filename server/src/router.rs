@@ -54,11 +54,11 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
+        // An unregistered name answers like a registered one would be
+        // refused: the declared layer below turns it away (fail closed).
         .route(
             "/api/{*fn_name}",
-            get(handle_server_fns)
-                .post(handle_server_fns)
-                .layer(middleware::from_fn(gateway::declared::layer)),
+            get(handle_server_fns).post(handle_server_fns),
         )
         .merge(api::router())
         .merge(platform_api::router())
@@ -67,6 +67,8 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(impersonate::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        // Innermost: it reads the resolved scope and the session.
+        .layer(middleware::from_fn(gateway::declared::layer))
         .layer(middleware::from_fn(gateway::limits::layer))
         .layer(middleware::from_fn(gateway::impersonation::layer))
         .layer(gateway::session::layer(&engine))

@@ -278,13 +278,34 @@ pub async fn open_move(engine: &Engine, tenant: TenantId) -> Result<Option<tenan
         .await
 }
 
-/// Unfinished moves of every tenant (resumed by the maintenance loop).
+/// Unfinished moves of every tenant that stopped without an error: their
+/// mover's instance died (a move that failed waits for a superadmin to
+/// resume or roll it back).
 pub async fn unfinished(engine: &Engine) -> Result<Vec<uuid::Uuid>> {
-    let open = tenant_move::Entity::find().filter(tenant_move::Column::FinishedAt.is_null());
+    let open = tenant_move::Entity::find()
+        .filter(tenant_move::Column::FinishedAt.is_null())
+        .filter(tenant_move::Column::Error.is_null());
     let rows = engine
         .on_platform(SCOPE, async |db| Ok(open.all(db).await?))
         .await?;
     Ok(rows.into_iter().map(|m| m.id).collect())
+}
+
+/// Resumes the moves whose mover died (periodic platform work, on any
+/// instance): each from its recorded step. A move whose mover is alive holds
+/// its tenant's lock, and is left to it. Returns how many were finished.
+pub async fn resume_abandoned(engine: &Engine) -> Result<usize> {
+    let mut finished = 0;
+    for id in unfinished(engine).await? {
+        match run(engine, id).await {
+            Ok(status) if status.finished => finished += 1,
+            Ok(_) => {}
+            // Another instance's mover is at it.
+            Err(Error::Conflict(_)) => {}
+            Err(e) => tracing::warn!(move_id = %id, error = %e, "an abandoned move stopped again"),
+        }
+    }
+    Ok(finished)
 }
 
 async fn record_of(engine: &Engine, raw_slug: &str) -> Result<TenantRecord> {

@@ -16,8 +16,14 @@ use tenantry::Error;
 use tenantry_app::backend::needs;
 use tower_sessions::Session;
 
+/// Wraps the whole tenant-resolved router, not just the server-function
+/// route: `leptos_routes` registers each server function's own path, and a
+/// layer on the `/api/{*fn_name}` route alone never sees those calls.
 pub async fn layer(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    if !is_server_fn_path(&path) {
+        return next.run(req).await;
+    }
     let Some(need) = needs::need_of(&path) else {
         tracing::error!(path, "server function declares no need; refused");
         return refuse(&Error::forbidden(
@@ -42,6 +48,13 @@ pub async fn layer(req: Request, next: Next) -> Response {
         return refuse(&Error::Unauthenticated);
     }
     next.run(req).await
+}
+
+/// Server functions live at `/api/<name><digits>`, one segment; the REST
+/// APIs (`/api/v1/…`, `/api/platform/v1/…`) have more.
+fn is_server_fn_path(path: &str) -> bool {
+    path.strip_prefix("/api/")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 /// The refusal in the shape server functions answer errors with (the app's

@@ -27,6 +27,7 @@ mod ingest_faults;
 mod isolation;
 mod job_crashes;
 mod jobs;
+mod jobs_console;
 mod layers;
 mod legacy_rows;
 mod lifecycle;

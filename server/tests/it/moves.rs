@@ -294,3 +294,34 @@ async fn an_interrupted_move_can_be_rolled_back_leaving_the_tenant_where_it_was(
         .expect("move");
     assert_eq!(status.step, "done");
 }
+
+/// A move whose process died is picked up by the periodic `moves.resume`
+/// work of any instance, from its recorded step; one that failed with an
+/// error is left for a superadmin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_whose_process_died_is_resumed_by_the_periodic_work() {
+    let app = TestApp::postgres_placed(&[Placement::Pool]).await;
+    seeded(&app, "acme").await;
+    let before = contents(&app, "acme").await;
+    let crashed = move_cli(&app, &["acme", "--to", "schema"], Some("move:copied"));
+    assert!(!crashed.status.success(), "the process was killed");
+    let record = app.ctx("acme").await.tenant().clone();
+    let open = tenantry::tenancy::moves::latest(&app.engine, record.id)
+        .await
+        .expect("moves")
+        .expect("the move");
+    assert!(!open.finished && open.error.is_none(), "{open:?}");
+
+    let finished = tenantry::tenancy::moves::resume_abandoned(&app.engine)
+        .await
+        .expect("resume");
+    assert_eq!(finished, 1);
+    let done = app.ctx("acme").await.tenant().clone();
+    assert_eq!(done.placement, Placement::Schema);
+    assert_eq!(contents(&app, "acme").await, before, "moved whole");
+    // Nothing is left to resume.
+    let again = tenantry::tenancy::moves::resume_abandoned(&app.engine)
+        .await
+        .expect("resume");
+    assert_eq!(again, 0);
+}
