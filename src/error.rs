@@ -129,9 +129,40 @@ impl Error {
     pub fn public_message(&self) -> String {
         match self {
             Error::Unexpected(_) => "something went wrong; please try again".into(),
+            Error::Invalid(f) | Error::Conflict(f) => f.message.clone(),
             other => other.to_string(),
         }
     }
+
+    /// What the caller is told, the same way by server functions, the JSON
+    /// API and the gateway: status, code, message, the field at fault and
+    /// the entitlement that refused the request.
+    pub fn public(&self) -> PublicError {
+        PublicError {
+            status: self.status(),
+            code: self.code(),
+            message: self.public_message(),
+            field: self.field(),
+            entitlement: match self {
+                Error::Plan(refusal) => Some(refusal.entitlement),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// An error as a client sees it (see [`Error::public`]); serialised as
+/// `{"code", "message", "field"?, "entitlement"?}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublicError {
+    #[serde(skip)]
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<&'static str>,
 }
 
 impl From<DbErr> for Error {

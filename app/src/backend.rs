@@ -49,14 +49,19 @@ pub fn fail(err: Error) -> AppError {
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
     }
-    let (message, field) = match &err {
-        Error::Invalid(f) | Error::Conflict(f) => (f.message.clone(), Some(f.field.to_owned())),
-        other => (other.public_message(), None),
-    };
+    let public = err.public();
     AppError {
-        code: err.code().to_owned(),
-        message,
-        field,
+        code: public.code.to_owned(),
+        message: public.message,
+        field: public.field.map(str::to_owned),
+        entitlement: public.entitlement.map(str::to_owned),
+    }
+}
+
+/// Lets a server function's body use `?` on the core's results.
+impl From<Error> for AppError {
+    fn from(err: Error) -> Self {
+        fail(err)
     }
 }
 
@@ -95,20 +100,18 @@ pub async fn session() -> Result<Session, AppError> {
 /// The signed-in superadmin on the console host.
 pub async fn admin() -> Result<(Engine, Admin), AppError> {
     let scope = scope().await?;
-    scope.console().map_err(fail)?;
+    scope.console()?;
     let engine = engine().await?;
     let subject = tenantry::session::subject(&session().await?, &scope).await;
     let admin = match subject {
-        Some(id) => tenantry::identity::admins::find(&engine, id)
-            .await
-            .map_err(fail)?,
+        Some(id) => tenantry::identity::admins::find(&engine, id).await?,
         None => None,
     };
     let who = match admin {
         Some(_) => Principal::Superadmin,
         None => Principal::Anonymous,
     };
-    authz::check(Need::Superadmin, who).map_err(fail)?;
+    authz::check(Need::Superadmin, who)?;
     admin
         .map(|a| (engine, a))
         .ok_or_else(|| fail(Error::Unauthenticated))
@@ -122,15 +125,15 @@ pub async fn tenant() -> Result<TenantCtx, AppError> {
 /// The signed-in member of this host's tenant, once they meet `need`.
 pub async fn member_as(need: Need) -> Result<(TenantCtx, Member), AppError> {
     let (ctx, subject) = member_subject().await?;
-    let member = member_svc::signed_in(&ctx, subject).await.map_err(fail)?;
-    authz::check(need, Principal::Member(member.role)).map_err(fail)?;
+    let member = member_svc::signed_in(&ctx, subject).await?;
+    authz::check(need, Principal::Member(member.role))?;
     Ok((ctx, member))
 }
 
 /// The tenant of this host and who its session names (not yet checked).
 pub async fn member_subject() -> Result<(TenantCtx, Option<uuid::Uuid>), AppError> {
     let scope = scope().await?;
-    let ctx = scope.tenant().cloned().map_err(fail)?;
+    let ctx = scope.tenant().cloned()?;
     let subject = tenantry::session::subject(&session().await?, &scope).await;
     Ok((ctx, subject))
 }
@@ -148,8 +151,7 @@ pub async fn managed_tenant(
             let (engine, who) = admin().await?;
             let slug = Slug::parse(slug).map_err(|_| fail(Error::NotFound))?;
             let record = tenantry::catalog::resolve::load_record(&engine, &slug)
-                .await
-                .map_err(fail)?
+                .await?
                 .filter(|t| t.state != TenantState::Deleted)
                 .ok_or_else(|| fail(Error::NotFound))?;
             Ok((engine, record, console::actor(&who.email)))

@@ -1,6 +1,7 @@
-//! The one error type that crosses to the browser. It carries only a stable
-//! code, a safe message and the field at fault; internals stay in the server
-//! log. The HTTP status is set from the code on the server.
+//! The one error type that crosses to the browser: the core's public view
+//! of an error (`tenantry::Error::public`) — a stable code, a safe message,
+//! the field at fault and the entitlement that refused; internals stay in
+//! the server log. The HTTP status is set from the code on the server.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -10,7 +11,11 @@ use serde::{Deserialize, Serialize};
 pub struct AppError {
     pub code: String,
     pub message: String,
+    #[serde(default)]
     pub field: Option<String>,
+    /// The plan entitlement that refused the request, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<String>,
 }
 
 impl AppError {
@@ -19,6 +24,7 @@ impl AppError {
             code: code.into(),
             message: message.into(),
             field: None,
+            entitlement: None,
         }
     }
 

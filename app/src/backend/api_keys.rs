@@ -26,7 +26,7 @@ async fn admin_actor() -> Result<(tenantry::tenancy::TenantCtx, Actor), AppError
 
 pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
     let (ctx, _) = admin_actor().await?;
-    let keys = api_keys::list(&ctx).await.map_err(fail)?;
+    let keys = api_keys::list(&ctx).await?;
     Ok(keys.into_iter().map(dto).collect())
 }
 
@@ -37,8 +37,8 @@ pub async fn create_api_key(
     requests_per_second: String,
 ) -> Result<CreatedApiKeyDto, AppError> {
     let (ctx, actor) = admin_actor().await?;
-    let new = NewKey::parse(&name, &role, &expires_in_days, &requests_per_second).map_err(fail)?;
-    let created = api_keys::create(&ctx, &actor, new).await.map_err(fail)?;
+    let new = NewKey::parse(&name, &role, &expires_in_days, &requests_per_second)?;
+    let created = api_keys::create(&ctx, &actor, new).await?;
     Ok(CreatedApiKeyDto {
         key: dto(created.key),
         secret: created.secret,

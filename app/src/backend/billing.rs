@@ -70,19 +70,15 @@ fn invoice_dto(m: &tenantry::entities::tenant::invoice::Model) -> InvoiceDto {
 pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
     let on_console = matches!(super::scope().await?, RequestScope::Console);
     let (engine, tenant, _) = managed_tenant(&slug).await?;
-    let ctx = engine.ctx_for(tenant.id).await.map_err(fail)?;
+    let ctx = engine.ctx_for(tenant.id).await?;
     let period = Period::containing(chrono::Utc::now());
-    let policy = engine.policy().await.map_err(fail)?;
+    let policy = engine.policy().await?;
     // One read of the tenant's usage for the charts and the preview alike.
-    let db = ctx.read().await.map_err(fail)?;
-    let meters = usage::summary(&policy.meters, &db, period)
-        .await
-        .map_err(fail)?;
-    let preview = invoices::rate_period(&engine, &ctx, &db, period)
-        .await
-        .map_err(fail)?;
+    let db = ctx.read().await?;
+    let meters = usage::summary(&policy.meters, &db, period).await?;
+    let preview = invoices::rate_period(&engine, &ctx, &db, period).await?;
     db.commit().await.map_err(|e| fail(e.into()))?;
-    let (standing, credit_balance, notice) = accounts::summary(&ctx).await.map_err(fail)?;
+    let (standing, credit_balance, notice) = accounts::summary(&ctx).await?;
     Ok(BillingDto {
         slug: tenant.slug.to_string(),
         period: period.label(),
@@ -106,8 +102,7 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
             .collect(),
         preview: preview_dto(&preview),
         invoices: invoices::list(&ctx)
-            .await
-            .map_err(fail)?
+            .await?
             .iter()
             .map(invoice_dto)
             .collect(),
@@ -137,8 +132,8 @@ pub async fn grant_credit(slug: String, amount: String, reason: String) -> Resul
     let (engine, tenant, actor) = console_tenant(&slug).await?;
     // The currency of the tenant's plan (its prices share one), without
     // rating a whole period to learn it.
-    let record = engine.ctx_for(tenant).await.map_err(fail)?;
-    let policy = engine.policy().await.map_err(fail)?;
+    let record = engine.ctx_for(tenant).await?;
+    let policy = engine.policy().await?;
     let currency = policy
         .plan(&record.tenant().plan)
         .and_then(|p| p.prices.first())
@@ -152,7 +147,7 @@ pub async fn grant_credit(slug: String, amount: String, reason: String) -> Resul
 /// Closes the last period now, without waiting for its late window.
 pub async fn close_period(slug: String) -> Result<(), AppError> {
     let (engine, tenant, _) = console_tenant(&slug).await?;
-    let ctx = engine.ctx_for(tenant).await.map_err(fail)?;
+    let ctx = engine.ctx_for(tenant).await?;
     let period = Period::containing(chrono::Utc::now()).previous();
     invoices::finalize(&engine, &ctx, period)
         .await
@@ -171,8 +166,7 @@ pub async fn mark_invoice_paid(slug: String, number: String) -> Result<(), AppEr
 pub async fn list_meters() -> Result<Vec<MeterDefDto>, AppError> {
     let (engine, _) = admin().await?;
     Ok(tenantry::billing::meters::list(&engine)
-        .await
-        .map_err(fail)?
+        .await?
         .into_iter()
         .map(|m| MeterDefDto {
             built_in: m.built_in(),

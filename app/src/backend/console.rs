@@ -31,7 +31,7 @@ pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>
             TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?,
         ),
     };
-    let list = tenants::list(&engine, &query, state).await.map_err(fail)?;
+    let list = tenants::list(&engine, &query, state).await?;
     Ok(list.into_iter().map(row).collect())
 }
 
@@ -53,20 +53,17 @@ pub async fn create_tenant(
         pending,
         plan: String::new(),
     };
-    let created = tenants::create(&engine, input, &actor(&who.email))
-        .await
-        .map_err(fail)?;
+    let created = tenants::create(&engine, input, &actor(&who.email)).await?;
     Ok(row(created))
 }
 
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     let (engine, _) = admin().await?;
-    let (summary, branding) = tenants::get(&engine, &slug).await.map_err(fail)?;
+    let (summary, branding) = tenants::get(&engine, &slug).await?;
     let settings = engine.settings();
     // The tenant's primary custom domain when it has one, else its subdomain.
     let primary = tenantry::catalog::resolve::load_record_by_id(&engine, summary.id)
-        .await
-        .map_err(fail)?
+        .await?
         .and_then(|record| record.primary_host);
     let host = primary.unwrap_or_else(|| format!("{}.{}", summary.slug, settings.base_domain));
     let scheme = if settings.secure_cookies {
@@ -92,9 +89,7 @@ pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
 
 pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
     let (engine, who) = admin().await?;
-    let receipt = tenants::purge_now(&engine, &slug, &confirm, &actor(&who.email))
-        .await
-        .map_err(fail)?;
+    let receipt = tenants::purge_now(&engine, &slug, &confirm, &actor(&who.email)).await?;
     Ok(ReceiptDto {
         complete: receipt.complete(),
         slug: receipt.slug,
@@ -125,16 +120,14 @@ pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
 
 pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
-    let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email))
-        .await
-        .map_err(fail)?;
+    let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await?;
     leptos_axum::redirect("/console");
     Ok(row(deleted))
 }
 
 pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
     let (engine, _) = admin().await?;
-    let entries = audit::recent(&engine, 200).await.map_err(fail)?;
+    let entries = audit::recent(&engine, 200).await?;
     Ok(entries
         .into_iter()
         .map(|e| AuditRow {
@@ -151,9 +144,7 @@ pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
 /// are blanked once the mail server has them).
 pub async fn list_mailbox() -> Result<Vec<crate::dto::MailDto>, AppError> {
     let (engine, _) = admin().await?;
-    let messages = tenantry::mail::outbox::recent(&engine, 100)
-        .await
-        .map_err(fail)?;
+    let messages = tenantry::mail::outbox::recent(&engine, 100).await?;
     Ok(messages
         .into_iter()
         .map(|m| crate::dto::MailDto {
@@ -182,8 +173,7 @@ pub async fn impersonate(
     let started = tenantry::identity::impersonation::start(
         &engine, &who.email, &origin, &slug, &email, &reason,
     )
-    .await
-    .map_err(fail)?;
+    .await?;
     Ok(crate::dto::ImpersonationLinkDto {
         url: started.url,
         expires_at: timestamp(started.expires_at),

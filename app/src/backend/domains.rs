@@ -25,7 +25,7 @@ fn dto(d: DomainView) -> DomainDto {
 
 pub async fn list_domains(slug: String) -> Result<Vec<DomainDto>, AppError> {
     let (engine, tenant, _) = tenant_for(&slug).await?;
-    let list = domains::list(&engine, &tenant).await.map_err(fail)?;
+    let list = domains::list(&engine, &tenant).await?;
     Ok(list.into_iter().map(dto).collect())
 }
 

@@ -1,7 +1,7 @@
 //! Data exports: requested by a superadmin (console) or the tenant's admins;
 //! downloaded only on the tenant's own host, by its admins.
 
-use super::{fail, managed_tenant, scope, timestamp};
+use super::{managed_tenant, scope, timestamp};
 use crate::dto::ExportDto;
 use crate::error::AppError;
 use tenantry::exports::{self, ExportView};
@@ -29,15 +29,13 @@ async fn on_tenant_host() -> Result<bool, AppError> {
 
 pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
     let (engine, tenant, actor) = managed_tenant(&slug).await?;
-    let export = exports::request(&engine, &tenant, &actor)
-        .await
-        .map_err(fail)?;
+    let export = exports::request(&engine, &tenant, &actor).await?;
     Ok(dto(export, on_tenant_host().await?))
 }
 
 pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
     let (engine, tenant, _) = managed_tenant(&slug).await?;
-    let list = exports::list(&engine, &tenant).await.map_err(fail)?;
+    let list = exports::list(&engine, &tenant).await?;
     let tenant_host = on_tenant_host().await?;
     Ok(list.into_iter().map(|e| dto(e, tenant_host)).collect())
 }

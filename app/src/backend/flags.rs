@@ -32,7 +32,7 @@ fn targeting(flag: &FlagDefinition) -> String {
 
 pub async fn list_flags() -> Result<Vec<FlagRowDto>, AppError> {
     let (engine, _) = admin().await?;
-    let flags = store::list(&engine).await.map_err(fail)?;
+    let flags = store::list(&engine).await?;
     Ok(flags
         .iter()
         .map(|f| FlagRowDto {
@@ -67,10 +67,10 @@ fn form_dto(input: FlagInput) -> FlagFormDto {
 
 pub async fn get_flag(key: String) -> Result<FlagDetailDto, AppError> {
     let (engine, _) = admin().await?;
-    let flag = store::get(&engine, &key).await.map_err(fail)?;
-    let form = FlagInput::of(&engine, &flag).await.map_err(fail)?;
-    let (resolved, live_tenants) = store::preview(&engine, &key).await.map_err(fail)?;
-    let history = store::history(&engine, &key, 50).await.map_err(fail)?;
+    let flag = store::get(&engine, &key).await?;
+    let form = FlagInput::of(&engine, &flag).await?;
+    let (resolved, live_tenants) = store::preview(&engine, &key).await?;
+    let history = store::history(&engine, &key, 50).await?;
     Ok(FlagDetailDto {
         form: form_dto(form),
         resolved: resolved
@@ -87,9 +87,7 @@ pub async fn get_flag(key: String) -> Result<FlagDetailDto, AppError> {
 
 pub async fn save_flag(input: FlagInput) -> Result<String, AppError> {
     let (engine, who) = admin().await?;
-    let flag = store::save(&engine, &input, &super::console::actor(&who.email))
-        .await
-        .map_err(fail)?;
+    let flag = store::save(&engine, &input, &super::console::actor(&who.email)).await?;
     Ok(flag.key)
 }
 
@@ -102,9 +100,7 @@ pub async fn set_kill_switch(key: String, on: bool) -> Result<(), AppError> {
 
 pub async fn remove_flag(key: String) -> Result<(), AppError> {
     let (engine, who) = admin().await?;
-    store::remove(&engine, &key, &super::console::actor(&who.email))
-        .await
-        .map_err(fail)?;
+    store::remove(&engine, &key, &super::console::actor(&who.email)).await?;
     leptos_axum::redirect("/console/flags");
     Ok(())
 }

@@ -23,7 +23,7 @@ fn dto(i: Invitation) -> InvitationDto {
 
 pub async fn list_invitations() -> Result<Vec<InvitationDto>, AppError> {
     let (ctx, _) = tenant_admin().await?;
-    let list = invitations::list(&ctx).await.map_err(fail)?;
+    let list = invitations::list(&ctx).await?;
     Ok(list.into_iter().map(dto).collect())
 }
 
@@ -56,7 +56,7 @@ pub async fn revoke_invitation(invitation_id: String) -> Result<InvitationDto, A
 
 pub async fn invitation_offer(token: String) -> Result<InvitationOfferDto, AppError> {
     let ctx = tenant().await?;
-    let offer = invitations::pending(&ctx, &token).await.map_err(fail)?;
+    let offer = invitations::pending(&ctx, &token).await?;
     Ok(InvitationOfferDto {
         email: offer.email,
         role: offer.role.as_str().to_owned(),
@@ -70,9 +70,7 @@ pub async fn accept_invitation(
     password: String,
 ) -> Result<String, AppError> {
     let ctx = tenant().await?;
-    let member = invitations::accept(&ctx, &token, &display_name, &password)
-        .await
-        .map_err(fail)?;
+    let member = invitations::accept(&ctx, &token, &display_name, &password).await?;
     Ok(member.email)
 }
 

@@ -28,7 +28,7 @@ fn job_dto(slug: &str, j: JobView) -> JobDto {
 
 pub async fn job_overview() -> Result<JobOverviewDto, AppError> {
     let (engine, _) = admin().await?;
-    let overview = manage::overview(&engine, ATTENTION).await.map_err(fail)?;
+    let overview = manage::overview(&engine, ATTENTION).await?;
     Ok(JobOverviewDto {
         counts: overview
             .counts
@@ -75,8 +75,8 @@ pub async fn cancel_job(slug: String, job_id_text: String) -> Result<(), AppErro
 /// The tenant's latest jobs and the progress of a move of its data.
 pub async fn tenant_work(slug: String) -> Result<TenantWorkDto, AppError> {
     let (engine, tenant, _) = managed_tenant(&slug).await?;
-    let latest = moves::latest(&engine, tenant.id).await.map_err(fail)?;
-    let list = jobs::list_of(&engine, &tenant, 20).await.map_err(fail)?;
+    let latest = moves::latest(&engine, tenant.id).await?;
+    let list = jobs::list_of(&engine, &tenant, 20).await?;
     let slug = tenant.slug.as_str().to_owned();
     Ok(TenantWorkDto {
         jobs: list.into_iter().map(|j| job_dto(&slug, j)).collect(),

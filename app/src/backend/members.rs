@@ -17,11 +17,8 @@ fn member_dto(m: Member, verified: bool) -> MemberDto {
 
 pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
     let (ctx, _) = tenant_admin().await?;
-    let list = ctx
-        .run(false, async |db| members::list(db).await)
-        .await
-        .map_err(fail)?;
-    let verified = verification::verified(&ctx, &list).await.map_err(fail)?;
+    let list = ctx.run(false, async |db| members::list(db).await).await?;
+    let verified = verification::verified(&ctx, &list).await?;
     Ok(list
         .into_iter()
         .map(|m| {
@@ -37,8 +34,7 @@ pub async fn send_verification(user_id: String) -> Result<(), AppError> {
     let id = parse_id(&user_id)?;
     let member = ctx
         .run(false, async |db| members::find(db, id).await)
-        .await
-        .map_err(fail)?
+        .await?
         .ok_or_else(|| fail(tenantry::Error::NotFound))?;
     verification::send(&ctx, &member).await.map_err(fail)
 }
@@ -56,27 +52,23 @@ pub async fn add_member(
     role: String,
 ) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
-    let new = NewMember::parse(&email, &display_name, &password, &role).map_err(fail)?;
+    let new = NewMember::parse(&email, &display_name, &password, &role)?;
     let member = ctx
         .run(true, async |db| {
             members::add(&ctx, db, &Actor::of_member(actor.clone()), new).await
         })
-        .await
-        .map_err(fail)?;
+        .await?;
     // An admin typed this address: its owner confirms it.
-    verification::send(&ctx, &member).await.map_err(fail)?;
+    verification::send(&ctx, &member).await?;
     Ok(member_dto(member, false))
 }
 
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
     let (ctx, actor) = tenant_admin().await?;
     let id = parse_id(&user_id)?;
-    let member = members::change_role(&ctx, &Actor::of_member(actor), id, &role)
-        .await
-        .map_err(fail)?;
+    let member = members::change_role(&ctx, &Actor::of_member(actor), id, &role).await?;
     let verified = verification::verified(&ctx, std::slice::from_ref(&member))
-        .await
-        .map_err(fail)?
+        .await?
         .contains(&member.id);
     Ok(member_dto(member, verified))
 }
@@ -91,8 +83,6 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
 
 pub async fn save_branding(input: BrandingInput) -> Result<BrandingDto, AppError> {
     let (ctx, who) = tenant_admin().await?;
-    let saved = branding::update(&ctx, input, &format!("member:{}", who.email))
-        .await
-        .map_err(fail)?;
+    let saved = branding::update(&ctx, input, &format!("member:{}", who.email)).await?;
     Ok(branding_dto(&saved))
 }

@@ -25,13 +25,10 @@ pub(super) fn move_dto(m: moves::MoveStatus) -> MoveDto {
 /// [`move_status`] for progress.
 pub async fn move_tenant(slug: String, to: String) -> Result<MoveDto, AppError> {
     let (engine, who) = admin().await?;
-    let to = Placement::parse_field(&to, "to").map_err(fail)?;
-    let id = moves::plan(&engine, &slug, to, &actor(&who.email))
-        .await
-        .map_err(fail)?;
+    let to = Placement::parse_field(&to, "to")?;
+    let id = moves::plan(&engine, &slug, to, &actor(&who.email)).await?;
     let status = moves::status(&engine, id)
-        .await
-        .map_err(fail)?
+        .await?
         .ok_or_else(|| fail(Error::NotFound))?;
     tokio::spawn(async move {
         if let Err(e) = moves::run(&engine, id).await {
@@ -43,8 +40,8 @@ pub async fn move_tenant(slug: String, to: String) -> Result<MoveDto, AppError> 
 
 pub async fn move_status(slug: String) -> Result<Option<MoveDto>, AppError> {
     let (engine, _) = admin().await?;
-    let (tenant, _) = tenants::get(&engine, &slug).await.map_err(fail)?;
-    let latest = moves::latest(&engine, tenant.id).await.map_err(fail)?;
+    let (tenant, _) = tenants::get(&engine, &slug).await?;
+    let latest = moves::latest(&engine, tenant.id).await?;
     Ok(latest.map(move_dto))
 }
 
@@ -58,7 +55,7 @@ pub async fn rollback_move(slug: String) -> Result<MoveDto, AppError> {
 
 pub async fn fleet_status() -> Result<FleetDto, AppError> {
     let (engine, _) = admin().await?;
-    let (latest, entries) = fleet::status(&engine).await.map_err(fail)?;
+    let (latest, entries) = fleet::status(&engine).await?;
     Ok(FleetDto {
         latest,
         rows: entries

@@ -57,7 +57,7 @@ fn plan_dto(p: &Plan) -> PlanDto {
 
 pub async fn list_plans() -> Result<PlansPage, AppError> {
     let (engine, _) = admin().await?;
-    let plans = store::list(&engine).await.map_err(fail)?;
+    let plans = store::list(&engine).await?;
     Ok(PlansPage {
         plans: plans.iter().map(|p| plan_dto(p)).collect(),
         registry: registry(),
@@ -66,9 +66,7 @@ pub async fn list_plans() -> Result<PlansPage, AppError> {
 
 pub async fn save_plan(input: PlanInput) -> Result<PlanDto, AppError> {
     let (engine, who) = admin().await?;
-    let plan = store::save(&engine, &input, &super::console::actor(&who.email))
-        .await
-        .map_err(fail)?;
+    let plan = store::save(&engine, &input, &super::console::actor(&who.email)).await?;
     Ok(plan_dto(&plan))
 }
 
@@ -82,11 +80,10 @@ pub async fn remove_plan(key: String) -> Result<(), AppError> {
 pub async fn plan_usage(slug: String) -> Result<PlanUsageDto, AppError> {
     let on_console = matches!(super::scope().await?, RequestScope::Console);
     let (engine, tenant, _) = managed_tenant(&slug).await?;
-    let (effective, rows) = enforce::usage_of(&engine, &tenant).await.map_err(fail)?;
+    let (effective, rows) = enforce::usage_of(&engine, &tenant).await?;
     let plans = if on_console {
         store::list(&engine)
-            .await
-            .map_err(fail)?
+            .await?
             .iter()
             .map(|p| (p.key.clone(), p.name.clone()))
             .collect()

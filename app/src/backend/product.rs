@@ -57,8 +57,8 @@ where
         let (ctx, subject) = member_subject().await?;
         // Nobody signed in: refused below without a transaction.
         if let Some(subject) = subject {
-            let shared = reads.open(&ctx, subject).await.map_err(fail)?;
-            let db = shared.for_reader(&ctx).map_err(fail)?;
+            let shared = reads.open(&ctx, subject).await?;
+            let db = shared.for_reader(&ctx)?;
             return work(db).await.map_err(fail);
         }
     }

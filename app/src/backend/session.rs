@@ -16,15 +16,12 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
         RequestScope::Console => {
             let engine = super::engine().await?;
             let viewer = match subject {
-                Some(id) => admins::find(&engine, id)
-                    .await
-                    .map_err(fail)?
-                    .map(|a| Viewer {
-                        id: a.id.to_string(),
-                        display_name: a.email.clone(),
-                        email: a.email,
-                        role: "superadmin".into(),
-                    }),
+                Some(id) => admins::find(&engine, id).await?.map(|a| Viewer {
+                    id: a.id.to_string(),
+                    display_name: a.email.clone(),
+                    email: a.email,
+                    role: "superadmin".into(),
+                }),
                 None => None,
             };
             Ok(PageCtx {
@@ -39,8 +36,8 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             // The transaction is let go here, before anything below opens
             // one of its own (see `PageReads`).
             let member = match (&reads, subject) {
-                (Some(reads), Some(id)) => reads.member(ctx, id).await.map_err(fail)?,
-                (None, Some(id)) => members::known_or_read(ctx, id).await.map_err(fail)?,
+                (Some(reads), Some(id)) => reads.member(ctx, id).await?,
+                (None, Some(id)) => members::known_or_read(ctx, id).await?,
                 // Nobody signed in: nothing to read (and no transaction).
                 (_, None) => None,
             };
@@ -57,8 +54,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
             };
             let impersonation = match tenantry::session::impersonation(&session, &scope).await {
                 Some(id) => impersonation::active(ctx, id)
-                    .await
-                    .map_err(fail)?
+                    .await?
                     .map(|a| ImpersonationDto {
                         admin_email: a.admin_email,
                         user_email: a.user_email,
@@ -93,15 +89,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let (subject, home) = match &scope {
         RequestScope::Console => {
             let engine = super::engine().await?;
-            let admin = admins::authenticate(&engine, &email, &password, client)
-                .await
-                .map_err(fail)?;
+            let admin = admins::authenticate(&engine, &email, &password, client).await?;
             (admin.id, "/console")
         }
         RequestScope::Tenant(ctx) => {
-            let member = members::authenticate(ctx, &email, &password, client)
-                .await
-                .map_err(fail)?;
+            let member = members::authenticate(ctx, &email, &password, client).await?;
             (member.id, "/")
         }
     };
@@ -120,7 +112,7 @@ pub async fn logout() -> Result<(), AppError> {
         &scope,
         tenantry::session::impersonation(&session, &scope).await,
     ) {
-        impersonation::end(ctx, id).await.map_err(fail)?;
+        impersonation::end(ctx, id).await?;
     }
     tenantry::session::sign_out(&session)
         .await

@@ -24,7 +24,7 @@ pub async fn get_sso() -> Result<SsoPageDto, AppError> {
     let (name, value) = config::domain_proof(&ctx, "<domain>");
     Ok(SsoPageDto {
         redirect_uri: format!("{origin}/sso/callback"),
-        config: config::view(&ctx).await.map_err(fail)?.map(dto),
+        config: config::view(&ctx).await?.map(dto),
         domain_proof_name: name,
         domain_proof_value: value,
     })

@@ -84,9 +84,7 @@ fn delivery_dto(d: DeliveryView) -> DeliveryDto {
 
 pub async fn list_webhooks() -> Result<Vec<WebhookDto>, AppError> {
     let (engine, managed, _) = managed().await?;
-    let list = endpoints::list(&engine, managed.owner())
-        .await
-        .map_err(fail)?;
+    let list = endpoints::list(&engine, managed.owner()).await?;
     Ok(list.into_iter().map(dto).collect())
 }
 
@@ -141,9 +139,7 @@ pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
 pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>, AppError> {
     let (engine, managed, _) = managed().await?;
     let id = parse_id(&endpoint_id)?;
-    let log = delivery::log(&engine, managed.owner(), id, 50)
-        .await
-        .map_err(fail)?;
+    let log = delivery::log(&engine, managed.owner(), id, 50).await?;
     Ok(log.into_iter().map(delivery_dto).collect())
 }
 

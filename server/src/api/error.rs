@@ -25,18 +25,9 @@ pub fn json_error(err: &tenantry::Error) -> Response {
     if let tenantry::Error::Unexpected(cause) = err {
         tracing::error!(error = ?cause, "request failed");
     }
-    let mut body = json!({ "code": err.code(), "message": err.public_message() });
-    if let (tenantry::Error::Invalid(f) | tenantry::Error::Conflict(f), Some(obj)) =
-        (err, body.as_object_mut())
-    {
-        obj.insert("field".into(), json!(f.field));
-        obj.insert("message".into(), json!(f.message));
-    }
-    if let (tenantry::Error::Plan(refusal), Some(obj)) = (err, body.as_object_mut()) {
-        obj.insert("entitlement".into(), json!(refusal.entitlement));
-    }
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(json!({ "error": body }))).into_response()
+    let public = err.public();
+    let status = StatusCode::from_u16(public.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(json!({ "error": public }))).into_response()
 }
 
 /// 415 for a body that is not declared `application/json`.

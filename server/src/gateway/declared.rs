@@ -60,11 +60,7 @@ fn is_server_fn_path(path: &str) -> bool {
 /// The refusal in the shape server functions answer errors with (the app's
 /// `AppError`), so the browser shows it like any other.
 fn refuse(err: &Error) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN);
-    let body = serde_json::json!({
-        "code": err.code(),
-        "message": err.public_message(),
-        "field": null,
-    });
-    (status, axum::Json(body)).into_response()
+    let public = err.public();
+    let status = StatusCode::from_u16(public.status).unwrap_or(StatusCode::FORBIDDEN);
+    (status, axum::Json(public)).into_response()
 }
