@@ -177,7 +177,7 @@ pub fn viewer_of_member(m: &Member) -> Viewer {
         id: m.id.to_string(),
         email: m.email.clone(),
         display_name: m.display_name.clone(),
-        role: m.role.as_str().to_owned(),
+        role: Some(m.role),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Building blocks shared by the pages.
 
 use crate::app::SessionCtx;
-use crate::dto::{BrandingDto, HostKind, PageCtx, Viewer};
+use crate::dto::{BrandingDto, HostKind, PageCtx, Role, Viewer};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
@@ -243,7 +243,7 @@ fn Suspended(branding: BrandingDto) -> impl IntoView {
 fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView {
     let is_admin = viewer
         .as_ref()
-        .is_some_and(|v| v.role == "owner" || v.role == "admin");
+        .is_some_and(|v| v.role.is_some_and(Role::can_administer));
     view! {
         <header class="bg-brand text-white" data-testid="tenant-header">
             <div class="mx-auto flex max-w-4xl items-center gap-4 px-6 py-3">

@@ -2,6 +2,7 @@
 //! entities never cross this line.
 
 use serde::{Deserialize, Serialize};
+pub use tenantry_vocab::{InvitationState, Role, TenantState};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrandingDto {
@@ -35,8 +36,8 @@ pub struct Viewer {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    /// "superadmin" on the console; the member's role on a tenant.
-    pub role: String,
+    /// The member's role on a tenant; none for a superadmin on the console.
+    pub role: Option<Role>,
 }
 
 /// What every page needs to know about where it is and who is looking.
@@ -84,7 +85,7 @@ impl PageCtx {
     pub fn is_admin(&self) -> bool {
         self.viewer
             .as_ref()
-            .is_some_and(|v| v.role == "owner" || v.role == "admin")
+            .is_some_and(|v| v.role.is_some_and(Role::can_administer))
     }
 }
 
@@ -93,7 +94,7 @@ pub struct TenantRow {
     pub id: String,
     pub slug: String,
     pub name: String,
-    pub state: String,
+    pub state: TenantState,
     pub placement: String,
     /// The schema or database name of a `schema` / `database` placement.
     pub location: Option<String>,
@@ -173,7 +174,7 @@ pub struct MemberDto {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     /// Whether the member's address is verified.
     #[serde(default)]
     pub verified: bool,
@@ -369,7 +370,7 @@ pub struct ApiKeyDto {
     pub id: String,
     pub name: String,
     pub prefix: String,
-    pub role: String,
+    pub role: Role,
     pub requests_per_second: Option<u32>,
     pub created_by: String,
     pub created_at: String,
@@ -390,18 +391,18 @@ pub struct CreatedApiKeyDto {
 pub struct InvitationDto {
     pub id: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub invited_by: String,
     pub expires_at: String,
     /// `pending`, `accepted`, `revoked` or `expired`.
-    pub state: String,
+    pub state: InvitationState,
 }
 
 /// What an invitation link offers, shown before it is accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvitationOfferDto {
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub organisation: String,
 }
 
@@ -427,7 +428,7 @@ pub struct SsoDto {
     pub has_client_secret: bool,
     pub allowed_domains: String,
     pub jit_provisioning: bool,
-    pub default_role: String,
+    pub default_role: Role,
     pub enforce_sso: bool,
     pub break_glass_email: String,
     pub updated: String,

@@ -14,6 +14,7 @@ use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
+use tenantry_vocab::InvitationState;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,7 +26,7 @@ pub struct Invitation {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
     /// `pending`, `accepted`, `revoked` or `expired`.
-    pub state: &'static str,
+    pub state: InvitationState,
 }
 
 /// What the accept page shows before the invitee commits.
@@ -296,10 +297,10 @@ fn article(role: &str) -> &'static str {
 fn to_invitation(r: row::Model) -> Result<Invitation> {
     let now = chrono::Utc::now();
     let state = match (&r.accepted_at, &r.revoked_at) {
-        (Some(_), _) => "accepted",
-        (None, Some(_)) => "revoked",
-        (None, None) if r.expires_at <= now => "expired",
-        (None, None) => "pending",
+        (Some(_), _) => InvitationState::Accepted,
+        (None, Some(_)) => InvitationState::Revoked,
+        (None, None) if r.expires_at <= now => InvitationState::Expired,
+        (None, None) => InvitationState::Pending,
     };
     Ok(Invitation {
         id: r.id,

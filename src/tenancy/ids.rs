@@ -127,34 +127,7 @@ impl Placement {
 }
 
 /// Lifecycle: pending → active → suspended ⇄ active → deleted (→ purged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TenantState {
-    Pending,
-    Active,
-    Suspended,
-    Deleted,
-}
-
-impl TenantState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TenantState::Pending => "pending",
-            TenantState::Active => "active",
-            TenantState::Suspended => "suspended",
-            TenantState::Deleted => "deleted",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending" => Some(TenantState::Pending),
-            "active" => Some(TenantState::Active),
-            "suspended" => Some(TenantState::Suspended),
-            "deleted" => Some(TenantState::Deleted),
-            _ => None,
-        }
-    }
-}
+pub use tenantry_vocab::TenantState;
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ fn dto(k: ApiKey) -> ApiKeyDto {
         id: k.id.to_string(),
         name: k.name,
         prefix: k.prefix,
-        role: k.role.as_str().to_owned(),
+        role: k.role,
         requests_per_second: k.requests_per_second,
         created_by: k.created_by,
         created_at: timestamp(k.created_at),

@@ -11,7 +11,7 @@ fn row(t: TenantSummary) -> TenantRow {
         id: t.id.to_string(),
         slug: t.slug,
         name: t.name,
-        state: t.state.as_str().to_owned(),
+        state: t.state,
         placement: t.placement.as_str().to_owned(),
         location: t.location,
         created_at: timestamp(t.created_at),

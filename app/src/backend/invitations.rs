@@ -14,10 +14,10 @@ fn dto(i: Invitation) -> InvitationDto {
     InvitationDto {
         id: i.id.to_string(),
         email: i.email,
-        role: i.role.as_str().to_owned(),
+        role: i.role,
         invited_by: i.invited_by,
         expires_at: timestamp(i.expires_at),
-        state: i.state.to_owned(),
+        state: i.state,
     }
 }
 
@@ -59,7 +59,7 @@ pub async fn invitation_offer(token: String) -> Result<InvitationOfferDto, AppEr
     let offer = invitations::pending(&ctx, &token).await?;
     Ok(InvitationOfferDto {
         email: offer.email,
-        role: offer.role.as_str().to_owned(),
+        role: offer.role,
         organisation: offer.organisation,
     })
 }

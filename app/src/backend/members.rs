@@ -10,7 +10,7 @@ fn member_dto(m: Member, verified: bool) -> MemberDto {
         id: m.id.to_string(),
         email: m.email,
         display_name: m.display_name,
-        role: m.role.as_str().to_owned(),
+        role: m.role,
         verified,
     }
 }

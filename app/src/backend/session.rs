@@ -20,7 +20,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                     id: a.id.to_string(),
                     display_name: a.email.clone(),
                     email: a.email,
-                    role: "superadmin".into(),
+                    role: None,
                 }),
                 None => None,
             };

@@ -11,7 +11,7 @@ fn dto(v: SsoView) -> SsoDto {
         has_client_secret: v.has_client_secret,
         allowed_domains: v.allowed_domains.join(", "),
         jit_provisioning: v.jit_provisioning,
-        default_role: v.default_role.as_str().to_owned(),
+        default_role: v.default_role,
         enforce_sso: v.enforce_sso,
         break_glass_email: v.break_glass_email.unwrap_or_default(),
         updated: format!("{} by {}", timestamp(v.updated_at), v.updated_by),

@@ -113,7 +113,7 @@ fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
                         <tr class="border-b" data-slug=t.slug>
                             <td class="py-2"><A href=href attr:class="text-indigo-700 underline">{slug}</A></td>
                             <td>{t.name}</td>
-                            <td>{t.state}</td>
+                            <td>{t.state.as_str()}</td>
                             <td data-testid="tenant-placement">{t.placement}</td>
                             <td>{t.created_at}</td>
                         </tr>

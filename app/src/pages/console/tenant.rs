@@ -3,7 +3,7 @@ use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
 use crate::dto::ReceiptDto;
-use crate::dto::TenantDetail;
+use crate::dto::{TenantDetail, TenantState};
 use crate::pages::billing::BillingPanel;
 use crate::pages::domains::DomainManager;
 use crate::pages::exports::{ExportPanel, WorkPanel};
@@ -105,14 +105,14 @@ fn Detail(
     } = actions;
     let (slug_activate, slug_suspend) = (t.slug.clone(), t.slug.clone());
     let (slug_resume, slug_delete, slug_purge) = (t.slug.clone(), t.slug.clone(), t.slug.clone());
-    let state = t.state.clone();
+    let state = t.state;
     view! {
         <section class=CARD>
             <h1 class="text-xl font-semibold">{t.name.clone()}</h1>
             <dl class="mt-4 grid grid-cols-2 gap-2 text-sm">
                 <dt class="text-slate-500">"Slug"</dt><dd>{t.slug.clone()}</dd>
                 <dt class="text-slate-500">"Id"</dt><dd class="font-mono" data-testid="tenant-id">{t.id.clone()}</dd>
-                <dt class="text-slate-500">"State"</dt><dd data-testid="tenant-state">{t.state.clone()}</dd>
+                <dt class="text-slate-500">"State"</dt><dd data-testid="tenant-state">{t.state.as_str()}</dd>
                 <dt class="text-slate-500">"Placement"</dt>
                 <dd data-testid="tenant-placement">
                     {t.placement.clone()}
@@ -139,25 +139,25 @@ fn Detail(
             <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
             <FormError error />
             <div class="flex flex-wrap items-end gap-4">
-                {(state == "pending").then(move || view! {
+                {(state == TenantState::Pending).then(move || view! {
                     <ActionForm action=activate>
                         <input type="hidden" name="slug" value=slug_activate />
                         <button type="submit" class=BUTTON>"Activate"</button>
                     </ActionForm>
                 })}
-                {(state == "active").then(move || view! {
+                {(state == TenantState::Active).then(move || view! {
                     <ActionForm action=suspend>
                         <input type="hidden" name="slug" value=slug_suspend />
                         <button type="submit" class=BUTTON_QUIET>"Suspend"</button>
                     </ActionForm>
                 })}
-                {(state == "suspended").then(move || view! {
+                {(state == TenantState::Suspended).then(move || view! {
                     <ActionForm action=resume>
                         <input type="hidden" name="slug" value=slug_resume />
                         <button type="submit" class=BUTTON>"Resume"</button>
                     </ActionForm>
                 })}
-                {(state == "deleted").then(move || view! {
+                {(state == TenantState::Deleted).then(move || view! {
                     <ActionForm action=purge>
                         <input type="hidden" name="slug" value=slug_purge />
                         <div class="flex items-end gap-2">
@@ -166,7 +166,7 @@ fn Detail(
                         </div>
                     </ActionForm>
                 })}
-                {(state != "deleted").then(move || view! {
+                {(state != TenantState::Deleted).then(move || view! {
                     <ActionForm action=delete>
                         <input type="hidden" name="slug" value=slug_delete />
                         <div class="flex items-end gap-2">

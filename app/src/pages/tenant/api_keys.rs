@@ -80,7 +80,7 @@ fn KeyTable(list: Vec<ApiKeyDto>, revoke: ServerAction<RevokeApiKey>) -> impl In
                         <tr class="border-b" data-name=k.name.clone()>
                             <td class="py-2">{k.name.clone()}</td>
                             <td><code>{format!("{}_…", k.prefix)}</code></td>
-                            <td>{k.role.clone()}</td>
+                            <td>{k.role.as_str()}</td>
                             <td>{k.requests_per_second.map(|n| format!("{n}/s")).unwrap_or_else(|| "—".into())}</td>
                             <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
                             <td>{k.expires_at.clone().unwrap_or_else(|| "never".into())}</td>

@@ -71,13 +71,13 @@ fn InvitationTable(
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|i| {
-                    let open = i.state == "pending" || i.state == "expired";
+                    let open = i.state.is_open();
                     let (id_resend, id_revoke) = (i.id.clone(), i.id.clone());
                     view! {
                         <tr class="border-b" data-email=i.email.clone()>
                             <td class="py-2">{i.email.clone()}</td>
-                            <td>{i.role.clone()}</td>
-                            <td data-testid="invitation-state">{i.state.clone()}</td>
+                            <td>{i.role.as_str()}</td>
+                            <td data-testid="invitation-state">{i.state.as_str()}</td>
                             <td>{i.expires_at.clone()}</td>
                             <td class="flex gap-3 py-2">
                                 {open.then(|| view! {

@@ -2,11 +2,9 @@ use crate::components::{
     action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET,
     CARD, INPUT,
 };
-use crate::dto::MemberDto;
+use crate::dto::{MemberDto, Role};
 use crate::server_fns::{list_members, AddMember, ChangeRole, RemoveMember, SendVerification};
 use leptos::prelude::*;
-
-const ROLES: [&str; 4] = ["owner", "admin", "member", "viewer"];
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
@@ -79,7 +77,7 @@ fn MemberTable(
             <thead><tr class="border-b text-slate-500"><th class="py-2">"Email"</th><th>"Name"</th><th>"Role"</th><th></th></tr></thead>
             <tbody>
                 {list.into_iter().map(|m| {
-                    let role = m.role.clone();
+                    let role = m.role;
                     let (id_change, id_remove, id_verify) = (m.id.clone(), m.id.clone(), m.id.clone());
                     view! {
                         <tr class="border-b" data-email=m.email.clone()>
@@ -103,7 +101,7 @@ fn MemberTable(
                                     <input type="hidden" name="user_id" value=id_change />
                                     <div class="flex gap-2">
                                         <select class=INPUT name="role" aria-label="Role">
-                                            {ROLES.iter().map(|r| view! { <option value=*r selected=*r == role>{*r}</option> }).collect_view()}
+                                            {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == role>{r.as_str()}</option> }).collect_view()}
                                         </select>
                                         <button type="submit" class=BUTTON_QUIET>"Save"</button>
                                     </div>

@@ -3,7 +3,7 @@
 use crate::components::{
     action_error, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
-use crate::dto::SsoDto;
+use crate::dto::{Role, SsoDto};
 use crate::server_fns::{get_sso, RemoveSso, SaveSso};
 use leptos::prelude::*;
 
@@ -60,7 +60,7 @@ fn SsoForm(
         has_client_secret: false,
         allowed_domains: String::new(),
         jit_provisioning: false,
-        default_role: "member".into(),
+        default_role: Role::Member,
         enforce_sso: false,
         break_glass_email: String::new(),
         updated: String::new(),
@@ -84,8 +84,8 @@ fn SsoForm(
                 <label class="block text-sm">
                     <span class="font-medium text-slate-700">"Role of new accounts"</span>
                     <select class=INPUT name="default_role">
-                        {["member", "viewer", "admin"].into_iter().map(|r| view! {
-                            <option value=r selected=r == c.default_role>{r}</option>
+                        {[Role::Member, Role::Viewer, Role::Admin].into_iter().map(|r| view! {
+                            <option value=r.as_str() selected=r == c.default_role>{r.as_str()}</option>
                         }).collect_view()}
                     </select>
                 </label>

@@ -1,0 +1,138 @@
+//! The vocabulary the core, the server functions and the browser share:
+//! roles and states as enums, so that no side compares them as text. Each
+//! serialises as the lowercase word the database and the wire already use.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A member's role in one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    /// Reads everything members read, changes nothing.
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Self::ALL.into_iter().find(|role| role.as_str() == raw)
+    }
+
+    /// Everyone but viewers may change the tenant's data.
+    pub fn can_write(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+
+    /// Owners and admins manage members and branding.
+    pub fn can_administer(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// Lifecycle: pending → active → suspended ⇄ active → deleted (→ purged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantState {
+    Pending,
+    Active,
+    Suspended,
+    Deleted,
+}
+
+impl TenantState {
+    pub const ALL: [TenantState; 4] = [
+        TenantState::Pending,
+        TenantState::Active,
+        TenantState::Suspended,
+        TenantState::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantState::Pending => "pending",
+            TenantState::Active => "active",
+            TenantState::Suspended => "suspended",
+            TenantState::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+impl InvitationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationState::Pending => "pending",
+            InvitationState::Accepted => "accepted",
+            InvitationState::Revoked => "revoked",
+            InvitationState::Expired => "expired",
+        }
+    }
+
+    /// A pending or expired invitation can be sent again or revoked.
+    pub fn is_open(self) -> bool {
+        matches!(self, InvitationState::Pending | InvitationState::Expired)
+    }
+}
+
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_str!(Role, TenantState, InvitationState);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_word_parses_back_and_serialises_as_itself() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            let json = serde_json::to_string(&role).expect("json");
+            assert_eq!(json, format!("\"{role}\""));
+            assert_eq!(serde_json::from_str::<Role>(&json).expect("back"), role);
+        }
+        for state in TenantState::ALL {
+            assert_eq!(TenantState::parse(state.as_str()), Some(state));
+            let json = serde_json::to_string(&state).expect("json");
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+        assert_eq!(Role::parse(" admin "), Some(Role::Admin));
+        assert_eq!(Role::parse("superadmin"), None);
+        assert!(Role::Admin.can_administer() && !Role::Member.can_administer());
+        assert!(!Role::Viewer.can_write());
+    }
+}
