@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod invoices;
 pub mod meters;
+pub mod mirror_jobs;
 pub mod period;
 pub mod platform_usage;
 pub mod prices;
@@ -53,7 +54,7 @@ pub fn periodic_work() -> Vec<Periodic> {
         Periodic::new(
             "billing.mirror_stripe",
             FIVE_MINUTES,
-            |e: Engine| async move { stripe_mirror::mirror_all(&e, Utc::now()).await.map(|()| 0) },
+            |e: Engine| async move { mirror_jobs::queue_all(&e, Utc::now()).await },
         ),
     ]
 }

@@ -8,4 +8,5 @@ pub fn registry() -> Registry {
         .tenant::<tenantry::exports::ProduceExport>()
         .tenant::<tenantry::mail::outbox::SendMail>()
         .tenant::<tenantry::events::delivery::DeliverWebhooks>()
+        .tenant::<tenantry::billing::mirror_jobs::MirrorToStripe>()
 }

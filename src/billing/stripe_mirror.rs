@@ -25,7 +25,7 @@ use crate::entities::catalog::{plan_assignment, stripe_mirror, tenant};
 use crate::entities::tenant::billing_account;
 use crate::entities::tenant::usage_event;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantId, TenantRecord};
+use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantId, TenantRecord, TenantState};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -629,41 +629,27 @@ pub async fn mirror_tenant(
     mirror.report_usage(now).await
 }
 
-/// Mirrors every active tenant, and cancels the subscription of every
-/// deleted one (from the billing job; nothing without Stripe). A tenant that
-/// fails is logged and retried on the next run.
-pub async fn mirror_all(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
-    let Some(client) = remote::client(engine).await? else {
-        return Ok(());
-    };
-    let tenants = engine
+/// The tenants Stripe hears about: active ones, and deleted ones (whose
+/// subscription is cancelled).
+pub(super) async fn billed_tenants(engine: &Engine) -> Result<Vec<tenant::Model>> {
+    let states = [TenantState::Active.as_str(), TenantState::Deleted.as_str()];
+    engine
         .on_platform(PlatformUse::Maintenance("stripe"), async |db| {
             Ok(tenant::Entity::find()
-                .filter(tenant::Column::State.is_in(["active", "deleted"]))
+                .filter(tenant::Column::State.is_in(states))
                 .all(db)
                 .await?)
         })
-        .await?;
-    for t in tenants {
-        let done = if t.state == "deleted" {
-            cancel_departed(engine, &client, TenantId::from_uuid(t.id)).await
-        } else {
-            let id = TenantId::from_uuid(t.id);
-            match crate::catalog::resolve::load_record_by_id(engine, id).await? {
-                Some(record) => mirror_tenant(engine, &client, &record, now).await,
-                None => Ok(()),
-            }
-        };
-        if let Err(e) = done {
-            tracing::warn!(tenant_id = %t.id, error = %e, "stripe mirror incomplete; retried on the next run");
-        }
-    }
-    Ok(())
+        .await
 }
 
 /// A deleted tenant is no longer billed: its subscription is cancelled
 /// (before a purge removes its account and, with it, the subscription's id).
-async fn cancel_departed(engine: &Engine, client: &Client, tenant: TenantId) -> Result<()> {
+pub(super) async fn cancel_departed(
+    engine: &Engine,
+    client: &Client,
+    tenant: TenantId,
+) -> Result<()> {
     let account = accounts::account_of(engine, tenant).await?;
     if account.stripe_subscription_id.is_none() {
         return Ok(());

@@ -287,6 +287,24 @@ async fn emails_included(app: &TestApp, ctx: &tenantry::tenancy::TenantCtx, used
 /// cancellation. Every write carries
 /// our idempotency key, so an operation retried after losing its answer
 /// finds what the first attempt created.
+/// One run of the periodic mirroring as the server does it: a job per
+/// active tenant, run by the job runner (a deleted tenant's subscription
+/// is cancelled by the periodic work itself).
+async fn mirror(app: &TestApp, now: chrono::DateTime<chrono::Utc>) {
+    tenantry::billing::mirror_jobs::queue_all(&app.engine, now)
+        .await
+        .expect("queued");
+    crate::harness::run_due_jobs(&app.engine).await;
+    let failed: Vec<_> = tenantry::jobs::manage::overview(&app.engine, 50)
+        .await
+        .expect("jobs")
+        .attention
+        .into_iter()
+        .filter(|a| a.job.kind == "billing.mirror_stripe")
+        .collect();
+    assert!(failed.is_empty(), "every mirror job ran: {failed:?}");
+}
+
 async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     crate::billing::define_meters(&app).await;
     crate::billing::hybrid_plan(&app).await;
@@ -298,9 +316,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     let now = chrono::Utc::now();
 
     // Before payment details: a customer, no subscription.
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     let customer = stripe::ensure_customer(&app.engine, &record)
         .await
         .expect("customer")
@@ -340,9 +356,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
         ("card[cvc]", "123"),
     ];
     payment_method(peer, &customer, &card).await;
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     let subscription = subscription_id(&app, ctx.id()).await.expect("subscribed");
     let expected = |seats: i64| {
         vec![
@@ -360,9 +374,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
 
     // A member joins: the seats item follows.
     crate::billing::add_member(&ctx, "second@alpha.test").await;
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(items(peer, &subscription).await, expected(2));
 
     // Usage past the 100 included emails is what Stripe's meter holds.
@@ -374,9 +386,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     )
     .await;
     assert!(status.is_success(), "{status}");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     let included = emails_included(&app, &ctx, 150).await;
     assert!(included > 0 && included <= 100, "allowance {included}");
     assert_eq!(meter_value(peer, &customer).await, (150 - included) as f64);
@@ -386,17 +396,13 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     )
     .await;
     assert!(status.is_success(), "{status}");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(emails_included(&app, &ctx, 180).await, included);
     assert_eq!(meter_value(peer, &customer).await, (180 - included) as f64);
 
     // Nothing changed: nothing is written.
     let before = writes(peer).await.len();
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(writes(peer).await.len(), before);
 
     // Our record of the subscription lost (a crash after Stripe answered):
@@ -408,9 +414,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     })
     .await
     .expect("forgotten");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(
         subscription_id(&app, ctx.id()).await.as_deref(),
         Some(subscription.as_str())
@@ -439,9 +443,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     tenantry::plans::store::assign(&app.engine, "alpha", "flat", "test")
         .await
         .expect("assigned");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(
         items(peer, &subscription).await,
         vec![("fee".to_owned(), Some(1))]
@@ -449,9 +451,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     tenantry::plans::store::assign(&app.engine, "alpha", "standard", "test")
         .await
         .expect("assigned");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(
         subscription_id(&app, ctx.id()).await.as_deref(),
         Some(subscription.as_str())
@@ -465,9 +465,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     tenantry::plans::store::assign(&app.engine, "alpha", "flat", "test")
         .await
         .expect("assigned");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     let again = subscription_id(&app, ctx.id())
         .await
         .expect("subscribed again");
@@ -475,9 +473,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     tenantry::catalog::tenants::delete(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("deleted");
-    stripe_mirror::mirror_all(&app.engine, now)
-        .await
-        .expect("mirrored");
+    mirror(&app, now).await;
     assert_eq!(subscription_id(&app, ctx.id()).await, None);
     let ended = peer
         .call("GET", &format!("/v1/subscriptions/{again}"), &[])
