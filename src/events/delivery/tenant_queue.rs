@@ -254,9 +254,7 @@ pub(super) async fn resend(ctx: &TenantCtx, id: uuid::Uuid, actor: &str) -> Resu
         active.next_attempt_at = Set(chrono::Utc::now());
         active.update(db).await?;
         audit::record_tenant(db, actor, "webhook.resent", &detail).await?;
-        let job = NewJob::new(ctx, DeliverWebhooks)
-            .once(format!("webhooks:resend:{}", uuid::Uuid::now_v7()));
-        jobs::enqueue_in(db, job).await
+        jobs::enqueue_in(db, NewJob::new(ctx, DeliverWebhooks)).await
     })
     .await?
     .announce(ctx)
