@@ -229,7 +229,7 @@ pub async fn archive(
         tenant.slug,
         row.created_at.format("%Y%m%d-%H%M%S")
     );
-    let bytes = engine.storage().tenant(tenant.id).archive(row.id).await?;
+    let bytes = engine.storage().of(&ctx).archive(row.id).await?;
     Ok((bytes.ok_or(Error::NotFound)?, name))
 }
 
@@ -372,11 +372,7 @@ async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
 
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    engine
-        .storage()
-        .tenant(tenant.id)
-        .put_archive(id, bytes)
-        .await?;
+    engine.storage().of(ctx).put_archive(id, bytes).await?;
 
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::hours(i64::from(engine.settings().export_ttl_hours));

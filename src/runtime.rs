@@ -27,6 +27,10 @@ struct Services {
     api_calls: crate::billing::platform_usage::ApiCallCounter,
     /// Sessions without a catalog read per request.
     sessions: Arc<crate::session::SessionCache>,
+    /// The SMTP transport, built once (its connection pool serves every
+    /// mail job): none without `smtp_url`; an invalid URL is kept as its
+    /// error, which every send reports.
+    mail: std::result::Result<Option<crate::mail::transport::Transport>, String>,
 }
 
 /// Opens the isolation engine as the runtime role and installs the services
@@ -60,6 +64,7 @@ pub async fn connect(settings: &Settings) -> Result<Engine> {
                 crate::session::SessionCache::with_ttl(std::time::Duration::from_secs(1))
             }
         },
+        mail: crate::mail::transport::Transport::from_settings(settings).map_err(|e| e.to_string()),
     };
     engine.install(Arc::new(services), Arc::new(CatalogRecords));
     Ok(engine)
@@ -92,6 +97,14 @@ impl Engine {
     /// Sessions held in memory; see [`crate::session::SessionCache`].
     pub fn session_cache(&self) -> &crate::session::SessionCache {
         &self.runtime().sessions
+    }
+
+    /// The SMTP transport; `None` when mail stays in the dev mailbox.
+    pub(crate) fn mail_transport(&self) -> Result<Option<&crate::mail::transport::Transport>> {
+        match &self.runtime().mail {
+            Ok(transport) => Ok(transport.as_ref()),
+            Err(e) => Err(anyhow::anyhow!("smtp settings: {e}").into()),
+        }
     }
 
     /// Tenant-scoped object storage; see [`crate::storage`].

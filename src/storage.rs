@@ -171,14 +171,9 @@ impl TenantObjects {
 
     /// The names of the tenant's stored export archives.
     pub async fn archives(&self) -> Result<Vec<String>> {
-        let prefix = Path::from(format!("{}/{EXPORTS}", self.prefix));
-        let listed: Vec<object_store::ObjectMeta> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(storage_error)?;
-        Ok(listed
+        Ok(self
+            .list(Path::from(format!("{}/{EXPORTS}", self.prefix)))
+            .await?
             .into_iter()
             .filter_map(|meta| meta.location.filename().map(str::to_owned))
             .collect())
@@ -186,9 +181,12 @@ impl TenantObjects {
 
     /// Everything stored under the tenant's prefix, export archives too.
     async fn everything(&self) -> Result<Vec<object_store::ObjectMeta>> {
-        let prefix = Path::from(self.prefix.clone());
+        self.list(Path::from(self.prefix.clone())).await
+    }
+
+    async fn list(&self, below: Path) -> Result<Vec<object_store::ObjectMeta>> {
         self.store
-            .list(Some(&prefix))
+            .list(Some(&below))
             .try_collect()
             .await
             .map_err(storage_error)

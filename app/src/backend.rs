@@ -41,15 +41,15 @@ pub fn fail(err: Error) -> AppError {
     if let Error::Unexpected(cause) = &err {
         tracing::error!(error = ?cause, "server function failed");
     }
+    let public = err.public();
     // Only a server-function call gets the error's status: during a page
     // render the page decides its own status (e.g. a redirect to sign-in).
     let rendering_page = use_context::<leptos_router::location::RequestUrl>().is_some();
     if let (Some(response), false) = (use_context::<ResponseOptions>(), rendering_page) {
         response.set_status(
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            StatusCode::from_u16(public.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         );
     }
-    let public = err.public();
     AppError {
         code: public.code.to_owned(),
         message: public.message,

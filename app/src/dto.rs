@@ -2,7 +2,7 @@
 //! entities never cross this line.
 
 use serde::{Deserialize, Serialize};
-pub use tenantry_vocab::{InvitationState, Role, TenantState};
+pub use tenantry_vocab::{InvitationState, JobState, Role, TenantState};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrandingDto {
@@ -531,7 +531,7 @@ pub struct JobDto {
     pub id: String,
     pub slug: String,
     pub kind: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: String,

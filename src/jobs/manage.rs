@@ -11,6 +11,7 @@ use crate::tenancy::{Engine, TenantRecord};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
+use tenantry_vocab::JobState;
 use uuid::Uuid;
 
 /// Tenants the console's picture visits at most: beyond that it says so
@@ -131,7 +132,7 @@ pub async fn retry(engine: &Engine, tenant: &TenantRecord, id: Uuid, actor: &str
     let ctx = engine.ctx(tenant.clone());
     ctx.run_for_platform(async |db| {
         let found = find(db, id).await?;
-        if found.state != DEAD && found.state != CANCELLED {
+        if !JobState::parse(&found.state).is_some_and(JobState::can_retry) {
             return Err(Error::invalid(
                 "job_id",
                 "only a dead or cancelled job can be retried",

@@ -7,7 +7,6 @@
 //! Delivered bodies are blanked: they hold single-use links, and the mail
 //! server has them now.
 
-use super::transport::Transport;
 use super::Letter;
 use crate::config::Settings;
 use crate::entities::tenant::mail_message as row;
@@ -109,8 +108,9 @@ impl TenantJob for SendMail {
         let Some(message) = message.filter(|m| m.state == QUEUED) else {
             return Ok(());
         };
-        let transport = Transport::from_settings(ctx.engine().settings())
-            .map_err(|e| anyhow::anyhow!("smtp settings: {e}"))?
+        let transport = ctx
+            .engine()
+            .mail_transport()?
             .ok_or_else(|| anyhow::anyhow!("smtp_url is no longer set"))?;
         match transport.send(&message).await {
             Ok(()) => delivered(ctx, id).await,

@@ -102,6 +102,57 @@ impl InvitationState {
     }
 }
 
+/// Where a background job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    /// Out of attempts: kept for a superadmin to look at and retry.
+    Dead,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Done,
+        JobState::Dead,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
+    /// Still to run or running.
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+
+    /// A superadmin may queue it again.
+    pub fn can_retry(self) -> bool {
+        matches!(self, JobState::Dead | JobState::Cancelled)
+    }
+
+    /// A superadmin may cancel it (a running job ends on its own).
+    pub fn can_cancel(self) -> bool {
+        self == JobState::Queued
+    }
+}
+
 macro_rules! display_as_str {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
@@ -111,7 +162,7 @@ macro_rules! display_as_str {
         }
     )*};
 }
-display_as_str!(Role, TenantState, InvitationState);
+display_as_str!(Role, TenantState, InvitationState, JobState);
 
 #[cfg(test)]
 mod tests {
@@ -124,6 +175,11 @@ mod tests {
             let json = serde_json::to_string(&role).expect("json");
             assert_eq!(json, format!("\"{role}\""));
             assert_eq!(serde_json::from_str::<Role>(&json).expect("back"), role);
+        }
+        for state in JobState::ALL {
+            assert_eq!(JobState::parse(state.as_str()), Some(state));
+            let json = serde_json::to_string(&state).expect("json");
+            assert_eq!(json, format!("\"{state}\""));
         }
         for state in TenantState::ALL {
             assert_eq!(TenantState::parse(state.as_str()), Some(state));

@@ -3,7 +3,7 @@
 //! a tenant's own long work (its jobs, a move under way) for its admins.
 
 use super::{admin, fail, managed_tenant, timestamp};
-use crate::dto::{JobCountDto, JobDto, JobOverviewDto, TenantWorkDto};
+use crate::dto::{JobCountDto, JobDto, JobOverviewDto, JobState, TenantWorkDto};
 use crate::error::AppError;
 use tenantry::jobs::{self, manage, JobView};
 use tenantry::tenancy::moves;
@@ -11,19 +11,22 @@ use tenantry::tenancy::moves;
 /// Dead and waiting jobs the console lists at most.
 const ATTENTION: usize = 100;
 
-fn job_dto(slug: &str, j: JobView) -> JobDto {
-    JobDto {
+fn job_dto(slug: &str, j: JobView) -> Result<JobDto, AppError> {
+    let state = JobState::parse(&j.state).ok_or_else(|| {
+        fail(anyhow::anyhow!("job {} has unknown state {:?}", j.id, j.state).into())
+    })?;
+    Ok(JobDto {
         id: j.id.to_string(),
         slug: slug.to_owned(),
         kind: j.kind,
-        state: j.state,
+        state,
         attempts: j.attempts,
         max_attempts: j.max_attempts,
         run_at: timestamp(j.run_at),
         last_error: j.last_error,
         created_at: timestamp(j.created_at),
         finished_at: j.finished_at.map(timestamp),
-    }
+    })
 }
 
 pub async fn job_overview() -> Result<JobOverviewDto, AppError> {
@@ -47,7 +50,7 @@ pub async fn job_overview() -> Result<JobOverviewDto, AppError> {
             .attention
             .into_iter()
             .map(|a| job_dto(&a.slug, a.job))
-            .collect(),
+            .collect::<Result<_, _>>()?,
         tenants_not_shown: overview.tenants_not_shown as u64,
     })
 }
@@ -59,17 +62,13 @@ fn job_id(raw: &str) -> Result<uuid::Uuid, AppError> {
 pub async fn retry_job(slug: String, job_id_text: String) -> Result<(), AppError> {
     let (engine, tenant, actor) = managed_tenant(&slug).await?;
     let id = job_id(&job_id_text)?;
-    manage::retry(&engine, &tenant, id, &actor)
-        .await
-        .map_err(fail)
+    Ok(manage::retry(&engine, &tenant, id, &actor).await?)
 }
 
 pub async fn cancel_job(slug: String, job_id_text: String) -> Result<(), AppError> {
     let (engine, tenant, actor) = managed_tenant(&slug).await?;
     let id = job_id(&job_id_text)?;
-    manage::cancel(&engine, &tenant, id, &actor)
-        .await
-        .map_err(fail)
+    Ok(manage::cancel(&engine, &tenant, id, &actor).await?)
 }
 
 /// The tenant's latest jobs and the progress of a move of its data.
@@ -79,7 +78,10 @@ pub async fn tenant_work(slug: String) -> Result<TenantWorkDto, AppError> {
     let list = jobs::list_of(&engine, &tenant, 20).await?;
     let slug = tenant.slug.as_str().to_owned();
     Ok(TenantWorkDto {
-        jobs: list.into_iter().map(|j| job_dto(&slug, j)).collect(),
+        jobs: list
+            .into_iter()
+            .map(|j| job_dto(&slug, j))
+            .collect::<Result<_, _>>()?,
         moving: latest
             .filter(|m| !m.finished)
             .map(super::placements::move_dto),

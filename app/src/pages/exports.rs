@@ -31,10 +31,7 @@ pub fn WorkPanel(slug: String) -> impl IntoView {
     Effect::new(move |_| {
         let poll = move || {
             let busy = work.get_untracked().and_then(|r| r.ok()).is_some_and(|w| {
-                w.moving.is_some()
-                    || w.jobs
-                        .iter()
-                        .any(|j| j.state == "queued" || j.state == "running")
+                w.moving.is_some() || w.jobs.iter().any(|j| j.state.is_unfinished())
             });
             if busy {
                 tick.update(|n| *n += 1);
@@ -75,9 +72,9 @@ fn WorkList(work: TenantWorkDto) -> impl IntoView {
         {empty.then(|| view! { <p class="text-sm text-slate-500">"No background work yet."</p> })}
         <ul class="space-y-1 text-sm" data-testid="job-list">
             {work.jobs.into_iter().map(|j| view! {
-                <li class="flex flex-wrap items-center gap-3 rounded border border-slate-200 px-2 py-1" data-kind=j.kind.clone() data-state=j.state.clone()>
+                <li class="flex flex-wrap items-center gap-3 rounded border border-slate-200 px-2 py-1" data-kind=j.kind.clone() data-state=j.state.as_str()>
                     <span class="font-mono">{j.kind.clone()}</span>
-                    <span class="font-medium">{j.state.clone()}</span>
+                    <span class="font-medium">{j.state.as_str()}</span>
                     <span class="text-xs text-slate-500">{format!("attempt {} of {} · {}", j.attempts, j.max_attempts, j.created_at)}</span>
                     {j.last_error.clone().map(|e| view! { <span class="w-full break-all text-xs text-red-700">{e}</span> })}
                 </li>

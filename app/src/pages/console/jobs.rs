@@ -68,25 +68,24 @@ fn JobRow(
     retry: ServerAction<RetryJob>,
     cancel: ServerAction<CancelJob>,
 ) -> impl IntoView {
-    let dead = job.state == "dead" || job.state == "cancelled";
-    let queued = job.state == "queued";
+    let (retryable, cancellable) = (job.state.can_retry(), job.state.can_cancel());
     let (id, slug) = (job.id.clone(), job.slug.clone());
     let (id2, slug2) = (job.id.clone(), job.slug.clone());
     view! {
-        <li class="rounded border border-slate-200 p-2 text-sm" data-job=job.id.clone() data-state=job.state.clone()>
+        <li class="rounded border border-slate-200 p-2 text-sm" data-job=job.id.clone() data-state=job.state.as_str()>
             <div class="flex items-center gap-3">
                 <span class="font-medium">{job.slug.clone()}</span>
                 <span class="font-mono">{job.kind.clone()}</span>
-                <span>{job.state.clone()}</span>
+                <span>{job.state.as_str()}</span>
                 <span class="text-xs text-slate-500">{format!("attempt {} of {} · due {}", job.attempts, job.max_attempts, job.run_at)}</span>
-                {dead.then(move || view! {
+                {retryable.then(move || view! {
                     <ActionForm action=retry attr:class="ml-auto">
                         <input type="hidden" name="slug" value=slug />
                         <input type="hidden" name="job_id" value=id />
                         <button type="submit" class=BUTTON_QUIET>"Retry"</button>
                     </ActionForm>
                 })}
-                {queued.then(move || view! {
+                {cancellable.then(move || view! {
                     <ActionForm action=cancel attr:class="ml-auto">
                         <input type="hidden" name="slug" value=slug2 />
                         <input type="hidden" name="job_id" value=id2 />
