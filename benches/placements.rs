@@ -10,7 +10,7 @@
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use std::time::{Duration, Instant};
-use tenantry::catalog::tenants::{self, NewTenant};
+use tenantry::catalog::tenants::NewTenant;
 use tenantry::tenancy::{fleet, moves, Engine, Placement};
 use tenantry::Settings;
 use tenantry_migrations::rehearsal::NextRelease;
@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
     let engine = tenantry::runtime::connect(&settings).await?;
     let mut report = serde_json::Map::new();
 
-    println!("== provisioning (tenants::create: catalog rows, storage, first owner) ==");
+    println!("== provisioning (lifecycle::create: catalog rows, storage, first owner) ==");
     let mut pool_p50 = 0.0;
     for placement in [Placement::Pool, Placement::Schema, Placement::Database] {
         let mut times = Vec::new();
@@ -184,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn create(engine: &Engine, slug: &str, placement: Placement) -> anyhow::Result<()> {
-    tenants::create(
+    tenantry::lifecycle::create(
         engine,
         NewTenant {
             slug: slug.into(),

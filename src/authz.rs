@@ -7,8 +7,8 @@
 //! allowed exactly when [`permits`] says so.
 
 use crate::error::{Error, Result};
-use crate::identity::Role;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Role;
 
 /// What a route or server function needs from its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,11 +5,9 @@
 
 pub mod accounts;
 pub mod invoices;
-pub mod meters;
 pub mod mirror_jobs;
 pub mod period;
 pub mod platform_usage;
-pub mod prices;
 pub mod rating;
 pub mod stripe;
 pub mod stripe_mirror;

@@ -1,10 +1,6 @@
-//! The control plane: tenants and their lifecycle, branding, the platform
-//! audit log, and host resolution.
+//! The control plane's directory: tenants and their lifecycle states, and
+//! host resolution. What spans several domains (creating and purging a
+//! tenant) is in [`crate::lifecycle`], above them.
 
-pub mod audit;
-pub mod branding;
-pub mod branding_assets;
-pub mod pseudonyms;
-pub mod purge;
 pub mod resolve;
 pub mod tenants;

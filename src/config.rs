@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use tenantry_vocab::Placement;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,7 +59,7 @@ pub struct Settings {
     /// `<catalog database>_template`.
     pub tenant_template_database: Option<String>,
     /// Placement of new tenants on Postgres (`pool`, `schema`, `database`).
-    pub default_placement: String,
+    pub default_placement: Placement,
     /// Fleet migrations: tenants migrated at once, and the first (canary) batch.
     pub migrate_concurrency: usize,
     pub migrate_canary: usize,
@@ -214,7 +215,7 @@ struct Defaults {
     tenant_connections: u32,
     tenant_database_pool_size: u32,
     tenant_database_prefix: &'static str,
-    default_placement: &'static str,
+    default_placement: Placement,
     migrate_concurrency: usize,
     migrate_canary: usize,
     pool_size: u32,
@@ -272,7 +273,7 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     tenant_connections: 32,
     tenant_database_pool_size: 2,
     tenant_database_prefix: "tenantry_db_",
-    default_placement: "pool",
+    default_placement: Placement::Pool,
     migrate_concurrency: 4,
     migrate_canary: 1,
     pool_size: 16,
@@ -395,7 +396,6 @@ impl Settings {
         if settings.base_domain.is_empty() {
             anyhow::bail!("base_domain: must not be empty");
         }
-        crate::tenancy::Placement::parse_field(&settings.default_placement, "default_placement")?;
         if settings.tenant_connections < settings.tenant_database_pool_size.max(1) {
             anyhow::bail!("tenant_connections: must be at least tenant_database_pool_size");
         }

@@ -6,10 +6,9 @@
 //! failing) → lapsed. Only verified domains route to their tenant. See
 //! `docs/custom-domains.md`.
 
-pub mod dns;
 pub mod hostname;
 
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::verified_host;
 use crate::entities::tenant::domain;
 use crate::error::{violated_unique_constraint, Error, Result};
@@ -94,7 +93,7 @@ pub async fn add(
     actor: &str,
 ) -> Result<DomainView> {
     let hostname = hostname::parse(engine.settings(), raw_hostname)?;
-    crate::plans::Effective::of(engine, tenant)
+    crate::policy::Effective::of(engine, tenant)
         .await?
         .require_feature(crate::plans::registry::CUSTOM_DOMAINS)?;
     let ctx = engine.ctx(tenant.clone());
@@ -239,29 +238,6 @@ pub(crate) async fn verified_tenant(engine: &Engine, host: &str) -> Result<Optio
     Ok(found.map(|row| TenantId::from_uuid(row.tenant)))
 }
 
-/// Every verified host name and its tenant's slug: the routing map.
-pub(crate) async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, String)>> {
-    let (rows, tenants) = engine
-        .on_platform(PlatformUse::Directory, async |db| {
-            let rows = verified_host::Entity::find().all(db).await?;
-            let tenants = crate::entities::catalog::tenant::Entity::find()
-                .filter(
-                    crate::entities::catalog::tenant::Column::Id
-                        .is_in(rows.iter().map(|r| r.tenant)),
-                )
-                .all(db)
-                .await?;
-            Ok((rows, tenants))
-        })
-        .await?;
-    let slugs: std::collections::HashMap<uuid::Uuid, String> =
-        tenants.into_iter().map(|t| (t.id, t.slug)).collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| Some((row.hostname, slugs.get(&row.tenant)?.clone())))
-        .collect())
-}
-
 /// Claims `hostname` for `ctx`'s tenant in the directory; false when
 /// another tenant holds it verified. Claiming a name it holds already is a
 /// no-op.
@@ -356,7 +332,7 @@ async fn check(ctx: &TenantCtx, row: domain::Model, actor: &str) -> Result<domai
     let engine = ctx.engine();
     let settings = engine.settings();
     let name = format!("{}.{}", settings.domain_challenge_label, row.hostname);
-    let found = match dns::TxtResolver::new(settings) {
+    let found = match crate::outbound::dns::TxtResolver::new(settings) {
         Ok(resolver) => resolver.txt(&name).await,
         Err(e) => Err(format!("DNS resolver unavailable: {e}")),
     };

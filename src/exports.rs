@@ -5,7 +5,7 @@
 //! read through the tenant's own bound transaction, downloadable by that
 //! tenant's admins only, removed when it expires. See `docs/exports.md`.
 
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::tenant_export;
 use crate::error::{Error, Result};
 use crate::jobs::{self, JobRun, NewJob, TenantJob};

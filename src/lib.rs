@@ -1,8 +1,10 @@
 //! Tenantry core: everything server-side that is not HTTP. The browser build
 //! never compiles this crate.
 
+pub mod audit;
 pub mod authz;
 pub mod billing;
+pub mod branding;
 pub mod cache;
 pub mod catalog;
 pub mod config;
@@ -14,6 +16,9 @@ pub mod exports;
 pub mod flags;
 pub mod identity;
 pub mod jobs;
+#[cfg(test)]
+mod layering;
+pub mod lifecycle;
 pub(crate) mod listen;
 pub mod mail;
 pub mod outbound;
@@ -25,6 +30,7 @@ pub mod ratelimit;
 pub mod redis;
 pub mod retry;
 pub mod runtime;
+pub mod seal;
 pub mod session;
 pub mod storage;
 pub mod tenancy;

@@ -15,6 +15,7 @@
 mod acme_http;
 mod address;
 mod destination;
+pub mod dns;
 mod http;
 
 pub use acme_http::AcmeHttp;

@@ -7,13 +7,13 @@
 //! comes from the in-memory policy snapshot ([`crate::policy`]) and the
 //! tenant's record, so a check costs no query.
 
-pub mod enforce;
 pub mod entitlements;
+pub mod meters;
 pub mod overrides;
+pub mod prices;
 pub mod quota;
 pub mod registry;
 pub mod store;
 
-pub use enforce::Effective;
 pub use entitlements::{Enforcement, Entitlements, Plan};
 pub use registry::{Entitlement, EntitlementKind, Period, REGISTRY};

@@ -33,7 +33,7 @@ pub async fn bootstrap_dev(engine: &Engine) -> crate::Result<DevCredentials> {
     let demo_password = random_password();
     admins::create(engine, "admin@localhost", &admin_password, "bootstrap").await?;
     if tenants::get(engine, "demo").await.is_err() {
-        tenants::create(
+        crate::lifecycle::create(
             engine,
             NewTenant {
                 slug: "demo".into(),
@@ -89,7 +89,7 @@ pub fn periodic_work() -> Vec<Periodic> {
             Ok(crate::exports::expire_due(&e).await? as u64)
         }),
         Periodic::new("tenants.purge", HOUR, |e: Engine| async move {
-            Ok(tenants::purge_expired(&e, "maintenance").await? as u64)
+            Ok(crate::lifecycle::purge_expired(&e, "maintenance").await? as u64)
         }),
         Periodic::new("sessions.expire", HOUR, |e: Engine| async move {
             CatalogSessionStore::new(e).delete_expired().await

@@ -10,17 +10,23 @@
 //! - while that channel is down, and on SQLite without Redis, the snapshot is
 //!   reloaded when it is older than a second.
 
-use crate::billing::meters::Meter;
 use crate::entities::catalog::{flag, meter, plan};
 use crate::error::Result;
 use crate::flags::FlagDefinition;
 use crate::listen::{self, Signal};
+use crate::plans::meters::Meter;
 use crate::plans::Plan;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+pub mod enforce;
+mod flags;
+
+pub use enforce::Effective;
+pub use flags::TenantFlags;
 
 const POSTGRES_CHANNEL: &str = "tenantry_policy";
 pub(crate) const REDIS_CHANNEL: &str = "tenantry:policy";

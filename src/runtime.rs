@@ -7,8 +7,10 @@
 
 use crate::config::{Backend, Settings};
 use crate::error::Result;
-use crate::tenancy::{Engine, RecordFuture, RecordLoader, Slug, TenantId};
+use crate::tenancy::Engine;
 use std::sync::Arc;
+
+mod records;
 
 /// What the application runs beside the isolation engine.
 struct Services {
@@ -66,20 +68,8 @@ pub async fn connect(settings: &Settings) -> Result<Engine> {
         },
         mail: crate::mail::transport::Transport::from_settings(settings).map_err(|e| e.to_string()),
     };
-    engine.install(Arc::new(services), Arc::new(CatalogRecords));
+    engine.install(Arc::new(services), Arc::new(records::CatalogRecords));
     Ok(engine)
-}
-
-/// Full records read by `crate::catalog::resolve`.
-struct CatalogRecords;
-
-impl RecordLoader for CatalogRecords {
-    fn by_id<'a>(&'a self, engine: &'a Engine, id: TenantId) -> RecordFuture<'a> {
-        Box::pin(crate::catalog::resolve::load_record_by_id(engine, id))
-    }
-    fn by_slug<'a>(&'a self, engine: &'a Engine, slug: &'a Slug) -> RecordFuture<'a> {
-        Box::pin(crate::catalog::resolve::load_record(engine, slug))
-    }
 }
 
 impl Engine {

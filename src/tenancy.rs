@@ -48,7 +48,7 @@ pub use creation::NewPoolTenant;
 pub use ctx::{PlanOverride, RecordMemo, RequestScope, SiteOrigin, TenantCtx, TenantRecord};
 pub(crate) use engine::Notifier;
 pub use engine::{Engine, RecordFuture, RecordLoader};
-pub use ids::{Placement, Slug, TenantId, TenantState};
+pub use ids::{parse_placement, Placement, Slug, TenantId, TenantState};
 pub use kept::{Kept, Ticket};
 pub use legacy::LegacyReport;
 pub use platform_db::{PlatformDb, PlatformUse};

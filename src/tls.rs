@@ -5,7 +5,6 @@
 //! `docs/custom-domains.md`.
 
 pub mod acme;
-pub mod seal;
 
 use crate::domains;
 use crate::entities::catalog::tls_certificate;
@@ -53,7 +52,7 @@ async fn stored(engine: &Engine, tenant: TenantId, host: &str) -> Result<Option<
     let Some(row) = found else {
         return Ok(None);
     };
-    let key = seal::Sealer::from_settings(engine.settings())?.open(&row.key_sealed)?;
+    let key = crate::seal::Sealer::from_settings(engine.settings())?.open(&row.key_sealed)?;
     Ok(Some(CertifiedPem {
         chain_pem: row.chain_pem,
         key_pem: String::from_utf8(key).map_err(anyhow::Error::from)?,

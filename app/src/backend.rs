@@ -150,7 +150,8 @@ pub async fn managed_tenant(
         RequestScope::Console => {
             let (engine, who) = admin().await?;
             let slug = Slug::parse(slug).map_err(|_| fail(Error::NotFound))?;
-            let record = tenantry::catalog::resolve::load_record(&engine, &slug)
+            let record = engine
+                .record_by_slug(&slug)
                 .await?
                 .filter(|t| t.state != TenantState::Deleted)
                 .ok_or_else(|| fail(Error::NotFound))?;

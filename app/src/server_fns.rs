@@ -192,7 +192,7 @@ pub async fn save_branding(
     primary_color_dark: Option<String>,
     accent_color_dark: Option<String>,
 ) -> Result<BrandingDto, AppError> {
-    backend::members::save_branding(tenantry::catalog::branding::BrandingInput {
+    backend::members::save_branding(tenantry::branding::BrandingInput {
         display_name,
         primary_color,
         accent_color,
@@ -642,7 +642,7 @@ pub async fn save_meter(
     property: Option<String>,
     filters: Option<String>,
 ) -> Result<(), AppError> {
-    let input = tenantry::billing::meters::MeterInput {
+    let input = tenantry::plans::meters::MeterInput {
         key,
         name,
         unit: unit.unwrap_or_default(),

@@ -16,8 +16,8 @@ use axum::http::{header, Request};
 use sea_orm::sqlx::{self, Connection};
 use serde_json::json;
 use std::time::Instant;
-use tenantry::billing::meters::{self, MeterInput};
 use tenantry::identity::{api_keys, members, Actor};
+use tenantry::plans::meters::{self, MeterInput};
 use tenantry::tenancy::{Engine, RequestScope};
 use tenantry::Settings;
 use tower::ServiceExt;
@@ -75,7 +75,7 @@ async fn setup() -> (Engine, axum::Router, String, uuid::Uuid) {
         admin_password: "correct horse battery".into(),
         ..Default::default()
     };
-    tenantry::catalog::tenants::create(&engine, input, "bench")
+    tenantry::lifecycle::create(&engine, input, "bench")
         .await
         .expect("tenant");
     let meter = MeterInput {

@@ -58,7 +58,7 @@ async fn tenant(engine: &Engine, slug: &str, plan: &str) {
         plan: plan.into(),
         ..Default::default()
     };
-    tenantry::catalog::tenants::create(engine, input, "bench")
+    tenantry::lifecycle::create(engine, input, "bench")
         .await
         .expect("tenant");
 }

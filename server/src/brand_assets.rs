@@ -12,7 +12,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
-use tenantry::catalog::branding_assets;
+use tenantry::branding::assets as branding_assets;
 use tenantry::storage::Asset;
 use tenantry::tenancy::RequestScope;
 use tenantry::Error;

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use tenantry::catalog::tenants::{self, NewTenant};
 use tenantry::config::Backend;
 use tenantry::identity::admins;
-use tenantry::tenancy::{audit, fleet, moves, Engine, Placement, TenantState};
+use tenantry::tenancy::{audit, fleet, moves, parse_placement, Engine, TenantState};
 use tenantry_migrations::TenantMigrator;
 
 mod progress;
@@ -225,7 +225,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 pending,
                 plan,
             };
-            let created = tenants::create(&engine, input, CLI_ACTOR)
+            let created = tenantry::lifecycle::create(&engine, input, CLI_ACTOR)
                 .await
                 .map_err(report)?;
             println!("{}", serde_json::to_string(&created)?);
@@ -260,7 +260,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             println!("{}", serde_json::to_string(&t)?);
         }
         TenantCommand::Plan { slug, plan } => {
-            tenantry::plans::store::assign(&engine, &slug, &plan, CLI_ACTOR)
+            tenantry::lifecycle::plan::assign(&engine, &slug, &plan, CLI_ACTOR)
                 .await
                 .map_err(report)?;
             let (t, _) = tenants::get(&engine, &slug).await.map_err(report)?;
@@ -285,7 +285,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             println!("{}", serde_json::to_string(&t)?);
         }
         TenantCommand::Purge { slug, confirm } => {
-            let receipt = tenants::purge_now(&engine, &slug, &confirm, CLI_ACTOR)
+            let receipt = tenantry::lifecycle::purge_now(&engine, &slug, &confirm, CLI_ACTOR)
                 .await
                 .map_err(report)?;
             println!("{}", serde_json::to_string(&receipt)?);
@@ -297,8 +297,8 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             let status = match (rollback, to) {
                 (true, _) => moves::rollback(&engine, &slug, CLI_ACTOR).await,
                 (false, to) => {
-                    let to = Placement::parse_field(to.as_deref().unwrap_or_default(), "to")
-                        .map_err(report)?;
+                    let to =
+                        parse_placement(to.as_deref().unwrap_or_default(), "to").map_err(report)?;
                     let id = moves::plan(&engine, &slug, to, CLI_ACTOR)
                         .await
                         .map_err(report)?;

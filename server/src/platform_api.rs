@@ -138,7 +138,7 @@ async fn create(Extension(engine): Extension<Engine>, body: Bytes) -> Result<Res
     };
     tenant_reply(
         StatusCode::CREATED,
-        tenants::create(&engine, input, ACTOR).await?,
+        tenantry::lifecycle::create(&engine, input, ACTOR).await?,
     )
 }
 

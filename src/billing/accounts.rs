@@ -3,7 +3,7 @@
 //! the grace period the tenant is suspended through the normal lifecycle,
 //! and resumed when the account is paid up again.
 
-use crate::catalog::{resolve, tenants};
+use crate::catalog::tenants;
 use crate::entities::tenant::{billing_account, credit_grant};
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
@@ -193,7 +193,7 @@ pub(crate) async fn resume_if_suspended(
     tenant: TenantId,
     actor: &str,
 ) -> Result<()> {
-    if let Some(record) = resolve::load_record_by_id(engine, tenant).await? {
+    if let Some(record) = engine.record_by_id(tenant).await? {
         if record.state == TenantState::Suspended {
             tenants::resume(engine, record.slug.as_str(), actor).await?;
         }

@@ -4,13 +4,13 @@
 use super::accounts;
 use super::period::Period;
 use super::platform_usage::seat_changes;
-use super::prices::Charge;
 use super::rating::{self, Line, Rated, SeatSpan, Segment};
 use super::usage;
 use crate::entities::catalog::{plan_assignment, retained_invoice, tenant};
 use crate::entities::tenant::invoice;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
+use crate::plans::prices::Charge;
 use crate::policy::Policy;
 use crate::tenancy::directory::{self, Queue};
 use crate::tenancy::{
@@ -140,7 +140,7 @@ pub async fn rate_period(
     let mut changes = seat_changes(db, period.start, period.end).await?;
     if changes.is_empty() {
         // A tenant from before seats were recorded: its headcount now.
-        let seats = crate::identity::members::count(db).await? as i64;
+        let seats = super::platform_usage::seats(db).await? as i64;
         changes.push((period.start, seats));
     }
     let mut segments = Vec::new();

@@ -3,10 +3,10 @@
 //! (counted in memory, flushed as one event per tenant every few seconds) and
 //! storage bytes.
 
-use super::meters::{API_CALLS, SEATS, STORAGE_BYTES};
 use super::usage::{self, Event};
 use crate::entities::tenant::{membership, usage_event};
 use crate::error::Result;
+use crate::plans::meters::{API_CALLS, SEATS, STORAGE_BYTES};
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -27,9 +27,15 @@ fn platform_event(meter: &str, quantity: i64) -> Event {
 /// Records the tenant's member count as of now, in the caller's transaction
 /// (so that it commits or rolls back with the change that caused it).
 pub async fn record_seats(db: &TenantDb) -> Result<()> {
-    let seats = membership::Entity::find().count(db).await? as i64;
+    let seats = seats(db).await? as i64;
     usage::store(db, &[platform_event(SEATS, seats)]).await?;
     Ok(())
+}
+
+/// The seats the tenant is billed for: one per membership, whatever its
+/// role.
+pub(crate) async fn seats(db: &TenantDb) -> Result<u64> {
+    Ok(membership::Entity::find().count(db).await?)
 }
 
 /// Records the tenant's stored bytes as of now, when they changed since the

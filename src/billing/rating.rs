@@ -9,7 +9,7 @@
 //! Tiers restart in each segment, as they would on a new subscription.
 
 use super::period::Period;
-use super::prices::{Charge, Price, Tier, UsageModel};
+use crate::plans::prices::{Charge, Price, Tier, UsageModel};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -16,15 +16,16 @@
 //! seat change, the period and total reported. A retry after a crash therefore
 //! finds the object the first attempt created.
 
+use super::accounts;
 use super::invoices;
 use super::period::Period;
-use super::prices::{Charge, Price, Tier, UsageModel};
 use super::stripe::{self as remote, Form};
-use super::{accounts, meters::SEATS};
 use crate::entities::catalog::{plan_assignment, stripe_mirror, tenant};
 use crate::entities::tenant::billing_account;
 use crate::entities::tenant::usage_event;
 use crate::error::{Error, Result};
+use crate::plans::meters::SEATS;
+use crate::plans::prices::{Charge, Price, Tier, UsageModel};
 use crate::tenancy::{Engine, PlatformUse, TenantCtx, TenantId, TenantRecord, TenantState};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -275,7 +276,7 @@ async fn ensure_price(
 /// operation id for a quantity update), in one read.
 async fn headcount(ctx: &TenantCtx) -> Result<(i64, String)> {
     let db = ctx.read().await?;
-    let seats = crate::identity::members::count(&db).await? as i64;
+    let seats = super::platform_usage::seats(&db).await? as i64;
     let latest = usage_event::Entity::find()
         .filter(usage_event::Column::Meter.eq(SEATS))
         .order_by_desc(usage_event::Column::OccurredAt)

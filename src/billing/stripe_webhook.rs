@@ -13,7 +13,6 @@
 //!   event does not undo it.
 
 use super::accounts::{self, Standing};
-use crate::catalog::resolve;
 use crate::entities::catalog::stripe_event;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
@@ -76,7 +75,7 @@ async fn tenant_of(engine: &Engine, object: &Value) -> Result<Option<TenantId>> 
         .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
         .map(TenantId::from_uuid);
     match tenant {
-        Some(id) if resolve::load_record_by_id(engine, id).await?.is_some() => Ok(Some(id)),
+        Some(id) if engine.record_by_id(id).await?.is_some() => Ok(Some(id)),
         _ => Ok(None),
     }
 }

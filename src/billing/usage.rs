@@ -1,10 +1,10 @@
 //! Usage events: ingest (validated one by one, idempotent by the sender's
 //! id, durable once the call returns) and aggregates per period and per day.
 
-use super::meters::{property_name, Aggregation, Meter};
 use super::period::{day_of, Period};
 use crate::entities::tenant::usage_event;
 use crate::error::{Error, Result};
+use crate::plans::meters::{property_name, Aggregation, Meter};
 use crate::tenancy::TenantDb;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Set, Statement, Value as SqlValue};

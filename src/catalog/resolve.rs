@@ -2,10 +2,9 @@
 //! a verified custom domain or a live tenant's subdomain of the base domain
 //! resolves to nothing.
 
-use crate::entities::catalog::tenant;
-use crate::entities::tenant::branding;
+use crate::entities::catalog::{tenant, verified_host};
 use crate::error::Result;
-use crate::tenancy::{Engine, RequestScope, Slug, TenantId, TenantRecord, TenantState};
+use crate::tenancy::{Engine, PlatformUse, RequestScope, Slug, TenantRecord, TenantState};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Strips an optional port and lowercases; `None` for anything malformed.
@@ -46,10 +45,7 @@ async fn by_custom_domain(engine: &Engine, host: &str) -> Result<Option<RequestS
         None => {
             let generation = cache.generation();
             let map: std::collections::HashMap<String, String> =
-                crate::domains::verified_hosts(engine)
-                    .await?
-                    .into_iter()
-                    .collect();
+                verified_hosts(engine).await?.into_iter().collect();
             let found = map.get(host).cloned();
             cache.put_domains(map, generation);
             found
@@ -59,6 +55,26 @@ async fn by_custom_domain(engine: &Engine, host: &str) -> Result<Option<RequestS
         Some(slug) => by_slug(engine, &slug).await,
         None => Ok(None),
     }
+}
+
+/// Every verified host name and its tenant's slug: the routing map.
+async fn verified_hosts(engine: &Engine) -> Result<Vec<(String, String)>> {
+    let (rows, tenants) = engine
+        .on_platform(PlatformUse::Directory, async |db| {
+            let rows = verified_host::Entity::find().all(db).await?;
+            let tenants = tenant::Entity::find()
+                .filter(tenant::Column::Id.is_in(rows.iter().map(|r| r.tenant)))
+                .all(db)
+                .await?;
+            Ok((rows, tenants))
+        })
+        .await?;
+    let slugs: std::collections::HashMap<uuid::Uuid, String> =
+        tenants.into_iter().map(|t| (t.id, t.slug)).collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.hostname, slugs.get(&row.tenant)?.clone())))
+        .collect())
 }
 
 /// A live (active or suspended) tenant by slug, from the in-memory tenant map
@@ -72,7 +88,7 @@ pub async fn by_slug(engine: &Engine, raw_slug: &str) -> Result<Option<RequestSc
         Some(record) => record,
         None => {
             let generation = cache.generation();
-            let Some(record) = load_record(engine, &slug).await? else {
+            let Some(record) = engine.record_by_slug(&slug).await? else {
                 return Ok(None);
             };
             let record = std::sync::Arc::new(record);
@@ -95,56 +111,10 @@ pub async fn by_slug_uncached(engine: &Engine, raw_slug: &str) -> Result<Option<
     let Ok(slug) = Slug::parse(raw_slug) else {
         return Ok(None);
     };
-    Ok(load_record(engine, &slug)
+    Ok(engine
+        .record_by_slug(&slug)
         .await?
         .and_then(|record| live_scope(engine, std::sync::Arc::new(record))))
-}
-
-/// A tenant's catalog record by slug, in any state.
-pub async fn load_record(engine: &Engine, slug: &Slug) -> Result<Option<TenantRecord>> {
-    let found = tenant::Entity::find()
-        .filter(tenant::Column::Slug.eq(slug.as_str()))
-        .one(engine.platform_tables())
-        .await?;
-    with_branding(engine, found).await
-}
-
-/// A tenant's catalog record by id, in any state.
-pub async fn load_record_by_id(engine: &Engine, id: TenantId) -> Result<Option<TenantRecord>> {
-    let found = tenant::Entity::find_by_id(id.uuid())
-        .one(engine.platform_tables())
-        .await?;
-    with_branding(engine, found).await
-}
-
-async fn with_branding(
-    engine: &Engine,
-    found: Option<tenant::Model>,
-) -> Result<Option<TenantRecord>> {
-    let Some(t) = found else {
-        return Ok(None);
-    };
-    let defaults = crate::catalog::branding::default_for(t.id, &t.name);
-    let mut record = TenantRecord::from_models(t, defaults)?;
-    // What its admins manage is in its plane, read for a live tenant only
-    // (a pending one may not be provisioned yet; a deleted one serves
-    // nothing).
-    if matches!(record.state, TenantState::Active | TenantState::Suspended) {
-        let plane = engine.read_as_recorded(&record).await?;
-        let stored = branding::Entity::find().one(&plane).await?;
-        record.primary_host = crate::domains::primary_host(&plane).await?;
-        record.overrides = crate::plans::overrides::load(&plane).await?;
-        let account = crate::billing::accounts::platform_account(&plane).await?;
-        record.past_due_since = account
-            .as_ref()
-            .and_then(crate::billing::accounts::past_due_since);
-        record.sso_configured = crate::identity::sso::config::configured(&plane).await?;
-        plane.commit().await?;
-        if let Some(stored) = stored {
-            record.branding = stored;
-        }
-    }
-    Ok(Some(record))
 }
 
 #[cfg(test)]

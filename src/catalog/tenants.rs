@@ -3,19 +3,13 @@
 //! audit entry and its lifecycle event (the outbox, see [`crate::events`]) in
 //! the same transaction as the change.
 
-mod create;
-
-pub use create::create;
-
-use super::{audit, resolve};
+use crate::audit;
 use crate::entities::catalog::tenant;
 use crate::entities::tenant::branding as tenant_branding;
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::{Engine, Placement, PlatformUse, Slug, TenantId, TenantRecord, TenantState};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use crate::tenancy::{Engine, Placement, PlatformUse, Slug, TenantId, TenantState};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
 
@@ -50,7 +44,7 @@ pub struct TenantSummary {
     pub plan: String,
 }
 
-fn summary(t: tenant::Model) -> Result<TenantSummary> {
+pub(crate) fn summary(t: tenant::Model) -> Result<TenantSummary> {
     Ok(TenantSummary {
         id: TenantId::from_uuid(t.id),
         state: TenantState::parse(&t.state)
@@ -66,7 +60,7 @@ fn summary(t: tenant::Model) -> Result<TenantSummary> {
     })
 }
 
-fn parse_name(raw: &str) -> Result<String> {
+pub(crate) fn parse_name(raw: &str) -> Result<String> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(Error::invalid("name", "is required"));
@@ -77,7 +71,7 @@ fn parse_name(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-async fn find_in(conn: &impl ConnectionTrait, slug: &Slug) -> Result<TenantSummary> {
+pub(crate) async fn find_in(conn: &impl ConnectionTrait, slug: &Slug) -> Result<TenantSummary> {
     let t = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
         .one(conn)
@@ -114,22 +108,6 @@ pub async fn list(
         .collect()
 }
 
-/// The ids of every tenant that is not deleted, oldest first: what the
-/// platform's background passes visit.
-pub async fn live_ids(engine: &Engine) -> Result<Vec<TenantId>> {
-    Ok(tenant::Entity::find()
-        .select_only()
-        .column(tenant::Column::Id)
-        .filter(tenant::Column::State.ne(TenantState::Deleted.as_str()))
-        .order_by_asc(tenant::Column::Id)
-        .into_tuple::<uuid::Uuid>()
-        .all(engine.platform_tables())
-        .await?
-        .into_iter()
-        .map(TenantId::from_uuid)
-        .collect())
-}
-
 pub async fn get(
     engine: &Engine,
     raw_slug: &str,
@@ -140,7 +118,8 @@ pub async fn get(
         .one(engine.platform_tables())
         .await?
         .ok_or(Error::NotFound)?;
-    let record = resolve::load_record_by_id(engine, TenantId::from_uuid(t.id))
+    let record = engine
+        .record_by_id(TenantId::from_uuid(t.id))
         .await?
         .ok_or(Error::NotFound)?;
     Ok((summary(t)?, record.branding))
@@ -258,7 +237,7 @@ async fn refusal(engine: &Engine, slug: &Slug, to: TenantState) -> Result<Error>
 /// it; `None` when it was not. The check and the write are one statement, so
 /// two concurrent transitions cannot both apply (a deleted tenant is never
 /// brought back by a late suspend).
-async fn set_state(
+pub(crate) async fn set_state(
     conn: &impl ConnectionTrait,
     slug: &Slug,
     from: &[TenantState],
@@ -286,66 +265,4 @@ async fn set_state(
         return Ok(None);
     }
     find_in(conn, slug).await.map(Some)
-}
-
-/// Hard-deletes tenants whose grace period has ended: their tenant-plane rows
-/// (or file), then their catalog rows. Returns how many were purged.
-pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
-    let cutoff = chrono::Utc::now()
-        - chrono::Duration::days(i64::from(engine.settings().deleted_grace_days));
-    let expired = tenant::Entity::find()
-        .filter(tenant::Column::State.eq(TenantState::Deleted.as_str()))
-        .filter(tenant::Column::DeletedAt.lte(cutoff))
-        .all(engine.platform_tables())
-        .await?;
-    // One tenant that fails to purge must not hold back the others: log it
-    // and go on; it is retried on the next round.
-    let mut purged = 0;
-    for t in expired {
-        match purge_one(engine, &t, actor).await {
-            Ok(()) => purged += 1,
-            Err(e) => tracing::error!(tenant_id = %t.id, error = ?e, "purge failed; will retry"),
-        }
-    }
-    Ok(purged)
-}
-
-async fn purge_one(engine: &Engine, t: &tenant::Model, actor: &str) -> Result<()> {
-    let slug =
-        Slug::parse(&t.slug).map_err(|_| anyhow::anyhow!("stored slug {:?} invalid", t.slug))?;
-    let record: TenantRecord = resolve::load_record(engine, &slug)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let receipt = super::purge::purge(engine, &record, actor).await?;
-    if !receipt.complete() {
-        tracing::error!(tenant_id = %record.id, ?receipt, "purge left records behind");
-    }
-    Ok(())
-}
-
-/// Purges a deleted tenant now, without waiting for the grace period.
-/// `confirm` must repeat the slug. Returns the deletion receipt.
-pub async fn purge_now(
-    engine: &Engine,
-    raw_slug: &str,
-    confirm: &str,
-    actor: &str,
-) -> Result<super::purge::DeletionReceipt> {
-    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let record = resolve::load_record(engine, &slug)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if record.state != TenantState::Deleted {
-        return Err(Error::invalid(
-            "state",
-            "only a deleted tenant can be purged; delete it first",
-        ));
-    }
-    if confirm.trim() != slug.as_str() {
-        return Err(Error::invalid(
-            "confirm",
-            "type the tenant's slug to confirm the purge",
-        ));
-    }
-    super::purge::purge(engine, &record, actor).await
 }

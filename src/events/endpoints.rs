@@ -6,7 +6,7 @@
 //! a [`TenantCtx`], never from input: another owner's endpoint is not found.
 
 use super::{signature, target, EventKind};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::webhook_endpoint as platform_row;
 use crate::entities::tenant::webhook_endpoint as tenant_row;
 use crate::error::{Error, Result};

@@ -12,7 +12,7 @@
 //! one: a full pool cannot deadlock on it.
 
 use super::{outbox, EventKind};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::tenant;
 use crate::entities::tenant::outgoing_event;
 use crate::error::Result;
@@ -98,7 +98,7 @@ pub async fn relay_now(ctx: &TenantCtx) {
 /// between its commit and its relay); how many.
 pub async fn sweep(engine: &Engine) -> Result<usize> {
     let mut noted = 0;
-    for tenant in crate::catalog::tenants::live_ids(engine).await? {
+    for tenant in engine.live_tenants().await? {
         let Ok(ctx) = engine.ctx_for(tenant).await else {
             continue;
         };

@@ -4,7 +4,7 @@
 //! every instance evaluates the new definition within a second.
 
 use super::{evaluate, EvalContext, FlagDefinition, FlagKind, Rule};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::{flag, flag_change, tenant};
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, PlatformUse, TenantId, TenantState};

@@ -1,7 +1,7 @@
 //! Platform superadmins (control plane).
 
 use super::{password, Email};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::platform_admin;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::tenancy::Engine;

@@ -7,7 +7,7 @@
 mod known;
 
 use super::{secret_token, Actor, KeyGrant, Role};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::api_key as row;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};

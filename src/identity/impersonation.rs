@@ -7,7 +7,7 @@
 //! under both identities; the tenant's admins read that log.
 
 use super::{admins, members, secret_token, Email, Role};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::{impersonation as row, support_access_refusal as refusal};
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, RequestScope, TenantCtx};

@@ -6,7 +6,7 @@
 
 use super::members::{self, ensure_may_manage, Member, NewMember};
 use super::{secret_token, Actor, Email, Role};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::invitation as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};

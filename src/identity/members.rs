@@ -6,7 +6,7 @@ mod known;
 pub use known::Known;
 
 use super::{password, Actor, Email, Role};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::{membership, user};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::relay::{self, Raised};

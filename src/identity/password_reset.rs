@@ -120,7 +120,7 @@ pub async fn complete(ctx: &TenantCtx, token: &str, new_password: &str) -> Resul
     let scope = RequestScope::Tenant(ctx.clone());
     let ended = crate::session::revoke_all(ctx.engine(), &scope, found.user_id).await?;
     ctx.run(true, async |db| {
-        crate::catalog::audit::record_tenant(
+        crate::audit::record_tenant(
             db,
             &format!("user:{}", found.user_id),
             "password.reset",

@@ -4,7 +4,7 @@
 //! transaction; changes are audited in the tenant's trail.
 
 use super::{note_due, CANCELLED, DEAD, DONE, QUEUED, RUNNING};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::job;
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, TenantRecord};
@@ -51,7 +51,7 @@ pub struct Overview {
 /// contexts: counts by kind and state, and their dead and queued jobs
 /// (newest first, at most `attention` in all).
 pub async fn overview(engine: &Engine, attention: usize) -> Result<Overview> {
-    let ids = crate::catalog::tenants::live_ids(engine).await?;
+    let ids = engine.live_tenants().await?;
     let mut out = Overview {
         tenants_not_shown: ids.len().saturating_sub(TENANTS_SHOWN),
         ..Default::default()

@@ -182,7 +182,7 @@ pub struct MailView {
 /// is for deployments without SMTP, which are small.
 pub async fn recent(engine: &Engine, limit: u64) -> Result<Vec<MailView>> {
     let mut all = Vec::new();
-    for tenant in crate::catalog::tenants::live_ids(engine).await? {
+    for tenant in engine.live_tenants().await? {
         let Ok(ctx) = engine.ctx_for(tenant).await else {
             continue;
         };

@@ -158,7 +158,7 @@ pub struct Plan {
     pub placement_hint: Option<String>,
     pub quota_enforcement: Enforcement,
     pub entitlements: Entitlements,
-    pub prices: Vec<crate::billing::prices::Price>,
+    pub prices: Vec<crate::plans::prices::Price>,
 }
 
 impl Plan {
@@ -167,7 +167,7 @@ impl Plan {
             quota_enforcement: Enforcement::parse(&m.quota_enforcement)
                 .unwrap_or(Enforcement::Hard),
             entitlements: Entitlements::from_json(&m.entitlements),
-            prices: crate::billing::prices::from_stored(&m.prices),
+            prices: crate::plans::prices::from_stored(&m.prices),
             key: m.key,
             name: m.name,
             tier: m.tier,

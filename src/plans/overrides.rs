@@ -5,7 +5,6 @@
 
 use super::entitlements::parse_text;
 use super::registry;
-use crate::catalog::resolve;
 use crate::entities::tenant::entitlement_override;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
@@ -127,8 +126,6 @@ fn parse_expiry(raw: &str) -> Result<chrono::DateTime<chrono::Utc>> {
 
 async fn tenant_of(engine: &Engine, raw_slug: &str) -> Result<TenantCtx> {
     let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let record = resolve::load_record(engine, &slug)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let record = engine.record_by_slug(&slug).await?.ok_or(Error::NotFound)?;
     Ok(engine.ctx(record))
 }

@@ -3,13 +3,12 @@
 //! same transaction.
 
 use super::entitlements::{Enforcement, Entitlements, Plan};
-use crate::catalog::{audit, resolve};
+use crate::audit;
 use crate::entities::catalog::{plan, tenant};
 use crate::error::{Error, Result};
-use crate::events::{outbox, EventKind};
-use crate::tenancy::{Engine, Placement, PlatformUse, Slug};
+use crate::tenancy::{parse_placement, Engine, PlatformUse};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +24,7 @@ pub struct PlanInput {
     pub quota_enforcement: String,
     /// Entitlement key → raw value (see [`Entitlements::parse_form`]).
     pub entitlements: BTreeMap<String, String>,
-    /// The plan's prices as JSON (see [`crate::billing::prices`]).
+    /// The plan's prices as JSON (see [`crate::plans::prices`]).
     pub prices: String,
 }
 
@@ -68,11 +67,7 @@ impl PlanInput {
         let price_ref = optional_text("price_ref", &self.price_ref, 200)?;
         let placement_hint = match self.placement_hint.trim() {
             "" => None,
-            raw => Some(
-                Placement::parse_field(raw, "placement_hint")?
-                    .as_str()
-                    .to_owned(),
-            ),
+            raw => Some(parse_placement(raw, "placement_hint")?.as_str().to_owned()),
         };
         let quota_enforcement = match self.quota_enforcement.trim() {
             "" => Enforcement::Hard,
@@ -86,7 +81,7 @@ impl PlanInput {
             placement_hint,
             quota_enforcement,
             entitlements: Entitlements::parse_form(&self.entitlements)?,
-            prices: crate::billing::prices::parse(&self.prices, meter_exists)?,
+            prices: crate::plans::prices::parse(&self.prices, meter_exists)?,
         })
     }
 }
@@ -111,7 +106,7 @@ pub async fn save(engine: &Engine, input: &PlanInput, actor: &str) -> Result<Arc
         placement_hint: Set(plan.placement_hint.clone()),
         quota_enforcement: Set(plan.quota_enforcement.as_str().to_owned()),
         entitlements: Set(plan.entitlements.to_json()),
-        prices: Set(crate::billing::prices::to_json(&plan.prices)),
+        prices: Set(crate::plans::prices::to_json(&plan.prices)),
     };
     let txn = engine.platform(PlatformUse::Records).await?;
     plan::Entity::insert(model)
@@ -188,48 +183,4 @@ pub async fn existing(engine: &Engine, field: &'static str, key: &str) -> Result
         Some(plan) => Ok(plan.key.clone()),
         None => Err(Error::invalid(field, format!("there is no plan {key:?}"))),
     }
-}
-
-/// Moves a tenant onto another plan.
-pub async fn assign(engine: &Engine, raw_slug: &str, plan_key: &str, actor: &str) -> Result<()> {
-    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
-    let record = resolve::load_record(engine, &slug)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let plan_key = existing(engine, "plan", plan_key).await?;
-    if record.plan == plan_key {
-        return Ok(());
-    }
-    let txn = engine.platform(PlatformUse::Records).await?;
-    tenant::ActiveModel {
-        id: Set(record.id.uuid()),
-        plan: Set(plan_key.clone()),
-        updated_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
-    crate::billing::invoices::record_plan(&txn, record.id, &plan_key, chrono::Utc::now()).await?;
-    let data = json!({ "from": record.plan, "to": plan_key });
-    audit::record_in(
-        &txn,
-        actor,
-        "tenant.plan_changed",
-        Some(record.id),
-        &data.to_string(),
-    )
-    .await?;
-    outbox::append(
-        &txn,
-        record.id,
-        slug.as_str(),
-        EventKind::PlanChanged,
-        actor,
-        data,
-    )
-    .await?;
-    txn.commit().await?;
-    engine.tenant_changed(record.id);
-    engine.events().wake();
-    Ok(())
 }

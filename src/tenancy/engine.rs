@@ -155,9 +155,7 @@ impl Engine {
     /// The placement new tenants get on this deployment unless told otherwise.
     pub fn default_placement(&self) -> Placement {
         match self.backend() {
-            Backend::Postgres => {
-                Placement::parse(&self.0.settings.default_placement).unwrap_or(Placement::Pool)
-            }
+            Backend::Postgres => self.0.settings.default_placement,
             Backend::Sqlite => Placement::Database,
         }
     }
@@ -174,7 +172,7 @@ impl Engine {
     pub(crate) fn location_for(&self, tenant: TenantId, placement: Placement) -> Option<String> {
         match self.backend() {
             Backend::Postgres => {
-                placement.location_for(tenant, &self.0.settings.tenant_database_prefix)
+                super::ids::location_of(placement, tenant, &self.0.settings.tenant_database_prefix)
             }
             Backend::Sqlite => None,
         }
@@ -426,7 +424,7 @@ impl Engine {
     /// one's actor and detail through `actor` and `detail`; returns how many
     /// changed. As the owner on Postgres: the log is append-only to the
     /// runtime role, and this is the one change it ever sees — a purged
-    /// tenant's people pseudonymised (`catalog::purge`).
+    /// tenant's people pseudonymised (`lifecycle::purge`).
     pub(crate) async fn rewrite_platform_audit(
         &self,
         tenant: TenantId,

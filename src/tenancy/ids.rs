@@ -81,48 +81,27 @@ impl fmt::Display for Slug {
     }
 }
 
-/// Where a tenant's tenant-plane rows live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Placement {
-    /// Shared Postgres tables behind row-level security.
-    Pool,
-    /// A Postgres schema of its own (plus row-level security).
-    Schema,
-    /// A database of its own: a Postgres database (plus row-level security),
-    /// or a SQLite file in the embedded default.
-    Database,
+/// Where a tenant's tenant-plane rows live (the shared word).
+pub use tenantry_vocab::Placement;
+
+/// Parses a placement from user input, naming the field in the error.
+pub fn parse_placement(raw: &str, field: &'static str) -> Result<Placement, Error> {
+    Placement::parse(raw.trim())
+        .ok_or_else(|| Error::invalid(field, "must be one of pool, schema, database"))
 }
 
-impl Placement {
-    pub const ALL: [Placement; 3] = [Placement::Pool, Placement::Schema, Placement::Database];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Placement::Pool => "pool",
-            Placement::Schema => "schema",
-            Placement::Database => "database",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == raw)
-    }
-
-    /// Parses user input, naming the field in the error.
-    pub fn parse_field(raw: &str, field: &'static str) -> Result<Self, Error> {
-        Self::parse(raw.trim())
-            .ok_or_else(|| Error::invalid(field, "must be one of pool, schema, database"))
-    }
-
-    /// The schema or database name this placement gives a tenant on Postgres
-    /// (`None` for the shared pool).
-    pub fn location_for(self, tenant: TenantId, database_prefix: &str) -> Option<String> {
-        let id = tenant.uuid().simple().to_string();
-        match self {
-            Placement::Pool => None,
-            Placement::Schema => Some(format!("t_{id}")),
-            Placement::Database => Some(format!("{database_prefix}{id}")),
-        }
+/// The schema or database name `placement` gives a tenant on Postgres
+/// (`None` for the shared pool).
+pub(crate) fn location_of(
+    placement: Placement,
+    tenant: TenantId,
+    database_prefix: &str,
+) -> Option<String> {
+    let id = tenant.uuid().simple().to_string();
+    match placement {
+        Placement::Pool => None,
+        Placement::Schema => Some(format!("t_{id}")),
+        Placement::Database => Some(format!("{database_prefix}{id}")),
     }
 }
 

@@ -9,7 +9,10 @@
 //! take the platform scope or a tenant binding. It is the only catalog
 //! connection outside `src/tenancy`.
 
-use sea_orm::DatabaseConnection;
+use super::{Engine, TenantId, TenantState};
+use crate::entities::catalog::tenant;
+use crate::error::Result;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// Guarded access to the platform's own catalog tables.
 pub struct PlatformTables {
@@ -23,3 +26,21 @@ impl PlatformTables {
 }
 
 super::guard::guarded_connection!(PlatformTables, conn);
+
+impl Engine {
+    /// The ids of every tenant that is not deleted, oldest first: what the
+    /// platform's background passes visit.
+    pub async fn live_tenants(&self) -> Result<Vec<TenantId>> {
+        Ok(tenant::Entity::find()
+            .select_only()
+            .column(tenant::Column::Id)
+            .filter(tenant::Column::State.ne(TenantState::Deleted.as_str()))
+            .order_by_asc(tenant::Column::Id)
+            .into_tuple::<uuid::Uuid>()
+            .all(self.platform_tables())
+            .await?
+            .into_iter()
+            .map(TenantId::from_uuid)
+            .collect())
+    }
+}

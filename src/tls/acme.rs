@@ -5,10 +5,10 @@
 //! verified custom domains are ever ordered, at most
 //! `acme_issuances_per_hour` attempts per tenant.
 
-use super::seal::Sealer;
 use crate::domains;
 use crate::entities::catalog::{acme_account, acme_challenge, tls_certificate, tls_issuance};
 use crate::error::{Error, Result};
+use crate::seal::Sealer;
 use crate::tenancy::{Engine, PlatformUse, TenantId};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,

@@ -76,6 +76,35 @@ impl TenantState {
     }
 }
 
+/// Where a tenant's tenant-plane rows live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Shared Postgres tables behind row-level security.
+    Pool,
+    /// A Postgres schema of its own (plus row-level security).
+    Schema,
+    /// A database of its own: a Postgres database (plus row-level security),
+    /// or a SQLite file in the embedded default.
+    Database,
+}
+
+impl Placement {
+    pub const ALL: [Placement; 3] = [Placement::Pool, Placement::Schema, Placement::Database];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::Pool => "pool",
+            Placement::Schema => "schema",
+            Placement::Database => "database",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
 /// Where an invitation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

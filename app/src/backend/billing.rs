@@ -165,7 +165,7 @@ pub async fn mark_invoice_paid(slug: String, number: String) -> Result<(), AppEr
 
 pub async fn list_meters() -> Result<Vec<MeterDefDto>, AppError> {
     let (engine, _) = admin().await?;
-    Ok(tenantry::billing::meters::list(&engine)
+    Ok(tenantry::plans::meters::list(&engine)
         .await?
         .into_iter()
         .map(|m| MeterDefDto {
@@ -185,9 +185,9 @@ pub async fn list_meters() -> Result<Vec<MeterDefDto>, AppError> {
         .collect())
 }
 
-pub async fn save_meter(input: tenantry::billing::meters::MeterInput) -> Result<(), AppError> {
+pub async fn save_meter(input: tenantry::plans::meters::MeterInput) -> Result<(), AppError> {
     let (engine, who) = admin().await?;
-    tenantry::billing::meters::save(&engine, &input, &super::console::actor(&who.email))
+    tenantry::plans::meters::save(&engine, &input, &super::console::actor(&who.email))
         .await
         .map(|_| ())
         .map_err(fail)

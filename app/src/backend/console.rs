@@ -1,7 +1,7 @@
 use super::{admin, branding_dto, fail, timestamp};
 use crate::dto::{AuditRow, ReceiptDto, TenantDetail, TenantRow};
 use crate::error::AppError;
-use tenantry::catalog::audit;
+use tenantry::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
 use tenantry::tenancy::TenantState;
 use tenantry::Error;
@@ -53,7 +53,7 @@ pub async fn create_tenant(
         pending,
         plan: String::new(),
     };
-    let created = tenants::create(&engine, input, &actor(&who.email)).await?;
+    let created = tenantry::lifecycle::create(&engine, input, &actor(&who.email)).await?;
     Ok(row(created))
 }
 
@@ -62,7 +62,8 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     let (summary, branding) = tenants::get(&engine, &slug).await?;
     let settings = engine.settings();
     // The tenant's primary custom domain when it has one, else its subdomain.
-    let primary = tenantry::catalog::resolve::load_record_by_id(&engine, summary.id)
+    let primary = engine
+        .record_by_id(summary.id)
         .await?
         .and_then(|record| record.primary_host);
     let host = primary.unwrap_or_else(|| format!("{}.{}", summary.slug, settings.base_domain));
@@ -89,7 +90,8 @@ pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
 
 pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
     let (engine, who) = admin().await?;
-    let receipt = tenants::purge_now(&engine, &slug, &confirm, &actor(&who.email)).await?;
+    let receipt =
+        tenantry::lifecycle::purge_now(&engine, &slug, &confirm, &actor(&who.email)).await?;
     Ok(ReceiptDto {
         complete: receipt.complete(),
         slug: receipt.slug,

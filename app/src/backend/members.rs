@@ -1,7 +1,7 @@
 use super::{branding_dto, fail, parse_id, tenant_admin};
 use crate::dto::{BrandingDto, MemberDto};
 use crate::error::AppError;
-use tenantry::catalog::branding::{self, BrandingInput};
+use tenantry::branding::{self, BrandingInput};
 use tenantry::identity::members::{self, Member, NewMember};
 use tenantry::identity::{verification, Actor};
 

@@ -5,7 +5,7 @@ use super::{admin, fail};
 use crate::dto::{FleetDto, FleetRowDto, MoveDto};
 use crate::error::AppError;
 use tenantry::catalog::tenants;
-use tenantry::tenancy::{fleet, moves, Placement};
+use tenantry::tenancy::{fleet, moves, parse_placement};
 use tenantry::Error;
 
 pub(super) fn move_dto(m: moves::MoveStatus) -> MoveDto {
@@ -25,7 +25,7 @@ pub(super) fn move_dto(m: moves::MoveStatus) -> MoveDto {
 /// [`move_status`] for progress.
 pub async fn move_tenant(slug: String, to: String) -> Result<MoveDto, AppError> {
     let (engine, who) = admin().await?;
-    let to = Placement::parse_field(&to, "to")?;
+    let to = parse_placement(&to, "to")?;
     let id = moves::plan(&engine, &slug, to, &actor(&who.email)).await?;
     let status = moves::status(&engine, id)
         .await?

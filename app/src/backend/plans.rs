@@ -7,7 +7,8 @@ use crate::dto::{EntitlementDef, OverrideDto, PlanDto, PlanUsageDto, PlansPage, 
 use crate::error::AppError;
 use tenantry::plans::overrides::{self, OverrideInput};
 use tenantry::plans::store::{self, PlanInput};
-use tenantry::plans::{enforce, EntitlementKind, Plan, REGISTRY};
+use tenantry::plans::{EntitlementKind, Plan, REGISTRY};
+use tenantry::product::plan_usage;
 use tenantry::tenancy::RequestScope;
 use tenantry::Error;
 
@@ -44,7 +45,7 @@ fn plan_dto(p: &Plan) -> PlanDto {
         prices: if p.prices.is_empty() {
             String::new()
         } else {
-            tenantry::billing::prices::to_pretty_json(&p.prices)
+            tenantry::plans::prices::to_pretty_json(&p.prices)
         },
         placement_hint: p.placement_hint.clone().unwrap_or_default(),
         quota_enforcement: p.quota_enforcement.as_str().into(),
@@ -80,7 +81,7 @@ pub async fn remove_plan(key: String) -> Result<(), AppError> {
 pub async fn plan_usage(slug: String) -> Result<PlanUsageDto, AppError> {
     let on_console = matches!(super::scope().await?, RequestScope::Console);
     let (engine, tenant, _) = managed_tenant(&slug).await?;
-    let (effective, rows) = enforce::usage_of(&engine, &tenant).await?;
+    let (effective, rows) = plan_usage::usage_of(&engine, &tenant).await?;
     let plans = if on_console {
         store::list(&engine)
             .await?
@@ -141,7 +142,7 @@ async fn console_admin_actor() -> Result<(tenantry::Engine, String), AppError> {
 
 pub async fn assign_plan(slug: String, plan: String) -> Result<(), AppError> {
     let (engine, actor) = console_admin_actor().await?;
-    store::assign(&engine, &slug, &plan, &actor)
+    tenantry::lifecycle::plan::assign(&engine, &slug, &plan, &actor)
         .await
         .map_err(fail)
 }

@@ -9,7 +9,7 @@ use tenantry::identity::impersonation;
 
 pub async fn list_tenant_audit() -> Result<Vec<AuditRow>, AppError> {
     let (ctx, _) = member_as(Need::Admin).await?;
-    let entries = tenantry::catalog::audit::for_tenant(&ctx, 200).await?;
+    let entries = tenantry::audit::for_tenant(&ctx, 200).await?;
     Ok(entries
         .into_iter()
         .map(|e| AuditRow {

@@ -172,7 +172,7 @@ async fn provision(peer: &Peer, slug: String, password: &str) -> Response {
         pending: false,
         plan: String::new(),
     };
-    match tenants::create(&peer.engine, input, "bench").await {
+    match tenantry::lifecycle::create(&peer.engine, input, "bench").await {
         Ok(_) => StatusCode::CREATED.into_response(),
         Err(e) => refused(e),
     }

@@ -221,9 +221,7 @@ async fn keys_are_kept_only_as_digests_and_never_listed_again(app: TestApp) {
         list.text
     );
     // The tenant's audit log names the key by prefix, never by secret.
-    let audit = tenantry::catalog::audit::for_tenant(&ctx, 20)
-        .await
-        .expect("audit");
+    let audit = tenantry::audit::for_tenant(&ctx, 20).await.expect("audit");
     assert!(audit.iter().any(|e| e.action == "api_key.created"));
     assert!(!format!("{audit:?}").contains(secret_part));
 }

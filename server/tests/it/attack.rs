@@ -84,7 +84,7 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         .expect("log");
     let delivery_id = deliveries.first().expect("a delivery").id.to_string();
     let logo = crate::branding_assets::png(33, 17);
-    tenantry::catalog::branding_assets::upload(&ctx, Asset::Logo, &logo, "test")
+    tenantry::branding::assets::upload(&ctx, Asset::Logo, &logo, "test")
         .await
         .expect("logo");
     let domain = tenantry::domains::add(&app.engine, ctx.tenant(), "bravo-secret.test", "test")
@@ -107,9 +107,9 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
     .await
     .expect("invitation");
     // Usage, and a final invoice (of last month, when it did not exist yet).
-    tenantry::billing::meters::save(
+    tenantry::plans::meters::save(
         &app.engine,
-        &tenantry::billing::meters::MeterInput {
+        &tenantry::plans::meters::MeterInput {
             key: "widgets".into(),
             name: "Widgets".into(),
             aggregation: "sum".into(),
@@ -268,7 +268,7 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .iter()
         .map(|d| (d.id, &d.hostname, &d.state, d.is_primary, &d.txt_value))
         .collect();
-    let logo = tenantry::catalog::branding_assets::fetch(&v.ctx, Asset::Logo)
+    let logo = tenantry::branding::assets::fetch(&v.ctx, Asset::Logo)
         .await
         .expect("logo")
         .map(|bytes| bytes.len());
@@ -311,7 +311,7 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("sso")
         .map(|c| (c.issuer, c.client_id, c.has_client_secret, c.updated_at));
-    let audit = tenantry::catalog::audit::for_tenant(&v.ctx, 500)
+    let audit = tenantry::audit::for_tenant(&v.ctx, 500)
         .await
         .expect("audit");
     let audit: Vec<_> = audit.iter().map(|e| (e.at, &e.actor, &e.action)).collect();
@@ -572,7 +572,7 @@ pub(crate) async fn every_brand_asset_route_serves_and_changes_only_the_hosts_te
     app.tenant("alpha").await;
     let v = victim(&app).await;
     let before = snapshot(&app, &v).await;
-    let bravo_logo = tenantry::catalog::branding_assets::fetch(&v.ctx, Asset::Logo)
+    let bravo_logo = tenantry::branding::assets::fetch(&v.ctx, Asset::Logo)
         .await
         .expect("logo")
         .expect("bravo has a logo");

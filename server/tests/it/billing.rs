@@ -10,11 +10,11 @@ use axum::http::{Request, StatusCode};
 use chrono::{Duration, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, Statement};
 use serde_json::{json, Value};
-use tenantry::billing::meters::{self, MeterInput};
 use tenantry::billing::period::Period;
 use tenantry::billing::{accounts, invoices};
 use tenantry::entities::catalog::plan_assignment;
 use tenantry::events::signature::sign;
+use tenantry::plans::meters::{self, MeterInput};
 use tenantry::plans::store::{self, PlanInput};
 use tenantry::tenancy::TenantState;
 
@@ -49,7 +49,9 @@ pub(crate) async fn past_due_notice(
     app: &TestApp,
     tenant: tenantry::tenancy::TenantId,
 ) -> Option<String> {
-    let record = tenantry::catalog::resolve::load_record_by_id(&app.engine, tenant)
+    let record = app
+        .engine
+        .record_by_id(tenant)
         .await
         .expect("record")
         .expect("tenant");
@@ -231,7 +233,7 @@ async fn a_hybrid_plan_previews_its_fee_usage_over_the_allowance_and_prorated_se
     define_meters(&app).await;
     hybrid_plan(&app).await;
     app.tenant("alpha").await;
-    store::assign(&app.engine, "alpha", "hybrid", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "hybrid", "test")
         .await
         .expect("assigned");
     let mut alpha = app.bearer_client("alpha.localhost", &app.api_key("alpha", "member").await);
@@ -555,7 +557,7 @@ async fn the_platform_records_seats_api_calls_and_storage_as_usage(app: TestApp)
     // Another member, a logo, and three more API calls, flushed.
     add_member(&ctx, "second@alpha.test").await;
     let logo = crate::branding_assets::png(33, 17);
-    tenantry::catalog::branding_assets::upload(&ctx, tenantry::storage::Asset::Logo, &logo, "test")
+    tenantry::branding::assets::upload(&ctx, tenantry::storage::Asset::Logo, &logo, "test")
         .await
         .expect("logo");
     for _ in 0..3 {

@@ -212,7 +212,7 @@ async fn logos_and_export_archives_live_in_s3_under_the_tenants_prefix_when_s3_i
     tenantry::catalog::tenants::delete(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("delete");
-    let receipt = tenantry::catalog::tenants::purge_now(&app.engine, "alpha", "alpha", "test")
+    let receipt = tenantry::lifecycle::purge_now(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("purge");
     let objects = receipt

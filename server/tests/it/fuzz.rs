@@ -425,7 +425,7 @@ async fn randomized_probes_with_tenant_b_ids_get_what_a_missing_object_gets(app:
     )
     .await;
     app.tenant("alpha").await;
-    tenantry::plans::store::assign(&app.engine, "alpha", "fuzzed", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "fuzzed", "test")
         .await
         .expect("plan");
     let v = victim(&app).await;

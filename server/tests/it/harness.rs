@@ -5,7 +5,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use std::sync::OnceLock;
-use tenantry::catalog::tenants::{self, NewTenant};
+use tenantry::catalog::tenants::NewTenant;
 use tenantry::identity::admins;
 use tenantry::tenancy::{Engine, Placement, TenantCtx};
 use tenantry::Settings;
@@ -173,7 +173,7 @@ impl TestApp {
 
     /// Creates an active tenant whose owner is `owner@<slug>.test`.
     pub async fn tenant(&self, slug: &str) -> TenantCtx {
-        tenants::create(
+        tenantry::lifecycle::create(
             &self.engine,
             NewTenant {
                 slug: slug.into(),

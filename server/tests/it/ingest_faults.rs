@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tenantry::billing::meters::{self, MeterInput};
 use tenantry::billing::period::Period;
 use tenantry::billing::usage;
+use tenantry::plans::meters::{self, MeterInput};
 
 const EVENTS: usize = 5000;
 const BATCH: usize = 50;

@@ -94,7 +94,7 @@ async fn the_console_shows_jobs_by_tenant_and_kind_and_retries_or_cancels_them(a
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let overview = root.server_fn::<JobOverview>(&[]).await.json();
     assert_eq!(count_of(&overview, "alpha", "mail.send")["cancelled"], 1);
-    let audit = tenantry::catalog::audit::for_tenant(&app.ctx("alpha").await, 50)
+    let audit = tenantry::audit::for_tenant(&app.ctx("alpha").await, 50)
         .await
         .expect("alpha's trail");
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();

@@ -191,7 +191,7 @@ async fn deleted_tenant_leaves_its_host_at_once_and_is_purged_after_the_grace_pe
 
     // Kept during the grace period: its rows still exist.
     assert_eq!(
-        tenants::purge_expired(&app.engine, "test")
+        tenantry::lifecycle::purge_expired(&app.engine, "test")
             .await
             .expect("purge"),
         0
@@ -208,7 +208,7 @@ async fn deleted_tenant_leaves_its_host_at_once_and_is_purged_after_the_grace_pe
 
     let zero_grace = app.with_settings(&[("deleted_grace_days", "0")]).await;
     assert_eq!(
-        tenants::purge_expired(&zero_grace, "test")
+        tenantry::lifecycle::purge_expired(&zero_grace, "test")
             .await
             .expect("purge"),
         1

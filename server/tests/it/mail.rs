@@ -459,7 +459,7 @@ async fn a_tenant_created_without_a_password_invites_its_owner(app: TestApp) {
         admin_email: "founder@invited.test".into(),
         ..Default::default()
     };
-    let created = tenantry::catalog::tenants::create(&app.engine, input, "test")
+    let created = tenantry::lifecycle::create(&app.engine, input, "test")
         .await
         .expect("created without a password");
     assert_eq!(created.state.as_str(), "active");

@@ -148,7 +148,7 @@ async fn a_live_tenant_moves_through_every_placement_without_losing_a_row_or_a_r
         "bystander untouched"
     );
     drop(bystander);
-    let history = tenantry::catalog::audit::recent(&app.engine, 50)
+    let history = tenantry::audit::recent(&app.engine, 50)
         .await
         .expect("audit");
     assert_eq!(

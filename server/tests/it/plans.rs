@@ -55,7 +55,7 @@ async fn limits_refuse_with_the_entitlement_named_and_an_override_raises_them(ap
     )
     .await;
     let ctx = app.tenant("alpha").await;
-    store::assign(&app.engine, "alpha", "small", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "small", "test")
         .await
         .expect("assigned");
     let mut client = app.owner_client("alpha").await;
@@ -144,7 +144,7 @@ async fn limits_refuse_with_the_entitlement_named_and_an_override_raises_them(ap
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
 
     // The move to the plan and the override are audited; the move is an event.
-    let audit = tenantry::catalog::audit::recent(&app.engine, 50)
+    let audit = tenantry::audit::recent(&app.engine, 50)
         .await
         .expect("audit");
     for action in [
@@ -167,7 +167,7 @@ async fn limits_refuse_with_the_entitlement_named_and_an_override_raises_them(ap
 async fn features_gate_what_they_name(app: TestApp) {
     define_plan(&app, "basic", "hard", &[]).await;
     app.tenant("alpha").await;
-    store::assign(&app.engine, "alpha", "basic", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "basic", "test")
         .await
         .expect("assigned");
     let record = app.ctx("alpha").await.tenant().clone();
@@ -215,7 +215,7 @@ async fn a_hard_api_quota_warns_at_80_and_refuses_past_100_percent(app: TestApp)
     .await;
     let ctx = app.tenant("alpha").await;
     app.tenant("bravo").await;
-    store::assign(&app.engine, "alpha", "metered", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "metered", "test")
         .await
         .expect("assigned");
     // Only authenticated calls count: the (anonymous) sign-in does not.
@@ -273,7 +273,7 @@ async fn a_soft_quota_announces_but_keeps_serving(app: TestApp) {
     )
     .await;
     let ctx = app.tenant("alpha").await;
-    store::assign(&app.engine, "alpha", "soft", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "soft", "test")
         .await
         .expect("assigned");
     let mut client = app.owner_client("alpha").await;
@@ -365,14 +365,14 @@ async fn bad_plan_input_names_the_field_and_writes_nothing(app: TestApp) {
     assert_eq!(err.code(), "conflict");
     define_plan(&app, "used", "hard", &[]).await;
     app.tenant("alpha").await;
-    store::assign(&app.engine, "alpha", "used", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "used", "test")
         .await
         .expect("assigned");
     let err = store::remove(&app.engine, "used", "test")
         .await
         .expect_err("in use");
     assert_eq!(err.code(), "conflict");
-    let err = store::assign(&app.engine, "alpha", "nonexistent", "test")
+    let err = tenantry::lifecycle::plan::assign(&app.engine, "alpha", "nonexistent", "test")
         .await
         .expect_err("unknown plan");
     assert_eq!(err.field(), Some("plan"));

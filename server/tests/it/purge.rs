@@ -189,7 +189,7 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     let alpha = everything[0].id().uuid();
     // Platform audit entries that name people: alpha's owner, and bravo's.
     for (slug, ctx) in [("alpha", &everything[0]), ("bravo", &everything[1])] {
-        tenantry::catalog::audit::record(
+        tenantry::audit::record(
             &app.engine,
             &format!("member:owner@{slug}.test"),
             "test.noted",
@@ -211,20 +211,20 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     );
 
     // Only a deleted tenant, and only with the slug typed.
-    let err = tenants::purge_now(&app.engine, "alpha", "alpha", "test")
+    let err = tenantry::lifecycle::purge_now(&app.engine, "alpha", "alpha", "test")
         .await
         .expect_err("active");
     assert!(err.to_string().contains("delete it first"));
     tenants::delete(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("delete");
-    let err = tenants::purge_now(&app.engine, "alpha", "alpah", "test")
+    let err = tenantry::lifecycle::purge_now(&app.engine, "alpha", "alpah", "test")
         .await
         .expect_err("typo");
     assert!(err.to_string().contains("confirm"));
 
     let plane = crate::wall::plane_tables_of(&everything[0]).await;
-    let receipt = tenants::purge_now(&app.engine, "alpha", "alpha", "test")
+    let receipt = tenantry::lifecycle::purge_now(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("purge");
     assert!(receipt.complete(), "{receipt:?}");
@@ -305,7 +305,7 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     );
 
     // The receipt is in the platform audit, and the purge is an event.
-    let audit = tenantry::catalog::audit::recent(&app.engine, 5)
+    let audit = tenantry::audit::recent(&app.engine, 5)
         .await
         .expect("audit");
     let entry = audit
@@ -322,7 +322,7 @@ async fn a_purge_leaves_nothing_of_the_tenant_in_any_store_and_writes_a_receipt(
     assert_eq!(events[0].kind.as_str(), "tenant.purged");
 
     // The platform keeps what happened to alpha, not who its people were.
-    let audit = tenantry::catalog::audit::recent(&app.engine, 500)
+    let audit = tenantry::audit::recent(&app.engine, 500)
         .await
         .expect("audit");
     let alpha_entry = audit

@@ -10,7 +10,6 @@ use crate::plans::define_plan;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use std::time::{Duration, Instant};
-use tenantry::plans::store;
 
 on_both_backends!(anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota);
 
@@ -32,7 +31,7 @@ async fn limited_tenants(app: &TestApp, slugs: &[&str]) {
     .await;
     for slug in slugs {
         app.tenant(slug).await;
-        store::assign(&app.engine, slug, "limited", "test")
+        tenantry::lifecycle::plan::assign(&app.engine, slug, "limited", "test")
             .await
             .expect("assigned");
     }
@@ -218,7 +217,7 @@ async fn anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota(app: T
     )
     .await;
     let ctx = app.tenant("alpha").await;
-    store::assign(&app.engine, "alpha", "metered", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "metered", "test")
         .await
         .expect("assigned");
     let mut owner = app.owner_client("alpha").await;

@@ -7,7 +7,7 @@ use crate::harness::TestApp;
 use crate::on_both_backends;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
 use serde_json::json;
-use tenantry::catalog::audit;
+use tenantry::audit;
 use tenantry::entities::tenant::outgoing_event;
 use tenantry::events::relay::{self, Raised};
 use tenantry::events::{outbox, EventKind};

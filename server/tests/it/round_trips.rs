@@ -194,7 +194,7 @@ async fn counted(app: TestApp, counter: &RoundTripCounter) -> TestApp {
 /// invitation and its mail), billing account, audit entry and events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_tenant_is_created_in_one_transaction() {
-    use tenantry::catalog::tenants::{self, NewTenant};
+    use tenantry::catalog::tenants::NewTenant;
     let counter = RoundTripCounter::start().await;
     let app = counted(TestApp::postgres().await, &counter).await;
     let new = |slug: &str, password: &str| NewTenant {
@@ -206,13 +206,13 @@ async fn a_pool_tenant_is_created_in_one_transaction() {
         ..Default::default()
     };
     // The first creation loads the plans and opens connections.
-    tenants::create(&app.engine, new("warm", ""), "test")
+    tenantry::lifecycle::create(&app.engine, new("warm", ""), "test")
         .await
         .expect("created");
     for (slug, password) in [("invited", ""), ("hashed", crate::harness::PASSWORD)] {
         counter.take();
         counter.take_transactions();
-        let created = tenants::create(&app.engine, new(slug, password), "test")
+        let created = tenantry::lifecycle::create(&app.engine, new(slug, password), "test")
             .await
             .expect("created");
         let (begun, committed) = counter.take_transactions();

@@ -104,7 +104,7 @@ async fn api_calls(app: &TestApp, ctx: &tenantry::tenancy::TenantCtx) -> i64 {
     let policy = app.engine.policy().await.expect("policy");
     let period = Period::containing(chrono::Utc::now());
     let db = ctx.read().await.expect("db");
-    let meter = &policy.meters[tenantry::billing::meters::API_CALLS];
+    let meter = &policy.meters[tenantry::plans::meters::API_CALLS];
     let total = usage::total(&db, meter, period.start, period.end)
         .await
         .expect("total");

@@ -309,7 +309,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     crate::billing::define_meters(&app).await;
     crate::billing::hybrid_plan(&app).await;
     let ctx = app.tenant("alpha").await;
-    tenantry::plans::store::assign(&app.engine, "alpha", "hybrid", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "hybrid", "test")
         .await
         .expect("assigned");
     let record = ctx.tenant().clone();
@@ -440,7 +440,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     tenantry::plans::store::save(&app.engine, &flat, "test")
         .await
         .expect("plan");
-    tenantry::plans::store::assign(&app.engine, "alpha", "flat", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "flat", "test")
         .await
         .expect("assigned");
     mirror(&app, now).await;
@@ -448,7 +448,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
         items(peer, &subscription).await,
         vec![("fee".to_owned(), Some(1))]
     );
-    tenantry::plans::store::assign(&app.engine, "alpha", "standard", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "standard", "test")
         .await
         .expect("assigned");
     mirror(&app, now).await;
@@ -462,7 +462,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     assert_eq!(ended["status"], "canceled", "{ended}");
 
     // Back on a priced plan, then deleted: a deleted tenant is not billed.
-    tenantry::plans::store::assign(&app.engine, "alpha", "flat", "test")
+    tenantry::lifecycle::plan::assign(&app.engine, "alpha", "flat", "test")
         .await
         .expect("assigned");
     mirror(&app, now).await;
@@ -499,7 +499,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     }
 
     // Purged, the tenant leaves no customer at Stripe, and the receipt says so.
-    let receipt = tenantry::catalog::tenants::purge_now(&app.engine, "alpha", "alpha", "test")
+    let receipt = tenantry::lifecycle::purge_now(&app.engine, "alpha", "alpha", "test")
         .await
         .expect("purged");
     let store = receipt

@@ -39,13 +39,13 @@ async fn a_tenant_suspended_by_another_process_is_refused_here_within_moments() 
     let other = app.with_settings(&[]).await;
     let id = app.ctx("acme").await.id();
     let there = other.ctx_for(id).await.expect("acme on the other instance");
-    let input = tenantry::catalog::branding::BrandingInput {
+    let input = tenantry::branding::BrandingInput {
         display_name: "Acme Renamed".into(),
         primary_color: "#4f46e5".into(),
         accent_color: "#0369a1".into(),
         ..Default::default()
     };
-    tenantry::catalog::branding::update(&there, input, "member:test")
+    tenantry::branding::update(&there, input, "member:test")
         .await
         .expect("renamed there");
     let mut renamed = false;

@@ -7,7 +7,7 @@ use crate::on_both_backends;
 use crate::receiver::{Received, Receiver};
 use axum::http::StatusCode;
 use std::sync::{Arc, Mutex};
-use tenantry::catalog::branding::{self, BrandingInput};
+use tenantry::branding::{self, BrandingInput};
 use tenantry::catalog::tenants;
 use tenantry::events::{dispatch, endpoints, outbox, signature, EventKind, LifecycleEvent, Owner};
 use tenantry_app::server_fns::{
@@ -315,7 +315,7 @@ async fn a_delivery_that_keeps_failing_is_marked_failed_and_a_resend_delivers_it
         got[2].header("webhook-event-id"),
         got[0].header("webhook-event-id")
     );
-    let audit = tenantry::catalog::audit::recent(&app.engine, 20)
+    let audit = tenantry::audit::recent(&app.engine, 20)
         .await
         .expect("audit");
     assert!(audit.iter().any(|e| e.action == "webhook.resent"));

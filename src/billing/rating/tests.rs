@@ -1,5 +1,5 @@
 use super::*;
-use crate::billing::prices::parse;
+use crate::plans::prices::parse;
 use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// What usage is counted and how (see `crate::billing::meters`).
+/// What usage is counted and how (see `crate::plans::meters`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "meters")]
 pub struct Model {

@@ -17,7 +17,7 @@ pub struct Model {
     pub quota_enforcement: String,
     /// JSON object: entitlement key → value.
     pub entitlements: String,
-    /// JSON array of prices (see `crate::billing::prices`).
+    /// JSON array of prices (see `crate::plans::prices`).
     pub prices: String,
 }
 

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// The tenant's brand (one row; none means the defaults of
-/// `catalog::branding::default_for`).
+/// `branding::default_for`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenant_branding")]
 pub struct Model {

@@ -2,7 +2,7 @@
 //! platform's delivery worker and the superadmin's console.
 
 use super::{delivery_view, lease, send, set_attempted, Attempted, DeliveryView, PENDING};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
 use crate::error::{Error, Result};
 use crate::events::endpoints::{self, Endpoint};

@@ -9,7 +9,7 @@
 //! out, and the job, run again, sends the same event (same event id).
 
 use super::{delivery_view, lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::webhook_delivery as row;
 use crate::error::{Error, Result};
 use crate::events::endpoints;

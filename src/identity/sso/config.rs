@@ -4,15 +4,15 @@
 //! but one break-glass owner.
 
 use super::http;
-use crate::catalog::audit;
+use crate::audit;
 use crate::config::Settings;
 use crate::entities::tenant::sso_config as row;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
 use crate::identity::{members, Actor, Email, Role};
 use crate::plans::registry;
+use crate::seal::Sealer;
 use crate::tenancy::{TenantCtx, TenantDb};
-use crate::tls::seal::Sealer;
 use sea_orm::{EntityTrait, PaginatorTrait, Set};
 use serde::{Deserialize, Serialize};
 
@@ -280,7 +280,7 @@ pub fn domain_proof(ctx: &TenantCtx, domain: &str) -> (String, String) {
 /// otherwise an admin could let their provider sign in anyone's address at
 /// any domain (an owner's included).
 async fn prove_domains(ctx: &TenantCtx, domains: &[String]) -> Result<()> {
-    let resolver = crate::domains::dns::TxtResolver::new(ctx.engine().settings())
+    let resolver = crate::outbound::dns::TxtResolver::new(ctx.engine().settings())
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("DNS resolver unavailable: {e}")))?;
     for domain in domains {
         let (name, value) = domain_proof(ctx, domain);

@@ -11,7 +11,7 @@
 //! cannot take an owner's account with an identity of their own making.
 
 use super::{config, http, id_token};
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::tenant::sso_identity;
 use crate::error::{Error, Result};
 use crate::identity::members::{self, Member, NewMember};
@@ -91,7 +91,7 @@ fn client(
                 .map_err(|_| refused("this host's callback address is not valid"))?,
         );
     if let Some(sealed) = &cfg.client_secret_sealed {
-        let sealer = crate::tls::seal::Sealer::from_settings(ctx.engine().settings())?;
+        let sealer = crate::seal::Sealer::from_settings(ctx.engine().settings())?;
         let secret = String::from_utf8(sealer.open(sealed)?)
             .map_err(|_| refused("the stored client secret is unreadable"))?;
         client = client.set_client_secret(ClientSecret::new(secret));

@@ -2,7 +2,7 @@
 //! Defined on the platform (console or platform API), held in the policy
 //! snapshot so that ingest checks them without a query.
 
-use crate::catalog::audit;
+use crate::audit;
 use crate::entities::catalog::meter;
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, PlatformUse};

@@ -1,3 +1,7 @@
+//! The audit trails: the platform's (catalog) and each tenant's (tenant
+//! plane), read and appended here. Not the isolation self-audit, which is
+//! `tenancy::audit`.
+
 use crate::entities::catalog::platform_audit;
 use crate::entities::tenant::audit_entry;
 use crate::error::Result;

@@ -8,13 +8,13 @@
 //! store held before and after — to the platform audit log with the
 //! `tenant.purged` event.
 
-use super::audit;
 use super::pseudonyms::Pseudonyms;
+use crate::audit;
 use crate::entities::catalog::{lifecycle_event, session, tenant};
 use crate::entities::tenant::{invitation, user};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
-use crate::tenancy::{Engine, PlatformUse, TenantRecord};
+use crate::tenancy::{Engine, PlatformUse, Slug, TenantRecord, TenantState};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
@@ -229,4 +229,62 @@ async fn record_receipt(
     txn.commit().await?;
     engine.events().wake();
     Ok(())
+}
+
+/// Hard-deletes tenants whose grace period has ended: their tenant-plane rows
+/// (or file), then their catalog rows. Returns how many were purged.
+pub async fn purge_expired(engine: &Engine, actor: &str) -> Result<usize> {
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::days(i64::from(engine.settings().deleted_grace_days));
+    let expired = tenant::Entity::find()
+        .filter(tenant::Column::State.eq(TenantState::Deleted.as_str()))
+        .filter(tenant::Column::DeletedAt.lte(cutoff))
+        .all(engine.platform_tables())
+        .await?;
+    // One tenant that fails to purge must not hold back the others: log it
+    // and go on; it is retried on the next round.
+    let mut purged = 0;
+    for t in expired {
+        match purge_one(engine, &t, actor).await {
+            Ok(()) => purged += 1,
+            Err(e) => tracing::error!(tenant_id = %t.id, error = ?e, "purge failed; will retry"),
+        }
+    }
+    Ok(purged)
+}
+
+async fn purge_one(engine: &Engine, t: &tenant::Model, actor: &str) -> Result<()> {
+    let slug =
+        Slug::parse(&t.slug).map_err(|_| anyhow::anyhow!("stored slug {:?} invalid", t.slug))?;
+    let record: TenantRecord = engine.record_by_slug(&slug).await?.ok_or(Error::NotFound)?;
+    let receipt = purge(engine, &record, actor).await?;
+    if !receipt.complete() {
+        tracing::error!(tenant_id = %record.id, ?receipt, "purge left records behind");
+    }
+    Ok(())
+}
+
+/// Purges a deleted tenant now, without waiting for the grace period.
+/// `confirm` must repeat the slug. Returns the deletion receipt.
+pub async fn purge_now(
+    engine: &Engine,
+    raw_slug: &str,
+    confirm: &str,
+    actor: &str,
+) -> Result<DeletionReceipt> {
+    let slug = Slug::parse(raw_slug).map_err(|_| Error::NotFound)?;
+    let record = engine.record_by_slug(&slug).await?.ok_or(Error::NotFound)?;
+    if record.state != TenantState::Deleted {
+        return Err(Error::invalid(
+            "state",
+            "only a deleted tenant can be purged; delete it first",
+        ));
+    }
+    if confirm.trim() != slug.as_str() {
+        return Err(Error::invalid(
+            "confirm",
+            "type the tenant's slug to confirm the purge",
+        ));
+    }
+    purge(engine, &record, actor).await
 }

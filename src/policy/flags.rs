@@ -1,8 +1,8 @@
 //! Flags as application code reads them: through the tenant context, from
 //! the in-memory snapshot (no query per check).
 
-use super::{evaluate, EvalContext};
-use crate::policy::Policy;
+use super::Policy;
+use crate::flags::{evaluate, EvalContext};
 use crate::tenancy::TenantCtx;
 use serde_json::Value;
 use std::collections::BTreeMap;

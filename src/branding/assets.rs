@@ -109,7 +109,7 @@ pub async fn upload(
     let name = asset.file_name().trim_end_matches(".png");
     let action = format!("tenant.{name}_uploaded");
     let data = serde_json::json!({ name: url });
-    let saved = super::branding::save(ctx, brand, actor, &action, data).await?;
+    let saved = super::save(ctx, brand, actor, &action, data).await?;
     // Usage, not the upload's outcome: a failure here is logged, and the
     // hourly snapshot catches up.
     if let Err(e) = crate::billing::platform_usage::record_storage(ctx).await {

@@ -1,10 +1,10 @@
 //! The one API application code uses to ask what a tenant may do. Refusals
 //! say which entitlement stopped the request and how to raise it.
 
-use super::entitlements::{Entitlements, Plan};
-use super::overrides::Override;
-use super::registry::{self, EntitlementKind};
 use crate::error::{Error, PlanRefusal, Result};
+use crate::plans::overrides::Override;
+use crate::plans::registry;
+use crate::plans::{Entitlements, Plan};
 use crate::tenancy::{Engine, TenantCtx, TenantRecord};
 use serde::Serialize;
 use std::sync::Arc;
@@ -85,7 +85,7 @@ impl Effective {
 /// One entitlement's value for the tenant now, without building the whole
 /// set (the gateway asks on every request). `None`: off or unlimited.
 pub fn value_of(
-    policy: &crate::policy::Policy,
+    policy: &super::Policy,
     tenant: &TenantRecord,
     key: &str,
 ) -> Result<Option<serde_json::Value>> {
@@ -104,7 +104,7 @@ pub fn value_of(
 }
 
 /// The tenant's plan; an error (failing closed) when it does not exist.
-fn plan_of<'p>(policy: &'p crate::policy::Policy, tenant: &TenantRecord) -> Result<&'p Arc<Plan>> {
+fn plan_of<'p>(policy: &'p super::Policy, tenant: &TenantRecord) -> Result<&'p Arc<Plan>> {
     policy.plan(&tenant.plan).ok_or_else(|| {
         Error::Unexpected(anyhow::anyhow!(
             "tenant {} is on plan {:?}, which does not exist",
@@ -137,58 +137,4 @@ impl TenantCtx {
     pub async fn check_limit(&self, key: &'static str, current: u64) -> Result<()> {
         self.entitlements().await?.check_limit(key, current)
     }
-}
-
-/// One row of the tenant's "plan and usage" view.
-#[derive(Debug, Clone, Serialize)]
-pub struct Usage {
-    pub key: &'static str,
-    pub label: &'static str,
-    pub kind: EntitlementKind,
-    /// For a feature: whether it is on.
-    pub enabled: bool,
-    /// How much is used now (limits) or this period (quotas).
-    pub used: Option<i64>,
-    /// `None`: unlimited.
-    pub limit: Option<i64>,
-    pub overridden: bool,
-}
-
-/// [`usage`] for a tenant the caller already holds the record of (the
-/// console, or a tenant's admin pages).
-pub async fn usage_of(engine: &Engine, tenant: &TenantRecord) -> Result<(Effective, Vec<Usage>)> {
-    usage(&engine.ctx(tenant.clone())).await
-}
-
-/// Every entitlement with the tenant's current usage, for the portal.
-pub async fn usage(ctx: &TenantCtx) -> Result<(Effective, Vec<Usage>)> {
-    let effective = ctx.entitlements().await?;
-    let (members, projects) = ctx
-        .run(false, async |db| {
-            Ok((
-                crate::identity::members::count(db).await?,
-                crate::product::projects::count(db).await?,
-            ))
-        })
-        .await?;
-    let mut rows = Vec::new();
-    for entitlement in registry::REGISTRY {
-        let key = entitlement.key;
-        let used = match entitlement.kind {
-            EntitlementKind::Limit if key == registry::MAX_MEMBERS => Some(members as i64),
-            EntitlementKind::Limit if key == registry::MAX_PROJECTS => Some(projects as i64),
-            EntitlementKind::Quota(_) => Some(super::quota::used(ctx, key).await?),
-            _ => None,
-        };
-        rows.push(Usage {
-            key,
-            label: entitlement.label,
-            kind: entitlement.kind,
-            enabled: effective.values.feature(key),
-            used,
-            limit: effective.values.number(key),
-            overridden: effective.overrides.iter().any(|o| o.key == key),
-        });
-    }
-    Ok((effective, rows))
 }

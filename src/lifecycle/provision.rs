@@ -3,8 +3,9 @@
 //! or, for the placements that need DDL first, step by step with every step
 //! undone if a later one fails.
 
-use super::{find_in, parse_name, set_state, summary, NewTenant, TenantSummary};
-use crate::catalog::{audit, branding, resolve};
+use crate::audit;
+use crate::branding;
+use crate::catalog::tenants::{find_in, parse_name, set_state, summary, NewTenant, TenantSummary};
 use crate::entities::catalog::tenant;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
@@ -35,7 +36,7 @@ pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<Te
     let plan = crate::plans::store::existing(engine, "plan", &input.plan).await?;
     // The catalog's unique constraint refuses a taken slug in any case;
     // reading it first only spares a password's hash (about 30 ms of CPU).
-    if !owner.is_invited() && resolve::load_record(engine, &slug).await?.is_some() {
+    if !owner.is_invited() && engine.record_by_slug(&slug).await?.is_some() {
         return Err(Error::conflict("slug", "this slug is already taken"));
     }
     let owner = owner.hashed().await?;
@@ -242,9 +243,7 @@ async fn provision(
     owner: FirstOwner<HashedMember>,
     actor: &str,
 ) -> Result<()> {
-    let record = resolve::load_record(engine, slug)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let record = engine.record_by_slug(slug).await?.ok_or(Error::NotFound)?;
     let location = record.location.clone();
     engine
         .provision(record.id, record.placement, location.as_deref())
@@ -267,7 +266,7 @@ async fn parse_placement(engine: &Engine, raw: &str) -> Result<Placement> {
     if raw.trim().is_empty() {
         return Ok(engine.default_placement());
     }
-    let placement = Placement::parse_field(raw, "placement")?;
+    let placement = crate::tenancy::parse_placement(raw, "placement")?;
     if !engine.supports(placement) {
         return Err(Error::invalid(
             "placement",
@@ -281,7 +280,7 @@ async fn parse_placement(engine: &Engine, raw: &str) -> Result<Placement> {
 }
 
 async fn rollback_creation(engine: &Engine, slug: &Slug) {
-    let Ok(Some(record)) = resolve::load_record(engine, slug).await else {
+    let Ok(Some(record)) = engine.record_by_slug(slug).await else {
         return;
     };
     if let Err(e) = engine.purge(&record).await {

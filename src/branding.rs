@@ -7,6 +7,8 @@ use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
 use crate::events::EventKind;
 use crate::tenancy::TenantCtx;
+
+pub mod assets;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 pub const DEFAULT_PRIMARY: &str = "#4f46e5";
@@ -50,7 +52,7 @@ pub(crate) async fn save(
     let db = ctx.db().await?;
     branding::Entity::delete_many().exec(&db).await?;
     let saved = db.insert(row).await?;
-    super::audit::record_tenant(&db, actor, "branding.changed", &change).await?;
+    crate::audit::record_tenant(&db, actor, "branding.changed", &change).await?;
     let event = Raised {
         kind: Some(EventKind::BrandingChanged),
         actor,
@@ -115,7 +117,7 @@ fn changes_between(before: &branding::Model, after: &branding::Model) -> String 
             text(&after.support_email),
         ),
     ];
-    super::audit::changes(&pairs)
+    crate::audit::changes(&pairs)
 }
 
 /// Branding input as typed by an admin.

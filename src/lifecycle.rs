@@ -1,0 +1,14 @@
+//! Tenant lifecycle operations that reach across domains, so they sit above
+//! them: provisioning (catalog rows, tenant plane, first owner or
+//! invitation, billing account, plan history), moving a tenant onto another
+//! plan, and purging a deleted tenant (its rows, objects, Stripe customer,
+//! retained invoices, pseudonymised audit). The catalog's own state changes
+//! (suspend, resume, delete) stay in [`crate::catalog::tenants`].
+
+pub mod plan;
+mod provision;
+pub(crate) mod pseudonyms;
+pub mod purge;
+
+pub use provision::create;
+pub use purge::{purge_expired, purge_now, DeletionReceipt};
