@@ -1,8 +1,8 @@
 use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
-use crate::pages::{billing, console, domains, exports, plans, tenant, webhooks};
-use crate::server_fns::{page_context, Logout, SignIn};
+use crate::features;
+use crate::features::session::api::{page_context, Logout, SignIn};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Style, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -47,39 +47,39 @@ pub fn App() -> impl IntoView {
         <Suspense>{move || Suspend::new(async move { page.await.ok().map(|ctx| view! { <Theme ctx /> }) })}</Suspense>
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/console") view=console::home::ConsoleHome ssr=SsrMode::Async />
-                <Route path=path!("/console/login") view=console::login::ConsoleLogin ssr=SsrMode::Async />
-                <Route path=path!("/console/tenants/:slug") view=console::tenant::ConsoleTenant ssr=SsrMode::Async />
-                <Route path=path!("/console/tenants/:slug/domains") view=console::tenant::ConsoleTenantDomains ssr=SsrMode::Async />
-                <Route path=path!("/console/tenants/:slug/data") view=console::tenant::ConsoleTenantData ssr=SsrMode::Async />
-                <Route path=path!("/console/tenants/:slug/plan") view=console::tenant::ConsoleTenantPlan ssr=SsrMode::Async />
-                <Route path=path!("/console/plans") view=console::plans::ConsolePlans ssr=SsrMode::Async />
-                <Route path=path!("/console/meters") view=billing::ConsoleMeters ssr=SsrMode::Async />
-                <Route path=path!("/console/tenants/:slug/billing") view=console::tenant::ConsoleTenantBilling ssr=SsrMode::Async />
-                <Route path=path!("/console/flags") view=console::flags::ConsoleFlags ssr=SsrMode::Async />
-                <Route path=path!("/console/flags/:key") view=console::flags::ConsoleFlag ssr=SsrMode::Async />
-                <Route path=path!("/console/audit") view=console::audit::ConsoleAudit ssr=SsrMode::Async />
-                <Route path=path!("/console/jobs") view=console::jobs::ConsoleJobs ssr=SsrMode::Async />
-                <Route path=path!("/console/mailbox") view=console::mailbox::ConsoleMailbox ssr=SsrMode::Async />
-                <Route path=path!("/console/fleet") view=console::fleet::ConsoleFleet ssr=SsrMode::Async />
-                <Route path=path!("/console/webhooks") view=webhooks::ConsoleWebhooks ssr=SsrMode::Async />
-                <Route path=path!("/") view=tenant::projects::ProjectsPage ssr=SsrMode::Async />
-                <Route path=path!("/login") view=tenant::login::TenantLoginPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=tenant::account::AcceptInvitationPage ssr=SsrMode::Async />
-                <Route path=path!("/forgot") view=tenant::account::ForgotPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/verify/:token") view=tenant::account::VerifyEmailPage ssr=SsrMode::Async />
-                <Route path=path!("/reset/:token") view=tenant::account::ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/projects/:id") view=tenant::project::ProjectPage ssr=SsrMode::Async />
-                <Route path=path!("/admin") view=tenant::members::MembersPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/branding") view=tenant::branding::BrandingPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/webhooks") view=webhooks::TenantWebhooks ssr=SsrMode::Async />
-                <Route path=path!("/admin/domains") view=domains::TenantDomains ssr=SsrMode::Async />
-                <Route path=path!("/admin/data") view=exports::TenantData ssr=SsrMode::Async />
-                <Route path=path!("/admin/plan") view=plans::TenantPlan ssr=SsrMode::Async />
-                <Route path=path!("/admin/billing") view=billing::TenantBilling ssr=SsrMode::Async />
-                <Route path=path!("/admin/api-keys") view=tenant::api_keys::ApiKeysPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/sso") view=tenant::sso::SsoPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/audit") view=tenant::audit::TenantAuditPage ssr=SsrMode::Async />
+                <Route path=path!("/console") view=features::console::page::ConsoleHome ssr=SsrMode::Async />
+                <Route path=path!("/console/login") view=features::session::console_page::ConsoleLogin ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug") view=features::console::tenant_page::ConsoleTenant ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/domains") view=features::console::tenant_page::ConsoleTenantDomains ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/data") view=features::console::tenant_page::ConsoleTenantData ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/plan") view=features::console::tenant_page::ConsoleTenantPlan ssr=SsrMode::Async />
+                <Route path=path!("/console/plans") view=features::plans::console_page::ConsolePlans ssr=SsrMode::Async />
+                <Route path=path!("/console/meters") view=features::billing::page::ConsoleMeters ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/billing") view=features::console::tenant_page::ConsoleTenantBilling ssr=SsrMode::Async />
+                <Route path=path!("/console/flags") view=features::flags::page::ConsoleFlags ssr=SsrMode::Async />
+                <Route path=path!("/console/flags/:key") view=features::flags::page::ConsoleFlag ssr=SsrMode::Async />
+                <Route path=path!("/console/audit") view=features::console::audit_page::ConsoleAudit ssr=SsrMode::Async />
+                <Route path=path!("/console/jobs") view=features::jobs::page::ConsoleJobs ssr=SsrMode::Async />
+                <Route path=path!("/console/mailbox") view=features::console::mailbox_page::ConsoleMailbox ssr=SsrMode::Async />
+                <Route path=path!("/console/fleet") view=features::placements::fleet_page::ConsoleFleet ssr=SsrMode::Async />
+                <Route path=path!("/console/webhooks") view=features::webhooks::page::ConsoleWebhooks ssr=SsrMode::Async />
+                <Route path=path!("/") view=features::product::page::ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=features::session::page::TenantLoginPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=features::invitations::account_page::AcceptInvitationPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=features::invitations::account_page::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/verify/:token") view=features::invitations::account_page::VerifyEmailPage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=features::invitations::account_page::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/projects/:id") view=features::product::project_page::ProjectPage ssr=SsrMode::Async />
+                <Route path=path!("/admin") view=features::members::page::MembersPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/branding") view=features::members::branding_page::BrandingPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/webhooks") view=features::webhooks::page::TenantWebhooks ssr=SsrMode::Async />
+                <Route path=path!("/admin/domains") view=features::domains::page::TenantDomains ssr=SsrMode::Async />
+                <Route path=path!("/admin/data") view=features::exports::page::TenantData ssr=SsrMode::Async />
+                <Route path=path!("/admin/plan") view=features::plans::page::TenantPlan ssr=SsrMode::Async />
+                <Route path=path!("/admin/billing") view=features::billing::page::TenantBilling ssr=SsrMode::Async />
+                <Route path=path!("/admin/api-keys") view=features::api_keys::page::ApiKeysPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/sso") view=features::sso::page::SsoPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view=features::tenant_audit::page::TenantAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

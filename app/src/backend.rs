@@ -1,26 +1,11 @@
-//! Server-only glue between server functions and the core crate: reads the
+//! Server-only glue between the features' server functions and the core
+//! crate, shared by every feature's `server.rs`: reads the
 //! request's scope and session, checks who is asking, calls the core, and turns
 //! core results into DTOs and core errors into [`AppError`]s (setting the HTTP
 //! status to match).
 
-pub mod api_keys;
-pub mod billing;
-pub mod console;
-pub mod domains;
-pub mod exports;
-pub mod flags;
-pub mod invitations;
-pub mod jobs;
-pub mod members;
 pub mod needs;
 pub mod page_reads;
-pub mod placements;
-pub mod plans;
-pub mod product;
-pub mod session;
-pub mod sso;
-pub mod tenant_audit;
-pub mod webhooks;
 
 use crate::dto::{BrandingDto, Viewer};
 use crate::error::AppError;
@@ -155,7 +140,7 @@ pub async fn managed_tenant(
                 .await?
                 .filter(|t| t.state != TenantState::Deleted)
                 .ok_or_else(|| fail(Error::NotFound))?;
-            Ok((engine, record, console::actor(&who.email)))
+            Ok((engine, record, actor(&who.email)))
         }
         RequestScope::Tenant(_) => {
             // Read from the request before any query: a resource rendered
@@ -205,4 +190,9 @@ pub fn parse_id(raw: &str) -> Result<uuid::Uuid, AppError> {
 
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// How a superadmin is named in the audit trails.
+pub(crate) fn actor(email: &str) -> String {
+    format!("superadmin:{email}")
 }

@@ -1,13 +1,14 @@
 #![recursion_limit = "256"]
-//! The Leptos application: pages, components and server functions. Server
-//! function bodies are one call into `backend` (server-only), which calls the
-//! core crate; the browser build compiles none of that.
+//! The Leptos application, one folder per feature (`features/`): its pages,
+//! its server functions and their server-side bodies. Server function bodies
+//! are one call into the feature's `server.rs` (server-only), which calls the
+//! core crate through the shared glue in `backend`; the browser build
+//! compiles none of that.
 
 pub mod components;
 pub mod dto;
 pub mod error;
-pub mod pages;
-pub mod server_fns;
+pub mod features;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

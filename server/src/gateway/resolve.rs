@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use tenantry::catalog::resolve::{self, normalise_host};
 use tenantry::identity::throttle::ClientIp;
 use tenantry::tenancy::{Engine, RequestScope, SiteOrigin, TenantState};
-use tenantry_app::server_fns::{Logout, PageContext};
+use tenantry_app::features::session::api::{Logout, PageContext};
 use tracing::Instrument;
 
 /// The host the request was addressed to, after trusted-proxy handling.

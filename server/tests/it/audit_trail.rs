@@ -7,9 +7,10 @@ use crate::harness::{Client, TestApp};
 use crate::on_both_backends;
 use crate::sso::{app_with_key, configure};
 use axum::http::StatusCode;
-use tenantry_app::server_fns::{
-    AddDomain, CreateWebhook, ListTenantAudit, SaveBranding, SetWebhookEnabled,
-};
+use tenantry_app::features::domains::api::AddDomain;
+use tenantry_app::features::members::api::SaveBranding;
+use tenantry_app::features::tenant_audit::api::ListTenantAudit;
+use tenantry_app::features::webhooks::api::{CreateWebhook, SetWebhookEnabled};
 
 on_both_backends!(
     changes_to_the_tenants_face_and_access_are_in_its_audit_log_with_before_and_after

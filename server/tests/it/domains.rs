@@ -9,7 +9,9 @@ use axum::http::{header, StatusCode};
 use serde_json::Value;
 use tenantry::domains;
 use tenantry::events::outbox;
-use tenantry_app::server_fns::{AddDomain, MakeDomainPrimary, RemoveDomain, VerifyDomain};
+use tenantry_app::features::domains::api::{
+    AddDomain, MakeDomainPrimary, RemoveDomain, VerifyDomain,
+};
 
 on_both_backends!(
     a_domain_routes_to_its_tenant_only_once_its_txt_record_verifies,

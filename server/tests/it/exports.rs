@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use tenantry::identity::members::{self, NewMember};
 use tenantry::product::{projects, tasks};
-use tenantry_app::server_fns::{ListExports, RequestExport};
+use tenantry_app::features::exports::api::{ListExports, RequestExport};
 
 on_both_backends!(
     an_export_holds_every_table_of_the_tenant_and_its_manifest_matches,

@@ -207,7 +207,7 @@ impl TestApp {
             .expect("admin created");
         let mut client = self.client("admin.localhost");
         let res = client
-            .server_fn::<tenantry_app::server_fns::SignIn>(&[
+            .server_fn::<tenantry_app::features::session::api::SignIn>(&[
                 ("email", "root@platform.test"),
                 ("password", PASSWORD),
             ])

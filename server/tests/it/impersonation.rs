@@ -9,9 +9,9 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 use tenantry::entities::tenant::impersonation;
 use tenantry::identity::members::{self, NewMember};
-use tenantry_app::server_fns::{
-    Impersonate, ListTenantAudit, Logout, PageContext, SetSupportAccess,
-};
+use tenantry_app::features::console::api::Impersonate;
+use tenantry_app::features::session::api::{Logout, PageContext};
+use tenantry_app::features::tenant_audit::api::{ListTenantAudit, SetSupportAccess};
 
 on_both_backends!(
     a_support_session_acts_as_the_member_is_audited_under_both_and_ends,

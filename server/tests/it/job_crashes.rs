@@ -82,7 +82,7 @@ async fn a_mail_interrupted_by_kill_9_is_sent_once_after_the_restart() {
     // server's runner takes the job and the sink holds its data unanswered.
     let mut owner = app.owner_client("alpha").await;
     let res = owner
-        .server_fn::<tenantry_app::server_fns::InviteMember>(&[
+        .server_fn::<tenantry_app::features::invitations::api::InviteMember>(&[
             ("email", "once@example.com"),
             ("role", "member"),
         ])

@@ -6,7 +6,8 @@ use crate::harness::{run_due_jobs, TestApp};
 use crate::on_both_backends;
 use axum::http::StatusCode;
 use serde_json::Value;
-use tenantry_app::server_fns::{CancelJob, InviteMember, JobOverview, RetryJob, TenantWork};
+use tenantry_app::features::invitations::api::InviteMember;
+use tenantry_app::features::jobs::api::{CancelJob, JobOverview, RetryJob, TenantWork};
 
 on_both_backends!(the_console_shows_jobs_by_tenant_and_kind_and_retries_or_cancels_them);
 

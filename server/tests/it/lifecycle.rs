@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 use tenantry::catalog::tenants;
 use tenantry::tenancy::Placement;
-use tenantry_app::server_fns::{
+use tenantry_app::features::console::api::{
     CreateTenant, DeleteTenant, ListAudit, ListTenants, ResumeTenant, SuspendTenant,
 };
 
@@ -124,7 +124,7 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let res = anon
-        .server_fn::<tenantry_app::server_fns::SignIn>(&[
+        .server_fn::<tenantry_app::features::session::api::SignIn>(&[
             ("email", "owner@acme.test"),
             ("password", PASSWORD),
         ])
@@ -138,7 +138,7 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
     );
 
     let res = owner
-        .server_fn::<tenantry_app::server_fns::ListProjects>(&[])
+        .server_fn::<tenantry_app::features::product::api::ListProjects>(&[])
         .await;
     assert_eq!(
         res.status,
@@ -155,7 +155,7 @@ async fn suspended_tenant_refuses_api_and_sign_in_and_shows_the_suspended_page(a
     );
     assert_eq!(owner.get("/api/v1/projects").await.status, StatusCode::OK);
     let signed_out = owner
-        .server_fn::<tenantry_app::server_fns::Logout>(&[])
+        .server_fn::<tenantry_app::features::session::api::Logout>(&[])
         .await;
     assert_eq!(signed_out.status, StatusCode::OK);
 }

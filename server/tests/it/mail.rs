@@ -10,11 +10,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use tenantry::entities::tenant::{invitation, mail_message};
 use tenantry::mail::outbox;
-use tenantry_app::server_fns::{
-    AcceptInvitation, AddMember, InvitationOffer, InviteMember, ListMailbox, ListMembers,
-    RequestPasswordReset, ResendInvitation, ResetPassword, RevokeInvitation, SendVerification,
-    VerifyEmail,
+use tenantry_app::features::console::api::ListMailbox;
+use tenantry_app::features::invitations::api::{
+    AcceptInvitation, InvitationOffer, InviteMember, RequestPasswordReset, ResendInvitation,
+    ResetPassword, RevokeInvitation,
 };
+use tenantry_app::features::members::api::{AddMember, ListMembers, SendVerification, VerifyEmail};
 
 on_both_backends!(
     an_invitation_is_mailed_in_the_tenants_brand_and_creates_the_account_on_that_tenant_only,
@@ -142,7 +143,7 @@ async fn an_invitation_is_mailed_in_the_tenants_brand_and_creates_the_account_on
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     let mut owner = app.owner_client("alpha").await;
     let list = owner
-        .server_fn::<tenantry_app::server_fns::ListInvitations>(&[])
+        .server_fn::<tenantry_app::features::invitations::api::ListInvitations>(&[])
         .await;
     assert_eq!(list.json()[0]["state"], "accepted");
 }

@@ -1,7 +1,7 @@
 use crate::harness::{TestApp, PASSWORD};
 use crate::on_both_backends;
 use axum::http::StatusCode;
-use tenantry_app::server_fns::{AddMember, ChangeRole, ListMembers, RemoveMember};
+use tenantry_app::features::members::api::{AddMember, ChangeRole, ListMembers, RemoveMember};
 
 on_both_backends!(
     admins_manage_members_and_the_last_owner_stays,
@@ -244,7 +244,10 @@ async fn viewers_read_but_change_nothing(app: TestApp) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     assert_eq!(refused.json()["error"]["code"], "read_only");
     let refused = viewer
-        .server_fn::<tenantry_app::server_fns::CreateProject>(&[("name", "Nope either")])
+        .server_fn::<tenantry_app::features::product::api::CreateProject>(&[(
+            "name",
+            "Nope either",
+        )])
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     let members = viewer.server_fn::<ListMembers>(&[]).await;

@@ -47,7 +47,7 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     );
     let mut owner = app.owner_client("acme").await;
     let saved = owner
-        .server_fn::<tenantry_app::server_fns::SaveBranding>(&[
+        .server_fn::<tenantry_app::features::members::api::SaveBranding>(&[
             ("display_name", "Acme Rockets"),
             ("primary_color", "#B91C1C"),
             ("accent_color", "#166534"),
@@ -107,7 +107,7 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
         form.retain(|(k, _)| *k != field);
         form.push((field, colour));
         let bad = owner
-            .server_fn::<tenantry_app::server_fns::SaveBranding>(&form)
+            .server_fn::<tenantry_app::features::members::api::SaveBranding>(&form)
             .await;
         assert_eq!(
             bad.status,
@@ -119,7 +119,7 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
         assert!(bad.text.contains("WCAG AA"), "{}", bad.text);
     }
     let bad = owner
-        .server_fn::<tenantry_app::server_fns::SaveBranding>(&[
+        .server_fn::<tenantry_app::features::members::api::SaveBranding>(&[
             ("display_name", "X"),
             ("primary_color", "red;}body{display:none"),
             ("accent_color", "#00ff00"),
@@ -226,7 +226,8 @@ async fn signed_out_visitors_are_sent_to_sign_in(app: TestApp) {
 }
 
 async fn sign_out_ends_the_session_on_tenant_hosts_and_the_console(app: TestApp) {
-    use tenantry_app::server_fns::{ListTenants, Logout};
+    use tenantry_app::features::console::api::ListTenants;
+    use tenantry_app::features::session::api::Logout;
     app.tenant("acme").await;
     let mut owner = app.owner_client("acme").await;
     let stolen = owner.cookie.clone();

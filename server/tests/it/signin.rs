@@ -9,7 +9,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use std::net::SocketAddr;
-use tenantry_app::server_fns::{AddMember, SignIn};
+use tenantry_app::features::members::api::AddMember;
+use tenantry_app::features::session::api::SignIn;
 
 on_both_backends!(repeated_failures_throttle_the_account_alike_whether_or_not_it_exists);
 

@@ -10,7 +10,7 @@ use crate::on_both_backends;
 use axum::http::{header, StatusCode};
 use serde_json::json;
 use tenantry::identity::sso::id_token;
-use tenantry_app::server_fns::SaveSso;
+use tenantry_app::features::sso::api::SaveSso;
 
 on_both_backends!(
     sso_signs_a_member_in_and_provisions_them_just_in_time,
@@ -503,7 +503,7 @@ async fn only_owners_change_sso_and_it_never_lands_on_an_owner_who_did_not_link(
     assert_eq!(res.status, StatusCode::OK, "signed in: {}", res.text);
     // Linking is in the tenant's audit log.
     let audit = owner
-        .server_fn::<tenantry_app::server_fns::ListTenantAudit>(&[])
+        .server_fn::<tenantry_app::features::tenant_audit::api::ListTenantAudit>(&[])
         .await
         .json();
     assert!(

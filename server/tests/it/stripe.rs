@@ -327,7 +327,7 @@ async fn mirror_scenario(app: TestApp, peer: &LocalStripe) {
     // for this customer, back to the billing page.
     let mut owner = app.owner_client("alpha").await;
     let reply = owner
-        .server_fn::<tenantry_app::server_fns::BillingPortal>(&[("slug", "")])
+        .server_fn::<tenantry_app::features::billing::api::BillingPortal>(&[("slug", "")])
         .await;
     assert!(
         reply.status.is_success(),

@@ -11,7 +11,10 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use tenantry::entities::catalog::session;
 use tenantry::identity::members::{self, NewMember};
-use tenantry_app::server_fns::{ChangeRole, Impersonate, ListTenantAudit, Logout, RemoveMember};
+use tenantry_app::features::console::api::Impersonate;
+use tenantry_app::features::members::api::{ChangeRole, RemoveMember};
+use tenantry_app::features::session::api::Logout;
+use tenantry_app::features::tenant_audit::api::ListTenantAudit;
 
 on_both_backends!(
     a_token_is_never_exchanged_for_another_token,

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use tenantry::branding::{self, BrandingInput};
 use tenantry::catalog::tenants;
 use tenantry::events::{dispatch, endpoints, outbox, signature, EventKind, LifecycleEvent, Owner};
-use tenantry_app::server_fns::{
-    CreateWebhook, ListWebhooks, ResendDelivery, ResumeTenant, RotateWebhookSecret, SuspendTenant,
-    WebhookDeliveries,
+use tenantry_app::features::console::api::{ResumeTenant, SuspendTenant};
+use tenantry_app::features::webhooks::api::{
+    CreateWebhook, ListWebhooks, ResendDelivery, RotateWebhookSecret, WebhookDeliveries,
 };
 
 on_both_backends!(

@@ -1,0 +1,6 @@
+//! API keys.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,106 @@
+//! `/admin/api-keys`: the organisation's API keys. A new key's secret is shown
+//! once, right after it is created; afterwards only its prefix.
+
+use crate::components::{
+    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, CARD, INPUT,
+};
+use crate::features::api_keys::api::ApiKeyDto;
+use crate::features::api_keys::api::{list_api_keys, CreateApiKey, RevokeApiKey};
+use leptos::prelude::*;
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_keys(),
+    );
+    let create_error = action_error(create);
+    let create_form = cleared_on_success(create);
+    let revoke_error = action_error(revoke);
+    let fresh = move || create.value().get().and_then(Result::ok);
+    view! {
+        <TenantShell admin_only=true>
+            <div class="grid gap-6 md:grid-cols-3">
+                <section class=format!("{CARD} md:col-span-2")>
+                    <h1 class="mb-4 text-xl font-semibold">"API keys"</h1>
+                    <p class="mb-4 text-sm text-slate-600">
+                        "Send a key as " <code>"Authorization: Bearer <key>"</code>
+                        " to this organisation's host. It works nowhere else."
+                    </p>
+                    {move || fresh().map(|created| view! {
+                        <div class="mb-4 rounded border border-amber-300 bg-amber-50 p-3 text-sm" role="status">
+                            <p class="font-medium">"Copy this key now: it will not be shown again."</p>
+                            <code class="mt-2 block break-all" data-testid="new-api-key">{created.secret}</code>
+                        </div>
+                    })}
+                    <FormError error=revoke_error />
+                    {loaded(keys, move |list| view! { <KeyTable list revoke /> })}
+                </section>
+                <section class=CARD>
+                    <h2 class="mb-4 text-lg font-semibold">"New key"</h2>
+                    <FormError error=create_error />
+                    <ActionForm action=create node_ref=create_form>
+                        <div class="space-y-3">
+                            <Field label="Name" name="name" error=create_error />
+                            <label class="block text-sm">
+                                <span class="font-medium text-slate-700">"Role"</span>
+                                <select class=INPUT name="role">
+                                    <option value="member">"member"</option>
+                                    <option value="viewer">"viewer"</option>
+                                    <option value="admin">"admin"</option>
+                                </select>
+                            </label>
+                            <Field label="Expires in (days, empty for never)" name="expires_in_days" kind="number" error=create_error />
+                            <Field label="Requests per second (empty: the organisation's limit)" name="requests_per_second" kind="number" error=create_error />
+                            <button type="submit" class=BUTTON>"Create key"</button>
+                        </div>
+                    </ActionForm>
+                </section>
+            </div>
+        </TenantShell>
+    }
+}
+
+#[component]
+fn KeyTable(list: Vec<ApiKeyDto>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No keys yet."</p> }.into_any();
+    }
+    view! {
+        <table class="w-full text-left text-sm" data-testid="api-key-table">
+            <thead><tr class="border-b text-slate-500">
+                <th class="py-2">"Name"</th><th>"Key"</th><th>"Role"</th><th>"Rate"</th><th>"Last used"</th><th>"Expires"</th><th></th>
+            </tr></thead>
+            <tbody>
+                {list.into_iter().map(|k| {
+                    let id = k.id.clone();
+                    view! {
+                        <tr class="border-b" data-name=k.name.clone()>
+                            <td class="py-2">{k.name.clone()}</td>
+                            <td><code>{format!("{}_…", k.prefix)}</code></td>
+                            <td>{k.role.as_str()}</td>
+                            <td>{k.requests_per_second.map(|n| format!("{n}/s")).unwrap_or_else(|| "—".into())}</td>
+                            <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                            <td>{k.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
+                            <td>
+                                {if k.revoked {
+                                    view! { <span class="text-slate-500">"revoked"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <ActionForm action=revoke>
+                                            <input type="hidden" name="key_id" value=id />
+                                            <button type="submit" class="text-red-700 underline">"Revoke"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,6 @@
+//! Billing.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,126 @@
+//! The console's tenants, audit log, mailbox and impersonation: the server functions (each body one call into
+//! `server.rs`) and the data they carry to the browser.
+
+use crate::dto::{AuditRow, BrandingDto, TenantState};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A started impersonation: the single-use link to the tenant's host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImpersonationLinkDto {
+    pub url: String,
+    pub expires_at: String,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantRow {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub state: TenantState,
+    pub placement: String,
+    /// The schema or database name of a `schema` / `database` placement.
+    pub location: Option<String>,
+    pub created_at: String,
+    pub deleted_at: Option<String>,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantDetail {
+    pub tenant: TenantRow,
+    pub branding: BrandingDto,
+    pub url: String,
+}
+/// A deletion receipt: what each store held of the tenant before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptDto {
+    pub slug: String,
+    pub purged_at: String,
+    pub complete: bool,
+    /// (store, before, after)
+    pub stores: Vec<(String, u64, u64)>,
+}
+/// A message in the console's dev mailbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailDto {
+    pub id: String,
+    pub to: String,
+    pub from_name: String,
+    pub subject: String,
+    pub text: String,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+#[server]
+pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>, AppError> {
+    super::server::list_tenants(query, state).await
+}
+
+#[server]
+pub async fn create_tenant(
+    slug: String,
+    name: String,
+    admin_email: String,
+    admin_password: String,
+    /// Empty or absent: the deployment's default.
+    placement: Option<String>,
+    /// A checkbox: present to provision ahead and leave the tenant pending.
+    pending: Option<String>,
+) -> Result<TenantRow, AppError> {
+    let placement = placement.unwrap_or_default();
+    let pending = pending.is_some_and(|v| !v.is_empty() && v != "false");
+    super::server::create_tenant(slug, name, admin_email, admin_password, placement, pending).await
+}
+
+/// Purges a deleted tenant now (typed confirmation), returning its receipt.
+#[server]
+pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
+    super::server::purge_tenant(slug, confirm).await
+}
+
+#[server]
+pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
+    super::server::activate_tenant(slug).await
+}
+
+#[server]
+pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
+    super::server::get_tenant(slug).await
+}
+
+#[server]
+pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
+    super::server::suspend_tenant(slug).await
+}
+
+#[server]
+pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
+    super::server::resume_tenant(slug).await
+}
+
+#[server]
+pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
+    super::server::delete_tenant(slug, confirm).await
+}
+
+#[server]
+pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
+    super::server::list_audit().await
+}
+
+#[server]
+pub async fn list_mailbox() -> Result<Vec<MailDto>, AppError> {
+    super::server::list_mailbox().await
+}
+
+/// Starts a support session as a tenant's member; the link to open it.
+#[server]
+pub async fn impersonate(
+    slug: String,
+    email: String,
+    reason: String,
+) -> Result<ImpersonationLinkDto, AppError> {
+    super::server::impersonate(slug, email, reason).await
+}

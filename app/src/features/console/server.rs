@@ -1,0 +1,180 @@
+use crate::backend::{actor, admin, branding_dto, fail, timestamp};
+use crate::dto::AuditRow;
+use crate::error::AppError;
+use crate::features::console::api::{ReceiptDto, TenantDetail, TenantRow};
+use tenantry::audit;
+use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
+use tenantry::tenancy::TenantState;
+use tenantry::Error;
+
+fn row(t: TenantSummary) -> TenantRow {
+    TenantRow {
+        id: t.id.to_string(),
+        slug: t.slug,
+        name: t.name,
+        state: t.state,
+        placement: t.placement.as_str().to_owned(),
+        location: t.location,
+        created_at: timestamp(t.created_at),
+        deleted_at: t.deleted_at.map(timestamp),
+    }
+}
+
+pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>, AppError> {
+    let (engine, _) = admin().await?;
+    let state = match state.trim() {
+        "" | "all" => None,
+        s => Some(
+            TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?,
+        ),
+    };
+    let list = tenants::list(&engine, &query, state).await?;
+    Ok(list.into_iter().map(row).collect())
+}
+
+pub async fn create_tenant(
+    slug: String,
+    name: String,
+    admin_email: String,
+    admin_password: String,
+    placement: String,
+    pending: bool,
+) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    let input = NewTenant {
+        slug,
+        name,
+        admin_email,
+        admin_password,
+        placement,
+        pending,
+        plan: String::new(),
+    };
+    let created = tenantry::lifecycle::create(&engine, input, &actor(&who.email)).await?;
+    Ok(row(created))
+}
+
+pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
+    let (engine, _) = admin().await?;
+    let (summary, branding) = tenants::get(&engine, &slug).await?;
+    let settings = engine.settings();
+    // The tenant's primary custom domain when it has one, else its subdomain.
+    let primary = engine
+        .record_by_id(summary.id)
+        .await?
+        .and_then(|record| record.primary_host);
+    let host = primary.unwrap_or_else(|| format!("{}.{}", summary.slug, settings.base_domain));
+    let scheme = if settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}:{}", settings.listen.port());
+    Ok(TenantDetail {
+        tenant: row(summary),
+        branding: branding_dto(&branding),
+        url,
+    })
+}
+
+pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    tenants::activate(&engine, &slug, &actor(&who.email))
+        .await
+        .map(row)
+        .map_err(fail)
+}
+
+pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
+    let (engine, who) = admin().await?;
+    let receipt =
+        tenantry::lifecycle::purge_now(&engine, &slug, &confirm, &actor(&who.email)).await?;
+    Ok(ReceiptDto {
+        complete: receipt.complete(),
+        slug: receipt.slug,
+        purged_at: timestamp(receipt.purged_at),
+        stores: receipt
+            .stores
+            .into_iter()
+            .map(|s| (s.store, s.before, s.after))
+            .collect(),
+    })
+}
+
+pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    tenants::suspend(&engine, &slug, &actor(&who.email))
+        .await
+        .map(row)
+        .map_err(fail)
+}
+
+pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    tenants::resume(&engine, &slug, &actor(&who.email))
+        .await
+        .map(row)
+        .map_err(fail)
+}
+
+pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
+    let (engine, who) = admin().await?;
+    let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await?;
+    leptos_axum::redirect("/console");
+    Ok(row(deleted))
+}
+
+pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
+    let (engine, _) = admin().await?;
+    let entries = audit::recent(&engine, 200).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| AuditRow {
+            at: timestamp(e.at),
+            actor: e.actor,
+            action: e.action,
+            tenant: e.tenant.map(|t| t.to_string()),
+            detail: e.detail,
+        })
+        .collect())
+}
+
+/// The dev mailbox: the latest outgoing messages (bodies of delivered ones
+/// are blanked once the mail server has them).
+pub async fn list_mailbox() -> Result<Vec<crate::features::console::api::MailDto>, AppError> {
+    let (engine, _) = admin().await?;
+    let messages = tenantry::mail::outbox::recent(&engine, 100).await?;
+    Ok(messages
+        .into_iter()
+        .map(|m| crate::features::console::api::MailDto {
+            id: m.id.to_string(),
+            to: m.to,
+            from_name: m.from_name,
+            subject: m.subject,
+            text: m.text,
+            state: m.state,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            created_at: timestamp(m.created_at),
+        })
+        .collect())
+}
+
+/// Starts acting as a tenant's member (a reason is required); the link that
+/// opens the session on the tenant's host.
+pub async fn impersonate(
+    slug: String,
+    email: String,
+    reason: String,
+) -> Result<crate::features::console::api::ImpersonationLinkDto, AppError> {
+    let origin = crate::backend::site_origin().await?;
+    let (engine, who) = admin().await?;
+    let started = tenantry::identity::impersonation::start(
+        &engine, &who.email, &origin, &slug, &email, &reason,
+    )
+    .await?;
+    Ok(crate::features::console::api::ImpersonationLinkDto {
+        url: started.url,
+        expires_at: timestamp(started.expires_at),
+    })
+}

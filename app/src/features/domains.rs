@@ -1,0 +1,6 @@
+//! Custom domains.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

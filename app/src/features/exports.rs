@@ -1,0 +1,6 @@
+//! Data exports.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,33 @@
+//! Data exports: the server functions (each body one call into
+//! `server.rs`) and the data they carry to the browser.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A tenant data export and its progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportDto {
+    pub id: String,
+    /// `queued`, `running`, `done`, `failed` or `expired`.
+    pub state: String,
+    pub rows_total: i64,
+    pub rows_done: i64,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    /// On the tenant's own host, where its admins download it.
+    pub download_url: Option<String>,
+}
+
+#[server]
+pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
+    super::server::request_export(slug).await
+}
+
+#[server]
+pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
+    super::server::list_exports(slug).await
+}

@@ -1,0 +1,6 @@
+//! Feature flags.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

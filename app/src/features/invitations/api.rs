@@ -1,0 +1,76 @@
+//! Invitations and the links sent by email (accept, reset password, verify): the server functions (each body one call into
+//! `server.rs`) and the data they carry to the browser.
+
+use crate::dto::{InvitationState, Role};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// An invitation as the tenant's admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationDto {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    pub expires_at: String,
+    /// `pending`, `accepted`, `revoked` or `expired`.
+    pub state: InvitationState,
+}
+/// What an invitation link offers, shown before it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationOfferDto {
+    pub email: String,
+    pub role: Role,
+    pub organisation: String,
+}
+
+#[server]
+pub async fn list_invitations() -> Result<Vec<InvitationDto>, AppError> {
+    super::server::list_invitations().await
+}
+
+#[server]
+pub async fn invite_member(email: String, role: String) -> Result<InvitationDto, AppError> {
+    super::server::invite_member(email, role).await
+}
+
+#[server]
+pub async fn resend_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
+    super::server::resend_invitation(invitation_id).await
+}
+
+#[server]
+pub async fn revoke_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
+    super::server::revoke_invitation(invitation_id).await
+}
+
+#[server]
+pub async fn invitation_offer(token: String) -> Result<InvitationOfferDto, AppError> {
+    super::server::invitation_offer(token).await
+}
+
+/// Creates the invited account; returns its email (to sign in with).
+#[server]
+pub async fn accept_invitation(
+    token: String,
+    display_name: String,
+    password: String,
+) -> Result<String, AppError> {
+    super::server::accept_invitation(token, display_name, password).await
+}
+
+#[server]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    super::server::request_password_reset(email).await
+}
+
+#[server]
+pub async fn reset_link_valid(token: String) -> Result<(), AppError> {
+    super::server::reset_link_valid(token).await
+}
+
+#[server]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    super::server::reset_password(token, password).await
+}

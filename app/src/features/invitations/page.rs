@@ -1,0 +1,103 @@
+//! The members page's invitations: invite by email with a role, and the list
+//! of invitations with resend and revoke.
+
+use crate::components::{
+    action_error, cleared_on_success, loaded, Field, FormError, BUTTON, CARD, INPUT,
+};
+use crate::features::invitations::api::InvitationDto;
+use crate::features::invitations::api::{
+    list_invitations, InviteMember, ResendInvitation, RevokeInvitation,
+};
+use leptos::prelude::*;
+
+#[component]
+pub fn Invitations() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let list = Resource::new(
+        move || {
+            (
+                invite.version().get(),
+                resend.version().get(),
+                revoke.version().get(),
+            )
+        },
+        |_| list_invitations(),
+    );
+    let error = action_error(invite);
+    let form = cleared_on_success(invite);
+    let row_error =
+        Signal::derive(move || action_error(resend).get().or(action_error(revoke).get()));
+    view! {
+        <section class=format!("{CARD} md:col-span-2")>
+            <h2 class="mb-4 text-lg font-semibold">"Invitations"</h2>
+            <FormError error=row_error />
+            {loaded(list, move |rows| view! { <InvitationTable rows resend revoke /> })}
+        </section>
+        <section class=CARD>
+            <h2 class="mb-4 text-lg font-semibold">"Invite by email"</h2>
+            <FormError error />
+            <ActionForm action=invite node_ref=form>
+                <div class="space-y-3">
+                    <Field label="Email to invite" name="email" kind="email" error />
+                    <label class="block text-sm">
+                        <span class="font-medium text-slate-700">"Invited role"</span>
+                        <select class=INPUT name="role">
+                            <option value="member">"member"</option>
+                            <option value="viewer">"viewer"</option>
+                            <option value="admin">"admin"</option>
+                            <option value="owner">"owner"</option>
+                        </select>
+                    </label>
+                    <button type="submit" class=BUTTON>"Send invitation"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn InvitationTable(
+    rows: Vec<InvitationDto>,
+    resend: ServerAction<ResendInvitation>,
+    revoke: ServerAction<RevokeInvitation>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No invitations yet."</p> }.into_any();
+    }
+    view! {
+        <table class="w-full text-left text-sm" data-testid="invitation-table">
+            <thead><tr class="border-b text-slate-500">
+                <th class="py-2">"Email"</th><th>"Role"</th><th>"State"</th><th>"Expires"</th><th></th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|i| {
+                    let open = i.state.is_open();
+                    let (id_resend, id_revoke) = (i.id.clone(), i.id.clone());
+                    view! {
+                        <tr class="border-b" data-email=i.email.clone()>
+                            <td class="py-2">{i.email.clone()}</td>
+                            <td>{i.role.as_str()}</td>
+                            <td data-testid="invitation-state">{i.state.as_str()}</td>
+                            <td>{i.expires_at.clone()}</td>
+                            <td class="flex gap-3 py-2">
+                                {open.then(|| view! {
+                                    <ActionForm action=resend>
+                                        <input type="hidden" name="invitation_id" value=id_resend />
+                                        <button type="submit" class="underline">"Resend"</button>
+                                    </ActionForm>
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="invitation_id" value=id_revoke />
+                                        <button type="submit" class="text-red-700 underline">"Revoke"</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,6 @@
+//! Background jobs.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,47 @@
+//! Background jobs: the server functions (each body one call into
+//! `server.rs`) and the data they carry to the browser.
+
+use crate::dto::{JobDto, TenantWorkDto};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How many jobs of one kind one tenant has in each state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobCountDto {
+    pub slug: String,
+    pub kind: String,
+    pub queued: u64,
+    pub running: u64,
+    pub dead: u64,
+    pub done: u64,
+    pub cancelled: u64,
+}
+/// The job queue across tenants (the console's jobs page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobOverviewDto {
+    pub counts: Vec<JobCountDto>,
+    /// Dead and waiting jobs, newest first.
+    pub attention: Vec<JobDto>,
+    pub tenants_not_shown: u64,
+}
+
+#[server]
+pub async fn job_overview() -> Result<JobOverviewDto, AppError> {
+    super::server::job_overview().await
+}
+
+#[server]
+pub async fn retry_job(slug: String, job_id: String) -> Result<(), AppError> {
+    super::server::retry_job(slug, job_id).await
+}
+
+#[server]
+pub async fn cancel_job(slug: String, job_id: String) -> Result<(), AppError> {
+    super::server::cancel_job(slug, job_id).await
+}
+
+#[server]
+pub async fn tenant_work(slug: String) -> Result<TenantWorkDto, AppError> {
+    super::server::tenant_work(slug).await
+}

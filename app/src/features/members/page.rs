@@ -1,0 +1,125 @@
+use crate::components::{
+    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET,
+    CARD, INPUT,
+};
+use crate::dto::Role;
+use crate::features::members::api::MemberDto;
+use crate::features::members::api::{
+    list_members, AddMember, ChangeRole, RemoveMember, SendVerification,
+};
+use leptos::prelude::*;
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let add = ServerAction::<AddMember>::new();
+    let change = ServerAction::<ChangeRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let verify = ServerAction::<SendVerification>::new();
+    let members = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_members(),
+    );
+    let add_error = action_error(add);
+    let add_form = cleared_on_success(add);
+    let row_error = Signal::derive(move || {
+        action_error(change)
+            .get()
+            .or(action_error(remove).get())
+            .or(action_error(verify).get())
+    });
+    view! {
+        <TenantShell admin_only=true>
+            <div class="grid gap-6 md:grid-cols-3">
+                <section class=format!("{CARD} md:col-span-2")>
+                    <h1 class="mb-4 text-xl font-semibold">"Members"</h1>
+                    <FormError error=row_error />
+                    {loaded(members, move |list| view! { <MemberTable list change remove verify /> })}
+                </section>
+                <section class=CARD>
+                    <h2 class="mb-4 text-lg font-semibold">"Add member"</h2>
+                    <FormError error=add_error />
+                    <ActionForm action=add node_ref=add_form>
+                        <div class="space-y-3">
+                            <Field label="Email" name="email" kind="email" error=add_error />
+                            <Field label="Display name" name="display_name" error=add_error />
+                            <Field label="Password" name="password" kind="password" error=add_error />
+                            <label class="block text-sm">
+                                <span class="font-medium text-slate-700">"Role"</span>
+                                <select class=INPUT name="role">
+                                    <option value="member">"member"</option>
+                                    <option value="viewer">"viewer"</option>
+                                    <option value="admin">"admin"</option>
+                                    <option value="owner">"owner"</option>
+                                </select>
+                            </label>
+                            <button type="submit" class=BUTTON>"Add member"</button>
+                        </div>
+                    </ActionForm>
+                </section>
+                <crate::features::invitations::page::Invitations />
+            </div>
+        </TenantShell>
+    }
+}
+
+#[component]
+fn MemberTable(
+    list: Vec<MemberDto>,
+    change: ServerAction<ChangeRole>,
+    remove: ServerAction<RemoveMember>,
+    verify: ServerAction<SendVerification>,
+) -> impl IntoView {
+    view! {
+        <table class="w-full text-left text-sm" data-testid="member-table">
+            <thead><tr class="border-b text-slate-500"><th class="py-2">"Email"</th><th>"Name"</th><th>"Role"</th><th></th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|m| {
+                    let role = m.role;
+                    let (id_change, id_remove, id_verify) = (m.id.clone(), m.id.clone(), m.id.clone());
+                    view! {
+                        <tr class="border-b" data-email=m.email.clone()>
+                            <td class="py-2">
+                                {m.email.clone()}
+                                {if m.verified {
+                                    view! { <span class="ml-2 text-xs text-green-700" data-testid="verified">"verified"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <span class="ml-2 text-xs text-amber-700" data-testid="unverified">"unverified"</span>
+                                        <ActionForm action=verify attr:class="inline">
+                                            <input type="hidden" name="user_id" value=id_verify />
+                                            <button type="submit" class="ml-1 text-xs underline">"Send verification"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
+                            </td>
+                            <td>{m.display_name.clone()}</td>
+                            <td>
+                                <ActionForm action=change>
+                                    <input type="hidden" name="user_id" value=id_change />
+                                    <div class="flex gap-2">
+                                        <select class=INPUT name="role" aria-label="Role">
+                                            {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == role>{r.as_str()}</option> }).collect_view()}
+                                        </select>
+                                        <button type="submit" class=BUTTON_QUIET>"Save"</button>
+                                    </div>
+                                </ActionForm>
+                            </td>
+                            <td>
+                                <ActionForm action=remove>
+                                    <input type="hidden" name="user_id" value=id_remove />
+                                    <button type="submit" class="text-red-700 underline">"Remove"</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,7 @@
+//! Plans, entitlements and overrides.
+
+pub mod api;
+pub mod console_page;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

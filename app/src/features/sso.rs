@@ -1,0 +1,6 @@
+//! Single sign-on.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,6 @@
+//! Webhook endpoints and deliveries.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod server;

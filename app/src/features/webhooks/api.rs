@@ -1,0 +1,84 @@
+//! Webhook endpoints and deliveries: the server functions (each body one call into
+//! `server.rs`) and the data they carry to the browser.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A webhook endpoint as its owner sees it (the secret only as a hint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDto {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub secret_hint: String,
+    /// While a rotation overlaps: until when the previous secret still signs.
+    pub previous_secret_until: Option<String>,
+    pub created_at: String,
+}
+/// An endpoint with its signing secret, shown once after creation or rotation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookSecretDto {
+    pub endpoint: WebhookDto,
+    pub secret: String,
+}
+/// One line of an endpoint's delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryDto {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub tenant_slug: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub last_response: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+}
+
+#[server]
+pub async fn list_webhooks() -> Result<Vec<WebhookDto>, AppError> {
+    super::server::list_webhooks().await
+}
+
+#[server]
+pub async fn create_webhook(
+    url: String,
+    description: String,
+    events: String,
+) -> Result<WebhookSecretDto, AppError> {
+    super::server::create_webhook(url, description, events).await
+}
+
+#[server]
+pub async fn rotate_webhook_secret(endpoint_id: String) -> Result<WebhookSecretDto, AppError> {
+    super::server::rotate_webhook_secret(endpoint_id).await
+}
+
+#[server]
+pub async fn set_webhook_enabled(
+    endpoint_id: String,
+    enabled: bool,
+) -> Result<WebhookDto, AppError> {
+    super::server::set_webhook_enabled(endpoint_id, enabled).await
+}
+
+#[server]
+pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
+    super::server::remove_webhook(endpoint_id).await
+}
+
+#[server]
+pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>, AppError> {
+    super::server::webhook_deliveries(endpoint_id).await
+}
+
+#[server]
+pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
+    super::server::resend_delivery(delivery_id).await
+}
