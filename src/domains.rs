@@ -23,10 +23,11 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::json;
+use tenantry_vocab::DomainState;
 
-pub const PENDING: &str = "pending";
-pub const VERIFIED: &str = "verified";
-pub const LAPSED: &str = "lapsed";
+pub const PENDING: &str = DomainState::Pending.as_str();
+pub const VERIFIED: &str = DomainState::Verified.as_str();
+pub const LAPSED: &str = DomainState::Lapsed.as_str();
 
 /// A domain as its tenant's admins see it, with the DNS records to create.
 #[derive(Debug, Clone, Serialize)]

@@ -16,12 +16,13 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tenantry_vocab::ExportState;
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const FAILED: &str = "failed";
-pub const EXPIRED: &str = "expired";
+pub const QUEUED: &str = ExportState::Queued.as_str();
+pub const RUNNING: &str = ExportState::Running.as_str();
+pub const DONE: &str = ExportState::Done.as_str();
+pub const FAILED: &str = ExportState::Failed.as_str();
+pub const EXPIRED: &str = ExportState::Expired.as_str();
 
 /// Columns no export carries: credentials and their digests, the sealed SSO
 /// client secret, webhook signing secrets, and mail bodies (a queued message

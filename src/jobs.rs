@@ -29,14 +29,15 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
+use tenantry_vocab::JobState;
 use uuid::Uuid;
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
+pub const QUEUED: &str = JobState::Queued.as_str();
+pub const RUNNING: &str = JobState::Running.as_str();
+pub const DONE: &str = JobState::Done.as_str();
 /// Out of attempts: kept for a superadmin to look at and retry.
-pub const DEAD: &str = "dead";
-pub const CANCELLED: &str = "cancelled";
+pub const DEAD: &str = JobState::Dead.as_str();
+pub const CANCELLED: &str = JobState::Cancelled.as_str();
 
 /// Work of one tenant. Its value is the job's payload (JSON); it runs in a
 /// context of the tenant that enqueued it, and nowhere else.

@@ -192,6 +192,16 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A state word the core stored, as its shared type; an unknown word is a
+/// server error (the core writes only the words its vocabulary has).
+pub(crate) fn stored<T>(
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    raw: &str,
+) -> Result<T, AppError> {
+    parse(raw).ok_or_else(|| fail(anyhow::anyhow!("{what} has unknown state {raw:?}").into()))
+}
+
 /// How a superadmin is named in the audit trails.
 pub(crate) fn actor(email: &str) -> String {
     format!("superadmin:{email}")

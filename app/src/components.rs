@@ -379,3 +379,17 @@ where
         </Suspense>
     }
 }
+
+/// The role picker of the member, invitation and API-key forms, one option
+/// per role offered, in the order given.
+#[component]
+pub fn RoleSelect(label: &'static str, roles: &'static [Role]) -> impl IntoView {
+    view! {
+        <label class="block text-sm">
+            <span class="font-medium text-slate-700">{label}</span>
+            <select class=INPUT name="role">
+                {roles.iter().map(|role| view! { <option value=role.as_str()>{role.as_str()}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use tenantry_vocab::{InvitationState, JobState, Role, TenantState};
+pub use tenantry_vocab::{
+    DeliveryState, DomainState, ExportState, InvitationState, InvoiceStatus, JobState, Role,
+    TenantState,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrandingDto {

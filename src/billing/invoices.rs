@@ -23,6 +23,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::BTreeMap;
+use tenantry_vocab::InvoiceStatus;
 use uuid::Uuid;
 
 /// Records that the tenant is on `plan` from `since` on (in the caller's
@@ -235,7 +236,13 @@ async fn finalize_once(
             credits_applied: Set(rated.credits_applied),
             total: Set(rated.total),
             lines: Set(serde_json::to_string(&rated.lines).map_err(anyhow::Error::from)?),
-            status: Set(if rated.total == 0 { "paid" } else { "open" }.into()),
+            status: Set(if rated.total == 0 {
+                InvoiceStatus::Paid
+            } else {
+                InvoiceStatus::Open
+            }
+            .as_str()
+            .into()),
             created_at: Set(now),
             paid_at: Set((rated.total == 0).then_some(now)),
             paid_by: Set((rated.total == 0).then(|| "nothing due".to_owned())),
@@ -316,18 +323,18 @@ pub async fn mark_paid(
         .one(&db)
         .await?
         .ok_or(Error::NotFound)?;
-    if found.status == "paid" {
+    if found.status == InvoiceStatus::Paid.as_str() {
         return Err(Error::conflict("number", "this invoice is already paid"));
     }
     let mut row = found.into_active_model();
-    row.status = Set("paid".into());
+    row.status = Set(InvoiceStatus::Paid.as_str().into());
     row.paid_at = Set(Some(Utc::now()));
     row.paid_by = Set(Some(actor.to_owned()));
     let paid = row.update(&db).await?;
     let detail = json!({ "number": number }).to_string();
     relay::raise(&db, Raised::audit("invoice.paid", actor, &detail)).await?;
     let still_open = invoice::Entity::find()
-        .filter(invoice::Column::Status.eq("open"))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Open.as_str()))
         .one(&db)
         .await?;
     db.commit().await?;

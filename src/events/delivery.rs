@@ -20,10 +20,11 @@ use crate::error::Result;
 use crate::tenancy::Engine;
 use serde::Serialize;
 use std::time::Duration;
+use tenantry_vocab::DeliveryState;
 
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const FAILED: &str = "failed";
+pub const PENDING: &str = DeliveryState::Pending.as_str();
+pub const DELIVERED: &str = DeliveryState::Delivered.as_str();
+pub const FAILED: &str = DeliveryState::Failed.as_str();
 
 /// What is kept of a receiver's answer for the log.
 const RESPONSE_KEPT: usize = 1024;

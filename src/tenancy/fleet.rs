@@ -11,7 +11,7 @@
 //! units already current and resumes with the rest.
 
 use super::engine::connect_pool;
-use super::{postgres, sqlite::TenantFiles, Placement, TenantId};
+use super::{postgres, sqlite::TenantFiles, Placement, TenantId, TenantState};
 use crate::config::{Backend, Settings};
 use crate::entities::catalog::{fleet_unit, tenant};
 use crate::error::Result;
@@ -480,7 +480,7 @@ pub async fn status(engine: &super::Engine) -> Result<(String, Vec<FleetEntry>)>
         .map(|u| entry(u.to_owned(), None, None))
         .collect();
     let tenants = tenant::Entity::find()
-        .filter(tenant::Column::State.ne("deleted"))
+        .filter(tenant::Column::State.ne(TenantState::Deleted.as_str()))
         .order_by_asc(tenant::Column::Slug)
         .all(engine.catalog())
         .await?;

@@ -19,7 +19,7 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",
@@ -62,7 +62,7 @@ impl TenantState {
         TenantState::Deleted,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             TenantState::Pending => "pending",
             TenantState::Active => "active",
@@ -92,7 +92,7 @@ pub enum Placement {
 impl Placement {
     pub const ALL: [Placement; 3] = [Placement::Pool, Placement::Schema, Placement::Database];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Placement::Pool => "pool",
             Placement::Schema => "schema",
@@ -116,7 +116,7 @@ pub enum InvitationState {
 }
 
 impl InvitationState {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             InvitationState::Pending => "pending",
             InvitationState::Accepted => "accepted",
@@ -152,7 +152,7 @@ impl JobState {
         JobState::Cancelled,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             JobState::Queued => "queued",
             JobState::Running => "running",
@@ -191,7 +191,17 @@ macro_rules! display_as_str {
         }
     )*};
 }
-display_as_str!(Role, TenantState, InvitationState, JobState);
+display_as_str!(
+    Role,
+    TenantState,
+    Placement,
+    InvitationState,
+    JobState,
+    ExportState,
+    DomainState,
+    DeliveryState,
+    InvoiceStatus
+);
 
 #[cfg(test)]
 mod tests {
@@ -219,5 +229,136 @@ mod tests {
         assert_eq!(Role::parse("superadmin"), None);
         assert!(Role::Admin.can_administer() && !Role::Member.can_administer());
         assert!(!Role::Viewer.can_write());
+    }
+}
+
+/// Where a data export stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    /// Its archive was deleted after `export_ttl_hours`.
+    Expired,
+}
+
+impl ExportState {
+    pub const ALL: [ExportState; 5] = [
+        ExportState::Queued,
+        ExportState::Running,
+        ExportState::Done,
+        ExportState::Failed,
+        ExportState::Expired,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExportState::Queued => "queued",
+            ExportState::Running => "running",
+            ExportState::Done => "done",
+            ExportState::Failed => "failed",
+            ExportState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
+    /// Still to run or running.
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, ExportState::Queued | ExportState::Running)
+    }
+}
+
+/// Where a custom domain stands: only a verified one routes to its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainState {
+    Pending,
+    Verified,
+    /// Verified once, then failed its re-checks.
+    Lapsed,
+}
+
+impl DomainState {
+    pub const ALL: [DomainState; 3] = [
+        DomainState::Pending,
+        DomainState::Verified,
+        DomainState::Lapsed,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DomainState::Pending => "pending",
+            DomainState::Verified => "verified",
+            DomainState::Lapsed => "lapsed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+}
+
+/// Where one webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// Out of attempts.
+    Failed,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 3] = [
+        DeliveryState::Pending,
+        DeliveryState::Delivered,
+        DeliveryState::Failed,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+}
+
+/// Where an invoice of the platform's own billing stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvoiceStatus {
+    /// The current period's invoice so far, not yet issued.
+    Preview,
+    Open,
+    Paid,
+}
+
+impl InvoiceStatus {
+    pub const ALL: [InvoiceStatus; 3] = [
+        InvoiceStatus::Preview,
+        InvoiceStatus::Open,
+        InvoiceStatus::Paid,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Preview => "preview",
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Paid => "paid",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
     }
 }

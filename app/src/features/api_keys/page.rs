@@ -2,10 +2,11 @@
 //! once, right after it is created; afterwards only its prefix.
 
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, CARD, INPUT,
+    action_error, cleared_on_success, loaded, Field, FormError, RoleSelect, TenantShell, BUTTON,
+    CARD,
 };
-use crate::features::api_keys::api::ApiKeyDto;
-use crate::features::api_keys::api::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::dto::Role;
+use crate::features::api_keys::api::{list_api_keys, ApiKeyDto, CreateApiKey, RevokeApiKey};
 use leptos::prelude::*;
 
 #[component]
@@ -44,14 +45,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     <ActionForm action=create node_ref=create_form>
                         <div class="space-y-3">
                             <Field label="Name" name="name" error=create_error />
-                            <label class="block text-sm">
-                                <span class="font-medium text-slate-700">"Role"</span>
-                                <select class=INPUT name="role">
-                                    <option value="member">"member"</option>
-                                    <option value="viewer">"viewer"</option>
-                                    <option value="admin">"admin"</option>
-                                </select>
-                            </label>
+                            <RoleSelect label="Role" roles=&[Role::Member, Role::Viewer, Role::Admin] />
                             <Field label="Expires in (days, empty for never)" name="expires_in_days" kind="number" error=create_error />
                             <Field label="Requests per second (empty: the organisation's limit)" name="requests_per_second" kind="number" error=create_error />
                             <button type="submit" class=BUTTON>"Create key"</button>

@@ -1,6 +1,7 @@
 //! Billing: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
+use crate::dto::InvoiceStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,7 @@ pub struct InvoiceDto {
     pub credits_applied: i64,
     pub total: i64,
     /// `preview`, `open`, `paid`.
-    pub status: String,
+    pub status: InvoiceStatus,
     pub lines: Vec<InvoiceLineDto>,
 }
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,11 +8,11 @@ use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD,
     INPUT,
 };
+use crate::dto::InvoiceStatus;
 use crate::features::billing::api::{
-    billing_overview, list_meters, BillingPortal, ClosePeriod, GrantCredit, MarkInvoicePaid,
-    SaveMeter,
+    billing_overview, list_meters, money, BillingDto, BillingPortal, ClosePeriod, GrantCredit,
+    InvoiceDto, MarkInvoicePaid, MeterChartDto, MeterDefDto, SaveMeter,
 };
-use crate::features::billing::api::{money, BillingDto, InvoiceDto, MeterChartDto, MeterDefDto};
 use leptos::prelude::*;
 
 #[component]
@@ -79,7 +79,7 @@ fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
             <h2 class="mb-3 text-lg font-semibold">"Invoices"</h2>
             {b.invoices.is_empty().then(|| view! { <p class="text-sm text-slate-500">"No invoice yet: the first one is written when this period ends."</p> })}
             {b.invoices.into_iter().map(|i| {
-                let open = i.status == "open";
+                let open = i.status == InvoiceStatus::Open;
                 let number = i.number.clone();
                 let slug = b.slug.clone();
                 let testid = format!("invoice-{}", i.number);

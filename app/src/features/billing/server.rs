@@ -3,7 +3,8 @@
 //! superadmin on the console, who also grants credit, closes a period and
 //! marks invoices paid.
 
-use crate::backend::{admin, fail, managed_tenant};
+use crate::backend::{admin, fail, managed_tenant, stored};
+use crate::dto::InvoiceStatus;
 use crate::error::AppError;
 use crate::features::billing::api::{
     BillingDto, InvoiceDto, InvoiceLineDto, MeterChartDto, MeterDefDto,
@@ -51,22 +52,22 @@ fn preview_dto(r: &Rated) -> InvoiceDto {
         subtotal: r.subtotal,
         credits_applied: r.credits_applied,
         total: r.total,
-        status: "preview".into(),
+        status: InvoiceStatus::Preview,
         lines: r.lines.iter().map(line_dto).collect(),
     }
 }
 
-fn invoice_dto(m: &tenantry::entities::tenant::invoice::Model) -> InvoiceDto {
-    InvoiceDto {
+fn invoice_dto(m: &tenantry::entities::tenant::invoice::Model) -> Result<InvoiceDto, AppError> {
+    Ok(InvoiceDto {
         number: m.number.clone(),
         period: m.period.clone(),
         currency: m.currency.clone(),
         subtotal: m.subtotal,
         credits_applied: m.credits_applied,
         total: m.total,
-        status: m.status.clone(),
+        status: stored(InvoiceStatus::parse, "invoice", &m.status)?,
         lines: invoices::lines_of(m).iter().map(line_dto).collect(),
-    }
+    })
 }
 
 pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
@@ -107,7 +108,7 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
             .await?
             .iter()
             .map(invoice_dto)
-            .collect(),
+            .collect::<Result<_, _>>()?,
         on_console,
         stripe: engine.settings().stripe_secret_key.is_some(),
     })

@@ -1,8 +1,7 @@
 use crate::components::{
     action_error, cleared_on_success, loaded, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT,
 };
-use crate::features::console::api::TenantRow;
-use crate::features::console::api::{list_tenants, CreateTenant};
+use crate::features::console::api::{list_tenants, CreateTenant, TenantRow};
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;

@@ -3,10 +3,9 @@ use crate::components::{
 };
 use crate::dto::TenantState;
 use crate::features::billing::page::BillingPanel;
-use crate::features::console::api::ReceiptDto;
-use crate::features::console::api::TenantDetail;
 use crate::features::console::api::{
-    get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ResumeTenant, SuspendTenant,
+    get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ReceiptDto, ResumeTenant, SuspendTenant,
+    TenantDetail,
 };
 use crate::features::domains::page::DomainManager;
 use crate::features::exports::page::{ExportPanel, WorkPanel};

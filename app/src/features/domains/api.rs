@@ -1,6 +1,7 @@
 //! Custom domains: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
+use crate::dto::DomainState;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ pub struct DomainDto {
     pub id: String,
     pub hostname: String,
     /// `pending`, `verified` or `lapsed`.
-    pub state: String,
+    pub state: DomainState,
     pub is_primary: bool,
     pub txt_name: String,
     pub txt_value: String,

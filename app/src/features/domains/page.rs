@@ -7,9 +7,9 @@ use crate::components::{
     action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET,
     CARD,
 };
-use crate::features::domains::api::DomainDto;
+use crate::dto::DomainState;
 use crate::features::domains::api::{
-    list_domains, AddDomain, MakeDomainPrimary, RemoveDomain, VerifyDomain,
+    list_domains, AddDomain, DomainDto, MakeDomainPrimary, RemoveDomain, VerifyDomain,
 };
 use leptos::prelude::*;
 
@@ -99,20 +99,20 @@ fn DomainTable(list: Vec<DomainDto>, slug: String, actions: RowActions) -> impl 
 
 #[component]
 fn DomainRow(d: DomainDto, slug: String, actions: RowActions) -> impl IntoView {
-    let tone = match d.state.as_str() {
-        "verified" => "bg-green-100 text-green-800",
-        "lapsed" => "bg-red-100 text-red-800",
-        _ => "bg-amber-100 text-amber-800",
+    let tone = match d.state {
+        DomainState::Verified => "bg-green-100 text-green-800",
+        DomainState::Lapsed => "bg-red-100 text-red-800",
+        DomainState::Pending => "bg-amber-100 text-amber-800",
     };
     let hostname = d.hostname.clone();
-    let verified = d.state == "verified";
+    let verified = d.state == DomainState::Verified;
     let (id_verify, id_primary, id_remove) = (d.id.clone(), d.id.clone(), d.id.clone());
     let (slug_verify, slug_primary, slug_remove) = (slug.clone(), slug.clone(), slug);
     view! {
-        <li class="rounded border border-slate-200 p-3" data-hostname=hostname data-state=d.state.clone()>
+        <li class="rounded border border-slate-200 p-3" data-hostname=hostname data-state=d.state.as_str()>
             <div class="flex flex-wrap items-center gap-2">
                 <span class="font-mono text-sm">{d.hostname.clone()}</span>
-                <span class=format!("rounded px-2 py-0.5 text-xs {tone}") data-testid="domain-state">{d.state.clone()}</span>
+                <span class=format!("rounded px-2 py-0.5 text-xs {tone}") data-testid="domain-state">{d.state.as_str()}</span>
                 {d.is_primary.then(|| view! { <span class="rounded bg-indigo-100 px-2 py-0.5 text-xs text-indigo-800">"primary"</span> })}
                 <div class="ml-auto flex gap-3 text-sm">
                     <ActionForm action=actions.verify>

@@ -1,6 +1,7 @@
 //! Data exports: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
+use crate::dto::ExportState;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct ExportDto {
     pub id: String,
     /// `queued`, `running`, `done`, `failed` or `expired`.
-    pub state: String,
+    pub state: ExportState,
     pub rows_total: i64,
     pub rows_done: i64,
     pub size_bytes: Option<i64>,

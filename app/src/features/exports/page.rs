@@ -5,9 +5,8 @@
 //! of its data under way, with progress.
 
 use crate::components::{action_error, loaded, FormError, TenantShell, BUTTON, CARD};
-use crate::dto::TenantWorkDto;
-use crate::features::exports::api::ExportDto;
-use crate::features::exports::api::{list_exports, RequestExport};
+use crate::dto::{ExportState, TenantWorkDto};
+use crate::features::exports::api::{list_exports, ExportDto, RequestExport};
 use crate::features::jobs::api::tenant_work;
 use leptos::prelude::*;
 
@@ -115,10 +114,7 @@ pub fn ExportPanel(slug: String) -> impl IntoView {
                     let missing = requested
                         .as_ref()
                         .is_some_and(|id| list.iter().all(|e| &e.id != id));
-                    missing
-                        || list
-                            .iter()
-                            .any(|e| e.state == "queued" || e.state == "running")
+                    missing || list.iter().any(|e| e.state.is_unfinished())
                 });
             if busy {
                 tick.update(|n| *n += 1);
@@ -150,11 +146,11 @@ fn ExportList(list: Vec<ExportDto>) -> impl IntoView {
     view! {
         <ul class="mt-4 space-y-2 text-sm" data-testid="export-list">
             {list.into_iter().map(|e| {
-                let percent = if e.rows_total > 0 { e.rows_done * 100 / e.rows_total } else if e.state == "done" { 100 } else { 0 };
+                let percent = if e.rows_total > 0 { e.rows_done * 100 / e.rows_total } else if e.state == ExportState::Done { 100 } else { 0 };
                 view! {
-                    <li class="rounded border border-slate-200 p-2" data-state=e.state.clone() data-export=e.id.clone()>
+                    <li class="rounded border border-slate-200 p-2" data-state=e.state.as_str() data-export=e.id.clone()>
                         <div class="flex items-center gap-3">
-                            <span class="font-medium">{e.state.clone()}</span>
+                            <span class="font-medium">{e.state.as_str()}</span>
                             <span class="text-xs text-slate-500">{e.created_at.clone()}</span>
                             {e.download_url.clone().map(|href| view! {
                                 <a class="ml-auto text-indigo-700 underline" href=href download="">"Download"</a>

@@ -1,18 +1,20 @@
 //! Data exports: requested by a superadmin (console) or the tenant's admins;
 //! downloaded only on the tenant's own host, by its admins.
 
-use crate::backend::{managed_tenant, scope, timestamp};
+use crate::backend::{managed_tenant, scope, stored, timestamp};
+use crate::dto::ExportState;
 use crate::error::AppError;
 use crate::features::exports::api::ExportDto;
 use tenantry::exports::{self, ExportView};
 use tenantry::tenancy::RequestScope;
 
-fn dto(e: ExportView, on_tenant_host: bool) -> ExportDto {
-    let downloadable = on_tenant_host && e.state == exports::DONE;
-    ExportDto {
+fn dto(e: ExportView, on_tenant_host: bool) -> Result<ExportDto, AppError> {
+    let state = stored(ExportState::parse, "export", &e.state)?;
+    let downloadable = on_tenant_host && state == ExportState::Done;
+    Ok(ExportDto {
         download_url: downloadable.then(|| format!("/api/v1/exports/{}/archive", e.id)),
         id: e.id.to_string(),
-        state: e.state,
+        state,
         rows_total: e.rows_total,
         rows_done: e.rows_done,
         size_bytes: e.size_bytes,
@@ -20,7 +22,7 @@ fn dto(e: ExportView, on_tenant_host: bool) -> ExportDto {
         error: e.error,
         created_at: timestamp(e.created_at),
         expires_at: e.expires_at.map(timestamp),
-    }
+    })
 }
 
 async fn on_tenant_host() -> Result<bool, AppError> {
@@ -30,12 +32,12 @@ async fn on_tenant_host() -> Result<bool, AppError> {
 pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
     let (engine, tenant, actor) = managed_tenant(&slug).await?;
     let export = exports::request(&engine, &tenant, &actor).await?;
-    Ok(dto(export, on_tenant_host().await?))
+    dto(export, on_tenant_host().await?)
 }
 
 pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
     let (engine, tenant, _) = managed_tenant(&slug).await?;
     let list = exports::list(&engine, &tenant).await?;
     let tenant_host = on_tenant_host().await?;
-    Ok(list.into_iter().map(|e| dto(e, tenant_host)).collect())
+    list.into_iter().map(|e| dto(e, tenant_host)).collect()
 }

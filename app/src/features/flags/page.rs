@@ -6,8 +6,9 @@ use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET,
     CARD, INPUT,
 };
-use crate::features::flags::api::{get_flag, list_flags, RemoveFlag, SaveFlag, SetKillSwitch};
-use crate::features::flags::api::{FlagDetailDto, FlagFormDto};
+use crate::features::flags::api::{
+    get_flag, list_flags, FlagDetailDto, FlagFormDto, RemoveFlag, SaveFlag, SetKillSwitch,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;

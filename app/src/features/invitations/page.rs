@@ -2,11 +2,11 @@
 //! of invitations with resend and revoke.
 
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, BUTTON, CARD, INPUT,
+    action_error, cleared_on_success, loaded, Field, FormError, RoleSelect, BUTTON, CARD,
 };
-use crate::features::invitations::api::InvitationDto;
+use crate::dto::Role;
 use crate::features::invitations::api::{
-    list_invitations, InviteMember, ResendInvitation, RevokeInvitation,
+    list_invitations, InvitationDto, InviteMember, ResendInvitation, RevokeInvitation,
 };
 use leptos::prelude::*;
 
@@ -41,15 +41,7 @@ pub fn Invitations() -> impl IntoView {
             <ActionForm action=invite node_ref=form>
                 <div class="space-y-3">
                     <Field label="Email to invite" name="email" kind="email" error />
-                    <label class="block text-sm">
-                        <span class="font-medium text-slate-700">"Invited role"</span>
-                        <select class=INPUT name="role">
-                            <option value="member">"member"</option>
-                            <option value="viewer">"viewer"</option>
-                            <option value="admin">"admin"</option>
-                            <option value="owner">"owner"</option>
-                        </select>
-                    </label>
+                    <RoleSelect label="Invited role" roles=&[Role::Member, Role::Viewer, Role::Admin, Role::Owner] />
                     <button type="submit" class=BUTTON>"Send invitation"</button>
                 </div>
             </ActionForm>

@@ -1,11 +1,10 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET,
-    CARD, INPUT,
+    action_error, cleared_on_success, loaded, Field, FormError, RoleSelect, TenantShell, BUTTON,
+    BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::Role;
-use crate::features::members::api::MemberDto;
 use crate::features::members::api::{
-    list_members, AddMember, ChangeRole, RemoveMember, SendVerification,
+    list_members, AddMember, ChangeRole, MemberDto, RemoveMember, SendVerification,
 };
 use leptos::prelude::*;
 
@@ -49,15 +48,7 @@ pub fn MembersPage() -> impl IntoView {
                             <Field label="Email" name="email" kind="email" error=add_error />
                             <Field label="Display name" name="display_name" error=add_error />
                             <Field label="Password" name="password" kind="password" error=add_error />
-                            <label class="block text-sm">
-                                <span class="font-medium text-slate-700">"Role"</span>
-                                <select class=INPUT name="role">
-                                    <option value="member">"member"</option>
-                                    <option value="viewer">"viewer"</option>
-                                    <option value="admin">"admin"</option>
-                                    <option value="owner">"owner"</option>
-                                </select>
-                            </label>
+                            <RoleSelect label="Role" roles=&[Role::Member, Role::Viewer, Role::Admin, Role::Owner] />
                             <button type="submit" class=BUTTON>"Add member"</button>
                         </div>
                     </ActionForm>

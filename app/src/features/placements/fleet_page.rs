@@ -3,8 +3,7 @@
 //! where a fleet migration stands.
 
 use crate::components::{loaded, ConsoleShell, CARD};
-use crate::features::placements::api::fleet_status;
-use crate::features::placements::api::FleetDto;
+use crate::features::placements::api::{fleet_status, FleetDto};
 use leptos::prelude::*;
 
 #[component]

@@ -1,7 +1,6 @@
 //! Console glue for placements: moving tenants and the fleet's versions.
 
-use crate::backend::actor;
-use crate::backend::{admin, fail};
+use crate::backend::{actor, admin, fail};
 use crate::dto::MoveDto;
 use crate::error::AppError;
 use crate::features::placements::api::{FleetDto, FleetRowDto};

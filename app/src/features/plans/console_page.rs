@@ -5,8 +5,7 @@
 use crate::components::{
     action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
-use crate::features::plans::api::{list_plans, RemovePlan, SavePlan};
-use crate::features::plans::api::{EntitlementDef, PlanDto};
+use crate::features::plans::api::{list_plans, EntitlementDef, PlanDto, RemovePlan, SavePlan};
 use leptos::prelude::*;
 
 #[component]

@@ -6,8 +6,10 @@
 use crate::components::{
     action_error, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
-use crate::features::plans::api::{plan_usage, AssignPlan, RemoveOverride, SetOverride};
-use crate::features::plans::api::{EntitlementDef, OverrideDto, PlanUsageDto, UsageDto};
+use crate::features::plans::api::{
+    plan_usage, AssignPlan, EntitlementDef, OverrideDto, PlanUsageDto, RemoveOverride, SetOverride,
+    UsageDto,
+};
 use leptos::prelude::*;
 
 #[component]

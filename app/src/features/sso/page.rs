@@ -4,8 +4,7 @@ use crate::components::{
     action_error, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::Role;
-use crate::features::sso::api::SsoDto;
-use crate::features::sso::api::{get_sso, RemoveSso, SaveSso};
+use crate::features::sso::api::{get_sso, RemoveSso, SaveSso, SsoDto};
 use leptos::prelude::*;
 
 #[component]

@@ -1,6 +1,7 @@
 //! Webhook endpoints and deliveries: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
+use crate::dto::DeliveryState;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ pub struct DeliveryDto {
     pub event_id: String,
     pub event_type: String,
     pub tenant_slug: String,
-    pub status: String,
+    pub status: DeliveryState,
     pub attempts: i32,
     pub last_status: Option<i32>,
     pub last_error: Option<String>,

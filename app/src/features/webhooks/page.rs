@@ -8,11 +8,11 @@ use crate::components::{
     action_error, cleared_on_success, loaded, ConsoleShell, Field, FormError, TenantShell, BUTTON,
     BUTTON_QUIET, CARD,
 };
+use crate::dto::DeliveryState;
 use crate::features::webhooks::api::{
-    list_webhooks, webhook_deliveries, CreateWebhook, RemoveWebhook, ResendDelivery,
-    RotateWebhookSecret, SetWebhookEnabled,
+    list_webhooks, webhook_deliveries, CreateWebhook, DeliveryDto, RemoveWebhook, ResendDelivery,
+    RotateWebhookSecret, SetWebhookEnabled, WebhookDto, WebhookSecretDto,
 };
-use crate::features::webhooks::api::{DeliveryDto, WebhookDto, WebhookSecretDto};
 use leptos::prelude::*;
 
 #[component]
@@ -223,10 +223,10 @@ fn DeliveryTable(rows: Vec<DeliveryDto>, resend: ServerAction<ResendDelivery>) -
             </thead>
             <tbody>
                 {rows.into_iter().map(|d| {
-                    let tone = match d.status.as_str() {
-                        "delivered" => "text-green-700",
-                        "failed" => "text-red-700",
-                        _ => "text-amber-700",
+                    let tone = match d.status {
+                        DeliveryState::Delivered => "text-green-700",
+                        DeliveryState::Failed => "text-red-700",
+                        DeliveryState::Pending => "text-amber-700",
                     };
                     let answer = match (d.last_status, d.last_error.clone()) {
                         (Some(code), _) => code.to_string(),
@@ -234,13 +234,13 @@ fn DeliveryTable(rows: Vec<DeliveryDto>, resend: ServerAction<ResendDelivery>) -
                         (None, None) => "—".into(),
                     };
                     let id = d.id.clone();
-                    let (event_attr, status_attr) = (d.event_type.clone(), d.status.clone());
+                    let (event_attr, status_attr) = (d.event_type.clone(), d.status.as_str());
                     view! {
                         <tr class="border-b align-top" data-event=event_attr data-status=status_attr>
                             <td class="py-1 font-mono text-xs">{d.event_type}</td>
                             <td>{d.tenant_slug}</td>
                             <td class=tone>
-                                {d.status}
+                                {d.status.as_str()}
                                 {d.next_attempt_at.map(|t| view! { <span class="block text-xs">{format!("next try {t}")}</span> })}
                             </td>
                             <td>{d.attempts}</td>

@@ -3,7 +3,8 @@
 //! admin on a tenant host (that tenant's endpoints and events only). The
 //! owner comes from the host and session, never from the request's fields.
 
-use crate::backend::{admin, engine, fail, parse_id, scope, tenant_admin, timestamp};
+use crate::backend::{admin, engine, fail, parse_id, scope, stored, tenant_admin, timestamp};
+use crate::dto::DeliveryState;
 use crate::error::AppError;
 use crate::features::webhooks::api::{DeliveryDto, WebhookDto, WebhookSecretDto};
 use tenantry::events::delivery::{self, DeliveryView};
@@ -65,13 +66,13 @@ fn with_secret(e: EndpointWithSecret) -> WebhookSecretDto {
     }
 }
 
-fn delivery_dto(d: DeliveryView) -> DeliveryDto {
-    DeliveryDto {
+fn delivery_dto(d: DeliveryView) -> Result<DeliveryDto, AppError> {
+    Ok(DeliveryDto {
         id: d.id.to_string(),
         event_id: d.event_id.to_string(),
         event_type: d.event_type,
         tenant_slug: d.tenant_slug,
-        status: d.status,
+        status: stored(DeliveryState::parse, "delivery", &d.status)?,
         attempts: d.attempts,
         last_status: d.last_status,
         last_error: d.last_error,
@@ -79,7 +80,7 @@ fn delivery_dto(d: DeliveryView) -> DeliveryDto {
         last_attempt_at: d.last_attempt_at.map(timestamp),
         next_attempt_at: d.next_attempt_at.map(timestamp),
         created_at: timestamp(d.created_at),
-    }
+    })
 }
 
 pub async fn list_webhooks() -> Result<Vec<WebhookDto>, AppError> {
@@ -140,7 +141,7 @@ pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>,
     let (engine, managed, _) = managed().await?;
     let id = parse_id(&endpoint_id)?;
     let log = delivery::log(&engine, managed.owner(), id, 50).await?;
-    Ok(log.into_iter().map(delivery_dto).collect())
+    log.into_iter().map(delivery_dto).collect()
 }
 
 pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
