@@ -5,6 +5,9 @@
 //! record up with a real resolver. States: pending → verified → (re-checks
 //! failing) → lapsed. Only verified domains route to their tenant. See
 //! `docs/custom-domains.md`.
+//!
+//! About 420 lines: a domain's whole life (add, verify, re-check, lapse,
+//! primary, remove) around one state machine.
 
 pub mod hostname;
 

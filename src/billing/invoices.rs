@@ -1,5 +1,9 @@
 //! Invoices: the preview of the current period (rated on demand, never
 //! stored) and final invoices for ended periods (stored once, frozen).
+//!
+//! About 465 lines: an invoice's whole life (the plan history it rates, the
+//! frozen final invoice, payment, retention past a purge), each step reading
+//! what the one before wrote.
 
 use super::accounts;
 use super::period::Period;

@@ -1,5 +1,9 @@
 //! Tenant users and their memberships. Every function works on a `TenantDb`,
 //! so it only ever sees the bound tenant's people.
+//!
+//! About 450 lines: every operation on a member with the rules that guard
+//! them (who may manage whom, another owner must remain), which must be read
+//! together.
 
 mod known;
 

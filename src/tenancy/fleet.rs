@@ -9,6 +9,9 @@
 //! a failure leaves that tenant on its old version, still serving. The first
 //! failing batch stops the run and names the tenant; the next run skips the
 //! units already current and resumes with the rest.
+//!
+//! About 500 lines, kept whole: the run in the order it happens (units,
+//! canary, batches, resume) and the unit bookkeeping it writes as it goes.
 
 use super::engine::connect_pool;
 use super::{postgres, sqlite::TenantFiles, Placement, TenantId, TenantState};

@@ -3,6 +3,9 @@
 //! without editing this file. Tenant A's owner, signed in on A's host, aims
 //! every one of them at tenant B's ids; B must be untouched and nothing of B's
 //! may appear in any answer.
+//!
+//! About 640 lines, one scenario per test: the attack suite: every route and
+//! server function against another tenant, enumerated from the registries.
 
 use crate::harness::{Client, TestApp};
 use crate::oidc_provider::OidcProvider;

@@ -1,6 +1,9 @@
 //! The isolation self-audit against planted faults: each test takes down one
 //! part of the wall, as the owner role, in the test's own databases, and
 //! expects the audit to name it.
+//!
+//! About 460 lines, one scenario per test: the isolation self-audit, one
+//! planted fault per check.
 
 use crate::harness::{pg_admin_in, pg_url, TestApp};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};

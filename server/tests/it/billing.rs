@@ -2,6 +2,9 @@
 //! isolation), the invoice preview of a hybrid plan with prorated seats,
 //! frozen final invoices consuming credit, and Stripe webhooks (signature,
 //! replay, order, grace period).
+//!
+//! About 600 lines, one scenario per test: billing scenarios end to end,
+//! sharing the fixtures at the top.
 
 use crate::harness::{Client, TestApp, PASSWORD, STRIPE_WEBHOOK_SECRET};
 use crate::on_both_backends;

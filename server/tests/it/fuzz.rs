@@ -19,6 +19,9 @@
 //! CI runs `FUZZ_PROBES` (7,000 by default) on each of the three backends. `bench/fuzz
 //! --probes 1000000` runs a million against a release build and prints
 //! probes per second, findings and the seed; `FUZZ_SEED` replays a run.
+//!
+//! About 530 lines, one scenario per test: the fuzzer and its probes, which
+//! only make sense together.
 
 use crate::attack::{attack_form, snapshot, victim};
 use crate::harness::{Client, Reply, TestApp};

@@ -1,4 +1,7 @@
 //! Test apps and an HTTP client that speaks to the router in-process.
+//!
+//! About 690 lines, the one harness every scenario uses (apps, tenants,
+//! clients, peers); split, its helpers would be hunted for.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

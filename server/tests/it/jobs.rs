@@ -5,6 +5,9 @@
 //! another's job for more than one of the flood's jobs; a suspended
 //! tenant's jobs wait and a deleted tenant's are cancelled; a stopping
 //! runner puts back the job it could not finish.
+//!
+//! About 460 lines, one scenario per test: background job scenarios, each
+//! reading top to bottom with the shared runner fixtures at the top.
 
 use crate::harness::TestApp;
 use crate::on_both_backends;

@@ -1,6 +1,9 @@
 //! Email, invitations and password reset, end to end through the router and
 //! a real SMTP server (aiosmtpd) that the tests read; and the dev mailbox
 //! when no SMTP server is configured.
+//!
+//! About 500 lines, one scenario per test: mail scenarios against the SMTP
+//! sink, sharing its setup.
 
 use crate::harness::{TestApp, PASSWORD};
 use crate::on_both_backends;

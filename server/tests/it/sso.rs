@@ -3,6 +3,9 @@
 //! way an answer must be refused — replayed on another tenant's host, minted
 //! for another client, tampered with, for a domain not allowed, or with a
 //! `next` that leaves the host.
+//!
+//! About 560 lines, one scenario per test: single sign-on scenarios against the
+//! OIDC provider the tests start, sharing its setup.
 
 use crate::harness::{Client, TestApp, PASSWORD};
 use crate::oidc_provider::OidcProvider;

@@ -4,6 +4,9 @@
 //! to the real server over HTTP, where the invoice is read back from Stripe
 //! and its current state decides the tenant's standing; and the billing job
 //! mirroring a tenant's subscription, seats and usage.
+//!
+//! About 520 lines, one scenario per test: Stripe scenarios against the fake
+//! Stripe server, sharing its setup.
 
 use crate::billing::past_due_notice;
 use crate::harness::{TestApp, STRIPE_WEBHOOK_SECRET};

@@ -3,6 +3,9 @@
 //! is enumerated from `pg_class` / `sqlite_master` (so a new table cannot
 //! escape), given rows of other tenants, and then read and written as the
 //! runtime role bound to one tenant, and with no binding at all.
+//!
+//! About 470 lines, one scenario per test: the wall: every tenant-plane table
+//! probed from another tenant, in every placement.
 
 use crate::harness::{pg_url, TestApp};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};

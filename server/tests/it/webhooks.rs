@@ -1,6 +1,9 @@
 //! Lifecycle events and webhooks: the outbox, in-process subscribers, signed
 //! deliveries to real HTTP receivers, retries, resend, rotation, and who may
 //! manage which endpoints.
+//!
+//! About 470 lines, one scenario per test: webhook scenarios against the
+//! receiver the tests start, sharing its setup.
 
 use crate::harness::{Client, TestApp};
 use crate::on_both_backends;
