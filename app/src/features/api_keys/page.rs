@@ -2,8 +2,8 @@
 //! once, right after it is created; afterwards only its prefix.
 
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, RoleSelect, TenantShell, BUTTON,
-    CARD,
+    action_error, cleared_on_success, loaded, versions, Field, FormError, ListTable, RoleSelect,
+    RowAction, TenantShell, BUTTON, CARD,
 };
 use crate::dto::Role;
 use crate::features::api_keys::api::{list_api_keys, ApiKeyDto, CreateApiKey, RevokeApiKey};
@@ -14,7 +14,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
+        move || versions(&[create.version(), revoke.version()]),
         |_| list_api_keys(),
     );
     let create_error = action_error(create);
@@ -59,42 +59,32 @@ pub fn ApiKeysPage() -> impl IntoView {
 
 #[component]
 fn KeyTable(list: Vec<ApiKeyDto>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
-    if list.is_empty() {
-        return view! { <p class="text-sm text-slate-500">"No keys yet."</p> }.into_any();
-    }
+    let is_empty = list.is_empty();
     view! {
-        <table class="w-full text-left text-sm" data-testid="api-key-table">
-            <thead><tr class="border-b text-slate-500">
-                <th class="py-2">"Name"</th><th>"Key"</th><th>"Role"</th><th>"Rate"</th><th>"Last used"</th><th>"Expires"</th><th></th>
-            </tr></thead>
-            <tbody>
-                {list.into_iter().map(|k| {
-                    let id = k.id.clone();
-                    view! {
-                        <tr class="border-b" data-name=k.name.clone()>
-                            <td class="py-2">{k.name.clone()}</td>
-                            <td><code>{format!("{}_…", k.prefix)}</code></td>
-                            <td>{k.role.as_str()}</td>
-                            <td>{k.requests_per_second.map(|n| format!("{n}/s")).unwrap_or_else(|| "—".into())}</td>
-                            <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
-                            <td>{k.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
-                            <td>
-                                {if k.revoked {
-                                    view! { <span class="text-slate-500">"revoked"</span> }.into_any()
-                                } else {
-                                    view! {
-                                        <ActionForm action=revoke>
-                                            <input type="hidden" name="key_id" value=id />
-                                            <button type="submit" class="text-red-700 underline">"Revoke"</button>
-                                        </ActionForm>
-                                    }.into_any()
-                                }}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ListTable testid="api-key-table" head=&["Name", "Key", "Role", "Rate", "Last used", "Expires", ""] empty="No keys yet." is_empty=is_empty>
+            {list.into_iter().map(|k| {
+                let id = k.id.clone();
+                view! {
+                    <tr class="border-b" data-name=k.name.clone()>
+                        <td class="py-2">{k.name.clone()}</td>
+                        <td><code>{format!("{}_…", k.prefix)}</code></td>
+                        <td>{k.role.as_str()}</td>
+                        <td>{k.requests_per_second.map(|n| format!("{n}/s")).unwrap_or_else(|| "—".into())}</td>
+                        <td>{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                        <td>{k.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
+                        <td>
+                            {if k.revoked {
+                                view! { <span class="text-slate-500">"revoked"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <RowAction action=revoke name="key_id" value=id label="Revoke" class="text-red-700 underline" />
+                                }.into_any()
+                            }}
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </ListTable>
     }
     .into_any()
 }

@@ -1,5 +1,6 @@
 use crate::components::{
-    action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD,
+    action_error, loaded, ConsoleShell, Field, FormError, RowAction, BUTTON, BUTTON_DANGER,
+    BUTTON_QUIET, CARD,
 };
 use crate::dto::TenantState;
 use crate::features::billing::page::BillingPanel;
@@ -140,22 +141,13 @@ fn Detail(
             <FormError error />
             <div class="flex flex-wrap items-end gap-4">
                 {(state == TenantState::Pending).then(move || view! {
-                    <ActionForm action=activate>
-                        <input type="hidden" name="slug" value=slug_activate />
-                        <button type="submit" class=BUTTON>"Activate"</button>
-                    </ActionForm>
+                    <RowAction action=activate name="slug" value=slug_activate label="Activate" class=BUTTON />
                 })}
                 {(state == TenantState::Active).then(move || view! {
-                    <ActionForm action=suspend>
-                        <input type="hidden" name="slug" value=slug_suspend />
-                        <button type="submit" class=BUTTON_QUIET>"Suspend"</button>
-                    </ActionForm>
+                    <RowAction action=suspend name="slug" value=slug_suspend label="Suspend" class=BUTTON_QUIET />
                 })}
                 {(state == TenantState::Suspended).then(move || view! {
-                    <ActionForm action=resume>
-                        <input type="hidden" name="slug" value=slug_resume />
-                        <button type="submit" class=BUTTON>"Resume"</button>
-                    </ActionForm>
+                    <RowAction action=resume name="slug" value=slug_resume label="Resume" class=BUTTON />
                 })}
                 {(state == TenantState::Deleted).then(move || view! {
                     <ActionForm action=purge>

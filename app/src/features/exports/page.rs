@@ -4,7 +4,7 @@
 //! Beside them, the tenant's other long work: its background jobs and a move
 //! of its data under way, with progress.
 
-use crate::components::{action_error, loaded, FormError, TenantShell, BUTTON, CARD};
+use crate::components::{action_error, loaded, FormError, RowAction, TenantShell, BUTTON, CARD};
 use crate::dto::{ExportState, TenantWorkDto};
 use crate::features::exports::api::{list_exports, ExportDto, RequestExport};
 use crate::features::jobs::api::tenant_work;
@@ -132,10 +132,7 @@ pub fn ExportPanel(slug: String) -> impl IntoView {
                 "An archive of all of this workspace's data: one JSON Lines file per table and a manifest with row counts and checksums. It stays available for a limited time."
             </p>
             <FormError error />
-            <ActionForm action=request>
-                <input type="hidden" name="slug" value=slug />
-                <button type="submit" class=BUTTON>"Export data"</button>
-            </ActionForm>
+            <RowAction action=request name="slug" value=slug label="Export data" class=BUTTON />
             {loaded(exports, move |list| view! { <ExportList list /> })}
         </section>
     }

@@ -2,7 +2,8 @@
 //! of invitations with resend and revoke.
 
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, RoleSelect, BUTTON, CARD,
+    action_error, cleared_on_success, loaded, versions, Field, FormError, ListTable, RoleSelect,
+    RowAction, BUTTON, CARD,
 };
 use crate::dto::Role;
 use crate::features::invitations::api::{
@@ -16,13 +17,7 @@ pub fn Invitations() -> impl IntoView {
     let resend = ServerAction::<ResendInvitation>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let list = Resource::new(
-        move || {
-            (
-                invite.version().get(),
-                resend.version().get(),
-                revoke.version().get(),
-            )
-        },
+        move || versions(&[invite.version(), resend.version(), revoke.version()]),
         |_| list_invitations(),
     );
     let error = action_error(invite);
@@ -55,41 +50,28 @@ fn InvitationTable(
     resend: ServerAction<ResendInvitation>,
     revoke: ServerAction<RevokeInvitation>,
 ) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="text-sm text-slate-500">"No invitations yet."</p> }.into_any();
-    }
+    let is_empty = rows.is_empty();
     view! {
-        <table class="w-full text-left text-sm" data-testid="invitation-table">
-            <thead><tr class="border-b text-slate-500">
-                <th class="py-2">"Email"</th><th>"Role"</th><th>"State"</th><th>"Expires"</th><th></th>
-            </tr></thead>
-            <tbody>
-                {rows.into_iter().map(|i| {
-                    let open = i.state.is_open();
-                    let (id_resend, id_revoke) = (i.id.clone(), i.id.clone());
-                    view! {
-                        <tr class="border-b" data-email=i.email.clone()>
-                            <td class="py-2">{i.email.clone()}</td>
-                            <td>{i.role.as_str()}</td>
-                            <td data-testid="invitation-state">{i.state.as_str()}</td>
-                            <td>{i.expires_at.clone()}</td>
-                            <td class="flex gap-3 py-2">
-                                {open.then(|| view! {
-                                    <ActionForm action=resend>
-                                        <input type="hidden" name="invitation_id" value=id_resend />
-                                        <button type="submit" class="underline">"Resend"</button>
-                                    </ActionForm>
-                                    <ActionForm action=revoke>
-                                        <input type="hidden" name="invitation_id" value=id_revoke />
-                                        <button type="submit" class="text-red-700 underline">"Revoke"</button>
-                                    </ActionForm>
-                                })}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ListTable testid="invitation-table" head=&["Email", "Role", "State", "Expires", ""] empty="No invitations yet." is_empty=is_empty>
+            {rows.into_iter().map(|i| {
+                let open = i.state.is_open();
+                let (id_resend, id_revoke) = (i.id.clone(), i.id.clone());
+                view! {
+                    <tr class="border-b" data-email=i.email.clone()>
+                        <td class="py-2">{i.email.clone()}</td>
+                        <td>{i.role.as_str()}</td>
+                        <td data-testid="invitation-state">{i.state.as_str()}</td>
+                        <td>{i.expires_at.clone()}</td>
+                        <td class="flex gap-3 py-2">
+                            {open.then(|| view! {
+                                <RowAction action=resend name="invitation_id" value=id_resend label="Resend" class="underline" />
+                                <RowAction action=revoke name="invitation_id" value=id_revoke label="Revoke" class="text-red-700 underline" />
+                            })}
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </ListTable>
     }
     .into_any()
 }

@@ -2,7 +2,9 @@
 //! of each kind each tenant has queued, running, dead or done — and the dead
 //! and waiting jobs, each with retry (dead, cancelled) or cancel (queued).
 
-use crate::components::{action_error, loaded, ConsoleShell, FormError, BUTTON_QUIET, CARD};
+use crate::components::{
+    action_error, loaded, versions, ConsoleShell, FormError, BUTTON_QUIET, CARD,
+};
 use crate::dto::JobDto;
 use crate::features::jobs::api::{job_overview, CancelJob, RetryJob};
 use leptos::prelude::*;
@@ -12,7 +14,7 @@ pub fn ConsoleJobs() -> impl IntoView {
     let retry = ServerAction::<RetryJob>::new();
     let cancel = ServerAction::<CancelJob>::new();
     let overview = Resource::new(
-        move || (retry.version().get(), cancel.version().get()),
+        move || versions(&[retry.version(), cancel.version()]),
         |_| job_overview(),
     );
     let retry_error = action_error(retry);

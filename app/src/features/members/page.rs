@@ -1,6 +1,6 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, RoleSelect, TenantShell, BUTTON,
-    BUTTON_QUIET, CARD, INPUT,
+    action_error, cleared_on_success, loaded, versions, Field, FormError, RoleSelect, RowAction,
+    TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::Role;
 use crate::features::members::api::{
@@ -15,13 +15,7 @@ pub fn MembersPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let verify = ServerAction::<SendVerification>::new();
     let members = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                change.version().get(),
-                remove.version().get(),
-            )
-        },
+        move || versions(&[add.version(), change.version(), remove.version()]),
         |_| list_members(),
     );
     let add_error = action_error(add);
@@ -102,10 +96,7 @@ fn MemberTable(
                                 </ActionForm>
                             </td>
                             <td>
-                                <ActionForm action=remove>
-                                    <input type="hidden" name="user_id" value=id_remove />
-                                    <button type="submit" class="text-red-700 underline">"Remove"</button>
-                                </ActionForm>
+                                <RowAction action=remove name="user_id" value=id_remove label="Remove" class="text-red-700 underline" />
                             </td>
                         </tr>
                     }

@@ -3,7 +3,8 @@
 //! (empty: unlimited).
 
 use crate::components::{
-    action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_QUIET, CARD, INPUT,
+    action_error, loaded, versions, ConsoleShell, Field, FormError, BUTTON, BUTTON_QUIET, CARD,
+    INPUT,
 };
 use crate::features::plans::api::{list_plans, EntitlementDef, PlanDto, RemovePlan, SavePlan};
 use leptos::prelude::*;
@@ -13,7 +14,7 @@ pub fn ConsolePlans() -> impl IntoView {
     let save = ServerAction::<SavePlan>::new();
     let remove = ServerAction::<RemovePlan>::new();
     let plans = Resource::new(
-        move || (save.version().get(), remove.version().get()),
+        move || versions(&[save.version(), remove.version()]),
         |_| list_plans(),
     );
     let error = Signal::derive(move || action_error(save).get().or(action_error(remove).get()));

@@ -1,6 +1,6 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, use_flag, Field, FormError, TenantShell, BUTTON,
-    BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
+    action_error, cleared_on_success, loaded, use_flag, Field, FormError, RowAction, TenantShell,
+    BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::{ProjectPage as ProjectData, TaskDto};
 use crate::error::AppError;
@@ -91,10 +91,7 @@ fn Project(
                         <button type="submit" class=BUTTON_QUIET>"Rename"</button>
                     </div>
                 </ActionForm>
-                <ActionForm action=delete>
-                    <input type="hidden" name="id" value=id_delete />
-                    <button type="submit" class=BUTTON_DANGER>"Delete project"</button>
-                </ActionForm>
+                <RowAction action=delete name="id" value=id_delete label="Delete project" class=BUTTON_DANGER />
             </div>
         </section>
         {move || board.get().then(|| view! { <Board tasks=board_tasks.clone() /> })}

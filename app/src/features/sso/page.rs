@@ -1,7 +1,8 @@
 //! `/admin/sso`: the organisation's OpenID Connect provider.
 
 use crate::components::{
-    action_error, loaded, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
+    action_error, loaded, versions, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD,
+    INPUT,
 };
 use crate::dto::Role;
 use crate::features::sso::api::{get_sso, RemoveSso, SaveSso, SsoDto};
@@ -12,7 +13,7 @@ pub fn SsoPage() -> impl IntoView {
     let save = ServerAction::<SaveSso>::new();
     let remove = ServerAction::<RemoveSso>::new();
     let current = Resource::new(
-        move || (save.version().get(), remove.version().get()),
+        move || versions(&[save.version(), remove.version()]),
         |_| get_sso(),
     );
     let error = action_error(save);

@@ -5,8 +5,8 @@
 //! the host and session.
 
 use crate::components::{
-    action_error, cleared_on_success, loaded, ConsoleShell, Field, FormError, TenantShell, BUTTON,
-    BUTTON_QUIET, CARD,
+    action_error, cleared_on_success, loaded, versions, ConsoleShell, Field, FormError, ListTable,
+    RowAction, TenantShell, BUTTON, BUTTON_QUIET, CARD,
 };
 use crate::dto::DeliveryState;
 use crate::features::webhooks::api::{
@@ -41,12 +41,12 @@ fn WebhookManager(scope: &'static str) -> impl IntoView {
     let remove = ServerAction::<RemoveWebhook>::new();
     let endpoints = Resource::new(
         move || {
-            (
-                create.version().get(),
-                rotate.version().get(),
-                toggle.version().get(),
-                remove.version().get(),
-            )
+            versions(&[
+                create.version(),
+                rotate.version(),
+                toggle.version(),
+                remove.version(),
+            ])
         },
         |_| list_webhooks(),
     );
@@ -121,60 +121,45 @@ fn EndpointTable(
     toggle: ServerAction<SetWebhookEnabled>,
     remove: ServerAction<RemoveWebhook>,
 ) -> impl IntoView {
-    if list.is_empty() {
-        return view! { <p class="text-sm text-slate-500">"No endpoints yet."</p> }.into_any();
-    }
+    let is_empty = list.is_empty();
     view! {
-        <table class="w-full text-left text-sm" data-testid="webhook-table">
-            <thead>
-                <tr class="border-b text-slate-500">
-                    <th class="py-2">"URL"</th><th>"Events"</th><th>"Secret"</th><th>"State"</th><th></th>
-                </tr>
-            </thead>
-            <tbody>
-                {list.into_iter().map(|e| {
-                    let id = e.id.clone();
-                    let (id_log, id_rotate, id_toggle, id_remove) = (id.clone(), id.clone(), id.clone(), id.clone());
-                    let enable_value = if e.enabled { "false" } else { "true" };
-                    let url_attr = e.url.clone();
-                    view! {
-                        <tr class="border-b align-top" data-url=url_attr>
-                            <td class="py-2">
-                                <span class="break-all font-mono text-xs">{e.url}</span>
-                                <span class="block text-xs text-slate-500">{e.description}</span>
-                            </td>
-                            <td class="text-xs">{e.events.join(", ")}</td>
-                            <td class="font-mono text-xs">
-                                {e.secret_hint}
-                                {e.previous_secret_until.map(|t| view! {
-                                    <span class="block text-amber-700">{format!("previous secret valid until {t}")}</span>
-                                })}
-                            </td>
-                            <td>{if e.enabled { "enabled" } else { "disabled" }}</td>
-                            <td class="space-y-1 text-right">
-                                <button type="button" class=BUTTON_QUIET
-                                    on:click=move |_| selected.set(Some(id_log.clone()))>"Deliveries"</button>
-                                <ActionForm action=rotate>
-                                    <input type="hidden" name="endpoint_id" value=id_rotate />
-                                    <button type="submit" class="text-xs underline">"Rotate secret"</button>
-                                </ActionForm>
-                                <ActionForm action=toggle>
-                                    <input type="hidden" name="endpoint_id" value=id_toggle />
-                                    <input type="hidden" name="enabled" value=enable_value />
-                                    <button type="submit" class="text-xs underline">
-                                        {if e.enabled { "Disable" } else { "Enable" }}
-                                    </button>
-                                </ActionForm>
-                                <ActionForm action=remove>
-                                    <input type="hidden" name="endpoint_id" value=id_remove />
-                                    <button type="submit" class="text-xs text-red-700 underline">"Remove"</button>
-                                </ActionForm>
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ListTable testid="webhook-table" head=&["URL", "Events", "Secret", "State", ""] empty="No endpoints yet." is_empty=is_empty>
+            {list.into_iter().map(|e| {
+                let id = e.id.clone();
+                let (id_log, id_rotate, id_toggle, id_remove) = (id.clone(), id.clone(), id.clone(), id.clone());
+                let enable_value = if e.enabled { "false" } else { "true" };
+                let url_attr = e.url.clone();
+                view! {
+                    <tr class="border-b align-top" data-url=url_attr>
+                        <td class="py-2">
+                            <span class="break-all font-mono text-xs">{e.url}</span>
+                            <span class="block text-xs text-slate-500">{e.description}</span>
+                        </td>
+                        <td class="text-xs">{e.events.join(", ")}</td>
+                        <td class="font-mono text-xs">
+                            {e.secret_hint}
+                            {e.previous_secret_until.map(|t| view! {
+                                <span class="block text-amber-700">{format!("previous secret valid until {t}")}</span>
+                            })}
+                        </td>
+                        <td>{if e.enabled { "enabled" } else { "disabled" }}</td>
+                        <td class="space-y-1 text-right">
+                            <button type="button" class=BUTTON_QUIET
+                                on:click=move |_| selected.set(Some(id_log.clone()))>"Deliveries"</button>
+                            <RowAction action=rotate name="endpoint_id" value=id_rotate label="Rotate secret" class="text-xs underline" />
+                            <ActionForm action=toggle>
+                                <input type="hidden" name="endpoint_id" value=id_toggle />
+                                <input type="hidden" name="enabled" value=enable_value />
+                                <button type="submit" class="text-xs underline">
+                                    {if e.enabled { "Disable" } else { "Enable" }}
+                                </button>
+                            </ActionForm>
+                            <RowAction action=remove name="endpoint_id" value=id_remove label="Remove" class="text-xs text-red-700 underline" />
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </ListTable>
     }
     .into_any()
 }
@@ -210,53 +195,40 @@ fn DeliveryLog(endpoint_id: String) -> impl IntoView {
 
 #[component]
 fn DeliveryTable(rows: Vec<DeliveryDto>, resend: ServerAction<ResendDelivery>) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="text-sm text-slate-500">"No deliveries yet."</p> }.into_any();
-    }
+    let is_empty = rows.is_empty();
     view! {
-        <table class="w-full text-left text-sm" data-testid="delivery-table">
-            <thead>
-                <tr class="border-b text-slate-500">
-                    <th class="py-2">"Event"</th><th>"Tenant"</th><th>"Status"</th><th>"Attempts"</th>
-                    <th>"Last answer"</th><th>"When"</th><th></th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows.into_iter().map(|d| {
-                    let tone = match d.status {
-                        DeliveryState::Delivered => "text-green-700",
-                        DeliveryState::Failed => "text-red-700",
-                        DeliveryState::Pending => "text-amber-700",
-                    };
-                    let answer = match (d.last_status, d.last_error.clone()) {
-                        (Some(code), _) => code.to_string(),
-                        (None, Some(e)) => e,
-                        (None, None) => "—".into(),
-                    };
-                    let id = d.id.clone();
-                    let (event_attr, status_attr) = (d.event_type.clone(), d.status.as_str());
-                    view! {
-                        <tr class="border-b align-top" data-event=event_attr data-status=status_attr>
-                            <td class="py-1 font-mono text-xs">{d.event_type}</td>
-                            <td>{d.tenant_slug}</td>
-                            <td class=tone>
-                                {d.status.as_str()}
-                                {d.next_attempt_at.map(|t| view! { <span class="block text-xs">{format!("next try {t}")}</span> })}
-                            </td>
-                            <td>{d.attempts}</td>
-                            <td class="text-xs" title=d.last_response.unwrap_or_default()>{answer}</td>
-                            <td class="text-xs">{d.last_attempt_at.unwrap_or(d.created_at)}</td>
-                            <td>
-                                <ActionForm action=resend>
-                                    <input type="hidden" name="delivery_id" value=id />
-                                    <button type="submit" class="text-xs underline">"Resend"</button>
-                                </ActionForm>
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ListTable testid="delivery-table" head=&["Event", "Tenant", "Status", "Attempts", "Last answer", "When", ""] empty="No deliveries yet." is_empty=is_empty>
+            {rows.into_iter().map(|d| {
+                let tone = match d.status {
+                    DeliveryState::Delivered => "text-green-700",
+                    DeliveryState::Failed => "text-red-700",
+                    DeliveryState::Pending => "text-amber-700",
+                };
+                let answer = match (d.last_status, d.last_error.clone()) {
+                    (Some(code), _) => code.to_string(),
+                    (None, Some(e)) => e,
+                    (None, None) => "—".into(),
+                };
+                let id = d.id.clone();
+                let (event_attr, status_attr) = (d.event_type.clone(), d.status.as_str());
+                view! {
+                    <tr class="border-b align-top" data-event=event_attr data-status=status_attr>
+                        <td class="py-1 font-mono text-xs">{d.event_type}</td>
+                        <td>{d.tenant_slug}</td>
+                        <td class=tone>
+                            {d.status.as_str()}
+                            {d.next_attempt_at.map(|t| view! { <span class="block text-xs">{format!("next try {t}")}</span> })}
+                        </td>
+                        <td>{d.attempts}</td>
+                        <td class="text-xs" title=d.last_response.unwrap_or_default()>{answer}</td>
+                        <td class="text-xs">{d.last_attempt_at.unwrap_or(d.created_at)}</td>
+                        <td>
+                            <RowAction action=resend name="delivery_id" value=id label="Resend" class="text-xs underline" />
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </ListTable>
     }
     .into_any()
 }
