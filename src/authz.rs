@@ -7,29 +7,11 @@
 //! allowed exactly when [`permits`] says so.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 use tenantry_vocab::Role;
 
-/// What a route or server function needs from its caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Need {
-    /// Anyone, signed in or not (sign-in, invitations, the page context).
-    Anyone,
-    /// Any member of the host's tenant, viewers included: reads.
-    Reader,
-    /// A member who may change data: everyone but viewers.
-    Writer,
-    /// An owner or admin of the host's tenant.
-    Admin,
-    /// An owner of the host's tenant.
-    Owner,
-    /// A superadmin, on the console host.
-    Superadmin,
-    /// Managing one tenant: its owners and admins on its host, or a superadmin
-    /// on the console.
-    Manage,
-}
+/// What a route or server function needs from its caller (the shared word:
+/// the browser build reads the declarations too).
+pub use tenantry_vocab::Need;
 
 /// Who is calling, as far as authorisation cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,37 +22,6 @@ pub enum Principal {
     Member(Role),
     /// A signed-in superadmin on the console host.
     Superadmin,
-}
-
-impl Need {
-    /// Whether a caller holding this need may change data (its transaction is
-    /// opened for writing).
-    pub fn writes(self) -> bool {
-        !matches!(self, Need::Anyone | Need::Reader)
-    }
-
-    /// Whether the need can be met on this kind of host: console needs only
-    /// on the console, a tenant's needs only on its hosts, `anyone` and
-    /// `manage` on both. Elsewhere the caller is answered "not found".
-    pub fn fits_host(self, on_console: bool) -> bool {
-        match self {
-            Need::Anyone | Need::Manage => true,
-            Need::Superadmin => on_console,
-            Need::Reader | Need::Writer | Need::Admin | Need::Owner => !on_console,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Need::Anyone => "anyone",
-            Need::Reader => "reader",
-            Need::Writer => "writer",
-            Need::Admin => "admin",
-            Need::Owner => "owner",
-            Need::Superadmin => "superadmin",
-            Need::Manage => "manage",
-        }
-    }
 }
 
 /// Whether `who` meets `need`.

@@ -108,7 +108,7 @@ pub async fn add(
     let row = db
         .insert(domain::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
-            hostname: Set(hostname.clone()),
+            hostname: Set(hostname.as_str().to_owned()),
             state: Set(PENDING.into()),
             token: Set(new_token()),
             is_primary: Set(false),
@@ -127,7 +127,7 @@ pub async fn add(
         })?;
     let detail = format!("hostname={hostname}");
     relay::raise(&db, Raised::audit("domain.added", actor, &detail)).await?;
-    audit::record_tenant(&db, actor, "domain.added", &hostname).await?;
+    audit::record_tenant(&db, actor, "domain.added", hostname.as_str()).await?;
     db.commit().await?;
     relay::relay_now(&ctx).await;
     Ok(view(&ctx, &row))

@@ -6,8 +6,10 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
+mod list;
 mod row_action;
 
+pub use list::{versions, ListTable};
 pub use row_action::RowAction;
 
 pub const BUTTON: &str =
@@ -258,18 +260,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                         .map(|v| {
                             view! {
                                 <A href="/">"Projects"</A>
-                                {is_admin.then(|| view! {
-                                    <A href="/admin">"Members"</A>
-                                    <A href="/admin/branding">"Branding"</A>
-                                    <A href="/admin/domains">"Domains"</A>
-                                    <A href="/admin/webhooks">"Webhooks"</A>
-                                    <A href="/admin/api-keys">"API keys"</A>
-                                    <A href="/admin/sso">"SSO"</A>
-                                    <A href="/admin/data">"Data"</A>
-                                    <A href="/admin/plan">"Plan"</A>
-                                    <A href="/admin/billing">"Billing"</A>
-                                    <A href="/admin/audit">"Audit"</A>
-                                })}
+                                {is_admin.then(|| nav_links(crate::nav::TENANT_ADMIN))}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
                         })}
@@ -307,15 +298,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                     <A href="/console" attr:class="text-lg font-semibold">"Tenantry console"</A>
                     <nav class="ml-auto flex items-center gap-4 text-sm">
                         {ctx.viewer.map(|v| view! {
-                            <A href="/console">"Tenants"</A>
-                            <A href="/console/plans">"Plans"</A>
-                            <A href="/console/meters">"Meters"</A>
-                            <A href="/console/flags">"Flags"</A>
-                            <A href="/console/fleet">"Fleet"</A>
-                            <A href="/console/webhooks">"Webhooks"</A>
-                            <A href="/console/audit">"Audit log"</A>
-                            <A href="/console/jobs">"Jobs"</A>
-                            <A href="/console/mailbox">"Mailbox"</A>
+                            {nav_links(crate::nav::CONSOLE)}
                             <SignedInAs email=v.email class="" />
                         })}
                     </nav>
@@ -398,39 +381,10 @@ pub fn RoleSelect(label: &'static str, roles: &'static [Role]) -> impl IntoView 
     }
 }
 
-/// A number that changes whenever any of these actions completes: the source
-/// of a list resource that reloads after any of its page's forms.
-pub fn versions(actions: &[RwSignal<usize>]) -> usize {
-    actions.iter().map(|version| version.get()).sum()
-}
-
-/// A list page's table: its header cells, then the rows; a note instead when
-/// there are none.
-#[component]
-pub fn ListTable(
-    testid: &'static str,
-    head: &'static [&'static str],
-    /// What to say when there are no rows.
-    empty: &'static str,
-    is_empty: bool,
-    children: Children,
-) -> impl IntoView {
-    if is_empty {
-        return view! { <p class="text-sm text-slate-500">{empty}</p> }.into_any();
-    }
-    view! {
-        <table class="w-full text-left text-sm" data-testid=testid>
-            <thead>
-                <tr class="border-b text-slate-500">
-                    {head
-                        .iter()
-                        .enumerate()
-                        .map(|(i, cell)| view! { <th class=(i == 0).then_some("py-2")>{*cell}</th> })
-                        .collect_view()}
-                </tr>
-            </thead>
-            <tbody>{children()}</tbody>
-        </table>
-    }
-    .into_any()
+/// One header link per entry of a navigation table (`crate::nav`).
+fn nav_links(links: &'static [(&'static str, &'static str)]) -> impl IntoView {
+    links
+        .iter()
+        .map(|(path, label)| view! { <A href=*path>{*label}</A> })
+        .collect_view()
 }

@@ -9,6 +9,7 @@ pub mod components;
 pub mod dto;
 pub mod error;
 pub mod features;
+pub mod nav;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

@@ -7,8 +7,25 @@ use crate::error::{Error, Result};
 
 const FIELD: &str = "hostname";
 
+/// A host name a tenant may bring, as [`parse`] accepted it: normalised and
+/// checked, so code that holds one need not check it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hostname(String);
+
+impl Hostname {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Hostname {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The normalised host name, or a field error saying what is wrong.
-pub fn parse(settings: &Settings, raw: &str) -> Result<String> {
+pub fn parse(settings: &Settings, raw: &str) -> Result<Hostname> {
     let raw = raw.trim().trim_end_matches('.');
     if raw.is_empty() {
         return Err(Error::invalid(FIELD, "is required"));
@@ -49,7 +66,7 @@ pub fn parse(settings: &Settings, raw: &str) -> Result<String> {
     if host == "localhost" || host.ends_with(".localhost") {
         return Err(Error::invalid(FIELD, "must be a public host name"));
     }
-    Ok(host)
+    Ok(Hostname(host))
 }
 
 fn check_labels(host: &str) -> Result<()> {
@@ -99,7 +116,11 @@ mod tests {
             ("bücher.example", "xn--bcher-kva.example"),
             ("XN--BCHER-KVA.example", "xn--bcher-kva.example"),
         ] {
-            assert_eq!(parse(&s, raw).ok().as_deref(), Some(want), "{raw}");
+            assert_eq!(
+                parse(&s, raw).ok().map(|h| h.to_string()).as_deref(),
+                Some(want),
+                "{raw}"
+            );
         }
     }
 

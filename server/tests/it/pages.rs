@@ -12,6 +12,7 @@ on_both_backends!(
     session_cookie_is_host_only_httponly_lax_and_rotates_at_sign_in,
     signed_out_visitors_are_sent_to_sign_in,
     sign_out_ends_the_session_on_tenant_hosts_and_the_console,
+    every_navigation_link_opens_a_page,
 );
 
 async fn unknown_hosts_and_slugs_get_a_neutral_404(app: TestApp) {
@@ -255,4 +256,27 @@ async fn sign_out_ends_the_session_on_tenant_hosts_and_the_console(app: TestApp)
         admin.server_fn::<ListTenants>(&list).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The header's links come from the navigation tables; each opens a page
+/// (not the "not found" fallback) for whoever the header shows it to.
+async fn every_navigation_link_opens_a_page(app: TestApp) {
+    app.tenant("acme").await;
+    let mut owner = app.owner_client("acme").await;
+    let mut superadmin = app.superadmin().await;
+    let tables = [
+        (&mut owner, tenantry_app::nav::TENANT_ADMIN),
+        (&mut superadmin, tenantry_app::nav::CONSOLE),
+    ];
+    for (client, links) in tables {
+        for (path, label) in links {
+            let res = client.get(path).await;
+            assert_eq!(res.status, StatusCode::OK, "{label} ({path})");
+            assert!(!res.text.contains("Page not found"), "{label} ({path})");
+            assert!(
+                res.text.contains(&format!("href=\"{path}\"")),
+                "{label} ({path}) is not in the header"
+            );
+        }
+    }
 }

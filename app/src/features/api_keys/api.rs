@@ -5,6 +5,16 @@ use crate::dto::Role;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_api_keys", Need::Admin),
+    ("create_api_key", Need::Admin),
+    ("revoke_api_key", Need::Admin),
+];
 
 /// An API key as its tenant's admins see it (never the secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,20 @@ use crate::dto::InvoiceStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("billing_overview", Need::Manage),
+    ("billing_portal", Need::Manage),
+    ("grant_credit", Need::Superadmin),
+    ("close_period", Need::Superadmin),
+    ("mark_invoice_paid", Need::Superadmin),
+    ("list_meters", Need::Superadmin),
+    ("save_meter", Need::Superadmin),
+];
 
 /// One meter's usage over a period, for a chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,24 @@ use crate::dto::{AuditRow, BrandingDto, TenantState};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_tenants", Need::Superadmin),
+    ("create_tenant", Need::Superadmin),
+    ("purge_tenant", Need::Superadmin),
+    ("activate_tenant", Need::Superadmin),
+    ("get_tenant", Need::Superadmin),
+    ("suspend_tenant", Need::Superadmin),
+    ("resume_tenant", Need::Superadmin),
+    ("delete_tenant", Need::Superadmin),
+    ("list_audit", Need::Superadmin),
+    ("list_mailbox", Need::Superadmin),
+    ("impersonate", Need::Superadmin),
+];
 
 /// A started impersonation: the single-use link to the tenant's host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

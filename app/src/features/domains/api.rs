@@ -5,6 +5,18 @@ use crate::dto::DomainState;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_domains", Need::Manage),
+    ("add_domain", Need::Manage),
+    ("verify_domain", Need::Manage),
+    ("make_domain_primary", Need::Manage),
+    ("remove_domain", Need::Manage),
+];
 
 /// A custom domain with the DNS records its tenant must create.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,15 @@ use crate::dto::ExportState;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("request_export", Need::Manage),
+    ("list_exports", Need::Manage),
+];
 
 /// A tenant data export and its progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

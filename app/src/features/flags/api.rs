@@ -9,6 +9,18 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_flags", Need::Superadmin),
+    ("get_flag", Need::Superadmin),
+    ("save_flag", Need::Superadmin),
+    ("set_kill_switch", Need::Superadmin),
+    ("remove_flag", Need::Superadmin),
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlagRowDto {

@@ -5,6 +5,22 @@ use crate::dto::{InvitationState, Role};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("invitation_offer", Need::Anyone),
+    ("accept_invitation", Need::Anyone),
+    ("request_password_reset", Need::Anyone),
+    ("reset_link_valid", Need::Anyone),
+    ("reset_password", Need::Anyone),
+    ("list_invitations", Need::Admin),
+    ("invite_member", Need::Admin),
+    ("resend_invitation", Need::Admin),
+    ("revoke_invitation", Need::Admin),
+];
 
 /// An invitation as the tenant's admins see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

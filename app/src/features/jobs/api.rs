@@ -5,6 +5,17 @@ use crate::dto::{JobDto, TenantWorkDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("tenant_work", Need::Manage),
+    ("job_overview", Need::Superadmin),
+    ("retry_job", Need::Superadmin),
+    ("cancel_job", Need::Superadmin),
+];
 
 /// How many jobs of one kind one tenant has in each state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

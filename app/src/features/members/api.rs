@@ -10,6 +10,20 @@ use crate::dto::{BrandingDto, Role};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("verify_email", Need::Anyone),
+    ("list_members", Need::Admin),
+    ("add_member", Need::Admin),
+    ("change_role", Need::Admin),
+    ("remove_member", Need::Admin),
+    ("send_verification", Need::Admin),
+    ("save_branding", Need::Admin),
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberDto {

@@ -5,6 +5,17 @@ use crate::dto::MoveDto;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("move_tenant", Need::Superadmin),
+    ("move_status", Need::Superadmin),
+    ("rollback_move", Need::Superadmin),
+    ("fleet_status", Need::Superadmin),
+];
 
 /// The tenant-plane version of every unit of the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

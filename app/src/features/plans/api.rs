@@ -9,6 +9,20 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("plan_usage", Need::Manage),
+    ("list_plans", Need::Superadmin),
+    ("save_plan", Need::Superadmin),
+    ("remove_plan", Need::Superadmin),
+    ("assign_plan", Need::Superadmin),
+    ("set_override", Need::Superadmin),
+    ("remove_override", Need::Superadmin),
+];
 
 /// One entitlement the registry knows, for forms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,22 @@
 use crate::dto::{ProjectDto, ProjectPage, TaskDto};
 use crate::error::AppError;
 use leptos::prelude::*;
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_projects", Need::Reader),
+    ("get_project", Need::Reader),
+    ("create_project", Need::Writer),
+    ("rename_project", Need::Writer),
+    ("delete_project", Need::Writer),
+    ("create_task", Need::Writer),
+    ("set_task_done", Need::Writer),
+    ("rename_task", Need::Writer),
+    ("delete_task", Need::Writer),
+];
 
 #[server]
 pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {

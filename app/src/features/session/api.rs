@@ -4,6 +4,16 @@
 use crate::dto::PageCtx;
 use crate::error::AppError;
 use leptos::prelude::*;
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("page_context", Need::Anyone),
+    ("sign_in", Need::Anyone),
+    ("logout", Need::Anyone),
+];
 
 #[server]
 pub async fn page_context() -> Result<PageCtx, AppError> {

@@ -10,6 +10,17 @@ use crate::dto::Role;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("sso_available", Need::Anyone),
+    ("get_sso", Need::Admin),
+    ("save_sso", Need::Owner),
+    ("remove_sso", Need::Owner),
+];
 
 /// A tenant's single sign-on settings as its admins see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

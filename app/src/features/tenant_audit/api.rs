@@ -4,6 +4,16 @@
 use crate::dto::AuditRow;
 use crate::error::AppError;
 use leptos::prelude::*;
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_tenant_audit", Need::Admin),
+    ("support_access_refused", Need::Admin),
+    ("set_support_access", Need::Owner),
+];
 
 #[server]
 pub async fn list_tenant_audit() -> Result<Vec<AuditRow>, AppError> {

@@ -5,6 +5,20 @@ use crate::dto::DeliveryState;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tenantry_vocab::Need;
+
+/// What each server function here needs from its caller, declared beside
+/// it: the gateway refuses a call that does not meet it before the function
+/// runs, and the attack suite's privilege matrix checks each role against it.
+pub const NEEDS: &[(&str, Need)] = &[
+    ("list_webhooks", Need::Manage),
+    ("create_webhook", Need::Manage),
+    ("rotate_webhook_secret", Need::Manage),
+    ("set_webhook_enabled", Need::Manage),
+    ("remove_webhook", Need::Manage),
+    ("webhook_deliveries", Need::Manage),
+    ("resend_delivery", Need::Manage),
+];
 
 /// A webhook endpoint as its owner sees it (the secret only as a hint).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
