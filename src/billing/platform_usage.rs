@@ -64,7 +64,7 @@ pub async fn hourly(engine: &Engine, now: DateTime<Utc>) -> Result<()> {
     use crate::entities::catalog::tenant;
     let cutoff = now - chrono::Duration::days(engine.settings().usage_retention_days.into());
     let active = tenant::Entity::find()
-        .filter(tenant::Column::State.eq("active"))
+        .filter(tenant::Column::State.eq(crate::tenancy::TenantState::Active.as_str()))
         .all(engine.platform_tables())
         .await?;
     for t in active {

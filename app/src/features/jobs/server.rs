@@ -2,7 +2,7 @@
 //! (counts by tenant and kind, dead and waiting jobs, retry and cancel), and
 //! a tenant's own long work (its jobs, a move under way) for its admins.
 
-use crate::backend::{admin, fail, managed_tenant, timestamp};
+use crate::backend::{admin, fail, managed_tenant, stored, timestamp};
 use crate::dto::{JobDto, JobState, TenantWorkDto};
 use crate::error::AppError;
 use crate::features::jobs::api::{JobCountDto, JobOverviewDto};
@@ -13,9 +13,7 @@ use tenantry::tenancy::moves;
 const ATTENTION: usize = 100;
 
 fn job_dto(slug: &str, j: JobView) -> Result<JobDto, AppError> {
-    let state = JobState::parse(&j.state).ok_or_else(|| {
-        fail(anyhow::anyhow!("job {} has unknown state {:?}", j.id, j.state).into())
-    })?;
+    let state = stored(JobState::parse, "job", &j.state)?;
     Ok(JobDto {
         id: j.id.to_string(),
         slug: slug.to_owned(),
