@@ -15,6 +15,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use tenantry_vocab::Placement;
 
+mod signup;
+pub use signup::{SignupMode, SignupSettings};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -64,6 +67,9 @@ pub struct Settings {
     pub tenant_template_database: Option<String>,
     /// Placement of new tenants on Postgres (`pool`, `schema`, `database`).
     pub default_placement: Placement,
+    /// Self-serve signup (its own section, with its own defaults).
+    #[serde(default)]
+    pub signup: SignupSettings,
     /// Fleet migrations: tenants migrated at once, and the first (canary) batch.
     pub migrate_concurrency: usize,
     pub migrate_canary: usize,

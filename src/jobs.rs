@@ -48,9 +48,10 @@ pub trait TenantJob: Serialize + DeserializeOwned + Send + Sync + 'static {
     const MAX_ATTEMPTS: i32 = 5;
     /// Lower runs first among one tenant's due jobs.
     const PRIORITY: i32 = 100;
-    /// Whether it runs while its tenant is suspended: the platform's own
-    /// work for the tenant (an export a superadmin asked for), never work
-    /// of the tenant's people, which waits until the tenant is resumed.
+    /// Whether it runs while its tenant is suspended or pending: the
+    /// platform's own work for the tenant (an export a superadmin asked for,
+    /// a signup's confirmation mail), never work of the tenant's people,
+    /// which waits until the tenant is active.
     const WHILE_SUSPENDED: bool = false;
 
     /// The first retry's delay in milliseconds, doubling per attempt: the

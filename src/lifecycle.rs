@@ -2,13 +2,16 @@
 //! them: provisioning (catalog rows, tenant plane, first owner or
 //! invitation, billing account, plan history), moving a tenant onto another
 //! plan, and purging a deleted tenant (its rows, objects, Stripe customer,
-//! retained invoices, pseudonymised audit). The catalog's own state changes
-//! (suspend, resume, delete) stay in [`crate::catalog::tenants`].
+//! retained invoices, pseudonymised audit), self-serve signup and the
+//! units made ahead for it. The catalog's own state changes (suspend,
+//! resume, delete) stay in [`crate::catalog::tenants`].
 
 pub mod plan;
 mod provision;
 pub(crate) mod pseudonyms;
 pub mod purge;
+pub mod signup;
+pub mod warm_units;
 
 pub use provision::create;
 pub use purge::{purge_expired, purge_now, DeletionReceipt};

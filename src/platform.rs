@@ -72,9 +72,10 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// The platform's periodic maintenance, each kind once per period across all
 /// instances (`jobs::periodic`): every minute, custom domains due a DNS
-/// re-check, certificates due renewal and export archives past expiry;
-/// hourly, tenants past their grace period purged and expired sessions
-/// removed. With [`crate::billing::periodic_work`], the server's whole list.
+/// re-check, certificates due renewal, export archives past expiry, warm
+/// units refilled and unconfirmed signups lapsed; hourly, tenants past
+/// their grace period purged and expired sessions removed. With
+/// [`crate::billing::periodic_work`], the server's whole list.
 pub fn periodic_work() -> Vec<Periodic> {
     const MINUTE: Duration = Duration::from_secs(60);
     const HOUR: Duration = Duration::from_secs(3600);
@@ -90,6 +91,15 @@ pub fn periodic_work() -> Vec<Periodic> {
         }),
         Periodic::new("tenants.purge", HOUR, |e: Engine| async move {
             Ok(crate::lifecycle::purge_expired(&e, "maintenance").await? as u64)
+        }),
+        // Signups' tenants in placements that need DDL take a unit made
+        // ahead; this keeps a few ready (and replaces any made before a
+        // tenant migration).
+        Periodic::new("warm_units.refill", MINUTE, |e: Engine| async move {
+            crate::lifecycle::warm_units::refill(&e).await
+        }),
+        Periodic::new("signups.lapse", MINUTE, |e: Engine| async move {
+            crate::lifecycle::signup::lapse_expired(&e).await
         }),
         Periodic::new("sessions.expire", HOUR, |e: Engine| async move {
             CatalogSessionStore::new(e).delete_expired().await

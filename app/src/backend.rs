@@ -150,6 +150,7 @@ pub async fn managed_tenant(
             let actor = format!("member:{}", who.email);
             Ok((engine, ctx.tenant().clone(), actor))
         }
+        RequestScope::Site => Err(fail(Error::NotFound)),
     }
 }
 

@@ -161,7 +161,7 @@ pub fn TenantShell(
             ..
         } = ctx;
         match host {
-            HostKind::Console => view! { <NotFound /> }.into_any(),
+            HostKind::Console | HostKind::Site => view! { <NotFound /> }.into_any(),
             HostKind::Tenant {
                 suspended: true,
                 branding,
@@ -302,6 +302,26 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                             <SignedInAs email=v.email class="" />
                         })}
                     </nav>
+                </div>
+            </header>
+            <main class="mx-auto max-w-5xl p-6">{children()}</main>
+        }
+        .into_any()
+    })
+}
+
+/// Frame of the platform's public site on the base host: its name, then
+/// the page. Nobody is signed in here.
+#[component]
+pub fn SiteShell(children: ChildrenFn) -> impl IntoView {
+    with_page_ctx(move |ctx: PageCtx| {
+        if ctx.host != HostKind::Site {
+            return view! { <NotFound /> }.into_any();
+        }
+        view! {
+            <header class="border-b border-slate-200 bg-white">
+                <div class="mx-auto flex max-w-5xl items-center px-6 py-3">
+                    <a href="/signup" class="text-lg font-semibold text-slate-900">"Tenantry"</a>
                 </div>
             </header>
             <main class="mx-auto max-w-5xl p-6">{children()}</main>

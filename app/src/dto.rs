@@ -25,6 +25,8 @@ pub struct BrandingDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum HostKind {
     Console,
+    /// The platform's public site on the base host (signup).
+    Site,
     Tenant {
         slug: String,
         suspended: bool,
@@ -75,7 +77,7 @@ impl PageCtx {
     pub fn branding(&self) -> Option<&BrandingDto> {
         match &self.host {
             HostKind::Tenant { branding, .. } => Some(branding.as_ref()),
-            HostKind::Console => None,
+            HostKind::Console | HostKind::Site => None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod placements;
 pub mod plans;
 pub mod product;
 pub mod session;
+pub mod signup;
 pub mod sso;
 pub mod tenant_audit;
 pub mod webhooks;

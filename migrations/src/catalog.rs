@@ -22,6 +22,7 @@ pub mod m0019_tenant_records_leave_catalog;
 mod m0020_session_handles;
 mod m0021_session_notify;
 mod m0022_periodic_work;
+mod m0023_self_serve_signup;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0020_session_handles::Migration),
             Box::new(m0021_session_notify::Migration),
             Box::new(m0022_periodic_work::Migration),
+            Box::new(m0023_self_serve_signup::Migration),
         ]
     }
 

@@ -13,5 +13,6 @@ pub mod jobs;
 pub mod platform_api;
 pub mod router;
 pub mod shutdown;
+pub mod signup;
 pub mod sso;
 pub mod telemetry;

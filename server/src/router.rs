@@ -2,7 +2,7 @@
 //! gateway (resolution → origin check → session), then the Leptos pages,
 //! server functions, the JSON API, and static files.
 
-use crate::{api, brand_assets, gateway, impersonate, platform_api, sso};
+use crate::{api, brand_assets, gateway, impersonate, platform_api, signup, sso};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -65,6 +65,7 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(brand_assets::router())
         .merge(sso::router())
         .merge(impersonate::router())
+        .merge(signup::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         // Innermost: it reads the resolved scope and the session.

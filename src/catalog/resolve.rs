@@ -105,6 +105,21 @@ fn live_scope(engine: &Engine, record: std::sync::Arc<TenantRecord>) -> Option<R
     live.then(|| RequestScope::Tenant(engine.ctx_shared(record)))
 }
 
+/// A tenant still pending a signup's confirmation, by its slug (its host's
+/// label on the base domain): what its confirmation link, and nothing else,
+/// is answered for. Read from the catalog each time (such a tenant sees a
+/// request or two).
+pub async fn awaiting_confirmation(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {
+    let Ok(slug) = Slug::parse(raw_slug) else {
+        return Ok(None);
+    };
+    Ok(engine
+        .record_by_slug(&slug)
+        .await?
+        .filter(|record| record.state == TenantState::Pending)
+        .map(|record| RequestScope::Tenant(engine.ctx(record))))
+}
+
 /// Like [`by_slug`], but always read from the catalog, bypassing the map
 /// (operators' tools and tests that must see a change made elsewhere at once).
 pub async fn by_slug_uncached(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {

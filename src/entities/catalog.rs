@@ -21,6 +21,7 @@ pub mod tenant_move;
 pub mod tls_certificate;
 pub mod tls_issuance;
 pub mod verified_host;
+pub mod warm_unit;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
 pub mod work_due;

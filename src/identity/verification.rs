@@ -7,7 +7,7 @@
 use super::{members::Member, secret_token};
 use crate::entities::tenant::email_verification as row;
 use crate::error::{Error, Result};
-use crate::mail::{compose, outbox};
+use crate::mail::{compose, outbox, Letter};
 use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -16,37 +16,88 @@ use uuid::Uuid;
 
 /// Queues a verification link to `member`'s address.
 pub async fn send(ctx: &TenantCtx, member: &Member) -> Result<()> {
-    // The tenant's configured address, never the request's Host header.
-    let origin = &ctx.public_origin();
-    let token = secret_token::random();
-    let now = chrono::Utc::now();
-    let hours = i64::from(ctx.engine().settings().invitation_ttl_hours.max(1));
-    let branding = &ctx.tenant().branding;
-    let link = format!("{}/verify/{token}", origin.trim_end_matches('/'));
-    let paragraphs = [format!(
-        "Confirm that {} is your address on {}.",
-        member.email, branding.display_name
-    )];
-    let letter = compose::branded(
-        branding,
-        origin,
-        &member.email,
-        &format!("Confirm your email for {}", branding.display_name),
-        &compose::Content {
-            heading: "Confirm your email address",
-            paragraphs: &paragraphs,
-            action: Some(("Confirm my address", &link)),
-            footer: "The link works once. Not you? Ignore this email.",
-        },
-    );
-    let digest = secret_token::digest(&token);
-    let expires = now + chrono::Duration::hours(hours);
+    let (token, letter) = letter(ctx, member, Link::Verify);
+    let hours = ctx.engine().settings().invitation_ttl_hours;
     ctx.run(true, async |db| {
-        insert(db, member, &digest, expires, None).await?;
+        insert_link(db, member, &token, hours).await?;
         outbox::enqueue(db, ctx, letter).await?;
         Ok(())
     })
     .await
+}
+
+/// Writes a signup's confirmation link to its owner, in `db` (the
+/// transaction creating the tenant, which wakes the mail runner once it has
+/// committed). Opening it confirms the address and opens the tenant
+/// (`lifecycle::signup::confirm`).
+pub(crate) async fn write_signup_confirmation(
+    db: &TenantDb,
+    ctx: &TenantCtx,
+    member: &Member,
+) -> Result<()> {
+    let (token, letter) = letter(ctx, member, Link::ConfirmSignup);
+    // As long as the pending tenant waits for it.
+    let hours = ctx.engine().settings().signup.confirm_hours;
+    insert_link(db, member, &token, hours).await?;
+    outbox::write(db, ctx, letter).await?;
+    Ok(())
+}
+
+/// Where a verification link leads.
+#[derive(Clone, Copy)]
+enum Link {
+    /// `/verify/<token>`: an address proved.
+    Verify,
+    /// `/signup/confirm/<token>`: an address proved and the tenant opened.
+    ConfirmSignup,
+}
+
+/// A fresh token and the letter carrying its link.
+fn letter(ctx: &TenantCtx, member: &Member, link: Link) -> (String, Letter) {
+    // The tenant's configured address, never the request's Host header.
+    let origin = &ctx.public_origin();
+    let token = secret_token::random();
+    let branding = &ctx.tenant().branding;
+    let name = &branding.display_name;
+    let (path, subject, heading, paragraph, action) = match link {
+        Link::Verify => (
+            "verify",
+            format!("Confirm your email for {name}"),
+            "Confirm your email address",
+            format!("Confirm that {} is your address on {name}.", member.email),
+            "Confirm my address",
+        ),
+        Link::ConfirmSignup => (
+            "signup/confirm",
+            format!("Confirm your email to open {name}"),
+            "One step left",
+            format!(
+                "Confirm that {} is your address, and {name} opens with you signed in as its owner.",
+                member.email
+            ),
+            "Confirm and open",
+        ),
+    };
+    let url = format!("{}/{path}/{token}", origin.trim_end_matches('/'));
+    let letter = compose::branded(
+        branding,
+        origin,
+        &member.email,
+        &subject,
+        &compose::Content {
+            heading,
+            paragraphs: &[paragraph],
+            action: Some((action, &url)),
+            footer: "The link works once. Not you? Ignore this email.",
+        },
+    );
+    (token, letter)
+}
+
+async fn insert_link(db: &TenantDb, member: &Member, token: &str, hours: u32) -> Result<()> {
+    let hours = i64::from(hours.max(1));
+    let expires = chrono::Utc::now() + chrono::Duration::hours(hours);
+    insert(db, member, &secret_token::digest(token), expires, None).await
 }
 
 /// Records `member`'s address as verified without a link (an accepted
@@ -65,33 +116,37 @@ pub async fn mark_verified(db: &TenantDb, member: &Member) -> Result<()> {
 
 /// Uses a link of this tenant; the address it verified.
 pub async fn verify(ctx: &TenantCtx, token: &str) -> Result<String> {
+    ctx.run(true, async |db| Ok(use_link(db, token).await?.email))
+        .await
+}
+
+/// Uses a link in `db`: the member it was sent to and the address it
+/// proves. A used, unknown or expired link is refused.
+pub(crate) async fn use_link(db: &TenantDb, token: &str) -> Result<row::Model> {
     let now = chrono::Utc::now();
     let digest = secret_token::digest(token.trim());
-    ctx.run(true, async |db| {
-        let found = row::Entity::find()
-            .filter(row::Column::TokenHash.eq(digest))
-            .one(db)
-            .await?
-            .filter(|r| r.used_at.is_none())
-            .ok_or(Error::NotFound)?;
-        if found.expires_at <= now {
-            return Err(Error::invalid(
-                "token",
-                "this link has expired; ask for a new one",
-            ));
-        }
-        let used = row::Entity::update_many()
-            .col_expr(row::Column::UsedAt, Expr::value(now))
-            .filter(row::Column::TokenHash.eq(found.token_hash.clone()))
-            .filter(row::Column::UsedAt.is_null())
-            .exec(db)
-            .await?;
-        if used.rows_affected != 1 {
-            return Err(Error::NotFound);
-        }
-        Ok(found.email)
-    })
-    .await
+    let found = row::Entity::find()
+        .filter(row::Column::TokenHash.eq(digest))
+        .one(db)
+        .await?
+        .filter(|r| r.used_at.is_none())
+        .ok_or(Error::NotFound)?;
+    if found.expires_at <= now {
+        return Err(Error::invalid(
+            "token",
+            "this link has expired; ask for a new one",
+        ));
+    }
+    let used = row::Entity::update_many()
+        .col_expr(row::Column::UsedAt, Expr::value(now))
+        .filter(row::Column::TokenHash.eq(found.token_hash.clone()))
+        .filter(row::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(Error::NotFound);
+    }
+    Ok(found)
 }
 
 /// The members whose current address is verified.

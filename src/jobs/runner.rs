@@ -142,7 +142,11 @@ impl Runner {
                 tracing::info!(tenant_id = %ctx.id(), cancelled, "jobs of a deleted tenant cancelled");
                 return Ok((0, None));
             }
-            TenantState::Suspended if !self.0.registry.while_suspended.is_empty() => {
+            // A pending tenant (a signup awaiting its owner's confirmation)
+            // runs the same kinds: its confirmation mail is one.
+            TenantState::Suspended | TenantState::Pending
+                if !self.0.registry.while_suspended.is_empty() =>
+            {
                 Some(&self.0.registry.while_suspended)
             }
             TenantState::Suspended | TenantState::Pending => return Ok((0, wait)),

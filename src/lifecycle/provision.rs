@@ -10,7 +10,7 @@ use crate::entities::catalog::tenant;
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::{outbox, EventKind};
 use crate::identity::members::{self, HashedMember, NewMember};
-use crate::identity::{invitations, Actor, Email, Role};
+use crate::identity::{invitations, verification, Actor, Email, Role};
 use crate::tenancy::directory::{self, Queue};
 use crate::tenancy::{
     fleet, CatalogScope, Engine, NewPoolTenant, Placement, PlatformUse, Slug, TenantCtx, TenantDb,
@@ -26,61 +26,127 @@ use serde_json::json;
 /// All input is validated before anything is written; the password is hashed
 /// before any connection is taken. A `pool` tenant on PostgreSQL is written
 /// in one transaction (`tenancy::NewPoolTenant`); the placements that need
-/// DDL first are written step by step, and if provisioning fails part-way,
-/// what was written is removed again.
+/// DDL first take a unit made ahead if one is warm
+/// ([`super::warm_units`]), else make theirs, and are written step by
+/// step; if provisioning fails part-way, what was written is removed again.
 pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<TenantSummary> {
-    let slug = Slug::parse(&input.slug)?;
-    let name = parse_name(&input.name)?;
     let owner = FirstOwner::parse(&input)?;
-    let placement = parse_placement(engine, &input.placement).await?;
-    let plan = crate::plans::store::existing(engine, "plan", &input.plan).await?;
+    let planned = Planned::parse(engine, &input, None).await?;
+    create_planned(engine, planned, owner, actor).await
+}
+
+/// A self-serve signup's tenant: `pending` until its owner confirms their
+/// address (the confirmation link is mailed in the same transaction as the
+/// owner), lapsing at `expires_at` otherwise.
+pub(crate) async fn create_for_signup(
+    engine: &Engine,
+    input: NewTenant,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    actor: &str,
+) -> Result<TenantSummary> {
+    let owner = match FirstOwner::parse(&input)? {
+        FirstOwner::Member(member) => FirstOwner::Confirming(member),
+        other => other,
+    };
+    let planned = Planned::parse(engine, &input, Some(expires_at)).await?;
+    create_planned(engine, planned, owner, actor).await
+}
+
+/// A new tenant's checked input.
+struct Planned {
+    slug: Slug,
+    name: String,
+    placement: Placement,
+    plan: String,
+    state: TenantState,
+    signup_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Planned {
+    async fn parse(
+        engine: &Engine,
+        input: &NewTenant,
+        signup_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Self> {
+        let pending = input.pending || signup_expires_at.is_some();
+        Ok(Self {
+            slug: Slug::parse(&input.slug)?,
+            name: parse_name(&input.name)?,
+            placement: parse_placement(engine, &input.placement).await?,
+            plan: crate::plans::store::existing(engine, "plan", &input.plan).await?,
+            state: match pending {
+                true => TenantState::Pending,
+                false => TenantState::Active,
+            },
+            signup_expires_at,
+        })
+    }
+
+    /// The catalog row, under `id` in `location`.
+    fn row(&self, id: TenantId, location: Option<String>) -> tenant::ActiveModel {
+        let now = chrono::Utc::now();
+        tenant::ActiveModel {
+            id: Set(id.uuid()),
+            slug: Set(self.slug.to_string()),
+            name: Set(self.name.clone()),
+            state: Set(self.state.as_str().into()),
+            placement: Set(self.placement.as_str().into()),
+            location: Set(location),
+            created_at: Set(now),
+            updated_at: Set(now),
+            suspended_at: Set(None),
+            deleted_at: Set(None),
+            plan: Set(self.plan.clone()),
+            signup_expires_at: Set(self.signup_expires_at),
+        }
+    }
+}
+
+async fn create_planned(
+    engine: &Engine,
+    planned: Planned,
+    owner: FirstOwner<NewMember>,
+    actor: &str,
+) -> Result<TenantSummary> {
     // The catalog's unique constraint refuses a taken slug in any case;
     // reading it first only spares a password's hash (about 30 ms of CPU).
-    if !owner.is_invited() && engine.record_by_slug(&slug).await?.is_some() {
+    if !owner.is_invited() && engine.record_by_slug(&planned.slug).await?.is_some() {
         return Err(Error::conflict("slug", "this slug is already taken"));
     }
     let owner = owner.hashed().await?;
+    let mails = owner.mails();
     let id = TenantId::new();
-    let now = chrono::Utc::now();
-    let state = match input.pending {
-        true => TenantState::Pending,
-        false => TenantState::Active,
+    let created = match engine.begin_pool_creation(id, planned.placement).await? {
+        Some(txn) => {
+            let row = planned.row(id, engine.location_for(id, planned.placement));
+            create_in_one(engine, txn, row, owner, actor).await?
+        }
+        None => create_stepwise(engine, &planned, owner, actor).await?,
     };
-    let row = tenant::ActiveModel {
-        id: Set(id.uuid()),
-        slug: Set(slug.to_string()),
-        name: Set(name),
-        state: Set(state.as_str().into()),
-        placement: Set(placement.as_str().into()),
-        location: Set(engine.location_for(id, placement)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        suspended_at: Set(None),
-        deleted_at: Set(None),
-        plan: Set(plan),
-    };
-    let invited = owner.is_invited();
-    let created = match engine.begin_pool_creation(id, placement).await? {
-        Some(txn) => create_in_one(engine, txn, row, owner, actor).await?,
-        None => create_stepwise(engine, row, input.pending, owner, actor).await?,
-    };
-    engine.tenant_changed(id);
+    engine.tenant_changed(created.id);
     engine.events().wake();
-    if invited {
-        crate::mail::outbox::note_queued(engine, id).await?;
+    if mails {
+        crate::mail::outbox::note_queued(engine, created.id).await?;
     }
     Ok(created)
 }
 
-/// The first owner: a member with a password, or an invited address.
+/// The first owner: a member with a password, an invited address, or (a
+/// signup) a member whose address the confirmation link proves.
 enum FirstOwner<M> {
     Member(M),
     Invited(Email),
+    Confirming(M),
 }
 
 impl<M> FirstOwner<M> {
     fn is_invited(&self) -> bool {
         matches!(self, Self::Invited(_))
+    }
+
+    /// Whether writing this owner queues a mail.
+    fn mails(&self) -> bool {
+        !matches!(self, Self::Member(_))
     }
 }
 
@@ -101,6 +167,7 @@ impl FirstOwner<NewMember> {
         Ok(match self {
             Self::Member(m) => FirstOwner::Member(m.hashed().await?),
             Self::Invited(email) => FirstOwner::Invited(email),
+            Self::Confirming(m) => FirstOwner::Confirming(m.hashed().await?),
         })
     }
 }
@@ -121,6 +188,10 @@ impl FirstOwner<HashedMember> {
                     label: actor.to_owned(),
                 };
                 invitations::issue(db, ctx, &inviter, &email, Role::Owner).await?;
+            }
+            Self::Confirming(owner) => {
+                let owner = members::insert(db, owner).await?;
+                verification::write_signup_confirmation(db, ctx, &owner).await?;
             }
         }
         db.insert(crate::billing::accounts::new_account()).await?;
@@ -157,24 +228,21 @@ async fn create_in_one(
 /// undone if a step fails.
 async fn create_stepwise(
     engine: &Engine,
-    mut row: tenant::ActiveModel,
-    pending: bool,
+    planned: &Planned,
     owner: FirstOwner<HashedMember>,
     actor: &str,
 ) -> Result<TenantSummary> {
-    row.state = Set(TenantState::Pending.as_str().into());
-    let txn = engine.platform(PlatformUse::Records).await?;
-    let inserted = row.insert(&txn).await.map_err(slug_taken)?;
-    let record = summary(inserted)?;
-    crate::billing::invoices::record_plan(&txn, record.id, &record.plan, record.created_at).await?;
-    txn.commit().await?;
-
+    let (record, unit_ready) = insert_pending(engine, planned).await?;
     let slug = Slug::parse(&record.slug)?;
-    if let Err(e) = provision(engine, &slug, owner, actor).await {
+    if unit_ready {
+        super::warm_units::refill_soon(engine);
+    }
+    if let Err(e) = provision(engine, &slug, owner, unit_ready, actor).await {
         tracing::error!(tenant_id = %record.id, error = ?e, "provisioning failed; rolling back");
         rollback_creation(engine, &slug).await;
         return Err(e);
     }
+    let pending = planned.state == TenantState::Pending;
     match complete_creation(engine, &slug, pending, actor).await {
         Ok(record) => Ok(record),
         Err(e) => {
@@ -183,6 +251,39 @@ async fn create_stepwise(
             Err(e)
         }
     }
+}
+
+/// The catalog row, `pending` while its unit is readied, with its plan's
+/// history; under a warm unit's id when one is taken in the same
+/// transaction (then whether one was).
+async fn insert_pending(engine: &Engine, planned: &Planned) -> Result<(TenantSummary, bool)> {
+    // Another creation may take the unit picked here first; the next pick
+    // then finds another or none.
+    for _ in 0..3 {
+        let unit = super::warm_units::pick(engine, planned.placement).await?;
+        let (id, location) = match &unit {
+            Some(unit) => (unit.id, unit.location.clone()),
+            None => {
+                let id = TenantId::new();
+                (id, engine.location_for(id, planned.placement))
+            }
+        };
+        let mut row = planned.row(id, location);
+        row.state = Set(TenantState::Pending.as_str().into());
+        let txn = engine.platform(PlatformUse::Records).await?;
+        if let Some(unit) = &unit {
+            if !super::warm_units::take(&txn, unit).await? {
+                continue;
+            }
+        }
+        let inserted = row.insert(&txn).await.map_err(slug_taken)?;
+        let record = summary(inserted)?;
+        crate::billing::invoices::record_plan(&txn, record.id, &record.plan, record.created_at)
+            .await?;
+        txn.commit().await?;
+        return Ok((record, unit.is_some()));
+    }
+    Err(anyhow::anyhow!("warm units: three picks were taken by other creations").into())
 }
 
 fn slug_taken(e: sea_orm::DbErr) -> Error {
@@ -237,17 +338,22 @@ async fn record_created(
     Ok(())
 }
 
+/// Readies the pending tenant's unit (made here unless `unit_ready`, a warm
+/// one taken), records its version, and writes its first rows.
 async fn provision(
     engine: &Engine,
     slug: &Slug,
     owner: FirstOwner<HashedMember>,
+    unit_ready: bool,
     actor: &str,
 ) -> Result<()> {
     let record = engine.record_by_slug(slug).await?.ok_or(Error::NotFound)?;
     let location = record.location.clone();
-    engine
-        .provision(record.id, record.placement, location.as_deref())
-        .await?;
+    if !unit_ready {
+        engine
+            .provision(record.id, record.placement, location.as_deref())
+            .await?;
+    }
     let platform = engine.platform(PlatformUse::Records).await?;
     fleet::record_provisioned(&platform, record.id, record.placement, location.as_deref()).await?;
     platform.commit().await?;

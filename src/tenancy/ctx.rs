@@ -232,6 +232,9 @@ pub enum RequestScope {
     Console,
     /// A tenant's host.
     Tenant(TenantCtx),
+    /// The platform's public site on the base host: signup, nothing else.
+    /// No tenant and no superadmin is ever signed in here.
+    Site,
 }
 
 impl RequestScope {
@@ -239,7 +242,7 @@ impl RequestScope {
     pub fn tenant(&self) -> Result<&TenantCtx> {
         match self {
             RequestScope::Tenant(ctx) => Ok(ctx),
-            RequestScope::Console => Err(Error::NotFound),
+            RequestScope::Console | RequestScope::Site => Err(Error::NotFound),
         }
     }
 
@@ -247,7 +250,15 @@ impl RequestScope {
     pub fn console(&self) -> Result<()> {
         match self {
             RequestScope::Console => Ok(()),
-            RequestScope::Tenant(_) => Err(Error::NotFound),
+            RequestScope::Tenant(_) | RequestScope::Site => Err(Error::NotFound),
+        }
+    }
+
+    /// Ok on the public site, else a 404.
+    pub fn site(&self) -> Result<()> {
+        match self {
+            RequestScope::Site => Ok(()),
+            RequestScope::Tenant(_) | RequestScope::Console => Err(Error::NotFound),
         }
     }
 
@@ -256,6 +267,7 @@ impl RequestScope {
         match self {
             RequestScope::Console => "console".into(),
             RequestScope::Tenant(ctx) => format!("tenant:{}", ctx.id()),
+            RequestScope::Site => "site".into(),
         }
     }
 }

@@ -27,6 +27,7 @@ pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
         features::plans::api::NEEDS,
         features::product::api::NEEDS,
         features::session::api::NEEDS,
+        features::signup::api::NEEDS,
         features::sso::api::NEEDS,
         features::tenant_audit::api::NEEDS,
         features::webhooks::api::NEEDS,

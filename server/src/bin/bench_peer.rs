@@ -10,7 +10,10 @@
 //!   pair b, and the request of pair c;
 //! - `POST /provision/{slug}` — a pool tenant created through the core, its
 //!   owner invited (no password): pair d; `POST /provision-with-password/{slug}`
-//!   — the same with the owner's password hashed, beside it.
+//!   — the same with the owner's password hashed, beside it;
+//! - `POST /signup-latency/{placement}/{warm|cold}/{count}` — self-serve
+//!   signups timed from the form to the tenant open, with or without a unit
+//!   made ahead.
 //!
 //! Settings come from the environment like the server's (`TENANTRY_*`), plus
 //! `BENCH_LISTEN`, `BENCH_LOGIN_HTML` (a file) and `BENCH_RAW_URL` (a superuser URL).
@@ -77,6 +80,10 @@ async fn main() -> anyhow::Result<()> {
         .route(
             "/provision-with-password/{slug}",
             post(provision_with_password),
+        )
+        .route(
+            "/signup-latency/{placement}/{warm}/{count}",
+            post(signup_latency),
         )
         .route("/rss", get(rss))
         .with_state(peer);
@@ -199,4 +206,45 @@ async fn rss() -> String {
                 .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
         })
         .unwrap_or_default()
+}
+
+/// `POST /signup-latency/{placement}/{warm}/{count}`: `count` signups in
+/// `placement`, one after another, each timed from the form to the tenant
+/// open (the work of the confirmation link); with `warm`, a unit made
+/// ahead (untimed) before each. Answers the latencies in milliseconds.
+async fn signup_latency(
+    State(peer): State<Peer>,
+    Path((placement, warm, count)): Path<(String, String, u32)>,
+) -> Response {
+    use tenantry::lifecycle::{signup, warm_units};
+    let Some(placement) = tenantry::tenancy::Placement::parse(&placement) else {
+        return (StatusCode::BAD_REQUEST, "unknown placement").into_response();
+    };
+    let warm = warm == "warm";
+    let mut millis = Vec::new();
+    for _ in 0..count {
+        if warm {
+            if let Err(e) = warm_units::make(&peer.engine, placement).await {
+                return refused(e);
+            }
+        }
+        let slug = format!("su{}", uuid::Uuid::new_v4().simple())[..20].to_owned();
+        let form = signup::SignupForm {
+            name: "Bench signup".into(),
+            slug: slug.clone(),
+            email: format!("owner@{slug}.bench"),
+            password: "bench password 1".into(),
+            plan: String::new(),
+        };
+        let started = std::time::Instant::now();
+        let client = tenantry::identity::throttle::ClientIp(None);
+        if let Err(e) = signup::sign_up_in(&peer.engine, form, client, placement).await {
+            return refused(e);
+        }
+        if let Err(e) = tenants::activate(&peer.engine, &slug, "bench").await {
+            return refused(e);
+        }
+        millis.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Json(millis).into_response()
 }

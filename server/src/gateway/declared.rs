@@ -37,7 +37,8 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let Some(scope) = req.extensions().get::<RequestScope>().cloned() else {
         return refuse(&Error::NotFound);
     };
-    if !need.fits_host(matches!(scope, RequestScope::Console)) {
+    // The public site has no one to sign in: only `anyone` is served there.
+    if matches!(scope, RequestScope::Site) || !need.fits_host(matches!(scope, RequestScope::Console)) {
         return refuse(&Error::NotFound);
     }
     let signed_in = match req.extensions().get::<Session>() {

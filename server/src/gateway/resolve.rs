@@ -95,18 +95,38 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     };
     // Under path-prefix routing, links to this tenant keep its `/t/<slug>`.
     let mut site_prefix = String::new();
-    if scope.is_none()
-        && engine.settings().path_prefix_routing
-        && host == engine.settings().base_domain
-    {
-        match strip_tenant_prefix(req.uri()) {
-            Some((slug, rest)) => {
-                site_prefix = format!("/t/{slug}");
-                scope = resolve::by_slug(engine, &slug).await.unwrap_or(None);
-                *req.uri_mut() = rest;
+    let on_base_host = host == engine.settings().base_domain;
+    if scope.is_none() && on_base_host && engine.settings().path_prefix_routing {
+        if let Some((slug, rest)) = strip_tenant_prefix(req.uri()) {
+            site_prefix = format!("/t/{slug}");
+            scope = resolve::by_slug(engine, &slug).await.unwrap_or(None);
+            if scope.is_none() && rest.path().starts_with(CONFIRM_PREFIX) {
+                scope = resolve::awaiting_confirmation(engine, &slug).await.unwrap_or(None);
             }
-            None => return not_found(),
+            *req.uri_mut() = rest;
+            if scope.is_none() {
+                return not_found();
+            }
         }
+    }
+    if scope.is_none() && on_base_host {
+        // The platform's public site: signup, and nothing else.
+        if !is_site_path(req.uri().path()) {
+            return not_found();
+        }
+        scope = Some(RequestScope::Site);
+    }
+    let base_suffix = format!(".{}", engine.settings().base_domain);
+    let label = host.strip_suffix(&base_suffix);
+    if let Some(label) = label.filter(|_| scope.is_none() && req.uri().path().starts_with(CONFIRM_PREFIX)) {
+        // A signup's tenant, pending: its confirmation link alone.
+        scope = match resolve::awaiting_confirmation(engine, label).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = ?e, "tenant resolution failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+            }
+        };
     }
     let Some(scope) = scope else {
         return not_found();
@@ -124,6 +144,11 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
         RequestScope::Console => {
             if path == "/" {
                 return Redirect::to("/console").into_response();
+            }
+        }
+        RequestScope::Site => {
+            if path == "/" {
+                return Redirect::to("/signup").into_response();
             }
         }
         RequestScope::Tenant(ctx) => {
@@ -210,6 +235,17 @@ fn is_refused_while_suspended(method: &axum::http::Method, path: &str) -> bool {
     }
     let reads = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
     path.starts_with("/api/") || !reads
+}
+
+/// Where a signup's confirmation link points, on its tenant's host.
+const CONFIRM_PREFIX: &str = "/signup/confirm/";
+
+/// What the base host serves: the signup page, its server functions and the
+/// static files pages load.
+fn is_site_path(path: &str) -> bool {
+    matches!(path, "/" | "/signup" | "/favicon.ico")
+        || path.starts_with("/pkg/")
+        || (path.starts_with("/api/") && !path["/api/".len()..].contains('/'))
 }
 
 /// `/t/<slug>/rest` → (`slug`, `/rest`).

@@ -54,6 +54,7 @@ mod security_headers;
 mod session_cache;
 mod shutdown;
 mod signin;
+mod signup;
 mod smtp_sink;
 mod sso;
 mod stripe;

@@ -21,7 +21,6 @@ async fn unknown_hosts_and_slugs_get_a_neutral_404(app: TestApp) {
         "nope.localhost",
         "evil.example.com",
         "a.b.localhost",
-        "localhost",
         "ADMIN.localhost.evil",
     ] {
         let res = app.client(host).get("/").await;
@@ -34,6 +33,11 @@ async fn unknown_hosts_and_slugs_get_a_neutral_404(app: TestApp) {
     }
     let res = app.client("acme.localhost").get("/no/such/page").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+    // The base host is the platform's signup site (`signup.rs`): any other
+    // path there is the same neutral 404.
+    let res = app.client("localhost").get("/no/such/page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.text, tenantry_server::gateway::resolve::NOT_FOUND_PAGE);
 }
 
 async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {

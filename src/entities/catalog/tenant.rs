@@ -16,6 +16,9 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     /// The key of the tenant's plan.
     pub plan: String,
+    /// A self-serve signup's tenant, pending until its owner confirms their
+    /// address, lapses at this time; `None` for any other tenant.
+    pub signup_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

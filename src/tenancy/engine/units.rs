@@ -83,30 +83,45 @@ impl Engine {
     /// the pool, its rows, deleted inside its own bound transaction so that the
     /// deletes cannot reach another tenant's rows.
     pub(crate) async fn purge(&self, tenant: &TenantRecord) -> Result<()> {
-        match (tenant.placement, self.backend(), tenant.location.as_deref()) {
-            (Placement::Database, Backend::Sqlite, _) => self.files()?.remove(tenant.id).await?,
+        let location = tenant.location.as_deref();
+        if self.drop_unit(tenant.id, tenant.placement, location).await? {
+            return Ok(());
+        }
+        // As the owner, bound to the tenant: the runtime role may not
+        // delete from the append-only audit log, and the binding keeps
+        // every delete inside this tenant's rows.
+        let txn = TransactionTrait::begin(self.owner().await?).await?;
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)",
+            [tenant.id.to_string().into()],
+        ))
+        .await?;
+        delete_tenant_rows(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Drops a unit of its own (a file, a schema, a database) if the
+    /// placement has one; `false` for the shared pool, whose rows the
+    /// caller deletes. Idempotent: a unit already gone is fine.
+    pub(crate) async fn drop_unit(
+        &self,
+        tenant: TenantId,
+        placement: Placement,
+        location: Option<&str>,
+    ) -> Result<bool> {
+        match (placement, self.backend(), location) {
+            (Placement::Database, Backend::Sqlite, _) => self.files()?.remove(tenant).await?,
             (Placement::Schema, Backend::Postgres, Some(schema)) => {
                 postgres::drop_schema(self.owner_for_ddl().await?, schema).await?
             }
             (Placement::Database, Backend::Postgres, Some(database)) => {
                 self.drop_tenant_database(database).await?
             }
-            _ => {
-                // As the owner, bound to the tenant: the runtime role may not
-                // delete from the append-only audit log, and the binding keeps
-                // every delete inside this tenant's rows.
-                let txn = TransactionTrait::begin(self.owner().await?).await?;
-                txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)",
-                    [tenant.id.to_string().into()],
-                ))
-                .await?;
-                delete_tenant_rows(&txn).await?;
-                txn.commit().await?;
-            }
+            _ => return Ok(false),
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Rewrites the platform audit's entries about `tenant`, passing each

@@ -31,6 +31,12 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 impersonation: None,
             })
         }
+        RequestScope::Site => Ok(PageCtx {
+            host: HostKind::Site,
+            viewer: None,
+            flags: Default::default(),
+            impersonation: None,
+        }),
         RequestScope::Tenant(ctx) => {
             let tenant = ctx.tenant();
             // The transaction is let go here, before anything below opens
@@ -98,6 +104,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let member = members::authenticate(ctx, &email, &password, client).await?;
             (member.id, "/")
         }
+        RequestScope::Site => return Err(fail(Error::NotFound)),
     };
     tenantry::session::sign_in(&session().await?, &scope, subject)
         .await
@@ -122,6 +129,7 @@ pub async fn logout() -> Result<(), AppError> {
     leptos_axum::redirect(match scope {
         RequestScope::Console => "/console/login",
         RequestScope::Tenant(_) => "/login",
+        RequestScope::Site => "/signup",
     });
     Ok(())
 }

@@ -43,6 +43,7 @@ async fn managed() -> Result<(Engine, Managed, String), AppError> {
                 format!("member:{}", who.email),
             ))
         }
+        RequestScope::Site => Err(fail(tenantry::Error::NotFound)),
     }
 }
 
