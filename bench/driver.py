@@ -94,6 +94,8 @@ def server_env(pg_host=PG_HOST, url_options=""):
         "TENANTRY_TENANT_DATABASE_PREFIX": f"{DB}_db_",
         "TENANTRY_LOG": "warn",
         "TENANTRY_POOL_SIZE": "16",
+        # Units made ahead only where the signup measurement makes them.
+        "TENANTRY_SIGNUP__WARM_UNITS": "0",
     })
     return env
 
@@ -446,6 +448,7 @@ def main():
              "port": PEER_PORT, "pids": p, "method": "POST",
              "paths": ["/provision-with-password/pw{u}"]},
         ], rounds, seconds)
+        signups = measure_signups(3 if args.quick else 20)
         touched = sizes[-1]
         counts = count_round_trips(login_file.name, sizes, counted_requests, api_key)
         for pair in results + [provision]:
@@ -456,6 +459,7 @@ def main():
             "quick": args.quick,
             "pairs": results,
             "d_provision": provision,
+            "signup": signups,
             "f_memory": {"rss_growth_kb": rss_after - rss_before, "tenants": touched,
                          "kb_per_tenant": (rss_after - rss_before) / touched},
         }
@@ -465,6 +469,26 @@ def main():
             proc.wait(timeout=10)
         os.unlink(login_file.name)
     report(summary)
+
+
+def measure_signups(count):
+    """Self-serve signups one after another, from the form to the tenant
+    open, per placement, with and without a unit made ahead (the pool needs
+    none): p50 and p99 in ms (`POST /signup-latency` on the peer)."""
+    out = []
+    for placement, warm in [("pool", "cold"), ("schema", "cold"), ("schema", "warm"),
+                            ("database", "cold"), ("database", "warm")]:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{PEER_PORT}/signup-latency/{placement}/{warm}/{count}",
+            method="POST")
+        with urllib.request.urlopen(req, timeout=600) as res:
+            millis = sorted(json.load(res))
+        pick = lambda q: millis[min(len(millis) - 1, int(q * len(millis)))]
+        out.append({"placement": placement, "unit": "warm unit" if warm == "warm" else "no warm unit",
+                    "signups": len(millis), "p50_ms": pick(0.5), "p99_ms": pick(0.99)})
+        print(f"signup {placement} ({out[-1]['unit']}): p50 {out[-1]['p50_ms']:.1f} ms, "
+              f"p99 {out[-1]['p99_ms']:.1f} ms over {len(millis)}", flush=True)
+    return out
 
 
 def machine():
@@ -503,6 +527,9 @@ def report(summary):
         print(f"d {name}: provisioning a {side['label']}: {side['rps']:,.0f}/s peak; "
               f"p50 {side['p50_ms']:.1f} ms, p99 {side['p99_ms']:.1f} ms paced at {d['paced_rate']}/s; "
               f"{side['round_trips_per_req']:.1f} round trips ({side['statements_per_req']:.1f} statements)")
+    for row in summary["signup"]:
+        print(f"signup {row['placement']}, {row['unit']}: p50 {row['p50_ms']:.1f} ms, "
+              f"p99 {row['p99_ms']:.1f} ms ({row['signups']} signups, form to open)")
     print(f"f: server memory per tenant touched: {f['kb_per_tenant']:.3f} KB "
           f"({f['rss_growth_kb']} KB over {f['tenants']:,} tenants)")
     m = summary["machine"]

@@ -4,8 +4,9 @@
 //! secrets: they may carry passwords, so they never print.
 //!
 //! About 540 lines: every setting with its documentation, then its default,
-//! then the checks made at load. Still one flat list with a parallel table of
-//! defaults; nested sections each with its own `Default` are the next step.
+//! then the checks made at load. Mostly one flat list with a parallel table
+//! of defaults; newer settings come as sections with their own `Default`
+//! (`[signup]`, `config/signup.rs`), the shape the rest should move to.
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;

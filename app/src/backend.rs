@@ -76,6 +76,17 @@ pub async fn site_origin() -> Result<String, AppError> {
         .map_err(|_| fail(Error::NotFound))
 }
 
+/// The client's address as the gateway established it (throttles and
+/// per-address limits); unknown when the request carries none.
+pub async fn client_ip() -> tenantry::identity::throttle::ClientIp {
+    leptos_axum::extract::<Option<Extension<tenantry::identity::throttle::ClientIp>>>()
+        .await
+        .ok()
+        .flatten()
+        .map(|Extension(c)| c)
+        .unwrap_or_default()
+}
+
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
         .await

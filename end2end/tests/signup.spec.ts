@@ -32,8 +32,8 @@ test("an organisation signs up on the base host, confirms by email and lands sig
   await expect(page.getByTestId("signup-done")).toContainText(email);
 
   // Not open before the owner confirms.
-  const before = await page.request.get(url(`${slug}.localhost`, "/login"));
-  expect(before.status()).toBe(404);
+  const before = await page.goto(url(`${slug}.localhost`, "/login"));
+  expect(before?.status()).toBe(404);
 
   // The link, read from what the SMTP server received.
   const link = await linkMailedTo(email, "/signup/confirm/");

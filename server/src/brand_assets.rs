@@ -5,10 +5,11 @@
 
 use crate::api::auth::Authed;
 use crate::api::error::{json_error, ApiError};
+use crate::page_routes::{router_of, PageRoute};
 use axum::extract::{Multipart, Path};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
@@ -17,22 +18,15 @@ use tenantry::storage::Asset;
 use tenantry::tenancy::RequestScope;
 use tenantry::Error;
 
-pub struct AssetRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub need: Need,
-    pub handler: MethodRouter<LeptosOptions>,
-}
-
-pub fn table() -> Vec<AssetRoute> {
+pub fn table() -> Vec<PageRoute> {
     vec![
-        AssetRoute {
+        PageRoute {
             method: "GET",
             path: "/brand/{file}",
             need: Need::Anyone,
             handler: get(serve),
         },
-        AssetRoute {
+        PageRoute {
             method: "POST",
             path: "/admin/branding/{asset}",
             need: Need::Admin,
@@ -42,11 +36,7 @@ pub fn table() -> Vec<AssetRoute> {
 }
 
 pub fn router() -> Router<LeptosOptions> {
-    table()
-        .into_iter()
-        .fold(Router::new(), |router, r| {
-            router.route(r.path, r.handler.layer(Extension(r.need)))
-        })
+    router_of(table())
         // The largest accepted image plus multipart framing.
         .layer(axum::extract::DefaultBodyLimit::max(
             branding_assets::MAX_UPLOAD_BYTES + 64 * 1024,

@@ -2,9 +2,10 @@
 //! link lands. It starts the impersonation session and goes home.
 
 use crate::api::error::ApiError;
+use crate::page_routes::{router_of, PageRoute};
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
@@ -13,16 +14,9 @@ use tenantry::tenancy::RequestScope;
 use tenantry::Error;
 use tower_sessions::Session;
 
-pub struct ImpersonateRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub need: Need,
-    pub handler: MethodRouter<LeptosOptions>,
-}
-
 /// Reached signed out: the token is the credential.
-pub fn table() -> Vec<ImpersonateRoute> {
-    vec![ImpersonateRoute {
+pub fn table() -> Vec<PageRoute> {
+    vec![PageRoute {
         method: "GET",
         path: "/impersonate/{token}",
         need: Need::Anyone,
@@ -31,9 +25,7 @@ pub fn table() -> Vec<ImpersonateRoute> {
 }
 
 pub fn router() -> Router<LeptosOptions> {
-    table().into_iter().fold(Router::new(), |router, r| {
-        router.route(r.path, r.handler.layer(Extension(r.need)))
-    })
+    router_of(table())
 }
 
 async fn land(

@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod https;
 pub mod impersonate;
 pub mod jobs;
+pub mod page_routes;
 pub mod platform_api;
 pub mod router;
 pub mod shutdown;

@@ -4,10 +4,11 @@
 //! gateway answers this path alone while the tenant is pending.
 
 use crate::gateway::resolve::not_found;
+use crate::page_routes::{router_of, PageRoute};
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
@@ -16,16 +17,9 @@ use tenantry::tenancy::RequestScope;
 use tenantry::Error;
 use tower_sessions::Session;
 
-pub struct SignupRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub need: Need,
-    pub handler: MethodRouter<LeptosOptions>,
-}
-
 /// Reached signed out: the token is the credential.
-pub fn table() -> Vec<SignupRoute> {
-    vec![SignupRoute {
+pub fn table() -> Vec<PageRoute> {
+    vec![PageRoute {
         method: "GET",
         path: "/signup/confirm/{token}",
         need: Need::Anyone,
@@ -34,9 +28,7 @@ pub fn table() -> Vec<SignupRoute> {
 }
 
 pub fn router() -> Router<LeptosOptions> {
-    table().into_iter().fold(Router::new(), |router, r| {
-        router.route(r.path, r.handler.layer(Extension(r.need)))
-    })
+    router_of(table())
 }
 
 async fn confirm(

@@ -6,9 +6,10 @@
 //! sign-in page with the reason.
 
 use crate::api::error::ApiError;
+use crate::page_routes::{router_of, PageRoute};
 use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use serde::Deserialize;
@@ -20,23 +21,16 @@ use tower_sessions::Session;
 
 const PENDING_KEY: &str = "sso_pending";
 
-pub struct SsoRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub need: Need,
-    pub handler: MethodRouter<LeptosOptions>,
-}
-
 /// Both are reached signed out; the tenant comes from the host.
-pub fn table() -> Vec<SsoRoute> {
+pub fn table() -> Vec<PageRoute> {
     vec![
-        SsoRoute {
+        PageRoute {
             method: "GET",
             path: "/sso/start",
             need: Need::Anyone,
             handler: get(start),
         },
-        SsoRoute {
+        PageRoute {
             method: "GET",
             path: "/sso/callback",
             need: Need::Anyone,
@@ -46,9 +40,7 @@ pub fn table() -> Vec<SsoRoute> {
 }
 
 pub fn router() -> Router<LeptosOptions> {
-    table().into_iter().fold(Router::new(), |router, r| {
-        router.route(r.path, r.handler.layer(Extension(r.need)))
-    })
+    router_of(table())
 }
 
 #[derive(Deserialize)]

@@ -109,7 +109,10 @@ fn live_scope(engine: &Engine, record: std::sync::Arc<TenantRecord>) -> Option<R
 /// label on the base domain): what its confirmation link, and nothing else,
 /// is answered for. Read from the catalog each time (such a tenant sees a
 /// request or two).
-pub async fn awaiting_confirmation(engine: &Engine, raw_slug: &str) -> Result<Option<RequestScope>> {
+pub async fn awaiting_confirmation(
+    engine: &Engine,
+    raw_slug: &str,
+) -> Result<Option<RequestScope>> {
     let Ok(slug) = Slug::parse(raw_slug) else {
         return Ok(None);
     };

@@ -76,7 +76,10 @@ pub async fn check_slug(engine: &Engine, raw: &str) -> Result<()> {
 /// with its owner and the confirmation mail queued.
 pub async fn sign_up(engine: &Engine, form: SignupForm, client: ClientIp) -> Result<SignupReceipt> {
     let settings = engine.settings();
-    let placement = settings.signup.placement.unwrap_or_else(|| engine.default_placement());
+    let placement = settings
+        .signup
+        .placement
+        .unwrap_or_else(|| engine.default_placement());
     sign_up_in(engine, form, client, placement).await
 }
 

@@ -38,7 +38,9 @@ pub async fn layer(req: Request, next: Next) -> Response {
         return refuse(&Error::NotFound);
     };
     // The public site has no one to sign in: only `anyone` is served there.
-    if matches!(scope, RequestScope::Site) || !need.fits_host(matches!(scope, RequestScope::Console)) {
+    if matches!(scope, RequestScope::Site)
+        || !need.fits_host(matches!(scope, RequestScope::Console))
+    {
         return refuse(&Error::NotFound);
     }
     let signed_in = match req.extensions().get::<Session>() {

@@ -101,7 +101,9 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
             site_prefix = format!("/t/{slug}");
             scope = resolve::by_slug(engine, &slug).await.unwrap_or(None);
             if scope.is_none() && rest.path().starts_with(CONFIRM_PREFIX) {
-                scope = resolve::awaiting_confirmation(engine, &slug).await.unwrap_or(None);
+                scope = resolve::awaiting_confirmation(engine, &slug)
+                    .await
+                    .unwrap_or(None);
             }
             *req.uri_mut() = rest;
             if scope.is_none() {
@@ -118,7 +120,9 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
     }
     let base_suffix = format!(".{}", engine.settings().base_domain);
     let label = host.strip_suffix(&base_suffix);
-    if let Some(label) = label.filter(|_| scope.is_none() && req.uri().path().starts_with(CONFIRM_PREFIX)) {
+    if let Some(label) =
+        label.filter(|_| scope.is_none() && req.uri().path().starts_with(CONFIRM_PREFIX))
+    {
         // A signup's tenant, pending: its confirmation link alone.
         scope = match resolve::awaiting_confirmation(engine, label).await {
             Ok(found) => found,

@@ -35,6 +35,9 @@ pub(crate) fn start_server_with(
     };
     Command::new(env!("CARGO_BIN_EXE_tenantry"))
         .arg("serve")
+        // No units made ahead: these servers test other things, and the
+        // DDL would only slow the machine (`signup.rs` tests the refill).
+        .env("TENANTRY_SIGNUP__WARM_UNITS", "0")
         .envs(env.iter().copied())
         .env("TENANTRY_DATABASE_URL", url(&s.database_url))
         .env("TENANTRY_OWNER_DATABASE_URL", url(&s.owner_database_url))

@@ -98,7 +98,11 @@ async fn a_signup_opens_its_tenant_when_the_owner_confirms_and_lands_them_on_the
     // The confirmation goes out in the tenant's name, to its own host.
     crate::harness::run_due_jobs(&app.engine).await;
     let mail = sink.wait_for(OWNER, "/signup/confirm/").await;
-    assert!(mail.joined().contains("http://acme.localhost"), "{}", mail.joined());
+    assert!(
+        mail.joined().contains("http://acme.localhost"),
+        "{}",
+        mail.joined()
+    );
     let token = mail.token_after("/signup/confirm/").expect("a token");
     // Another tenant's host does not know the link.
     let other = signed_up(&app, &sink, "bravo", "someone@bravo.test").await;
@@ -106,7 +110,12 @@ async fn a_signup_opens_its_tenant_when_the_owner_confirms_and_lands_them_on_the
     assert_eq!(wrong.status, StatusCode::NOT_FOUND);
 
     let landed = acme.get(&format!("/signup/confirm/{token}")).await;
-    assert!(landed.status.is_redirection(), "{}: {}", landed.status, landed.text);
+    assert!(
+        landed.status.is_redirection(),
+        "{}: {}",
+        landed.status,
+        landed.text
+    );
     assert_eq!(landed.headers[header::LOCATION], "/welcome");
     assert_eq!(state_of(&app, "acme").await, Some(TenantState::Active));
     assert_eq!(state_of(&app, "bravo").await, Some(TenantState::Pending));
@@ -144,8 +153,18 @@ async fn bad_taken_or_reserved_input_is_refused_by_field_and_writes_nothing(app:
     let cases: [(&str, &str, &str, StatusCode); 5] = [
         ("alpha", OWNER, "slug", StatusCode::CONFLICT),
         ("admin", OWNER, "slug", StatusCode::UNPROCESSABLE_ENTITY),
-        ("Not A Slug!", OWNER, "slug", StatusCode::UNPROCESSABLE_ENTITY),
-        ("fresh", "not-an-address", "email", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "Not A Slug!",
+            OWNER,
+            "slug",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "fresh",
+            "not-an-address",
+            "email",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("fresh", OWNER, "password", StatusCode::UNPROCESSABLE_ENTITY),
     ];
     for (slug, email, field, status) in cases {
@@ -174,7 +193,13 @@ async fn the_base_host_serves_signup_and_nothing_else(app: TestApp) {
     let home = site.get("/").await;
     assert!(home.status.is_redirection(), "{}", home.status);
     assert_eq!(home.headers[header::LOCATION], "/signup");
-    for path in ["/login", "/admin", "/console", "/welcome", "/api/v1/projects"] {
+    for path in [
+        "/login",
+        "/admin",
+        "/console",
+        "/welcome",
+        "/api/v1/projects",
+    ] {
         assert_eq!(site.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
     // A tenant's or the console's functions find nothing here.
@@ -236,7 +261,12 @@ async fn signups_from_one_address_are_limited_and_signup_can_be_turned_off() {
         assert_eq!(res.status, StatusCode::OK, "{slug}: {}", res.text);
     }
     let third = site.send(from("three", "203.0.113.9:4001")).await;
-    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS, "{}", third.text);
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        third.text
+    );
     assert_eq!(state_of(&app, "three").await, None);
     let elsewhere = site.send(from("three", "198.51.100.4:4000")).await;
     assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.text);
@@ -247,7 +277,14 @@ async fn signups_from_one_address_are_limited_and_signup_can_be_turned_off() {
     assert_eq!(options.json()["open"], false);
     let res = sign_up(&mut site, "acme", OWNER).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
-    assert!(res.json()["message"].as_str().unwrap_or_default().contains("signup is closed"), "{}", res.text);
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("signup is closed"),
+        "{}",
+        res.text
+    );
     assert_eq!(state_of(&closed, "acme").await, None);
 }
 
@@ -279,12 +316,18 @@ async fn signups_in_schema_and_database_placements_take_a_warm_unit_and_it_is_re
             .expect("read")
             .expect("acme");
         assert_eq!(record.placement, placement);
-        assert_eq!(record.id.uuid(), waiting.id, "{placement:?}: took the warm unit");
+        assert_eq!(
+            record.id.uuid(),
+            waiting.id,
+            "{placement:?}: took the warm unit"
+        );
         assert_eq!(record.location, waiting.location);
         // Refilled behind the signup.
         let mut refilled = 0;
         for _ in 0..200 {
-            refilled = warm_units::count(&app.engine, placement).await.expect("count");
+            refilled = warm_units::count(&app.engine, placement)
+                .await
+                .expect("count");
             if refilled == 1 {
                 break;
             }

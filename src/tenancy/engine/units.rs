@@ -84,7 +84,10 @@ impl Engine {
     /// deletes cannot reach another tenant's rows.
     pub(crate) async fn purge(&self, tenant: &TenantRecord) -> Result<()> {
         let location = tenant.location.as_deref();
-        if self.drop_unit(tenant.id, tenant.placement, location).await? {
+        if self
+            .drop_unit(tenant.id, tenant.placement, location)
+            .await?
+        {
             return Ok(());
         }
         // As the owner, bound to the tenant: the runtime role may not

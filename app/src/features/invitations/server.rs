@@ -5,9 +5,7 @@
 use crate::backend::{fail, parse_id, tenant, tenant_admin, timestamp};
 use crate::error::AppError;
 use crate::features::invitations::api::{InvitationDto, InvitationOfferDto};
-use axum::Extension;
 use tenantry::identity::invitations::{self, Invitation};
-use tenantry::identity::throttle::ClientIp;
 use tenantry::identity::{password_reset, Actor};
 
 fn dto(i: Invitation) -> InvitationDto {
@@ -75,12 +73,7 @@ pub async fn accept_invitation(
 }
 
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    let client = leptos_axum::extract::<Option<Extension<ClientIp>>>()
-        .await
-        .ok()
-        .flatten()
-        .map(|Extension(c)| c)
-        .unwrap_or_default();
+    let client = crate::backend::client_ip().await;
     let ctx = tenant().await?;
     password_reset::request(&ctx, &email, client)
         .await

@@ -2,7 +2,6 @@ use crate::backend::page_reads::PageReads;
 use crate::backend::{branding_dto, fail, scope, session, viewer_of_member};
 use crate::dto::{HostKind, ImpersonationDto, PageCtx, Viewer};
 use crate::error::AppError;
-use tenantry::identity::throttle::ClientIp;
 use tenantry::identity::{admins, impersonation, members};
 use tenantry::tenancy::{RequestScope, TenantState};
 use tenantry::Error;
@@ -90,10 +89,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
 /// on a tenant's host (refused while the tenant is suspended).
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let scope = scope().await?;
-    let client = leptos_axum::extract::<axum::Extension<ClientIp>>()
-        .await
-        .map(|axum::Extension(c)| c)
-        .unwrap_or_default();
+    let client = crate::backend::client_ip().await;
     let (subject, home) = match &scope {
         RequestScope::Console => {
             let engine = crate::backend::engine().await?;

@@ -65,23 +65,14 @@ fn SignupForm(o: SignupOptionsDto) -> impl IntoView {
 
 /// The address, with its availability checked as it is typed.
 #[component]
-fn SlugField(
-    base_domain: String,
-    error: Signal<Option<crate::error::AppError>>,
-) -> impl IntoView {
-    let slug = RwSignal::new(String::new());
-    let availability = Resource::new(
-        move || slug.get(),
-        |slug| async move {
-            match slug.trim().is_empty() {
-                true => None,
-                false => Some(check_slug(slug).await),
-            }
-        },
-    );
+fn SlugField(base_domain: String, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    // An action, not a resource: a resource read here would suspend the
+    // page's Suspense around the whole form on every keystroke.
+    let check = Action::new_local(|slug: &String| check_slug(slug.clone()));
+    let typed = RwSignal::new(false);
     let submitted = move || error.get().and_then(|e| e.for_field("slug"));
     let status = move || {
-        let live = availability.get().flatten();
+        let live = typed.get().then(|| check.value().get()).flatten();
         match (live, submitted()) {
             (Some(Ok(host)), None) => Some((false, format!("{host} is available"))),
             (Some(Err(e)), _) => Some((true, e.for_field("slug").unwrap_or_else(|| e.to_string()))),
@@ -100,18 +91,22 @@ fn SlugField(
                     autocomplete="off"
                     aria-describedby="slug-status"
                     aria-invalid=move || status().filter(|(bad, _)| *bad).map(|_| "true")
-                    on:input=move |ev| slug.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        let slug = event_target_value(&ev);
+                        typed.set(!slug.trim().is_empty());
+                        if !slug.trim().is_empty() {
+                            check.dispatch(slug);
+                        }
+                    }
                 />
                 <span class="whitespace-nowrap text-slate-500">{format!(".{base_domain}")}</span>
             </span>
-            <Transition fallback=|| ()>
-                <span id="slug-status" aria-live="polite" data-testid="slug-status">
-                    {move || status().map(|(bad, message)| {
-                        let class = if bad { "text-xs text-red-700" } else { "text-xs text-green-700" };
-                        view! { <span class=class data-error-for=bad.then_some("slug")>{message}</span> }
-                    })}
-                </span>
-            </Transition>
+            <span id="slug-status" aria-live="polite" data-testid="slug-status">
+                {move || status().map(|(bad, message)| {
+                    let class = if bad { "text-xs text-red-700" } else { "text-xs text-green-700" };
+                    view! { <span class=class data-error-for=bad.then_some("slug")>{message}</span> }
+                })}
+            </span>
         </label>
     }
 }

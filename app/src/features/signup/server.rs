@@ -4,8 +4,6 @@
 use crate::backend::{engine, scope, tenant_admin};
 use crate::error::AppError;
 use crate::features::signup::api::{FirstRunDto, PlanOptionDto, SignupDoneDto, SignupOptionsDto};
-use axum::Extension;
-use tenantry::identity::throttle::ClientIp;
 use tenantry::lifecycle::signup::{self, SignupForm};
 
 /// The engine, once the request is on the base host (else not found).
@@ -51,12 +49,7 @@ pub async fn sign_up(
     plan: String,
 ) -> Result<SignupDoneDto, AppError> {
     let engine = on_site().await?;
-    let client = leptos_axum::extract::<Option<Extension<ClientIp>>>()
-        .await
-        .ok()
-        .flatten()
-        .map(|Extension(c)| c)
-        .unwrap_or_default();
+    let client = crate::backend::client_ip().await;
     let form = SignupForm {
         name,
         slug,
@@ -75,9 +68,13 @@ pub async fn first_run() -> Result<FirstRunDto, AppError> {
     let engine = engine().await?;
     let (ctx, _) = tenant_admin().await?;
     let tenant = ctx.tenant();
-    let invited = !tenantry::identity::invitations::list(&ctx).await?.is_empty()
+    let invited = !tenantry::identity::invitations::list(&ctx)
+        .await?
+        .is_empty()
         || ctx
-            .run(false, async |db| tenantry::identity::members::count(db).await)
+            .run(false, async |db| {
+                tenantry::identity::members::count(db).await
+            })
             .await?
             > 1;
     let domain = !tenantry::domains::list(&engine, tenant).await?.is_empty();

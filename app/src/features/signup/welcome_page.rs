@@ -19,11 +19,29 @@ pub fn WelcomePage() -> impl IntoView {
 
 #[component]
 fn Checklist(s: FirstRunDto) -> impl IntoView {
-    let plan = format!("You are on {}. See what it includes, or change it.", s.plan_name);
+    let plan = format!(
+        "You are on {}. See what it includes, or change it.",
+        s.plan_name
+    );
     let steps = [
-        ("Make it yours", "Your logo, colours and name on every page and email.", "/admin/branding", s.branded),
-        ("Invite your team", "Members sign in here with their own accounts.", "/admin", s.invited),
-        ("Use your own domain", "Serve this workspace from an address you own.", "/admin/domains", s.domain),
+        (
+            "Make it yours",
+            "Your logo, colours and name on every page and email.",
+            "/admin/branding",
+            s.branded,
+        ),
+        (
+            "Invite your team",
+            "Members sign in here with their own accounts.",
+            "/admin",
+            s.invited,
+        ),
+        (
+            "Use your own domain",
+            "Serve this workspace from an address you own.",
+            "/admin/domains",
+            s.domain,
+        ),
         ("Your plan", plan.as_str(), "/admin/plan", true),
     ];
     let items = steps
