@@ -14,7 +14,7 @@
 
 use crate::entities::catalog::session as row;
 use crate::tenancy::{Engine, RequestScope};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use tower_sessions::session::{Id, Record};
@@ -47,6 +47,52 @@ struct SessionAuth {
     /// When the session was last written because it was used (unix seconds).
     #[serde(default)]
     touched: i64,
+    /// When it was signed in (unix seconds; 0 for sessions older than this).
+    #[serde(default)]
+    since: i64,
+    /// Where it was signed in from, for its owner's list of sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+}
+
+/// Where a sign-in comes from: the browser's own description and the
+/// client's address, kept with the session so that its owner can tell their
+/// sessions apart.
+#[derive(Debug, Clone, Default)]
+pub struct Arrival {
+    pub device: Option<String>,
+    pub address: Option<String>,
+}
+
+/// The longest device description kept (a User-Agent can be kilobytes).
+const DEVICE_MAX_CHARS: usize = 200;
+
+impl Arrival {
+    pub fn new(user_agent: Option<&str>, address: Option<std::net::IpAddr>) -> Self {
+        let device = user_agent
+            .map(|ua| ua.trim().chars().take(DEVICE_MAX_CHARS).collect::<String>())
+            .filter(|ua| !ua.is_empty());
+        Self {
+            device,
+            address: address.map(|ip| ip.to_string()),
+        }
+    }
+}
+
+/// One of a person's sessions on one scope, as their account page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActiveSession {
+    /// Its public handle: what revoking names (never the cookie's id).
+    pub handle: Uuid,
+    pub device: Option<String>,
+    pub address: Option<String>,
+    pub signed_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// To within [`TOUCH_EVERY_SECS`].
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The session the list was asked from.
+    pub current: bool,
 }
 
 /// The signed-in session a platform token is issued from.
@@ -58,8 +104,13 @@ pub struct SignedIn {
 }
 
 /// Signs `subject` in on this scope, with a fresh session id (no fixation).
-pub async fn sign_in(session: &Session, scope: &RequestScope, subject: Uuid) -> anyhow::Result<()> {
-    start(session, scope, subject, None).await
+pub async fn sign_in(
+    session: &Session,
+    scope: &RequestScope,
+    subject: Uuid,
+    arrival: Arrival,
+) -> anyhow::Result<()> {
+    start(session, scope, subject, None, arrival).await
 }
 
 /// Signs `subject` in on this scope on behalf of a superadmin: the session
@@ -70,7 +121,14 @@ pub async fn sign_in_impersonating(
     subject: Uuid,
     impersonation: Uuid,
 ) -> anyhow::Result<()> {
-    start(session, scope, subject, Some(impersonation)).await
+    start(
+        session,
+        scope,
+        subject,
+        Some(impersonation),
+        Arrival::default(),
+    )
+    .await
 }
 
 async fn start(
@@ -78,6 +136,7 @@ async fn start(
     scope: &RequestScope,
     subject: Uuid,
     impersonation: Option<Uuid>,
+    arrival: Arrival,
 ) -> anyhow::Result<()> {
     session.cycle_id().await?;
     session
@@ -89,6 +148,9 @@ async fn start(
                 impersonation,
                 handle: Some(Uuid::new_v4()),
                 touched: now(),
+                since: now(),
+                device: arrival.device,
+                address: arrival.address,
             },
         )
         .await?;
@@ -181,6 +243,89 @@ pub async fn revoke_all(
     let res = row::Entity::delete_many()
         .filter(row::Column::Scope.eq(scope.session_key()))
         .filter(row::Column::Subject.eq(subject))
+        .exec(engine.platform_tables())
+        .await?;
+    engine.session_cache().forget_subject(subject);
+    Ok(res.rows_affected)
+}
+
+/// Every live session of `subject` on `scope`, newest first; `current` is
+/// the handle of the session asking.
+pub async fn list(
+    engine: &Engine,
+    scope: &RequestScope,
+    subject: Uuid,
+    current: Option<Uuid>,
+) -> crate::Result<Vec<ActiveSession>> {
+    let rows = row::Entity::find()
+        .filter(row::Column::Scope.eq(scope.session_key()))
+        .filter(row::Column::Subject.eq(subject))
+        .filter(row::Column::ExpiresAt.gt(chrono::Utc::now()))
+        .all(engine.platform_tables())
+        .await?;
+    let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).filter(|_| secs > 0);
+    let mut sessions: Vec<ActiveSession> = rows
+        .iter()
+        .filter_map(|row| {
+            let record: Record = serde_json::from_str(&row.data).ok()?;
+            let auth: SessionAuth =
+                serde_json::from_value(record.data.get(AUTH_KEY)?.clone()).ok()?;
+            // A support session is the superadmin's, not the member's.
+            if auth.impersonation.is_some() {
+                return None;
+            }
+            let handle = row.handle.or(auth.handle)?;
+            Some(ActiveSession {
+                handle,
+                device: auth.device,
+                address: auth.address,
+                signed_in_at: at(auth.since),
+                last_used_at: at(auth.touched),
+                current: Some(handle) == current,
+            })
+        })
+        .collect();
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
+    Ok(sessions)
+}
+
+/// Ends `subject`'s session `handle` on `scope`; anyone else's (or one gone
+/// already) is not found.
+pub async fn revoke(
+    engine: &Engine,
+    scope: &RequestScope,
+    subject: Uuid,
+    handle: Uuid,
+) -> crate::Result<()> {
+    let res = row::Entity::delete_many()
+        .filter(row::Column::Scope.eq(scope.session_key()))
+        .filter(row::Column::Subject.eq(subject))
+        .filter(row::Column::Handle.eq(handle))
+        .exec(engine.platform_tables())
+        .await?;
+    engine.session_cache().forget_subject(subject);
+    match res.rows_affected {
+        0 => Err(crate::Error::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Ends every session of `subject` on `scope` but `keep` (after a password
+/// change); returns how many ended.
+pub async fn revoke_others(
+    engine: &Engine,
+    scope: &RequestScope,
+    subject: Uuid,
+    keep: Uuid,
+) -> crate::Result<u64> {
+    let res = row::Entity::delete_many()
+        .filter(row::Column::Scope.eq(scope.session_key()))
+        .filter(row::Column::Subject.eq(subject))
+        .filter(
+            row::Column::Handle
+                .ne(keep)
+                .or(row::Column::Handle.is_null()),
+        )
         .exec(engine.platform_tables())
         .await?;
     engine.session_cache().forget_subject(subject);

@@ -87,6 +87,16 @@ pub async fn client_ip() -> tenantry::identity::throttle::ClientIp {
         .unwrap_or_default()
 }
 
+/// Where this sign-in comes from (see `tenantry::session::Arrival`).
+pub async fn arrival() -> tenantry::session::Arrival {
+    let headers = leptos_axum::extract::<http::HeaderMap>().await.ok();
+    let device = headers
+        .as_ref()
+        .and_then(|h| h.get(http::header::USER_AGENT))
+        .and_then(|v| v.to_str().ok());
+    tenantry::session::Arrival::new(device, client_ip().await.0)
+}
+
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
         .await

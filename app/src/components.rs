@@ -261,6 +261,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                             view! {
                                 <A href="/">"Projects"</A>
                                 {is_admin.then(|| nav_links(crate::nav::TENANT_ADMIN))}
+                                {nav_links(crate::nav::TENANT_MEMBER)}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
                         })}

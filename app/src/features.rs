@@ -2,6 +2,7 @@
 //! functions and the data they carry (`api.rs`), and their server-side bodies
 //! (`server.rs`, compiled for `ssr` only).
 
+pub mod account;
 pub mod api_keys;
 pub mod billing;
 pub mod console;

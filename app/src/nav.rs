@@ -2,6 +2,10 @@
 //! the server's `every_navigation_link_opens_a_page` test opens each one
 //! signed in and fails on a missing route.
 
+/// What every signed-in member reaches from the header, after the
+/// product's own "Projects".
+pub const TENANT_MEMBER: &[(&str, &str)] = &[("/account", "Account")];
+
 /// What a tenant's owners and admins reach from the header, after the
 /// product's own "Projects".
 pub const TENANT_ADMIN: &[(&str, &str)] = &[

@@ -3,6 +3,7 @@
 //! and the CLI.
 
 pub mod api;
+pub mod arrival;
 pub mod billing_webhook;
 pub mod brand_assets;
 pub mod cli;

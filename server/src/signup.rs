@@ -3,6 +3,7 @@
 //! tenant, signs the owner in on this host and shows the first steps. The
 //! gateway answers this path alone while the tenant is pending.
 
+use crate::arrival::Arriving;
 use crate::gateway::resolve::not_found;
 use crate::page_routes::{router_of, PageRoute};
 use axum::extract::Path;
@@ -33,6 +34,7 @@ pub fn router() -> Router<LeptosOptions> {
 
 async fn confirm(
     Extension(scope): Extension<RequestScope>,
+    Arriving(arrival): Arriving,
     session: Session,
     Path(token): Path<String>,
 ) -> Response {
@@ -48,7 +50,7 @@ async fn confirm(
             return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
         }
     };
-    if let Err(e) = tenantry::session::sign_in(&session, &scope, owner).await {
+    if let Err(e) = tenantry::session::sign_in(&session, &scope, owner, arrival).await {
         // Open, but not signed in: the sign-in page is the way on.
         tracing::error!(error = ?e, "signing in after confirmation failed");
         return Redirect::to("/login").into_response();

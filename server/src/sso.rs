@@ -6,6 +6,7 @@
 //! sign-in page with the reason.
 
 use crate::api::error::ApiError;
+use crate::arrival::Arriving;
 use crate::page_routes::{router_of, PageRoute};
 use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -93,6 +94,7 @@ struct CallbackQuery {
 async fn callback(
     Extension(scope): Extension<RequestScope>,
     Extension(SiteOrigin(origin)): Extension<SiteOrigin>,
+    Arriving(arrival): Arriving,
     session: Session,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
@@ -120,7 +122,7 @@ async fn callback(
         let member = flow::finish(ctx, &origin, pending, code, state).await?;
         // Linking leaves the member signed in as they were.
         if !linking {
-            tenantry::session::sign_in(&session, &scope, member.id)
+            tenantry::session::sign_in(&session, &scope, member.id, arrival)
                 .await
                 .map_err(Error::Unexpected)?;
         }

@@ -13,6 +13,9 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 use serde::Serialize;
 use serde_json::json;
 
+mod page;
+pub use page::{page, TenantPage, TenantQuery, TenantSort, MAX_PAGE};
+
 /// Input for a new tenant and its first owner.
 #[derive(Debug, Clone, Default)]
 pub struct NewTenant {

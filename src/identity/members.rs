@@ -5,8 +5,10 @@
 //! them (who may manage whom, another owner must remain), which must be read
 //! together.
 
+mod account;
 mod known;
 
+pub use account::{change_password, rename};
 pub use known::Known;
 
 use super::{password, Actor, Email, Role};

@@ -30,6 +30,9 @@ use serde_json::json;
 /// ([`super::warm_units`]), else make theirs, and are written step by
 /// step; if provisioning fails part-way, what was written is removed again.
 pub async fn create(engine: &Engine, input: NewTenant, actor: &str) -> Result<TenantSummary> {
+    // Fields in the order the forms show them: slug and name, then owner.
+    Slug::parse(&input.slug)?;
+    parse_name(&input.name)?;
     let owner = FirstOwner::parse(&input)?;
     let planned = Planned::parse(engine, &input, None).await?;
     create_planned(engine, planned, owner, actor).await
@@ -44,6 +47,8 @@ pub(crate) async fn create_for_signup(
     expires_at: chrono::DateTime<chrono::Utc>,
     actor: &str,
 ) -> Result<TenantSummary> {
+    Slug::parse(&input.slug)?;
+    parse_name(&input.name)?;
     let owner = match FirstOwner::parse(&input)? {
         FirstOwner::Member(member) => FirstOwner::Confirming(member),
         other => other,

@@ -14,6 +14,7 @@ use tenantry::authz::Need;
 /// functions).
 pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
     [
+        features::account::api::NEEDS,
         features::api_keys::api::NEEDS,
         features::billing::api::NEEDS,
         features::console::api::NEEDS,

@@ -1,5 +1,6 @@
 use super::body::JsonObject;
 use super::error::ApiError;
+use crate::arrival::Arriving;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,7 @@ use tower_sessions::Session;
 pub async fn sign_in(
     Extension(scope): Extension<RequestScope>,
     client: Option<Extension<ClientIp>>,
+    Arriving(arrival): Arriving,
     session: Session,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -24,7 +26,7 @@ pub async fn sign_in(
     let email = body.string("email")?;
     let password = body.string("password")?;
     let member = members::authenticate(ctx, &email, &password, client).await?;
-    tenantry::session::sign_in(&session, &scope, member.id)
+    tenantry::session::sign_in(&session, &scope, member.id, arrival)
         .await
         .map_err(Error::Unexpected)?;
     Ok((StatusCode::OK, Json(json!({ "user": member }))).into_response())

@@ -46,6 +46,8 @@ pub(crate) struct Victim {
     /// B's API key itself (what a leaked key would be).
     pub(crate) key_secret: String,
     pub(crate) invitation_id: String,
+    /// The public handle of a session of B's owner.
+    pub(crate) session_handle: String,
     pub(crate) export_id: String,
     /// The job that produced B's export.
     pub(crate) job_id: String,
@@ -101,6 +103,15 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
     )
     .await
     .expect("api key");
+    // B's owner signed in: a session a revocation could name.
+    let mut bravo_owner = app.owner_client("bravo").await;
+    let account = bravo_owner
+        .server_fn::<tenantry_app::features::account::api::MyAccount>(&[])
+        .await;
+    let session_handle = account.json()["sessions"][0]["handle"]
+        .as_str()
+        .expect("a session handle")
+        .to_owned();
     let invitation = tenantry::identity::invitations::invite(
         &ctx,
         &tenantry::identity::Actor::of_member(member.clone()),
@@ -198,6 +209,7 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         key_id: key.key.id.to_string(),
         key_secret: key.secret.clone(),
         invitation_id: invitation.id.to_string(),
+        session_handle,
         export_id: export.id.to_string(),
         job_id: job_id.clone(),
         since: chrono::Utc::now(),
@@ -394,6 +406,10 @@ pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("title", "pwned".into()),
         ("email", "owner@bravo.test".into()),
         ("password", crate::harness::PASSWORD.into()),
+        // A's own password change: a wrong current password, B's handle.
+        ("current_password", "not anyone's password".into()),
+        ("new_password", crate::harness::PASSWORD.into()),
+        ("handle", v.session_handle.clone()),
         ("display_name", "pwned".into()),
         ("role", "member".into()),
         ("done", "true".into()),
@@ -468,6 +484,7 @@ const ID_TAKING: &[&str] = &[
     "resend_invitation",
     "revoke_invitation",
     "send_verification",
+    "revoke_my_session",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(

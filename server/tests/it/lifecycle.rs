@@ -92,7 +92,7 @@ async fn console_tenant_creation_gives_field_errors_and_writes_nothing_on_bad_in
     let listed = admin
         .server_fn::<ListTenants>(&[("query", "acm"), ("state", "")])
         .await;
-    assert_eq!(listed.json().as_array().expect("array").len(), 1);
+    assert_eq!(listed.json()["rows"].as_array().expect("rows").len(), 1);
     app.owner_client_as("acme", "a@acme.test").await;
 }
 

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod account;
 mod api;
 mod api_keys;
 mod attack;
@@ -15,6 +16,7 @@ mod binding_guard;
 mod branding_assets;
 mod cache;
 mod cli;
+mod console_list;
 mod dns_server;
 mod domains;
 mod exports;

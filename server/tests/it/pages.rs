@@ -269,10 +269,15 @@ async fn every_navigation_link_opens_a_page(app: TestApp) {
     let mut owner = app.owner_client("acme").await;
     let mut superadmin = app.superadmin().await;
     let tables = [
-        (&mut owner, tenantry_app::nav::TENANT_ADMIN),
-        (&mut superadmin, tenantry_app::nav::CONSOLE),
+        (false, tenantry_app::nav::TENANT_ADMIN),
+        (false, tenantry_app::nav::TENANT_MEMBER),
+        (true, tenantry_app::nav::CONSOLE),
     ];
-    for (client, links) in tables {
+    for (on_console, links) in tables {
+        let client = match on_console {
+            true => &mut superadmin,
+            false => &mut owner,
+        };
         for (path, label) in links {
             let res = client.get(path).await;
             assert_eq!(res.status, StatusCode::OK, "{label} ({path})");

@@ -41,6 +41,19 @@ pub struct TenantRow {
     pub location: Option<String>,
     pub created_at: String,
     pub deleted_at: Option<String>,
+    /// The key of the tenant's plan.
+    #[serde(default)]
+    pub plan: String,
+}
+
+/// One page of the console's tenant list, and what its filters offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantListDto {
+    pub rows: Vec<TenantRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// Every plan's key, for the plan filter.
+    pub plans: Vec<String>,
 }
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantDetail {
@@ -71,9 +84,28 @@ pub struct MailDto {
     pub created_at: String,
 }
 
+/// A page of tenants: `query` searches slug and name (any case); `state`,
+/// `plan` and `placement` filter (empty: any live state, any plan, any
+/// placement); `sort` is `newest` (empty), `oldest`, `slug` or `name`;
+/// `after` is the previous page's `next`.
 #[server]
-pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>, AppError> {
-    super::server::list_tenants(query, state).await
+pub async fn list_tenants(
+    query: String,
+    state: String,
+    plan: Option<String>,
+    placement: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<TenantListDto, AppError> {
+    let filters = super::server::TenantFilters {
+        query,
+        state,
+        plan: plan.unwrap_or_default(),
+        placement: placement.unwrap_or_default(),
+        sort: sort.unwrap_or_default(),
+        after: after.unwrap_or_default(),
+    };
+    super::server::list_tenants(filters).await
 }
 
 #[server]

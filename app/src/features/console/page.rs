@@ -9,12 +9,20 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn ConsoleHome() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let state = move || query.read().get("state").unwrap_or_default();
+    let param = move |key: &str| query.read().get(key).unwrap_or_default();
     let create = ServerAction::<CreateTenant>::new();
     let tenants = Resource::new(
-        move || (q(), state(), create.version().get()),
-        |(q, state, _)| list_tenants(q, state),
+        move || (ListQuery::read(param), create.version().get()),
+        |(l, _)| {
+            list_tenants(
+                l.q,
+                l.state,
+                Some(l.plan),
+                Some(l.placement),
+                Some(l.sort),
+                Some(l.after),
+            )
+        },
     );
     let error = action_error(create);
     let form = cleared_on_success(create);
@@ -23,19 +31,10 @@ pub fn ConsoleHome() -> impl IntoView {
             <div class="grid gap-6 md:grid-cols-3">
                 <section class=format!("{CARD} md:col-span-2")>
                     <h1 class="mb-4 text-xl font-semibold">"Tenants"</h1>
-                    <Form method="GET" action="">
-                        <div class="mb-4 flex gap-2">
-                            <input class=INPUT name="q" placeholder="Search slug or name" prop:value=q />
-                            <select class=INPUT name="state" prop:value=state>
-                                <option value="">"Live (active and suspended)"</option>
-                                <option value="active">"Active"</option>
-                                <option value="suspended">"Suspended"</option>
-                                <option value="deleted">"Deleted"</option>
-                            </select>
-                            <button type="submit" class=BUTTON>"Filter"</button>
-                        </div>
-                    </Form>
-                    {loaded(tenants, move |rows| view! { <TenantTable rows /> })}
+                    {loaded(tenants, move |page| {
+                        let shown = ListQuery::read(param);
+                        view! { <TenantFilters shown=shown.clone() plans=page.plans.clone() /> <TenantTable rows=page.rows /> <Pager shown next=page.next /> }
+                    })}
                 </section>
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"Create tenant"</h2>
@@ -86,6 +85,122 @@ fn PlacementSelect() -> impl IntoView {
     }
 }
 
+/// The list's filters, sort and position, as the page's query string holds
+/// them (so a page of results is a link).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct ListQuery {
+    q: String,
+    state: String,
+    plan: String,
+    placement: String,
+    sort: String,
+    after: String,
+}
+
+impl ListQuery {
+    fn read(param: impl Fn(&str) -> String) -> Self {
+        Self {
+            q: param("q"),
+            state: param("state"),
+            plan: param("plan"),
+            placement: param("placement"),
+            sort: param("sort"),
+            after: param("after"),
+        }
+    }
+
+    /// The link to these filters, starting after `after`.
+    fn href(&self, after: &str) -> String {
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("state", &self.state),
+            ("plan", &self.plan),
+            ("placement", &self.placement),
+            ("sort", &self.sort),
+            ("after", after),
+        ];
+        let query: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
+            .collect();
+        format!("/console?{}", query.join("&"))
+    }
+}
+
+/// Percent-encodes a query value (the cursor and search text) without a
+/// browser API, so that the server renders the same link.
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn TenantFilters(shown: ListQuery, plans: Vec<String>) -> impl IntoView {
+    let select = |name: &'static str,
+                  label: &'static str,
+                  current: String,
+                  options: Vec<(String, String)>| {
+        view! {
+            <label class="text-sm">
+                <span class="sr-only">{label}</span>
+                <select class=INPUT name=name aria-label=label>
+                    {options.into_iter().map(|(value, text)| {
+                        let selected = value == current;
+                        view! { <option value=value selected=selected>{text}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(v, t)| ((*v).to_owned(), (*t).to_owned()))
+            .collect()
+    };
+    let mut plan_options = vec![(String::new(), "Any plan".to_owned())];
+    plan_options.extend(plans.into_iter().map(|p| (p.clone(), p)));
+    view! {
+        <Form method="GET" action="">
+            <div class="mb-4 flex flex-wrap gap-2">
+                <input class=INPUT name="q" aria-label="Search slug or name" placeholder="Search slug or name" value=shown.q.clone() />
+                {select("state", "Filter by state", shown.state.clone(), pairs(&[
+                    ("", "Live (active and suspended)"), ("active", "Active"), ("suspended", "Suspended"),
+                    ("pending", "Pending"), ("deleted", "Deleted"),
+                ]))}
+                {select("plan", "Filter by plan", shown.plan.clone(), plan_options)}
+                {select("placement", "Stored in", shown.placement.clone(), pairs(&[
+                    ("", "Stored anywhere"), ("pool", "Pool"), ("schema", "Schema"), ("database", "Database"),
+                ]))}
+                {select("sort", "Sort by", shown.sort.clone(), pairs(&[
+                    ("", "Newest first"), ("oldest", "Oldest first"), ("slug", "By slug"), ("name", "By name"),
+                ]))}
+                <button type="submit" class=BUTTON>"Filter"</button>
+            </div>
+        </Form>
+    }
+}
+
+/// Next page, and back to the first once past it.
+#[component]
+fn Pager(shown: ListQuery, next: Option<String>) -> impl IntoView {
+    let first = (!shown.after.is_empty()).then(|| shown.href(""));
+    let next = next.map(|cursor| shown.href(&cursor));
+    view! {
+        <nav class="mt-3 flex gap-4 text-sm" aria-label="Pages">
+            {first.map(|href| view! { <a class="underline" href=href data-testid="first-page">"First page"</a> })}
+            {next.map(|href| view! { <a class="underline" href=href data-testid="next-page">"Next page"</a> })}
+        </nav>
+    }
+}
+
 #[component]
 fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
     if rows.is_empty() {
@@ -99,6 +214,7 @@ fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
                     <th>"Name"</th>
                     <th>"State"</th>
                     <th>"Placement"</th>
+                    <th>"Plan"</th>
                     <th>"Created"</th>
                 </tr>
             </thead>
@@ -114,6 +230,7 @@ fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
                             <td>{t.name}</td>
                             <td>{t.state.as_str()}</td>
                             <td data-testid="tenant-placement">{t.placement}</td>
+                            <td>{t.plan}</td>
                             <td>{t.created_at}</td>
                         </tr>
                     }})

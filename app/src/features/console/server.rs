@@ -1,7 +1,7 @@
 use crate::backend::{actor, admin, branding_dto, fail, timestamp};
 use crate::dto::AuditRow;
 use crate::error::AppError;
-use crate::features::console::api::{ReceiptDto, TenantDetail, TenantRow};
+use crate::features::console::api::{ReceiptDto, TenantDetail, TenantListDto, TenantRow};
 use tenantry::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
 use tenantry::tenancy::TenantState;
@@ -17,19 +17,55 @@ fn row(t: TenantSummary) -> TenantRow {
         location: t.location,
         created_at: timestamp(t.created_at),
         deleted_at: t.deleted_at.map(timestamp),
+        plan: t.plan,
     }
 }
 
-pub async fn list_tenants(query: String, state: String) -> Result<Vec<TenantRow>, AppError> {
+/// The tenant list's filters as the page's query string carries them.
+pub struct TenantFilters {
+    pub query: String,
+    pub state: String,
+    pub plan: String,
+    pub placement: String,
+    pub sort: String,
+    pub after: String,
+}
+
+/// Rows on one page of the console's tenant list.
+const PAGE_ROWS: u64 = 50;
+
+pub async fn list_tenants(f: TenantFilters) -> Result<TenantListDto, AppError> {
     let (engine, _) = admin().await?;
-    let state = match state.trim() {
+    let state = match f.state.trim() {
         "" | "all" => None,
         s => Some(
             TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?,
         ),
     };
-    let list = tenants::list(&engine, &query, state).await?;
-    Ok(list.into_iter().map(row).collect())
+    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let placement = nonempty(&f.placement)
+        .map(|raw| tenantry::tenancy::parse_placement(&raw, "placement"))
+        .transpose()?;
+    let query = tenants::TenantQuery {
+        text: f.query,
+        state,
+        plan: nonempty(&f.plan),
+        placement,
+        sort: tenants::TenantSort::parse(&f.sort)?,
+        after: nonempty(&f.after),
+        limit: PAGE_ROWS,
+    };
+    let page = tenants::page(&engine, &query).await?;
+    let plans = tenantry::plans::store::list(&engine)
+        .await?
+        .iter()
+        .map(|p| p.key.clone())
+        .collect();
+    Ok(TenantListDto {
+        rows: page.rows.into_iter().map(row).collect(),
+        next: page.next,
+        plans,
+    })
 }
 
 pub async fn create_tenant(

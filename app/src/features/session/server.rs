@@ -102,7 +102,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         }
         RequestScope::Site => return Err(fail(Error::NotFound)),
     };
-    tenantry::session::sign_in(&session().await?, &scope, subject)
+    let arrival = crate::backend::arrival().await;
+    tenantry::session::sign_in(&session().await?, &scope, subject, arrival)
         .await
         .map_err(|e| fail(Error::Unexpected(e)))?;
     leptos_axum::redirect(home);

@@ -1,0 +1,204 @@
+//! The console's list of tenants at fleet size: filtered (state, plan,
+//! placement), searched (slug or name, case-insensitively), sorted, and
+//! read a page at a time by keyset — each page starts after the last row of
+//! the one before (the cursor), so page 1,000 costs what page 1 does.
+
+use super::{summary, TenantSummary};
+use crate::entities::catalog::tenant;
+use crate::error::{Error, Result};
+use crate::tenancy::{Engine, Placement, TenantState};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// The orders the list offers; each ends on the id, so every row has one
+/// place and a cursor names it exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TenantSort {
+    #[default]
+    Newest,
+    Oldest,
+    Slug,
+    Name,
+}
+
+impl TenantSort {
+    pub fn parse(raw: &str) -> Result<Self> {
+        Ok(match raw.trim() {
+            "" | "newest" => Self::Newest,
+            "oldest" => Self::Oldest,
+            "slug" => Self::Slug,
+            "name" => Self::Name,
+            _ => return Err(Error::invalid("sort", "newest, oldest, slug or name")),
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::Slug => "slug",
+            Self::Name => "name",
+        }
+    }
+}
+
+/// What the console asks for.
+#[derive(Debug, Clone, Default)]
+pub struct TenantQuery {
+    /// Part of the slug or name, any case.
+    pub text: String,
+    /// `None`: every state but deleted.
+    pub state: Option<TenantState>,
+    pub plan: Option<String>,
+    pub placement: Option<Placement>,
+    pub sort: TenantSort,
+    /// The cursor of the page before (its `next`); `None` for the first.
+    pub after: Option<String>,
+    pub limit: u64,
+}
+
+/// One page, and the cursor of the next when there is one.
+#[derive(Debug, Clone)]
+pub struct TenantPage {
+    pub rows: Vec<TenantSummary>,
+    pub next: Option<String>,
+}
+
+/// The most rows a page holds.
+pub const MAX_PAGE: u64 = 200;
+
+pub async fn page(engine: &Engine, q: &TenantQuery) -> Result<TenantPage> {
+    let limit = q.limit.clamp(1, MAX_PAGE);
+    let mut select = tenant::Entity::find();
+    select = match q.state {
+        Some(state) => select.filter(tenant::Column::State.eq(state.as_str())),
+        None => select.filter(tenant::Column::State.ne(TenantState::Deleted.as_str())),
+    };
+    if let Some(plan) = &q.plan {
+        select = select.filter(tenant::Column::Plan.eq(plan.as_str()));
+    }
+    if let Some(placement) = q.placement {
+        select = select.filter(tenant::Column::Placement.eq(placement.as_str()));
+    }
+    let text = q.text.trim().to_lowercase();
+    if !text.is_empty() {
+        let pattern = format!("%{}%", escape_like(&text));
+        let lower_name = SimpleExpr::FunctionCall(Func::lower(Expr::col(tenant::Column::Name)));
+        select = select.filter(
+            Condition::any()
+                .add(Expr::col(tenant::Column::Slug).like(like(&pattern)))
+                .add(lower_name.like(like(&pattern))),
+        );
+    }
+    if let Some(cursor) = &q.after {
+        select = select.filter(after(q.sort, cursor)?);
+    }
+    select = match q.sort {
+        TenantSort::Newest => select
+            .order_by_desc(tenant::Column::CreatedAt)
+            .order_by_desc(tenant::Column::Id),
+        TenantSort::Oldest => select
+            .order_by_asc(tenant::Column::CreatedAt)
+            .order_by_asc(tenant::Column::Id),
+        TenantSort::Slug => select.order_by_asc(tenant::Column::Slug),
+        TenantSort::Name => select
+            .order_by_asc(tenant::Column::Name)
+            .order_by_asc(tenant::Column::Id),
+    };
+    let mut rows = select
+        .limit(limit + 1)
+        .all(engine.platform_tables())
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(cursor_of(q.sort, last)),
+        _ => None,
+    };
+    Ok(TenantPage {
+        rows: rows.into_iter().map(summary).collect::<Result<_>>()?,
+        next,
+    })
+}
+
+/// `pattern` with its escape character said (SQLite has no default one).
+fn like(pattern: &str) -> LikeExpr {
+    LikeExpr::new(pattern).escape('\\')
+}
+
+/// `%` and `_` typed into the search box mean themselves.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Where a row sits in `sort`: what the next page starts after.
+fn cursor_of(sort: TenantSort, row: &tenant::Model) -> String {
+    match sort {
+        TenantSort::Newest | TenantSort::Oldest => {
+            // Nanoseconds: SQLite keeps them (PostgreSQL, microseconds).
+            let nanos = row.created_at.timestamp_nanos_opt().unwrap_or_default();
+            format!("{nanos}~{}", row.id)
+        }
+        TenantSort::Slug => row.slug.clone(),
+        TenantSort::Name => format!("{}~{}", row.id, row.name),
+    }
+}
+
+/// The rows after `cursor` in `sort`.
+fn after(sort: TenantSort, cursor: &str) -> Result<Condition> {
+    let bad = || Error::invalid("after", "not a cursor of this list");
+    let id = |raw: &str| uuid::Uuid::parse_str(raw).map_err(|_| bad());
+    Ok(match sort {
+        TenantSort::Newest | TenantSort::Oldest => {
+            let (nanos, raw_id) = cursor.split_once('~').ok_or_else(bad)?;
+            let nanos: i64 = nanos.parse().map_err(|_| bad())?;
+            let at = chrono::DateTime::from_timestamp_nanos(nanos);
+            let id = id(raw_id)?;
+            let (time_past, id_past) = match sort {
+                TenantSort::Newest => (tenant::Column::CreatedAt.lt(at), tenant::Column::Id.lt(id)),
+                _ => (tenant::Column::CreatedAt.gt(at), tenant::Column::Id.gt(id)),
+            };
+            Condition::any().add(time_past).add(
+                Condition::all()
+                    .add(tenant::Column::CreatedAt.eq(at))
+                    .add(id_past),
+            )
+        }
+        TenantSort::Slug => Condition::all().add(tenant::Column::Slug.gt(cursor)),
+        TenantSort::Name => {
+            let (raw_id, name) = cursor.split_once('~').ok_or_else(bad)?;
+            let id = id(raw_id)?;
+            Condition::any().add(tenant::Column::Name.gt(name)).add(
+                Condition::all()
+                    .add(tenant::Column::Name.eq(name))
+                    .add(tenant::Column::Id.gt(id)),
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_names_its_row_and_junk_is_refused() {
+        assert!(after(
+            TenantSort::Newest,
+            "12~00000000-0000-0000-0000-000000000001"
+        )
+        .is_ok());
+        assert!(after(
+            TenantSort::Name,
+            "00000000-0000-0000-0000-000000000001~Acme ~ Co"
+        )
+        .is_ok());
+        for junk in ["", "x", "12~nope", "~"] {
+            assert!(after(TenantSort::Newest, junk).is_err(), "{junk}");
+        }
+        assert!(TenantSort::parse("sideways").is_err());
+        assert_eq!(escape_like("50%_off"), "50\\%\\_off");
+    }
+}
