@@ -339,6 +339,12 @@ def count_round_trips(login_path, sizes, requests, api_key):
             counts[("c", side)] = per_request(counter, [
                 (lambda t=(k * 7919) % size: get(peer_port, f"/engine/t{t:06d}")) for k in range(n)],
                 warm=None)
+        deep = f"t{sizes[-1] - 100:06d}"
+        for side, path in (("A", "/tenant-page?sort=newest"),
+                           ("Bdeep", f"/tenant-page?sort=slug&after={deep}"),
+                           ("Bsearch", "/tenant-page?sort=slug&q=TENANT%2099")):
+            counts[("console", side)] = per_request(
+                counter, [lambda path=path: get(peer_port, path)] * n)
     finally:
         peer.send_signal(signal.SIGTERM)
         peer.wait(timeout=10)
@@ -440,6 +446,18 @@ def main():
              "headers": {"Host": host, "Authorization": f"Bearer {api_key}"}},
             {"name": "Bsession", "label": "GET /api/v1/projects, session", "port": SERVER_PORT,
              "pids": s, "paths": ["/api/v1/projects"], "headers": {"Host": host, "Cookie": cookie}},
+        ], rounds, seconds))
+        # The console's tenant list over the whole fleet: the first page,
+        # a page deep into it by slug (keyset), and a search by part of a
+        # name in any case (trigram indexes).
+        deep = f"t{sizes[-1] - 100:06d}"
+        results.append(measure_pair("console", [
+            {"name": "A", "label": f"first page of {sizes[-1]:,}, newest", "port": PEER_PORT,
+             "pids": p, "paths": ["/tenant-page?sort=newest"]},
+            {"name": "Bdeep", "label": f"page after {deep}, by slug", "port": PEER_PORT,
+             "pids": p, "paths": [f"/tenant-page?sort=slug&after={deep}"]},
+            {"name": "Bsearch", "label": "search 'TENANT 99', by slug", "port": PEER_PORT,
+             "pids": p, "paths": ["/tenant-page?sort=slug&q=TENANT%2099"]},
         ], rounds, seconds))
         provision = measure_pair("d", [
             {"name": "invited", "label": "pool tenant, owner invited", "port": PEER_PORT,

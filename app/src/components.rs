@@ -9,7 +9,7 @@ use leptos_router::components::{Redirect, A};
 mod list;
 mod row_action;
 
-pub use list::{versions, ListTable};
+pub use list::{versions, EmptyState, ListTable};
 pub use row_action::RowAction;
 
 pub const BUTTON: &str =

@@ -7,6 +7,7 @@ pub mod arrival;
 pub mod billing_webhook;
 pub mod brand_assets;
 pub mod cli;
+pub mod console_csv;
 pub mod gateway;
 pub mod https;
 pub mod impersonate;

@@ -2,7 +2,7 @@
 //! gateway (resolution → origin check → session), then the Leptos pages,
 //! server functions, the JSON API, and static files.
 
-use crate::{api, brand_assets, gateway, impersonate, platform_api, signup, sso};
+use crate::{api, brand_assets, console_csv, gateway, impersonate, platform_api, signup, sso};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -66,6 +66,7 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(sso::router())
         .merge(impersonate::router())
         .merge(signup::router())
+        .merge(console_csv::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         // Innermost: it reads the resolved scope and the session.

@@ -17,11 +17,14 @@ pub fn ListTable(
     head: &'static [&'static str],
     /// What to say when there are no rows.
     empty: &'static str,
+    /// What to do about it: a label and where it leads (the form's anchor).
+    #[prop(default = None)]
+    first: Option<(&'static str, &'static str)>,
     is_empty: bool,
     children: Children,
 ) -> impl IntoView {
     if is_empty {
-        return view! { <p class="text-sm text-slate-500">{empty}</p> }.into_any();
+        return view! { <EmptyState message=empty first /> }.into_any();
     }
     view! {
         <table class="w-full text-left text-sm" data-testid=testid>
@@ -38,4 +41,20 @@ pub fn ListTable(
         </table>
     }
     .into_any()
+}
+
+/// An empty list: what it would hold, and the way to its first entry.
+#[component]
+pub fn EmptyState(
+    message: &'static str,
+    #[prop(default = None)] first: Option<(&'static str, &'static str)>,
+) -> impl IntoView {
+    view! {
+        <div class="rounded border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="empty-state">
+            <p>{message}</p>
+            {first.map(|(label, href)| view! {
+                <a class="mt-2 inline-block font-medium text-brand underline" href=href>{label}</a>
+            })}
+        </div>
+    }
 }

@@ -30,13 +30,39 @@ const WARM_UNITS: &str = "CREATE TABLE warm_units (
 const WARM_UNITS_INDEX: &str =
     "CREATE INDEX warm_units_by_placement ON warm_units (placement, created_at)";
 
+/// The console searches 100,000 tenants by any part of the slug or name
+/// (`LIKE '%…%'`): trigram indexes answer that without reading every row.
+/// `pg_trgm` ships with PostgreSQL and is trusted (the database's owner may
+/// create it); where it is missing the search still works, by a scan.
+const TRIGRAM_INDEXES: &str = "DO $$ BEGIN
+    IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE INDEX tenants_slug_trigrams ON tenants USING gin (slug gin_trgm_ops);
+        CREATE INDEX tenants_name_trigrams ON tenants USING gin (lower(name) gin_trgm_ops);
+    END IF;
+END $$";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        sql::run(manager, &[SIGNUP_EXPIRY, WARM_UNITS, WARM_UNITS_INDEX]).await
+        sql::run(manager, &[SIGNUP_EXPIRY, WARM_UNITS, WARM_UNITS_INDEX]).await?;
+        if sql::is_postgres(manager) {
+            sql::run(manager, &[TRIGRAM_INDEXES]).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if sql::is_postgres(manager) {
+            sql::run(
+                manager,
+                &[
+                    "DROP INDEX IF EXISTS tenants_slug_trigrams",
+                    "DROP INDEX IF EXISTS tenants_name_trigrams",
+                ],
+            )
+            .await?;
+        }
         sql::run(
             manager,
             &[

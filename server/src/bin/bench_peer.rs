@@ -11,6 +11,8 @@
 //! - `POST /provision/{slug}` — a pool tenant created through the core, its
 //!   owner invited (no password): pair d; `POST /provision-with-password/{slug}`
 //!   — the same with the owner's password hashed, beside it;
+//! - `GET /tenant-page?q=&sort=&after=` — one page (50) of the console's
+//!   tenant list (`catalog::tenants::page`): the console pair;
 //! - `POST /signup-latency/{placement}/{warm|cold}/{count}` — self-serve
 //!   signups timed from the form to the tenant open, with or without a unit
 //!   made ahead.
@@ -81,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
             "/provision-with-password/{slug}",
             post(provision_with_password),
         )
+        .route("/tenant-page", get(tenant_page))
         .route(
             "/signup-latency/{placement}/{warm}/{count}",
             post(signup_latency),
@@ -247,4 +250,36 @@ async fn signup_latency(
         millis.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     Json(millis).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// One page of the console's tenant list; answers how many rows it held.
+async fn tenant_page(
+    State(peer): State<Peer>,
+    axum::extract::Query(p): axum::extract::Query<PageQuery>,
+) -> Response {
+    let sort = match tenants::TenantSort::parse(&p.sort) {
+        Ok(sort) => sort,
+        Err(e) => return refused(e),
+    };
+    let query = tenants::TenantQuery {
+        text: p.q,
+        sort,
+        after: Some(p.after).filter(|a| !a.is_empty()),
+        limit: 50,
+        ..Default::default()
+    };
+    match tenants::page(&peer.engine, &query).await {
+        Ok(page) => Json(page.rows.len()).into_response(),
+        Err(e) => refused(e),
+    }
 }

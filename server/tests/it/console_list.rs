@@ -139,4 +139,33 @@ async fn the_tenant_list_pages_searches_and_filters_a_seeded_fleet(app: TestApp)
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
         assert_eq!(refused["field"], field);
     }
+
+    // The same list as CSV, every page of it: superadmins only, console only.
+    let csv = admin
+        .get("/console/tenants.csv?state=suspended&plan=pro")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "slug,name,state,placement,plan,created_at");
+    assert_eq!(lines.len(), 5, "{}", csv.text);
+    let all = admin.get("/console/tenants.csv?q=FLEET&sort=slug").await;
+    // Every slug holds "fleet": all of them, whatever the page size.
+    assert_eq!(all.text.lines().count(), 1 + FLEET, "{}", all.text);
+    app.tenant("owned").await;
+    let owner = app.owner_client("owned").await;
+    let mut carried = owner.on_host("admin.localhost");
+    assert_eq!(
+        carried.get("/console/tenants.csv").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut on_tenant = admin.on_host("owned.localhost");
+    assert_eq!(
+        on_tenant.get("/console/tenants.csv").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut anonymous = app.client("admin.localhost");
+    assert_eq!(
+        anonymous.get("/console/tenants.csv").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }

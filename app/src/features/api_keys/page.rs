@@ -61,7 +61,7 @@ pub fn ApiKeysPage() -> impl IntoView {
 fn KeyTable(list: Vec<ApiKeyDto>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
     let is_empty = list.is_empty();
     view! {
-        <ListTable testid="api-key-table" head=&["Name", "Key", "Role", "Rate", "Last used", "Expires", ""] empty="No keys yet." is_empty=is_empty>
+        <ListTable testid="api-key-table" head=&["Name", "Key", "Role", "Rate", "Last used", "Expires", ""] empty="No keys yet. A key lets a script or another service call this workspace's API with the role you give it." is_empty=is_empty>
             {list.into_iter().map(|k| {
                 let id = k.id.clone();
                 view! {

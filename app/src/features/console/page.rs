@@ -111,6 +111,15 @@ impl ListQuery {
 
     /// The link to these filters, starting after `after`.
     fn href(&self, after: &str) -> String {
+        format!("/console?{}", self.query_string(after))
+    }
+
+    /// Every tenant these filters match, as CSV.
+    fn csv_href(&self) -> String {
+        format!("/console/tenants.csv?{}", self.query_string(""))
+    }
+
+    fn query_string(&self, after: &str) -> String {
         let pairs = [
             ("q", self.q.as_str()),
             ("state", &self.state),
@@ -124,7 +133,7 @@ impl ListQuery {
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
             .collect();
-        format!("/console?{}", query.join("&"))
+        query.join("&")
     }
 }
 
@@ -197,6 +206,7 @@ fn Pager(shown: ListQuery, next: Option<String>) -> impl IntoView {
         <nav class="mt-3 flex gap-4 text-sm" aria-label="Pages">
             {first.map(|href| view! { <a class="underline" href=href data-testid="first-page">"First page"</a> })}
             {next.map(|href| view! { <a class="underline" href=href data-testid="next-page">"Next page"</a> })}
+            <a class="ml-auto underline" href=shown.csv_href() rel="external" download="tenants.csv">"Download CSV"</a>
         </nav>
     }
 }

@@ -87,7 +87,12 @@ struct RowActions {
 #[component]
 fn DomainTable(list: Vec<DomainDto>, slug: String, actions: RowActions) -> impl IntoView {
     if list.is_empty() {
-        return view! { <p class="text-sm text-slate-500">"No custom domains yet."</p> }.into_any();
+        return view! {
+            <crate::components::EmptyState
+                message="No custom domains yet. Add one you own, prove it with a DNS record, and this workspace answers there."
+            />
+        }
+        .into_any();
     }
     view! {
         <ul class="space-y-4" data-testid="domain-list">

@@ -52,7 +52,7 @@ fn InvitationTable(
 ) -> impl IntoView {
     let is_empty = rows.is_empty();
     view! {
-        <ListTable testid="invitation-table" head=&["Email", "Role", "State", "Expires", ""] empty="No invitations yet." is_empty=is_empty>
+        <ListTable testid="invitation-table" head=&["Email", "Role", "State", "Expires", ""] empty="No invitations yet. Invite a teammate by email: they choose their own password." is_empty=is_empty>
             {rows.into_iter().map(|i| {
                 let open = i.state.is_open();
                 let (id_resend, id_revoke) = (i.id.clone(), i.id.clone());

@@ -1,5 +1,6 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, Field, FormError, TenantShell, BUTTON, CARD,
+    action_error, cleared_on_success, loaded, EmptyState, Field, FormError, TenantShell, BUTTON,
+    CARD,
 };
 use crate::dto::ProjectDto;
 use crate::features::product::api::{list_projects, CreateProject};
@@ -19,7 +20,7 @@ pub fn ProjectsPage() -> impl IntoView {
                     <h1 class="mb-4 text-xl font-semibold">"Projects"</h1>
                     {loaded(projects, move |list| view! { <ProjectList list /> })}
                 </section>
-                <section class=CARD>
+                <section class=CARD id="new-project">
                     <h2 class="mb-4 text-lg font-semibold">"New project"</h2>
                     <FormError error />
                     <ActionForm action=create node_ref=form>
@@ -37,7 +38,13 @@ pub fn ProjectsPage() -> impl IntoView {
 #[component]
 fn ProjectList(list: Vec<ProjectDto>) -> impl IntoView {
     if list.is_empty() {
-        return view! { <p class="text-slate-500">"No projects yet."</p> }.into_any();
+        return view! {
+            <EmptyState
+                message="No projects yet. A project holds your team's tasks; start with the one you are working on now."
+                first=Some(("Create your first project", "#new-project"))
+            />
+        }
+        .into_any();
     }
     view! {
         <ul class="divide-y" data-testid="project-list">
