@@ -30,6 +30,14 @@ const WARM_UNITS: &str = "CREATE TABLE warm_units (
 const WARM_UNITS_INDEX: &str =
     "CREATE INDEX warm_units_by_placement ON warm_units (placement, created_at)";
 
+/// The console's tenant list reads a page at a time in one of its sorts
+/// (`catalog::tenants::page`): each sort walks an index from its cursor
+/// instead of sorting the fleet (the slug's unique index serves that sort).
+const LIST_INDEXES: [&str; 2] = [
+    "CREATE INDEX tenants_by_created ON tenants (created_at, id)",
+    "CREATE INDEX tenants_by_name ON tenants (name, id)",
+];
+
 /// The console searches 100,000 tenants by any part of the slug or name
 /// (`LIKE '%…%'`): trigram indexes answer that without reading every row.
 /// `pg_trgm` ships with PostgreSQL and is trusted (the database's owner may
@@ -46,6 +54,7 @@ END $$";
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         sql::run(manager, &[SIGNUP_EXPIRY, WARM_UNITS, WARM_UNITS_INDEX]).await?;
+        sql::run(manager, &LIST_INDEXES).await?;
         if sql::is_postgres(manager) {
             sql::run(manager, &[TRIGRAM_INDEXES]).await?;
         }
@@ -66,6 +75,8 @@ impl MigrationTrait for Migration {
         sql::run(
             manager,
             &[
+                "DROP INDEX tenants_by_created",
+                "DROP INDEX tenants_by_name",
                 "DROP TABLE warm_units",
                 "ALTER TABLE tenants DROP COLUMN signup_expires_at",
             ],
