@@ -12,9 +12,9 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
-use tenantry::catalog::tenants::{self, TenantQuery, TenantSort, MAX_PAGE};
+use tenantry::catalog::tenants::{self, TenantFilters, TenantQuery, MAX_PAGE};
 use tenantry::identity::admins;
-use tenantry::tenancy::{Engine, RequestScope, TenantState};
+use tenantry::tenancy::{Engine, RequestScope};
 use tenantry::Error;
 use tower_sessions::Session;
 
@@ -31,26 +31,11 @@ pub fn router() -> Router<LeptosOptions> {
     router_of(table())
 }
 
-/// The console list's query string.
-#[derive(serde::Deserialize, Default)]
-struct Filters {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    plan: String,
-    #[serde(default)]
-    placement: String,
-    #[serde(default)]
-    sort: String,
-}
-
 async fn tenants_csv(
     Extension(scope): Extension<RequestScope>,
     Extension(engine): Extension<Engine>,
     session: Session,
-    Query(f): Query<Filters>,
+    Query(f): Query<TenantFilters>,
 ) -> Response {
     if scope.console().is_err() {
         return not_found();
@@ -80,23 +65,14 @@ async fn tenants_csv(
     }
 }
 
-async fn csv(engine: &Engine, f: Filters) -> tenantry::Result<String> {
-    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let state = match f.state.trim() {
-        "" | "all" => None,
-        s => Some(TenantState::parse(s).ok_or_else(|| Error::invalid("state", "unknown state"))?),
-    };
-    let mut query = TenantQuery {
-        text: f.q,
-        state,
-        plan: nonempty(&f.plan),
-        placement: nonempty(&f.placement)
-            .map(|raw| tenantry::tenancy::parse_placement(&raw, "placement"))
-            .transpose()?,
-        sort: TenantSort::parse(&f.sort)?,
-        after: None,
-        limit: MAX_PAGE,
-    };
+async fn csv(engine: &Engine, f: TenantFilters) -> tenantry::Result<String> {
+    let mut query = TenantQuery::parse(
+        TenantFilters {
+            after: String::new(),
+            ..f
+        },
+        MAX_PAGE,
+    )?;
     let mut out = String::from("slug,name,state,placement,plan,created_at\n");
     loop {
         let page = tenants::page(engine, &query).await?;

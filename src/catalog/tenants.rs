@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 
 mod page;
-pub use page::{page, TenantPage, TenantQuery, TenantSort, MAX_PAGE};
+pub use page::{page, TenantFilters, TenantPage, TenantQuery, TenantSort, MAX_PAGE};
 
 /// Input for a new tenant and its first owner.
 #[derive(Debug, Clone, Default)]

@@ -57,6 +57,43 @@ pub struct TenantQuery {
     pub limit: u64,
 }
 
+/// The list's filters as a form or query string carries them (empty: any).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct TenantFilters {
+    pub q: String,
+    pub state: String,
+    pub plan: String,
+    pub placement: String,
+    pub sort: String,
+    pub after: String,
+}
+
+impl TenantQuery {
+    /// The query `f` asks for, `limit` rows a page; a bad value is refused
+    /// on its field.
+    pub fn parse(f: TenantFilters, limit: u64) -> Result<Self> {
+        let given = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let state = match f.state.trim() {
+            "" | "all" => None,
+            s => Some(
+                TenantState::parse(s).ok_or_else(|| Error::invalid("state", "unknown state"))?,
+            ),
+        };
+        Ok(Self {
+            state,
+            plan: given(&f.plan),
+            placement: given(&f.placement)
+                .map(|raw| crate::tenancy::parse_placement(&raw, "placement"))
+                .transpose()?,
+            sort: TenantSort::parse(&f.sort)?,
+            after: given(&f.after),
+            text: f.q,
+            limit,
+        })
+    }
+}
+
 /// One page, and the cursor of the next when there is one.
 #[derive(Debug, Clone)]
 pub struct TenantPage {

@@ -98,7 +98,7 @@ pub async fn list_tenants(
     after: Option<String>,
 ) -> Result<TenantListDto, AppError> {
     let filters = super::server::TenantFilters {
-        query,
+        q: query,
         state,
         plan: plan.unwrap_or_default(),
         placement: placement.unwrap_or_default(),

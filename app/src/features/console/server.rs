@@ -4,8 +4,6 @@ use crate::error::AppError;
 use crate::features::console::api::{ReceiptDto, TenantDetail, TenantListDto, TenantRow};
 use tenantry::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
-use tenantry::tenancy::TenantState;
-use tenantry::Error;
 
 fn row(t: TenantSummary) -> TenantRow {
     TenantRow {
@@ -21,40 +19,14 @@ fn row(t: TenantSummary) -> TenantRow {
     }
 }
 
-/// The tenant list's filters as the page's query string carries them.
-pub struct TenantFilters {
-    pub query: String,
-    pub state: String,
-    pub plan: String,
-    pub placement: String,
-    pub sort: String,
-    pub after: String,
-}
+pub use tenants::TenantFilters;
 
 /// Rows on one page of the console's tenant list.
 const PAGE_ROWS: u64 = 50;
 
 pub async fn list_tenants(f: TenantFilters) -> Result<TenantListDto, AppError> {
     let (engine, _) = admin().await?;
-    let state = match f.state.trim() {
-        "" | "all" => None,
-        s => Some(
-            TenantState::parse(s).ok_or_else(|| fail(Error::invalid("state", "unknown state")))?,
-        ),
-    };
-    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let placement = nonempty(&f.placement)
-        .map(|raw| tenantry::tenancy::parse_placement(&raw, "placement"))
-        .transpose()?;
-    let query = tenants::TenantQuery {
-        text: f.query,
-        state,
-        plan: nonempty(&f.plan),
-        placement,
-        sort: tenants::TenantSort::parse(&f.sort)?,
-        after: nonempty(&f.after),
-        limit: PAGE_ROWS,
-    };
+    let query = tenants::TenantQuery::parse(f, PAGE_ROWS)?;
     let page = tenants::page(&engine, &query).await?;
     let plans = tenantry::plans::store::list(&engine)
         .await?
