@@ -28,11 +28,11 @@ pub enum Principal {
 pub fn permits(need: Need, who: Principal) -> bool {
     match (need, who) {
         (Need::Anyone, _) => true,
-        (Need::Reader, Principal::Member(_)) => true,
+        (Need::Reader | Need::SignedIn, Principal::Member(_)) => true,
         (Need::Writer, Principal::Member(role)) => role.can_write(),
         (Need::Admin | Need::Manage, Principal::Member(role)) => role.can_administer(),
         (Need::Owner, Principal::Member(role)) => role == Role::Owner,
-        (Need::Superadmin | Need::Manage, Principal::Superadmin) => true,
+        (Need::Superadmin | Need::Manage | Need::SignedIn, Principal::Superadmin) => true,
         _ => false,
     }
 }
@@ -85,6 +85,7 @@ mod tests {
         assert_eq!(allowed(Need::Owner), [f, f, f, f, t, f]);
         assert_eq!(allowed(Need::Superadmin), [f, f, f, f, f, t]);
         assert_eq!(allowed(Need::Manage), [f, f, f, t, t, t]);
+        assert_eq!(allowed(Need::SignedIn), [f, t, t, t, t, t]);
     }
 
     #[test]

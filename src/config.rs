@@ -17,7 +17,9 @@ use std::path::PathBuf;
 use tenantry_vocab::Placement;
 
 mod signup;
+mod two_factor;
 pub use signup::{SignupMode, SignupSettings};
+pub use two_factor::TwoFactorSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,6 +73,9 @@ pub struct Settings {
     /// Self-serve signup (its own section, with its own defaults).
     #[serde(default)]
     pub signup: SignupSettings,
+    /// Two-factor sign-in for superadmins (its own section).
+    #[serde(default)]
+    pub two_factor: TwoFactorSettings,
     /// Fleet migrations: tenants migrated at once, and the first (canary) batch.
     pub migrate_concurrency: usize,
     pub migrate_canary: usize,
@@ -419,6 +424,14 @@ impl Settings {
             settings.console_host = Some(host.trim().to_ascii_lowercase());
         }
         Ok(settings)
+    }
+
+    /// Whether superadmins must sign in with a second factor (see
+    /// [`TwoFactorSettings::superadmins_required`]).
+    pub fn console_two_factor_required(&self) -> bool {
+        self.two_factor
+            .superadmins_required
+            .unwrap_or(self.secure_cookies)
     }
 
     pub fn console_host(&self) -> String {

@@ -17,6 +17,7 @@ pub mod role;
 pub mod secret_token;
 pub mod sso;
 pub mod throttle;
+pub mod two_factor;
 pub mod verification;
 
 pub use caller::{Actor, Caller, KeyGrant, TokenGrant};

@@ -23,7 +23,12 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 mod cache;
+mod second_factor;
 pub use cache::SessionCache;
+pub use second_factor::{
+    await_second_factor, complete_second_factor, factor_is_fresh, mark_factor, pending_sign_in,
+    PendingSignIn,
+};
 
 const AUTH_KEY: &str = "auth";
 
@@ -55,6 +60,10 @@ struct SessionAuth {
     device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     address: Option<String>,
+    /// When a second factor was last proven in this session (unix seconds;
+    /// 0: never). Impersonation and other sensitive acts ask for a recent one.
+    #[serde(default)]
+    factor_at: i64,
 }
 
 /// Where a sign-in comes from: the browser's own description and the
@@ -110,7 +119,7 @@ pub async fn sign_in(
     subject: Uuid,
     arrival: Arrival,
 ) -> anyhow::Result<()> {
-    start(session, scope, subject, None, arrival).await
+    start(session, scope, subject, None, arrival, 0).await
 }
 
 /// Signs `subject` in on this scope on behalf of a superadmin: the session
@@ -127,6 +136,7 @@ pub async fn sign_in_impersonating(
         subject,
         Some(impersonation),
         Arrival::default(),
+        0,
     )
     .await
 }
@@ -137,6 +147,7 @@ async fn start(
     subject: Uuid,
     impersonation: Option<Uuid>,
     arrival: Arrival,
+    factor_at: i64,
 ) -> anyhow::Result<()> {
     session.cycle_id().await?;
     session
@@ -151,6 +162,7 @@ async fn start(
                 since: now(),
                 device: arrival.device,
                 address: arrival.address,
+                factor_at,
             },
         )
         .await?;

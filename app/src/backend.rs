@@ -123,6 +123,25 @@ pub async fn admin() -> Result<(Engine, Admin), AppError> {
         .ok_or_else(|| fail(Error::Unauthenticated))
 }
 
+/// The signed-in superadmin, for a sensitive act (impersonation, deleting
+/// or purging a tenant): refused unless this session proved its second
+/// factor within `two_factor.fresh_minutes`; the page then asks for a code
+/// and tries again. A superadmin with no factor (only where the platform
+/// does not require one) is not asked.
+pub async fn admin_with_fresh_factor() -> Result<(Engine, Admin), AppError> {
+    use tenantry::identity::two_factor;
+    let (engine, who) = admin().await?;
+    if two_factor::admins::status(&engine, who.id).await?.is_none() {
+        return Ok((engine, who));
+    }
+    let minutes = engine.settings().two_factor.fresh_minutes;
+    let scope = scope().await?;
+    if tenantry::session::factor_is_fresh(&session().await?, &scope, minutes).await {
+        return Ok((engine, who));
+    }
+    Err(fail(two_factor::fresh_factor_needed()))
+}
+
 /// The tenant of this host (any state).
 pub async fn tenant() -> Result<TenantCtx, AppError> {
     scope().await?.tenant().cloned().map_err(fail)

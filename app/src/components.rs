@@ -332,21 +332,80 @@ pub fn SiteShell(children: ChildrenFn) -> impl IntoView {
 }
 
 /// The sign-in form, the same on the console and on tenant hosts (the server
-/// function signs in whoever this host is for).
+/// function signs in whoever this host is for). After a right password it
+/// asks for a second factor, or for one to be set up, when there is one or
+/// one is required.
 #[component]
 pub fn SignInForm(title: &'static str) -> impl IntoView {
+    use crate::features::session::api::SignInStep;
     let session = expect_context::<SessionCtx>();
     let error = action_error(session.sign_in);
-    view! {
-        <h1 class="mb-2 text-xl font-semibold">{title}</h1>
-        <FormError error />
-        <ActionForm action=session.sign_in>
-            <div class="space-y-3">
-                <Field label="Email" name="email" kind="email" error />
-                <Field label="Password" name="password" kind="password" error />
-                <button type="submit" class=BUTTON>"Sign in"</button>
-            </div>
-        </ActionForm>
+    let step = move || session.sign_in.value().get().and_then(Result::ok);
+    move || {
+        match step() {
+        Some(SignInStep::Code) => view! { <SecondFactorStep enrolment=None /> }.into_any(),
+        Some(SignInStep::Enrol(e)) => view! { <SecondFactorStep enrolment=Some(e) /> }.into_any(),
+        _ => view! {
+            <h1 class="mb-2 text-xl font-semibold">{title}</h1>
+            <FormError error />
+            <ActionForm action=session.sign_in>
+                <div class="space-y-3">
+                    <Field label="Email" name="email" kind="email" error />
+                    <Field label="Password" name="password" kind="password" error />
+                    <button type="submit" class=BUTTON disabled=move || session.sign_in.pending().get()>"Sign in"</button>
+                </div>
+            </ActionForm>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// Signing in, second step: a code (or a recovery code); or, for someone
+/// who must set a factor up, its QR code and first code, then the recovery
+/// codes once.
+#[component]
+fn SecondFactorStep(
+    enrolment: Option<crate::features::two_factor::api::EnrolmentDto>,
+) -> impl IntoView {
+    use crate::features::session::api::SignInCode;
+    use crate::features::two_factor::panel::{CodeField, EnrolmentShown, RecoveryCodes};
+    let code = ServerAction::<SignInCode>::new();
+    let error = action_error(code);
+    let ticket = enrolment
+        .as_ref()
+        .map(|e| e.ticket.clone())
+        .unwrap_or_default();
+    let intro = match &enrolment {
+        Some(_) => "Two-factor sign-in is required for your account. Scan this code with an authenticator app, then enter the 6-digit code it shows.",
+        None => "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+    };
+    let shown = enrolment.clone();
+    let done = move || code.value().get().and_then(Result::ok);
+    move || {
+        let (ticket, shown) = (ticket.clone(), shown.clone());
+        match done() {
+        Some(signed_in) if !signed_in.recovery_codes.is_empty() => view! {
+            <h1 class="mb-2 text-xl font-semibold">"Two-factor sign-in is on"</h1>
+            <RecoveryCodes codes=signed_in.recovery_codes />
+            <a class=format!("{BUTTON} mt-4 inline-block") rel="external" href=signed_in.home>"Continue"</a>
+        }
+        .into_any(),
+        _ => view! {
+            <h1 class="mb-2 text-xl font-semibold">"Two-factor sign-in"</h1>
+            <p class="mb-3 text-sm text-slate-600">{intro}</p>
+            {shown.map(|e| view! { <EnrolmentShown e /> })}
+            <FormError error />
+            <ActionForm action=code>
+                <input type="hidden" name="ticket" value=ticket />
+                <div class="space-y-3">
+                    <CodeField error />
+                    <button type="submit" class=BUTTON disabled=move || code.pending().get()>"Verify"</button>
+                </div>
+            </ActionForm>
+        }
+        .into_any(),
+        }
     }
 }
 

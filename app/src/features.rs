@@ -19,4 +19,5 @@ pub mod session;
 pub mod signup;
 pub mod sso;
 pub mod tenant_audit;
+pub mod two_factor;
 pub mod webhooks;

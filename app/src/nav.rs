@@ -32,4 +32,5 @@ pub const CONSOLE: &[(&str, &str)] = &[
     ("/console/audit", "Audit log"),
     ("/console/jobs", "Jobs"),
     ("/console/mailbox", "Mailbox"),
+    ("/console/account", "Account"),
 ];

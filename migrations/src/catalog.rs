@@ -23,6 +23,7 @@ mod m0020_session_handles;
 mod m0021_session_notify;
 mod m0022_periodic_work;
 mod m0023_self_serve_signup;
+mod m0024_admin_factors;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0021_session_notify::Migration),
             Box::new(m0022_periodic_work::Migration),
             Box::new(m0023_self_serve_signup::Migration),
+            Box::new(m0024_admin_factors::Migration),
         ]
     }
 

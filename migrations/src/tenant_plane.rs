@@ -8,6 +8,7 @@ mod m0005_webhooks;
 mod m0006_tenant_records;
 mod m0007_sso_identities;
 mod m0008_jobs;
+mod m0009_two_factor;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -40,6 +41,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "platform_outbox",
     "sso_identities",
     "jobs",
+    "member_factors",
+    "sign_in_rules",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -58,6 +61,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0006_tenant_records::Migration),
             Box::new(m0007_sso_identities::Migration),
             Box::new(m0008_jobs::Migration),
+            Box::new(m0009_two_factor::Migration),
         ]
     }
 

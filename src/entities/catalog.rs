@@ -1,5 +1,6 @@
 pub mod acme_account;
 pub mod acme_challenge;
+pub mod admin_factor;
 pub mod api_key_prefix;
 pub mod flag;
 pub mod flag_change;

@@ -15,11 +15,13 @@ pub mod invitation;
 pub mod invoice;
 pub mod job;
 pub mod mail_message;
+pub mod member_factor;
 pub mod membership;
 pub mod outgoing_event;
 pub mod password_reset;
 pub mod project;
 pub mod quota_usage;
+pub mod sign_in_rule;
 pub mod sso_config;
 pub mod sso_identity;
 pub mod support_access_refusal;
@@ -59,11 +61,13 @@ tenant_owned!(
     invoice,
     job,
     mail_message,
+    member_factor,
     membership,
     outgoing_event,
     password_reset,
     project,
     quota_usage,
+    sign_in_rule,
     sso_config,
     sso_identity,
     support_access_refusal,

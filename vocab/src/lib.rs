@@ -201,6 +201,9 @@ pub enum Need {
     /// Managing one tenant: its owners and admins on its host, or a superadmin
     /// on the console.
     Manage,
+    /// Whoever is signed in on this host: any member of its tenant, or a
+    /// superadmin on the console (their own account: its second factor).
+    SignedIn,
 }
 
 impl Need {
@@ -215,7 +218,7 @@ impl Need {
     /// `manage` on both. Elsewhere the caller is answered "not found".
     pub fn fits_host(self, on_console: bool) -> bool {
         match self {
-            Need::Anyone | Need::Manage => true,
+            Need::Anyone | Need::Manage | Need::SignedIn => true,
             Need::Superadmin => on_console,
             Need::Reader | Need::Writer | Need::Admin | Need::Owner => !on_console,
         }
@@ -230,6 +233,7 @@ impl Need {
             Need::Owner => "owner",
             Need::Superadmin => "superadmin",
             Need::Manage => "manage",
+            Need::SignedIn => "signed_in",
         }
     }
 }

@@ -31,6 +31,7 @@ pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
         features::signup::api::NEEDS,
         features::sso::api::NEEDS,
         features::tenant_audit::api::NEEDS,
+        features::two_factor::api::NEEDS,
         features::webhooks::api::NEEDS,
     ]
     .concat()

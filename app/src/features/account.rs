@@ -1,6 +1,8 @@
-//! The signed-in member's own account: name, password, sessions.
+//! The signed-in person's own account: a member's name, password, sessions
+//! and second factor; a superadmin's second factor on the console.
 
 pub mod api;
+pub mod console_page;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -410,6 +410,10 @@ pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("current_password", "not anyone's password".into()),
         ("new_password", crate::harness::PASSWORD.into()),
         ("handle", v.session_handle.clone()),
+        // Two-factor: a code no one's factor takes, a ticket no key opens.
+        ("code", "123456".into()),
+        ("ticket", "pwned".into()),
+        ("required", "false".into()),
         ("display_name", "pwned".into()),
         ("role", "member".into()),
         ("done", "true".into()),

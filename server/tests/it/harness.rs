@@ -35,6 +35,11 @@ const TEST_SETTINGS: &[(&str, &str)] = &[
     ("job_poll_ms", "50"),
     ("platform_api_token", PLATFORM_TOKEN),
     ("stripe_webhook_secret", STRIPE_WEBHOOK_SECRET),
+    // Seals two-factor secrets (and SSO client secrets, ACME keys).
+    (
+        "secret_key",
+        "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed",
+    ),
 ];
 
 /// What the tests sign Stripe webhook payloads with.

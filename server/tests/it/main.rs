@@ -63,5 +63,6 @@ mod stripe;
 mod tenant_map;
 mod tls;
 mod tokens;
+mod two_factor;
 mod wall;
 mod webhooks;

@@ -6,6 +6,7 @@ use crate::components::{
 use crate::features::account::api::{
     my_account, AccountDto, ChangeMyPassword, RenameMe, RevokeMySession,
 };
+use crate::features::two_factor::panel::TwoFactorPanel;
 use leptos::prelude::*;
 
 #[component]
@@ -29,6 +30,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <TenantShell>
             <h1 class="mb-4 text-2xl font-semibold">"Your account"</h1>
+            <TwoFactorPanel />
             {loaded(account, move |a| view! { <Account a rename password revoke /> })}
         </TenantShell>
     }

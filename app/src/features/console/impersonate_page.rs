@@ -17,6 +17,7 @@ pub fn ImpersonateForm(slug: String) -> impl IntoView {
                 "For support: the session is limited in time, shows a banner on every page, and each request is written to the organisation's audit log under your name and theirs."
             </p>
             <FormError error />
+            <crate::features::two_factor::panel::FreshFactorPrompt error />
             <ActionForm action=start>
                 <input type="hidden" name="slug" value=slug />
                 <div class="space-y-3">

@@ -1,4 +1,4 @@
-use crate::backend::{actor, admin, branding_dto, fail, timestamp};
+use crate::backend::{actor, admin, admin_with_fresh_factor, branding_dto, fail, timestamp};
 use crate::dto::AuditRow;
 use crate::error::AppError;
 use crate::features::console::api::{ReceiptDto, TenantDetail, TenantListDto, TenantRow};
@@ -94,7 +94,7 @@ pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
 }
 
 pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
-    let (engine, who) = admin().await?;
+    let (engine, who) = admin_with_fresh_factor().await?;
     let receipt =
         tenantry::lifecycle::purge_now(&engine, &slug, &confirm, &actor(&who.email)).await?;
     Ok(ReceiptDto {
@@ -126,7 +126,7 @@ pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
 }
 
 pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
-    let (engine, who) = admin().await?;
+    let (engine, who) = admin_with_fresh_factor().await?;
     let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await?;
     leptos_axum::redirect("/console");
     Ok(row(deleted))
@@ -176,7 +176,7 @@ pub async fn impersonate(
     reason: String,
 ) -> Result<crate::features::console::api::ImpersonationLinkDto, AppError> {
     let origin = crate::backend::site_origin().await?;
-    let (engine, who) = admin().await?;
+    let (engine, who) = admin_with_fresh_factor().await?;
     let started = tenantry::identity::impersonation::start(
         &engine, &who.email, &origin, &slug, &email, &reason,
     )

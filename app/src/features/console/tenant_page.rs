@@ -139,6 +139,7 @@ fn Detail(
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Lifecycle"</h2>
             <FormError error />
+            <crate::features::two_factor::panel::FreshFactorPrompt error />
             <div class="flex flex-wrap items-end gap-4">
                 {(state == TenantState::Pending).then(move || view! {
                     <RowAction action=activate name="slug" value=slug_activate label="Activate" class=BUTTON />

@@ -34,6 +34,9 @@ pub struct MemberDto {
     /// Whether the member's address is verified.
     #[serde(default)]
     pub verified: bool,
+    /// Whether the member signs in with a second factor.
+    #[serde(default)]
+    pub two_factor: bool,
 }
 
 #[server]

@@ -6,6 +6,8 @@ use crate::dto::Role;
 use crate::features::members::api::{
     list_members, AddMember, ChangeRole, MemberDto, RemoveMember, SendVerification,
 };
+use crate::features::two_factor::api::{two_factor_status, ResetMemberTwoFactor};
+use crate::features::two_factor::panel::TwoFactorRule;
 use leptos::prelude::*;
 
 #[component]
@@ -14,10 +16,19 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let verify = ServerAction::<SendVerification>::new();
+    let reset = ServerAction::<ResetMemberTwoFactor>::new();
     let members = Resource::new(
-        move || versions(&[add.version(), change.version(), remove.version()]),
+        move || {
+            versions(&[
+                add.version(),
+                change.version(),
+                remove.version(),
+                reset.version(),
+            ])
+        },
         |_| list_members(),
     );
+    let rule = Resource::new(|| (), |_| two_factor_status());
     let add_error = action_error(add);
     let add_form = cleared_on_success(add);
     let row_error = Signal::derive(move || {
@@ -25,6 +36,7 @@ pub fn MembersPage() -> impl IntoView {
             .get()
             .or(action_error(remove).get())
             .or(action_error(verify).get())
+            .or(action_error(reset).get())
     });
     view! {
         <TenantShell admin_only=true>
@@ -32,7 +44,7 @@ pub fn MembersPage() -> impl IntoView {
                 <section class=format!("{CARD} md:col-span-2")>
                     <h1 class="mb-4 text-xl font-semibold">"Members"</h1>
                     <FormError error=row_error />
-                    {loaded(members, move |list| view! { <MemberTable list change remove verify /> })}
+                    {loaded(members, move |list| view! { <MemberTable list change remove verify reset /> })}
                 </section>
                 <section class=CARD>
                     <h2 class="mb-4 text-lg font-semibold">"Add member"</h2>
@@ -48,6 +60,7 @@ pub fn MembersPage() -> impl IntoView {
                     </ActionForm>
                 </section>
                 <crate::features::invitations::page::Invitations />
+                <div>{loaded(rule, |s| view! { <TwoFactorRule required=s.required /> })}</div>
             </div>
         </TenantShell>
     }
@@ -59,6 +72,7 @@ fn MemberTable(
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveMember>,
     verify: ServerAction<SendVerification>,
+    reset: ServerAction<ResetMemberTwoFactor>,
 ) -> impl IntoView {
     view! {
         <table class="w-full text-left text-sm" data-testid="member-table">
@@ -67,6 +81,8 @@ fn MemberTable(
                 {list.into_iter().map(|m| {
                     let role = m.role;
                     let (id_change, id_remove, id_verify) = (m.id.clone(), m.id.clone(), m.id.clone());
+                    let id_reset = m.id.clone();
+                    let two_factor = m.two_factor;
                     view! {
                         <tr class="border-b" data-email=m.email.clone()>
                             <td class="py-2">
@@ -95,7 +111,10 @@ fn MemberTable(
                                     </div>
                                 </ActionForm>
                             </td>
-                            <td>
+                            <td class="space-y-1">
+                                {two_factor.then(|| view! {
+                                    <RowAction action=reset name="user_id" value=id_reset label="Reset two-factor" class="text-xs underline" />
+                                })}
                                 <RowAction action=remove name="user_id" value=id_remove label="Remove" class="text-red-700 underline" />
                             </td>
                         </tr>

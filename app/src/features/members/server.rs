@@ -13,6 +13,7 @@ fn member_dto(m: Member, verified: bool) -> MemberDto {
         display_name: m.display_name,
         role: m.role,
         verified,
+        two_factor: false,
     }
 }
 
@@ -20,11 +21,16 @@ pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
     let (ctx, _) = tenant_admin().await?;
     let list = ctx.run(false, async |db| members::list(db).await).await?;
     let verified = verification::verified(&ctx, &list).await?;
+    let with_factor = tenantry::identity::two_factor::members::enrolled(&ctx).await?;
     Ok(list
         .into_iter()
         .map(|m| {
             let ok = verified.contains(&m.id);
-            member_dto(m, ok)
+            let two_factor = with_factor.contains(&m.id);
+            MemberDto {
+                two_factor,
+                ..member_dto(m, ok)
+            }
         })
         .collect())
 }

@@ -3,7 +3,9 @@
 
 use crate::dto::PageCtx;
 use crate::error::AppError;
+use crate::features::two_factor::api::EnrolmentDto;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 use tenantry_vocab::Need;
 
 /// What each server function here needs from its caller, declared beside
@@ -12,8 +14,29 @@ use tenantry_vocab::Need;
 pub const NEEDS: &[(&str, Need)] = &[
     ("page_context", Need::Anyone),
     ("sign_in", Need::Anyone),
+    ("sign_in_code", Need::Anyone),
     ("logout", Need::Anyone),
 ];
+
+/// Where a right password leads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SignInStep {
+    /// Signed in: the browser is on its way home.
+    Done,
+    /// A code from the authenticator app (or a recovery code) is next.
+    Code,
+    /// A second factor is required and the person has none: set one up now.
+    Enrol(EnrolmentDto),
+}
+
+/// A sign-in completed by its second factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedInDto {
+    pub home: String,
+    /// Recovery codes of a factor set up just now, shown once (else empty,
+    /// and the browser is on its way home).
+    pub recovery_codes: Vec<String>,
+}
 
 #[server]
 pub async fn page_context() -> Result<PageCtx, AppError> {
@@ -21,8 +44,15 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
 }
 
 #[server]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(email: String, password: String) -> Result<SignInStep, AppError> {
     super::server::sign_in(email, password).await
+}
+
+/// The second step: a code (or a recovery code); with `ticket`, the first
+/// code of a factor being set up.
+#[server]
+pub async fn sign_in_code(code: String, ticket: String) -> Result<SignedInDto, AppError> {
+    super::server::sign_in_code(code, ticket).await
 }
 
 #[server]
