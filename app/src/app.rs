@@ -2,7 +2,7 @@ use crate::components::NotFound;
 use crate::dto::PageCtx;
 use crate::error::AppError;
 use crate::features;
-use crate::features::session::api::{page_context, Logout, SignIn};
+use crate::features::session::api::{page_context, Logout, SignIn, SignInCode};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Style, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -14,6 +14,8 @@ use leptos_router::{path, SsrMode};
 pub struct SessionCtx {
     pub page: Resource<Result<PageCtx, AppError>>,
     pub sign_in: ServerAction<SignIn>,
+    /// The second step of a sign-in (a code from the authenticator app).
+    pub sign_in_code: ServerAction<SignInCode>,
     pub logout: ServerAction<Logout>,
     /// Bumped after a change that alters the page context (e.g. branding).
     pub refresh: RwSignal<u32>,
@@ -23,21 +25,32 @@ pub struct SessionCtx {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let sign_in = ServerAction::<SignIn>::new();
+    let sign_in_code = ServerAction::<SignInCode>::new();
     let logout = ServerAction::<Logout>::new();
     let refresh = RwSignal::new(0u32);
     let page = Resource::new_blocking(
         move || {
             (
                 sign_in.version().get(),
+                // Only once it signs in: a wrong code keeps the form as typed.
+                sign_in_code.value().get().and_then(Result::ok),
                 logout.version().get(),
                 refresh.get(),
             )
         },
         |_| page_context(),
     );
+    // Signed out: the next sign-in starts again from the password.
+    Effect::new(move |_| {
+        if logout.version().get() > 0 {
+            sign_in.value().set(None);
+            sign_in_code.value().set(None);
+        }
+    });
     provide_context(SessionCtx {
         page,
         sign_in,
+        sign_in_code,
         logout,
         refresh,
     });

@@ -368,9 +368,8 @@ pub fn SignInForm(title: &'static str) -> impl IntoView {
 fn SecondFactorStep(
     enrolment: Option<crate::features::two_factor::api::EnrolmentDto>,
 ) -> impl IntoView {
-    use crate::features::session::api::SignInCode;
     use crate::features::two_factor::panel::{CodeField, EnrolmentShown, RecoveryCodes};
-    let code = ServerAction::<SignInCode>::new();
+    let code = expect_context::<SessionCtx>().sign_in_code;
     let error = action_error(code);
     let ticket = enrolment
         .as_ref()

@@ -223,7 +223,12 @@ async fn a_member_sets_up_a_factor_and_each_code_signs_in_once(app: TestApp) {
     let right = guesser
         .server_fn::<SignInCode>(&[("code", &key.code(1)), ("ticket", "")])
         .await;
-    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "{}", right.text);
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right.text
+    );
 }
 
 async fn a_tenant_that_requires_it_has_members_set_it_up_at_sign_in(app: TestApp) {

@@ -69,12 +69,14 @@ pub fn TwoFactorPanel() -> impl IntoView {
     let enrol = ServerAction::<EnrolTwoFactor>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let turn_off = ServerAction::<TurnOffTwoFactor>::new();
+    // Read again after a change that took: a refused code keeps the form
+    // as typed, with its error beside the field.
     let status = Resource::new(
         move || {
             (
-                enrol.version().get(),
-                renew.version().get(),
-                turn_off.version().get(),
+                enrol.value().get().and_then(Result::ok),
+                renew.value().get().and_then(Result::ok),
+                turn_off.value().get().and_then(Result::ok),
             )
         },
         |_| two_factor_status(),
