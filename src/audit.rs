@@ -13,6 +13,9 @@ use serde::Serialize;
 /// own acts there too).
 pub use crate::tenancy::platform_audit::{record, record_in, record_once_in};
 
+mod page;
+pub use page::{page, AuditPage, PAGE};
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub at: chrono::DateTime<chrono::Utc>,
@@ -98,14 +101,15 @@ async fn newest(
     let rows = engine
         .on_platform(PlatformUse::Console, async |db| Ok(query.all(db).await?))
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            tenant: r.tenant,
-            detail: r.detail,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_entry).collect())
+}
+
+fn to_entry(r: platform_audit::Model) -> AuditEntry {
+    AuditEntry {
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        tenant: r.tenant,
+        detail: r.detail,
+    }
 }

@@ -4,3 +4,5 @@
 
 pub mod catalog;
 pub mod tenant;
+
+pub mod search;

@@ -16,6 +16,7 @@ pub mod password_reset;
 pub mod role;
 pub mod secret_token;
 pub mod sso;
+pub mod switcher;
 pub mod throttle;
 pub mod two_factor;
 pub mod verification;

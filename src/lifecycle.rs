@@ -11,6 +11,7 @@ mod provision;
 pub(crate) mod pseudonyms;
 pub mod purge;
 pub mod signup;
+pub mod signup_invites;
 pub mod warm_units;
 
 pub use provision::create;

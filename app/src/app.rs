@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=features::signup::page::SignupPage ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=features::signup::welcome_page::WelcomePage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=features::account::page::AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/account/email/:token") view=features::account::page::ConfirmEmailChangePage ssr=SsrMode::Async />
                 <Route path=path!("/console/account") view=features::account::console_page::ConsoleAccount ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view=features::invitations::account_page::AcceptInvitationPage ssr=SsrMode::Async />
                 <Route path=path!("/forgot") view=features::invitations::account_page::ForgotPasswordPage ssr=SsrMode::Async />

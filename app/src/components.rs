@@ -191,7 +191,17 @@ pub fn TenantShell(
                         </div>
                     })}
                     <TenantHeader branding viewer />
-                    <main class="mx-auto max-w-4xl p-6">{children()}</main>
+                    {if admin_only {
+                        view! {
+                            <div class="mx-auto flex max-w-6xl gap-8 p-6">
+                                <SettingsNav />
+                                <main class="min-w-0 grow">{children()}</main>
+                            </div>
+                        }
+                        .into_any()
+                    } else {
+                        view! { <main class="mx-auto max-w-4xl p-6">{children()}</main> }.into_any()
+                    }}
                     <SupportFooter email=support />
                 }
                 .into_any()
@@ -259,8 +269,10 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                     {viewer
                         .map(|v| {
                             view! {
-                                <A href="/">"Projects"</A>
-                                {is_admin.then(|| nav_links(crate::nav::TENANT_ADMIN))}
+                                <A href="/" exact=true>"Projects"</A>
+                                // The admin area has its own navigation
+                                // (`SettingsNav`); the header keeps to the product.
+                                {is_admin.then(|| view! { <A href="/admin">"Settings"</A> })}
                                 {nav_links(crate::nav::TENANT_MEMBER)}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
@@ -268,6 +280,33 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                 </nav>
             </div>
         </header>
+    }
+}
+
+/// The admin area's own navigation, beside every admin page: one link per
+/// entry of `nav::TENANT_ADMIN`, the current page marked.
+#[component]
+fn SettingsNav() -> impl IntoView {
+    view! {
+        <nav aria-label="Settings" class="w-44 shrink-0" data-testid="settings-nav">
+            <p class="mb-2 px-3 text-xs font-semibold uppercase tracking-wide text-slate-500">"Settings"</p>
+            <ul class="space-y-0.5 text-sm">
+                {crate::nav::TENANT_ADMIN
+                    .iter()
+                    .map(|(path, label)| view! {
+                        <li>
+                            <A
+                                href=*path
+                                exact=true
+                                attr:class="block rounded px-3 py-1.5 text-slate-700 hover:bg-slate-200 aria-[current=page]:bg-white aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm"
+                            >
+                                {*label}
+                            </A>
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
     }
 }
 

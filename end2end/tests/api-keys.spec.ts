@@ -30,6 +30,7 @@ test("an API key lists its own projects and is refused on another tenant's host"
   await owner.getByRole("button", { name: "Create project" }).click();
   await expect(owner.getByText("Keyed roadmap")).toBeVisible();
 
+  await owner.getByRole("link", { name: "Settings", exact: true }).click();
   await owner.getByRole("link", { name: "API keys" }).click();
   await hydrated(owner);
   await owner.getByLabel("Name", { exact: true }).fill("CI robot");

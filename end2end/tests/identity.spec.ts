@@ -20,6 +20,7 @@ test("an invitation by email is accepted and the new member signs in", async ({ 
   const errors: string[] = [];
   owner.on("pageerror", (e) => errors.push(e.message));
   await signIn(owner, url(`${slug}.localhost`, "/login"), `owner@${slug}.test`);
+  await owner.getByRole("link", { name: "Settings", exact: true }).click();
   await owner.getByRole("link", { name: "Members" }).click();
   await hydrated(owner);
   const invitee = `newbie@${slug}.test`;

@@ -25,12 +25,14 @@ test("a superadmin's support session shows a banner and is in the tenant's audit
   await admin.getByLabel("Project name").fill("Made during support");
   await admin.getByRole("button", { name: "Create project" }).click();
   await expect(admin.getByText("Made during support")).toBeVisible();
+  await admin.getByRole("link", { name: "Settings", exact: true }).click();
   await admin.getByRole("link", { name: "Members" }).click();
   await expect(banner).toBeVisible();
 
   // The organisation's own admin reads both identities in its audit log.
   const owner = await (await browser.newContext()).newPage();
   await signIn(owner, url(`${slug}.localhost`, "/login"), `owner@${slug}.test`);
+  await owner.getByRole("link", { name: "Settings", exact: true }).click();
   await owner.getByRole("link", { name: "Audit", exact: true }).click();
   await hydrated(owner);
   const log = owner.getByTestId("tenant-audit");

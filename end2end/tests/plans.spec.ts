@@ -117,6 +117,7 @@ test("plans, a 50 % flag, max_projects and the kill switch", async ({ browser })
   await expect(starter.getByTestId("project-list").locator("li")).toHaveCount(2);
 
   // Its plan page shows the limit used up.
+  await starter.getByRole("link", { name: "Settings", exact: true }).click();
   await starter.getByRole("link", { name: "Plan", exact: true }).click();
   await expect(starter.getByTestId("plan-name")).toHaveText("Starter");
   await expect(starter.getByTestId("meter-max_projects")).toHaveText("2 of 2");

@@ -13,6 +13,7 @@ test("single sign-on through the tenant's OpenID Connect provider", async ({ bro
   const errors: string[] = [];
   owner.on("pageerror", (e) => errors.push(e.message));
   await signIn(owner, url(`${slug}.localhost`, "/login"), `owner@${slug}.test`);
+  await owner.getByRole("link", { name: "Settings", exact: true }).click();
   await owner.getByRole("link", { name: "SSO", exact: true }).click();
   await hydrated(owner);
   await expect(owner.getByTestId("redirect-uri")).toHaveText(url(`${slug}.localhost`, "/sso/callback"));

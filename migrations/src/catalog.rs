@@ -24,6 +24,8 @@ mod m0021_session_notify;
 mod m0022_periodic_work;
 mod m0023_self_serve_signup;
 mod m0024_admin_factors;
+pub mod m0025_member_directory;
+mod m0026_signup_invitations;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -56,6 +58,8 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0022_periodic_work::Migration),
             Box::new(m0023_self_serve_signup::Migration),
             Box::new(m0024_admin_factors::Migration),
+            Box::new(m0025_member_directory::Migration),
+            Box::new(m0026_signup_invitations::Migration),
         ]
     }
 

@@ -19,6 +19,7 @@ mod tenant_plane;
 pub use catalog::m0016_directory_wall::{PLATFORM_ROLE, WALLED as DIRECTORY_WALLED};
 pub use catalog::m0018_retained_invoices::RETAINED;
 pub use catalog::m0019_tenant_records_leave_catalog::DIRECTORY as DIRECTORY_ADDED;
+pub use catalog::m0025_member_directory::DIRECTORY as MEMBER_DIRECTORY;
 
 /// The platform's records about one tenant that m0017 put behind the wall
 /// and that are still in the catalog (m0019 moved the rest into the tenant
@@ -26,10 +27,15 @@ pub use catalog::m0019_tenant_records_leave_catalog::DIRECTORY as DIRECTORY_ADDE
 pub const TENANT_RECORDS: &[&str] = &["tls_certificates", "tls_issuances", "plan_assignments"];
 
 /// Every catalog table behind the wall with the platform scope beside it:
-/// the directory and platform records (m0016, m0019's verified hosts), the
-/// tenants' records (m0017) and the invoices kept after a purge (m0018).
-pub const PLATFORM_SCOPED: &[&str] =
-    &joined::<{ WALLED_RECORDS.len() + RETAINED.len() }>(&WALLED_RECORDS, RETAINED);
+/// the directory and platform records (m0016, m0019's verified hosts,
+/// m0025's members by address), the tenants' records (m0017) and the
+/// invoices kept after a purge (m0018).
+pub const PLATFORM_SCOPED: &[&str] = &joined::<
+    { RECORDS_AND_RETAINED.len() + MEMBER_DIRECTORY.len() },
+>(&RECORDS_AND_RETAINED, MEMBER_DIRECTORY);
+
+const RECORDS_AND_RETAINED: [&str; WALLED_RECORDS.len() + RETAINED.len()] =
+    joined(&WALLED_RECORDS, RETAINED);
 
 const DIRECTORY: [&str; DIRECTORY_WALLED.len() + DIRECTORY_ADDED.len()] =
     joined(DIRECTORY_WALLED, DIRECTORY_ADDED);

@@ -1,30 +1,136 @@
-//! `GET /console/tenants.csv` on the console host: the tenant list, with the
-//! console's filters and sort, as CSV for a spreadsheet — every matching
-//! tenant, read a keyset page at a time. Superadmins only.
+//! CSV for a spreadsheet, on the console host, for superadmins only:
+//! - `GET /console/tenants.csv`: the tenant list, with the console's filters
+//!   and sort — every matching tenant, read a keyset page at a time;
+//! - `GET /console/tenants/{slug}/usage.csv?period=YYYY-MM`: one tenant's
+//!   usage in a billing period (the current one by default), each meter by
+//!   day, read through the tenant's own context.
 
 use crate::api::error::json_error;
 use crate::gateway::resolve::not_found;
 use crate::page_routes::{router_of, PageRoute};
-use axum::extract::Query;
+use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
+use tenantry::billing::period::Period;
+use tenantry::billing::usage;
 use tenantry::catalog::tenants::{self, TenantFilters, TenantQuery, MAX_PAGE};
 use tenantry::identity::admins;
-use tenantry::tenancy::{Engine, RequestScope};
+use tenantry::tenancy::{Engine, RequestScope, Slug, TenantState};
 use tenantry::Error;
 use tower_sessions::Session;
 
 pub fn table() -> Vec<PageRoute> {
-    vec![PageRoute {
-        method: "GET",
-        path: "/console/tenants.csv",
-        need: Need::Superadmin,
-        handler: get(tenants_csv),
-    }]
+    vec![
+        PageRoute {
+            method: "GET",
+            path: "/console/tenants.csv",
+            need: Need::Superadmin,
+            handler: get(tenants_csv),
+        },
+        PageRoute {
+            method: "GET",
+            path: "/console/tenants/{slug}/usage.csv",
+            need: Need::Superadmin,
+            handler: get(usage_csv),
+        },
+    ]
+}
+
+/// `None` when the request is a signed-in superadmin's on the console; the
+/// refusal to answer otherwise.
+async fn refusal(scope: &RequestScope, engine: &Engine, session: &Session) -> Option<Response> {
+    if scope.console().is_err() {
+        return Some(not_found());
+    }
+    let superadmin = match tenantry::session::subject(session, scope).await {
+        Some(id) => admins::find(engine, id).await,
+        None => Ok(None),
+    };
+    match superadmin {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(json_error(&Error::Unauthenticated)),
+        Err(e) => Some(json_error(&e)),
+    }
+}
+
+fn attachment(filename: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct PeriodQuery {
+    #[serde(default)]
+    period: String,
+}
+
+async fn usage_csv(
+    Extension(scope): Extension<RequestScope>,
+    Extension(engine): Extension<Engine>,
+    session: Session,
+    Path(slug): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Response {
+    if let Some(refused) = refusal(&scope, &engine, &session).await {
+        return refused;
+    }
+    match usage_of(&engine, &slug, &q.period).await {
+        Ok((period, body)) => attachment(&format!("{slug}-usage-{period}.csv"), body),
+        Err(e) => json_error(&e),
+    }
+}
+
+/// The tenant's usage in the period named `label` (empty: the current one):
+/// the period's label and the CSV.
+async fn usage_of(engine: &Engine, slug: &str, label: &str) -> tenantry::Result<(String, String)> {
+    let slug = Slug::parse(slug).map_err(|_| Error::NotFound)?;
+    let record = engine
+        .record_by_slug(&slug)
+        .await?
+        .filter(|t| t.state != TenantState::Deleted)
+        .ok_or(Error::NotFound)?;
+    let period = match label.trim() {
+        "" => Period::containing(chrono::Utc::now()),
+        given => Period::parse(given)
+            .ok_or_else(|| Error::invalid("period", "must be a month, as YYYY-MM"))?,
+    };
+    let ctx = engine.ctx_for(record.id).await?;
+    let policy = engine.policy().await?;
+    let meters = ctx
+        .run(false, async |db| {
+            usage::summary(&policy.meters, db, period).await
+        })
+        .await?;
+    let mut out = String::from("tenant,period,meter,unit,day,quantity\n");
+    for meter in &meters {
+        for (day, quantity) in &meter.daily {
+            let cells = [
+                slug.as_str(),
+                &period.label(),
+                meter.key.as_str(),
+                meter.unit.as_str(),
+                day.as_str(),
+                &quantity.to_string(),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+    }
+    Ok((period.label(), out))
 }
 
 pub fn router() -> Router<LeptosOptions> {
@@ -37,30 +143,11 @@ async fn tenants_csv(
     session: Session,
     Query(f): Query<TenantFilters>,
 ) -> Response {
-    if scope.console().is_err() {
-        return not_found();
-    }
-    let superadmin = match tenantry::session::subject(&session, &scope).await {
-        Some(id) => admins::find(&engine, id).await,
-        None => Ok(None),
-    };
-    match superadmin {
-        Ok(Some(_)) => {}
-        Ok(None) => return json_error(&Error::Unauthenticated),
-        Err(e) => return json_error(&e),
+    if let Some(refused) = refusal(&scope, &engine, &session).await {
+        return refused;
     }
     match csv(&engine, f).await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"tenants.csv\"",
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(body) => attachment("tenants.csv", body),
         Err(e) => json_error(&e),
     }
 }

@@ -125,6 +125,7 @@ async fn callback(
             tenantry::session::sign_in(&session, &scope, member.id, arrival)
                 .await
                 .map_err(Error::Unexpected)?;
+            tenantry::identity::switcher::note(ctx, &member.email).await;
         }
         Ok(member)
     };

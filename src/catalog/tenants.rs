@@ -13,7 +13,9 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 use serde::Serialize;
 use serde_json::json;
 
+mod overview;
 mod page;
+pub use overview::{overview, Overview, Week, WEEKS};
 pub use page::{page, TenantFilters, TenantPage, TenantQuery, TenantSort, MAX_PAGE};
 
 /// Input for a new tenant and its first owner.

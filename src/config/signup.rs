@@ -12,6 +12,9 @@ pub enum SignupMode {
     Open,
     /// The signup page says signup is closed; operators create tenants.
     Off,
+    /// Only with an invitation a superadmin issued for the address
+    /// (`lifecycle::signup_invites`).
+    Invite,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -6,6 +6,7 @@ pub mod flag;
 pub mod flag_change;
 pub mod fleet_unit;
 pub mod lifecycle_event;
+pub mod member_directory;
 pub mod meter;
 pub mod periodic_work;
 pub mod plan;
@@ -14,6 +15,7 @@ pub mod platform_admin;
 pub mod platform_audit;
 pub mod retained_invoice;
 pub mod session;
+pub mod signup_invitation;
 pub mod stripe_customer;
 pub mod stripe_event;
 pub mod stripe_mirror;
@@ -48,6 +50,7 @@ macro_rules! about_tenant {
 about_tenant!(
     api_key_prefix,
     lifecycle_event,
+    member_directory,
     plan_assignment,
     platform_audit,
     retained_invoice,

@@ -191,25 +191,28 @@ pub async fn accept(
     // One transaction: the account, the used link, the audit entry and the
     // proof that the address is verified. A second accept of the same link
     // fails on the email's uniqueness, so marking it used cannot race.
-    ctx.run(true, async |db| {
-        ctx.check_limit(
-            crate::plans::registry::MAX_MEMBERS,
-            members::count(db).await?,
-        )
-        .await?;
-        let member = members::create(db, new).await?;
-        row::Entity::update_many()
-            .col_expr(row::Column::AcceptedAt, Expr::value(chrono::Utc::now()))
-            .filter(row::Column::Id.eq(found.id))
-            .exec(db)
+    let member = ctx
+        .run(true, async |db| {
+            ctx.check_limit(
+                crate::plans::registry::MAX_MEMBERS,
+                members::count(db).await?,
+            )
             .await?;
-        let actor = format!("member:{}", member.email);
-        audit::record_tenant(db, &actor, "invitation.accepted", &found.role).await?;
-        // The link reached this address: it is verified.
-        super::verification::mark_verified(db, &member).await?;
-        Ok(member)
-    })
-    .await
+            let member = members::create(db, new).await?;
+            row::Entity::update_many()
+                .col_expr(row::Column::AcceptedAt, Expr::value(chrono::Utc::now()))
+                .filter(row::Column::Id.eq(found.id))
+                .exec(db)
+                .await?;
+            let actor = format!("member:{}", member.email);
+            audit::record_tenant(db, &actor, "invitation.accepted", &found.role).await?;
+            // The link reached this address: it is verified.
+            super::verification::mark_verified(db, &member).await?;
+            Ok(member)
+        })
+        .await?;
+    super::switcher::note(ctx, &member.email).await;
+    Ok(member)
 }
 
 async fn usable(ctx: &TenantCtx, token: &str) -> Result<row::Model> {

@@ -8,7 +8,7 @@
 mod account;
 mod known;
 
-pub use account::{change_password, rename};
+pub use account::{change_password, confirm_email_change, rename, request_email_change};
 pub use known::Known;
 
 use super::{password, Actor, Email, Role};
@@ -163,7 +163,10 @@ pub async fn authenticate(
     db.commit().await?;
     let (enforced, refused) = super::sso::config::password_sign_in(ctx, email).await?;
     match member {
-        Some(member) if !refused => Ok(member),
+        Some(member) if !refused => {
+            super::switcher::note(ctx, &member.email).await;
+            Ok(member)
+        }
         _ => {
             attempt.failed().await;
             // With SSO enforced every failure gets the same answer, so that
@@ -381,23 +384,26 @@ pub async fn change_role(
 /// members and the member's sessions end; their tokens already fail, as no
 /// member is found for them.
 pub async fn remove(ctx: &TenantCtx, actor: &Actor, user_id: Uuid) -> Result<()> {
-    ctx.run(true, async |db| {
-        let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
-        ensure_may_manage(actor.role, Some(current.role), None)?;
-        if current.role == Role::Owner {
-            ensure_another_owner(db, user_id).await?;
-        }
-        user::Entity::delete_many()
-            .filter(user::Column::Id.eq(user_id))
-            .exec(db)
-            .await?;
-        crate::billing::platform_usage::record_seats(db).await?;
-        let detail = format!("{} ({})", current.email, current.role.as_str());
-        audit::record_tenant(db, &actor.label, "member.removed", &detail).await?;
-        relay::raise(db, Raised::record_changed(&actor.label)).await
-    })
-    .await?;
+    let removed = ctx
+        .run(true, async |db| {
+            let current = find(db, user_id).await?.ok_or(Error::NotFound)?;
+            ensure_may_manage(actor.role, Some(current.role), None)?;
+            if current.role == Role::Owner {
+                ensure_another_owner(db, user_id).await?;
+            }
+            user::Entity::delete_many()
+                .filter(user::Column::Id.eq(user_id))
+                .exec(db)
+                .await?;
+            crate::billing::platform_usage::record_seats(db).await?;
+            let detail = format!("{} ({})", current.email, current.role.as_str());
+            audit::record_tenant(db, &actor.label, "member.removed", &detail).await?;
+            relay::raise(db, Raised::record_changed(&actor.label)).await?;
+            Ok(current.email)
+        })
+        .await?;
     changed(ctx).await;
+    super::switcher::forget(ctx, &removed).await?;
     end_sessions(ctx, user_id).await
 }
 

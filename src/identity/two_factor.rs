@@ -191,23 +191,20 @@ pub(crate) trait FactorRows {
 }
 
 /// Checks `code` against the person's factor, counting a wrong one as a
-/// failed sign-in of the account. A person with no factor has no right code.
+/// failed sign-in of the account. A person with no factor has no right
+/// code; with nothing to guess, that refusal is not counted.
 pub(crate) async fn check(
     rows: &impl FactorRows,
     sealer: &Sealer,
     attempt: super::throttle::Attempt<'_>,
     code: &str,
 ) -> Result<Proof> {
-    let proven = match rows.load().await? {
-        Some(stored) => match prove(sealer, &stored, code)? {
-            Some(proof) if rows.record(&stored, &proof).await? => Some(proof),
-            _ => None,
-        },
-        None => None,
+    let Some(stored) = rows.load().await? else {
+        return Err(wrong_code());
     };
-    match proven {
-        Some(proof) => Ok(proof),
-        None => {
+    match prove(sealer, &stored, code)? {
+        Some(proof) if rows.record(&stored, &proof).await? => Ok(proof),
+        _ => {
             attempt.failed().await;
             Err(wrong_code())
         }

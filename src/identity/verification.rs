@@ -43,6 +43,46 @@ pub(crate) async fn write_signup_confirmation(
     Ok(())
 }
 
+/// Queues a link to `new`, the address `member` asked to change to: using
+/// it (`members::confirm_email_change`) makes it theirs. Their current
+/// address is told, so a change they did not ask for does not go unseen.
+pub async fn send_email_change(ctx: &TenantCtx, member: &Member, new: &str) -> Result<()> {
+    let to_new = Member {
+        email: new.to_owned(),
+        ..member.clone()
+    };
+    let (token, letter) = letter(ctx, &to_new, Link::ChangeEmail);
+    let notice = email_change_notice(ctx, member, new);
+    let hours = ctx.engine().settings().invitation_ttl_hours;
+    ctx.run(true, async |db| {
+        insert_link(db, &to_new, &token, hours).await?;
+        outbox::enqueue(db, ctx, letter).await?;
+        outbox::enqueue(db, ctx, notice).await?;
+        Ok(())
+    })
+    .await
+}
+
+fn email_change_notice(ctx: &TenantCtx, member: &Member, new: &str) -> Letter {
+    let origin = &ctx.public_origin();
+    let branding = &ctx.tenant().branding;
+    let name = &branding.display_name;
+    compose::branded(
+        branding,
+        origin,
+        &member.email,
+        &format!("Your email for {name} is about to change"),
+        &compose::Content {
+            heading: "A change of address was asked for",
+            paragraphs: &[format!(
+                "Someone signed in as you on {name} asked to change your address to {new}. It changes only when the link sent there is used."
+            )],
+            action: None,
+            footer: "Not you? Sign in and change your password.",
+        },
+    )
+}
+
 /// Where a verification link leads.
 #[derive(Clone, Copy)]
 enum Link {
@@ -50,6 +90,8 @@ enum Link {
     Verify,
     /// `/signup/confirm/<token>`: an address proved and the tenant opened.
     ConfirmSignup,
+    /// `/account/email/<token>`: a new address proved and made the member's.
+    ChangeEmail,
 }
 
 /// A fresh token and the letter carrying its link.
@@ -76,6 +118,16 @@ fn letter(ctx: &TenantCtx, member: &Member, link: Link) -> (String, Letter) {
                 member.email
             ),
             "Confirm and open",
+        ),
+        Link::ChangeEmail => (
+            "account/email",
+            format!("Confirm your new email for {name}"),
+            "Confirm your new address",
+            format!(
+                "Confirm that {} is your new address on {name}. Until you do, you sign in with your current one.",
+                member.email
+            ),
+            "Use this address",
         ),
     };
     let url = format!("{}/{path}/{token}", origin.trim_end_matches('/'));

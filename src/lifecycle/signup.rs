@@ -35,6 +35,8 @@ pub struct SignupForm {
     pub password: String,
     /// A plan's key; empty for the deployment's default.
     pub plan: String,
+    /// The invitation's token, where signup is by invitation.
+    pub invite: String,
 }
 
 /// A signup accepted: where the confirmation link went and where the tenant
@@ -53,7 +55,8 @@ const ACTOR: &str = "signup";
 /// Refused unless signup is open on this deployment.
 pub fn ensure_open(engine: &Engine) -> Result<()> {
     match engine.settings().signup.mode {
-        SignupMode::Open => Ok(()),
+        // By invitation: the form is open, the signup needs one.
+        SignupMode::Open | SignupMode::Invite => Ok(()),
         SignupMode::Off => Err(Error::forbidden(
             "signup",
             "signup is closed on this platform; ask its operators for an organisation",
@@ -104,6 +107,22 @@ pub async fn sign_up_in(
     if let Some(key) = &key {
         refuse_when_over(engine.rate_limiter().check(key, rate).await)?;
     }
+    let invitation = match settings.signup.mode {
+        SignupMode::Invite => {
+            Some(super::signup_invites::take(engine, &form.invite, &form.email).await?)
+        }
+        _ => None,
+    };
+    let made = create(engine, form, placement).await;
+    if let (Err(_), Some(taken)) = (&made, invitation) {
+        taken.give_back(engine).await;
+    }
+    made
+}
+
+/// The pending tenant of an accepted signup form.
+async fn create(engine: &Engine, form: SignupForm, placement: Placement) -> Result<SignupReceipt> {
+    let settings = engine.settings();
     let input = NewTenant {
         slug: form.slug,
         name: form.name,
@@ -175,6 +194,7 @@ pub async fn confirm(ctx: &TenantCtx, token: &str) -> Result<uuid::Uuid> {
         .await?;
     let slug = ctx.tenant().slug.to_string();
     tenants::activate(ctx.engine(), &slug, ACTOR).await?;
+    crate::identity::switcher::note(ctx, &proof.email).await;
     Ok(proof.user_id)
 }
 

@@ -63,7 +63,7 @@ pub enum Queue {
 }
 
 impl Queue {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Queue::Exports => "exports",
             Queue::Relay => "relay",

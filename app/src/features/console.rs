@@ -4,6 +4,7 @@ pub mod api;
 pub mod audit_page;
 pub mod impersonate_page;
 pub mod mailbox_page;
+pub mod overview;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod server;

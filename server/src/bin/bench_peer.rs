@@ -238,6 +238,7 @@ async fn signup_latency(
             email: format!("owner@{slug}.bench"),
             password: "bench password 1".into(),
             plan: String::new(),
+            invite: String::new(),
         };
         let started = std::time::Instant::now();
         let client = tenantry::identity::throttle::ClientIp(None);

@@ -9,13 +9,15 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use std::net::SocketAddr;
 use tenantry_app::features::account::api::{
-    ChangeMyPassword, MyAccount, RenameMe, RevokeMySession,
+    ChangeMyEmail, ChangeMyPassword, ConfirmEmailChange, MyAccount, RenameMe, RevokeMySession,
 };
+use tenantry_app::features::members::api::AddMember;
 
 on_both_backends!(
     a_member_sees_where_they_are_signed_in_and_signs_another_session_out,
     a_password_change_asks_for_the_current_one_and_ends_every_other_session,
     a_member_renames_themselves,
+    a_member_changes_their_address_once_the_new_one_proves_it,
 );
 
 /// The owner of `slug` signed in from `device` at `peer`.
@@ -186,4 +188,96 @@ async fn a_member_renames_themselves(app: TestApp) {
     assert_eq!(account(&mut owner).await["display_name"], "Ada Lovelace");
     let page = owner.get("/account").await;
     assert_eq!(page.status, StatusCode::OK);
+}
+
+async fn a_member_changes_their_address_once_the_new_one_proves_it(app: TestApp) {
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let app = app
+        .with_router_settings(&[("smtp_url", sink.url.as_str())])
+        .await;
+    app.tenant("acme").await;
+    let mut owner = app.owner_client("acme").await;
+    let res = owner
+        .server_fn::<AddMember>(&[
+            ("email", "ann@acme.test"),
+            ("display_name", ""),
+            ("password", PASSWORD),
+            ("role", "member"),
+        ])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    let ask = |new: &'static str, password: &'static str| {
+        [("new_email", new), ("current_password", password)]
+    };
+    for (form, status, field) in [
+        (
+            ask("not an address", PASSWORD),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "new_email",
+        ),
+        (
+            ask("boss@acme.test", "wrong password"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "current_password",
+        ),
+        (
+            ask("ann@acme.test", PASSWORD),
+            StatusCode::CONFLICT,
+            "new_email",
+        ),
+    ] {
+        let res = owner.server_fn::<ChangeMyEmail>(&form).await;
+        assert_eq!(res.status, status, "{form:?}: {}", res.text);
+        assert_eq!(res.json()["field"], field, "{form:?}");
+    }
+    let res = owner
+        .server_fn::<ChangeMyEmail>(&ask("boss@acme.test", PASSWORD))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // Nothing changes until the new address proves itself.
+    assert_eq!(account(&mut owner).await["email"], "owner@acme.test");
+    crate::harness::run_due_jobs(&app.engine).await;
+    let notice = sink.wait_for("owner@acme.test", "boss@acme.test").await;
+    assert!(
+        notice.token_after("/account/email/").is_none(),
+        "no link to the old address"
+    );
+    let mail = sink.wait_for("boss@acme.test", "/account/email/").await;
+    let token = mail.token_after("/account/email/").expect("a token");
+
+    // The link belongs to acme: on another tenant's host it is not found.
+    app.tenant("bravo").await;
+    let mut elsewhere = app.client("bravo.localhost");
+    let res = elsewhere
+        .server_fn::<ConfirmEmailChange>(&[("token", &token)])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+
+    let mut anyone = app.client("acme.localhost");
+    let res = anyone
+        .server_fn::<ConfirmEmailChange>(&[("token", &token)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json(), "boss@acme.test");
+    let again = anyone
+        .server_fn::<ConfirmEmailChange>(&[("token", &token)])
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::NOT_FOUND,
+        "single use: {}",
+        again.text
+    );
+    assert_eq!(account(&mut owner).await["email"], "boss@acme.test");
+    // Signing in takes the new address, not the old.
+    app.owner_client_as("acme", "boss@acme.test").await;
+    let old = app
+        .client("acme.localhost")
+        .post_json(
+            "/api/v1/session",
+            serde_json::json!({"email": "owner@acme.test", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{}", old.text);
 }

@@ -414,6 +414,8 @@ pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("code", "123456".into()),
         ("ticket", "pwned".into()),
         ("required", "false".into()),
+        ("invite", "pwned".into()),
+        ("new_email", "owner@bravo.test".into()),
         ("display_name", "pwned".into()),
         ("role", "member".into()),
         ("done", "true".into()),

@@ -230,6 +230,47 @@ async fn usage_is_counted_once_per_id_with_each_bad_event_named(app: TestApp) {
     let (status, _) = send(&mut viewer, json!([{"id": "v1", "meter": "emails"}])).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(viewer.get("/api/v1/usage").await.status, StatusCode::OK);
+
+    // The console's CSV of alpha's usage this period: alpha's events only,
+    // each meter by day, adding up to the same totals.
+    let mut admin = app.superadmin().await;
+    let csv = admin.get("/console/tenants/alpha/usage.csv").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let mut lines = csv.text.lines();
+    assert_eq!(lines.next(), Some("tenant,period,meter,unit,day,quantity"));
+    let emails: i64 = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|cells| cells[0] == "alpha" && cells[2] == "emails")
+        .map(|cells| cells[5].parse::<i64>().expect("quantity"))
+        .sum();
+    assert_eq!(emails, 12, "{}", csv.text);
+    let label = Period::containing(now).label();
+    let named = admin
+        .get(&format!("/console/tenants/alpha/usage.csv?period={label}"))
+        .await;
+    assert_eq!(named.text, csv.text);
+    let bad = admin
+        .get("/console/tenants/alpha/usage.csv?period=May")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let unknown = admin.get("/console/tenants/nosuch/usage.csv").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // Superadmins only: a tenant's owner is nobody on the console, and the
+    // path is nothing on a tenant's host.
+    let owner = app.owner_client("alpha").await;
+    let mut carried = owner.on_host("admin.localhost");
+    assert_eq!(
+        carried.get("/console/tenants/alpha/usage.csv").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut on_tenant = app.owner_client("alpha").await;
+    assert_eq!(
+        on_tenant
+            .get("/console/tenants/alpha/usage.csv")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn a_hybrid_plan_previews_its_fee_usage_over_the_allowance_and_prorated_seats(app: TestApp) {

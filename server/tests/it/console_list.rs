@@ -8,9 +8,13 @@ use axum::http::StatusCode;
 use sea_orm::{EntityTrait, Set};
 use std::collections::HashSet;
 use tenantry::entities::catalog::tenant;
-use tenantry_app::features::console::api::ListTenants;
+use tenantry_app::features::console::api::{ConsoleOverview, ListAudit, ListTenants};
 
-on_both_backends!(the_tenant_list_pages_searches_and_filters_a_seeded_fleet);
+on_both_backends!(
+    the_tenant_list_pages_searches_and_filters_a_seeded_fleet,
+    the_audit_log_pages_by_keyset_and_searches_actor_and_action,
+    the_overview_counts_the_fleet_by_state_plan_and_placement,
+);
 
 const FLEET: usize = 120;
 
@@ -168,4 +172,104 @@ async fn the_tenant_list_pages_searches_and_filters_a_seeded_fleet(app: TestApp)
         anonymous.get("/console/tenants.csv").await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// 120 entries (some at the same instant): three pages of newest first,
+/// each entry once; a search by actor or action, any case, `%` literal.
+async fn the_audit_log_pages_by_keyset_and_searches_actor_and_action(app: TestApp) {
+    for n in 0..120 {
+        let (actor, action) = match n % 4 {
+            0 => ("superadmin:Ann@platform.test", "tenant.suspended"),
+            1 => ("cli", "plan.saved"),
+            _ => ("test", "flag.changed"),
+        };
+        tenantry::audit::record(&app.engine, actor, action, None, &format!("entry {n}"))
+            .await
+            .expect("recorded");
+    }
+    let mut admin = app.superadmin().await;
+    let mut seen = HashSet::new();
+    let mut after = String::new();
+    let mut pages = 0;
+    loop {
+        let res = admin
+            .server_fn::<ListAudit>(&[("query", ""), ("after", &after)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let page = res.json();
+        pages += 1;
+        for row in page["rows"].as_array().expect("rows") {
+            assert!(
+                seen.insert(row["detail"].as_str().expect("detail").to_owned()),
+                "{row} twice"
+            );
+        }
+        match page["next"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => break,
+        }
+    }
+    // 120, and the superadmin's own creation before them.
+    assert!(
+        seen.len() > 120 && pages == 3,
+        "{} entries in {pages} pages",
+        seen.len()
+    );
+    assert!(seen.contains("entry 0") && seen.contains("entry 119"));
+
+    let found = admin
+        .server_fn::<ListAudit>(&[("query", "ANN@"), ("after", "")])
+        .await
+        .json();
+    assert_eq!(found["rows"].as_array().map(Vec::len), Some(30), "{found}");
+    let by_action = admin
+        .server_fn::<ListAudit>(&[("query", "plan.sav"), ("after", "")])
+        .await
+        .json();
+    assert_eq!(by_action["rows"].as_array().map(Vec::len), Some(30));
+    let literal = admin
+        .server_fn::<ListAudit>(&[("query", "plan%"), ("after", "")])
+        .await
+        .json();
+    assert_eq!(
+        literal["rows"].as_array().map(Vec::len),
+        Some(0),
+        "{literal}"
+    );
+    let forged = admin
+        .server_fn::<ListAudit>(&[("query", ""), ("after", "yesterday")])
+        .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        forged.text
+    );
+    assert_eq!(forged.json()["field"], "after");
+}
+
+async fn the_overview_counts_the_fleet_by_state_plan_and_placement(app: TestApp) {
+    seed(&app).await;
+    let mut admin = app.superadmin().await;
+    let res = admin.server_fn::<ConsoleOverview>(&[]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let o = res.json();
+    assert_eq!(o["total"], FLEET, "{o}");
+    let count = |list: &str, key: &str| {
+        o[list]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .find(|pair| pair[0] == key)
+            .and_then(|pair| pair[1].as_u64())
+            .unwrap_or(0)
+    };
+    assert_eq!(count("by_state", "suspended"), 12);
+    assert_eq!(count("by_state", "active"), 108);
+    assert_eq!(count("by_plan", "pro"), 40);
+    assert_eq!(count("by_placement", "pool"), FLEET as u64);
+    let weeks = o["weeks"].as_array().expect("weeks");
+    assert_eq!(weeks.len(), 8);
+    let signups: u64 = weeks.iter().map(|w| w[1].as_u64().expect("signups")).sum();
+    assert_eq!(signups, FLEET as u64, "the fleet was made yesterday: {o}");
 }

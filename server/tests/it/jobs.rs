@@ -418,20 +418,25 @@ async fn an_export_interrupted_by_kill_9_runs_again_and_its_archive_exists_once(
     wait_listening(port, "the server").await;
     // Generous: under the whole suite's load the restarted server's start
     // and the export itself each take seconds.
+    let export_job = || async {
+        jobs::list(&alpha, 10)
+            .await
+            .expect("jobs")
+            .into_iter()
+            .find(|job| job.kind == exports::ProduceExport::KIND)
+            .expect("the export's job")
+    };
+    // The archive is marked done inside the job, which then records its own
+    // end: wait for both before stopping the server.
     for _ in 0..1800 {
-        if state_of().await == exports::DONE {
+        if state_of().await == exports::DONE && export_job().await.state == jobs::DONE {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.kill().ok();
     server.wait().ok();
-    let job = jobs::list(&alpha, 10)
-        .await
-        .expect("jobs")
-        .into_iter()
-        .find(|job| job.kind == exports::ProduceExport::KIND)
-        .expect("the export's job");
+    let job = export_job().await;
     assert_eq!(
         state_of().await,
         exports::DONE,

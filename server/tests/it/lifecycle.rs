@@ -261,8 +261,7 @@ async fn console_actions_are_in_the_platform_audit_log(app: TestApp) {
         .server_fn::<DeleteTenant>(&[("slug", "acme"), ("confirm", "acme")])
         .await;
     let audit = admin.server_fn::<ListAudit>(&[]).await;
-    let actions: Vec<String> = audit
-        .json()
+    let actions: Vec<String> = audit.json()["rows"]
         .as_array()
         .expect("array")
         .iter()

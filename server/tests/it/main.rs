@@ -60,6 +60,7 @@ mod signup;
 mod smtp_sink;
 mod sso;
 mod stripe;
+mod switcher;
 mod tenant_map;
 mod tls;
 mod tokens;

@@ -116,6 +116,8 @@ fn matrix_form() -> Vec<(&'static str, String)> {
         ("code", "123456".into()),
         ("ticket", "matrix".into()),
         ("required", "false".into()),
+        ("invite", "matrix".into()),
+        ("new_email", "moved@alpha.test".into()),
         ("display_name", "matrix".into()),
         ("role", "member".into()),
         ("done", "true".into()),

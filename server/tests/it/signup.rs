@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use tenantry::entities::catalog::{tenant, warm_unit};
 use tenantry::lifecycle::{signup, warm_units};
 use tenantry::tenancy::{Placement, Slug, TenantState};
+use tenantry_app::features::console::api::InviteSignup;
 use tenantry_app::features::members::api::ListMembers;
 use tenantry_app::features::signup::api::{CheckSlug, FirstRun, SignUp, SignupOptions};
 
@@ -22,6 +23,7 @@ on_both_backends!(
     bad_taken_or_reserved_input_is_refused_by_field_and_writes_nothing,
     the_base_host_serves_signup_and_nothing_else,
     an_unconfirmed_signup_lapses_and_frees_its_slug,
+    where_signup_is_by_invitation_only_the_invited_address_signs_up_once,
 );
 
 const OWNER: &str = "founder@acme.test";
@@ -34,6 +36,7 @@ fn form<'a>(slug: &'a str, email: &'a str) -> Vec<(&'static str, &'a str)> {
         ("email", email),
         ("password", PASSWORD),
         ("plan", ""),
+        ("invite", ""),
     ]
 }
 
@@ -351,4 +354,72 @@ async fn signups_in_schema_and_database_placements_take_a_warm_unit_and_it_is_re
         );
         assert_eq!(units.len(), 2);
     }
+}
+
+async fn where_signup_is_by_invitation_only_the_invited_address_signs_up_once(app: TestApp) {
+    let app = app.with_router_settings(&[("signup.mode", "invite")]).await;
+    let mut console = app.superadmin().await;
+    let res = console
+        .server_fn::<InviteSignup>(&[("email", "Founder@Acme.test")])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let link = res.json().as_str().expect("link").to_owned();
+    assert!(
+        link.starts_with("http://localhost"),
+        "on the base host: {link}"
+    );
+    let token = link.split("invite=").nth(1).expect("token").to_owned();
+
+    let mut site = app.client("localhost");
+    let options = site.server_fn::<SignupOptions>(&[]).await.json();
+    assert_eq!(options["by_invitation"], true, "{options}");
+    let before = tenant_count(&app).await;
+    let with = |slug: &'static str, email: &'static str, invite: String| {
+        let mut f: Vec<(&'static str, String)> = form(slug, email)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect();
+        f.retain(|(k, _)| *k != "invite");
+        f.push(("invite", invite));
+        f
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let mut site = app.client("localhost");
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            site.server_fn::<SignUp>(&pairs).await
+        }
+    };
+    for (f, what) in [
+        (with("acme", OWNER, String::new()), "no invitation"),
+        (
+            with("acme", "someone@else.test", token.clone()),
+            "another address",
+        ),
+        (with("acme", OWNER, "f".repeat(64)), "a made-up token"),
+    ] {
+        let res = send(f).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            res.text
+        );
+        assert_eq!(res.json()["field"], "invite", "{what}");
+    }
+    assert_eq!(tenant_count(&app).await, before, "nothing written");
+    // A signup that fails once the invitation is taken gives it back.
+    let mut weak = with("acme", OWNER, token.clone());
+    for (k, v) in weak.iter_mut() {
+        if *k == "password" {
+            *v = "short".into();
+        }
+    }
+    let res = send(weak).await;
+    assert_eq!(res.json()["field"], "password", "{}", res.text);
+    let res = send(with("acme", OWNER, token.clone())).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let again = send(with("acme2", OWNER, token.clone())).await;
+    assert_eq!(again.json()["field"], "invite", "used once: {}", again.text);
+    assert_eq!(tenant_count(&app).await, before + 1);
 }

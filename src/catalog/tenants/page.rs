@@ -5,9 +5,9 @@
 
 use super::{summary, TenantSummary};
 use crate::entities::catalog::tenant;
+use crate::entities::search::{contains, contains_folded};
 use crate::error::{Error, Result};
 use crate::tenancy::{Engine, Placement, TenantState};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// The orders the list offers; each ends on the id, so every row has one
@@ -117,15 +117,11 @@ pub async fn page(engine: &Engine, q: &TenantQuery) -> Result<TenantPage> {
     if let Some(placement) = q.placement {
         select = select.filter(tenant::Column::Placement.eq(placement.as_str()));
     }
-    let text = q.text.trim().to_lowercase();
-    if !text.is_empty() {
-        let pattern = format!("%{}%", escape_like(&text));
-        let lower_name = SimpleExpr::FunctionCall(Func::lower(Expr::col(tenant::Column::Name)));
-        select = select.filter(
-            Condition::any()
-                .add(Expr::col(tenant::Column::Slug).like(like(&pattern)))
-                .add(lower_name.like(like(&pattern))),
-        );
+    if let (Some(slug), Some(name)) = (
+        contains_folded(tenant::Column::Slug, &q.text),
+        contains(tenant::Column::Name, &q.text),
+    ) {
+        select = select.filter(Condition::any().add(slug).add(name));
     }
     if let Some(cursor) = &q.after {
         select = select.filter(after(q.sort, cursor)?);
@@ -156,18 +152,6 @@ pub async fn page(engine: &Engine, q: &TenantQuery) -> Result<TenantPage> {
         rows: rows.into_iter().map(summary).collect::<Result<_>>()?,
         next,
     })
-}
-
-/// `pattern` with its escape character said (SQLite has no default one).
-fn like(pattern: &str) -> LikeExpr {
-    LikeExpr::new(pattern).escape('\\')
-}
-
-/// `%` and `_` typed into the search box mean themselves.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Where a row sits in `sort`: what the next page starts after.
@@ -236,6 +220,5 @@ mod tests {
             assert!(after(TenantSort::Newest, junk).is_err(), "{junk}");
         }
         assert!(TenantSort::parse("sideways").is_err());
-        assert_eq!(escape_like("50%_off"), "50\\%\\_off");
     }
 }

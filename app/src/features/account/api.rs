@@ -14,6 +14,9 @@ pub const NEEDS: &[(&str, Need)] = &[
     ("rename_me", Need::Reader),
     ("change_my_password", Need::Reader),
     ("revoke_my_session", Need::Reader),
+    ("change_my_email", Need::Reader),
+    // The link is the proof: it may be opened signed out.
+    ("confirm_email_change", Need::Anyone),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +25,16 @@ pub struct AccountDto {
     pub display_name: String,
     pub role: Role,
     pub sessions: Vec<SessionDto>,
+    /// The other organisations the same address belongs to (the switcher).
+    #[serde(default)]
+    pub organisations: Vec<OrganisationDto>,
+}
+
+/// Another organisation of the member's address, and where to sign in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganisationDto {
+    pub name: String,
+    pub url: String,
 }
 
 /// One of the member's sessions on this tenant.
@@ -60,4 +73,16 @@ pub async fn change_my_password(
 #[server]
 pub async fn revoke_my_session(handle: String) -> Result<(), AppError> {
     super::server::revoke_my_session(handle).await
+}
+
+/// Sends a link to `new_email`; the address changes once it is used.
+#[server]
+pub async fn change_my_email(new_email: String, current_password: String) -> Result<(), AppError> {
+    super::server::change_my_email(new_email, current_password).await
+}
+
+/// Uses a change-of-address link; the address now in use.
+#[server]
+pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
+    super::server::confirm_email_change(token).await
 }

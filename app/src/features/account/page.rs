@@ -4,7 +4,8 @@ use crate::components::{
     action_error, loaded, Field, FormError, RowAction, TenantShell, BUTTON, BUTTON_QUIET, CARD,
 };
 use crate::features::account::api::{
-    my_account, AccountDto, ChangeMyPassword, RenameMe, RevokeMySession,
+    confirm_email_change, my_account, AccountDto, ChangeMyEmail, ChangeMyPassword, RenameMe,
+    RevokeMySession,
 };
 use crate::features::two_factor::panel::TwoFactorPanel;
 use leptos::prelude::*;
@@ -75,8 +76,26 @@ fn Account(
             }
         })
         .collect_view();
+    let organisations = (!a.organisations.is_empty()).then(|| {
+        let links = a
+            .organisations
+            .into_iter()
+            .map(|o| view! {
+                <li><a class="text-indigo-700 underline" rel="external" href=o.url.clone()>{o.name}</a>
+                    <span class="ml-2 text-xs text-slate-500">{o.url}</span></li>
+            })
+            .collect_view();
+        view! {
+            <section class=CARD id="organisations" aria-labelledby="switch">
+                <h2 id="switch" class="mb-1 text-lg font-semibold">"Switch organisation"</h2>
+                <p class="mb-3 text-sm text-slate-600">"Your address belongs to these organisations too. Each has its own sign-in."</p>
+                <ul class="space-y-1" data-testid="organisations">{links}</ul>
+            </section>
+        }
+    });
     view! {
         <div class="space-y-6">
+            {organisations}
             <section class=CARD aria-labelledby="profile">
                 <h2 id="profile" class="mb-3 text-lg font-semibold">"Profile"</h2>
                 <p class="mb-3 text-sm text-slate-600">{format!("{} · {}", a.email, a.role)}</p>
@@ -90,6 +109,7 @@ fn Account(
                     </div>
                 </ActionForm>
             </section>
+            <EmailChange />
             <section class=CARD aria-labelledby="password">
                 <h2 id="password" class="mb-3 text-lg font-semibold">"Password"</h2>
                 <FormError error=password_error />
@@ -118,5 +138,51 @@ fn Account(
                 </table>
             </section>
         </div>
+    }
+}
+
+/// Changing the address: the current password, then a link to the new one.
+#[component]
+fn EmailChange() -> impl IntoView {
+    let change = ServerAction::<ChangeMyEmail>::new();
+    let error = action_error(change);
+    let sent = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
+        <section class=CARD aria-labelledby="email">
+            <h2 id="email" class="mb-3 text-lg font-semibold">"Email address"</h2>
+            <FormError error />
+            {move || sent().then(|| view! {
+                <p role="status" class="mb-3 text-sm text-green-700">
+                    "We sent a link to the new address. Your address changes when you open it."
+                </p>
+            })}
+            <ActionForm action=change>
+                <div class="space-y-3">
+                    <Field label="New email address" name="new_email" kind="email" error />
+                    <Field label="Your password" name="current_password" kind="password" error />
+                    <button type="submit" class=BUTTON disabled=move || change.pending().get()>"Send a confirmation link"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/account/email/:token`: the link sent to a new address; opening it makes
+/// the address the member's.
+#[component]
+pub fn ConfirmEmailChangePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let changed = Resource::new(token, confirm_email_change);
+    view! {
+        <TenantShell public=true>
+            <div class=format!("{CARD} mx-auto mt-10 max-w-sm")>
+                <h1 class="mb-2 text-xl font-semibold">"Email address"</h1>
+                {loaded(changed, |email| view! {
+                    <p role="status">{format!("Your address is now {email}. ")}
+                        <a class="underline" href="/login">"Sign in"</a></p>
+                })}
+            </div>
+        </TenantShell>
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::backend::{client_ip, engine, fail, member_as, parse_id, scope, session, timestamp};
 use crate::error::AppError;
-use crate::features::account::api::{AccountDto, SessionDto};
+use crate::features::account::api::{AccountDto, OrganisationDto, SessionDto};
 use tenantry::authz::Need;
 use tenantry::identity::members;
 use tenantry::Error;
@@ -28,8 +28,16 @@ async fn me() -> Result<
 pub async fn my_account() -> Result<AccountDto, AppError> {
     let engine = engine().await?;
     let scope = scope().await?;
-    let (_, member, handle) = me().await?;
+    let (ctx, member, handle) = me().await?;
     let sessions = tenantry::session::list(&engine, &scope, member.id, handle).await?;
+    let organisations = tenantry::identity::switcher::others(&engine, &ctx, &member.email)
+        .await?
+        .into_iter()
+        .map(|o| OrganisationDto {
+            name: o.name,
+            url: o.url,
+        })
+        .collect();
     let shown = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(timestamp).unwrap_or_default();
     Ok(AccountDto {
         email: member.email,
@@ -46,6 +54,7 @@ pub async fn my_account() -> Result<AccountDto, AppError> {
                 current: s.current,
             })
             .collect(),
+        organisations,
     })
 }
 
@@ -83,4 +92,16 @@ pub async fn revoke_my_session(handle: String) -> Result<(), AppError> {
             .map_err(|e| fail(Error::Unexpected(e)))?;
     }
     Ok(())
+}
+
+pub async fn change_my_email(new_email: String, current_password: String) -> Result<(), AppError> {
+    let client = client_ip().await;
+    let (ctx, member, _) = me().await?;
+    members::request_email_change(&ctx, &member, &new_email, &current_password, client).await?;
+    Ok(())
+}
+
+pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
+    let ctx = crate::backend::tenant().await?;
+    Ok(members::confirm_email_change(&ctx, &token).await?.email)
 }

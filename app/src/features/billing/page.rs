@@ -67,6 +67,14 @@ fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
         </section>
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Usage this period"</h2>
+            {b.on_console.then(|| {
+                let href = format!("/console/tenants/{}/usage.csv?period={}", b.slug, b.period);
+                view! {
+                    <p class="mb-3 text-sm">
+                        <a class="text-indigo-700 underline" rel="external" download="" href=href data-testid="usage-csv">"Download this period's usage (CSV)"</a>
+                    </p>
+                }
+            })}
             <div class="grid gap-6 sm:grid-cols-2">
                 {b.meters.into_iter().map(|m| view! { <UsageChart m /> }).collect_view()}
             </div>
@@ -126,37 +134,89 @@ fn PaymentDetails(slug: String) -> impl IntoView {
 /// Daily values as bars, with the period total: plain SVG in the page.
 #[component]
 fn UsageChart(m: MeterChartDto) -> impl IntoView {
+    // Plot area inside the SVG: room on the left for the scale.
     const W: f64 = 300.0;
-    const H: f64 = 80.0;
-    let top = m.daily.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
-    let step = W / m.daily.len().max(1) as f64;
+    const H: f64 = 90.0;
+    const LEFT: f64 = 30.0;
+    const TOP: f64 = 12.0;
+    let top = m.daily.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let step = (W - LEFT) / m.daily.len().max(1) as f64;
+    let unit = m.unit.clone();
     let bars = m
         .daily
         .iter()
         .enumerate()
         .map(|(i, (day, v))| {
-            let h = (*v as f64 / top) * (H - 2.0);
+            let h = (*v as f64 / top as f64) * (H - TOP - 1.0);
+            let x = LEFT + i as f64 * step;
+            let label = format!("{day}: {}", amount(*v, &unit));
+            let name = label.clone();
+            // Each day can be pointed at or reached with the keyboard; its
+            // value shows above it then (and is its accessible name).
             view! {
-                <rect x=format!("{:.1}", i as f64 * step + 1.0) y=format!("{:.1}", H - h) width=format!("{:.1}", (step - 2.0).max(1.0)) height=format!("{h:.1}")
-                    class="fill-brand" data-day=day.clone() data-value=v.to_string()>
-                    <title>{format!("{day}: {v}")}</title>
-                </rect>
+                <g tabindex="0" class="group outline-none" role="img" aria-label=name>
+                    <rect x=format!("{:.1}", x + 0.5) y=format!("{:.1}", H - h) width=format!("{:.1}", (step - 1.0).max(1.0)) height=format!("{:.1}", h.max(0.5))
+                        class="fill-brand group-hover:opacity-70 group-focus:opacity-70" data-day=day.clone() data-value=v.to_string()>
+                        <title>{label}</title>
+                    </rect>
+                    <text x=format!("{:.1}", (x + step / 2.0).clamp(LEFT + 12.0, W - 12.0)) y="9" text-anchor="middle"
+                        class="pointer-events-none fill-slate-900 text-[8px] opacity-0 group-hover:opacity-100 group-focus:opacity-100">
+                        {v.to_string()}
+                    </text>
+                </g>
             }
         })
         .collect_view();
-    let first = m.daily.first().map(|(d, _)| d.clone()).unwrap_or_default();
-    let last = m.daily.last().map(|(d, _)| d.clone()).unwrap_or_default();
+    let day_at = |i: usize| m.daily.get(i).map(|(d, _)| d.clone()).unwrap_or_default();
+    let (first, middle, last) = (
+        day_at(0),
+        day_at(m.daily.len() / 2),
+        day_at(m.daily.len().saturating_sub(1)),
+    );
+    let total = format!(
+        "{} {}",
+        amount(m.total, &m.unit),
+        aggregation_words(&m.aggregation)
+    );
     view! {
         <figure data-testid=format!("chart-{}", m.key)>
             <figcaption class="flex justify-between text-sm">
                 <span class="font-medium">{m.name.clone()}</span>
-                <span data-testid=format!("usage-total-{}", m.key)>{format!("{} {} ({})", m.total, m.unit, m.aggregation)}</span>
+                <span data-testid=format!("usage-total-{}", m.key)>{total}</span>
             </figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") class="mt-1 h-20 w-full rounded bg-slate-50" role="img" aria-label=format!("{} per day", m.name)>
+            <svg viewBox=format!("0 0 {W} {H}") class="mt-1 h-24 w-full rounded bg-slate-50" role="group" aria-label=format!("{} per day, in {}", m.name, m.unit)>
+                <line x1=LEFT.to_string() y1=TOP.to_string() x2=W.to_string() y2=TOP.to_string() class="stroke-slate-200" stroke-width="0.5" />
+                <line x1=LEFT.to_string() y1=H.to_string() x2=W.to_string() y2=H.to_string() class="stroke-slate-400" stroke-width="0.5" />
+                <text x={(LEFT - 3.0).to_string()} y={(TOP + 3.0).to_string()} text-anchor="end" class="fill-slate-500 text-[8px]">{top.to_string()}</text>
+                <text x={(LEFT - 3.0).to_string()} y=H.to_string() text-anchor="end" class="fill-slate-500 text-[8px]">"0"</text>
                 {bars}
             </svg>
-            <div class="flex justify-between text-xs text-slate-500"><span>{first}</span><span>{last}</span></div>
+            <div class="flex justify-between pl-[10%] text-xs text-slate-500"><span>{first}</span><span>{middle}</span><span>{last}</span></div>
+            <p class="mt-1 flex items-center gap-1 text-xs text-slate-500">
+                <span class="inline-block h-2 w-3 rounded-sm bg-brand"></span>
+                {format!("{} per day (point at a day, or tab to it, for its value)", m.unit)}
+            </p>
         </figure>
+    }
+}
+
+/// `n` of `unit`, with the unit singular for one (`1 member`, `2 members`).
+fn amount(n: i64, unit: &str) -> String {
+    let unit = match (n, unit.strip_suffix('s')) {
+        (1, Some(one)) if !one.is_empty() => one,
+        _ => unit,
+    };
+    format!("{n} {unit}").trim_end().to_owned()
+}
+
+/// How a meter's period figure was reached, in words.
+fn aggregation_words(aggregation: &str) -> String {
+    match aggregation {
+        "sum" => "this period".into(),
+        "max" => "at the peak".into(),
+        "unique_count" => "distinct".into(),
+        "count" => "events".into(),
+        other => format!("({other})"),
     }
 }
 

@@ -22,6 +22,8 @@ pub const NEEDS: &[(&str, Need)] = &[
     ("list_audit", Need::Superadmin),
     ("list_mailbox", Need::Superadmin),
     ("impersonate", Need::Superadmin),
+    ("invite_signup", Need::Superadmin),
+    ("console_overview", Need::Superadmin),
 ];
 
 /// A started impersonation: the single-use link to the tenant's host.
@@ -155,14 +157,33 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     super::server::delete_tenant(slug, confirm).await
 }
 
+/// A page of the platform audit log, newest first: entries whose actor or
+/// action contains `query`, after the page whose `next` was `after`.
 #[server]
-pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
-    super::server::list_audit().await
+pub async fn list_audit(
+    query: Option<String>,
+    after: Option<String>,
+) -> Result<AuditPageDto, AppError> {
+    super::server::list_audit(query.unwrap_or_default(), after.unwrap_or_default()).await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPageDto {
+    pub rows: Vec<AuditRow>,
+    /// The cursor of the next (older) page, when there is one.
+    pub next: Option<String>,
 }
 
 #[server]
 pub async fn list_mailbox() -> Result<Vec<MailDto>, AppError> {
     super::server::list_mailbox().await
+}
+
+/// Invites `email` to sign an organisation up (where signup is by
+/// invitation); the link to hand on.
+#[server]
+pub async fn invite_signup(email: String) -> Result<String, AppError> {
+    super::server::invite_signup(email).await
 }
 
 /// Starts a support session as a tenant's member; the link to open it.
@@ -173,4 +194,22 @@ pub async fn impersonate(
     reason: String,
 ) -> Result<ImpersonationLinkDto, AppError> {
     super::server::impersonate(slug, email, reason).await
+}
+
+/// The fleet at a glance, for the console's first page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverviewDto {
+    pub total: u64,
+    pub by_state: Vec<(String, u64)>,
+    pub by_plan: Vec<(String, u64)>,
+    pub by_placement: Vec<(String, u64)>,
+    /// `(Monday, signups, churned)`, oldest first.
+    pub weeks: Vec<(String, u64, u64)>,
+    pub past_due: u64,
+    pub failed_deliveries: u64,
+}
+
+#[server]
+pub async fn console_overview() -> Result<OverviewDto, AppError> {
+    super::server::console_overview().await
 }

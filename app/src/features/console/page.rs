@@ -1,7 +1,7 @@
 use crate::components::{
     action_error, cleared_on_success, loaded, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT,
 };
-use crate::features::console::api::{list_tenants, CreateTenant, TenantRow};
+use crate::features::console::api::{list_tenants, CreateTenant, InviteSignup, TenantRow};
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
@@ -28,9 +28,10 @@ pub fn ConsoleHome() -> impl IntoView {
     let form = cleared_on_success(create);
     view! {
         <ConsoleShell>
+            <super::overview::Overview />
             <div class="grid gap-6 md:grid-cols-3">
                 <section class=format!("{CARD} md:col-span-2")>
-                    <h1 class="mb-4 text-xl font-semibold">"Tenants"</h1>
+                    <h2 class="mb-4 text-xl font-semibold">"Tenants"</h2>
                     {loaded(tenants, move |page| {
                         let shown = ListQuery::read(param);
                         view! { <TenantFilters shown=shown.clone() plans=page.plans.clone() /> <TenantTable rows=page.rows /> <Pager shown next=page.next /> }
@@ -64,8 +65,37 @@ pub fn ConsoleHome() -> impl IntoView {
                         </div>
                     </ActionForm>
                 </section>
+                <InviteSignupCard />
             </div>
         </ConsoleShell>
+    }
+}
+
+/// Where signup is by invitation: an invitation for one address, its link
+/// to hand on (it works once).
+#[component]
+fn InviteSignupCard() -> impl IntoView {
+    let invite = ServerAction::<InviteSignup>::new();
+    let error = action_error(invite);
+    let link = move || invite.value().get().and_then(Result::ok);
+    view! {
+        <section class=format!("{CARD} md:col-start-3")>
+            <h2 class="mb-1 text-lg font-semibold">"Invite to sign up"</h2>
+            <p class="mb-3 text-sm text-slate-600">"Where signup is by invitation: a link for one address, used once."</p>
+            <FormError error />
+            <ActionForm action=invite>
+                <div class="space-y-3">
+                    <Field label="Invitee's email" name="email" kind="email" error />
+                    <button type="submit" class=BUTTON disabled=move || invite.pending().get()>"Make an invitation"</button>
+                </div>
+            </ActionForm>
+            {move || link().map(|l| view! {
+                <p class="mt-3 break-all text-sm" role="status">
+                    <span class="font-medium">"Signup link: "</span>
+                    <code data-testid="signup-invite-link">{l}</code>
+                </p>
+            })}
+        </section>
     }
 }
 
@@ -139,7 +169,7 @@ impl ListQuery {
 
 /// Percent-encodes a query value (the cursor and search text) without a
 /// browser API, so that the server renders the same link.
-fn encode_query_value(value: &str) -> String {
+pub(crate) fn encode_query_value(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

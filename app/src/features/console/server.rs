@@ -132,19 +132,26 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     Ok(row(deleted))
 }
 
-pub async fn list_audit() -> Result<Vec<AuditRow>, AppError> {
+pub async fn list_audit(
+    query: String,
+    after: String,
+) -> Result<crate::features::console::api::AuditPageDto, AppError> {
     let (engine, _) = admin().await?;
-    let entries = audit::recent(&engine, 200).await?;
-    Ok(entries
-        .into_iter()
-        .map(|e| AuditRow {
-            at: timestamp(e.at),
-            actor: e.actor,
-            action: e.action,
-            tenant: e.tenant.map(|t| t.to_string()),
-            detail: e.detail,
-        })
-        .collect())
+    let page = audit::page(&engine, &query, &after).await?;
+    Ok(crate::features::console::api::AuditPageDto {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|e| AuditRow {
+                at: timestamp(e.at),
+                actor: e.actor,
+                action: e.action,
+                tenant: e.tenant.map(|t| t.to_string()),
+                detail: e.detail,
+            })
+            .collect(),
+        next: page.next,
+    })
 }
 
 /// The dev mailbox: the latest outgoing messages (bodies of delivered ones
@@ -184,5 +191,32 @@ pub async fn impersonate(
     Ok(crate::features::console::api::ImpersonationLinkDto {
         url: started.url,
         expires_at: timestamp(started.expires_at),
+    })
+}
+
+pub async fn invite_signup(email: String) -> Result<String, AppError> {
+    let origin = crate::backend::site_origin().await?;
+    let (engine, who) = admin().await?;
+    Ok(
+        tenantry::lifecycle::signup_invites::issue(&engine, &actor(&who.email), &email, &origin)
+            .await?,
+    )
+}
+
+pub async fn console_overview() -> Result<crate::features::console::api::OverviewDto, AppError> {
+    let (engine, _) = admin().await?;
+    let o = tenants::overview(&engine).await?;
+    Ok(crate::features::console::api::OverviewDto {
+        total: o.total,
+        by_state: o.by_state,
+        by_plan: o.by_plan,
+        by_placement: o.by_placement,
+        weeks: o
+            .weeks
+            .into_iter()
+            .map(|w| (w.starts, w.signups, w.churned))
+            .collect(),
+        past_due: o.past_due,
+        failed_deliveries: o.failed_deliveries,
     })
 }

@@ -60,6 +60,8 @@ fn Uploads(b: BrandingDto) -> impl IntoView {
     }
 }
 
+/// The branding form and its live preview. Each colour has its exact value
+/// and a picker beside it; both edit the same signal.
 #[component]
 fn Editor(b: BrandingDto, save: ServerAction<SaveBranding>) -> impl IntoView {
     let error = action_error(save);
@@ -81,12 +83,22 @@ fn Editor(b: BrandingDto, save: ServerAction<SaveBranding>) -> impl IntoView {
                                 on:input=move |ev| name.set(event_target_value(&ev)) />
                         </label>
                         <label class="block text-sm">"Primary colour"
-                            <input class=INPUT name="primary_color" prop:value=primary aria-invalid=field_error("primary_color")
-                                on:input=move |ev| primary.set(event_target_value(&ev)) />
+                            <span class="flex items-center gap-2">
+                                <input class=INPUT name="primary_color" prop:value=primary aria-invalid=field_error("primary_color")
+                                    on:input=move |ev| primary.set(event_target_value(&ev)) />
+                                <input type="color" class="mt-1 h-9 w-12 cursor-pointer rounded border border-slate-300"
+                                    aria-label="Colour picker for the primary" prop:value=primary
+                                    on:input=move |ev| primary.set(event_target_value(&ev)) />
+                            </span>
                         </label>
                         <label class="block text-sm">"Accent colour"
-                            <input class=INPUT name="accent_color" prop:value=accent aria-invalid=field_error("accent_color")
-                                on:input=move |ev| accent.set(event_target_value(&ev)) />
+                            <span class="flex items-center gap-2">
+                                <input class=INPUT name="accent_color" prop:value=accent aria-invalid=field_error("accent_color")
+                                    on:input=move |ev| accent.set(event_target_value(&ev)) />
+                                <input type="color" class="mt-1 h-9 w-12 cursor-pointer rounded border border-slate-300"
+                                    aria-label="Colour picker for the accent" prop:value=accent
+                                    on:input=move |ev| accent.set(event_target_value(&ev)) />
+                            </span>
                         </label>
                         <label class="block text-sm">"Logo URL"
                             <input class=INPUT name="logo_url" value=b.logo_url.clone().unwrap_or_default() aria-invalid=field_error("logo_url") />

@@ -65,6 +65,7 @@ pub async fn add_member(
             members::add(&ctx, db, &Actor::of_member(actor.clone()), new).await
         })
         .await?;
+    tenantry::identity::switcher::note(&ctx, &member.email).await;
     // An admin typed this address: its owner confirms it.
     verification::send(&ctx, &member).await?;
     Ok(member_dto(member, false))

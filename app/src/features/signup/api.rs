@@ -20,6 +20,9 @@ pub const NEEDS: &[(&str, Need)] = &[
 pub struct SignupOptionsDto {
     /// Whether signup is open; the page says so when it is not.
     pub open: bool,
+    /// Open only with an invitation (its link carries `?invite=`).
+    #[serde(default)]
+    pub by_invitation: bool,
     /// Tenants live at `<slug>.<base_domain>`.
     pub base_domain: String,
     pub plans: Vec<PlanOptionDto>,
@@ -70,8 +73,9 @@ pub async fn sign_up(
     email: String,
     password: String,
     plan: String,
+    invite: String,
 ) -> Result<SignupDoneDto, AppError> {
-    super::server::sign_up(name, slug, email, password, plan).await
+    super::server::sign_up(name, slug, email, password, plan, invite).await
 }
 
 #[server]

@@ -28,6 +28,20 @@ fn SignupForm(o: SignupOptionsDto) -> impl IntoView {
         }
         .into_any();
     }
+    // Where signup is by invitation, its link carries the token.
+    let query = leptos_router::hooks::use_query_map();
+    let invite = query.read_untracked().get("invite").unwrap_or_default();
+    // Read again by each render of the form (a copy handle).
+    let invite_field = StoredValue::new(invite.clone());
+    if o.by_invitation && invite.is_empty() {
+        return view! {
+            <h1 class="mb-2 text-xl font-semibold">"Signup is by invitation"</h1>
+            <p role="status" class="text-sm text-slate-600">
+                "Open the invitation link you were sent, or ask this platform's operators for one."
+            </p>
+        }
+        .into_any();
+    }
     let sign_up = ServerAction::<SignUp>::new();
     let error = action_error(sign_up);
     // Copy handles: the form's children are rendered again on each change.
@@ -49,6 +63,7 @@ fn SignupForm(o: SignupOptionsDto) -> impl IntoView {
                     <Field label="Your email" name="email" kind="email" error />
                     <Field label="Choose a password" name="password" kind="password" error />
                     <PlanSelect o=options.get_value() />
+                    <input type="hidden" name="invite" value=invite_field.get_value() />
                     <button
                         type="submit"
                         class=format!("{BUTTON} w-full disabled:opacity-60")

@@ -29,6 +29,7 @@ pub async fn signup_options() -> Result<SignupOptionsDto, AppError> {
         .unwrap_or_default();
     Ok(SignupOptionsDto {
         open: signup::ensure_open(&engine).is_ok(),
+        by_invitation: engine.settings().signup.mode == tenantry::config::SignupMode::Invite,
         base_domain: engine.settings().base_domain.clone(),
         plans,
         default_plan,
@@ -47,6 +48,7 @@ pub async fn sign_up(
     email: String,
     password: String,
     plan: String,
+    invite: String,
 ) -> Result<SignupDoneDto, AppError> {
     let engine = on_site().await?;
     let client = crate::backend::client_ip().await;
@@ -56,6 +58,7 @@ pub async fn sign_up(
         email,
         password,
         plan,
+        invite,
     };
     let receipt = signup::sign_up(&engine, form, client).await?;
     Ok(SignupDoneDto {
