@@ -262,7 +262,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
         .is_some_and(|v| v.role.is_some_and(Role::can_administer));
     view! {
         <header class="bg-brand text-white" data-testid="tenant-header">
-            <div class="mx-auto flex max-w-4xl items-center gap-4 px-6 py-3">
+            <div class="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
                 {branding.logo_url.map(|src| view! { <img src=src alt="" class="h-8 w-8 rounded bg-white object-contain" /> })}
                 <A href="/" attr:class="text-lg font-semibold">{branding.display_name}</A>
                 <nav class="ml-auto flex items-center gap-4 text-sm">

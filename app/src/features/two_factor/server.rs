@@ -19,19 +19,22 @@ enum Person {
 }
 
 async fn person() -> Result<Person, AppError> {
+    // Read from the request before any query: a resource rendered during
+    // SSR may resume after the request's context is gone.
     let scope = scope().await?;
+    let session = session().await?;
     match &scope {
         RequestScope::Console => {
             let (engine, who) = admin().await?;
             Ok(Person::Admin(engine, who))
         }
         RequestScope::Tenant(_) => {
-            let (ctx, member) = member_as(Need::SignedIn).await?;
             // Support staff act as the member, never on their sign-in.
-            if tenantry::session::impersonation(&session().await?, &scope)
+            let impersonating = tenantry::session::impersonation(&session, &scope)
                 .await
-                .is_some()
-            {
+                .is_some();
+            let (ctx, member) = member_as(Need::SignedIn).await?;
+            if impersonating {
                 return Err(fail(Error::forbidden(
                     "impersonating",
                     "a support session cannot change the member's sign-in",
