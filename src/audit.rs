@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use crate::tenancy::platform_audit::{record, record_in, record_once_in};
 
 mod page;
-pub use page::{page, AuditPage, PAGE};
+pub use page::{page, tenant_page};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {

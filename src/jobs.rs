@@ -21,6 +21,7 @@ mod runner;
 pub use runner::{Registry, Runner};
 
 use crate::config::Settings;
+use crate::entities::search::{chosen, newest_first, Page};
 use crate::entities::tenant::job;
 use crate::error::{Error, Result};
 use crate::tenancy::directory::{self, Queue};
@@ -231,9 +232,25 @@ pub async fn list(ctx: &TenantCtx, limit: u64) -> Result<Vec<JobView>> {
     Ok(rows.into_iter().map(view).collect())
 }
 
-/// [`list`] for the tenant `tenant` (its admins' pages, the console).
-pub async fn list_of(engine: &Engine, tenant: &TenantRecord, limit: u64) -> Result<Vec<JobView>> {
-    list(&engine.ctx(tenant.clone()), limit).await
+/// The tenant's jobs a page at a time, newest first, after the cursor
+/// `after`; only those in `state` when one is named (its admins' pages, the
+/// console).
+pub async fn page_of(
+    engine: &Engine,
+    tenant: &TenantRecord,
+    state: &str,
+    after: &str,
+) -> Result<Page<JobView>> {
+    if !state.trim().is_empty() && JobState::parse(state.trim()).is_none() {
+        return Err(Error::invalid("state", "not a job state"));
+    }
+    let select = job::Entity::find().filter(chosen(job::Column::State, state));
+    let select = newest_first(select, job::Column::CreatedAt, job::Column::Id, after)?;
+    let rows = engine
+        .ctx(tenant.clone())
+        .run(false, async |db| Ok(select.all(db).await?))
+        .await?;
+    Ok(Page::cut(rows, |r| (r.created_at, r.id)).map(view))
 }
 
 /// One of the tenant's jobs, by id; another tenant's is not found.

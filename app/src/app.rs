@@ -111,18 +111,14 @@ pub fn App() -> impl IntoView {
 fn Theme(ctx: PageCtx) -> impl IntoView {
     match ctx.branding() {
         Some(b) => {
-            let mut css = format!(
-                ":root{{--brand-primary:{};--brand-accent:{};}}",
-                b.primary_color, b.accent_color
-            );
-            // Dark mode uses the dark variants where the tenant set them.
+            // Each colour follows the page's scheme: the dark variant where
+            // the tenant set one (`light-dark()` picks by `color-scheme`).
             let dark_primary = b.primary_color_dark.as_deref().unwrap_or(&b.primary_color);
             let dark_accent = b.accent_color_dark.as_deref().unwrap_or(&b.accent_color);
-            if b.primary_color_dark.is_some() || b.accent_color_dark.is_some() {
-                css.push_str(&format!(
-                    "@media (prefers-color-scheme: dark){{:root{{--brand-primary:{dark_primary};--brand-accent:{dark_accent};}}}}"
-                ));
-            }
+            let css = format!(
+                ":root{{--brand-primary:light-dark({},{dark_primary});--brand-accent:light-dark({},{dark_accent});}}",
+                b.primary_color, b.accent_color
+            );
             let title = b
                 .product_name
                 .clone()

@@ -229,6 +229,29 @@ pub fn parse_id(raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw.trim()).map_err(|_| fail(Error::NotFound))
 }
 
+/// A page of the core's rows as the browser gets it, each row made by `dto`
+/// (which may refuse a row the core should not have stored).
+pub fn paged<T, U>(
+    page: tenantry::entities::search::Page<T>,
+    dto: impl FnMut(T) -> Result<U, AppError>,
+) -> Result<crate::dto::PageDto<U>, AppError> {
+    Ok(crate::dto::PageDto {
+        rows: page.rows.into_iter().map(dto).collect::<Result<_, _>>()?,
+        next: page.next,
+    })
+}
+
+/// An audit entry as the logs show it.
+pub fn audit_row(e: tenantry::audit::AuditEntry) -> Result<crate::dto::AuditRow, AppError> {
+    Ok(crate::dto::AuditRow {
+        at: timestamp(e.at),
+        actor: e.actor,
+        action: e.action,
+        tenant: e.tenant.map(|t| t.to_string()),
+        detail: e.detail,
+    })
+}
+
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }

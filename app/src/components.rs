@@ -6,20 +6,28 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
+mod audit_log;
 mod list;
+mod paging;
 mod row_action;
+mod theme;
 
+pub use audit_log::{audit_query, AuditLog};
 pub use list::{versions, EmptyState, ListTable};
+pub use paging::{
+    encode_query_value, option_tags, query_href, PageLinks, Paging, PagingButtons, PagingFilter,
+};
 pub use row_action::RowAction;
+pub use theme::{Theme, ThemeChoice, THEME_COOKIE};
 
 pub const BUTTON: &str =
     "rounded bg-brand px-3 py-1.5 text-sm font-medium text-white hover:opacity-90";
 pub const BUTTON_QUIET: &str =
-    "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-100";
+    "rounded border border-slate-300 bg-surface px-3 py-1.5 text-sm hover:bg-slate-100";
 pub const BUTTON_DANGER: &str =
-    "rounded bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700";
+    "rounded bg-danger px-3 py-1.5 text-sm font-medium text-white hover:bg-danger-strong";
 pub const INPUT: &str = "mt-1 block w-full rounded border border-slate-300 px-2 py-1.5 text-sm aria-[invalid=true]:border-red-600";
-pub const CARD: &str = "rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
+pub const CARD: &str = "rounded-lg border border-slate-200 bg-surface p-5 shadow-sm";
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -247,7 +255,7 @@ fn SupportFooter(email: Option<String>) -> impl IntoView {
 fn Suspended(branding: BrandingDto) -> impl IntoView {
     view! {
         <main class="mx-auto max-w-lg p-10 text-center" data-testid="suspended">
-            <div class="mb-6 text-2xl font-semibold text-brand">{branding.display_name}</div>
+            <div class="mb-6 text-2xl font-semibold text-brand-text">{branding.display_name}</div>
             <h1 class="text-xl font-semibold">"This workspace is suspended"</h1>
             <p class="mt-2 text-slate-600">"Sign-in and changes are unavailable. Please contact your administrator."</p>
         </main>
@@ -277,6 +285,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
                         })}
+                    <ThemeChoice />
                 </nav>
             </div>
         </header>
@@ -298,7 +307,7 @@ fn SettingsNav() -> impl IntoView {
                             <A
                                 href=*path
                                 exact=true
-                                attr:class="block rounded px-3 py-1.5 text-slate-700 hover:bg-slate-200 aria-[current=page]:bg-white aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm"
+                                attr:class="block rounded px-3 py-1.5 text-slate-700 hover:bg-slate-200 aria-[current=page]:bg-surface aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm"
                             >
                                 {*label}
                             </A>
@@ -333,7 +342,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
             return view! { <Redirect path="/console/login" /> }.into_any();
         }
         view! {
-            <header class="bg-slate-900 text-white">
+            <header class="bg-chrome text-white">
                 <div class="mx-auto flex max-w-5xl items-center gap-4 px-6 py-3">
                     <A href="/console" attr:class="text-lg font-semibold">"Tenantry console"</A>
                     <nav class="ml-auto flex items-center gap-4 text-sm">
@@ -341,6 +350,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                             {nav_links(crate::nav::CONSOLE)}
                             <SignedInAs email=v.email class="" />
                         })}
+                        <ThemeChoice />
                     </nav>
                 </div>
             </header>
@@ -359,9 +369,10 @@ pub fn SiteShell(children: ChildrenFn) -> impl IntoView {
             return view! { <NotFound /> }.into_any();
         }
         view! {
-            <header class="border-b border-slate-200 bg-white">
+            <header class="border-b border-slate-200 bg-surface">
                 <div class="mx-auto flex max-w-5xl items-center px-6 py-3">
                     <a href="/signup" class="text-lg font-semibold text-slate-900">"Tenantry"</a>
+                    <span class="ml-auto"><ThemeChoice /></span>
                 </div>
             </header>
             <main class="mx-auto max-w-5xl p-6">{children()}</main>

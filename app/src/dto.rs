@@ -146,9 +146,17 @@ pub struct JobDto {
     pub finished_at: Option<String>,
 }
 
-/// A tenant's own long work: its latest jobs and a move under way.
+/// A tenant's own long work: a page of its jobs and a move under way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantWorkDto {
-    pub jobs: Vec<JobDto>,
+    pub jobs: PageDto<JobDto>,
     pub moving: Option<MoveDto>,
+}
+
+/// One page of a long list, newest first, and the cursor of the next
+/// (older) page when there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageDto<T> {
+    pub rows: Vec<T>,
+    pub next: Option<String>,
 }

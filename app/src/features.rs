@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod appearance;
 pub mod billing;
 pub mod console;
 pub mod domains;

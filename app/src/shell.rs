@@ -4,6 +4,7 @@
 //! script loads them (`strict-dynamic`: the wasm bundle's loader), plus wasm
 //! compilation; no inline script without the nonce, no framing.
 
+use crate::components::Theme;
 use crate::App;
 use leptos::prelude::*;
 use leptos_meta::MetaTags;
@@ -17,9 +18,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
+    // The remembered colour scheme, as a class the stylesheet reads.
+    let theme = use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
+            Some(Theme::from_cookies(cookies))
+        })
+        .unwrap_or_default();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" class=theme.as_str()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -101,13 +101,37 @@ test("superadmin creates tenants that stay isolated, branded and suspendable", a
   await acme.getByRole("button", { name: "Save branding" }).click();
   await expect(acme.getByRole("alert")).toContainText("4.00:1");
   await acme.getByLabel("Primary colour", { exact: true }).fill("#b91c1c");
-  await expect(acme.getByTestId("branding-preview").locator("div").first()).toHaveCSS("background-color", "rgb(185, 28, 28)");
+  const preview = (scheme: string) => acme.locator(`[data-scheme="${scheme}"] [data-testid="preview-header"]`);
+  await expect(preview("light")).toHaveCSS("background-color", "rgb(185, 28, 28)");
+  // No dark colour yet: the dark preview falls back to the light one, then
+  // follows the dark colour as it is typed.
+  await expect(preview("dark")).toHaveCSS("background-color", "rgb(185, 28, 28)");
+  await acme.getByLabel("Primary colour, dark mode (optional)", { exact: true }).fill("#7f1d1d");
+  await expect(preview("dark")).toHaveCSS("background-color", "rgb(127, 29, 29)");
+  await expect(preview("light")).toHaveCSS("background-color", "rgb(185, 28, 28)");
   await acme.getByLabel("Support email").fill("help@acme.test");
   await acme.getByRole("button", { name: "Save branding" }).click();
   await expect(acme.getByRole("status")).toContainText("Saved");
   await acme.goto(hostUrl("acme", "/"));
   await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(185, 28, 28)");
   await expect(acme.getByTestId("support")).toContainText("help@acme.test");
+  // The dark scheme, chosen on the page and remembered on the next load:
+  // the tenant's dark colour, and the page's own colours dark too.
+  await hydrated(acme);
+  const surface = () => acme.locator("body").evaluate((b) => getComputedStyle(b).backgroundColor);
+  const lightSurface = await surface();
+  const remembered = acme.waitForResponse((r) => r.url().includes("set_theme"));
+  await acme.getByLabel("Colour scheme").selectOption("dark");
+  expect((await remembered).ok()).toBe(true);
+  await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(127, 29, 29)");
+  await acme.reload();
+  await expect(acme.locator("html")).toHaveClass("dark");
+  await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(127, 29, 29)");
+  expect(await surface()).not.toBe(lightSurface);
+  await hydrated(acme);
+  await expect(acme.getByLabel("Colour scheme")).toHaveValue("dark");
+  await acme.getByLabel("Colour scheme").selectOption("system");
+  await expect(acme.getByTestId("tenant-header")).toHaveCSS("background-color", "rgb(185, 28, 28)");
 
   // A logo upload is re-encoded, stored for acme only, and shown in its header.
   await acme.goto(hostUrl("acme", "/admin/branding"));

@@ -1,54 +1,51 @@
-//! The platform audit log a page at a time, newest first, by keyset (each
-//! page starts after the last row of the one before), searchable by actor
-//! or action: the console's reading of a log that grows without end.
+//! The audit logs a page at a time, newest first, by keyset (each page
+//! starts after the last row of the one before), searchable by actor or
+//! action: the platform's for the console, each tenant's for its admins.
 
 use super::{to_entry, AuditEntry};
 use crate::entities::catalog::platform_audit as row;
-use crate::entities::search::{contains, older_than, time_cursor};
-use crate::error::{Error, Result};
-use crate::tenancy::{Engine, PlatformUse};
-use sea_orm::{Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use crate::entities::search::{contains, newest_first, Page};
+use crate::entities::tenant::audit_entry;
+use crate::error::Result;
+use crate::tenancy::{Engine, PlatformUse, TenantCtx};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
-/// Rows a page of the console's log holds.
-pub const PAGE: u64 = 50;
-
-/// One page, and the cursor of the next when there is one.
-#[derive(Debug, Clone)]
-pub struct AuditPage {
-    pub rows: Vec<AuditEntry>,
-    pub next: Option<String>,
-}
-
-/// The entries whose actor or action contains `text` (any case; empty:
-/// all), after the page whose `next` was `after`.
-pub async fn page(engine: &Engine, text: &str, after: &str) -> Result<AuditPage> {
-    let mut select = row::Entity::find();
-    if let (Some(actor), Some(action)) = (
-        contains(row::Column::Actor, text),
-        contains(row::Column::Action, text),
-    ) {
-        select = select.filter(Condition::any().add(actor).add(action));
-    }
-    if !after.trim().is_empty() {
-        let older = older_than(row::Column::At, row::Column::Id, after.trim())
-            .ok_or_else(|| Error::invalid("after", "not a cursor of this log"))?;
-        select = select.filter(older);
-    }
-    let select = select
-        .order_by_desc(row::Column::At)
-        .order_by_desc(row::Column::Id)
-        .limit(PAGE + 1);
-    let mut rows = engine
+/// The platform's entries whose actor or action contains `text` (any case;
+/// empty: all), after the page whose `next` was `after`.
+pub async fn page(engine: &Engine, text: &str, after: &str) -> Result<Page<AuditEntry>> {
+    let select = row::Entity::find().filter(actor_or_action(
+        row::Column::Actor,
+        row::Column::Action,
+        text,
+    ));
+    let select = newest_first(select, row::Column::At, row::Column::Id, after)?;
+    let rows = engine
         .on_platform(PlatformUse::Console, async |db| Ok(select.all(db).await?))
         .await?;
-    let more = rows.len() as u64 > PAGE;
-    rows.truncate(PAGE as usize);
-    let next = match (more, rows.last()) {
-        (true, Some(last)) => Some(time_cursor(last.at, last.id)),
-        _ => None,
-    };
-    Ok(AuditPage {
-        rows: rows.into_iter().map(to_entry).collect(),
-        next,
-    })
+    Ok(Page::cut(rows, |r| (r.at, r.id)).map(to_entry))
+}
+
+/// [`page`] for the tenant's own log, read inside its wall.
+pub async fn tenant_page(ctx: &TenantCtx, text: &str, after: &str) -> Result<Page<AuditEntry>> {
+    use audit_entry::Column;
+    let select =
+        audit_entry::Entity::find().filter(actor_or_action(Column::Actor, Column::Action, text));
+    let select = newest_first(select, Column::At, Column::Id, after)?;
+    let rows = ctx.run(false, async |db| Ok(select.all(db).await?)).await?;
+    let tenant = ctx.id().uuid();
+    Ok(Page::cut(rows, |r| (r.at, r.id)).map(|r| AuditEntry {
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        tenant: Some(tenant),
+        detail: r.detail,
+    }))
+}
+
+/// Either column contains `text`; every row for an empty search.
+fn actor_or_action<C: ColumnTrait>(actor: C, action: C, text: &str) -> Condition {
+    match (contains(actor, text), contains(action, text)) {
+        (Some(actor), Some(action)) => Condition::any().add(actor).add(action),
+        _ => Condition::all(),
+    }
 }

@@ -11,6 +11,7 @@ use super::platform_usage::seat_changes;
 use super::rating::{self, Line, Rated, SeatSpan, Segment};
 use super::usage;
 use crate::entities::catalog::{plan_assignment, retained_invoice, tenant};
+use crate::entities::search::{chosen, newest_first, Page};
 use crate::entities::tenant::invoice;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
@@ -194,6 +195,23 @@ pub async fn list(ctx: &TenantCtx) -> Result<Vec<invoice::Model>> {
             .await?)
     })
     .await
+}
+
+/// The tenant's final invoices a page at a time, newest period first, after
+/// the cursor `after`; only those in `status` when one is named.
+pub async fn page(ctx: &TenantCtx, status: &str, after: &str) -> Result<Page<invoice::Model>> {
+    if !status.trim().is_empty() && InvoiceStatus::parse(status.trim()).is_none() {
+        return Err(Error::invalid("status", "open or paid"));
+    }
+    let select = invoice::Entity::find().filter(chosen(invoice::Column::Status, status));
+    let select = newest_first(
+        select,
+        invoice::Column::PeriodStart,
+        invoice::Column::Id,
+        after,
+    )?;
+    let rows = ctx.run(false, async |db| Ok(select.all(db).await?)).await?;
+    Ok(Page::cut(rows, |r| (r.period_start, r.id)))
 }
 
 pub fn lines_of(model: &invoice::Model) -> Vec<Line> {

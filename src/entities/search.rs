@@ -1,9 +1,75 @@
 //! What the console's lists share: a case-insensitive "contains" search
-//! where `%` and `_` typed into the box mean themselves, and keyset cursors
-//! on a time and an id (newest first, every row in one place).
+//! where `%` and `_` typed into the box mean themselves, and keyset pages
+//! on a time and an id (newest first, every row in one place; a page costs
+//! the same however deep it is).
 
+use crate::error::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+/// Rows a page of a long list holds.
+pub const PAGE: u64 = 50;
+
+/// One page of a newest-first list, and the cursor of the next when there
+/// is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The page from the rows a [`newest_first`] query returned (one more
+    /// than a page when there is another), `key` naming a row's place.
+    pub fn cut(
+        mut rows: Vec<T>,
+        key: impl Fn(&T) -> (chrono::DateTime<chrono::Utc>, uuid::Uuid),
+    ) -> Self {
+        let more = rows.len() as u64 > PAGE;
+        rows.truncate(PAGE as usize);
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => {
+                let (at, id) = key(last);
+                Some(time_cursor(at, id))
+            }
+            _ => None,
+        };
+        Page { rows, next }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            rows: self.rows.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
+/// `select` newest first on (`at`, `id`), starting after the row the
+/// cursor `after` names (empty: at the newest), one row more than a page so
+/// that [`Page::cut`] knows whether another follows. A cursor this list did
+/// not make is refused as bad input of the field `after`.
+pub fn newest_first<E: EntityTrait>(
+    select: Select<E>,
+    at: E::Column,
+    id: E::Column,
+    after: &str,
+) -> Result<Select<E>> {
+    let mut select = select;
+    if !after.trim().is_empty() {
+        let older = older_than(at, id, after.trim())
+            .ok_or_else(|| Error::invalid("after", "not a cursor of this list"))?;
+        select = select.filter(older);
+    }
+    Ok(select.order_by_desc(at).order_by_desc(id).limit(PAGE + 1))
+}
+
+/// `column` equals `value` when one is chosen; every row for a filter left
+/// at "all" (empty).
+pub fn chosen<C: ColumnTrait>(column: C, value: &str) -> Condition {
+    let value = value.trim();
+    Condition::all().add_option((!value.is_empty()).then(|| column.eq(value)))
+}
 
 /// `column` contains `text`, whatever the case; `None` for an empty search.
 pub fn contains<C: ColumnTrait>(column: C, text: &str) -> Option<SimpleExpr> {
@@ -34,13 +100,13 @@ fn escaped(text: &str) -> String {
 
 /// A cursor naming the row at `at` with `id` (nanoseconds: SQLite keeps
 /// them, PostgreSQL microseconds).
-pub fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
     format!("{}~{id}", at.timestamp_nanos_opt().unwrap_or_default())
 }
 
 /// The rows before `cursor` in a newest-first order on (`at`, `id`);
 /// `None` for a cursor this list did not make.
-pub fn older_than<A: ColumnTrait, I: ColumnTrait>(at: A, id: I, cursor: &str) -> Option<Condition> {
+fn older_than<A: ColumnTrait, I: ColumnTrait>(at: A, id: I, cursor: &str) -> Option<Condition> {
     let (nanos, raw_id) = cursor.split_once('~')?;
     let time = chrono::DateTime::from_timestamp_nanos(nanos.parse().ok()?);
     let row = uuid::Uuid::parse_str(raw_id).ok()?;

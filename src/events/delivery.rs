@@ -16,7 +16,8 @@ pub use tenant_queue::DeliverWebhooks;
 use super::endpoints::{self, Endpoint, Owner};
 use super::{signature, LifecycleEvent};
 use crate::config::Settings;
-use crate::error::Result;
+use crate::entities::search::Page;
+use crate::error::{Error, Result};
 use crate::tenancy::Engine;
 use serde::Serialize;
 use std::time::Duration;
@@ -100,16 +101,23 @@ pub async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<us
     platform_queue::deliver_due(engine, client).await
 }
 
-/// The newest deliveries of the owner's endpoint `endpoint`.
+/// The owner's endpoint `endpoint`'s deliveries, newest first, a page at a
+/// time after the cursor `after`, only those in state `status` when one is
+/// named (`pending`, `delivered`, `failed`).
 pub async fn log(
     engine: &Engine,
     owner: Owner<'_>,
     endpoint: uuid::Uuid,
-    limit: u64,
-) -> Result<Vec<DeliveryView>> {
+    status: &str,
+    after: &str,
+) -> Result<Page<DeliveryView>> {
+    let status = status.trim();
+    if !status.is_empty() && DeliveryState::parse(status).is_none() {
+        return Err(Error::invalid("status", "pending, delivered or failed"));
+    }
     match owner {
-        Owner::Platform => platform_queue::log(engine, endpoint, limit).await,
-        Owner::Tenant(ctx) => tenant_queue::log(ctx, endpoint, limit).await,
+        Owner::Platform => platform_queue::log(engine, endpoint, status, after).await,
+        Owner::Tenant(ctx) => tenant_queue::log(ctx, endpoint, status, after).await,
     }
 }
 

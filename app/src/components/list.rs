@@ -53,7 +53,7 @@ pub fn EmptyState(
         <div class="rounded border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="empty-state">
             <p>{message}</p>
             {first.map(|(label, href)| view! {
-                <a class="mt-2 inline-block font-medium text-brand underline" href=href>{label}</a>
+                <a class="mt-2 inline-block font-medium text-brand-text underline" href=href>{label}</a>
             })}
         </div>
     }

@@ -84,10 +84,10 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         .await
         .expect("dispatch");
     let owner = Owner::of(&ctx);
-    let deliveries = delivery::log(&app.engine, owner, endpoint.endpoint.id, 10)
+    let deliveries = delivery::log(&app.engine, owner, endpoint.endpoint.id, "", "")
         .await
         .expect("log");
-    let delivery_id = deliveries.first().expect("a delivery").id.to_string();
+    let delivery_id = deliveries.rows.first().expect("a delivery").id.to_string();
     let logo = crate::branding_assets::png(33, 17);
     tenantry::branding::assets::upload(&ctx, Asset::Logo, &logo, "test")
         .await
@@ -270,9 +270,10 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let owner = Owner::of(&v.ctx);
     let hooks = endpoints::list(&app.engine, owner).await.expect("hooks");
     let endpoint = parse_uuid(&v.endpoint_id);
-    let log = delivery::log(&app.engine, owner, endpoint, 10)
+    let log = delivery::log(&app.engine, owner, endpoint, "", "")
         .await
-        .expect("log");
+        .expect("log")
+        .rows;
     // Attempts and timestamps move as the dispatcher works; the attack must
     // not change what the endpoints and deliveries are.
     let log: Vec<_> = log.iter().map(|d| (d.id, d.event_id, &d.status)).collect();
@@ -421,6 +422,9 @@ pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("done", "true".into()),
         ("query", "".into()),
         ("state", "".into()),
+        ("status", "".into()),
+        ("after", "".into()),
+        ("theme", "dark".into()),
         ("admin_email", "x@pwned.test".into()),
         ("admin_password", crate::harness::PASSWORD.into()),
         ("primary_color", "#000000".into()),

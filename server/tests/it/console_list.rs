@@ -5,7 +5,7 @@
 use crate::harness::TestApp;
 use crate::on_both_backends;
 use axum::http::StatusCode;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashSet;
 use tenantry::entities::catalog::tenant;
 use tenantry_app::features::console::api::{ConsoleOverview, ListAudit, ListTenants};
@@ -250,6 +250,19 @@ async fn the_audit_log_pages_by_keyset_and_searches_actor_and_action(app: TestAp
 
 async fn the_overview_counts_the_fleet_by_state_plan_and_placement(app: TestApp) {
     seed(&app).await;
+    // Five active tenants on a plan with a flat fee of 50.00 a period.
+    crate::billing::define_meters(&app).await;
+    crate::billing::hybrid_plan(&app).await;
+    let paying = ["fleet001", "fleet002", "fleet003", "fleet004", "fleet005"];
+    tenant::Entity::update_many()
+        .col_expr(
+            tenant::Column::Plan,
+            sea_orm::sea_query::Expr::value("hybrid"),
+        )
+        .filter(tenant::Column::Slug.is_in(paying))
+        .exec(app.engine.platform_tables())
+        .await
+        .expect("on the hybrid plan");
     let mut admin = app.superadmin().await;
     let res = admin.server_fn::<ConsoleOverview>(&[]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
@@ -266,7 +279,9 @@ async fn the_overview_counts_the_fleet_by_state_plan_and_placement(app: TestApp)
     };
     assert_eq!(count("by_state", "suspended"), 12);
     assert_eq!(count("by_state", "active"), 108);
-    assert_eq!(count("by_plan", "pro"), 40);
+    assert_eq!(count("by_plan", "pro"), 39);
+    assert_eq!(count("by_plan", "hybrid"), 5);
+    assert_eq!(o["base_fees"], serde_json::json!(["250.00 USD"]), "{o}");
     assert_eq!(count("by_placement", "pool"), FLEET as u64);
     let weeks = o["weeks"].as_array().expect("weeks");
     assert_eq!(weeks.len(), 8);

@@ -61,6 +61,7 @@ mod smtp_sink;
 mod sso;
 mod stripe;
 mod switcher;
+mod tenant_lists;
 mod tenant_map;
 mod tls;
 mod tokens;

@@ -13,7 +13,41 @@ on_both_backends!(
     signed_out_visitors_are_sent_to_sign_in,
     sign_out_ends_the_session_on_tenant_hosts_and_the_console,
     every_navigation_link_opens_a_page,
+    the_colour_scheme_chosen_is_remembered_per_host,
 );
+
+/// Choosing a scheme sets a year-long cookie on the host (anyone may, it is
+/// not a secret); the next page carries it as the class of `<html>`, which
+/// the stylesheet reads. Anything but the three words is refused by field.
+async fn the_colour_scheme_chosen_is_remembered_per_host(app: TestApp) {
+    use tenantry_app::features::appearance::api::SetTheme;
+    app.tenant("acme").await;
+    let mut visitor = app.client("acme.localhost");
+    let page = visitor.get("/login").await;
+    assert!(
+        page.text.contains(r#"<html lang="en" class="system">"#),
+        "{}",
+        page.text
+    );
+
+    let res = visitor.server_fn::<SetTheme>(&[("theme", "dark")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let set = res.headers[header::SET_COOKIE].to_str().unwrap_or_default();
+    assert_eq!(
+        set,
+        "tenantry_theme=dark; Path=/; Max-Age=31536000; SameSite=Lax"
+    );
+    let page = visitor.get("/login").await;
+    assert!(page.text.contains(r#"<html lang="en" class="dark">"#));
+    // Another host does not share it.
+    let other = app.client("admin.localhost").get("/console/login").await;
+    assert!(other.text.contains(r#"class="system""#));
+
+    let bad = visitor.server_fn::<SetTheme>(&[("theme", "neon")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(bad.json()["field"], "theme");
+    assert!(!bad.headers.contains_key(header::SET_COOKIE));
+}
 
 async fn unknown_hosts_and_slugs_get_a_neutral_404(app: TestApp) {
     app.tenant("acme").await;
@@ -45,7 +79,9 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     let res = app.client("acme.localhost").get("/login").await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.text.contains("<title>acme Inc</title>"), "{}", res.text);
-    assert!(res.text.contains("--brand-primary:#4f46e5"));
+    assert!(res
+        .text
+        .contains("--brand-primary:light-dark(#4f46e5,#4f46e5)"));
     assert!(
         !res.text.to_lowercase().contains("tenantry"),
         "platform name on a tenant page"
@@ -67,7 +103,7 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     let res = app.client("acme.localhost").get("/login").await;
     assert!(
-        res.text.contains("--brand-primary:#b91c1c"),
+        res.text.contains("--brand-primary:light-dark(#b91c1c,"),
         "saved colours on the next load"
     );
     assert!(res.text.contains("Acme Rockets") && res.text.contains("Welcome, rocketeers"));
@@ -80,10 +116,8 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
         "support email on every page"
     );
     assert!(
-        res.text.contains("prefers-color-scheme: dark")
-            && res
-                .text
-                .contains("--brand-primary:#7f1d1d;--brand-accent:#166534"),
+        res.text
+            .contains("--brand-primary:light-dark(#b91c1c,#7f1d1d);--brand-accent:light-dark(#166534,#166534)"),
         "dark variants, falling back to the light accent"
     );
     // Error pages on the tenant's host carry its brand too.
@@ -91,7 +125,7 @@ async fn tenant_pages_are_branded_and_never_name_the_platform(app: TestApp) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(
         missing.text.contains("<title>RocketDesk</title>")
-            && missing.text.contains("--brand-primary:#b91c1c")
+            && missing.text.contains("--brand-primary:light-dark(#b91c1c,")
             && !missing.text.to_lowercase().contains("tenantry"),
         "branded 404: {}",
         missing.text

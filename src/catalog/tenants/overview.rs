@@ -4,11 +4,16 @@
 
 use crate::entities::catalog::{tenant, webhook_delivery, work_due};
 use crate::error::Result;
+use crate::plans::prices::Charge;
 use crate::tenancy::directory::Queue;
+use crate::tenancy::TenantState;
 use crate::tenancy::{Engine, PlatformUse};
 use chrono::{DateTime, Datelike, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
+};
+use std::collections::BTreeMap;
 use tenantry_vocab::DeliveryState;
 
 /// Weeks of signups and churn the overview shows.
@@ -27,6 +32,11 @@ pub struct Overview {
     pub past_due: u64,
     /// Deliveries to the platform's own webhook endpoints that gave up.
     pub failed_deliveries: u64,
+    /// Revenue this period that the directory knows without opening a
+    /// tenant: the flat fees of the active tenants' plans, per currency
+    /// (minor units). Seats and usage are rated per tenant when its period
+    /// closes.
+    pub base_fees: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -66,32 +76,8 @@ pub async fn overview(engine: &Engine) -> Result<Overview> {
     let by_placement = counted_by(engine, tenant::Column::Placement).await?;
 
     let first = monday_of(Utc::now()) - Duration::weeks(WEEKS - 1);
-    let since = first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let created: Vec<DateTime<Utc>> = tenant::Entity::find()
-        .select_only()
-        .column(tenant::Column::CreatedAt)
-        .filter(tenant::Column::CreatedAt.gte(since))
-        .into_tuple()
-        .all(engine.platform_tables())
-        .await?;
-    let deleted: Vec<Option<DateTime<Utc>>> = tenant::Entity::find()
-        .select_only()
-        .column(tenant::Column::DeletedAt)
-        .filter(tenant::Column::DeletedAt.gte(since))
-        .into_tuple()
-        .all(engine.platform_tables())
-        .await?;
-    let weeks = (0..WEEKS)
-        .map(|w| {
-            let starts = first + Duration::weeks(w);
-            let in_week = |at: &DateTime<Utc>| monday_of(*at) == starts;
-            Week {
-                starts: starts.to_string(),
-                signups: created.iter().filter(|at| in_week(at)).count() as u64,
-                churned: deleted.iter().flatten().filter(|at| in_week(at)).count() as u64,
-            }
-        })
-        .collect();
+    let weeks = weekly(engine, first).await?;
+    let base_fees = base_fees(engine).await?;
 
     let (past_due, failed_deliveries) = engine
         .on_platform(PlatformUse::Console, async |db| {
@@ -114,5 +100,88 @@ pub async fn overview(engine: &Engine) -> Result<Overview> {
         weeks,
         past_due,
         failed_deliveries,
+        base_fees,
     })
+}
+
+/// Signups and deletions per week from `first`, counted by the database in
+/// one statement (one sum per week and kind), not read row by row.
+async fn weekly(engine: &Engine, first: chrono::NaiveDate) -> Result<Vec<Week>> {
+    let start = |w: i64| {
+        (first + Duration::weeks(w))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+    };
+    let in_week = |column: tenant::Column, w: i64| {
+        Expr::case(
+            Expr::col(column)
+                .gte(start(w))
+                .and(Expr::col(column).lt(start(w + 1))),
+            1,
+        )
+        .finally(0)
+    };
+    let mut select = tenant::Entity::find().select_only();
+    for w in 0..WEEKS {
+        select = select
+            .column_as(
+                SimpleExpr::from(Func::sum(in_week(tenant::Column::CreatedAt, w))),
+                format!("s{w}"),
+            )
+            .column_as(
+                SimpleExpr::from(Func::sum(in_week(tenant::Column::DeletedAt, w))),
+                format!("c{w}"),
+            );
+    }
+    let since = start(0);
+    let select = select.filter(
+        tenant::Column::CreatedAt
+            .gte(since)
+            .or(tenant::Column::DeletedAt.gte(since)),
+    );
+    let db = engine.platform_tables();
+    let row = db
+        .query_one_raw(select.build(db.get_database_backend()))
+        .await?;
+    // A sum over no rows is NULL.
+    let count = |key: String| {
+        row.as_ref()
+            .and_then(|r| r.try_get::<Option<i64>>("", &key).ok().flatten())
+            .map_or(0, |n| u64::try_from(n).unwrap_or_default())
+    };
+    Ok((0..WEEKS)
+        .map(|w| Week {
+            starts: (first + Duration::weeks(w)).to_string(),
+            signups: count(format!("s{w}")),
+            churned: count(format!("c{w}")),
+        })
+        .collect())
+}
+
+/// The flat fees of the active tenants' plans, per currency.
+async fn base_fees(engine: &Engine) -> Result<Vec<(String, i64)>> {
+    let active: Vec<(String, i64)> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Plan)
+        .column_as(Expr::col(tenant::Column::Id).count(), "n")
+        .filter(tenant::Column::State.eq(TenantState::Active.as_str()))
+        .group_by(tenant::Column::Plan)
+        .into_tuple()
+        .all(engine.platform_tables())
+        .await?;
+    let policy = engine.policy().await?;
+    let mut fees: BTreeMap<String, i64> = BTreeMap::new();
+    for (key, n) in active {
+        for price in policy
+            .plan(&key)
+            .map(|p| p.prices.as_slice())
+            .unwrap_or_default()
+        {
+            if let Charge::Flat { amount } = price.charge {
+                *fees.entry(price.currency.clone()).or_default() += amount.saturating_mul(n);
+            }
+        }
+    }
+    Ok(fees.into_iter().collect())
 }

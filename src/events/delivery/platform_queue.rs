@@ -4,8 +4,9 @@
 use super::{delivery_view, lease, send, set_attempted, Attempted, DeliveryView, PENDING};
 use crate::audit;
 use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
+use crate::entities::search::{chosen, newest_first, Page};
 use crate::error::{Error, Result};
-use crate::events::endpoints::{self, Endpoint};
+use crate::events::endpoints;
 use crate::events::LifecycleEvent;
 use crate::tenancy::{CatalogScope, Engine, PlatformUse};
 use sea_orm::{
@@ -135,17 +136,17 @@ async fn attempt(engine: &Engine, client: &reqwest::Client, delivery: row::Model
 pub(super) async fn log(
     engine: &Engine,
     endpoint: uuid::Uuid,
-    limit: u64,
-) -> Result<Vec<DeliveryView>> {
+    status: &str,
+    after: &str,
+) -> Result<Page<DeliveryView>> {
+    let select = row::Entity::find()
+        .filter(row::Column::Endpoint.eq(endpoint))
+        .filter(chosen(row::Column::Status, status));
+    let select = newest_first(select, row::Column::CreatedAt, row::Column::Id, after)?;
     let db = engine.platform(PlatformUse::Console).await?;
-    let endpoint: Endpoint = endpoints::find_platform(&db, endpoint).await?;
-    let rows = row::Entity::find()
-        .filter(row::Column::Endpoint.eq(endpoint.id))
-        .order_by_desc(row::Column::CreatedAt)
-        .order_by_desc(row::Column::Id)
-        .limit(limit)
-        .all(&db)
-        .await?;
+    endpoints::find_platform(&db, endpoint).await?;
+    let page = Page::cut(select.all(&db).await?, |r| (r.created_at, r.id));
+    let rows = &page.rows;
     let events: HashMap<uuid::Uuid, lifecycle_event::Model> = lifecycle_event::Entity::find()
         .filter(lifecycle_event::Column::Id.is_in(rows.iter().map(|r| r.event)))
         .all(&db)
@@ -154,18 +155,15 @@ pub(super) async fn log(
         .map(|e| (e.id, e))
         .collect();
     db.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let event = events.get(&r.event);
-            delivery_view!(
-                r,
-                r.event,
-                event.map(|e| e.kind.clone()).unwrap_or_default(),
-                event.map(|e| e.slug.clone()).unwrap_or_default()
-            )
-        })
-        .collect())
+    Ok(page.map(|r| {
+        let event = events.get(&r.event);
+        delivery_view!(
+            r,
+            r.event,
+            event.map(|e| e.kind.clone()).unwrap_or_default(),
+            event.map(|e| e.slug.clone()).unwrap_or_default()
+        )
+    }))
 }
 
 pub(super) async fn resend(engine: &Engine, id: uuid::Uuid, actor: &str) -> Result<()> {

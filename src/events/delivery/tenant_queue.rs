@@ -10,6 +10,7 @@
 
 use super::{delivery_view, lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
 use crate::audit;
+use crate::entities::search::{chosen, newest_first, Page};
 use crate::entities::tenant::webhook_delivery as row;
 use crate::error::{Error, Result};
 use crate::events::endpoints;
@@ -220,24 +221,21 @@ async fn attempt(ctx: &TenantCtx, client: &reqwest::Client, delivery: row::Model
 pub(super) async fn log(
     ctx: &TenantCtx,
     endpoint: uuid::Uuid,
-    limit: u64,
-) -> Result<Vec<DeliveryView>> {
+    status: &str,
+    after: &str,
+) -> Result<Page<DeliveryView>> {
+    let select = row::Entity::find()
+        .filter(row::Column::EndpointId.eq(endpoint))
+        .filter(chosen(row::Column::Status, status));
+    let select = newest_first(select, row::Column::CreatedAt, row::Column::Id, after)?;
     let rows = ctx
         .run(false, async |db| {
             endpoints::find_tenant(db, endpoint).await?;
-            Ok(row::Entity::find()
-                .filter(row::Column::EndpointId.eq(endpoint))
-                .order_by_desc(row::Column::CreatedAt)
-                .order_by_desc(row::Column::Id)
-                .limit(limit)
-                .all(db)
-                .await?)
+            Ok(select.all(db).await?)
         })
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| delivery_view!(r, r.event_id, r.event_kind, r.event_slug))
-        .collect())
+    Ok(Page::cut(rows, |r| (r.created_at, r.id))
+        .map(|r| delivery_view!(r, r.event_id, r.event_kind, r.event_slug)))
 }
 
 pub(super) async fn resend(ctx: &TenantCtx, id: uuid::Uuid, actor: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Billing: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
-use crate::dto::InvoiceStatus;
+use crate::dto::{InvoiceStatus, PageDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use tenantry_vocab::Need;
 /// runs, and the attack suite's privilege matrix checks each role against it.
 pub const NEEDS: &[(&str, Need)] = &[
     ("billing_overview", Need::Manage),
+    ("list_invoices", Need::Manage),
     ("billing_portal", Need::Manage),
     ("grant_credit", Need::Superadmin),
     ("close_period", Need::Superadmin),
@@ -66,7 +67,6 @@ pub struct BillingDto {
     pub credit_balance: i64,
     pub meters: Vec<MeterChartDto>,
     pub preview: InvoiceDto,
-    pub invoices: Vec<InvoiceDto>,
     pub on_console: bool,
     /// Payments are collected through Stripe (a billing-portal link is offered).
     pub stripe: bool,
@@ -98,6 +98,17 @@ pub struct MeterDefDto {
 #[server]
 pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
     super::server::billing_overview(slug).await
+}
+
+/// A page of the tenant's final invoices, newest period first, after the
+/// cursor `after`; only those in `status` (`open`, `paid`) when one is named.
+#[server]
+pub async fn list_invoices(
+    slug: String,
+    status: Option<String>,
+    after: Option<String>,
+) -> Result<PageDto<InvoiceDto>, AppError> {
+    super::server::list_invoices(slug, status.unwrap_or_default(), after.unwrap_or_default()).await
 }
 
 /// A Stripe billing-portal link for entering payment details.

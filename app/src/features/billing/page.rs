@@ -5,13 +5,13 @@
 //! The console's `/console/meters` defines what is metered.
 
 use crate::components::{
-    action_error, loaded, ConsoleShell, Field, FormError, TenantShell, BUTTON, BUTTON_QUIET, CARD,
-    INPUT,
+    action_error, loaded, ConsoleShell, Field, FormError, Paging, PagingButtons, PagingFilter,
+    TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
-use crate::dto::InvoiceStatus;
+use crate::dto::{InvoiceStatus, PageDto};
 use crate::features::billing::api::{
-    billing_overview, list_meters, money, BillingDto, BillingPortal, ClosePeriod, GrantCredit,
-    InvoiceDto, MarkInvoicePaid, MeterChartDto, MeterDefDto, SaveMeter,
+    billing_overview, list_invoices, list_meters, money, BillingDto, BillingPortal, ClosePeriod,
+    GrantCredit, InvoiceDto, MarkInvoicePaid, MeterChartDto, MeterDefDto, SaveMeter,
 };
 use leptos::prelude::*;
 
@@ -38,22 +38,43 @@ pub fn BillingPanel(slug: String) -> impl IntoView {
         close: ServerAction::new(),
         paid: ServerAction::new(),
     };
+    // Both resources here, outside any Suspense, so that the browser picks
+    // up what the server loaded for each when it hydrates the page.
     let overview = Resource::new(
-        move || {
-            (
-                slug.clone(),
-                actions.credit.version().get(),
-                actions.close.version().get(),
-                actions.paid.version().get(),
-            )
+        {
+            let slug = slug.clone();
+            move || {
+                (
+                    slug.clone(),
+                    actions.credit.version().get(),
+                    actions.close.version().get(),
+                    actions.paid.version().get(),
+                )
+            }
         },
         |(slug, ..)| billing_overview(slug),
     );
-    view! { {loaded(overview, move |b| view! { <BillingView b actions /> })} }
+    let paging = Paging::default();
+    let list = Resource::new(
+        move || {
+            let done = actions.paid.version().get() + actions.close.version().get();
+            (slug.clone(), paging.filter.get(), paging.after(), done)
+        },
+        |(slug, status, after, _)| list_invoices(slug, Some(status), Some(after)),
+    );
+    let invoices = Invoices { paging, list };
+    view! { {loaded(overview, move |b| view! { <BillingView b actions invoices /> })} }
+}
+
+/// The final invoices a page at a time, and where the list stands.
+#[derive(Clone, Copy)]
+struct Invoices {
+    paging: Paging,
+    list: Resource<Result<PageDto<InvoiceDto>, crate::error::AppError>>,
 }
 
 #[component]
-fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
+fn BillingView(b: BillingDto, actions: ConsoleActions, invoices: Invoices) -> impl IntoView {
     let past_due = b.standing == "past_due";
     view! {
         <section class=CARD data-testid="billing">
@@ -85,17 +106,42 @@ fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
         </section>
         <section class=format!("{CARD} mt-6")>
             <h2 class="mb-3 text-lg font-semibold">"Invoices"</h2>
-            {b.invoices.is_empty().then(|| view! { <p class="text-sm text-slate-500">"No invoice yet: the first one is written when this period ends."</p> })}
-            {b.invoices.into_iter().map(|i| {
+            <InvoiceList invoices slug=b.slug.clone() on_console=b.on_console actions />
+        </section>
+        {b.on_console.then(|| view! { <ConsoleBilling slug=b.slug.clone() actions /> })}
+    }
+}
+
+/// The final invoices a page at a time, each opening to its lines; on the
+/// console an open one can be marked paid.
+#[component]
+fn InvoiceList(
+    invoices: Invoices,
+    slug: String,
+    on_console: bool,
+    actions: ConsoleActions,
+) -> impl IntoView {
+    let Invoices {
+        paging,
+        list: invoices,
+    } = invoices;
+    view! {
+        <PagingFilter paging label="Show invoices" options=&[("", "Every invoice"), ("open", "Open"), ("paid", "Paid")] />
+        {loaded(invoices, move |page| {
+            let slug = slug.clone();
+            let empty = page.rows.is_empty().then(|| view! {
+                <p class="text-sm text-slate-500">"No invoice here: the first one is written when a period ends."</p>
+            });
+            let rows = page.rows.into_iter().map(|i| {
                 let open = i.status == InvoiceStatus::Open;
                 let number = i.number.clone();
-                let slug = b.slug.clone();
+                let slug = slug.clone();
                 let testid = format!("invoice-{}", i.number);
                 view! {
                     <details class="mb-3" data-testid=testid>
                         <summary class="cursor-pointer text-sm">{format!("{} · {} · {} · {}", i.number, i.period, money(i.total, &i.currency), i.status)}</summary>
                         <Invoice invoice=i testid="invoice" />
-                        {(b.on_console && open).then(|| view! {
+                        {(on_console && open).then(|| view! {
                             <ActionForm action=actions.paid>
                                 <input type="hidden" name="slug" value=slug />
                                 <input type="hidden" name="number" value=number />
@@ -104,9 +150,9 @@ fn BillingView(b: BillingDto, actions: ConsoleActions) -> impl IntoView {
                         })}
                     </details>
                 }
-            }).collect_view()}
-        </section>
-        {b.on_console.then(|| view! { <ConsoleBilling slug=b.slug.clone() actions /> })}
+            }).collect_view();
+            view! { {empty} {rows} <PagingButtons paging next=page.next /> }
+        })}
     }
 }
 

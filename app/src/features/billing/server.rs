@@ -3,8 +3,8 @@
 //! superadmin on the console, who also grants credit, closes a period and
 //! marks invoices paid.
 
-use crate::backend::{admin, fail, managed_tenant, stored};
-use crate::dto::InvoiceStatus;
+use crate::backend::{admin, fail, managed_tenant, paged, stored};
+use crate::dto::{InvoiceStatus, PageDto};
 use crate::error::AppError;
 use crate::features::billing::api::{
     BillingDto, InvoiceDto, InvoiceLineDto, MeterChartDto, MeterDefDto,
@@ -104,13 +104,20 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
             })
             .collect(),
         preview: preview_dto(&preview),
-        invoices: invoices::list(&ctx)
-            .await?
-            .iter()
-            .map(invoice_dto)
-            .collect::<Result<_, _>>()?,
         on_console,
         stripe: engine.settings().stripe_secret_key.is_some(),
+    })
+}
+
+pub async fn list_invoices(
+    slug: String,
+    status: String,
+    after: String,
+) -> Result<PageDto<InvoiceDto>, AppError> {
+    let (engine, tenant, _) = managed_tenant(&slug).await?;
+    let ctx = engine.ctx_for(tenant.id).await?;
+    paged(invoices::page(&ctx, &status, &after).await?, |i| {
+        invoice_dto(&i)
     })
 }
 

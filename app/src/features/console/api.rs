@@ -1,7 +1,7 @@
 //! The console's tenants, audit log, mailbox and impersonation: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
-use crate::dto::{AuditRow, BrandingDto, TenantState};
+use crate::dto::{AuditRow, BrandingDto, PageDto, TenantState};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -163,15 +163,8 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
 pub async fn list_audit(
     query: Option<String>,
     after: Option<String>,
-) -> Result<AuditPageDto, AppError> {
+) -> Result<PageDto<AuditRow>, AppError> {
     super::server::list_audit(query.unwrap_or_default(), after.unwrap_or_default()).await
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditPageDto {
-    pub rows: Vec<AuditRow>,
-    /// The cursor of the next (older) page, when there is one.
-    pub next: Option<String>,
 }
 
 #[server]
@@ -207,6 +200,9 @@ pub struct OverviewDto {
     pub weeks: Vec<(String, u64, u64)>,
     pub past_due: u64,
     pub failed_deliveries: u64,
+    /// The active tenants' flat plan fees this period, as money text per
+    /// currency.
+    pub base_fees: Vec<String>,
 }
 
 #[server]

@@ -79,6 +79,10 @@ fn Figures(o: OverviewDto) -> impl IntoView {
     view! {
         <p class="mb-4 flex flex-wrap gap-x-6 gap-y-1 text-sm">
             <span class="font-semibold" data-testid="overview-total">{tenants}</span>
+            <span data-testid="overview-revenue">{match o.base_fees.is_empty() {
+                true => "No plan fees this period".to_owned(),
+                false => format!("{} in plan fees this period", o.base_fees.join(" + ")),
+            }}</span>
             <span data-testid="overview-past-due">{format!("{} past due", o.past_due)}</span>
             <A href="/console/webhooks" attr:class="text-indigo-700 underline">
                 {format!("{} failed platform deliveries", o.failed_deliveries)}

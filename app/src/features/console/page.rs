@@ -1,5 +1,6 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, ConsoleShell, Field, FormError, BUTTON, CARD, INPUT,
+    action_error, cleared_on_success, loaded, query_href, ConsoleShell, Field, FormError, BUTTON,
+    CARD, INPUT,
 };
 use crate::features::console::api::{list_tenants, CreateTenant, InviteSignup, TenantRow};
 use leptos::prelude::*;
@@ -141,44 +142,24 @@ impl ListQuery {
 
     /// The link to these filters, starting after `after`.
     fn href(&self, after: &str) -> String {
-        format!("/console?{}", self.query_string(after))
+        query_href("/console", &self.pairs(after))
     }
 
     /// Every tenant these filters match, as CSV.
     fn csv_href(&self) -> String {
-        format!("/console/tenants.csv?{}", self.query_string(""))
+        query_href("/console/tenants.csv", &self.pairs(""))
     }
 
-    fn query_string(&self, after: &str) -> String {
-        let pairs = [
-            ("q", self.q.as_str()),
+    fn pairs<'a>(&'a self, after: &'a str) -> [(&'static str, &'a str); 6] {
+        [
+            ("q", &self.q),
             ("state", &self.state),
             ("plan", &self.plan),
             ("placement", &self.placement),
             ("sort", &self.sort),
             ("after", after),
-        ];
-        let query: Vec<String> = pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
-            .collect();
-        query.join("&")
+        ]
     }
-}
-
-/// Percent-encodes a query value (the cursor and search text) without a
-/// browser API, so that the server renders the same link.
-pub(crate) fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

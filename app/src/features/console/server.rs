@@ -1,5 +1,7 @@
-use crate::backend::{actor, admin, admin_with_fresh_factor, branding_dto, fail, timestamp};
-use crate::dto::AuditRow;
+use crate::backend::{
+    actor, admin, admin_with_fresh_factor, audit_row, branding_dto, fail, paged, timestamp,
+};
+use crate::dto::{AuditRow, PageDto};
 use crate::error::AppError;
 use crate::features::console::api::{ReceiptDto, TenantDetail, TenantListDto, TenantRow};
 use tenantry::audit;
@@ -132,26 +134,9 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     Ok(row(deleted))
 }
 
-pub async fn list_audit(
-    query: String,
-    after: String,
-) -> Result<crate::features::console::api::AuditPageDto, AppError> {
+pub async fn list_audit(query: String, after: String) -> Result<PageDto<AuditRow>, AppError> {
     let (engine, _) = admin().await?;
-    let page = audit::page(&engine, &query, &after).await?;
-    Ok(crate::features::console::api::AuditPageDto {
-        rows: page
-            .rows
-            .into_iter()
-            .map(|e| AuditRow {
-                at: timestamp(e.at),
-                actor: e.actor,
-                action: e.action,
-                tenant: e.tenant.map(|t| t.to_string()),
-                detail: e.detail,
-            })
-            .collect(),
-        next: page.next,
-    })
+    paged(audit::page(&engine, &query, &after).await?, audit_row)
 }
 
 /// The dev mailbox: the latest outgoing messages (bodies of delivered ones
@@ -218,5 +203,10 @@ pub async fn console_overview() -> Result<crate::features::console::api::Overvie
             .collect(),
         past_due: o.past_due,
         failed_deliveries: o.failed_deliveries,
+        base_fees: o
+            .base_fees
+            .iter()
+            .map(|(currency, amount)| crate::features::billing::api::money(*amount, currency))
+            .collect(),
     })
 }

@@ -4,7 +4,10 @@
 //! Beside them, the tenant's other long work: its background jobs and a move
 //! of its data under way, with progress.
 
-use crate::components::{action_error, loaded, FormError, RowAction, TenantShell, BUTTON, CARD};
+use crate::components::{
+    action_error, loaded, FormError, Paging, PagingButtons, PagingFilter, RowAction, TenantShell,
+    BUTTON, CARD,
+};
 use crate::dto::{ExportState, TenantWorkDto};
 use crate::features::exports::api::{list_exports, ExportDto, RequestExport};
 use crate::features::jobs::api::tenant_work;
@@ -25,14 +28,22 @@ pub fn TenantData() -> impl IntoView {
 #[component]
 pub fn WorkPanel(slug: String) -> impl IntoView {
     let tick = RwSignal::new(0u32);
+    let paging = Paging::default();
     let work = Resource::new(
-        move || (slug.clone(), tick.get()),
-        |(slug, _)| tenant_work(slug),
+        move || {
+            (
+                slug.clone(),
+                paging.filter.get(),
+                paging.after(),
+                tick.get(),
+            )
+        },
+        |(slug, state, after, _)| tenant_work(slug, Some(state), Some(after)),
     );
     Effect::new(move |_| {
         let poll = move || {
             let busy = work.get_untracked().and_then(|r| r.ok()).is_some_and(|w| {
-                w.moving.is_some() || w.jobs.iter().any(|j| j.state.is_unfinished())
+                w.moving.is_some() || w.jobs.rows.iter().any(|j| j.state.is_unfinished())
             });
             if busy {
                 tick.update(|n| *n += 1);
@@ -48,13 +59,17 @@ pub fn WorkPanel(slug: String) -> impl IntoView {
             <p class="mb-3 text-sm text-slate-600">
                 "Work the platform does for this workspace in the background: emails, webhook deliveries, exports, and a move of its data between databases."
             </p>
-            {loaded(work, move |w| view! { <WorkList work=w /> })}
+            <PagingFilter paging label="Show jobs" options=&[
+                ("", "Every job"), ("queued", "Queued"), ("running", "Running"), ("done", "Done"),
+                ("dead", "Dead (out of attempts)"), ("cancelled", "Cancelled"),
+            ] />
+            {loaded(work, move |w| view! { <WorkList work=w paging /> })}
         </section>
     }
 }
 
 #[component]
-fn WorkList(work: TenantWorkDto) -> impl IntoView {
+fn WorkList(work: TenantWorkDto, paging: Paging) -> impl IntoView {
     let moving = work.moving.map(|m| {
         let percent = if m.rows_total > 0 { m.rows_copied * 100 / m.rows_total } else { 0 };
         view! {
@@ -67,12 +82,13 @@ fn WorkList(work: TenantWorkDto) -> impl IntoView {
             </div>
         }
     });
-    let empty = work.jobs.is_empty();
+    let (jobs, next) = (work.jobs.rows, work.jobs.next);
+    let empty = jobs.is_empty();
     view! {
         {moving}
         {empty.then(|| view! { <p class="text-sm text-slate-500">"No background work yet."</p> })}
         <ul class="space-y-1 text-sm" data-testid="job-list">
-            {work.jobs.into_iter().map(|j| view! {
+            {jobs.into_iter().map(|j| view! {
                 <li class="flex flex-wrap items-center gap-3 rounded border border-slate-200 px-2 py-1" data-kind=j.kind.clone() data-state=j.state.as_str()>
                     <span class="font-mono">{j.kind.clone()}</span>
                     <span class="font-medium">{j.state.as_str()}</span>
@@ -81,6 +97,7 @@ fn WorkList(work: TenantWorkDto) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
+        <PagingButtons paging next />
     }
 }
 

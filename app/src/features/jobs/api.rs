@@ -52,7 +52,13 @@ pub async fn cancel_job(slug: String, job_id: String) -> Result<(), AppError> {
     super::server::cancel_job(slug, job_id).await
 }
 
+/// A page of the tenant's jobs (newest first, after the cursor `after`,
+/// only those in `state` when one is named) and a move under way.
 #[server]
-pub async fn tenant_work(slug: String) -> Result<TenantWorkDto, AppError> {
-    super::server::tenant_work(slug).await
+pub async fn tenant_work(
+    slug: String,
+    state: Option<String>,
+    after: Option<String>,
+) -> Result<TenantWorkDto, AppError> {
+    super::server::tenant_work(slug, state.unwrap_or_default(), after.unwrap_or_default()).await
 }

@@ -2,7 +2,7 @@
 //! (counts by tenant and kind, dead and waiting jobs, retry and cancel), and
 //! a tenant's own long work (its jobs, a move under way) for its admins.
 
-use crate::backend::{admin, fail, managed_tenant, stored, timestamp};
+use crate::backend::{admin, fail, managed_tenant, paged, stored, timestamp};
 use crate::dto::{JobDto, JobState, TenantWorkDto};
 use crate::error::AppError;
 use crate::features::jobs::api::{JobCountDto, JobOverviewDto};
@@ -70,17 +70,18 @@ pub async fn cancel_job(slug: String, job_id_text: String) -> Result<(), AppErro
     Ok(manage::cancel(&engine, &tenant, id, &actor).await?)
 }
 
-/// The tenant's latest jobs and the progress of a move of its data.
-pub async fn tenant_work(slug: String) -> Result<TenantWorkDto, AppError> {
+/// A page of the tenant's jobs and the progress of a move of its data.
+pub async fn tenant_work(
+    slug: String,
+    state: String,
+    after: String,
+) -> Result<TenantWorkDto, AppError> {
     let (engine, tenant, _) = managed_tenant(&slug).await?;
     let latest = moves::latest(&engine, tenant.id).await?;
-    let list = jobs::list_of(&engine, &tenant, 20).await?;
+    let page = jobs::page_of(&engine, &tenant, &state, &after).await?;
     let slug = tenant.slug.as_str().to_owned();
     Ok(TenantWorkDto {
-        jobs: list
-            .into_iter()
-            .map(|j| job_dto(&slug, j))
-            .collect::<Result<_, _>>()?,
+        jobs: paged(page, |j| job_dto(&slug, j))?,
         moving: latest
             .filter(|m| !m.finished)
             .map(crate::features::placements::server::move_dto),

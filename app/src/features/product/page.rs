@@ -52,7 +52,7 @@ fn ProjectList(list: Vec<ProjectDto>) -> impl IntoView {
                 .into_iter()
                 .map(|p| view! {
                     <li class="flex items-center justify-between py-2">
-                        <A href=format!("/projects/{}", p.id) attr:class="font-medium text-brand underline">{p.name}</A>
+                        <A href=format!("/projects/{}", p.id) attr:class="font-medium text-brand-text underline">{p.name}</A>
                         <span class="text-sm text-slate-500">{format!("{}/{} done", p.done_count, p.task_count)}</span>
                     </li>
                 })

@@ -146,7 +146,7 @@ fn Board(tasks: Vec<TaskDto>) -> impl IntoView {
             <div class="flex-1 rounded bg-slate-50 p-3">
                 <h3 class="mb-2 text-sm font-semibold text-slate-600">{format!("{title} ({})", list.len())}</h3>
                 <ul class="space-y-2">
-                    {list.into_iter().map(|t| view! { <li class="rounded border border-slate-200 bg-white px-2 py-1 text-sm">{t.title}</li> }).collect_view()}
+                    {list.into_iter().map(|t| view! { <li class="rounded border border-slate-200 bg-surface px-2 py-1 text-sm">{t.title}</li> }).collect_view()}
                 </ul>
             </div>
         }

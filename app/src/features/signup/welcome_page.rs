@@ -52,7 +52,7 @@ fn Checklist(s: FirstRunDto) -> impl IntoView {
             let text = text.to_owned();
             view! {
                 <li class="flex gap-3 py-3" data-testid="first-run-step" data-done=done.to_string()>
-                    <span aria-hidden="true" class="w-5 text-lg text-brand">{mark}</span>
+                    <span aria-hidden="true" class="w-5 text-lg text-brand-text">{mark}</span>
                     <div>
                         <a class="font-medium underline" href=href>{title}</a>
                         <span class="sr-only">{format!(" ({state})")}</span>

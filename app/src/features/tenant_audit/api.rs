@@ -1,7 +1,7 @@
 //! The tenant's audit log and support access: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
-use crate::dto::AuditRow;
+use crate::dto::{AuditRow, PageDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 use tenantry_vocab::Need;
@@ -15,9 +15,14 @@ pub const NEEDS: &[(&str, Need)] = &[
     ("set_support_access", Need::Owner),
 ];
 
+/// A page of the organisation's log, newest first: entries whose actor or
+/// action contains `query` (any case), after the cursor `after`.
 #[server]
-pub async fn list_tenant_audit() -> Result<Vec<AuditRow>, AppError> {
-    super::server::list_tenant_audit().await
+pub async fn list_tenant_audit(
+    query: Option<String>,
+    after: Option<String>,
+) -> Result<PageDto<AuditRow>, AppError> {
+    super::server::list_tenant_audit(query.unwrap_or_default(), after.unwrap_or_default()).await
 }
 
 #[server]

@@ -2,7 +2,7 @@
 //! support sessions (under both identities), credentials and people — and,
 //! for owners, refusing support access to their own account.
 
-use crate::components::{loaded, TenantShell, BUTTON_QUIET, CARD};
+use crate::components::{audit_query, loaded, AuditLog, TenantShell, BUTTON_QUIET, CARD};
 use crate::features::tenant_audit::api::{
     list_tenant_audit, support_access_refused, SetSupportAccess,
 };
@@ -11,7 +11,11 @@ use leptos::prelude::*;
 #[component]
 pub fn TenantAuditPage() -> impl IntoView {
     let set = ServerAction::<SetSupportAccess>::new();
-    let entries = Resource::new(move || set.version().get(), |_| list_tenant_audit());
+    let query = audit_query();
+    let entries = Resource::new(
+        move || (query.get(), set.version().get()),
+        |((q, after), _)| list_tenant_audit(Some(q), Some(after)),
+    );
     let refused = Resource::new(move || set.version().get(), |_| support_access_refused());
     view! {
         <TenantShell admin_only=true>
@@ -26,21 +30,7 @@ pub fn TenantAuditPage() -> impl IntoView {
                         </label>
                     </ActionForm>
                 })}
-                {loaded(entries, |rows| view! {
-                    <table class="w-full text-left text-sm" data-testid="tenant-audit">
-                        <thead><tr class="border-b text-slate-500"><th class="py-2">"When"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th></tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|r| view! {
-                                <tr class="border-b" data-action=r.action.clone()>
-                                    <td class="py-1">{r.at}</td>
-                                    <td>{r.actor}</td>
-                                    <td>{r.action.clone()}</td>
-                                    <td>{r.detail}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                })}
+                <AuditLog path="/admin/audit" entries />
             </section>
         </TenantShell>
     }

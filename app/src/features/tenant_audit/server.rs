@@ -1,25 +1,23 @@
 //! The tenant's own audit log (support sessions, credentials, people) and an
 //! owner's choice to refuse support access to their account.
 
-use crate::backend::{fail, member_as, timestamp};
-use crate::dto::AuditRow;
+use crate::backend::{audit_row, fail, member_as, paged};
+use crate::dto::{AuditRow, PageDto};
 use crate::error::AppError;
 use tenantry::authz::Need;
 use tenantry::identity::impersonation;
 
-pub async fn list_tenant_audit() -> Result<Vec<AuditRow>, AppError> {
+/// A page of the tenant's own log: entries whose actor or action contains
+/// `query`, after the cursor `after`.
+pub async fn list_tenant_audit(
+    query: String,
+    after: String,
+) -> Result<PageDto<AuditRow>, AppError> {
     let (ctx, _) = member_as(Need::Admin).await?;
-    let entries = tenantry::audit::for_tenant(&ctx, 200).await?;
-    Ok(entries
-        .into_iter()
-        .map(|e| AuditRow {
-            at: timestamp(e.at),
-            actor: e.actor,
-            action: e.action,
-            tenant: None,
-            detail: e.detail,
-        })
-        .collect())
+    paged(
+        tenantry::audit::tenant_page(&ctx, &query, &after).await?,
+        audit_row,
+    )
 }
 
 /// Whether the signed-in owner refuses support access.

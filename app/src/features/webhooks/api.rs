@@ -1,7 +1,7 @@
 //! Webhook endpoints and deliveries: the server functions (each body one call into
 //! `server.rs`) and the data they carry to the browser.
 
-use crate::dto::DeliveryState;
+use crate::dto::{DeliveryState, PageDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,9 +88,20 @@ pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
     super::server::remove_webhook(endpoint_id).await
 }
 
+/// A page of the endpoint's deliveries, newest first, after the cursor
+/// `after`; only those in `status` when one is named.
 #[server]
-pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>, AppError> {
-    super::server::webhook_deliveries(endpoint_id).await
+pub async fn webhook_deliveries(
+    endpoint_id: String,
+    status: Option<String>,
+    after: Option<String>,
+) -> Result<PageDto<DeliveryDto>, AppError> {
+    super::server::webhook_deliveries(
+        endpoint_id,
+        status.unwrap_or_default(),
+        after.unwrap_or_default(),
+    )
+    .await
 }
 
 #[server]

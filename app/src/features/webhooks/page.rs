@@ -6,7 +6,7 @@
 
 use crate::components::{
     action_error, cleared_on_success, loaded, versions, ConsoleShell, Field, FormError, ListTable,
-    RowAction, TenantShell, BUTTON, BUTTON_QUIET, CARD,
+    Paging, PagingButtons, PagingFilter, RowAction, TenantShell, BUTTON, BUTTON_QUIET, CARD,
 };
 use crate::dto::DeliveryState;
 use crate::features::webhooks::api::{
@@ -169,12 +169,21 @@ fn EndpointTable(
 fn DeliveryLog(endpoint_id: String) -> impl IntoView {
     let resend = ServerAction::<ResendDelivery>::new();
     let tick = RwSignal::new(0u32);
+    let paging = Paging::default();
     let log = Resource::new(
         {
             let id = endpoint_id.clone();
-            move || (id.clone(), tick.get(), resend.version().get())
+            move || {
+                (
+                    id.clone(),
+                    paging.filter.get(),
+                    paging.after(),
+                    tick.get(),
+                    resend.version().get(),
+                )
+            }
         },
-        |(id, _, _)| webhook_deliveries(id),
+        |(id, status, after, ..)| webhook_deliveries(id, Some(status), Some(after)),
     );
     Effect::new(move |_| {
         tick.get();
@@ -188,7 +197,13 @@ fn DeliveryLog(endpoint_id: String) -> impl IntoView {
         <section class=CARD>
             <h2 class="mb-4 text-lg font-semibold">"Delivery log"</h2>
             <FormError error />
-            {loaded(log, move |rows| view! { <DeliveryTable rows resend /> })}
+            <PagingFilter paging label="Show deliveries" options=&[
+                ("", "Every delivery"), ("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Failed"),
+            ] />
+            {loaded(log, move |page| view! {
+                <DeliveryTable rows=page.rows resend />
+                <PagingButtons paging next=page.next />
+            })}
         </section>
     }
 }

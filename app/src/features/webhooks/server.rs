@@ -3,8 +3,10 @@
 //! admin on a tenant host (that tenant's endpoints and events only). The
 //! owner comes from the host and session, never from the request's fields.
 
-use crate::backend::{admin, engine, fail, parse_id, scope, stored, tenant_admin, timestamp};
-use crate::dto::DeliveryState;
+use crate::backend::{
+    admin, engine, fail, paged, parse_id, scope, stored, tenant_admin, timestamp,
+};
+use crate::dto::{DeliveryState, PageDto};
 use crate::error::AppError;
 use crate::features::webhooks::api::{DeliveryDto, WebhookDto, WebhookSecretDto};
 use tenantry::events::delivery::{self, DeliveryView};
@@ -138,11 +140,17 @@ pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
         .map_err(fail)
 }
 
-pub async fn webhook_deliveries(endpoint_id: String) -> Result<Vec<DeliveryDto>, AppError> {
+pub async fn webhook_deliveries(
+    endpoint_id: String,
+    status: String,
+    after: String,
+) -> Result<PageDto<DeliveryDto>, AppError> {
     let (engine, managed, _) = managed().await?;
     let id = parse_id(&endpoint_id)?;
-    let log = delivery::log(&engine, managed.owner(), id, 50).await?;
-    log.into_iter().map(delivery_dto).collect()
+    paged(
+        delivery::log(&engine, managed.owner(), id, &status, &after).await?,
+        delivery_dto,
+    )
 }
 
 pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
