@@ -378,12 +378,17 @@ def main():
     parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", default="release")
+    # The largest dataset, in tenants: with --quick, `--fleet 100000` measures
+    # the 100,000-tenant rows (the console list, pair c) in a short run.
+    parser.add_argument("--fleet", type=int)
     args = parser.parse_args()
     BIN["tenantry"] = os.path.join(args.bin_dir, "tenantry")
     BIN["peer"] = os.path.join(args.bin_dir, "tenantry-bench-peer")
     rounds, seconds = (1, 2) if args.quick else (3, 10)
     counted_requests = 50 if args.quick else 500
     sizes = [10, 1_000] if args.quick else [10, 10_000, 100_000]
+    if args.fleet:
+        sizes = sorted({10, args.fleet})
     projects = 5
     print(f"bench: loading {sizes[-1]:,} tenants x {projects} projects", flush=True)
     load_dataset(sizes[-1], projects)

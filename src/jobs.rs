@@ -152,6 +152,36 @@ pub(crate) async fn note_due(engine: &Engine, tenant: TenantId) -> Result<()> {
     Ok(())
 }
 
+/// Marks `tenant` in the directory as having a dead job (after the
+/// transaction that killed it committed). A mark that cannot be written is
+/// logged: the job is dead all the same, and the console's jobs page still
+/// lists it.
+pub(crate) async fn note_failed(engine: &Engine, tenant: TenantId) {
+    if let Err(e) = directory::work_due_now(engine, Queue::FailedJobs, tenant).await {
+        tracing::warn!(error = ?e, tenant_id = %tenant, "a dead job is not counted on the console overview");
+    }
+}
+
+/// Lifts the mark when the tenant has no dead job left. The mark goes first
+/// and is put back if one remains, so that a job dying meanwhile (which
+/// marks after its commit) is never left unmarked.
+pub(crate) async fn recount_failed(ctx: &TenantCtx) -> Result<()> {
+    directory::work_gone(ctx.engine(), Queue::FailedJobs, ctx.id()).await?;
+    let dead = ctx
+        .run_for_platform(async |db| {
+            Ok(job::Entity::find()
+                .filter(job::Column::State.eq(DEAD))
+                .one(db)
+                .await?
+                .is_some())
+        })
+        .await?;
+    if dead {
+        note_failed(ctx.engine(), ctx.id()).await;
+    }
+    Ok(())
+}
+
 /// Writes `new` in `db`, the transaction of the change that asks for it
 /// (refused in another tenant's transaction).
 pub async fn enqueue_in<J: TenantJob>(db: &TenantDb, new: NewJob<J>) -> Result<Written> {

@@ -273,7 +273,7 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
             <div class="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
                 {branding.logo_url.map(|src| view! { <img src=src alt="" class="h-8 w-8 rounded bg-white object-contain" /> })}
                 <A href="/" attr:class="text-lg font-semibold">{branding.display_name}</A>
-                <nav class="ml-auto flex items-center gap-4 text-sm">
+                <nav class="ml-auto flex items-center gap-4 whitespace-nowrap text-sm">
                     {viewer
                         .map(|v| {
                             view! {
@@ -343,9 +343,10 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
         }
         view! {
             <header class="bg-chrome text-white">
-                <div class="mx-auto flex max-w-5xl items-center gap-4 px-6 py-3">
-                    <A href="/console" attr:class="text-lg font-semibold">"Tenantry console"</A>
-                    <nav class="ml-auto flex items-center gap-4 text-sm">
+                <div class="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
+                    <A href="/console" attr:class="whitespace-nowrap text-lg font-semibold">"Tenantry console"</A>
+                    // Each link on one line; the list wraps between links.
+                    <nav class="ml-auto flex flex-wrap items-center justify-end gap-x-3 gap-y-1 whitespace-nowrap text-sm">
                         {ctx.viewer.map(|v| view! {
                             {nav_links(crate::nav::CONSOLE)}
                             <SignedInAs email=v.email class="" />
@@ -354,7 +355,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
                     </nav>
                 </div>
             </header>
-            <main class="mx-auto max-w-5xl p-6">{children()}</main>
+            <main class="mx-auto max-w-6xl p-6">{children()}</main>
         }
         .into_any()
     })

@@ -35,7 +35,7 @@ test("a superadmin's support session shows a banner and is in the tenant's audit
   await owner.getByRole("link", { name: "Settings", exact: true }).click();
   await owner.getByRole("link", { name: "Audit", exact: true }).click();
   await hydrated(owner);
-  const log = owner.getByTestId("tenant-audit");
+  const log = owner.getByTestId("audit-table");
   await expect(log.locator('tr[data-action="impersonation.started"]')).toContainText("ticket 7");
   await expect(log.locator('tr[data-action="impersonation.request"]').first()).toContainText(
     `superadmin:root@e2e.test as member:owner@${slug}.test`,

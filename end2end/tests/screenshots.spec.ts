@@ -39,4 +39,11 @@ test("screenshots of the main pages for the README", async ({ browser }) => {
     await owner.goto(url(`${slug}.localhost`, address));
     await shoot(owner, name);
   }
+
+  // The same person's pages in the dark scheme (the device's setting).
+  const dark = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" })).newPage();
+  await signIn(dark, url(`${slug}.localhost`, "/login"), `owner@${slug}.test`);
+  await shoot(dark, "tenant-projects-dark");
+  await dark.goto(url(`${slug}.localhost`, "/admin/branding"));
+  await shoot(dark, "admin-branding-dark");
 });

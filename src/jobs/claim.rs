@@ -37,8 +37,8 @@ pub(super) async fn take(
 ) -> Result<(Vec<job::Model>, Next)> {
     let only = limits.only;
     ctx.run_for_platform(async |db| {
-        let taken = match limits.room {
-            0 => Vec::new(),
+        let (taken, died) = match limits.room {
+            0 => (Vec::new(), false),
             _ => take_in(db, limits, runner, until).await?,
         };
         let any = next_due(db, None).await?;
@@ -46,7 +46,7 @@ pub(super) async fn take(
             None => any,
             Some(kinds) => next_due(db, Some(kinds)).await?,
         };
-        Ok((taken, Next { any, allowed }))
+        Ok((taken, Next { any, allowed, died }))
     })
     .await
 }
@@ -55,6 +55,8 @@ pub(super) async fn take(
 pub(super) struct Next {
     pub any: Option<DateTime<Utc>>,
     pub allowed: Option<DateTime<Utc>>,
+    /// A job taken was out of attempts and is now dead.
+    pub died: bool,
 }
 
 async fn take_in(
@@ -62,7 +64,7 @@ async fn take_in(
     limits: Limits<'_>,
     runner: &str,
     until: DateTime<Utc>,
-) -> Result<Vec<job::Model>> {
+) -> Result<(Vec<job::Model>, bool)> {
     let Limits {
         per_tenant,
         room,
@@ -86,7 +88,7 @@ async fn take_in(
             .await?;
         let room = Ord::min(u64::from(per_tenant).saturating_sub(running), room as u64);
         if room == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         }
         let mut due = Condition::any()
             .add(
@@ -117,7 +119,7 @@ async fn take_in(
         }
         let ids: Vec<Uuid> = ids.into_tuple().all(db).await?;
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         }
         job::Entity::update_many()
             .col_expr(job::Column::State, Expr::value(RUNNING))
@@ -140,11 +142,12 @@ async fn take_in(
         let (live, spent): (Vec<_>, Vec<_>) = taken
             .into_iter()
             .partition(|job| job.attempts <= job.max_attempts);
+        let died = !spent.is_empty();
         for job in spent {
             let why = "its runner stopped during its last attempt";
             end(db, job.id, DEAD, Some(why)).await?;
         }
-        Ok(live)
+        Ok((live, died))
     }
 }
 
@@ -183,13 +186,13 @@ pub(super) enum Outcome {
 }
 
 /// Records how `runner`'s run of job `id` ended (nothing if the job was
-/// taken from it meanwhile).
+/// taken from it meanwhile); true when the job is now dead.
 pub(super) async fn finish(
     ctx: &TenantCtx,
     id: Uuid,
     runner: &str,
     outcome: Outcome,
-) -> Result<()> {
+) -> Result<bool> {
     ctx.run_for_platform(async |db| {
         let Some(job) = job::Entity::find()
             .filter(job::Column::Id.eq(id))
@@ -198,19 +201,21 @@ pub(super) async fn finish(
             .one(db)
             .await?
         else {
-            return Ok(());
+            return Ok(false);
         };
         match outcome {
-            Outcome::Done => end(db, id, DONE, None).await,
+            Outcome::Done => end(db, id, DONE, None).await.map(|()| false),
             Outcome::Failed { error, .. } if job.attempts >= job.max_attempts => {
-                end(db, id, DEAD, Some(&error)).await
+                end(db, id, DEAD, Some(&error)).await.map(|()| true)
             }
             Outcome::Failed { error, retry_at } => {
-                requeue(db, id, retry_at, Some(error), job.attempts).await
+                requeue(db, id, retry_at, Some(error), job.attempts)
+                    .await
+                    .map(|()| false)
             }
-            Outcome::Released => {
-                requeue(db, id, Utc::now(), job.last_error, job.attempts - 1).await
-            }
+            Outcome::Released => requeue(db, id, Utc::now(), job.last_error, job.attempts - 1)
+                .await
+                .map(|()| false),
         }
     })
     .await

@@ -153,7 +153,8 @@ pub async fn retry(engine: &Engine, tenant: &TenantRecord, id: Uuid, actor: &str
         audit::record_tenant(db, actor, "job.retried", &detail).await
     })
     .await?;
-    note_due(ctx.engine(), ctx.id()).await
+    note_due(ctx.engine(), ctx.id()).await?;
+    super::recount_failed(&ctx).await
 }
 
 /// Cancels a queued job of the tenant (a running one ends on its own);

@@ -159,6 +159,9 @@ impl Runner {
         };
         let until = now + lease(&self.0.engine);
         let (taken, next) = claim::take(&ctx, limits, &self.0.name, until).await?;
+        if next.died {
+            super::note_failed(&self.0.engine, ctx.id()).await;
+        }
         let started = taken.len();
         for job in taken {
             // Passes run one at a time and only they take permits, so the
@@ -192,7 +195,9 @@ impl Runner {
         tokio::spawn(
             async move {
                 let id = job.id;
-                runner.execute(&ctx, job).await;
+                if runner.execute(&ctx, job).await {
+                    super::note_failed(&runner.0.engine, ctx.id()).await;
+                }
                 runner.lock_running().remove(&id);
                 drop(permit);
                 // The directory said "when this lease runs out"; the tenant
@@ -208,7 +213,8 @@ impl Runner {
         );
     }
 
-    async fn execute(&self, ctx: &TenantCtx, job: job::Model) {
+    /// Runs the job and records how it ended; true when it is now dead.
+    async fn execute(&self, ctx: &TenantCtx, job: job::Model) -> bool {
         let run = JobRun {
             id: job.id,
             attempt: job.attempts,
@@ -247,9 +253,13 @@ impl Runner {
                 }
             }
         };
-        if let Err(e) = claim::finish(ctx, job.id, &self.0.name, outcome).await {
-            // The lease runs out and another pass takes the job again.
-            tracing::error!(error = ?e, "a job's end could not be recorded");
+        match claim::finish(ctx, job.id, &self.0.name, outcome).await {
+            Ok(died) => died,
+            Err(e) => {
+                // The lease runs out and another pass takes the job again.
+                tracing::error!(error = ?e, "a job's end could not be recorded");
+                false
+            }
         }
     }
 

@@ -60,6 +60,10 @@ pub enum Queue {
     Billing,
     /// The tenant's background jobs (`crate::jobs`).
     Jobs,
+    /// Not work: a mark that the tenant has jobs out of attempts, set when
+    /// one dies and lifted when none is left, so that the console counts
+    /// them from the directory without opening every tenant.
+    FailedJobs,
 }
 
 impl Queue {
@@ -71,6 +75,7 @@ impl Queue {
             Queue::Invoices => "invoices",
             Queue::Billing => "billing",
             Queue::Jobs => "jobs",
+            Queue::FailedJobs => "failed_jobs",
         }
     }
 }
@@ -119,6 +124,20 @@ pub(crate) async fn note_due_in(
         .exec_without_returning(conn)
         .await?;
     Ok(())
+}
+
+/// Removes `tenant`'s entry in `queue`, whatever it says.
+pub async fn work_gone(engine: &Engine, queue: Queue, tenant: TenantId) -> Result<()> {
+    engine
+        .on_platform(PlatformUse::Maintenance(queue.as_str()), async |db| {
+            work_due::Entity::delete_many()
+                .filter(work_due::Column::Tenant.eq(tenant.uuid()))
+                .filter(work_due::Column::Queue.eq(queue.as_str()))
+                .exec(db)
+                .await?;
+            Ok(())
+        })
+        .await
 }
 
 /// How long a fresh entry may point at work not yet committed.

@@ -18,7 +18,7 @@ on_both_backends!(
 
 async fn entry(owner: &mut Client, action: &str) -> serde_json::Value {
     let audit = owner.server_fn::<ListTenantAudit>(&[]).await.json();
-    audit
+    audit["rows"]
         .as_array()
         .expect("rows")
         .iter()

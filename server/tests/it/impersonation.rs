@@ -81,7 +81,7 @@ async fn a_support_session_acts_as_the_member_is_audited_under_both_and_ends(app
     // The tenant's own admins see both identities on every request.
     let mut owner = app.owner_client("alpha").await;
     let audit = owner.server_fn::<ListTenantAudit>(&[]).await.json();
-    let rows = audit.as_array().expect("rows");
+    let rows = audit["rows"].as_array().expect("rows");
     let both = "superadmin:root@platform.test as member:bob@alpha.test";
     assert!(rows.iter().any(|r| r["action"] == "impersonation.started"
         && r["detail"]
@@ -117,7 +117,7 @@ async fn a_support_session_acts_as_the_member_is_audited_under_both_and_ends(app
         StatusCode::UNAUTHORIZED
     );
     let audit = owner.server_fn::<ListTenantAudit>(&[]).await.json();
-    assert!(audit
+    assert!(audit["rows"]
         .as_array()
         .expect("rows")
         .iter()

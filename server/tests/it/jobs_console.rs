@@ -6,6 +6,7 @@ use crate::harness::{run_due_jobs, TestApp};
 use crate::on_both_backends;
 use axum::http::StatusCode;
 use serde_json::Value;
+use tenantry_app::features::console::api::ConsoleOverview;
 use tenantry_app::features::invitations::api::InviteMember;
 use tenantry_app::features::jobs::api::{CancelJob, JobOverview, RetryJob, TenantWork};
 
@@ -61,6 +62,12 @@ async fn the_console_shows_jobs_by_tenant_and_kind_and_retries_or_cancels_them(a
     assert!(dead.iter().all(|j| j["last_error"]
         .as_str()
         .is_some_and(|e| e.contains("mail delivery failed"))));
+    // The overview counts the tenants with dead jobs from the directory.
+    let failed = async |root: &mut crate::harness::Client| {
+        let res = root.server_fn::<ConsoleOverview>(&[]).await;
+        res.json()["tenants_with_failed_jobs"].as_u64()
+    };
+    assert_eq!(failed(&mut root).await, Some(2));
     let alpha_job = dead.iter().find(|j| j["slug"] == "alpha").expect("alpha's");
     let alpha_job = alpha_job["id"].as_str().expect("id").to_owned();
     let bravo_job = dead.iter().find(|j| j["slug"] == "bravo").expect("bravo's");
@@ -106,7 +113,7 @@ async fn the_console_shows_jobs_by_tenant_and_kind_and_retries_or_cancels_them(a
     let res = owner.server_fn::<TenantWork>(&[("slug", "")]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let work = res.json();
-    let jobs = work["jobs"].as_array().expect("jobs");
+    let jobs = work["jobs"]["rows"].as_array().expect("jobs");
     assert_eq!(jobs.len(), 2, "{work}");
     assert!(jobs
         .iter()
@@ -120,4 +127,13 @@ async fn the_console_shows_jobs_by_tenant_and_kind_and_retries_or_cancels_them(a
         .server_fn::<RetryJob>(&[("slug", ""), ("job_id", &alpha_job)])
         .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+
+    // Alpha still has a dead job; bravo's one retried, bravo has none left
+    // and the overview counts one tenant.
+    assert_eq!(failed(&mut root).await, Some(2));
+    let res = root
+        .server_fn::<RetryJob>(&[("slug", "bravo"), ("job_id", &bravo_job)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(failed(&mut root).await, Some(1));
 }

@@ -32,6 +32,9 @@ pub struct Overview {
     pub past_due: u64,
     /// Deliveries to the platform's own webhook endpoints that gave up.
     pub failed_deliveries: u64,
+    /// Tenants with a background job out of attempts (the directory's mark,
+    /// `Queue::FailedJobs`).
+    pub tenants_with_failed_jobs: u64,
     /// Revenue this period that the directory knows without opening a
     /// tenant: the flat fees of the active tenants' plans, per currency
     /// (minor units). Seats and usage are rated per tenant when its period
@@ -79,17 +82,21 @@ pub async fn overview(engine: &Engine) -> Result<Overview> {
     let weeks = weekly(engine, first).await?;
     let base_fees = base_fees(engine).await?;
 
-    let (past_due, failed_deliveries) = engine
+    let (past_due, failed_deliveries, tenants_with_failed_jobs) = engine
         .on_platform(PlatformUse::Console, async |db| {
-            let past_due = work_due::Entity::find()
-                .filter(work_due::Column::Queue.eq(Queue::Billing.as_str()))
-                .count(db)
-                .await?;
+            let marked = async |queue: Queue| {
+                work_due::Entity::find()
+                    .filter(work_due::Column::Queue.eq(queue.as_str()))
+                    .count(db)
+                    .await
+            };
+            let past_due = marked(Queue::Billing).await?;
+            let failed_jobs = marked(Queue::FailedJobs).await?;
             let failed = webhook_delivery::Entity::find()
                 .filter(webhook_delivery::Column::Status.eq(DeliveryState::Failed.as_str()))
                 .count(db)
                 .await?;
-            Ok((past_due, failed))
+            Ok((past_due, failed, failed_jobs))
         })
         .await?;
     Ok(Overview {
@@ -100,6 +107,7 @@ pub async fn overview(engine: &Engine) -> Result<Overview> {
         weeks,
         past_due,
         failed_deliveries,
+        tenants_with_failed_jobs,
         base_fees,
     })
 }

@@ -200,6 +200,7 @@ pub struct OverviewDto {
     pub weeks: Vec<(String, u64, u64)>,
     pub past_due: u64,
     pub failed_deliveries: u64,
+    pub tenants_with_failed_jobs: u64,
     /// The active tenants' flat plan fees this period, as money text per
     /// currency.
     pub base_fees: Vec<String>,

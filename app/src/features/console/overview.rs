@@ -87,7 +87,12 @@ fn Figures(o: OverviewDto) -> impl IntoView {
             <A href="/console/webhooks" attr:class="text-indigo-700 underline">
                 {format!("{} failed platform deliveries", o.failed_deliveries)}
             </A>
-            <A href="/console/jobs" attr:class="text-indigo-700 underline">"Jobs and failures"</A>
+            <A href="/console/jobs" attr:class="text-indigo-700 underline" attr:data-testid="overview-failed-jobs">
+                {match o.tenants_with_failed_jobs {
+                    1 => "1 tenant with failed jobs".to_owned(),
+                    n => format!("{n} tenants with failed jobs"),
+                }}
+            </A>
         </p>
         <div class="grid gap-6 sm:grid-cols-3">
             {counts("By state", "state", o.by_state)}

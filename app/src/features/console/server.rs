@@ -203,6 +203,7 @@ pub async fn console_overview() -> Result<crate::features::console::api::Overvie
             .collect(),
         past_due: o.past_due,
         failed_deliveries: o.failed_deliveries,
+        tenants_with_failed_jobs: o.tenants_with_failed_jobs,
         base_fees: o
             .base_fees
             .iter()
