@@ -4,16 +4,13 @@
 
 use crate::entities::catalog::{tenant, webhook_delivery, work_due};
 use crate::error::Result;
-use crate::plans::prices::Charge;
 use crate::tenancy::directory::Queue;
-use crate::tenancy::TenantState;
 use crate::tenancy::{Engine, PlatformUse};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
 };
-use std::collections::BTreeMap;
 use tenantry_vocab::DeliveryState;
 
 /// Weeks of signups and churn the overview shows.
@@ -35,11 +32,6 @@ pub struct Overview {
     /// Tenants with a background job out of attempts (the directory's mark,
     /// `Queue::FailedJobs`).
     pub tenants_with_failed_jobs: u64,
-    /// Revenue this period that the directory knows without opening a
-    /// tenant: the flat fees of the active tenants' plans, per currency
-    /// (minor units). Seats and usage are rated per tenant when its period
-    /// closes.
-    pub base_fees: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -80,7 +72,6 @@ pub async fn overview(engine: &Engine) -> Result<Overview> {
 
     let first = monday_of(Utc::now()) - Duration::weeks(WEEKS - 1);
     let weeks = weekly(engine, first).await?;
-    let base_fees = base_fees(engine).await?;
 
     let (past_due, failed_deliveries, tenants_with_failed_jobs) = engine
         .on_platform(PlatformUse::Console, async |db| {
@@ -108,7 +99,6 @@ pub async fn overview(engine: &Engine) -> Result<Overview> {
         past_due,
         failed_deliveries,
         tenants_with_failed_jobs,
-        base_fees,
     })
 }
 
@@ -165,31 +155,4 @@ async fn weekly(engine: &Engine, first: chrono::NaiveDate) -> Result<Vec<Week>> 
             churned: count(format!("c{w}")),
         })
         .collect())
-}
-
-/// The flat fees of the active tenants' plans, per currency.
-async fn base_fees(engine: &Engine) -> Result<Vec<(String, i64)>> {
-    let active: Vec<(String, i64)> = tenant::Entity::find()
-        .select_only()
-        .column(tenant::Column::Plan)
-        .column_as(Expr::col(tenant::Column::Id).count(), "n")
-        .filter(tenant::Column::State.eq(TenantState::Active.as_str()))
-        .group_by(tenant::Column::Plan)
-        .into_tuple()
-        .all(engine.platform_tables())
-        .await?;
-    let policy = engine.policy().await?;
-    let mut fees: BTreeMap<String, i64> = BTreeMap::new();
-    for (key, n) in active {
-        for price in policy
-            .plan(&key)
-            .map(|p| p.prices.as_slice())
-            .unwrap_or_default()
-        {
-            if let Charge::Flat { amount } = price.charge {
-                *fees.entry(price.currency.clone()).or_default() += amount.saturating_mul(n);
-            }
-        }
-    }
-    Ok(fees.into_iter().collect())
 }

@@ -204,8 +204,8 @@ pub async fn console_overview() -> Result<crate::features::console::api::Overvie
         past_due: o.past_due,
         failed_deliveries: o.failed_deliveries,
         tenants_with_failed_jobs: o.tenants_with_failed_jobs,
-        base_fees: o
-            .base_fees
+        base_fees: tenantry::billing::fees::flat_fees_of_active(&engine)
+            .await?
             .iter()
             .map(|(currency, amount)| crate::features::billing::api::money(*amount, currency))
             .collect(),
