@@ -510,9 +510,13 @@ async fn only_owners_change_sso_and_it_never_lands_on_an_owner_who_did_not_link(
         .await
         .json();
     assert!(
-        audit.as_array().expect("rows").iter().any(
-            |r| r["action"] == "sso.identity_linked" && r["actor"] == "member:owner@alpha.test"
-        ),
+        audit["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(
+                |r| r["action"] == "sso.identity_linked" && r["actor"] == "member:owner@alpha.test"
+            ),
         "{audit}"
     );
 }

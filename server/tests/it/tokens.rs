@@ -108,7 +108,7 @@ async fn a_members_token_ends_with_its_session_a_role_change_and_removal(app: Te
 
     // Each change is in the tenant's audit log, with its actor.
     let audit = owner.server_fn::<ListTenantAudit>(&[]).await.json();
-    let rows = audit.as_array().expect("rows");
+    let rows = audit["rows"].as_array().expect("rows");
     let by_owner = |action: &str, detail: &str| {
         rows.iter().any(|r| {
             r["action"] == action
@@ -154,7 +154,7 @@ async fn a_token_from_a_support_session_is_audited_as_one_and_ends_with_it(app: 
     let audit = owner.server_fn::<ListTenantAudit>(&[]).await.json();
     let both = "superadmin:root@platform.test as member:bob@alpha.test";
     assert!(
-        audit
+        audit["rows"]
             .as_array()
             .expect("rows")
             .iter()
