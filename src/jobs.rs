@@ -21,7 +21,7 @@ mod runner;
 pub use runner::{Registry, Runner};
 
 use crate::config::Settings;
-use crate::entities::search::{chosen, newest_first, Page};
+use crate::entities::search::{chosen, filter_word, newest_first, Page};
 use crate::entities::tenant::job;
 use crate::error::{Error, Result};
 use crate::tenancy::directory::{self, Queue};
@@ -271,9 +271,7 @@ pub async fn page_of(
     state: &str,
     after: &str,
 ) -> Result<Page<JobView>> {
-    if !state.trim().is_empty() && JobState::parse(state.trim()).is_none() {
-        return Err(Error::invalid("state", "not a job state"));
-    }
+    let state = filter_word("state", state, JobState::parse, "not a job state")?;
     let select = job::Entity::find().filter(chosen(job::Column::State, state));
     let select = newest_first(select, job::Column::CreatedAt, job::Column::Id, after)?;
     let rows = engine

@@ -14,9 +14,7 @@ mod theme;
 
 pub use audit_log::{audit_query, AuditLog};
 pub use list::{versions, EmptyState, ListTable};
-pub use paging::{
-    encode_query_value, option_tags, query_href, PageLinks, Paging, PagingButtons, PagingFilter,
-};
+pub use paging::{encode_query_value, query_href, PageLinks, Paging, PagingButtons, PagingFilter};
 pub use row_action::RowAction;
 pub use theme::{Theme, ThemeChoice, THEME_COOKIE};
 

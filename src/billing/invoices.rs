@@ -11,7 +11,7 @@ use super::platform_usage::seat_changes;
 use super::rating::{self, Line, Rated, SeatSpan, Segment};
 use super::usage;
 use crate::entities::catalog::{plan_assignment, retained_invoice, tenant};
-use crate::entities::search::{chosen, newest_first, Page};
+use crate::entities::search::{chosen, filter_word, newest_first, Page};
 use crate::entities::tenant::invoice;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
@@ -200,9 +200,7 @@ pub async fn list(ctx: &TenantCtx) -> Result<Vec<invoice::Model>> {
 /// The tenant's final invoices a page at a time, newest period first, after
 /// the cursor `after`; only those in `status` when one is named.
 pub async fn page(ctx: &TenantCtx, status: &str, after: &str) -> Result<Page<invoice::Model>> {
-    if !status.trim().is_empty() && InvoiceStatus::parse(status.trim()).is_none() {
-        return Err(Error::invalid("status", "open or paid"));
-    }
+    let status = filter_word("status", status, InvoiceStatus::parse, "open or paid")?;
     let select = invoice::Entity::find().filter(chosen(invoice::Column::Status, status));
     let select = newest_first(
         select,

@@ -64,6 +64,21 @@ pub fn newest_first<E: EntityTrait>(
     Ok(select.order_by_desc(at).order_by_desc(id).limit(PAGE + 1))
 }
 
+/// A filter's word, trimmed, when it is one `parse` knows or empty (every
+/// row); anything else is bad input of `field`, answered with `expected`.
+pub fn filter_word<'a, T>(
+    field: &'static str,
+    value: &'a str,
+    parse: fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<&'a str> {
+    let value = value.trim();
+    match value.is_empty() || parse(value).is_some() {
+        true => Ok(value),
+        false => Err(Error::invalid(field, expected)),
+    }
+}
+
 /// `column` equals `value` when one is chosen; every row for a filter left
 /// at "all" (empty).
 pub fn chosen<C: ColumnTrait>(column: C, value: &str) -> Condition {

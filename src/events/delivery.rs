@@ -16,8 +16,8 @@ pub use tenant_queue::DeliverWebhooks;
 use super::endpoints::{self, Endpoint, Owner};
 use super::{signature, LifecycleEvent};
 use crate::config::Settings;
-use crate::entities::search::Page;
-use crate::error::{Error, Result};
+use crate::entities::search::{filter_word, Page};
+use crate::error::Result;
 use crate::tenancy::Engine;
 use serde::Serialize;
 use std::time::Duration;
@@ -111,10 +111,8 @@ pub async fn log(
     status: &str,
     after: &str,
 ) -> Result<Page<DeliveryView>> {
-    let status = status.trim();
-    if !status.is_empty() && DeliveryState::parse(status).is_none() {
-        return Err(Error::invalid("status", "pending, delivered or failed"));
-    }
+    let expected = "pending, delivered or failed";
+    let status = filter_word("status", status, DeliveryState::parse, expected)?;
     match owner {
         Owner::Platform => platform_queue::log(engine, endpoint, status, after).await,
         Owner::Tenant(ctx) => tenant_queue::log(ctx, endpoint, status, after).await,

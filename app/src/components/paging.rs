@@ -102,33 +102,10 @@ pub fn PagingFilter(
         <label class="mb-3 block max-w-xs text-sm">
             <span class="text-slate-700">{label}</span>
             <select class=INPUT
-                inner_html=option_tags(options)
                 prop:value=move || paging.filter.get()
                 on:change=move |ev| paging.choose(event_target_value(&ev))>
+                {options.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
             </select>
         </label>
     }
-}
-
-/// A select's options as markup, so that the select has no child views to
-/// hydrate: a select streamed in after its page (inside a `Suspense`) loses
-/// the markers hydration looks for between options. The options are this
-/// crate's own words, escaped all the same.
-pub fn option_tags(options: &[(&str, &str)]) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    options
-        .iter()
-        .map(|(value, text)| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                escape(value),
-                escape(text)
-            )
-        })
-        .collect()
 }

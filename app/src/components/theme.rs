@@ -3,7 +3,6 @@
 //! every colour is a `light-dark()` pair, so the whole page follows without
 //! a class per element.
 
-use super::option_tags;
 use crate::features::appearance::api::SetTheme;
 use leptos::prelude::*;
 
@@ -92,9 +91,10 @@ pub fn ThemeChoice() -> impl IntoView {
             class="rounded border border-slate-300 bg-surface px-1.5 py-0.5 text-xs text-slate-900"
             aria-label="Colour scheme"
             data-testid="theme-choice"
-            inner_html=option_tags(&Theme::ALL.map(|t| (t.as_str(), t.label())))
             prop:value=move || shown.get().as_str()
             on:change=choose
-        ></select>
+        >
+            {Theme::ALL.map(|t| view! { <option value=t.as_str()>{t.label()}</option> })}
+        </select>
     }
 }
