@@ -16,8 +16,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use tenantry_vocab::Placement;
 
+mod observability;
 mod signup;
 mod two_factor;
+pub use observability::ObservabilitySettings;
 pub use signup::{SignupMode, SignupSettings};
 pub use two_factor::TwoFactorSettings;
 
@@ -76,6 +78,10 @@ pub struct Settings {
     /// Two-factor sign-in for superadmins (its own section).
     #[serde(default)]
     pub two_factor: TwoFactorSettings,
+    /// Metrics, the tenant label's bound and the cost ledger (its own
+    /// section).
+    #[serde(default)]
+    pub observability: ObservabilitySettings,
     /// Fleet migrations: tenants migrated at once, and the first (canary) batch.
     pub migrate_concurrency: usize,
     pub migrate_canary: usize,
@@ -414,6 +420,12 @@ impl Settings {
         }
         if settings.tenant_connections < settings.tenant_database_pool_size.max(1) {
             anyhow::bail!("tenant_connections: must be at least tenant_database_pool_size");
+        }
+        let observability = &settings.observability;
+        if observability.label_window_secs == 0 || observability.cost_flush_secs == 0 {
+            anyhow::bail!(
+                "observability: label_window_secs and cost_flush_secs must be at least 1"
+            );
         }
         if !valid_identifier_prefix(&settings.tenant_database_prefix) {
             anyhow::bail!(

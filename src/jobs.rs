@@ -21,7 +21,7 @@ mod runner;
 pub use runner::{Registry, Runner};
 
 use crate::config::Settings;
-use crate::entities::search::{chosen, filter_word, newest_first, Page};
+use crate::entities::search::{chosen, filter_word, in_time_order, Page, Place};
 use crate::entities::tenant::job;
 use crate::error::{Error, Result};
 use crate::tenancy::directory::{self, Queue};
@@ -262,18 +262,18 @@ pub async fn list(ctx: &TenantCtx, limit: u64) -> Result<Vec<JobView>> {
     Ok(rows.into_iter().map(view).collect())
 }
 
-/// The tenant's jobs a page at a time, newest first, after the cursor
-/// `after`; only those in `state` when one is named (its admins' pages, the
+/// The tenant's jobs a page at a time, from the `place` the reader stands
+/// at; only those in `state` when one is named (its admins' pages, the
 /// console).
 pub async fn page_of(
     engine: &Engine,
     tenant: &TenantRecord,
     state: &str,
-    after: &str,
+    place: &Place,
 ) -> Result<Page<JobView>> {
     let state = filter_word("state", state, JobState::parse, "not a job state")?;
     let select = job::Entity::find().filter(chosen(job::Column::State, state));
-    let select = newest_first(select, job::Column::CreatedAt, job::Column::Id, after)?;
+    let select = in_time_order(select, job::Column::CreatedAt, job::Column::Id, place)?;
     let rows = engine
         .ctx(tenant.clone())
         .run(false, async |db| Ok(select.all(db).await?))

@@ -19,6 +19,8 @@ const LAYERS: &[&str] = &[
     "authz",
     "seal",
     "outbound",
+    // Metrics and the cost book: fed by every layer above, using none.
+    "observe",
     // The isolation core: the wall, the engine, placements, moves, the fleet.
     "tenancy",
     // Services the runtime holds beside the engine.

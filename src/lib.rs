@@ -21,6 +21,7 @@ mod layering;
 pub mod lifecycle;
 pub(crate) mod listen;
 pub mod mail;
+pub mod observe;
 pub mod outbound;
 pub mod plans;
 pub mod platform;

@@ -109,6 +109,10 @@ pub fn periodic_work() -> Vec<Periodic> {
         Periodic::new("moves.resume", MINUTE, |e: Engine| async move {
             Ok(crate::tenancy::moves::resume_abandoned(&e).await? as u64)
         }),
+        Periodic::new("cost_ledger.trim", HOUR, |e: Engine| async move {
+            let days = e.settings().observability.cost_retention_days;
+            crate::tenancy::cost_ledger::trim(&e, chrono::Utc::now(), days).await
+        }),
     ];
     work.extend(crate::billing::periodic_work());
     work
@@ -126,6 +130,20 @@ pub async fn pool_health_loop(engine: Engine) {
                 closed,
                 "closed tenant-database pools that failed their health check"
             );
+        }
+    }
+}
+
+/// Runs forever on every instance: writes what each tenant cost here to
+/// the cost ledger every `observability.cost_flush_secs` (each instance
+/// counts only its own work). A failed write is kept for the next.
+pub async fn cost_ledger_loop(engine: Engine) {
+    let every = engine.settings().observability.cost_flush_secs.max(1);
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        if let Err(e) = crate::tenancy::cost_ledger::flush(&engine).await {
+            tracing::warn!(error = %e, "tenant costs were not written; kept for the next flush");
         }
     }
 }

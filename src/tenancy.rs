@@ -24,8 +24,10 @@
 
 pub mod audit;
 pub mod cache;
+pub mod cost_ledger;
 mod creation;
 mod ctx;
+mod db_meter;
 pub mod directory;
 mod engine;
 mod failpoint;

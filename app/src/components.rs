@@ -12,9 +12,11 @@ mod paging;
 mod row_action;
 mod theme;
 
-pub use audit_log::{audit_query, AuditLog};
+pub use audit_log::{audit_query, AuditLog, AuditQuery};
 pub use list::{versions, EmptyState, ListTable};
-pub use paging::{encode_query_value, query_href, PageLinks, Paging, PagingButtons, PagingFilter};
+pub use paging::{
+    encode_query_value, query_href, PageLinks, Paging, PagingButtons, PagingFilter, ORDERS,
+};
 pub use row_action::RowAction;
 pub use theme::{Theme, ThemeChoice, THEME_COOKIE};
 

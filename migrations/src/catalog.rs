@@ -26,6 +26,7 @@ mod m0023_self_serve_signup;
 mod m0024_admin_factors;
 pub mod m0025_member_directory;
 mod m0026_signup_invitations;
+pub mod m0027_cost_ledger;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0024_admin_factors::Migration),
             Box::new(m0025_member_directory::Migration),
             Box::new(m0026_signup_invitations::Migration),
+            Box::new(m0027_cost_ledger::Migration),
         ]
     }
 

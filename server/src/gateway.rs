@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod declared;
 pub mod impersonation;
 pub mod limits;
+pub mod metered;
 pub mod resolve;
 pub mod security_headers;
 pub mod session;

@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod https;
 pub mod impersonate;
 pub mod jobs;
+pub mod metrics_endpoint;
 pub mod page_routes;
 pub mod platform_api;
 pub mod router;

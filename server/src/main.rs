@@ -59,6 +59,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tokio::spawn(tenantry::events::dispatch::run(engine.clone()));
     tokio::spawn(tenantry::billing::platform_usage::run(engine.clone()));
     tokio::spawn(tenantry::platform::pool_health_loop(engine.clone()));
+    tokio::spawn(tenantry::platform::cost_ledger_loop(engine.clone()));
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
     let stop = Stop::on_signals(grace);
     tokio::spawn(periodic::run(
@@ -81,6 +82,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             app.clone(),
         ));
     }
+    if let Some(addr) = settings.observability.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "serving /metrics");
+        tokio::spawn(tenantry_server::metrics_endpoint::serve(
+            metrics,
+            engine.clone(),
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(addr = %settings.listen, "listening");
     let served = axum::serve(
@@ -101,6 +110,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Counted API calls not yet written as usage, including those of the
     // requests just finished.
     engine.api_calls().flush(&engine).await;
+    // And what this instance's last requests cost.
+    if let Err(e) = tenantry::tenancy::cost_ledger::flush(&engine).await {
+        tracing::warn!(error = %e, "the last tenant costs were not written");
+    }
     tracing::info!("stopped");
     Ok(())
 }

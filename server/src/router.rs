@@ -69,7 +69,9 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(console_csv::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
-        // Innermost: it reads the resolved scope and the session.
+        // Innermost: the route's template, for the request's metrics.
+        .layer(middleware::from_fn(gateway::metered::template_layer))
+        // It reads the resolved scope and the session.
         .layer(middleware::from_fn(gateway::declared::layer))
         .layer(middleware::from_fn(gateway::limits::layer))
         .layer(middleware::from_fn(gateway::impersonation::layer))

@@ -11,7 +11,7 @@ use super::platform_usage::seat_changes;
 use super::rating::{self, Line, Rated, SeatSpan, Segment};
 use super::usage;
 use crate::entities::catalog::{plan_assignment, retained_invoice, tenant};
-use crate::entities::search::{chosen, filter_word, newest_first, Page};
+use crate::entities::search::{chosen, filter_word, in_time_order, Page, Place};
 use crate::entities::tenant::invoice;
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
@@ -197,16 +197,16 @@ pub async fn list(ctx: &TenantCtx) -> Result<Vec<invoice::Model>> {
     .await
 }
 
-/// The tenant's final invoices a page at a time, newest period first, after
-/// the cursor `after`; only those in `status` when one is named.
-pub async fn page(ctx: &TenantCtx, status: &str, after: &str) -> Result<Page<invoice::Model>> {
+/// The tenant's final invoices a page at a time by period, from the `place`
+/// the reader stands at; only those in `status` when one is named.
+pub async fn page(ctx: &TenantCtx, status: &str, place: &Place) -> Result<Page<invoice::Model>> {
     let status = filter_word("status", status, InvoiceStatus::parse, "open or paid")?;
     let select = invoice::Entity::find().filter(chosen(invoice::Column::Status, status));
-    let select = newest_first(
+    let select = in_time_order(
         select,
         invoice::Column::PeriodStart,
         invoice::Column::Id,
-        after,
+        place,
     )?;
     let rows = ctx.run(false, async |db| Ok(select.all(db).await?)).await?;
     Ok(Page::cut(rows, |r| (r.period_start, r.id)))

@@ -42,6 +42,10 @@ pub(crate) async fn seats(db: &TenantDb) -> Result<u64> {
 /// last record (a snapshot per change, not per check).
 pub async fn record_storage(ctx: &TenantCtx) -> Result<()> {
     let bytes = ctx.engine().storage().of(ctx).bytes().await? as i64;
+    // What the tenant stores is part of what it costs (the cost ledger).
+    ctx.engine()
+        .observer()
+        .storage(ctx.id().uuid(), u64::try_from(bytes).unwrap_or(0));
     let db = ctx.db().await?;
     let last = usage_event::Entity::find()
         .filter(usage_event::Column::Meter.eq(STORAGE_BYTES))

@@ -20,6 +20,7 @@ pub mod stripe_customer;
 pub mod stripe_event;
 pub mod stripe_mirror;
 pub mod tenant;
+pub mod tenant_cost;
 pub mod tenant_move;
 pub mod tls_certificate;
 pub mod tls_issuance;
@@ -55,6 +56,7 @@ about_tenant!(
     platform_audit,
     retained_invoice,
     stripe_customer,
+    tenant_cost,
     tls_certificate,
     tls_issuance,
     verified_host,

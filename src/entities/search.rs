@@ -1,7 +1,7 @@
 //! What the console's lists share: a case-insensitive "contains" search
 //! where `%` and `_` typed into the box mean themselves, and keyset pages
-//! on a time and an id (newest first, every row in one place; a page costs
-//! the same however deep it is).
+//! on a time and an id (newest or oldest first, every row in one place; a
+//! page costs the same however deep it is).
 
 use crate::error::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
@@ -10,7 +10,44 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 /// Rows a page of a long list holds.
 pub const PAGE: u64 = 50;
 
-/// One page of a newest-first list, and the cursor of the next when there
+/// Which end of a time-ordered list comes first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Where a reader stands in a time-ordered list: the order chosen and the
+/// cursor of the last row seen (empty: at the first).
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub order: Order,
+    pub after: String,
+}
+
+impl Place {
+    /// The first page, newest first.
+    pub fn newest() -> Self {
+        Self::default()
+    }
+
+    /// The place a reader asked for: `order` is `newest` or `oldest` (empty:
+    /// newest), `after` a cursor the same list made (checked when read).
+    pub fn parse(order: &str, after: &str) -> Result<Self> {
+        let order = match order.trim() {
+            "" | "newest" => Order::NewestFirst,
+            "oldest" => Order::OldestFirst,
+            _ => return Err(Error::invalid("order", "newest or oldest")),
+        };
+        Ok(Self {
+            order,
+            after: after.trim().to_owned(),
+        })
+    }
+}
+
+/// One page of a time-ordered list, and the cursor of the next when there
 /// is one.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -19,7 +56,7 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// The page from the rows a [`newest_first`] query returned (one more
+    /// The page from the rows an [`in_time_order`] query returned (one more
     /// than a page when there is another), `key` naming a row's place.
     pub fn cut(
         mut rows: Vec<T>,
@@ -45,23 +82,30 @@ impl<T> Page<T> {
     }
 }
 
-/// `select` newest first on (`at`, `id`), starting after the row the
-/// cursor `after` names (empty: at the newest), one row more than a page so
-/// that [`Page::cut`] knows whether another follows. A cursor this list did
-/// not make is refused as bad input of the field `after`.
-pub fn newest_first<E: EntityTrait>(
+/// `select` in the `place`'s order on (`at`, `id`), starting after the row
+/// its cursor names, one row more than a page so that [`Page::cut`] knows
+/// whether another follows. A cursor this list did not make is refused as
+/// bad input of the field `after`.
+pub fn in_time_order<E: EntityTrait>(
     select: Select<E>,
     at: E::Column,
     id: E::Column,
-    after: &str,
+    place: &Place,
 ) -> Result<Select<E>> {
     let mut select = select;
-    if !after.trim().is_empty() {
-        let older = older_than(at, id, after.trim())
+    if !place.after.is_empty() {
+        let beyond = beyond(at, id, &place.after, place.order)
             .ok_or_else(|| Error::invalid("after", "not a cursor of this list"))?;
-        select = select.filter(older);
+        select = select.filter(beyond);
     }
-    Ok(select.order_by_desc(at).order_by_desc(id).limit(PAGE + 1))
+    let order = match place.order {
+        Order::NewestFirst => sea_orm::Order::Desc,
+        Order::OldestFirst => sea_orm::Order::Asc,
+    };
+    Ok(select
+        .order_by(at, order.clone())
+        .order_by(id, order)
+        .limit(PAGE + 1))
 }
 
 /// A filter's word, trimmed, when it is one `parse` knows or empty (every
@@ -119,16 +163,25 @@ fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
     format!("{}~{id}", at.timestamp_nanos_opt().unwrap_or_default())
 }
 
-/// The rows before `cursor` in a newest-first order on (`at`, `id`);
-/// `None` for a cursor this list did not make.
-fn older_than<A: ColumnTrait, I: ColumnTrait>(at: A, id: I, cursor: &str) -> Option<Condition> {
+/// The rows that come after `cursor` in `order` on (`at`, `id`); `None`
+/// for a cursor this list did not make.
+fn beyond<A: ColumnTrait, I: ColumnTrait>(
+    at: A,
+    id: I,
+    cursor: &str,
+    order: Order,
+) -> Option<Condition> {
     let (nanos, raw_id) = cursor.split_once('~')?;
     let time = chrono::DateTime::from_timestamp_nanos(nanos.parse().ok()?);
     let row = uuid::Uuid::parse_str(raw_id).ok()?;
+    let (time_beyond, id_beyond) = match order {
+        Order::NewestFirst => (at.lt(time), id.lt(row)),
+        Order::OldestFirst => (at.gt(time), id.gt(row)),
+    };
     Some(
         Condition::any()
-            .add(at.lt(time))
-            .add(Condition::all().add(at.eq(time)).add(id.lt(row))),
+            .add(time_beyond)
+            .add(Condition::all().add(at.eq(time)).add(id_beyond)),
     )
 }
 
@@ -144,9 +197,23 @@ mod tests {
         let cursor = time_cursor(chrono::DateTime::from_timestamp_nanos(12), id);
         assert_eq!(cursor, format!("12~{id}"));
         use crate::entities::catalog::platform_audit::Column;
-        assert!(older_than(Column::At, Column::Id, &cursor).is_some());
-        for junk in ["", "x", "12~nope", "~"] {
-            assert!(older_than(Column::At, Column::Id, junk).is_none(), "{junk}");
+        for order in [Order::NewestFirst, Order::OldestFirst] {
+            assert!(beyond(Column::At, Column::Id, &cursor, order).is_some());
+            for junk in ["", "x", "12~nope", "~"] {
+                assert!(
+                    beyond(Column::At, Column::Id, junk, order).is_none(),
+                    "{junk}"
+                );
+            }
         }
+        assert_eq!(
+            Place::parse(" oldest ", "").expect("oldest").order,
+            Order::OldestFirst
+        );
+        assert_eq!(
+            Place::parse("", "").expect("newest").order,
+            Order::NewestFirst
+        );
+        assert!(Place::parse("sideways", "").is_err());
     }
 }

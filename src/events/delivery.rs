@@ -16,7 +16,7 @@ pub use tenant_queue::DeliverWebhooks;
 use super::endpoints::{self, Endpoint, Owner};
 use super::{signature, LifecycleEvent};
 use crate::config::Settings;
-use crate::entities::search::{filter_word, Page};
+use crate::entities::search::{filter_word, Page, Place};
 use crate::error::Result;
 use crate::tenancy::Engine;
 use serde::Serialize;
@@ -101,21 +101,21 @@ pub async fn deliver_due(engine: &Engine, client: &reqwest::Client) -> Result<us
     platform_queue::deliver_due(engine, client).await
 }
 
-/// The owner's endpoint `endpoint`'s deliveries, newest first, a page at a
-/// time after the cursor `after`, only those in state `status` when one is
+/// The owner's endpoint `endpoint`'s deliveries, in the order chosen, a page at a
+/// time from the `place` read to, only those in state `status` when one is
 /// named (`pending`, `delivered`, `failed`).
 pub async fn log(
     engine: &Engine,
     owner: Owner<'_>,
     endpoint: uuid::Uuid,
     status: &str,
-    after: &str,
+    place: &Place,
 ) -> Result<Page<DeliveryView>> {
     let expected = "pending, delivered or failed";
     let status = filter_word("status", status, DeliveryState::parse, expected)?;
     match owner {
-        Owner::Platform => platform_queue::log(engine, endpoint, status, after).await,
-        Owner::Tenant(ctx) => tenant_queue::log(ctx, endpoint, status, after).await,
+        Owner::Platform => platform_queue::log(engine, endpoint, status, place).await,
+        Owner::Tenant(ctx) => tenant_queue::log(ctx, endpoint, status, place).await,
     }
 }
 
@@ -176,6 +176,16 @@ impl Attempted {
             last_error: answer.error,
             at,
             next_attempt_at,
+        }
+    }
+
+    /// The attempt's outcome as the metrics count it.
+    fn outcome(&self) -> crate::observe::Delivery {
+        use crate::observe::Delivery;
+        match self.status {
+            DELIVERED => Delivery::Delivered,
+            FAILED => Delivery::Failed,
+            _ => Delivery::Retried,
         }
     }
 }

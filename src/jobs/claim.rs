@@ -46,7 +46,16 @@ pub(super) async fn take(
             None => any,
             Some(kinds) => next_due(db, Some(kinds)).await?,
         };
-        Ok((taken, Next { any, allowed, died }))
+        let queued = queued_by_kind(db).await?;
+        Ok((
+            taken,
+            Next {
+                any,
+                allowed,
+                died,
+                queued,
+            },
+        ))
     })
     .await
 }
@@ -57,6 +66,25 @@ pub(super) struct Next {
     pub allowed: Option<DateTime<Utc>>,
     /// A job taken was out of attempts and is now dead.
     pub died: bool,
+    /// The jobs still waiting, per kind (the queue-depth metric).
+    pub queued: Vec<(String, u64)>,
+}
+
+/// The tenant's waiting jobs per kind.
+async fn queued_by_kind(db: &TenantDb) -> Result<Vec<(String, u64)>> {
+    let counts: Vec<(String, i64)> = job::Entity::find()
+        .select_only()
+        .column(job::Column::Kind)
+        .column_as(job::Column::Id.count(), "waiting")
+        .filter(job::Column::State.eq(QUEUED))
+        .group_by(job::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(kind, n)| (kind, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 async fn take_in(

@@ -12,6 +12,8 @@ use super::{JobRun, TenantJob};
 use crate::config::Settings;
 use crate::entities::tenant::job;
 use crate::error::Result;
+use crate::observe::cpu::{CpuSpent, CpuTimed};
+use crate::observe::JobEnd;
 use crate::tenancy::directory::{self, NextDue, Queue};
 use crate::tenancy::{Engine, TenantCtx, TenantState};
 use chrono::Utc;
@@ -158,10 +160,12 @@ impl Runner {
             only,
         };
         let until = now + lease(&self.0.engine);
-        let (taken, next) = claim::take(&ctx, limits, &self.0.name, until).await?;
+        let (taken, mut next) = claim::take(&ctx, limits, &self.0.name, until).await?;
         if next.died {
             super::note_failed(&self.0.engine, ctx.id()).await;
         }
+        let observer = self.0.engine.observer();
+        observer.jobs_queued(ctx.id().uuid(), std::mem::take(&mut next.queued));
         let started = taken.len();
         for job in taken {
             // Passes run one at a time and only they take permits, so the
@@ -220,13 +224,16 @@ impl Runner {
             attempt: job.attempts,
             max_attempts: job.max_attempts,
         };
+        let started = std::time::Instant::now();
+        let cpu = CpuSpent::default();
         let outcome = match self.0.registry.handlers.get(job.kind.as_str()).cloned() {
             // Another instance, running other code, may know it.
             None => Err(anyhow::anyhow!("no handler for job kind {:?} here", job.kind).into()),
             Some(handler) => {
                 let renewal = self.keep_leased(ctx.clone(), job.id);
                 // Its own task, so that a panic is a failed attempt.
-                let work = tokio::spawn(handler(ctx.clone(), run, job.payload));
+                let handled = handler(ctx.clone(), run, job.payload);
+                let work = tokio::spawn(CpuTimed::new(handled, cpu.clone()));
                 let result = match work.await {
                     Ok(result) => result,
                     Err(_) => Err(anyhow::anyhow!("the job panicked").into()),
@@ -253,7 +260,22 @@ impl Runner {
                 }
             }
         };
-        match claim::finish(ctx, job.id, &self.0.name, outcome).await {
+        let failed = matches!(outcome, Outcome::Failed { .. });
+        let finished = claim::finish(ctx, job.id, &self.0.name, outcome).await;
+        let end = match (failed, &finished) {
+            (false, _) => JobEnd::Done,
+            (true, Ok(true)) => JobEnd::Dead,
+            (true, _) => JobEnd::Failed,
+        };
+        let observer = self.0.engine.observer();
+        observer.job(
+            &job.kind,
+            Some(ctx.id().uuid()),
+            started.elapsed(),
+            cpu.get(),
+            end,
+        );
+        match finished {
             Ok(died) => died,
             Err(e) => {
                 // The lease runs out and another pass takes the job again.

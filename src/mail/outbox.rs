@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::entities::tenant::mail_message as row;
 use crate::error::Result;
 use crate::jobs::{self, JobRun, NewJob, TenantJob};
+use crate::observe::Delivery;
 use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -112,9 +113,19 @@ impl TenantJob for SendMail {
             .engine()
             .mail_transport()?
             .ok_or_else(|| anyhow::anyhow!("smtp_url is no longer set"))?;
+        let observer = ctx.engine().observer();
+        let tenant = Some(ctx.id().uuid());
         match transport.send(&message).await {
-            Ok(()) => delivered(ctx, id).await,
+            Ok(()) => {
+                observer.mail(Delivery::Delivered, tenant);
+                delivered(ctx, id).await
+            }
             Err(reason) => {
+                let outcome = match run.is_last() {
+                    true => Delivery::Failed,
+                    false => Delivery::Retried,
+                };
+                observer.mail(outcome, tenant);
                 failed(ctx, &message, run, &reason).await?;
                 Err(anyhow::anyhow!("mail delivery failed: {reason}").into())
             }

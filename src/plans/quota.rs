@@ -11,6 +11,7 @@ use crate::entities::tenant::quota_usage;
 use crate::error::{Error, PlanRefusal, Result};
 use crate::events::relay::{self, Raised};
 use crate::events::EventKind;
+use crate::observe::QuotaEvent;
 use crate::tenancy::TenantCtx;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -83,8 +84,10 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
         limit: Some(limit),
         period: period.clone(),
     };
+    let observer = ctx.engine().observer();
     if !counted {
         drop(txn);
+        observer.quota(key, QuotaEvent::Refused, ctx.id().uuid());
         return Err(exhausted(key, &state));
     }
     let reached = threshold(row.used, limit);
@@ -111,6 +114,11 @@ pub async fn consume(ctx: &TenantCtx, key: &'static str, amount: i64) -> Result<
     }
     txn.commit().await?;
     if reached > row.notified {
+        let event = match reached >= 100 {
+            true => QuotaEvent::Exhausted,
+            false => QuotaEvent::Warned,
+        };
+        observer.quota(key, event, ctx.id().uuid());
         relay::relay_now(ctx).await;
     }
     Ok(state)

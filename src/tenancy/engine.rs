@@ -3,6 +3,7 @@ use super::sqlite::TenantFiles;
 use super::{fleet, Placement, Slug, TenantCtx, TenantDb, TenantId, TenantRecord};
 use crate::config::{Backend, Settings};
 use crate::error::{Error, Result};
+use crate::observe::Observer;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 use std::any::Any;
 use std::future::Future;
@@ -43,6 +44,8 @@ struct Inner {
     /// What the runtime installed beside the engine.
     services: OnceLock<Arc<dyn Any + Send + Sync>>,
     records: OnceLock<Arc<dyn RecordLoader>>,
+    /// Metrics and the cost book of everything this engine serves.
+    observer: Observer,
     settings: Settings,
 }
 
@@ -97,6 +100,7 @@ impl Engine {
             tenant_cache,
             services: OnceLock::new(),
             records: OnceLock::new(),
+            observer: Observer::new(&settings.observability),
             settings: settings.clone(),
         })))
     }
@@ -106,6 +110,11 @@ impl Engine {
         if self.0.services.set(services).is_err() || self.0.records.set(records).is_err() {
             tracing::warn!("the runtime was installed twice; the first installation stays");
         }
+    }
+
+    /// The metrics and cost book of this engine's work.
+    pub fn observer(&self) -> &Observer {
+        &self.0.observer
     }
 
     /// The services the runtime installed, as type `T`.
@@ -266,6 +275,12 @@ impl Engine {
     }
 
     async fn begin_at(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {
+        let started = std::time::Instant::now();
+        let db = self.begin_unmetered(tenant, writes).await?;
+        Ok(db.metered(&self.0.observer, started.elapsed()))
+    }
+
+    async fn begin_unmetered(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {
         let location = || {
             tenant
                 .location
@@ -322,6 +337,23 @@ impl Engine {
             .tenant_files
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no tenant files on this backend"))?)
+    }
+
+    /// Connections in use and idle per placement: `catalog` (the pool and
+    /// schema placements share it), `database` (every tenant database's
+    /// pool) and `sqlite` (every open tenant file).
+    pub async fn connection_usage(&self) -> Vec<(&'static str, u64, u64)> {
+        let (busy, idle) = super::pools::usage(&self.0.catalog);
+        let mut usage = vec![("catalog", busy, idle)];
+        if let Some(pools) = &self.0.tenant_databases {
+            let (busy, idle) = pools.connections().await;
+            usage.push(("database", busy, idle));
+        }
+        if let Some(files) = &self.0.tenant_files {
+            let (busy, idle) = files.connections().await;
+            usage.push(("sqlite", busy, idle));
+        }
+        usage
     }
 
     /// `SELECT 1` on the catalog.

@@ -198,6 +198,15 @@ impl PoolCache {
         closed
     }
 
+    /// Connections in use and idle, summed over the open pools.
+    pub(super) async fn connections(&self) -> (u64, u64) {
+        let open = self.open.lock().await;
+        open.values().fold((0, 0), |(busy, idle), entry| {
+            let (b, i) = usage(&entry.conn);
+            (busy + b, idle + i)
+        })
+    }
+
     pub(super) async fn open_count(&self) -> usize {
         self.open.lock().await.len()
     }
@@ -206,6 +215,22 @@ impl PoolCache {
     pub(super) fn reserved_connections(&self, total: u32) -> usize {
         total as usize - self.slots.available_permits()
     }
+}
+
+/// A pool's connections in use and idle.
+pub(super) fn usage(conn: &DatabaseConnection) -> (u64, u64) {
+    let (size, idle) = match conn.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = conn.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = conn.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    let idle = idle as u64;
+    (u64::from(size).saturating_sub(idle), idle)
 }
 
 async fn connect(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {

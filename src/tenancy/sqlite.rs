@@ -24,6 +24,11 @@ impl TenantFiles {
         }
     }
 
+    /// Connections in use and idle over the open files.
+    pub(super) async fn connections(&self) -> (u64, u64) {
+        self.pools.connections().await
+    }
+
     pub(super) fn path(&self, tenant: TenantId) -> PathBuf {
         self.dir.join(format!("{tenant}.db"))
     }

@@ -1,12 +1,16 @@
+use super::db_meter::DbMeter;
 use super::pools::Lease;
 use super::TenantId;
 use crate::entities::tenant::TenantOwned;
+use crate::observe::Observer;
 use sea_orm::sqlx::{self, pool::PoolConnection};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, ExecResult, IntoActiveModel, QueryResult, Statement,
 };
 use sea_query_sqlx::SqlxValues;
+use std::future::Future;
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 /// A database transaction bound to exactly one tenant. It implements SeaORM's
@@ -23,6 +27,8 @@ pub struct TenantDb {
     writes: bool,
     /// Keeps a per-tenant pool open while the transaction runs.
     _lease: Option<Lease>,
+    /// Reports the transaction's database work when it ends.
+    meter: Option<DbMeter>,
 }
 
 enum Txn {
@@ -72,6 +78,7 @@ impl TenantDb {
             tenant_id,
             writes: true,
             _lease: lease,
+            meter: None,
         }
     }
 
@@ -107,6 +114,7 @@ impl TenantDb {
             tenant_id,
             writes,
             _lease: lease,
+            meter: None,
         })
     }
 
@@ -139,6 +147,31 @@ impl TenantDb {
 
     pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
+    }
+
+    /// Reports this transaction's database work to `observer` when it ends;
+    /// its `BEGIN` took `begin`.
+    pub(super) fn metered(mut self, observer: &Observer, begin: Duration) -> Self {
+        if observer.is_on() {
+            self.meter = Some(DbMeter::new(observer.clone(), self.tenant_id.uuid(), begin));
+        }
+        self
+    }
+
+    /// Sends one statement through `send`, counting its time and the rows
+    /// `rows` says it touched.
+    async fn counted<T>(
+        &self,
+        send: impl Future<Output = Result<T, DbErr>>,
+        rows: impl Fn(&T) -> u64,
+    ) -> Result<T, DbErr> {
+        let Some(meter) = &self.meter else {
+            return send.await;
+        };
+        let started = Instant::now();
+        let sent = send.await;
+        meter.statement(started.elapsed(), sent.as_ref().map_or(0, rows));
+        sent
     }
 
     /// The tenant-plane tables of the unit this transaction is bound to, as
@@ -217,9 +250,18 @@ impl TenantDb {
     /// queues goes out with the connection's next use instead of costing a
     /// round trip now.
     pub async fn commit(self) -> Result<(), DbErr> {
-        match self.txn {
+        // The lease and the meter live until the end has been sent.
+        let TenantDb {
+            txn,
+            writes,
+            _lease: lease,
+            meter,
+            ..
+        } = self;
+        let started = Instant::now();
+        let ended = match txn {
             Txn::Sea(txn) => txn.commit().await,
-            Txn::Pg(_) if !self.writes => Ok(()),
+            Txn::Pg(_) if !writes => Ok(()),
             Txn::Pg(txn) => {
                 let mut open = txn.into_inner();
                 let Some(mut conn) = open.0.take() else {
@@ -231,7 +273,12 @@ impl TenantDb {
                 }
                 committed.map(|_| ()).map_err(exec_err)
             }
+        };
+        if let Some(meter) = &meter {
+            meter.waited(started.elapsed());
         }
+        drop((meter, lease));
+        ended
     }
 }
 
@@ -246,62 +293,75 @@ impl ConnectionTrait for TenantDb {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.guard(&stmt.sql)?;
-        match &self.txn {
-            Txn::Sea(txn) => txn.execute_raw(stmt).await,
-            Txn::Pg(txn) => {
-                let mut open = txn.lock().await;
-                bound(&stmt)
-                    .execute(open.conn()?)
-                    .await
-                    .map(ExecResult::from)
-                    .map_err(exec_err)
+        let send = async {
+            match &self.txn {
+                Txn::Sea(txn) => txn.execute_raw(stmt).await,
+                Txn::Pg(txn) => {
+                    let mut open = txn.lock().await;
+                    bound(&stmt)
+                        .execute(open.conn()?)
+                        .await
+                        .map(ExecResult::from)
+                        .map_err(exec_err)
+                }
             }
-        }
+        };
+        self.counted(send, ExecResult::rows_affected).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         self.guard(sql)?;
-        match &self.txn {
-            Txn::Sea(txn) => txn.execute_unprepared(sql).await,
-            Txn::Pg(txn) => {
-                let mut open = txn.lock().await;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                    .execute(open.conn()?)
-                    .await
-                    .map(ExecResult::from)
-                    .map_err(exec_err)
+        let send = async {
+            match &self.txn {
+                Txn::Sea(txn) => txn.execute_unprepared(sql).await,
+                Txn::Pg(txn) => {
+                    let mut open = txn.lock().await;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                        .execute(open.conn()?)
+                        .await
+                        .map(ExecResult::from)
+                        .map_err(exec_err)
+                }
             }
-        }
+        };
+        self.counted(send, ExecResult::rows_affected).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         self.guard(&stmt.sql)?;
-        match &self.txn {
-            Txn::Sea(txn) => txn.query_one_raw(stmt).await,
-            Txn::Pg(txn) => {
-                let mut open = txn.lock().await;
-                bound(&stmt)
-                    .fetch_optional(open.conn()?)
-                    .await
-                    .map(|row| row.map(QueryResult::from))
-                    .map_err(query_err)
+        let send = async {
+            match &self.txn {
+                Txn::Sea(txn) => txn.query_one_raw(stmt).await,
+                Txn::Pg(txn) => {
+                    let mut open = txn.lock().await;
+                    bound(&stmt)
+                        .fetch_optional(open.conn()?)
+                        .await
+                        .map(|row| row.map(QueryResult::from))
+                        .map_err(query_err)
+                }
             }
-        }
+        };
+        self.counted(send, |row| u64::from(row.is_some())).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.guard(&stmt.sql)?;
-        match &self.txn {
-            Txn::Sea(txn) => txn.query_all_raw(stmt).await,
-            Txn::Pg(txn) => {
-                let mut open = txn.lock().await;
-                bound(&stmt)
-                    .fetch_all(open.conn()?)
-                    .await
-                    .map(|rows| rows.into_iter().map(QueryResult::from).collect())
-                    .map_err(query_err)
+        let send = async {
+            match &self.txn {
+                Txn::Sea(txn) => txn.query_all_raw(stmt).await,
+                Txn::Pg(txn) => {
+                    let mut open = txn.lock().await;
+                    bound(&stmt)
+                        .fetch_all(open.conn()?)
+                        .await
+                        .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+                        .map_err(query_err)
+                }
             }
-        }
+        };
+        self.counted(send, |rows: &Vec<QueryResult>| rows.len() as u64)
+            .await
     }
 }
 

@@ -1,21 +1,33 @@
 //! An audit log as the console and a tenant's admins read it: a search by
-//! actor or action, a page of entries newest first, and links to the newest
-//! and the next page, all in the address.
+//! actor or action, a page of entries newest or oldest first, and links to
+//! the first and the next page, all in the address.
 
-use super::{loaded, query_href, PageLinks, BUTTON_QUIET, INPUT};
+use super::{loaded, query_href, PageLinks, BUTTON_QUIET, INPUT, ORDERS};
 use crate::dto::{AuditRow, PageDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-/// The search (`q`) and the cursor (`after`) of the page's address.
-pub fn audit_query() -> Signal<(String, String)> {
+/// The search, order and cursor of a log page's address.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct AuditQuery {
+    pub q: String,
+    pub order: String,
+    pub after: String,
+}
+
+/// The page's [`AuditQuery`], from `q`, `order` and `after`.
+pub fn audit_query() -> Signal<AuditQuery> {
     let params = use_query_map();
     Signal::derive(move || {
         let params = params.read();
         let param = |key: &str| params.get(key).unwrap_or_default();
-        (param("q"), param("after"))
+        AuditQuery {
+            q: param("q"),
+            order: param("order"),
+            after: param("after"),
+        }
     })
 }
 
@@ -30,19 +42,26 @@ pub fn AuditLog(
 ) -> impl IntoView {
     let query = audit_query();
     view! {
-        <Form method="GET" action=path attr:class="mb-4 flex items-end gap-3">
+        <Form method="GET" action=path attr:class="mb-4 flex flex-wrap items-end gap-3">
             <label class="block grow text-sm">
                 <span class="font-medium text-slate-700">"Search actor or action"</span>
-                <input class=INPUT type="search" name="q" prop:value=move || query.get().0 />
+                <input class=INPUT type="search" name="q" prop:value=move || query.get().q />
+            </label>
+            <label class="block text-sm">
+                <span class="font-medium text-slate-700">"Order"</span>
+                <select class=INPUT name="order" prop:value=move || query.get().order>
+                    {ORDERS.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
+                </select>
             </label>
             <button type="submit" class=BUTTON_QUIET>"Search"</button>
         </Form>
         {move || {
-            let (q, after) = query.get();
+            let AuditQuery { q, order, after } = query.get();
             loaded(entries, move |page| {
-                let newest = (!after.is_empty()).then(|| query_href(path, &[("q", &q)]));
-                let older = page.next.as_deref().map(|c| query_href(path, &[("q", &q), ("after", c)]));
-                view! { <Entries rows=page.rows show_tenant /> <PageLinks newest older /> }
+                let start = [("q", q.as_str()), ("order", order.as_str())];
+                let first = (!after.is_empty()).then(|| query_href(path, &start));
+                let next = page.next.as_deref().map(|c| query_href(path, &[start[0], start[1], ("after", c)]));
+                view! { <Entries rows=page.rows show_tenant /> <PageLinks first next /> }
             })
         }}
     }

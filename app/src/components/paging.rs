@@ -33,22 +33,27 @@ pub fn encode_query_value(value: &str) -> String {
         .collect()
 }
 
-/// Links back to the newest page (once past it) and on to the next.
+/// Links back to the first page (once past it) and on to the next.
 #[component]
-pub fn PageLinks(newest: Option<String>, older: Option<String>) -> impl IntoView {
+pub fn PageLinks(first: Option<String>, next: Option<String>) -> impl IntoView {
     view! {
         <nav class="mt-3 flex gap-4 text-sm" aria-label="Pages">
-            {newest.map(|h| view! { <a class="underline" href=h data-testid="newest-page">"Newest"</a> })}
-            {older.map(|h| view! { <a class="underline" href=h data-testid="older-page">"Older"</a> })}
+            {first.map(|h| view! { <a class="underline" href=h data-testid="first-page">"First page"</a> })}
+            {next.map(|h| view! { <a class="underline" href=h data-testid="next-page">"Next page"</a> })}
         </nav>
     }
 }
 
-/// Where a list inside a page stands: the filter chosen, and the cursors of
-/// the pages shown before this one (so "Newer" goes back a page).
+/// The orders a time-ordered list can be read in (the server's words).
+pub const ORDERS: &[(&str, &str)] = &[("", "Newest first"), ("oldest", "Oldest first")];
+
+/// Where a list inside a page stands: the filter and order chosen, and the
+/// cursors of the pages shown before this one (so "Previous" goes back a
+/// page).
 #[derive(Clone, Copy)]
 pub struct Paging {
     pub filter: RwSignal<String>,
+    pub order: RwSignal<String>,
     trail: RwSignal<Vec<String>>,
 }
 
@@ -56,41 +61,43 @@ impl Default for Paging {
     fn default() -> Self {
         Self {
             filter: RwSignal::new(String::new()),
+            order: RwSignal::new(String::new()),
             trail: RwSignal::new(Vec::new()),
         }
     }
 }
 
 impl Paging {
-    /// The cursor the page shown starts after (empty: the newest).
+    /// The cursor the page shown starts after (empty: the first page).
     pub fn after(&self) -> String {
         self.trail.with(|t| t.last().cloned().unwrap_or_default())
     }
 
-    /// A new filter starts again at the newest page.
-    pub fn choose(&self, filter: String) {
+    /// A new filter or order starts again at the first page.
+    fn restart(&self, choice: RwSignal<String>, value: String) {
         self.trail.set(Vec::new());
-        self.filter.set(filter);
+        choice.set(value);
     }
 }
 
-/// "Newer" and "Older" for a [`Paging`] list.
+/// "Previous" and "Next" for a [`Paging`] list.
 #[component]
 pub fn PagingButtons(paging: Paging, next: Option<String>) -> impl IntoView {
     let deep = paging.trail.with_untracked(|t| !t.is_empty());
-    let newer = move |_| paging.trail.update(|t| drop(t.pop()));
+    let previous = move |_| paging.trail.update(|t| drop(t.pop()));
     view! {
         <nav class="mt-3 flex gap-3" aria-label="Pages">
-            {deep.then(|| view! { <button type="button" class=BUTTON_QUIET on:click=newer>"Newer"</button> })}
+            {deep.then(|| view! { <button type="button" class=BUTTON_QUIET on:click=previous>"Previous"</button> })}
             {next.map(|cursor| {
-                let older = move |_| paging.trail.update(|t| t.push(cursor.clone()));
-                view! { <button type="button" class=BUTTON_QUIET on:click=older>"Older"</button> }
+                let forward = move |_| paging.trail.update(|t| t.push(cursor.clone()));
+                view! { <button type="button" class=BUTTON_QUIET on:click=forward>"Next"</button> }
             })}
         </nav>
     }
 }
 
-/// A filter of a [`Paging`] list: choosing an option shows its newest page.
+/// The filter and order of a [`Paging`] list: a new choice shows its first
+/// page.
 #[component]
 pub fn PagingFilter(
     paging: Paging,
@@ -99,11 +106,26 @@ pub fn PagingFilter(
     options: &'static [(&'static str, &'static str)],
 ) -> impl IntoView {
     view! {
-        <label class="mb-3 block max-w-xs text-sm">
+        <div class="mb-3 flex flex-wrap gap-3">
+            <PagingSelect label options choice=paging.filter paging />
+            <PagingSelect label="Order" options=ORDERS choice=paging.order paging />
+        </div>
+    }
+}
+
+#[component]
+fn PagingSelect(
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    choice: RwSignal<String>,
+    paging: Paging,
+) -> impl IntoView {
+    view! {
+        <label class="block max-w-xs text-sm">
             <span class="text-slate-700">{label}</span>
             <select class=INPUT
-                prop:value=move || paging.filter.get()
-                on:change=move |ev| paging.choose(event_target_value(&ev))>
+                prop:value=move || choice.get()
+                on:change=move |ev| paging.restart(choice, event_target_value(&ev))>
                 {options.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
             </select>
         </label>

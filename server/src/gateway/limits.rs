@@ -166,6 +166,11 @@ async fn check(
         let decision = engine.rate_limiter().check(&key, rate).await;
         headers = rate_headers(rate, &decision);
         if !decision.allowed {
+            let limit = match charge {
+                Charge::Tenant => "requests",
+                Charge::Anonymous(_) => "anonymous",
+            };
+            engine.observer().rate_limited(limit, Some(ctx.id().uuid()));
             return Err(Refusal::Rate(rate, decision, headers));
         }
     }

@@ -3,6 +3,7 @@
 //! that does not exist. Forwarded headers are believed only from configured
 //! trusted proxies.
 
+use super::metered::{report_at_end, Started};
 use crate::api::error::json_error;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -13,6 +14,7 @@ use leptos::server_fn::ServerFn;
 use std::net::SocketAddr;
 use tenantry::catalog::resolve::{self, normalise_host};
 use tenantry::identity::throttle::ClientIp;
+use tenantry::observe::cpu::{CpuSpent, CpuTimed};
 use tenantry::tenancy::{Engine, RequestScope, SiteOrigin, TenantState};
 use tenantry_app::features::session::api::{Logout, PageContext};
 use tracing::Instrument;
@@ -49,8 +51,13 @@ pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -
     );
     async move {
         let started = std::time::Instant::now();
-        let handled =
-            tokio::time::timeout(REQUEST_DEADLINE, resolve_and_run(&engine, &mut req, next));
+        let cpu = CpuSpent::default();
+        let mut tenant = None;
+        let run = CpuTimed::new(
+            resolve_and_run(&engine, &mut req, next, &mut tenant),
+            cpu.clone(),
+        );
+        let handled = tokio::time::timeout(REQUEST_DEADLINE, run);
         let mut response = match handled.await {
             Ok(response) => response,
             // Cancelling drops whatever the request held (transactions,
@@ -72,13 +79,30 @@ pub async fn layer(State(engine): State<Engine>, mut req: Request, next: Next) -
             ms = started.elapsed().as_millis() as u64,
             "request"
         );
-        response
+        let observer = engine.observer().clone();
+        let at = started;
+        report_at_end(
+            Started {
+                observer,
+                at,
+                cpu,
+                tenant,
+            },
+            response,
+        )
     }
     .instrument(span)
     .await
 }
 
-async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Response {
+/// Resolves the request's scope and runs it; `tenant` is set to the tenant
+/// it was resolved to, if any (for the request's metrics).
+async fn resolve_and_run(
+    engine: &Engine,
+    req: &mut Request,
+    next: Next,
+    tenant: &mut Option<uuid::Uuid>,
+) -> Response {
     let Some(EffectiveHost {
         name: host,
         authority,
@@ -157,6 +181,7 @@ async fn resolve_and_run(engine: &Engine, req: &mut Request, next: Next) -> Resp
         }
         RequestScope::Tenant(ctx) => {
             tracing::Span::current().record("tenant_id", tracing::field::display(ctx.id()));
+            *tenant = Some(ctx.id().uuid());
             if path == "/console" || path.starts_with("/console/") {
                 return not_found();
             }

@@ -13,6 +13,7 @@ use crate::on_both_backends;
 use axum::http::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
+use tenantry::entities::search::Place;
 use tenantry::events::{delivery, endpoints, Owner};
 use tenantry::identity::members;
 use tenantry::product::{projects, tasks};
@@ -84,9 +85,15 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
         .await
         .expect("dispatch");
     let owner = Owner::of(&ctx);
-    let deliveries = delivery::log(&app.engine, owner, endpoint.endpoint.id, "", "")
-        .await
-        .expect("log");
+    let deliveries = delivery::log(
+        &app.engine,
+        owner,
+        endpoint.endpoint.id,
+        "",
+        &Place::newest(),
+    )
+    .await
+    .expect("log");
     let delivery_id = deliveries.rows.first().expect("a delivery").id.to_string();
     let logo = crate::branding_assets::png(33, 17);
     tenantry::branding::assets::upload(&ctx, Asset::Logo, &logo, "test")
@@ -270,7 +277,7 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
     let owner = Owner::of(&v.ctx);
     let hooks = endpoints::list(&app.engine, owner).await.expect("hooks");
     let endpoint = parse_uuid(&v.endpoint_id);
-    let log = delivery::log(&app.engine, owner, endpoint, "", "")
+    let log = delivery::log(&app.engine, owner, endpoint, "", &Place::newest())
         .await
         .expect("log")
         .rows;

@@ -216,6 +216,24 @@ async fn the_audit_log_pages_by_keyset_and_searches_actor_and_action(app: TestAp
         seen.len()
     );
     assert!(seen.contains("entry 0") && seen.contains("entry 119"));
+    // Oldest first: the first page opens the log, the first entries in it.
+    let oldest = admin
+        .server_fn::<ListAudit>(&[("query", ""), ("order", "oldest")])
+        .await
+        .json();
+    let details: Vec<&str> = oldest["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["detail"].as_str())
+        .collect();
+    let at = |d: &str| details.iter().position(|x| *x == d);
+    assert_eq!(details.len(), 50, "{oldest}");
+    assert!(
+        at("entry 0") < at("entry 1") && at("entry 1").is_some(),
+        "{oldest}"
+    );
+    assert!(at("entry 119").is_none(), "{oldest}");
 
     let found = admin
         .server_fn::<ListAudit>(&[("query", "ANN@"), ("after", "")])

@@ -1,13 +1,15 @@
 //! The isolation engine is a leaf: `src/tenancy` uses nothing of the crate
-//! but the settings, the errors, the entity definitions and the LISTEN
-//! helper — no catalog, billing, events, plans or any other service. The
-//! services live in `src/runtime.rs`, beside it.
+//! but the settings, the errors, the entity definitions, the LISTEN helper
+//! and the observer it reports its transactions to (`observe`, itself a
+//! foundation that uses nothing but the settings) — no catalog, billing,
+//! events, plans or any other service. The services live in
+//! `src/runtime.rs`, beside it.
 
 use std::path::Path;
 
 /// What `src/tenancy` may use of the rest of the crate.
 const ALLOWED: &[&str] = &[
-    "tenancy", "error", "config", "entities", "listen", "Error", "Result",
+    "tenancy", "error", "config", "entities", "listen", "observe", "Error", "Result",
 ];
 
 /// The crate modules a line of code names (`crate::x`), comments left out.

@@ -38,6 +38,7 @@ mod mail;
 mod members;
 mod moto;
 mod moves;
+mod observability;
 mod oidc_provider;
 mod outbound;
 mod pages;

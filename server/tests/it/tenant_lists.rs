@@ -1,8 +1,8 @@
 //! A tenant's long lists through their server functions, as its owner
 //! calls them: the audit log, the jobs, an endpoint's deliveries and the
-//! invoices each page by keyset (every row once, newest first, rows at the
-//! same instant ordered by id), filter by state, and refuse a forged
-//! cursor or an unknown state by field.
+//! invoices each page by keyset (every row once, newest or oldest first,
+//! rows at the same instant ordered by id), filter by state, and refuse a
+//! forged cursor, an unknown order or an unknown state by field.
 
 use crate::harness::{Client, TestApp};
 use crate::on_both_backends;
@@ -107,6 +107,11 @@ async fn the_tenant_audit_log_pages_and_searches(app: TestApp) {
     // Newest first: the last seeded entry before the first one.
     let at = |d: &str| rows.iter().position(|r| r["detail"] == d).expect(d);
     assert!(at("entry 119") < at("entry 0"));
+    // Oldest first is the same rows the other way round, page by page.
+    let (oldest, _) =
+        walk::<ListTenantAudit>(&mut owner, &[("query", ""), ("order", "oldest")], |b| b).await;
+    assert_eq!(oldest, rows.iter().rev().cloned().collect::<Vec<_>>());
+    refuses::<ListTenantAudit>(&mut owner, &[("order", "sideways")], "order").await;
 
     let (found, _) = walk::<ListTenantAudit>(&mut owner, &[("query", "ANN@")], |b| b).await;
     assert_eq!(found.len(), ROWS / 4);
@@ -150,6 +155,9 @@ async fn jobs_deliveries_and_invoices_page_and_filter_by_state(app: TestApp) {
     assert!(failed.iter().all(|d| d["status"] == "failed"));
     let form = [("endpoint_id", endpoint.as_str()), ("status", "sent")];
     refuses::<WebhookDeliveries>(&mut owner, &form, "status").await;
+    let form = [("endpoint_id", endpoint.as_str()), ("order", "oldest")];
+    let (oldest, _) = walk::<WebhookDeliveries>(&mut owner, &form, |b| b).await;
+    assert_eq!(oldest, deliveries.iter().rev().cloned().collect::<Vec<_>>());
 
     let (invoices, pages) =
         walk::<ListInvoices>(&mut owner, &[("slug", ""), ("status", "")], |b| b).await;
@@ -165,6 +173,15 @@ async fn jobs_deliveries_and_invoices_page_and_filter_by_state(app: TestApp) {
         walk::<ListInvoices>(&mut owner, &[("slug", ""), ("status", "paid")], |b| b).await;
     assert_eq!(paid.len(), ROWS / 2);
     refuses::<ListInvoices>(&mut owner, &[("slug", ""), ("after", "12~nope")], "after").await;
+    let (oldest, _) =
+        walk::<ListInvoices>(&mut owner, &[("slug", ""), ("order", "oldest")], |b| b).await;
+    assert_eq!(oldest, invoices.iter().rev().cloned().collect::<Vec<_>>());
+    let (oldest_jobs, _) =
+        walk::<TenantWork>(&mut owner, &[("slug", ""), ("order", "oldest")], |b| {
+            &b["jobs"]
+        })
+        .await;
+    assert_eq!(oldest_jobs, jobs.iter().rev().cloned().collect::<Vec<_>>());
 
     // Bravo's owner reaches none of alpha's deliveries: the endpoint is not
     // theirs.

@@ -4,7 +4,7 @@
 use super::{delivery_view, lease, send, set_attempted, Attempted, DeliveryView, PENDING};
 use crate::audit;
 use crate::entities::catalog::{lifecycle_event, webhook_delivery as row};
-use crate::entities::search::{chosen, newest_first, Page};
+use crate::entities::search::{chosen, in_time_order, Page, Place};
 use crate::error::{Error, Result};
 use crate::events::endpoints;
 use crate::events::LifecycleEvent;
@@ -123,6 +123,8 @@ async fn attempt(engine: &Engine, client: &reqwest::Client, delivery: row::Model
     let event = LifecycleEvent::from_row(&event)?;
     let answer = send(engine, client, &endpoint, delivery.id, &event, true).await;
     let done = Attempted::new(engine.settings(), delivery.attempts, answer);
+    // The platform's own endpoint: no tenant's work.
+    engine.observer().webhook(done.outcome(), None);
     let mut active = delivery.into_active_model();
     set_attempted!(active, done);
     engine
@@ -137,12 +139,12 @@ pub(super) async fn log(
     engine: &Engine,
     endpoint: uuid::Uuid,
     status: &str,
-    after: &str,
+    place: &Place,
 ) -> Result<Page<DeliveryView>> {
     let select = row::Entity::find()
         .filter(row::Column::Endpoint.eq(endpoint))
         .filter(chosen(row::Column::Status, status));
-    let select = newest_first(select, row::Column::CreatedAt, row::Column::Id, after)?;
+    let select = in_time_order(select, row::Column::CreatedAt, row::Column::Id, place)?;
     let db = engine.platform(PlatformUse::Console).await?;
     endpoints::find_platform(&db, endpoint).await?;
     let page = Page::cut(select.all(&db).await?, |r| (r.created_at, r.id));

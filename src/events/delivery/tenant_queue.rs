@@ -10,7 +10,7 @@
 
 use super::{delivery_view, lease, send, set_attempted, Answer, Attempted, DeliveryView, PENDING};
 use crate::audit;
-use crate::entities::search::{chosen, newest_first, Page};
+use crate::entities::search::{chosen, in_time_order, Page, Place};
 use crate::entities::tenant::webhook_delivery as row;
 use crate::error::{Error, Result};
 use crate::events::endpoints;
@@ -209,6 +209,9 @@ async fn attempt(ctx: &TenantCtx, client: &reqwest::Client, delivery: row::Model
         None => Answer::failed("the queued event is unreadable"),
     };
     let done = Attempted::new(engine.settings(), delivery.attempts, answer);
+    engine
+        .observer()
+        .webhook(done.outcome(), Some(ctx.id().uuid()));
     ctx.run_for_platform(async |db| {
         let mut active = delivery.into_active_model();
         set_attempted!(active, done);
@@ -222,12 +225,12 @@ pub(super) async fn log(
     ctx: &TenantCtx,
     endpoint: uuid::Uuid,
     status: &str,
-    after: &str,
+    place: &Place,
 ) -> Result<Page<DeliveryView>> {
     let select = row::Entity::find()
         .filter(row::Column::EndpointId.eq(endpoint))
         .filter(chosen(row::Column::Status, status));
-    let select = newest_first(select, row::Column::CreatedAt, row::Column::Id, after)?;
+    let select = in_time_order(select, row::Column::CreatedAt, row::Column::Id, place)?;
     let rows = ctx
         .run(false, async |db| {
             endpoints::find_tenant(db, endpoint).await?;

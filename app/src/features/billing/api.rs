@@ -100,15 +100,22 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
     super::server::billing_overview(slug).await
 }
 
-/// A page of the tenant's final invoices, newest period first, after the
-/// cursor `after`; only those in `status` (`open`, `paid`) when one is named.
+/// A page of the tenant's final invoices by period (`order` newest or
+/// oldest first), after the cursor `after`; only those in `status` (`open`,
+/// `paid`) when one is named.
 #[server]
 pub async fn list_invoices(
     slug: String,
     status: Option<String>,
+    order: Option<String>,
     after: Option<String>,
 ) -> Result<PageDto<InvoiceDto>, AppError> {
-    super::server::list_invoices(slug, status.unwrap_or_default(), after.unwrap_or_default()).await
+    let (status, order, after) = (
+        status.unwrap_or_default(),
+        order.unwrap_or_default(),
+        after.unwrap_or_default(),
+    );
+    super::server::list_invoices(slug, status, order, after).await
 }
 
 /// A Stripe billing-portal link for entering payment details.

@@ -58,9 +58,12 @@ pub fn BillingPanel(slug: String) -> impl IntoView {
     let list = Resource::new(
         move || {
             let done = actions.paid.version().get() + actions.close.version().get();
-            (slug.clone(), paging.filter.get(), paging.after(), done)
+            let (filter, order) = (paging.filter.get(), paging.order.get());
+            (slug.clone(), filter, order, paging.after(), done)
         },
-        |(slug, status, after, _)| list_invoices(slug, Some(status), Some(after)),
+        |(slug, status, order, after, _)| {
+            list_invoices(slug, Some(status), Some(order), Some(after))
+        },
     );
     let invoices = Invoices { paging, list };
     view! { {loaded(overview, move |b| view! { <BillingView b actions invoices /> })} }

@@ -12,6 +12,7 @@ use crate::features::billing::api::{
 use tenantry::billing::period::Period;
 use tenantry::billing::rating::{Line, Rated};
 use tenantry::billing::{accounts, invoices, usage};
+use tenantry::entities::search::Place;
 use tenantry::tenancy::{RequestScope, TenantId};
 
 fn line_dto(l: &Line) -> InvoiceLineDto {
@@ -112,11 +113,13 @@ pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
 pub async fn list_invoices(
     slug: String,
     status: String,
+    order: String,
     after: String,
 ) -> Result<PageDto<InvoiceDto>, AppError> {
+    let place = Place::parse(&order, &after)?;
     let (engine, tenant, _) = managed_tenant(&slug).await?;
     let ctx = engine.ctx_for(tenant.id).await?;
-    paged(invoices::page(&ctx, &status, &after).await?, |i| {
+    paged(invoices::page(&ctx, &status, &place).await?, |i| {
         invoice_dto(&i)
     })
 }

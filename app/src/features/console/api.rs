@@ -157,14 +157,21 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     super::server::delete_tenant(slug, confirm).await
 }
 
-/// A page of the platform audit log, newest first: entries whose actor or
-/// action contains `query`, after the page whose `next` was `after`.
+/// A page of the platform audit log (`order` newest or oldest first):
+/// entries whose actor or action contains `query`, after the page whose
+/// `next` was `after`.
 #[server]
 pub async fn list_audit(
     query: Option<String>,
+    order: Option<String>,
     after: Option<String>,
 ) -> Result<PageDto<AuditRow>, AppError> {
-    super::server::list_audit(query.unwrap_or_default(), after.unwrap_or_default()).await
+    let (query, order, after) = (
+        query.unwrap_or_default(),
+        order.unwrap_or_default(),
+        after.unwrap_or_default(),
+    );
+    super::server::list_audit(query, order, after).await
 }
 
 #[server]

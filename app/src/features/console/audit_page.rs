@@ -11,7 +11,7 @@ pub fn ConsoleAudit() -> impl IntoView {
     let query = audit_query();
     let entries = Resource::new(
         move || query.get(),
-        |(q, after)| list_audit(Some(q), Some(after)),
+        |q| list_audit(Some(q.q), Some(q.order), Some(q.after)),
     );
     view! {
         <ConsoleShell>

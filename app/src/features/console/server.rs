@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::features::console::api::{ReceiptDto, TenantDetail, TenantListDto, TenantRow};
 use tenantry::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
+use tenantry::entities::search::Place;
 
 fn row(t: TenantSummary) -> TenantRow {
     TenantRow {
@@ -134,9 +135,14 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     Ok(row(deleted))
 }
 
-pub async fn list_audit(query: String, after: String) -> Result<PageDto<AuditRow>, AppError> {
+pub async fn list_audit(
+    query: String,
+    order: String,
+    after: String,
+) -> Result<PageDto<AuditRow>, AppError> {
+    let place = Place::parse(&order, &after)?;
     let (engine, _) = admin().await?;
-    paged(audit::page(&engine, &query, &after).await?, audit_row)
+    paged(audit::page(&engine, &query, &place).await?, audit_row)
 }
 
 /// The dev mailbox: the latest outgoing messages (bodies of delivered ones

@@ -34,11 +34,12 @@ pub fn WorkPanel(slug: String) -> impl IntoView {
             (
                 slug.clone(),
                 paging.filter.get(),
+                paging.order.get(),
                 paging.after(),
                 tick.get(),
             )
         },
-        |(slug, state, after, _)| tenant_work(slug, Some(state), Some(after)),
+        |(slug, state, order, after, _)| tenant_work(slug, Some(state), Some(order), Some(after)),
     );
     Effect::new(move |_| {
         let poll = move || {

@@ -52,13 +52,20 @@ pub async fn cancel_job(slug: String, job_id: String) -> Result<(), AppError> {
     super::server::cancel_job(slug, job_id).await
 }
 
-/// A page of the tenant's jobs (newest first, after the cursor `after`,
-/// only those in `state` when one is named) and a move under way.
+/// A page of the tenant's jobs (`order` newest or oldest first, after the
+/// cursor `after`, only those in `state` when one is named) and a move under
+/// way.
 #[server]
 pub async fn tenant_work(
     slug: String,
     state: Option<String>,
+    order: Option<String>,
     after: Option<String>,
 ) -> Result<TenantWorkDto, AppError> {
-    super::server::tenant_work(slug, state.unwrap_or_default(), after.unwrap_or_default()).await
+    let (state, order, after) = (
+        state.unwrap_or_default(),
+        order.unwrap_or_default(),
+        after.unwrap_or_default(),
+    );
+    super::server::tenant_work(slug, state, order, after).await
 }

@@ -6,6 +6,7 @@ use crate::backend::{admin, fail, managed_tenant, paged, stored, timestamp};
 use crate::dto::{JobDto, JobState, TenantWorkDto};
 use crate::error::AppError;
 use crate::features::jobs::api::{JobCountDto, JobOverviewDto};
+use tenantry::entities::search::Place;
 use tenantry::jobs::{self, manage, JobView};
 use tenantry::tenancy::moves;
 
@@ -74,11 +75,13 @@ pub async fn cancel_job(slug: String, job_id_text: String) -> Result<(), AppErro
 pub async fn tenant_work(
     slug: String,
     state: String,
+    order: String,
     after: String,
 ) -> Result<TenantWorkDto, AppError> {
+    let place = Place::parse(&order, &after)?;
     let (engine, tenant, _) = managed_tenant(&slug).await?;
     let latest = moves::latest(&engine, tenant.id).await?;
-    let page = jobs::page_of(&engine, &tenant, &state, &after).await?;
+    let page = jobs::page_of(&engine, &tenant, &state, &place).await?;
     let slug = tenant.slug.as_str().to_owned();
     Ok(TenantWorkDto {
         jobs: paged(page, |j| job_dto(&slug, j))?,

@@ -15,14 +15,21 @@ pub const NEEDS: &[(&str, Need)] = &[
     ("set_support_access", Need::Owner),
 ];
 
-/// A page of the organisation's log, newest first: entries whose actor or
-/// action contains `query` (any case), after the cursor `after`.
+/// A page of the organisation's log (`order` newest or oldest first):
+/// entries whose actor or action contains `query` (any case), after the
+/// cursor `after`.
 #[server]
 pub async fn list_tenant_audit(
     query: Option<String>,
+    order: Option<String>,
     after: Option<String>,
 ) -> Result<PageDto<AuditRow>, AppError> {
-    super::server::list_tenant_audit(query.unwrap_or_default(), after.unwrap_or_default()).await
+    let (query, order, after) = (
+        query.unwrap_or_default(),
+        order.unwrap_or_default(),
+        after.unwrap_or_default(),
+    );
+    super::server::list_tenant_audit(query, order, after).await
 }
 
 #[server]

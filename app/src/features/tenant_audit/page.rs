@@ -14,7 +14,7 @@ pub fn TenantAuditPage() -> impl IntoView {
     let query = audit_query();
     let entries = Resource::new(
         move || (query.get(), set.version().get()),
-        |((q, after), _)| list_tenant_audit(Some(q), Some(after)),
+        |(q, _)| list_tenant_audit(Some(q.q), Some(q.order), Some(q.after)),
     );
     let refused = Resource::new(move || set.version().get(), |_| support_access_refused());
     view! {

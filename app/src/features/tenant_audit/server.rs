@@ -5,17 +5,20 @@ use crate::backend::{audit_row, fail, member_as, paged};
 use crate::dto::{AuditRow, PageDto};
 use crate::error::AppError;
 use tenantry::authz::Need;
+use tenantry::entities::search::Place;
 use tenantry::identity::impersonation;
 
 /// A page of the tenant's own log: entries whose actor or action contains
-/// `query`, after the cursor `after`.
+/// `query`, in `order` after the cursor `after`.
 pub async fn list_tenant_audit(
     query: String,
+    order: String,
     after: String,
 ) -> Result<PageDto<AuditRow>, AppError> {
+    let place = Place::parse(&order, &after)?;
     let (ctx, _) = member_as(Need::Admin).await?;
     paged(
-        tenantry::audit::tenant_page(&ctx, &query, &after).await?,
+        tenantry::audit::tenant_page(&ctx, &query, &place).await?,
         audit_row,
     )
 }

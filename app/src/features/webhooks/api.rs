@@ -88,20 +88,21 @@ pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
     super::server::remove_webhook(endpoint_id).await
 }
 
-/// A page of the endpoint's deliveries, newest first, after the cursor
-/// `after`; only those in `status` when one is named.
+/// A page of the endpoint's deliveries (`order` newest or oldest first),
+/// after the cursor `after`; only those in `status` when one is named.
 #[server]
 pub async fn webhook_deliveries(
     endpoint_id: String,
     status: Option<String>,
+    order: Option<String>,
     after: Option<String>,
 ) -> Result<PageDto<DeliveryDto>, AppError> {
-    super::server::webhook_deliveries(
-        endpoint_id,
+    let (status, order, after) = (
         status.unwrap_or_default(),
+        order.unwrap_or_default(),
         after.unwrap_or_default(),
-    )
-    .await
+    );
+    super::server::webhook_deliveries(endpoint_id, status, order, after).await
 }
 
 #[server]

@@ -177,13 +177,16 @@ fn DeliveryLog(endpoint_id: String) -> impl IntoView {
                 (
                     id.clone(),
                     paging.filter.get(),
+                    paging.order.get(),
                     paging.after(),
                     tick.get(),
                     resend.version().get(),
                 )
             }
         },
-        |(id, status, after, ..)| webhook_deliveries(id, Some(status), Some(after)),
+        |(id, status, order, after, ..)| {
+            webhook_deliveries(id, Some(status), Some(order), Some(after))
+        },
     );
     Effect::new(move |_| {
         tick.get();

@@ -9,6 +9,7 @@ use crate::backend::{
 use crate::dto::{DeliveryState, PageDto};
 use crate::error::AppError;
 use crate::features::webhooks::api::{DeliveryDto, WebhookDto, WebhookSecretDto};
+use tenantry::entities::search::Place;
 use tenantry::events::delivery::{self, DeliveryView};
 use tenantry::events::endpoints::{self, EndpointView, EndpointWithSecret};
 use tenantry::events::Owner;
@@ -143,12 +144,14 @@ pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
 pub async fn webhook_deliveries(
     endpoint_id: String,
     status: String,
+    order: String,
     after: String,
 ) -> Result<PageDto<DeliveryDto>, AppError> {
+    let place = Place::parse(&order, &after)?;
     let (engine, managed, _) = managed().await?;
     let id = parse_id(&endpoint_id)?;
     paged(
-        delivery::log(&engine, managed.owner(), id, &status, &after).await?,
+        delivery::log(&engine, managed.owner(), id, &status, &place).await?,
         delivery_dto,
     )
 }
