@@ -63,6 +63,7 @@ mod sso;
 mod stripe;
 mod switcher;
 mod tenant_lists;
+mod tenant_logs;
 mod tenant_map;
 mod tls;
 mod tokens;
