@@ -53,4 +53,6 @@ if [ "$backend" = stripe ]; then
   export TENANTRY_STRIPE_SECRET_KEY=sk_test_e2e TENANTRY_STRIPE_API_BASE=http://127.0.0.1:8421
 fi
 export TENANTRY_LOG=${TENANTRY_LOG:-warn}
+# Tenant costs reach the ledger within a second (the costs spec reads them).
+export TENANTRY_OBSERVABILITY__COST_FLUSH_SECS=1
 exec "$bin" serve

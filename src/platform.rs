@@ -1,6 +1,8 @@
 //! Start-up chores shared by the binary and the tests: the development
 //! bootstrap (first superadmin and a demo tenant) and periodic maintenance.
 
+pub mod activity;
+
 use crate::catalog::tenants::{self, NewTenant};
 use crate::identity::admins;
 use crate::jobs::periodic::Periodic;

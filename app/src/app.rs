@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/plans") view=features::plans::console_page::ConsolePlans ssr=SsrMode::Async />
                 <Route path=path!("/console/meters") view=features::billing::page::ConsoleMeters ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug/billing") view=features::console::tenant_page::ConsoleTenantBilling ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/activity") view=features::console::tenant_page::ConsoleTenantActivity ssr=SsrMode::Async />
+                <Route path=path!("/console/costs") view=features::activity::page::ConsoleCosts ssr=SsrMode::Async />
                 <Route path=path!("/console/flags") view=features::flags::page::ConsoleFlags ssr=SsrMode::Async />
                 <Route path=path!("/console/flags/:key") view=features::flags::page::ConsoleFlag ssr=SsrMode::Async />
                 <Route path=path!("/console/audit") view=features::console::audit_page::ConsoleAudit ssr=SsrMode::Async />

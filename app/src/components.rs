@@ -7,12 +7,14 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 mod audit_log;
+mod bar_chart;
 mod list;
 mod paging;
 mod row_action;
 mod theme;
 
 pub use audit_log::{audit_query, AuditLog, AuditQuery};
+pub use bar_chart::{Bar, BarChart};
 pub use list::{versions, EmptyState, ListTable};
 pub use paging::{
     encode_query_value, query_href, PageLinks, Paging, PagingButtons, PagingFilter, ORDERS,

@@ -3,6 +3,7 @@
 //! (`server.rs`, compiled for `ssr` only).
 
 pub mod account;
+pub mod activity;
 pub mod api_keys;
 pub mod appearance;
 pub mod billing;

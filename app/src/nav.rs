@@ -31,6 +31,7 @@ pub const CONSOLE: &[(&str, &str)] = &[
     ("/console/webhooks", "Webhooks"),
     ("/console/audit", "Audit log"),
     ("/console/jobs", "Jobs"),
+    ("/console/costs", "Costs"),
     ("/console/mailbox", "Mailbox"),
     ("/console/account", "Account"),
 ];

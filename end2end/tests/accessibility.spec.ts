@@ -27,7 +27,7 @@ for (const scheme of ["light", "dark"] as const) {
     await signIn(page, url("admin.localhost", "/console/login"), "root@e2e.test");
     const slug = `a11y${scheme[0]}${Date.now() % 100000}`;
     await createTenant(page, slug, "Accessible Co");
-    for (const path of ["/console", `/console/tenants/${slug}`, "/console/plans", "/console/flags", "/console/jobs", "/console/audit"]) {
+    for (const path of ["/console", `/console/tenants/${slug}`, `/console/tenants/${slug}/activity`, "/console/costs", "/console/plans", "/console/flags", "/console/jobs", "/console/audit"]) {
       await check(url("admin.localhost", path));
     }
 

@@ -94,7 +94,7 @@ test("a hybrid plan: usage through the API, a prorated seat, a failed payment", 
   // platform's, marked paid by a superadmin.
   await expect(owner.getByTestId("payment-details")).toHaveCount(0);
   const today = new Date().toISOString().slice(0, 10);
-  await expect(owner.getByTestId("chart-emails").locator(`rect[data-day="${today}"]`)).toHaveAttribute("data-value", "180");
+  await expect(owner.getByTestId("chart-emails").locator(`rect[data-at="${today}"]`)).toHaveAttribute("data-value", "180");
   const preview = owner.getByTestId("invoice-preview");
   await expect(preview.locator("tr", { hasText: "Emails" })).toContainText("180");
   await expect(preview.locator("tr", { hasText: "Base fee" })).toBeVisible();

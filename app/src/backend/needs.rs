@@ -15,6 +15,7 @@ use tenantry::authz::Need;
 pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
     [
         features::account::api::NEEDS,
+        features::activity::api::NEEDS,
         features::appearance::api::NEEDS,
         features::api_keys::api::NEEDS,
         features::billing::api::NEEDS,

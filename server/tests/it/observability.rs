@@ -20,6 +20,7 @@ use uuid::Uuid;
 on_both_backends!(
     requests_database_work_and_jobs_are_counted_by_tenant,
     what_each_tenant_costs_reaches_the_ledger_and_ranks_the_noisiest,
+    the_console_shows_the_noisiest_tenants_and_a_tenants_activity,
 );
 
 /// The sum of the samples of `name` whose labels include every pair of
@@ -222,6 +223,92 @@ async fn what_each_tenant_costs_reaches_the_ledger_and_ranks_the_noisiest(app: T
             .expect("trim")
             >= 2
     );
+}
+
+async fn the_console_shows_the_noisiest_tenants_and_a_tenants_activity(app: TestApp) {
+    use tenantry_app::features::activity::api::{NoisiestTenants, TenantActivity};
+    app.tenant("alpha").await;
+    app.tenant("bravo").await;
+    let mut owner = app.owner_client("alpha").await;
+    for _ in 0..5 {
+        owner.get("/").await;
+    }
+    app.owner_client("bravo").await;
+    cost_ledger::flush(&app.engine).await.expect("flushed");
+    let mut admin = app.superadmin().await;
+
+    let res = admin
+        .server_fn::<NoisiestTenants>(&[("period", "hour")])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let noisiest = res.json();
+    let tables = noisiest["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), 6, "one table per measure");
+    let requests = tables
+        .iter()
+        .find(|t| t["key"] == "requests")
+        .expect("requests");
+    assert_eq!(requests["rows"][0]["slug"], "alpha", "{requests}");
+    assert_eq!(requests["rows"][0]["value"], "6 requests", "{requests}");
+    assert_eq!(requests["rows"][1]["slug"], "bravo", "{requests}");
+    assert_eq!(requests["rows"][1]["value"], "1 request", "{requests}");
+    let cpu = tables.iter().find(|t| t["key"] == "cpu").expect("cpu");
+    assert!(
+        cpu["rows"][0]["share"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('%')),
+        "{cpu}"
+    );
+
+    let res = admin
+        .server_fn::<TenantActivity>(&[("slug", "alpha"), ("period", "hour")])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let activity = res.json();
+    let charts = activity["charts"].as_array().expect("charts");
+    let keys: Vec<&str> = charts.iter().filter_map(|c| c["key"].as_str()).collect();
+    assert_eq!(keys, ["requests", "errors", "latency", "share"]);
+    let points = charts[0]["points"].as_array().expect("points");
+    assert_eq!(points.len(), 60, "a point a minute");
+    let counted: f64 = points.iter().filter_map(|p| p["value"].as_f64()).sum();
+    assert_eq!(counted, 6.0);
+    assert_eq!(charts[0]["summary"], "6 requests in the last hour");
+    assert!(
+        charts[1]["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("0.0 %")),
+        "{}",
+        charts[1]
+    );
+    assert!(
+        charts[2]["summary"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(" ms")),
+        "{}",
+        charts[2]
+    );
+
+    // A period the views do not know is refused by field; a tenant's owner
+    // reads none of it.
+    let res = admin
+        .server_fn::<TenantActivity>(&[("slug", "alpha"), ("period", "week")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.json()["field"], "period");
+    for res in [
+        owner
+            .server_fn::<NoisiestTenants>(&[("period", "day")])
+            .await,
+        owner
+            .server_fn::<TenantActivity>(&[("slug", "alpha"), ("period", "day")])
+            .await,
+    ] {
+        assert!(
+            res.status == StatusCode::NOT_FOUND || res.status == StatusCode::FORBIDDEN,
+            "{}",
+            res.status
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,8 @@
 //! The console's `/console/meters` defines what is metered.
 
 use crate::components::{
-    action_error, loaded, ConsoleShell, Field, FormError, Paging, PagingButtons, PagingFilter,
-    TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
+    action_error, loaded, Bar, BarChart, ConsoleShell, Field, FormError, Paging, PagingButtons,
+    PagingFilter, TenantShell, BUTTON, BUTTON_QUIET, CARD, INPUT,
 };
 use crate::dto::{InvoiceStatus, PageDto};
 use crate::features::billing::api::{
@@ -180,52 +180,28 @@ fn PaymentDetails(slug: String) -> impl IntoView {
     }
 }
 
-/// Daily values as bars, with the period total: plain SVG in the page.
+/// Daily values as bars, with the period total.
 #[component]
 fn UsageChart(m: MeterChartDto) -> impl IntoView {
-    // Plot area inside the SVG: room on the left for the scale.
-    const W: f64 = 300.0;
-    const H: f64 = 90.0;
-    const LEFT: f64 = 30.0;
-    const TOP: f64 = 12.0;
-    let top = m.daily.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
-    let step = (W - LEFT) / m.daily.len().max(1) as f64;
     let unit = m.unit.clone();
     let bars = m
         .daily
         .iter()
-        .enumerate()
-        .map(|(i, (day, v))| {
-            let h = (*v as f64 / top as f64) * (H - TOP - 1.0);
-            let x = LEFT + i as f64 * step;
-            let label = format!("{day}: {}", amount(*v, &unit));
-            let name = label.clone();
-            // Each day can be pointed at or reached with the keyboard; its
-            // value shows above it then (and is its accessible name).
-            view! {
-                <g tabindex="0" class="group outline-none" role="img" aria-label=name>
-                    <rect x=format!("{:.1}", x + 0.5) y=format!("{:.1}", H - h) width=format!("{:.1}", (step - 1.0).max(1.0)) height=format!("{:.1}", h.max(0.5))
-                        class="fill-brand group-hover:opacity-70 group-focus:opacity-70" data-day=day.clone() data-value=v.to_string()>
-                        <title>{label}</title>
-                    </rect>
-                    <text x=format!("{:.1}", (x + step / 2.0).clamp(LEFT + 12.0, W - 12.0)) y="9" text-anchor="middle"
-                        class="pointer-events-none fill-slate-900 text-[8px] opacity-0 group-hover:opacity-100 group-focus:opacity-100">
-                        {v.to_string()}
-                    </text>
-                </g>
-            }
+        .map(|(day, v)| Bar {
+            at: day.clone(),
+            value: *v as f64,
+            text: amount(*v, &unit),
         })
-        .collect_view();
-    let day_at = |i: usize| m.daily.get(i).map(|(d, _)| d.clone()).unwrap_or_default();
-    let (first, middle, last) = (
-        day_at(0),
-        day_at(m.daily.len() / 2),
-        day_at(m.daily.len().saturating_sub(1)),
-    );
+        .collect();
     let total = format!(
         "{} {}",
         amount(m.total, &m.unit),
         aggregation_words(&m.aggregation)
+    );
+    let aria = format!("{} per day, in {}", m.name, m.unit);
+    let legend = format!(
+        "{} per day (point at a day, or tab to it, for its value)",
+        m.unit
     );
     view! {
         <figure data-testid=format!("chart-{}", m.key)>
@@ -233,18 +209,7 @@ fn UsageChart(m: MeterChartDto) -> impl IntoView {
                 <span class="font-medium">{m.name.clone()}</span>
                 <span data-testid=format!("usage-total-{}", m.key)>{total}</span>
             </figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") class="mt-1 h-24 w-full rounded bg-slate-50" role="group" aria-label=format!("{} per day, in {}", m.name, m.unit)>
-                <line x1=LEFT.to_string() y1=TOP.to_string() x2=W.to_string() y2=TOP.to_string() class="stroke-slate-200" stroke-width="0.5" />
-                <line x1=LEFT.to_string() y1=H.to_string() x2=W.to_string() y2=H.to_string() class="stroke-slate-400" stroke-width="0.5" />
-                <text x={(LEFT - 3.0).to_string()} y={(TOP + 3.0).to_string()} text-anchor="end" class="fill-slate-500 text-[8px]">{top.to_string()}</text>
-                <text x={(LEFT - 3.0).to_string()} y=H.to_string() text-anchor="end" class="fill-slate-500 text-[8px]">"0"</text>
-                {bars}
-            </svg>
-            <div class="flex justify-between pl-[10%] text-xs text-slate-500"><span>{first}</span><span>{middle}</span><span>{last}</span></div>
-            <p class="mt-1 flex items-center gap-1 text-xs text-slate-500">
-                <span class="inline-block h-2 w-3 rounded-sm bg-brand"></span>
-                {format!("{} per day (point at a day, or tab to it, for its value)", m.unit)}
-            </p>
+            <BarChart bars aria legend top=|peak| format!("{peak}") />
         </figure>
     }
 }

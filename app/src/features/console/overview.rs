@@ -93,6 +93,9 @@ fn Figures(o: OverviewDto) -> impl IntoView {
                     n => format!("{n} tenants with failed jobs"),
                 }}
             </A>
+            <A href="/console/costs" attr:class="text-indigo-700 underline" attr:data-testid="overview-costs">
+                "Noisiest tenants"
+            </A>
         </p>
         <div class="grid gap-6 sm:grid-cols-3">
             {counts("By state", "state", o.by_state)}

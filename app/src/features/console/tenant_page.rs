@@ -3,6 +3,7 @@ use crate::components::{
     BUTTON_QUIET, CARD,
 };
 use crate::dto::TenantState;
+use crate::features::activity::page::ActivityPanel;
 use crate::features::billing::page::BillingPanel;
 use crate::features::console::api::{
     get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ReceiptDto, ResumeTenant, SuspendTenant,
@@ -127,6 +128,7 @@ fn Detail(
                     <A href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</A>
                     <A href=format!("/console/tenants/{}/plan", t.slug) attr:class="text-indigo-700 underline">"Plan and limits"</A>
                     <A href=format!("/console/tenants/{}/billing", t.slug) attr:class="text-indigo-700 underline">"Usage and billing"</A>
+                    <A href=format!("/console/tenants/{}/activity", t.slug) attr:class="text-indigo-700 underline">"Activity and cost"</A>
                 </dd>
                 <dt class="text-slate-500">"Colours"</dt>
                 <dd class="flex gap-2">
@@ -213,6 +215,13 @@ pub fn ConsoleTenantPlan() -> impl IntoView {
 pub fn ConsoleTenantBilling() -> impl IntoView {
     let slug = page_slug();
     view! { <TenantSubPage slug=slug.clone()><BillingPanel slug=slug.clone() /></TenantSubPage> }
+}
+
+/// The tenant's requests, failures, latency and cost share.
+#[component]
+pub fn ConsoleTenantActivity() -> impl IntoView {
+    let slug = page_slug();
+    view! { <TenantSubPage slug=slug.clone()><ActivityPanel slug=slug.clone() /></TenantSubPage> }
 }
 
 /// The tenant's data exports, requested and followed by a superadmin.
