@@ -40,6 +40,8 @@ PG_HOST = os.environ.get("TENANTRY_TEST_PG_HOST", "127.0.0.1:5432")
 ADMIN = os.environ.get("TENANTRY_PG_ADMIN_URL", f"postgres://postgres@{PG_HOST}/postgres")
 DB = "tenantry_bench_http"
 SERVER_PORT, PEER_PORT = 3301, 3302
+# A second server on the same database with metrics off (pair m's A).
+UNMETERED_PORT = 3303
 PASSWORD = "bench password 1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -358,6 +360,8 @@ def count_round_trips(login_path, sizes, requests, api_key):
         counts[("a0", "B")] = per_request(counter, [lambda: get(srv, "/login", {"Host": host})] * n)
         counts[("a", "A")] = counts[("a0", "B")]
         counts[("a", "B")] = per_request(counter, [lambda: get(srv, "/", signed)] * n)
+        # Metrics add no database work: both sides of m count as a's B.
+        counts[("m", "A")] = counts[("m", "B")] = counts[("a", "B")]
         keyed = {"Host": host, "Authorization": f"Bearer {api_key}"}
         counts[("e2e-api", "Bkey")] = per_request(
             counter, [lambda: get(srv, "/api/v1/projects", keyed)] * n)
@@ -408,6 +412,10 @@ def main():
                     BENCH_RAW_URL=ADMIN.rsplit("/", 1)[0] + "/" + DB)
     peer = start([BIN["peer"]], peer_env, "peer")
     wait_healthy(PEER_PORT, "/rss")
+    unmetered = start([BIN["tenantry"], "serve"],
+                      dict(env, TENANTRY_LISTEN=f"127.0.0.1:{UNMETERED_PORT}",
+                           TENANTRY_OBSERVABILITY__METRICS="false"), "server-unmetered")
+    wait_healthy(UNMETERED_PORT, "/healthz")
 
     try:
         s, p = [server.pid], [peer.pid]
@@ -422,6 +430,15 @@ def main():
         results.append(measure_pair("a", [
             floor,
             {"name": "B", "label": "tenant SSR page, session checked", "port": SERVER_PORT, "pids": s,
+             "paths": ["/"], "headers": {"Host": host, "Cookie": cookie}},
+        ], rounds, seconds))
+        # What metrics cost a request: the same signed-in page from a server
+        # that records nothing, and from one that counts everything
+        # (requests, CPU, database work, the cost book and its flushes).
+        results.append(measure_pair("m", [
+            {"name": "A", "label": "tenant SSR page, metrics off", "port": UNMETERED_PORT,
+             "pids": [unmetered.pid], "paths": ["/"], "headers": {"Host": host, "Cookie": cookie}},
+            {"name": "B", "label": "tenant SSR page, metrics on", "port": SERVER_PORT, "pids": s,
              "paths": ["/"], "headers": {"Host": host, "Cookie": cookie}},
         ], rounds, seconds))
         results.append(measure_pair("b", [
@@ -489,7 +506,7 @@ def main():
                          "kb_per_tenant": (rss_after - rss_before) / touched},
         }
     finally:
-        for proc in (peer, server):
+        for proc in (peer, server, unmetered):
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
         os.unlink(login_file.name)
