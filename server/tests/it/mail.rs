@@ -357,6 +357,15 @@ async fn failed_deliveries_are_retried_and_finally_marked_failed(app: TestApp) {
     assert_eq!(deliver(&app).await, 0);
     let (s, attempts, _) = state().await;
     assert_eq!((s.as_str(), attempts), ("failed", 2));
+    // The metrics counted one retried attempt and one that gave up.
+    let metrics = app.engine.observer().render();
+    let tenant = alpha.id().to_string();
+    for outcome in ["retried", "failed"] {
+        let labels = [("outcome", outcome), ("tenant", tenant.as_str())];
+        let counted =
+            crate::observability::sample(&metrics, "tenantry_mail_deliveries_total", &labels);
+        assert_eq!(counted, 1.0, "{outcome}: {metrics}");
+    }
 }
 
 fn verified_of(members: &serde_json::Value, email: &str) -> (String, bool) {

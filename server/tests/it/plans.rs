@@ -244,6 +244,19 @@ async fn a_hard_api_quota_warns_at_80_and_refuses_past_100_percent(app: TestApp)
         .await
         .expect("used");
     assert_eq!(used, 5, "a refused request is not counted");
+    // The metrics saw the 80 % warning, the 100 % and the refusal, once each.
+    let metrics = app.engine.observer().render();
+    let tenant = ctx.id().to_string();
+    for event in ["warned", "exhausted", "refused"] {
+        let labels = [
+            ("meter", "api_requests_per_month"),
+            ("event", event),
+            ("tenant", tenant.as_str()),
+        ];
+        let counted =
+            crate::observability::sample(&metrics, "tenantry_quota_events_total", &labels);
+        assert_eq!(counted, 1.0, "{event}: {metrics}");
+    }
 
     let events = outbox::recent(&app.engine, Some(ctx.id()), 20)
         .await

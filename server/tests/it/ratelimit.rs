@@ -129,6 +129,19 @@ async fn a_tenant_hammering_at_ten_times_its_limit_is_refused_while_its_neighbou
     assert_eq!(neighbour.limited, 0, "the neighbour is never refused");
     assert!(neighbour.ok >= 15, "the neighbour was served throughout");
     let (served, refused) = (hammer.ok, hammer.limited);
+    // Each refusal is counted against the tenant that was refused (metrics).
+    let metrics = app.engine.observer().render();
+    let mut counted = Vec::new();
+    for slug in ["noisy", "quiet"] {
+        let tenant = app.ctx(slug).await.id().to_string();
+        let labels = [("limit", "requests"), ("tenant", tenant.as_str())];
+        counted.push(crate::observability::sample(
+            &metrics,
+            "tenantry_rate_limited_total",
+            &labels,
+        ));
+    }
+    assert_eq!(counted, [refused as f64, 0.0], "{metrics}");
     println!(
         "noisy: {served} served, {refused} refused; quiet: median {:?} alone, {:?} beside the noisy tenant (noisy median {:?})",
         alone.median(),
@@ -239,6 +252,13 @@ async fn anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quota(app: T
     // (The owner's sign-in, anonymous, came out of the same bucket.)
     assert!(refused >= BURST - 2, "{refused} refused as unauthenticated");
     assert!(limited >= BURST, "{limited}: the anonymous bucket runs out");
+    let tenant = ctx.id().to_string();
+    let anonymous_refusals = crate::observability::sample(
+        &app.engine.observer().render(),
+        "tenantry_rate_limited_total",
+        &[("limit", "anonymous"), ("tenant", tenant.as_str())],
+    );
+    assert!(anonymous_refusals >= limited as f64, "{anonymous_refusals}");
     // The tenant's members are served all the while...
     for _ in 0..BURST / 2 {
         let res = owner.get("/api/v1/projects").await;

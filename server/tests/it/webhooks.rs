@@ -304,6 +304,14 @@ async fn a_delivery_that_keeps_failing_is_marked_failed_and_a_resend_delivers_it
     assert_eq!(log[0]["status"], "failed");
     assert_eq!(log[0]["attempts"], 2);
     assert_eq!(log[0]["last_status"], 503);
+    // The platform's own endpoint: counted as no tenant's, once per outcome.
+    let metrics = app.engine.observer().render();
+    for outcome in ["retried", "failed"] {
+        let labels = [("outcome", outcome), ("tenant", "none")];
+        let counted =
+            crate::observability::sample(&metrics, "tenantry_webhook_deliveries_total", &labels);
+        assert_eq!(counted, 1.0, "{outcome}: {metrics}");
+    }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(rx.received().len(), 2, "no attempt after giving up");
 
