@@ -321,15 +321,7 @@ async fn metrics_are_served_on_their_own_listener_only() {
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{host}: {}", res.text);
         assert!(!res.text.contains("tenantry_http_requests"), "{host}");
     }
-    let port = free_port();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    tokio::spawn(tenantry_server::metrics_endpoint::serve(
-        listener,
-        app.engine.clone(),
-    ));
-    wait_listening(port, "the metrics listener").await;
+    let port = serve_metrics(&app).await;
     app.client("alpha.localhost").get("/login").await;
     let res = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
@@ -429,14 +421,7 @@ async fn a_real_prometheus_scrapes_per_tenant_figures() {
     let app = TestApp::postgres().await;
     let alpha = app.tenant("alpha").await.id().to_string();
     let bravo = app.tenant("bravo").await.id().to_string();
-    let port = free_port();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    tokio::spawn(tenantry_server::metrics_endpoint::serve(
-        listener,
-        app.engine.clone(),
-    ));
+    let port = serve_metrics(&app).await;
     let prometheus = Prometheus::start(port).await;
     for (slug, times) in [("alpha", 5), ("bravo", 3)] {
         let mut client = app.client(&format!("{slug}.localhost"));
@@ -467,6 +452,18 @@ async fn a_real_prometheus_scrapes_per_tenant_figures() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("Prometheus never answered 5 and 3: {last}");
+}
+
+/// Starts the metrics listener of `app` on a free port; the port.
+async fn serve_metrics(app: &TestApp) -> u16 {
+    let port = free_port();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    let engine = app.engine.clone();
+    tokio::spawn(tenantry_server::metrics_endpoint::serve(listener, engine));
+    wait_listening(port, "the metrics listener").await;
+    port
 }
 
 /// A Prometheus server of the test's own, scraping `127.0.0.1:<target>`.
