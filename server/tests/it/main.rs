@@ -15,6 +15,7 @@ mod billing;
 mod binding_guard;
 mod branding_assets;
 mod cache;
+mod citus_rules;
 mod cli;
 mod console_list;
 mod dns_server;
