@@ -39,6 +39,12 @@ pub struct Settings {
     /// Owner role's database URL, used only for migrations (Postgres). Unset:
     /// `database_url`.
     pub owner_database_url: Option<SecretString>,
+    /// Where the pool and schema tenants' transactions go, when not to the
+    /// catalog's own pool: PgBouncer in transaction mode in front of the
+    /// catalog's database (statements are then sent unnamed, which it
+    /// needs). The catalog, its `LISTEN`s and the migrations keep
+    /// `database_url`. Unset: the catalog's pool.
+    pub tenant_pool_url: Option<SecretString>,
     /// Tenants live at `<slug>.<base_domain>`.
     pub base_domain: String,
     /// The superadmin console's host. Unset: `admin.<base_domain>`.

@@ -32,6 +32,9 @@ struct Inner {
     catalog: DatabaseConnection,
     /// The same pool, guarded, for the platform's own tables.
     platform_tables: super::PlatformTables,
+    /// Postgres: the pool and schema tenants' transactions through
+    /// PgBouncer (`tenant_pool_url`), when set.
+    tenant_pool: Option<DatabaseConnection>,
     /// SQLite: one file per tenant.
     tenant_files: Option<TenantFiles>,
     /// Postgres: one pool per `database`-placed tenant.
@@ -87,6 +90,14 @@ impl Engine {
             settings.pool_size,
         )
         .await?;
+        let tenant_pool = match &settings.tenant_pool_url {
+            Some(url) if settings.backend() == Backend::Postgres => {
+                use secrecy::ExposeSecret;
+                let url = url.expose_secret();
+                Some(connect_pool(url, Backend::Postgres, settings.pool_size).await?)
+            }
+            _ => None,
+        };
         let tenant_cache = match settings.backend() {
             Backend::Postgres => super::cache::TenantCache::listening(settings.runtime_url()),
             Backend::Sqlite => super::cache::TenantCache::with_ttl(Duration::from_secs(1)),
@@ -94,6 +105,7 @@ impl Engine {
         Ok(Self(Arc::new(Inner {
             platform_tables: super::PlatformTables::new(catalog.clone()),
             catalog,
+            tenant_pool,
             tenant_files,
             tenant_databases,
             owner: OnceCell::new(),
@@ -293,8 +305,14 @@ impl Engine {
                     Placement::Schema => location()?,
                     _ => "public",
                 };
-                let pool = self.0.catalog.get_postgres_connection_pool();
-                Ok(TenantDb::begin_postgres(pool, tenant.id, schema, writes, None).await?)
+                // Through PgBouncer, statements go unnamed: it keeps no
+                // prepared statement from one transaction to the next.
+                let (pool, unnamed) = match &self.0.tenant_pool {
+                    Some(bouncer) => (bouncer.get_postgres_connection_pool(), true),
+                    None => (self.0.catalog.get_postgres_connection_pool(), false),
+                };
+                let db = TenantDb::begin_postgres(pool, tenant.id, schema, writes, None).await?;
+                Ok(db.unnamed(unnamed))
             }
             (Placement::Database, Backend::Postgres) => {
                 let database = location()?;

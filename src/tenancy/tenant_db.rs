@@ -29,6 +29,10 @@ pub struct TenantDb {
     _lease: Option<Lease>,
     /// Reports the transaction's database work when it ends.
     meter: Option<DbMeter>,
+    /// Statements sent unnamed (through PgBouncer in transaction mode,
+    /// where a named one would be missing, or another client's, on the
+    /// next server connection).
+    unnamed: bool,
 }
 
 enum Txn {
@@ -79,6 +83,7 @@ impl TenantDb {
             writes: true,
             _lease: lease,
             meter: None,
+            unnamed: false,
         }
     }
 
@@ -115,6 +120,7 @@ impl TenantDb {
             writes,
             _lease: lease,
             meter: None,
+            unnamed: false,
         })
     }
 
@@ -147,6 +153,12 @@ impl TenantDb {
 
     pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
+    }
+
+    /// Sends this transaction's statements unnamed when `unnamed`.
+    pub(super) fn unnamed(mut self, unnamed: bool) -> Self {
+        self.unnamed = unnamed;
+        self
     }
 
     /// Reports this transaction's database work to `observer` when it ends;
@@ -298,7 +310,7 @@ impl ConnectionTrait for TenantDb {
                 Txn::Sea(txn) => txn.execute_raw(stmt).await,
                 Txn::Pg(txn) => {
                     let mut open = txn.lock().await;
-                    bound(&stmt)
+                    bound(&stmt, self.unnamed)
                         .execute(open.conn()?)
                         .await
                         .map(ExecResult::from)
@@ -334,7 +346,7 @@ impl ConnectionTrait for TenantDb {
                 Txn::Sea(txn) => txn.query_one_raw(stmt).await,
                 Txn::Pg(txn) => {
                     let mut open = txn.lock().await;
-                    bound(&stmt)
+                    bound(&stmt, self.unnamed)
                         .fetch_optional(open.conn()?)
                         .await
                         .map(|row| row.map(QueryResult::from))
@@ -352,7 +364,7 @@ impl ConnectionTrait for TenantDb {
                 Txn::Sea(txn) => txn.query_all_raw(stmt).await,
                 Txn::Pg(txn) => {
                     let mut open = txn.lock().await;
-                    bound(&stmt)
+                    bound(&stmt, self.unnamed)
                         .fetch_all(open.conn()?)
                         .await
                         .map(|rows| rows.into_iter().map(QueryResult::from).collect())
@@ -375,10 +387,12 @@ fn query_err(err: sqlx::Error) -> DbErr {
     DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into()))
 }
 
-/// A SeaORM statement as a sqlx query with its values bound.
-fn bound(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
+/// A SeaORM statement as a sqlx query with its values bound; `unnamed`, it
+/// is parsed afresh each time instead of prepared once per connection.
+fn bound(stmt: &Statement, unnamed: bool) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
     let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+        .persistent(!unnamed)
 }
 
 /// Whether `e` says the connection itself is gone (closed, reset, or ended

@@ -32,6 +32,13 @@ on_both_backends!(
     forwarded_host_from_an_untrusted_peer_is_ignored,
     tenant_b_api_key_and_token_are_refused_on_every_route_of_tenant_a_host,
 );
+// The same attacks with the server's queries going through PgBouncer in
+// transaction mode: server connections shared between tenants leak nothing.
+crate::through_pgbouncer!(
+    every_api_route_aimed_at_tenant_b_ids_is_404_and_leaves_b_unchanged,
+    every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged,
+    tenant_b_api_key_and_token_are_refused_on_every_route_of_tenant_a_host,
+);
 
 /// B's data, as B itself sees it.
 pub(crate) struct Victim {

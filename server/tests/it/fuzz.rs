@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 on_both_backends!(randomized_probes_with_tenant_b_ids_get_what_a_missing_object_gets);
+crate::through_pgbouncer!(randomized_probes_with_tenant_b_ids_get_what_a_missing_object_gets);
 
 /// splitmix64: small, seedable and the same everywhere.
 struct Rng(u64);

@@ -73,6 +73,20 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Instantiates async scenarios `fn(TestApp)` once more, with the app's
+/// queries going through a PgBouncer in transaction mode (`pgbouncer.rs`).
+#[macro_export]
+macro_rules! through_pgbouncer {
+    ($($scenario:ident),* $(,)?) => {
+        pub mod through_pgbouncer {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $scenario() {
+                super::$scenario($crate::harness::TestApp::through_pgbouncer(4, &[]).await).await
+            })*
+        }
+    };
+}
+
 pub struct TestApp {
     pub router: Router,
     pub engine: Engine,
@@ -82,6 +96,8 @@ pub struct TestApp {
     /// Placements handed to the tenants [`TestApp::tenant`] creates, in turn;
     /// empty for the deployment default.
     placements: std::sync::Mutex<std::collections::VecDeque<Placement>>,
+    /// The PgBouncer the tenants' transactions go through, when they do.
+    pub bouncer: Option<std::sync::Arc<crate::pgbouncer::PgBouncer>>,
 }
 
 impl TestApp {
@@ -122,8 +138,25 @@ impl TestApp {
         Self::postgres_placed(&[Placement::Schema, Placement::Database, Placement::Pool]).await
     }
 
-    pub async fn postgres_with(extra: &[(&str, &str)]) -> Self {
+    /// Postgres, the pool and schema tenants' transactions through a
+    /// PgBouncer of the app's own in transaction mode (`server_pool` server
+    /// connections); the catalog directly.
+    pub async fn through_pgbouncer(server_pool: u32, extra: &[(&str, &str)]) -> Self {
+        let bouncer = crate::pgbouncer::PgBouncer::start(server_pool).await;
         let name = fresh_pg_database();
+        let routed = bouncer.through(&pg_url("tenantry_app", &name));
+        let mut pairs = vec![("tenant_pool_url", routed.as_str())];
+        pairs.extend_from_slice(extra);
+        let mut app = Self::postgres_on(name, &pairs).await;
+        app.bouncer = Some(std::sync::Arc::new(bouncer));
+        app
+    }
+
+    pub async fn postgres_with(extra: &[(&str, &str)]) -> Self {
+        Self::postgres_on(fresh_pg_database(), extra).await
+    }
+
+    async fn postgres_on(name: String, extra: &[(&str, &str)]) -> Self {
         let runtime = pg_url("tenantry_app", &name);
         let owner = pg_url("tenantry_owner", &name);
         // Files (exports) go to a directory of the test's own.
@@ -160,6 +193,7 @@ impl TestApp {
             _dir: dir,
             pg_database,
             placements: Default::default(),
+            bouncer: None,
         }
     }
 
@@ -660,6 +694,7 @@ impl TestApp {
         let urls = [
             ("database_url", &self.settings.database_url),
             ("owner_database_url", &self.settings.owner_database_url),
+            ("tenant_pool_url", &self.settings.tenant_pool_url),
         ];
         for (key, url) in urls {
             if let Some(url) = url {

@@ -45,6 +45,7 @@ mod outbound;
 mod pages;
 mod peer;
 mod periodic;
+mod pgbouncer;
 mod placements;
 mod plans;
 mod platform_api;
