@@ -441,6 +441,10 @@ def main():
             {"name": "B", "label": "tenant SSR page, metrics on", "port": SERVER_PORT, "pids": s,
              "paths": ["/"], "headers": {"Host": host, "Cookie": cookie}},
         ], rounds, seconds))
+        # Its connections back to PostgreSQL for the pairs after it (the
+        # round-trip count starts two more servers).
+        unmetered.send_signal(signal.SIGTERM)
+        unmetered.wait(timeout=10)
         results.append(measure_pair("b", [
             {"name": "A", "label": "raw sqlx, one statement, no RLS", "port": PEER_PORT, "pids": p,
              "paths": ["/raw/bench"]},
@@ -507,8 +511,9 @@ def main():
         }
     finally:
         for proc in (peer, server, unmetered):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=10)
         os.unlink(login_file.name)
     report(summary)
 
