@@ -350,7 +350,7 @@ impl Observer {
         let seconds = done.latency.as_secs_f64();
         i.requests.with(
             own,
-            RequestLabels {
+            &RequestLabels {
                 route: route.clone(),
                 status_class,
                 tenant: tenant.clone(),
@@ -361,7 +361,7 @@ impl Observer {
         );
         i.latency.with(
             own,
-            RouteLabels {
+            &RouteLabels {
                 route,
                 tenant: tenant.clone(),
             },
@@ -369,7 +369,7 @@ impl Observer {
         );
         i.egress.with(
             own,
-            TenantLabel {
+            &TenantLabel {
                 tenant: tenant.clone(),
             },
             |c| {
@@ -378,7 +378,7 @@ impl Observer {
         );
         i.cpu.with(
             own,
-            WorkLabels {
+            &WorkLabels {
                 work: "request",
                 tenant,
             },
@@ -404,22 +404,21 @@ impl Observer {
         }
         let i = &self.0;
         let (own, label) = self.label_of(Some(tenant));
-        let tenant_label = || TenantLabel {
-            tenant: label.clone(),
-        };
-        i.db_time.with(own, tenant_label(), |c| {
+        // One label set for the five families, built once per transaction.
+        let labels = TenantLabel { tenant: label };
+        i.db_time.with(own, &labels, |c| {
             c.inc_by(work.time.as_secs_f64());
         });
-        i.db_round_trips.with(own, tenant_label(), |c| {
+        i.db_round_trips.with(own, &labels, |c| {
             c.inc_by(work.round_trips);
         });
-        i.db_statements.with(own, tenant_label(), |c| {
+        i.db_statements.with(own, &labels, |c| {
             c.inc_by(work.statements);
         });
-        i.db_rows.with(own, tenant_label(), |c| {
+        i.db_rows.with(own, &labels, |c| {
             c.inc_by(work.rows);
         });
-        i.db_transactions.with(own, tenant_label(), |c| {
+        i.db_transactions.with(own, &labels, |c| {
             c.inc();
         });
         i.costs.add(tenant, |c| {
@@ -446,7 +445,7 @@ impl Observer {
         let kind = kind.to_owned();
         i.job_latency.with(
             own,
-            JobLabels {
+            &JobLabels {
                 kind: kind.clone(),
                 tenant: label.clone(),
             },
@@ -454,7 +453,7 @@ impl Observer {
         );
         i.jobs_ended.with(
             own,
-            JobEndLabels {
+            &JobEndLabels {
                 kind,
                 outcome: end.word(),
                 tenant: label.clone(),
@@ -465,7 +464,7 @@ impl Observer {
         );
         i.cpu.with(
             own,
-            WorkLabels {
+            &WorkLabels {
                 work: "job",
                 tenant: label,
             },
@@ -531,7 +530,7 @@ impl Observer {
         let (own, label) = self.label_of(tenant);
         self.0.rate_limited.with(
             own,
-            LimitLabels {
+            &LimitLabels {
                 limit: limit.to_owned(),
                 tenant: label,
             },
@@ -550,7 +549,7 @@ impl Observer {
         let event = event.word();
         self.0.quota.with(
             own,
-            QuotaLabels {
+            &QuotaLabels {
                 meter: meter.to_owned(),
                 event,
                 tenant: label,
@@ -583,7 +582,7 @@ impl Observer {
         let (own, label) = self.label_of(tenant);
         family.with(
             own,
-            OutcomeLabels {
+            &OutcomeLabels {
                 outcome: outcome.word(),
                 tenant: label,
             },

@@ -73,8 +73,9 @@ pub struct OutcomeLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
-    /// `catalog` (the pool and schema placements' shared pool), `database`
-    /// (every per-tenant database pool together) or `sqlite`.
+    /// `catalog` (the pool and schema placements' shared pool),
+    /// `tenant_pool` (theirs through PgBouncer), `database` (every
+    /// per-tenant database pool together) or `sqlite`.
     pub placement: &'static str,
     /// `in_use` or `idle`.
     pub state: &'static str,
@@ -107,15 +108,15 @@ where
 
     /// Applies `f` to the series of `labels`; `own` names the tenant when
     /// the label is its own id (so the series can be removed later).
-    pub fn with(&self, own: Option<Uuid>, labels: L, f: impl FnOnce(&M)) {
-        if let Some(series) = self.family.get(&labels) {
+    pub fn with(&self, own: Option<Uuid>, labels: &L, f: impl FnOnce(&M)) {
+        if let Some(series) = self.family.get(labels) {
             return f(&series);
         }
         if let Some(tenant) = own {
             let mut known = self.by_tenant.lock().unwrap_or_else(|e| e.into_inner());
             known.entry(tenant).or_default().push(labels.clone());
         }
-        f(&self.family.get_or_create(&labels));
+        f(&self.family.get_or_create(labels));
     }
 
     /// Removes every series of `tenant`'s own label.

@@ -358,11 +358,16 @@ impl Engine {
     }
 
     /// Connections in use and idle per placement: `catalog` (the pool and
-    /// schema placements share it), `database` (every tenant database's
-    /// pool) and `sqlite` (every open tenant file).
+    /// schema placements share it), `tenant_pool` (theirs through
+    /// PgBouncer, when set), `database` (every tenant database's pool) and
+    /// `sqlite` (every open tenant file).
     pub async fn connection_usage(&self) -> Vec<(&'static str, u64, u64)> {
         let (busy, idle) = super::pools::usage(&self.0.catalog);
         let mut usage = vec![("catalog", busy, idle)];
+        if let Some(bouncer) = &self.0.tenant_pool {
+            let (busy, idle) = super::pools::usage(bouncer);
+            usage.push(("tenant_pool", busy, idle));
+        }
         if let Some(pools) = &self.0.tenant_databases {
             let (busy, idle) = pools.connections().await;
             usage.push(("database", busy, idle));
