@@ -117,7 +117,33 @@ def start(cmd, env, log):
     request was refused for, when a pair reports errors)."""
     os.makedirs("target/bench", exist_ok=True)
     out = open(f"target/bench/{log}.log", "w")
-    return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc.log_path = out.name
+    return proc
+
+
+# A server given SIGTERM lets a running job finish for up to its
+# `shutdown_grace_secs` (20 by default; a periodic job over the whole fleet
+# can take most of that in a debug build): wait past it before calling the
+# stop a failure.
+STOP_WAIT_SECS = 35
+
+
+def stop(proc):
+    """SIGTERM, then wait for the process to exit; one that outlives the
+    server's own grace period is killed and fails the run, with the end of
+    its log to say what it was doing."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_WAIT_SECS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        with open(proc.log_path) as log:
+            tail = "".join(log.readlines()[-20:])
+        sys.exit(f"bench: {proc.args} did not stop within {STOP_WAIT_SECS} s of SIGTERM; "
+                 f"the end of {proc.log_path}:\n{tail}")
 
 
 def sign_in(port=SERVER_PORT):
@@ -348,8 +374,7 @@ def count_round_trips(login_path, sizes, requests, api_key):
             counts[("console", side)] = per_request(
                 counter, [lambda path=path: get(peer_port, path)] * n)
     finally:
-        peer.send_signal(signal.SIGTERM)
-        peer.wait(timeout=10)
+        stop(peer)
     server = start([BIN["tenantry"], "serve"], dict(env, TENANTRY_WEBHOOK_POLL_MS="3600000"),
                    "server-counted")
     try:
@@ -368,8 +393,7 @@ def count_round_trips(login_path, sizes, requests, api_key):
         counts[("e2e-api", "Bsession")] = per_request(
             counter, [lambda: get(srv, "/api/v1/projects", signed)] * n)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop(server)
     return counts
 
 
@@ -443,8 +467,7 @@ def main():
         ], rounds, seconds))
         # Its connections back to PostgreSQL for the pairs after it (the
         # round-trip count starts two more servers).
-        unmetered.send_signal(signal.SIGTERM)
-        unmetered.wait(timeout=10)
+        stop(unmetered)
         results.append(measure_pair("b", [
             {"name": "A", "label": "raw sqlx, one statement, no RLS", "port": PEER_PORT, "pids": p,
              "paths": ["/raw/bench"]},
@@ -511,9 +534,7 @@ def main():
         }
     finally:
         for proc in (peer, server, unmetered):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=10)
+            stop(proc)
         os.unlink(login_file.name)
     report(summary)
 

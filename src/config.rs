@@ -16,9 +16,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use tenantry_vocab::Placement;
 
+mod clusters;
 mod observability;
 mod signup;
 mod two_factor;
+pub use clusters::ClusterSettings;
 pub use observability::ObservabilitySettings;
 pub use signup::{SignupMode, SignupSettings};
 pub use two_factor::TwoFactorSettings;
@@ -78,6 +80,13 @@ pub struct Settings {
     pub tenant_template_database: Option<String>,
     /// Placement of new tenants on Postgres (`pool`, `schema`, `database`).
     pub default_placement: Placement,
+    /// The home cluster's name (the one `database_url` names; it holds the
+    /// catalog) and its region (`config/clusters.rs`).
+    pub cluster_name: String,
+    pub region: String,
+    /// More PostgreSQL clusters for tenants, each in a region.
+    #[serde(default)]
+    pub clusters: Vec<ClusterSettings>,
     /// Self-serve signup (its own section, with its own defaults).
     #[serde(default)]
     pub signup: SignupSettings,
@@ -244,6 +253,8 @@ struct Defaults {
     tenant_database_pool_size: u32,
     tenant_database_prefix: &'static str,
     default_placement: Placement,
+    cluster_name: &'static str,
+    region: &'static str,
     migrate_concurrency: usize,
     migrate_canary: usize,
     pool_size: u32,
@@ -302,6 +313,8 @@ const DEFAULTS: fn() -> Defaults = || Defaults {
     tenant_database_pool_size: 2,
     tenant_database_prefix: "tenantry_db_",
     default_placement: Placement::Pool,
+    cluster_name: "main",
+    region: "local",
     migrate_concurrency: 4,
     migrate_canary: 1,
     pool_size: 16,
@@ -441,7 +454,32 @@ impl Settings {
         if let Some(host) = &settings.console_host {
             settings.console_host = Some(host.trim().to_ascii_lowercase());
         }
+        settings.check_clusters()?;
         Ok(settings)
+    }
+
+    fn check_clusters(&self) -> anyhow::Result<()> {
+        let mut names = vec![self.cluster_name.as_str()];
+        for (name, region) in std::iter::once((&self.cluster_name, &self.region))
+            .chain(self.clusters.iter().map(|c| (&c.name, &c.region)))
+        {
+            if !clusters::valid_name(name) || !clusters::valid_name(region) {
+                anyhow::bail!(
+                    "clusters: {name:?} in {region:?}: names and regions are lowercase letters, digits, - and _, at most 32"
+                );
+            }
+        }
+        for cluster in &self.clusters {
+            if names.contains(&cluster.name.as_str()) {
+                anyhow::bail!("clusters: the name {:?} is used twice", cluster.name);
+            }
+            if !cluster.runtime_url().starts_with("postgres") || self.backend() != Backend::Postgres
+            {
+                anyhow::bail!("clusters: {:?}: more clusters need PostgreSQL, for it and for the home cluster", cluster.name);
+            }
+            names.push(&cluster.name);
+        }
+        Ok(())
     }
 
     /// Whether superadmins must sign in with a second factor (see
@@ -485,6 +523,16 @@ impl Settings {
     /// The runtime URL pointed at another database on the same server.
     pub fn runtime_url_for(&self, database: &str) -> String {
         with_database(&self.runtime_url(), database)
+    }
+
+    /// Where a `database` tenant's transactions connect: through PgBouncer
+    /// when `tenant_pool_url` is set (its `*` entry reaches every tenant
+    /// database), otherwise straight to the server.
+    pub fn tenant_database_url(&self, database: &str) -> String {
+        match &self.tenant_pool_url {
+            Some(bouncer) => with_database(bouncer.expose_secret(), database),
+            None => self.runtime_url_for(database),
+        }
     }
 
     /// The owner URL pointed at another database on the same server.

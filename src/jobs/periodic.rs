@@ -161,6 +161,13 @@ fn start(engine: &Engine, kind: &Periodic) {
     tokio::spawn(async move {
         // Cleared however the run ends, a panic included.
         let _running = Running(kind.running.clone());
+        // At debug: one line per kind and period is noise in production;
+        // the multi-instance test reads it to see each period run once.
+        tracing::debug!(
+            work = kind.name,
+            every_secs = kind.every.as_secs(),
+            "periodic work started"
+        );
         let span = tracing::info_span!("periodic", work = kind.name);
         match tracing::Instrument::instrument((kind.work)(engine), span).await {
             Ok(0) => {}

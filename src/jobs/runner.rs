@@ -308,6 +308,11 @@ impl Runner {
 
     /// Waits for the jobs running here, within `grace`; puts back the rest.
     async fn drain(&self, grace: Duration) {
+        let running: Vec<Uuid> = self.lock_running().keys().copied().collect();
+        if !running.is_empty() {
+            // Said once, so that a slow stop is explained in the log.
+            tracing::info!(jobs = ?running, grace_secs = grace.as_secs(), "stopping: waiting for running jobs");
+        }
         let all = self.0.slots.acquire_many(self.0.workers);
         if tokio::time::timeout(grace, all).await.is_ok() {
             return;

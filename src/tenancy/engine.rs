@@ -318,10 +318,9 @@ impl Engine {
                 let database = location()?;
                 let (pool, lease) = self.tenant_database(database).await?;
                 let pool = pool.get_postgres_connection_pool();
-                Ok(
-                    TenantDb::begin_postgres(pool, tenant.id, "public", writes, Some(lease))
-                        .await?,
-                )
+                let db = TenantDb::begin_postgres(pool, tenant.id, "public", writes, Some(lease))
+                    .await?;
+                Ok(db.unnamed(self.0.settings.tenant_pool_url.is_some()))
             }
             (Placement::Database, Backend::Sqlite) => {
                 let (pool, lease) = self.files()?.pool(tenant.id).await?;
@@ -345,7 +344,7 @@ impl Engine {
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no tenant databases on this backend"))?;
         Ok(pools
-            .get(database, &self.0.settings.runtime_url_for(database))
+            .get(database, &self.0.settings.tenant_database_url(database))
             .await?)
     }
 

@@ -102,6 +102,13 @@ pub async fn migrate_all<M: MigratorTrait>(
             connect_pool(&settings.runtime_url(), Backend::Sqlite, 1).await?
         }
     };
+    // Instances started together each migrate on start: one at a time, the
+    // others then find every unit current (concurrent DDL and grants on
+    // one catalog fail with "tuple concurrently updated").
+    let _one_at_a_time = match settings.backend() {
+        Backend::Postgres => Some(MigrationLock::take(settings).await?),
+        Backend::Sqlite => None,
+    };
     CatalogMigrator::up(&catalog, None).await?;
     let grant_to = runtime_grantee(settings, &catalog).await?;
     if settings.backend() == Backend::Postgres {
@@ -150,6 +157,31 @@ pub async fn migrate_all<M: MigratorTrait>(
         version,
         legacy,
     })
+}
+
+/// The fleet migration's session lock on the catalog database (advisory
+/// lock (4, 0); moves use 1 to 3), on a connection of its own that takes
+/// it along if the process dies. Released when dropped.
+struct MigrationLock(Option<DatabaseConnection>);
+
+impl MigrationLock {
+    async fn take(settings: &Settings) -> Result<Self> {
+        let conn = connect_pool(&settings.owner_url(), Backend::Postgres, 1).await?;
+        conn.execute_unprepared("SELECT pg_advisory_lock(4, 0)")
+            .await?;
+        Ok(Self(Some(conn)))
+    }
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        // Closing the connection ends its session, and the lock with it.
+        if let Some(conn) = self.0.take() {
+            tokio::spawn(async move {
+                let _ = conn.close().await;
+            });
+        }
+    }
 }
 
 struct RunCtx {

@@ -42,6 +42,20 @@ const TEST_SETTINGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The test settings as the environment of a server process
+/// (`TENANTRY_<KEY>`, a nested key's dot as `__`).
+pub fn test_settings_env() -> Vec<(String, String)> {
+    TEST_SETTINGS
+        .iter()
+        .map(|(k, v)| (setting_env(k), (*v).to_owned()))
+        .collect()
+}
+
+/// The environment variable that sets `key`.
+pub fn setting_env(key: &str) -> String {
+    format!("TENANTRY_{}", key.to_uppercase().replace('.', "__"))
+}
+
 /// What the tests sign Stripe webhook payloads with.
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_billing_test";
 

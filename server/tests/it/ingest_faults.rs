@@ -30,15 +30,24 @@ pub(crate) fn start_server_with(
     port: u16,
     env: &[(&str, &str)],
 ) -> Child {
+    server_command(s, port)
+        .envs(env.iter().copied())
+        .spawn()
+        .expect("server starts")
+}
+
+/// The real server binary's command on the test's PostgreSQL database, on
+/// `port`, quiet; environment added to it overrides these settings.
+pub(crate) fn server_command(s: &tenantry::config::Settings, port: u16) -> Command {
     let url = |u: &Option<secrecy::SecretString>| {
         u.as_ref().expect("postgres").expose_secret().to_owned()
     };
-    Command::new(env!("CARGO_BIN_EXE_tenantry"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    command
         .arg("serve")
         // No units made ahead: these servers test other things, and the
         // DDL would only slow the machine (`signup.rs` tests the refill).
         .env("TENANTRY_SIGNUP__WARM_UNITS", "0")
-        .envs(env.iter().copied())
         .env("TENANTRY_DATABASE_URL", url(&s.database_url))
         .env("TENANTRY_OWNER_DATABASE_URL", url(&s.owner_database_url))
         .env("TENANTRY_TENANT_DATABASE_PREFIX", &s.tenant_database_prefix)
@@ -46,9 +55,8 @@ pub(crate) fn start_server_with(
         .env("TENANTRY_LISTEN", format!("127.0.0.1:{port}"))
         .env("TENANTRY_LOG", "error")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts")
+        .stderr(Stdio::null());
+    command
 }
 
 /// Kills the server this many times (it must be up again before the next).

@@ -181,3 +181,40 @@ async fn one_server_connection_shared_by_tenants_carries_nothing_over() {
     let carried = bouncer.transactions(&name).await;
     assert!(carried >= 20, "{carried} transactions through PgBouncer");
 }
+
+/// Database tenants go through PgBouncer too (its `*` entry reaches each
+/// tenant database): one server connection per tenant database, their
+/// statements unnamed, each tenant reading its own rows alone; PgBouncer's
+/// own count shows each database's transactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_tenants_go_through_pgbouncer_too() {
+    let app = TestApp::through_pgbouncer(1, &[]).await;
+    app.placements_cycle(&[tenantry::tenancy::Placement::Database]);
+    let alpha = app.tenant("alpha").await;
+    let bravo = app.tenant("bravo").await;
+    let bouncer = app.bouncer.clone().expect("bouncer");
+    for _ in 0..5 {
+        for ctx in [&alpha, &bravo] {
+            let db = ctx.db().await.expect("db");
+            let name = format!("{} plan", ctx.tenant().slug.as_str());
+            projects::create(ctx, &db, &name).await.expect("create");
+            db.commit().await.expect("commit");
+            let db = ctx.read().await.expect("read");
+            let listed = projects::list(&db).await.expect("list");
+            db.commit().await.expect("end");
+            assert!(listed.iter().all(|p| p.name == name), "{listed:?}");
+        }
+    }
+    for ctx in [&alpha, &bravo] {
+        let database = ctx
+            .tenant()
+            .location
+            .clone()
+            .expect("a database tenant's database");
+        let carried = bouncer.transactions(&database).await;
+        assert!(
+            carried >= 10,
+            "{carried} transactions to {database} through PgBouncer"
+        );
+    }
+}

@@ -16,7 +16,7 @@ on_both_backends!(anonymous_callers_spend_neither_the_tenants_bucket_nor_its_quo
 const RATE: u32 = 20;
 const BURST: u32 = 20;
 
-async fn limited_tenants(app: &TestApp, slugs: &[&str]) {
+pub(crate) async fn limited_tenants(app: &TestApp, slugs: &[&str]) {
     let (rate, burst) = (RATE.to_string(), BURST.to_string());
     define_plan(
         app,
@@ -94,7 +94,7 @@ async fn offer(client: &Client, every: Duration, during: Duration) -> Tally {
 
 /// At most the burst plus the sustained rate over the time elapsed (and one
 /// interval of slack for the edges).
-fn most_allowed(elapsed: Duration) -> u32 {
+pub(crate) fn most_allowed(elapsed: Duration) -> u32 {
     BURST + (elapsed.as_secs_f64() * f64::from(RATE)).ceil() as u32 + 1
 }
 
