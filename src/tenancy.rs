@@ -24,7 +24,6 @@
 
 pub mod audit;
 pub mod cache;
-pub mod clusters;
 pub mod cost_ledger;
 mod creation;
 mod ctx;

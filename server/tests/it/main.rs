@@ -17,7 +17,6 @@ mod branding_assets;
 mod cache;
 mod citus_rules;
 mod cli;
-mod clusters;
 mod console_list;
 mod dns_server;
 mod domains;

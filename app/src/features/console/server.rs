@@ -8,16 +8,8 @@ use tenantry::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
 use tenantry::entities::search::Place;
 
-fn row(engine: &tenantry::tenancy::Engine, t: TenantSummary) -> TenantRow {
-    let clusters = engine.clusters();
-    let region = clusters
-        .region_of(t.cluster.as_deref())
-        .unwrap_or("unknown")
-        .to_owned();
-    let cluster = clusters.name_of(t.cluster.as_deref()).to_owned();
+fn row(t: TenantSummary) -> TenantRow {
     TenantRow {
-        cluster,
-        region,
         id: t.id.to_string(),
         slug: t.slug,
         name: t.name,
@@ -44,19 +36,10 @@ pub async fn list_tenants(f: TenantFilters) -> Result<TenantListDto, AppError> {
         .iter()
         .map(|p| p.key.clone())
         .collect();
-    let mut regions: Vec<String> = engine
-        .clusters()
-        .all()
-        .into_iter()
-        .map(|(_, region)| region)
-        .collect();
-    regions.sort();
-    regions.dedup();
     Ok(TenantListDto {
-        rows: page.rows.into_iter().map(|t| row(&engine, t)).collect(),
+        rows: page.rows.into_iter().map(row).collect(),
         next: page.next,
         plans,
-        regions,
     })
 }
 
@@ -75,12 +58,11 @@ pub async fn create_tenant(
         admin_email,
         admin_password,
         placement,
-        region: String::new(),
         pending,
         plan: String::new(),
     };
     let created = tenantry::lifecycle::create(&engine, input, &actor(&who.email)).await?;
-    Ok(row(&engine, created))
+    Ok(row(created))
 }
 
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
@@ -100,7 +82,7 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     };
     let url = format!("{scheme}://{host}:{}", settings.listen.port());
     Ok(TenantDetail {
-        tenant: row(&engine, summary),
+        tenant: row(summary),
         branding: branding_dto(&branding),
         url,
     })
@@ -110,7 +92,7 @@ pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     tenants::activate(&engine, &slug, &actor(&who.email))
         .await
-        .map(|t| row(&engine, t))
+        .map(row)
         .map_err(fail)
 }
 
@@ -134,7 +116,7 @@ pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     tenants::suspend(&engine, &slug, &actor(&who.email))
         .await
-        .map(|t| row(&engine, t))
+        .map(row)
         .map_err(fail)
 }
 
@@ -142,7 +124,7 @@ pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     tenants::resume(&engine, &slug, &actor(&who.email))
         .await
-        .map(|t| row(&engine, t))
+        .map(row)
         .map_err(fail)
 }
 
@@ -150,7 +132,7 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     let (engine, who) = admin_with_fresh_factor().await?;
     let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await?;
     leptos_axum::redirect("/console");
-    Ok(row(&engine, deleted))
+    Ok(row(deleted))
 }
 
 pub async fn list_audit(
