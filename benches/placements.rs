@@ -192,6 +192,7 @@ async fn create(engine: &Engine, slug: &str, placement: Placement) -> anyhow::Re
             admin_email: format!("owner@{slug}.bench"),
             admin_password: "bench password 1".into(),
             placement: placement.as_str().into(),
+            region: String::new(),
             pending: false,
             plan: String::new(),
         },

@@ -567,7 +567,7 @@ fn valid_identifier_prefix(prefix: &str) -> bool {
 }
 
 /// `scheme://auth@host/db?opts` → the `db` part.
-fn database_name(url: &str) -> String {
+pub(crate) fn database_name(url: &str) -> String {
     let path = url.split('?').next().unwrap_or_default();
     let after_host = path.split_once("://").map_or(path, |(_, rest)| rest);
     after_host
@@ -577,7 +577,7 @@ fn database_name(url: &str) -> String {
 }
 
 /// The same URL (credentials, host, options) with another database.
-fn with_database(url: &str, database: &str) -> String {
+pub(crate) fn with_database(url: &str, database: &str) -> String {
     let (path, query) = match url.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (url, None),
@@ -601,6 +601,26 @@ mod tests {
         assert_eq!(s.runtime_url(), "sqlite://data/catalog.db?mode=rwc");
         assert_eq!(s.console_host(), "admin.localhost");
         assert!(s.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn clusters_are_read_from_one_value_and_checked() {
+        let pg = ("database_url", "postgres://app@db/tenantry");
+        let one = r#"[{name="us1", region="us", database_url="postgres://app@us1/tenantry"}]"#;
+        let s = Settings::from_pairs(&[pg, ("clusters", one)]).expect("one more cluster");
+        assert_eq!(
+            (s.cluster_name.as_str(), s.region.as_str()),
+            ("main", "local")
+        );
+        assert_eq!(s.clusters[0].name, "us1");
+        assert_eq!(s.clusters[0].owner_url(), "postgres://app@us1/tenantry");
+        let twice = r#"[{name="main", region="us", database_url="postgres://app@us1/t"}]"#;
+        let err = Settings::from_pairs(&[pg, ("clusters", twice)]).expect_err("name used twice");
+        assert!(err.to_string().contains("used twice"), "{err}");
+        let shouting = r#"[{name="US 1", region="us", database_url="postgres://app@us1/t"}]"#;
+        assert!(Settings::from_pairs(&[pg, ("clusters", shouting)]).is_err());
+        let on_sqlite = Settings::from_pairs(&[("clusters", one)]);
+        assert!(on_sqlite.is_err(), "more clusters need PostgreSQL");
     }
 
     #[test]

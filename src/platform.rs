@@ -43,6 +43,7 @@ pub async fn bootstrap_dev(engine: &Engine) -> crate::Result<DevCredentials> {
                 admin_email: "owner@demo.localhost".into(),
                 admin_password: demo_password.clone(),
                 placement: String::new(),
+                region: String::new(),
                 pending: false,
                 plan: String::new(),
             },

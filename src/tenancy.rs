@@ -24,6 +24,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod clusters;
 pub mod cost_ledger;
 mod creation;
 mod ctx;

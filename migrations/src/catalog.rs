@@ -27,6 +27,7 @@ mod m0024_admin_factors;
 pub mod m0025_member_directory;
 mod m0026_signup_invitations;
 pub mod m0027_cost_ledger;
+pub mod m0028_clusters;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0025_member_directory::Migration),
             Box::new(m0026_signup_invitations::Migration),
             Box::new(m0027_cost_ledger::Migration),
+            Box::new(m0028_clusters::Migration),
         ]
     }
 

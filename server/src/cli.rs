@@ -81,6 +81,9 @@ pub enum TenantCommand {
         /// The plan's key (default: `default_plan`).
         #[arg(long, default_value = "")]
         plan: String,
+        /// The region its data stays in (default: the home cluster's).
+        #[arg(long, default_value = "")]
+        region: String,
     },
     /// Move a tenant onto another plan.
     Plan {
@@ -98,6 +101,13 @@ pub enum TenantCommand {
         /// pool, schema or database.
         #[arg(long, required_unless_present = "rollback")]
         to: Option<String>,
+        /// The cluster to move to (default: the tenant's own).
+        #[arg(long, conflicts_with = "rollback")]
+        cluster: Option<String>,
+        /// Why the tenant's data leaves its region (a move into another
+        /// region is refused without one; the platform audit keeps it).
+        #[arg(long, conflicts_with = "rollback")]
+        leave_region: Option<String>,
         /// Abandon an interrupted move that has not switched yet.
         #[arg(long, conflicts_with = "to")]
         rollback: bool,
@@ -214,6 +224,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
             placement,
             pending,
             plan,
+            region,
         } => {
             let admin_password = read_password().await?;
             let input = NewTenant {
@@ -222,6 +233,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 admin_email,
                 admin_password,
                 placement,
+                region,
                 pending,
                 plan,
             };
@@ -293,13 +305,23 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 anyhow::bail!("the purge left records behind (see the receipt)");
             }
         }
-        TenantCommand::Move { slug, to, rollback } => {
+        TenantCommand::Move {
+            slug,
+            to,
+            cluster,
+            leave_region,
+            rollback,
+        } => {
             let status = match (rollback, to) {
                 (true, _) => moves::rollback(&engine, &slug, CLI_ACTOR).await,
                 (false, to) => {
-                    let to =
-                        parse_placement(to.as_deref().unwrap_or_default(), "to").map_err(report)?;
-                    let id = moves::plan(&engine, &slug, to, CLI_ACTOR)
+                    let destination = moves::Destination {
+                        placement: parse_placement(to.as_deref().unwrap_or_default(), "to")
+                            .map_err(report)?,
+                        cluster,
+                        leave_region,
+                    };
+                    let id = moves::plan_to(&engine, &slug, &destination, CLI_ACTOR)
                         .await
                         .map_err(report)?;
                     let watcher = progress::watch_move(engine.clone(), id);

@@ -160,7 +160,7 @@ async fn csv(engine: &Engine, f: TenantFilters) -> tenantry::Result<String> {
         },
         MAX_PAGE,
     )?;
-    let mut out = String::from("slug,name,state,placement,plan,created_at\n");
+    let mut out = String::from("slug,name,state,placement,cluster,plan,created_at\n");
     loop {
         let page = tenants::page(engine, &query).await?;
         for t in &page.rows {
@@ -169,6 +169,7 @@ async fn csv(engine: &Engine, f: TenantFilters) -> tenantry::Result<String> {
                 t.name.as_str(),
                 t.state.as_str(),
                 t.placement.as_str(),
+                engine.clusters().name_of(t.cluster.as_deref()),
                 t.plan.as_str(),
                 &t.created_at.to_rfc3339(),
             ];

@@ -133,6 +133,7 @@ async fn create(Extension(engine): Extension<Engine>, body: Bytes) -> Result<Res
         admin_email: body.string("admin_email")?,
         admin_password: body.optional_string("admin_password")?,
         placement: body.optional_string("placement")?,
+        region: body.optional_string("region")?,
         pending: body.flag("pending")?,
         plan: body.optional_string("plan")?,
     };

@@ -27,6 +27,9 @@ pub struct NewTenant {
     pub admin_password: String,
     /// `pool`, `schema` or `database`; empty for the deployment's default.
     pub placement: String,
+    /// The region the tenant's data stays in (its cluster is the region's
+    /// default); empty for the home cluster's region.
+    pub region: String,
     /// Provision ahead and leave it `pending`, to be activated (instantly) on
     /// signup with [`activate`].
     pub pending: bool,
@@ -43,6 +46,8 @@ pub struct TenantSummary {
     pub state: TenantState,
     pub placement: Placement,
     pub location: Option<String>,
+    /// The cluster holding its rows (`None`: the home cluster).
+    pub cluster: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The key of the tenant's plan.
@@ -59,6 +64,7 @@ pub(crate) fn summary(t: tenant::Model) -> Result<TenantSummary> {
         slug: t.slug,
         name: t.name,
         location: t.location,
+        cluster: t.cluster,
         created_at: t.created_at,
         deleted_at: t.deleted_at,
         plan: t.plan,

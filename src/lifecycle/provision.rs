@@ -62,6 +62,8 @@ struct Planned {
     slug: Slug,
     name: String,
     placement: Placement,
+    /// `None`: the home cluster.
+    cluster: Option<String>,
     plan: String,
     state: TenantState,
     signup_expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -78,6 +80,7 @@ impl Planned {
             slug: Slug::parse(&input.slug)?,
             name: parse_name(&input.name)?,
             placement: parse_placement(engine, &input.placement).await?,
+            cluster: parse_region(engine, &input.region)?,
             plan: crate::plans::store::existing(engine, "plan", &input.plan).await?,
             state: match pending {
                 true => TenantState::Pending,
@@ -103,6 +106,7 @@ impl Planned {
             deleted_at: Set(None),
             plan: Set(self.plan.clone()),
             signup_expires_at: Set(self.signup_expires_at),
+            cluster: Set(self.cluster.clone()),
         }
     }
 }
@@ -121,7 +125,13 @@ async fn create_planned(
     let owner = owner.hashed().await?;
     let mails = owner.mails();
     let id = TenantId::new();
-    let created = match engine.begin_pool_creation(id, planned.placement).await? {
+    // A pool tenant's catalog row and first rows share one transaction on
+    // the home cluster only; on another, every placement goes step by step.
+    let in_one = match planned.cluster {
+        None => engine.begin_pool_creation(id, planned.placement).await?,
+        Some(_) => None,
+    };
+    let created = match in_one {
         Some(txn) => {
             let row = planned.row(id, engine.location_for(id, planned.placement));
             create_in_one(engine, txn, row, owner, actor).await?
@@ -217,7 +227,7 @@ async fn create_in_one(
     let record = summary(inserted.clone())?;
     let (id, now) = (record.id, record.created_at);
     crate::billing::invoices::record_plan(&txn, id, &record.plan, now).await?;
-    fleet::record_provisioned(&txn, id, record.placement, None).await?;
+    fleet::record_provisioned(&txn, id, record.placement, None, None).await?;
     let close = crate::billing::invoices::close_of(engine, now);
     directory::note_due_in(&txn, Queue::Invoices, id, close).await?;
     let branding = branding::default_for(id.uuid(), &record.name);
@@ -265,7 +275,11 @@ async fn insert_pending(engine: &Engine, planned: &Planned) -> Result<(TenantSum
     // Another creation may take the unit picked here first; the next pick
     // then finds another or none.
     for _ in 0..3 {
-        let unit = super::warm_units::pick(engine, planned.placement).await?;
+        // Warm units are made on the home cluster.
+        let unit = match planned.cluster {
+            None => super::warm_units::pick(engine, planned.placement).await?,
+            Some(_) => None,
+        };
         let (id, location) = match &unit {
             Some(unit) => (unit.id, unit.location.clone()),
             None => {
@@ -356,11 +370,23 @@ async fn provision(
     let location = record.location.clone();
     if !unit_ready {
         engine
-            .provision(record.id, record.placement, location.as_deref())
+            .provision(
+                record.id,
+                record.placement,
+                location.as_deref(),
+                record.cluster.as_deref(),
+            )
             .await?;
     }
     let platform = engine.platform(PlatformUse::Records).await?;
-    fleet::record_provisioned(&platform, record.id, record.placement, location.as_deref()).await?;
+    fleet::record_provisioned(
+        &platform,
+        record.id,
+        record.placement,
+        location.as_deref(),
+        record.cluster.as_deref(),
+    )
+    .await?;
     platform.commit().await?;
     // The close of its first billing period.
     crate::billing::invoices::close_due_after(engine, record.id, chrono::Utc::now()).await?;
@@ -369,6 +395,16 @@ async fn provision(
     owner.write(&db, &ctx, actor).await?;
     db.commit().await?;
     Ok(())
+}
+
+/// The cluster of the requested region: `None` (the home cluster) for an
+/// empty one or the home cluster's own.
+fn parse_region(engine: &Engine, raw: &str) -> Result<Option<String>> {
+    let region = raw.trim();
+    if region.is_empty() {
+        return Ok(None);
+    }
+    engine.clusters().default_for(region)
 }
 
 /// The requested placement, checked against what this deployment can hold

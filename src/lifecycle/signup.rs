@@ -129,6 +129,7 @@ async fn create(engine: &Engine, form: SignupForm, placement: Placement) -> Resu
         admin_email: form.email,
         admin_password: form.password,
         placement: placement.as_str().to_owned(),
+        region: String::new(),
         pending: true,
         plan: form.plan,
     };

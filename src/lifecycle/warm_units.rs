@@ -130,8 +130,13 @@ pub async fn make(engine: &Engine, placement: Placement) -> Result<()> {
     })
     .exec(engine.platform_tables())
     .await?;
-    if let Err(e) = engine.provision(id, placement, location.as_deref()).await {
-        let _ = engine.drop_unit(id, placement, location.as_deref()).await;
+    if let Err(e) = engine
+        .provision(id, placement, location.as_deref(), None)
+        .await
+    {
+        let _ = engine
+            .drop_unit(id, placement, location.as_deref(), None)
+            .await;
         row::Entity::delete_by_id(id.uuid())
             .exec(engine.platform_tables())
             .await?;
@@ -150,7 +155,7 @@ pub async fn make(engine: &Engine, placement: Placement) -> Result<()> {
 async fn discard(engine: &Engine, placement: Placement, unit: &row::Model) -> Result<()> {
     let id = TenantId::from_uuid(unit.id);
     engine
-        .drop_unit(id, placement, unit.location.as_deref())
+        .drop_unit(id, placement, unit.location.as_deref(), None)
         .await?;
     row::Entity::delete_by_id(unit.id)
         .exec(engine.platform_tables())

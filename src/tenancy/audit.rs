@@ -99,31 +99,24 @@ pub async fn run(engine: &Engine) -> Result<Vec<Finding>> {
     audit_database(db, &catalog, &mut findings).await?;
     let settings = engine.settings();
     for database in other_databases(engine).await? {
-        let scope = Scope {
-            database: Some(&database),
-            ..catalog
-        };
-        let audited = async {
-            let conn =
-                connect_pool(&settings.runtime_url_for(&database), Backend::Postgres, 1).await?;
-            let mut found = Vec::new();
-            let result = audit_database(&conn, &scope, &mut found).await;
-            // Closed at once: the template cannot be copied while connected.
-            let _ = conn.close().await;
-            result.map(|()| found)
-        }
-        .await;
-        match audited {
-            Ok(found) => findings.extend(found),
-            Err(e) => {
-                // Dropped while we looked (a purge or a move): nothing to audit.
-                if postgres::database_exists(db, &database).await? {
-                    findings.push(Finding {
-                        subject: format!("database {database}"),
-                        problem: format!("could not be audited: {}", describe(&e)),
-                    });
-                }
-            }
+        let url = settings.runtime_url_for(&database);
+        audit_other(db, &url, &database, &catalog, &mut findings).await?;
+    }
+    // The other clusters: their shared database, their template and their
+    // tenant databases, against the home cluster's reference.
+    for remote in engine.clusters().remotes() {
+        let name = &remote.settings.name;
+        let conn = remote.runtime().await?;
+        let mut databases = vec![remote.shared_database(), remote.template_database()];
+        databases.extend(databases_on(engine, name).await?);
+        for database in databases {
+            let url = remote.runtime_url_for(&database);
+            let subject = format!("{name}:{database}");
+            let scope = Scope {
+                database: Some(&subject),
+                ..catalog
+            };
+            audit_other(conn, &url, &database, &scope, &mut findings).await?;
         }
     }
     Ok(findings)
@@ -288,6 +281,58 @@ impl Scope<'_> {
 /// tenant in, that exist. (Taken from the catalog rather than by name prefix:
 /// a database no tenant points at serves nobody, and other deployments on the
 /// same server may share the prefix.)
+/// Audits `database` at `url` with a connection of its own; one that
+/// cannot be reached is a finding unless it was dropped meanwhile (a purge
+/// or a move), as `server` (a connection on its cluster) tells.
+async fn audit_other(
+    server: &DatabaseConnection,
+    url: &str,
+    database: &str,
+    scope: &Scope<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let scope = Scope {
+        database: Some(scope.database.unwrap_or(database)),
+        ..*scope
+    };
+    let audited = async {
+        let conn = connect_pool(url, Backend::Postgres, 1).await?;
+        let mut found = Vec::new();
+        let result = audit_database(&conn, &scope, &mut found).await;
+        // Closed at once: the template cannot be copied while connected.
+        let _ = conn.close().await;
+        result.map(|()| found)
+    }
+    .await;
+    match audited {
+        Ok(found) => findings.extend(found),
+        Err(e) => {
+            if postgres::database_exists(server, database).await? {
+                findings.push(Finding {
+                    subject: format!("database {}", scope.database.unwrap_or(database)),
+                    problem: format!("could not be audited: {}", describe(&e)),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The tenant databases on another cluster, from the catalog.
+async fn databases_on(engine: &Engine, cluster: &str) -> Result<Vec<String>> {
+    let rows = engine
+        .catalog()
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT location FROM tenants WHERE placement = 'database' AND cluster = $1 AND location IS NOT NULL",
+            [cluster.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String>("", "location")?))
+        .collect()
+}
+
 async fn other_databases(engine: &Engine) -> Result<Vec<String>> {
     let db = engine.catalog();
     let has_tenants = db
@@ -300,7 +345,7 @@ async fn other_databases(engine: &Engine) -> Result<Vec<String>> {
         .transpose()?
         .unwrap_or(false);
     let placed = if has_tenants {
-        "SELECT location FROM tenants WHERE placement = 'database' AND location IS NOT NULL"
+        "SELECT location FROM tenants WHERE placement = 'database' AND location IS NOT NULL AND cluster IS NULL"
     } else {
         "SELECT NULL::text WHERE false"
     };

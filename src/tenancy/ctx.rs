@@ -14,6 +14,8 @@ pub struct TenantRecord {
     /// The schema or database name of a `schema` / `database` placement on
     /// Postgres.
     pub location: Option<String>,
+    /// The PostgreSQL cluster holding its rows (`None`: the home cluster).
+    pub cluster: Option<String>,
     /// Read from its plane when the record is loaded (a tenant that is not
     /// live carries the defaults).
     pub branding: branding::Model,
@@ -78,6 +80,7 @@ impl TenantRecord {
             state,
             placement,
             location: t.location,
+            cluster: t.cluster,
             branding,
             primary_host: None,
             plan: t.plan,

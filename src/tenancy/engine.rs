@@ -49,6 +49,8 @@ struct Inner {
     records: OnceLock<Arc<dyn RecordLoader>>,
     /// Metrics and the cost book of everything this engine serves.
     observer: Observer,
+    /// The PostgreSQL clusters tenants live on (the home one is the above).
+    clusters: super::clusters::Clusters,
     settings: Settings,
 }
 
@@ -113,6 +115,7 @@ impl Engine {
             services: OnceLock::new(),
             records: OnceLock::new(),
             observer: Observer::new(&settings.observability),
+            clusters: super::clusters::Clusters::new(settings),
             settings: settings.clone(),
         })))
     }
@@ -122,6 +125,52 @@ impl Engine {
         if self.0.services.set(services).is_err() || self.0.records.set(records).is_err() {
             tracing::warn!("the runtime was installed twice; the first installation stays");
         }
+    }
+
+    /// The clusters tenants live on, and their regions.
+    pub fn clusters(&self) -> &super::clusters::Clusters {
+        &self.0.clusters
+    }
+
+    /// The owner's connection on a tenant's cluster (DDL, moves).
+    pub(crate) async fn owner_on(&self, cluster: Option<&str>) -> Result<&DatabaseConnection> {
+        match self.0.clusters.remote(cluster)? {
+            None => self.owner_for_ddl().await,
+            Some(remote) => remote.owner().await,
+        }
+    }
+
+    /// The runtime role's connection to a cluster's shared database (the
+    /// catalog's, on the home cluster).
+    pub(crate) async fn runtime_on(&self, cluster: Option<&str>) -> Result<&DatabaseConnection> {
+        match self.0.clusters.remote(cluster)? {
+            None => Ok(&self.0.catalog),
+            Some(remote) => remote.runtime().await,
+        }
+    }
+
+    /// The owner's URL for `database` on a cluster.
+    pub(crate) fn owner_url_on(&self, cluster: Option<&str>, database: &str) -> Result<String> {
+        Ok(match self.0.clusters.remote(cluster)? {
+            None => self.0.settings.owner_url_for(database),
+            Some(remote) => remote.owner_url_for(database),
+        })
+    }
+
+    /// The owner's URL for the shared database of a cluster.
+    pub(crate) fn shared_owner_url(&self, cluster: Option<&str>) -> Result<String> {
+        Ok(match self.0.clusters.remote(cluster)? {
+            None => self.0.settings.owner_url(),
+            Some(remote) => remote.settings.owner_url(),
+        })
+    }
+
+    /// The template database `database` tenants are copied from on a cluster.
+    pub(crate) fn template_on(&self, cluster: Option<&str>) -> Result<String> {
+        Ok(match self.0.clusters.remote(cluster)? {
+            None => self.0.settings.template_database(),
+            Some(remote) => remote.template_database(),
+        })
     }
 
     /// The metrics and cost book of this engine's work.
@@ -273,8 +322,8 @@ impl Engine {
                 let fresh = self.record_by_id(tenant.id).await?;
                 match fresh {
                     Some(fresh)
-                        if (fresh.placement, &fresh.location)
-                            != (tenant.placement, &tenant.location) =>
+                        if (fresh.placement, &fresh.location, &fresh.cluster)
+                            != (tenant.placement, &tenant.location, &tenant.cluster) =>
                     {
                         tracing::info!(tenant_id = %tenant.id, "tenant moved; retrying on its new placement");
                         self.begin_at(&fresh, writes).await
@@ -307,20 +356,28 @@ impl Engine {
                 };
                 // Through PgBouncer, statements go unnamed: it keeps no
                 // prepared statement from one transaction to the next.
-                let (pool, unnamed) = match &self.0.tenant_pool {
-                    Some(bouncer) => (bouncer.get_postgres_connection_pool(), true),
-                    None => (self.0.catalog.get_postgres_connection_pool(), false),
+                let remote = self.0.clusters.remote(tenant.cluster.as_deref())?;
+                let (pool, unnamed) = match (remote, &self.0.tenant_pool) {
+                    (Some(remote), _) => (
+                        remote.runtime().await?.get_postgres_connection_pool(),
+                        false,
+                    ),
+                    (None, Some(bouncer)) => (bouncer.get_postgres_connection_pool(), true),
+                    (None, None) => (self.0.catalog.get_postgres_connection_pool(), false),
                 };
                 let db = TenantDb::begin_postgres(pool, tenant.id, schema, writes, None).await?;
                 Ok(db.unnamed(unnamed))
             }
             (Placement::Database, Backend::Postgres) => {
                 let database = location()?;
-                let (pool, lease) = self.tenant_database(database).await?;
+                let cluster = tenant.cluster.as_deref();
+                let (pool, lease) = self.tenant_database(cluster, database).await?;
                 let pool = pool.get_postgres_connection_pool();
                 let db = TenantDb::begin_postgres(pool, tenant.id, "public", writes, Some(lease))
                     .await?;
-                Ok(db.unnamed(self.0.settings.tenant_pool_url.is_some()))
+                let bounced = self.0.settings.tenant_pool_url.is_some()
+                    && self.0.clusters.remote(cluster)?.is_none();
+                Ok(db.unnamed(bounced))
             }
             (Placement::Database, Backend::Sqlite) => {
                 let (pool, lease) = self.files()?.pool(tenant.id).await?;
@@ -336,6 +393,7 @@ impl Engine {
 
     async fn tenant_database(
         &self,
+        cluster: Option<&str>,
         database: &str,
     ) -> Result<(DatabaseConnection, super::pools::Lease)> {
         let pools = self
@@ -343,9 +401,27 @@ impl Engine {
             .tenant_databases
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no tenant databases on this backend"))?;
-        Ok(pools
-            .get(database, &self.0.settings.tenant_database_url(database))
-            .await?)
+        let (key, url) = self.tenant_database_pool(cluster, database)?;
+        Ok(pools.get(&key, &url).await?)
+    }
+
+    /// A tenant database's pool key and URL: its name on the home cluster
+    /// (through PgBouncer when set), `<cluster>/<name>` on another.
+    pub(super) fn tenant_database_pool(
+        &self,
+        cluster: Option<&str>,
+        database: &str,
+    ) -> Result<(String, String)> {
+        Ok(match self.0.clusters.remote(cluster)? {
+            None => (
+                database.to_owned(),
+                self.0.settings.tenant_database_url(database),
+            ),
+            Some(remote) => (
+                format!("{}/{database}", remote.settings.name),
+                remote.runtime_url_for(database),
+            ),
+        })
     }
 
     fn files(&self) -> Result<&TenantFiles> {

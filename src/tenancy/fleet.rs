@@ -70,6 +70,8 @@ struct Unit {
     key: String,
     tenant: Option<TenantId>,
     slug: String,
+    /// `None`: the home cluster.
+    cluster: Option<String>,
     target: Target,
 }
 
@@ -111,8 +113,39 @@ pub async fn migrate_all<M: MigratorTrait>(
     };
     CatalogMigrator::up(&catalog, None).await?;
     let grant_to = runtime_grantee(settings, &catalog).await?;
+    let mut remotes = HashMap::new();
     if settings.backend() == Backend::Postgres {
-        migrate_shared_units::<M>(settings, &catalog, &version, grant_to.as_deref()).await?;
+        let home = Shared {
+            owner: &catalog,
+            owner_url: settings.owner_url(),
+            template: settings.template_database(),
+            grant_to: grant_to.as_deref(),
+            suffix: String::new(),
+        };
+        migrate_shared_units::<M>(&catalog, &home, &version).await?;
+        for cluster in &settings.clusters {
+            let owner = connect_pool(&cluster.owner_url(), Backend::Postgres, 4).await?;
+            let remote_grant = runtime_grantee_at(&cluster.runtime_url(), &owner).await?;
+            let shared = Shared {
+                owner: &owner,
+                owner_url: cluster.owner_url(),
+                template: format!(
+                    "{}_template",
+                    crate::config::database_name(&cluster.runtime_url())
+                ),
+                grant_to: remote_grant.as_deref(),
+                suffix: format!("@{}", cluster.name),
+            };
+            migrate_shared_units::<M>(&catalog, &shared, &version).await?;
+            remotes.insert(
+                cluster.name.clone(),
+                RemoteRun {
+                    owner: owner.clone(),
+                    owner_url: cluster.owner_url(),
+                    grant_to: remote_grant,
+                },
+            );
+        }
     }
     let units = tenant_units(settings, &catalog).await?;
     let done = current_units(&catalog, &version).await?;
@@ -124,6 +157,7 @@ pub async fn migrate_all<M: MigratorTrait>(
         catalog: catalog.clone(),
         version: version.clone(),
         grant_to,
+        remotes,
     });
     let mut migrated = 0;
     let mut rest = pending.as_slice();
@@ -145,6 +179,9 @@ pub async fn migrate_all<M: MigratorTrait>(
         }
         rest = later;
         batch_size = batch_size.saturating_mul(2);
+    }
+    for remote in ctx.remotes.values() {
+        let _ = remote.owner.clone().close().await;
     }
     // Every unit has the tenant-plane tables now: rows an older release kept
     // in the catalog move into them.
@@ -190,6 +227,26 @@ struct RunCtx {
     version: String,
     /// The runtime role, to be granted the tables migrations create.
     grant_to: Option<String>,
+    /// The other clusters, by name.
+    remotes: HashMap<String, RemoteRun>,
+}
+
+/// A cluster other than the home one, during a run.
+struct RemoteRun {
+    owner: DatabaseConnection,
+    owner_url: String,
+    grant_to: Option<String>,
+}
+
+/// A cluster's shared units: its pool (`public`), its template schema and
+/// its template database.
+struct Shared<'a> {
+    owner: &'a DatabaseConnection,
+    owner_url: String,
+    template: String,
+    grant_to: Option<&'a str>,
+    /// Appended to the units' keys: `@<cluster>` but on the home cluster.
+    suffix: String,
 }
 
 /// The runtime role, when it is not the owner itself (Postgres), asked once
@@ -201,19 +258,28 @@ async fn runtime_grantee(
     if settings.backend() != Backend::Postgres {
         return Ok(None);
     }
-    let runtime = connect_pool(&settings.runtime_url(), Backend::Postgres, 1).await?;
+    runtime_grantee_at(&settings.runtime_url(), owner).await
+}
+
+/// The runtime role of `runtime_url`, when it is not `owner`'s.
+async fn runtime_grantee_at(
+    runtime_url: &str,
+    owner: &DatabaseConnection,
+) -> Result<Option<String>> {
+    let runtime = connect_pool(runtime_url, Backend::Postgres, 1).await?;
     let role = postgres::current_role(&runtime).await?;
     runtime.close().await?;
     Ok((role != postgres::current_role(owner).await?).then_some(role))
 }
 
-/// The pool (`public`), the template schema and the template database.
+/// A cluster's pool (`public`), template schema and template database;
+/// their versions are recorded in the catalog.
 async fn migrate_shared_units<M: MigratorTrait>(
-    settings: &Settings,
-    owner: &DatabaseConnection,
+    catalog: &DatabaseConnection,
+    shared: &Shared<'_>,
     version: &str,
-    grant_to: Option<&str>,
 ) -> Result<()> {
+    let (owner, grant_to, suffix) = (shared.owner, shared.grant_to, &shared.suffix);
     migrate_schema::<M>(owner, "public").await?;
     owner
         .execute_unprepared(&format!(
@@ -226,22 +292,31 @@ async fn migrate_shared_units<M: MigratorTrait>(
         postgres::grant_runtime_role(owner, role).await?;
         postgres::grant_schema(owner, postgres::TEMPLATE_SCHEMA, role).await?;
     }
-    record(owner, "pool", None, version, Ok(())).await?;
-    record(owner, "template:schema", None, version, Ok(())).await?;
+    record(catalog, &format!("pool{suffix}"), None, version, Ok(())).await?;
+    record(
+        catalog,
+        &format!("template:schema{suffix}"),
+        None,
+        version,
+        Ok(()),
+    )
+    .await?;
 
-    let template = settings.template_database();
-    let created = match postgres::database_exists(owner, &template).await? {
+    let template = &shared.template;
+    let created = match postgres::database_exists(owner, template).await? {
         true => Ok(()),
-        false => postgres::create_database_from_template(owner, &template, "template1").await,
+        false => postgres::create_database_from_template(owner, template, "template1").await,
     };
+    let key = format!("template:database{suffix}");
     match created {
         Ok(()) => {
-            migrate_database::<M>(settings, &template, grant_to).await?;
-            record(owner, "template:database", None, version, Ok(())).await?;
+            let url = crate::config::with_database(&shared.owner_url, template);
+            migrate_database::<M>(&url, grant_to).await?;
+            record(catalog, &key, None, version, Ok(())).await?;
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot create the template database; the database placement is unavailable (the owner role needs CREATEDB)");
-            record(owner, "template:database", None, "", Err(&e.to_string())).await?;
+            record(catalog, &key, None, "", Err(&e.to_string())).await?;
         }
     }
     Ok(())
@@ -262,12 +337,8 @@ async fn migrate_schema<M: MigratorTrait>(owner: &DatabaseConnection, schema: &s
 
 /// Runs `M` in a tenant (or template) database, in one transaction, then
 /// grants the runtime role the tables it created.
-async fn migrate_database<M: MigratorTrait>(
-    settings: &Settings,
-    database: &str,
-    grant_to: Option<&str>,
-) -> Result<()> {
-    let conn = connect_pool(&settings.owner_url_for(database), Backend::Postgres, 1).await?;
+async fn migrate_database<M: MigratorTrait>(owner_url: &str, grant_to: Option<&str>) -> Result<()> {
+    let conn = connect_pool(owner_url, Backend::Postgres, 1).await?;
     let result = async {
         let txn = conn.begin().await?;
         M::up(&txn, None).await?;
@@ -300,15 +371,17 @@ async fn tenant_units(settings: &Settings, catalog: &DatabaseConnection) -> Resu
             (Backend::Sqlite, Some(Placement::Database), _) => Target::File(id),
             _ => continue,
         };
+        let cluster = t.cluster.as_deref();
         let key = match &target {
-            Target::Schema(s) => unit_key(Placement::Schema, Some(s), id),
-            Target::Database(d) => unit_key(Placement::Database, Some(d), id),
+            Target::Schema(s) => unit_key_on(Placement::Schema, Some(s), id, cluster),
+            Target::Database(d) => unit_key_on(Placement::Database, Some(d), id, cluster),
             Target::File(id) => unit_key(Placement::Database, None, *id),
         };
         units.push(Unit {
             key: key.unwrap_or_default(),
             tenant: Some(id),
             slug: t.slug,
+            cluster: t.cluster,
             target,
         });
     }
@@ -375,16 +448,33 @@ async fn run_batch<M: MigratorTrait>(
 }
 
 async fn migrate_unit<M: MigratorTrait>(ctx: &RunCtx, unit: &Unit) -> Result<()> {
+    let remote = match &unit.cluster {
+        Some(name) => Some(ctx.remotes.get(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "tenant {} is on cluster {name:?}, which is not configured",
+                unit.slug
+            )
+        })?),
+        None => None,
+    };
+    let (owner, grant_to) = match remote {
+        Some(r) => (&r.owner, r.grant_to.as_deref()),
+        None => (&ctx.catalog, ctx.grant_to.as_deref()),
+    };
     match &unit.target {
         Target::Schema(schema) => {
-            migrate_schema::<M>(&ctx.catalog, schema).await?;
-            if let Some(role) = &ctx.grant_to {
-                postgres::grant_schema(&ctx.catalog, schema, role).await?;
+            migrate_schema::<M>(owner, schema).await?;
+            if let Some(role) = grant_to {
+                postgres::grant_schema(owner, schema, role).await?;
             }
             Ok(())
         }
         Target::Database(database) => {
-            migrate_database::<M>(&ctx.settings, database, ctx.grant_to.as_deref()).await
+            let url = match remote {
+                Some(r) => crate::config::with_database(&r.owner_url, database),
+                None => ctx.settings.owner_url_for(database),
+            };
+            migrate_database::<M>(&url, grant_to).await
         }
         Target::File(tenant) => {
             let files = TenantFiles::new(ctx.settings.tenant_files_dir(), 1);
@@ -447,6 +537,22 @@ pub fn unit_key(placement: Placement, location: Option<&str>, tenant: TenantId) 
     }
 }
 
+/// [`unit_key`] on a cluster: the home cluster's keys as they always were,
+/// another's with `@<cluster>` (a moved tenant's schema or database has
+/// the same name on both clusters for a while).
+pub fn unit_key_on(
+    placement: Placement,
+    location: Option<&str>,
+    tenant: TenantId,
+    cluster: Option<&str>,
+) -> Option<String> {
+    let key = unit_key(placement, location, tenant)?;
+    Some(match cluster {
+        Some(cluster) => format!("{key}@{cluster}"),
+        None => key,
+    })
+}
+
 /// Records a freshly provisioned unit as current (it was copied from a
 /// current template).
 pub(crate) async fn record_provisioned(
@@ -454,9 +560,10 @@ pub(crate) async fn record_provisioned(
     tenant: TenantId,
     placement: Placement,
     location: Option<&str>,
+    cluster: Option<&str>,
 ) -> Result<()> {
     let version = latest_version::<tenantry_migrations::TenantMigrator>();
-    match unit_key(placement, location, tenant) {
+    match unit_key_on(placement, location, tenant, cluster) {
         Some(unit) => record(catalog, &unit, Some(tenant), &version, Ok(())).await,
         None => Ok(()),
     }
@@ -468,8 +575,9 @@ pub(crate) async fn forget(
     placement: Placement,
     location: Option<&str>,
     tenant: TenantId,
+    cluster: Option<&str>,
 ) -> Result<()> {
-    if let Some(unit) = unit_key(placement, location, tenant) {
+    if let Some(unit) = unit_key_on(placement, location, tenant, cluster) {
         fleet_unit::Entity::delete_by_id(unit).exec(catalog).await?;
     }
     Ok(())

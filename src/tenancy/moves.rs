@@ -56,6 +56,9 @@ pub struct MoveStatus {
     pub id: uuid::Uuid,
     pub from: Placement,
     pub to: Placement,
+    /// The clusters at each end (`None`: the home cluster).
+    pub from_cluster: Option<String>,
+    pub to_cluster: Option<String>,
     pub step: String,
     pub rows_total: i64,
     pub rows_copied: i64,
@@ -71,6 +74,8 @@ impl MoveStatus {
             id: m.id,
             from: Placement::parse(&m.from_placement).unwrap_or(Placement::Pool),
             to: Placement::parse(&m.to_placement).unwrap_or(Placement::Pool),
+            from_cluster: m.from_cluster,
+            to_cluster: m.to_cluster,
             step: m.step,
             rows_total: m.rows_total,
             rows_copied: m.rows_copied,
@@ -103,14 +108,49 @@ pub async fn status(engine: &Engine, id: uuid::Uuid) -> Result<Option<MoveStatus
     Ok(found.map(MoveStatus::from_model))
 }
 
-/// Records a move of `slug` to `to` (or picks up the unfinished one, which
-/// must be headed the same way) and returns its id; [`run`] carries it out.
+/// Where a move goes.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub placement: Placement,
+    /// The cluster, by name; `None`: the tenant's own.
+    pub cluster: Option<String>,
+    /// A superadmin's reason to take the tenant's data out of its region;
+    /// without one such a move is refused.
+    pub leave_region: Option<String>,
+}
+
+impl Destination {
+    /// Another placement on the tenant's own cluster.
+    pub fn placement(placement: Placement) -> Self {
+        Self {
+            placement,
+            cluster: None,
+            leave_region: None,
+        }
+    }
+}
+
+/// Records a move of `slug` to `to` on its own cluster (see [`plan_to`]).
 pub async fn plan(
     engine: &Engine,
     raw_slug: &str,
     to: Placement,
     actor: &str,
 ) -> Result<uuid::Uuid> {
+    plan_to(engine, raw_slug, &Destination::placement(to), actor).await
+}
+
+/// Records a move of `slug` to `to` (or picks up the unfinished one, which
+/// must be headed the same way) and returns its id; [`run`] carries it out.
+/// A move into another region is refused unless it carries a reason, which
+/// the platform audit keeps.
+pub async fn plan_to(
+    engine: &Engine,
+    raw_slug: &str,
+    destination: &Destination,
+    actor: &str,
+) -> Result<uuid::Uuid> {
+    let to = destination.placement;
     if engine.backend() != Backend::Postgres {
         return Err(Error::invalid(
             "to",
@@ -118,8 +158,15 @@ pub async fn plan(
         ));
     }
     let tenant = record_of(engine, raw_slug).await?;
+    let clusters = engine.clusters();
+    let to_cluster = match &destination.cluster {
+        Some(name) => clusters
+            .stored(name.trim())
+            .map_err(|_| Error::invalid("cluster", format!("no cluster is named {name:?}")))?,
+        None => tenant.cluster.clone(),
+    };
     if let Some(open) = open_move(engine, tenant.id).await? {
-        if open.to_placement != to.as_str() {
+        if open.to_placement != to.as_str() || open.to_cluster != to_cluster {
             return Err(Error::conflict(
                 "to",
                 format!(
@@ -139,13 +186,42 @@ pub async fn plan(
             "only active or suspended tenants can move",
         ));
     }
-    if tenant.placement == to {
+    if tenant.placement == to && tenant.cluster == to_cluster {
         return Err(Error::invalid(
             "to",
-            format!("the tenant is already in the {} placement", to.as_str()),
+            format!(
+                "the tenant is already in the {} placement on cluster {}",
+                to.as_str(),
+                clusters.name_of(to_cluster.as_deref())
+            ),
         ));
     }
+    let from_region = clusters.region_of(tenant.cluster.as_deref())?.to_owned();
+    let to_region = clusters.region_of(to_cluster.as_deref())?.to_owned();
+    let leave_reason = destination
+        .leave_region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if from_region != to_region {
+        match leave_reason {
+            None => {
+                return Err(Error::invalid(
+                    "cluster",
+                    format!(
+                        "the tenant's data stays in region {from_region}: moving it to region \
+                         {to_region} needs a superadmin's reason"
+                    ),
+                ))
+            }
+            Some(reason) if reason.chars().count() > 500 => {
+                return Err(Error::invalid("reason", "must be at most 500 characters"))
+            }
+            Some(_) => {}
+        }
+    }
     engine.owner_for_ddl().await?;
+    engine.owner_on(to_cluster.as_deref()).await?;
     let now = chrono::Utc::now();
     let id = uuid::Uuid::now_v7();
     let platform = engine.platform(SCOPE).await?;
@@ -156,6 +232,8 @@ pub async fn plan(
         from_location: Set(tenant.location.clone()),
         to_placement: Set(to.as_str().into()),
         to_location: Set(engine.location_for(tenant.id, to)),
+        from_cluster: Set(tenant.cluster.clone()),
+        to_cluster: Set(to_cluster.clone()),
         step: Set("planned".into()),
         rows_total: Set(0),
         rows_copied: Set(0),
@@ -174,7 +252,13 @@ pub async fn plan(
         _ => e.into(),
     })?;
     platform.commit().await?;
-    let detail = format!("{} -> {}", tenant.placement.as_str(), to.as_str());
+    let from_name = clusters.name_of(tenant.cluster.as_deref());
+    let to_name = clusters.name_of(to_cluster.as_deref());
+    let detail = format!(
+        "{}@{from_name} -> {}@{to_name}",
+        tenant.placement.as_str(),
+        to.as_str()
+    );
     audit::record(
         engine,
         actor,
@@ -183,6 +267,18 @@ pub async fn plan(
         &detail,
     )
     .await?;
+    if from_region != to_region {
+        let reason = leave_reason.unwrap_or_default();
+        let detail = format!("{from_region} -> {to_region} ({to_name}): {reason}");
+        audit::record(
+            engine,
+            actor,
+            "tenant.region_left",
+            Some(tenant.id),
+            &detail,
+        )
+        .await?;
+    }
     Ok(id)
 }
 

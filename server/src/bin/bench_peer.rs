@@ -179,6 +179,7 @@ async fn provision(peer: &Peer, slug: String, password: &str) -> Response {
         name: slug.clone(),
         slug,
         placement: "pool".into(),
+        region: String::new(),
         pending: false,
         plan: String::new(),
     };

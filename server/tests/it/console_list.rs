@@ -43,6 +43,7 @@ async fn seed(app: &TestApp) {
                 deleted_at: Set(None),
                 plan: Set(if n % 3 == 0 { "pro" } else { "standard" }.to_owned()),
                 signup_expires_at: Set(None),
+                cluster: Set(None),
             }
         })
         .collect();
@@ -125,6 +126,7 @@ async fn the_tenant_list_pages_searches_and_filters_a_seeded_fleet(app: TestApp)
         ("state", "suspended"),
         ("plan", "pro"),
         ("placement", "pool"),
+        ("region", "local"),
     ])
     .await;
     let rows = filtered["rows"].as_array().expect("rows");
@@ -138,6 +140,7 @@ async fn the_tenant_list_pages_searches_and_filters_a_seeded_fleet(app: TestApp)
         ("after", "not-a-cursor"),
         ("sort", "sideways"),
         ("placement", "moon"),
+        ("region", "mars"),
     ] {
         let (status, refused) = list(&[("query", ""), ("state", ""), (field, value)]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
@@ -150,7 +153,11 @@ async fn the_tenant_list_pages_searches_and_filters_a_seeded_fleet(app: TestApp)
         .await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
     let lines: Vec<&str> = csv.text.lines().collect();
-    assert_eq!(lines[0], "slug,name,state,placement,plan,created_at");
+    assert_eq!(
+        lines[0],
+        "slug,name,state,placement,cluster,plan,created_at"
+    );
+    assert!(lines[1].contains(",pool,main,pro,"), "{}", lines[1]);
     assert_eq!(lines.len(), 5, "{}", csv.text);
     let all = admin.get("/console/tenants.csv?q=FLEET&sort=slug").await;
     // Every slug holds "fleet": all of them, whatever the page size.

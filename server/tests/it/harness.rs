@@ -237,6 +237,7 @@ impl TestApp {
                 admin_email: format!("owner@{slug}.test"),
                 admin_password: PASSWORD.into(),
                 placement: self.next_placement(),
+                region: String::new(),
                 pending: false,
                 plan: String::new(),
             },

@@ -17,6 +17,7 @@ mod branding_assets;
 mod cache;
 mod citus_rules;
 mod cli;
+mod clusters;
 mod console_list;
 mod dns_server;
 mod domains;

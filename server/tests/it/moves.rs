@@ -13,7 +13,7 @@ use tenantry::product::{projects, tasks};
 use tenantry::tenancy::{moves, Placement, TenantCtx};
 
 /// A tenant with a few projects, tasks and members.
-async fn seeded(app: &TestApp, slug: &str) -> TenantCtx {
+pub(crate) async fn seeded(app: &TestApp, slug: &str) -> TenantCtx {
     let ctx = app.tenant(slug).await;
     let db = ctx.db().await.expect("db");
     for p in 0..4 {
@@ -34,7 +34,7 @@ async fn seeded(app: &TestApp, slug: &str) -> TenantCtx {
 }
 
 /// Everything the tenant holds, as it sees it now (resolved afresh).
-async fn contents(app: &TestApp, slug: &str) -> String {
+pub(crate) async fn contents(app: &TestApp, slug: &str) -> String {
     let ctx = app.ctx(slug).await;
     let db = ctx.read().await.expect("read");
     let mut out = String::new();
@@ -60,7 +60,7 @@ async fn contents(app: &TestApp, slug: &str) -> String {
 
 /// Reads and writes through the API for as long as `running`, counting
 /// failures; returns the names of the projects it created.
-fn live_traffic(
+pub(crate) fn live_traffic(
     mut client: Client,
     running: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<(Vec<String>, Vec<String>)> {

@@ -203,6 +203,7 @@ async fn a_pool_tenant_is_created_in_one_transaction() {
         admin_email: format!("owner@{slug}.test"),
         admin_password: password.into(),
         placement: "pool".into(),
+        region: String::new(),
         ..Default::default()
     };
     // The first creation loads the plans and opens connections.

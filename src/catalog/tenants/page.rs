@@ -51,6 +51,8 @@ pub struct TenantQuery {
     pub state: Option<TenantState>,
     pub plan: Option<String>,
     pub placement: Option<Placement>,
+    /// Tenants whose data is in this region (on one of its clusters).
+    pub region: Option<String>,
     pub sort: TenantSort,
     /// The cursor of the page before (its `next`); `None` for the first.
     pub after: Option<String>,
@@ -65,6 +67,7 @@ pub struct TenantFilters {
     pub state: String,
     pub plan: String,
     pub placement: String,
+    pub region: String,
     pub sort: String,
     pub after: String,
 }
@@ -86,6 +89,7 @@ impl TenantQuery {
             placement: given(&f.placement)
                 .map(|raw| crate::tenancy::parse_placement(&raw, "placement"))
                 .transpose()?,
+            region: given(&f.region),
             sort: TenantSort::parse(&f.sort)?,
             after: given(&f.after),
             text: f.q,
@@ -99,6 +103,29 @@ impl TenantQuery {
 pub struct TenantPage {
     pub rows: Vec<TenantSummary>,
     pub next: Option<String>,
+}
+
+/// Tenants on the clusters of `region` (the home cluster's are stored
+/// without a cluster); a region no cluster serves is refused.
+fn in_region(engine: &Engine, region: &str) -> Result<Condition> {
+    let clusters = engine.clusters();
+    let home = clusters.all().first().map(|(name, _)| name.clone());
+    let mut any = Condition::any();
+    let mut served = false;
+    for (name, in_region) in clusters.all() {
+        if in_region != region {
+            continue;
+        }
+        served = true;
+        any = match Some(&name) == home.as_ref() {
+            true => any.add(tenant::Column::Cluster.is_null()),
+            false => any.add(tenant::Column::Cluster.eq(name)),
+        };
+    }
+    if !served {
+        return Err(Error::invalid("region", "no cluster serves this region"));
+    }
+    Ok(any)
 }
 
 /// The most rows a page holds.
@@ -116,6 +143,9 @@ pub async fn page(engine: &Engine, q: &TenantQuery) -> Result<TenantPage> {
     }
     if let Some(placement) = q.placement {
         select = select.filter(tenant::Column::Placement.eq(placement.as_str()));
+    }
+    if let Some(region) = &q.region {
+        select = select.filter(in_region(engine, region)?);
     }
     if let (Some(slug), Some(name)) = (
         contains_folded(tenant::Column::Slug, &q.text),

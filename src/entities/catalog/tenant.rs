@@ -19,6 +19,8 @@ pub struct Model {
     /// A self-serve signup's tenant, pending until its owner confirms their
     /// address, lapses at this time; `None` for any other tenant.
     pub signup_expires_at: Option<DateTimeUtc>,
+    /// The PostgreSQL cluster holding its rows; `None`: the home cluster.
+    pub cluster: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,9 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    /// The clusters at each end; `None`: the home cluster.
+    pub from_cluster: Option<String>,
+    pub to_cluster: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

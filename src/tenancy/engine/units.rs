@@ -20,6 +20,7 @@ impl Engine {
         tenant: TenantId,
         placement: Placement,
         location: Option<&str>,
+        cluster: Option<&str>,
     ) -> Result<()> {
         let need_location = || {
             location.ok_or_else(|| Error::from(anyhow::anyhow!("{placement:?} needs a location")))
@@ -27,19 +28,19 @@ impl Engine {
         match (placement, self.backend()) {
             (Placement::Pool, Backend::Postgres) => Ok(()),
             (Placement::Schema, Backend::Postgres) => {
-                let runtime_role = postgres::current_role(self.catalog()).await?;
-                let owner = self.owner_for_ddl().await?;
+                let runtime_role = postgres::current_role(self.runtime_on(cluster).await?).await?;
+                let owner = self.owner_on(cluster).await?;
                 postgres::clone_template_schema(owner, need_location()?, &runtime_role).await?;
                 Ok(())
             }
             (Placement::Database, Backend::Postgres) => {
                 let database = need_location()?;
-                let owner = self.owner_for_ddl().await?;
-                self.drop_tenant_database(database).await?;
+                let owner = self.owner_on(cluster).await?;
+                self.drop_tenant_database(cluster, database).await?;
                 postgres::create_database_from_template(
                     owner,
                     database,
-                    &self.0.settings.template_database(),
+                    &self.template_on(cluster)?,
                 )
                 .await?;
                 Ok(())
@@ -71,11 +72,17 @@ impl Engine {
         self.owner().await
     }
 
-    pub(crate) async fn drop_tenant_database(&self, database: &str) -> Result<()> {
+    pub(crate) async fn drop_tenant_database(
+        &self,
+        cluster: Option<&str>,
+        database: &str,
+    ) -> Result<()> {
         if let Some(pools) = &self.0.tenant_databases {
-            pools.close(database).await?;
+            pools
+                .close(&self.tenant_database_pool(cluster, database)?.0)
+                .await?;
         }
-        postgres::drop_database(self.owner_for_ddl().await?, database).await?;
+        postgres::drop_database(self.owner_on(cluster).await?, database).await?;
         Ok(())
     }
 
@@ -83,9 +90,9 @@ impl Engine {
     /// the pool, its rows, deleted inside its own bound transaction so that the
     /// deletes cannot reach another tenant's rows.
     pub(crate) async fn purge(&self, tenant: &TenantRecord) -> Result<()> {
-        let location = tenant.location.as_deref();
+        let (location, cluster) = (tenant.location.as_deref(), tenant.cluster.as_deref());
         if self
-            .drop_unit(tenant.id, tenant.placement, location)
+            .drop_unit(tenant.id, tenant.placement, location, cluster)
             .await?
         {
             return Ok(());
@@ -93,7 +100,11 @@ impl Engine {
         // As the owner, bound to the tenant: the runtime role may not
         // delete from the append-only audit log, and the binding keeps
         // every delete inside this tenant's rows.
-        let txn = TransactionTrait::begin(self.owner().await?).await?;
+        let owner = match self.0.clusters.remote(cluster)? {
+            None => self.owner().await?,
+            Some(remote) => remote.owner().await?,
+        };
+        let txn = TransactionTrait::begin(owner).await?;
         txn.execute_raw(sea_orm::Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)",
@@ -113,14 +124,15 @@ impl Engine {
         tenant: TenantId,
         placement: Placement,
         location: Option<&str>,
+        cluster: Option<&str>,
     ) -> Result<bool> {
         match (placement, self.backend(), location) {
             (Placement::Database, Backend::Sqlite, _) => self.files()?.remove(tenant).await?,
             (Placement::Schema, Backend::Postgres, Some(schema)) => {
-                postgres::drop_schema(self.owner_for_ddl().await?, schema).await?
+                postgres::drop_schema(self.owner_on(cluster).await?, schema).await?
             }
             (Placement::Database, Backend::Postgres, Some(database)) => {
-                self.drop_tenant_database(database).await?
+                self.drop_tenant_database(cluster, database).await?
             }
             _ => return Ok(false),
         }
@@ -185,10 +197,12 @@ impl Engine {
         let exists = match (tenant.placement, self.backend(), tenant.location.as_deref()) {
             (Placement::Database, Backend::Sqlite, _) => self.files()?.path(tenant.id).exists(),
             (Placement::Schema, Backend::Postgres, Some(schema)) => {
-                postgres::schema_exists(&self.0.catalog, schema).await?
+                let conn = self.runtime_on(tenant.cluster.as_deref()).await?;
+                postgres::schema_exists(conn, schema).await?
             }
             (Placement::Database, Backend::Postgres, Some(database)) => {
-                postgres::database_exists(&self.0.catalog, database).await?
+                let conn = self.runtime_on(tenant.cluster.as_deref()).await?;
+                postgres::database_exists(conn, database).await?
             }
             _ => true,
         };

@@ -10,6 +10,8 @@ use super::*;
 pub(super) struct Side {
     placement: Placement,
     location: Option<String>,
+    /// `None`: the home cluster.
+    cluster: Option<String>,
     /// Owner connection to the database holding this side; opened on first
     /// use, since a target database exists only once provisioned.
     conn: tokio::sync::OnceCell<DatabaseConnection>,
@@ -25,7 +27,7 @@ impl Side {
 
     /// Whether this side's schema or database exists (the pool always does).
     pub(super) async fn exists(&self, engine: &Engine) -> Result<bool> {
-        let owner = engine.owner_for_ddl().await?;
+        let owner = engine.owner_on(self.cluster.as_deref()).await?;
         Ok(match (self.placement, self.location.as_deref()) {
             (Placement::Schema, Some(schema)) => postgres::schema_exists(owner, schema).await?,
             (Placement::Database, Some(db)) => postgres::database_exists(owner, db).await?,
@@ -89,8 +91,20 @@ pub(super) struct Mover<'a> {
 
 impl<'a> Mover<'a> {
     pub(super) async fn new(engine: &'a Engine, m: tenant_move::Model) -> Result<Self> {
-        let from = side(engine, &m.from_placement, m.from_location.clone()).await?;
-        let to = side(engine, &m.to_placement, m.to_location.clone()).await?;
+        let from = side(
+            engine,
+            &m.from_placement,
+            m.from_location.clone(),
+            m.from_cluster.clone(),
+        )
+        .await?;
+        let to = side(
+            engine,
+            &m.to_placement,
+            m.to_location.clone(),
+            m.to_cluster.clone(),
+        )
+        .await?;
         Ok(Self {
             engine,
             tenant: TenantId::from_uuid(m.tenant),
@@ -107,7 +121,9 @@ impl<'a> Mover<'a> {
     }
 
     pub(super) fn switched(&self, tenant: &TenantRecord) -> bool {
-        tenant.placement == self.to.placement && tenant.location == self.to.location
+        tenant.placement == self.to.placement
+            && tenant.location == self.to.location
+            && tenant.cluster == self.to.cluster
     }
 
     pub(super) async fn step(&self, step: &str) -> Result<()> {
@@ -156,10 +172,13 @@ impl<'a> Mover<'a> {
             m.finished_at = Set(Some(chrono::Utc::now()));
         })
         .await?;
+        let clusters = self.engine.clusters();
         let detail = format!(
-            "{} -> {}",
+            "{}@{} -> {}@{}",
             self.from.placement.as_str(),
-            self.to.placement.as_str()
+            clusters.name_of(self.from.cluster.as_deref()),
+            self.to.placement.as_str(),
+            clusters.name_of(self.to.cluster.as_deref()),
         );
         audit::record(
             self.engine,
@@ -175,7 +194,12 @@ impl<'a> Mover<'a> {
     /// A fresh, empty target (a leftover of an earlier attempt is replaced).
     pub(super) async fn provision_target(&self) -> Result<()> {
         self.engine
-            .provision(self.tenant, self.to.placement, self.to.location.as_deref())
+            .provision(
+                self.tenant,
+                self.to.placement,
+                self.to.location.as_deref(),
+                self.to.cluster.as_deref(),
+            )
             .await?;
         // A copy of the current template: the new unit is at the latest version.
         let platform = self.engine.platform(SCOPE).await?;
@@ -184,6 +208,7 @@ impl<'a> Mover<'a> {
             self.tenant,
             self.to.placement,
             self.to.location.as_deref(),
+            self.to.cluster.as_deref(),
         )
         .await?;
         platform.commit().await?;
@@ -297,7 +322,8 @@ impl<'a> Mover<'a> {
         self.sync(Some(&frozen)).await?;
         self.verify(&frozen).await?;
         failpoint::hit("move:frozen");
-        let same_database = self.from.placement != Placement::Database;
+        let same_database =
+            self.from.placement != Placement::Database && self.from.cluster.is_none();
         if same_database {
             // Catalog and source share a database: switch and fence atomically.
             switch_catalog(&frozen, self.tenant, &self.to, self.m.id).await?;
@@ -348,11 +374,14 @@ impl<'a> Mover<'a> {
         }
         match (side.placement, side.location.as_deref()) {
             (Placement::Schema, Some(schema)) => {
-                postgres::drop_schema(self.engine.owner_for_ddl().await?, schema).await?
+                let owner = self.engine.owner_on(side.cluster.as_deref()).await?;
+                postgres::drop_schema(owner, schema).await?
             }
             (Placement::Database, Some(database)) => {
                 side.close().await;
-                self.engine.drop_tenant_database(database).await?
+                self.engine
+                    .drop_tenant_database(side.cluster.as_deref(), database)
+                    .await?
             }
             _ => {
                 let txn = side.begin(self.tenant, false).await?;
@@ -366,6 +395,7 @@ impl<'a> Mover<'a> {
             side.placement,
             side.location.as_deref(),
             self.tenant,
+            side.cluster.as_deref(),
         )
         .await?;
         platform.commit().await
@@ -373,29 +403,31 @@ impl<'a> Mover<'a> {
 }
 
 /// One end of a move, with an owner connection to the database holding it:
-/// the catalog database for pool and schema, a pool of its own for a tenant
-/// database.
+/// its cluster's shared database for pool and schema (the catalog's, on the
+/// home cluster), a pool of its own for a tenant database.
 pub(super) async fn side(
     engine: &Engine,
     placement: &str,
     location: Option<String>,
+    cluster: Option<String>,
 ) -> Result<Side> {
     let placement = Placement::parse(placement)
         .ok_or_else(|| anyhow::anyhow!("unknown placement {placement:?} in a move"))?;
-    let owner = engine.owner_for_ddl().await?;
+    let on = cluster.as_deref();
     let (conn, owner_url) = match (placement, location.as_deref()) {
         (Placement::Database, Some(database)) => (
             tokio::sync::OnceCell::new(),
-            engine.settings().owner_url_for(database),
+            engine.owner_url_on(on, database)?,
         ),
         _ => (
-            tokio::sync::OnceCell::new_with(Some(owner.clone())),
-            engine.settings().owner_url(),
+            tokio::sync::OnceCell::new_with(Some(engine.owner_on(on).await?.clone())),
+            engine.shared_owner_url(on)?,
         ),
     };
     Ok(Side {
         placement,
         location,
+        cluster,
         conn,
         owner_url,
     })
@@ -409,11 +441,12 @@ pub(super) async fn switch_catalog<C: ConnectionTrait>(
 ) -> Result<()> {
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "UPDATE public.tenants SET placement = $2, location = $3, updated_at = now() WHERE id = $1",
+        "UPDATE public.tenants SET placement = $2, location = $3, cluster = $4, updated_at = now() WHERE id = $1",
         [
             tenant.uuid().into(),
             to.placement.as_str().into(),
             to.location.clone().into(),
+            to.cluster.clone().into(),
         ],
     ))
     .await?;

@@ -46,6 +46,11 @@ pub struct TenantRow {
     /// The key of the tenant's plan.
     #[serde(default)]
     pub plan: String,
+    /// The cluster holding its rows, and that cluster's region.
+    #[serde(default)]
+    pub cluster: String,
+    #[serde(default)]
+    pub region: String,
 }
 
 /// One page of the console's tenant list, and what its filters offer.
@@ -56,6 +61,9 @@ pub struct TenantListDto {
     pub next: Option<String>,
     /// Every plan's key, for the plan filter.
     pub plans: Vec<String>,
+    /// Every region the deployment's clusters are in, for the region filter.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantDetail {
@@ -98,12 +106,14 @@ pub async fn list_tenants(
     placement: Option<String>,
     sort: Option<String>,
     after: Option<String>,
+    region: Option<String>,
 ) -> Result<TenantListDto, AppError> {
     let filters = super::server::TenantFilters {
         q: query,
         state,
         plan: plan.unwrap_or_default(),
         placement: placement.unwrap_or_default(),
+        region: region.unwrap_or_default(),
         sort: sort.unwrap_or_default(),
         after: after.unwrap_or_default(),
     };

@@ -22,6 +22,7 @@ pub fn ConsoleHome() -> impl IntoView {
                 Some(l.placement),
                 Some(l.sort),
                 Some(l.after),
+                Some(l.region),
             )
         },
     );
@@ -35,7 +36,9 @@ pub fn ConsoleHome() -> impl IntoView {
                     <h2 class="mb-4 text-xl font-semibold">"Tenants"</h2>
                     {loaded(tenants, move |page| {
                         let shown = ListQuery::read(param);
-                        view! { <TenantFilters shown=shown.clone() plans=page.plans.clone() /> <TenantTable rows=page.rows /> <Pager shown next=page.next /> }
+                        let regions = page.regions.clone();
+                        let several = regions.len() > 1;
+                        view! { <TenantFilters shown=shown.clone() plans=page.plans.clone() regions /> <TenantTable rows=page.rows several_regions=several /> <Pager shown next=page.next /> }
                     })}
                 </section>
                 <section class=CARD>
@@ -124,6 +127,7 @@ struct ListQuery {
     state: String,
     plan: String,
     placement: String,
+    region: String,
     sort: String,
     after: String,
 }
@@ -135,6 +139,7 @@ impl ListQuery {
             state: param("state"),
             plan: param("plan"),
             placement: param("placement"),
+            region: param("region"),
             sort: param("sort"),
             after: param("after"),
         }
@@ -150,12 +155,13 @@ impl ListQuery {
         query_href("/console/tenants.csv", &self.pairs(""))
     }
 
-    fn pairs<'a>(&'a self, after: &'a str) -> [(&'static str, &'a str); 6] {
+    fn pairs<'a>(&'a self, after: &'a str) -> [(&'static str, &'a str); 7] {
         [
             ("q", &self.q),
             ("state", &self.state),
             ("plan", &self.plan),
             ("placement", &self.placement),
+            ("region", &self.region),
             ("sort", &self.sort),
             ("after", after),
         ]
@@ -163,7 +169,7 @@ impl ListQuery {
 }
 
 #[component]
-fn TenantFilters(shown: ListQuery, plans: Vec<String>) -> impl IntoView {
+fn TenantFilters(shown: ListQuery, plans: Vec<String>, regions: Vec<String>) -> impl IntoView {
     let select = |name: &'static str,
                   label: &'static str,
                   current: String,
@@ -187,6 +193,12 @@ fn TenantFilters(shown: ListQuery, plans: Vec<String>) -> impl IntoView {
     };
     let mut plan_options = vec![(String::new(), "Any plan".to_owned())];
     plan_options.extend(plans.into_iter().map(|p| (p.clone(), p)));
+    // Only where the deployment spans regions.
+    let region_options = (regions.len() > 1).then(|| {
+        let mut options = vec![(String::new(), "Any region".to_owned())];
+        options.extend(regions.into_iter().map(|r| (r.clone(), r)));
+        options
+    });
     view! {
         <Form method="GET" action="">
             <div class="mb-4 flex flex-wrap gap-2">
@@ -199,6 +211,7 @@ fn TenantFilters(shown: ListQuery, plans: Vec<String>) -> impl IntoView {
                 {select("placement", "Stored in", shown.placement.clone(), pairs(&[
                     ("", "Stored anywhere"), ("pool", "Pool"), ("schema", "Schema"), ("database", "Database"),
                 ]))}
+                {region_options.map(|options| select("region", "Filter by region", shown.region.clone(), options))}
                 {select("sort", "Sort by", shown.sort.clone(), pairs(&[
                     ("", "Newest first"), ("oldest", "Oldest first"), ("slug", "By slug"), ("name", "By name"),
                 ]))}
@@ -223,7 +236,7 @@ fn Pager(shown: ListQuery, next: Option<String>) -> impl IntoView {
 }
 
 #[component]
-fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
+fn TenantTable(rows: Vec<TenantRow>, several_regions: bool) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="text-slate-500">"No tenants match."</p> }.into_any();
     }
@@ -235,6 +248,7 @@ fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
                     <th>"Name"</th>
                     <th>"State"</th>
                     <th>"Placement"</th>
+                    {several_regions.then(|| view! { <th>"Region"</th> })}
                     <th>"Plan"</th>
                     <th>"Created"</th>
                 </tr>
@@ -251,6 +265,7 @@ fn TenantTable(rows: Vec<TenantRow>) -> impl IntoView {
                             <td>{t.name}</td>
                             <td>{t.state.as_str()}</td>
                             <td data-testid="tenant-placement">{t.placement}</td>
+                            {several_regions.then(|| view! { <td data-testid="tenant-region">{format!("{} ({})", t.region, t.cluster)}</td> })}
                             <td>{t.plan}</td>
                             <td>{t.created_at}</td>
                         </tr>

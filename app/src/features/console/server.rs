@@ -8,8 +8,16 @@ use tenantry::audit;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
 use tenantry::entities::search::Place;
 
-fn row(t: TenantSummary) -> TenantRow {
+fn row(engine: &tenantry::tenancy::Engine, t: TenantSummary) -> TenantRow {
+    let clusters = engine.clusters();
+    let region = clusters
+        .region_of(t.cluster.as_deref())
+        .unwrap_or("unknown")
+        .to_owned();
+    let cluster = clusters.name_of(t.cluster.as_deref()).to_owned();
     TenantRow {
+        cluster,
+        region,
         id: t.id.to_string(),
         slug: t.slug,
         name: t.name,
@@ -36,10 +44,19 @@ pub async fn list_tenants(f: TenantFilters) -> Result<TenantListDto, AppError> {
         .iter()
         .map(|p| p.key.clone())
         .collect();
+    let mut regions: Vec<String> = engine
+        .clusters()
+        .all()
+        .into_iter()
+        .map(|(_, region)| region)
+        .collect();
+    regions.sort();
+    regions.dedup();
     Ok(TenantListDto {
-        rows: page.rows.into_iter().map(row).collect(),
+        rows: page.rows.into_iter().map(|t| row(&engine, t)).collect(),
         next: page.next,
         plans,
+        regions,
     })
 }
 
@@ -58,11 +75,12 @@ pub async fn create_tenant(
         admin_email,
         admin_password,
         placement,
+        region: String::new(),
         pending,
         plan: String::new(),
     };
     let created = tenantry::lifecycle::create(&engine, input, &actor(&who.email)).await?;
-    Ok(row(created))
+    Ok(row(&engine, created))
 }
 
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
@@ -82,7 +100,7 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     };
     let url = format!("{scheme}://{host}:{}", settings.listen.port());
     Ok(TenantDetail {
-        tenant: row(summary),
+        tenant: row(&engine, summary),
         branding: branding_dto(&branding),
         url,
     })
@@ -92,7 +110,7 @@ pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     tenants::activate(&engine, &slug, &actor(&who.email))
         .await
-        .map(row)
+        .map(|t| row(&engine, t))
         .map_err(fail)
 }
 
@@ -116,7 +134,7 @@ pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     tenants::suspend(&engine, &slug, &actor(&who.email))
         .await
-        .map(row)
+        .map(|t| row(&engine, t))
         .map_err(fail)
 }
 
@@ -124,7 +142,7 @@ pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
     let (engine, who) = admin().await?;
     tenants::resume(&engine, &slug, &actor(&who.email))
         .await
-        .map(row)
+        .map(|t| row(&engine, t))
         .map_err(fail)
 }
 
@@ -132,7 +150,7 @@ pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, A
     let (engine, who) = admin_with_fresh_factor().await?;
     let deleted = tenants::delete(&engine, &slug, &confirm, &actor(&who.email)).await?;
     leptos_axum::redirect("/console");
-    Ok(row(deleted))
+    Ok(row(&engine, deleted))
 }
 
 pub async fn list_audit(
