@@ -51,6 +51,8 @@ export TENANTRY_SMTP_URL=smtp://127.0.0.1:2526
 export TENANTRY_STRIPE_WEBHOOK_SECRET=whsec_e2e_billing
 if [ "$backend" = stripe ]; then
   export TENANTRY_STRIPE_SECRET_KEY=sk_test_e2e TENANTRY_STRIPE_API_BASE=http://127.0.0.1:8421
+  # Connect events from tenants' accounts (connect.stripe.spec.ts).
+  export TENANTRY_STRIPE_CONNECT_WEBHOOK_SECRET=whsec_e2e_connect
 fi
 export TENANTRY_LOG=${TENANTRY_LOG:-warn}
 # Tenant costs reach the ledger within a second (the costs spec reads them).

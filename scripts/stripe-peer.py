@@ -14,6 +14,8 @@ here, modelled on Stripe's API reference:
   key with other parameters is refused, as Stripe does.
 `/_tenantry/requests` lists every write with its key and user agent, and
 `/_tenantry/meter_usage` what a meter holds for a customer, for the tests.
+Stripe Connect (accounts, `Stripe-Account`, checkout, fees, refunds, events
+sent to webhook endpoints) is in stripe_connect.py.
 
 Usage: python scripts/stripe-peer.py --port N --from-scratch
 """
@@ -29,12 +31,14 @@ from localstripe import server
 from localstripe.errors import UserError
 from localstripe.resources import Customer, Plan, Subscription, SubscriptionItem
 
+import stripe_connect
+
 METERS = {}  # id -> meter
 METER_EVENTS = []  # in arrival order
 SEEN_IDENTIFIERS = set()
 PORTAL_SESSIONS = {}  # id -> session
-IDEMPOTENT = {}  # key -> first request and its answer
-WRITES = []  # every write: method, path, idempotency key
+IDEMPOTENT = {}  # (Stripe-Account, key) -> first request and its answer
+WRITES = []  # every write: method, path, idempotency key, Stripe-Account
 
 
 def new_id(prefix):
@@ -345,17 +349,20 @@ def portal_page(session_id):
 @web.middleware
 async def idempotency(request, handler):
     if request.path.startswith('/_tenantry/'):
-        return tenantry_view(request)
+        answer = await stripe_connect.tenantry(request)
+        return answer if answer is not None else tenantry_view(request)
     if request.method not in ('POST', 'DELETE') or \
             not request.path.startswith('/v1/'):
         return await handler(request)
     key = request.headers.get('Idempotency-Key')
+    account = request.headers.get('Stripe-Account')
+    scoped = (account, key)  # a key under two accounts: two requests
     body = await request.read()
     WRITES.append({'method': request.method, 'path': request.path,
-                   'idempotency_key': key,
+                   'idempotency_key': key, 'stripe_account': account,
                    'user_agent': request.headers.get('User-Agent', '')})
-    if key in IDEMPOTENT:
-        first = IDEMPOTENT[key]
+    if key and scoped in IDEMPOTENT:
+        first = IDEMPOTENT[scoped]
         if (first['method'], first['path'], first['body']) != \
                 (request.method, request.path, body):
             refusal = UserError(400, 'Keys for idempotent requests can only '
@@ -368,9 +375,10 @@ async def idempotency(request, handler):
                             headers={'Idempotent-Replayed': 'true'})
     response = await handler(request)
     if key and response.status < 500:
-        IDEMPOTENT[key] = {'method': request.method, 'path': request.path,
-                           'body': body, 'status': response.status,
-                           'answer': response.body}
+        IDEMPOTENT[scoped] = {'method': request.method,
+                              'path': request.path, 'body': body,
+                              'status': response.status,
+                              'answer': response.body}
     return response
 
 
@@ -397,6 +405,7 @@ server.app.router.add_get('/v1/billing/meters', list_meters)
 server.app.router.add_post('/v1/billing/meter_events', create_meter_event)
 server.app.router.add_post('/v1/billing_portal/sessions',
                            create_portal_session)
+stripe_connect.install(server.app)
 
 if __name__ == '__main__':
     server.start()

@@ -4,6 +4,7 @@
 //! See `docs/billing.md`.
 
 pub mod accounts;
+pub mod connect;
 pub mod fees;
 pub mod invoices;
 pub mod mirror_jobs;

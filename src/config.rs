@@ -222,6 +222,10 @@ pub struct Settings {
     /// Stripe's webhook signing secret(s), comma-separated while one is
     /// rotated. Unset: `POST /webhooks/stripe` answers 404.
     pub stripe_webhook_secret: Option<SecretString>,
+    /// The signing secret(s) of the Connect webhook endpoint (events from
+    /// tenants' connected accounts; Stripe gives a Connect endpoint its own
+    /// secret). Unset: `POST /webhooks/stripe/connect` answers 404.
+    pub stripe_connect_webhook_secret: Option<SecretString>,
     /// How old a signed webhook may be (replays older than this are refused).
     pub stripe_webhook_tolerance_secs: u32,
     /// How long a stopping server (SIGTERM or ctrl-c) lets its requests in

@@ -70,6 +70,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/meters") view=features::billing::page::ConsoleMeters ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug/billing") view=features::console::tenant_page::ConsoleTenantBilling ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug/activity") view=features::console::tenant_page::ConsoleTenantActivity ssr=SsrMode::Async />
+                <Route path=path!("/console/tenants/:slug/payments") view=features::console::tenant_page::ConsoleTenantPayments ssr=SsrMode::Async />
+                <Route path=path!("/console/payments") view=features::payments::console_page::ConsolePayments ssr=SsrMode::Async />
                 <Route path=path!("/console/costs") view=features::activity::page::ConsoleCosts ssr=SsrMode::Async />
                 <Route path=path!("/console/flags") view=features::flags::page::ConsoleFlags ssr=SsrMode::Async />
                 <Route path=path!("/console/flags/:key") view=features::flags::page::ConsoleFlag ssr=SsrMode::Async />
@@ -97,6 +99,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/data") view=features::exports::page::TenantData ssr=SsrMode::Async />
                 <Route path=path!("/admin/plan") view=features::plans::page::TenantPlan ssr=SsrMode::Async />
                 <Route path=path!("/admin/billing") view=features::billing::page::TenantBilling ssr=SsrMode::Async />
+                <Route path=path!("/admin/payments") view=features::payments::page::TenantPayments ssr=SsrMode::Async />
+                <Route path=path!("/shop") view=features::payments::shop_page::ShopPage ssr=SsrMode::Async />
+                <Route path=path!("/shop/purchases/:id") view=features::payments::shop_page::PurchasePage ssr=SsrMode::Async />
                 <Route path=path!("/admin/api-keys") view=features::api_keys::page::ApiKeysPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/sso") view=features::sso::page::SsoPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=features::tenant_audit::page::TenantAuditPage ssr=SsrMode::Async />

@@ -14,6 +14,7 @@ pub mod flags;
 pub mod invitations;
 pub mod jobs;
 pub mod members;
+pub mod payments;
 pub mod placements;
 pub mod plans;
 pub mod product;

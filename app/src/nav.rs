@@ -4,7 +4,7 @@
 
 /// What every signed-in member reaches from the header, after the
 /// product's own "Projects".
-pub const TENANT_MEMBER: &[(&str, &str)] = &[("/account", "Account")];
+pub const TENANT_MEMBER: &[(&str, &str)] = &[("/shop", "Shop"), ("/account", "Account")];
 
 /// What a tenant's owners and admins reach from the header, after the
 /// product's own "Projects".
@@ -18,6 +18,7 @@ pub const TENANT_ADMIN: &[(&str, &str)] = &[
     ("/admin/data", "Data"),
     ("/admin/plan", "Plan"),
     ("/admin/billing", "Billing"),
+    ("/admin/payments", "Payments"),
     ("/admin/audit", "Audit"),
 ];
 
@@ -32,6 +33,7 @@ pub const CONSOLE: &[(&str, &str)] = &[
     ("/console/audit", "Audit log"),
     ("/console/jobs", "Jobs"),
     ("/console/costs", "Costs"),
+    ("/console/payments", "Payments"),
     ("/console/mailbox", "Mailbox"),
     ("/console/account", "Account"),
 ];

@@ -28,6 +28,7 @@ pub mod m0025_member_directory;
 mod m0026_signup_invitations;
 pub mod m0027_cost_ledger;
 pub mod m0028_clusters;
+pub mod m0029_connect;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0026_signup_invitations::Migration),
             Box::new(m0027_cost_ledger::Migration),
             Box::new(m0028_clusters::Migration),
+            Box::new(m0029_connect::Migration),
         ]
     }
 

@@ -21,6 +21,7 @@ pub use catalog::m0018_retained_invoices::RETAINED;
 pub use catalog::m0019_tenant_records_leave_catalog::DIRECTORY as DIRECTORY_ADDED;
 pub use catalog::m0025_member_directory::DIRECTORY as MEMBER_DIRECTORY;
 pub use catalog::m0027_cost_ledger::LEDGER as COST_LEDGER;
+pub use catalog::m0029_connect::CONNECT;
 
 /// The platform's records about one tenant that m0017 put behind the wall
 /// and that are still in the catalog (m0019 moved the rest into the tenant
@@ -30,10 +31,14 @@ pub const TENANT_RECORDS: &[&str] = &["tls_certificates", "tls_issuances", "plan
 /// Every catalog table behind the wall with the platform scope beside it:
 /// the directory and platform records (m0016, m0019's verified hosts,
 /// m0025's members by address), the tenants' records (m0017), the
-/// invoices kept after a purge (m0018) and the cost ledger (m0027).
+/// invoices kept after a purge (m0018), the cost ledger (m0027) and Stripe
+/// Connect's directory and ledger (m0029).
 pub const PLATFORM_SCOPED: &[&str] = &joined::<
-    { RECORDS_AND_RETAINED.len() + MEMBERS_AND_COSTS.len() },
->(&RECORDS_AND_RETAINED, &MEMBERS_AND_COSTS);
+    { RECORDS_AND_RETAINED.len() + MEMBERS_COSTS_CONNECT.len() },
+>(&RECORDS_AND_RETAINED, &MEMBERS_COSTS_CONNECT);
+
+const MEMBERS_COSTS_CONNECT: [&str; MEMBERS_AND_COSTS.len() + CONNECT.len()] =
+    joined(&MEMBERS_AND_COSTS, CONNECT);
 
 const MEMBERS_AND_COSTS: [&str; MEMBER_DIRECTORY.len() + COST_LEDGER.len()] =
     joined(MEMBER_DIRECTORY, COST_LEDGER);

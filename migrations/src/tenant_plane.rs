@@ -9,6 +9,7 @@ mod m0006_tenant_records;
 mod m0007_sso_identities;
 mod m0008_jobs;
 mod m0009_two_factor;
+mod m0010_connect;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -43,6 +44,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "jobs",
     "member_factors",
     "sign_in_rules",
+    "connected_accounts",
+    "offers",
+    "purchases",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -62,6 +66,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0007_sso_identities::Migration),
             Box::new(m0008_jobs::Migration),
             Box::new(m0009_two_factor::Migration),
+            Box::new(m0010_connect::Migration),
         ]
     }
 

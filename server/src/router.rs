@@ -92,6 +92,10 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
             "/webhooks/stripe",
             axum::routing::post(crate::billing_webhook::receive),
         )
+        .route(
+            "/webhooks/stripe/connect",
+            axum::routing::post(crate::billing_webhook::receive_connect),
+        )
         .fallback_service(resolved)
         .layer(middleware::from_fn_with_state(
             engine.clone(),

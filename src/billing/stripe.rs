@@ -273,6 +273,46 @@ pub async fn get<T: miniserde::Deserialize + Send + 'static>(
         .map_err(stripe_error)
 }
 
+/// A write made as the connected account `account` (Stripe's
+/// `Stripe-Account` header: the object belongs to that account), under the
+/// idempotency key `key`.
+pub async fn post_as<T: miniserde::Deserialize + Send + 'static>(
+    client: &Client,
+    account: &str,
+    path: &str,
+    form: &Form,
+    key: String,
+) -> Result<T> {
+    let mut request = RequestBuilder::new(StripeMethod::Post, path);
+    request.body = Some(form.encode());
+    request
+        .customize::<T>()
+        .account_id(account.into())
+        .request_strategy(idempotent(key)?)
+        .send(client)
+        .await
+        .map_err(stripe_error)
+}
+
+/// A read (as the connected account `account`, when given) in which "no
+/// such object" (404) and "not allowed" (403: an account that no longer
+/// lets the platform in) are answers: `None`.
+pub async fn find<T: miniserde::Deserialize + Send + 'static>(
+    client: &Client,
+    account: Option<&str>,
+    path: &str,
+) -> Result<Option<T>> {
+    let mut request = RequestBuilder::new(StripeMethod::Get, path).customize::<T>();
+    if let Some(account) = account {
+        request = request.account_id(account.into());
+    }
+    match request.send(client).await {
+        Ok(found) => Ok(Some(found)),
+        Err(StripeError::Stripe(_, 403 | 404)) => Ok(None),
+        Err(e) => Err(stripe_error(e)),
+    }
+}
+
 /// A Stripe delete, under an idempotency key.
 pub async fn delete<T: miniserde::Deserialize + Send + 'static>(
     client: &Client,

@@ -37,7 +37,20 @@ pub enum Outcome {
 
 /// Checks the signature against each configured secret.
 pub fn authenticate(engine: &Engine, header: Option<&str>, body: &[u8], now: i64) -> Result<()> {
-    let Some(secrets) = &engine.settings().stripe_webhook_secret else {
+    let secrets = engine.settings().stripe_webhook_secret.as_ref();
+    authenticate_with(engine, secrets, header, body, now)
+}
+
+/// Checks the signature against each of `secrets` (comma-separated); no
+/// secrets: the endpoint does not exist.
+pub(crate) fn authenticate_with(
+    engine: &Engine,
+    secrets: Option<&secrecy::SecretString>,
+    header: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<()> {
+    let Some(secrets) = secrets else {
         return Err(Error::NotFound);
     };
     let header =
@@ -58,7 +71,7 @@ pub fn authenticate(engine: &Engine, header: Option<&str>, body: &[u8], now: i64
     Err(Error::invalid("stripe-signature", last.to_string()))
 }
 
-fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(crate) fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
 }
 
@@ -81,7 +94,7 @@ async fn tenant_of(engine: &Engine, object: &Value) -> Result<Option<TenantId>> 
 }
 
 /// Whether the event was applied (or ignored) already.
-async fn seen(engine: &Engine, id: &str) -> Result<bool> {
+pub(crate) async fn seen(engine: &Engine, id: &str) -> Result<bool> {
     let found = engine
         .on_platform(PlatformUse::Records, async |db| {
             Ok(stripe_event::Entity::find_by_id(id.to_owned())
@@ -94,7 +107,7 @@ async fn seen(engine: &Engine, id: &str) -> Result<bool> {
 
 /// Records the event as applied; false when another delivery recorded it
 /// first.
-async fn record(
+pub(crate) async fn record(
     engine: &Engine,
     id: &str,
     kind: &str,
@@ -132,8 +145,20 @@ fn standing_of(remote: &super::stripe::RemoteInvoice, said: Standing) -> Option<
     }
 }
 
-/// Applies a verified event body.
-pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
+/// A Stripe event's envelope, checked.
+pub(crate) struct Envelope {
+    pub id: String,
+    pub kind: String,
+    pub created: DateTime<Utc>,
+    /// `data.object`.
+    pub object: Value,
+    /// The connected account a Connect event is about.
+    pub account: Option<String>,
+}
+
+/// Reads a verified event body's envelope; each missing part is refused by
+/// its field.
+pub(crate) fn envelope(body: &[u8]) -> Result<Envelope> {
     let event: Value =
         serde_json::from_slice(body).map_err(|_| Error::invalid("body", "must be a JSON event"))?;
     let id = text(&event, &["id"]).ok_or_else(|| Error::invalid("id", "the event has no id"))?;
@@ -144,10 +169,27 @@ pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
         .and_then(Value::as_i64)
         .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .ok_or_else(|| Error::invalid("created", "the event has no creation time"))?;
-    let object = event
-        .pointer("/data/object")
-        .cloned()
-        .unwrap_or(Value::Null);
+    Ok(Envelope {
+        id: id.to_owned(),
+        kind: kind.to_owned(),
+        created,
+        object: event
+            .pointer("/data/object")
+            .cloned()
+            .unwrap_or(Value::Null),
+        account: text(&event, &["account"]).map(str::to_owned),
+    })
+}
+
+/// Applies a verified event body.
+pub async fn apply(engine: &Engine, body: &[u8]) -> Result<Outcome> {
+    let event = envelope(body)?;
+    // The platform's application fees (Stripe Connect) are platform events.
+    if event.kind.starts_with("application_fee.") {
+        return super::connect::webhook::apply_fee_event(engine, &event).await;
+    }
+    let (id, kind, created) = (event.id.as_str(), event.kind.as_str(), event.created);
+    let object = event.object;
     let said = match kind {
         "invoice.payment_failed" => Some(Standing::PastDue),
         "invoice.paid" | "invoice.payment_succeeded" => Some(Standing::Active),

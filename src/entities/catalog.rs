@@ -2,6 +2,7 @@ pub mod acme_account;
 pub mod acme_challenge;
 pub mod admin_factor;
 pub mod api_key_prefix;
+pub mod connect_payment;
 pub mod flag;
 pub mod flag_change;
 pub mod fleet_unit;
@@ -16,6 +17,7 @@ pub mod platform_audit;
 pub mod retained_invoice;
 pub mod session;
 pub mod signup_invitation;
+pub mod stripe_connected_account;
 pub mod stripe_customer;
 pub mod stripe_event;
 pub mod stripe_mirror;
@@ -50,11 +52,13 @@ macro_rules! about_tenant {
 
 about_tenant!(
     api_key_prefix,
+    connect_payment,
     lifecycle_event,
     member_directory,
     plan_assignment,
     platform_audit,
     retained_invoice,
+    stripe_connected_account,
     stripe_customer,
     tenant_cost,
     tls_certificate,

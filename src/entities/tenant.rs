@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod audit_entry;
 pub mod billing_account;
 pub mod branding;
+pub mod connected_account;
 pub mod credit_grant;
 pub mod domain;
 pub mod email_verification;
@@ -17,9 +18,11 @@ pub mod job;
 pub mod mail_message;
 pub mod member_factor;
 pub mod membership;
+pub mod offer;
 pub mod outgoing_event;
 pub mod password_reset;
 pub mod project;
+pub mod purchase;
 pub mod quota_usage;
 pub mod sign_in_rule;
 pub mod sso_config;
@@ -52,6 +55,7 @@ tenant_owned!(
     audit_entry,
     billing_account,
     branding,
+    connected_account,
     domain,
     credit_grant,
     email_verification,
@@ -63,9 +67,11 @@ tenant_owned!(
     mail_message,
     member_factor,
     membership,
+    offer,
     outgoing_event,
     password_reset,
     project,
+    purchase,
     quota_usage,
     sign_in_rule,
     sso_config,

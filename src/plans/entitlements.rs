@@ -85,6 +85,13 @@ pub fn parse_text(entitlement: &'static Entitlement, text: &str) -> Result<Value
             _ => Err(Error::invalid(field, "must be true or false")),
         },
         _ if text.is_empty() || text.eq_ignore_ascii_case("unlimited") => Ok(Value::Null),
+        _ if field == registry::PAYMENT_FEE_BPS => match text.replace('_', "").parse::<i64>() {
+            Ok(n) if (0..=10_000).contains(&n) => Ok(Value::from(n)),
+            _ => Err(Error::invalid(
+                field,
+                "must be a whole number of basis points from 0 to 10,000 (100 %)",
+            )),
+        },
         _ => match text.replace('_', "").parse::<i64>() {
             Ok(n) if (0..=1_000_000_000_000).contains(&n) => Ok(Value::from(n)),
             Ok(_) => Err(Error::invalid(

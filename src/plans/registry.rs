@@ -38,6 +38,9 @@ pub enum EntitlementKind {
     Quota(Period),
     /// Part of the request rate limit (sustained rate, burst).
     Rate,
+    /// What the platform takes from a payment on the tenant's connected
+    /// account (`billing::connect`); absent means nothing.
+    Fee,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,6 +63,11 @@ pub const API_REQUESTS_PER_MONTH: &str = "api_requests_per_month";
 pub const EVENTS_PER_DAY: &str = "events_per_day";
 pub const REQUESTS_PER_SECOND: &str = "requests_per_second";
 pub const BURST: &str = "burst";
+/// The platform's application fee on a tenant's sales, in basis points of
+/// the amount (250 = 2.5 %), at most 10,000.
+pub const PAYMENT_FEE_BPS: &str = "payment_fee_bps";
+/// A fixed part of that fee, in the payment's minor units.
+pub const PAYMENT_FEE_FIXED: &str = "payment_fee_fixed";
 
 pub const REGISTRY: &[Entitlement] = &[
     entry(SSO, EntitlementKind::Feature, "Single sign-on (OIDC)"),
@@ -83,6 +91,16 @@ pub const REGISTRY: &[Entitlement] = &[
         "Requests per second",
     ),
     entry(BURST, EntitlementKind::Rate, "Burst (requests)"),
+    entry(
+        PAYMENT_FEE_BPS,
+        EntitlementKind::Fee,
+        "Fee on the tenant's sales (basis points)",
+    ),
+    entry(
+        PAYMENT_FEE_FIXED,
+        EntitlementKind::Fee,
+        "Fixed fee per sale (minor units)",
+    ),
 ];
 
 pub fn find(key: &str) -> Option<&'static Entitlement> {

@@ -26,6 +26,7 @@ pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
         features::invitations::api::NEEDS,
         features::jobs::api::NEEDS,
         features::members::api::NEEDS,
+        features::payments::api::NEEDS,
         features::placements::api::NEEDS,
         features::plans::api::NEEDS,
         features::product::api::NEEDS,

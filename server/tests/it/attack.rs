@@ -45,6 +45,9 @@ pub(crate) struct Victim {
     pub(crate) ctx: TenantCtx,
     pub(crate) project_id: String,
     pub(crate) invoice_number: String,
+    /// An offer of B's on sale, and a purchase of it.
+    pub(crate) offer_id: String,
+    pub(crate) purchase_id: String,
     pub(crate) task_id: String,
     pub(crate) member_id: String,
     pub(crate) endpoint_id: String,
@@ -211,8 +214,11 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
     let invoice = tenantry::billing::invoices::finalize(&app.engine, &ctx, last_month)
         .await
         .expect("invoice");
+    let (offer_id, purchase_id) = crate::connect::victim_sale(&ctx).await;
     Victim {
         invoice_number: invoice.number.clone(),
+        offer_id: offer_id.clone(),
+        purchase_id: purchase_id.clone(),
         ctx,
         project_id: project.id.to_string(),
         task_id: task.id.to_string(),
@@ -252,6 +258,10 @@ pub(crate) async fn victim(app: &TestApp) -> Victim {
             "s3cret-of-the-client".into(),
             "bravo secret deal".into(),
             provider.issuer.clone(),
+            offer_id,
+            purchase_id,
+            "Bravo secret coaching".into(),
+            crate::connect::VICTIM_ACCOUNT.into(),
         ],
         _provider: provider,
     }
@@ -345,8 +355,10 @@ pub(crate) async fn snapshot(app: &TestApp, v: &Victim) -> String {
         .await
         .expect("audit");
     let audit: Vec<_> = audit.iter().map(|e| (e.at, &e.actor, &e.action)).collect();
+    // Its payments: account, offers, purchases.
+    let sales = crate::connect::sales_of(&v.ctx).await;
     format!(
-        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}{sso:?}{quota:?}{audit:?}",
+        "{projects:?}{tasks:?}{members:?}{:?}{}{overrides:?}{branding:?}{hooks:?}{log:?}{domains:?}{logo:?}{keys:?}{invitations:?}{usage:?}{invoices:?}{standing:?}{exports:?}{sso:?}{quota:?}{audit:?}{sales}",
         tenant.state, tenant.plan
     )
 }
@@ -482,6 +494,13 @@ pub(crate) fn attack_form(v: &Victim) -> Vec<(&'static str, String)> {
         ("amount", "100000".into()),
         ("number", v.invoice_number.clone()),
         ("aggregation", "sum".into()),
+        // Payments: B's offer and purchase, a price and currency.
+        ("offer_id", v.offer_id.clone()),
+        ("purchase_id", v.purchase_id.clone()),
+        ("price", "1.00".into()),
+        ("currency", "eur".into()),
+        ("returned", "true".into()),
+        ("period", "".into()),
     ]
 }
 
@@ -509,6 +528,10 @@ const ID_TAKING: &[&str] = &[
     "revoke_invitation",
     "send_verification",
     "revoke_my_session",
+    "archive_offer",
+    "refund_purchase",
+    "buy_offer",
+    "my_purchase",
 ];
 
 pub(crate) async fn every_server_function_aimed_at_tenant_b_leaks_nothing_and_leaves_b_unchanged(

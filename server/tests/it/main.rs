@@ -18,6 +18,7 @@ mod cache;
 mod citus_rules;
 mod cli;
 mod clusters;
+mod connect;
 mod console_list;
 mod dns_server;
 mod domains;

@@ -11,6 +11,7 @@ use crate::features::console::api::{
 };
 use crate::features::domains::page::DomainManager;
 use crate::features::exports::page::{ExportPanel, WorkPanel};
+use crate::features::payments::console_page::PaymentsPanel;
 use crate::features::placements::page::Placement;
 use crate::features::plans::page::PlanPanel;
 use leptos::prelude::*;
@@ -128,6 +129,7 @@ fn Detail(
                     <A href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</A>
                     <A href=format!("/console/tenants/{}/plan", t.slug) attr:class="text-indigo-700 underline">"Plan and limits"</A>
                     <A href=format!("/console/tenants/{}/billing", t.slug) attr:class="text-indigo-700 underline">"Usage and billing"</A>
+                    <A href=format!("/console/tenants/{}/payments", t.slug) attr:class="text-indigo-700 underline">"Payments"</A>
                     <A href=format!("/console/tenants/{}/activity", t.slug) attr:class="text-indigo-700 underline">"Activity and cost"</A>
                 </dd>
                 <dt class="text-slate-500">"Colours"</dt>
@@ -215,6 +217,13 @@ pub fn ConsoleTenantPlan() -> impl IntoView {
 pub fn ConsoleTenantBilling() -> impl IntoView {
     let slug = page_slug();
     view! { <TenantSubPage slug=slug.clone()><BillingPanel slug=slug.clone() /></TenantSubPage> }
+}
+
+/// The tenant's Stripe account and its payments' volume and fees.
+#[component]
+pub fn ConsoleTenantPayments() -> impl IntoView {
+    let slug = page_slug();
+    view! { <TenantSubPage slug=slug.clone()><PaymentsPanel slug=slug.clone() /></TenantSubPage> }
 }
 
 /// The tenant's requests, failures, latency and cost share.

@@ -20,6 +20,7 @@ fn kind_parts(kind: EntitlementKind) -> (String, Option<String>) {
         EntitlementKind::Limit => ("limit".into(), None),
         EntitlementKind::Quota(p) => ("quota".into(), Some(p.as_str().into())),
         EntitlementKind::Rate => ("rate".into(), None),
+        EntitlementKind::Fee => ("fee".into(), None),
     }
 }
 
