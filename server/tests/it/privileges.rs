@@ -165,6 +165,13 @@ fn matrix_form() -> Vec<(&'static str, String)> {
         ("aggregation", "sum".into()),
         ("amount", "100".into()),
         ("number", "nosuch".into()),
+        // Payments: an offer and a purchase that do not exist.
+        ("offer_id", id()),
+        ("purchase_id", id()),
+        ("price", "1.00".into()),
+        ("currency", "eur".into()),
+        ("returned", "false".into()),
+        ("period", "".into()),
     ]
 }
 

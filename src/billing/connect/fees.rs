@@ -26,10 +26,16 @@ mod tests {
     fn with(bps: Option<i64>, fixed: Option<i64>) -> Entitlements {
         let mut e = Entitlements::default();
         if let Some(b) = bps {
-            e.set(registry::find(PAYMENT_FEE_BPS).unwrap(), json!(b));
+            e.set(
+                registry::find(PAYMENT_FEE_BPS).expect("registered"),
+                json!(b),
+            );
         }
         if let Some(f) = fixed {
-            e.set(registry::find(PAYMENT_FEE_FIXED).unwrap(), json!(f));
+            e.set(
+                registry::find(PAYMENT_FEE_FIXED).expect("registered"),
+                json!(f),
+            );
         }
         e
     }

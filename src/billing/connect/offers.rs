@@ -150,11 +150,11 @@ mod tests {
 
     #[test]
     fn prices_are_read_to_the_cent_and_refused_by_field() {
-        assert_eq!(parse_price("12").unwrap(), 1200);
-        assert_eq!(parse_price("12.5").unwrap(), 1250);
-        assert_eq!(parse_price(" 0.50 ").unwrap(), 50);
+        assert_eq!(parse_price("12").expect("12"), 1200);
+        assert_eq!(parse_price("12.5").expect("12.5"), 1250);
+        assert_eq!(parse_price(" 0.50 ").expect("0.50"), 50);
         for bad in ["", "12.345", "-3", "1e3", "0.49", "12,50", "1000000"] {
-            let err = parse_price(bad).unwrap_err().to_string();
+            let err = parse_price(bad).expect_err("refused").to_string();
             assert!(err.starts_with("price:"), "{bad:?}: {err}");
         }
     }
