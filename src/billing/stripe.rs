@@ -251,14 +251,7 @@ pub async fn post<T: miniserde::Deserialize + Send + 'static>(
     form: &Form,
     key: String,
 ) -> Result<T> {
-    let mut request = RequestBuilder::new(StripeMethod::Post, path);
-    request.body = Some(form.encode());
-    request
-        .customize::<T>()
-        .request_strategy(idempotent(key)?)
-        .send(client)
-        .await
-        .map_err(stripe_error)
+    write(client, None, path, form, key).await
 }
 
 /// A read from Stripe, its answer read leniently into `T`.
@@ -283,15 +276,23 @@ pub async fn post_as<T: miniserde::Deserialize + Send + 'static>(
     form: &Form,
     key: String,
 ) -> Result<T> {
+    write(client, Some(account), path, form, key).await
+}
+
+async fn write<T: miniserde::Deserialize + Send + 'static>(
+    client: &Client,
+    account: Option<&str>,
+    path: &str,
+    form: &Form,
+    key: String,
+) -> Result<T> {
     let mut request = RequestBuilder::new(StripeMethod::Post, path);
     request.body = Some(form.encode());
-    request
-        .customize::<T>()
-        .account_id(account.into())
-        .request_strategy(idempotent(key)?)
-        .send(client)
-        .await
-        .map_err(stripe_error)
+    let mut request = request.customize::<T>().request_strategy(idempotent(key)?);
+    if let Some(account) = account {
+        request = request.account_id(account.into());
+    }
+    request.send(client).await.map_err(stripe_error)
 }
 
 /// A read (as the connected account `account`, when given) in which "no

@@ -11,10 +11,10 @@
 
 use crate::harness::{TestApp, STRIPE_WEBHOOK_SECRET};
 use crate::localstripe::{LocalStripe, SECRET_KEY};
+use crate::stripe::serve;
 use axum::http::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::time::Duration;
 use tenantry::billing::connect::{accounts, ledger, purchases};
 use tenantry::entities::tenant::{connected_account, offer, purchase};
@@ -54,24 +54,6 @@ async fn with_peer(postgres: bool) -> (TestApp, LocalStripe) {
         false => TestApp::sqlite_with(&settings).await,
     };
     (app, peer)
-}
-
-/// Serves the app's router on a real port, for the peer to post to.
-async fn serve(app: &TestApp) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let port = listener.local_addr().expect("addr").port();
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serves");
-    });
-    port
 }
 
 /// A browser on the peer's own pages (onboarding, checkout): redirects are

@@ -47,7 +47,7 @@ async fn on_postgres() {
 }
 
 /// Serves the app's router on a real port, for localstripe to post to.
-async fn serve(app: &TestApp) -> u16 {
+pub(crate) async fn serve(app: &TestApp) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("port");
