@@ -51,6 +51,7 @@ const DDL: &[&str] = &[
         id uuid NOT NULL,
         offer_id uuid NOT NULL,
         buyer_id uuid NOT NULL,
+        buyer_email text NOT NULL,
         item text NOT NULL,
         account text NOT NULL,
         amount bigint NOT NULL,

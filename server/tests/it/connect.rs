@@ -258,6 +258,25 @@ async fn scenario(app: TestApp, peer: &LocalStripe) {
         "2.5 % of 50.00 plus 0.30"
     );
     assert_eq!(bought.account, alpha_account);
+    // One receipt, from alpha, whichever of the return and the events read
+    // the payment first.
+    let receipts = receipts_of(&alpha).await;
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    let letter = &receipts[0];
+    assert_eq!(
+        (letter.to_address.as_str(), letter.from_name.as_str()),
+        ("owner@alpha.test", "alpha Inc")
+    );
+    assert!(
+        letter.text_body.contains("Coaching session: 50.00 EUR"),
+        "{}",
+        letter.text_body
+    );
+    assert!(
+        !letter.html_body.to_lowercase().contains("tenantry"),
+        "{}",
+        letter.html_body
+    );
     // The charge is on alpha's account: Stripe's own records say so, and
     // beta's account cannot see it.
     let charge = bought.charge.clone().expect("charge");
@@ -463,6 +482,19 @@ async fn scenario(app: TestApp, peer: &LocalStripe) {
     );
 }
 
+/// The receipts in the tenant's mail outbox.
+async fn receipts_of(ctx: &TenantCtx) -> Vec<tenantry::entities::tenant::mail_message::Model> {
+    let db = ctx.db().await.expect("db");
+    let all = tenantry::entities::tenant::mail_message::Entity::find()
+        .all(&db)
+        .await
+        .expect("mail");
+    db.commit().await.expect("commit");
+    all.into_iter()
+        .filter(|m| m.subject.starts_with("Your receipt"))
+        .collect()
+}
+
 /// Posts a signed event to the server; its JSON answer.
 async fn post_event(
     port: u16,
@@ -532,6 +564,7 @@ pub async fn victim_sale(ctx: &TenantCtx) -> (String, String) {
         id: Set(purchase_id),
         offer_id: Set(offer_id),
         buyer_id: Set(uuid::Uuid::new_v4()),
+        buyer_email: Set("buyer@bravo-secret.test".into()),
         item: Set("Bravo secret coaching".into()),
         account: Set(VICTIM_ACCOUNT.into()),
         amount: Set(9_900),

@@ -21,7 +21,7 @@ use crate::entities::search::{in_time_order, Page, Place};
 use crate::entities::tenant::{offer, purchase as row};
 use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
-use crate::identity::members::Member;
+use crate::mail::{compose, outbox};
 use crate::tenancy::TenantCtx;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
@@ -73,10 +73,16 @@ fn status_of(session_status: Option<&str>, charge: Option<&Charge>) -> &'static 
     }
 }
 
+/// Who buys: a member of the tenant (its id and address).
+pub struct Buyer<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+}
+
 /// Starts `buyer`'s purchase of `offer_id`: the row first, then the
 /// Checkout Session on the tenant's account. Answers the page to send the
 /// buyer to.
-pub async fn start(ctx: &TenantCtx, buyer: &Member, offer_id: Uuid) -> Result<String> {
+pub async fn start(ctx: &TenantCtx, buyer: Buyer<'_>, offer_id: Uuid) -> Result<String> {
     ctx.ensure_active()?;
     // Another tenant's offer is as missing as one that never was.
     let item = ctx
@@ -109,6 +115,7 @@ pub async fn start(ctx: &TenantCtx, buyer: &Member, offer_id: Uuid) -> Result<St
                     id: Set(id),
                     offer_id: Set(item.id),
                     buyer_id: Set(buyer.id),
+                    buyer_email: Set(buyer.email.to_owned()),
                     item: Set(item.name.clone()),
                     account: Set(account.account.clone()),
                     amount: Set(item.amount),
@@ -138,7 +145,7 @@ pub async fn start(ctx: &TenantCtx, buyer: &Member, offer_id: Uuid) -> Result<St
         .field("payment_intent_data[application_fee_amount]", bought.fee)
         .field("payment_intent_data[metadata][purchase_id]", id)
         .field("client_reference_id", id)
-        .field("customer_email", &buyer.email)
+        .field("customer_email", buyer.email)
         .field("metadata[purchase_id]", id)
         .field(
             "success_url",
@@ -161,7 +168,7 @@ pub async fn start(ctx: &TenantCtx, buyer: &Member, offer_id: Uuid) -> Result<St
         let detail = serde_json::json!({ "purchase": id, "offer": offer_id }).to_string();
         relay::raise(
             db,
-            Raised::audit("payments.checkout_started", &buyer.email, &detail),
+            Raised::audit("payments.checkout_started", buyer.email, &detail),
         )
         .await?;
         Ok(())
@@ -272,6 +279,19 @@ pub async fn sync(ctx: &TenantCtx, purchase: row::Model) -> Result<row::Model> {
     let was = purchase.status.clone();
     let stored = ctx
         .run_for_platform(async |db| {
+            // The first to see it paid sends the receipt: a conditional
+            // update, so two reads racing (the buyer's return and Stripe's
+            // event) send one.
+            let first_paid = status != "open"
+                && charge.is_some()
+                && row::Entity::update_many()
+                    .col_expr(row::Column::Status, status.into())
+                    .filter(row::Column::Id.eq(purchase.id))
+                    .filter(row::Column::Status.eq("open"))
+                    .exec(db)
+                    .await?
+                    .rows_affected
+                    == 1;
             let current = row::Entity::find()
                 .filter(row::Column::Id.eq(purchase.id))
                 .one(db)
@@ -290,6 +310,9 @@ pub async fn sync(ctx: &TenantCtx, purchase: row::Model) -> Result<row::Model> {
             }
             next.updated_at = Set(now);
             let stored = next.update(db).await?;
+            if first_paid {
+                outbox::enqueue(db, ctx, receipt(ctx, &stored)).await?;
+            }
             if stored.status != was {
                 let detail = serde_json::json!({
                     "purchase": stored.id, "status": stored.status,
@@ -305,6 +328,48 @@ pub async fn sync(ctx: &TenantCtx, purchase: row::Model) -> Result<row::Model> {
     // After the plane's transaction (never two connections held at once).
     ledger::record(ctx.engine(), ctx.id(), &stored).await?;
     Ok(stored)
+}
+
+/// The buyer's receipt, from the tenant (its name, colours and host; the
+/// platform appears nowhere), queued with the purchase's paid state.
+fn receipt(ctx: &TenantCtx, bought: &row::Model) -> compose::Letter {
+    let branding = &ctx.tenant().branding;
+    let origin = ctx.public_origin();
+    let link = format!("{origin}/shop/purchases/{}", bought.id);
+    let paragraphs = [
+        format!(
+            "{}: {}",
+            bought.item,
+            money(bought.amount, &bought.currency)
+        ),
+        format!(
+            "Paid to {} on {}.",
+            branding.display_name,
+            bought.created_at.format("%Y-%m-%d")
+        ),
+    ];
+    compose::branded(
+        branding,
+        &origin,
+        &bought.buyer_email,
+        &format!("Your receipt from {}", branding.display_name),
+        &compose::Content {
+            heading: "Thank you for your purchase",
+            paragraphs: &paragraphs,
+            action: Some(("See your purchase", &link)),
+            footer: "You receive this because you made this purchase.",
+        },
+    )
+}
+
+/// `12.50 EUR` from minor units.
+fn money(amount: i64, currency: &str) -> String {
+    format!(
+        "{}.{:02} {}",
+        amount / 100,
+        amount % 100,
+        currency.to_uppercase()
+    )
 }
 
 /// Refunds what remains of a paid purchase, the platform's fee with it in

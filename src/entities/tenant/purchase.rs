@@ -12,6 +12,8 @@ pub struct Model {
     pub offer_id: Uuid,
     /// The member who bought.
     pub buyer_id: Uuid,
+    /// Where the receipt goes.
+    pub buyer_email: String,
     /// The offer's name when bought.
     pub item: String,
     /// The connected account the payment went to.

@@ -3,8 +3,8 @@
 //! purchases its customers made, each refundable.
 
 use crate::components::{
-    action_error, cleared_on_success, loaded, versions, Field, FormError, ListTable, RowAction,
-    TenantShell, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
+    action_error, cleared_on_success, loaded, versions, Field, FormError, ListTable, Paging,
+    PagingButtons, RowAction, TenantShell, BUTTON, BUTTON_DANGER, BUTTON_QUIET, CARD, INPUT,
 };
 use crate::features::payments::api::{
     list_purchases, payments_overview, AccountDto, AddOffer, ArchiveOffer, ConnectPayments,
@@ -27,7 +27,12 @@ pub fn TenantPayments() -> impl IntoView {
         move || versions(&[disconnect.version(), add.version(), archive.version()]),
         move |_| payments_overview(Some(returned)),
     );
-    let purchases = Resource::new(move || refund.version().get(), |_| list_purchases(None));
+    // Newest first, a page at a time (the server pages by keyset).
+    let paging = Paging::default();
+    let purchases = Resource::new(
+        move || (refund.version().get(), paging.after()),
+        |(_, after)| list_purchases(Some(after)),
+    );
     // Stripe's onboarding page is another site: go there once it is made.
     Effect::new(move |_| {
         if let Some(Ok(url)) = connect.value().get() {
@@ -64,7 +69,10 @@ pub fn TenantPayments() -> impl IntoView {
             <section class=format!("{CARD} mt-6")>
                 <h2 class="mb-4 text-lg font-semibold">"Purchases"</h2>
                 <FormError error=action_error(refund) />
-                {loaded(purchases, move |page| view! { <PurchaseTable list=page.rows refund /> })}
+                {loaded(purchases, move |page| view! {
+                    <PurchaseTable list=page.rows refund />
+                    <PagingButtons paging next=page.next />
+                })}
             </section>
         </TenantShell>
     }

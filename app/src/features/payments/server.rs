@@ -177,7 +177,11 @@ pub async fn shop() -> Result<ShopDto, AppError> {
 pub async fn buy_offer(offer_id: String) -> Result<String, AppError> {
     let (ctx, member) = member_as(Need::SignedIn).await?;
     let id = parse_id(&offer_id)?;
-    Ok(purchases::start(&ctx, &member, id).await?)
+    let buyer = purchases::Buyer {
+        id: member.id,
+        email: &member.email,
+    };
+    Ok(purchases::start(&ctx, buyer, id).await?)
 }
 
 pub async fn my_purchase(purchase_id: String) -> Result<PurchaseDto, AppError> {
