@@ -418,3 +418,16 @@ impl InvoiceStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == raw)
     }
 }
+
+/// `12.34 USD` from minor units of a two-decimal currency: how amounts read
+/// on every page and in every letter.
+pub fn money(amount: i64, currency: &str) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    format!(
+        "{sign}{}.{:02} {}",
+        abs / 100,
+        abs % 100,
+        currency.to_uppercase()
+    )
+}

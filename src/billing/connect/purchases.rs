@@ -25,6 +25,7 @@ use crate::mail::{compose, outbox};
 use crate::tenancy::TenantCtx;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use tenantry_vocab::money;
 use uuid::Uuid;
 
 #[derive(miniserde::Deserialize)]
@@ -359,16 +360,6 @@ fn receipt(ctx: &TenantCtx, bought: &row::Model) -> compose::Letter {
             action: Some(("See your purchase", &link)),
             footer: "You receive this because you made this purchase.",
         },
-    )
-}
-
-/// `12.50 EUR` from minor units.
-fn money(amount: i64, currency: &str) -> String {
-    format!(
-        "{}.{:02} {}",
-        amount / 100,
-        amount % 100,
-        currency.to_uppercase()
     )
 }
 

@@ -87,7 +87,18 @@ async fn about_account(
         .and_then(|raw| uuid::Uuid::parse_str(raw).ok());
     let ids = object_ids(object);
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    match purchases::find_for(ctx, account, purchase_id, &ids).await? {
+    sync_matching(ctx, account, purchase_id, &ids).await
+}
+
+/// Reads back the tenant's purchase on `account` that these ids name;
+/// false when there is none.
+async fn sync_matching(
+    ctx: &crate::tenancy::TenantCtx,
+    account: &str,
+    purchase_id: Option<uuid::Uuid>,
+    ids: &[&str],
+) -> Result<bool> {
+    match purchases::find_for(ctx, account, purchase_id, ids).await? {
         Some(purchase) => {
             purchases::sync(ctx, purchase).await?;
             Ok(true)
@@ -128,10 +139,7 @@ pub(crate) async fn apply_fee_event(engine: &Engine, event: &Envelope) -> Result
     if let (Some(account), Some(charge)) = (account, charge) {
         if let Some(tenant) = accounts::tenant_of(engine, &account).await? {
             let ctx = engine.ctx_for(tenant).await?;
-            if let Some(purchase) = purchases::find_for(&ctx, &account, None, &[&charge]).await? {
-                purchases::sync(&ctx, purchase).await?;
-                applied = true;
-            }
+            applied = sync_matching(&ctx, &account, None, &[&charge]).await?;
         }
     }
     done(engine, event, applied).await

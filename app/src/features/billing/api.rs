@@ -71,17 +71,7 @@ pub struct BillingDto {
     /// Payments are collected through Stripe (a billing-portal link is offered).
     pub stripe: bool,
 }
-/// `12.34 USD` from minor units (two decimals).
-pub fn money(amount: i64, currency: &str) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    format!(
-        "{sign}{}.{:02} {}",
-        abs / 100,
-        abs % 100,
-        currency.to_uppercase()
-    )
-}
+pub use tenantry_vocab::money;
 /// A meter as the console lists and edits it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeterDefDto {
