@@ -17,10 +17,12 @@ use std::path::PathBuf;
 use tenantry_vocab::Placement;
 
 mod clusters;
+mod encryption;
 mod observability;
 mod signup;
 mod two_factor;
 pub use clusters::ClusterSettings;
+pub use encryption::EncryptionSettings;
 pub use observability::ObservabilitySettings;
 pub use signup::{SignupMode, SignupSettings};
 pub use two_factor::TwoFactorSettings;
@@ -93,6 +95,9 @@ pub struct Settings {
     /// Two-factor sign-in for superadmins (its own section).
     #[serde(default)]
     pub two_factor: TwoFactorSettings,
+    /// Tenants' data keys and the key that wraps them (its own section).
+    #[serde(default)]
+    pub encryption: EncryptionSettings,
     /// Metrics, the tenant label's bound and the cost ledger (its own
     /// section).
     #[serde(default)]

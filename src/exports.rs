@@ -167,7 +167,8 @@ pub async fn archive(
         tenant.slug,
         row.created_at.format("%Y%m%d-%H%M%S")
     );
-    let bytes = engine.storage().of(&ctx).archive(row.id).await?;
+    let keys = ctx.keys().await?;
+    let bytes = engine.storage().of(&ctx).archive(&keys, row.id).await?;
     Ok((bytes.ok_or(Error::NotFound)?, name))
 }
 

@@ -6,6 +6,7 @@
 //! units made ahead for it. The catalog's own state changes (suspend,
 //! resume, delete) stay in [`crate::catalog::tenants`].
 
+pub mod key_rotation;
 pub mod plan;
 mod provision;
 pub(crate) mod pseudonyms;

@@ -4,11 +4,14 @@
 //! `tenants/<tenant id>/branding/logo.png` — or an export's id
 //! (`tenants/<tenant id>/exports/<export id>.tar`), never from user input,
 //! so one tenant's objects cannot be addressed from another's. Nothing of a
-//! tenant's lives on one instance's disk.
+//! tenant's lives on one instance's disk. Every object is sealed with the
+//! tenant's data key (`tenancy::keys`), its key below the tenant's prefix as
+//! associated data: the store holds no readable byte of a tenant, and an
+//! object copied under another tenant or name does not open.
 
 use crate::config::Settings;
 use crate::error::Result;
-use crate::tenancy::{TenantCtx, TenantId};
+use crate::tenancy::{TenantCtx, TenantId, TenantKeys};
 use futures_util::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
@@ -116,24 +119,66 @@ impl TenantObjects {
         Path::from(format!("{}/{key}", self.prefix))
     }
 
-    pub async fn put(&self, asset: Asset, bytes: Vec<u8>) -> Result<()> {
+    pub async fn put(&self, keys: &TenantKeys, asset: Asset, bytes: Vec<u8>) -> Result<()> {
+        self.write(keys, &asset.key(), &bytes).await
+    }
+
+    pub async fn get(&self, keys: &TenantKeys, asset: Asset) -> Result<Option<Vec<u8>>> {
+        self.read(keys, &asset.key()).await
+    }
+
+    /// Seals `bytes` as `key` and stores them whole.
+    async fn write(&self, keys: &TenantKeys, key: &str, bytes: &[u8]) -> Result<()> {
+        let sealed = keys.seal_bytes(key, bytes)?;
         self.store
-            .put(&self.path(&asset.key()), PutPayload::from(bytes))
+            .put(&self.path(key), PutPayload::from(sealed))
             .await
             .map_err(storage_error)?;
         Ok(())
     }
 
-    pub async fn get(&self, asset: Asset) -> Result<Option<Vec<u8>>> {
-        self.read(&asset.key()).await
+    async fn read(&self, keys: &TenantKeys, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.raw(key).await? {
+            Some(stored) => Ok(Some(keys.open_bytes(key, &stored)?)),
+            None => Ok(None),
+        }
     }
 
-    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    /// The stored bytes as they are, sealed.
+    async fn raw(&self, key: &str) -> Result<Option<Vec<u8>>> {
         match self.store.get(&self.path(key)).await {
             Ok(found) => Ok(Some(found.bytes().await.map_err(storage_error)?.to_vec())),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(storage_error(e)),
         }
+    }
+
+    /// Seals again, with the generation new values get, every object of the
+    /// tenant (export archives too) that is not sealed with it yet: a key
+    /// rotation. Returns how many were sealed again.
+    pub async fn reseal_all(&self, keys: &TenantKeys) -> Result<u64> {
+        let mut resealed = 0;
+        for meta in self.everything().await? {
+            let key = self.key_of(&meta);
+            let Some(stored) = self.raw(&key).await? else {
+                continue;
+            };
+            if keys.is_current_object(&stored) {
+                continue;
+            }
+            let plain = keys.open_bytes(&key, &stored)?;
+            self.write(keys, &key, &plain).await?;
+            resealed += 1;
+        }
+        Ok(resealed)
+    }
+
+    fn key_of(&self, meta: &object_store::ObjectMeta) -> String {
+        meta.location
+            .as_ref()
+            .strip_prefix(&format!("{}/", self.prefix))
+            .unwrap_or(meta.location.as_ref())
+            .to_owned()
     }
 
     fn archive_key(export: uuid::Uuid) -> String {
@@ -143,19 +188,17 @@ impl TenantObjects {
     /// Stores export `export`'s archive whole: a put replaces an object at
     /// once (a local write goes to a temporary file first), so a run
     /// repeated after a crash leaves one archive and never half of one.
-    pub async fn put_archive(&self, export: uuid::Uuid, bytes: Vec<u8>) -> Result<()> {
-        self.store
-            .put(
-                &self.path(&Self::archive_key(export)),
-                PutPayload::from(bytes),
-            )
-            .await
-            .map_err(storage_error)?;
-        Ok(())
+    pub async fn put_archive(
+        &self,
+        keys: &TenantKeys,
+        export: uuid::Uuid,
+        bytes: Vec<u8>,
+    ) -> Result<()> {
+        self.write(keys, &Self::archive_key(export), &bytes).await
     }
 
-    pub async fn archive(&self, export: uuid::Uuid) -> Result<Option<Vec<u8>>> {
-        self.read(&Self::archive_key(export)).await
+    pub async fn archive(&self, keys: &TenantKeys, export: uuid::Uuid) -> Result<Option<Vec<u8>>> {
+        self.read(keys, &Self::archive_key(export)).await
     }
 
     pub async fn delete_archive(&self, export: uuid::Uuid) -> Result<()> {
@@ -205,22 +248,13 @@ impl TenantObjects {
 
     /// Every object of the tenant: its key below the tenant's prefix, and
     /// its bytes.
-    pub async fn all(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    pub async fn all(&self, keys: &TenantKeys) -> Result<Vec<(String, Vec<u8>)>> {
         let mut out = Vec::new();
         for meta in self.objects().await? {
-            let found = self
-                .store
-                .get(&meta.location)
-                .await
-                .map_err(storage_error)?;
-            let bytes = found.bytes().await.map_err(storage_error)?.to_vec();
-            let key = meta
-                .location
-                .as_ref()
-                .strip_prefix(&format!("{}/", self.prefix))
-                .unwrap_or(meta.location.as_ref())
-                .to_owned();
-            out.push((key, bytes));
+            let key = self.key_of(&meta);
+            if let Some(bytes) = self.read(keys, &key).await? {
+                out.push((key, bytes));
+            }
         }
         Ok(out)
     }

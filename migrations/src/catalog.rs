@@ -29,6 +29,7 @@ mod m0026_signup_invitations;
 pub mod m0027_cost_ledger;
 pub mod m0028_clusters;
 pub mod m0029_connect;
+pub mod m0030_tenant_keys;
 
 /// The control-plane catalog.
 pub struct CatalogMigrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for CatalogMigrator {
             Box::new(m0027_cost_ledger::Migration),
             Box::new(m0028_clusters::Migration),
             Box::new(m0029_connect::Migration),
+            Box::new(m0030_tenant_keys::Migration),
         ]
     }
 

@@ -10,6 +10,7 @@ mod m0007_sso_identities;
 mod m0008_jobs;
 mod m0009_two_factor;
 mod m0010_connect;
+mod m0011_key_rotations;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -67,6 +68,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0008_jobs::Migration),
             Box::new(m0009_two_factor::Migration),
             Box::new(m0010_connect::Migration),
+            Box::new(m0011_key_rotations::Migration),
         ]
     }
 

@@ -50,6 +50,19 @@ pub enum Command {
     },
     /// Check the isolation invariants; exits non-zero on any finding.
     AuditIsolation,
+    /// The platform's key-encryption key and the tenants' data keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// After changing `encryption.key` (the old one listed in
+    /// `encryption.retired_keys`): wrap every tenant's data key with the new
+    /// key-encryption key. No data is re-encrypted; then the old key can go.
+    Rewrap,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +141,16 @@ pub enum TenantCommand {
     },
     /// Soft-delete (kept for the grace period, then purged).
     Delete {
+        slug: String,
+    },
+    /// Rotate a tenant's data key: a new key now, everything sealed again
+    /// with it in the background (the job runner), then the old key
+    /// destroyed. Prints the rotation; `tenant key` shows its progress.
+    RotateKey {
+        slug: String,
+    },
+    /// A tenant's data key: its generations and the last rotation's progress.
+    Key {
         slug: String,
     },
     /// Purge a deleted tenant now; prints the deletion receipt.
@@ -210,6 +233,13 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&admin)?);
         }
         Command::Tenant { command } => tenant(settings, command).await?,
+        Command::Keys {
+            command: KeysCommand::Rewrap,
+        } => {
+            let engine = connect(&settings).await?;
+            let rewrapped = engine.rewrap_data_keys().await.map_err(report)?;
+            println!("{rewrapped} data keys wrapped with the current key-encryption key");
+        }
     }
     Ok(())
 }
@@ -295,6 +325,19 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                 .await
                 .map_err(report)?;
             println!("{}", serde_json::to_string(&t)?);
+        }
+        TenantCommand::RotateKey { slug } => {
+            let rotation =
+                tenantry::lifecycle::key_rotation::start_by_slug(&engine, &slug, CLI_ACTOR)
+                    .await
+                    .map_err(report)?;
+            println!("{}", serde_json::to_string(&rotation)?);
+        }
+        TenantCommand::Key { slug } => {
+            let status = tenantry::lifecycle::key_rotation::status_by_slug(&engine, &slug)
+                .await
+                .map_err(report)?;
+            println!("{}", serde_json::to_string(&status)?);
         }
         TenantCommand::Purge { slug, confirm } => {
             let receipt = tenantry::lifecycle::purge_now(&engine, &slug, &confirm, CLI_ACTOR)

@@ -99,7 +99,11 @@ pub async fn upload(
     let png = sanitise_off_the_workers(asset, bytes.to_vec()).await?;
     let version = &hex::encode(Sha256::digest(&png))[..12];
     let engine = ctx.engine();
-    engine.storage().of(ctx).put(asset, png).await?;
+    engine
+        .storage()
+        .of(ctx)
+        .put(&*ctx.keys().await?, asset, png)
+        .await?;
     let url = Some(format!("/brand/{}?v={version}", asset.file_name()));
     let mut brand = ctx.tenant().branding.clone();
     match asset {
@@ -120,7 +124,8 @@ pub async fn upload(
 
 /// The tenant's stored asset, if it has one.
 pub async fn fetch(ctx: &TenantCtx, asset: Asset) -> Result<Option<Vec<u8>>> {
-    ctx.engine().storage().of(ctx).get(asset).await
+    let keys = ctx.keys().await?;
+    ctx.engine().storage().of(ctx).get(&keys, asset).await
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod impersonation;
 pub mod invitation;
 pub mod invoice;
 pub mod job;
+pub mod key_rotation;
 pub mod mail_message;
 pub mod member_factor;
 pub mod membership;
@@ -64,6 +65,7 @@ tenant_owned!(
     invitation,
     invoice,
     job,
+    key_rotation,
     mail_message,
     member_factor,
     membership,

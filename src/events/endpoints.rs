@@ -1,8 +1,8 @@
 //! Webhook endpoints. Each belongs to an [`Owner`]: the platform, whose
 //! endpoints are catalog rows and receive every tenant's events, or one
-//! tenant, whose endpoints (and their signing secrets) live in its own
-//! tenant plane, are reached only through its `TenantDb`, and receive its
-//! own events. An owner is made from a superadmin's console request or from
+//! tenant, whose endpoints (and their signing secrets, sealed with the
+//! tenant's data key) live in its own tenant plane, are reached only
+//! through its `TenantDb`, and receive its own events. An owner is made from a superadmin's console request or from
 //! a [`TenantCtx`], never from input: another owner's endpoint is not found.
 //!
 //! About 420 lines: an endpoint's whole management (create, change, rotate
@@ -13,7 +13,8 @@ use crate::audit;
 use crate::entities::catalog::webhook_endpoint as platform_row;
 use crate::entities::tenant::webhook_endpoint as tenant_row;
 use crate::error::{Error, Result};
-use crate::tenancy::{Engine, TenantCtx, TenantDb};
+use crate::tenancy::keys::{WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET};
+use crate::tenancy::{Engine, TenantCtx, TenantDb, TenantKeys};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
@@ -94,6 +95,30 @@ macro_rules! endpoint_from {
 }
 endpoint_from!(platform_row::Model);
 endpoint_from!(tenant_row::Model);
+
+impl Endpoint {
+    /// A tenant's endpoint, its secrets opened with the tenant's key.
+    fn of_tenant(row: tenant_row::Model, keys: &TenantKeys) -> Result<Self> {
+        let mut endpoint = Endpoint::from(row);
+        endpoint.secret = keys.open_column(&WEBHOOK_SECRET, &endpoint.secret)?;
+        endpoint.previous_secret = endpoint
+            .previous_secret
+            .map(|p| keys.open_column(&WEBHOOK_PREVIOUS_SECRET, &p))
+            .transpose()?;
+        Ok(endpoint)
+    }
+
+    /// Its secrets as a tenant row stores them: sealed.
+    fn seal_into(&self, active: &mut tenant_row::ActiveModel, keys: &TenantKeys) -> Result<()> {
+        active.secret = Set(keys.seal(WEBHOOK_SECRET.name, &self.secret)?);
+        active.previous_secret = Set(self
+            .previous_secret
+            .as_deref()
+            .map(|p| keys.seal(WEBHOOK_PREVIOUS_SECRET.name, p))
+            .transpose()?);
+        Ok(())
+    }
+}
 
 /// Writes an endpoint's changeable fields into either store's active model.
 macro_rules! set_changeable {
@@ -219,20 +244,20 @@ pub async fn create(
             audit::record(engine, actor, "webhook.created", None, &endpoint.detail()).await?;
         }
         Owner::Tenant(ctx) => {
+            let keys = ctx.keys().await?;
+            let mut row = tenant_row::ActiveModel {
+                id: Set(e.id),
+                url: Set(e.url.clone()),
+                description: Set(e.description.clone()),
+                events: Set(e.events.clone()),
+                previous_secret_expires_at: Set(None),
+                enabled: Set(true),
+                created_at: Set(e.created_at),
+                ..Default::default()
+            };
+            e.seal_into(&mut row, &keys)?;
             ctx.run(true, async |db| {
-                db.insert(tenant_row::ActiveModel {
-                    id: Set(e.id),
-                    url: Set(e.url),
-                    description: Set(e.description),
-                    events: Set(e.events),
-                    secret: Set(e.secret),
-                    previous_secret: Set(None),
-                    previous_secret_expires_at: Set(None),
-                    enabled: Set(true),
-                    created_at: Set(e.created_at),
-                    ..Default::default()
-                })
-                .await?;
+                db.insert(row.clone()).await?;
                 audit::record_tenant(db, actor, "webhook.created", &endpoint.detail()).await
             })
             .await?;
@@ -259,21 +284,46 @@ async fn all(engine: &Engine, owner: Owner<'_>) -> Result<Vec<Endpoint>> {
             .map(Endpoint::from)
             .collect(),
         Owner::Tenant(ctx) => {
-            ctx.run(false, async |db| tenant_endpoints(db).await)
+            let keys = ctx.keys().await?;
+            ctx.run(false, async |db| tenant_endpoints(db, &keys).await)
                 .await?
         }
     })
 }
 
 /// Every endpoint of the tenant `db` is bound to, oldest first.
-pub(crate) async fn tenant_endpoints(db: &TenantDb) -> Result<Vec<Endpoint>> {
+pub(crate) async fn tenant_endpoints(db: &TenantDb, keys: &TenantKeys) -> Result<Vec<Endpoint>> {
+    tenant_row::Entity::find()
+        .order_by_asc(tenant_row::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| Endpoint::of_tenant(row, keys))
+        .collect()
+}
+
+/// The ids of the tenant's endpoints that receive `kind` (their secrets
+/// stay sealed: nothing is signed here).
+pub(crate) async fn tenant_receivers(db: &TenantDb, kind: EventKind) -> Result<Vec<uuid::Uuid>> {
     Ok(tenant_row::Entity::find()
         .order_by_asc(tenant_row::Column::CreatedAt)
         .all(db)
         .await?
         .into_iter()
         .map(Endpoint::from)
+        .filter(|endpoint| endpoint.receives(kind))
+        .map(|endpoint| endpoint.id)
         .collect())
+}
+
+/// Not found unless the tenant `db` is bound to has endpoint `id`.
+pub(crate) async fn tenant_endpoint_exists(db: &TenantDb, id: uuid::Uuid) -> Result<()> {
+    tenant_row::Entity::find()
+        .filter(tenant_row::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or(Error::NotFound)
 }
 
 /// The platform's endpoints that receive `kind`.
@@ -300,13 +350,17 @@ pub(crate) async fn find_platform(conn: &impl ConnectionTrait, id: uuid::Uuid) -
 
 /// The endpoint `id` of the tenant `db` is bound to; another tenant's is
 /// not found.
-pub(crate) async fn find_tenant(db: &TenantDb, id: uuid::Uuid) -> Result<Endpoint> {
-    tenant_row::Entity::find()
+pub(crate) async fn find_tenant(
+    db: &TenantDb,
+    id: uuid::Uuid,
+    keys: &TenantKeys,
+) -> Result<Endpoint> {
+    let row = tenant_row::Entity::find()
         .filter(tenant_row::Column::Id.eq(id))
         .one(db)
         .await?
-        .map(Endpoint::from)
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    Endpoint::of_tenant(row, keys)
 }
 
 /// Reads the owner's endpoint `id`, applies `edit`, saves it and audits
@@ -336,17 +390,19 @@ async fn change(
             Ok(endpoint)
         }
         Owner::Tenant(ctx) => {
+            let keys = ctx.keys().await?;
             ctx.run(true, async |db| {
                 let row = tenant_row::Entity::find()
                     .filter(tenant_row::Column::Id.eq(id))
                     .one(db)
                     .await?
                     .ok_or(Error::NotFound)?;
-                let before = Endpoint::from(row.clone());
+                let before = Endpoint::of_tenant(row.clone(), &keys)?;
                 let mut endpoint = before.clone();
                 edit(&mut endpoint);
                 let mut active = row.into_active_model();
                 set_changeable!(active, endpoint);
+                endpoint.seal_into(&mut active, &keys)?;
                 active.update(db).await?;
                 let detail = endpoint.change_from(&before);
                 audit::record_tenant(db, actor, action, &detail).await?;
@@ -404,8 +460,9 @@ pub async fn remove(engine: &Engine, owner: Owner<'_>, id: uuid::Uuid, actor: &s
             audit::record(engine, actor, "webhook.removed", None, &endpoint.detail()).await
         }
         Owner::Tenant(ctx) => {
+            let keys = ctx.keys().await?;
             ctx.run(true, async |db| {
-                let endpoint = find_tenant(db, id).await?;
+                let endpoint = find_tenant(db, id, &keys).await?;
                 super::delivery::tenant_queue::remove_log(db, id).await?;
                 tenant_row::Entity::delete_many()
                     .filter(tenant_row::Column::Id.eq(id))

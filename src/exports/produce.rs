@@ -87,7 +87,8 @@ pub(super) async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     kept.commit().await?;
     // The tenant's stored files (logo, favicon), from its own prefix.
     let mut files = Vec::new();
-    for (key, bytes) in engine.storage().tenant(tenant.id).all().await? {
+    let keys = ctx.keys().await?;
+    for (key, bytes) in engine.storage().of(ctx).all(&keys).await? {
         let file = format!("files/{key}");
         append(&mut archive, &file, &bytes)?;
         files.push(serde_json::json!({
@@ -111,7 +112,11 @@ pub(super) async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
 
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    engine.storage().of(ctx).put_archive(id, bytes).await?;
+    engine
+        .storage()
+        .of(ctx)
+        .put_archive(&keys, id, bytes)
+        .await?;
 
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::hours(i64::from(engine.settings().export_ttl_hours));

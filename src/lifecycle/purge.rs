@@ -3,7 +3,8 @@
 //! (every catalog table naming it, enumerated from the database: its
 //! records, directory entries, the platform endpoints' deliveries of its
 //! events, moves, fleet units, its earlier lifecycle events), its sessions and its
-//! in-memory map entry and its Stripe customer, pseudonymises its people in
+//! in-memory map entry and its Stripe customer — after destroying its data
+//! key first (crypto-shredding, `tenancy::keys`) — pseudonymises its people in
 //! the platform audit ([`super::pseudonyms`]), then writes a **deletion receipt** — what each
 //! store held before and after — to the platform audit log with the
 //! `tenant.purged` event.
@@ -33,6 +34,9 @@ pub struct DeletionReceipt {
     pub slug: String,
     pub purged_at: chrono::DateTime<chrono::Utc>,
     pub actor: String,
+    /// When its data key was destroyed, first of all: what was sealed with
+    /// it is unreadable in every copy from then on.
+    pub data_key_destroyed_at: chrono::DateTime<chrono::Utc>,
     pub stores: Vec<StoreCount>,
 }
 
@@ -99,6 +103,8 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
     );
     let objects = engine.storage().tenant(record.id).count().await?;
     counts.push(("object storage".into(), objects));
+    let keys = engine.key_generations(record.id).await?.len() as u64;
+    counts.push(("keyring: data keys".into(), keys));
     let cached = u64::from(engine.tenant_cache().holds(record.id.uuid()));
     counts.push(("tenant map".into(), cached));
     Ok(counts)
@@ -135,7 +141,12 @@ pub(crate) async fn purge(
 ) -> Result<DeletionReceipt> {
     let before = census(engine, record).await?;
     let pseudonyms = Pseudonyms::new(personal_values(engine, record).await);
-    // First: a Stripe failure stops the purge before anything is gone.
+    // First, its data key: from here on nothing sealed with it opens, in
+    // the live stores or in any backup of them (crypto-shredding).
+    let shredded = engine.destroy_tenant_keys(record.id).await?;
+    let data_key_destroyed_at = chrono::Utc::now();
+    tracing::info!(tenant_id = %record.id, generations = shredded, "data key destroyed");
+    // Then Stripe: a failure there stops the purge before its data is gone.
     let stripe_customer = crate::billing::stripe::delete_customer(engine, record.id).await?;
     // Its final invoices are copied aside before its plane goes, when the
     // setting keeps them: the deliberate exception, in the receipt below.
@@ -199,6 +210,7 @@ pub(crate) async fn purge(
         slug: record.slug.to_string(),
         purged_at: chrono::Utc::now(),
         actor: actor.to_owned(),
+        data_key_destroyed_at,
         stores,
     };
     record_receipt(engine, record, &receipt, actor).await?;

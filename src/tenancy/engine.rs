@@ -51,6 +51,8 @@ struct Inner {
     observer: Observer,
     /// The PostgreSQL clusters tenants live on (the home one is the above).
     clusters: super::clusters::Clusters,
+    /// The tenants' data keys, apart from their data.
+    keyring: super::keys::Keyring,
     settings: Settings,
 }
 
@@ -116,6 +118,7 @@ impl Engine {
             records: OnceLock::new(),
             observer: Observer::new(&settings.observability),
             clusters: super::clusters::Clusters::new(settings),
+            keyring: super::keys::Keyring::new(settings),
             settings: settings.clone(),
         })))
     }
@@ -293,6 +296,10 @@ impl Engine {
     pub async fn ctx_for(&self, id: super::TenantId) -> Result<TenantCtx> {
         let record = self.record_by_id(id).await?.ok_or(Error::NotFound)?;
         Ok(self.ctx(record))
+    }
+
+    pub(super) fn keyring(&self) -> &super::keys::Keyring {
+        &self.0.keyring
     }
 
     /// The in-memory tenant map used by host resolution.

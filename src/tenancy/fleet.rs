@@ -113,6 +113,7 @@ pub async fn migrate_all<M: MigratorTrait>(
     };
     CatalogMigrator::up(&catalog, None).await?;
     let grant_to = runtime_grantee(settings, &catalog).await?;
+    super::keys::migrate(settings, grant_to.as_deref()).await?;
     let mut remotes = HashMap::new();
     if settings.backend() == Backend::Postgres {
         let home = Shared {

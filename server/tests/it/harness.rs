@@ -22,7 +22,7 @@ pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Settings every test app starts from: webhooks, SSO, Stripe, ACME and
 /// mail may reach the loopback peers tests start, and webhooks retry and poll quickly.
-const TEST_SETTINGS: &[(&str, &str)] = &[
+pub const TEST_SETTINGS: &[(&str, &str)] = &[
     ("webhook_allow_insecure_targets", "true"),
     ("sso_allow_private_providers", "true"),
     // The fake Stripe, the ACME test CA and the SMTP server run on loopback.
@@ -501,6 +501,8 @@ const TEMPLATE: &str = "tenantry_test_template";
 /// migrating [`TEMPLATE`]; each test gets a copy, so a test that migrates its
 /// own cannot disturb the others.
 const TENANT_TEMPLATE: &str = "tenantry_test_template_template";
+/// The template's keyring, made by its migration.
+const KEYRING_TEMPLATE: &str = "tenantry_test_template_keyring";
 /// Tenant databases of tests match the leftover pattern below.
 pub const TENANT_DB_PREFIX: &str = "tenantry_t_db_";
 
@@ -559,6 +561,10 @@ fn fresh_pg_database() -> String {
                         "DROP DATABASE IF EXISTS {TENANT_TEMPLATE} WITH (FORCE)"
                     ))
                     .await;
+                    pg_admin(&format!(
+                        "DROP DATABASE IF EXISTS {KEYRING_TEMPLATE} WITH (FORCE)"
+                    ))
+                    .await;
                     drop_leftover_test_databases().await;
                     pg_admin(&format!("CREATE DATABASE {TEMPLATE} OWNER tenantry_owner")).await;
                     let settings = Settings::from_pairs(&[
@@ -588,6 +594,11 @@ fn fresh_pg_database() -> String {
                     .await;
                     pg_admin(&format!(
                         "CREATE DATABASE {name}_template TEMPLATE {TENANT_TEMPLATE} OWNER tenantry_owner"
+                    ))
+                    .await;
+                    // The keyring, apart from the data (`tenancy::keys`).
+                    pg_admin(&format!(
+                        "CREATE DATABASE {name}_keyring TEMPLATE {KEYRING_TEMPLATE} OWNER tenantry_owner"
                     ))
                     .await;
                 })

@@ -35,6 +35,7 @@ mod isolation;
 mod job_crashes;
 mod jobs;
 mod jobs_console;
+mod keys;
 mod layers;
 mod legacy_rows;
 mod lifecycle;

@@ -88,13 +88,12 @@ async fn subscribed_deliveries(
     event: &LifecycleEvent,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<row::ActiveModel>> {
-    Ok(endpoints::tenant_endpoints(db)
+    Ok(endpoints::tenant_receivers(db, event.kind)
         .await?
         .into_iter()
-        .filter(|endpoint| endpoint.receives(event.kind))
         .map(|endpoint| row::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
-            endpoint_id: Set(endpoint.id),
+            endpoint_id: Set(endpoint),
             event_id: Set(event.id),
             event_kind: Set(event.kind.as_str().to_owned()),
             event_slug: Set(event.slug.clone()),
@@ -194,9 +193,10 @@ fn event_of(tenant: TenantId, delivery: &row::Model) -> Option<LifecycleEvent> {
 async fn attempt(ctx: &TenantCtx, client: &reqwest::Client, delivery: row::Model) -> Result<()> {
     let engine = ctx.engine();
     let endpoint_id = delivery.endpoint_id;
+    let keys = ctx.keys().await?;
     let endpoint = match ctx
         .run(false, async |db| {
-            endpoints::find_tenant(db, endpoint_id).await
+            endpoints::find_tenant(db, endpoint_id, &keys).await
         })
         .await
     {
@@ -233,7 +233,7 @@ pub(super) async fn log(
     let select = in_time_order(select, row::Column::CreatedAt, row::Column::Id, place)?;
     let rows = ctx
         .run(false, async |db| {
-            endpoints::find_tenant(db, endpoint).await?;
+            endpoints::tenant_endpoint_exists(db, endpoint).await?;
             Ok(select.all(db).await?)
         })
         .await?;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::events::relay::{self, Raised};
 use crate::identity::{members, Actor, Email, Role};
 use crate::plans::registry;
-use crate::seal::Sealer;
+use crate::tenancy::keys::SSO_CLIENT_SECRET;
 use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::{EntityTrait, PaginatorTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -94,16 +94,8 @@ pub async fn save(ctx: &TenantCtx, actor: &Actor, input: SsoInput) -> Result<Sso
     let secret_replaced = !input.client_secret.trim().is_empty();
     let sealed = match input.client_secret.trim() {
         "" => existing.and_then(|c| c.client_secret_sealed),
-        secret => Some(
-            Sealer::from_settings(ctx.engine().settings())
-                .map_err(|_| {
-                    Error::invalid(
-                        "client_secret",
-                        "cannot be stored: the deployment has no secret_key to seal it with",
-                    )
-                })?
-                .seal(secret.as_bytes())?,
-        ),
+        // Sealed with the tenant's own data key (`tenancy::keys`).
+        secret => Some(ctx.keys().await?.seal(SSO_CLIENT_SECRET.name, secret)?),
     };
     let found = discover(settings, &issuer).await?;
     let model = row::ActiveModel {

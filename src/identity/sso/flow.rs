@@ -77,7 +77,7 @@ fn refused(why: &str) -> Error {
     Error::forbidden("sso_failed", format!("single sign-on failed: {why}"))
 }
 
-fn client(
+async fn client(
     ctx: &TenantCtx,
     cfg: &crate::entities::tenant::sso_config::Model,
     origin: &str,
@@ -91,9 +91,10 @@ fn client(
                 .map_err(|_| refused("this host's callback address is not valid"))?,
         );
     if let Some(sealed) = &cfg.client_secret_sealed {
-        let sealer = crate::seal::Sealer::from_settings(ctx.engine().settings())?;
-        let secret = String::from_utf8(sealer.open(sealed)?)
-            .map_err(|_| refused("the stored client secret is unreadable"))?;
+        let secret = ctx
+            .keys()
+            .await?
+            .open_column(&crate::tenancy::keys::SSO_CLIENT_SECRET, sealed)?;
         client = client.set_client_secret(ClientSecret::new(secret));
     }
     Ok(client)
@@ -117,7 +118,7 @@ pub async fn begin(
     ctx.ensure_active()?;
     ctx.require_feature(registry::SSO).await?;
     let cfg = config::load(ctx).await?.ok_or(Error::NotFound)?;
-    let client = client(ctx, &cfg, origin)?;
+    let client = client(ctx, &cfg, origin).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = secret_token::random();
     let mut request = client
@@ -166,7 +167,7 @@ pub async fn finish(
     }
     ctx.require_feature(registry::SSO).await?;
     let cfg = config::load(ctx).await?.ok_or(Error::NotFound)?;
-    let client = client(ctx, &cfg, origin)?;
+    let client = client(ctx, &cfg, origin).await?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))

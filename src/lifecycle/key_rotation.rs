@@ -1,0 +1,326 @@
+//! Rotating a tenant's data key, online. [`start`] makes a new generation
+//! in the keyring and queues [`RotateDataKey`] for when every instance has
+//! had time to load it (two key-cache lifetimes: until then values are still
+//! sealed with the old one, and both open). The job then seals again, with
+//! the new generation, every sealed column value of the tenant and every
+//! object it stores, recording its progress in `key_rotations`, and only
+//! then destroys the old generations. Reads and writes go on throughout.
+
+use crate::audit;
+use crate::entities::tenant::key_rotation as row;
+use crate::error::{Error, Result};
+use crate::jobs::{self, JobRun, NewJob, TenantJob};
+use crate::tenancy::keys::{SealedColumn, SEALED_COLUMNS};
+use crate::tenancy::{Engine, Slug, TenantCtx, TenantKeys, TenantRecord};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement};
+use serde::{Deserialize, Serialize};
+
+pub const WAITING: &str = "waiting";
+pub const SEALING: &str = "sealing";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+
+/// A rotation as the console shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RotationView {
+    pub id: uuid::Uuid,
+    pub generation: i32,
+    pub state: String,
+    pub values_total: i64,
+    pub values_done: i64,
+    pub objects_total: i64,
+    pub objects_done: i64,
+    pub requested_by: String,
+    pub error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<row::Model> for RotationView {
+    fn from(r: row::Model) -> Self {
+        Self {
+            id: r.id,
+            generation: r.generation,
+            state: r.state,
+            values_total: r.values_total,
+            values_done: r.values_done,
+            objects_total: r.objects_total,
+            objects_done: r.objects_done,
+            requested_by: r.requested_by,
+            error: r.error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+/// Starts rotating the tenant's data key; one rotation at a time.
+pub async fn start(engine: &Engine, tenant: &TenantRecord, actor: &str) -> Result<RotationView> {
+    let ctx = engine.ctx(tenant.clone());
+    if let Some(running) = latest(&ctx).await? {
+        if running.state == WAITING || running.state == SEALING {
+            return Err(Error::conflict(
+                "key",
+                "a key rotation is already under way; wait for it to finish",
+            ));
+        }
+    }
+    let (generation, settles_at) = engine.begin_key_rotation(tenant.id).await?;
+    let (saved, job) = ctx
+        .run_for_platform(async |db| {
+            let saved = db
+                .insert(row::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7()),
+                    generation: Set(generation),
+                    state: Set(WAITING.into()),
+                    values_total: Set(0),
+                    values_done: Set(0),
+                    objects_total: Set(0),
+                    objects_done: Set(0),
+                    requested_by: Set(actor.to_owned()),
+                    error: Set(None),
+                    created_at: Set(chrono::Utc::now()),
+                    finished_at: Set(None),
+                    ..Default::default()
+                })
+                .await?;
+            let job = NewJob::new(&ctx, RotateDataKey { rotation: saved.id })
+                .at(settles_at)
+                .once(format!("key-rotation:{}", saved.id));
+            Ok((saved, jobs::enqueue_in(db, job).await?))
+        })
+        .await?;
+    job.announce(&ctx).await?;
+    let detail = format!("generation {generation}");
+    audit::record(
+        engine,
+        actor,
+        "tenant.key_rotation_started",
+        Some(tenant.id),
+        &detail,
+    )
+    .await?;
+    Ok(saved.into())
+}
+
+/// [`start`] for the tenant with this slug (the CLI, the console).
+pub async fn start_by_slug(engine: &Engine, slug: &str, actor: &str) -> Result<RotationView> {
+    start(engine, &record_of(engine, slug).await?, actor).await
+}
+
+async fn record_of(engine: &Engine, slug: &str) -> Result<TenantRecord> {
+    let slug = Slug::parse(slug).map_err(|_| Error::NotFound)?;
+    engine.record_by_slug(&slug).await?.ok_or(Error::NotFound)
+}
+
+/// A tenant's data key as the console shows it: the generations the
+/// keyring holds, the one new values are sealed with, the last rotation.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyStatus {
+    pub generations: Vec<i32>,
+    pub sealing: i32,
+    pub latest: Option<RotationView>,
+}
+
+pub async fn status_by_slug(engine: &Engine, slug: &str) -> Result<KeyStatus> {
+    let ctx = engine.ctx(record_of(engine, slug).await?);
+    let keys = ctx.keys().await?;
+    Ok(KeyStatus {
+        generations: engine.key_generations(ctx.id()).await?,
+        sealing: keys.sealing(),
+        latest: latest(&ctx).await?,
+    })
+}
+
+/// The tenant's most recent rotation, if any.
+pub async fn latest(ctx: &TenantCtx) -> Result<Option<RotationView>> {
+    Ok(ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .order_by_desc(row::Column::CreatedAt)
+                .one(db)
+                .await?)
+        })
+        .await?
+        .map(RotationView::from))
+}
+
+/// Seals the tenant's values and objects again with the new generation,
+/// then destroys the old ones. Run again after a crash, it picks up what is
+/// not sealed with the new generation yet.
+#[derive(Serialize, Deserialize)]
+pub struct RotateDataKey {
+    pub rotation: uuid::Uuid,
+}
+
+impl TenantJob for RotateDataKey {
+    const KIND: &'static str = "keys.rotate";
+    const MAX_ATTEMPTS: i32 = 8;
+    const WHILE_SUSPENDED: bool = true;
+
+    async fn run(self, ctx: &TenantCtx, run: &JobRun) -> Result<()> {
+        let done = rotate(ctx, self.rotation).await;
+        if let Err(e) = &done {
+            tracing::warn!(tenant_id = %ctx.id(), error = %e, "key rotation failed; retrying");
+            if run.is_last() {
+                set(ctx, self.rotation, |r| {
+                    r.state = Set(FAILED.into());
+                    r.error = Set(Some(
+                        "the key rotation could not finish; start it again".into(),
+                    ));
+                    r.finished_at = Set(Some(chrono::Utc::now()));
+                })
+                .await?;
+            }
+        }
+        done
+    }
+}
+
+async fn rotate(ctx: &TenantCtx, rotation: uuid::Uuid) -> Result<()> {
+    let engine = ctx.engine();
+    let Some(found) = ctx
+        .run(false, async |db| {
+            Ok(row::Entity::find()
+                .filter(row::Column::Id.eq(rotation))
+                .one(db)
+                .await?)
+        })
+        .await?
+    else {
+        return Ok(());
+    };
+    if found.state == DONE {
+        return Ok(());
+    }
+    let keys = ctx.keys().await?;
+    if keys.sealing() != found.generation {
+        // Not every instance may know the new key yet: later (retried).
+        return Err(Error::Unexpected(anyhow::anyhow!(
+            "generation {} does not seal yet",
+            found.generation
+        )));
+    }
+    let objects = engine.storage().of(ctx);
+    let stale = stale_values(ctx, &keys).await?;
+    let objects_total = objects.count().await? as i64;
+    let values_total = stale.iter().map(|(_, v)| v.len() as i64).sum::<i64>();
+    set(ctx, rotation, |r| {
+        r.state = Set(SEALING.into());
+        r.values_total = Set(values_total);
+        r.objects_total = Set(objects_total);
+    })
+    .await?;
+    let mut done = 0i64;
+    for (column, values) in stale {
+        for stored in values {
+            let plain = keys.open_column(column, &stored)?;
+            let sealed = keys.seal(column.name, &plain)?;
+            replace_value(ctx, column, &stored, &sealed).await?;
+            done += 1;
+        }
+        set(ctx, rotation, |r| r.values_done = Set(done)).await?;
+    }
+    objects.reseal_all(&keys).await?;
+    set(ctx, rotation, |r| r.objects_done = Set(objects_total)).await?;
+    let destroyed = engine
+        .retire_key_generations(ctx.id(), found.generation)
+        .await?;
+    set(ctx, rotation, |r| {
+        r.state = Set(DONE.into());
+        r.finished_at = Set(Some(chrono::Utc::now()));
+    })
+    .await?;
+    let detail = format!(
+        "generation {}: {done} values and {objects_total} objects sealed again, {destroyed} old generations destroyed",
+        found.generation
+    );
+    audit::record(
+        engine,
+        "platform",
+        "tenant.key_rotated",
+        Some(ctx.id()),
+        &detail,
+    )
+    .await
+}
+
+/// Each sealed column's stored values not sealed with the generation new
+/// values get (older generations, or stored before sealing existed).
+async fn stale_values(
+    ctx: &TenantCtx,
+    keys: &TenantKeys,
+) -> Result<Vec<(&'static SealedColumn, Vec<String>)>> {
+    ctx.run(false, async |db| {
+        let backend = db.get_database_backend();
+        let mut out = Vec::new();
+        for column in SEALED_COLUMNS {
+            let sql = format!(
+                "SELECT {c} AS v FROM {t} WHERE {c} IS NOT NULL",
+                c = column.column,
+                t = column.table
+            );
+            let rows = db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await?;
+            let mut values = Vec::new();
+            for r in rows {
+                let stored: String = r.try_get("", "v")?;
+                if !keys.is_current_text(&stored) {
+                    values.push(stored);
+                }
+            }
+            out.push((column, values));
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Replaces one stored value by the same value sealed anew; a value changed
+/// meanwhile (a secret rotated) is left as its writer sealed it.
+async fn replace_value(ctx: &TenantCtx, column: &SealedColumn, old: &str, new: &str) -> Result<()> {
+    ctx.run_for_platform(async |db| {
+        let backend = db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                format!(
+                    "UPDATE {t} SET {c} = $1 WHERE {c} = $2",
+                    t = column.table,
+                    c = column.column
+                )
+            }
+            _ => format!(
+                "UPDATE {t} SET {c} = ? WHERE {c} = ?",
+                t = column.table,
+                c = column.column
+            ),
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [new.into(), old.into()],
+        ))
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn set(
+    ctx: &TenantCtx,
+    rotation: uuid::Uuid,
+    change: impl FnOnce(&mut row::ActiveModel),
+) -> Result<()> {
+    ctx.run_for_platform(async |db| {
+        let mut active = row::ActiveModel::default();
+        change(&mut active);
+        row::Entity::update_many()
+            .set(active)
+            .filter(row::Column::Id.eq(rotation))
+            .exec(db)
+            .await?;
+        Ok(())
+    })
+    .await
+}
