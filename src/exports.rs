@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tenantry_vocab::ExportState;
 
+/// What the platform's signature of an archive's `manifest.json` is for.
+pub const MANIFEST_SIGNATURE: &str = "export-manifest";
+
 pub const QUEUED: &str = ExportState::Queued.as_str();
 pub const RUNNING: &str = ExportState::Running.as_str();
 pub const DONE: &str = ExportState::Done.as_str();
@@ -235,6 +238,7 @@ fn view(row: tenant_export::Model) -> ExportView {
     }
 }
 
+pub mod archive;
 mod produce;
 mod progress;
 

@@ -11,6 +11,7 @@ pub mod plan;
 mod provision;
 pub(crate) mod pseudonyms;
 pub mod purge;
+pub mod restore;
 pub mod signup;
 pub mod signup_invites;
 pub mod warm_units;

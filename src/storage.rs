@@ -109,6 +109,9 @@ pub struct TenantObjects {
 /// Where export archives live below a tenant's prefix: not the tenant's own
 /// files (not counted as its storage, not put in its next export).
 const EXPORTS: &str = "exports";
+/// Where an archive or import waits for its restore job, below a tenant's
+/// prefix: not the tenant's own files either.
+const RESTORES: &str = "restores";
 
 fn storage_error(e: object_store::Error) -> crate::Error {
     crate::Error::Unexpected(anyhow::anyhow!("object storage: {e}"))
@@ -212,6 +215,47 @@ impl TenantObjects {
         }
     }
 
+    /// Keeps what restore `id` will write, sealed, until its job has run.
+    pub async fn put_restore_source(
+        &self,
+        keys: &TenantKeys,
+        id: uuid::Uuid,
+        bytes: &[u8],
+    ) -> Result<()> {
+        self.write(keys, &format!("{RESTORES}/{id}"), bytes).await
+    }
+
+    pub async fn restore_source(
+        &self,
+        keys: &TenantKeys,
+        id: uuid::Uuid,
+    ) -> Result<Option<Vec<u8>>> {
+        self.read(keys, &format!("{RESTORES}/{id}")).await
+    }
+
+    pub async fn delete_restore_source(&self, id: uuid::Uuid) -> Result<()> {
+        match self
+            .store
+            .delete(&self.path(&format!("{RESTORES}/{id}")))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage_error(e)),
+        }
+    }
+
+    /// Stores one of the tenant's own files under `key` (a restore puts back
+    /// the files an archive holds).
+    pub async fn put_file(&self, keys: &TenantKeys, key: &str, bytes: &[u8]) -> Result<()> {
+        let asset = key
+            .strip_prefix("branding/")
+            .and_then(Asset::from_file_name)
+            .ok_or_else(|| {
+                crate::Error::invalid("file", format!("{key}: not a file a tenant can have"))
+            })?;
+        self.put(keys, asset, bytes.to_vec()).await
+    }
+
     /// The names of the tenant's stored export archives.
     pub async fn archives(&self) -> Result<Vec<String>> {
         Ok(self
@@ -235,14 +279,19 @@ impl TenantObjects {
             .map_err(storage_error)
     }
 
-    /// The tenant's own files (not the platform's export archives).
+    /// The tenant's own files (not the platform's export archives, nor what
+    /// waits for a restore).
     async fn objects(&self) -> Result<Vec<object_store::ObjectMeta>> {
         let archives = format!("{}/{EXPORTS}/", self.prefix);
+        let restores = format!("{}/{RESTORES}/", self.prefix);
         Ok(self
             .everything()
             .await?
             .into_iter()
-            .filter(|meta| !meta.location.as_ref().starts_with(&archives))
+            .filter(|meta| {
+                let at = meta.location.as_ref();
+                !at.starts_with(&archives) && !at.starts_with(&restores)
+            })
             .collect())
     }
 

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod appearance;
 pub mod billing;
 pub mod console;
+pub mod data_keys;
 pub mod domains;
 pub mod exports;
 pub mod flags;

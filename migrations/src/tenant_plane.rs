@@ -11,6 +11,7 @@ mod m0008_jobs;
 mod m0009_two_factor;
 mod m0010_connect;
 mod m0011_key_rotations;
+mod m0012_tenant_restores;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -48,6 +49,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "connected_accounts",
     "offers",
     "purchases",
+    "key_rotations",
+    "tenant_restores",
 ];
 
 /// The tenant plane: applied to the shared Postgres tables (pool placement),
@@ -69,6 +72,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0009_two_factor::Migration),
             Box::new(m0010_connect::Migration),
             Box::new(m0011_key_rotations::Migration),
+            Box::new(m0012_tenant_restores::Migration),
         ]
     }
 

@@ -149,6 +149,44 @@ pub enum TenantCommand {
     RotateKey {
         slug: String,
     },
+    /// Restore one of this platform's export archives: replacing a tenant's
+    /// data (`--into`, with `--confirm`) or as a new tenant (`--as-new`).
+    /// Runs in the background; `tenant restore-status` shows its progress.
+    Restore {
+        /// The archive (`.tar`) the export produced.
+        #[arg(long)]
+        archive: std::path::PathBuf,
+        #[arg(long, conflicts_with = "as_new")]
+        into: Option<String>,
+        /// Repeat the slug given to `--into`.
+        #[arg(long, default_value = "")]
+        confirm: String,
+        #[arg(long, requires = "name", requires = "owner_email")]
+        as_new: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "")]
+        owner_email: String,
+        /// pool, schema or database (default: `default_placement`).
+        #[arg(long, default_value = "")]
+        placement: String,
+    },
+    /// Import a tenant's data from a directory of `<table>.jsonl` / `.csv`
+    /// files, replacing its data; `--dry-run` reports what would be
+    /// imported and every row refused, writing nothing.
+    Import {
+        slug: String,
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value = "")]
+        confirm: String,
+    },
+    /// The tenant's last restore or import, with its progress.
+    RestoreStatus {
+        slug: String,
+    },
     /// A tenant's data key: its generations and the last rotation's progress.
     Key {
         slug: String,
@@ -332,6 +370,71 @@ async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()
                     .await
                     .map_err(report)?;
             println!("{}", serde_json::to_string(&rotation)?);
+        }
+        TenantCommand::Restore {
+            archive,
+            into,
+            confirm,
+            as_new,
+            name,
+            owner_email,
+            placement,
+        } => {
+            use tenantry::lifecycle::restore;
+            let bytes = std::fs::read(&archive)
+                .with_context(|| format!("reading {}", archive.display()))?;
+            let started = match (into, as_new) {
+                (Some(slug), None) => {
+                    restore::restore_replacing(&engine, &slug, &bytes, &confirm, CLI_ACTOR).await
+                }
+                (None, Some(slug)) => {
+                    let target = restore::NewTarget {
+                        slug,
+                        name,
+                        placement,
+                        owner_email,
+                    };
+                    restore::restore_as_new(&engine, &bytes, target, CLI_ACTOR).await
+                }
+                _ => anyhow::bail!("give --into <slug> or --as-new <slug>"),
+            }
+            .map_err(report)?;
+            println!("{}", serde_json::to_string(&started)?);
+        }
+        TenantCommand::Import {
+            slug,
+            from,
+            dry_run,
+            confirm,
+        } => {
+            use tenantry::lifecycle::restore;
+            let import = restore::Import::from_dir(&from).map_err(report)?;
+            if dry_run {
+                let slug = tenantry::tenancy::Slug::parse(&slug).map_err(report)?;
+                let record = engine
+                    .record_by_slug(&slug)
+                    .await
+                    .map_err(report)?
+                    .ok_or_else(|| anyhow::anyhow!("slug: no such tenant"))?;
+                let dry = restore::dry_run(&engine, &record, &import)
+                    .await
+                    .map_err(report)?;
+                println!("{}", serde_json::to_string(&dry)?);
+                if !dry.refused.is_empty() {
+                    anyhow::bail!("{} refusals (see the report)", dry.refused.len());
+                }
+            } else {
+                let started = restore::import(&engine, &slug, &import, &confirm, CLI_ACTOR)
+                    .await
+                    .map_err(report)?;
+                println!("{}", serde_json::to_string(&started)?);
+            }
+        }
+        TenantCommand::RestoreStatus { slug } => {
+            let status = tenantry::lifecycle::restore::status_by_slug(&engine, &slug)
+                .await
+                .map_err(report)?;
+            println!("{}", serde_json::to_string(&status)?);
         }
         TenantCommand::Key { slug } => {
             let status = tenantry::lifecycle::key_rotation::status_by_slug(&engine, &slug)

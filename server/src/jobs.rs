@@ -7,6 +7,7 @@ pub fn registry() -> Registry {
     Registry::default()
         .tenant::<tenantry::exports::ProduceExport>()
         .tenant::<tenantry::lifecycle::key_rotation::RotateDataKey>()
+        .tenant::<tenantry::lifecycle::restore::RestoreData>()
         .tenant::<tenantry::mail::outbox::SendMail>()
         .tenant::<tenantry::events::delivery::DeliverWebhooks>()
         .tenant::<tenantry::billing::mirror_jobs::MirrorToStripe>()

@@ -31,6 +31,7 @@ pub mod sso_identity;
 pub mod support_access_refusal;
 pub mod task;
 pub mod tenant_export;
+pub mod tenant_restore;
 pub mod usage_event;
 pub mod user;
 pub mod webhook_delivery;
@@ -81,6 +82,7 @@ tenant_owned!(
     support_access_refusal,
     task,
     tenant_export,
+    tenant_restore,
     usage_event,
     user,
     webhook_delivery,

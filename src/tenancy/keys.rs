@@ -447,6 +447,33 @@ impl Engine {
         Ok(rows.len())
     }
 
+    /// The platform's signature of `message` for `purpose`, by its current
+    /// KEK: `<kek id>:<hex>`.
+    pub async fn sign(&self, purpose: &str, message: &[u8]) -> Result<String> {
+        let kek = self.keyring().keks()?.current();
+        let mac = kek.mac(purpose, message).await?;
+        Ok(format!("{}:{}", kek.id(), hex::encode(mac)))
+    }
+
+    /// Whether `signature` is this platform's (by its current or a retired
+    /// KEK) over `message` for `purpose`.
+    pub async fn verify(&self, purpose: &str, message: &[u8], signature: &str) -> Result<bool> {
+        let keks = self.keyring().keks()?;
+        let Some((id, mac)) = signature.trim().rsplit_once(':') else {
+            return Ok(false);
+        };
+        let (Some(kek), Ok(mac)) = (keks.by_id(id), hex::decode(mac)) else {
+            return Ok(false);
+        };
+        let expected = kek.mac(purpose, message).await?;
+        // Compared in constant time.
+        let differs = expected
+            .iter()
+            .zip(&mac)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        Ok(expected.len() == mac.len() && differs == 0)
+    }
+
     /// Whether the catalog says the tenant was given a key.
     async fn tenant_keyed(&self, tenant: TenantId) -> Result<bool> {
         let backend = self.database_backend();

@@ -20,6 +20,7 @@ pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
         features::api_keys::api::NEEDS,
         features::billing::api::NEEDS,
         features::console::api::NEEDS,
+        features::data_keys::api::NEEDS,
         features::domains::api::NEEDS,
         features::exports::api::NEEDS,
         features::flags::api::NEEDS,

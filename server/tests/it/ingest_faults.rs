@@ -56,6 +56,11 @@ pub(crate) fn server_command(s: &tenantry::config::Settings, port: u16) -> Comma
         .env("TENANTRY_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // The same key-encryption key as the test's engine: both open the
+    // tenants' data keys (`tenancy::keys`).
+    if let Some(key) = &s.secret_key {
+        command.env("TENANTRY_SECRET_KEY", key.expose_secret());
+    }
     command
 }
 

@@ -1,7 +1,9 @@
 //! The isolation engine is a leaf: `src/tenancy` uses nothing of the crate
 //! but the settings, the errors, the entity definitions, the LISTEN helper
 //! and the observer it reports its transactions to (`observe`, itself a
-//! foundation that uses nothing but the settings) — no catalog, billing,
+//! foundation that uses nothing but the settings), and `seal` (the
+//! deployment's `secret_key` sealer, a foundation too: the data keys open
+//! the values it sealed before tenants had keys) — no catalog, billing,
 //! events, plans or any other service. The services live in
 //! `src/runtime.rs`, beside it.
 
@@ -9,7 +11,7 @@ use std::path::Path;
 
 /// What `src/tenancy` may use of the rest of the crate.
 const ALLOWED: &[&str] = &[
-    "tenancy", "error", "config", "entities", "listen", "observe", "Error", "Result",
+    "tenancy", "error", "config", "entities", "listen", "observe", "seal", "Error", "Result",
 ];
 
 /// The crate modules a line of code names (`crate::x`), comments left out.

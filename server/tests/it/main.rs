@@ -59,6 +59,7 @@ mod purge;
 mod ratelimit;
 mod receiver;
 mod relay;
+mod restore;
 mod round_trips;
 mod security_headers;
 mod session_cache;

@@ -20,12 +20,16 @@ pub trait KeyEncryptionKey: Send + Sync {
     async fn wrap(&self, key: &[u8], context: &[u8]) -> Result<Vec<u8>>;
     /// `None` when `wrapped` was not wrapped by this KEK for `context`.
     async fn unwrap(&self, wrapped: &[u8], context: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// A MAC of `message` for `purpose` (the platform signs its export
+    /// manifests with it, so it knows its own archives).
+    async fn mac(&self, purpose: &str, message: &[u8]) -> Result<Vec<u8>>;
 }
 
 /// A KEK held in this process: 32 bytes from the settings or a file.
 pub struct LocalKek {
     id: String,
     key: Key,
+    mac_key: ring::hmac::Key,
 }
 
 impl LocalKek {
@@ -38,6 +42,11 @@ impl LocalKek {
         Ok(Self {
             id: format!("local:{}", &hex::encode(digest)[..16]),
             key: Key::from_bytes(bytes)?,
+            // Its own key for MACs, derived: never the wrapping key itself.
+            mac_key: ring::hmac::Key::new(
+                ring::hmac::HMAC_SHA256,
+                &Sha256::digest([b"tenantry-kek-mac:".as_slice(), bytes].concat()),
+            ),
         })
     }
 
@@ -62,6 +71,14 @@ impl KeyEncryptionKey for LocalKek {
 
     async fn unwrap(&self, wrapped: &[u8], context: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.key.open(wrapped, context))
+    }
+
+    async fn mac(&self, purpose: &str, message: &[u8]) -> Result<Vec<u8>> {
+        let mut context = ring::hmac::Context::with_key(&self.mac_key);
+        context.update(purpose.as_bytes());
+        context.update(&[0]);
+        context.update(message);
+        Ok(context.sign().as_ref().to_vec())
     }
 }
 

@@ -9,6 +9,7 @@ use crate::features::console::api::{
     get_tenant, ActivateTenant, DeleteTenant, PurgeTenant, ReceiptDto, ResumeTenant, SuspendTenant,
     TenantDetail,
 };
+use crate::features::data_keys::page::DataKeyPanel;
 use crate::features::domains::page::DomainManager;
 use crate::features::exports::page::{ExportPanel, WorkPanel};
 use crate::features::payments::console_page::PaymentsPanel;
@@ -240,6 +241,7 @@ pub fn ConsoleTenantData() -> impl IntoView {
     view! {
         <TenantSubPage slug=slug.clone()>
             <ExportPanel slug=slug.clone() />
+            <DataKeyPanel slug=slug.clone() />
             <WorkPanel slug=slug.clone() />
         </TenantSubPage>
     }
