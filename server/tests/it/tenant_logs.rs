@@ -46,6 +46,11 @@ async fn every_tenant_scoped_log_line_names_its_tenant() {
         .env("TENANTRY_LOG_FORMAT", "json")
         .env("TENANTRY_LOG", "info")
         .env("TENANTRY_JOB_POLL_MS", "50")
+        // The test engine's key-encryption key: the exports are sealed.
+        .env(
+            "TENANTRY_SECRET_KEY",
+            secrecy::ExposeSecret::expose_secret(s.secret_key.as_ref().expect("secret_key")),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log_path).expect("log file"))
         .spawn()
