@@ -19,6 +19,7 @@ pub mod payments;
 pub mod placements;
 pub mod plans;
 pub mod product;
+pub mod restores;
 pub mod session;
 pub mod signup;
 pub mod sso;

@@ -8,6 +8,7 @@ pub mod billing_webhook;
 pub mod brand_assets;
 pub mod cli;
 pub mod console_csv;
+pub mod console_restore;
 pub mod gateway;
 pub mod https;
 pub mod impersonate;

@@ -2,7 +2,10 @@
 //! gateway (resolution → origin check → session), then the Leptos pages,
 //! server functions, the JSON API, and static files.
 
-use crate::{api, brand_assets, console_csv, gateway, impersonate, platform_api, signup, sso};
+use crate::{
+    api, brand_assets, console_csv, console_restore, gateway, impersonate, platform_api, signup,
+    sso,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -67,6 +70,7 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(impersonate::router())
         .merge(signup::router())
         .merge(console_csv::router())
+        .merge(console_restore::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         // Innermost: the route's template, for the request's metrics.

@@ -31,6 +31,7 @@ pub static SERVER_FNS: LazyLock<Vec<(&'static str, Need)>> = LazyLock::new(|| {
         features::placements::api::NEEDS,
         features::plans::api::NEEDS,
         features::product::api::NEEDS,
+        features::restores::api::NEEDS,
         features::session::api::NEEDS,
         features::signup::api::NEEDS,
         features::sso::api::NEEDS,

@@ -11,6 +11,13 @@ use crate::tenancy::{check_row, Engine, TenantRecord};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+/// One file of an import: its table, its name, and its rows or why none.
+type ImportFile = (
+    String,
+    String,
+    std::result::Result<Vec<Map<String, Json>>, String>,
+);
+
 /// The files to import, by name, and what to call the import.
 #[derive(Debug, Clone)]
 pub struct Import {
@@ -103,13 +110,7 @@ impl Import {
     }
 
     /// Each file's table and rows; a file that cannot be read is refused whole.
-    fn tables(
-        &self,
-    ) -> Vec<(
-        String,
-        String,
-        std::result::Result<Vec<Map<String, Json>>, String>,
-    )> {
+    fn tables(&self) -> Vec<ImportFile> {
         self.files
             .iter()
             .map(|(file, body)| {

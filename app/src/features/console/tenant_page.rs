@@ -15,6 +15,7 @@ use crate::features::exports::page::{ExportPanel, WorkPanel};
 use crate::features::payments::console_page::PaymentsPanel;
 use crate::features::placements::page::Placement;
 use crate::features::plans::page::PlanPanel;
+use crate::features::restores::page::RestorePanel;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -242,6 +243,7 @@ pub fn ConsoleTenantData() -> impl IntoView {
         <TenantSubPage slug=slug.clone()>
             <ExportPanel slug=slug.clone() />
             <DataKeyPanel slug=slug.clone() />
+            <RestorePanel slug=slug.clone() />
             <WorkPanel slug=slug.clone() />
         </TenantSubPage>
     }
