@@ -15,7 +15,8 @@ use tenantry::tenancy::{Engine, TenantCtx};
 
 crate::on_both_backends!(
     an_export_restores_as_a_new_tenant_and_in_place,
-    imports_are_checked_row_by_row_before_anything_is_written
+    imports_are_checked_row_by_row_before_anything_is_written,
+    the_console_restores_and_imports_for_superadmins_only,
 );
 
 async fn add_project(ctx: &TenantCtx, name: &str) {
@@ -381,4 +382,114 @@ async fn imports_are_checked_row_by_row_before_anything_is_written(app: TestApp)
         .expect("members");
     db.commit().await.expect("commit");
     assert!(members.iter().any(|m| m.email == "ann@legacy.test"));
+}
+
+/// A multipart body of text fields and text files.
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &str)]) -> (String, String) {
+    let boundary = "tenantry-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    for (name, file, content) in files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn the_console_restores_and_imports_for_superadmins_only(app: TestApp) {
+    let _jobs = app.run_jobs();
+    let legacy = app.tenant("legacy").await;
+    add_project(&legacy, "Kept").await;
+    let (kind, dry) = multipart(
+        &[("dry_run", "1")],
+        &[
+            ("files", "users.jsonl", USERS),
+            ("files", "memberships.csv", MEMBERSHIPS),
+            (
+                "files",
+                "projects.csv",
+                "id,name,created_at,updated_at\nx,,,\n",
+            ),
+        ],
+    );
+    // Not on a tenant's host, not without a superadmin's session.
+    let mut owner = app.owner_client("legacy").await;
+    let res = owner
+        .raw("POST", "/console/tenants/legacy/import", &kind, &dry)
+        .await;
+    assert_eq!(
+        res.status,
+        axum::http::StatusCode::NOT_FOUND,
+        "{}",
+        res.text
+    );
+    let mut anonymous = app.client(&app.settings.console_host());
+    let res = anonymous
+        .raw("POST", "/console/tenants/legacy/import", &kind, &dry)
+        .await;
+    assert_eq!(
+        res.status,
+        axum::http::StatusCode::UNAUTHORIZED,
+        "{}",
+        res.text
+    );
+    let mut admin = app.superadmin().await;
+    let res = admin
+        .raw("POST", "/console/tenants/legacy/import", &kind, &dry)
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.text);
+    let report = res.json();
+    assert_eq!(
+        report["refused"].as_array().expect("refused").len(),
+        4,
+        "{report}"
+    );
+    assert_eq!(
+        project_names(&legacy).await,
+        ["Kept"],
+        "a dry run writes nothing"
+    );
+
+    // A restore of one of the tenant's own exports, in place.
+    archive_of(&app.engine, &legacy).await;
+    let exports = tenantry::exports::list(&app.engine, legacy.tenant())
+        .await
+        .expect("exports");
+    add_project(&legacy, "After the export").await;
+    let id = exports[0].id.to_string();
+    let (kind, form) = multipart(
+        &[
+            ("export_id", &id),
+            ("mode", "replace"),
+            ("confirm", "legacy"),
+        ],
+        &[],
+    );
+    let res = admin
+        .raw("POST", "/console/tenants/legacy/restore", &kind, &form)
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.text);
+    assert_eq!(restored(&app.engine, "legacy").await.state, "done");
+    assert_eq!(project_names(&app.ctx("legacy").await).await, ["Kept"]);
+    // Refused input is named, and writes nothing.
+    let (kind, form) = multipart(
+        &[("export_id", &id), ("mode", "replace"), ("confirm", "")],
+        &[],
+    );
+    let res = admin
+        .raw("POST", "/console/tenants/legacy/restore", &kind, &form)
+        .await;
+    assert_eq!(
+        res.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text
+    );
+    assert!(res.text.contains("confirm"), "{}", res.text);
 }
