@@ -57,4 +57,7 @@ fi
 export TENANTRY_LOG=${TENANTRY_LOG:-warn}
 # Tenant costs reach the ledger within a second (the costs spec reads them).
 export TENANTRY_OBSERVABILITY__COST_FLUSH_SECS=1
+# A data-key rotation seals with the new key two cache lifetimes after it
+# starts (restore.spec.ts watches one finish).
+export TENANTRY_ENCRYPTION__CACHE_SECS=1
 exec "$bin" serve

@@ -8,6 +8,7 @@
 
 pub mod key_rotation;
 pub mod plan;
+mod progress_row;
 mod provision;
 pub(crate) mod pseudonyms;
 pub mod purge;

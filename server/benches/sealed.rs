@@ -2,11 +2,11 @@
 //! (cargo bench -p tenantry-server --bench sealed), beside the same request
 //! on a plain column, measured in the same run on a SQLite tenant:
 //!
-//! - read: a tenant transaction reading one plain value (a project's name)
-//!   against one reading a sealed value (a webhook signing secret) and
-//!   opening it with the tenant's key, as a request does;
-//! - write: updating the plain value against sealing and updating the
-//!   sealed one;
+//! - read: a tenant transaction reading one webhook signing secret stored
+//!   plain against one reading a sealed one and opening it with the
+//!   tenant's key, as a request does;
+//! - write: updating the plain one against sealing and updating the sealed
+//!   one (fresh values of the same length on both sides);
 //! - the cipher alone: sealing and opening one 32-byte value against copying
 //!   it.
 //!
@@ -99,49 +99,66 @@ async fn main() {
     else {
         panic!("the tenant resolves")
     };
-    let db = ctx.db().await.expect("db");
-    tenantry::product::projects::create(&ctx, &db, "Roadmap")
+    // Two endpoints: the first's secret sealed, as the platform stores it;
+    // the second's overwritten with a plain value of the same length, so
+    // that the two sides differ only in the sealing.
+    let mut rows = Vec::new();
+    for _ in 0..2 {
+        let made = endpoints::create(
+            &engine,
+            Owner::of(&ctx),
+            "http://127.0.0.1:9/in",
+            "",
+            "*",
+            "bench",
+        )
         .await
-        .expect("project");
-    db.commit().await.expect("commit");
-    endpoints::create(
-        &engine,
-        Owner::of(&ctx),
-        "http://127.0.0.1:9/in",
-        "",
-        "*",
-        "bench",
-    )
-    .await
-    .expect("endpoint");
+        .expect("endpoint");
+        rows.push(format!(
+            "FROM webhook_endpoints WHERE hex(id) = '{}'",
+            made.endpoint.id.simple().to_string().to_uppercase()
+        ));
+    }
+    let (sealed_row, plain_row) = (&rows[0], &rows[1]);
+    let secret = |n: u32| format!("whsec_{n:032}");
+    let update = |row: &str| {
+        format!(
+            "UPDATE webhook_endpoints SET secret = ? {}",
+            row.trim_start_matches("FROM webhook_endpoints ")
+        )
+    };
+    write_value(&ctx, &update(plain_row), secret(0)).await;
 
     let calls = if quick() { 200 } else { 5_000 };
     println!("== sealed columns: {calls} calls per side, SQLite, debug or release as built");
+    let (read_plain, read_sealed) = (
+        format!("SELECT secret AS v {plain_row}"),
+        format!("SELECT secret AS v {sealed_row}"),
+    );
     let plain = mean(calls, async || {
-        black_box(one_value(&ctx, "SELECT name AS v FROM projects").await);
+        black_box(one_value(&ctx, &read_plain).await);
     })
     .await;
     let sealed = mean(calls, async || {
-        let stored = one_value(&ctx, "SELECT secret AS v FROM webhook_endpoints").await;
+        let stored = one_value(&ctx, &read_sealed).await;
         let keys = ctx.keys().await.expect("keys");
         black_box(keys.open(WEBHOOK_SECRET.name, &stored).expect("opens"));
     })
     .await;
     report("read one value", plain, sealed);
 
+    let (write_plain, write_sealed) = (update(plain_row), update(sealed_row));
+    let mut n = 0;
     let plain = mean(calls, async || {
-        write_value(&ctx, "UPDATE projects SET name = ?", "Roadmap".into()).await;
+        n += 1;
+        write_value(&ctx, &write_plain, secret(n)).await;
     })
     .await;
     let sealed = mean(calls, async || {
+        n += 1;
         let keys = ctx.keys().await.expect("keys");
-        let value = keys
-            .seal(
-                WEBHOOK_SECRET.name,
-                "whsec_0123456789abcdef0123456789abcdef",
-            )
-            .expect("seals");
-        write_value(&ctx, "UPDATE webhook_endpoints SET secret = ?", value).await;
+        let value = keys.seal(WEBHOOK_SECRET.name, &secret(n)).expect("seals");
+        write_value(&ctx, &write_sealed, value).await;
     })
     .await;
     report("write one value", plain, sealed);

@@ -179,14 +179,8 @@ impl TenantJob for RotateDataKey {
 
 async fn rotate(ctx: &TenantCtx, rotation: uuid::Uuid) -> Result<()> {
     let engine = ctx.engine();
-    let Some(found) = ctx
-        .run(false, async |db| {
-            Ok(row::Entity::find()
-                .filter(row::Column::Id.eq(rotation))
-                .one(db)
-                .await?)
-        })
-        .await?
+    let Some(found) =
+        super::progress_row::find::<row::Entity>(ctx, row::Column::Id, rotation).await?
     else {
         return Ok(());
     };
@@ -309,18 +303,8 @@ async fn replace_value(ctx: &TenantCtx, column: &SealedColumn, old: &str, new: &
 
 async fn set(
     ctx: &TenantCtx,
-    rotation: uuid::Uuid,
-    change: impl FnOnce(&mut row::ActiveModel),
+    id: uuid::Uuid,
+    change: impl FnOnce(&mut row::ActiveModel) + Send,
 ) -> Result<()> {
-    ctx.run_for_platform(async |db| {
-        let mut active = row::ActiveModel::default();
-        change(&mut active);
-        row::Entity::update_many()
-            .set(active)
-            .filter(row::Column::Id.eq(rotation))
-            .exec(db)
-            .await?;
-        Ok(())
-    })
-    .await
+    super::progress_row::update::<row::Entity>(ctx, row::Column::Id, id, change).await
 }

@@ -336,14 +336,7 @@ impl TenantJob for RestoreData {
 
 async fn restore(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     let engine = ctx.engine();
-    let Some(found) = ctx
-        .run(false, async |db| {
-            Ok(row::Entity::find()
-                .filter(row::Column::Id.eq(id))
-                .one(db)
-                .await?)
-        })
-        .await?
+    let Some(found) = super::progress_row::find::<row::Entity>(ctx, row::Column::Id, id).await?
     else {
         return Ok(());
     };
@@ -466,17 +459,7 @@ mod credentials;
 async fn set(
     ctx: &TenantCtx,
     id: uuid::Uuid,
-    change: impl FnOnce(&mut row::ActiveModel),
+    change: impl FnOnce(&mut row::ActiveModel) + Send,
 ) -> Result<()> {
-    ctx.run_for_platform(async |db| {
-        let mut active = row::ActiveModel::default();
-        change(&mut active);
-        row::Entity::update_many()
-            .set(active)
-            .filter(row::Column::Id.eq(id))
-            .exec(db)
-            .await?;
-        Ok(())
-    })
-    .await
+    super::progress_row::update::<row::Entity>(ctx, row::Column::Id, id, change).await
 }
