@@ -5,14 +5,14 @@ import { readFileSync } from "node:fs";
 test("a superadmin rotates a workspace's data key, restores its export in place and dry-runs an import", async ({ browser }) => {
   const errors: string[] = [];
   const admin = await (await browser.newContext()).newPage();
-  admin.on("pageerror", (e) => errors.push(e.message));
+  admin.on("pageerror", (e) => errors.push(`console page: ${e.message} at ${admin.url()}`));
   await signIn(admin, url("admin.localhost", "/console/login"), "root@e2e.test");
   const slug = `restoreco${Date.now() % 100000}`;
   await createTenant(admin, slug, "Restore Co");
 
   // The owner makes a project and downloads an export of the workspace.
   const owner = await (await browser.newContext({ acceptDownloads: true })).newPage();
-  owner.on("pageerror", (e) => errors.push(e.message));
+  owner.on("pageerror", (e) => errors.push(`tenant page: ${e.message} at ${owner.url()}`));
   await signIn(owner, url(`${slug}.localhost`, "/login"), `owner@${slug}.test`);
   await owner.getByLabel("Project name").fill("Keep me");
   await owner.getByRole("button", { name: "Create project" }).click();
