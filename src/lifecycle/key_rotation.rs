@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::jobs::{self, JobRun, NewJob, TenantJob};
 use crate::tenancy::keys::{SealedColumn, SEALED_COLUMNS};
 use crate::tenancy::{Engine, Slug, TenantCtx, TenantKeys, TenantRecord};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Set, Statement};
 use serde::{Deserialize, Serialize};
 
 pub const WAITING: &str = "waiting";

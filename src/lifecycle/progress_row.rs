@@ -33,7 +33,7 @@ where
     E: EntityTrait,
     E::ActiveModel: ActiveModelTrait<Entity = E> + Default + Send,
 {
-    let mut active = E::ActiveModel::default();
+    let mut active = <E::ActiveModel as Default>::default();
     change(&mut active);
     ctx.run_for_platform(async |db| {
         E::update_many()

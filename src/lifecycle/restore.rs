@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::exports::archive;
 use crate::jobs::{self, JobRun, NewJob, TenantJob};
 use crate::tenancy::{check_row, Engine, Slug, TenantCtx, TenantDb, TenantRecord};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{EntityTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
