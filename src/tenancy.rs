@@ -39,6 +39,7 @@ mod kept;
 pub mod keys;
 mod legacy;
 pub mod moves;
+pub(crate) mod placeholders;
 mod plane_rows;
 pub mod platform_audit;
 mod platform_db;

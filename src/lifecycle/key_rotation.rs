@@ -276,20 +276,14 @@ async fn stale_values(
 async fn replace_value(ctx: &TenantCtx, column: &SealedColumn, old: &str, new: &str) -> Result<()> {
     ctx.run_for_platform(async |db| {
         let backend = db.get_database_backend();
-        let sql = match backend {
-            sea_orm::DbBackend::Postgres => {
-                format!(
-                    "UPDATE {t} SET {c} = $1 WHERE {c} = $2",
-                    t = column.table,
-                    c = column.column
-                )
-            }
-            _ => format!(
-                "UPDATE {t} SET {c} = ? WHERE {c} = ?",
+        let sql = crate::tenancy::placeholders::for_backend(
+            backend,
+            &format!(
+                "UPDATE {t} SET {c} = $1 WHERE {c} = $2",
                 t = column.table,
                 c = column.column
             ),
-        };
+        );
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             sql,

@@ -19,7 +19,7 @@ use super::{Engine, TenantCtx, TenantId};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use base64::Engine as _;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -481,7 +481,10 @@ impl Engine {
             .catalog()
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
-                placeholders(backend, "SELECT keyed FROM tenants WHERE id = $1"),
+                super::placeholders::for_backend(
+                    backend,
+                    "SELECT keyed FROM tenants WHERE id = $1",
+                ),
                 [tenant.uuid().into()],
             ))
             .await?;
@@ -497,7 +500,7 @@ impl Engine {
         self.catalog()
             .execute_raw(Statement::from_sql_and_values(
                 backend,
-                placeholders(
+                super::placeholders::for_backend(
                     backend,
                     "UPDATE tenants SET keyed = true WHERE id = $1 AND NOT keyed",
                 ),
@@ -505,14 +508,6 @@ impl Engine {
             ))
             .await?;
         Ok(())
-    }
-}
-
-/// `$1` placeholders as the backend spells them.
-fn placeholders(backend: DbBackend, sql: &str) -> String {
-    match backend {
-        DbBackend::Postgres => sql.to_owned(),
-        _ => sql.replace("$1", "?"),
     }
 }
 

@@ -364,10 +364,7 @@ async fn drop_set_aside(catalog: &DatabaseConnection, tables: &[&str]) -> Result
 
 async fn exec(conn: &DatabaseConnection, sql: &str, value: Option<uuid::Uuid>) -> Result<u64> {
     let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => sql.to_owned(),
-        _ => sql.replace("$1", "?"),
-    };
+    let sql = super::placeholders::for_backend(backend, sql);
     let values: Vec<sea_orm::Value> = value.into_iter().map(Into::into).collect();
     Ok(conn
         .execute_raw(Statement::from_sql_and_values(backend, sql, values))
