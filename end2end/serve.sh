@@ -60,4 +60,8 @@ export TENANTRY_OBSERVABILITY__COST_FLUSH_SECS=1
 # A data-key rotation seals with the new key two cache lifetimes after it
 # starts (restore.spec.ts watches one finish).
 export TENANTRY_ENCRYPTION__CACHE_SECS=1
+# Every browser flow runs with its people's addresses and names sealed:
+# sign-in, invitations, member lists and the switcher find them by their
+# blind index (docs/encryption.md#personal-data).
+export TENANTRY_ENCRYPTION__PERSONAL_DATA=users.email,users.display_name,invitations.email
 exec "$bin" serve

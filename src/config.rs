@@ -22,7 +22,7 @@ mod observability;
 mod signup;
 mod two_factor;
 pub use clusters::ClusterSettings;
-pub use encryption::EncryptionSettings;
+pub use encryption::{EncryptionSettings, PERSONAL_DATA_COLUMNS};
 pub use observability::ObservabilitySettings;
 pub use signup::{SignupMode, SignupSettings};
 pub use two_factor::TwoFactorSettings;
@@ -464,6 +464,7 @@ impl Settings {
             settings.console_host = Some(host.trim().to_ascii_lowercase());
         }
         settings.check_clusters()?;
+        settings.encryption.check()?;
         Ok(settings)
     }
 

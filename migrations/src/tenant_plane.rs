@@ -12,6 +12,7 @@ mod m0009_two_factor;
 mod m0010_connect;
 mod m0011_key_rotations;
 mod m0012_tenant_restores;
+mod m0013_blind_indexes;
 
 /// Tenant-plane tables, in creation order. The isolation self-audit checks each
 /// table that has a `tenant_id` column, so a table missing from this list is
@@ -73,6 +74,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m0010_connect::Migration),
             Box::new(m0011_key_rotations::Migration),
             Box::new(m0012_tenant_restores::Migration),
+            Box::new(m0013_blind_indexes::Migration),
         ]
     }
 

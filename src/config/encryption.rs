@@ -27,6 +27,43 @@ pub struct EncryptionSettings {
     /// A key rotation waits twice this long before it retires the old key,
     /// so that no instance still encrypts with it.
     pub cache_secs: u64,
+    /// Personal-data columns sealed with each tenant's key, comma-separated,
+    /// from [`PERSONAL_DATA_COLUMNS`] (`users.email,users.display_name,
+    /// invitations.email`). Empty: none. Addresses sealed are looked up by a
+    /// blind index. Values already stored are sealed by the next key
+    /// rotation (`tenantry tenant rotate-key`).
+    pub personal_data: String,
+}
+
+/// The personal-data columns `personal_data` may name.
+pub const PERSONAL_DATA_COLUMNS: &[&str] =
+    &["users.email", "users.display_name", "invitations.email"];
+
+impl EncryptionSettings {
+    /// Whether `personal_data` names `column` (`table.column`).
+    pub fn seals(&self, column: &str) -> bool {
+        self.personal_data_columns().any(|named| named == column)
+    }
+
+    fn personal_data_columns(&self) -> impl Iterator<Item = &str> {
+        self.personal_data
+            .split(',')
+            .map(str::trim)
+            .filter(|named| !named.is_empty())
+    }
+
+    /// Refuses a `personal_data` entry that names no sealable column.
+    pub(super) fn check(&self) -> anyhow::Result<()> {
+        for named in self.personal_data_columns() {
+            if !PERSONAL_DATA_COLUMNS.contains(&named) {
+                anyhow::bail!(
+                    "encryption.personal_data: {named:?} is not a column that can be sealed (one of {})",
+                    PERSONAL_DATA_COLUMNS.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for EncryptionSettings {
@@ -37,6 +74,7 @@ impl Default for EncryptionSettings {
             retired_keys: None,
             keyring_url: None,
             cache_secs: 60,
+            personal_data: String::new(),
         }
     }
 }

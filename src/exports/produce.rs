@@ -67,9 +67,12 @@ pub(super) async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
     let mut done = 0i64;
     for table in db.plane_tables().await? {
         let sql = format!("SELECT * FROM {table} ORDER BY 1, 2");
-        let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
+        let mut rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
             .all(&db)
             .await?;
+        for row in &mut rows {
+            db.personal()?.open_json(&table, row).await?;
+        }
         tables.push(archive_table(&mut archive, "tables", &table, &rows)?);
         done += i64::try_from(rows.len()).unwrap_or(0);
         progress::set(ctx, id, total.max(done), done).await;

@@ -10,9 +10,12 @@ use crate::audit;
 use crate::entities::tenant::invitation as row;
 use crate::error::{Error, Result};
 use crate::mail::{compose, outbox};
+use crate::tenancy::keys::personal::INVITATION_EMAIL;
 use crate::tenancy::{TenantCtx, TenantDb};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 use tenantry_vocab::InvitationState;
 use uuid::Uuid;
@@ -61,7 +64,7 @@ pub async fn invite(ctx: &TenantCtx, actor: &Actor, email: &str, role: &str) -> 
         .run(true, async |db| {
             row::Entity::update_many()
                 .col_expr(row::Column::RevokedAt, Expr::value(chrono::Utc::now()))
-                .filter(row::Column::Email.eq(email.as_str()))
+                .filter(invited_is(db, &email).await?)
                 .filter(row::Column::AcceptedAt.is_null())
                 .filter(row::Column::RevokedAt.is_null())
                 .exec(db)
@@ -86,10 +89,12 @@ pub(crate) async fn issue(
 ) -> Result<row::Model> {
     let token = secret_token::random();
     let now = chrono::Utc::now();
+    let personal = db.personal()?;
     let saved = db
         .insert(row::ActiveModel {
             id: Set(Uuid::now_v7()),
-            email: Set(email.as_str().to_owned()),
+            email: Set(personal.seal(&INVITATION_EMAIL, email.as_str()).await?),
+            email_index: Set(personal.index(&INVITATION_EMAIL, email.as_str()).await?),
             role: Set(role.as_str().to_owned()),
             token_hash: Set(secret_token::digest(&token)),
             invited_by: Set(actor.label.clone()),
@@ -100,6 +105,7 @@ pub(crate) async fn issue(
             ..Default::default()
         })
         .await?;
+    let saved = opened(db, saved).await?;
     outbox::write(db, ctx, letter(ctx, actor, &saved, &token)).await?;
     let detail = format!("{} as {}", saved.email, saved.role);
     audit::record_tenant(db, &actor.label, "invitation.sent", &detail).await?;
@@ -123,7 +129,7 @@ pub async fn resend(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<Invitati
             let mut active: row::ActiveModel = found.into();
             active.token_hash = Set(secret_token::digest(&token));
             active.expires_at = Set(chrono::Utc::now() + ttl(ctx));
-            let saved = active.update(db).await?;
+            let saved = opened(db, active.update(db).await?).await?;
             outbox::enqueue(db, ctx, letter(ctx, actor, &saved, &token)).await?;
             audit::record_tenant(db, &actor.label, "invitation.resent", &saved.email).await?;
             Ok(saved)
@@ -144,7 +150,7 @@ pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<Invitati
         .run(true, async |db| {
             let mut active: row::ActiveModel = found.into();
             active.revoked_at = Set(Some(chrono::Utc::now()));
-            let saved = active.update(db).await?;
+            let saved = opened(db, active.update(db).await?).await?;
             audit::record_tenant(db, &actor.label, "invitation.revoked", &saved.email).await?;
             Ok(saved)
         })
@@ -155,13 +161,15 @@ pub async fn revoke(ctx: &TenantCtx, actor: &Actor, id: Uuid) -> Result<Invitati
 /// The tenant's invitations, newest first.
 pub async fn list(ctx: &TenantCtx) -> Result<Vec<Invitation>> {
     ctx.run(false, async |db| {
-        row::Entity::find()
+        let rows = row::Entity::find()
             .order_by_desc(row::Column::CreatedAt)
             .all(db)
-            .await?
-            .into_iter()
-            .map(to_invitation)
-            .collect()
+            .await?;
+        let mut invitations = Vec::with_capacity(rows.len());
+        for r in rows {
+            invitations.push(to_invitation(opened(db, r).await?)?);
+        }
+        Ok(invitations)
     })
     .await
 }
@@ -219,10 +227,14 @@ async fn usable(ctx: &TenantCtx, token: &str) -> Result<row::Model> {
     let digest = secret_token::digest(token.trim());
     let found = ctx
         .run(false, async |db| {
-            Ok(row::Entity::find()
+            match row::Entity::find()
                 .filter(row::Column::TokenHash.eq(digest))
                 .one(db)
-                .await?)
+                .await?
+            {
+                Some(r) => Ok(Some(opened(db, r).await?)),
+                None => Ok(None),
+            }
         })
         .await?
         .filter(|r| r.accepted_at.is_none() && r.revoked_at.is_none())
@@ -238,13 +250,30 @@ async fn usable(ctx: &TenantCtx, token: &str) -> Result<row::Model> {
 
 async fn find(ctx: &TenantCtx, id: Uuid) -> Result<row::Model> {
     ctx.run(false, async |db| {
-        Ok(row::Entity::find()
+        match row::Entity::find()
             .filter(row::Column::Id.eq(id))
             .one(db)
-            .await?)
+            .await?
+        {
+            Some(r) => opened(db, r).await,
+            None => Err(Error::NotFound),
+        }
     })
-    .await?
-    .ok_or(Error::NotFound)
+    .await
+}
+
+/// An invitation as read, its address opened.
+async fn opened(db: &TenantDb, mut r: row::Model) -> Result<row::Model> {
+    r.email = db.personal()?.open(&INVITATION_EMAIL, &r.email).await?;
+    Ok(r)
+}
+
+/// The invitations of `email`.
+async fn invited_is(db: &TenantDb, email: &Email) -> Result<Condition> {
+    let (stored, index) = (row::Column::Email, row::Column::EmailIndex);
+    db.personal()?
+        .lookup(&INVITATION_EMAIL, stored, index, email.as_str())
+        .await
 }
 
 fn ttl(ctx: &TenantCtx) -> chrono::Duration {

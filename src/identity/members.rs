@@ -16,11 +16,12 @@ use crate::audit;
 use crate::entities::tenant::{membership, user};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::relay::{self, Raised};
+use crate::tenancy::keys::personal::{USER_EMAIL, USER_NAME};
 use crate::tenancy::{TenantCtx, TenantDb};
 use known::KnownMembers;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -106,20 +107,27 @@ pub async fn create(db: &TenantDb, new: NewMember) -> Result<Member> {
 pub async fn insert(db: &TenantDb, new: HashedMember) -> Result<Member> {
     let hash = new.password_hash;
     let now = chrono::Utc::now();
+    let personal = db.personal()?;
+    let email_index = personal.index(&USER_EMAIL, new.email.as_str()).await?;
+    // A sealed address differs from every other, so the database's unique
+    // keys see a duplicate only by its index; one stored before addresses
+    // were sealed is found here.
+    if email_index.is_some() && find_by_email(db, &new.email).await?.is_some() {
+        return Err(email_taken());
+    }
     let user = db
         .insert(user::ActiveModel {
             id: Set(Uuid::now_v7()),
-            email: Set(new.email.as_str().to_owned()),
-            display_name: Set(new.display_name),
+            email: Set(personal.seal(&USER_EMAIL, new.email.as_str()).await?),
+            email_index: Set(email_index),
+            display_name: Set(personal.seal(&USER_NAME, &new.display_name).await?),
             password_hash: Set(hash),
             created_at: Set(now),
             ..Default::default()
         })
         .await
         .map_err(|e| match violated_unique_constraint(&e).as_deref() {
-            Some("users_email_key") => {
-                Error::conflict("email", "a member with this email already exists")
-            }
+            Some("users_email_key" | "users_email_index_key") => email_taken(),
             _ => e.into(),
         })?;
     db.insert(membership::ActiveModel {
@@ -130,7 +138,19 @@ pub async fn insert(db: &TenantDb, new: HashedMember) -> Result<Member> {
     })
     .await?;
     crate::billing::platform_usage::record_seats(db).await?;
-    Ok(to_member(user, new.role))
+    to_member(db, user, new.role).await
+}
+
+fn email_taken() -> Error {
+    Error::conflict("email", "a member with this email already exists")
+}
+
+/// Finds the user whose address is `email`.
+pub(crate) async fn email_is(db: &TenantDb, email: &Email) -> Result<Condition> {
+    let (stored, index) = (user::Column::Email, user::Column::EmailIndex);
+    db.personal()?
+        .lookup(&USER_EMAIL, stored, index, email.as_str())
+        .await
 }
 
 /// Checks a password sign-in on the tenant. Every failure is the same
@@ -148,7 +168,7 @@ pub async fn authenticate(
     let found = match Email::parse("email", email) {
         Ok(email) => {
             user::Entity::find()
-                .filter(user::Column::Email.eq(email.as_str()))
+                .filter(email_is(&db, &email).await?)
                 .one(&db)
                 .await?
         }
@@ -207,7 +227,7 @@ pub async fn find(db: &TenantDb, user_id: Uuid) -> Result<Option<Member>> {
         return Ok(None);
     };
     let role = Role::parse(&m.role).ok_or_else(|| anyhow::anyhow!("unknown role {:?}", m.role))?;
-    Ok(Some(to_member(user, role)))
+    Ok(Some(to_member(db, user, role).await?))
 }
 
 /// The member `user_id` names, for a read, if this instance has read them
@@ -262,7 +282,7 @@ async fn changed(ctx: &TenantCtx) {
 /// The member with this email, if any.
 pub async fn find_by_email(db: &TenantDb, email: &Email) -> Result<Option<Member>> {
     let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
+        .filter(email_is(db, email).await?)
         .one(db)
         .await?;
     match found {
@@ -296,13 +316,17 @@ pub async fn list(db: &TenantDb) -> Result<Vec<Member>> {
         .all(db)
         .await?;
     let roles = membership::Entity::find().all(db).await?;
-    Ok(users
-        .into_iter()
-        .filter_map(|u| {
-            let role = roles.iter().find(|m| m.user_id == u.id)?;
-            Some(to_member(u, Role::parse(&role.role)?))
-        })
-        .collect())
+    let mut members = Vec::with_capacity(users.len());
+    for u in users {
+        let role = roles
+            .iter()
+            .find(|m| m.user_id == u.id)
+            .and_then(|m| Role::parse(&m.role));
+        if let Some(role) = role {
+            members.push(to_member(db, u, role).await?);
+        }
+    }
+    Ok(members)
 }
 
 /// Only owners make, unmake or remove owners: an admin may manage admins and
@@ -432,14 +456,16 @@ async fn ensure_another_owner(db: &TenantDb, user_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-fn to_member(u: user::Model, role: Role) -> Member {
-    Member {
+/// The member a stored user is, its personal data opened.
+async fn to_member(db: &TenantDb, u: user::Model, role: Role) -> Result<Member> {
+    let personal = db.personal()?;
+    Ok(Member {
         id: u.id,
-        email: u.email,
-        display_name: u.display_name,
+        email: personal.open(&USER_EMAIL, &u.email).await?,
+        display_name: personal.open(&USER_NAME, &u.display_name).await?,
         role,
         created_at: u.created_at,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //!
 //! Memberships live in each tenant's plane, so the platform keeps a
 //! directory of which tenants an address belongs to (`member_directory`,
-//! the address as a SHA-256 digest). A tenant notes and withdraws its own
+//! the address as a digest keyed by the platform's key-encryption key, so
+//! a copy of the catalog cannot tell whether an address it guesses is a
+//! member anywhere). A tenant notes and withdraws its own
 //! entries through its records (the wall keeps it to them); the switcher
 //! reads across tenants through the platform path, for the signed-in
 //! member's own address only.
@@ -28,18 +30,35 @@ pub struct OtherTenant {
     pub url: String,
 }
 
-fn key_of(email: &str) -> String {
-    hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
+/// The directory keys an address may be entered under, the one new
+/// entries get first: keyed by the current KEK, then by each retired one,
+/// then the unkeyed SHA-256 entries were written as before (replaced at the
+/// member's next sign-in).
+async fn keys_of(engine: &Engine, email: &str) -> Result<Vec<String>> {
+    let address = email.trim().to_lowercase();
+    let mut keys = engine
+        .platform_digests(DIRECTORY_PURPOSE, address.as_bytes())
+        .await?;
+    keys.push(hex::encode(Sha256::digest(address.as_bytes())));
+    Ok(keys)
 }
+
+const DIRECTORY_PURPOSE: &str = "member-directory";
 
 /// Notes that `email` is a member of `ctx`'s tenant. Best effort: the
 /// switcher is a convenience, so a failure is logged, never the caller's.
 pub async fn note(ctx: &TenantCtx, email: &str) {
-    let key = key_of(email);
-    let noted = ctx
-        .on_records(async |records| {
+    let noted = async {
+        let keys = keys_of(ctx.engine(), email).await?;
+        ctx.on_records(async |records| {
+            // Entries under an older key go; the current one is noted.
+            records
+                .delete::<entry::Entity>()
+                .filter(entry::Column::EmailKey.is_in(keys[1..].to_vec()))
+                .exec(records)
+                .await?;
             let row = records.stamp(entry::ActiveModel {
-                email_key: Set(key.clone()),
+                email_key: Set(keys[0].clone()),
                 noted_at: Set(chrono::Utc::now()),
                 ..Default::default()
             });
@@ -49,7 +68,9 @@ pub async fn note(ctx: &TenantCtx, email: &str) {
                 .await?;
             Ok(())
         })
-        .await;
+        .await
+    }
+    .await;
     if let Err(e) = noted {
         tracing::warn!(error = %e, "a member could not be noted in the switcher's directory");
     }
@@ -57,11 +78,11 @@ pub async fn note(ctx: &TenantCtx, email: &str) {
 
 /// Withdraws `email` from `ctx`'s tenant's entries (the member was removed).
 pub async fn forget(ctx: &TenantCtx, email: &str) -> Result<()> {
-    let key = key_of(email);
+    let keys = keys_of(ctx.engine(), email).await?;
     ctx.on_records(async |records| {
         records
             .delete::<entry::Entity>()
-            .filter(entry::Column::EmailKey.eq(key.clone()))
+            .filter(entry::Column::EmailKey.is_in(keys.clone()))
             .exec(records)
             .await?;
         Ok(())
@@ -71,12 +92,12 @@ pub async fn forget(ctx: &TenantCtx, email: &str) -> Result<()> {
 
 /// The active tenants other than `ctx`'s that `email` belongs to, by name.
 pub async fn others(engine: &Engine, ctx: &TenantCtx, email: &str) -> Result<Vec<OtherTenant>> {
-    let key = key_of(email);
+    let keys = keys_of(engine, email).await?;
     let here = ctx.id().uuid();
     let ids: Vec<uuid::Uuid> = engine
         .on_platform(PlatformUse::Directory, async |db| {
             Ok(entry::Entity::find()
-                .filter(entry::Column::EmailKey.eq(key.clone()))
+                .filter(entry::Column::EmailKey.is_in(keys.clone()))
                 .all(db)
                 .await?
                 .into_iter()

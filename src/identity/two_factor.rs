@@ -2,8 +2,10 @@
 //! `totp-rs`: HMAC-SHA-1, 6 digits, 30-second steps, the step before and the
 //! step after accepted for clock drift) and ten single-use recovery codes.
 //!
-//! - A secret is 160 random bits, sealed at rest with the deployment's key
-//!   (`seal`), shown once as base32 and as a QR code while enrolling.
+//! - A secret is 160 random bits, shown once as base32 and as a QR code
+//!   while enrolling, and sealed at rest: a member's with their tenant's
+//!   data key (`tenancy::keys`, so a purge shreds it), a superadmin's with
+//!   the deployment's key (`seal`).
 //! - A code is accepted once: the step it was accepted for is kept, and a
 //!   code of that step or an earlier one is refused, so a code read over
 //!   someone's shoulder cannot be used again.
@@ -158,13 +160,18 @@ fn digests(json: &str) -> Vec<String> {
 /// Whether `code` proves `stored`: a one-time code of a step later than the
 /// last one accepted, or one of the unused recovery codes. `None` for a
 /// wrong, reused or malformed code.
-pub fn prove(sealer: &Sealer, stored: &Stored, code: &str) -> Result<Option<Proof>> {
+/// `open` turns the stored sealed secret into its bytes (its owner's key).
+pub fn prove(
+    open: impl FnOnce(&str) -> Result<Vec<u8>>,
+    stored: &Stored,
+    code: &str,
+) -> Result<Option<Proof>> {
     let digits_only = code
         .chars()
         .filter(|c| !c.is_whitespace())
         .all(|c| c.is_ascii_digit());
     if digits_only {
-        let secret = sealer.open(&stored.secret_sealed)?;
+        let secret = open(&stored.secret_sealed)?;
         return Ok(step_of(&secret, code, unix_now())?
             .filter(|step| stored.last_step.is_none_or(|last| *step > last))
             .map(|step| Proof::Code { step }));
@@ -195,14 +202,14 @@ pub(crate) trait FactorRows {
 /// code; with nothing to guess, that refusal is not counted.
 pub(crate) async fn check(
     rows: &impl FactorRows,
-    sealer: &Sealer,
+    open: impl FnOnce(&str) -> Result<Vec<u8>>,
     attempt: super::throttle::Attempt<'_>,
     code: &str,
 ) -> Result<Proof> {
     let Some(stored) = rows.load().await? else {
         return Err(wrong_code());
     };
-    match prove(sealer, &stored, code)? {
+    match prove(open, &stored, code)? {
         Some(proof) if rows.record(&stored, &proof).await? => Ok(proof),
         _ => {
             attempt.failed().await;

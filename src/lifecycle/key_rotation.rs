@@ -10,7 +10,7 @@ use crate::audit;
 use crate::entities::tenant::key_rotation as row;
 use crate::error::{Error, Result};
 use crate::jobs::{self, JobRun, NewJob, TenantJob};
-use crate::tenancy::keys::{SealedColumn, SEALED_COLUMNS};
+use crate::tenancy::keys::{is_sealed_text, SealedColumn, SEALED_COLUMNS};
 use crate::tenancy::{Engine, Slug, TenantCtx, TenantKeys, TenantRecord};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Set, Statement};
 use serde::{Deserialize, Serialize};
@@ -207,10 +207,8 @@ async fn rotate(ctx: &TenantCtx, rotation: uuid::Uuid) -> Result<()> {
     .await?;
     let mut done = 0i64;
     for (column, values) in stale {
-        for stored in values {
-            let plain = keys.open_column(column, &stored)?;
-            let sealed = keys.seal(column.name, &plain)?;
-            replace_value(ctx, column, &stored, &sealed).await?;
+        for value in values {
+            reseal_value(ctx, &keys, column, value).await?;
             done += 1;
         }
         set(ctx, rotation, |r| r.values_done = Set(done)).await?;
@@ -239,18 +237,30 @@ async fn rotate(ctx: &TenantCtx, rotation: uuid::Uuid) -> Result<()> {
     .await
 }
 
+/// A stored value a rotation seals again: its row (by id, where the
+/// table has one) and the value as stored.
+struct Stale {
+    id: Option<uuid::Uuid>,
+    stored: String,
+}
+
 /// Each sealed column's stored values not sealed with the generation new
-/// values get (older generations, or stored before sealing existed).
+/// values get: sealed with an older generation, or stored plain in a
+/// column that is to be sealed (a secret stored before sealing existed,
+/// personal data stored before the settings named its column).
 async fn stale_values(
     ctx: &TenantCtx,
     keys: &TenantKeys,
-) -> Result<Vec<(&'static SealedColumn, Vec<String>)>> {
+) -> Result<Vec<(&'static SealedColumn, Vec<Stale>)>> {
     ctx.run(false, async |db| {
         let backend = db.get_database_backend();
+        let personal = db.personal()?;
         let mut out = Vec::new();
         for column in SEALED_COLUMNS {
+            let id = column.row_id();
             let sql = format!(
-                "SELECT {c} AS v FROM {t} WHERE {c} IS NOT NULL",
+                "SELECT {id} AS id, {c} AS v FROM {t} WHERE {c} IS NOT NULL",
+                id = id.unwrap_or("NULL"),
                 c = column.column,
                 t = column.table
             );
@@ -260,8 +270,16 @@ async fn stale_values(
             let mut values = Vec::new();
             for r in rows {
                 let stored: String = r.try_get("", "v")?;
-                if !keys.is_current_text(&stored) {
-                    values.push(stored);
+                let stale = match is_sealed_text(&stored) {
+                    true => !keys.is_current_text(&stored),
+                    false => personal.seals(column),
+                };
+                if stale {
+                    let id = match id {
+                        Some(_) => Some(r.try_get("", "id")?),
+                        None => None,
+                    };
+                    values.push(Stale { id, stored });
                 }
             }
             out.push((column, values));
@@ -271,25 +289,42 @@ async fn stale_values(
     .await
 }
 
-/// Replaces one stored value by the same value sealed anew; a value changed
-/// meanwhile (a secret rotated) is left as its writer sealed it.
-async fn replace_value(ctx: &TenantCtx, column: &SealedColumn, old: &str, new: &str) -> Result<()> {
+/// Seals one stored value again with the current generation (and writes
+/// its blind index beside it); a value changed meanwhile (a secret
+/// rotated, an address changed) is left as its writer sealed it.
+async fn reseal_value(
+    ctx: &TenantCtx,
+    keys: &TenantKeys,
+    column: &SealedColumn,
+    value: Stale,
+) -> Result<()> {
+    let plain = keys.open_column(column, &value.stored)?;
+    let sealed = keys.seal(column.name, &plain)?;
     ctx.run_for_platform(async |db| {
         let backend = db.get_database_backend();
+        let index = match column.index {
+            Some(_) => db.personal()?.index(column, &plain).await?,
+            None => None,
+        };
+        // Numbered in the order they appear (SQLite binds them so).
+        let mut values: Vec<sea_orm::Value> = vec![sealed.clone().into()];
+        let mut sets = format!("{} = $1", column.column);
+        if let (Some(index_column), Some(index)) = (column.index, index) {
+            values.push(index.into());
+            sets.push_str(&format!(", {index_column} = ${}", values.len()));
+        }
+        values.push(value.stored.clone().into());
+        let mut filter = format!("{} = ${}", column.column, values.len());
+        if let (Some(id_column), Some(id)) = (column.row_id(), value.id) {
+            values.push(id.into());
+            filter.push_str(&format!(" AND {id_column} = ${}", values.len()));
+        }
         let sql = crate::tenancy::placeholders::for_backend(
             backend,
-            &format!(
-                "UPDATE {t} SET {c} = $1 WHERE {c} = $2",
-                t = column.table,
-                c = column.column
-            ),
+            &format!("UPDATE {t} SET {sets} WHERE {filter}", t = column.table),
         );
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [new.into(), old.into()],
-        ))
-        .await?;
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
         Ok(())
     })
     .await

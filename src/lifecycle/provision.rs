@@ -426,7 +426,7 @@ async fn parse_placement(engine: &Engine, raw: &str) -> Result<Placement> {
     Ok(placement)
 }
 
-async fn rollback_creation(engine: &Engine, slug: &Slug) {
+pub(super) async fn rollback_creation(engine: &Engine, slug: &Slug) {
     let Ok(Some(record)) = engine.record_by_slug(slug).await else {
         return;
     };

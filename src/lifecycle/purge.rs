@@ -15,6 +15,7 @@ use crate::entities::catalog::{lifecycle_event, session, tenant};
 use crate::entities::tenant::{invitation, user};
 use crate::error::{Error, Result};
 use crate::events::{outbox, EventKind};
+use crate::tenancy::keys::personal::{INVITATION_EMAIL, USER_EMAIL, USER_NAME};
 use crate::tenancy::{Engine, PlatformUse, Slug, TenantRecord, TenantState};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
@@ -103,7 +104,7 @@ async fn census(engine: &Engine, record: &TenantRecord) -> Result<Vec<(String, u
     );
     let objects = engine.storage().tenant(record.id).count().await?;
     counts.push(("object storage".into(), objects));
-    let keys = engine.key_generations(record.id).await?.len() as u64;
+    let keys = engine.keyring_rows(record.id).await?.len() as u64;
     counts.push(("keyring: data keys".into(), keys));
     let cached = u64::from(engine.tenant_cache().holds(record.id.uuid()));
     counts.push(("tenant map".into(), cached));
@@ -120,11 +121,16 @@ async fn personal_values(engine: &Engine, record: &TenantRecord) -> Vec<String> 
         .run(false, async |db| {
             let users = user::Entity::find().all(db).await?;
             let invited = invitation::Entity::find().all(db).await?;
-            Ok(users
-                .into_iter()
-                .flat_map(|u| [u.email, u.display_name])
-                .chain(invited.into_iter().map(|i| i.email))
-                .collect::<Vec<_>>())
+            let personal = db.personal()?;
+            let mut values = Vec::with_capacity(users.len() * 2 + invited.len());
+            for u in users {
+                values.push(personal.open(&USER_EMAIL, &u.email).await?);
+                values.push(personal.open(&USER_NAME, &u.display_name).await?);
+            }
+            for i in invited {
+                values.push(personal.open(&INVITATION_EMAIL, &i.email).await?);
+            }
+            Ok(values)
         })
         .await;
     read.unwrap_or_else(|e| {

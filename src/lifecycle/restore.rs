@@ -159,7 +159,13 @@ pub async fn restore_as_new(
     .await?;
     let record = record_of(engine, &created.slug).await?;
     let source = format!("export of {} at {}", opened.tenant_slug, opened.created_at);
-    queue(engine, &record, "restore", &source, archive, actor).await
+    let queued = queue(engine, &record, "restore", &source, archive, actor).await;
+    if queued.is_err() {
+        // Nothing will fill the new tenant: it goes, as a failed
+        // provisioning does, rather than stay pending and empty.
+        super::provision::rollback_creation(engine, &record.slug).await;
+    }
+    queued
 }
 
 /// Imports `import` into tenant `slug` (replacing its data, after

@@ -15,11 +15,13 @@ use super::{records, CatalogScope, Engine, Placement, TenantDb, TenantId};
 use crate::config::Backend;
 use crate::entities::catalog::AboutTenant;
 use crate::error::Result;
-use sea_orm::ActiveModelTrait;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Statement};
 
 /// A new pool tenant's first transaction; rolled back unless committed.
 pub struct NewPoolTenant {
     db: TenantDb,
+    /// Whether its keys were made beforehand.
+    keyed: bool,
 }
 
 impl Engine {
@@ -33,9 +35,20 @@ impl Engine {
         if placement != Placement::Pool || self.backend() != Backend::Postgres {
             return Ok(None);
         }
+        // Its first rows may be sealed (personal data): its keys are made
+        // before its catalog row exists, which the keyring's own check
+        // would look for, and marked in the same transaction as the row.
+        let keyed = !self.settings().encryption.personal_data.trim().is_empty();
+        if keyed {
+            self.add_key_generation(id, super::keys::INDEX_GENERATION)
+                .await?;
+            self.add_key_generation(id, 1).await?;
+        }
         let pool = self.catalog().get_postgres_connection_pool();
-        let db = TenantDb::begin_postgres(pool, id, "public", true, None).await?;
-        Ok(Some(NewPoolTenant { db }))
+        let db = TenantDb::begin_postgres(pool, id, "public", true, None)
+            .await?
+            .with_personal(super::keys::Personal::new(self.clone(), id));
+        Ok(Some(NewPoolTenant { db, keyed }))
     }
 }
 
@@ -45,7 +58,20 @@ impl NewPoolTenant {
         &self.db
     }
 
+    /// Commits, marking the tenant keyed (once its catalog row is written)
+    /// when its keys were made beforehand.
     pub async fn commit(self) -> Result<()> {
+        if self.keyed {
+            let sql = "UPDATE tenants SET keyed = true WHERE id = $1";
+            let id = self.db.tenant_id().uuid();
+            self.db
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    [id.into()],
+                ))
+                .await?;
+        }
         Ok(self.db.commit().await?)
     }
 }

@@ -345,7 +345,9 @@ impl Engine {
     async fn begin_at(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {
         let started = std::time::Instant::now();
         let db = self.begin_unmetered(tenant, writes).await?;
-        Ok(db.metered(&self.0.observer, started.elapsed()))
+        Ok(db
+            .metered(&self.0.observer, started.elapsed())
+            .with_personal(super::keys::Personal::new(self.clone(), tenant.id)))
     }
 
     async fn begin_unmetered(&self, tenant: &TenantRecord, writes: bool) -> Result<TenantDb> {

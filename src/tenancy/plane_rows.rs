@@ -250,6 +250,9 @@ impl TenantDb {
         );
         let mut all = vec![Value::Uuid(Some(self.tenant_id().uuid()))];
         all.extend(values);
+        self.personal()?
+            .seal_values(table, &names, &mut all)
+            .await?;
         self.execute_raw(Statement::from_sql_and_values(backend, sql, all))
             .await?;
         Ok(())

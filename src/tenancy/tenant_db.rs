@@ -1,4 +1,5 @@
 use super::db_meter::DbMeter;
+use super::keys::Personal;
 use super::pools::Lease;
 use super::TenantId;
 use crate::entities::tenant::TenantOwned;
@@ -33,6 +34,9 @@ pub struct TenantDb {
     /// where a named one would be missing, or another client's, on the
     /// next server connection).
     unnamed: bool,
+    /// Seals and opens the tenant's personal data (`keys::personal`);
+    /// given by the engine to every transaction it begins.
+    personal: Option<Personal>,
 }
 
 enum Txn {
@@ -84,6 +88,7 @@ impl TenantDb {
             _lease: lease,
             meter: None,
             unnamed: false,
+            personal: None,
         }
     }
 
@@ -121,6 +126,7 @@ impl TenantDb {
             _lease: lease,
             meter: None,
             unnamed: false,
+            personal: None,
         })
     }
 
@@ -153,6 +159,20 @@ impl TenantDb {
 
     pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
+    }
+
+    /// What seals and opens the tenant's personal data in this transaction.
+    /// Fails closed on a transaction begun without it.
+    pub fn personal(&self) -> Result<&Personal, DbErr> {
+        self.personal.as_ref().ok_or_else(|| {
+            DbErr::Custom("this tenant transaction cannot seal personal data".into())
+        })
+    }
+
+    /// Gives the transaction its personal-data sealing.
+    pub(super) fn with_personal(mut self, personal: Personal) -> Self {
+        self.personal = Some(personal);
+        self
     }
 
     /// Sends this transaction's statements unnamed when `unnamed`.

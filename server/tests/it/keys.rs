@@ -34,15 +34,18 @@ mod rotation {
 
 mod shredding {
     use crate::harness::TestApp;
+    /// Its people's addresses and names sealed too.
+    const PERSONAL: &[(&str, &str)] =
+        &[("encryption.personal_data", "users.email,users.display_name")];
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_sqlite() {
-        super::a_purge_leaves_an_old_backup_unreadable(TestApp::sqlite().await).await
+        super::a_purge_leaves_an_old_backup_unreadable(TestApp::sqlite_with(PERSONAL).await).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_postgres() {
-        super::a_purge_leaves_an_old_backup_unreadable(TestApp::postgres().await).await
+        super::a_purge_leaves_an_old_backup_unreadable(TestApp::postgres_with(PERSONAL).await).await
     }
 }
 
@@ -454,7 +457,8 @@ async fn a_purge_leaves_an_old_backup_unreadable(app: TestApp) {
         .iter()
         .find(|s| s.store == "keyring: data keys")
         .expect("the receipt counts the keyring");
-    assert_eq!((keys.before, keys.after), (1, 0));
+    // Its data key and the key of its blind indexes.
+    assert_eq!((keys.before, keys.after), (2, 0));
     assert!(receipt.data_key_destroyed_at <= receipt.purged_at);
 
     // The old backup, restored beside the live keyring: alpha is back in the
@@ -473,6 +477,18 @@ async fn a_purge_leaves_an_old_backup_unreadable(app: TestApp) {
         "the ciphertext is in the backup, unreadable"
     );
     assert!(endpoints::list(&restored, Owner::of(&ctx)).await.is_err());
+    // Its people too: their addresses and names are in the backup, sealed.
+    let address = stored(&ctx, "users", "email").await;
+    assert!(
+        address.starts_with("tk1.") && !address.contains("alpha"),
+        "{address}"
+    );
+    let people = ctx
+        .run(false, async |db| {
+            tenantry::identity::members::list(db).await
+        })
+        .await;
+    assert!(people.is_err(), "{people:?}");
     // The restore itself works: bravo, whose key lives, reads as before.
     let bravo_ctx = restored.ctx_for(bravo.id()).await.expect("bravo restored");
     let hint = endpoints::list(&restored, Owner::of(&bravo_ctx))

@@ -50,6 +50,7 @@ mod outbound;
 mod pages;
 mod peer;
 mod periodic;
+mod personal_data;
 mod pgbouncer;
 mod placements;
 mod plans;

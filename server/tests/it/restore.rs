@@ -39,7 +39,7 @@ async fn project_names(ctx: &TenantCtx) -> Vec<String> {
 }
 
 /// Exports the tenant and waits for the archive.
-async fn archive_of(engine: &Engine, ctx: &TenantCtx) -> Vec<u8> {
+pub(crate) async fn archive_of(engine: &Engine, ctx: &TenantCtx) -> Vec<u8> {
     let export = tenantry::exports::request(engine, ctx.tenant(), "test")
         .await
         .expect("export");
@@ -59,7 +59,7 @@ async fn archive_of(engine: &Engine, ctx: &TenantCtx) -> Vec<u8> {
 }
 
 /// Waits for the tenant's restore to end; its final view.
-async fn restored(engine: &Engine, slug: &str) -> restore::RestoreView {
+pub(crate) async fn restored(engine: &Engine, slug: &str) -> restore::RestoreView {
     for _ in 0..600 {
         let status = restore::status_by_slug(engine, slug)
             .await
@@ -83,7 +83,7 @@ async fn restored(engine: &Engine, slug: &str) -> restore::RestoreView {
 
 /// Each restored table's rows and each file, as the archive holds them,
 /// without the tenant's id (the one thing that differs between tenants).
-fn data_of(archive: &[u8]) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn data_of(archive: &[u8]) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     let mut tar = tar::Archive::new(archive);
     for entry in tar.entries().expect("tar") {

@@ -107,6 +107,23 @@ async fn a_member_sets_up_a_factor_and_each_code_signs_in_once(app: TestApp) {
     app.tenant("acme").await;
     let mut owner = app.owner_client("acme").await;
     let (key, recovery) = enrol(&mut owner).await;
+    // Kept sealed with the tenant's own data key (shredded with it).
+    let ctx = app.ctx("acme").await;
+    let db = ctx.read().await.expect("db");
+    let sealed: String = sea_orm::ConnectionTrait::query_one_raw(
+        &db,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&db),
+            "SELECT secret_sealed AS v FROM member_factors",
+        ),
+    )
+    .await
+    .expect("read")
+    .expect("a factor")
+    .try_get("", "v")
+    .expect("v");
+    db.commit().await.expect("commit");
+    assert!(sealed.starts_with("tk1.1."), "{sealed}");
     let status = owner.server_fn::<TwoFactorStatus>(&[]).await.json();
     assert_eq!(
         (status["enrolled"].clone(), status["recovery_left"].clone()),

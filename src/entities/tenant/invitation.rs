@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub email: String,
+    /// The address's blind index while addresses are sealed.
+    pub email_index: Option<String>,
     pub role: String,
     pub token_hash: String,
     pub invited_by: String,

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub email: String,
+    /// The address's blind index while addresses are sealed.
+    pub email_index: Option<String>,
     pub display_name: String,
     pub password_hash: String,
     pub created_at: DateTimeUtc,

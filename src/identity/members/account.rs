@@ -11,6 +11,7 @@ use crate::error::{violated_unique_constraint, Error, Result};
 use crate::events::relay::{self, Raised};
 use crate::identity::throttle::{self, ClientIp, Realm};
 use crate::identity::{password, Email};
+use crate::tenancy::keys::personal::{USER_EMAIL, USER_NAME};
 use crate::tenancy::TenantCtx;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -29,8 +30,9 @@ pub async fn rename(ctx: &TenantCtx, me: &Member, display_name: &str) -> Result<
     let actor = format!("member:{}", me.email);
     let renamed = ctx
         .run(true, async |db| {
+            let stored = db.personal()?.seal(&USER_NAME, name).await?;
             user::Entity::update_many()
-                .col_expr(user::Column::DisplayName, name.into())
+                .col_expr(user::Column::DisplayName, stored.into())
                 .filter(user::Column::Id.eq(me.id))
                 .exec(db)
                 .await?;
@@ -140,16 +142,25 @@ pub async fn confirm_email_change(ctx: &TenantCtx, token: &str) -> Result<Member
                 // A plain verification link: nothing to change here.
                 return Err(Error::NotFound);
             }
+            let personal = db.personal()?;
+            let new = Email::parse("new_email", &link.email)?;
+            if find_by_email(db, &new).await?.is_some() {
+                return Err(taken_now());
+            }
             user::Entity::update_many()
-                .col_expr(user::Column::Email, link.email.clone().into())
+                .col_expr(
+                    user::Column::Email,
+                    personal.seal(&USER_EMAIL, new.as_str()).await?.into(),
+                )
+                .col_expr(
+                    user::Column::EmailIndex,
+                    personal.index(&USER_EMAIL, new.as_str()).await?.into(),
+                )
                 .filter(user::Column::Id.eq(member.id))
                 .exec(db)
                 .await
                 .map_err(|e| match violated_unique_constraint(&e).as_deref() {
-                    Some("users_email_key") => Error::conflict(
-                        "new_email",
-                        "another member of this organisation has this address now",
-                    ),
+                    Some("users_email_key" | "users_email_index_key") => taken_now(),
                     _ => e.into(),
                 })?;
             let actor = format!("member:{}", member.email);
@@ -164,4 +175,11 @@ pub async fn confirm_email_change(ctx: &TenantCtx, token: &str) -> Result<Member
     crate::identity::switcher::forget(ctx, &before).await?;
     crate::identity::switcher::note(ctx, &after.email).await;
     Ok(after)
+}
+
+fn taken_now() -> Error {
+    Error::conflict(
+        "new_email",
+        "another member of this organisation has this address now",
+    )
 }

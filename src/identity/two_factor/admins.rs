@@ -109,7 +109,8 @@ pub async fn verify(
 ) -> Result<()> {
     let attempt = throttle::begin(engine, Realm::Console, email, client).await?;
     let sealer = sealer(engine)?;
-    let proof = check(&AdminRows { engine, admin }, &sealer, attempt, code).await?;
+    let rows = AdminRows { engine, admin };
+    let proof = check(&rows, |sealed| sealer.open(sealed), attempt, code).await?;
     if matches!(proof, Proof::Recovery { .. }) {
         let actor = format!("superadmin:{email}");
         audit::record(engine, &actor, "admin.recovery_code_used", None, email).await?;

@@ -8,7 +8,8 @@ use crate::entities::tenant::{member_factor as row, sign_in_rule as rule};
 use crate::error::{violated_unique_constraint, Error, Result};
 use crate::identity::members::Member;
 use crate::identity::throttle::{self, ClientIp, Realm};
-use crate::tenancy::TenantCtx;
+use crate::tenancy::keys::MEMBER_FACTOR_SECRET;
+use crate::tenancy::{TenantCtx, TenantKeys};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -158,7 +159,10 @@ pub async fn enrol(
     let sealer = sealer(ctx.engine())?;
     let proven = Ticket::prove(&sealer, ticket, user, code)?;
     let (codes, digests) = recovery_codes();
-    let secret_sealed = sealer.seal(&proven.secret)?;
+    let secret_sealed = ctx
+        .keys()
+        .await?
+        .seal(MEMBER_FACTOR_SECRET.name, &hex::encode(&proven.secret))?;
     let actor = format!("member:{email}");
     ctx.run(true, async |db| {
         db.insert(row::ActiveModel {
@@ -189,8 +193,9 @@ pub async fn verify(
     client: ClientIp,
 ) -> Result<()> {
     let attempt = throttle::begin(ctx.engine(), Realm::Tenant(ctx), email, client).await?;
-    let sealer = sealer(ctx.engine())?;
-    let proof = check(&MemberRows { ctx, user }, &sealer, attempt, code).await?;
+    let keys = ctx.keys().await?;
+    let open = |sealed: &str| member_secret(&keys, sealed);
+    let proof = check(&MemberRows { ctx, user }, open, attempt, code).await?;
     if matches!(proof, Proof::Recovery { .. }) {
         let actor = format!("member:{email}");
         ctx.run(true, async |db| {
@@ -268,4 +273,12 @@ pub async fn reset(ctx: &TenantCtx, by: &Member, user_id: Uuid) -> Result<()> {
         audit::record_tenant(db, &actor, "member.two_factor_reset", &target.email).await
     })
     .await
+}
+
+/// A member's factor secret, opened with their tenant's key (one sealed
+/// with `secret_key` before tenants had keys opens too, until a key
+/// rotation seals it with the tenant's).
+fn member_secret(keys: &TenantKeys, sealed: &str) -> Result<Vec<u8>> {
+    let text = keys.open_column(&MEMBER_FACTOR_SECRET, sealed)?;
+    hex::decode(text).map_err(|_| Error::Unexpected(anyhow::anyhow!("a factor secret is not hex")))
 }

@@ -55,11 +55,14 @@ fn a_code_is_not_accepted_for_a_step_already_used() {
     let step = (now / STEP_SECS) as i64;
     let fresh = stored(&sealer, &secret, Some(step - 5), "[]");
     assert_eq!(
-        prove(&sealer, &fresh, &code).expect("prove"),
+        prove(|s| sealer.open(s), &fresh, &code).expect("prove"),
         Some(Proof::Code { step })
     );
     let used = stored(&sealer, &secret, Some(step), "[]");
-    assert_eq!(prove(&sealer, &used, &code).expect("prove"), None);
+    assert_eq!(
+        prove(|s| sealer.open(s), &used, &code).expect("prove"),
+        None
+    );
 }
 
 #[test]
@@ -70,14 +73,24 @@ fn a_recovery_code_works_once_typed_any_way() {
     let row = stored(&sealer, &new_secret(), None, &digests);
     assert_eq!(row.recovery_left(), RECOVERY_CODES);
     let typed = codes[3].to_uppercase().replace('-', " ");
-    let Some(Proof::Recovery { remaining }) = prove(&sealer, &row, &typed).expect("prove") else {
+    let Some(Proof::Recovery { remaining }) =
+        prove(|s| sealer.open(s), &row, &typed).expect("prove")
+    else {
         panic!("a recovery code was refused");
     };
     let after = stored(&sealer, &new_secret(), None, &remaining);
     assert_eq!(after.recovery_left(), RECOVERY_CODES - 1);
-    assert_eq!(prove(&sealer, &after, &codes[3]).expect("prove"), None);
-    assert!(prove(&sealer, &after, &codes[4]).expect("prove").is_some());
-    assert_eq!(prove(&sealer, &after, "aaaaa-aaaaa").expect("prove"), None);
+    assert_eq!(
+        prove(|s| sealer.open(s), &after, &codes[3]).expect("prove"),
+        None
+    );
+    assert!(prove(|s| sealer.open(s), &after, &codes[4])
+        .expect("prove")
+        .is_some());
+    assert_eq!(
+        prove(|s| sealer.open(s), &after, "aaaaa-aaaaa").expect("prove"),
+        None
+    );
 }
 
 #[test]

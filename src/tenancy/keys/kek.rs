@@ -146,11 +146,14 @@ impl Keks {
         &self.current
     }
 
+    /// Every KEK, the current one first.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn KeyEncryptionKey>> {
+        std::iter::once(&self.current).chain(&self.retired)
+    }
+
     /// The KEK with this id, current or retired.
     pub fn by_id(&self, id: &str) -> Option<&Arc<dyn KeyEncryptionKey>> {
-        std::iter::once(&self.current)
-            .chain(&self.retired)
-            .find(|kek| kek.id() == id)
+        self.all().find(|kek| kek.id() == id)
     }
 }
 

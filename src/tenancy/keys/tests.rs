@@ -19,6 +19,39 @@ fn keys_of(tenant: TenantId, generations: &[(i32, i64)]) -> TenantKeys {
             .collect(),
         settle: chrono::Duration::seconds(120),
         legacy_sealer: None,
+        index_key: Some(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            &aead::random_key().expect("key"),
+        )),
+    }
+}
+
+#[test]
+fn a_blind_index_is_equal_for_equal_addresses_of_one_tenant_only() {
+    use personal::{INVITATION_EMAIL, USER_EMAIL};
+    let alpha = keys_of(TenantId::new(), &[(1, 0)]);
+    let bravo = keys_of(TenantId::new(), &[(1, 0)]);
+    let index = |keys: &TenantKeys, column, value| keys.blind_index(column, value).expect("index");
+    let kim = index(&alpha, &USER_EMAIL, "kim@example.test");
+    assert!(kim.starts_with("bi1.") && !kim.contains("kim"));
+    assert_eq!(kim, index(&alpha, &USER_EMAIL, " Kim@Example.TEST "));
+    assert_ne!(kim, index(&alpha, &USER_EMAIL, "kim@example.test2"));
+    assert_ne!(kim, index(&alpha, &INVITATION_EMAIL, "kim@example.test"));
+    assert_ne!(kim, index(&bravo, &USER_EMAIL, "kim@example.test"));
+    let no_key = TenantKeys {
+        index_key: None,
+        ..keys_of(TenantId::new(), &[(1, 0)])
+    };
+    assert!(no_key.blind_index(&USER_EMAIL, "kim@example.test").is_err());
+}
+
+#[test]
+fn the_settings_name_exactly_the_personal_columns_there_are() {
+    let named: Vec<&str> = personal::PERSONAL_COLUMNS.iter().map(|c| c.name).collect();
+    assert_eq!(named, crate::config::PERSONAL_DATA_COLUMNS);
+    for column in personal::PERSONAL_COLUMNS {
+        assert!(column.personal && SEALED_COLUMNS.contains(column));
+        assert_eq!(column.name, format!("{}.{}", column.table, column.column));
     }
 }
 
@@ -50,6 +83,7 @@ fn the_same_key_bytes_under_another_tenant_do_not_open() {
         made: [(1, chrono::Utc::now())].into(),
         settle: chrono::Duration::seconds(120),
         legacy_sealer: None,
+        index_key: None,
     };
     let (alpha, beta) = (make(TenantId::new()), make(TenantId::new()));
     let sealed = alpha.seal("users.email", "ann@example.com").expect("seal");
@@ -91,4 +125,38 @@ fn objects_are_sealed_with_a_header_and_legacy_bytes_pass_through() {
         png
     );
     assert!(!keys.is_current_object(&png));
+}
+
+#[test]
+fn a_factor_secret_sealed_with_secret_key_opens_as_hex() {
+    let settings = crate::config::Settings::from_pairs(&[(
+        "secret_key",
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+    )])
+    .expect("settings");
+    let sealer = crate::seal::Sealer::from_settings(&settings).expect("sealer");
+    let keys = TenantKeys {
+        legacy_sealer: Some(Arc::new(sealer)),
+        ..keys_of(TenantId::new(), &[(1, 0)])
+    };
+    let raw = [0u8, 159, 255, 7];
+    let legacy = keys
+        .legacy_sealer
+        .as_ref()
+        .expect("sealer")
+        .seal(&raw)
+        .expect("seal");
+    assert_eq!(
+        keys.open_column(&MEMBER_FACTOR_SECRET, &legacy)
+            .expect("open"),
+        "009fff07"
+    );
+    let resealed = keys
+        .seal(MEMBER_FACTOR_SECRET.name, "009fff07")
+        .expect("seal");
+    assert_eq!(
+        keys.open_column(&MEMBER_FACTOR_SECRET, &resealed)
+            .expect("open"),
+        "009fff07"
+    );
 }
