@@ -72,8 +72,7 @@ fn a_column_that_cannot_be_sealed_is_refused_by_name() {
             "users.email,users.password_hash",
         ),
     ])
-    .err()
-    .expect("refused")
+    .expect_err("refused")
     .to_string();
     assert!(
         refused.contains("encryption.personal_data") && refused.contains("\"users.password_hash\""),

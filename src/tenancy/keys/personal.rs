@@ -46,7 +46,8 @@ pub const PERSONAL_COLUMNS: &[SealedColumn] = &[USER_EMAIL, USER_NAME, INVITATIO
 pub struct Personal {
     engine: Engine,
     tenant: TenantId,
-    keys: tokio::sync::OnceCell<Arc<TenantKeys>>,
+    /// Fetched on first need; a race to fetch it twice is harmless.
+    keys: std::sync::OnceLock<Arc<TenantKeys>>,
 }
 
 impl Personal {
@@ -54,16 +55,18 @@ impl Personal {
         Self {
             engine,
             tenant,
-            keys: tokio::sync::OnceCell::new(),
+            keys: std::sync::OnceLock::new(),
         }
     }
 
     async fn keys(&self) -> Result<&Arc<TenantKeys>> {
+        if let Some(keys) = self.keys.get() {
+            return Ok(keys);
+        }
         // Boxed: every read of a member nests this future, and the keyring's
         // would otherwise be laid out inside each of them.
-        self.keys
-            .get_or_try_init(|| Box::pin(self.engine.tenant_keys(self.tenant)))
-            .await
+        let fetched = Box::pin(self.engine.tenant_keys(self.tenant)).await?;
+        Ok(self.keys.get_or_init(|| fetched))
     }
 
     /// Whether the settings name `column` for sealing.
@@ -146,10 +149,9 @@ impl Personal {
             };
             let plain = plain.to_string();
             if let Some(j) = column.index.and_then(at) {
-                values[j] =
-                    sea_orm::Value::String(self.index(column, &plain).await?.map(Into::into));
+                values[j] = sea_orm::Value::String(self.index(column, &plain).await?);
             }
-            values[i] = sea_orm::Value::String(Some(self.seal(column, &plain).await?.into()));
+            values[i] = sea_orm::Value::String(Some(self.seal(column, &plain).await?));
         }
         Ok(())
     }
