@@ -30,14 +30,19 @@ async fn on_tenant_host() -> Result<bool, AppError> {
 }
 
 pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
+    let tenant_host = on_tenant_host().await?;
     let (engine, tenant, actor) = managed_tenant(&slug).await?;
     let export = exports::request(&engine, &tenant, &actor).await?;
-    dto(export, on_tenant_host().await?)
+    dto(export, tenant_host)
 }
 
 pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
+    // Everything read from the request comes first, before any query: the
+    // page's Suspense renders its panels twice during SSR, and the first
+    // render's resources finish after their context is gone (what they
+    // produce is still what the browser hydrates with).
+    let tenant_host = on_tenant_host().await?;
     let (engine, tenant, _) = managed_tenant(&slug).await?;
     let list = exports::list(&engine, &tenant).await?;
-    let tenant_host = on_tenant_host().await?;
     list.into_iter().map(|e| dto(e, tenant_host)).collect()
 }
