@@ -1,14 +1,14 @@
 //! Sealing secrets at rest: ChaCha20-Poly1305 with the deployment's
 //! `secret_key`, a random nonce per value, stored as base64(nonce ‖ sealed).
 
+pub(crate) mod cipher;
+
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use base64::Engine as _;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::ExposeSecret;
 
-pub struct Sealer(LessSafeKey);
+pub struct Sealer(cipher::Key);
 
 impl Sealer {
     pub fn from_settings(settings: &Settings) -> Result<Self> {
@@ -19,31 +19,17 @@ impl Sealer {
         })?;
         let bytes = hex::decode(hex_key.expose_secret().trim())
             .ok()
-            .filter(|b| b.len() == 32)
+            .filter(|b| b.len() == cipher::KEY_LEN)
             .ok_or_else(|| {
                 Error::Unexpected(anyhow::anyhow!("secret_key must be 32 bytes, hex"))
             })?;
-        let key = UnboundKey::new(&CHACHA20_POLY1305, &bytes)
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("secret_key rejected")))?;
-        Ok(Self(LessSafeKey::new(key)))
+        Ok(Self(cipher::Key::from_bytes(&bytes)?))
     }
 
+    /// base64 of `nonce ‖ ciphertext ‖ tag`, with no associated data.
     pub fn seal(&self, plain: &[u8]) -> Result<String> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("no randomness")))?;
-        let mut sealed = plain.to_vec();
-        self.0
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::empty(),
-                &mut sealed,
-            )
-            .map_err(|_| Error::Unexpected(anyhow::anyhow!("sealing failed")))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+        let sealed = self.0.seal(plain, b"")?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
     }
 
     pub fn open(&self, text: &str) -> Result<Vec<u8>> {
@@ -55,17 +41,7 @@ impl Sealer {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(text)
             .map_err(|_| fail())?;
-        if raw.len() < NONCE_LEN {
-            return Err(fail());
-        }
-        let (nonce, sealed) = raw.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
-        let mut sealed = sealed.to_vec();
-        let plain = self
-            .0
-            .open_in_place(nonce, Aad::empty(), &mut sealed)
-            .map_err(|_| fail())?;
-        Ok(plain.to_vec())
+        self.0.open(&raw, b"").ok_or_else(fail)
     }
 }
 
@@ -97,5 +73,25 @@ mod tests {
             &Settings::from_pairs(&[("secret_key", "short")]).expect("s")
         )
         .is_err());
+    }
+
+    #[test]
+    fn values_sealed_before_the_shared_cipher_still_open() {
+        // How values were sealed before (ring, empty associated data,
+        // base64 of nonce ‖ ciphertext ‖ tag), done by hand.
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+        let key = [0xab_u8; 32];
+        let ring_key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &key).expect("key"));
+        let nonce = [7u8; 12];
+        let mut body = b"totp-secret".to_vec();
+        ring_key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut body)
+            .expect("seal");
+        let old =
+            base64::engine::general_purpose::STANDARD.encode([nonce.as_slice(), &body].concat());
+        assert_eq!(
+            sealer(&"ab".repeat(32)).open(&old).expect("open"),
+            b"totp-secret"
+        );
     }
 }

@@ -8,7 +8,6 @@
 //! everything sealed with them unreadable, in every copy (crypto-shredding,
 //! `lifecycle::purge`). See `docs/encryption.md`.
 
-mod aead;
 mod columns;
 mod kek;
 mod keyring;
@@ -26,6 +25,7 @@ pub(crate) use store::migrate;
 use super::{TenantCtx, TenantId};
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::seal::cipher;
 use base64::Engine as _;
 use sea_orm::DatabaseConnection;
 use std::collections::{BTreeMap, HashMap};
@@ -96,7 +96,7 @@ fn anyhow_of(e: Error) -> anyhow::Error {
 /// new values are sealed with.
 pub struct TenantKeys {
     tenant: TenantId,
-    keys: BTreeMap<i32, aead::Key>,
+    keys: BTreeMap<i32, cipher::Key>,
     /// When each generation was made: a new one seals only once every
     /// instance has had time to load it (see [`TenantKeys::sealing`]).
     made: BTreeMap<i32, chrono::DateTime<chrono::Utc>>,
@@ -128,7 +128,7 @@ impl TenantKeys {
         format!("tenantry:{}:{name}", self.tenant).into_bytes()
     }
 
-    fn key(&self, generation: i32) -> Result<&aead::Key> {
+    fn key(&self, generation: i32) -> Result<&cipher::Key> {
         self.keys.get(&generation).ok_or_else(|| {
             Error::Unexpected(anyhow::anyhow!(
                 "tenant {}: data key generation {generation} is not in the keyring",
@@ -180,13 +180,13 @@ impl TenantKeys {
             Legacy::Plain => Ok(stored.to_owned()),
             Legacy::Sealer | Legacy::SealerBytes => {
                 let sealer = self.legacy_sealer.as_ref().ok_or_else(|| {
-                    aead::unexpected("a value sealed with secret_key, and secret_key is not set")
+                    cipher::unexpected("a value sealed with secret_key, and secret_key is not set")
                 })?;
                 let plain = sealer.open(stored)?;
                 match column.legacy {
                     Legacy::SealerBytes => Ok(hex::encode(plain)),
                     _ => String::from_utf8(plain)
-                        .map_err(|_| aead::unexpected("a sealed value is not text")),
+                        .map_err(|_| cipher::unexpected("a sealed value is not text")),
                 }
             }
         }
@@ -200,7 +200,7 @@ impl TenantKeys {
         let key = self
             .index_key
             .as_ref()
-            .ok_or_else(|| aead::unexpected("the tenant's index key is not in the keyring"))?;
+            .ok_or_else(|| cipher::unexpected("the tenant's index key is not in the keyring"))?;
         let mut context = ring::hmac::Context::with_key(key);
         context.update(column.name.as_bytes());
         context.update(&[0]);

@@ -4,9 +4,9 @@
 //! file. [`Keks`] is the current KEK and those it replaced, so that a KEK
 //! rotation re-wraps the data keys without re-encrypting any data.
 
-use super::aead::{self, Key};
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::seal::cipher::{self, Key};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -34,8 +34,8 @@ pub struct LocalKek {
 
 impl LocalKek {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != aead::KEY_LEN {
-            return Err(aead::unexpected("a key-encryption key must be 32 bytes"));
+        if bytes.len() != cipher::KEY_LEN {
+            return Err(cipher::unexpected("a key-encryption key must be 32 bytes"));
         }
         // The id commits to the key without revealing it.
         let digest = Sha256::digest([b"tenantry-kek-id:".as_slice(), bytes].concat());
@@ -53,7 +53,7 @@ impl LocalKek {
     fn from_hex(field: &'static str, text: &str) -> Result<Self> {
         let bytes = hex::decode(text.trim())
             .ok()
-            .filter(|b| b.len() == aead::KEY_LEN)
+            .filter(|b| b.len() == cipher::KEY_LEN)
             .ok_or_else(|| config_error(field, "must be 32 bytes, hex"))?;
         Self::from_bytes(&bytes)
     }

@@ -3,8 +3,9 @@
 //! key under a new KEK, and the platform's own keyed digests and
 //! signatures.
 
-use super::{aead, store, TenantKeys, INDEX_GENERATION};
+use super::{store, TenantKeys, INDEX_GENERATION};
 use crate::error::{Error, Result};
+use crate::seal::cipher;
 use crate::tenancy::{Engine, TenantId};
 use base64::Engine as _;
 use sea_orm::{ConnectionTrait, Statement};
@@ -15,6 +16,24 @@ use std::time::Instant;
 /// The context a data key is wrapped under: its tenant and generation.
 fn wrap_context(tenant: uuid::Uuid, generation: i32) -> Vec<u8> {
     format!("tenantry-data-key:{tenant}:{generation}").into_bytes()
+}
+
+/// The key a keyring row holds, unwrapped by the KEK that wrapped it
+/// (current or retired).
+async fn unwrap_row(keks: &super::Keks, row: &store::Model) -> Result<Vec<u8>> {
+    let kek = keks.by_id(&row.kek).ok_or_else(|| {
+        Error::Unexpected(anyhow::anyhow!(
+            "tenant {}: a key is wrapped by key-encryption key {}, which is not configured (add it to encryption.retired_keys)",
+            row.tenant,
+            row.kek
+        ))
+    })?;
+    let wrapped = base64::engine::general_purpose::STANDARD
+        .decode(&row.wrapped)
+        .map_err(|_| cipher::unexpected("a wrapped data key is not base64"))?;
+    kek.unwrap(&wrapped, &wrap_context(row.tenant, row.generation))
+        .await?
+        .ok_or_else(|| cipher::unexpected("a data key does not unwrap"))
 }
 
 impl Engine {
@@ -48,24 +67,12 @@ impl Engine {
         let mut made = BTreeMap::new();
         let mut index_key = None;
         for row in rows {
-            let kek = keks.by_id(&row.kek).ok_or_else(|| {
-                Error::Unexpected(anyhow::anyhow!(
-                    "tenant {tenant}: its data key is wrapped by key-encryption key {}, which is not configured",
-                    row.kek
-                ))
-            })?;
-            let wrapped = base64::engine::general_purpose::STANDARD
-                .decode(&row.wrapped)
-                .map_err(|_| aead::unexpected("a wrapped data key is not base64"))?;
-            let key = kek
-                .unwrap(&wrapped, &wrap_context(row.tenant, row.generation))
-                .await?
-                .ok_or_else(|| aead::unexpected("a data key does not unwrap"))?;
+            let key = unwrap_row(keks, &row).await?;
             if row.generation == INDEX_GENERATION {
                 index_key = Some(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key));
                 continue;
             }
-            keys.insert(row.generation, aead::Key::from_bytes(&key)?);
+            keys.insert(row.generation, cipher::Key::from_bytes(&key)?);
             made.insert(row.generation, row.created_at);
         }
         let keys = Arc::new(TenantKeys {
@@ -93,7 +100,7 @@ impl Engine {
     ) -> Result<bool> {
         let keyring = self.keyring();
         let kek = keyring.keks()?.current();
-        let key = aead::random_key()?;
+        let key = cipher::random_key()?;
         let wrapped = kek
             .wrap(&key, &wrap_context(tenant.uuid(), generation))
             .await?;
@@ -185,20 +192,8 @@ impl Engine {
         let current = keks.current();
         let rows = store::wrapped_by_others(keyring.db().await?, current.id()).await?;
         for row in &rows {
+            let key = unwrap_row(keks, row).await?;
             let context = wrap_context(row.tenant, row.generation);
-            let kek = keks.by_id(&row.kek).ok_or_else(|| {
-                Error::Unexpected(anyhow::anyhow!(
-                    "a data key is wrapped by key-encryption key {}: add it to encryption.retired_keys",
-                    row.kek
-                ))
-            })?;
-            let wrapped = base64::engine::general_purpose::STANDARD
-                .decode(&row.wrapped)
-                .map_err(|_| aead::unexpected("a wrapped data key is not base64"))?;
-            let key = kek
-                .unwrap(&wrapped, &context)
-                .await?
-                .ok_or_else(|| aead::unexpected("a data key does not unwrap"))?;
             let rewrapped = current.wrap(&key, &context).await?;
             store::rewrap(
                 keyring.db().await?,

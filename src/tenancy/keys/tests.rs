@@ -9,7 +9,7 @@ fn keys_of(tenant: TenantId, generations: &[(i32, i64)]) -> TenantKeys {
             .map(|(g, _)| {
                 (
                     *g,
-                    aead::Key::from_bytes(&aead::random_key().expect("key")).expect("key"),
+                    cipher::Key::from_bytes(&cipher::random_key().expect("key")).expect("key"),
                 )
             })
             .collect(),
@@ -21,7 +21,7 @@ fn keys_of(tenant: TenantId, generations: &[(i32, i64)]) -> TenantKeys {
         legacy_sealer: None,
         index_key: Some(ring::hmac::Key::new(
             ring::hmac::HMAC_SHA256,
-            &aead::random_key().expect("key"),
+            &cipher::random_key().expect("key"),
         )),
     }
 }
@@ -79,7 +79,7 @@ fn a_sealed_value_opens_only_for_its_column() {
 fn the_same_key_bytes_under_another_tenant_do_not_open() {
     let make = |tenant| TenantKeys {
         tenant,
-        keys: [(1, aead::Key::from_bytes(&[7u8; 32]).expect("key"))].into(),
+        keys: [(1, cipher::Key::from_bytes(&[7u8; 32]).expect("key"))].into(),
         made: [(1, chrono::Utc::now())].into(),
         settle: chrono::Duration::seconds(120),
         legacy_sealer: None,

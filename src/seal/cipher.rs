@@ -1,26 +1,28 @@
-//! The one cipher under every key of the hierarchy: ChaCha20-Poly1305 with a
-//! random 96-bit nonce per value, the nonce stored in front of the sealed
-//! bytes, and associated data naming what the value is (the tenant and the
-//! column or object), so a ciphertext moved anywhere else does not open.
+//! The one cipher under every key: ChaCha20-Poly1305 with a random 96-bit
+//! nonce per value, the nonce stored in front of the sealed bytes, and
+//! associated data naming what the value is (for a tenant's keys, the
+//! tenant and the column or object), so a ciphertext moved anywhere else
+//! does not open. The deployment's `secret_key` ([`super::Sealer`]) and
+//! every key of the tenants' hierarchy (`tenancy::keys`) seal with it.
 
 use crate::error::{Error, Result};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
-pub(super) const KEY_LEN: usize = 32;
+pub(crate) const KEY_LEN: usize = 32;
 
 /// A 256-bit key, unwrapped, in memory only.
-pub(super) struct Key(LessSafeKey);
+pub(crate) struct Key(LessSafeKey);
 
 impl Key {
-    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let key = UnboundKey::new(&CHACHA20_POLY1305, bytes)
             .map_err(|_| unexpected("a key must be 32 bytes"))?;
         Ok(Self(LessSafeKey::new(key)))
     }
 
     /// `nonce ‖ ciphertext ‖ tag`.
-    pub(super) fn seal(&self, plain: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn seal(&self, plain: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
@@ -42,7 +44,7 @@ impl Key {
 
     /// The plain bytes of what [`Key::seal`] made with the same context;
     /// `None` for anything else (another key, another context, tampered).
-    pub(super) fn open(&self, sealed: &[u8], context: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn open(&self, sealed: &[u8], context: &[u8]) -> Option<Vec<u8>> {
         if sealed.len() < NONCE_LEN {
             return None;
         }
@@ -58,7 +60,7 @@ impl Key {
 }
 
 /// 32 fresh random bytes: a new data key.
-pub(super) fn random_key() -> Result<[u8; KEY_LEN]> {
+pub(crate) fn random_key() -> Result<[u8; KEY_LEN]> {
     let mut key = [0u8; KEY_LEN];
     SystemRandom::new()
         .fill(&mut key)
@@ -66,7 +68,7 @@ pub(super) fn random_key() -> Result<[u8; KEY_LEN]> {
     Ok(key)
 }
 
-pub(super) fn unexpected(message: &'static str) -> Error {
+pub(crate) fn unexpected(message: &'static str) -> Error {
     Error::Unexpected(anyhow::anyhow!(message))
 }
 
