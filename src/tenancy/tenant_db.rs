@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -37,6 +38,9 @@ pub struct TenantDb {
     /// Seals and opens the tenant's personal data (`keys::personal`);
     /// given by the engine to every transaction it begins.
     personal: Option<Personal>,
+    /// The plane's tables, once listed: no tenant transaction changes them,
+    /// and a restore asks for each table it writes.
+    plane_tables: std::sync::OnceLock<Arc<[String]>>,
 }
 
 enum Txn {
@@ -89,6 +93,7 @@ impl TenantDb {
             meter: None,
             unnamed: false,
             personal: None,
+            plane_tables: std::sync::OnceLock::new(),
         }
     }
 
@@ -127,6 +132,7 @@ impl TenantDb {
             meter: None,
             unnamed: false,
             personal: None,
+            plane_tables: std::sync::OnceLock::new(),
         })
     }
 
@@ -212,6 +218,9 @@ impl TenantDb {
     /// creation order (parents first), any table they do not name after
     /// them. Exports and deletion receipts cover exactly these.
     pub async fn plane_tables(&self) -> Result<Vec<String>, DbErr> {
+        if let Some(tables) = self.plane_tables.get() {
+            return Ok(tables.to_vec());
+        }
         let sql = match self.get_database_backend() {
             DbBackend::Postgres => {
                 "SELECT c.relname::text AS name FROM pg_attribute a
@@ -237,6 +246,7 @@ impl TenantDb {
             let at = known.iter().position(|k| k == t).unwrap_or(known.len());
             (at, t.clone())
         });
+        let _ = self.plane_tables.set(tables.clone().into());
         Ok(tables)
     }
 

@@ -237,7 +237,7 @@ async fn check_database(
 /// A transaction bound to the viewer: its own `TenantDb` in the catalog
 /// database, a raw runtime-role transaction bound by hand elsewhere.
 enum TenantDbOrTxn {
-    Db(TenantDb),
+    Db(Box<TenantDb>),
     Raw(sea_orm::DatabaseTransaction),
 }
 
@@ -300,7 +300,7 @@ async fn bound_to_one_tenant_no_table_of_any_placement_shows_or_takes_another_te
         viewer.id(),
         pooled.id(),
         unbound,
-        async || TenantDbOrTxn::Db(viewer.db().await.expect("db")),
+        async || TenantDbOrTxn::Db(Box::new(viewer.db().await.expect("db"))),
     )
     .await;
     let schemas = 3; // public, the template schema, the tenant's schema
