@@ -63,6 +63,10 @@ pub enum KeysCommand {
     /// `encryption.retired_keys`): wrap every tenant's data key with the new
     /// key-encryption key. No data is re-encrypted; then the old key can go.
     Rewrap,
+    /// Rotate every tenant's data key (those with a rotation under way are
+    /// left to it): after `encryption.personal_data` names more columns, the
+    /// rotations seal what was stored plain and index it.
+    RotateAll,
 }
 
 #[derive(Subcommand)]
@@ -277,6 +281,18 @@ pub async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
             let engine = connect(&settings).await?;
             let rewrapped = engine.rewrap_data_keys().await.map_err(report)?;
             println!("{rewrapped} data keys wrapped with the current key-encryption key");
+        }
+        Command::Keys {
+            command: KeysCommand::RotateAll,
+        } => {
+            let engine = connect(&settings).await?;
+            let (started, under_way) =
+                tenantry::lifecycle::key_rotation::start_for_every_tenant(&engine, CLI_ACTOR)
+                    .await
+                    .map_err(report)?;
+            println!(
+                "key rotations started: {started}; already under way: {under_way} (`tenantry tenant key <slug>` follows one)"
+            );
         }
     }
     Ok(())

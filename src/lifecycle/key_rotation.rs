@@ -108,6 +108,22 @@ pub async fn start_by_slug(engine: &Engine, slug: &str, actor: &str) -> Result<R
     start(engine, &record_of(engine, slug).await?, actor).await
 }
 
+/// Starts a rotation for every tenant that is not deleted and has none
+/// under way: what seals, across the fleet, the personal data stored before
+/// `encryption.personal_data` named its columns. How many rotations
+/// started, and how many tenants had one under way already.
+pub async fn start_for_every_tenant(engine: &Engine, actor: &str) -> Result<(usize, usize)> {
+    let (mut started, mut under_way) = (0, 0);
+    for tenant in crate::catalog::tenants::list(engine, "", None).await? {
+        match start_by_slug(engine, &tenant.slug, actor).await {
+            Ok(_) => started += 1,
+            Err(Error::Conflict(_)) => under_way += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((started, under_way))
+}
+
 async fn record_of(engine: &Engine, slug: &str) -> Result<TenantRecord> {
     let slug = Slug::parse(slug).map_err(|_| Error::NotFound)?;
     engine.record_by_slug(&slug).await?.ok_or(Error::NotFound)
