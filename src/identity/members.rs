@@ -48,22 +48,14 @@ impl NewMember {
     pub fn parse(email: &str, display_name: &str, password: &str, role: &str) -> Result<Self> {
         let email = Email::parse("email", email)?;
         let display_name = display_name.trim();
-        if display_name.chars().count() > 100 {
-            return Err(Error::invalid(
-                "display_name",
-                "must be at most 100 characters",
-            ));
-        }
+        check_display_name(display_name)?;
         password::check_policy("password", password)?;
         let role = Role::parse(role)
             .ok_or_else(|| Error::invalid("role", "must be owner, admin, member or viewer"))?;
         let display_name = if display_name.is_empty() {
-            email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
+            let local = email.as_str().split('@').next().unwrap_or_default();
+            check_display_name(local)?;
+            local.to_owned()
         } else {
             display_name.to_owned()
         };
@@ -74,6 +66,24 @@ impl NewMember {
             role,
         })
     }
+}
+
+/// A display name as it may be stored: at most 100 characters, and never
+/// a text that reads as a sealed value (it would be taken for one).
+pub(crate) fn check_display_name(name: &str) -> Result<()> {
+    if name.chars().count() > 100 {
+        return Err(Error::invalid(
+            "display_name",
+            "must be at most 100 characters",
+        ));
+    }
+    if crate::tenancy::keys::is_sealed_text(name) {
+        return Err(Error::invalid(
+            "display_name",
+            "is not a name: it reads as an encrypted value",
+        ));
+    }
+    Ok(())
 }
 
 /// A new member whose password is hashed already: what is written inside a

@@ -257,6 +257,16 @@ pub fn is_sealed_text(text: &str) -> bool {
 fn parse_text(text: &str) -> Option<(i32, &str)> {
     let rest = text.strip_prefix(TEXT_PREFIX)?;
     let (generation, body) = rest.split_once('.')?;
+    // A sealed body is base64 (no padding) of a nonce, the value and a
+    // tag: 38 characters at least, and nothing else. An address such as
+    // `tk1.2.bob@example.com` is not one.
+    let sealed_body = body.len() >= 38
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+    if !sealed_body {
+        return None;
+    }
     Some((generation.parse().ok()?, body))
 }
 

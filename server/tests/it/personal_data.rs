@@ -283,6 +283,21 @@ async fn addresses_stored_plain_are_found_then_sealed_by_a_rotation(app: TestApp
         Some("kim@example.test"),
         "stored plain while the setting names nothing"
     );
+    // A name that would read as a sealed value is refused by name; an
+    // address that merely starts like one is an address.
+    let lookalike = add_member(
+        &alpha,
+        "mimic@example.test",
+        "tk1.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    )
+    .await;
+    match lookalike {
+        Err(tenantry::Error::Invalid(f)) => assert_eq!(f.field, "display_name"),
+        other => panic!("a name like a sealed value: {other:?}"),
+    }
+    add_member(&alpha, "tk1.2.bob@example.test", "Bob")
+        .await
+        .expect("an address starting like a sealed value");
 
     // The same deployment, now sealing: plain addresses are still found.
     let sealing = app.with_settings(SEALED).await;
@@ -308,7 +323,7 @@ async fn addresses_stored_plain_are_found_then_sealed_by_a_rotation(app: TestApp
     let again = key_rotation::start_for_every_tenant(&sealing, "test").await;
     assert_eq!(again.expect("again"), (0, 1));
     let done = rotated(&sealing, &ctx).await;
-    assert!(done.values_total >= 5, "{done:?}");
+    assert!(done.values_total >= 7, "{done:?}");
     for row in stored_rows(&ctx, "users", "email, display_name, email_index").await {
         assert!(
             row[0].as_deref().is_some_and(|v| v.starts_with("tk1.2.")),
@@ -327,7 +342,12 @@ async fn addresses_stored_plain_are_found_then_sealed_by_a_rotation(app: TestApp
     assert!(invited[0][0]
         .as_deref()
         .is_some_and(|v| v.starts_with("tk1.2.")));
-    for email in ["kim@example.test", "new@example.test", "owner@alpha.test"] {
+    for email in [
+        "kim@example.test",
+        "new@example.test",
+        "owner@alpha.test",
+        "tk1.2.bob@example.test",
+    ] {
         assert!(signs_in(&ctx, email).await, "{email}");
     }
     let listed = invitations::list(&ctx).await.expect("invitations");

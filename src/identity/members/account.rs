@@ -21,12 +21,7 @@ pub async fn rename(ctx: &TenantCtx, me: &Member, display_name: &str) -> Result<
     if name.is_empty() {
         return Err(Error::invalid("display_name", "enter the name to show"));
     }
-    if name.chars().count() > 100 {
-        return Err(Error::invalid(
-            "display_name",
-            "must be at most 100 characters",
-        ));
-    }
+    super::check_display_name(name)?;
     let actor = format!("member:{}", me.email);
     let renamed = ctx
         .run(true, async |db| {

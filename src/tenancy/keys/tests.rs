@@ -160,3 +160,19 @@ fn a_factor_secret_sealed_with_secret_key_opens_as_hex() {
         "009fff07"
     );
 }
+
+#[test]
+fn only_a_sealed_text_reads_as_one() {
+    let keys = keys_of(TenantId::new(), &[(1, 0)]);
+    let sealed = keys.seal("users.display_name", "").expect("seal");
+    assert!(is_sealed_text(&sealed), "{sealed}");
+    for plain in [
+        "tk1.2.bob@example.com",
+        "tk1.1.AAAA",
+        "tk1.x.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "tk1.1.AAAAAAAAAAAAAAAAAAAA AAAAAAAAAAAAAAAAAAAAA",
+        "Kim Lee",
+    ] {
+        assert!(!is_sealed_text(plain), "{plain}");
+    }
+}
