@@ -45,6 +45,11 @@ impl EncryptionSettings {
         self.personal_data_columns().any(|named| named == column)
     }
 
+    /// Whether `personal_data` names any column.
+    pub fn seals_any(&self) -> bool {
+        self.personal_data_columns().next().is_some()
+    }
+
     fn personal_data_columns(&self) -> impl Iterator<Item = &str> {
         self.personal_data
             .split(',')

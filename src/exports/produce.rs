@@ -70,8 +70,9 @@ pub(super) async fn produce(ctx: &TenantCtx, id: uuid::Uuid) -> Result<()> {
         let mut rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(backend, sql))
             .all(&db)
             .await?;
+        let personal = db.personal()?;
         for row in &mut rows {
-            db.personal()?.open_json(&table, row).await?;
+            personal.open_json(&table, row).await?;
         }
         tables.push(archive_table(&mut archive, "tables", &table, &rows)?);
         done += i64::try_from(rows.len()).unwrap_or(0);

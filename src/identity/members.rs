@@ -20,8 +20,8 @@ use crate::tenancy::keys::personal::{USER_EMAIL, USER_NAME};
 use crate::tenancy::{TenantCtx, TenantDb};
 use known::KnownMembers;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -122,7 +122,7 @@ pub async fn insert(db: &TenantDb, new: HashedMember) -> Result<Member> {
     // A sealed address differs from every other, so the database's unique
     // keys see a duplicate only by its index; one stored before addresses
     // were sealed is found here.
-    if email_index.is_some() && find_by_email(db, &new.email).await?.is_some() {
+    if email_index.is_some() && user_by_email(db, &new.email).await?.is_some() {
         return Err(email_taken());
     }
     let user = db
@@ -155,14 +155,6 @@ fn email_taken() -> Error {
     Error::conflict("email", "a member with this email already exists")
 }
 
-/// Finds the user whose address is `email`.
-pub(crate) async fn email_is(db: &TenantDb, email: &Email) -> Result<Condition> {
-    let (stored, index) = (user::Column::Email, user::Column::EmailIndex);
-    db.personal()?
-        .lookup(&USER_EMAIL, stored, index, email.as_str())
-        .await
-}
-
 /// Checks a password sign-in on the tenant. Every failure is the same
 /// `Unauthenticated`, in about the same time, whether or not the account exists.
 pub async fn authenticate(
@@ -176,12 +168,7 @@ pub async fn authenticate(
     let attempt = super::throttle::begin(ctx.engine(), realm, email, client).await?;
     let db = ctx.read().await?;
     let found = match Email::parse("email", email) {
-        Ok(email) => {
-            user::Entity::find()
-                .filter(email_is(&db, &email).await?)
-                .one(&db)
-                .await?
-        }
+        Ok(email) => user_by_email(&db, &email).await?,
         Err(_) => None,
     };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
@@ -289,13 +276,20 @@ async fn changed(ctx: &TenantCtx) {
     relay::relay_now(ctx).await;
 }
 
+/// The user with this email, if any (a member or not), found by the
+/// address's blind index while addresses are sealed.
+async fn user_by_email(db: &TenantDb, email: &Email) -> Result<Option<user::Model>> {
+    let (stored, index) = (user::Column::Email, user::Column::EmailIndex);
+    let is_email = db
+        .personal()?
+        .lookup(&USER_EMAIL, stored, index, email.as_str())
+        .await?;
+    Ok(user::Entity::find().filter(is_email).one(db).await?)
+}
+
 /// The member with this email, if any.
 pub async fn find_by_email(db: &TenantDb, email: &Email) -> Result<Option<Member>> {
-    let found = user::Entity::find()
-        .filter(email_is(db, email).await?)
-        .one(db)
-        .await?;
-    match found {
+    match user_by_email(db, email).await? {
         Some(u) => find(db, u.id).await,
         None => Ok(None),
     }

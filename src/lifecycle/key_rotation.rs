@@ -316,12 +316,15 @@ async fn reseal_value(
 ) -> Result<()> {
     let plain = keys.open_column(column, &value.stored)?;
     let sealed = keys.seal(column.name, &plain)?;
+    // The index key is not rotated: the index is the one the value has, or
+    // should have had (a value stored plain before its column was sealed).
+    let index = match column.index {
+        Some(_) => Some(keys.blind_index(column, &plain)?),
+        None => None,
+    };
     ctx.run_for_platform(async |db| {
         let backend = db.get_database_backend();
-        let index = match column.index {
-            Some(_) => db.personal()?.index(column, &plain).await?,
-            None => None,
-        };
+
         // Numbered in the order they appear (SQLite binds them so).
         let mut values: Vec<sea_orm::Value> = vec![sealed.clone().into()];
         let mut sets = format!("{} = $1", column.column);

@@ -15,7 +15,7 @@ use super::{records, CatalogScope, Engine, Placement, TenantDb, TenantId};
 use crate::config::Backend;
 use crate::entities::catalog::AboutTenant;
 use crate::error::Result;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend};
 
 /// A new pool tenant's first transaction; rolled back unless committed.
 pub struct NewPoolTenant {
@@ -38,7 +38,7 @@ impl Engine {
         // Its first rows may be sealed (personal data): its keys are made
         // before its catalog row exists, which the keyring's own check
         // would look for, and marked in the same transaction as the row.
-        let keyed = !self.settings().encryption.personal_data.trim().is_empty();
+        let keyed = self.settings().encryption.seals_any();
         if keyed {
             self.add_key_generation(id, super::keys::INDEX_GENERATION)
                 .await?;
@@ -62,15 +62,8 @@ impl NewPoolTenant {
     /// when its keys were made beforehand.
     pub async fn commit(self) -> Result<()> {
         if self.keyed {
-            let sql = "UPDATE tenants SET keyed = true WHERE id = $1";
-            let id = self.db.tenant_id().uuid();
-            self.db
-                .execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    sql,
-                    [id.into()],
-                ))
-                .await?;
+            let mark = super::keys::mark_keyed(DbBackend::Postgres, self.db.tenant_id());
+            self.db.execute_raw(mark).await?;
         }
         Ok(self.db.commit().await?)
     }

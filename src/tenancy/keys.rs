@@ -11,6 +11,7 @@
 mod columns;
 mod kek;
 mod keyring;
+pub(crate) use keyring::mark_keyed;
 pub mod personal;
 mod store;
 

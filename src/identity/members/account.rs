@@ -4,7 +4,7 @@
 //! Ending their other sessions after a password change is the caller's, who
 //! knows which session is asking (`crate::session::revoke_others`).
 
-use super::{changed, find, find_by_email, Member};
+use super::{changed, find, find_by_email, user_by_email, Member};
 use crate::audit;
 use crate::entities::tenant::user;
 use crate::error::{violated_unique_constraint, Error, Result};
@@ -139,7 +139,7 @@ pub async fn confirm_email_change(ctx: &TenantCtx, token: &str) -> Result<Member
             }
             let personal = db.personal()?;
             let new = Email::parse("new_email", &link.email)?;
-            if find_by_email(db, &new).await?.is_some() {
+            if user_by_email(db, &new).await?.is_some() {
                 return Err(taken_now());
             }
             user::Entity::update_many()

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::seal::cipher;
 use crate::tenancy::{Engine, TenantId};
 use base64::Engine as _;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -247,17 +247,10 @@ impl Engine {
 
     /// Whether the catalog says the tenant was given a key.
     async fn tenant_keyed(&self, tenant: TenantId) -> Result<bool> {
-        let backend = self.database_backend();
+        let sql = "SELECT keyed FROM tenants WHERE id = $1";
         let row = self
             .catalog()
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                crate::tenancy::placeholders::for_backend(
-                    backend,
-                    "SELECT keyed FROM tenants WHERE id = $1",
-                ),
-                [tenant.uuid().into()],
-            ))
+            .query_one_raw(about_tenant(self.database_backend(), sql, tenant))
             .await?;
         Ok(match row {
             Some(row) => row.try_get::<bool>("", "keyed")?,
@@ -267,17 +260,25 @@ impl Engine {
     }
 
     async fn mark_keyed(&self, tenant: TenantId) -> Result<()> {
-        let backend = self.database_backend();
         self.catalog()
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                crate::tenancy::placeholders::for_backend(
-                    backend,
-                    "UPDATE tenants SET keyed = true WHERE id = $1 AND NOT keyed",
-                ),
-                [tenant.uuid().into()],
-            ))
+            .execute_raw(mark_keyed(self.database_backend(), tenant))
             .await?;
         Ok(())
     }
+}
+
+/// `sql` about one tenant's catalog row (`$1`, its id), as `backend`
+/// spells it.
+fn about_tenant(backend: DbBackend, sql: &str, tenant: TenantId) -> Statement {
+    Statement::from_sql_and_values(
+        backend,
+        crate::tenancy::placeholders::for_backend(backend, sql),
+        [tenant.uuid().into()],
+    )
+}
+
+/// What marks the tenant keyed in the catalog (once it has a key).
+pub(crate) fn mark_keyed(backend: DbBackend, tenant: TenantId) -> Statement {
+    let sql = "UPDATE tenants SET keyed = true WHERE id = $1 AND NOT keyed";
+    about_tenant(backend, sql, tenant)
 }
