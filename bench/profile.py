@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where the CPU goes, for the sides of pairs a and b (bench/profile).
+"""Where the CPU goes, for the sides of pairs a0, a and b (bench/profile).
 
 Run after bench/run (it reuses its dataset and release binaries). For each
 side, `perf record` samples the whole machine while wrk drives the side for a
@@ -78,6 +78,9 @@ def main():
                          "paths": ["/raw/bench"], "comm": "tokio-rt-worker"}),
                 ("b-B", {"label": "TenantDb + SeaORM + RLS", "port": driver.PEER_PORT,
                          "paths": ["/engine/bench"], "comm": "tokio-rt-worker"}),
+                ("a0-B", {"label": "SSR floor: the sign-in page, anonymous",
+                          "port": driver.SERVER_PORT, "paths": ["/login"],
+                          "headers": {"Host": host}, "comm": "tokio-rt-worker"}),
                 ("a-B", {"label": "tenant SSR page, session checked", "port": driver.SERVER_PORT,
                          "paths": ["/"], "headers": {"Host": host, "Cookie": cookie},
                          "comm": "tokio-rt-worker"}),

@@ -2,8 +2,10 @@
 
 A TCP proxy in front of PostgreSQL reads the frontend protocol of every
 connection that passes through it and tallies:
-  - round trips: the points where the client stops and waits for the server,
-    a Sync (end of an extended-protocol exchange) or a simple Query;
+  - round trips: the client's flights that end in a wait for the server (a
+    Sync, the end of an extended-protocol exchange, or a simple Query). A
+    client that pipelines sends several such messages in one flight (one
+    read here): that is one round trip, as it costs one on the network;
   - statements: an Execute, or a simple Query.
 Unlike throughput these do not depend on the machine, so bench/run reports
 them beside its timings (the budget test in server/tests/it/round_trips.rs
@@ -84,6 +86,7 @@ class WireCounter:
                 return
             upstream.sendall(data)
             pending += data
+            waits = False
             while True:
                 if not started:
                     # Untyped startup packets: SSL/GSS requests, then the
@@ -102,17 +105,17 @@ class WireCounter:
                 if len(pending) < 1 + size:
                     break
                 pending = pending[1 + size:]
-                self._count(kind)
+                waits = self._count(kind) or waits
+            if waits:
+                with self.lock:
+                    self.round_trips += 1
 
     def _count(self, kind):
-        with self.lock:
-            if kind == b"Q":
-                self.round_trips += 1
+        """Counts a statement; says whether the message waits for an answer."""
+        if kind in (b"Q", b"E"):
+            with self.lock:
                 self.statements += 1
-            elif kind == b"S":
-                self.round_trips += 1
-            elif kind == b"E":
-                self.statements += 1
+        return kind in (b"Q", b"S")
 
 
 def _copy(source, target):

@@ -1,8 +1,9 @@
 //! Issue 19: database round trips per request are a count, not a time. A
 //! proxy between the server and PostgreSQL reads the protocol the server
-//! sends and counts the messages that each wait for an answer: `Sync` (the
-//! end of an extended-query exchange) and `Query` (a simple query). It tells
-//! apart the ones a request waits for from the ones sqlx sends after the
+//! sends and counts its flights that wait for an answer: those that end a
+//! `Sync` (the end of an extended-query exchange) or a `Query` (a simple
+//! query), several of which a pipelining client sends in one flight. It
+//! tells apart the ones a request waits for from the ones sent after the
 //! connection is released (the `ROLLBACK` of a read-only transaction, and
 //! the ping sqlx sends on every release: a `Sync` with nothing before it).
 //! The signed-in tenant page and the JSON list stay within their budgets,
@@ -114,8 +115,13 @@ async fn relay(client: TcpStream, server: TcpStream, counted: Arc<Counts>) {
     answers.abort();
 }
 
-/// Forwards the client's messages, counting those that wait for an answer.
-/// The first message (startup) has no type byte; every later one has one.
+/// Forwards the client's bytes as they come, counting its flights that wait
+/// for an answer: a read that completes a `Sync` or a `Query` is one round
+/// trip, however many of them it holds (a client that pipelines sends the
+/// begin, the binding and a statement in one flight, which costs one round
+/// trip on the network). A flight of nothing but sqlx's release work (a
+/// `ROLLBACK`, or a ping: a `Sync` with nothing before it) is counted as
+/// after release. The first message (startup) has no type byte.
 async fn count_and_forward(
     from: &mut OwnedReadHalf,
     to: &mut OwnedWriteHalf,
@@ -124,18 +130,39 @@ async fn count_and_forward(
     let mut started = false;
     // Whether an extended-query exchange is open (Parse, Bind, Execute…).
     let mut exchange = false;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        let mut kind = [0u8; 1];
-        if started {
-            from.read_exact(&mut kind).await?;
+        let read = from.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(());
         }
-        let mut length = [0u8; 4];
-        from.read_exact(&mut length).await?;
-        let body_length = (u32::from_be_bytes(length) as usize).saturating_sub(4);
-        let mut body = vec![0u8; body_length];
-        from.read_exact(&mut body).await?;
-        if started {
-            let waited = match kind[0] {
+        to.write_all(&chunk[..read]).await?;
+        pending.extend_from_slice(&chunk[..read]);
+        // Whether this flight waits for an answer, and whether a request does.
+        let mut flight: Option<bool> = None;
+        loop {
+            let typed = usize::from(started);
+            if pending.len() < typed + 4 {
+                break;
+            }
+            let length = [
+                pending[typed],
+                pending[typed + 1],
+                pending[typed + 2],
+                pending[typed + 3],
+            ];
+            let size = typed + u32::from_be_bytes(length) as usize;
+            if pending.len() < size {
+                break;
+            }
+            let message: Vec<u8> = pending.drain(..size).collect();
+            if !started {
+                started = true;
+                continue;
+            }
+            let (kind, body) = (message[0], &message[5..]);
+            let waited = match kind {
                 b'S' => Some(std::mem::take(&mut exchange)),
                 b'Q' => Some(!body.starts_with(b"ROLLBACK")),
                 _ => {
@@ -143,34 +170,34 @@ async fn count_and_forward(
                     None
                 }
             };
-            if kind[0] == b'Q' && body.starts_with(b"BEGIN") {
+            if kind == b'Q' && body.starts_with(b"BEGIN") {
                 counted.begins.fetch_add(1, Ordering::SeqCst);
             }
-            if kind[0] == b'Q' && body.starts_with(b"COMMIT") {
+            if kind == b'Q' && body.starts_with(b"COMMIT") {
                 counted.commits.fetch_add(1, Ordering::SeqCst);
             }
-            match waited {
-                Some(true) => counted.waited.fetch_add(1, Ordering::SeqCst),
-                Some(false) => counted.after_release.fetch_add(1, Ordering::SeqCst),
-                None => 0,
-            };
-        }
-        // ROUND_TRIPS_TRACE=1 prints what is sent (queries and parses).
-        if started && std::env::var_os("ROUND_TRIPS_TRACE").is_some() {
-            let text = String::from_utf8_lossy(&body).replace('\0', " ");
-            match kind[0] {
-                b'Q' | b'P' => println!("{} {}", kind[0] as char, text.trim()),
-                b'S' => println!("S ----"),
-                b'B' => println!("B {}", text.split_whitespace().next().unwrap_or("")),
-                _ => {}
+            if let Some(waited) = waited {
+                flight = Some(flight.unwrap_or(false) || waited);
+            }
+            // ROUND_TRIPS_TRACE=1 prints what is sent (queries and parses).
+            if std::env::var_os("ROUND_TRIPS_TRACE").is_some() {
+                let text = String::from_utf8_lossy(body).replace('\0', " ");
+                match kind {
+                    b'Q' | b'P' => println!("{} {}", kind as char, text.trim()),
+                    b'S' => println!("S ----"),
+                    b'B' => println!("B {}", text.split_whitespace().next().unwrap_or("")),
+                    _ => {}
+                }
             }
         }
-        if started {
-            to.write_all(&kind).await?;
+        match flight {
+            Some(true) => counted.waited.fetch_add(1, Ordering::SeqCst),
+            Some(false) => counted.after_release.fetch_add(1, Ordering::SeqCst),
+            None => 0,
+        };
+        if flight.is_some() && std::env::var_os("ROUND_TRIPS_TRACE").is_some() {
+            println!("==== one flight");
         }
-        to.write_all(&length).await?;
-        to.write_all(&body).await?;
-        started = true;
     }
 }
 
