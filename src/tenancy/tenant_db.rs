@@ -4,12 +4,15 @@ use super::pools::Lease;
 use super::TenantId;
 use crate::entities::tenant::TenantOwned;
 use crate::observe::Observer;
+use sea_orm::sqlx::postgres::PgTransactionManager;
 use sea_orm::sqlx::{self, pool::PoolConnection};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, ExecResult, IntoActiveModel, QueryResult, Statement,
 };
 use sea_query_sqlx::SqlxValues;
+use sqlx_core::sql_str::SqlSafeStr;
+use sqlx_core::transaction::TransactionManager;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,8 +56,8 @@ enum Txn {
 }
 
 /// A pooled connection inside a transaction it began. Unless committed, it is
-/// rolled back in the background before the pool sees it again (or closed if
-/// that fails), so no other request can ever find it inside a transaction.
+/// rolled back before the pool sees it again (or closed if that fails), so
+/// no other request can ever find it inside a transaction.
 struct OpenPg(Option<PoolConnection<sqlx::Postgres>>);
 
 impl OpenPg {
@@ -70,6 +73,17 @@ impl Drop for OpenPg {
         let Some(mut conn) = self.0.take() else {
             return;
         };
+        if PgTransactionManager::get_transaction_depth(&conn) > 0 {
+            // Begun through sqlx, which knows it is in a transaction: the
+            // `ROLLBACK` is queued, and leaves in one write with the ping
+            // sqlx sends as the connection goes back to the pool (which
+            // closes it if that fails) — one round trip after release, not
+            // two, and nobody waits for it.
+            PgTransactionManager::start_rollback(&mut conn);
+            return;
+        }
+        // A begin cut short: the server may have the `BEGIN` though sqlx
+        // never counted it, so the rollback is sent and waited for here.
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
@@ -145,10 +159,8 @@ impl TenantDb {
         // next borrower inside this transaction.
         let mut open = OpenPg(Some(pool.acquire().await?));
         let conn = open.0.as_deref_mut().ok_or(sqlx::Error::PoolClosed)?;
-        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_owned()))
-            .execute(conn)
-            .await
-        {
+        let statement = sqlx::AssertSqlSafe(begin.to_owned()).into_sql_str();
+        if let Err(e) = PgTransactionManager::begin(conn, Some(statement)).await {
             // A refused binding (a fenced tenant) leaves the transaction
             // aborted: end it here, or drop the connection.
             if let Some(mut conn) = open.0.take() {
@@ -288,9 +300,9 @@ impl TenantDb {
     }
 
     /// Ends the transaction keeping its writes. A read-only Postgres
-    /// transaction has none: it is simply released, and the `ROLLBACK` sqlx
-    /// queues goes out with the connection's next use instead of costing a
-    /// round trip now.
+    /// transaction has none: it is simply released, and its queued
+    /// `ROLLBACK` leaves with the ping sqlx sends as the connection goes back
+    /// to the pool, instead of costing a round trip now.
     pub async fn commit(self) -> Result<(), DbErr> {
         // The lease and the meter live until the end has been sent.
         let TenantDb {
@@ -309,11 +321,11 @@ impl TenantDb {
                 let Some(mut conn) = open.0.take() else {
                     return Err(DbErr::Custom("tenant transaction already ended".into()));
                 };
-                let committed = sqlx::raw_sql("COMMIT").execute(&mut *conn).await;
+                let committed = PgTransactionManager::commit(&mut conn).await;
                 if committed.is_err() {
                     conn.close_on_drop();
                 }
-                committed.map(|_| ()).map_err(exec_err)
+                committed.map_err(exec_err)
             }
         };
         if let Some(meter) = &meter {
