@@ -324,7 +324,6 @@ async fn reseal_value(
     };
     ctx.run_for_platform(async |db| {
         let backend = db.get_database_backend();
-
         // Numbered in the order they appear (SQLite binds them so).
         let mut values: Vec<sea_orm::Value> = vec![sealed.clone().into()];
         let mut sets = format!("{} = $1", column.column);

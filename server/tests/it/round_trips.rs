@@ -142,19 +142,15 @@ async fn count_and_forward(
         }
         to.write_all(&chunk[..read]).await?;
         pending.extend_from_slice(&chunk[..read]);
-        // Whether this flight waits for an answer, and whether a request does.
+        // `None`: nothing in this read waits for an answer; `Some(waited)`:
+        // it does, and `waited` says whether a request waits for it.
         let mut flight: Option<bool> = None;
         loop {
             let typed = usize::from(started);
             if pending.len() < typed + 4 {
                 break;
             }
-            let length = [
-                pending[typed],
-                pending[typed + 1],
-                pending[typed + 2],
-                pending[typed + 3],
-            ];
+            let length: [u8; 4] = pending[typed..typed + 4].try_into().expect("four bytes");
             let size = typed + u32::from_be_bytes(length) as usize;
             if pending.len() < size {
                 break;
