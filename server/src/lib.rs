@@ -15,6 +15,7 @@ pub mod impersonate;
 pub mod jobs;
 pub mod metrics_endpoint;
 pub mod page_routes;
+pub mod page_tasks;
 pub mod platform_api;
 pub mod router;
 pub mod shutdown;

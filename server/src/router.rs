@@ -49,6 +49,11 @@ fn route_list() -> Vec<AxumRouteListing> {
 }
 
 pub fn build(engine: Engine, options: LeptosOptions) -> Router {
+    // Before the route list: generating it sets Leptos's executor otherwise.
+    assert!(
+        crate::page_tasks::install(),
+        "Leptos's executor was set before the router's: pages could wedge the server"
+    );
     let routes = route_list();
     let scoped = Router::new()
         // Each page render shares one read transaction and member lookup
@@ -73,7 +78,10 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(console_restore::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
-        // Innermost: the route's template, for the request's metrics.
+        // A request's reactive tasks take turns (page_tasks.rs: a deadlock in
+        // reactive_graph otherwise).
+        .layer(middleware::from_fn(crate::page_tasks::layer))
+        // Then the route's template, for the request's metrics.
         .layer(middleware::from_fn(gateway::metered::template_layer))
         // It reads the resolved scope and the session.
         .layer(middleware::from_fn(gateway::declared::layer))
