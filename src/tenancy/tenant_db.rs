@@ -66,6 +66,18 @@ impl OpenPg {
             .as_deref_mut()
             .ok_or_else(|| DbErr::Custom("tenant transaction already ended".into()))
     }
+
+    /// Hands the connection back to the pool as it is (its transaction ended).
+    fn release(mut self) {
+        drop(self.0.take());
+    }
+
+    /// Closes the connection instead of handing it back.
+    fn close(mut self) {
+        if let Some(mut conn) = self.0.take() {
+            conn.close_on_drop();
+        }
+    }
 }
 
 impl Drop for OpenPg {
@@ -157,7 +169,19 @@ impl TenantDb {
         // dropped from here on (a cancelled request), the connection is
         // rolled back before the pool sees it again, never handed to the
         // next borrower inside this transaction.
-        let mut open = OpenPg(Some(pool.acquire().await?));
+        let mut pooled = pool.acquire().await?;
+        if PgTransactionManager::get_transaction_depth(&pooled) > 0 {
+            // Counted inside a transaction by a holder that did not end it
+            // (never by `TenantDb`, whose ends even the count): what the
+            // server thinks is unknown, so it is closed, not used.
+            tracing::warn!(
+                "a pooled connection came back counted inside a transaction; closing it"
+            );
+            pooled.close_on_drop();
+            drop(pooled);
+            pooled = pool.acquire().await?;
+        }
+        let mut open = OpenPg(Some(pooled));
         let conn = open.0.as_deref_mut().ok_or(sqlx::Error::PoolClosed)?;
         let statement = sqlx::AssertSqlSafe(begin.to_owned()).into_sql_str();
         if let Err(e) = PgTransactionManager::begin(conn, Some(statement)).await {
@@ -317,13 +341,19 @@ impl TenantDb {
             Txn::Sea(txn) => txn.commit().await,
             Txn::Pg(_) if !writes => Ok(()),
             Txn::Pg(txn) => {
+                // The connection stays with `open` while `COMMIT` is on the
+                // wire: a commit cancelled there (the client went away)
+                // leaves sqlx counting it inside a transaction, and `open`'s
+                // drop then queues a `ROLLBACK` behind the `COMMIT` (a no-op
+                // if that landed) and evens the count. Taken out before, it
+                // went back to the pool counted inside one, and every later
+                // begin on it failed ("begin_with at non-zero transaction
+                // depth").
                 let mut open = txn.into_inner();
-                let Some(mut conn) = open.0.take() else {
-                    return Err(DbErr::Custom("tenant transaction already ended".into()));
-                };
-                let committed = PgTransactionManager::commit(&mut conn).await;
-                if committed.is_err() {
-                    conn.close_on_drop();
+                let committed = PgTransactionManager::commit(open.conn()?).await;
+                match committed {
+                    Ok(()) => open.release(),
+                    Err(_) => open.close(),
                 }
                 committed.map_err(exec_err)
             }

@@ -219,6 +219,55 @@ fn application_code_never_mentions_tenant_id() {
     );
 }
 
+/// A write cancelled while its `COMMIT` is on the wire (the client went away)
+/// must not hand the pool a connection that sqlx still counts inside a
+/// transaction: every later begin on it failed with "begin_with at non-zero
+/// transaction depth" (the benchmark's provisioning pair, whose client drops
+/// its connections at the end of a run, answered 500 to half its requests).
+/// A deferred trigger makes each commit take 300 ms, and each is cut short
+/// after its first poll, with the `COMMIT` sent; afterwards more
+/// transactions than the pool has connections, reads and writes, all work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_cancelled_while_it_commits_leaves_every_pooled_connection_usable() {
+    let app = TestApp::postgres().await;
+    let ctx = app.tenant("alpha").await;
+    let admin = Database::connect(pg_url("postgres", app.pg_database.as_deref().expect("pg")))
+        .await
+        .expect("admin");
+    let slow_commits = "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON projects
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()";
+    admin
+        .execute_unprepared(slow_commits)
+        .await
+        .expect("slow commits");
+    for i in 0..8 {
+        let db = ctx.db().await.expect("db");
+        projects::create(&ctx, &db, &format!("cut short {i}"))
+            .await
+            .expect("a write");
+        // A zero timeout polls the commit once (it sends `COMMIT`), then
+        // drops it.
+        let cut = tokio::time::timeout(std::time::Duration::ZERO, db.commit()).await;
+        assert!(cut.is_err(), "the commit was cut short, not finished");
+    }
+    admin
+        .execute_unprepared("DROP TRIGGER slow_commit ON projects")
+        .await
+        .expect("fast commits again");
+    for i in 0..40 {
+        let db = ctx.db().await.expect("a write begins");
+        projects::create(&ctx, &db, &format!("after {i}"))
+            .await
+            .expect("a write");
+        db.commit().await.expect("commit");
+        let db = ctx.read().await.expect("a read begins");
+        projects::list(&db).await.expect("list");
+        db.commit().await.expect("end of the read");
+    }
+}
+
 /// A request cancelled while its tenant transaction begins (the client went
 /// away) must not hand the pool a connection still inside that transaction:
 /// the next borrower would run in it, read-only and bound to the tenant (a
