@@ -21,11 +21,7 @@ while sleep 15; do
       echo "watchdog: the server on port $port (pid $pid) answered /console/login with '${page:-nothing}' within 20 s; /healthz: '${health:-nothing}'"
       echo "watchdog: its connections: $(ss -tnH state established "sport = :$port" 2>/dev/null | wc -l) established"
       echo "watchdog: its threads:"
-      # The runtime's workers first: a SQLite tenant file's pool has a worker
-      # thread of its own, and hundreds of idle ones would hide them.
-      timeout 120 gdb -p "$pid" -batch -ex "thread apply all bt 30" 2>&1 | grep -E '^(Thread|#)' \
-        | awk '/^Thread/ { keep = ($0 !~ /sqlx-sqlite/); if (!keep) idle++ } keep { print } END { print "(" idle + 0 " sqlx-sqlite worker threads left out)" }' \
-        | head -n 600
+      "$(dirname "$0")/../scripts/thread-stacks" "$pid"
     } >&2
     reported+="$port "
   done

@@ -106,19 +106,19 @@ impl<F: Future> Future for OnePollAtATime<F> {
         // Ends the turn and restores the thread's state even if the poll
         // panics, so neither the request nor the thread's next task is stuck.
         let _end = EndTurn {
-            turn: Arc::clone(this.turn),
+            turn: this.turn,
             outer,
         };
         this.inner.poll(cx)
     }
 }
 
-struct EndTurn {
-    turn: Arc<RequestTurn>,
+struct EndTurn<'a> {
+    turn: &'a RequestTurn,
     outer: Option<Arc<RequestTurn>>,
 }
 
-impl Drop for EndTurn {
+impl Drop for EndTurn<'_> {
     fn drop(&mut self) {
         let outer = self.outer.take();
         HELD.with_borrow_mut(|held| *held = outer);

@@ -243,10 +243,7 @@ async fn a_write_cancelled_while_it_commits_leaves_every_pooled_connection_usabl
         .await
         .expect("slow commits");
     for i in 0..8 {
-        let db = ctx.db().await.expect("db");
-        projects::create(&ctx, &db, &format!("cut short {i}"))
-            .await
-            .expect("a write");
+        let db = project_written(&ctx, &format!("cut short {i}")).await;
         // A zero timeout polls the commit once (it sends `COMMIT`), then
         // drops it.
         let cut = tokio::time::timeout(std::time::Duration::ZERO, db.commit()).await;
@@ -257,15 +254,22 @@ async fn a_write_cancelled_while_it_commits_leaves_every_pooled_connection_usabl
         .await
         .expect("fast commits again");
     for i in 0..40 {
-        let db = ctx.db().await.expect("a write begins");
-        projects::create(&ctx, &db, &format!("after {i}"))
-            .await
-            .expect("a write");
+        let db = project_written(&ctx, &format!("after {i}")).await;
         db.commit().await.expect("commit");
         let db = ctx.read().await.expect("a read begins");
         projects::list(&db).await.expect("list");
         db.commit().await.expect("end of the read");
     }
+}
+
+/// A write transaction that has created project `name`, not yet committed.
+async fn project_written(
+    ctx: &tenantry::tenancy::TenantCtx,
+    name: &str,
+) -> tenantry::tenancy::TenantDb {
+    let db = ctx.db().await.expect("a write begins");
+    projects::create(ctx, &db, name).await.expect("a write");
+    db
 }
 
 /// A request cancelled while its tenant transaction begins (the client went
