@@ -303,18 +303,27 @@ async fn a_tenant_page_and_an_api_list_stay_within_their_round_trip_budgets() {
     // The anonymous sign-in page (the SSR floor of bench pair a0) reads
     // nothing: the tenant and whether it offers SSO come from its record.
     let mut visitor = app.client("alpha.localhost");
-    for round in 0..=REQUESTS {
-        if round == 1 {
-            counter.take();
+    // A read per page costs at least 2 round trips per request in every
+    // batch. What else is counted is the server's own work by the clock
+    // (usage flushes, a policy reload while its watcher is not yet live),
+    // more of it the slower the machine: 24 in one batch of a CI run beside
+    // a release build. So the quietest of three batches is the one judged.
+    let mut login_total = u64::MAX;
+    for _batch in 0..3 {
+        for round in 0..=REQUESTS {
+            if round == 1 {
+                counter.take();
+            }
+            let res = visitor.get("/login").await;
+            assert_eq!(res.status, 200, "{}", res.text);
         }
-        let res = visitor.get("/login").await;
-        assert_eq!(res.status, 200, "{}", res.text);
+        let (waited, total) = counter.take();
+        println!("sign-in page: {waited} / {total} round trips in {REQUESTS} requests");
+        login_total = login_total.min(total);
+        if login_total < REQUESTS {
+            break;
+        }
     }
-    let (login_waited, login_total) = counter.take();
-    println!("sign-in page: {login_waited} / {login_total} round trips in {REQUESTS} requests");
-    // A read per page would cost at least 2 per request; what is counted
-    // here (13 of 18 in one run) is the server's own work in the background
-    // (usage flushes, the policy's reload), not the page's.
     assert!(
         login_total < REQUESTS,
         "the sign-in page reads the database: {login_total} round trips in {REQUESTS} requests"
