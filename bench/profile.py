@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Where the CPU goes, for the sides of pairs a0, a and b (bench/profile).
 
-Run after bench/run (it reuses its dataset and release binaries). For each
-side, `perf record` samples the whole machine while wrk drives the side for a
-few seconds; the report splits the samples by process (server, PostgreSQL,
-wrk, kernel) and lists the hottest symbols of the serving process and of
-PostgreSQL. Writes target/bench/profile.txt.
+Run after bench/run (it reuses its dataset). For each side, `perf record`
+samples the whole machine while wrk drives the side for a few seconds; the
+report splits the samples by process (server, PostgreSQL, wrk, kernel),
+lists the hottest symbols of the serving process and of PostgreSQL, and the
+serving process's functions with everything they called (bench/profile
+builds with frame pointers for that). Writes target/bench/profile.txt.
 """
 
 import os
@@ -48,6 +49,16 @@ def perf(label, side, out):
             lines = [re.sub(r"\s+-\s+-\s*$", "", l).rstrip()
                      for l in report.splitlines() if l.strip()][:count]
             out.write(f"-- {comm}: by {sort} --\n" + "\n".join(lines) + "\n")
+    # Inclusive: each function with everything it called (frame pointers),
+    # the outermost frames left out (every sample has them).
+    report = subprocess.run(
+        ["perf", "report", "-i", data, "--children", "--comm", side["comm"], "--sort", "symbol",
+         "--stdio", "-q", "-g", "none", "--percent-limit", "1.5"],
+        capture_output=True, text=True).stdout
+    lines = [l.rstrip() for l in report.splitlines()
+             if l.strip() and not re.search(r"tokio::runtime|start_thread|thread_start|"
+                                            r"__rust_begin_short_backtrace|call_once", l)][:40]
+    out.write(f"-- {side['comm']}: inclusive --\n" + "\n".join(lines) + "\n")
 
 
 def main():

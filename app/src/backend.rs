@@ -9,9 +9,8 @@ pub mod page_reads;
 
 use crate::dto::{BrandingDto, Viewer};
 use crate::error::AppError;
-use axum::Extension;
 use http::StatusCode;
-use leptos::prelude::use_context;
+use leptos::prelude::{use_context, with_context};
 use leptos_axum::ResponseOptions;
 use tenantry::authz::{self, Need, Principal};
 use tenantry::entities::tenant::branding as tenant_branding;
@@ -50,57 +49,53 @@ impl From<Error> for AppError {
     }
 }
 
+/// A value the gateway put in the request's extensions, read where it lies:
+/// `leptos_axum::extract` clones the whole request head (every header) for
+/// each read, several times per page.
+fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<T>().cloned()).flatten()
+}
+
 pub async fn scope() -> Result<RequestScope, AppError> {
-    leptos_axum::extract::<Extension<RequestScope>>()
-        .await
-        .map(|Extension(scope)| scope)
-        .map_err(|_| fail(Error::NotFound))
+    extension::<RequestScope>().ok_or_else(|| fail(Error::NotFound))
 }
 
 pub async fn engine() -> Result<Engine, AppError> {
-    leptos_axum::extract::<Extension<Engine>>()
-        .await
-        .map(|Extension(engine)| engine)
-        .map_err(|_| {
-            fail(Error::Unexpected(anyhow::anyhow!(
-                "engine missing from request"
-            )))
-        })
+    extension::<Engine>().ok_or_else(|| {
+        fail(Error::Unexpected(anyhow::anyhow!(
+            "engine missing from request"
+        )))
+    })
 }
 
 /// The address this request was made to, the base of mailed links.
 pub async fn site_origin() -> Result<String, AppError> {
-    leptos_axum::extract::<Extension<SiteOrigin>>()
-        .await
-        .map(|Extension(SiteOrigin(origin))| origin)
-        .map_err(|_| fail(Error::NotFound))
+    extension::<SiteOrigin>()
+        .map(|SiteOrigin(origin)| origin)
+        .ok_or_else(|| fail(Error::NotFound))
 }
 
 /// The client's address as the gateway established it (throttles and
 /// per-address limits); unknown when the request carries none.
 pub async fn client_ip() -> tenantry::identity::throttle::ClientIp {
-    leptos_axum::extract::<Option<Extension<tenantry::identity::throttle::ClientIp>>>()
-        .await
-        .ok()
-        .flatten()
-        .map(|Extension(c)| c)
-        .unwrap_or_default()
+    extension::<tenantry::identity::throttle::ClientIp>().unwrap_or_default()
 }
 
 /// Where this sign-in comes from (see `tenantry::session::Arrival`).
 pub async fn arrival() -> tenantry::session::Arrival {
-    let headers = leptos_axum::extract::<http::HeaderMap>().await.ok();
-    let device = headers
-        .as_ref()
-        .and_then(|h| h.get(http::header::USER_AGENT))
-        .and_then(|v| v.to_str().ok());
-    tenantry::session::Arrival::new(device, client_ip().await.0)
+    let device = with_context::<http::request::Parts, _>(|parts| {
+        let agent = parts.headers.get(http::header::USER_AGENT)?;
+        agent.to_str().ok().map(str::to_owned)
+    })
+    .flatten();
+    tenantry::session::Arrival::new(device.as_deref(), client_ip().await.0)
 }
 
 pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>()
-        .await
-        .map_err(|_| fail(Error::Unexpected(anyhow::anyhow!("session layer missing"))))
+    // The session layer puts it there (`Session`'s own extractor reads it
+    // the same way).
+    extension::<Session>()
+        .ok_or_else(|| fail(Error::Unexpected(anyhow::anyhow!("session layer missing"))))
 }
 
 /// The signed-in superadmin on the console host.

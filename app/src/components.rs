@@ -11,6 +11,14 @@ mod bar_chart;
 mod list;
 mod paging;
 mod row_action;
+// The page's HTTP status: the server sets it on its response, the browser
+// has none to set.
+#[cfg(feature = "ssr")]
+#[path = "components/status_server.rs"]
+mod status;
+#[cfg(not(feature = "ssr"))]
+#[path = "components/status_browser.rs"]
+mod status;
 mod theme;
 
 pub use audit_log::{audit_query, AuditLog, AuditQuery};
@@ -33,10 +41,7 @@ pub const CARD: &str = "rounded-lg border border-slate-200 bg-surface p-5 shadow
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    status::not_found();
     view! {
         <main class="mx-auto max-w-md p-10 text-center">
             <h1 class="text-2xl font-semibold">"Page not found"</h1>

@@ -4,6 +4,12 @@
 //! are one call into the feature's `server.rs` (server-only), which calls the
 //! core crate through the shared glue in `backend`; the browser build
 //! compiles none of that.
+//!
+//! That call is boxed (`Box::pin(super::server::…).await`). A resource moves
+//! its fetcher's future several times before first polling it, and an
+//! unboxed body makes that future as large as every database call under it:
+//! copying those futures was 4 % of a page's server CPU (docs/benchmarks.md,
+//! eighth round). Boxed, the server function's own future is a pointer.
 
 pub mod components;
 pub mod dto;

@@ -19,12 +19,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         }
     }
     // The remembered colour scheme, as a class the stylesheet reads.
-    let theme = use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-            Some(Theme::from_cookies(cookies))
-        })
-        .unwrap_or_default();
+    // Read in place: the request head is not cloned for one header.
+    let theme = with_context::<http::request::Parts, _>(|parts| {
+        let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
+        Some(Theme::from_cookies(cookies))
+    })
+    .flatten()
+    .unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en" class=theme.as_str()>
@@ -42,12 +43,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Whether `cargo leptos watch` started this server: read from the
+/// environment once, not on every page.
+static WATCHED: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("LEPTOS_WATCH").is_some());
+
 /// The policy for one page. Styles may be inline (the tenant's colours are a
 /// `<style>` the client may replace when branding changes); images may come
 /// from https (a tenant's logo URL). `cargo leptos watch` reloads pages over
 /// a websocket on its own port.
 fn content_security_policy(nonce: &str, options: &LeptosOptions) -> String {
-    let reload = match std::env::var("LEPTOS_WATCH").is_ok() {
+    let reload = match *WATCHED {
         true => format!(" ws://*:{}", options.reload_port),
         false => String::new(),
     };

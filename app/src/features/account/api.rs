@@ -52,13 +52,13 @@ pub struct SessionDto {
 
 #[server]
 pub async fn my_account() -> Result<AccountDto, AppError> {
-    super::server::my_account().await
+    Box::pin(super::server::my_account()).await
 }
 
 /// The new name.
 #[server]
 pub async fn rename_me(display_name: String) -> Result<String, AppError> {
-    super::server::rename_me(display_name).await
+    Box::pin(super::server::rename_me(display_name)).await
 }
 
 /// Changes the password and ends every other session; how many ended.
@@ -67,22 +67,26 @@ pub async fn change_my_password(
     current_password: String,
     new_password: String,
 ) -> Result<u64, AppError> {
-    super::server::change_my_password(current_password, new_password).await
+    Box::pin(super::server::change_my_password(
+        current_password,
+        new_password,
+    ))
+    .await
 }
 
 #[server]
 pub async fn revoke_my_session(handle: String) -> Result<(), AppError> {
-    super::server::revoke_my_session(handle).await
+    Box::pin(super::server::revoke_my_session(handle)).await
 }
 
 /// Sends a link to `new_email`; the address changes once it is used.
 #[server]
 pub async fn change_my_email(new_email: String, current_password: String) -> Result<(), AppError> {
-    super::server::change_my_email(new_email, current_password).await
+    Box::pin(super::server::change_my_email(new_email, current_password)).await
 }
 
 /// Uses a change-of-address link; the address now in use.
 #[server]
 pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
-    super::server::confirm_email_change(token).await
+    Box::pin(super::server::confirm_email_change(token)).await
 }

@@ -69,7 +69,7 @@ pub struct NoisiestDto {
 /// `month`; empty: day).
 #[server]
 pub async fn noisiest_tenants(period: Option<String>) -> Result<NoisiestDto, AppError> {
-    super::server::noisiest_tenants(period.unwrap_or_default()).await
+    Box::pin(super::server::noisiest_tenants(period.unwrap_or_default())).await
 }
 
 /// The tenant `slug`'s request rate, error rate, p95 latency and cost share
@@ -79,5 +79,9 @@ pub async fn tenant_activity(
     slug: String,
     period: Option<String>,
 ) -> Result<ActivityDto, AppError> {
-    super::server::tenant_activity(slug, period.unwrap_or_default()).await
+    Box::pin(super::server::tenant_activity(
+        slug,
+        period.unwrap_or_default(),
+    ))
+    .await
 }

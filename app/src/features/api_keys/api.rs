@@ -39,7 +39,7 @@ pub struct CreatedApiKeyDto {
 
 #[server]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
-    super::server::list_api_keys().await
+    Box::pin(super::server::list_api_keys()).await
 }
 
 /// `expires_in_days` empty: the key does not expire; `requests_per_second`
@@ -51,10 +51,16 @@ pub async fn create_api_key(
     expires_in_days: String,
     requests_per_second: String,
 ) -> Result<CreatedApiKeyDto, AppError> {
-    super::server::create_api_key(name, role, expires_in_days, requests_per_second).await
+    Box::pin(super::server::create_api_key(
+        name,
+        role,
+        expires_in_days,
+        requests_per_second,
+    ))
+    .await
 }
 
 #[server]
 pub async fn revoke_api_key(key_id: String) -> Result<ApiKeyDto, AppError> {
-    super::server::revoke_api_key(key_id).await
+    Box::pin(super::server::revoke_api_key(key_id)).await
 }

@@ -13,5 +13,5 @@ pub const NEEDS: &[(&str, Need)] = &[("set_theme", Need::Anyone)];
 /// Remembers `theme` (`system`, `light` or `dark`) on this host.
 #[server]
 pub async fn set_theme(theme: String) -> Result<(), AppError> {
-    super::server::set_theme(theme).await
+    Box::pin(super::server::set_theme(theme)).await
 }

@@ -87,7 +87,7 @@ pub struct MeterDefDto {
 
 #[server]
 pub async fn billing_overview(slug: String) -> Result<BillingDto, AppError> {
-    super::server::billing_overview(slug).await
+    Box::pin(super::server::billing_overview(slug)).await
 }
 
 /// A page of the tenant's final invoices by period (`order` newest or
@@ -105,33 +105,33 @@ pub async fn list_invoices(
         order.unwrap_or_default(),
         after.unwrap_or_default(),
     );
-    super::server::list_invoices(slug, status, order, after).await
+    Box::pin(super::server::list_invoices(slug, status, order, after)).await
 }
 
 /// A Stripe billing-portal link for entering payment details.
 #[server]
 pub async fn billing_portal(slug: String) -> Result<String, AppError> {
-    super::server::billing_portal(slug).await
+    Box::pin(super::server::billing_portal(slug)).await
 }
 
 #[server]
 pub async fn grant_credit(slug: String, amount: String, reason: String) -> Result<(), AppError> {
-    super::server::grant_credit(slug, amount, reason).await
+    Box::pin(super::server::grant_credit(slug, amount, reason)).await
 }
 
 #[server]
 pub async fn close_period(slug: String) -> Result<(), AppError> {
-    super::server::close_period(slug).await
+    Box::pin(super::server::close_period(slug)).await
 }
 
 #[server]
 pub async fn mark_invoice_paid(slug: String, number: String) -> Result<(), AppError> {
-    super::server::mark_invoice_paid(slug, number).await
+    Box::pin(super::server::mark_invoice_paid(slug, number)).await
 }
 
 #[server]
 pub async fn list_meters() -> Result<Vec<MeterDefDto>, AppError> {
-    super::server::list_meters().await
+    Box::pin(super::server::list_meters()).await
 }
 
 #[server]
@@ -151,5 +151,5 @@ pub async fn save_meter(
         property: property.unwrap_or_default(),
         filters: filters.unwrap_or_default(),
     };
-    super::server::save_meter(input).await
+    Box::pin(super::server::save_meter(input)).await
 }

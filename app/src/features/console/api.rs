@@ -117,7 +117,7 @@ pub async fn list_tenants(
         sort: sort.unwrap_or_default(),
         after: after.unwrap_or_default(),
     };
-    super::server::list_tenants(filters).await
+    Box::pin(super::server::list_tenants(filters)).await
 }
 
 #[server]
@@ -133,38 +133,46 @@ pub async fn create_tenant(
 ) -> Result<TenantRow, AppError> {
     let placement = placement.unwrap_or_default();
     let pending = pending.is_some_and(|v| !v.is_empty() && v != "false");
-    super::server::create_tenant(slug, name, admin_email, admin_password, placement, pending).await
+    Box::pin(super::server::create_tenant(
+        slug,
+        name,
+        admin_email,
+        admin_password,
+        placement,
+        pending,
+    ))
+    .await
 }
 
 /// Purges a deleted tenant now (typed confirmation), returning its receipt.
 #[server]
 pub async fn purge_tenant(slug: String, confirm: String) -> Result<ReceiptDto, AppError> {
-    super::server::purge_tenant(slug, confirm).await
+    Box::pin(super::server::purge_tenant(slug, confirm)).await
 }
 
 #[server]
 pub async fn activate_tenant(slug: String) -> Result<TenantRow, AppError> {
-    super::server::activate_tenant(slug).await
+    Box::pin(super::server::activate_tenant(slug)).await
 }
 
 #[server]
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
-    super::server::get_tenant(slug).await
+    Box::pin(super::server::get_tenant(slug)).await
 }
 
 #[server]
 pub async fn suspend_tenant(slug: String) -> Result<TenantRow, AppError> {
-    super::server::suspend_tenant(slug).await
+    Box::pin(super::server::suspend_tenant(slug)).await
 }
 
 #[server]
 pub async fn resume_tenant(slug: String) -> Result<TenantRow, AppError> {
-    super::server::resume_tenant(slug).await
+    Box::pin(super::server::resume_tenant(slug)).await
 }
 
 #[server]
 pub async fn delete_tenant(slug: String, confirm: String) -> Result<TenantRow, AppError> {
-    super::server::delete_tenant(slug, confirm).await
+    Box::pin(super::server::delete_tenant(slug, confirm)).await
 }
 
 /// A page of the platform audit log (`order` newest or oldest first):
@@ -181,19 +189,19 @@ pub async fn list_audit(
         order.unwrap_or_default(),
         after.unwrap_or_default(),
     );
-    super::server::list_audit(query, order, after).await
+    Box::pin(super::server::list_audit(query, order, after)).await
 }
 
 #[server]
 pub async fn list_mailbox() -> Result<Vec<MailDto>, AppError> {
-    super::server::list_mailbox().await
+    Box::pin(super::server::list_mailbox()).await
 }
 
 /// Invites `email` to sign an organisation up (where signup is by
 /// invitation); the link to hand on.
 #[server]
 pub async fn invite_signup(email: String) -> Result<String, AppError> {
-    super::server::invite_signup(email).await
+    Box::pin(super::server::invite_signup(email)).await
 }
 
 /// Starts a support session as a tenant's member; the link to open it.
@@ -203,7 +211,7 @@ pub async fn impersonate(
     email: String,
     reason: String,
 ) -> Result<ImpersonationLinkDto, AppError> {
-    super::server::impersonate(slug, email, reason).await
+    Box::pin(super::server::impersonate(slug, email, reason)).await
 }
 
 /// The fleet at a glance, for the console's first page.
@@ -225,5 +233,5 @@ pub struct OverviewDto {
 
 #[server]
 pub async fn console_overview() -> Result<OverviewDto, AppError> {
-    super::server::console_overview().await
+    Box::pin(super::server::console_overview()).await
 }

@@ -46,10 +46,10 @@ impl RotationDto {
 
 #[server]
 pub async fn data_key_status(slug: String) -> Result<DataKeyDto, AppError> {
-    super::server::data_key_status(slug).await
+    Box::pin(super::server::data_key_status(slug)).await
 }
 
 #[server]
 pub async fn rotate_data_key(slug: String) -> Result<DataKeyDto, AppError> {
-    super::server::rotate_data_key(slug).await
+    Box::pin(super::server::rotate_data_key(slug)).await
 }

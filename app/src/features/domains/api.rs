@@ -36,25 +36,25 @@ pub struct DomainDto {
 
 #[server]
 pub async fn list_domains(slug: String) -> Result<Vec<DomainDto>, AppError> {
-    super::server::list_domains(slug).await
+    Box::pin(super::server::list_domains(slug)).await
 }
 
 #[server]
 pub async fn add_domain(slug: String, hostname: String) -> Result<DomainDto, AppError> {
-    super::server::add_domain(slug, hostname).await
+    Box::pin(super::server::add_domain(slug, hostname)).await
 }
 
 #[server]
 pub async fn verify_domain(slug: String, domain_id: String) -> Result<DomainDto, AppError> {
-    super::server::verify_domain(slug, domain_id).await
+    Box::pin(super::server::verify_domain(slug, domain_id)).await
 }
 
 #[server]
 pub async fn make_domain_primary(slug: String, domain_id: String) -> Result<DomainDto, AppError> {
-    super::server::make_domain_primary(slug, domain_id).await
+    Box::pin(super::server::make_domain_primary(slug, domain_id)).await
 }
 
 #[server]
 pub async fn remove_domain(slug: String, domain_id: String) -> Result<(), AppError> {
-    super::server::remove_domain(slug, domain_id).await
+    Box::pin(super::server::remove_domain(slug, domain_id)).await
 }

@@ -34,10 +34,10 @@ pub struct ExportDto {
 
 #[server]
 pub async fn request_export(slug: String) -> Result<ExportDto, AppError> {
-    super::server::request_export(slug).await
+    Box::pin(super::server::request_export(slug)).await
 }
 
 #[server]
 pub async fn list_exports(slug: String) -> Result<Vec<ExportDto>, AppError> {
-    super::server::list_exports(slug).await
+    Box::pin(super::server::list_exports(slug)).await
 }

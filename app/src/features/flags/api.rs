@@ -57,12 +57,12 @@ pub struct FlagDetailDto {
 
 #[server]
 pub async fn list_flags() -> Result<Vec<FlagRowDto>, AppError> {
-    super::server::list_flags().await
+    Box::pin(super::server::list_flags()).await
 }
 
 #[server]
 pub async fn get_flag(key: String) -> Result<FlagDetailDto, AppError> {
-    super::server::get_flag(key).await
+    Box::pin(super::server::get_flag(key)).await
 }
 
 /// Creates or changes a flag; returns its key.
@@ -93,15 +93,15 @@ pub async fn save_flag(
         tiers: tiers.unwrap_or_default(),
         percentage: percentage.unwrap_or_default(),
     };
-    super::server::save_flag(input).await
+    Box::pin(super::server::save_flag(input)).await
 }
 
 #[server]
 pub async fn set_kill_switch(key: String, on: bool) -> Result<(), AppError> {
-    super::server::set_kill_switch(key, on).await
+    Box::pin(super::server::set_kill_switch(key, on)).await
 }
 
 #[server]
 pub async fn remove_flag(key: String) -> Result<(), AppError> {
-    super::server::remove_flag(key).await
+    Box::pin(super::server::remove_flag(key)).await
 }

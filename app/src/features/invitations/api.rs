@@ -43,27 +43,27 @@ pub struct InvitationOfferDto {
 
 #[server]
 pub async fn list_invitations() -> Result<Vec<InvitationDto>, AppError> {
-    super::server::list_invitations().await
+    Box::pin(super::server::list_invitations()).await
 }
 
 #[server]
 pub async fn invite_member(email: String, role: String) -> Result<InvitationDto, AppError> {
-    super::server::invite_member(email, role).await
+    Box::pin(super::server::invite_member(email, role)).await
 }
 
 #[server]
 pub async fn resend_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
-    super::server::resend_invitation(invitation_id).await
+    Box::pin(super::server::resend_invitation(invitation_id)).await
 }
 
 #[server]
 pub async fn revoke_invitation(invitation_id: String) -> Result<InvitationDto, AppError> {
-    super::server::revoke_invitation(invitation_id).await
+    Box::pin(super::server::revoke_invitation(invitation_id)).await
 }
 
 #[server]
 pub async fn invitation_offer(token: String) -> Result<InvitationOfferDto, AppError> {
-    super::server::invitation_offer(token).await
+    Box::pin(super::server::invitation_offer(token)).await
 }
 
 /// Creates the invited account; returns its email (to sign in with).
@@ -73,20 +73,25 @@ pub async fn accept_invitation(
     display_name: String,
     password: String,
 ) -> Result<String, AppError> {
-    super::server::accept_invitation(token, display_name, password).await
+    Box::pin(super::server::accept_invitation(
+        token,
+        display_name,
+        password,
+    ))
+    .await
 }
 
 #[server]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    super::server::request_password_reset(email).await
+    Box::pin(super::server::request_password_reset(email)).await
 }
 
 #[server]
 pub async fn reset_link_valid(token: String) -> Result<(), AppError> {
-    super::server::reset_link_valid(token).await
+    Box::pin(super::server::reset_link_valid(token)).await
 }
 
 #[server]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    super::server::reset_password(token, password).await
+    Box::pin(super::server::reset_password(token, password)).await
 }

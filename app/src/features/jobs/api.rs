@@ -39,17 +39,17 @@ pub struct JobOverviewDto {
 
 #[server]
 pub async fn job_overview() -> Result<JobOverviewDto, AppError> {
-    super::server::job_overview().await
+    Box::pin(super::server::job_overview()).await
 }
 
 #[server]
 pub async fn retry_job(slug: String, job_id: String) -> Result<(), AppError> {
-    super::server::retry_job(slug, job_id).await
+    Box::pin(super::server::retry_job(slug, job_id)).await
 }
 
 #[server]
 pub async fn cancel_job(slug: String, job_id: String) -> Result<(), AppError> {
-    super::server::cancel_job(slug, job_id).await
+    Box::pin(super::server::cancel_job(slug, job_id)).await
 }
 
 /// A page of the tenant's jobs (`order` newest or oldest first, after the
@@ -67,5 +67,5 @@ pub async fn tenant_work(
         order.unwrap_or_default(),
         after.unwrap_or_default(),
     );
-    super::server::tenant_work(slug, state, order, after).await
+    Box::pin(super::server::tenant_work(slug, state, order, after)).await
 }

@@ -41,7 +41,7 @@ pub struct MemberDto {
 
 #[server]
 pub async fn list_members() -> Result<Vec<MemberDto>, AppError> {
-    super::server::list_members().await
+    Box::pin(super::server::list_members()).await
 }
 
 #[server]
@@ -51,17 +51,23 @@ pub async fn add_member(
     password: String,
     role: String,
 ) -> Result<MemberDto, AppError> {
-    super::server::add_member(email, display_name, password, role).await
+    Box::pin(super::server::add_member(
+        email,
+        display_name,
+        password,
+        role,
+    ))
+    .await
 }
 
 #[server]
 pub async fn change_role(user_id: String, role: String) -> Result<MemberDto, AppError> {
-    super::server::change_role(user_id, role).await
+    Box::pin(super::server::change_role(user_id, role)).await
 }
 
 #[server]
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
-    super::server::remove_member(user_id).await
+    Box::pin(super::server::remove_member(user_id)).await
 }
 
 /// One argument per field of the branding form (so it also posts without
@@ -79,28 +85,30 @@ pub async fn save_branding(
     primary_color_dark: Option<String>,
     accent_color_dark: Option<String>,
 ) -> Result<BrandingDto, AppError> {
-    super::server::save_branding(tenantry::branding::BrandingInput {
-        display_name,
-        primary_color,
-        accent_color,
-        logo_url,
-        login_text,
-        product_name: product_name.unwrap_or_default(),
-        support_email: support_email.unwrap_or_default(),
-        primary_color_dark: primary_color_dark.unwrap_or_default(),
-        accent_color_dark: accent_color_dark.unwrap_or_default(),
-    })
+    Box::pin(super::server::save_branding(
+        tenantry::branding::BrandingInput {
+            display_name,
+            primary_color,
+            accent_color,
+            logo_url,
+            login_text,
+            product_name: product_name.unwrap_or_default(),
+            support_email: support_email.unwrap_or_default(),
+            primary_color_dark: primary_color_dark.unwrap_or_default(),
+            accent_color_dark: accent_color_dark.unwrap_or_default(),
+        },
+    ))
     .await
 }
 
 /// Sends a member a link to verify their email address.
 #[server]
 pub async fn send_verification(user_id: String) -> Result<(), AppError> {
-    super::server::send_verification(user_id).await
+    Box::pin(super::server::send_verification(user_id)).await
 }
 
 /// Uses a verification link; returns the address it verified.
 #[server]
 pub async fn verify_email(token: String) -> Result<String, AppError> {
-    super::server::verify_email(token).await
+    Box::pin(super::server::verify_email(token)).await
 }

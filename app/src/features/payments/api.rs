@@ -108,19 +108,19 @@ pub struct ConsolePaymentsDto {
 /// the account is read back from Stripe first.
 #[server]
 pub async fn payments_overview(returned: Option<bool>) -> Result<PaymentsDto, AppError> {
-    super::server::payments_overview(returned.unwrap_or(false)).await
+    Box::pin(super::server::payments_overview(returned.unwrap_or(false))).await
 }
 
 /// Connects the organisation's Stripe account (created on first use) and
 /// answers Stripe's onboarding page to go to.
 #[server]
 pub async fn connect_payments() -> Result<String, AppError> {
-    super::server::connect_payments().await
+    Box::pin(super::server::connect_payments()).await
 }
 
 #[server]
 pub async fn disconnect_payments(confirm: String) -> Result<(), AppError> {
-    super::server::disconnect_payments(confirm).await
+    Box::pin(super::server::disconnect_payments(confirm)).await
 }
 
 #[server]
@@ -130,42 +130,48 @@ pub async fn add_offer(
     price: String,
     currency: String,
 ) -> Result<OfferDto, AppError> {
-    super::server::add_offer(name, description.unwrap_or_default(), price, currency).await
+    Box::pin(super::server::add_offer(
+        name,
+        description.unwrap_or_default(),
+        price,
+        currency,
+    ))
+    .await
 }
 
 #[server]
 pub async fn archive_offer(offer_id: String) -> Result<(), AppError> {
-    super::server::archive_offer(offer_id).await
+    Box::pin(super::server::archive_offer(offer_id)).await
 }
 
 /// A page of the organisation's purchases, newest first.
 #[server]
 pub async fn list_purchases(after: Option<String>) -> Result<PageDto<PurchaseDto>, AppError> {
-    super::server::list_purchases(after.unwrap_or_default()).await
+    Box::pin(super::server::list_purchases(after.unwrap_or_default())).await
 }
 
 /// Refunds what remains of a purchase (and the platform's fee with it).
 #[server]
 pub async fn refund_purchase(purchase_id: String) -> Result<PurchaseDto, AppError> {
-    super::server::refund_purchase(purchase_id).await
+    Box::pin(super::server::refund_purchase(purchase_id)).await
 }
 
 #[server]
 pub async fn shop() -> Result<ShopDto, AppError> {
-    super::server::shop().await
+    Box::pin(super::server::shop()).await
 }
 
 /// Starts a purchase; answers the checkout page (on Stripe) to go to.
 #[server]
 pub async fn buy_offer(offer_id: String) -> Result<String, AppError> {
-    super::server::buy_offer(offer_id).await
+    Box::pin(super::server::buy_offer(offer_id)).await
 }
 
 /// One of the signed-in member's own purchases, read back from Stripe when
 /// it is still open (the buyer just came back from checkout).
 #[server]
 pub async fn my_purchase(purchase_id: String) -> Result<PurchaseDto, AppError> {
-    super::server::my_purchase(purchase_id).await
+    Box::pin(super::server::my_purchase(purchase_id)).await
 }
 
 /// Volume and fees in `period` (`YYYY-MM`, empty: this month): the tenant
@@ -175,5 +181,9 @@ pub async fn console_payments(
     slug: Option<String>,
     period: Option<String>,
 ) -> Result<ConsolePaymentsDto, AppError> {
-    super::server::console_payments(slug.unwrap_or_default(), period.unwrap_or_default()).await
+    Box::pin(super::server::console_payments(
+        slug.unwrap_or_default(),
+        period.unwrap_or_default(),
+    ))
+    .await
 }

@@ -35,20 +35,20 @@ pub struct FleetRowDto {
 
 #[server]
 pub async fn move_tenant(slug: String, to: String) -> Result<MoveDto, AppError> {
-    super::server::move_tenant(slug, to).await
+    Box::pin(super::server::move_tenant(slug, to)).await
 }
 
 #[server]
 pub async fn move_status(slug: String) -> Result<Option<MoveDto>, AppError> {
-    super::server::move_status(slug).await
+    Box::pin(super::server::move_status(slug)).await
 }
 
 #[server]
 pub async fn rollback_move(slug: String) -> Result<MoveDto, AppError> {
-    super::server::rollback_move(slug).await
+    Box::pin(super::server::rollback_move(slug)).await
 }
 
 #[server]
 pub async fn fleet_status() -> Result<FleetDto, AppError> {
-    super::server::fleet_status().await
+    Box::pin(super::server::fleet_status()).await
 }

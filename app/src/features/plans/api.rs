@@ -89,7 +89,7 @@ pub struct PlanUsageDto {
 
 #[server]
 pub async fn list_plans() -> Result<PlansPage, AppError> {
-    super::server::list_plans().await
+    Box::pin(super::server::list_plans()).await
 }
 
 /// A plan's own fields and one field per entitlement (named by its key;
@@ -137,22 +137,22 @@ pub async fn save_plan(
         entitlements,
         prices: prices.unwrap_or_default(),
     };
-    super::server::save_plan(input).await
+    Box::pin(super::server::save_plan(input)).await
 }
 
 #[server]
 pub async fn remove_plan(key: String) -> Result<(), AppError> {
-    super::server::remove_plan(key).await
+    Box::pin(super::server::remove_plan(key)).await
 }
 
 #[server]
 pub async fn plan_usage(slug: String) -> Result<PlanUsageDto, AppError> {
-    super::server::plan_usage(slug).await
+    Box::pin(super::server::plan_usage(slug)).await
 }
 
 #[server]
 pub async fn assign_plan(slug: String, plan: String) -> Result<(), AppError> {
-    super::server::assign_plan(slug, plan).await
+    Box::pin(super::server::assign_plan(slug, plan)).await
 }
 
 #[server]
@@ -169,10 +169,10 @@ pub async fn set_override(
         reason,
         expires_at: expires_at.unwrap_or_default(),
     };
-    super::server::set_override(slug, input).await
+    Box::pin(super::server::set_override(slug, input)).await
 }
 
 #[server]
 pub async fn remove_override(slug: String, key: String) -> Result<(), AppError> {
-    super::server::remove_override(slug, key).await
+    Box::pin(super::server::remove_override(slug, key)).await
 }

@@ -23,45 +23,45 @@ pub const NEEDS: &[(&str, Need)] = &[
 
 #[server]
 pub async fn list_projects() -> Result<Vec<ProjectDto>, AppError> {
-    super::server::list_projects().await
+    Box::pin(super::server::list_projects()).await
 }
 
 #[server]
 pub async fn create_project(name: String) -> Result<ProjectDto, AppError> {
-    super::server::create_project(name).await
+    Box::pin(super::server::create_project(name)).await
 }
 
 #[server]
 pub async fn rename_project(id: String, name: String) -> Result<ProjectDto, AppError> {
-    super::server::rename_project(id, name).await
+    Box::pin(super::server::rename_project(id, name)).await
 }
 
 #[server]
 pub async fn delete_project(id: String) -> Result<(), AppError> {
-    super::server::delete_project(id).await
+    Box::pin(super::server::delete_project(id)).await
 }
 
 #[server]
 pub async fn get_project(id: String) -> Result<ProjectPage, AppError> {
-    super::server::get_project(id).await
+    Box::pin(super::server::get_project(id)).await
 }
 
 #[server]
 pub async fn create_task(project_id: String, title: String) -> Result<TaskDto, AppError> {
-    super::server::create_task(project_id, title).await
+    Box::pin(super::server::create_task(project_id, title)).await
 }
 
 #[server]
 pub async fn set_task_done(task_id: String, done: bool) -> Result<TaskDto, AppError> {
-    super::server::set_task_done(task_id, done).await
+    Box::pin(super::server::set_task_done(task_id, done)).await
 }
 
 #[server]
 pub async fn rename_task(task_id: String, title: String) -> Result<TaskDto, AppError> {
-    super::server::rename_task(task_id, title).await
+    Box::pin(super::server::rename_task(task_id, title)).await
 }
 
 #[server]
 pub async fn delete_task(task_id: String) -> Result<(), AppError> {
-    super::server::delete_task(task_id).await
+    Box::pin(super::server::delete_task(task_id)).await
 }

@@ -33,5 +33,5 @@ impl RestoreDto {
 
 #[server]
 pub async fn restore_status(slug: String) -> Result<Option<RestoreDto>, AppError> {
-    super::server::restore_status(slug).await
+    Box::pin(super::server::restore_status(slug)).await
 }

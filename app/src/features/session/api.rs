@@ -40,22 +40,22 @@ pub struct SignedInDto {
 
 #[server]
 pub async fn page_context() -> Result<PageCtx, AppError> {
-    super::server::page_context().await
+    Box::pin(super::server::page_context()).await
 }
 
 #[server]
 pub async fn sign_in(email: String, password: String) -> Result<SignInStep, AppError> {
-    super::server::sign_in(email, password).await
+    Box::pin(super::server::sign_in(email, password)).await
 }
 
 /// The second step: a code (or a recovery code); with `ticket`, the first
 /// code of a factor being set up.
 #[server]
 pub async fn sign_in_code(code: String, ticket: String) -> Result<SignedInDto, AppError> {
-    super::server::sign_in_code(code, ticket).await
+    Box::pin(super::server::sign_in_code(code, ticket)).await
 }
 
 #[server]
 pub async fn logout() -> Result<(), AppError> {
-    super::server::logout().await
+    Box::pin(super::server::logout()).await
 }

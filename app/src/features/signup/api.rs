@@ -57,13 +57,13 @@ pub struct FirstRunDto {
 
 #[server]
 pub async fn signup_options() -> Result<SignupOptionsDto, AppError> {
-    super::server::signup_options().await
+    Box::pin(super::server::signup_options()).await
 }
 
 /// Ok with the organisation's future address when `slug` is free.
 #[server]
 pub async fn check_slug(slug: String) -> Result<String, AppError> {
-    super::server::check_slug(slug).await
+    Box::pin(super::server::check_slug(slug)).await
 }
 
 #[server]
@@ -75,10 +75,13 @@ pub async fn sign_up(
     plan: String,
     invite: String,
 ) -> Result<SignupDoneDto, AppError> {
-    super::server::sign_up(name, slug, email, password, plan, invite).await
+    Box::pin(super::server::sign_up(
+        name, slug, email, password, plan, invite,
+    ))
+    .await
 }
 
 #[server]
 pub async fn first_run() -> Result<FirstRunDto, AppError> {
-    super::server::first_run().await
+    Box::pin(super::server::first_run()).await
 }

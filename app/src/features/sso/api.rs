@@ -48,7 +48,7 @@ pub struct SsoPageDto {
 
 #[server]
 pub async fn get_sso() -> Result<SsoPageDto, AppError> {
-    super::server::get_sso().await
+    Box::pin(super::server::get_sso()).await
 }
 
 /// Checkboxes are present when ticked; an empty secret keeps the stored one.
@@ -64,26 +64,28 @@ pub async fn save_sso(
     break_glass_email: String,
 ) -> Result<SsoDto, AppError> {
     let ticked = |v: Option<String>| v.is_some_and(|v| !v.is_empty() && v != "false");
-    super::server::save_sso(tenantry::identity::sso::config::SsoInput {
-        issuer,
-        client_id,
-        client_secret,
-        allowed_domains,
-        jit_provisioning: ticked(jit_provisioning),
-        default_role,
-        enforce_sso: ticked(enforce_sso),
-        break_glass_email,
-    })
+    Box::pin(super::server::save_sso(
+        tenantry::identity::sso::config::SsoInput {
+            issuer,
+            client_id,
+            client_secret,
+            allowed_domains,
+            jit_provisioning: ticked(jit_provisioning),
+            default_role,
+            enforce_sso: ticked(enforce_sso),
+            break_glass_email,
+        },
+    ))
     .await
 }
 
 #[server]
 pub async fn remove_sso() -> Result<(), AppError> {
-    super::server::remove_sso().await
+    Box::pin(super::server::remove_sso()).await
 }
 
 /// Whether this tenant's sign-in page offers single sign-on.
 #[server]
 pub async fn sso_available() -> Result<bool, AppError> {
-    super::server::sso_available().await
+    Box::pin(super::server::sso_available()).await
 }

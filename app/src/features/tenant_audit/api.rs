@@ -29,17 +29,17 @@ pub async fn list_tenant_audit(
         order.unwrap_or_default(),
         after.unwrap_or_default(),
     );
-    super::server::list_tenant_audit(query, order, after).await
+    Box::pin(super::server::list_tenant_audit(query, order, after)).await
 }
 
 #[server]
 pub async fn support_access_refused() -> Result<bool, AppError> {
-    super::server::support_access_refused().await
+    Box::pin(super::server::support_access_refused()).await
 }
 
 /// A checkbox: present to refuse support access.
 #[server]
 pub async fn set_support_access(refuse: Option<String>) -> Result<(), AppError> {
     let refuse = refuse.is_some_and(|v| !v.is_empty() && v != "false");
-    super::server::set_support_access(refuse).await
+    Box::pin(super::server::set_support_access(refuse)).await
 }

@@ -44,45 +44,45 @@ pub struct EnrolmentDto {
 
 #[server]
 pub async fn two_factor_status() -> Result<TwoFactorDto, AppError> {
-    super::server::two_factor_status().await
+    Box::pin(super::server::two_factor_status()).await
 }
 
 #[server]
 pub async fn begin_two_factor() -> Result<EnrolmentDto, AppError> {
-    super::server::begin_two_factor().await
+    Box::pin(super::server::begin_two_factor()).await
 }
 
 /// Keeps the factor once `code` proves it; the recovery codes, shown once.
 #[server]
 pub async fn enrol_two_factor(ticket: String, code: String) -> Result<Vec<String>, AppError> {
-    super::server::enrol_two_factor(ticket, code).await
+    Box::pin(super::server::enrol_two_factor(ticket, code)).await
 }
 
 #[server]
 pub async fn turn_off_two_factor(code: String) -> Result<(), AppError> {
-    super::server::turn_off_two_factor(code).await
+    Box::pin(super::server::turn_off_two_factor(code)).await
 }
 
 /// New recovery codes (the old ones stop working), shown once.
 #[server]
 pub async fn renew_recovery_codes(code: String) -> Result<Vec<String>, AppError> {
-    super::server::renew_recovery_codes(code).await
+    Box::pin(super::server::renew_recovery_codes(code)).await
 }
 
 /// Proves the factor again in this session, for a sensitive act.
 #[server]
 pub async fn confirm_factor(code: String) -> Result<(), AppError> {
-    super::server::confirm_factor(code).await
+    Box::pin(super::server::confirm_factor(code)).await
 }
 
 /// Whether the tenant's members must use a second factor; the new rule.
 #[server]
 pub async fn set_two_factor_rule(required: String) -> Result<bool, AppError> {
-    super::server::set_two_factor_rule(required).await
+    Box::pin(super::server::set_two_factor_rule(required)).await
 }
 
 /// Removes a member's factor (a lost phone and lost codes).
 #[server]
 pub async fn reset_member_two_factor(user_id: String) -> Result<(), AppError> {
-    super::server::reset_member_two_factor(user_id).await
+    Box::pin(super::server::reset_member_two_factor(user_id)).await
 }

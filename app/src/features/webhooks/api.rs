@@ -58,7 +58,7 @@ pub struct DeliveryDto {
 
 #[server]
 pub async fn list_webhooks() -> Result<Vec<WebhookDto>, AppError> {
-    super::server::list_webhooks().await
+    Box::pin(super::server::list_webhooks()).await
 }
 
 #[server]
@@ -67,12 +67,12 @@ pub async fn create_webhook(
     description: String,
     events: String,
 ) -> Result<WebhookSecretDto, AppError> {
-    super::server::create_webhook(url, description, events).await
+    Box::pin(super::server::create_webhook(url, description, events)).await
 }
 
 #[server]
 pub async fn rotate_webhook_secret(endpoint_id: String) -> Result<WebhookSecretDto, AppError> {
-    super::server::rotate_webhook_secret(endpoint_id).await
+    Box::pin(super::server::rotate_webhook_secret(endpoint_id)).await
 }
 
 #[server]
@@ -80,12 +80,12 @@ pub async fn set_webhook_enabled(
     endpoint_id: String,
     enabled: bool,
 ) -> Result<WebhookDto, AppError> {
-    super::server::set_webhook_enabled(endpoint_id, enabled).await
+    Box::pin(super::server::set_webhook_enabled(endpoint_id, enabled)).await
 }
 
 #[server]
 pub async fn remove_webhook(endpoint_id: String) -> Result<(), AppError> {
-    super::server::remove_webhook(endpoint_id).await
+    Box::pin(super::server::remove_webhook(endpoint_id)).await
 }
 
 /// A page of the endpoint's deliveries (`order` newest or oldest first),
@@ -102,10 +102,16 @@ pub async fn webhook_deliveries(
         order.unwrap_or_default(),
         after.unwrap_or_default(),
     );
-    super::server::webhook_deliveries(endpoint_id, status, order, after).await
+    Box::pin(super::server::webhook_deliveries(
+        endpoint_id,
+        status,
+        order,
+        after,
+    ))
+    .await
 }
 
 #[server]
 pub async fn resend_delivery(delivery_id: String) -> Result<(), AppError> {
-    super::server::resend_delivery(delivery_id).await
+    Box::pin(super::server::resend_delivery(delivery_id)).await
 }
