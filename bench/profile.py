@@ -55,9 +55,14 @@ def perf(label, side, out):
         ["perf", "report", "-i", data, "--children", "--comm", side["comm"], "--sort", "symbol",
          "--stdio", "-q", "-g", "none", "--percent-limit", "1.5"],
         capture_output=True, text=True).stdout
+    # Only code that does work: not the kernel (by process and DSO above),
+    # not the layers of futures every request passes through.
+    plumbing = (r"\[k\]|tokio::runtime|start_thread|thread_start|__rust_begin_short_backtrace|"
+                r"call_once|axum::|tower::|tower_service::|hyper_util::|futures_util::|"
+                r"core::future::|tracing::instrument|Dispatcher<|UpgradeableConnection|"
+                r"from_fn::|MapIntoResponse|Oneshot")
     lines = [l.rstrip() for l in report.splitlines()
-             if l.strip() and not re.search(r"tokio::runtime|start_thread|thread_start|"
-                                            r"__rust_begin_short_backtrace|call_once", l)][:40]
+             if l.strip() and not re.search(plumbing, l)][:40]
     out.write(f"-- {side['comm']}: inclusive --\n" + "\n".join(lines) + "\n")
 
 
