@@ -60,6 +60,31 @@ pub fn App() -> impl IntoView {
         <Suspense>{move || Suspend::new(async move { page.await.ok().map(|ctx| view! { <Theme ctx /> }) })}</Suspense>
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
+                // Tried in order: a tenant's pages, most of the traffic, come first.
+                <Route path=path!("/") view=features::product::page::ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=features::session::page::TenantLoginPage ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=features::signup::page::SignupPage ssr=SsrMode::Async />
+                <Route path=path!("/welcome") view=features::signup::welcome_page::WelcomePage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=features::account::page::AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/account/email/:token") view=features::account::page::ConfirmEmailChangePage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=features::invitations::account_page::AcceptInvitationPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=features::invitations::account_page::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/verify/:token") view=features::invitations::account_page::VerifyEmailPage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=features::invitations::account_page::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/projects/:id") view=features::product::project_page::ProjectPage ssr=SsrMode::Async />
+                <Route path=path!("/admin") view=features::members::page::MembersPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/branding") view=features::members::branding_page::BrandingPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/webhooks") view=features::webhooks::page::TenantWebhooks ssr=SsrMode::Async />
+                <Route path=path!("/admin/domains") view=features::domains::page::TenantDomains ssr=SsrMode::Async />
+                <Route path=path!("/admin/data") view=features::exports::page::TenantData ssr=SsrMode::Async />
+                <Route path=path!("/admin/plan") view=features::plans::page::TenantPlan ssr=SsrMode::Async />
+                <Route path=path!("/admin/billing") view=features::billing::page::TenantBilling ssr=SsrMode::Async />
+                <Route path=path!("/admin/payments") view=features::payments::page::TenantPayments ssr=SsrMode::Async />
+                <Route path=path!("/shop") view=features::payments::shop_page::ShopPage ssr=SsrMode::Async />
+                <Route path=path!("/shop/purchases/:id") view=features::payments::shop_page::PurchasePage ssr=SsrMode::Async />
+                <Route path=path!("/admin/api-keys") view=features::api_keys::page::ApiKeysPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/sso") view=features::sso::page::SsoPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view=features::tenant_audit::page::TenantAuditPage ssr=SsrMode::Async />
                 <Route path=path!("/console") view=features::console::page::ConsoleHome ssr=SsrMode::Async />
                 <Route path=path!("/console/login") view=features::session::console_page::ConsoleLogin ssr=SsrMode::Async />
                 <Route path=path!("/console/tenants/:slug") view=features::console::tenant_page::ConsoleTenant ssr=SsrMode::Async />
@@ -80,31 +105,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/mailbox") view=features::console::mailbox_page::ConsoleMailbox ssr=SsrMode::Async />
                 <Route path=path!("/console/fleet") view=features::placements::fleet_page::ConsoleFleet ssr=SsrMode::Async />
                 <Route path=path!("/console/webhooks") view=features::webhooks::page::ConsoleWebhooks ssr=SsrMode::Async />
-                <Route path=path!("/") view=features::product::page::ProjectsPage ssr=SsrMode::Async />
-                <Route path=path!("/login") view=features::session::page::TenantLoginPage ssr=SsrMode::Async />
-                <Route path=path!("/signup") view=features::signup::page::SignupPage ssr=SsrMode::Async />
-                <Route path=path!("/welcome") view=features::signup::welcome_page::WelcomePage ssr=SsrMode::Async />
-                <Route path=path!("/account") view=features::account::page::AccountPage ssr=SsrMode::Async />
-                <Route path=path!("/account/email/:token") view=features::account::page::ConfirmEmailChangePage ssr=SsrMode::Async />
                 <Route path=path!("/console/account") view=features::account::console_page::ConsoleAccount ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=features::invitations::account_page::AcceptInvitationPage ssr=SsrMode::Async />
-                <Route path=path!("/forgot") view=features::invitations::account_page::ForgotPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/verify/:token") view=features::invitations::account_page::VerifyEmailPage ssr=SsrMode::Async />
-                <Route path=path!("/reset/:token") view=features::invitations::account_page::ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/projects/:id") view=features::product::project_page::ProjectPage ssr=SsrMode::Async />
-                <Route path=path!("/admin") view=features::members::page::MembersPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/branding") view=features::members::branding_page::BrandingPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/webhooks") view=features::webhooks::page::TenantWebhooks ssr=SsrMode::Async />
-                <Route path=path!("/admin/domains") view=features::domains::page::TenantDomains ssr=SsrMode::Async />
-                <Route path=path!("/admin/data") view=features::exports::page::TenantData ssr=SsrMode::Async />
-                <Route path=path!("/admin/plan") view=features::plans::page::TenantPlan ssr=SsrMode::Async />
-                <Route path=path!("/admin/billing") view=features::billing::page::TenantBilling ssr=SsrMode::Async />
-                <Route path=path!("/admin/payments") view=features::payments::page::TenantPayments ssr=SsrMode::Async />
-                <Route path=path!("/shop") view=features::payments::shop_page::ShopPage ssr=SsrMode::Async />
-                <Route path=path!("/shop/purchases/:id") view=features::payments::shop_page::PurchasePage ssr=SsrMode::Async />
-                <Route path=path!("/admin/api-keys") view=features::api_keys::page::ApiKeysPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/sso") view=features::sso::page::SsoPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/audit") view=features::tenant_audit::page::TenantAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

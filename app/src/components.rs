@@ -4,11 +4,12 @@ use crate::app::SessionCtx;
 use crate::dto::{BrandingDto, HostKind, PageCtx, Role, Viewer};
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::Redirect;
 
 mod audit_log;
 mod bar_chart;
 mod list;
+mod nav_link;
 mod paging;
 mod row_action;
 // The page's HTTP status: the server sets it on its response, the browser
@@ -24,6 +25,7 @@ mod theme;
 pub use audit_log::{audit_query, AuditLog, AuditQuery};
 pub use bar_chart::{Bar, BarChart};
 pub use list::{versions, EmptyState, ListTable};
+pub use nav_link::NavLink;
 pub use paging::{
     encode_query_value, query_href, PageLinks, Paging, PagingButtons, PagingFilter, ORDERS,
 };
@@ -279,15 +281,15 @@ fn TenantHeader(branding: BrandingDto, viewer: Option<Viewer>) -> impl IntoView 
         <header class="bg-brand text-white" data-testid="tenant-header">
             <div class="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
                 {branding.logo_url.map(|src| view! { <img src=src alt="" class="h-8 w-8 rounded bg-white object-contain" /> })}
-                <A href="/" attr:class="text-lg font-semibold">{branding.display_name}</A>
+                <NavLink href="/" attr:class="text-lg font-semibold">{branding.display_name}</NavLink>
                 <nav class="ml-auto flex items-center gap-4 whitespace-nowrap text-sm">
                     {viewer
                         .map(|v| {
                             view! {
-                                <A href="/" exact=true>"Projects"</A>
+                                <NavLink href="/" exact=true>"Projects"</NavLink>
                                 // The admin area has its own navigation
                                 // (`SettingsNav`); the header keeps to the product.
-                                {is_admin.then(|| view! { <A href="/admin">"Settings"</A> })}
+                                {is_admin.then(|| view! { <NavLink href="/admin">"Settings"</NavLink> })}
                                 {nav_links(crate::nav::TENANT_MEMBER)}
                                 <SignedInAs email=v.email class="rounded bg-accent px-2 py-0.5" />
                             }
@@ -311,13 +313,13 @@ fn SettingsNav() -> impl IntoView {
                     .iter()
                     .map(|(path, label)| view! {
                         <li>
-                            <A
+                            <NavLink
                                 href=*path
                                 exact=true
                                 attr:class="block rounded px-3 py-1.5 text-slate-700 hover:bg-slate-200 aria-[current=page]:bg-surface aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm"
                             >
                                 {*label}
-                            </A>
+                            </NavLink>
                         </li>
                     })
                     .collect_view()}
@@ -351,7 +353,7 @@ pub fn ConsoleShell(#[prop(optional)] public: bool, children: ChildrenFn) -> imp
         view! {
             <header class="bg-chrome text-white">
                 <div class="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
-                    <A href="/console" attr:class="whitespace-nowrap text-lg font-semibold">"Tenantry console"</A>
+                    <NavLink href="/console" attr:class="whitespace-nowrap text-lg font-semibold">"Tenantry console"</NavLink>
                     // Each link on one line; the list wraps between links.
                     <nav class="ml-auto flex flex-wrap items-center justify-end gap-x-3 gap-y-1 whitespace-nowrap text-sm">
                         {ctx.viewer.map(|v| view! {
@@ -522,6 +524,6 @@ pub fn RoleSelect(label: &'static str, roles: &'static [Role]) -> impl IntoView 
 fn nav_links(links: &'static [(&'static str, &'static str)]) -> impl IntoView {
     links
         .iter()
-        .map(|(path, label)| view! { <A href=*path>{*label}</A> })
+        .map(|(path, label)| view! { <NavLink href=*path>{*label}</NavLink> })
         .collect_view()
 }

@@ -32,6 +32,9 @@ pub enum HostKind {
         suspended: bool,
         /// Shown to signed-in members while the tenant is past due.
         billing_notice: Option<String>,
+        /// Whether its sign-in page offers single sign-on: part of the
+        /// context, so that page needs no call and no resource of its own.
+        sso_offered: bool,
         /// Boxed: far larger than the console variant.
         branding: Box<BrandingDto>,
     },
@@ -79,6 +82,18 @@ impl PageCtx {
             HostKind::Tenant { branding, .. } => Some(branding.as_ref()),
             HostKind::Console | HostKind::Site => None,
         }
+    }
+
+    /// Whether this is a tenant's host whose sign-in page offers single
+    /// sign-on.
+    pub fn sso_offered(&self) -> bool {
+        matches!(
+            self.host,
+            HostKind::Tenant {
+                sso_offered: true,
+                ..
+            }
+        )
     }
 
     pub fn is_admin(&self) -> bool {

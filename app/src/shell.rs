@@ -32,7 +32,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <AutoReload options=options.clone() />
+                // Only under `cargo leptos watch`: it would read the
+                // environment and clone the options on every page to say no.
+                {WATCHED.then(|| view! { <AutoReload options=options.clone() /> })}
                 <HydrationScripts options />
                 <MetaTags />
             </head>

@@ -4,9 +4,8 @@
 //! JavaScript.
 
 use super::api::{noisiest_tenants, tenant_activity, ChartDto, NoisyTableDto};
-use crate::components::{loaded, Bar, BarChart, ConsoleShell, EmptyState, CARD};
+use crate::components::{loaded, Bar, BarChart, ConsoleShell, EmptyState, NavLink, CARD};
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 const PERIODS: [(&str, &str); 3] = [
@@ -29,8 +28,8 @@ fn PeriodLinks(path: String, period: Memo<String>) -> impl IntoView {
                 let href = format!("{path}?period={word}");
                 let current = move || (period.get() == word).then_some("page");
                 view! {
-                    <A href=href attr:class="rounded px-2 py-1 text-indigo-700 underline aria-[current=page]:bg-slate-100 aria-[current=page]:font-semibold aria-[current=page]:no-underline"
-                        attr:aria-current=current>{text}</A>
+                    <a href=href class="rounded px-2 py-1 text-indigo-700 underline aria-[current=page]:bg-slate-100 aria-[current=page]:font-semibold aria-[current=page]:no-underline"
+                        aria-current=current>{text}</a>
                 }
             }).collect_view()}
         </nav>
@@ -82,7 +81,7 @@ fn NoisyTable(t: NoisyTableDto, period: String) -> impl IntoView {
                         <tbody>
                             {t.rows.into_iter().map(|r| view! {
                                 <tr class="border-b" data-slug=r.slug.clone()>
-                                    <td class="py-1"><A href=format!("/console/tenants/{}/activity?period={period}", r.slug) attr:class="text-indigo-700 underline">{r.name}</A></td>
+                                    <td class="py-1"><NavLink href=format!("/console/tenants/{}/activity?period={period}", r.slug) attr:class="text-indigo-700 underline">{r.name}</NavLink></td>
                                     <td class="text-right tabular-nums">{r.value}</td>
                                     <td class="text-right tabular-nums">{r.share}</td>
                                 </tr>

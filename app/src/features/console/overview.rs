@@ -1,10 +1,9 @@
 //! The console's first section: the fleet at a glance, each figure a link
 //! into the list it counts.
 
-use crate::components::{loaded, CARD};
+use crate::components::{loaded, NavLink, CARD};
 use crate::features::console::api::{console_overview, OverviewDto};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn Overview() -> impl IntoView {
@@ -29,7 +28,7 @@ fn counts(title: &'static str, key: &'static str, rows: Vec<(String, u64)>) -> i
                         let href = format!("/console?{key}={value}");
                         view! {
                             <li class="flex justify-between gap-3">
-                                <A href=href attr:class="text-indigo-700 underline">{value}</A>
+                                <NavLink href=href attr:class="text-indigo-700 underline">{value}</NavLink>
                                 <span class="tabular-nums">{n}</span>
                             </li>
                         }
@@ -84,18 +83,18 @@ fn Figures(o: OverviewDto) -> impl IntoView {
                 false => format!("{} in plan fees this period", o.base_fees.join(" + ")),
             }}</span>
             <span data-testid="overview-past-due">{format!("{} past due", o.past_due)}</span>
-            <A href="/console/webhooks" attr:class="text-indigo-700 underline">
+            <NavLink href="/console/webhooks" attr:class="text-indigo-700 underline">
                 {format!("{} failed platform deliveries", o.failed_deliveries)}
-            </A>
-            <A href="/console/jobs" attr:class="text-indigo-700 underline" attr:data-testid="overview-failed-jobs">
+            </NavLink>
+            <NavLink href="/console/jobs" attr:class="text-indigo-700 underline" attr:data-testid="overview-failed-jobs">
                 {match o.tenants_with_failed_jobs {
                     1 => "1 tenant with failed jobs".to_owned(),
                     n => format!("{n} tenants with failed jobs"),
                 }}
-            </A>
-            <A href="/console/costs" attr:class="text-indigo-700 underline" attr:data-testid="overview-costs">
+            </NavLink>
+            <NavLink href="/console/costs" attr:class="text-indigo-700 underline" attr:data-testid="overview-costs">
                 "Noisiest tenants"
-            </A>
+            </NavLink>
         </p>
         <div class="grid gap-6 sm:grid-cols-3">
             {counts("By state", "state", o.by_state)}

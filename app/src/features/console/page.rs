@@ -1,10 +1,10 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, query_href, ConsoleShell, Field, FormError, BUTTON,
-    CARD, INPUT,
+    action_error, cleared_on_success, loaded, query_href, ConsoleShell, Field, FormError, NavLink,
+    BUTTON, CARD, INPUT,
 };
 use crate::features::console::api::{list_tenants, CreateTenant, InviteSignup, TenantRow};
 use leptos::prelude::*;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -46,7 +46,7 @@ pub fn ConsoleHome() -> impl IntoView {
                     <FormError error />
                     {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
                         <p class="mb-3 rounded bg-green-50 px-3 py-2 text-sm text-green-800" role="status">
-                            "Created " <A href=format!("/console/tenants/{}", t.slug)>{t.slug.clone()}</A>
+                            "Created " <NavLink href=format!("/console/tenants/{}", t.slug)>{t.slug.clone()}</NavLink>
                         </p>
                     })}
                     <ActionForm action=create node_ref=form>
@@ -261,7 +261,7 @@ fn TenantTable(rows: Vec<TenantRow>, several_regions: bool) -> impl IntoView {
                         let slug = t.slug.clone();
                         view! {
                         <tr class="border-b" data-slug=t.slug>
-                            <td class="py-2"><A href=href attr:class="text-indigo-700 underline">{slug}</A></td>
+                            <td class="py-2"><NavLink href=href attr:class="text-indigo-700 underline">{slug}</NavLink></td>
                             <td>{t.name}</td>
                             <td>{t.state.as_str()}</td>
                             <td data-testid="tenant-placement">{t.placement}</td>

@@ -1,6 +1,6 @@
 use crate::components::{
-    action_error, loaded, ConsoleShell, Field, FormError, RowAction, BUTTON, BUTTON_DANGER,
-    BUTTON_QUIET, CARD,
+    action_error, loaded, ConsoleShell, Field, FormError, NavLink, RowAction, BUTTON,
+    BUTTON_DANGER, BUTTON_QUIET, CARD,
 };
 use crate::dto::TenantState;
 use crate::features::activity::page::ActivityPanel;
@@ -17,7 +17,6 @@ use crate::features::placements::page::Placement;
 use crate::features::plans::page::PlanPanel;
 use crate::features::restores::page::RestorePanel;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -127,12 +126,12 @@ fn Detail(
                 <dt class="text-slate-500">"URL"</dt><dd><a class="text-indigo-700 underline" href=d.url.clone()>{d.url.clone()}</a></dd>
                 <dt class="text-slate-500">"Manage"</dt>
                 <dd class="flex gap-4">
-                    <A href=format!("/console/tenants/{}/domains", t.slug) attr:class="text-indigo-700 underline">"Custom domains"</A>
-                    <A href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</A>
-                    <A href=format!("/console/tenants/{}/plan", t.slug) attr:class="text-indigo-700 underline">"Plan and limits"</A>
-                    <A href=format!("/console/tenants/{}/billing", t.slug) attr:class="text-indigo-700 underline">"Usage and billing"</A>
-                    <A href=format!("/console/tenants/{}/payments", t.slug) attr:class="text-indigo-700 underline">"Payments"</A>
-                    <A href=format!("/console/tenants/{}/activity", t.slug) attr:class="text-indigo-700 underline">"Activity and cost"</A>
+                    <NavLink href=format!("/console/tenants/{}/domains", t.slug) attr:class="text-indigo-700 underline">"Custom domains"</NavLink>
+                    <NavLink href=format!("/console/tenants/{}/data", t.slug) attr:class="text-indigo-700 underline">"Data export"</NavLink>
+                    <NavLink href=format!("/console/tenants/{}/plan", t.slug) attr:class="text-indigo-700 underline">"Plan and limits"</NavLink>
+                    <NavLink href=format!("/console/tenants/{}/billing", t.slug) attr:class="text-indigo-700 underline">"Usage and billing"</NavLink>
+                    <NavLink href=format!("/console/tenants/{}/payments", t.slug) attr:class="text-indigo-700 underline">"Payments"</NavLink>
+                    <NavLink href=format!("/console/tenants/{}/activity", t.slug) attr:class="text-indigo-700 underline">"Activity and cost"</NavLink>
                 </dd>
                 <dt class="text-slate-500">"Colours"</dt>
                 <dd class="flex gap-2">
@@ -194,7 +193,7 @@ fn TenantSubPage(slug: String, children: ChildrenFn) -> impl IntoView {
     let back = format!("/console/tenants/{slug}");
     view! {
         <ConsoleShell>
-            <p class="mb-4 text-sm"><A href=back.clone()>"← back to the tenant"</A></p>
+            <p class="mb-4 text-sm"><NavLink href=back.clone()>"← back to the tenant"</NavLink></p>
             {children()}
         </ConsoleShell>
     }

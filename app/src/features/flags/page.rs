@@ -3,14 +3,13 @@
 //! flag" (the live tenants it resolves to), and its change history.
 
 use crate::components::{
-    action_error, loaded, ConsoleShell, Field, FormError, BUTTON, BUTTON_DANGER, BUTTON_QUIET,
-    CARD, INPUT,
+    action_error, loaded, ConsoleShell, Field, FormError, NavLink, BUTTON, BUTTON_DANGER,
+    BUTTON_QUIET, CARD, INPUT,
 };
 use crate::features::flags::api::{
     get_flag, list_flags, FlagDetailDto, FlagFormDto, RemoveFlag, SaveFlag, SetKillSwitch,
 };
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -29,7 +28,7 @@ pub fn ConsoleFlags() -> impl IntoView {
                             let (key, href) = (f.key.clone(), format!("/console/flags/{}", f.key));
                             view! {
                                 <tr class="border-b" data-flag=f.key>
-                                    <td class="py-1"><A href=href attr:class="font-mono text-indigo-700 underline">{key}</A></td>
+                                    <td class="py-1"><NavLink href=href attr:class="font-mono text-indigo-700 underline">{key}</NavLink></td>
                                     <td>{f.kind}</td>
                                     <td class=("text-red-700", f.kill_switch)>{f.targeting}</td>
                                     <td>{f.description}</td>
@@ -44,7 +43,7 @@ pub fn ConsoleFlags() -> impl IntoView {
                 <FormError error />
                 <FlagForm form=None save error />
                 {move || save.value().get().and_then(|r| r.ok()).map(|key| view! {
-                    <p class="mt-3 text-sm">"Saved: " <A href=format!("/console/flags/{key}") attr:class="text-indigo-700 underline">{key.clone()}</A></p>
+                    <p class="mt-3 text-sm">"Saved: " <NavLink href=format!("/console/flags/{key}") attr:class="text-indigo-700 underline">{key.clone()}</NavLink></p>
                 })}
             </section>
         </ConsoleShell>
@@ -70,7 +69,7 @@ pub fn ConsoleFlag() -> impl IntoView {
     });
     view! {
         <ConsoleShell>
-            <p class="mb-4 text-sm"><A href="/console/flags">"← all flags"</A></p>
+            <p class="mb-4 text-sm"><NavLink href="/console/flags">"← all flags"</NavLink></p>
             <FormError error />
             {loaded(detail, move |d| view! { <FlagDetail d save kill remove error /> })}
         </ConsoleShell>

@@ -1,11 +1,10 @@
 use crate::components::{
-    action_error, cleared_on_success, loaded, EmptyState, Field, FormError, TenantShell, BUTTON,
-    CARD,
+    action_error, cleared_on_success, loaded, EmptyState, Field, FormError, NavLink, TenantShell,
+    BUTTON, CARD,
 };
 use crate::dto::ProjectDto;
 use crate::features::product::api::{list_projects, CreateProject};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
@@ -52,7 +51,7 @@ fn ProjectList(list: Vec<ProjectDto>) -> impl IntoView {
                 .into_iter()
                 .map(|p| view! {
                     <li class="flex items-center justify-between py-2">
-                        <A href=format!("/projects/{}", p.id) attr:class="font-medium text-brand-text underline">{p.name}</A>
+                        <NavLink href=format!("/projects/{}", p.id) attr:class="font-medium text-brand-text underline">{p.name}</NavLink>
                         <span class="text-sm text-slate-500">{format!("{}/{} done", p.done_count, p.task_count)}</span>
                     </li>
                 })

@@ -77,6 +77,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                     slug: tenant.slug.to_string(),
                     suspended: tenant.state == TenantState::Suspended,
                     billing_notice,
+                    sso_offered: tenantry::identity::sso::flow::available(ctx).await?,
                     branding: Box::new(branding_dto(&tenant.branding)),
                 },
                 viewer,

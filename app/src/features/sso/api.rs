@@ -16,7 +16,6 @@ use tenantry_vocab::Need;
 /// it: the gateway refuses a call that does not meet it before the function
 /// runs, and the attack suite's privilege matrix checks each role against it.
 pub const NEEDS: &[(&str, Need)] = &[
-    ("sso_available", Need::Anyone),
     ("get_sso", Need::Admin),
     ("save_sso", Need::Owner),
     ("remove_sso", Need::Owner),
@@ -82,10 +81,4 @@ pub async fn save_sso(
 #[server]
 pub async fn remove_sso() -> Result<(), AppError> {
     Box::pin(super::server::remove_sso()).await
-}
-
-/// Whether this tenant's sign-in page offers single sign-on.
-#[server]
-pub async fn sso_available() -> Result<bool, AppError> {
-    Box::pin(super::server::sso_available()).await
 }

@@ -1,4 +1,4 @@
-use crate::backend::{fail, site_origin, tenant, tenant_admin, timestamp};
+use crate::backend::{fail, site_origin, tenant_admin, timestamp};
 use crate::error::AppError;
 use crate::features::sso::api::{SsoDto, SsoPageDto};
 use tenantry::identity::sso::config::{self, SsoInput, SsoView};
@@ -41,13 +41,6 @@ pub async fn save_sso(input: SsoInput) -> Result<SsoDto, AppError> {
 pub async fn remove_sso() -> Result<(), AppError> {
     let (ctx, member) = tenant_admin().await?;
     config::remove(&ctx, &Actor::of_member(member))
-        .await
-        .map_err(fail)
-}
-
-pub async fn sso_available() -> Result<bool, AppError> {
-    let ctx = tenant().await?;
-    tenantry::identity::sso::flow::available(&ctx)
         .await
         .map_err(fail)
 }
