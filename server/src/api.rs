@@ -13,9 +13,9 @@ pub mod projects;
 pub mod session;
 pub mod usage;
 
+use crate::router::Site;
 use axum::routing::{delete, get, patch, post, MethodRouter};
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
 
 /// One API route: what it needs from its caller, what it does, and the JSON
@@ -29,7 +29,7 @@ pub struct ApiRoute {
     pub fields: &'static [(&'static str, bool)],
     /// The key the success body's payload sits under (`{"projects": …}`).
     pub returns: &'static str,
-    pub handler: MethodRouter<LeptosOptions>,
+    pub handler: MethodRouter<Site>,
 }
 
 pub fn table() -> Vec<ApiRoute> {
@@ -218,7 +218,7 @@ pub fn table() -> Vec<ApiRoute> {
 /// The API routes as a router (paths with several methods are merged). Each
 /// handler receives its route's declared [`Need`] as an extension, which is
 /// what [`auth::Authed`] checks: the table is the only place a need is set.
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     table()
         .into_iter()
         .fold(Router::new(), |router, r| {

@@ -6,12 +6,12 @@
 use crate::api::auth::Authed;
 use crate::api::error::{json_error, ApiError};
 use crate::page_routes::{router_of, PageRoute};
+use crate::router::Site;
 use axum::extract::{Multipart, Path};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
 use tenantry::branding::assets as branding_assets;
 use tenantry::storage::Asset;
@@ -35,7 +35,7 @@ pub fn table() -> Vec<PageRoute> {
     ]
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     router_of(table())
         // The largest accepted image plus multipart framing.
         .layer(axum::extract::DefaultBodyLimit::max(

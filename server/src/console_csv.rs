@@ -8,12 +8,12 @@
 use crate::api::error::json_error;
 use crate::gateway::resolve::not_found;
 use crate::page_routes::{router_of, PageRoute};
+use crate::router::Site;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
 use tenantry::billing::period::Period;
 use tenantry::billing::usage;
@@ -133,7 +133,7 @@ async fn usage_of(engine: &Engine, slug: &str, label: &str) -> tenantry::Result<
     Ok((period.label(), out))
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     router_of(table())
 }
 

@@ -13,12 +13,12 @@
 use crate::api::error::json_error;
 use crate::brand_assets::url_escape;
 use crate::page_routes::{router_of, PageRoute};
+use crate::router::Site;
 use axum::extract::{Multipart, Path};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use std::collections::HashMap;
 use tenantry::authz::Need;
 use tenantry::identity::admins;
@@ -47,7 +47,7 @@ pub fn table() -> Vec<PageRoute> {
     ]
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     router_of(table()).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
 }
 

@@ -3,11 +3,11 @@
 
 use crate::api::error::ApiError;
 use crate::page_routes::{router_of, PageRoute};
+use crate::router::Site;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
 use tenantry::identity::impersonation;
 use tenantry::tenancy::RequestScope;
@@ -24,7 +24,7 @@ pub fn table() -> Vec<PageRoute> {
     }]
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     router_of(table())
 }
 

@@ -8,6 +8,7 @@
 
 use crate::api::body::JsonObject;
 use crate::api::error::{json_error, ApiError};
+use crate::router::Site;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request};
 use axum::http::{header, StatusCode};
@@ -15,7 +16,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Extension, Json, Router};
-use leptos::config::LeptosOptions;
 use serde::Deserialize;
 use serde_json::json;
 use tenantry::catalog::tenants::{self, NewTenant, TenantSummary};
@@ -27,7 +27,7 @@ const ACTOR: &str = "platform-api";
 pub struct PlatformRoute {
     pub method: &'static str,
     pub path: &'static str,
-    pub handler: MethodRouter<LeptosOptions>,
+    pub handler: MethodRouter<Site>,
 }
 
 pub fn table() -> Vec<PlatformRoute> {
@@ -59,7 +59,7 @@ pub fn table() -> Vec<PlatformRoute> {
     ]
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     table()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))

@@ -6,7 +6,7 @@ use crate::{
     api, brand_assets, console_csv, console_restore, gateway, impersonate, platform_api, signup,
     sso,
 };
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -14,12 +14,27 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, handle_server_fns, AxumRouteListing, LeptosRoutes};
+use std::sync::Arc;
 use tenantry::tenancy::Engine;
 use tenantry::Settings;
 use tenantry_app::backend::page_reads::PageReads;
 use tenantry_app::shell::shell;
 use tenantry_app::App;
 use tower::Layer;
+
+/// The routers' state: the Leptos options behind one `Arc`. leptos_axum
+/// provides a clone of the state to every page render as context, and a
+/// bare `LeptosOptions` is a dozen reference counts to clone and drop (about
+/// 1 % of the sign-in page's CPU). Handlers that want the options take them
+/// through `FromRef`.
+#[derive(Clone)]
+pub struct Site(Arc<LeptosOptions>);
+
+impl FromRef<Site> for LeptosOptions {
+    fn from_ref(site: &Site) -> Self {
+        LeptosOptions::clone(&site.0)
+    }
+}
 
 /// Leptos options from our settings (`cargo leptos` exports `LEPTOS_SITE_ROOT`
 /// when it builds the site somewhere else, and that wins).
@@ -55,12 +70,13 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         "Leptos's executor was set before the router's: pages could wedge the server"
     );
     let routes = route_list();
+    let site = Site(Arc::new(options));
     let scoped = Router::new()
         // Each page render shares one read transaction and member lookup
         // among its server functions (`PageReads`).
-        .leptos_routes_with_context(&options, routes, PageReads::provide, {
-            let options = options.clone();
-            move || shell(options.clone())
+        .leptos_routes_with_context(&site, routes, PageReads::provide, {
+            let site = site.clone();
+            move || shell(LeptosOptions::from_ref(&site))
         })
         // An unregistered name answers like a registered one would be
         // refused: the declared layer below turns it away (fail closed).
@@ -76,8 +92,8 @@ pub fn build(engine: Engine, options: LeptosOptions) -> Router {
         .merge(signup::router())
         .merge(console_csv::router())
         .merge(console_restore::router())
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(options)
+        .fallback(leptos_axum::file_and_error_handler::<Site, _>(shell))
+        .with_state(site)
         // A request's reactive tasks take turns (page_tasks.rs: a deadlock in
         // reactive_graph otherwise).
         .layer(middleware::from_fn(crate::page_tasks::layer))

@@ -6,12 +6,12 @@
 use crate::arrival::Arriving;
 use crate::gateway::resolve::not_found;
 use crate::page_routes::{router_of, PageRoute};
+use crate::router::Site;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use tenantry::authz::Need;
 use tenantry::lifecycle::signup;
 use tenantry::tenancy::RequestScope;
@@ -28,7 +28,7 @@ pub fn table() -> Vec<PageRoute> {
     }]
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     router_of(table())
 }
 

@@ -8,11 +8,11 @@
 use crate::api::error::ApiError;
 use crate::arrival::Arriving;
 use crate::page_routes::{router_of, PageRoute};
+use crate::router::Site;
 use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use leptos::config::LeptosOptions;
 use serde::Deserialize;
 use tenantry::authz::Need;
 use tenantry::identity::sso::flow::{self, Pending};
@@ -40,7 +40,7 @@ pub fn table() -> Vec<PageRoute> {
     ]
 }
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<Site> {
     router_of(table())
 }
 
