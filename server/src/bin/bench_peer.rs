@@ -69,6 +69,11 @@ async fn main() -> anyhow::Result<()> {
         })
         .connect(&std::env::var("BENCH_RAW_URL")?)
         .await?;
+    // As every server instance: what tenants cost is written to the ledger
+    // and the cost book emptied every few seconds. Without it the book
+    // grew by a cell per tenant and minute, which pair f counted as the
+    // memory a tenant costs.
+    tokio::spawn(tenantry::platform::cost_ledger_loop(engine.clone()));
     let peer = Peer {
         login_html: Arc::new(login_html),
         raw,
