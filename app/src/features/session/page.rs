@@ -7,11 +7,18 @@ use leptos_router::hooks::use_query_map;
 pub fn TenantLoginPage() -> impl IntoView {
     let session = expect_context::<SessionCtx>();
     // The page context is loaded by the time the shell shows its children;
-    // the text and the single sign-on offer both come from it.
-    let page = move || session.page.get().and_then(Result::ok);
-    let login_text =
-        move || page().and_then(|ctx| ctx.branding().and_then(|b| b.login_text.clone()));
-    let sso_offered = move || page().is_some_and(|ctx| ctx.sso_offered());
+    // the text and the single sign-on offer both come from it, read in place
+    // (not the whole context cloned for each).
+    let login_text = move || {
+        session
+            .page
+            .with(|page| page.as_ref()?.as_ref().ok()?.branding()?.login_text.clone())
+    };
+    let sso_offered = move || {
+        session
+            .page
+            .with(|page| matches!(page, Some(Ok(ctx)) if ctx.sso_offered()))
+    };
     let query = use_query_map();
     let sso_error = move || query.read().get("sso_error");
     view! {
